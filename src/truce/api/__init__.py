@@ -1,0 +1,10 @@
+"""The JSON API: one thin router per domain."""
+
+from fastapi import APIRouter
+
+from truce.api import auth, missions, places
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(auth.router)
+router.include_router(missions.router)
+router.include_router(places.router)

@@ -1,0 +1,100 @@
+"""Areas, lines and sites as GeoJSON."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from truce import geo
+from truce.deps import ReadScope, WriteScope
+from truce.places import service
+from truce.places.models import Area, Line, Site
+from truce.places.schemas import AreaIn, LineIn, SiteIn
+
+router = APIRouter(tags=["places"])
+
+BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat", max_length=200)]
+KindQuery = Annotated[str | None, Query(max_length=32)]
+Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0)]
+GEOJSON = "application/geo+json"
+
+
+def _collection(scope: ReadScope, model: Any, bbox: str | None, kind: str | None, limit: int, offset: int) -> Any:
+    box = geo.parse_bbox(bbox) if bbox else None
+    records = service.list_places(
+        scope.session, model, scope.mission, actor=scope.actor, bbox=box, kind=kind, limit=limit, offset=offset
+    )
+    return service.feature_collection(scope.session, scope.mission, records)
+
+
+def _one(scope: ReadScope | WriteScope, record: Any) -> dict[str, Any]:
+    return service.feature_collection(scope.session, scope.mission, [record])["features"][0]  # type: ignore[no-any-return]
+
+
+@router.get("/missions/{slug}/areas")
+def list_areas(
+    scope: ReadScope, bbox: BBoxQuery = None, kind: KindQuery = None, limit: Limit = 1000, offset: Offset = 0
+) -> dict[str, Any]:
+    """Zones, corridors and other areas, as a FeatureCollection."""
+    return _collection(scope, Area, bbox, kind, limit, offset)  # type: ignore[no-any-return]
+
+
+@router.post("/missions/{slug}/areas", status_code=status.HTTP_201_CREATED)
+def create_area(scope: WriteScope, body: AreaIn) -> dict[str, Any]:
+    """Add an area (admin)."""
+    return _one(scope, service.create_area(scope.session, scope.mission, body, actor=scope.actor))
+
+
+@router.get("/missions/{slug}/areas/{place_id}")
+def get_area(scope: ReadScope, place_id: int) -> dict[str, Any]:
+    """One area."""
+    return _one(scope, service.get_place(scope.session, Area, scope.mission, place_id, actor=scope.actor))
+
+
+@router.get("/missions/{slug}/lines")
+def list_lines(
+    scope: ReadScope, bbox: BBoxQuery = None, kind: KindQuery = None, limit: Limit = 1000, offset: Offset = 0
+) -> dict[str, Any]:
+    """The line of contact, routes and roads, as a FeatureCollection."""
+    return _collection(scope, Line, bbox, kind, limit, offset)  # type: ignore[no-any-return]
+
+
+@router.post("/missions/{slug}/lines", status_code=status.HTTP_201_CREATED)
+def create_line(scope: WriteScope, body: LineIn) -> dict[str, Any]:
+    """Add a line (admin)."""
+    return _one(scope, service.create_line(scope.session, scope.mission, body, actor=scope.actor))
+
+
+@router.get("/missions/{slug}/lines/{place_id}")
+def get_line(scope: ReadScope, place_id: int) -> dict[str, Any]:
+    """One line."""
+    return _one(scope, service.get_place(scope.session, Line, scope.mission, place_id, actor=scope.actor))
+
+
+@router.get("/missions/{slug}/sites")
+def list_sites(
+    scope: ReadScope, bbox: BBoxQuery = None, kind: KindQuery = None, limit: Limit = 1000, offset: Offset = 0
+) -> dict[str, Any]:
+    """Posts, checkpoints, settlements and other sites, as a FeatureCollection (`?kind=post`)."""
+    return _collection(scope, Site, bbox, kind, limit, offset)  # type: ignore[no-any-return]
+
+
+@router.post("/missions/{slug}/sites", status_code=status.HTTP_201_CREATED)
+def create_site(scope: WriteScope, body: SiteIn) -> dict[str, Any]:
+    """Add a site (admin)."""
+    return _one(scope, service.create_site(scope.session, scope.mission, body, actor=scope.actor))
+
+
+@router.get("/missions/{slug}/sites/{place_id}")
+def get_site(scope: ReadScope, place_id: int) -> dict[str, Any]:
+    """One site."""
+    return _one(scope, service.get_place(scope.session, Site, scope.mission, place_id, actor=scope.actor))
+
+
+@router.delete("/missions/{slug}/sites/{place_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_site(scope: WriteScope, place_id: int) -> Response:
+    """Remove a site (admin); the log keeps its history."""
+    service.delete_place(scope.session, Site, scope.mission, place_id, actor=scope.actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

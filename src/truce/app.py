@@ -1,0 +1,126 @@
+"""Build the ASGI application: API, pages and error handling over one database."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from truce import __version__, api
+from truce.config import Settings, prepare_data_dir, resolve_secret
+from truce.db import Database, connect
+from truce.errors import ConfigError, TruceError
+
+log = logging.getLogger("truce")
+JSON_BODY_LIMIT = 32 * 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """The Truce web application; opens the database unless one is handed in."""
+    settings = settings or Settings()
+    prepare_data_dir(settings)
+    app = FastAPI(title="Truce", version=__version__, description="Ceasefire monitoring: the system of record.")
+    app.state.settings = settings
+    app.state.secret = resolve_secret(settings)
+    app.state.db = db or connect(settings.effective_database_url())
+    app.add_middleware(BodyLimit, upload_limit=settings.max_upload_mb * 1024 * 1024)
+    _add_error_handlers(app)
+    app.include_router(api.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TruceError)
+    def truce_error(_request: Request, exc: TruceError) -> JSONResponse:
+        if isinstance(exc, ConfigError):
+            log.error("configuration error: %s", exc.detail)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_plain_error(e) for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse({"detail": "internal error; the operator's log has the details"}, status_code=500)
+
+
+def _plain_error(error: Any) -> dict[str, str]:
+    location = [str(part) for part in error.get("loc", ()) if part != "body"]
+    field = ".".join(location) or "body"
+    message = str(error.get("msg", "invalid"))
+    if error.get("type") == "json_invalid":
+        field, message = "body", f"malformed JSON ({error.get('ctx', {}).get('error', 'cannot parse')})"
+    return {"field": field, "message": message}
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit with 413, before and while they stream in."""
+
+    def __init__(self, app: ASGIApp, upload_limit: int) -> None:
+        self.app = app
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        limit = self.upload_limit if content_type.startswith("multipart/") else min(
+            self.upload_limit, JSON_BODY_LIMIT
+        )
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge(limit)
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge as exc:
+            await _too_large(send, exc.limit)
+
+
+class _BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    response = JSONResponse(
+        {"detail": f"the request body is larger than the limit of {limit // (1024 * 1024)} MB"}, status_code=413
+    )
+    await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}

@@ -1,0 +1,177 @@
+"""The `truce` command."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from truce import schema
+from truce.config import Settings, prepare_data_dir, resolve_secret
+from truce.db import Database, connect
+from truce.errors import ConfigError, TruceError
+
+app = typer.Typer(help="Truce: the system of record for a ceasefire-monitoring mission.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+err = Console(stderr=True)
+out = Console()
+F = TypeVar("F", bound=Callable[..., Any])
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="data directory (default: $TRUCE_DATA_DIR or ./truce-data)")
+]
+Host = Annotated[str, typer.Option("--host", help="address to listen on")]
+Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="port to listen on")]
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    """Settings from the environment, with --data-dir taking precedence."""
+    settings = Settings()
+    if data_dir is not None:
+        settings.data_dir = data_dir
+    return settings
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn a known failure into one line on standard error and exit status 2."""
+    try:
+        yield
+    except TruceError as exc:
+        err.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def open_database(settings: Settings, *, migrate: bool) -> Database:
+    """Open the database, migrating it or insisting that it is current."""
+    prepare_data_dir(settings)
+    db = connect(settings.effective_database_url())
+    if migrate:
+        schema.upgrade(db.engine)
+    elif not schema.is_current(db.engine):
+        db.dispose()
+        raise ConfigError("the database schema is not up to date; run `truce db upgrade` first")
+    return db
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, with a clear message, when the port is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); stop what uses it or pass --port"
+            ) from None
+
+
+def run_server(settings: Settings, db: Database, host: str, port: int) -> None:
+    """Serve the app with Uvicorn until interrupted."""
+    import uvicorn
+
+    from truce.app import create_app
+
+    application = create_app(settings, db)
+    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+
+
+@app.command()
+def demo(
+    data_dir: DataDir = None,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="load the demo and exit")] = False,
+    demo_password: Annotated[str, typer.Option("--demo-password", help="password of the demo accounts")] = "",
+) -> None:
+    """Load the bundled Nagorno-Karabakh 2020 mission and serve it."""
+    from truce.demo import loader
+
+    with friendly_errors():
+        settings = settings_for(data_dir)
+        if not no_serve:
+            check_port_free(host, port)
+        db = open_database(settings, migrate=True)
+        resolve_secret(settings)
+        with db.session() as session:
+            report = loader.load(session, password=demo_password or loader.DEMO_PASSWORD)
+        out.print(f"Mission [bold]{report.mission}[/] ready in {settings.data_dir.resolve()}", highlight=False)
+        out.print(f"{len(report.created)} records created" if report.created else "already loaded; nothing changed")
+        out.print("Demo accounts (password: " + (demo_password or loader.DEMO_PASSWORD) + "):", highlight=False)
+        for username, role, delegation in report.accounts:
+            out.print(f"  {username:<20} {role:<13} {delegation}", highlight=False)
+        if no_serve:
+            return
+        out.print(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", highlight=False)
+        run_server(settings, db, host, port)
+
+
+@app.command()
+def serve(data_dir: DataDir = None, host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Serve the web app, the API and the OpenRosa endpoints."""
+    with friendly_errors():
+        settings = settings_for(data_dir)
+        check_port_free(host, port)
+        db = open_database(settings, migrate=False)
+        run_server(settings, db, host, port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None) -> None:
+    """Apply the database migrations."""
+    with friendly_errors():
+        open_database(settings_for(data_dir), migrate=True).dispose()
+        out.print("database schema is up to date")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="the user's login name")],
+    mission: Annotated[str, typer.Option("--mission", help="the mission's slug")],
+    role: Annotated[str, typer.Option("--role", help="admin, monitor, verifier, liaison, humanitarian, analyst")],
+    delegation: Annotated[str, typer.Option("--delegation", help="the delegation's code")],
+    data_dir: DataDir = None,
+) -> None:
+    """Create a user; the password is read from standard input."""
+    from truce.errors import NotFound
+    from truce.missions import service as missions_service
+    from truce.policy import Actor
+    from truce.users import service as users_service
+
+    with friendly_errors():
+        password = read_password()
+        db = open_database(settings_for(data_dir), migrate=False)
+        with db.session() as session:
+            found = missions_service.get_by_slug(session, mission)
+            if found is None:
+                raise NotFound(f"no mission with slug {mission!r}")
+            users_service.create(
+                session, name, password, mission=found, role=role, delegation_code=delegation, actor=Actor.system()
+            )
+        out.print(f"user {name} created: {role} in {mission}, delegation {delegation}", highlight=False)
+
+
+def read_password() -> str:
+    """The first line of standard input; prompts when it is a terminal."""
+    if sys.stdin.isatty():
+        password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return password
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise ConfigError("no password on standard input; pipe one in, e.g. `echo PASSWORD | truce user add ...`")
+    return line
+
+
+def main() -> None:
+    """Entry point of the `truce` script."""
+    app()

@@ -1,0 +1,74 @@
+"""Settings from the environment, and the data directory they point at."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from truce.errors import ConfigError
+
+SECRET_FILE = "secret_key"
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "changethis", "secret", "placeholder", "xxx", "todo"}
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Everything Truce reads from `TRUCE_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="TRUCE_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("truce-data"))
+    database_url: str | None = None
+    secret_key: str | None = None
+    max_upload_mb: int = Field(default=200, ge=1)
+    tile_url: str | None = None
+    token_hours: int = Field(default=12, ge=1)
+
+    def effective_database_url(self) -> str:
+        """The configured database, or SQLite inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'truce.db').resolve()}"
+
+
+def prepare_data_dir(settings: Settings) -> Path:
+    """Create the data directory if needed and prove it is writable."""
+    path = settings.data_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write to data directory {path}: {exc.strerror or exc}; "
+            "choose another with --data-dir or TRUCE_DATA_DIR"
+        ) from exc
+    return path
+
+
+def resolve_secret(settings: Settings) -> str:
+    """Return the secret key: from the environment, else generated once into the data directory."""
+    if settings.secret_key is not None:
+        return _checked_secret(settings.secret_key, "TRUCE_SECRET_KEY")
+    secret_path = settings.data_dir / SECRET_FILE
+    if secret_path.exists():
+        return _checked_secret(secret_path.read_text().strip(), str(secret_path))
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+def _checked_secret(value: str, source: str) -> str:
+    if value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"the secret key from {source} is a placeholder or shorter than {MIN_SECRET_LENGTH} characters; "
+            "unset TRUCE_SECRET_KEY to have one generated, or set a long random value"
+        )
+    return value

@@ -1,0 +1,168 @@
+"""Engines, sessions and the declarative base; the one place that knows SQLite from PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from truce.errors import ConfigError
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, whatever the backend stores."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Truce stores only timezone-aware times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # SQLite hands back naive values; they were written as UTC.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Database:
+    """An engine with two session factories: writers serialise, readers do not."""
+
+    engine: Engine
+    writer: sessionmaker[Session]
+    reader: sessionmaker[Session]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """One unit of work: commit once at the end, roll back on any error."""
+        factory = self.writer if write else self.reader
+        with factory() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def connect(url: str) -> Database:
+    """Open the database at `url`, failing with a message a person can act on."""
+    try:
+        engine = _create_engine(url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(
+            f"TRUCE_DATABASE_URL is not a usable database URL ({exc}); "
+            "use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
+        ) from exc
+    check_reachable(engine)
+    reader_engine = engine.execution_options(truce_read_only=True)
+    return Database(
+        engine=engine,
+        writer=sessionmaker(engine, expire_on_commit=False),
+        reader=sessionmaker(reader_engine, expire_on_commit=False),
+    )
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event decide how each transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        # Writers take the lock up front: a deferred transaction that reads and then writes
+        # can fail with SQLITE_BUSY_SNAPSHOT in WAL mode, which no timeout cures.
+        if connection.get_execution_options().get("truce_read_only"):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def check_reachable(engine: Engine) -> None:
+    """Run one query so that a missing server or a corrupt file shows now, not mid-request."""
+    where = _describe(engine)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
+            else:
+                connection.execute(text("SELECT 1")).scalar_one()
+    except DatabaseError as exc:
+        message = str(exc.orig) if exc.orig is not None else str(exc)
+        if engine.dialect.name == "sqlite" and "not a database" in message:
+            raise ConfigError(
+                f"{where} is not a valid SQLite database (it may be corrupt); "
+                "restore it from a backup or move it away to start afresh"
+            ) from exc
+        if isinstance(exc, OperationalError):
+            raise ConfigError(
+                f"cannot open the database at {where}: {message.strip().splitlines()[0]}; "
+                "check TRUCE_DATABASE_URL and that the server is running"
+            ) from exc
+        raise ConfigError(f"the database at {where} failed a basic query: {message}") from exc
+
+
+def _describe(engine: Engine) -> str:
+    if engine.dialect.name == "sqlite":
+        return str(Path(engine.url.database or ":memory:"))
+    return engine.url.render_as_string(hide_password=True)

@@ -1,0 +1,107 @@
+"""FastAPI dependencies: sessions that commit once at the edge, the caller, and the mission in scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy.orm import Session
+
+from truce import auth
+from truce.config import Settings
+from truce.db import Database
+from truce.errors import NotFound
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.policy import Actor
+from truce.users import service as users_service
+from truce.users.models import User
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def settings(request: Request) -> Settings:
+    config: Settings = request.app.state.settings
+    return config
+
+
+def _session(request: Request, *, write: bool) -> Iterator[Session]:
+    with database(request).session(write=write) as session:
+        yield session
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    yield from _session(request, write=False)
+
+
+def write_session(request: Request) -> Iterator[Session]:
+    yield from _session(request, write=True)
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit is never a 201.
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token.strip()
+    return None
+
+
+def current_user(request: Request) -> User | None:
+    """The logged-in user from the bearer token or the session cookie, or None for the public."""
+    user_id = request.scope.get("session", {}).get("user_id") if "session" in request.scope else None
+    token = bearer_token(request)
+    if token is None and user_id is None:
+        return None
+    with database(request).session(write=False) as session:
+        if token is not None:
+            config = settings(request)
+            return auth.user_from_token(session, request.app.state.secret, token, config.token_hours * 3600)
+        user = session.get(User, user_id)
+        return user if user is not None and user.active else None
+
+
+CurrentUser = Annotated[User | None, Depends(current_user)]
+
+
+@dataclass
+class MissionScope:
+    """What a mission-scoped route works with: the session, the mission and who is acting."""
+
+    session: Session
+    mission: Mission
+    actor: Actor
+
+
+def _scope(session: Session, user: User | None, slug: str) -> MissionScope:
+    mission = missions_service.get_by_slug(session, slug)
+    if mission is None:
+        raise NotFound(f"mission {slug!r} not found")
+    actor = users_service.actor_for(session, user, mission)
+    if not missions_service.visible(actor, mission):
+        raise NotFound(f"mission {slug!r} not found")
+    return MissionScope(session=session, mission=mission, actor=actor)
+
+
+Slug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$", description="the mission's slug")]
+
+
+def read_scope(session: ReadSession, user: CurrentUser, slug: Slug) -> MissionScope:
+    return _scope(session, user, slug)
+
+
+def write_scope(session: WriteSession, user: CurrentUser, slug: Slug) -> MissionScope:
+    return _scope(session, user, slug)
+
+
+ReadScope = Annotated[MissionScope, Depends(read_scope)]
+WriteScope = Annotated[MissionScope, Depends(write_scope)]

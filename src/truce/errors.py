@@ -1,0 +1,53 @@
+"""One error type that carries its HTTP status; entry points turn it into a response or a message."""
+
+from __future__ import annotations
+
+
+class TruceError(Exception):
+    """A failure a person can act on; `detail` is the message shown to them."""
+
+    status_code = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BadRequest(TruceError):
+    status_code = 400
+
+
+class Unauthorized(TruceError):
+    status_code = 401
+
+
+class Forbidden(TruceError):
+    status_code = 403
+
+
+class NotFound(TruceError):
+    status_code = 404
+
+
+class Conflict(TruceError):
+    status_code = 409
+
+
+class TooLarge(TruceError):
+    status_code = 413
+
+
+class Invalid(TruceError):
+    """Input that is well-formed but wrong; `field` names where, as a dotted path."""
+
+    status_code = 422
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {detail}" if field else detail)
+        self.field = field
+
+
+class ConfigError(TruceError):
+    """The installation is set up wrongly: a bad data directory, database URL or secret."""
+
+    status_code = 500

@@ -1,0 +1,232 @@
+"""GeoJSON in and out, validation with precise messages, and the spatial index on each backend.
+
+This is the only module that knows how SQLite (R*Tree) and PostGIS (GiST) index geometry.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shapely import validation
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import ColumnElement, Float, Integer, and_, column, func, literal_column, select, table
+
+from truce.errors import Invalid
+
+GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+POINTS = ("Point",)
+LINES = ("LineString", "MultiLineString")
+POLYGONS = ("Polygon", "MultiPolygon")
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A bounding box in WGS84 degrees; it never crosses the antimeridian."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+    def as_list(self) -> list[float]:
+        return [self.min_lon, self.min_lat, self.max_lon, self.max_lat]
+
+
+def parse_bbox(text: str) -> BBox:
+    """Read `minlon,minlat,maxlon,maxlat` as a query gives it."""
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise Invalid("expected four numbers: minlon,minlat,maxlon,maxlat", "bbox")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise Invalid(f"not all of {text!r} are numbers", "bbox") from None
+    if not all(math.isfinite(v) for v in values):
+        raise Invalid("numbers must be finite", "bbox")
+    box = BBox(*values)
+    for lon in (box.min_lon, box.max_lon):
+        _check_range(lon, -180, 180, "longitude", "bbox")
+    for lat in (box.min_lat, box.max_lat):
+        _check_range(lat, -90, 90, "latitude", "bbox")
+    if box.min_lon > box.max_lon or box.min_lat > box.max_lat:
+        raise Invalid("minimum exceeds maximum (boxes across the antimeridian are not supported)", "bbox")
+    return box
+
+
+def parse_geometry(value: Any, allowed: Sequence[str], field: str = "geometry") -> BaseGeometry:
+    """Validate a GeoJSON geometry object (RFC 7946) and return it as a Shapely geometry."""
+    if not isinstance(value, dict):
+        raise Invalid("must be a GeoJSON geometry object", field)
+    kind = value.get("type")
+    if kind not in GEOMETRY_TYPES:
+        raise Invalid(f"type must be one of {', '.join(GEOMETRY_TYPES)}, not {kind!r}", f"{field}.type")
+    if kind not in allowed:
+        raise Invalid(f"a {kind} is not allowed here; expected {' or '.join(allowed)}", f"{field}.type")
+    coordinates = value.get("coordinates")
+    if not isinstance(coordinates, list):
+        raise Invalid("must be an array", f"{field}.coordinates")
+    _check_coordinates(kind, coordinates, f"{field}.coordinates")
+    geometry = shape({"type": kind, "coordinates": coordinates})
+    if not geometry.is_valid:
+        raise Invalid(f"invalid geometry: {validation.explain_validity(geometry)}", field)
+    return geometry
+
+
+def _check_coordinates(kind: str, coordinates: list[Any], where: str) -> None:
+    depth = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
+    _walk(coordinates, depth[kind], where, kind)
+
+
+def _walk(node: Any, depth: int, where: str, kind: str) -> None:
+    if depth == 0:
+        _check_position(node, where)
+        return
+    if not isinstance(node, list) or not node:
+        raise Invalid("must be a non-empty array", where)
+    for i, child in enumerate(node):
+        _walk(child, depth - 1, f"{where}[{i}]", kind)
+    if depth == 1 and kind in LINES and len(node) < 2:
+        raise Invalid("a line needs at least two positions", where)
+    if depth == 1 and kind in POLYGONS:
+        _check_ring(node, where)
+
+
+def _check_ring(ring: list[list[float]], where: str) -> None:
+    if len(ring) < 4:
+        raise Invalid("a polygon ring needs at least four positions, the last equal to the first", where)
+    if ring[0][:2] != ring[-1][:2]:
+        raise Invalid(f"the ring is not closed: it starts at {ring[0]} and ends at {ring[-1]}", where)
+
+
+def _check_position(position: Any, where: str) -> None:
+    if not isinstance(position, list) or len(position) not in (2, 3):
+        raise Invalid("a position must be [longitude, latitude] or [longitude, latitude, altitude]", where)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in position):
+        raise Invalid("a position must hold numbers only", where)
+    if not all(math.isfinite(v) for v in position):
+        raise Invalid("a position must hold finite numbers", where)
+    lon, lat = position[0], position[1]
+    if abs(lat) > 90 and abs(lon) <= 90:
+        raise Invalid(
+            f"latitude {lat} is out of range [-90, 90]; longitude and latitude look swapped "
+            "(GeoJSON gives [longitude, latitude])",
+            where,
+        )
+    _check_range(lon, -180, 180, "longitude", where)
+    _check_range(lat, -90, 90, "latitude", where)
+
+
+def _check_range(value: float, low: float, high: float, name: str, where: str) -> None:
+    if not low <= value <= high:
+        raise Invalid(f"{name} {value} is out of range [{low}, {high}]", where)
+
+
+def swapped_hint(geometry: BaseGeometry, expected: BBox) -> str | None:
+    """A hint when a geometry lies outside the mission's area but would lie inside it swapped."""
+    x, y = geometry.centroid.x, geometry.centroid.y
+    inside = expected.min_lon <= x <= expected.max_lon and expected.min_lat <= y <= expected.max_lat
+    swapped = expected.min_lon <= y <= expected.max_lon and expected.min_lat <= x <= expected.max_lat
+    if not inside and swapped:
+        return "longitude and latitude look swapped (GeoJSON gives [longitude, latitude])"
+    return None
+
+
+def to_geojson(geometry: BaseGeometry) -> dict[str, Any]:
+    """A Shapely geometry as a GeoJSON geometry object with plain lists."""
+    result: dict[str, Any] = json.loads(json.dumps(geometry.__geo_interface__))
+    return result
+
+
+def dumps(geometry: BaseGeometry) -> str:
+    """The GeoJSON text stored for a geometry."""
+    return json.dumps(to_geojson(geometry), separators=(",", ":"))
+
+
+def bounds(geometry: BaseGeometry) -> BBox:
+    """The geometry's bounding box."""
+    min_lon, min_lat, max_lon, max_lat = geometry.bounds
+    return BBox(min_lon, min_lat, max_lon, max_lat)
+
+
+# --- the spatial index -------------------------------------------------------------------------
+
+
+def rtree_name(table_name: str) -> str:
+    return f"{table_name}_rtree"
+
+
+def spatial_index_ddl(dialect: str, table_name: str) -> list[str]:
+    """Statements that create the bounding-box index for `table_name` on this backend."""
+    if dialect == "sqlite":
+        rtree = rtree_name(table_name)
+        cols = "new.id, new.min_lon, new.max_lon, new.min_lat, new.max_lat"
+        return [
+            f"CREATE VIRTUAL TABLE {rtree} USING rtree(id, min_lon, max_lon, min_lat, max_lat)",
+            f"CREATE TRIGGER {rtree}_insert AFTER INSERT ON {table_name} BEGIN "
+            f"INSERT INTO {rtree} VALUES ({cols}); END",
+            f"CREATE TRIGGER {rtree}_update AFTER UPDATE OF min_lon, max_lon, min_lat, max_lat "
+            f"ON {table_name} BEGIN DELETE FROM {rtree} WHERE id = old.id; "
+            f"INSERT INTO {rtree} VALUES ({cols}); END",
+            f"CREATE TRIGGER {rtree}_delete AFTER DELETE ON {table_name} BEGIN "
+            f"DELETE FROM {rtree} WHERE id = old.id; END",
+        ]
+    if dialect == "postgresql":
+        return [
+            "CREATE EXTENSION IF NOT EXISTS postgis",
+            f"ALTER TABLE {table_name} ADD COLUMN geom geometry(Geometry, 4326) GENERATED ALWAYS AS "
+            f"(ST_SetSRID(ST_GeomFromGeoJSON(geometry), 4326)) STORED",
+            f"CREATE INDEX ix_{table_name}_geom ON {table_name} USING gist (geom)",
+        ]
+    raise ValueError(f"no spatial index for the {dialect} backend")
+
+
+def drop_spatial_index_ddl(dialect: str, table_name: str) -> list[str]:
+    """Statements that undo `spatial_index_ddl`."""
+    if dialect == "sqlite":
+        rtree = rtree_name(table_name)
+        triggers = [f"DROP TRIGGER IF EXISTS {rtree}_{op}" for op in ("insert", "update", "delete")]
+        return [*triggers, f"DROP TABLE IF EXISTS {rtree}"]
+    return [f"DROP INDEX IF EXISTS ix_{table_name}_geom", f"ALTER TABLE {table_name} DROP COLUMN geom"]
+
+
+def is_index_object(name: str | None) -> bool:
+    """Whether a table or column name belongs to the spatial index rather than to the models."""
+    if name is None:
+        return False
+    # spatial_ref_sys is PostGIS's own table; ix_<table>_geom its GiST indexes.
+    return name in ("geom", "spatial_ref_sys") or "_rtree" in name or name.endswith("_geom")
+
+
+def bbox_clause(dialect: str, model: Any, box: BBox) -> ColumnElement[bool]:
+    """Rows of `model` whose bounding box meets `box`, found through the spatial index."""
+    exact = and_(
+        model.max_lon >= box.min_lon,
+        model.min_lon <= box.max_lon,
+        model.max_lat >= box.min_lat,
+        model.min_lat <= box.max_lat,
+    )
+    table_name = model.__tablename__
+    if dialect == "sqlite":
+        rtree = table(
+            rtree_name(table_name),
+            column("id", Integer),
+            column("min_lon", Float),
+            column("max_lon", Float),
+            column("min_lat", Float),
+            column("max_lat", Float),
+        )
+        # The R*Tree keeps 32-bit floats rounded outwards, so the exact test on the row still runs.
+        candidates = select(rtree.c.id).where(
+            rtree.c.max_lon >= box.min_lon,
+            rtree.c.min_lon <= box.max_lon,
+            rtree.c.max_lat >= box.min_lat,
+            rtree.c.min_lat <= box.max_lat,
+        )
+        return and_(model.id.in_(candidates), exact)
+    envelope = func.ST_MakeEnvelope(box.min_lon, box.min_lat, box.max_lon, box.max_lat, 4326)
+    return and_(literal_column(f"{table_name}.geom").op("&&")(envelope), exact)

@@ -1,0 +1,1 @@
+"""Missions, the parties to them, their delegations and the force's deployments."""

@@ -1,0 +1,79 @@
+"""Mission, Party, Delegation and Deployment tables."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from truce.db import Base, utcnow
+
+PARTY_KINDS = ("side", "guarantor", "mediator", "agency", "observer")
+
+
+class Mission(Base):
+    __tablename__ = "missions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # A public mission shows its public records to people who are not logged in.
+    public: Mapped[bool] = mapped_column(default=False)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    # Verification quorum: how many distinct delegations must confirm, and which ones must be among them.
+    quorum_delegations: Mapped[int] = mapped_column(default=2)
+    quorum_required: Mapped[list[Any]] = mapped_column(default=list)
+    ceiling_personnel: Mapped[int | None]
+    ceiling_armoured_vehicles: Mapped[int | None]
+    ceiling_other_vehicles: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Party(Base):
+    __tablename__ = "parties"
+    __table_args__ = (
+        UniqueConstraint("mission_id", "code"),
+        CheckConstraint("kind IN ('side','guarantor','mediator','agency','observer')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+
+
+class Delegation(Base):
+    __tablename__ = "delegations"
+    __table_args__ = (UniqueConstraint("mission_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Deployment(Base):
+    """Personnel and vehicles at a site, or mission-wide when `site_id` is empty, on one date."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (
+        UniqueConstraint("mission_id", "site_id", "on_date"),
+        CheckConstraint(
+            "personnel >= 0 AND armoured_vehicles >= 0 AND other_vehicles >= 0", name="non_negative"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    on_date: Mapped[date] = mapped_column(Date)
+    personnel: Mapped[int] = mapped_column(default=0)
+    armoured_vehicles: Mapped[int] = mapped_column(default=0)
+    other_vehicles: Mapped[int] = mapped_column(default=0)
+    note: Mapped[str] = mapped_column(Text, default="")

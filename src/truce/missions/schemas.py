@@ -1,0 +1,88 @@
+"""What the API and the demo loader accept and answer for missions and their parties."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Code = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="short lower-case code")
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MissionIn(StrictModel):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    time_zone: str = "UTC"
+    public: bool = False
+    starts_on: date | None = None
+    quorum_delegations: int = Field(default=2, ge=1, le=20)
+    quorum_required: list[str] = Field(default_factory=list)
+    ceiling_personnel: int | None = Field(default=None, ge=0)
+    ceiling_armoured_vehicles: int | None = Field(default=None, ge=0)
+    ceiling_other_vehicles: int | None = Field(default=None, ge=0)
+
+
+class MissionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    slug: str
+    name: str
+    description: str
+    time_zone: str
+    public: bool
+    starts_on: date | None
+
+
+class PartyIn(StrictModel):
+    code: str = Code
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["side", "guarantor", "mediator", "agency", "observer"]
+
+
+class PartyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+class DelegationIn(StrictModel):
+    code: str = Code
+    name: str = Field(min_length=1, max_length=200)
+    party: str = Field(description="the code of the party the delegation belongs to")
+
+
+class DelegationOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    party: str
+
+
+class DeploymentIn(StrictModel):
+    on_date: date
+    site_id: int | None = None
+    personnel: int = Field(default=0, ge=0)
+    armoured_vehicles: int = Field(default=0, ge=0)
+    other_vehicles: int = Field(default=0, ge=0)
+    note: str = ""
+
+
+class DeploymentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    on_date: date
+    site_id: int | None
+    personnel: int
+    armoured_vehicles: int
+    other_vehicles: int
+    note: str

@@ -1,0 +1,142 @@
+"""Missions, parties, delegations and deployments."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from truce import policy
+from truce.errors import Conflict, Forbidden, Invalid, NotFound
+from truce.ledger import service as ledger
+from truce.missions.models import PARTY_KINDS, Delegation, Deployment, Mission, Party
+from truce.missions.schemas import DelegationIn, DeploymentIn, MissionIn, PartyIn
+from truce.places.models import Site
+from truce.policy import Actor
+
+
+def get_by_slug(session: Session, slug: str) -> Mission | None:
+    """The mission with this slug, whoever asks."""
+    return session.execute(select(Mission).where(Mission.slug == slug)).scalar_one_or_none()
+
+
+def visible(actor: Actor, mission: Mission) -> bool:
+    """Whether the actor may know the mission exists: a member, the system, or anyone if it is public."""
+    return mission.public or actor.role == policy.SYSTEM or mission.id in actor.memberships
+
+
+def list_visible(session: Session, actor: Actor) -> list[Mission]:
+    """Every mission the actor may see, by slug."""
+    missions = session.execute(select(Mission).order_by(Mission.slug)).scalars()
+    return [m for m in missions if visible(actor, m)]
+
+
+def create(session: Session, data: MissionIn, *, actor: Actor) -> Mission:
+    """Create a mission; only the installation itself (the CLI) may."""
+    if actor.role != policy.SYSTEM:
+        raise Forbidden("missions are created from the command line by the operator")
+    if get_by_slug(session, data.slug) is not None:
+        raise Conflict(f"a mission with slug {data.slug!r} exists already")
+    try:
+        ZoneInfo(data.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"unknown time zone {data.time_zone!r}", "time_zone") from None
+    mission = Mission(**data.model_dump())
+    session.add(mission)
+    ledger.append(session, actor, "mission.create", mission)
+    return mission
+
+
+def parties(session: Session, mission: Mission) -> list[Party]:
+    """The mission's parties, by code."""
+    return list(session.execute(select(Party).where(Party.mission_id == mission.id).order_by(Party.code)).scalars())
+
+
+def party_by_code(session: Session, mission: Mission, code: str) -> Party:
+    """One of the mission's parties, by its code."""
+    party = session.execute(
+        select(Party).where(Party.mission_id == mission.id, Party.code == code)
+    ).scalar_one_or_none()
+    if party is None:
+        raise NotFound(f"mission {mission.slug} has no party {code!r}")
+    return party
+
+
+def create_party(session: Session, mission: Mission, data: PartyIn, *, actor: Actor) -> Party:
+    """Add a party to the mission."""
+    policy.require(actor, "mission.write", mission.id)
+    if data.kind not in PARTY_KINDS:
+        raise Invalid(f"must be one of {', '.join(PARTY_KINDS)}", "kind")
+    _unique(session, Party, mission, data.code)
+    party = Party(mission_id=mission.id, **data.model_dump())
+    session.add(party)
+    ledger.append(session, actor, "party.create", party)
+    return party
+
+
+def delegations(session: Session, mission: Mission) -> list[Delegation]:
+    """The mission's delegations, by code."""
+    query = select(Delegation).where(Delegation.mission_id == mission.id).order_by(Delegation.code)
+    return list(session.execute(query).scalars())
+
+
+def create_delegation(session: Session, mission: Mission, data: DelegationIn, *, actor: Actor) -> Delegation:
+    """Add a delegation, belonging to one of the mission's parties."""
+    policy.require(actor, "mission.write", mission.id)
+    party = party_by_code(session, mission, data.party)
+    _unique(session, Delegation, mission, data.code)
+    delegation = Delegation(mission_id=mission.id, party_id=party.id, code=data.code, name=data.name)
+    session.add(delegation)
+    ledger.append(session, actor, "delegation.create", delegation)
+    return delegation
+
+
+def _unique(session: Session, model: type[Party] | type[Delegation], mission: Mission, code: str) -> None:
+    found = session.execute(
+        select(model.id).where(model.mission_id == mission.id, model.code == code)
+    ).scalar_one_or_none()
+    if found is not None:
+        raise Conflict(f"mission {mission.slug} already has a {model.__tablename__[:-1]} coded {code!r}")
+
+
+def record_deployment(session: Session, mission: Mission, data: DeploymentIn, *, actor: Actor) -> Deployment:
+    """Record personnel and vehicles at a site (or mission-wide) on a date."""
+    policy.require(actor, "deployment.write", mission.id)
+    if data.site_id is not None:
+        site = session.get(Site, data.site_id)
+        if site is None or site.mission_id != mission.id:
+            raise Invalid(f"mission {mission.slug} has no site {data.site_id}", "site_id")
+    deployment = Deployment(mission_id=mission.id, **data.model_dump())
+    session.add(deployment)
+    ledger.append(session, actor, "deployment.create", deployment)
+    return deployment
+
+
+def deployments(session: Session, mission: Mission, *, actor: Actor) -> list[Deployment]:
+    """Every deployment record of the mission, by date."""
+    if not policy.allowed(actor, "deployment.read", mission.id):
+        raise NotFound("deployments not found")
+    query = select(Deployment).where(Deployment.mission_id == mission.id)
+    return list(session.execute(query.order_by(Deployment.on_date, Deployment.id)).scalars())
+
+
+def strength_on(session: Session, mission: Mission, on: date, *, actor: Actor) -> dict[str, object]:
+    """The force's strength on a date, summed over sites, against the mandate's ceilings."""
+    rows = [d for d in deployments(session, mission, actor=actor) if d.on_date == on]
+    wide = [d for d in rows if d.site_id is None]
+    # A mission-wide figure, when given, is the total; otherwise the sites add up to it.
+    counted = wide or rows
+    totals = {
+        "personnel": sum(d.personnel for d in counted),
+        "armoured_vehicles": sum(d.armoured_vehicles for d in counted),
+        "other_vehicles": sum(d.other_vehicles for d in counted),
+    }
+    ceilings = {
+        "personnel": mission.ceiling_personnel,
+        "armoured_vehicles": mission.ceiling_armoured_vehicles,
+        "other_vehicles": mission.ceiling_other_vehicles,
+    }
+    exceeded = [k for k, v in totals.items() if ceilings[k] is not None and v > (ceilings[k] or 0)]
+    return {"date": on.isoformat(), "totals": totals, "ceilings": ceilings, "exceeded": exceeded}

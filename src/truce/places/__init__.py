@@ -1,0 +1,1 @@
+"""Areas, lines and sites: the map a mission watches."""

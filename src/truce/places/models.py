@@ -1,0 +1,77 @@
+"""Area, Line and Site tables; geometry is stored as GeoJSON text plus its bounding box."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from truce.db import Base
+
+CLASSIFICATIONS = ("restricted", "mission", "parties", "public")
+AREA_KINDS = ("zone_of_control", "separation_zone", "buffer_zone", "corridor", "area_of_responsibility")
+LINE_KINDS = ("line_of_contact", "patrol_route", "road", "border")
+SITE_KINDS = ("post", "checkpoint", "command_post", "observation_centre", "settlement", "crossing_point")
+SITE_STATUSES = ("planned", "active", "closed")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Placed:
+    """Columns every mapped, classified record shares."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    classification: Mapped[str] = mapped_column(String(16), default="mission")
+    # Delegation codes that may read a `restricted` record.
+    restricted_to: Mapped[list[Any]] = mapped_column(default=list)
+    geometry: Mapped[str] = mapped_column(Text)
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Area(Placed, Base):
+    __tablename__ = "areas"
+    __table_args__ = (
+        CheckConstraint(_in("kind", AREA_KINDS), name="kind"),
+        CheckConstraint(_in("classification", CLASSIFICATIONS), name="classification"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(32))
+    controlled_by_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+
+
+class Line(Placed, Base):
+    __tablename__ = "lines"
+    __table_args__ = (
+        CheckConstraint(_in("kind", LINE_KINDS), name="kind"),
+        CheckConstraint(_in("classification", CLASSIFICATIONS), name="classification"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(32))
+
+
+class Site(Placed, Base):
+    __tablename__ = "sites"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SITE_KINDS), name="kind"),
+        CheckConstraint(_in("status", SITE_STATUSES), name="status"),
+        CheckConstraint(_in("classification", CLASSIFICATIONS), name="classification"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    code: Mapped[str | None] = mapped_column(String(32))
+    # Every name the place goes by, each with its language and who uses it: [{"name", "lang", "used_by"}].
+    alt_names: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    operated_by_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id"))

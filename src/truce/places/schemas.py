@@ -1,0 +1,68 @@
+"""GeoJSON Features the API accepts for areas, lines and sites."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from truce.missions.schemas import StrictModel
+
+Classification = Literal["restricted", "mission", "parties", "public"]
+
+
+class PlaceProperties(StrictModel):
+    name: str = Field(min_length=1, max_length=200)
+    classification: Classification = "mission"
+    restricted_to: list[str] = Field(default_factory=list, description="delegation codes for restricted records")
+    valid_from: date | None = None
+    valid_until: date | None = None
+    note: str = Field(default="", max_length=10_000)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> PlaceProperties:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        return self
+
+
+class AreaProperties(PlaceProperties):
+    kind: Literal["zone_of_control", "separation_zone", "buffer_zone", "corridor", "area_of_responsibility"]
+    controlled_by: str | None = Field(default=None, description="code of the controlling party")
+
+
+class LineProperties(PlaceProperties):
+    kind: Literal["line_of_contact", "patrol_route", "road", "border"]
+
+
+class AltName(StrictModel):
+    name: str = Field(min_length=1, max_length=200)
+    lang: str = Field(default="", max_length=16)
+    used_by: str = Field(default="", max_length=200)
+
+
+class SiteProperties(PlaceProperties):
+    kind: Literal["post", "checkpoint", "command_post", "observation_centre", "settlement", "crossing_point"]
+    code: str | None = Field(default=None, max_length=32)
+    alt_names: list[AltName] = Field(default_factory=list)
+    status: Literal["planned", "active", "closed"] = "active"
+    operated_by: str | None = Field(default=None, description="code of the delegation that runs the site")
+
+
+class FeatureIn(StrictModel):
+    type: Literal["Feature"]
+    geometry: dict[str, Any]
+    id: int | str | None = None
+
+
+class AreaIn(FeatureIn):
+    properties: AreaProperties
+
+
+class LineIn(FeatureIn):
+    properties: LineProperties
+
+
+class SiteIn(FeatureIn):
+    properties: SiteProperties

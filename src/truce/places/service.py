@@ -1,0 +1,162 @@
+"""Areas, lines and sites: create, list with a bounding box, read, delete."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from truce import geo, policy
+from truce.errors import Invalid, NotFound
+from truce.ledger import service as ledger
+from truce.missions import service as missions_service
+from truce.missions.models import Delegation, Mission
+from truce.places.models import Area, Line, Placed, Site
+from truce.places.schemas import AreaIn, FeatureIn, LineIn, SiteIn
+from truce.policy import Actor
+
+PlaceModel = type[Area] | type[Line] | type[Site]
+ALLOWED_GEOMETRY: dict[str, tuple[str, ...]] = {"areas": geo.POLYGONS, "lines": geo.LINES, "sites": geo.POINTS}
+MAX_PAGE = 10_000
+
+
+def create_area(session: Session, mission: Mission, feature: AreaIn, *, actor: Actor) -> Area:
+    """Add an area (zone, corridor, buffer) to the mission's map."""
+    props = feature.properties
+    controlled_by_id = None
+    if props.controlled_by is not None:
+        controlled_by_id = missions_service.party_by_code(session, mission, props.controlled_by).id
+    fields = props.model_dump(exclude={"controlled_by"})
+    area = Area(mission_id=mission.id, controlled_by_id=controlled_by_id, **fields)
+    return _add(session, mission, area, feature, actor)
+
+
+def create_line(session: Session, mission: Mission, feature: LineIn, *, actor: Actor) -> Line:
+    """Add a line (line of contact, route, road) to the mission's map."""
+    line = Line(mission_id=mission.id, **feature.properties.model_dump())
+    return _add(session, mission, line, feature, actor)
+
+
+def create_site(session: Session, mission: Mission, feature: SiteIn, *, actor: Actor) -> Site:
+    """Add a site (post, checkpoint, settlement) to the mission's map."""
+    props = feature.properties
+    operated_by_id = None
+    if props.operated_by is not None:
+        operated_by_id = _delegation_id(session, mission, props.operated_by)
+    site = Site(mission_id=mission.id, operated_by_id=operated_by_id, **props.model_dump(exclude={"operated_by"}))
+    return _add(session, mission, site, feature, actor)
+
+
+def _add(session: Session, mission: Mission, record: Any, feature: FeatureIn, actor: Actor) -> Any:
+    policy.require(actor, "place.write", mission.id)
+    _check_restricted_to(session, mission, record.classification, record.restricted_to)
+    geometry = geo.parse_geometry(feature.geometry, ALLOWED_GEOMETRY[record.__tablename__])
+    box = geo.bounds(geometry)
+    record.geometry = geo.dumps(geometry)
+    record.min_lon, record.min_lat, record.max_lon, record.max_lat = box.as_list()
+    session.add(record)
+    ledger.append(session, actor, f"{record.__tablename__[:-1]}.create", record)
+    return record
+
+
+def _check_restricted_to(session: Session, mission: Mission, classification: str, codes: list[str]) -> None:
+    if classification != "restricted":
+        if codes:
+            raise Invalid("only restricted records name delegations", "properties.restricted_to")
+        return
+    known = {d.code for d in missions_service.delegations(session, mission)}
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        raise Invalid(f"unknown delegation codes {unknown}", "properties.restricted_to")
+
+
+def _delegation_id(session: Session, mission: Mission, code: str) -> int:
+    found = session.execute(
+        select(Delegation.id).where(Delegation.mission_id == mission.id, Delegation.code == code)
+    ).scalar_one_or_none()
+    if found is None:
+        raise Invalid(f"mission {mission.slug} has no delegation {code!r}", "properties.operated_by")
+    return found
+
+
+def list_places(
+    session: Session,
+    model: PlaceModel,
+    mission: Mission,
+    *,
+    actor: Actor,
+    bbox: geo.BBox | None = None,
+    kind: str | None = None,
+    limit: int = MAX_PAGE,
+    offset: int = 0,
+) -> list[Any]:
+    """The places of one type that the actor may read, optionally within a box or of one kind."""
+    query: Select[Any] = select(model).where(model.mission_id == mission.id, policy.readable(actor, model))
+    if bbox is not None:
+        query = query.where(geo.bbox_clause(_dialect(session), model, bbox))
+    if kind is not None:
+        query = query.where(model.kind == kind)
+    query = query.order_by(model.id).limit(min(limit, MAX_PAGE)).offset(offset)
+    return list(session.execute(query).scalars())
+
+
+def get_place(session: Session, model: PlaceModel, mission: Mission, place_id: int, *, actor: Actor) -> Any:
+    """One place, if the actor may read it."""
+    record = session.get(model, place_id)
+    if record is not None and record.mission_id != mission.id:
+        record = None
+    return policy.require_read(actor, record, model.__tablename__[:-1])
+
+
+def delete_place(session: Session, model: PlaceModel, mission: Mission, place_id: int, *, actor: Actor) -> None:
+    """Remove a place from the map; the log keeps what it was."""
+    record = get_place(session, model, mission, place_id, actor=actor)
+    policy.require(actor, "place.write", mission.id)
+    session.delete(record)
+    ledger.append(session, actor, f"{model.__tablename__[:-1]}.delete", record, deleted=True)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def feature(record: Placed, *, party_codes: dict[int, str], delegation_codes: dict[int, str]) -> dict[str, Any]:
+    """A place as a GeoJSON Feature."""
+    properties: dict[str, Any] = {
+        "id": record.id,
+        "name": record.name,
+        "kind": getattr(record, "kind", None),
+        "classification": record.classification,
+        "valid_from": record.valid_from.isoformat() if record.valid_from else None,
+        "valid_until": record.valid_until.isoformat() if record.valid_until else None,
+        "note": record.note,
+    }
+    if record.classification == "restricted":
+        properties["restricted_to"] = record.restricted_to
+    if isinstance(record, Area):
+        properties["controlled_by"] = party_codes.get(record.controlled_by_id or 0)
+    if isinstance(record, Site):
+        properties.update(
+            code=record.code,
+            alt_names=record.alt_names,
+            status=record.status,
+            operated_by=delegation_codes.get(record.operated_by_id or 0),
+        )
+    return {"type": "Feature", "id": record.id, "geometry": json.loads(record.geometry), "properties": properties}
+
+
+def feature_collection(session: Session, mission: Mission, records: list[Any]) -> dict[str, Any]:
+    """Places as a GeoJSON FeatureCollection."""
+    party_codes = {p.id: p.code for p in missions_service.parties(session, mission)}
+    delegation_codes = {d.id: d.code for d in missions_service.delegations(session, mission)}
+    features = [feature(r, party_codes=party_codes, delegation_codes=delegation_codes) for r in records]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def require_exists(record: Any, what: str) -> Any:
+    """Answer 404 for a missing record."""
+    if record is None:
+        raise NotFound(f"{what} not found")
+    return record

@@ -1,0 +1,127 @@
+"""Who may read and write what: decided here, and only here, for every entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, String, and_, cast, false, or_, true
+
+from truce.errors import Forbidden, NotFound, Unauthorized
+
+ROLES = ("admin", "monitor", "verifier", "liaison", "humanitarian", "analyst")
+PUBLIC = "public"
+SYSTEM = "system"
+
+# Classification levels each role may read (besides `restricted` records naming its delegation).
+READABLE: dict[str, frozenset[str]] = {
+    "admin": frozenset({"restricted", "mission", "parties", "public"}),
+    "monitor": frozenset({"mission", "parties", "public"}),
+    "verifier": frozenset({"mission", "parties", "public"}),
+    "analyst": frozenset({"mission", "parties", "public"}),
+    "liaison": frozenset({"parties", "public"}),
+    "humanitarian": frozenset({"parties", "public"}),
+    PUBLIC: frozenset({"public"}),
+    SYSTEM: frozenset({"restricted", "mission", "parties", "public"}),
+}
+
+# Who may do each write action, by kind of record.
+WRITERS: dict[str, frozenset[str]] = {
+    "mission.write": frozenset({"admin"}),
+    "place.write": frozenset({"admin"}),
+    "user.write": frozenset({"admin"}),
+    "user.read": frozenset({"admin"}),
+    "deployment.write": frozenset({"admin"}),
+    "deployment.read": frozenset({"admin", "monitor", "verifier", "analyst"}),
+    "log.read": frozenset(ROLES),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, and in which mission with which role and delegation."""
+
+    username: str | None
+    role: str
+    user_id: int | None = None
+    mission_id: int | None = None
+    delegation_id: int | None = None
+    delegation_code: str | None = None
+    # Missions this user holds a role in, for listings that span missions.
+    memberships: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def is_public(self) -> bool:
+        return self.role == PUBLIC
+
+    @classmethod
+    def anonymous(cls, mission_id: int | None = None) -> Actor:
+        return cls(username=None, role=PUBLIC, mission_id=mission_id)
+
+    @classmethod
+    def system(cls, mission_id: int | None = None) -> Actor:
+        """The installation itself, acting for the CLI's set-up commands."""
+        return cls(username="system", role=SYSTEM, mission_id=mission_id)
+
+
+class Classified(Protocol):
+    mission_id: int
+    classification: str
+    restricted_to: list[Any]
+
+
+def can_read(actor: Actor, record: Classified) -> bool:
+    """Whether `actor` may know that `record` exists."""
+    if record.mission_id != actor.mission_id and actor.role != SYSTEM:
+        return False
+    if record.classification in READABLE[actor.role]:
+        return True
+    return record.classification == "restricted" and actor.delegation_code in (record.restricted_to or [])
+
+
+def require_read(actor: Actor, record: Classified | None, what: str) -> Any:
+    """Return the record if `actor` may read it; otherwise answer as if it did not exist."""
+    if record is None or not can_read(actor, record):
+        raise NotFound(f"{what} not found")
+    return record
+
+
+def readable(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """A WHERE clause that keeps only the rows of `model` the actor may read."""
+    if actor.role == SYSTEM:
+        return true()
+    if actor.mission_id is None:
+        return false()
+    levels = sorted(READABLE[actor.role])
+    clause = or_(model.classification.in_(levels), _restricted_to_me(actor, model))
+    return and_(model.mission_id == actor.mission_id, clause)
+
+
+def _restricted_to_me(actor: Actor, model: Any) -> ColumnElement[bool]:
+    if actor.delegation_code is None:
+        return false()
+    # JSON containment differs by backend, so match the code inside the JSON text instead.
+    needle = f'%"{actor.delegation_code}"%'
+    return and_(model.classification == "restricted", cast(model.restricted_to, String).like(needle))
+
+
+def allowed(actor: Actor, action: str, mission_id: int) -> bool:
+    """Whether the actor may perform `action` in the mission `mission_id`."""
+    if actor.role == SYSTEM:
+        return True
+    return actor.mission_id == mission_id and actor.role in WRITERS.get(action, frozenset())
+
+
+def require(actor: Actor, action: str, mission_id: int) -> None:
+    """Refuse `action` in the mission unless the actor's role there allows it."""
+    if allowed(actor, action, mission_id):
+        return
+    if actor.is_public:
+        raise Unauthorized("log in with an account of this mission to do this")
+    raise Forbidden(f"the {actor.role} role may not do {action} here")
+
+
+def roles() -> Iterable[str]:
+    """Every role a membership can hold."""
+    return ROLES

@@ -1,0 +1,1 @@
+"""People, their passwords, and the role they hold in each mission."""

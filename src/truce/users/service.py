@@ -1,0 +1,136 @@
+"""Create users, check passwords and work out who is acting in a mission."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from truce import policy
+from truce.errors import Conflict, Invalid, NotFound
+from truce.ledger import service as ledger
+from truce.missions.models import Delegation, Mission
+from truce.policy import Actor
+from truce.users.models import Membership, User
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 8
+_hasher = PasswordHasher()
+# Checked against when the user is unknown, so that a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of `password`."""
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"must be at least {MIN_PASSWORD} characters", "password")
+    return _hasher.hash(password)
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user if user is not None and user.active else None
+
+
+def get_by_name(session: Session, username: str) -> User | None:
+    """The user called `username`, if any."""
+    return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def create(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    mission: Mission,
+    role: str,
+    delegation_code: str,
+    actor: Actor,
+    display_name: str = "",
+) -> User:
+    """Create a user with one role in one mission's delegation."""
+    policy.require(actor, "user.write", mission.id)
+    if not USERNAME.match(username):
+        raise Invalid("use 2-64 lower-case letters, digits, dots, dashes or underscores", "username")
+    if role not in policy.ROLES:
+        raise Invalid(f"must be one of {', '.join(policy.ROLES)}", "role")
+    delegation = _delegation(session, mission, delegation_code)
+    if get_by_name(session, username) is not None:
+        raise Conflict(f"a user named {username!r} exists already")
+    user = User(username=username, password_hash=hash_password(password), display_name=display_name)
+    session.add(user)
+    ledger.append(session, actor, "user.create", user)
+    membership = Membership(user_id=user.id, mission_id=mission.id, delegation_id=delegation.id, role=role)
+    session.add(membership)
+    ledger.append(session, actor, "membership.create", membership)
+    return user
+
+
+def add_membership(
+    session: Session, user: User, *, mission: Mission, role: str, delegation_code: str, actor: Actor
+) -> Membership:
+    """Give an existing user a role in another mission."""
+    policy.require(actor, "user.write", mission.id)
+    if role not in policy.ROLES:
+        raise Invalid(f"must be one of {', '.join(policy.ROLES)}", "role")
+    delegation = _delegation(session, mission, delegation_code)
+    existing = session.execute(
+        select(Membership).where(Membership.user_id == user.id, Membership.mission_id == mission.id)
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise Conflict(f"{user.username} already holds a role in {mission.slug}")
+    membership = Membership(user_id=user.id, mission_id=mission.id, delegation_id=delegation.id, role=role)
+    session.add(membership)
+    ledger.append(session, actor, "membership.create", membership)
+    return membership
+
+
+def _delegation(session: Session, mission: Mission, code: str) -> Delegation:
+    delegation = session.execute(
+        select(Delegation).where(Delegation.mission_id == mission.id, Delegation.code == code)
+    ).scalar_one_or_none()
+    if delegation is None:
+        raise NotFound(f"mission {mission.slug} has no delegation {code!r}")
+    return delegation
+
+
+def memberships(session: Session, user_id: int) -> dict[int, str]:
+    """Mission id to role, for every mission the user holds a role in."""
+    rows = session.execute(select(Membership.mission_id, Membership.role).where(Membership.user_id == user_id))
+    return {mission_id: role for mission_id, role in rows}
+
+
+def actor_for(session: Session, user: User | None, mission: Mission | None) -> Actor:
+    """The actor a user is inside a mission; someone without a role there acts as the public."""
+    if user is None:
+        return Actor.anonymous(mission.id if mission else None)
+    roles = memberships(session, user.id)
+    if mission is None:
+        return Actor(username=user.username, role=policy.PUBLIC, user_id=user.id, memberships=roles)
+    row = session.execute(
+        select(Membership.role, Delegation.id, Delegation.code)
+        .join(Delegation, Delegation.id == Membership.delegation_id)
+        .where(Membership.user_id == user.id, Membership.mission_id == mission.id)
+    ).one_or_none()
+    if row is None:
+        return Actor(
+            username=user.username, role=policy.PUBLIC, user_id=user.id, mission_id=mission.id, memberships=roles
+        )
+    role, delegation_id, delegation_code = row
+    return Actor(
+        username=user.username,
+        role=role,
+        user_id=user.id,
+        mission_id=mission.id,
+        delegation_id=delegation_id,
+        delegation_code=delegation_code,
+        memberships=roles,
+    )
