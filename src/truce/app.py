@@ -86,9 +86,7 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1")
-        limit = self.upload_limit if content_type.startswith("multipart/") else min(
-            self.upload_limit, JSON_BODY_LIMIT
-        )
+        limit = self.upload_limit if content_type.startswith("multipart/") else min(self.upload_limit, JSON_BODY_LIMIT)
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(send, limit)
@@ -101,16 +99,16 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge(limit)
+                    raise _BodyTooLargeError(limit)
             return message
 
         try:
             await self.app(scope, limited_receive, send)
-        except _BodyTooLarge as exc:
+        except _BodyTooLargeError as exc:
             await _too_large(send, exc.limit)
 
 
-class _BodyTooLarge(Exception):
+class _BodyTooLargeError(Exception):
     def __init__(self, limit: int) -> None:
         self.limit = limit
 

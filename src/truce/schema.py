@@ -40,9 +40,7 @@ def differences(engine: Engine) -> list[Any]:
     with engine.connect() as connection, warnings.catch_warnings():
         # SQLAlchemy has no type for PostGIS's geometry column, which the comparison skips anyway.
         warnings.filterwarnings("ignore", message="Did not recognize type 'geometry'")
-        context = MigrationContext.configure(
-            connection, opts={"include_name": include_name, "compare_type": True}
-        )
+        context = MigrationContext.configure(connection, opts={"include_name": include_name, "compare_type": True})
         return list(compare_metadata(context, Base.metadata))
 
 

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
 
+import shapely
 import yaml
 from pyproj import Transformer
 from shapely import set_precision
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform, unary_union
+from shapely.ops import unary_union
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from truce.places.schemas import AreaIn, LineIn, SiteIn
 from truce.policy import Actor
 from truce.users import service as users_service
 
-DEMO_PASSWORD = "truce-demo"
+DEMO_PASSWORD = "truce-demo"  # noqa: S105 - the documented password of the demo accounts
 
 
 @dataclass
@@ -152,7 +153,8 @@ def buffer_km(line: LineString, distance_km: float) -> BaseGeometry:
     local = f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m"
     to_local = Transformer.from_crs("EPSG:4326", local, always_xy=True).transform
     to_wgs84 = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform
-    return transform(to_wgs84, transform(to_local, line).buffer(distance_km * 1000, quad_segs=4))
+    band = shapely.transform(line, to_local, interleaved=False).buffer(distance_km * 1000, quad_segs=4)
+    return shapely.transform(band, to_wgs84, interleaved=False)
 
 
 def _rounded(shape: BaseGeometry) -> BaseGeometry:
@@ -185,7 +187,9 @@ def _site_specs(data: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     posts = data["posts"]
-    positions = [("line of contact", p) for p in posts["line_of_contact"]] + [("corridor", p) for p in posts["corridor"]]
+    positions = [("line of contact", p) for p in posts["line_of_contact"]] + [
+        ("corridor", p) for p in posts["corridor"]
+    ]
     for number, (where, at) in enumerate(positions, start=1):
         specs.append(
             {

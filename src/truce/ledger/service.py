@@ -132,15 +132,11 @@ class StoredNodes:
         leaves = [index for level, index in coords if level == 0]
         inner = [(level, index) for level, index in coords if level > 0]
         if leaves:
-            rows = self.session.execute(
-                select(LogEntry.idx, LogEntry.leaf_hash).where(LogEntry.idx.in_(leaves))
-            )
+            rows = self.session.execute(select(LogEntry.idx, LogEntry.leaf_hash).where(LogEntry.idx.in_(leaves)))
             found.update({(0, idx): leaf for idx, leaf in rows})
         if inner:
             rows = self.session.execute(
-                select(LogNode.level, LogNode.idx, LogNode.hash).where(
-                    tuple_(LogNode.level, LogNode.idx).in_(inner)
-                )
+                select(LogNode.level, LogNode.idx, LogNode.hash).where(tuple_(LogNode.level, LogNode.idx).in_(inner))
             )
             found.update({(level, idx): node for level, idx, node in rows})
         missing = [c for c in coords if c not in found]

@@ -64,9 +64,7 @@ class Deployment(Base):
     __tablename__ = "deployments"
     __table_args__ = (
         UniqueConstraint("mission_id", "site_id", "on_date"),
-        CheckConstraint(
-            "personnel >= 0 AND armoured_vehicles >= 0 AND other_vehicles >= 0", name="non_negative"
-        ),
+        CheckConstraint("personnel >= 0 AND armoured_vehicles >= 0 AND other_vehicles >= 0", name="non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

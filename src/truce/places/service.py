@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
-from truce.errors import Invalid, NotFound
+from truce.errors import Invalid
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
@@ -30,13 +30,15 @@ def create_area(session: Session, mission: Mission, feature: AreaIn, *, actor: A
         controlled_by_id = missions_service.party_by_code(session, mission, props.controlled_by).id
     fields = props.model_dump(exclude={"controlled_by"})
     area = Area(mission_id=mission.id, controlled_by_id=controlled_by_id, **fields)
-    return _add(session, mission, area, feature, actor)
+    _add(session, mission, area, feature, actor)
+    return area
 
 
 def create_line(session: Session, mission: Mission, feature: LineIn, *, actor: Actor) -> Line:
     """Add a line (line of contact, route, road) to the mission's map."""
     line = Line(mission_id=mission.id, **feature.properties.model_dump())
-    return _add(session, mission, line, feature, actor)
+    _add(session, mission, line, feature, actor)
+    return line
 
 
 def create_site(session: Session, mission: Mission, feature: SiteIn, *, actor: Actor) -> Site:
@@ -46,10 +48,11 @@ def create_site(session: Session, mission: Mission, feature: SiteIn, *, actor: A
     if props.operated_by is not None:
         operated_by_id = _delegation_id(session, mission, props.operated_by)
     site = Site(mission_id=mission.id, operated_by_id=operated_by_id, **props.model_dump(exclude={"operated_by"}))
-    return _add(session, mission, site, feature, actor)
+    _add(session, mission, site, feature, actor)
+    return site
 
 
-def _add(session: Session, mission: Mission, record: Any, feature: FeatureIn, actor: Actor) -> Any:
+def _add(session: Session, mission: Mission, record: Area | Line | Site, feature: FeatureIn, actor: Actor) -> None:
     policy.require(actor, "place.write", mission.id)
     _check_restricted_to(session, mission, record.classification, record.restricted_to)
     geometry = geo.parse_geometry(feature.geometry, ALLOWED_GEOMETRY[record.__tablename__])
@@ -58,7 +61,6 @@ def _add(session: Session, mission: Mission, record: Any, feature: FeatureIn, ac
     record.min_lon, record.min_lat, record.max_lon, record.max_lat = box.as_list()
     session.add(record)
     ledger.append(session, actor, f"{record.__tablename__[:-1]}.create", record)
-    return record
 
 
 def _check_restricted_to(session: Session, mission: Mission, classification: str, codes: list[str]) -> None:
@@ -104,7 +106,7 @@ def list_places(
 
 def get_place(session: Session, model: PlaceModel, mission: Mission, place_id: int, *, actor: Actor) -> Any:
     """One place, if the actor may read it."""
-    record = session.get(model, place_id)
+    record = cast("Area | Line | Site | None", session.get(model, place_id))
     if record is not None and record.mission_id != mission.id:
         record = None
     return policy.require_read(actor, record, model.__tablename__[:-1])
@@ -153,10 +155,3 @@ def feature_collection(session: Session, mission: Mission, records: list[Any]) -
     delegation_codes = {d.id: d.code for d in missions_service.delegations(session, mission)}
     features = [feature(r, party_codes=party_codes, delegation_codes=delegation_codes) for r in records]
     return {"type": "FeatureCollection", "features": features}
-
-
-def require_exists(record: Any, what: str) -> Any:
-    """Answer 404 for a missing record."""
-    if record is None:
-        raise NotFound(f"{what} not found")
-    return record

@@ -29,9 +29,7 @@ class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("user_id", "mission_id"),
-        CheckConstraint(
-            "role IN ('admin','monitor','verifier','liaison','humanitarian','analyst')", name="role"
-        ),
+        CheckConstraint("role IN ('admin','monitor','verifier','liaison','humanitarian','analyst')", name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -109,9 +109,7 @@ def upgrade() -> None:
             "classification IN ('restricted', 'mission', 'parties', 'public')",
             name=op.f("ck_lines_classification"),
         ),
-        sa.CheckConstraint(
-            "kind IN ('line_of_contact', 'patrol_route', 'road', 'border')", name=op.f("ck_lines_kind")
-        ),
+        sa.CheckConstraint("kind IN ('line_of_contact', 'patrol_route', 'road', 'border')", name=op.f("ck_lines_kind")),
         sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_lines_mission_id_missions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lines")),
     )
@@ -131,14 +129,10 @@ def upgrade() -> None:
             name=op.f("fk_log_cosignatures_checkpoint_id_log_checkpoints"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_log_cosignatures")),
-        sa.UniqueConstraint(
-            "checkpoint_id", "key_name", name=op.f("uq_log_cosignatures_checkpoint_id_key_name")
-        ),
+        sa.UniqueConstraint("checkpoint_id", "key_name", name=op.f("uq_log_cosignatures_checkpoint_id_key_name")),
     )
     with op.batch_alter_table("log_cosignatures", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_log_cosignatures_checkpoint_id"), ["checkpoint_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_log_cosignatures_checkpoint_id"), ["checkpoint_id"], unique=False)
 
     op.create_table(
         "log_entries",
@@ -152,9 +146,7 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.String(length=64), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["mission_id"], ["missions.id"], name=op.f("fk_log_entries_mission_id_missions")
-        ),
+        sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_log_entries_mission_id_missions")),
         sa.PrimaryKeyConstraint("idx", name=op.f("pk_log_entries")),
     )
     with op.batch_alter_table("log_entries", schema=None) as batch_op:
@@ -168,9 +160,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.CheckConstraint(
-            "kind IN ('side','guarantor','mediator','agency','observer')", name=op.f("ck_parties_kind")
-        ),
+        sa.CheckConstraint("kind IN ('side','guarantor','mediator','agency','observer')", name=op.f("ck_parties_kind")),
         sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_parties_mission_id_missions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_parties")),
         sa.UniqueConstraint("mission_id", "code", name=op.f("uq_parties_mission_id_code")),
@@ -207,9 +197,7 @@ def upgrade() -> None:
             "kind IN ('zone_of_control', 'separation_zone', 'buffer_zone', 'corridor', 'area_of_responsibility')",
             name=op.f("ck_areas_kind"),
         ),
-        sa.ForeignKeyConstraint(
-            ["controlled_by_id"], ["parties.id"], name=op.f("fk_areas_controlled_by_id_parties")
-        ),
+        sa.ForeignKeyConstraint(["controlled_by_id"], ["parties.id"], name=op.f("fk_areas_controlled_by_id_parties")),
         sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_areas_mission_id_missions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_areas")),
     )
@@ -223,9 +211,7 @@ def upgrade() -> None:
         sa.Column("party_id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["mission_id"], ["missions.id"], name=op.f("fk_delegations_mission_id_missions")
-        ),
+        sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_delegations_mission_id_missions")),
         sa.ForeignKeyConstraint(["party_id"], ["parties.id"], name=op.f("fk_delegations_party_id_parties")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_delegations")),
         sa.UniqueConstraint("mission_id", "code", name=op.f("uq_delegations_mission_id_code")),
@@ -248,9 +234,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["delegation_id"], ["delegations.id"], name=op.f("fk_memberships_delegation_id_delegations")
         ),
-        sa.ForeignKeyConstraint(
-            ["mission_id"], ["missions.id"], name=op.f("fk_memberships_mission_id_missions")
-        ),
+        sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_memberships_mission_id_missions")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_memberships_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_memberships")),
         sa.UniqueConstraint("user_id", "mission_id", name=op.f("uq_memberships_user_id_mission_id")),
@@ -321,14 +305,10 @@ def upgrade() -> None:
             "personnel >= 0 AND armoured_vehicles >= 0 AND other_vehicles >= 0",
             name=op.f("ck_deployments_non_negative"),
         ),
-        sa.ForeignKeyConstraint(
-            ["mission_id"], ["missions.id"], name=op.f("fk_deployments_mission_id_missions")
-        ),
+        sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_deployments_mission_id_missions")),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_deployments_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deployments")),
-        sa.UniqueConstraint(
-            "mission_id", "site_id", "on_date", name=op.f("uq_deployments_mission_id_site_id_on_date")
-        ),
+        sa.UniqueConstraint("mission_id", "site_id", "on_date", name=op.f("uq_deployments_mission_id_site_id_on_date")),
     )
     with op.batch_alter_table("deployments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_deployments_mission_id"), ["mission_id"], unique=False)

@@ -1,0 +1,117 @@
+"""Fixtures: a migrated database per backend with the demo loaded, and a rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from support import Login
+from truce import schema
+from truce.app import create_app
+from truce.config import Settings
+from truce.db import Database, connect
+from truce.demo import loader
+
+PG_URL = os.environ.get("TRUCE_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite", "postgis"] if PG_URL else ["sqlite"]
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if PG_URL:
+        return f"backends: sqlite, postgis ({PG_URL.split('@')[-1]})"
+    return "backends: sqlite only; set TRUCE_TEST_DATABASE_URL to also run every database test on PostGIS"
+
+
+def reset_postgis(url: str) -> Database:
+    """An empty PostGIS database at `url`: every table of an earlier run dropped."""
+    db = connect(url)
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    return db
+
+
+def fresh_database(backend: str, directory: Path) -> Database:
+    """A newly migrated, empty database of the given backend."""
+    db = reset_postgis(PG_URL) if backend == "postgis" else connect(f"sqlite:///{directory / 'truce.db'}")
+    schema.upgrade(db.engine)
+    return db
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def base_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The demo mission in a migrated database, shared by the tests of one backend."""
+    db = fresh_database(backend, tmp_path_factory.mktemp(f"db-{backend}"))
+    with db.session() as session:
+        loader.load(session)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def db(base_db: Database) -> Iterator[Database]:
+    """The demo database seen through one outer transaction that rolls back after the test."""
+    connection = base_db.engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield Database(engine=base_db.engine, writer=factory, reader=factory)
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    with db.writer() as session:
+        yield session
+
+
+@pytest.fixture
+def engine(db: Database) -> Engine:
+    return db.engine
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET)
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> FastAPI:
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def login(client: TestClient) -> Login:
+    """Headers carrying a bearer token for a demo account."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def headers(username: str) -> dict[str, str]:
+        if username == "public":
+            return {}
+        if username not in cache:
+            answer = client.post("/api/v1/auth/token", data={"username": username, "password": loader.DEMO_PASSWORD})
+            assert answer.status_code == 200, answer.text
+            cache[username] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        return cache[username]
+
+    return headers
