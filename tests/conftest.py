@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from support import Login
@@ -40,9 +40,27 @@ def reset_postgis(url: str) -> Database:
     return db
 
 
-def fresh_database(backend: str, directory: Path) -> Database:
-    """A newly migrated, empty database of the given backend."""
-    db = reset_postgis(PG_URL) if backend == "postgis" else connect(f"sqlite:///{directory / 'truce.db'}")
+def scratch_url(name: str) -> str:
+    """A second PostGIS database beside the shared one, created on first use."""
+    url = make_url(PG_URL)
+    scratch = url.set(database=f"{url.database}_{name}")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": scratch.database}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{scratch.database}"'))
+    admin.dispose()
+    return scratch.render_as_string(hide_password=False)
+
+
+def fresh_database(backend: str, directory: Path, name: str = "scratch") -> Database:
+    """A newly migrated, empty database of the given backend, apart from the shared one."""
+    if backend == "postgis":
+        db = reset_postgis(scratch_url(name))
+    else:
+        db = connect(f"sqlite:///{directory / 'truce.db'}")
     schema.upgrade(db.engine)
     return db
 
@@ -55,7 +73,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def base_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """The demo mission in a migrated database, shared by the tests of one backend."""
-    db = fresh_database(backend, tmp_path_factory.mktemp(f"db-{backend}"))
+    directory = tmp_path_factory.mktemp(f"db-{backend}")
+    db = reset_postgis(PG_URL) if backend == "postgis" else connect(f"sqlite:///{directory / 'truce.db'}")
+    schema.upgrade(db.engine)
     with db.session() as session:
         loader.load(session)
     yield db

@@ -30,6 +30,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+def upgrade_to(engine: Engine, revision: str) -> None:
+    """Move the schema down to `revision` ("base" removes every table)."""
+    command.downgrade(alembic_config(engine), revision)
+
+
 def include_name(name: str | None, type_: str, _parent: Any) -> bool:
     """Leave the spatial index's own tables and columns out of model comparisons."""
     return not geo.is_index_object(name)

@@ -1,0 +1,166 @@
+"""The `truce` command as a person runs it: clear one-line errors, no tracebacks, the right exit codes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from conftest import TEST_SECRET
+
+TIMEOUT = 60
+
+
+def truce(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "truce", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=clean_env(env),
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without Truce settings, plus the test secret and `extra`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TRUCE_")}
+    return {**base, "TRUCE_SECRET_KEY": TEST_SECRET, "COLUMNS": "200", **(extra or {})}
+
+
+def assert_clean_error(result: subprocess.CompletedProcess[str], *phrases: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error:")
+    for phrase in phrases:
+        assert phrase in result.stderr
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("demo")
+    result = truce("demo", "--no-serve", "--data-dir", str(directory))
+    assert result.returncode == 0, result.stderr
+    return directory
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_demo_prints_the_accounts_and_loads_once(demo_dir: Path) -> None:
+    again = truce("demo", "--no-serve", "--data-dir", str(demo_dir))
+    assert again.returncode == 0
+    assert "already loaded; nothing changed" in again.stdout
+    accounts = ["admin", "monitor-ru", "verifier-ru", "verifier-tr", "liaison-am", "liaison-az"]
+    for account in [*accounts, "humanitarian-unhcr", "analyst-ru"]:
+        assert account in again.stdout
+
+
+def test_unwritable_data_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = truce("demo", "--no-serve", "--data-dir", str(blocker / "data"))
+    assert_clean_error(result, "cannot write to data directory", "--data-dir")
+
+
+def test_corrupt_database(tmp_path: Path) -> None:
+    (tmp_path / "truce.db").write_bytes(os.urandom(8192))
+    result = truce("db", "upgrade", "--data-dir", str(tmp_path))
+    assert_clean_error(result, "not a valid SQLite database", "backup")
+
+
+@pytest.mark.parametrize(
+    ("url", "phrase"),
+    [
+        ("nosuchdb://somewhere/db", "not a usable database URL"),
+        ("not a url at all", "not a usable database URL"),
+        ("postgresql+psycopg://truce:wrong@127.0.0.1:1/truce", "cannot open the database"),
+    ],
+)
+def test_wrong_database_url(tmp_path: Path, url: str, phrase: str) -> None:
+    result = truce("db", "upgrade", "--data-dir", str(tmp_path), env={"TRUCE_DATABASE_URL": url})
+    assert_clean_error(result, phrase, "TRUCE_DATABASE_URL")
+
+
+def test_placeholder_secret_is_refused(tmp_path: Path) -> None:
+    result = truce("demo", "--no-serve", "--data-dir", str(tmp_path), env={"TRUCE_SECRET_KEY": "changeme"})
+    assert_clean_error(result, "placeholder")
+
+
+def test_port_in_use(demo_dir: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = truce("serve", "--data-dir", str(demo_dir), "--port", str(port))
+    assert_clean_error(result, f"127.0.0.1:{port}", "--port")
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    result = truce("serve", "--data-dir", str(tmp_path), "--port", str(free_port()))
+    assert_clean_error(result, "truce db upgrade")
+
+
+def test_user_add_reads_the_password_from_stdin(demo_dir: Path) -> None:
+    added = truce(
+        "user", "add", "monitor2-ru", "--mission", "nk-2020", "--role", "monitor", "--delegation", "ru",
+        "--data-dir", str(demo_dir), stdin="a-long-password\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    twice = truce(
+        "user", "add", "monitor2-ru", "--mission", "nk-2020", "--role", "monitor", "--delegation", "ru",
+        "--data-dir", str(demo_dir), stdin="a-long-password\n",
+    )  # fmt: skip
+    assert_clean_error(twice, "exists already")
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "phrase"),
+    [
+        (["--mission", "nk-2020", "--role", "general", "--delegation", "ru"], "a-long-password\n", "role"),
+        (["--mission", "nk-2020", "--role", "monitor", "--delegation", "xx"], "a-long-password\n", "delegation"),
+        (["--mission", "nowhere", "--role", "monitor", "--delegation", "ru"], "a-long-password\n", "no mission"),
+        (["--mission", "nk-2020", "--role", "monitor", "--delegation", "ru"], "short\n", "at least 8"),
+        (["--mission", "nk-2020", "--role", "monitor", "--delegation", "ru"], "", "no password"),
+    ],
+)
+def test_user_add_bad_input(demo_dir: Path, args: list[str], stdin: str, phrase: str) -> None:
+    result = truce("user", "add", "someone", *args, "--data-dir", str(demo_dir), stdin=stdin)
+    assert_clean_error(result, phrase)
+
+
+def test_serve_answers_healthz(demo_dir: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "truce", "serve", "--data-dir", str(demo_dir), "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env()) as server:
+        try:
+            answer = wait_for_health(server, port)
+            assert answer.json() == {"status": "ok"}
+            token = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"}
+            )
+            assert token.status_code == 200
+        finally:
+            server.terminate()
+            server.wait(timeout=TIMEOUT)
+
+
+def wait_for_health(server: subprocess.Popen[bytes], port: int) -> httpx.Response:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+        except httpx.TransportError:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            time.sleep(0.05)
+    pytest.fail("truce serve did not answer /healthz in time")
