@@ -15,6 +15,7 @@ from truce import __version__, api
 from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect
 from truce.errors import ConfigError, TruceError
+from truce.ledger import keys
 
 log = logging.getLogger("truce")
 JSON_BODY_LIMIT = 32 * 1024 * 1024
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.secret = resolve_secret(settings)
     app.state.db = db or connect(settings.effective_database_url())
+    app.state.log_signer = keys.load_or_create(settings.data_dir, settings.log_origin)
     app.add_middleware(BodyLimit, upload_limit=settings.max_upload_mb * 1024 * 1024)
     _add_error_handlers(app)
     app.include_router(api.router)

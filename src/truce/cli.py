@@ -4,64 +4,30 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from truce import schema
-from truce.config import Settings, prepare_data_dir, resolve_secret
-from truce.db import Database, connect
-from truce.errors import ConfigError, TruceError
+from truce.config import Settings, resolve_secret
+from truce.console import friendly_errors, open_database, out, settings_for
+from truce.db import Database
+from truce.errors import ConfigError
+from truce.ledger.cli import app as log_app
 
 app = typer.Typer(help="Truce: the system of record for a ceasefire-monitoring mission.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(log_app, name="log")
 
-err = Console(stderr=True)
-out = Console()
-F = TypeVar("F", bound=Callable[..., Any])
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="data directory (default: $TRUCE_DATA_DIR or ./truce-data)")
 ]
 Host = Annotated[str, typer.Option("--host", help="address to listen on")]
 Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="port to listen on")]
-
-
-def settings_for(data_dir: Path | None) -> Settings:
-    """Settings from the environment, with --data-dir taking precedence."""
-    settings = Settings()
-    if data_dir is not None:
-        settings.data_dir = data_dir
-    return settings
-
-
-@contextmanager
-def friendly_errors() -> Iterator[None]:
-    """Turn a known failure into one line on standard error and exit status 2."""
-    try:
-        yield
-    except TruceError as exc:
-        err.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
-        raise typer.Exit(2) from None
-
-
-def open_database(settings: Settings, *, migrate: bool) -> Database:
-    """Open the database, migrating it or insisting that it is current."""
-    prepare_data_dir(settings)
-    db = connect(settings.effective_database_url())
-    if migrate:
-        schema.upgrade(db.engine)
-    elif not schema.is_current(db.engine):
-        db.dispose()
-        raise ConfigError("the database schema is not up to date; run `truce db upgrade` first")
-    return db
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=200, ge=1)
     tile_url: str | None = None
     token_hours: int = Field(default=12, ge=1)
+    # The log's origin line and the name of its signing key, fixed when the key is first created.
+    log_origin: str | None = None
 
     def effective_database_url(self) -> str:
         """The configured database, or SQLite inside the data directory."""

@@ -125,3 +125,38 @@ def require(actor: Actor, action: str, mission_id: int) -> None:
 def roles() -> Iterable[str]:
     """Every role a membership can hold."""
     return ROLES
+
+
+@dataclass
+class _Snapshot:
+    mission_id: int
+    classification: str
+    restricted_to: list[Any]
+
+
+# Kinds of logged record without a classification of their own, and the action that reads them.
+UNCLASSIFIED_READ = {
+    "missions": "mission.read",
+    "parties": "mission.read",
+    "delegations": "mission.read",
+    "deployments": "deployment.read",
+}
+
+
+def can_read_logged(actor: Actor, kind: str, entity: dict[str, Any] | None) -> bool:
+    """Whether the actor may read a record as a log entry recorded it (`None`: a deletion)."""
+    if actor.role == SYSTEM:
+        return True
+    if entity is None:
+        return actor.role == "admin"
+    if "classification" in entity:
+        snapshot = _Snapshot(entity.get("mission_id", -1), entity["classification"], entity.get("restricted_to", []))
+        return can_read(actor, snapshot)
+    action = UNCLASSIFIED_READ.get(kind)
+    if action is None:
+        # Users, memberships and witness keys: the administrators' business.
+        return actor.role == "admin"
+    mission_id = entity.get("id") if kind == "missions" else entity.get("mission_id")
+    if mission_id is None or mission_id != actor.mission_id or actor.role == PUBLIC:
+        return False
+    return action == "mission.read" or allowed(actor, action, mission_id)

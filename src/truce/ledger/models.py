@@ -73,3 +73,15 @@ class Cosignature(Base):
     key_name: Mapped[str] = mapped_column(String(200))
     signature_line: Mapped[str] = mapped_column(Text)
     cosigned_at: Mapped[datetime]
+
+
+class Witness(Base):
+    """A delegation's cosigning key: Truce holds only the public half."""
+
+    __tablename__ = "log_witnesses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_name: Mapped[str] = mapped_column(String(200), unique=True)
+    vkey: Mapped[str] = mapped_column(Text)
+    delegation: Mapped[str] = mapped_column(String(200), default="")
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

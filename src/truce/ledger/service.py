@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from truce.db import Base, utcnow
-from truce.ledger import merkle
+from truce.errors import Conflict, Forbidden, Invalid, NotFound
+from truce.ledger import merkle, note
 from truce.ledger.canonical import canonical_json, entity_id, entity_type, snapshot
-from truce.ledger.models import LogEntry, LogHead, LogNode
+from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness
 from truce.policy import Actor
 
 HEAD_ID = 1
@@ -143,3 +145,139 @@ class StoredNodes:
         if missing:
             raise LookupError(f"the log lacks subtree hashes {missing[:5]}")
         return [found[c] for c in coords]
+
+
+# --- checkpoints, proofs and entries -------------------------------------------------------------
+
+
+def checkpoint(session: Session, signer: note.Signer) -> Checkpoint:
+    """A signed checkpoint of the log as it is now; stored once per tree size."""
+    tree_size, root_hash = current_root(session)
+    latest = latest_checkpoint(session)
+    if latest is not None and latest.size == tree_size:
+        return latest
+    body = note.Checkpoint(origin=signer.name, size=tree_size, root_hash=root_hash).to_body()
+    stored = Checkpoint(size=tree_size, root_hash=root_hash, note=note.sign_note(body, [signer]))
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def latest_checkpoint(session: Session) -> Checkpoint | None:
+    """The most recent stored checkpoint."""
+    query = select(Checkpoint).order_by(Checkpoint.size.desc(), Checkpoint.id.desc()).limit(1)
+    return session.execute(query).scalar_one_or_none()
+
+
+def checkpoint_with_cosignatures(session: Session, stored: Checkpoint) -> str:
+    """The checkpoint's signed note with every stored cosignature appended."""
+    lines = session.execute(
+        select(Cosignature.signature_line).where(Cosignature.checkpoint_id == stored.id).order_by(Cosignature.id)
+    ).scalars()
+    extra = list(lines)
+    return note.add_signatures(stored.note, extra) if extra else stored.note
+
+
+def witnesses(session: Session) -> list[note.Verifier]:
+    """The cosigner keys of every registered witness."""
+    return [note.Verifier.from_text(w.vkey) for w in session.execute(select(Witness)).scalars()]
+
+
+def add_witness(session: Session, vkey: str, delegation: str, *, actor: Actor) -> Witness:
+    """Register a delegation's cosigning key (its public half, type 0x04)."""
+    if actor.role != "system":
+        raise Forbidden("witness keys are registered from the command line by the operator")
+    try:
+        verifier = note.Verifier.from_text(vkey.strip())
+    except note.NoteError as exc:
+        raise Invalid(str(exc), "vkey") from None
+    if verifier.algorithm != note.ALG_COSIGNATURE_V1:
+        raise Invalid("a witness key must be a cosignature (type 0x04) verifier key", "vkey")
+    if session.execute(select(Witness).where(Witness.key_name == verifier.name)).scalar_one_or_none():
+        raise Conflict(f"a witness key named {verifier.name!r} is registered already")
+    witness = Witness(key_name=verifier.name, vkey=verifier.to_text(), delegation=delegation)
+    session.add(witness)
+    append(session, actor, "witness.add", witness)
+    return witness
+
+
+def add_cosignature(session: Session, size: int, signature_line: str) -> Cosignature:
+    """Store a witness's cosignature over the stored checkpoint of `size`, once it verifies."""
+    stored = session.execute(
+        select(Checkpoint).where(Checkpoint.size == size).order_by(Checkpoint.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if stored is None:
+        raise NotFound(f"no checkpoint of size {size}")
+    body, _ = note.split_note(stored.note)
+    line = signature_line if signature_line.endswith("\n") else signature_line + "\n"
+    known = {v.name: v for v in witnesses(session)}
+    name = line.removeprefix("— ").split(" ", 1)[0]
+    if name not in known:
+        raise Forbidden(f"{name!r} is not a registered witness key")
+    try:
+        timestamp = note.verify_cosignature(body, line, known[name])
+    except note.NoteError as exc:
+        raise Invalid(str(exc), "signature") from None
+    existing = session.execute(
+        select(Cosignature).where(Cosignature.checkpoint_id == stored.id, Cosignature.key_name == name)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    cosignature = Cosignature(
+        checkpoint_id=stored.id,
+        key_name=name,
+        signature_line=line,
+        cosigned_at=datetime.fromtimestamp(timestamp, UTC),
+    )
+    session.add(cosignature)
+    session.flush()
+    return cosignature
+
+
+def inclusion(session: Session, index: int, tree_size: int) -> dict[str, Any]:
+    """An RFC 9162 inclusion proof of entry `index` in the tree of `tree_size` entries."""
+    _check_size(session, tree_size)
+    if not 0 <= index < tree_size:
+        raise Invalid(f"index must be within 0..{tree_size - 1}", "index")
+    reader = StoredNodes(session)
+    proof = merkle.inclusion_proof(index, tree_size, reader)
+    return {
+        "index": index,
+        "size": tree_size,
+        "leaf_hash": reader.node(0, index).hex(),
+        "hashes": [h.hex() for h in proof],
+        "root": merkle.root(tree_size, reader).hex(),
+    }
+
+
+def consistency(session: Session, first: int, second: int) -> dict[str, Any]:
+    """An RFC 9162 consistency proof between the trees of `first` and `second` entries."""
+    _check_size(session, second)
+    if not 0 <= first <= second:
+        raise Invalid(f"first must be within 0..{second}", "first")
+    reader = StoredNodes(session)
+    return {
+        "first": first,
+        "second": second,
+        "hashes": [h.hex() for h in merkle.consistency_proof(first, second, reader)],
+        "first_root": merkle.root(first, reader).hex(),
+        "second_root": merkle.root(second, reader).hex(),
+    }
+
+
+def _check_size(session: Session, tree_size: int) -> None:
+    have = size(session)
+    if not 0 <= tree_size <= have:
+        raise Invalid(f"the log holds {have} entries; size must be within 0..{have}", "size")
+
+
+def entries(session: Session, start: int, end: int) -> list[LogEntry]:
+    """Entries with index in [start, end)."""
+    query = select(LogEntry).where(LogEntry.idx >= start, LogEntry.idx < end).order_by(LogEntry.idx)
+    return list(session.execute(query).scalars())
+
+
+def history(session: Session, kind: str, record_id: str) -> list[LogEntry]:
+    """Every entry about one record, oldest first."""
+    query = select(LogEntry).where(LogEntry.entity_type == kind, LogEntry.entity_id == record_id).order_by(LogEntry.idx)
+    return list(session.execute(query).scalars())

@@ -1,0 +1,150 @@
+"""The tamper-evident log over HTTP: key, checkpoint, entries, proofs, cosignatures, record history."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from truce import policy
+from truce.deps import CurrentUser, ReadScope, ReadSession, WriteSession
+from truce.errors import Invalid, Unauthorized
+from truce.ledger import service as ledger
+from truce.ledger.models import LogEntry
+from truce.missions.models import Mission
+from truce.places import service as places_service
+from truce.places.models import Area, Line, Site
+from truce.policy import Actor
+from truce.users import service as users_service
+from truce.users.models import User
+
+router = APIRouter(prefix="/log", tags=["log"])
+MAX_ENTRIES = 1000
+HISTORY_KINDS: dict[str, type[Area] | type[Line] | type[Site]] = {"areas": Area, "lines": Line, "sites": Site}
+
+
+def _logged_in(user: User | None) -> User:
+    if user is None:
+        raise Unauthorized("log in to read the log")
+    return user
+
+
+@router.get("/key", response_class=PlainTextResponse)
+def key(request: Request, user: CurrentUser) -> str:
+    """The server's verifier key (C2SP vkey)."""
+    _logged_in(user)
+    return request.app.state.log_signer.verifier_text()  # type: ignore[no-any-return]
+
+
+@router.get("/checkpoint", response_class=PlainTextResponse)
+def checkpoint(request: Request, session: WriteSession, user: CurrentUser) -> str:
+    """The latest signed checkpoint (C2SP signed note), with its cosignatures."""
+    _logged_in(user)
+    stored = ledger.checkpoint(session, request.app.state.log_signer)
+    return ledger.checkpoint_with_cosignatures(session, stored)
+
+
+class CosignatureIn(BaseModel):
+    size: int = Field(ge=0)
+    signature: str = Field(max_length=1000, description="the C2SP tlog-cosignature line")
+
+
+@router.post("/cosignatures", status_code=status.HTTP_201_CREATED)
+def cosign(session: WriteSession, body: CosignatureIn) -> dict[str, Any]:
+    """Store a registered witness's cosignature; the signature itself is the credential."""
+    stored = ledger.add_cosignature(session, body.size, body.signature)
+    return {"size": body.size, "key_name": stored.key_name, "cosigned_at": stored.cosigned_at.isoformat()}
+
+
+@router.get("/entries")
+def entries(
+    session: ReadSession,
+    user: CurrentUser,
+    start: Annotated[int, Query(ge=0)] = 0,
+    end: Annotated[int | None, Query(ge=0)] = None,
+) -> list[dict[str, Any]]:
+    """Entries in [start, end); those about records the caller may not read show only their hash."""
+    reader = _logged_in(user)
+    end = start + MAX_ENTRIES if end is None else end
+    if end < start or end - start > MAX_ENTRIES:
+        raise Invalid(f"ask for at most {MAX_ENTRIES} entries with start <= end", "end")
+    actors = _actors(session, reader)
+    return [_entry_view(entry, actors) for entry in ledger.entries(session, start, end)]
+
+
+def _actors(session: Session, user: User) -> dict[int | None, Actor]:
+    actors: dict[int | None, Actor] = {}
+    for mission_id in users_service.memberships(session, user.id):
+        mission = session.get(Mission, mission_id)
+        actors[mission_id] = users_service.actor_for(session, user, mission)
+    admin = next((a for a in actors.values() if a.role == "admin"), None)
+    if admin is not None:
+        actors[None] = admin
+    return actors
+
+
+def _entry_view(entry: LogEntry, actors: dict[int | None, Actor]) -> dict[str, Any]:
+    view: dict[str, Any] = {"index": entry.idx, "leaf_hash": entry.leaf_hash.hex()}
+    actor = actors.get(entry.mission_id) or Actor.anonymous(entry.mission_id)
+    entity = json.loads(entry.data)["entity"]
+    if policy.can_read_logged(actor, entry.entity_type, entity):
+        view.update(
+            data=entry.data,
+            time=entry.time.isoformat(),
+            actor=entry.actor,
+            delegation=entry.delegation,
+            action=entry.action,
+            entity_type=entry.entity_type,
+            entity_id=entry.entity_id,
+        )
+    return view
+
+
+@router.get("/proof/inclusion")
+def inclusion(
+    session: ReadSession, user: CurrentUser, index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)]
+) -> dict[str, Any]:
+    """An RFC 9162 inclusion proof."""
+    _logged_in(user)
+    return ledger.inclusion(session, index, size)
+
+
+@router.get("/proof/consistency")
+def consistency(
+    session: ReadSession, user: CurrentUser, first: Annotated[int, Query(ge=0)], second: Annotated[int, Query(ge=0)]
+) -> dict[str, Any]:
+    """An RFC 9162 consistency proof."""
+    _logged_in(user)
+    return ledger.consistency(session, first, second)
+
+
+history_router = APIRouter(tags=["log"])
+
+
+@history_router.get("/missions/{slug}/{kind}/{record_id}/history")
+def record_history(scope: ReadScope, kind: str, record_id: int) -> dict[str, Any]:
+    """Every log entry about one record, each with an inclusion proof in the current tree."""
+    if kind not in HISTORY_KINDS:
+        raise Invalid(f"history is kept for {', '.join(HISTORY_KINDS)}", "kind")
+    places_service.get_place(scope.session, HISTORY_KINDS[kind], scope.mission, record_id, actor=scope.actor)
+    tree_size = ledger.size(scope.session)
+    rows = ledger.history(scope.session, kind, str(record_id))
+    return {
+        "size": tree_size,
+        "root": ledger.current_root(scope.session)[1].hex(),
+        "entries": [
+            {
+                "index": entry.idx,
+                "data": entry.data,
+                "action": entry.action,
+                "actor": entry.actor,
+                "time": entry.time.isoformat(),
+                "proof": ledger.inclusion(scope.session, entry.idx, tree_size)["hashes"],
+            }
+            for entry in rows
+        ],
+    }

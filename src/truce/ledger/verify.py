@@ -1,0 +1,247 @@
+"""`truce log verify`: rebuild the tree from the entries and check everything against it.
+
+The report names what is wrong precisely: which entry, which checkpoint, which record and field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from truce.db import Base
+from truce.ledger import merkle, note
+from truce.ledger.canonical import snapshot
+from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode
+from truce.ledger.service import HEAD_ID, border_root, witnesses
+
+BATCH = 20_000
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class Report:
+    """What was checked and every problem found."""
+
+    entries: int = 0
+    checkpoints: int = 0
+    cosignatures: int = 0
+    records: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+class Levels:
+    """The whole tree in memory as one bytearray of 32-byte hashes per level (64 MB at a million entries)."""
+
+    def __init__(self, leaves: bytearray) -> None:
+        self.levels = [leaves]
+        while len(self.levels[-1]) >= 64:
+            below = self.levels[-1]
+            sha256 = hashlib.sha256
+            above = bytearray()
+            for offset in range(0, len(below) - 63, 64):
+                above += sha256(b"\x01" + below[offset : offset + 64]).digest()
+            self.levels.append(above)
+
+    def node(self, level: int, index: int) -> bytes:
+        return bytes(self.levels[level][index * 32 : index * 32 + 32])
+
+    def nodes(self, coords: Any) -> list[bytes]:
+        return [self.node(level, index) for level, index in coords]
+
+    def count(self, level: int) -> int:
+        return len(self.levels[level]) // 32 if level < len(self.levels) else 0
+
+
+def verify(
+    session: Session,
+    server_key: note.Verifier,
+    logged_models: tuple[type[Base], ...],
+    *,
+    progress: Progress | None = None,
+) -> Report:
+    """Check the entries, the stored tree, the checkpoints and every logged table."""
+    report = Report()
+    leaves = _check_entries(session, report, progress)
+    tree = Levels(leaves)
+    if any("missing" in p or "out of order" in p for p in report.problems):
+        # With entries gone the positions shift, and every stored subtree after the gap would be listed.
+        report.problems.append("stored subtree hashes and the log head not checked: the entries themselves are broken")
+    else:
+        _check_nodes(session, tree, report)
+        _check_head(session, tree, report)
+    _check_checkpoints(session, tree, server_key, report)
+    for model in logged_models:
+        _check_records(session, model, report)
+    return report
+
+
+def _rows(session: Session, query: Any) -> Iterator[Any]:
+    yield from session.execute(query.execution_options(yield_per=BATCH))
+
+
+def _check_entries(session: Session, report: Report, progress: Progress | None) -> bytearray:
+    leaves = bytearray()
+    sha256 = hashlib.sha256
+    expected = 0
+    query = select(LogEntry.idx, LogEntry.data, LogEntry.leaf_hash).order_by(LogEntry.idx)
+    for idx, data, stored_hash in _rows(session, query):
+        if idx != expected:
+            report.problems.append(_gap(expected, idx))
+            expected = idx
+        raw = data.encode("utf-8")
+        leaf = sha256(b"\x00" + raw).digest()
+        if leaf != stored_hash:
+            report.problems.append(
+                f"entry {idx}: its data no longer matches its leaf hash (the entry was edited after it was written)"
+            )
+        claimed = _claimed_index(data)
+        if claimed != idx:
+            report.problems.append(f"entry {idx}: its data says index {claimed} (entries were moved or reordered)")
+        leaves += leaf
+        expected += 1
+        if progress is not None and expected % BATCH == 0:
+            progress("entries", expected)
+    report.entries = expected
+    return leaves
+
+
+def _gap(expected: int, found: int) -> str:
+    if found > expected:
+        missing = f"entry {expected}" if found == expected + 1 else f"entries {expected}-{found - 1}"
+        return f"{missing} missing (deleted from the log)"
+    return f"entry {found} appears out of order after entry {expected - 1}"
+
+
+def _claimed_index(data: str) -> int | None:
+    # Keys are sorted, so "index" follows the variable-length entity; find it from the end, cheaply.
+    at = data.rfind('"index":')
+    if at < 0:
+        return None
+    digits = data[at + 8 : data.find(",", at)]
+    return int(digits) if digits.isdigit() else None
+
+
+def _check_nodes(session: Session, tree: Levels, report: Report) -> None:
+    problems = 0
+    counted: dict[int, int] = {}
+    query = select(LogNode.level, LogNode.idx, LogNode.hash).order_by(LogNode.level, LogNode.idx)
+    for level, idx, stored in _rows(session, query):
+        counted[level] = counted.get(level, 0) + 1
+        if idx >= tree.count(level):
+            report.problems.append(f"stored subtree ({level}, {idx}) lies beyond the entries (entries were deleted)")
+            problems += 1
+        elif tree.node(level, idx) != stored:
+            report.problems.append(f"stored subtree hash ({level}, {idx}) is wrong; proofs built on it would fail")
+            problems += 1
+        if problems >= 20:
+            report.problems.append("more subtree problems follow; stopped listing them")
+            return
+    for level in range(1, len(tree.levels)):
+        if counted.get(level, 0) < tree.count(level):
+            missing = tree.count(level) - counted.get(level, 0)
+            report.problems.append(f"{missing} stored subtree hashes of level {level} are missing")
+
+
+def _check_head(session: Session, tree: Levels, report: Report) -> None:
+    head = session.get(LogHead, HEAD_ID)
+    size = head.size if head else 0
+    if size != report.entries:
+        report.problems.append(f"the log head says {size} entries but {report.entries} are stored")
+        return
+    if head is not None:
+        expected = merkle.CompactRange.load(size, tree)
+        stored_root = border_root([bytes.fromhex(h) for h in head.border])
+        if stored_root != expected.root():
+            report.problems.append("the log head's right border does not match the entries")
+
+
+def _check_checkpoints(session: Session, tree: Levels, server_key: note.Verifier, report: Report) -> None:
+    known = witnesses(session)
+    for stored in session.execute(select(Checkpoint).order_by(Checkpoint.id)).scalars():
+        report.checkpoints += 1
+        where = f"checkpoint {stored.id} (size {stored.size})"
+        try:
+            body, _ = note.open_note(stored.note, [server_key])
+            parsed = note.Checkpoint.parse(body)
+        except note.NoteError as exc:
+            report.problems.append(f"{where}: not signed by the server key {server_key.name} ({exc})")
+            continue
+        if parsed.size != stored.size or parsed.root_hash != stored.root_hash:
+            report.problems.append(f"{where}: the stored size or root differs from the signed note")
+        if parsed.size > report.entries:
+            report.problems.append(
+                f"{where}: signed for {parsed.size} entries but the log holds {report.entries} "
+                "(entries were deleted, or an older database was restored)"
+            )
+        elif merkle.root(parsed.size, tree) != parsed.root_hash:
+            report.problems.append(f"{where}: the entries no longer hash to the signed root (the log was rewritten)")
+        _check_cosignatures(session, stored, body, known, report)
+
+
+def _check_cosignatures(
+    session: Session, stored: Checkpoint, body: str, known: list[note.Verifier], report: Report
+) -> None:
+    by_name = {v.name: v for v in known}
+    rows = session.execute(select(Cosignature).where(Cosignature.checkpoint_id == stored.id)).scalars()
+    for cosignature in rows:
+        report.cosignatures += 1
+        verifier = by_name.get(cosignature.key_name)
+        where = f"cosignature by {cosignature.key_name} on checkpoint {stored.id}"
+        if verifier is None:
+            report.problems.append(f"{where}: the witness key is no longer registered")
+            continue
+        try:
+            note.verify_cosignature(body, cosignature.signature_line, verifier)
+        except note.NoteError as exc:
+            report.problems.append(f"{where}: {exc}")
+
+
+def _check_records(session: Session, model: type[Base], report: Report) -> None:
+    kind = model.__tablename__
+    latest = (
+        select(LogEntry.entity_id, func.max(LogEntry.idx).label("idx"))
+        .where(LogEntry.entity_type == kind)
+        .group_by(LogEntry.entity_id)
+        .subquery()
+    )
+    logged: dict[str, tuple[int, dict[str, Any] | None]] = {}
+    query = select(LogEntry.entity_id, LogEntry.idx, LogEntry.data).join(latest, LogEntry.idx == latest.c.idx)
+    for entity_id, idx, data in _rows(session, query):
+        logged[entity_id] = (idx, json.loads(data)["entity"])
+    for record in session.execute(select(model).execution_options(yield_per=BATCH)).scalars():
+        report.records += 1
+        _compare(kind, record, logged, report)
+    for entity_id, (idx, entity) in logged.items():
+        if entity is not None:
+            report.problems.append(
+                f"{kind} {entity_id}: the row is missing but entry {idx} records it (deleted outside Truce)"
+            )
+
+
+def _compare(kind: str, record: Base, logged: dict[str, tuple[int, dict[str, Any] | None]], report: Report) -> None:
+    now = snapshot(record)
+    record_id = "/".join(str(now[c.name]) for c in record.__table__.primary_key.columns)  # type: ignore[attr-defined]
+    found = logged.pop(record_id, None)
+    if found is None:
+        report.problems.append(f"{kind} {record_id}: no log entry accounts for this row (written outside Truce)")
+        return
+    idx, entity = found
+    if entity is None:
+        report.problems.append(f"{kind} {record_id}: entry {idx} records its deletion, yet the row exists")
+        return
+    for name in sorted(set(now) | set(entity)):
+        if now.get(name) != entity.get(name):
+            report.problems.append(
+                f"{kind} {record_id}: field {name!r} is {now.get(name)!r} in the table "
+                f"but {entity.get(name)!r} in entry {idx} (changed outside Truce)"
+            )
