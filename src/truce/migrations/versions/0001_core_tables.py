@@ -73,6 +73,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_missions")),
         sa.UniqueConstraint("slug", name=op.f("uq_missions_slug")),
+        # Ids are never reused, so a deleted record's history stays its own.
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "users",
@@ -84,6 +86,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
+        # Ids are never reused, so a deleted record's history stays its own.
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "lines",
@@ -112,6 +116,8 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('line_of_contact', 'patrol_route', 'road', 'border')", name=op.f("ck_lines_kind")),
         sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_lines_mission_id_missions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lines")),
+        # Ids are never reused, so a deleted record's history stays its own.
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("lines", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lines_mission_id"), ["mission_id"], unique=False)
@@ -164,6 +170,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_parties_mission_id_missions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_parties")),
         sa.UniqueConstraint("mission_id", "code", name=op.f("uq_parties_mission_id_code")),
+        # Ids are never reused, so a deleted record's history stays its own.
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("parties", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_parties_mission_id"), ["mission_id"], unique=False)
@@ -200,6 +208,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["controlled_by_id"], ["parties.id"], name=op.f("fk_areas_controlled_by_id_parties")),
         sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_areas_mission_id_missions")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_areas")),
+        # Ids are never reused, so a deleted record's history stays its own.
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("areas", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_areas_mission_id"), ["mission_id"], unique=False)
@@ -215,6 +225,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["party_id"], ["parties.id"], name=op.f("fk_delegations_party_id_parties")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_delegations")),
         sa.UniqueConstraint("mission_id", "code", name=op.f("uq_delegations_mission_id_code")),
+        # Ids are never reused, so a deleted record's history stays its own.
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("delegations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_delegations_mission_id"), ["mission_id"], unique=False)
@@ -238,6 +250,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_memberships_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_memberships")),
         sa.UniqueConstraint("user_id", "mission_id", name=op.f("uq_memberships_user_id_mission_id")),
+        # Ids are never reused, so a deleted record's history stays its own.
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_memberships_delegation_id"), ["delegation_id"], unique=False)
@@ -286,6 +300,8 @@ def upgrade() -> None:
             ["operated_by_id"], ["delegations.id"], name=op.f("fk_sites_operated_by_id_delegations")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sites")),
+        # Ids are never reused, so a deleted record's history stays its own.
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sites_kind"), ["kind"], unique=False)
@@ -309,6 +325,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_deployments_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deployments")),
         sa.UniqueConstraint("mission_id", "site_id", "on_date", name=op.f("uq_deployments_mission_id_site_id_on_date")),
+        # Ids are never reused, so a deleted record's history stays its own.
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("deployments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_deployments_mission_id"), ["mission_id"], unique=False)

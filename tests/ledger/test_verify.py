@@ -1,0 +1,194 @@
+"""`truce log verify` finds every kind of tampering and names it precisely."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from conftest import fresh_database
+from support import point_feature
+from truce.db import Database
+from truce.demo import loader
+from truce.ledger import keys, merkle, note
+from truce.ledger import service as ledger
+from truce.ledger.cli import _saved_checkpoint_problems
+from truce.ledger.verify import Report, verify
+from truce.missions import service as missions_service
+from truce.models import LOGGED
+from truce.places import service as places_service
+from truce.places.schemas import SiteIn
+from truce.policy import Actor
+
+
+@pytest.fixture
+def signer(tmp_path: Path) -> note.Signer:
+    return keys.load_or_create(tmp_path, "truce.test/log")
+
+
+@pytest.fixture
+def demo(backend: str, tmp_path: Path, signer: note.Signer) -> Iterator[Database]:
+    """A committed demo database with one checkpoint handed out."""
+    db = fresh_database(backend, tmp_path, name="verify")
+    with db.session() as session:
+        loader.load(session)
+        ledger.checkpoint(session, signer)
+    yield db
+    db.dispose()
+
+
+def run(db: Database, signer: note.Signer) -> Report:
+    with db.session(write=False) as session:
+        return verify(session, signer.verifier(), LOGGED)
+
+
+def tamper(db: Database, *statements: str) -> None:
+    with db.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+
+
+def add_site(db: Database, name: str) -> None:
+    with db.session() as session:
+        mission = missions_service.get_by_slug(session, "nk-2020")
+        assert mission is not None
+        feature = SiteIn.model_validate(point_feature(46.7, 39.8, name=name, kind="post"))
+        places_service.create_site(session, mission, feature, actor=Actor.system(mission.id))
+
+
+def only(report: Report, fragment: str) -> list[str]:
+    found = [p for p in report.problems if fragment in p]
+    assert found, f"{fragment!r} not among {report.problems}"
+    return found
+
+
+def test_an_untouched_log_is_intact(demo: Database, signer: note.Signer) -> None:
+    report = run(demo, signer)
+    assert report.intact, report.problems
+    assert report.entries == report.records > 70
+    assert report.checkpoints == 1
+
+
+def test_a_row_edited_with_sql(demo: Database, signer: note.Signer) -> None:
+    tamper(demo, "UPDATE sites SET name = 'Renamed' WHERE id = 3")
+    report = run(demo, signer)
+    (problem,) = report.problems
+    assert problem.startswith("sites 3: field 'name' is 'Renamed' in the table but 'Lachin / Berdzor' in entry")
+
+
+def test_a_row_inserted_and_a_row_deleted_with_sql(demo: Database, signer: note.Signer) -> None:
+    tamper(demo, "DELETE FROM deployments WHERE id = 2")
+    tamper(demo, "INSERT INTO deployments (id, mission_id, on_date, personnel, armoured_vehicles, other_vehicles,"
+                 " note) VALUES (99, 1, '2020-12-24', 5000, 0, 0, 'forged')")  # fmt: skip
+    report = run(demo, signer)
+    only(report, "deployments 2: the row is missing but entry")
+    only(report, "deployments 99: no log entry accounts for this row")
+
+
+def test_a_deleted_entry(demo: Database, signer: note.Signer) -> None:
+    tamper(demo, "DELETE FROM log_entries WHERE idx = 5")
+    report = run(demo, signer)
+    assert report.problems[0] == "entry 5 missing (deleted from the log)"
+    only(report, "checkpoint 1 (size 76): the entries no longer hash to the signed root")
+
+
+def test_reordered_entries(demo: Database, signer: note.Signer) -> None:
+    # Swap the whole content of two entries, hashes included, as a careful forger would.
+    tamper(
+        demo,
+        "UPDATE log_entries SET idx = -1 WHERE idx = 10",
+        "UPDATE log_entries SET idx = 10 WHERE idx = 11",
+        "UPDATE log_entries SET idx = 11 WHERE idx = -1",
+    )
+    report = run(demo, signer)
+    only(report, "entry 10: its data says index 11")
+    only(report, "entry 11: its data says index 10")
+    only(report, "the entries no longer hash to the signed root")
+
+
+def test_an_entry_payload_changed(demo: Database, signer: note.Signer) -> None:
+    tamper(demo, "UPDATE log_entries SET data = replace(data, 'Lachin / Berdzor', 'Lachin') WHERE idx = 37")
+    report = run(demo, signer)
+    only(report, "entry 37: its data no longer matches its leaf hash")
+    only(report, "sites 3: field 'name' is 'Lachin / Berdzor' in the table but 'Lachin' in entry 37")
+
+
+def test_an_entry_rewritten_with_a_matching_hash(demo: Database, signer: note.Signer) -> None:
+    with demo.session() as session:
+        entry = ledger.entries(session, 37, 38)[0]
+        entry.data = entry.data.replace("Lachin / Berdzor", "Lachin")
+        entry.leaf_hash = merkle.leaf_hash(entry.data.encode())
+    tamper(demo, "UPDATE sites SET name = 'Lachin' WHERE id = 3")
+    report = run(demo, signer)
+    only(report, "checkpoint 1 (size 76): the entries no longer hash to the signed root (the log was rewritten)")
+    only(report, "stored subtree hash")
+
+
+def test_a_tampered_subtree_hash(demo: Database, signer: note.Signer) -> None:
+    with demo.session() as session:
+        session.execute(text("UPDATE log_nodes SET hash = :h WHERE level = 2 AND idx = 3"), {"h": b"\0" * 32})
+    report = run(demo, signer)
+    assert report.problems == ["stored subtree hash (2, 3) is wrong; proofs built on it would fail"]
+
+
+def test_a_replaced_server_key(demo: Database, signer: note.Signer) -> None:
+    impostor = note.generate_signer(signer.name)
+    with demo.session(write=False) as session:
+        report = verify(session, impostor.verifier(), LOGGED)
+    only(report, f"checkpoint 1 (size 76): not signed by the server key {signer.name}")
+
+
+def test_a_forged_cosignature(demo: Database, signer: note.Signer) -> None:
+    witness = note.generate_signer("witness.az")
+    with demo.session() as session:
+        ledger.add_witness(session, witness.cosigner_verifier_text(), "az", actor=Actor.system())
+        stored = ledger.checkpoint(session, signer)
+        body, _ = note.split_note(stored.note)
+        ledger.add_cosignature(session, stored.size, note.cosign(body, witness, 1_700_000_000))
+    assert run(demo, signer).intact
+    other = note.generate_signer("witness.az")
+    with demo.session() as session:
+        forged = note.cosign(body, other, 1_700_000_000)
+        session.execute(text("UPDATE log_cosignatures SET signature_line = :l"), {"l": forged})
+    only(run(demo, signer), "cosignature by witness.az on checkpoint 2")
+
+
+def test_an_older_database_restored_after_a_checkpoint(demo: Database, signer: note.Signer, tmp_path: Path) -> None:
+    with demo.session() as session:
+        old_size = ledger.size(session)
+    add_site(demo, "Observation post 24")
+    with demo.session() as session:
+        handed_out = ledger.checkpoint_with_cosignatures(session, ledger.checkpoint(session, signer))
+    saved = tmp_path / "checkpoint.txt"
+    saved.write_text(handed_out)
+    # A backup from before the new site is restored: every table consistent, as of the older state.
+    tamper(
+        demo,
+        f"DELETE FROM log_nodes WHERE ((idx + 1) * (1 << level)) > {old_size}",  # noqa: S608 - test data
+        f"DELETE FROM log_entries WHERE idx >= {old_size}",  # noqa: S608
+        "DELETE FROM log_checkpoints WHERE id > 1",
+        "DELETE FROM sites WHERE name = 'Observation post 24'",
+    )
+    with demo.session() as session:
+        border = merkle.CompactRange.load(old_size, ledger.StoredNodes(session))
+        head = session.get(ledger.LogHead, ledger.HEAD_ID)
+        assert head is not None
+        head.size = old_size
+        head.border = [h.hex() for h in border._stack]
+    assert run(demo, signer).intact  # on its own, the restored copy looks whole
+    with demo.session(write=False) as session:
+        problems = _saved_checkpoint_problems(session, signer.verifier(), saved)
+    assert problems == [
+        f"saved checkpoint {saved}: it covers {old_size + 1} entries but the log holds {old_size} (rolled back)"
+    ]
+
+
+def test_a_saved_checkpoint_the_log_extends(demo: Database, signer: note.Signer, tmp_path: Path) -> None:
+    saved = tmp_path / "checkpoint.txt"
+    with demo.session() as session:
+        saved.write_text(ledger.checkpoint(session, signer).note)
+    add_site(demo, "Observation post 24")
+    with demo.session(write=False) as session:
+        assert _saved_checkpoint_problems(session, signer.verifier(), saved) == []
