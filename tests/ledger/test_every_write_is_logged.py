@@ -128,13 +128,20 @@ def test_a_failed_transaction_leaves_neither_change_nor_entry(db: Database) -> N
     with db.session() as session:
         before_entries = ledger.size(session)
         before_sites = session.scalar(select(func.count()).select_from(Site))
-    with pytest.raises(RuntimeError), db.session() as session:
-        mission = missions_service.get_by_slug(session, "nk-2020")
-        assert mission is not None
-        feature = SiteIn.model_validate(point_feature(46.7, 39.8, name="Doomed", kind="post"))
-        places_service.create_site(session, mission, feature, actor=Actor.system(mission.id))
-        assert ledger.size(session) == before_entries + 1
-        raise RuntimeError("the request failed after the write")
+    written: list[int] = []
+
+    def failing_request() -> None:
+        with db.session() as session:
+            mission = missions_service.get_by_slug(session, "nk-2020")
+            assert mission is not None
+            feature = SiteIn.model_validate(point_feature(46.7, 39.8, name="Doomed", kind="post"))
+            places_service.create_site(session, mission, feature, actor=Actor.system(mission.id))
+            written.append(ledger.size(session))
+            raise RuntimeError("the request failed after the write")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
+    assert written == [before_entries + 1]
     with db.session() as session:
         assert ledger.size(session) == before_entries
         assert session.scalar(select(func.count()).select_from(Site)) == before_sites
