@@ -1,13 +1,29 @@
 """Imports every table so that the metadata, Alembic and the log verifier see them all."""
 
 from truce.db import Base
+from truce.incidents.models import Custody, Evidence, Incident, Verification
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness
 from truce.missions.models import Delegation, Deployment, Mission, Party
 from truce.places.models import Area, Line, Site
 from truce.users.models import Membership, User
 
 # Tables whose rows the log must account for, one entry per write.
-LOGGED = (Mission, Party, Delegation, User, Membership, Area, Line, Site, Deployment, Witness)
+LOGGED = (
+    Mission,
+    Party,
+    Delegation,
+    User,
+    Membership,
+    Area,
+    Line,
+    Site,
+    Deployment,
+    Witness,
+    Incident,
+    Verification,
+    Evidence,
+    Custody,
+)
 LEDGER = (LogEntry, LogNode, LogHead, Checkpoint, Cosignature)
 
 __all__ = ["LEDGER", "LOGGED", "Base"]

@@ -35,6 +35,10 @@ WRITERS: dict[str, frozenset[str]] = {
     "deployment.write": frozenset({"admin"}),
     "deployment.read": frozenset({"admin", "monitor", "verifier", "analyst"}),
     "log.read": frozenset(ROLES),
+    "incident.create": frozenset({"admin", "monitor", "verifier", "liaison"}),
+    "incident.verify": frozenset({"verifier"}),
+    "incident.merge": frozenset({"admin", "verifier"}),
+    "evidence.create": frozenset({"admin", "monitor", "verifier", "liaison"}),
 }
 
 
@@ -77,6 +81,8 @@ def can_read(actor: Actor, record: Classified) -> bool:
         return False
     if record.classification in READABLE[actor.role]:
         return True
+    if actor.delegation_code is not None and getattr(record, "author_delegation", None) == actor.delegation_code:
+        return True
     return record.classification == "restricted" and actor.delegation_code in (record.restricted_to or [])
 
 
@@ -95,6 +101,9 @@ def readable(actor: Actor, model: Any) -> ColumnElement[bool]:
         return false()
     levels = sorted(READABLE[actor.role])
     clause = or_(model.classification.in_(levels), _restricted_to_me(actor, model))
+    if hasattr(model, "author_delegation") and actor.delegation_code is not None:
+        # A delegation always sees what its own members filed.
+        clause = or_(clause, model.author_delegation == actor.delegation_code)
     return and_(model.mission_id == actor.mission_id, clause)
 
 

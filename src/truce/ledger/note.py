@@ -10,7 +10,6 @@ that is signed is the UTF-8 encoding of a note body. Errors in input from the ou
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Sequence
@@ -74,10 +73,7 @@ def _b64decode(text: str, what: str) -> bytes:
     # The regex and the re-encoding together refuse whitespace, missing padding and non-zero pad bits.
     if not _BASE64.fullmatch(text):
         raise NoteError(f"{what} is not valid base64")
-    try:
-        data = base64.b64decode(text, validate=True)
-    except binascii.Error as exc:
-        raise NoteError(f"{what} is not valid base64") from exc
+    data = base64.b64decode(text, validate=True)
     if _b64encode(data) != text:
         raise NoteError(f"{what} is not canonical base64")
     return data

@@ -52,8 +52,8 @@ def append_body(session: Session, body: dict[str, Any]) -> LogEntry:
     body = {**body, "index": head.size, "time": time.isoformat()}
     data = canonical_json(body)
     leaf = merkle.leaf_hash(data.encode("utf-8"))
-    border = [bytes.fromhex(h) for h in head.border]
-    for level, index, node in _merge(border, leaf, head.size):
+    tree = _tree(head)
+    for level, index, node in tree.append(leaf)[1:]:
         session.add(LogNode(level=level, idx=index, hash=node))
     entry = LogEntry(
         idx=head.size,
@@ -68,8 +68,8 @@ def append_body(session: Session, body: dict[str, Any]) -> LogEntry:
         leaf_hash=leaf,
     )
     session.add(entry)
-    head.size += 1
-    head.border = [h.hex() for h in border]
+    head.size = tree.size
+    head.border = [node.hex() for _, _, node in tree.border()]
     session.flush()
     return entry
 
@@ -84,16 +84,22 @@ def _locked_head(session: Session) -> LogHead:
     return head
 
 
-def _merge(border: list[bytes], leaf: bytes, index: int) -> list[tuple[int, int, bytes]]:
-    """Fold a new leaf into the right border; return the complete subtrees it finishes."""
-    node, level, finished = leaf, 0, []
-    while index & 1:
-        node = merkle.node_hash(border.pop(), node)
-        level += 1
-        index >>= 1
-        finished.append((level, index, node))
-    border.append(node)
-    return finished
+class _Border:
+    """Serves a CompactRange the right border kept in the log head, so no other read is needed."""
+
+    def __init__(self, size: int, border: list[bytes]) -> None:
+        self.by_coord = dict(zip(merkle.border_coords(size), border, strict=True))
+
+    def node(self, level: int, index: int) -> bytes:
+        return self.by_coord[(level, index)]
+
+    def nodes(self, coords: Sequence[tuple[int, int]]) -> list[bytes]:
+        return [self.by_coord[c] for c in coords]
+
+
+def _tree(head: LogHead) -> merkle.CompactRange:
+    border = [bytes.fromhex(h) for h in head.border]
+    return merkle.CompactRange.load(head.size, _Border(head.size, border))
 
 
 def border_root(border: Sequence[bytes]) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base, utcnow
@@ -27,6 +27,11 @@ class Mission(Base):
     # Verification quorum: how many distinct delegations must confirm, and which ones must be among them.
     quorum_delegations: Mapped[int] = mapped_column(default=2)
     quorum_required: Mapped[list[Any]] = mapped_column(default=list)
+    # Whether a delegation's verifiers may verify what its own members filed.
+    allow_self_verification: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Two incidents of one type this close in space and time are flagged as likely duplicates.
+    duplicate_km: Mapped[float] = mapped_column(default=2.0, server_default="2.0")
+    duplicate_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
     ceiling_personnel: Mapped[int | None]
     ceiling_armoured_vehicles: Mapped[int | None]
     ceiling_other_vehicles: Mapped[int | None]

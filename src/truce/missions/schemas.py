@@ -23,6 +23,9 @@ class MissionIn(StrictModel):
     starts_on: date | None = None
     quorum_delegations: int = Field(default=2, ge=1, le=20)
     quorum_required: list[str] = Field(default_factory=list)
+    allow_self_verification: bool = True
+    duplicate_km: float = Field(default=2.0, gt=0, le=100)
+    duplicate_minutes: int = Field(default=60, gt=0, le=60 * 24 * 7)
     ceiling_personnel: int | None = Field(default=None, ge=0)
     ceiling_armoured_vehicles: int | None = Field(default=None, ge=0)
     ceiling_other_vehicles: int | None = Field(default=None, ge=0)

@@ -17,7 +17,8 @@ SITE_KINDS = ("post", "checkpoint", "command_post", "observation_centre", "settl
 SITE_STATUSES = ("planned", "active", "closed")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
+def in_values(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK constraint's SQL that keeps `column` to `values`."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
@@ -43,8 +44,8 @@ class Placed:
 class Area(Placed, Base):
     __tablename__ = "areas"
     __table_args__ = (
-        CheckConstraint(_in("kind", AREA_KINDS), name="kind"),
-        CheckConstraint(_in("classification", CLASSIFICATIONS), name="classification"),
+        CheckConstraint(in_values("kind", AREA_KINDS), name="kind"),
+        CheckConstraint(in_values("classification", CLASSIFICATIONS), name="classification"),
     )
 
     kind: Mapped[str] = mapped_column(String(32))
@@ -54,8 +55,8 @@ class Area(Placed, Base):
 class Line(Placed, Base):
     __tablename__ = "lines"
     __table_args__ = (
-        CheckConstraint(_in("kind", LINE_KINDS), name="kind"),
-        CheckConstraint(_in("classification", CLASSIFICATIONS), name="classification"),
+        CheckConstraint(in_values("kind", LINE_KINDS), name="kind"),
+        CheckConstraint(in_values("classification", CLASSIFICATIONS), name="classification"),
     )
 
     kind: Mapped[str] = mapped_column(String(32))
@@ -64,9 +65,9 @@ class Line(Placed, Base):
 class Site(Placed, Base):
     __tablename__ = "sites"
     __table_args__ = (
-        CheckConstraint(_in("kind", SITE_KINDS), name="kind"),
-        CheckConstraint(_in("status", SITE_STATUSES), name="status"),
-        CheckConstraint(_in("classification", CLASSIFICATIONS), name="classification"),
+        CheckConstraint(in_values("kind", SITE_KINDS), name="kind"),
+        CheckConstraint(in_values("status", SITE_STATUSES), name="status"),
+        CheckConstraint(in_values("classification", CLASSIFICATIONS), name="classification"),
     )
 
     kind: Mapped[str] = mapped_column(String(32), index=True)

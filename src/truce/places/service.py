@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from truce import geo, policy
 from truce.errors import Invalid
+from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
@@ -61,6 +62,7 @@ def _add(session: Session, mission: Mission, record: Area | Line | Site, feature
     record.min_lon, record.min_lat, record.max_lon, record.max_lat = box.as_list()
     session.add(record)
     ledger.append(session, actor, f"{record.__tablename__[:-1]}.create", record)
+    incidents_service.rederive(session, mission, actor=actor)
 
 
 def _check_restricted_to(session: Session, mission: Mission, classification: str, codes: list[str]) -> None:
@@ -118,6 +120,7 @@ def delete_place(session: Session, model: PlaceModel, mission: Mission, place_id
     policy.require(actor, "place.write", mission.id)
     session.delete(record)
     ledger.append(session, actor, f"{model.__tablename__[:-1]}.delete", record, deleted=True)
+    incidents_service.rederive(session, mission, actor=actor)
 
 
 def _dialect(session: Session) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,8 +20,12 @@ from truce.users.models import Membership, User
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
 _hasher = PasswordHasher()
-# Checked against when the user is unknown, so that a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the user is unknown, so that a wrong name costs as long as a wrong password."""
+    return _hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -34,7 +39,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, or None."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     return user if user is not None and user.active else None

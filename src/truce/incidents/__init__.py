@@ -1,0 +1,1 @@
+"""Incidents: ceasefire violations and other events, as reported and as verified."""

@@ -1,0 +1,158 @@
+"""Where an incident lies on the mission's map: its zone, nearest site, distance to the line of contact."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import shapely
+import shapely.ops
+from pyproj import Geod
+from shapely import STRtree
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from truce.missions.models import Mission, Party
+from truce.places.models import Area, Line, Site
+
+GEOD = Geod(ellps="WGS84")
+_cache: dict[int, tuple[tuple[int, ...], MapIndex]] = {}
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What the map says about one position."""
+
+    zone_id: int | None
+    controlled_by: str | None
+    nearest_site_id: int | None
+    nearest_site_km: float | None
+    line_of_contact_km: float | None
+    in_corridor: bool
+
+
+@dataclass(frozen=True)
+class Zone:
+    area_id: int
+    controlled_by: str | None
+    shape: BaseGeometry
+    valid_from: date | None
+    valid_until: date | None
+
+    def holds(self, point: Point, on: date) -> bool:
+        if (self.valid_from and on < self.valid_from) or (self.valid_until and on > self.valid_until):
+            return False
+        return bool(self.shape.contains(point))
+
+
+class MapIndex:
+    """The mission's zones, corridors, line of contact and sites, indexed for repeated look-ups."""
+
+    def __init__(self, zones: list[Zone], corridors: list[BaseGeometry], lines: list[BaseGeometry],
+                 sites: list[tuple[int, float, float]], latitude: float) -> None:  # fmt: skip
+        self.zones = zones
+        self.corridors = corridors
+        # Distances are searched in a plane scaled so that a degree of longitude is as long as one of latitude.
+        self.scale = math.cos(math.radians(latitude))
+        self.lines = [self._flat(line) for line in lines]
+        self.site_ids = [site_id for site_id, _, _ in sites]
+        self.site_points = [(lon, lat) for _, lon, lat in sites]
+        flat_sites = [Point(lon * self.scale, lat) for _, lon, lat in sites]
+        self.site_tree = STRtree(flat_sites) if flat_sites else None
+        for geometry in [z.shape for z in zones] + corridors:
+            shapely.prepare(geometry)
+
+    def _flat(self, geometry: BaseGeometry) -> BaseGeometry:
+        return shapely.transform(geometry, lambda xy: xy * [self.scale, 1.0])
+
+    def derive(self, lon: float, lat: float, when: datetime) -> Derived:
+        """The derived facts of a position at a time."""
+        point = Point(lon, lat)
+        zone = next((z for z in self.zones if z.holds(point, when.date())), None)
+        site_id, site_km = self._nearest_site(lon, lat)
+        return Derived(
+            zone_id=zone.area_id if zone else None,
+            controlled_by=zone.controlled_by if zone else None,
+            nearest_site_id=site_id,
+            nearest_site_km=site_km,
+            line_of_contact_km=self._line_km(lon, lat),
+            in_corridor=any(c.contains(point) for c in self.corridors),
+        )
+
+    def _nearest_site(self, lon: float, lat: float) -> tuple[int | None, float | None]:
+        if self.site_tree is None:
+            return None, None
+        index = int(self.site_tree.nearest(Point(lon * self.scale, lat)))
+        site_lon, site_lat = self.site_points[index]
+        return self.site_ids[index], km_between(lon, lat, site_lon, site_lat)
+
+    def _line_km(self, lon: float, lat: float) -> float | None:
+        if not self.lines:
+            return None
+        flat = Point(lon * self.scale, lat)
+        nearest = min((shapely.ops.nearest_points(line, flat)[0] for line in self.lines), key=flat.distance)
+        return km_between(lon, lat, nearest.x / self.scale, nearest.y)
+
+
+def km_between(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """The geodesic distance in kilometres, rounded to metres."""
+    _, _, metres = GEOD.inv(lon1, lat1, lon2, lat2)
+    return round(float(metres) / 1000, 3)
+
+
+def from_observer(lon: float, lat: float, bearing_deg: float, distance_km: float) -> tuple[float, float]:
+    """The point `distance_km` from an observer along `bearing_deg` (degrees from true north)."""
+    end_lon, end_lat, _ = GEOD.fwd(lon, lat, bearing_deg, distance_km * 1000)
+    return round(float(end_lon), 6), round(float(end_lat), 6)
+
+
+def map_index(session: Session, mission: Mission) -> MapIndex:
+    """The mission's map index, rebuilt only when its places changed."""
+    stamp = _places_stamp(session, mission)
+    cached = _cache.get(mission.id)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    index = _build(session, mission)
+    _cache[mission.id] = (stamp, index)
+    return index
+
+
+def _places_stamp(session: Session, mission: Mission) -> tuple[int, ...]:
+    parts = []
+    for model in (Area, Line, Site):
+        parts += [
+            select(func.count(model.id)).where(model.mission_id == mission.id).scalar_subquery(),
+            select(func.coalesce(func.max(model.id), 0)).where(model.mission_id == mission.id).scalar_subquery(),
+        ]
+    return tuple(int(v) for v in session.execute(select(*parts)).one())
+
+
+def _build(session: Session, mission: Mission) -> MapIndex:
+    parties = dict(session.execute(select(Party.id, Party.code).where(Party.mission_id == mission.id)).tuples())
+    areas = session.execute(select(Area).where(Area.mission_id == mission.id)).scalars().all()
+    zones = [
+        Zone(a.id, parties.get(a.controlled_by_id or 0), shape(json.loads(a.geometry)), a.valid_from, a.valid_until)
+        for a in areas
+        if a.kind == "zone_of_control"
+    ]
+    corridors = [shape(json.loads(a.geometry)) for a in areas if a.kind == "corridor"]
+    lines = [
+        shape(json.loads(g))
+        for g in session.execute(
+            select(Line.geometry).where(Line.mission_id == mission.id, Line.kind == "line_of_contact")
+        ).scalars()
+    ]
+    # Restricted sites stay out, so that a derived "nearest site" never reveals one.
+    sites = list(
+        session.execute(
+            select(Site.id, Site.min_lon, Site.min_lat).where(
+                Site.mission_id == mission.id, Site.classification != "restricted"
+            )
+        ).tuples()
+    )
+    latitude = sum(lat for _, _, lat in sites) / len(sites) if sites else 0.0
+    return MapIndex(zones, corridors, lines, sites, latitude)

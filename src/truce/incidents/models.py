@@ -1,0 +1,119 @@
+"""Incident, Verification, Evidence and custody tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from truce.db import Base, utcnow
+from truce.incidents.taxonomy import SOURCES, STATUSES, TIME_PRECISIONS, VERDICTS
+from truce.places.models import CLASSIFICATIONS, in_values
+
+
+class Incident(Base):
+    """Something that happened, as reported; `status` follows the joint verification."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        CheckConstraint(in_values("status", STATUSES), name="status"),
+        CheckConstraint(in_values("source", SOURCES), name="source"),
+        CheckConstraint(in_values("time_precision", TIME_PRECISIONS), name="time_precision"),
+        CheckConstraint(in_values("classification", CLASSIFICATIONS), name="classification"),
+        Index("ix_incidents_mission_start", "mission_id", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    subtype: Mapped[str] = mapped_column(String(48))
+    start: Mapped[datetime]
+    end: Mapped[datetime | None]
+    time_precision: Mapped[str] = mapped_column(String(8), default="minute")
+    # Where: a GeoJSON geometry (usually a Point) and its bounding box for the spatial index.
+    geometry: Mapped[str] = mapped_column(Text)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    geo_precision: Mapped[int] = mapped_column(default=1)
+    observer_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    bearing_deg: Mapped[float | None] = mapped_column(Float)
+    distance_km: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))
+    means: Mapped[str | None] = mapped_column(String(32))
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    casualties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Who each side is said to have been: [{"party": code, "actor": text}].
+    alleged_actors: Mapped[list[Any]] = mapped_column(default=list)
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    classification: Mapped[str] = mapped_column(String(16), default="mission")
+    restricted_to: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(24), default="reported", index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_delegation: Mapped[str | None] = mapped_column(String(32))
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    # Derived on write from the mission's map; recomputed when the map changes.
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    controlled_by: Mapped[str | None] = mapped_column(String(32))
+    nearest_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    nearest_site_km: Mapped[float | None] = mapped_column(Float)
+    line_of_contact_km: Mapped[float | None] = mapped_column(Float)
+    in_corridor: Mapped[bool] = mapped_column(default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+
+
+class Verification(Base):
+    """One verifier's verdict; a change of mind is a newer verdict, never an edit."""
+
+    __tablename__ = "verifications"
+    __table_args__ = (CheckConstraint(in_values("verdict", VERDICTS), name="verdict"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    verifier_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    delegation: Mapped[str] = mapped_column(String(32))
+    verdict: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Evidence(Base):
+    """A file attached to an incident, stored once by its SHA-256."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("incident_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    # EXIF time and position of photos, for verifiers only; never published.
+    photo_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    delegation: Mapped[str | None] = mapped_column(String(32))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Custody(Base):
+    """One link in an evidence file's chain of custody: who uploaded or downloaded it, when, from where."""
+
+    __tablename__ = "custody"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    delegation: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

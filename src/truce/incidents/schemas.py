@@ -1,0 +1,96 @@
+"""What the API accepts for incidents, verdicts and merges."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from truce.incidents.taxonomy import COUNT_KEYS, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
+from truce.missions.schemas import StrictModel
+from truce.places.schemas import Classification
+
+Source = Literal[SOURCES]  # type: ignore[valid-type]
+Means = Literal[MEANS]  # type: ignore[valid-type]
+TimePrecision = Literal[TIME_PRECISIONS]  # type: ignore[valid-type]
+
+
+class CasualtyGroups(StrictModel):
+    civilian: int = Field(default=0, ge=0, le=100_000)
+    combatant: int = Field(default=0, ge=0, le=100_000)
+    unknown: int = Field(default=0, ge=0, le=100_000)
+
+
+class Casualties(StrictModel):
+    killed: CasualtyGroups = Field(default_factory=CasualtyGroups)
+    injured: CasualtyGroups = Field(default_factory=CasualtyGroups)
+
+
+class AllegedActor(StrictModel):
+    party: str = Field(max_length=32, description="the code of the party the actor is said to belong to")
+    actor: str = Field(default="", max_length=200)
+
+
+class IncidentProperties(StrictModel):
+    type: str = Field(max_length=32)
+    subtype: str = Field(max_length=48)
+    start: AwareDatetime
+    end: AwareDatetime | None = None
+    time_precision: TimePrecision = "minute"
+    source: Source
+    means: Means | None = None
+    narrative: str = Field(default="", max_length=20_000)
+    classification: Classification = "mission"
+    restricted_to: list[str] = Field(default_factory=list, max_length=20)
+    observer_site: int | None = Field(default=None, description="id of the site the observation was made from")
+    bearing_deg: float | None = Field(default=None, ge=0, lt=360)
+    distance_km: float | None = Field(default=None, ge=0, le=100)
+    geo_precision: int = Field(default=1, ge=1, le=3)
+    counts: dict[str, int] = Field(default_factory=dict)
+    casualties: Casualties = Field(default_factory=Casualties)
+    alleged_actors: list[AllegedActor] = Field(default_factory=list, max_length=10)
+    external_id: str | None = Field(default=None, max_length=128)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IncidentProperties:
+        if self.type not in TAXONOMY:
+            raise ValueError(f"type must be one of {', '.join(TAXONOMY)}")
+        if self.subtype not in TAXONOMY[self.type]:
+            raise ValueError(f"subtype of {self.type} must be one of {', '.join(TAXONOMY[self.type])}")
+        if self.end is not None and self.end < self.start:
+            raise ValueError("end is before start")
+        unknown = sorted(set(self.counts) - set(COUNT_KEYS))
+        if unknown:
+            raise ValueError(f"counts may hold {', '.join(COUNT_KEYS)}; not {', '.join(unknown)}")
+        if any(v < 0 for v in self.counts.values()):
+            raise ValueError("counts cannot be negative")
+        return self
+
+
+class IncidentIn(StrictModel):
+    type: Literal["Feature"]
+    geometry: dict[str, Any] | None = None
+    properties: IncidentProperties
+    id: int | str | None = None
+
+    @model_validator(mode="after")
+    def _placed(self) -> IncidentIn:
+        p = self.properties
+        by_bearing = p.observer_site is not None and p.bearing_deg is not None and p.distance_km is not None
+        if self.geometry is None and not by_bearing:
+            raise ValueError("give a geometry, or observer_site with bearing_deg and distance_km")
+        return self
+
+
+class IncidentBatchIn(StrictModel):
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]] = Field(max_length=10_000)
+
+
+class VerdictIn(StrictModel):
+    verdict: Literal["confirm", "reject", "inconclusive"]
+    note: str = Field(default="", max_length=10_000)
+
+
+class MergeIn(StrictModel):
+    into: int = Field(description="the id of the incident this one duplicates")

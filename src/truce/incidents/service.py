@@ -1,0 +1,294 @@
+"""Incidents: file, list, read, amend, retract, re-derive and merge."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from truce import geo, policy
+from truce.errors import Conflict, Forbidden, Invalid, TruceError
+from truce.incidents import derive
+from truce.incidents.models import Incident
+from truce.incidents.schemas import IncidentIn
+from truce.incidents.taxonomy import acled
+from truce.ledger import service as ledger
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.places.models import Site
+from truce.policy import Actor
+
+MAX_PAGE = 10_000
+OPEN_STATUSES = ("reported",)
+
+
+def create(session: Session, mission: Mission, data: IncidentIn, *, actor: Actor) -> Incident:
+    """File an incident; a party's accusation enters as an allegation (source `party`)."""
+    policy.require(actor, "incident.create", mission.id)
+    props = data.properties
+    if actor.role == "liaison" and props.source != "party":
+        raise Invalid("a liaison officer files allegations: source must be 'party'", "properties.source")
+    incident = Incident(mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code)
+    _apply(session, mission, incident, data)
+    session.add(incident)
+    ledger.append(session, actor, "incident.create", incident)
+    return incident
+
+
+def _apply(session: Session, mission: Mission, incident: Incident, data: IncidentIn) -> None:
+    props = data.properties
+    _check_references(session, mission, props.classification, props.restricted_to, props.alleged_actors)
+    if mission.starts_on is not None and props.start.date() < mission.starts_on - timedelta(days=1):
+        raise Invalid(f"is before the mission began on {mission.starts_on}", "properties.start")
+    fields = props.model_dump(exclude={"observer_site", "casualties", "alleged_actors", "counts"})
+    for name, value in fields.items():
+        setattr(incident, name, value)
+    incident.counts = dict(props.counts)
+    incident.casualties = props.casualties.model_dump()
+    incident.alleged_actors = [a.model_dump() for a in props.alleged_actors]
+    incident.observer_site_id = props.observer_site
+    geometry = _geometry(session, mission, data)
+    _place(incident, geometry)
+    _derive(session, mission, incident)
+
+
+def _check_references(
+    session: Session, mission: Mission, classification: str, restricted_to: list[str], actors: list[Any]
+) -> None:
+    delegations = {d.code for d in missions_service.delegations(session, mission)}
+    if classification != "restricted" and restricted_to:
+        raise Invalid("only restricted records name delegations", "properties.restricted_to")
+    unknown = sorted(set(restricted_to) - delegations)
+    if unknown:
+        raise Invalid(f"unknown delegation codes {unknown}", "properties.restricted_to")
+    parties = {p.code for p in missions_service.parties(session, mission)}
+    strangers = sorted({a.party for a in actors} - parties)
+    if strangers:
+        raise Invalid(f"unknown party codes {strangers}", "properties.alleged_actors")
+
+
+def _geometry(session: Session, mission: Mission, data: IncidentIn) -> Any:
+    props = data.properties
+    if data.geometry is not None:
+        return geo.parse_geometry(data.geometry, geo.GEOMETRY_TYPES)
+    site = session.get(Site, props.observer_site)
+    if site is None or site.mission_id != mission.id:
+        raise Invalid(f"mission {mission.slug} has no site {props.observer_site}", "properties.observer_site")
+    if props.bearing_deg is None or props.distance_km is None:
+        raise Invalid("give bearing_deg and distance_km with observer_site", "properties")
+    lon, lat = derive.from_observer(site.min_lon, site.min_lat, props.bearing_deg, props.distance_km)
+    return geo.parse_geometry({"type": "Point", "coordinates": [lon, lat]}, geo.POINTS)
+
+
+def _place(incident: Incident, geometry: Any) -> None:
+    box = geo.bounds(geometry)
+    point = geometry if geometry.geom_type == "Point" else geometry.representative_point()
+    incident.geometry = geo.dumps(geometry)
+    incident.lon, incident.lat = round(point.x, 7), round(point.y, 7)
+    incident.min_lon, incident.min_lat, incident.max_lon, incident.max_lat = box.as_list()
+
+
+def _derive(session: Session, mission: Mission, incident: Incident) -> bool:
+    """Set the derived fields; whether any of them changed."""
+    facts = derive.map_index(session, mission).derive(incident.lon, incident.lat, incident.start)
+    changed = False
+    for name, value in vars(facts).items():
+        if getattr(incident, name) != value:
+            setattr(incident, name, value)
+            changed = True
+    return changed
+
+
+def create_many(
+    session: Session, mission: Mission, features: list[dict[str, Any]], *, actor: Actor
+) -> tuple[list[Incident], list[dict[str, Any]]]:
+    """File many incidents; each bad one is reported by position while the good ones go in."""
+    policy.require(actor, "incident.create", mission.id)
+    created: list[Incident] = []
+    errors: list[dict[str, Any]] = []
+    for position, feature in enumerate(features):
+        try:
+            data = IncidentIn.model_validate(feature)
+            with session.begin_nested():
+                created.append(create(session, mission, data, actor=actor))
+        except ValidationError as exc:
+            errors.append({"index": position, "detail": _first_error(exc)})
+        except TruceError as exc:
+            errors.append({"index": position, "detail": exc.detail})
+    return created, errors
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
+
+
+def query(
+    mission: Mission,
+    actor: Actor,
+    *,
+    dialect: str,
+    bbox: geo.BBox | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    status: str | None = None,
+    incident_type: str | None = None,
+) -> Select[tuple[Incident]]:
+    """The incidents the actor may read, filtered, newest first."""
+    stmt = select(Incident).where(Incident.mission_id == mission.id, policy.readable(actor, Incident))
+    if bbox is not None:
+        stmt = stmt.where(geo.bbox_clause(dialect, Incident, bbox))
+    if since is not None:
+        stmt = stmt.where(Incident.start >= since)
+    if until is not None:
+        stmt = stmt.where(Incident.start < until)
+    if status is not None:
+        stmt = stmt.where(Incident.status == status)
+    if incident_type is not None:
+        stmt = stmt.where(Incident.type == incident_type)
+    return stmt.order_by(Incident.start.desc(), Incident.id.desc())
+
+
+def list_incidents(
+    session: Session, mission: Mission, *, actor: Actor, limit: int = 1000, offset: int = 0, **filters: Any
+) -> list[Incident]:
+    """A page of the incidents the actor may read."""
+    stmt = query(mission, actor, dialect=session.get_bind().dialect.name, **filters)
+    return list(session.execute(stmt.limit(min(limit, MAX_PAGE)).offset(offset)).scalars())
+
+
+def get(session: Session, mission: Mission, incident_id: int, *, actor: Actor) -> Incident:
+    """One incident, if the actor may read it."""
+    incident = session.get(Incident, incident_id)
+    if incident is not None and incident.mission_id != mission.id:
+        incident = None
+    result: Incident = policy.require_read(actor, incident, "incident")
+    return result
+
+
+def update(session: Session, mission: Mission, incident_id: int, data: IncidentIn, *, actor: Actor) -> Incident:
+    """Amend an incident: only its author, and only before anyone has verified it."""
+    incident = get(session, mission, incident_id, actor=actor)
+    _require_author(incident, actor, "amend")
+    _apply(session, mission, incident, data)
+    ledger.append(session, actor, "incident.update", incident)
+    return incident
+
+
+def retract(session: Session, mission: Mission, incident_id: int, *, actor: Actor) -> Incident:
+    """Withdraw an incident: only its author, and only before anyone has verified it."""
+    incident = get(session, mission, incident_id, actor=actor)
+    _require_author(incident, actor, "retract")
+    incident.status = "retracted"
+    ledger.append(session, actor, "incident.retract", incident)
+    return incident
+
+
+def _require_author(incident: Incident, actor: Actor, verb: str) -> None:
+    if incident.author_id is None or incident.author_id != actor.user_id:
+        raise Forbidden(f"only the author may {verb} an incident")
+    if incident.status not in OPEN_STATUSES:
+        raise Conflict(f"the incident is {incident.status}; it can no longer be {verb}ed by its author")
+
+
+def rederive(session: Session, mission: Mission, *, actor: Actor) -> int:
+    """Recompute every incident's derived fields after the map changed; log each that moved."""
+    changed = 0
+    stmt = select(Incident).where(Incident.mission_id == mission.id).execution_options(yield_per=1000)
+    for incident in session.execute(stmt).scalars():
+        if _derive(session, mission, incident):
+            ledger.append(session, actor, "incident.rederive", incident)
+            changed += 1
+    return changed
+
+
+def duplicates(session: Session, mission: Mission, incident_id: int, *, actor: Actor) -> list[Incident]:
+    """Incidents of the same type close in space and time, by the mission's thresholds."""
+    incident = get(session, mission, incident_id, actor=actor)
+    window = timedelta(minutes=mission.duplicate_minutes)
+    # A degree of latitude is about 111 km; the box is cut down to the real distance below.
+    pad = mission.duplicate_km / 111.0 * 1.5
+    box = geo.BBox(incident.lon - pad * 2, incident.lat - pad, incident.lon + pad * 2, incident.lat + pad)
+    stmt = query(
+        mission,
+        actor,
+        dialect=session.get_bind().dialect.name,
+        bbox=box,
+        since=incident.start - window,
+        until=incident.start + window,
+        incident_type=incident.type,
+    )
+    candidates = session.execute(stmt.where(Incident.id != incident.id)).scalars()
+    return [
+        c
+        for c in candidates
+        if c.merged_into_id is None
+        and derive.km_between(incident.lon, incident.lat, c.lon, c.lat) <= mission.duplicate_km
+    ]
+
+
+def merge(session: Session, mission: Mission, incident_id: int, into_id: int, *, actor: Actor) -> Incident:
+    """Mark an incident as a duplicate of another; both keep their evidence, verdicts and history."""
+    policy.require(actor, "incident.merge", mission.id)
+    duplicate = get(session, mission, incident_id, actor=actor)
+    target = get(session, mission, into_id, actor=actor)
+    if duplicate.id == target.id or target.merged_into_id == duplicate.id:
+        raise Invalid("an incident cannot be merged into itself", "into")
+    if target.merged_into_id is not None:
+        raise Conflict(f"incident {target.id} was itself merged into {target.merged_into_id}; merge into that")
+    duplicate.merged_into_id = target.id
+    ledger.append(session, actor, "incident.merge", duplicate)
+    return duplicate
+
+
+def feature(incident: Incident, *, site_names: dict[int, str] | None = None) -> dict[str, Any]:
+    """An incident as a GeoJSON Feature."""
+    mapping = acled(incident.type, incident.subtype)
+    properties: dict[str, Any] = {
+        "id": incident.id,
+        "status": incident.status,
+        "allegation": incident.source == "party",
+        "type": incident.type,
+        "subtype": incident.subtype,
+        "acled_event_type": mapping.event_type,
+        "acled_sub_event_type": mapping.sub_event_type,
+        "start": incident.start.isoformat(),
+        "end": incident.end.isoformat() if incident.end else None,
+        "time_precision": incident.time_precision,
+        "geo_precision": incident.geo_precision,
+        "source": incident.source,
+        "means": incident.means,
+        "observer_site": incident.observer_site_id,
+        "bearing_deg": incident.bearing_deg,
+        "distance_km": incident.distance_km,
+        "counts": incident.counts,
+        "casualties": incident.casualties,
+        "alleged_actors": incident.alleged_actors,
+        "narrative": incident.narrative,
+        "classification": incident.classification,
+        "author_delegation": incident.author_delegation,
+        "reported_at": incident.reported_at.isoformat(),
+        "zone": incident.zone_id,
+        "controlled_by": incident.controlled_by,
+        "nearest_site": incident.nearest_site_id,
+        "nearest_site_name": (site_names or {}).get(incident.nearest_site_id or 0),
+        "nearest_site_km": incident.nearest_site_km,
+        "line_of_contact_km": incident.line_of_contact_km,
+        "in_corridor": incident.in_corridor,
+        "merged_into": incident.merged_into_id,
+        "external_id": incident.external_id,
+    }
+    if incident.classification == "restricted":
+        properties["restricted_to"] = incident.restricted_to
+    return {"type": "Feature", "id": incident.id, "geometry": json.loads(incident.geometry), "properties": properties}
+
+
+def site_names(session: Session, mission: Mission) -> dict[int, str]:
+    """Names of the mission's sites that anyone reading an incident may see."""
+    stmt = select(Site.id, Site.name).where(Site.mission_id == mission.id, Site.classification != "restricted")
+    return dict(session.execute(stmt).tuples())

@@ -1,0 +1,60 @@
+"""Truce's incident types and subtypes, and how each maps to ACLED's event types for export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AcledType:
+    """ACLED's `event_type` and `sub_event_type` for one Truce subtype."""
+
+    event_type: str
+    sub_event_type: str
+
+
+BATTLE = AcledType("Battles", "Armed clash")
+SHELLING = AcledType("Explosions/Remote violence", "Shelling/artillery/missile attack")
+AIR = AcledType("Explosions/Remote violence", "Air/drone strike")
+MINE = AcledType("Explosions/Remote violence", "Remote explosive/landmine/IED")
+OTHER = AcledType("Strategic developments", "Other")
+BASE = AcledType("Strategic developments", "Headquarters or base established")
+ATTACK = AcledType("Violence against civilians", "Attack")
+ABDUCTION = AcledType("Violence against civilians", "Abduction/forced disappearance")
+LOOTING = AcledType("Strategic developments", "Looting/property destruction")
+ARRESTS = AcledType("Strategic developments", "Arrests")
+AGREEMENT = AcledType("Strategic developments", "Agreement")
+PROTEST = AcledType("Protests", "Peaceful protest")
+
+TAXONOMY: dict[str, dict[str, AcledType]] = {
+    "fire": {s: BATTLE for s in ("small_arms", "heavy_machine_gun", "sniper", "automatic_grenade_launcher")},
+    "explosion": {s: SHELLING for s in ("mortar", "artillery", "rocket", "tank", "undetermined")},
+    "air": {"drone_strike": AIR, "drone_overflight": OTHER, "aircraft": AIR},
+    "mine_uxo": {s: MINE for s in ("mine_explosion", "uxo_found", "ied")},
+    "movement": {
+        "incursion": OTHER,
+        "forces_in_restricted_area": OTHER,
+        "weapons_in_restricted_area": OTHER,
+        "fortification_works": BASE,
+    },
+    "civilian_harm": {"killed": ATTACK, "injured": ATTACK, "abduction": ABDUCTION, "property_damage": LOOTING},
+    "infrastructure": {"damage": LOOTING, "repair_facilitated": OTHER},
+    "access": {s: OTHER for s in ("monitors_restricted", "convoy_blocked", "uav_jamming")},
+    "detention": {"detention": ARRESTS, "release": AGREEMENT, "exchange": AGREEMENT},
+    "other": {"statement": OTHER, "demonstration": PROTEST, "other": OTHER},
+}
+
+SOURCES = ("post", "patrol", "uav", "camera", "party", "civilian", "media")
+MEANS = ("seen", "heard", "seen_and_heard", "camera", "uav", "party_report", "media", "civilian_report")
+TIME_PRECISIONS = ("minute", "hour", "day", "week", "month")
+STATUSES = ("reported", "under_verification", "confirmed", "not_confirmed", "disputed", "inconclusive", "retracted")
+VERDICTS = ("confirm", "reject", "inconclusive")
+# Counts a report may give; explosions are split the way monitoring missions count them.
+COUNT_KEYS = ("events", "impacts", "airbursts", "outgoing", "undetermined")
+CASUALTY_KINDS = ("killed", "injured")
+CASUALTY_GROUPS = ("civilian", "combatant", "unknown")
+
+
+def acled(incident_type: str, subtype: str) -> AcledType:
+    """The ACLED type of a Truce type and subtype."""
+    return TAXONOMY[incident_type][subtype]

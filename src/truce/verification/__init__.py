@@ -1,0 +1,1 @@
+"""Joint verification: verdicts from several delegations turn a report into a confirmed fact, or not."""
