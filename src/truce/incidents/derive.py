@@ -132,7 +132,8 @@ def _places_stamp(session: Session, mission: Mission) -> tuple[int, ...]:
 
 
 def _build(session: Session, mission: Mission) -> MapIndex:
-    parties = dict(session.execute(select(Party.id, Party.code).where(Party.mission_id == mission.id)).tuples())
+    rows = session.execute(select(Party.id, Party.code).where(Party.mission_id == mission.id))
+    parties = {party_id: code for party_id, code in rows}
     areas = session.execute(select(Area).where(Area.mission_id == mission.id)).scalars().all()
     zones = [
         Zone(a.id, parties.get(a.controlled_by_id or 0), shape(json.loads(a.geometry)), a.valid_from, a.valid_until)

@@ -291,4 +291,4 @@ def feature(incident: Incident, *, site_names: dict[int, str] | None = None) -> 
 def site_names(session: Session, mission: Mission) -> dict[int, str]:
     """Names of the mission's sites that anyone reading an incident may see."""
     stmt = select(Site.id, Site.name).where(Site.mission_id == mission.id, Site.classification != "restricted")
-    return dict(session.execute(stmt).tuples())
+    return {site_id: name for site_id, name in session.execute(stmt)}

@@ -51,7 +51,7 @@ def entity_type(record: Base) -> str:
 
 def entity_id(record: Base) -> str:
     """A record's primary key as text; composite keys are joined with '/'."""
-    identity = inspect(record).identity
-    if identity is None:
+    identity = inspect(record).mapper.primary_key_from_instance(record)
+    if any(part is None for part in identity):
         raise ValueError("the record has no primary key yet; flush before logging it")
     return "/".join(str(part) for part in identity)

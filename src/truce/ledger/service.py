@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import event, select, tuple_
 from sqlalchemy.orm import Session
 
 from truce.db import Base, utcnow
@@ -31,6 +31,7 @@ def append(
     """Log one write of `record`; the entry commits or rolls back with the change itself."""
     session.flush()
     kind = entity_type(record)
+    session.info.setdefault(LOGGED_KEYS, set()).add((kind, entity_id(record)))
     mission_id = entity_id(record) if kind == "missions" else getattr(record, "mission_id", None)
     body: dict[str, Any] = {
         "action": action,
@@ -287,3 +288,49 @@ def history(session: Session, kind: str, record_id: str) -> list[LogEntry]:
     """Every entry about one record, oldest first."""
     query = select(LogEntry).where(LogEntry.entity_type == kind, LogEntry.entity_id == record_id).order_by(LogEntry.idx)
     return list(session.execute(query).scalars())
+
+
+# --- the guard: no write of a logged record commits without its entry --------------------------
+
+CHANGED = "truce_changed"
+LOGGED_KEYS = "truce_logged"
+
+
+def _key(record: Base) -> tuple[str, str] | None:
+    if entity_type(record) not in _logged_tables():
+        return None
+    return entity_type(record), entity_id(record)
+
+
+def _logged_tables() -> frozenset[str]:
+    from truce.models import LOGGED
+
+    return frozenset(model.__tablename__ for model in LOGGED)
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_changes(session: Session, _context: Any) -> None:
+    changed: set[tuple[str, str]] = session.info.setdefault(CHANGED, set())
+    for record in [*session.new, *session.deleted, *(r for r in session.dirty if session.is_modified(r))]:
+        key = _key(record) if isinstance(record, Base) else None
+        if key is not None:
+            changed.add(key)
+
+
+@event.listens_for(Session, "before_commit")
+def _refuse_unlogged(session: Session) -> None:
+    session.flush()
+    unlogged = session.info.get(CHANGED, set()) - session.info.get(LOGGED_KEYS, set())
+    if unlogged:
+        raise UnloggedWriteError(f"writes without a log entry: {sorted(unlogged)[:5]}")
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(CHANGED, None)
+    session.info.pop(LOGGED_KEYS, None)
+
+
+class UnloggedWriteError(RuntimeError):
+    """A service changed a logged record without appending to the log: a bug, refused at commit."""
