@@ -314,3 +314,25 @@ def test_any_chunking_hashes_like_hashlib(chunks: list[bytes]) -> None:
         assert saved.size == len(data)
         assert saved.path.read_bytes() == data
         assert leftovers(root) == []
+
+
+def test_a_cancelled_async_upload_leaves_nothing(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        first_chunk_sent = asyncio.Event()
+
+        async def stalled_client() -> AsyncIterator[bytes]:
+            yield b"first part"
+            first_chunk_sent.set()
+            await asyncio.Event().wait()  # the client never sends the rest
+            yield b"never"
+
+        upload = asyncio.create_task(save_async(stalled_client(), tmp_path, limit=MB))
+        await first_chunk_sent.wait()
+        upload.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await upload
+
+    asyncio.run(scenario())
+
+    assert leftovers(tmp_path) == []
+    assert stored(tmp_path) == []

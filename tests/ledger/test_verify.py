@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from truce.ledger import service as ledger
 from truce.ledger.cli import _saved_checkpoint_problems
 from truce.ledger.verify import Report, verify
 from truce.missions import service as missions_service
+from truce.missions.schemas import DeploymentIn
 from truce.models import LOGGED
 from truce.places import service as places_service
 from truce.places.schemas import SiteIn
@@ -33,7 +35,7 @@ def demo(backend: str, tmp_path: Path, signer: note.Signer) -> Iterator[Database
     """A committed demo database with one checkpoint handed out."""
     db = fresh_database(backend, tmp_path, name="verify")
     with db.session() as session:
-        loader.load(session)
+        loader.load(session, incidents=12)
         ledger.checkpoint(session, signer)
     yield db
     db.dispose()
@@ -58,6 +60,14 @@ def add_site(db: Database, name: str) -> None:
         places_service.create_site(session, mission, feature, actor=Actor.system(mission.id))
 
 
+def add_deployment(db: Database) -> None:
+    with db.session() as session:
+        mission = missions_service.get_by_slug(session, "nk-2020")
+        assert mission is not None
+        data = DeploymentIn(on_date=date(2020, 12, 24), personnel=1900)
+        missions_service.record_deployment(session, mission, data, actor=Actor.system(mission.id))
+
+
 def only(report: Report, fragment: str) -> list[str]:
     found = [p for p in report.problems if fragment in p]
     assert found, f"{fragment!r} not among {report.problems}"
@@ -67,7 +77,7 @@ def only(report: Report, fragment: str) -> list[str]:
 def test_an_untouched_log_is_intact(demo: Database, signer: note.Signer) -> None:
     report = run(demo, signer)
     assert report.intact, report.problems
-    assert report.entries == report.records > 70
+    assert report.entries > report.records > 70
     assert report.checkpoints == 1
 
 
@@ -91,7 +101,8 @@ def test_a_deleted_entry(demo: Database, signer: note.Signer) -> None:
     tamper(demo, "DELETE FROM log_entries WHERE idx = 5")
     report = run(demo, signer)
     assert report.problems[0] == "entry 5 missing (deleted from the log)"
-    only(report, "checkpoint 1 (size 76): the entries no longer hash to the signed root")
+    only(report, "checkpoint 1 (size ")
+    only(report, "the entries no longer hash to the signed root")
 
 
 def test_reordered_entries(demo: Database, signer: note.Signer) -> None:
@@ -122,7 +133,7 @@ def test_an_entry_rewritten_with_a_matching_hash(demo: Database, signer: note.Si
         entry.leaf_hash = merkle.leaf_hash(entry.data.encode())
     tamper(demo, "UPDATE sites SET name = 'Lachin' WHERE id = 3")
     report = run(demo, signer)
-    only(report, "checkpoint 1 (size 76): the entries no longer hash to the signed root (the log was rewritten)")
+    only(report, "the entries no longer hash to the signed root (the log was rewritten)")
     only(report, "stored subtree hash")
 
 
@@ -137,7 +148,7 @@ def test_a_replaced_server_key(demo: Database, signer: note.Signer) -> None:
     impostor = note.generate_signer(signer.name)
     with demo.session(write=False) as session:
         report = verify(session, impostor.verifier(), LOGGED)
-    only(report, f"checkpoint 1 (size 76): not signed by the server key {signer.name}")
+    only(report, f"not signed by the server key {signer.name}")
 
 
 def test_a_forged_cosignature(demo: Database, signer: note.Signer) -> None:
@@ -158,7 +169,7 @@ def test_a_forged_cosignature(demo: Database, signer: note.Signer) -> None:
 def test_an_older_database_restored_after_a_checkpoint(demo: Database, signer: note.Signer, tmp_path: Path) -> None:
     with demo.session() as session:
         old_size = ledger.size(session)
-    add_site(demo, "Observation post 24")
+    add_deployment(demo)
     with demo.session() as session:
         handed_out = ledger.checkpoint_with_cosignatures(session, ledger.checkpoint(session, signer))
     saved = tmp_path / "checkpoint.txt"
@@ -169,7 +180,7 @@ def test_an_older_database_restored_after_a_checkpoint(demo: Database, signer: n
         f"DELETE FROM log_nodes WHERE ((idx + 1) * (1 << level)) > {old_size}",  # noqa: S608 - test data
         f"DELETE FROM log_entries WHERE idx >= {old_size}",  # noqa: S608
         "DELETE FROM log_checkpoints WHERE id > 1",
-        "DELETE FROM sites WHERE name = 'Observation post 24'",
+        "DELETE FROM deployments WHERE on_date = '2020-12-24'",
     )
     with demo.session() as session:
         border = merkle.CompactRange.load(old_size, ledger.StoredNodes(session))

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import geo
+from truce.demo import incidents as demo_incidents
 from truce.missions import service as missions_service
 from truce.missions.models import Deployment, Mission
 from truce.missions.schemas import DelegationIn, DeploymentIn, MissionIn, PartyIn
@@ -45,7 +46,7 @@ def demo_data() -> dict[str, Any]:
     return data
 
 
-def load(session: Session, *, password: str = DEMO_PASSWORD) -> LoadReport:
+def load(session: Session, *, password: str = DEMO_PASSWORD, incidents: int = demo_incidents.COUNT) -> LoadReport:
     """Create whatever part of the nk-2020 mission is missing."""
     data = demo_data()
     report = LoadReport(mission=data["mission"]["slug"])
@@ -57,6 +58,9 @@ def load(session: Session, *, password: str = DEMO_PASSWORD) -> LoadReport:
     _areas(session, mission, data, actor, report)
     _sites(session, mission, data, actor, report)
     _deployments(session, mission, data["deployments"], actor, report)
+    filed = demo_incidents.load(session, mission, incidents)
+    if filed:
+        report.created.append(f"{filed} incidents")
     return report
 
 

@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import shapely
 import shapely.ops
@@ -20,7 +21,7 @@ from truce.missions.models import Mission, Party
 from truce.places.models import Area, Line, Site
 
 GEOD = Geod(ellps="WGS84")
-_cache: dict[int, tuple[tuple[int, ...], MapIndex]] = {}
+_cache: dict[int, tuple[tuple[float, ...], MapIndex]] = {}
 
 
 @dataclass(frozen=True)
@@ -121,14 +122,20 @@ def map_index(session: Session, mission: Mission) -> MapIndex:
     return index
 
 
-def _places_stamp(session: Session, mission: Mission) -> tuple[int, ...]:
-    parts = []
+def _places_stamp(session: Session, mission: Mission) -> tuple[float, ...]:
+    # Counts and ids alone are not enough: a rolled-back insert frees its id for a different place.
+    parts: list[Any] = []
     for model in (Area, Line, Site):
+        where = model.mission_id == mission.id
         parts += [
-            select(func.count(model.id)).where(model.mission_id == mission.id).scalar_subquery(),
-            select(func.coalesce(func.max(model.id), 0)).where(model.mission_id == mission.id).scalar_subquery(),
+            select(func.count(model.id)).where(where).scalar_subquery(),
+            select(func.coalesce(func.max(model.id), 0)).where(where).scalar_subquery(),
+            select(func.coalesce(func.sum((model.min_lon + model.max_lat) * model.id), 0))
+            .where(where)
+            .scalar_subquery(),
+            select(func.coalesce(func.sum(func.length(model.geometry) * model.id), 0)).where(where).scalar_subquery(),
         ]
-    return tuple(int(v) for v in session.execute(select(*parts)).one())
+    return tuple(float(v) for v in session.execute(select(*parts)).one())
 
 
 def _build(session: Session, mission: Mission) -> MapIndex:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import inspect
@@ -20,7 +20,8 @@ def canonical_json(value: Any) -> str:
 def plain(value: Any) -> Any:
     """A stored column value as JSON can hold it, the same way on every backend."""
     if isinstance(value, datetime):
-        return value.isoformat()
+        # Stored times come back in UTC, so they are logged in UTC too.
+        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bytes):

@@ -22,6 +22,7 @@ from truce.models import LOGGED
 from truce.policy import Actor
 
 app = typer.Typer(help="The tamper-evident log.", no_args_is_help=True)
+SHOWN = 200
 
 Token = Annotated[
     str | None, typer.Option("--token", help="a bearer token (default: $TRUCE_TOKEN)", show_default=False)
@@ -56,8 +57,10 @@ def verify_command(
         console.out.print(f"intact: {summary}", highlight=False)
         return
     console.out.print(f"NOT INTACT: {len(report.problems)} problems ({summary})", highlight=False)
-    for problem in report.problems:
+    for problem in report.problems[:SHOWN]:
         console.out.print(f"  - {problem}", highlight=False, soft_wrap=True)
+    if len(report.problems) > SHOWN:
+        console.out.print(f"  … and {len(report.problems) - SHOWN} more of the same kinds", highlight=False)
     raise typer.Exit(1)
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
-from truce.errors import Invalid
+from truce.errors import Conflict, Invalid
 from truce.incidents import service as incidents_service
+from truce.incidents.models import Incident
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
@@ -118,9 +119,22 @@ def delete_place(session: Session, model: PlaceModel, mission: Mission, place_id
     """Remove a place from the map; the log keeps what it was."""
     record = get_place(session, model, mission, place_id, actor=actor)
     policy.require(actor, "place.write", mission.id)
+    _refuse_if_referenced(session, record)
     session.delete(record)
     ledger.append(session, actor, f"{model.__tablename__[:-1]}.delete", record, deleted=True)
     incidents_service.rederive(session, mission, actor=actor)
+
+
+def _refuse_if_referenced(session: Session, record: Area | Line | Site) -> None:
+    """Incidents point at sites and zones; removing one would rewrite what they say."""
+    columns = {"sites": (Incident.observer_site_id, Incident.nearest_site_id), "areas": (Incident.zone_id,)}
+    for column in columns.get(record.__tablename__, ()):
+        used = session.scalar(select(func.count()).select_from(Incident).where(column == record.id))
+        if used:
+            raise Conflict(
+                f"{used} incidents refer to this {record.__tablename__[:-1]}; it stays on the map "
+                "(set its valid_until or status instead)"
+            )
 
 
 def _dialect(session: Session) -> str:

@@ -1,0 +1,1 @@
+"""Evidence files: a content-addressed store, and what a file is and carries."""
