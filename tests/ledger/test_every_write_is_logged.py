@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
+import tempfile
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from types import FunctionType, ModuleType
 from typing import Any
 
@@ -17,6 +19,8 @@ from sqlalchemy.orm import Session
 import truce
 from support import point_feature
 from truce.db import Database
+from truce.evidence import service as evidence_service
+from truce.evidence import store
 from truce.incidents import service as incidents_service
 from truce.incidents.schemas import IncidentIn, VerdictIn
 from truce.ledger import note
@@ -47,6 +51,7 @@ READS = {
     "delegations", "deployments", "strength_on", "authenticate", "hash_password", "memberships", "actor_for",
     "size", "current_root", "latest_checkpoint", "checkpoint_with_cosignatures", "witnesses", "inclusion",
     "consistency", "entries", "history", "border_root", "duplicates", "verdicts", "positions", "status_from",
+    "custody", "list_for", "shows_metadata", "farthest_nearest_site_km",
 }  # fmt: skip
 
 
@@ -128,6 +133,20 @@ def rederive_after_moving_a_post(session: Session, mission: Any, actor: Actor) -
     return incidents_service.rederive(session, mission, actor=actor)
 
 
+def with_evidence(session: Session, mission: Any, *, fetch_too: bool) -> Any:
+    """Attach a stored file to a new incident, and download it if asked; returns what was logged last."""
+    author = author_of(session, mission)
+    incident = filed(session, mission)
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        stored = store.save_stream([b"%PDF-1.7 a report"], root, limit=1024)
+        evidence = evidence_service.attach(session, mission, incident.id, stored, "report.pdf", actor=author)
+        if not fetch_too:
+            return evidence
+        sent = evidence_service.fetch(session, mission, incident.id, stored.sha256, root, actor=author)
+        return sent.evidence
+
+
 # One way to call each write function; the mission is nk-2020 and the actor its operator.
 Call = Callable[[Session, Any, Actor], Any]
 CALLS: dict[str, Call] = {
@@ -176,6 +195,8 @@ CALLS: dict[str, Call] = {
         VerdictIn(verdict="confirm"),
         actor=users_service.actor_for(s, users_service.get_by_name(s, "verifier-tr"), m),
     ),
+    "truce.evidence.service.attach": lambda s, m, a: with_evidence(s, m, fetch_too=False),
+    "truce.evidence.service.fetch": lambda s, m, a: with_evidence(s, m, fetch_too=True),
     "truce.ledger.service.add_witness": lambda s, m, a: ledger.add_witness(
         s, note.generate_signer("witness.am").cosigner_verifier_text(), "am", actor=Actor.system()
     ),

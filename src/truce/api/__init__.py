@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from truce.api import auth, incidents, log, missions, places
+from truce.api import auth, evidence, incidents, log, missions, places
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(missions.router)
 router.include_router(places.router)
 router.include_router(incidents.router)
+router.include_router(evidence.router)
 router.include_router(log.router)
 router.include_router(log.history_router)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
@@ -196,15 +196,24 @@ def _require_author(incident: Incident, actor: Actor, verb: str) -> None:
         raise Conflict(f"the incident is {incident.status}; it can no longer be {verb}ed by its author")
 
 
-def rederive(session: Session, mission: Mission, *, actor: Actor) -> int:
-    """Recompute every incident's derived fields after the map changed; log each that moved."""
+def rederive(session: Session, mission: Mission, *, actor: Actor, within: geo.BBox | None = None) -> int:
+    """Recompute derived fields after the map changed (only `within` a box, if given); log each that moved."""
     changed = 0
-    stmt = select(Incident).where(Incident.mission_id == mission.id).execution_options(yield_per=1000)
+    stmt = select(Incident).where(Incident.mission_id == mission.id)
+    if within is not None:
+        stmt = stmt.where(geo.bbox_clause(session.get_bind().dialect.name, Incident, within))
+    stmt = stmt.execution_options(yield_per=1000)
     for incident in session.execute(stmt).scalars():
         if _derive(session, mission, incident):
             ledger.append(session, actor, "incident.rederive", incident)
             changed += 1
     return changed
+
+
+def farthest_nearest_site_km(session: Session, mission: Mission) -> float:
+    """The largest distance from any incident to its nearest site: how far a new site can matter."""
+    stmt = select(func.max(Incident.nearest_site_km)).where(Incident.mission_id == mission.id)
+    return float(session.scalar(stmt) or 0.0)
 
 
 def duplicates(session: Session, mission: Mission, incident_id: int, *, actor: Actor) -> list[Incident]:

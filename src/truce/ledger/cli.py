@@ -45,13 +45,17 @@ def verify_command(
         with db.session(write=False) as session, _spinner() as progress:
             task = progress.add_task("verifying the log", total=None)
             report = verify(
-                session, server, LOGGED, progress=lambda what, n: progress.update(task, description=f"{what}: {n:,}")
+                session,
+                server,
+                LOGGED,
+                progress=lambda what, n: progress.update(task, description=f"{what}: {n:,}"),
+                evidence_root=settings.data_dir,
             )
             if checkpoint is not None:
                 report.problems.extend(_saved_checkpoint_problems(session, server, checkpoint))
     summary = (
         f"{report.entries:,} entries, {report.checkpoints} checkpoints, "
-        f"{report.cosignatures} cosignatures, {report.records:,} records checked"
+        f"{report.cosignatures} cosignatures, {report.records:,} records, {report.files:,} evidence files checked"
     )
     if report.intact:
         console.out.print(f"intact: {summary}", highlight=False)

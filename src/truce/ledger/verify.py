@@ -9,12 +9,16 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from truce.db import Base
+from truce.errors import NotFound
+from truce.evidence import store
+from truce.incidents.models import Evidence
 from truce.ledger import merkle, note
 from truce.ledger.canonical import snapshot
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode
@@ -32,6 +36,7 @@ class Report:
     checkpoints: int = 0
     cosignatures: int = 0
     records: int = 0
+    files: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -68,6 +73,7 @@ def verify(
     logged_models: tuple[type[Base], ...],
     *,
     progress: Progress | None = None,
+    evidence_root: Path | None = None,
 ) -> Report:
     """Check the entries, the stored tree, the checkpoints and every logged table."""
     report = Report()
@@ -82,7 +88,24 @@ def verify(
     _check_checkpoints(session, tree, server_key, report)
     for model in logged_models:
         _check_records(session, model, report)
+    if evidence_root is not None:
+        _check_evidence_files(session, evidence_root, report)
     return report
+
+
+def _check_evidence_files(session: Session, root: Path, report: Report) -> None:
+    hashes = session.execute(select(Evidence.sha256).distinct().order_by(Evidence.sha256)).scalars()
+    for sha256 in hashes:
+        report.files += 1
+        try:
+            intact = store.verify_file(root, sha256)
+        except NotFound:
+            report.problems.append(f"evidence file {sha256}: missing from the store")
+            continue
+        if not intact:
+            report.problems.append(
+                f"evidence file {sha256}: its content no longer matches its hash (swapped or edited)"
+            )
 
 
 def _rows(session: Session, query: Any) -> Iterator[Any]:

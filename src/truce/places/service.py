@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, cast
 
 from sqlalchemy import Select, func, select
@@ -63,7 +64,7 @@ def _add(session: Session, mission: Mission, record: Area | Line | Site, feature
     record.min_lon, record.min_lat, record.max_lon, record.max_lat = box.as_list()
     session.add(record)
     ledger.append(session, actor, f"{record.__tablename__[:-1]}.create", record)
-    incidents_service.rederive(session, mission, actor=actor)
+    incidents_service.rederive(session, mission, actor=actor, within=_reach(session, mission, record))
 
 
 def _check_restricted_to(session: Session, mission: Mission, classification: str, codes: list[str]) -> None:
@@ -122,7 +123,22 @@ def delete_place(session: Session, model: PlaceModel, mission: Mission, place_id
     _refuse_if_referenced(session, record)
     session.delete(record)
     ledger.append(session, actor, f"{model.__tablename__[:-1]}.delete", record, deleted=True)
-    incidents_service.rederive(session, mission, actor=actor)
+    incidents_service.rederive(session, mission, actor=actor, within=_reach(session, mission, record))
+
+
+def _reach(session: Session, mission: Mission, record: Area | Line | Site) -> geo.BBox | None:
+    """The box in which a change to this place can change incidents' derived facts; None for everywhere."""
+    if isinstance(record, Line):
+        return None  # the distance to the line of contact is measured everywhere
+    pad = 0.0
+    if isinstance(record, Site):
+        # A site becomes some incident's nearest only if it is closer than that incident's nearest now.
+        pad = incidents_service.farthest_nearest_site_km(session, mission) / 111.0 * 1.01
+    lon_pad = pad / max(math.cos(math.radians(record.max_lat)), 0.1)
+    return geo.BBox(
+        max(record.min_lon - lon_pad, -180), max(record.min_lat - pad, -90),
+        min(record.max_lon + lon_pad, 180), min(record.max_lat + pad, 90),
+    )  # fmt: skip
 
 
 def _refuse_if_referenced(session: Session, record: Area | Line | Site) -> None:

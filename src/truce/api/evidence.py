@@ -1,0 +1,77 @@
+"""Evidence files of incidents: multipart upload, listing, download."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, BinaryIO
+
+from fastapi import APIRouter, File, Request, UploadFile, status
+from fastapi.responses import FileResponse, Response
+
+from truce.deps import MissionScope, ReadScope, WriteScope
+from truce.evidence import service, store
+from truce.evidence.store import MB
+from truce.incidents.models import Evidence
+
+router = APIRouter(tags=["evidence"])
+PATH = "/missions/{slug}/incidents/{incident_id}/evidence"
+CHUNK = 1024 * 1024
+SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
+
+
+def _view(scope: MissionScope, evidence: Evidence) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "sha256": evidence.sha256,
+        "size": evidence.size,
+        "media_type": evidence.media_type,
+        "filename": evidence.filename,
+        "uploaded_by": evidence.uploaded_by,
+        "delegation": evidence.delegation,
+        "uploaded_at": evidence.uploaded_at.isoformat(),
+    }
+    if service.shows_metadata(scope.actor):
+        view["photo_metadata"] = evidence.photo_metadata
+        view["custody"] = [
+            {"action": c.action, "actor": c.actor, "delegation": c.delegation, "at": c.at.isoformat()}
+            for c in service.custody(scope.session, evidence)
+        ]
+    return view
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        yield chunk
+
+
+@router.post(PATH, status_code=status.HTTP_201_CREATED)
+def upload(
+    request: Request, scope: WriteScope, incident_id: int, file: Annotated[UploadFile, File()]
+) -> dict[str, Any]:
+    """Attach a file; its type is read from its content, and it is stored once by SHA-256."""
+    # Refuse before storing anything if the incident is not one the caller may add to.
+    service.list_for(scope.session, scope.mission, incident_id, actor=scope.actor)
+    settings = request.app.state.settings
+    stored = store.save_stream(_chunks(file.file), settings.data_dir, limit=settings.max_upload_mb * MB)
+    address = request.client.host if request.client else None
+    evidence = service.attach(
+        scope.session, scope.mission, incident_id, stored, file.filename, actor=scope.actor, address=address
+    )
+    return _view(scope, evidence)
+
+
+@router.get(PATH)
+def list_evidence(scope: ReadScope, incident_id: int) -> list[dict[str, Any]]:
+    """The incident's evidence files."""
+    return [_view(scope, e) for e in service.list_for(scope.session, scope.mission, incident_id, actor=scope.actor)]
+
+
+@router.get(PATH + "/{sha256}", response_model=None)
+def download(request: Request, scope: WriteScope, incident_id: int, sha256: str) -> Response:
+    """The file itself, to those who may read the incident; each download joins the chain of custody."""
+    address = request.client.host if request.client else None
+    root = request.app.state.settings.data_dir
+    sent = service.fetch(scope.session, scope.mission, incident_id, sha256, root, actor=scope.actor, address=address)
+    disposition = {"Content-Disposition": f'attachment; filename="{sent.evidence.filename}"', **SAFE_HEADERS}
+    if sent.stripped is not None:
+        return Response(sent.stripped, media_type=sent.evidence.media_type, headers=disposition)
+    return FileResponse(str(sent.path), media_type=sent.evidence.media_type, headers=disposition)

@@ -1,0 +1,130 @@
+"""Attach evidence files to incidents, list them and hand them out, keeping the chain of custody."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from truce import policy
+from truce.errors import Forbidden, NotFound
+from truce.evidence import media, store
+from truce.incidents import service as incidents_service
+from truce.incidents.models import Custody, Evidence
+from truce.ledger import service as ledger
+from truce.missions.models import Mission
+from truce.policy import Actor
+
+# Roles that see a photo's EXIF time and position; everyone else gets the file without them.
+METADATA_READERS = frozenset({"admin", "verifier", "monitor", "analyst", policy.SYSTEM})
+
+
+@dataclass(frozen=True)
+class Download:
+    """What to send: the stored file, or a copy stripped of metadata."""
+
+    evidence: Evidence
+    path: Path | None
+    stripped: bytes | None
+
+
+def attach(
+    session: Session,
+    mission: Mission,
+    incident_id: int,
+    stored: store.StoredFile,
+    filename: str | None,
+    *,
+    actor: Actor,
+    address: str | None = None,
+) -> Evidence:
+    """Attach a stored file to an incident; the same file twice is one record with two custody links."""
+    incident = incidents_service.get(session, mission, incident_id, actor=actor)
+    policy.require(actor, "evidence.create", mission.id)
+    if actor.role == "liaison" and incident.author_delegation != actor.delegation_code:
+        raise Forbidden("a liaison officer adds evidence to their own side's allegations only")
+    evidence = session.execute(
+        select(Evidence).where(Evidence.incident_id == incident.id, Evidence.sha256 == stored.sha256)
+    ).scalar_one_or_none()
+    if evidence is None:
+        evidence = Evidence(
+            mission_id=mission.id,
+            incident_id=incident.id,
+            sha256=stored.sha256,
+            size=stored.size,
+            media_type=stored.media_type,
+            filename=store.safe_filename(filename),
+            photo_metadata=dict(media.photo_metadata(stored.path))
+            if media.kind_of(stored.media_type) == "photo"
+            else {},
+            uploaded_by=actor.username or "system",
+            delegation=actor.delegation_code,
+        )
+        session.add(evidence)
+        ledger.append(session, actor, "evidence.add", evidence, evidence=[stored.sha256])
+    _custody(session, evidence, "upload", actor, address)
+    return evidence
+
+
+def _photo_metadata(stored: store.StoredFile) -> dict[str, object]:
+    if media.kind_of(stored.media_type) != "photo":
+        return {}
+    return dict(media.photo_metadata(stored.path))
+
+
+def _custody(session: Session, evidence: Evidence, action: str, actor: Actor, address: str | None) -> None:
+    link = Custody(
+        mission_id=evidence.mission_id,
+        evidence_id=evidence.id,
+        action=action,
+        actor=actor.username or "public",
+        delegation=actor.delegation_code,
+        address=address,
+    )
+    session.add(link)
+    ledger.append(session, actor, f"custody.{action}", link, evidence=[evidence.sha256])
+
+
+def list_for(session: Session, mission: Mission, incident_id: int, *, actor: Actor) -> Sequence[Evidence]:
+    """The evidence of an incident the actor may read."""
+    incident = incidents_service.get(session, mission, incident_id, actor=actor)
+    stmt = select(Evidence).where(Evidence.incident_id == incident.id).order_by(Evidence.id)
+    return session.execute(stmt).scalars().all()
+
+
+def custody(session: Session, evidence: Evidence) -> Sequence[Custody]:
+    """The chain of custody of one evidence record, oldest first."""
+    stmt = select(Custody).where(Custody.evidence_id == evidence.id).order_by(Custody.id)
+    return session.execute(stmt).scalars().all()
+
+
+def shows_metadata(actor: Actor) -> bool:
+    """Whether the actor may see photos' EXIF time and position."""
+    return actor.role in METADATA_READERS
+
+
+def fetch(
+    session: Session,
+    mission: Mission,
+    incident_id: int,
+    sha256: str,
+    root: Path,
+    *,
+    actor: Actor,
+    address: str | None = None,
+) -> Download:
+    """Hand out one evidence file, recording who took it; outsiders get photos without EXIF."""
+    found = [e for e in list_for(session, mission, incident_id, actor=actor) if e.sha256 == sha256]
+    if not found:
+        raise NotFound("evidence not found")
+    evidence = found[0]
+    path = store.path_for(root, sha256)
+    if not path.exists():
+        raise NotFound("the evidence file is missing from the store; run `truce log verify`")
+    _custody(session, evidence, "download", actor, address)
+    if media.kind_of(evidence.media_type) == "photo" and not shows_metadata(actor):
+        return Download(evidence, None, media.strip_metadata(path))
+    return Download(evidence, path, None)
