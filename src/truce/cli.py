@@ -31,6 +31,24 @@ Host = Annotated[str, typer.Option("--host", help="address to listen on")]
 Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="port to listen on")]
 
 
+def summary(created: list[str]) -> str:
+    """'mission nk-2020', 'party ru', 'party tr', '320 incidents' -> '1 mission, 2 parties, 320 incidents'."""
+    counts: dict[str, int] = {}
+    for line in created:
+        first, _, rest = line.partition(" ")
+        if first.isdigit():
+            counts[rest] = counts.get(rest, 0) + int(first)
+        else:
+            counts[first] = counts.get(first, 0) + 1
+    return ", ".join(f"{n} {_plural(kind, n)}" for kind, n in counts.items())
+
+
+def _plural(kind: str, n: int) -> str:
+    if n == 1 or kind.endswith("s"):
+        return kind
+    return kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+
+
 def check_port_free(host: str, port: int) -> None:
     """Fail early, with a clear message, when the port is taken."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -75,9 +93,11 @@ def demo(
         db = open_database(settings, migrate=True)
         resolve_secret(settings)
         with db.session() as session:
-            report = loader.load(session, password=demo_password or loader.DEMO_PASSWORD)
+            report = loader.load(
+                session, password=demo_password or loader.DEMO_PASSWORD, evidence_root=settings.data_dir
+            )
         out.print(f"Mission [bold]{report.mission}[/] ready in {settings.data_dir.resolve()}", highlight=False)
-        out.print(f"{len(report.created)} records created" if report.created else "already loaded; nothing changed")
+        out.print(f"created: {summary(report.created)}" if report.created else "already loaded; nothing changed")
         out.print("Demo accounts (password: " + (demo_password or loader.DEMO_PASSWORD) + "):", highlight=False)
         for username, role, delegation in report.accounts:
             out.print(f"  {username:<20} {role:<13} {delegation}", highlight=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import shapely
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import geo
+from truce.demo import evidence as demo_evidence
 from truce.demo import incidents as demo_incidents
 from truce.missions import service as missions_service
 from truce.missions.models import Deployment, Mission
@@ -46,7 +48,13 @@ def demo_data() -> dict[str, Any]:
     return data
 
 
-def load(session: Session, *, password: str = DEMO_PASSWORD, incidents: int = demo_incidents.COUNT) -> LoadReport:
+def load(
+    session: Session,
+    *,
+    password: str = DEMO_PASSWORD,
+    incidents: int = demo_incidents.COUNT,
+    evidence_root: Path | None = None,
+) -> LoadReport:
     """Create whatever part of the nk-2020 mission is missing."""
     data = demo_data()
     report = LoadReport(mission=data["mission"]["slug"])
@@ -61,6 +69,10 @@ def load(session: Session, *, password: str = DEMO_PASSWORD, incidents: int = de
     filed = demo_incidents.load(session, mission, incidents)
     if filed:
         report.created.append(f"{filed} incidents")
+    if evidence_root is not None:
+        photos = demo_evidence.load(session, mission, evidence_root)
+        if photos:
+            report.created.append(f"{photos} evidence photos")
     return report
 
 

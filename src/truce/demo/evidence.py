@@ -1,0 +1,69 @@
+"""A few generated photos for the demo's incidents: plainly labelled as illustrations, with EXIF time and place."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from truce.evidence import service as evidence_service
+from truce.evidence import store
+from truce.incidents.models import Evidence, Incident
+from truce.missions.models import Mission
+from truce.users import service as users_service
+
+PHOTOS = 8
+EXIF_IFD, GPS_IFD, DATE_TIME_ORIGINAL = 0x8769, 0x8825, 0x9003
+
+
+def load(session: Session, mission: Mission, root: Path) -> int:
+    """Attach a generated photo to the first few verified monitor reports that lack one."""
+    monitor = users_service.actor_for(session, users_service.get_by_name(session, "monitor-ru"), mission)
+    stmt = (
+        select(Incident)
+        .where(Incident.mission_id == mission.id, Incident.source != "party", Incident.status == "confirmed")
+        .order_by(Incident.external_id)
+        .limit(PHOTOS)
+    )
+    attached = 0
+    for incident in session.execute(stmt).scalars().all():
+        if session.scalar(select(Evidence.id).where(Evidence.incident_id == incident.id).limit(1)):
+            continue
+        stored = store.save_stream([photo(incident)], root, limit=10 * store.MB)
+        evidence_service.attach(session, mission, incident.id, stored, f"{incident.external_id}.jpg", actor=monitor)
+        attached += 1
+    return attached
+
+
+def photo(incident: Incident) -> bytes:
+    """A labelled illustration standing in for a monitor's photo of the incident."""
+    image = Image.new("RGB", (640, 400), (142, 128, 104))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((250, 150, 390, 250), fill=(84, 72, 58), outline=(60, 50, 40), width=4)
+    draw.rectangle((0, 340, 640, 400), fill=(20, 20, 20))
+    label = f"ILLUSTRATION - Truce demo - {incident.type}/{incident.subtype} - {incident.start:%Y-%m-%d %H:%M} UTC"
+    draw.text((12, 360), label, fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80, exif=_exif(incident))
+    return out.getvalue()
+
+
+def _exif(incident: Incident) -> Image.Exif:
+    exif = Image.Exif()
+    exif.get_ifd(EXIF_IFD)[DATE_TIME_ORIGINAL] = incident.start.astimezone(UTC).strftime("%Y:%m:%d %H:%M:%S")
+    exif.get_ifd(GPS_IFD).update(
+        {1: "N" if incident.lat >= 0 else "S", 2: _dms(incident.lat), 3: "E" if incident.lon >= 0 else "W",
+         4: _dms(incident.lon)}
+    )  # fmt: skip
+    return exif
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    value = abs(value)
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    return float(degrees), float(minutes), round((value - degrees - minutes / 60) * 3600, 2)
