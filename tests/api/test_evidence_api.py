@@ -80,11 +80,14 @@ def test_outsiders_get_photos_without_exif(client: TestClient, login: Login) -> 
         assert answer.headers["x-content-type-options"] == "nosniff"
         exif = Image.open(io.BytesIO(answer.content)).getexif()
         assert (0x8825 in exif) == keeps_gps, account
+    by_hash = client.get(f"/api/v1/missions/nk-2020/evidence/{sha}", headers=login("liaison-am"))
+    assert by_hash.status_code == 200
+    assert client.get(f"/api/v1/missions/nk-2020/evidence/{sha}").status_code == 404
     liaison_view = client.get(f"{INCIDENTS}/{incident_id}/evidence", headers=login("liaison-am")).json()[0]
     assert "photo_metadata" not in liaison_view
     custody = client.get(f"{INCIDENTS}/{incident_id}/evidence", headers=login("admin")).json()[0]["custody"]
     assert [(c["action"], c["actor"]) for c in custody] == [
-        ("upload", "monitor-ru"), ("download", "verifier-ru"), ("download", "liaison-am")
+        ("upload", "monitor-ru"), ("download", "verifier-ru"), ("download", "liaison-am"), ("download", "liaison-am")
     ]  # fmt: skip
 
 

@@ -75,3 +75,10 @@ def download(request: Request, scope: WriteScope, incident_id: int, sha256: str)
     if sent.stripped is not None:
         return Response(sent.stripped, media_type=sent.evidence.media_type, headers=disposition)
     return FileResponse(str(sent.path), media_type=sent.evidence.media_type, headers=disposition)
+
+
+@router.get("/missions/{slug}/evidence/{sha256}", response_model=None)
+def download_by_hash(request: Request, scope: WriteScope, sha256: str) -> Response:
+    """A file by its hash alone, if it belongs to an incident the caller may read."""
+    incident_id = service.incident_holding(scope.session, scope.mission, sha256, actor=scope.actor)
+    return download(request, scope, incident_id, sha256)

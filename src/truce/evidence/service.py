@@ -128,3 +128,15 @@ def fetch(
     if media.kind_of(evidence.media_type) == "photo" and not shows_metadata(actor):
         return Download(evidence, None, media.strip_metadata(path))
     return Download(evidence, path, None)
+
+
+def incident_holding(session: Session, mission: Mission, sha256: str, *, actor: Actor) -> int:
+    """The id of an incident the actor may read that holds this file; 404 when there is none."""
+    stmt = select(Evidence.incident_id).where(Evidence.mission_id == mission.id, Evidence.sha256 == sha256)
+    for incident_id in session.execute(stmt.order_by(Evidence.id)).scalars():
+        try:
+            incidents_service.get(session, mission, incident_id, actor=actor)
+        except NotFound:
+            continue
+        return int(incident_id)
+    raise NotFound("evidence not found")
