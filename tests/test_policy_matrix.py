@@ -164,3 +164,59 @@ def test_a_deleted_site_is_gone_for_everyone(
     assert client.delete(f"{BASE}/sites/{site_id}", headers=login("verifier-ru")).status_code == 403
     assert client.delete(f"{BASE}/sites/{site_id}", headers=login("admin")).status_code == 204
     assert client.get(f"{BASE}/sites/{site_id}", headers=login("admin")).status_code == 404
+
+
+INCIDENT_FILERS = {"admin", "monitor-ru", "verifier-ru", "verifier-tr"}
+
+
+def make_incident(client: TestClient, login: Login, classification: str, restricted_to: list[str]) -> int:
+    body = point_feature(
+        46.8, 39.9, type="fire", subtype="small_arms", start="2020-11-21T10:00:00+04:00", source="post",
+        classification=classification, restricted_to=restricted_to,
+    )  # fmt: skip
+    # Filed by the tr delegation, which may read all four anyway: a delegation always sees its own filings.
+    answer = client.post(f"{BASE}/incidents", json=body, headers=login("verifier-tr"))
+    assert answer.status_code == 201, answer.text
+    return int(answer.json()["id"])
+
+
+@pytest.fixture
+def classified_incidents(client: TestClient, login: Login) -> dict[str, int]:
+    return {
+        "restricted": make_incident(client, login, "restricted", ["tr"]),
+        "mission": make_incident(client, login, "mission", []),
+        "parties": make_incident(client, login, "parties", []),
+        "public": make_incident(client, login, "public", []),
+    }
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_incidents_by_classification(
+    client: TestClient, login: Login, classified_incidents: dict[str, int], account: str
+) -> None:
+    window = {"since": "2020-11-21T00:00:00+04:00", "until": "2020-11-22T00:00:00+04:00", "limit": 10_000}
+    listed = {
+        f["id"] for f in client.get(f"{BASE}/incidents", params=window, headers=login(account)).json()["features"]
+    }
+    for classification, incident_id in classified_incidents.items():
+        may = account in CAN_READ[classification]
+        assert (incident_id in listed) == may, classification
+        for suffix in ("", "/verifications", "/evidence", "/history", "/duplicates"):
+            answer = client.get(f"{BASE}/incidents/{incident_id}{suffix}", headers=login(account))
+            assert answer.status_code == (200 if may else 404), (classification, suffix, answer.text)
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_files_incidents(client: TestClient, login: Login, account: str) -> None:
+    body = point_feature(46.8, 39.9, type="fire", subtype="sniper", start="2020-11-21T10:00:00+04:00", source="post")
+    answer = client.post(f"{BASE}/incidents", json=body, headers=login(account))
+    expected = (
+        201 if account in INCIDENT_FILERS else {"public": 401, "liaison-am": 422, "liaison-az": 422}.get(account, 403)
+    )
+    assert answer.status_code == expected, answer.text
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_guessed_incident_ids(client: TestClient, login: Login, account: str) -> None:
+    for suffix in ("", "/verifications", "/evidence", "/history"):
+        assert client.get(f"{BASE}/incidents/987654{suffix}", headers=login(account)).status_code == 404

@@ -222,3 +222,25 @@ def test_a_new_site_redraws_the_derived_facts(client: TestClient, login: Login) 
     again = client.get(f"{INCIDENTS}/{incident['id']}", headers=login("monitor-ru")).json()
     assert again["properties"]["nearest_site"] == site["id"]
     assert again["properties"]["nearest_site_km"] < 0.1
+
+
+def test_an_incidents_history_carries_every_step_with_proofs(client: TestClient, login: Login) -> None:
+    incident = file(client, login)["id"]
+    verdict(client, login, "verifier-ru", incident, "confirm")
+    verdict(client, login, "verifier-tr", incident, "confirm")
+    history = client.get(f"{INCIDENTS}/{incident}/history", headers=login("analyst-ru")).json()
+    assert [e["action"] for e in history["entries"]] == ["incident.create", "incident.status", "incident.status"]
+    assert client.get(f"{INCIDENTS}/{incident}/history", headers=login("liaison-az")).status_code == 404
+
+
+def test_a_mission_can_forbid_verifying_ones_own_filings(client: TestClient, login: Login) -> None:
+    change = {"allow_self_verification": False}
+    assert client.patch("/api/v1/missions/nk-2020", json=change, headers=login("verifier-ru")).status_code == 403
+    assert client.patch("/api/v1/missions/nk-2020", json=change, headers=login("admin")).status_code == 200
+    incident = file(client, login)["id"]  # filed by monitor-ru, of the ru delegation
+    own = client.post(
+        f"{INCIDENTS}/{incident}/verifications", json={"verdict": "confirm"}, headers=login("verifier-ru")
+    )
+    assert own.status_code == 403
+    assert "its own members" in own.json()["detail"]
+    assert verdict(client, login, "verifier-tr", incident, "confirm")["incident_status"] == "under_verification"

@@ -27,7 +27,7 @@ from truce.ledger import note
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
 from truce.missions import service as missions_service
-from truce.missions.schemas import DelegationIn, DeploymentIn, MissionIn, PartyIn
+from truce.missions.schemas import DelegationIn, DeploymentIn, MissionIn, MissionUpdate, PartyIn
 from truce.places import service as places_service
 from truce.places.models import Site
 from truce.places.schemas import AreaIn, LineIn, SiteIn
@@ -152,6 +152,9 @@ Call = Callable[[Session, Any, Actor], Any]
 CALLS: dict[str, Call] = {
     "truce.missions.service.create": lambda s, m, a: missions_service.create(
         s, MissionIn(slug="another", name="Another"), actor=Actor.system()
+    ),
+    "truce.missions.service.update": lambda s, m, a: missions_service.update(
+        s, m, MissionUpdate(duplicate_km=3.5), actor=a
     ),
     "truce.missions.service.create_party": lambda s, m, a: missions_service.create_party(
         s, m, PartyIn(code="osce", name="OSCE", kind="observer"), actor=a

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from truce import policy
 from truce.deps import CurrentUser, ReadScope, ReadSession, WriteSession
 from truce.errors import Invalid, Unauthorized
+from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
 from truce.missions.models import Mission
@@ -128,9 +129,12 @@ history_router = APIRouter(tags=["log"])
 @history_router.get("/missions/{slug}/{kind}/{record_id}/history")
 def record_history(scope: ReadScope, kind: str, record_id: int) -> dict[str, Any]:
     """Every log entry about one record, each with an inclusion proof in the current tree."""
-    if kind not in HISTORY_KINDS:
-        raise Invalid(f"history is kept for {', '.join(HISTORY_KINDS)}", "kind")
-    places_service.get_place(scope.session, HISTORY_KINDS[kind], scope.mission, record_id, actor=scope.actor)
+    if kind == "incidents":
+        incidents_service.get(scope.session, scope.mission, record_id, actor=scope.actor)
+    elif kind in HISTORY_KINDS:
+        places_service.get_place(scope.session, HISTORY_KINDS[kind], scope.mission, record_id, actor=scope.actor)
+    else:
+        raise Invalid(f"history is kept for incidents, {', '.join(HISTORY_KINDS)}", "kind")
     tree_size = ledger.size(scope.session)
     rows = ledger.history(scope.session, kind, str(record_id))
     return {

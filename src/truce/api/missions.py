@@ -14,6 +14,7 @@ from truce.missions.schemas import (
     DeploymentIn,
     DeploymentOut,
     MissionOut,
+    MissionUpdate,
     PartyIn,
     PartyOut,
 )
@@ -33,6 +34,12 @@ def list_missions(session: ReadSession, user: CurrentUser) -> list[MissionOut]:
 def get_mission(scope: ReadScope) -> MissionOut:
     """One mission."""
     return MissionOut.model_validate(scope.mission)
+
+
+@router.patch("/missions/{slug}")
+def update_mission(scope: WriteScope, body: MissionUpdate) -> MissionOut:
+    """Change the mission's settings (administrators)."""
+    return MissionOut.model_validate(service.update(scope.session, scope.mission, body, actor=scope.actor))
 
 
 @router.get("/missions/{slug}/parties")

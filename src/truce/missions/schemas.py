@@ -31,6 +31,19 @@ class MissionIn(StrictModel):
     ceiling_other_vehicles: int | None = Field(default=None, ge=0)
 
 
+class MissionUpdate(StrictModel):
+    """The settings an administrator may change; omitted fields stay as they are."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = None
+    public: bool | None = None
+    quorum_delegations: int | None = Field(default=None, ge=1, le=20)
+    quorum_required: list[str] | None = None
+    allow_self_verification: bool | None = None
+    duplicate_km: float | None = Field(default=None, gt=0, le=100)
+    duplicate_minutes: int | None = Field(default=None, gt=0, le=60 * 24 * 7)
+
+
 class MissionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -12,7 +12,7 @@ from truce import policy
 from truce.errors import Conflict, Forbidden, Invalid, NotFound
 from truce.ledger import service as ledger
 from truce.missions.models import PARTY_KINDS, Delegation, Deployment, Mission, Party
-from truce.missions.schemas import DelegationIn, DeploymentIn, MissionIn, PartyIn
+from truce.missions.schemas import DelegationIn, DeploymentIn, MissionIn, MissionUpdate, PartyIn
 from truce.places.models import Site
 from truce.policy import Actor
 
@@ -46,6 +46,19 @@ def create(session: Session, data: MissionIn, *, actor: Actor) -> Mission:
     mission = Mission(**data.model_dump())
     session.add(mission)
     ledger.append(session, actor, "mission.create", mission)
+    return mission
+
+
+def update(session: Session, mission: Mission, data: MissionUpdate, *, actor: Actor) -> Mission:
+    """Change a mission's settings (administrators)."""
+    policy.require(actor, "mission.write", mission.id)
+    changes = data.model_dump(exclude_none=True)
+    unknown = sorted(set(changes.get("quorum_required", [])) - {d.code for d in delegations(session, mission)})
+    if unknown:
+        raise Invalid(f"unknown delegation codes {unknown}", "quorum_required")
+    for name, value in changes.items():
+        setattr(mission, name, value)
+    ledger.append(session, actor, "mission.update", mission)
     return mission
 
 
