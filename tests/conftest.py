@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from support import Login
+from support import TEST_SECRET, Login
 from truce import schema
 from truce.app import create_app
 from truce.config import Settings
@@ -21,7 +21,6 @@ from truce.demo import loader
 
 PG_URL = os.environ.get("TRUCE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgis"] if PG_URL else ["sqlite"]
-TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -6,41 +6,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
-from conftest import TEST_SECRET
-
-TIMEOUT = 60
-
-
-def truce(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "truce", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=clean_env(env),
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
-def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without Truce settings, plus the test secret and `extra`."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("TRUCE_")}
-    return {**base, "TRUCE_SECRET_KEY": TEST_SECRET, "COLUMNS": "200", **(extra or {})}
-
-
-def assert_clean_error(result: subprocess.CompletedProcess[str], *phrases: str) -> None:
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith("error:")
-    for phrase in phrases:
-        assert phrase in result.stderr
+from support import TIMEOUT, assert_clean_error, clean_env, free_port, truce, wait_for_health
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +20,6 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = truce("demo", "--no-serve", "--data-dir", str(directory))
     assert result.returncode == 0, result.stderr
     return directory
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_demo_prints_the_accounts_and_loads_once(demo_dir: Path) -> None:
@@ -153,14 +118,3 @@ def test_serve_answers_healthz(demo_dir: Path) -> None:
         finally:
             server.terminate()
             server.wait(timeout=TIMEOUT)
-
-
-def wait_for_health(server: subprocess.Popen[bytes], port: int) -> httpx.Response:
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-        except httpx.TransportError:
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            time.sleep(0.05)
-    pytest.fail("truce serve did not answer /healthz in time")

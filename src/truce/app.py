@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,7 +31,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.secret = resolve_secret(settings)
     app.state.db = db or connect(settings.effective_database_url())
     app.state.log_signer = keys.load_or_create(settings.data_dir, settings.log_origin)
-    app.add_middleware(BodyLimit, upload_limit=settings.max_upload_mb * 1024 * 1024)
+    app.add_middleware(BodyLimit, upload_limit=lambda: settings.max_upload_mb * 1024 * 1024)
     _add_error_handlers(app)
     app.include_router(api.router)
 
@@ -78,8 +79,9 @@ def _plain_error(error: Any) -> dict[str, str]:
 class BodyLimit:
     """Refuse request bodies over the limit with 413, before and while they stream in."""
 
-    def __init__(self, app: ASGIApp, upload_limit: int) -> None:
+    def __init__(self, app: ASGIApp, upload_limit: Callable[[], int]) -> None:
         self.app = app
+        # Read on every request, so that the setting can change without rebuilding the app.
         self.upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -88,31 +90,38 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1")
-        limit = self.upload_limit if content_type.startswith("multipart/") else min(self.upload_limit, JSON_BODY_LIMIT)
+        upload_limit = self.upload_limit()
+        limit = upload_limit if content_type.startswith("multipart/") else min(upload_limit, JSON_BODY_LIMIT)
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(send, limit)
             return
         received = 0
+        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLargeError(limit)
+                    # Answer now and tell the app the client left: parsers would turn an error into a 400.
+                    refused = True
+                    await _too_large(send, limit)
+                    return {"type": "http.disconnect"}
             return message
 
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLargeError as exc:
-            await _too_large(send, exc.limit)
-
-
-class _BodyTooLargeError(Exception):
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
 
 async def _too_large(send: Send, limit: int) -> None:

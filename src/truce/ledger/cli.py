@@ -83,7 +83,7 @@ def _saved_checkpoint_problems(session: Session, server: note.Verifier, path: Pa
 
 
 def _spinner() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True)
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True, console=console.err)
 
 
 @app.command("checkpoint")
