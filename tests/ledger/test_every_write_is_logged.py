@@ -51,7 +51,7 @@ READS = {
     "delegations", "deployments", "strength_on", "authenticate", "hash_password", "memberships", "actor_for",
     "size", "current_root", "latest_checkpoint", "checkpoint_with_cosignatures", "witnesses", "inclusion",
     "consistency", "entries", "history", "border_root", "duplicates", "verdicts", "positions", "status_from",
-    "custody", "list_for", "shows_metadata", "farthest_nearest_site_km", "incident_holding",
+    "custody", "delegation_by_code", "list_for", "shows_metadata", "farthest_nearest_site_km", "incident_holding",
 }  # fmt: skip
 
 

@@ -95,6 +95,16 @@ def delegations(session: Session, mission: Mission) -> list[Delegation]:
     return list(session.execute(query).scalars())
 
 
+def delegation_by_code(session: Session, mission: Mission, code: str) -> Delegation:
+    """One of the mission's delegations, by its code."""
+    delegation = session.execute(
+        select(Delegation).where(Delegation.mission_id == mission.id, Delegation.code == code)
+    ).scalar_one_or_none()
+    if delegation is None:
+        raise NotFound(f"mission {mission.slug} has no delegation {code!r}")
+    return delegation
+
+
 def create_delegation(session: Session, mission: Mission, data: DelegationIn, *, actor: Actor) -> Delegation:
     """Add a delegation, belonging to one of the mission's parties."""
     policy.require(actor, "mission.write", mission.id)

@@ -10,12 +10,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
-from truce.errors import Conflict, Invalid
+from truce.errors import Conflict, Invalid, NotFound
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
-from truce.missions.models import Delegation, Mission
+from truce.missions.models import Mission
 from truce.places.models import Area, Line, Placed, Site
 from truce.places.schemas import AreaIn, FeatureIn, LineIn, SiteIn
 from truce.policy import Actor
@@ -49,7 +49,10 @@ def create_site(session: Session, mission: Mission, feature: SiteIn, *, actor: A
     props = feature.properties
     operated_by_id = None
     if props.operated_by is not None:
-        operated_by_id = _delegation_id(session, mission, props.operated_by)
+        try:
+            operated_by_id = missions_service.delegation_by_code(session, mission, props.operated_by).id
+        except NotFound as exc:
+            raise Invalid(exc.detail, "properties.operated_by") from None
     site = Site(mission_id=mission.id, operated_by_id=operated_by_id, **props.model_dump(exclude={"operated_by"}))
     _add(session, mission, site, feature, actor)
     return site
@@ -76,15 +79,6 @@ def _check_restricted_to(session: Session, mission: Mission, classification: str
     unknown = sorted(set(codes) - known)
     if unknown:
         raise Invalid(f"unknown delegation codes {unknown}", "properties.restricted_to")
-
-
-def _delegation_id(session: Session, mission: Mission, code: str) -> int:
-    found = session.execute(
-        select(Delegation.id).where(Delegation.mission_id == mission.id, Delegation.code == code)
-    ).scalar_one_or_none()
-    if found is None:
-        raise Invalid(f"mission {mission.slug} has no delegation {code!r}", "properties.operated_by")
-    return found
 
 
 def list_places(

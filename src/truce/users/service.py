@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import policy
-from truce.errors import Conflict, Invalid, NotFound
+from truce.errors import Conflict, Invalid
 from truce.ledger import service as ledger
+from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
 from truce.policy import Actor
 from truce.users.models import Membership, User
@@ -67,7 +68,7 @@ def create(
         raise Invalid("use 2-64 lower-case letters, digits, dots, dashes or underscores", "username")
     if role not in policy.ROLES:
         raise Invalid(f"must be one of {', '.join(policy.ROLES)}", "role")
-    delegation = _delegation(session, mission, delegation_code)
+    delegation = missions_service.delegation_by_code(session, mission, delegation_code)
     if get_by_name(session, username) is not None:
         raise Conflict(f"a user named {username!r} exists already")
     user = User(username=username, password_hash=hash_password(password), display_name=display_name)
@@ -86,7 +87,7 @@ def add_membership(
     policy.require(actor, "user.write", mission.id)
     if role not in policy.ROLES:
         raise Invalid(f"must be one of {', '.join(policy.ROLES)}", "role")
-    delegation = _delegation(session, mission, delegation_code)
+    delegation = missions_service.delegation_by_code(session, mission, delegation_code)
     existing = session.execute(
         select(Membership).where(Membership.user_id == user.id, Membership.mission_id == mission.id)
     ).scalar_one_or_none()
@@ -96,15 +97,6 @@ def add_membership(
     session.add(membership)
     ledger.append(session, actor, "membership.create", membership)
     return membership
-
-
-def _delegation(session: Session, mission: Mission, code: str) -> Delegation:
-    delegation = session.execute(
-        select(Delegation).where(Delegation.mission_id == mission.id, Delegation.code == code)
-    ).scalar_one_or_none()
-    if delegation is None:
-        raise NotFound(f"mission {mission.slug} has no delegation {code!r}")
-    return delegation
 
 
 def memberships(session: Session, user_id: int) -> dict[int, str]:
