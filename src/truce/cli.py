@@ -14,6 +14,7 @@ from truce.config import Settings, resolve_secret
 from truce.console import friendly_errors, open_database, out, settings_for
 from truce.db import Database
 from truce.errors import ConfigError
+from truce.interop.cli import export_command, import_command
 from truce.ledger.cli import app as log_app
 
 app = typer.Typer(help="Truce: the system of record for a ceasefire-monitoring mission.", no_args_is_help=True)
@@ -22,6 +23,8 @@ user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(log_app, name="log")
+app.command("export")(export_command)
+app.command("import")(import_command)
 
 
 DataDir = Annotated[

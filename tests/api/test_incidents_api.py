@@ -244,3 +244,22 @@ def test_a_mission_can_forbid_verifying_ones_own_filings(client: TestClient, log
     assert own.status_code == 403
     assert "its own members" in own.json()["detail"]
     assert verdict(client, login, "verifier-tr", incident, "confirm")["incident_status"] == "under_verification"
+
+
+def test_a_restricted_post_is_not_given_away_by_bearing_and_distance(client: TestClient, login: Login) -> None:
+    secret = client.post(
+        "/api/v1/missions/nk-2020/sites",
+        json=point_feature(46.70, 40.10, name="Hidden post", kind="post", classification="restricted",
+                           restricted_to=["ru", "tr"]),
+        headers=login("admin"),
+    ).json()  # fmt: skip
+    body = shelling(observer_site=secret["id"], bearing_deg=45.0, distance_km=2.0, classification="public")
+    del body["geometry"]
+    incident = client.post(INCIDENTS, json=body, headers=login("monitor-ru")).json()["id"]
+    staff = client.get(f"{INCIDENTS}/{incident}", headers=login("verifier-tr")).json()["properties"]
+    assert staff["observer_site"] == secret["id"]
+    assert staff["distance_km"] == 2.0
+    public = client.get(f"{INCIDENTS}/{incident}").json()["properties"]
+    assert public["observer_site"] is None
+    assert public["bearing_deg"] is None
+    assert public["distance_km"] is None

@@ -20,7 +20,7 @@ PATH = "/missions/{slug}/incidents"
 
 
 def _feature(scope: MissionScope, incident: Incident) -> dict[str, Any]:
-    return service.feature(incident, site_names=service.site_names(scope.session, scope.mission))
+    return service.feature(incident, site_names=service.site_names(scope.session, scope.mission, scope.actor))
 
 
 def _verdict(v: Verification) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def list_incidents(
         status=status_,
         incident_type=type_,
     )
-    names = service.site_names(scope.session, scope.mission)
+    names = service.site_names(scope.session, scope.mission, scope.actor)
     return {
         "type": "FeatureCollection",
         "features": [service.feature(i, site_names=names) for i in incidents],
@@ -120,7 +120,7 @@ def verify_incident(scope: WriteScope, incident_id: int, body: VerdictIn) -> dic
 def likely_duplicates(scope: ReadScope, incident_id: int) -> dict[str, Any]:
     """Incidents of the same type close in space and time, for verifiers to merge or keep apart."""
     found = service.duplicates(scope.session, scope.mission, incident_id, actor=scope.actor)
-    names = service.site_names(scope.session, scope.mission)
+    names = service.site_names(scope.session, scope.mission, scope.actor)
     return {"type": "FeatureCollection", "features": [service.feature(i, site_names=names) for i in found]}
 
 

@@ -294,10 +294,20 @@ def feature(incident: Incident, *, site_names: dict[int, str] | None = None) -> 
     }
     if incident.classification == "restricted":
         properties["restricted_to"] = incident.restricted_to
+    if site_names is not None:
+        _hide_unreadable_sites(properties, site_names)
     return {"type": "Feature", "id": incident.id, "geometry": json.loads(incident.geometry), "properties": properties}
 
 
-def site_names(session: Session, mission: Mission) -> dict[int, str]:
-    """Names of the mission's sites that anyone reading an incident may see."""
-    stmt = select(Site.id, Site.name).where(Site.mission_id == mission.id, Site.classification != "restricted")
+def _hide_unreadable_sites(properties: dict[str, Any], readable: dict[int, str]) -> None:
+    # A post's id with a bearing and a distance would give away where a post the reader may not see stands.
+    if properties["observer_site"] is not None and properties["observer_site"] not in readable:
+        properties.update(observer_site=None, bearing_deg=None, distance_km=None)
+    if properties["nearest_site"] is not None and properties["nearest_site"] not in readable:
+        properties.update(nearest_site=None, nearest_site_name=None, nearest_site_km=None)
+
+
+def site_names(session: Session, mission: Mission, actor: Actor) -> dict[int, str]:
+    """Names of the mission's sites the actor may read."""
+    stmt = select(Site.id, Site.name).where(Site.mission_id == mission.id, policy.readable(actor, Site))
     return {site_id: name for site_id, name in session.execute(stmt)}

@@ -1,0 +1,196 @@
+"""`truce export` and `truce import`: open data out of and into a mission, from the command line."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from sqlalchemy.orm import Session
+
+from truce import console, policy
+from truce.errors import BadRequest, Forbidden, NotFound
+from truce.interop import acled, csv_export, geojson, hxl
+from truce.interop.export import View, count, selection, view_for
+from truce.interop.importer import FORMATS as IMPORT_FORMATS
+from truce.interop.importer import ImportReport, import_file
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.policy import Actor
+from truce.users import service as users_service
+
+Writer = Callable[[Session, View, TextIO, Callable[[int], None]], int]
+# Each export format: its writer, and whether it holds events only (no retracted or merged incidents).
+EXPORTS: dict[str, tuple[Writer, bool]] = {
+    "geojson": (geojson.write, False),
+    "csv": (csv_export.write, False),
+    "acled": (acled.write, True),
+    "hxl": (hxl.write, True),
+}
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="data directory (default: $TRUCE_DATA_DIR or ./truce-data)")
+]
+Slug = Annotated[str, typer.Argument(help="the mission's slug, e.g. nk-2020")]
+AsUser = Annotated[str | None, typer.Option("--as", help="act as this user (see the help above for the default)")]
+
+
+def export_command(
+    slug: Slug,
+    file_format: Annotated[str, typer.Option("--format", help="geojson, csv, acled or hxl")],
+    out: Annotated[Path | None, typer.Option("--out", help="write to FILE (default: standard output)")] = None,
+    as_user: AsUser = None,
+    iso: Annotated[str, typer.Option("--iso", help="ACLED `iso` column (ISO 3166 numeric code)")] = "",
+    country: Annotated[str, typer.Option("--country", help="ACLED `country` column")] = "",
+    region: Annotated[str, typer.Option("--region", help="ACLED `region` column")] = "",
+    data_dir: DataDir = None,
+) -> None:
+    """Export the mission's incidents: the public view, or what `--as USER` may read."""
+    with console.friendly_errors():
+        if file_format not in EXPORTS:
+            raise BadRequest(f"unknown export format {file_format!r}; use one of {', '.join(EXPORTS)}")
+        write, events_only = EXPORTS[file_format]
+        db = console.open_database(console.settings_for(data_dir), migrate=False)
+        try:
+            with db.session(write=False) as session:
+                mission = _mission(session, slug)
+                actor = _reader(session, mission, as_user)
+                view = view_for(session, mission, actor, iso=iso, country=country, region=region)
+                if out is None:
+                    with _stdout() as stream:
+                        write(session, view, stream, lambda _n: None)
+                    return
+                # Counting costs a pass over the incidents; only a bar someone watches needs the total.
+                total = count(session, selection(view, events_only=events_only)) if _watched() else None
+                with _atomic(out) as stream, _bar(f"exporting {file_format}", total) as advance:
+                    written = write(session, view, stream, advance)
+        finally:
+            db.dispose()
+        who = f"as {as_user}" if as_user else "public view"
+        console.err.print(f"exported {written:,} incidents of {slug} ({who}) to {out}", highlight=False, markup=False)
+
+
+def import_command(
+    slug: Slug,
+    file: Annotated[Path, typer.Argument(help="the file to import")],
+    file_format: Annotated[str, typer.Option("--format", help="acled, ucdp or geojson")],
+    as_user: AsUser = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Import ACLED or UCDP GED incidents (CSV) or areas, lines and sites (GeoJSON), as the operator or --as USER.
+
+    Every row that cannot go in is reported with its line (GeoJSON: its index) while the others go in;
+    the exit status is then 1. Rows already imported (same event id) are left alone.
+    """
+    with console.friendly_errors():
+        if file_format not in IMPORT_FORMATS:
+            raise BadRequest(f"unknown import format {file_format!r}; use one of {', '.join(IMPORT_FORMATS)}")
+        try:
+            stream = file.open("rb")
+        except OSError as exc:
+            raise BadRequest(f"cannot read {file}: {exc.strerror or exc}") from None
+        db = console.open_database(console.settings_for(data_dir), migrate=False)
+        try:
+            with stream, db.session() as session:
+                mission = _mission(session, slug)
+                actor = Actor.system(mission.id) if as_user is None else _member(session, mission, as_user)
+                size = os.fstat(stream.fileno()).st_size
+                with _bar(f"importing {file.name}", size) as advance:
+                    report = import_file(session, mission, stream, str(file), file_format, actor=actor,
+                                         progress=advance)  # fmt: skip
+        finally:
+            db.dispose()
+    _print_report(report, slug, "places" if file_format == "geojson" else "incidents")
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def _print_report(report: ImportReport, slug: str, what: str) -> None:
+    refused = len(report.problems)
+    summary = f"imported {report.created:,} {what} into {slug}; {report.unchanged:,} already there"
+    console.out.print(f"{summary}; {refused:,} refused" + (":" if refused else ""), highlight=False, markup=False)
+    for problem in report.problems:
+        console.out.print(f"  {problem}", highlight=False, markup=False)
+
+
+def _mission(session: Session, slug: str) -> Mission:
+    mission = missions_service.get_by_slug(session, slug)
+    if mission is None:
+        raise NotFound(f"no mission with slug {slug!r}")
+    return mission
+
+
+def _reader(session: Session, mission: Mission, username: str | None) -> Actor:
+    """Who the export is for: the public by default, or a member of the mission."""
+    if username is not None:
+        return _member(session, mission, username)
+    if not mission.public:
+        raise Forbidden(f"mission {mission.slug} is not public, so it has no public view; export --as one of its users")
+    return Actor.anonymous(mission.id)
+
+
+def _member(session: Session, mission: Mission, username: str) -> Actor:
+    user = users_service.get_by_name(session, username)
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    if not user.active:
+        raise Forbidden(f"the account {username!r} is disabled")
+    actor = users_service.actor_for(session, user, mission)
+    if actor.role == policy.PUBLIC:
+        raise Forbidden(f"{username} holds no role in mission {mission.slug}")
+    return actor
+
+
+@contextmanager
+def _stdout() -> Iterator[TextIO]:
+    """Standard output as UTF-8 text that csv may write its own line endings to."""
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+    try:
+        yield stream
+        stream.flush()
+    except BrokenPipeError:
+        # The reader (`head`, say) has had enough; that is not an error of the export.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        stream.detach()
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[TextIO]:
+    """A file written beside `path` and moved over it only when complete: no half export is ever left."""
+    if path.is_dir():
+        raise BadRequest(f"cannot write to {path}: it is a directory")
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        stream = partial.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise BadRequest(f"cannot write to {path}: {exc.strerror or exc}") from None
+    try:
+        with stream:
+            yield stream
+        os.replace(partial, path)
+    except OSError as exc:
+        raise BadRequest(f"cannot write to {path}: {exc.strerror or exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _watched() -> bool:
+    """Whether standard error is a terminal, where a progress bar has someone to watch it."""
+    return console.err.is_terminal
+
+
+@contextmanager
+def _bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error; the callback it yields takes how far the work has got."""
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    # Off when nobody watches: it would only leave a blank line in a log.
+    with Progress(*columns, console=console.err, transient=True, disable=not _watched()) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda done: progress.update(task, completed=done)

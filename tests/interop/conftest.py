@@ -1,0 +1,72 @@
+"""Fixtures for the open-data tests: the demo mission, its readers, and exports as text."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from support import point_feature
+from truce.incidents import service as incidents_service
+from truce.incidents.models import Incident
+from truce.incidents.schemas import IncidentIn
+from truce.interop.cli import EXPORTS
+from truce.interop.export import view_for
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.policy import Actor
+from truce.users import service as users_service
+
+SECRET = "Restricted sighting near the post, for the tr delegation only"
+
+
+@pytest.fixture
+def mission(session: Session) -> Mission:
+    found = missions_service.get_by_slug(session, "nk-2020")
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def member(session: Session, mission: Mission) -> Callable[[str], Actor]:
+    def actor(username: str) -> Actor:
+        return users_service.actor_for(session, users_service.get_by_name(session, username), mission)
+
+    return actor
+
+
+@pytest.fixture
+def export(session: Session, mission: Mission) -> Callable[[str, Actor], str]:
+    """An export in one of the formats, as the given reader sees it, as text."""
+
+    def run(file_format: str, actor: Actor) -> str:
+        write, _ = EXPORTS[file_format]
+        out = io.StringIO(newline="")
+        write(session, view_for(session, mission, actor), out, lambda _n: None)
+        return out.getvalue()
+
+    return run
+
+
+@pytest.fixture
+def file_incident(session: Session, mission: Mission) -> Callable[..., Incident]:
+    """File an incident through the service as the given actor, public unless told otherwise."""
+
+    def run(actor: Actor, **properties: Any) -> Incident:
+        values: dict[str, Any] = {
+            "type": "explosion", "subtype": "mortar", "start": "2020-11-20T14:30:00+04:00", "source": "post",
+            "classification": "public", **properties,
+        }  # fmt: skip
+        feature = IncidentIn.model_validate(point_feature(46.80, 39.90, **values))
+        return incidents_service.create(session, mission, feature, actor=actor)
+
+    return run
+
+
+@pytest.fixture
+def restricted(file_incident: Callable[..., Incident], member: Callable[[str], Actor]) -> Incident:
+    """An incident only the `tr` delegation (and administrators) may read."""
+    return file_incident(member("verifier-tr"), classification="restricted", restricted_to=["tr"], narrative=SECRET)
