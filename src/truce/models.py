@@ -1,9 +1,12 @@
 """Imports every table so that the metadata, Alembic and the log verifier see them all."""
 
+from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
+from truce.claims.models import Claim
 from truce.db import Base
 from truce.incidents.models import Custody, Evidence, Incident, Verification
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness
 from truce.missions.models import Delegation, Deployment, Mission, Party
+from truce.movements.models import Exchange, ExchangeList, Movement
 from truce.places.models import Area, Line, Site
 from truce.users.models import Membership, User
 
@@ -23,6 +26,13 @@ LOGGED = (
     Verification,
     Evidence,
     Custody,
+    Provision,
+    ProvisionStatus,
+    DeadlineExtension,
+    Movement,
+    Exchange,
+    ExchangeList,
+    Claim,
 )
 LEDGER = (LogEntry, LogNode, LogHead, Checkpoint, Cosignature)
 

@@ -39,6 +39,16 @@ WRITERS: dict[str, frozenset[str]] = {
     "incident.verify": frozenset({"verifier"}),
     "incident.merge": frozenset({"admin", "verifier"}),
     "evidence.create": frozenset({"admin", "monitor", "verifier", "liaison"}),
+    "provision.write": frozenset({"admin"}),
+    "provision.assess": frozenset({"admin", "verifier"}),
+    "provision.link": frozenset({"admin", "verifier"}),
+    "movement.write": frozenset({"admin", "monitor", "verifier", "humanitarian"}),
+    "exchange.write": frozenset({"admin", "humanitarian"}),
+    # Lists and confirmations also need the actor's party to be in the exchange (checked by the service).
+    "exchange.list": frozenset({"admin", "humanitarian", "liaison"}),
+    "exchange.confirm": frozenset({"liaison"}),
+    "claim.create": frozenset({"admin", "monitor", "verifier", "liaison"}),
+    "claim.assess": frozenset({"admin", "verifier"}),
 }
 
 

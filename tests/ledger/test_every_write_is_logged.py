@@ -18,6 +18,11 @@ from sqlalchemy.orm import Session
 
 import truce
 from support import point_feature
+from truce.agreement import service as agreement_service
+from truce.agreement.schemas import ExtensionIn, LinkIn, ProvisionIn, StatusIn
+from truce.claims import service as claims_service
+from truce.claims.models import Claim
+from truce.claims.schemas import AssessmentIn, ClaimIn
 from truce.db import Database
 from truce.evidence import service as evidence_service
 from truce.evidence import store
@@ -28,6 +33,8 @@ from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
 from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, DeploymentIn, MissionIn, MissionUpdate, PartyIn
+from truce.movements import service as movements_service
+from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, HandoverIn, MovementIn
 from truce.places import service as places_service
 from truce.places.models import Site
 from truce.places.schemas import AreaIn, LineIn, SiteIn
@@ -52,6 +59,12 @@ READS = {
     "size", "current_root", "latest_checkpoint", "checkpoint_with_cosignatures", "witnesses", "inclusion",
     "consistency", "entries", "history", "border_root", "duplicates", "verdicts", "positions", "status_from",
     "custody", "delegation_by_code", "list_for", "shows_metadata", "farthest_nearest_site_km", "incident_holding",
+}  # fmt: skip
+# The agreement, movements and claims (issue 6).
+READS |= {
+    "list_provisions", "statuses", "list_statuses", "extensions", "list_extensions", "histories", "level_on",
+    "is_overdue", "level_label", "list_movements", "site_of_kind", "list_exchanges", "get_exchange", "party_of",
+    "list_lists", "comparison", "list_claims", "citing",
 }  # fmt: skip
 
 
@@ -204,6 +217,68 @@ CALLS: dict[str, Call] = {
         s, note.generate_signer("witness.am").cosigner_verifier_text(), "am", actor=Actor.system()
     ),
 }
+
+
+def a_provision(session: Session, mission: Any, actor: Actor, deadline: date | None = None) -> Any:
+    data = ProvisionIn(number="99", summary="Mine clearance", category="Cease Fire", deadline=deadline)
+    return agreement_service.create(session, mission, data, actor=actor)
+
+
+def a_checkpoint(session: Session) -> int:
+    return session.execute(select(Site.id).where(Site.code == "CHK-1")).scalar_one()
+
+
+def an_exchange(session: Session, mission: Any, actor: Actor, *, lists: bool = False, handed: bool = False) -> Any:
+    """An exchange between am and az, with both lists and the handover recorded if asked."""
+    data = ExchangeIn(kind="detainees", side_a="am", side_b="az", intermediary="icrc")
+    exchange = movements_service.create_exchange(session, mission, data, actor=actor)
+    if lists:
+        for side in ("am", "az"):
+            body = ExchangeListIn.model_validate({"side": side, "hands_over": {"detainees": 1}})
+            movements_service.submit_list(session, mission, exchange.id, body, actor=actor)
+    if handed:
+        handover = HandoverIn.model_validate({"on_date": "2020-12-14", "a_to_b": {}, "b_to_a": {}})
+        movements_service.record_handover(session, mission, exchange.id, handover, actor=actor)
+    return exchange
+
+
+def a_claim(session: Session, mission: Any, actor: Actor) -> Claim:
+    data = ClaimIn(speaker="Spokesperson", affiliation="az", said_on=date(2020, 11, 24), source_title="Briefing",
+                   summary="Says 300 people returned.")  # fmt: skip
+    return claims_service.create(session, mission, data, actor=actor)
+
+
+CALLS |= {
+    "truce.agreement.service.create": lambda s, m, a: a_provision(s, m, a),
+    "truce.agreement.service.assess": lambda s, m, a: agreement_service.assess(
+        s, m, a_provision(s, m, a).id, StatusIn(level=1, as_of=date(2020, 11, 20)), actor=a
+    ),
+    "truce.agreement.service.extend_deadline": lambda s, m, a: agreement_service.extend_deadline(
+        s, m, a_provision(s, m, a, date(2020, 11, 20)).id,
+        ExtensionIn(new_deadline=date(2020, 11, 30), decided_on=date(2020, 11, 19)), actor=a,
+    ),
+    "truce.agreement.service.link": lambda s, m, a: agreement_service.link(
+        s, m, a_provision(s, m, a).id, LinkIn(kind="claims", id=a_claim(s, m, a).id), actor=a
+    ),
+    "truce.movements.service.create": lambda s, m, a: movements_service.create(
+        s, m, MovementIn(site_id=a_checkpoint(s), direction="incoming", kind="return", on_date=date(2020, 12, 2),
+                         individuals=40), actor=a,
+    ),
+    "truce.movements.service.create_exchange": lambda s, m, a: an_exchange(s, m, a),
+    "truce.movements.service.submit_list": lambda s, m, a: movements_service.submit_list(
+        s, m, an_exchange(s, m, a).id, ExchangeListIn(side="am"), actor=a
+    ),
+    "truce.movements.service.record_handover": lambda s, m, a: an_exchange(s, m, a, lists=True, handed=True),
+    "truce.movements.service.confirm": lambda s, m, a: movements_service.confirm(
+        s, m, an_exchange(s, m, a, lists=True, handed=True).id, ConfirmIn(acknowledge_differences=True),
+        actor=users_service.actor_for(s, users_service.get_by_name(s, "liaison-am"), m),
+    ),
+    "truce.claims.service.create": lambda s, m, a: a_claim(s, m, a),
+    "truce.claims.service.assess": lambda s, m, a: claims_service.assess(
+        s, m, a_claim(s, m, a).id, AssessmentIn(status="corroborated", note="Counted.", evidence=["ab" * 32]),
+        actor=a,
+    ),
+}  # fmt: skip
 
 
 def test_every_write_function_has_a_recipe_here() -> None:

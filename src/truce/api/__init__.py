@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from truce.api import auth, evidence, incidents, log, missions, places
+from truce.api import agreement, auth, claims, evidence, incidents, log, missions, movements, places
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
@@ -12,3 +12,6 @@ router.include_router(incidents.router)
 router.include_router(evidence.router)
 router.include_router(log.router)
 router.include_router(log.history_router)
+router.include_router(agreement.router)
+router.include_router(movements.router)
+router.include_router(claims.router)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import geo
+from truce.demo import agreement as demo_agreement
 from truce.demo import evidence as demo_evidence
 from truce.demo import incidents as demo_incidents
 from truce.missions import service as missions_service
@@ -69,6 +70,7 @@ def load(
     filed = demo_incidents.load(session, mission, incidents)
     if filed:
         report.created.append(f"{filed} incidents")
+    report.created.extend(demo_agreement.load(session, mission, data))
     if evidence_root is not None:
         photos = demo_evidence.load(session, mission, evidence_root)
         if photos:

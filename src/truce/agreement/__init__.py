@@ -1,0 +1,1 @@
+"""The agreement: provisions, their deadlines and implementation status."""

@@ -1,0 +1,118 @@
+"""Provisions of the agreement: deadlines, extensions, status history and links."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from fastapi import APIRouter, status
+
+from truce.agreement import links as linked
+from truce.agreement import service
+from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
+from truce.agreement.schemas import (
+    ExtensionIn,
+    ExtensionOut,
+    LinkIn,
+    ProvisionIn,
+    ProvisionOut,
+    StatusIn,
+    StatusOut,
+)
+from truce.claims import service as claims_service
+from truce.deps import MissionScope, ReadScope, WriteScope
+
+router = APIRouter(tags=["agreement"])
+PATH = "/missions/{slug}/provisions"
+
+
+def _status(row: ProvisionStatus) -> StatusOut:
+    return StatusOut.model_validate(row).model_copy(update={"label": service.level_label(row.level)})
+
+
+def _provision(
+    scope: MissionScope, provision: Provision, history: list[ProvisionStatus], on: date | None, *, full: bool = False
+) -> ProvisionOut:
+    day = on or datetime.now(UTC).date()
+    links = linked.visible(scope.session, scope.mission, provision.links, scope.actor)
+    out = ProvisionOut.model_validate(provision).model_copy(
+        update={
+            "label": service.level_label(provision.level),
+            "extended": provision.deadline != provision.original_deadline,
+            "level_on": service.level_on(history, day),
+            "overdue": service.is_overdue(provision, history, day),
+            "links": links,
+        }
+    )
+    if full:
+        statuses = service.list_statuses(scope.session, scope.mission, provision.id, actor=scope.actor)
+        extensions = service.list_extensions(scope.session, scope.mission, provision.id, actor=scope.actor)
+        citing = claims_service.citing(scope.session, scope.mission, "provisions", provision.id, actor=scope.actor)
+        if citing:
+            links = {**links, "claims": sorted({*links.get("claims", []), *(c.id for c in citing)})}
+        out = out.model_copy(
+            update={
+                "statuses": [_status(s) for s in statuses],
+                "extensions": [ExtensionOut.model_validate(e) for e in extensions],
+                "links": links,
+            }
+        )
+    return out
+
+
+@router.get(PATH)
+def list_provisions(scope: ReadScope, on: date | None = None) -> list[ProvisionOut]:
+    """The agreement's provisions in order, each with its current status and whether it is overdue `on` a day."""
+    histories = service.histories(scope.session, scope.mission)
+    return [
+        _provision(scope, p, histories.get(p.id, []), on)
+        for p in service.list_provisions(scope.session, scope.mission, actor=scope.actor)
+    ]
+
+
+@router.post(PATH, status_code=status.HTTP_201_CREATED)
+def create_provision(scope: WriteScope, body: ProvisionIn) -> ProvisionOut:
+    """Add a provision (administrators)."""
+    provision = service.create(scope.session, scope.mission, body, actor=scope.actor)
+    return _provision(scope, provision, [], None)
+
+
+@router.get(PATH + "/{provision_id}")
+def get_provision(scope: ReadScope, provision_id: int, on: date | None = None) -> ProvisionOut:
+    """One provision with its status history, deadline extensions and linked records."""
+    provision = service.get(scope.session, scope.mission, provision_id, actor=scope.actor)
+    return _provision(scope, provision, service.statuses(scope.session, provision), on, full=True)
+
+
+@router.get(PATH + "/{provision_id}/statuses")
+def list_statuses(scope: ReadScope, provision_id: int) -> list[StatusOut]:
+    """The provision's status history on the Peace Accords Matrix scale, by date."""
+    return [_status(s) for s in service.list_statuses(scope.session, scope.mission, provision_id, actor=scope.actor)]
+
+
+@router.post(PATH + "/{provision_id}/statuses", status_code=status.HTTP_201_CREATED)
+def assess_provision(scope: WriteScope, provision_id: int, body: StatusIn) -> StatusOut:
+    """Assess how far the provision is implemented on a date (verifiers, administrators)."""
+    return _status(service.assess(scope.session, scope.mission, provision_id, body, actor=scope.actor))
+
+
+@router.get(PATH + "/{provision_id}/extensions")
+def list_extensions(scope: ReadScope, provision_id: int) -> list[ExtensionOut]:
+    """Every extension of the provision's deadline, oldest first."""
+    rows: list[DeadlineExtension] = service.list_extensions(
+        scope.session, scope.mission, provision_id, actor=scope.actor
+    )
+    return [ExtensionOut.model_validate(e) for e in rows]
+
+
+@router.post(PATH + "/{provision_id}/extensions", status_code=status.HTTP_201_CREATED)
+def extend_deadline(scope: WriteScope, provision_id: int, body: ExtensionIn) -> ExtensionOut:
+    """Move the deadline later (administrators); the original deadline is kept."""
+    extension = service.extend_deadline(scope.session, scope.mission, provision_id, body, actor=scope.actor)
+    return ExtensionOut.model_validate(extension)
+
+
+@router.post(PATH + "/{provision_id}/links")
+def link_record(scope: WriteScope, provision_id: int, body: LinkIn) -> ProvisionOut:
+    """Link an incident, movement, exchange or claim to the provision (verifiers, administrators)."""
+    provision = service.link(scope.session, scope.mission, provision_id, body, actor=scope.actor)
+    return _provision(scope, provision, service.statuses(scope.session, provision), None)

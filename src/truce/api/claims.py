@@ -1,0 +1,62 @@
+"""Claims: who said what, their assessment, and claimed against counted numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from truce.agreement import links as linked
+from truce.claims import comparison, service
+from truce.claims.models import CLAIM_STATUSES, Claim
+from truce.claims.schemas import AssessmentIn, ClaimIn, ClaimOut
+from truce.deps import MissionScope, ReadScope, WriteScope
+
+router = APIRouter(tags=["claims"])
+PATH = "/missions/{slug}/claims"
+
+
+def _claim(scope: MissionScope, claim: Claim) -> ClaimOut:
+    links = linked.visible(scope.session, scope.mission, claim.links, scope.actor)
+    return ClaimOut.model_validate(claim).model_copy(update={"links": links})
+
+
+PartyQuery = Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="a party code")]
+
+
+@router.get(PATH)
+def list_claims(
+    scope: ReadScope,
+    affiliation: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")] = None,
+    status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(CLAIM_STATUSES) + ")$")] = None,
+) -> list[ClaimOut]:
+    """Claims the caller may read, newest statement first."""
+    rows = service.list_claims(scope.session, scope.mission, actor=scope.actor, affiliation=affiliation, status=status_)
+    return [_claim(scope, c) for c in rows]
+
+
+@router.post(PATH, status_code=status.HTTP_201_CREATED)
+def create_claim(scope: WriteScope, body: ClaimIn) -> ClaimOut:
+    """Record a claim (liaison officers, monitors, verifiers, administrators)."""
+    return _claim(scope, service.create(scope.session, scope.mission, body, actor=scope.actor))
+
+
+@router.get(PATH + "/comparison")
+def compare_returns(
+    scope: ReadScope, party: PartyQuery, since: date | None = None, until: date | None = None
+) -> dict[str, Any]:
+    """A party's claimed return figures beside the counted returns, day by day."""
+    return comparison.compare_returns(scope.session, scope.mission, party, actor=scope.actor, since=since, until=until)
+
+
+@router.get(PATH + "/{claim_id}")
+def get_claim(scope: ReadScope, claim_id: int) -> ClaimOut:
+    """One claim."""
+    return _claim(scope, service.get(scope.session, scope.mission, claim_id, actor=scope.actor))
+
+
+@router.post(PATH + "/{claim_id}/assessments")
+def assess_claim(scope: WriteScope, claim_id: int, body: AssessmentIn) -> ClaimOut:
+    """Mark the claim corroborated, contradicted or unverified again, with its evidence (verifiers, admins)."""
+    return _claim(scope, service.assess(scope.session, scope.mission, claim_id, body, actor=scope.actor))

@@ -1,0 +1,171 @@
+"""Movements through checkpoints, returns, checkpoint counters, and two-sided exchanges."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from truce.deps import MissionScope, ReadScope, WriteScope
+from truce.movements import service, summaries
+from truce.movements.models import DIRECTIONS, MOVEMENT_KINDS, Exchange, Movement
+from truce.movements.schemas import (
+    ConfirmIn,
+    ExchangeIn,
+    ExchangeListIn,
+    ExchangeListOut,
+    HandoverIn,
+    MovementIn,
+    MovementOut,
+    PlaceRef,
+)
+
+router = APIRouter(tags=["movements"])
+PATH = "/missions/{slug}/movements"
+EXCHANGES = "/missions/{slug}/exchanges"
+KindQuery = Annotated[str | None, Query(pattern="^(" + "|".join(MOVEMENT_KINDS) + ")$")]
+DirectionQuery = Annotated[str | None, Query(pattern="^(" + "|".join(DIRECTIONS) + ")$")]
+
+
+def _movement(movement: Movement, names: dict[int, str]) -> MovementOut:
+    def place(site_id: int | None, text: str) -> PlaceRef:
+        if site_id is not None and site_id in names:
+            return PlaceRef(id=site_id, name=names[site_id])
+        return PlaceRef(id=None, name=text)
+
+    fields = {k: getattr(movement, k) for k in MovementOut.model_fields if k not in ("site", "origin", "destination")}
+    return MovementOut(
+        **fields,
+        site=PlaceRef(id=movement.site_id, name=names.get(movement.site_id, "")),
+        origin=place(movement.origin_site_id, movement.origin),
+        destination=place(movement.destination_site_id, movement.destination),
+    )
+
+
+def _names(scope: MissionScope) -> dict[int, str]:
+    return summaries.site_names(scope.session, scope.mission, scope.actor)
+
+
+@router.get(PATH)
+def list_movements(
+    scope: ReadScope,
+    since: date | None = None,
+    until: date | None = None,
+    kind: KindQuery = None,
+    direction: DirectionQuery = None,
+    site: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[MovementOut]:
+    """Crossings the caller may read, by date; `since` and `until` are days, both included."""
+    rows = service.list_movements(
+        scope.session,
+        scope.mission,
+        actor=scope.actor,
+        since=since,
+        until=until,
+        kind=kind,
+        direction=direction,
+        site_id=site,
+        limit=limit,
+        offset=offset,
+    )
+    names = _names(scope)
+    return [_movement(m, names) for m in rows]
+
+
+@router.post(PATH, status_code=status.HTTP_201_CREATED)
+def create_movement(scope: WriteScope, body: MovementIn) -> MovementOut:
+    """Record a crossing at a checkpoint (monitors, verifiers, humanitarian officers, administrators)."""
+    return _movement(service.create(scope.session, scope.mission, body, actor=scope.actor), _names(scope))
+
+
+@router.get(PATH + "/returns")
+def returns(scope: ReadScope, since: date | None = None, until: date | None = None) -> dict[str, Any]:
+    """Returns per day with the running total, and per settlement; a convoy counts once, at its first crossing."""
+    return summaries.returns(scope.session, scope.mission, actor=scope.actor, since=since, until=until)
+
+
+@router.get(PATH + "/checkpoints")
+def checkpoint_counters(scope: ReadScope, since: date | None = None, until: date | None = None) -> list[dict[str, Any]]:
+    """Crossings and individuals counted at each checkpoint, per direction and kind."""
+    return summaries.checkpoint_counters(scope.session, scope.mission, actor=scope.actor, since=since, until=until)
+
+
+@router.get(PATH + "/{movement_id}")
+def get_movement(scope: ReadScope, movement_id: int) -> MovementOut:
+    """One movement."""
+    return _movement(service.get(scope.session, scope.mission, movement_id, actor=scope.actor), _names(scope))
+
+
+# --- exchanges ------------------------------------------------------------------------------------
+
+
+def _exchange(scope: MissionScope, exchange: Exchange) -> dict[str, Any]:
+    matched = service.comparison(scope.session, scope.mission, exchange.id, actor=scope.actor)
+    return {
+        "id": exchange.id,
+        "kind": exchange.kind,
+        "side_a": exchange.side_a,
+        "side_b": exchange.side_b,
+        "intermediary": exchange.intermediary,
+        "planned_on": exchange.planned_on.isoformat() if exchange.planned_on else None,
+        "handed_over_on": exchange.handed_over_on.isoformat() if exchange.handed_over_on else None,
+        "site_id": exchange.site_id,
+        "place": exchange.place,
+        "handed_over": exchange.handed_over,
+        "status": exchange.status,
+        "confirmations": exchange.confirmations,
+        "note": exchange.note,
+        "classification": exchange.classification,
+        "author_delegation": exchange.author_delegation,
+        "created_at": exchange.created_at.isoformat(),
+        "matching": matched,
+    }
+
+
+@router.get(EXCHANGES)
+def list_exchanges(scope: ReadScope) -> list[dict[str, Any]]:
+    """Exchanges of detainees and bodies the caller may read, newest first, each with its lists matched."""
+    return [_exchange(scope, e) for e in service.list_exchanges(scope.session, scope.mission, actor=scope.actor)]
+
+
+@router.post(EXCHANGES, status_code=status.HTTP_201_CREATED)
+def create_exchange(scope: WriteScope, body: ExchangeIn) -> dict[str, Any]:
+    """Open an exchange between two sides through an intermediary (humanitarian officers, administrators)."""
+    return _exchange(scope, service.create_exchange(scope.session, scope.mission, body, actor=scope.actor))
+
+
+@router.get(EXCHANGES + "/{exchange_id}")
+def get_exchange(scope: ReadScope, exchange_id: int) -> dict[str, Any]:
+    """One exchange with both lists matched; identifiers appear only for the sides and the intermediary."""
+    return _exchange(scope, service.get_exchange(scope.session, scope.mission, exchange_id, actor=scope.actor))
+
+
+@router.get(EXCHANGES + "/{exchange_id}/lists")
+def list_lists(scope: ReadScope, exchange_id: int) -> list[ExchangeListOut]:
+    """The sides' lists with personal identifiers: empty for anyone but the sides and the intermediary."""
+    rows = service.list_lists(scope.session, scope.mission, exchange_id, actor=scope.actor)
+    return [ExchangeListOut.model_validate(row) for row in rows]
+
+
+@router.post(EXCHANGES + "/{exchange_id}/lists", status_code=status.HTTP_201_CREATED)
+def submit_list(scope: WriteScope, exchange_id: int, body: ExchangeListIn) -> ExchangeListOut:
+    """Submit (or replace, before the handover) a side's list; only that side or the intermediary may."""
+    row = service.submit_list(scope.session, scope.mission, exchange_id, body, actor=scope.actor)
+    return ExchangeListOut.model_validate(row)
+
+
+@router.post(EXCHANGES + "/{exchange_id}/handover")
+def record_handover(scope: WriteScope, exchange_id: int, body: HandoverIn) -> dict[str, Any]:
+    """Record what was handed over each way (humanitarian officers, administrators)."""
+    exchange = service.record_handover(scope.session, scope.mission, exchange_id, body, actor=scope.actor)
+    return _exchange(scope, exchange)
+
+
+@router.post(EXCHANGES + "/{exchange_id}/confirm")
+def confirm_exchange(scope: WriteScope, exchange_id: int, body: ConfirmIn) -> dict[str, Any]:
+    """A side's liaison officer confirms the handover; differences must be acknowledged and stay on the record."""
+    exchange = service.confirm(scope.session, scope.mission, exchange_id, body, actor=scope.actor)
+    return _exchange(scope, exchange)

@@ -1,0 +1,71 @@
+"""A party's claimed numbers beside the mission's own count, day by day."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from truce.claims import service
+from truce.errors import NotFound
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.movements import summaries
+from truce.policy import Actor
+
+# What a stated number must count to be set beside the counted returns.
+RETURN_COUNTS = frozenset({"returnees", "returns", "returned refugees", "refugees returned"})
+
+
+def claimed_returns(session: Session, mission: Mission, party: str, *, actor: Actor) -> list[dict[str, Any]]:
+    """Every return figure in the party's claims that the actor may read, by the day it refers to."""
+    figures: list[dict[str, Any]] = []
+    for claim in service.list_claims(session, mission, actor=actor, affiliation=party):
+        for number in claim.numbers:
+            if number["counts"] in RETURN_COUNTS:
+                figures.append(
+                    {
+                        "claim": claim.id,
+                        "speaker": claim.speaker,
+                        "said_on": claim.said_on.isoformat(),
+                        "as_of": number["as_of"],
+                        "value": number["value"],
+                        "qualifier": number["qualifier"],
+                        "cumulative": number["cumulative"],
+                        "status": claim.status,
+                    }
+                )
+    return sorted(figures, key=lambda f: (f["as_of"], f["claim"]))
+
+
+def compare_returns(
+    session: Session,
+    mission: Mission,
+    party: str,
+    *,
+    actor: Actor,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[str, Any]:
+    """Claimed against counted returns for each day: the counted daily and running totals, and each claim's gap."""
+    if party not in {p.code for p in missions_service.parties(session, mission)}:
+        raise NotFound(f"mission {mission.slug} has no party {party!r}")
+    figures = claimed_returns(session, mission, party, actor=actor)
+    claimed_days = [date.fromisoformat(f["as_of"]) for f in figures]
+    counted = summaries.returns(session, mission, actor=actor)
+    counted_days = [date.fromisoformat(d["date"]) for d in counted["days"]]
+    every = claimed_days + counted_days
+    if not every:
+        return {"party": party, "days": []}
+    first = since or min(every)
+    last = until or max(every)
+    series = summaries.returns(session, mission, actor=actor, since=first, until=last)["days"]
+    by_day = {d["date"]: {**d, "claimed": []} for d in series}
+    for figure in figures:
+        day = by_day.get(figure["as_of"])
+        if day is None:
+            continue
+        counted_figure = day["cumulative"] if figure["cumulative"] else day["returned"]
+        day["claimed"].append({**figure, "counted": counted_figure, "difference": figure["value"] - counted_figure})
+    return {"party": party, "counts": "returnees", "days": list(by_day.values())}

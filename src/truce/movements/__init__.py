@@ -1,0 +1,1 @@
+"""Humanitarian flows: crossings at checkpoints, convoys, returns and two-sided exchanges."""

@@ -1,0 +1,270 @@
+"""Movements through checkpoints, and exchanges of detainees and bodies between two sides."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from truce import policy
+from truce.errors import Conflict, Forbidden, Invalid
+from truce.ledger import service as ledger
+from truce.missions import service as missions_service
+from truce.missions.models import Delegation, Mission, Party
+from truce.movements import matching
+from truce.movements.models import CROSSING_SITE_KINDS, Exchange, ExchangeList, Movement
+from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, HandoverIn, MovementIn
+from truce.places.models import SITE_KINDS, Site
+from truce.policy import Actor
+
+MAX_PAGE = 10_000
+
+
+def create(session: Session, mission: Mission, data: MovementIn, *, actor: Actor) -> Movement:
+    """Record a crossing at a checkpoint (monitors, verifiers, humanitarian officers, administrators)."""
+    policy.require(actor, "movement.write", mission.id)
+    _check_day(mission, data.on_date, "on_date")
+    site_of_kind(session, mission, data.site_id, CROSSING_SITE_KINDS, "site_id", actor)
+    for field in ("origin_site_id", "destination_site_id"):
+        place_id = getattr(data, field)
+        if place_id is not None:
+            site_of_kind(session, mission, place_id, ("settlement",), field, actor)
+    _check_restricted_to(session, mission, data.classification, data.restricted_to)
+    movement = Movement(
+        mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code, **data.model_dump()
+    )
+    session.add(movement)
+    ledger.append(session, actor, "movement.create", movement)
+    return movement
+
+
+def site_of_kind(
+    session: Session, mission: Mission, site_id: int, kinds: tuple[str, ...], field: str, actor: Actor
+) -> Site:
+    """The mission's site `site_id` if the actor may read it and it is of one of `kinds`."""
+    found = session.get(Site, site_id)
+    if found is None or found.mission_id != mission.id or not policy.can_read(actor, found):
+        raise Invalid(f"mission {mission.slug} has no site {site_id}", field)
+    if found.kind not in kinds:
+        raise Invalid(f"site {site_id} ({found.name}) is a {found.kind}, not a {' or '.join(kinds)}", field)
+    return found
+
+
+def _check_day(mission: Mission, day: date, field: str) -> None:
+    if mission.starts_on is not None and day < mission.starts_on:
+        raise Invalid(f"{day} is before the mission began on {mission.starts_on}", field)
+    # A day ahead of UTC is still today somewhere in the mission's area.
+    if day > datetime.now(UTC).date() + timedelta(days=1):
+        raise Invalid(f"{day} is in the future", field)
+
+
+def _check_restricted_to(session: Session, mission: Mission, classification: str, codes: list[str]) -> None:
+    if classification != "restricted" and codes:
+        raise Invalid("only restricted records name delegations", "restricted_to")
+    unknown = sorted(set(codes) - {d.code for d in missions_service.delegations(session, mission)})
+    if unknown:
+        raise Invalid(f"unknown delegation codes {unknown}", "restricted_to")
+
+
+def list_movements(
+    session: Session,
+    mission: Mission,
+    *,
+    actor: Actor,
+    since: date | None = None,
+    until: date | None = None,
+    kind: str | None = None,
+    direction: str | None = None,
+    site_id: int | None = None,
+    limit: int = MAX_PAGE,
+    offset: int = 0,
+) -> list[Movement]:
+    """The movements the actor may read, by date (`until` included), filtered."""
+    stmt = select(Movement).where(Movement.mission_id == mission.id, policy.readable(actor, Movement))
+    if since is not None:
+        stmt = stmt.where(Movement.on_date >= since)
+    if until is not None:
+        stmt = stmt.where(Movement.on_date <= until)
+    if kind is not None:
+        stmt = stmt.where(Movement.kind == kind)
+    if direction is not None:
+        stmt = stmt.where(Movement.direction == direction)
+    if site_id is not None:
+        stmt = stmt.where(Movement.site_id == site_id)
+    stmt = stmt.order_by(Movement.on_date, Movement.id).limit(min(limit, MAX_PAGE)).offset(offset)
+    return list(session.execute(stmt).scalars())
+
+
+def get(session: Session, mission: Mission, movement_id: int, *, actor: Actor) -> Movement:
+    """One movement, if the actor may read it."""
+    movement = session.get(Movement, movement_id)
+    if movement is not None and movement.mission_id != mission.id:
+        movement = None
+    result: Movement = policy.require_read(actor, movement, "movement")
+    return result
+
+
+# --- exchanges ------------------------------------------------------------------------------------
+
+
+def create_exchange(session: Session, mission: Mission, data: ExchangeIn, *, actor: Actor) -> Exchange:
+    """Open an exchange between two sides, carried out by an intermediary (humanitarian officers, administrators)."""
+    policy.require(actor, "exchange.write", mission.id)
+    codes = {p.code for p in missions_service.parties(session, mission)}
+    for field in ("side_a", "side_b", "intermediary"):
+        code = getattr(data, field)
+        if code is not None and code not in codes:
+            raise Invalid(f"mission {mission.slug} has no party {code!r}", field)
+    if data.planned_on is not None:
+        _check_day(mission, data.planned_on, "planned_on")
+    if data.site_id is not None:
+        site_of_kind(session, mission, data.site_id, SITE_KINDS, "site_id", actor)
+    _check_restricted_to(session, mission, data.classification, data.restricted_to)
+    exchange = Exchange(
+        mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code, **data.model_dump()
+    )
+    session.add(exchange)
+    ledger.append(session, actor, "exchange.create", exchange)
+    return exchange
+
+
+def list_exchanges(session: Session, mission: Mission, *, actor: Actor) -> list[Exchange]:
+    """The exchanges the actor may read, newest first."""
+    stmt = select(Exchange).where(Exchange.mission_id == mission.id, policy.readable(actor, Exchange))
+    return list(session.execute(stmt.order_by(Exchange.id.desc())).scalars())
+
+
+def get_exchange(session: Session, mission: Mission, exchange_id: int, *, actor: Actor) -> Exchange:
+    """One exchange, if the actor may read it."""
+    exchange = session.get(Exchange, exchange_id)
+    if exchange is not None and exchange.mission_id != mission.id:
+        exchange = None
+    result: Exchange = policy.require_read(actor, exchange, "exchange")
+    return result
+
+
+def party_of(session: Session, actor: Actor) -> str | None:
+    """The code of the party the actor's delegation belongs to."""
+    if actor.delegation_id is None:
+        return None
+    delegation = session.get(Delegation, actor.delegation_id)
+    party = session.get(Party, delegation.party_id) if delegation is not None else None
+    return party.code if party is not None else None
+
+
+def submit_list(
+    session: Session, mission: Mission, exchange_id: int, data: ExchangeListIn, *, actor: Actor
+) -> ExchangeList:
+    """A side's list of whom it hands over and whom it expects; a new list replaces the side's last one."""
+    exchange = get_exchange(session, mission, exchange_id, actor=actor)
+    policy.require(actor, "exchange.list", mission.id)
+    if data.side not in (exchange.side_a, exchange.side_b):
+        raise Invalid(f"{data.side!r} is not a side of exchange {exchange.id}", "side")
+    party = party_of(session, actor)
+    if actor.role != policy.SYSTEM and party not in (data.side, exchange.intermediary):
+        raise Forbidden(f"only {data.side} or the intermediary may submit {data.side}'s list")
+    if exchange.handed_over_on is not None:
+        raise Conflict("the handover is recorded; the lists can no longer change")
+    row = _lists(session, exchange).get(data.side)
+    action = "exchange.list.replace"
+    if row is None:
+        row = ExchangeList(mission_id=mission.id, exchange_id=exchange.id, side=data.side)
+        session.add(row)
+        action = "exchange.list.submit"
+    row.hands_over_detainees, row.hands_over_bodies = data.hands_over.detainees, data.hands_over.bodies
+    row.receives_detainees, row.receives_bodies = data.receives.detainees, data.receives.bodies
+    row.hands_over_ids, row.receives_ids = list(data.hands_over.identifiers), list(data.receives.identifiers)
+    row.classification, row.restricted_to = "restricted", _list_readers(session, mission, exchange)
+    row.author_id, row.author_delegation = actor.user_id, actor.delegation_code
+    ledger.append(session, actor, action, row)
+    _restate(session, exchange, actor)
+    return row
+
+
+def _list_readers(session: Session, mission: Mission, exchange: Exchange) -> list[str]:
+    """Delegation codes of the two sides and the intermediary: the only ones who see the identifiers."""
+    codes = {p.id: p.code for p in missions_service.parties(session, mission)}
+    parties = {exchange.side_a, exchange.side_b, exchange.intermediary}
+    return sorted(d.code for d in missions_service.delegations(session, mission) if codes[d.party_id] in parties)
+
+
+def _lists(session: Session, exchange: Exchange) -> dict[str, ExchangeList]:
+    stmt = select(ExchangeList).where(ExchangeList.exchange_id == exchange.id).order_by(ExchangeList.side)
+    return {row.side: row for row in session.execute(stmt).scalars()}
+
+
+def _restate(session: Session, exchange: Exchange, actor: Actor) -> None:
+    status = matching.status(exchange, matching.compare(exchange, _lists(session, exchange), show_identifiers=False))
+    if status != exchange.status:
+        exchange.status = status
+        ledger.append(session, actor, "exchange.status", exchange)
+
+
+def list_lists(session: Session, mission: Mission, exchange_id: int, *, actor: Actor) -> list[ExchangeList]:
+    """The lists of an exchange the actor may read: only the sides and the intermediary see them."""
+    exchange = get_exchange(session, mission, exchange_id, actor=actor)
+    return [row for row in _lists(session, exchange).values() if policy.can_read(actor, row)]
+
+
+def comparison(session: Session, mission: Mission, exchange_id: int, *, actor: Actor) -> dict[str, Any]:
+    """The lists matched against each other and the handover; identifiers only for those who may read the lists."""
+    exchange = get_exchange(session, mission, exchange_id, actor=actor)
+    lists = _lists(session, exchange)
+    show = all(policy.can_read(actor, row) for row in lists.values())
+    return matching.compare(exchange, lists, show_identifiers=show)
+
+
+def record_handover(
+    session: Session, mission: Mission, exchange_id: int, data: HandoverIn, *, actor: Actor
+) -> Exchange:
+    """Record what was handed over each way, when and where (humanitarian officers, administrators)."""
+    exchange = get_exchange(session, mission, exchange_id, actor=actor)
+    policy.require(actor, "exchange.write", mission.id)
+    if exchange.handed_over_on is not None:
+        raise Conflict(f"the handover of exchange {exchange.id} is recorded already")
+    missing = [side for side in (exchange.side_a, exchange.side_b) if side not in _lists(session, exchange)]
+    if missing:
+        raise Conflict(f"waiting for the list of {', '.join(missing)}; both sides submit theirs before the handover")
+    _check_day(mission, data.on_date, "on_date")
+    if data.site_id is not None:
+        site_of_kind(session, mission, data.site_id, SITE_KINDS, "site_id", actor)
+        exchange.site_id = data.site_id
+    if data.place is not None:
+        exchange.place = data.place
+    exchange.handed_over_on = data.on_date
+    exchange.handed_over = {"a_to_b": data.a_to_b.model_dump(), "b_to_a": data.b_to_a.model_dump()}
+    if data.note:
+        exchange.note = f"{exchange.note}\n{data.note}".strip()
+    exchange.status = "handed_over"
+    ledger.append(session, actor, "exchange.handover", exchange)
+    return exchange
+
+
+def confirm(session: Session, mission: Mission, exchange_id: int, data: ConfirmIn, *, actor: Actor) -> Exchange:
+    """A side confirms the handover; differences stay on the record and must be acknowledged, never hidden."""
+    exchange = get_exchange(session, mission, exchange_id, actor=actor)
+    policy.require(actor, "exchange.confirm", mission.id)
+    party = party_of(session, actor)
+    if party not in (exchange.side_a, exchange.side_b):
+        raise Forbidden(f"{party or 'this account'} is not a side of exchange {exchange.id}; only its sides confirm")
+    if exchange.handed_over_on is None:
+        raise Conflict("nothing to confirm yet: the handover is not recorded")
+    if party in exchange.confirmations:
+        raise Conflict(f"{party} confirmed this exchange already")
+    differences = comparison(session, mission, exchange.id, actor=actor)["differences"]
+    if differences and not data.acknowledge_differences:
+        details = "; ".join(d["detail"] for d in differences)
+        raise Conflict(f"the exchange has differences ({details}); confirm with acknowledge_differences to accept them")
+    confirmation = {
+        "by": actor.username,
+        "at": datetime.now(UTC).isoformat(),
+        "note": data.note,
+        "differences": [d["detail"] for d in differences],
+    }
+    exchange.confirmations = {**exchange.confirmations, party: confirmation}
+    both = {exchange.side_a, exchange.side_b} <= set(exchange.confirmations)
+    exchange.status = "confirmed" if both else "handed_over"
+    ledger.append(session, actor, "exchange.confirm", exchange)
+    return exchange
