@@ -14,34 +14,39 @@ database with `insert(Incident.__table__)` executemany in one transaction. Two l
 the same Core insert with one transaction per row (what a commit costs), and GET /healthz through
 the same TestClient (the floor of one request through the client and the app).
 
+Proposed change, tried in this process only: the same two ways of filing again (new incidents)
+with `derive._places_stamp` running the very statement it builds, but built once with a bound
+mission id instead of on every write (see BENCHMARKS.md). --skip-proposed leaves this out.
+
 With --profile, a further pass of single POSTs runs under cProfile in every thread the client
 starts (the routes run in worker threads), and the functions of Truce taking the most time are
 listed with file:line. The database is SQLite in a temporary directory; the target (1,000/s) is
 set for SQLite.
 
-    .venv/bin/python benchmarks/incident_ingest.py [--n 3000] [--batch-size 500] [--profile]
+    .venv/bin/python benchmarks/incident_ingest.py [--n 3000] [--batch-size 500] [--skip-proposed] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
-import builtins
 import cProfile
+import os
 import pstats
 import random
 import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Table, insert, select
-from sqlalchemy.engine import Result
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from truce import schema
@@ -50,10 +55,8 @@ from truce.config import Settings
 from truce.db import Database, connect
 from truce.demo import loader
 from truce.incidents import derive
-from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.incidents.taxonomy import CASUALTY_GROUPS, MEANS, SOURCES, TAXONOMY
-from truce.missions import service as missions_service
 from truce.missions.models import Mission
 
 SEED = 20201110
@@ -66,36 +69,6 @@ DAYS = 52  # 10 November to 31 December 2020
 TARGET_PER_SECOND = 1_000
 INCIDENTS = cast(Table, Incident.__table__)
 PROFILE_TOP = 25
-
-
-# --- a work-around, only if the package still needs it -------------------------------------------
-
-
-def _dict_of_rows(rows: Any = (), **extra: Any) -> dict[Any, Any]:
-    """`dict()` that accepts a SQLAlchemy Result: `dict(result)` fails, because Result has .keys()."""
-    return builtins.dict(rows.all() if isinstance(rows, Result) else rows, **extra)
-
-
-def work_around_dict_of_result(session: Session, mission: Mission) -> list[str]:
-    """Patch `dict` inside the modules whose `dict(session.execute(...).tuples())` raises; their names.
-
-    `dict(result)` sees `Result.keys()` and indexes the result by column name, so it raises
-    TypeError ("... object is not subscriptable"). Nothing is patched when the package is fixed.
-    """
-    patched = []
-    probes: list[tuple[Any, Callable[[], object]]] = [
-        (derive, lambda: derive.map_index(session, mission)),
-        (incidents_service, lambda: incidents_service.site_names(session, mission)),
-    ]
-    for module, probe in probes:
-        try:
-            probe()
-        except TypeError as exc:
-            if "not subscriptable" not in str(exc):
-                raise
-            module.dict = _dict_of_rows
-            patched.append(module.__name__)
-    return patched
 
 
 # --- the incidents ---------------------------------------------------------------------------------
@@ -156,13 +129,6 @@ def demo_database(directory: Path) -> Database:
     return db
 
 
-def patch_if_needed(db: Database) -> list[str]:
-    with db.session() as session:
-        mission = missions_service.get_by_slug(session, MISSION_SLUG)
-        assert mission is not None
-        return work_around_dict_of_result(session, mission)
-
-
 @contextmanager
 def api_client(db: Database, data_dir: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """The app on `db`, its TestClient, and a monitor's bearer-token headers."""
@@ -178,35 +144,51 @@ def api_client(db: Database, data_dir: Path) -> Iterator[tuple[TestClient, dict[
 # --- the ways of filing ----------------------------------------------------------------------------
 
 
-def post_single(client: TestClient, headers: dict[str, str], items: Sequence[dict[str, Any]]) -> float:
-    """POST each feature on its own; seconds for all of them."""
-    started = time.perf_counter()
-    for feature in items:
-        answer = client.post(URL, json=feature, headers=headers)
-        if answer.status_code != 201:
-            raise RuntimeError(f"POST {URL} answered {answer.status_code}: {answer.text[:500]}")
-    return time.perf_counter() - started
+@dataclass
+class Spent:
+    """Wall-clock seconds, and CPU seconds of this process (every thread): less disturbed by other work."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
 
 
-def post_batches(client: TestClient, headers: dict[str, str], items: Sequence[dict[str, Any]], size: int) -> float:
-    """POST the features `size` at a time to the batch endpoint; seconds for all of them."""
-    started = time.perf_counter()
-    for start in range(0, len(items), size):
-        chunk = list(items[start : start + size])
-        answer = client.post(f"{URL}/batch", json={"type": "FeatureCollection", "features": chunk}, headers=headers)
-        body = answer.json() if answer.status_code == 201 else {}
-        if answer.status_code != 201 or body.get("errors") or len(body.get("created", ())) != len(chunk):
-            raise RuntimeError(f"POST {URL}/batch answered {answer.status_code}: {answer.text[:500]}")
-    return time.perf_counter() - started
+@contextmanager
+def clock() -> Iterator[Spent]:
+    spent = Spent()
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield spent
+    spent.wall, spent.cpu = time.perf_counter() - wall, time.process_time() - cpu
 
 
-def health_checks(client: TestClient, count: int) -> float:
-    """GET /healthz `count` times; seconds for all of them."""
-    started = time.perf_counter()
-    for _ in range(count):
-        if client.get("/healthz").status_code != 200:
-            raise RuntimeError("/healthz did not answer 200")
-    return time.perf_counter() - started
+def post_single(client: TestClient, headers: dict[str, str], items: Sequence[dict[str, Any]]) -> Spent:
+    """POST each feature on its own; time spent on all of them."""
+    with clock() as spent:
+        for feature in items:
+            answer = client.post(URL, json=feature, headers=headers)
+            if answer.status_code != 201:
+                raise RuntimeError(f"POST {URL} answered {answer.status_code}: {answer.text[:500]}")
+    return spent
+
+
+def post_batches(client: TestClient, headers: dict[str, str], items: Sequence[dict[str, Any]], size: int) -> Spent:
+    """POST the features `size` at a time to the batch endpoint; time spent on all of them."""
+    with clock() as spent:
+        for start in range(0, len(items), size):
+            chunk = list(items[start : start + size])
+            answer = client.post(f"{URL}/batch", json={"type": "FeatureCollection", "features": chunk}, headers=headers)
+            body = answer.json() if answer.status_code == 201 else {}
+            if answer.status_code != 201 or body.get("errors") or len(body.get("created", ())) != len(chunk):
+                raise RuntimeError(f"POST {URL}/batch answered {answer.status_code}: {answer.text[:500]}")
+    return spent
+
+
+def health_checks(client: TestClient, count: int) -> Spent:
+    """GET /healthz `count` times; time spent on all of them."""
+    with clock() as spent:
+        for _ in range(count):
+            if client.get("/healthz").status_code != 200:
+                raise RuntimeError("/healthz did not answer 200")
+    return spent
 
 
 def stored_rows(db: Database, after_id: int, count: int) -> list[dict[str, Any]]:
@@ -217,26 +199,63 @@ def stored_rows(db: Database, after_id: int, count: int) -> list[dict[str, Any]]
         return [dict(row._mapping) for row in connection.execute(query)]
 
 
-def core_executemany(db: Database, rows: Sequence[dict[str, Any]]) -> float:
-    """Insert the rows with Core executemany in one transaction; seconds."""
-    started = time.perf_counter()
-    with db.engine.begin() as connection:
+def core_executemany(db: Database, rows: Sequence[dict[str, Any]]) -> Spent:
+    """Insert the rows with Core executemany in one transaction; time spent."""
+    with clock() as spent, db.engine.begin() as connection:
         connection.execute(insert(INCIDENTS), list(rows))
-    return time.perf_counter() - started
+    return spent
 
 
-def core_row_by_row(db: Database, rows: Sequence[dict[str, Any]]) -> float:
-    """Insert the rows with Core, one transaction per row; seconds."""
-    started = time.perf_counter()
-    for row in rows:
-        with db.engine.begin() as connection:
-            connection.execute(insert(INCIDENTS), row)
-    return time.perf_counter() - started
+def core_row_by_row(db: Database, rows: Sequence[dict[str, Any]]) -> Spent:
+    """Insert the rows with Core, one transaction per row; time spent."""
+    with clock() as spent:
+        for row in rows:
+            with db.engine.begin() as connection:
+                connection.execute(insert(INCIDENTS), row)
+    return spent
 
 
 def max_incident_id(db: Database) -> int:
     with db.engine.connect() as connection:
         return int(connection.execute(select(INCIDENTS.c.id).order_by(INCIDENTS.c.id.desc()).limit(1)).scalar() or 0)
+
+
+# --- a proposed change, tried in this process only -------------------------------------------------
+
+
+class _CapturingSession:
+    """Stands in for a session to catch the statement `derive._places_stamp` builds."""
+
+    statement: Any = None
+
+    def execute(self, statement: Any) -> _CapturingSession:
+        self.statement = statement
+        return self
+
+    def one(self) -> tuple[()]:
+        return ()
+
+
+@contextmanager
+def stamp_statement_built_once() -> Iterator[None]:
+    """Inside: `derive._places_stamp` runs the statement it builds, built once with a bound mission id.
+
+    The statement comes from the shipped function itself (called once with a bind parameter in
+    place of the mission id), so the SQL is the same; only its building per call is saved.
+    """
+    shipped = derive._places_stamp
+    capture = _CapturingSession()
+    shipped(cast(Session, capture), cast(Mission, SimpleNamespace(id=bindparam("stamp_mission_id"))))
+    statement = capture.statement
+
+    def built_once(session: Session, mission: Mission) -> tuple[float, ...]:
+        return tuple(float(v) for v in session.execute(statement, {"stamp_mission_id": mission.id}).one())
+
+    derive._places_stamp = built_once
+    try:
+        yield
+    finally:
+        derive._places_stamp = shipped
 
 
 # --- profiling -------------------------------------------------------------------------------------
@@ -260,7 +279,7 @@ def profiling_every_thread() -> Iterator[list[cProfile.Profile]]:
         yield profiles
     finally:
         main.disable()
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
 
 
 def profile_single_posts(root: Path, items: Sequence[dict[str, Any]]) -> pstats.Stats:
@@ -298,9 +317,10 @@ def report_profile(stats: pstats.Stats, count: int) -> None:
     ours = [(key, entry) for key, entry in table.items() if "/src/truce/" in key[0]]
     print(f"\n  profile of {count:,} single POSTs: cProfile in every thread, times per incident")
     print(
-        f"  CPU time {busy / count * 1000:.2f} ms; threads waiting on each other (not counted) {waiting / count * 1000:.2f} ms"
+        f"  CPU time under cProfile {busy / count * 1000:.2f} ms (cProfile slows the code down); "
+        f"threads waiting on each other, not counted: {waiting / count * 1000:.2f} ms"
     )
-    print(f"  {'cumulative ms':>14} {'calls each':>10}  Truce function")
+    print(f"  {'cumulative ms':>14} {'calls each':>10}  Truce function (ms under cProfile)")
     for key, entry in sorted(ours, key=lambda item: item[1][3], reverse=True)[:PROFILE_TOP]:
         print(f"  {entry[3] / count * 1000:14.3f} {entry[1] / count:10.1f}  {where(key)}")
     print(f"\n  {'self ms':>14} {'of CPU':>10}  any function")
@@ -316,13 +336,11 @@ def run(args: argparse.Namespace) -> None:
     rng = random.Random(SEED)
     singles = features(args.n, rng)
     batched = features(args.n, rng)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="truce-bench-ingest-") as directory:
         root = Path(directory)
         db = demo_database(root / "api")
         try:
-            patched = patch_if_needed(db)
-            if patched:
-                print(f"NOTE: worked around `dict(session.execute(...))` raising TypeError in {', '.join(patched)}")
             with api_client(db, root / "api") as (client, headers):
                 # A few requests first, so that imports, caches and the map index are warm.
                 post_single(client, headers, features(20, random.Random(SEED + 1)))
@@ -331,6 +349,16 @@ def run(args: argparse.Namespace) -> None:
                 single = post_single(client, headers, singles)
                 rows = stored_rows(db, before, args.n)
                 batch = post_batches(client, headers, batched, args.batch_size)
+                proposed: list[tuple[str, Spent]] = []
+                if not args.skip_proposed:
+                    with stamp_statement_built_once():
+                        again = features(2 * args.n, random.Random(SEED + 3))
+                        single_built_once = post_single(client, headers, again[: args.n])
+                        batch_built_once = post_batches(client, headers, again[args.n :], args.batch_size)
+                    proposed = [
+                        ("API, one POST each, stamp SQL built once (proposed)", single_built_once),
+                        (f"API, batch of {args.batch_size}, stamp SQL built once (proposed)", batch_built_once),
+                    ]
         finally:
             db.dispose()
         with tempfile.TemporaryDirectory(dir=root) as fresh:
@@ -347,19 +375,21 @@ def run(args: argparse.Namespace) -> None:
                 core_db.dispose()
         n = args.n
         print(f"\nIncident ingest on SQLite: {n:,} incidents each way, one worker, in-process TestClient")
-        print(f"  {'':58} {'incidents/s':>11} {'ms each':>8} {'of ceiling':>10} {'of target':>9}")
+        print(f"  load average before and after: {load_before:.1f}, {os.getloadavg()[0]:.1f}")
+        print(f"  {'':54} {'incidents/s':>11} {'ms each':>8} {'CPU ms':>7} {'of ceiling':>10} {'of target':>9}")
         lines = [
             ("API, one POST per incident", single),
             (f"API, batch endpoint, {args.batch_size} per request", batch),
+            *proposed,
             ("Core insert() executemany, one transaction (ceiling)", ceiling),
             ("Core insert(), one transaction per row", row_by_row),
             ("for scale: GET /healthz through the same client", health),
         ]
-        for label, seconds in lines:
-            rate = n / seconds
+        for label, spent in lines:
+            rate = n / spent.wall
             print(
-                f"  {label:58} {rate:11,.0f} {seconds / n * 1000:8.3f} "
-                f"{ceiling / seconds:10.2%} {rate / TARGET_PER_SECOND:9.2f}"
+                f"  {label:54} {rate:11,.0f} {spent.wall / n * 1000:8.3f} {spent.cpu / n * 1000:7.3f} "
+                f"{ceiling.wall / spent.wall:10.2%} {rate / TARGET_PER_SECOND:9.2f}"
             )
         print(f"  target: {TARGET_PER_SECOND:,} incidents/s through the API on SQLite")
         if args.profile:
@@ -373,6 +403,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=3_000, help="incidents per way of filing (default 3000)")
     parser.add_argument("--batch-size", type=int, default=500, help="features per batch request (default 500)")
     parser.add_argument("--profile", action="store_true", help="profile up to 1,000 more single POSTs")
+    parser.add_argument(
+        "--skip-proposed", action="store_true", help="do not time the API with the map stamp's SQL built once"
+    )
     args = parser.parse_args()
     if args.n < 1 or not 1 <= args.batch_size <= 10_000:
         parser.error("--n must be at least 1 and --batch-size within 1..10000")
