@@ -24,7 +24,7 @@ def create(session: Session, mission: Mission, data: ProvisionIn, *, actor: Acto
     """Add one obligation of the agreement (administrators)."""
     policy.require(actor, "provision.write", mission.id)
     _check_parties(session, mission, data.responsible, "responsible")
-    _check_restricted_to(session, mission, data.classification, data.restricted_to)
+    missions_service.check_restricted_to(session, mission, data.classification, data.restricted_to)
     exists = session.scalar(
         select(Provision.id).where(Provision.mission_id == mission.id, Provision.number == data.number)
     )
@@ -40,14 +40,6 @@ def _check_parties(session: Session, mission: Mission, codes: list[str], field: 
     unknown = sorted(set(codes) - {p.code for p in missions_service.parties(session, mission)})
     if unknown:
         raise Invalid(f"unknown party codes {unknown}", field)
-
-
-def _check_restricted_to(session: Session, mission: Mission, classification: str, codes: list[str]) -> None:
-    if classification != "restricted" and codes:
-        raise Invalid("only restricted records name delegations", "restricted_to")
-    unknown = sorted(set(codes) - {d.code for d in missions_service.delegations(session, mission)})
-    if unknown:
-        raise Invalid(f"unknown delegation codes {unknown}", "restricted_to")
 
 
 def _check_day(mission: Mission, day: date, field: str) -> None:

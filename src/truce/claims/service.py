@@ -29,7 +29,7 @@ def create(session: Session, mission: Mission, data: ClaimIn, *, actor: Actor) -
     # Statements made before the mission began may still bear on it; statements from the future may not.
     if data.said_on > datetime.now(UTC).date() + timedelta(days=1):
         raise Invalid(f"{data.said_on} is in the future", "said_on")
-    _check_restricted_to(session, mission, data.classification, data.restricted_to)
+    missions_service.check_restricted_to(session, mission, data.classification, data.restricted_to)
     claim_links = _checked_links(session, mission, data.links, actor, {})
     numbers = [n.model_dump(mode="json") | {"as_of": (n.as_of or data.said_on).isoformat()} for n in data.numbers]
     fields = data.model_dump(exclude={"links", "numbers"})
@@ -44,14 +44,6 @@ def create(session: Session, mission: Mission, data: ClaimIn, *, actor: Actor) -
     session.add(claim)
     ledger.append(session, actor, "claim.create", claim)
     return claim
-
-
-def _check_restricted_to(session: Session, mission: Mission, classification: str, codes: list[str]) -> None:
-    if classification != "restricted" and codes:
-        raise Invalid("only restricted records name delegations", "restricted_to")
-    unknown = sorted(set(codes) - {d.code for d in missions_service.delegations(session, mission)})
-    if unknown:
-        raise Invalid(f"unknown delegation codes {unknown}", "restricted_to")
 
 
 def _checked_links(

@@ -59,12 +59,7 @@ def _apply(session: Session, mission: Mission, incident: Incident, data: Inciden
 def _check_references(
     session: Session, mission: Mission, classification: str, restricted_to: list[str], actors: list[Any]
 ) -> None:
-    delegations = {d.code for d in missions_service.delegations(session, mission)}
-    if classification != "restricted" and restricted_to:
-        raise Invalid("only restricted records name delegations", "properties.restricted_to")
-    unknown = sorted(set(restricted_to) - delegations)
-    if unknown:
-        raise Invalid(f"unknown delegation codes {unknown}", "properties.restricted_to")
+    missions_service.check_restricted_to(session, mission, classification, restricted_to, "properties.restricted_to")
     parties = {p.code for p in missions_service.parties(session, mission)}
     strangers = sorted({a.party for a in actors} - parties)
     if strangers:

@@ -105,6 +105,17 @@ def delegation_by_code(session: Session, mission: Mission, code: str) -> Delegat
     return delegation
 
 
+def check_restricted_to(
+    session: Session, mission: Mission, classification: str, codes: list[str], field: str = "restricted_to"
+) -> None:
+    """Only a restricted record names delegations, and only delegations of its mission."""
+    if classification != "restricted" and codes:
+        raise Invalid("only restricted records name delegations", field)
+    unknown = sorted(set(codes) - {d.code for d in delegations(session, mission)})
+    if unknown:
+        raise Invalid(f"unknown delegation codes {unknown}", field)
+
+
 def create_delegation(session: Session, mission: Mission, data: DelegationIn, *, actor: Actor) -> Delegation:
     """Add a delegation, belonging to one of the mission's parties."""
     policy.require(actor, "mission.write", mission.id)

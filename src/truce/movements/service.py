@@ -31,7 +31,7 @@ def create(session: Session, mission: Mission, data: MovementIn, *, actor: Actor
         place_id = getattr(data, field)
         if place_id is not None:
             site_of_kind(session, mission, place_id, ("settlement",), field, actor)
-    _check_restricted_to(session, mission, data.classification, data.restricted_to)
+    missions_service.check_restricted_to(session, mission, data.classification, data.restricted_to)
     movement = Movement(
         mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code, **data.model_dump()
     )
@@ -58,14 +58,6 @@ def _check_day(mission: Mission, day: date, field: str) -> None:
     # A day ahead of UTC is still today somewhere in the mission's area.
     if day > datetime.now(UTC).date() + timedelta(days=1):
         raise Invalid(f"{day} is in the future", field)
-
-
-def _check_restricted_to(session: Session, mission: Mission, classification: str, codes: list[str]) -> None:
-    if classification != "restricted" and codes:
-        raise Invalid("only restricted records name delegations", "restricted_to")
-    unknown = sorted(set(codes) - {d.code for d in missions_service.delegations(session, mission)})
-    if unknown:
-        raise Invalid(f"unknown delegation codes {unknown}", "restricted_to")
 
 
 def list_movements(
@@ -121,7 +113,7 @@ def create_exchange(session: Session, mission: Mission, data: ExchangeIn, *, act
         _check_day(mission, data.planned_on, "planned_on")
     if data.site_id is not None:
         site_of_kind(session, mission, data.site_id, SITE_KINDS, "site_id", actor)
-    _check_restricted_to(session, mission, data.classification, data.restricted_to)
+    missions_service.check_restricted_to(session, mission, data.classification, data.restricted_to)
     exchange = Exchange(
         mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code, **data.model_dump()
     )

@@ -60,7 +60,9 @@ def create_site(session: Session, mission: Mission, feature: SiteIn, *, actor: A
 
 def _add(session: Session, mission: Mission, record: Area | Line | Site, feature: FeatureIn, actor: Actor) -> None:
     policy.require(actor, "place.write", mission.id)
-    _check_restricted_to(session, mission, record.classification, record.restricted_to)
+    missions_service.check_restricted_to(
+        session, mission, record.classification, record.restricted_to, "properties.restricted_to"
+    )
     geometry = geo.parse_geometry(feature.geometry, ALLOWED_GEOMETRY[record.__tablename__])
     box = geo.bounds(geometry)
     record.geometry = geo.dumps(geometry)
@@ -68,17 +70,6 @@ def _add(session: Session, mission: Mission, record: Area | Line | Site, feature
     session.add(record)
     ledger.append(session, actor, f"{record.__tablename__[:-1]}.create", record)
     incidents_service.rederive(session, mission, actor=actor, within=_reach(session, mission, record))
-
-
-def _check_restricted_to(session: Session, mission: Mission, classification: str, codes: list[str]) -> None:
-    if classification != "restricted":
-        if codes:
-            raise Invalid("only restricted records name delegations", "properties.restricted_to")
-        return
-    known = {d.code for d in missions_service.delegations(session, mission)}
-    unknown = sorted(set(codes) - known)
-    if unknown:
-        raise Invalid(f"unknown delegation codes {unknown}", "properties.restricted_to")
 
 
 def list_places(
