@@ -629,15 +629,16 @@ def time_proofs(db: Database, size: int, count: int, rng: random.Random) -> list
         for label, call, pick in kinds:
             arguments = [pick() for _ in range(count)]
             seconds: dict[str, list[float]] = {suffix: [] for suffix, _ in ways}
-            for number, argument in enumerate([*arguments[:WARM_UP], *arguments]):
+            warm_up = arguments[:WARM_UP]
+            for number, argument in enumerate([*warm_up, *arguments]):
                 for suffix, nodes in ways if number % 2 == 0 else ways[::-1]:
                     ledger.StoredNodes.nodes = nodes  # type: ignore[method-assign]
                     started = time.perf_counter()
                     answer = call(argument)
                     elapsed = time.perf_counter() - started
-                    if number >= WARM_UP:
+                    if number >= len(warm_up):
                         seconds[suffix].append(elapsed)
-                    if number < WARM_UP + 20:
+                    if number < len(warm_up) + 20:
                         check_proofs(label, [answer])
             results += [Latencies(label + suffix, seconds[suffix]) for suffix, _ in ways]
     finally:
