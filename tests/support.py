@@ -15,6 +15,12 @@ import pytest
 
 Login = Callable[[str], dict[str, str]]
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+# Every demo account, and "public" for no login: the rows of every access matrix.
+ACCOUNTS = [
+    "admin", "monitor-ru", "verifier-ru", "verifier-tr", "liaison-am", "liaison-az", "humanitarian-unhcr",
+    "analyst-ru", "public",
+]  # fmt: skip
+STAFF = {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "analyst-ru"}
 
 
 def point_feature(lon: float, lat: float, **properties: Any) -> dict[str, Any]:

@@ -8,25 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from support import Login, point_feature
+from support import ACCOUNTS, STAFF, Login, point_feature
 from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
 from truce.places import service as places_service
 from truce.places.schemas import SiteIn
 from truce.policy import Actor
 
-ACCOUNTS = [
-    "admin",
-    "monitor-ru",
-    "verifier-ru",
-    "verifier-tr",
-    "liaison-am",
-    "liaison-az",
-    "humanitarian-unhcr",
-    "analyst-ru",
-    "public",
-]
-STAFF = {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "analyst-ru"}
 # What each account may read, by classification; the restricted record names the `tr` delegation only.
 CAN_READ = {
     "restricted": {"admin", "verifier-tr"},

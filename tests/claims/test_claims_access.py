@@ -8,15 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from support import Login
+from support import ACCOUNTS, STAFF, Login
 from truce.claims import service
 from truce.claims.schemas import ClaimIn
 from truce.missions import service as missions_service
 from truce.policy import Actor
 
-ACCOUNTS = ["admin", "monitor-ru", "verifier-ru", "verifier-tr", "liaison-am", "liaison-az",
-            "humanitarian-unhcr", "analyst-ru", "public"]  # fmt: skip
-STAFF = {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "analyst-ru"}
 CAN_READ = {
     "restricted": {"admin", "liaison-am"},
     "mission": STAFF,

@@ -9,16 +9,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from support import Login
+from support import ACCOUNTS, STAFF, Login
 from truce.missions import service as missions_service
 from truce.movements import service
 from truce.movements.schemas import MovementIn
 from truce.places.models import Site
 from truce.policy import Actor
 
-ACCOUNTS = ["admin", "monitor-ru", "verifier-ru", "verifier-tr", "liaison-am", "liaison-az",
-            "humanitarian-unhcr", "analyst-ru", "public"]  # fmt: skip
-STAFF = {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "analyst-ru"}
 CAN_READ = {
     "restricted": {"admin", "humanitarian-unhcr"},
     "mission": STAFF,
