@@ -1,0 +1,21 @@
+"""web sessions
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-27
+"""
+
+from __future__ import annotations
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # reserved for the web package's tables; filled in by the change that adds them
+
+
+def downgrade() -> None:
+    pass
