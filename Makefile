@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+VENDOR := src/truce/web/static/vendor
+ASSETS := $(VENDOR)/.copied
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test lint typecheck pytest bench clean
+.PHONY: help install assets messages demo serve test lint typecheck pytest bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,10 +20,28 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install Truce with its development tools
 
-demo: $(STAMP) ## load the nk-2020 demo mission into ./truce-data and serve it on http://127.0.0.1:8000
+# Leaflet, leaflet.markercluster and htmx from npm (package-lock.json), copied into the package's static files:
+# the pages never load anything from a CDN.
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet/images $(VENDOR)/markercluster $(VENDOR)/htmx
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/leaflet/images/
+	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+	   node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css node_modules/leaflet.markercluster/MIT-LICENCE.txt $(VENDOR)/markercluster/
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE $(VENDOR)/htmx/
+	touch $@
+
+assets: $(ASSETS) ## fetch the pages' JavaScript libraries with npm and copy them into the static files
+
+messages: $(STAMP) ## extract the pages' strings and update the catalogues (then translate the new ones)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -k N_ -o src/truce/web/translations/messages.pot .
+	$(BIN)/pybabel update --no-location --omit-header -i src/truce/web/translations/messages.pot -d src/truce/web/translations
+
+demo: $(STAMP) $(ASSETS) ## load the nk-2020 demo mission into ./truce-data and serve it on http://127.0.0.1:8000
 	$(BIN)/truce demo
 
-serve: $(STAMP) ## serve ./truce-data without loading anything
+serve: $(STAMP) $(ASSETS) ## serve ./truce-data without loading anything
 	$(BIN)/truce serve
 
 lint: $(STAMP) ## ruff (lint and format check)
@@ -31,13 +51,13 @@ lint: $(STAMP) ## ruff (lint and format check)
 typecheck: $(STAMP) ## mypy, strict on src/truce
 	$(BIN)/mypy
 
-pytest: $(STAMP) ## the test suite (SQLite always; PostGIS too when TRUCE_TEST_DATABASE_URL is set)
+pytest: $(STAMP) $(ASSETS) ## the test suite (SQLite always; PostGIS too when TRUCE_TEST_DATABASE_URL is set)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered -q
 
 test: lint typecheck pytest ## every check: lint, types, tests
 
-bench: $(STAMP) ## run the benchmarks and print their figures
+bench: $(STAMP) $(ASSETS) ## run the benchmarks and print their figures
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean: ## remove the virtual environment and caches (keeps ./truce-data)
-	rm -rf $(VENV) .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) .mypy_cache .ruff_cache .coverage node_modules $(VENDOR)

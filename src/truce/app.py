@@ -17,6 +17,7 @@ from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect
 from truce.errors import ConfigError, TruceError
 from truce.ledger import keys
+from truce.web import setup as web_setup
 
 log = logging.getLogger("truce")
 JSON_BODY_LIMIT = 32 * 1024 * 1024
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodyLimit, upload_limit=lambda: settings.max_upload_mb * 1024 * 1024)
     _add_error_handlers(app)
     app.include_router(api.router)
+    web_setup.install(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

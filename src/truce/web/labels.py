@@ -1,0 +1,115 @@
+"""Readable, translatable names for the codes the services use, and the shape that marks each status."""
+
+from __future__ import annotations
+
+from truce.web.i18n import N_
+
+STATUS = {
+    "reported": N_("Reported"),
+    "under_verification": N_("Under verification"),
+    "confirmed": N_("Confirmed"),
+    "not_confirmed": N_("Not confirmed"),
+    "disputed": N_("Disputed"),
+    "inconclusive": N_("Inconclusive"),
+    "retracted": N_("Retracted"),
+}
+# Status is never shown by colour alone: each has a shape on the map and a symbol in lists.
+STATUS_SYMBOL = {
+    "reported": "○",
+    "under_verification": "◐",
+    "confirmed": "●",
+    "not_confirmed": "✕",
+    "disputed": "◆",
+    "inconclusive": "?",
+    "retracted": "–",
+}
+TYPE = {
+    "fire": N_("Fire"),
+    "explosion": N_("Explosion"),
+    "air": N_("Air"),
+    "mine_uxo": N_("Mine or UXO"),
+    "movement": N_("Movement of forces"),
+    "civilian_harm": N_("Harm to civilians"),
+    "infrastructure": N_("Infrastructure"),
+    "access": N_("Access"),
+    "detention": N_("Detention"),
+    "other": N_("Other"),
+}
+SUBTYPE = {
+    "small_arms": N_("small arms"),
+    "heavy_machine_gun": N_("heavy machine gun"),
+    "sniper": N_("sniper"),
+    "automatic_grenade_launcher": N_("automatic grenade launcher"),
+    "mortar": N_("mortar"),
+    "artillery": N_("artillery"),
+    "rocket": N_("rocket"),
+    "tank": N_("tank"),
+    "undetermined": N_("undetermined"),
+    "drone_strike": N_("drone strike"),
+    "drone_overflight": N_("drone overflight"),
+    "aircraft": N_("aircraft"),
+    "mine_explosion": N_("mine explosion"),
+    "uxo_found": N_("UXO found"),
+    "ied": N_("IED"),
+    "incursion": N_("incursion"),
+    "forces_in_restricted_area": N_("forces in a restricted area"),
+    "weapons_in_restricted_area": N_("weapons in a restricted area"),
+    "fortification_works": N_("fortification works"),
+    "killed": N_("killed"),
+    "injured": N_("injured"),
+    "abduction": N_("abduction"),
+    "property_damage": N_("property damage"),
+    "damage": N_("damage"),
+    "repair_facilitated": N_("repair facilitated"),
+    "monitors_restricted": N_("monitors restricted"),
+    "convoy_blocked": N_("convoy blocked"),
+    "uav_jamming": N_("UAV jamming"),
+    "detention": N_("detention"),
+    "release": N_("release"),
+    "exchange": N_("exchange"),
+    "statement": N_("statement"),
+    "demonstration": N_("demonstration"),
+    "other": N_("other"),
+}
+SOURCE = {
+    "post": N_("Observation post"),
+    "patrol": N_("Patrol"),
+    "uav": N_("UAV"),
+    "camera": N_("Camera"),
+    "party": N_("A party (allegation)"),
+    "civilian": N_("Civilian"),
+    "media": N_("Media"),
+}
+MEANS = {
+    "seen": N_("seen"),
+    "heard": N_("heard"),
+    "seen_and_heard": N_("seen and heard"),
+    "camera": N_("camera"),
+    "uav": N_("UAV"),
+    "party_report": N_("party report"),
+    "media": N_("media"),
+    "civilian_report": N_("civilian report"),
+}
+CLASSIFICATION = {
+    "restricted": N_("Restricted (named delegations)"),
+    "mission": N_("Mission staff"),
+    "parties": N_("Parties' liaison officers too"),
+    "public": N_("Public"),
+}
+VERDICT = {"confirm": N_("Confirm"), "reject": N_("Reject"), "inconclusive": N_("Inconclusive")}
+ROLE = {
+    "admin": N_("administrator"),
+    "monitor": N_("monitor"),
+    "verifier": N_("verifier"),
+    "liaison": N_("liaison officer"),
+    "humanitarian": N_("humanitarian"),
+    "analyst": N_("analyst"),
+    "public": N_("public"),
+}
+PRECISION = {
+    "minute": N_("to the minute"),
+    "hour": N_("to the hour"),
+    "day": N_("to the day"),
+    "week": N_("to the week"),
+    "month": N_("to the month"),
+}

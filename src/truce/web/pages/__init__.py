@@ -1,0 +1,1 @@
+"""Page modules; each has a `router` made by `routing.page_router()`, listed in `setup.ROUTERS`."""

@@ -1,0 +1,89 @@
+"""One incident in full: facts, derived place, evidence, every verdict, and its history from the log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Request, Response
+from fastapi.responses import FileResponse
+
+from truce import policy
+from truce.errors import NotFound
+from truce.evidence import media, store
+from truce.evidence import service as evidence_service
+from truce.incidents import service as incidents_service
+from truce.ledger import service as ledger
+from truce.missions import service as missions_service
+from truce.places import service as places_service
+from truce.places.models import Area
+from truce.verification import service as verification
+from truce.web.context import Page, ReadPage, WritePage
+from truce.web.rendering import render
+from truce.web.routing import page_router
+
+router = page_router()
+SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
+
+
+@router.get("/m/{slug}/incidents/{incident_id}", name="incident_detail")
+def incident_detail(request: Request, page: ReadPage, incident_id: int) -> Response:
+    mission, session, actor = page.mission_or_404(), page.session, page.actor
+    incident = incidents_service.get(session, mission, incident_id, actor=actor)
+    names = incidents_service.site_names(session, mission, actor)
+    props = incidents_service.feature(incident, site_names=names)["properties"]
+    zone = None
+    if incident.zone_id is not None:
+        try:
+            zone = places_service.get_place(session, Area, mission, incident.zone_id, actor=actor)
+        except NotFound:
+            zone = None
+    parties = {p.code: p.name for p in missions_service.parties(session, mission)}
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "props": props,
+            "zone": zone,
+            "parties": parties,
+            "evidence": evidence_service.list_for(session, mission, incident.id, actor=actor),
+            "verdicts": verification.verdicts(session, incident),
+            "history": ledger.history(session, "incidents", str(incident.id)),
+            "can_verify": verification_allowed(page, incident.status),
+        },
+    )
+
+
+def verification_allowed(page: Page, status: str) -> bool:
+    mission = page.mission_or_404()
+    return policy.allowed(page.actor, "incident.verify", mission.id) and status not in {"retracted"}
+
+
+def _evidence_path(request: Request, page: Page, incident_id: int, sha256: str) -> Path:
+    mission = page.mission_or_404()
+    held = evidence_service.list_for(page.session, mission, incident_id, actor=page.actor)
+    if not any(e.sha256 == sha256 for e in held):
+        raise NotFound("evidence not found")
+    return store.path_for(request.app.state.settings.data_dir, sha256)
+
+
+@router.get("/m/{slug}/incidents/{incident_id}/evidence/{sha256}/thumbnail", name="evidence_thumbnail")
+def evidence_thumbnail(request: Request, page: ReadPage, incident_id: int, sha256: str) -> Response:
+    """A small preview without metadata; a preview is not the evidence file, so it is not a custody event."""
+    path = _evidence_path(request, page, incident_id, sha256)
+    if not path.exists():
+        raise NotFound("the evidence file is missing from the store")
+    return Response(media.thumbnail(path), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/m/{slug}/incidents/{incident_id}/evidence/{sha256}", name="evidence_download")
+def evidence_download(request: Request, page: WritePage, incident_id: int, sha256: str) -> Response:
+    """The file itself, through the same service as the API: the download joins the chain of custody."""
+    mission = page.mission_or_404()
+    address = request.client.host if request.client else None
+    root = request.app.state.settings.data_dir
+    sent = evidence_service.fetch(page.session, mission, incident_id, sha256, root, actor=page.actor, address=address)
+    headers = {"Content-Disposition": f'attachment; filename="{sent.evidence.filename}"', **SAFE_HEADERS}
+    if sent.stripped is not None:
+        return Response(sent.stripped, media_type=sent.evidence.media_type, headers=headers)
+    return FileResponse(str(sent.path), media_type=sent.evidence.media_type, headers=headers)

@@ -1,0 +1,76 @@
+"""The map: places and incidents the visitor may read, drawn by Leaflet from compact JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from truce import geo
+from truce.errors import Invalid
+from truce.incidents import service as incidents_service
+from truce.incidents.models import Incident
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.places import service as places_service
+from truce.places.models import Area, Line, Site
+from truce.policy import Actor
+from truce.web import filters
+from truce.web.context import ReadPage
+from truce.web.rendering import render
+from truce.web.routing import page_router
+
+router = page_router()
+MAX_MARKERS = 50_000
+
+
+@router.get("/m/{slug}/map", name="map")
+def map_page(request: Request, page: ReadPage) -> Response:
+    mission = page.mission_or_404()
+    chosen = filters.parse(request.query_params, mission)
+    return render(
+        request,
+        "map.html",
+        {"form": chosen.form, "filter_query": chosen.query_string(), "tile_url": request.app.state.settings.tile_url},
+    )
+
+
+def places(session: Session, mission: Mission, actor: Actor) -> dict[str, Any]:
+    """Areas, lines and sites as GeoJSON, with the controlling party's code on zones."""
+    result: dict[str, Any] = {}
+    for key, model in (("areas", Area), ("lines", Line), ("sites", Site)):
+        records = places_service.list_places(session, model, mission, actor=actor)
+        result[key] = places_service.feature_collection(session, mission, records)
+    result["parties"] = {p.code: {"name": p.name, "kind": p.kind} for p in missions_service.parties(session, mission)}
+    return result
+
+
+@router.get("/m/{slug}/map/places.json", name="map_places")
+def map_places(page: ReadPage) -> Response:
+    return JSONResponse(places(page.session, page.mission_or_404(), page.actor))
+
+
+@router.get("/m/{slug}/map/incidents.json", name="map_incidents")
+def map_incidents(request: Request, page: ReadPage) -> Response:
+    """Incidents as rows [id, lon, lat, status code, type code, start (ISO date), allegation], filtered."""
+    mission, session = page.mission_or_404(), page.session
+    chosen = filters.parse(request.query_params, mission)
+    if chosen.form.errors:
+        raise Invalid("; ".join(chosen.form.errors.values()))
+    bbox_text = request.query_params.get("bbox")
+    bbox = geo.parse_bbox(bbox_text) if bbox_text else None
+    stmt = incidents_service.query(
+        mission, page.actor, dialect=session.get_bind().dialect.name, bbox=bbox, **chosen.as_query()
+    )
+    columns = (Incident.id, Incident.lon, Incident.lat, Incident.status, Incident.type, Incident.start, Incident.source)
+    rows = session.execute(stmt.with_only_columns(*columns).limit(MAX_MARKERS + 1)).all()
+    body = {
+        "rows": [
+            [r[0], round(r[1], 5), round(r[2], 5), r[3], r[4], r[5].date().isoformat(), r[6] == "party"]
+            for r in rows[:MAX_MARKERS]
+        ],
+        "truncated": len(rows) > MAX_MARKERS,
+    }
+    return JSONResponse(body)

@@ -1,0 +1,88 @@
+"""`render(request, template, context)`: a page in the user's language, with the layout's context."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from truce.web import i18n, labels, nav, security
+from truce.web.context import Page
+
+
+@cache
+def environment(locale: str) -> Environment:
+    """One Jinja2 environment per language, with that language's gettext installed."""
+    env = Environment(
+        loader=PackageLoader("truce.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(labels=labels, locale=locale, locales=i18n.LOCALES, locale_names=i18n.NAMES)
+    # For msgids held in variables (labels, error messages): plain text, escaped like any other value.
+    # (The `_()` of newstyle gettext marks its result safe, so it is only for literal msgids.)
+    env.filters["t"] = i18n.gettext_for(locale)
+    env.filters["tr_pair"] = lambda pair: (pair[0], env.filters["t"](pair[1]))
+    env.filters["number"] = lambda value: format_decimal(value, locale=locale)
+    env.filters["day"] = lambda value: format_date(value, "medium", locale=locale) if value else ""
+    return env
+
+
+def _zone(page: Page | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(page.mission.time_zone if page and page.mission else "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render `template` with `context` plus what every page needs: who, where, language, CSRF token, nav."""
+    locale = i18n.negotiate(request)
+    page: Page | None = getattr(request.state, "page", None)
+    zone = _zone(page)
+
+    def when(value: datetime | date | None, fmt: str = "yyyy-MM-dd HH:mm zzz") -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return format_datetime(value, fmt, tzinfo=zone, locale=locale)
+        return format_date(value, "yyyy-MM-dd", locale=locale)
+
+    def url(name: str, **params: Any) -> str:
+        return str(request.app.url_path_for(name, **{k: str(v) for k, v in params.items()}))
+
+    actor = page.actor if page else None
+    full = {
+        "request": request,
+        "page": page,
+        "user": page.user if page else None,
+        "mission": page.mission if page else None,
+        "actor": actor,
+        "nav": nav.items_for(actor) if actor is not None and page and page.mission else [],
+        "csrf_token": security.csrf_token(request),
+        "csrf_field": security.CSRF_FIELD,
+        "when": when,
+        "url": url,
+        "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **(context or {}),
+    }
+    html = environment(locale).get_template(template).render(full)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a successful POST: see the result with a GET (303), so reloading does not submit twice."""
+    return RedirectResponse(url, status_code=303)

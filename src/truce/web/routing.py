@@ -1,0 +1,66 @@
+"""Routes of the pages: errors become pages (or a redirect to the login), never JSON or a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+from truce.errors import TruceError
+from truce.web import security
+from truce.web.i18n import N_
+from truce.web.rendering import redirect, render
+
+log = logging.getLogger("truce.web")
+
+TITLES = {
+    400: N_("That request was not understood"),
+    401: N_("Please log in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("That conflicts with the record"),
+    413: N_("Too large"),
+    422: N_("Please check what you entered"),
+    500: N_("Something went wrong"),
+}
+
+
+def error_page(request: Request, status_code: int, detail: str) -> Response:
+    if status_code == 401:
+        target = security.safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return redirect("/login?next=" + quote(target, safe=""))
+    title = TITLES.get(status_code, TITLES[500])
+    return render(request, "error.html", {"title": title, "detail": detail}, status_code=status_code)
+
+
+class PageRoute(APIRoute):
+    """An APIRoute whose failures answer as pages, with the security headers of every page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                response = await original(request)
+            except TruceError as exc:
+                response = error_page(request, exc.status_code, exc.detail)
+            except RequestValidationError as exc:
+                fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors())
+                response = error_page(request, 400, f"invalid {fields or 'request'}")
+            except Exception:
+                log.exception("unhandled error on a page")
+                response = error_page(request, 500, "")
+            security.finish(request, response)
+            return response
+
+        return handler
+
+
+def page_router() -> APIRouter:
+    """A router for page modules: HTML answers, kept out of the OpenAPI document."""
+    return APIRouter(route_class=PageRoute, include_in_schema=False)

@@ -1,0 +1,28 @@
+"""Plug the pages into the application: static files and every page module's router."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from truce.web.pages import auth, detail, home, incidents, mapview, verify
+
+# A new page module adds its router here (and its nav entry in nav.NAV).
+ROUTERS: list[APIRouter] = [
+    auth.router,
+    home.router,
+    mapview.router,
+    incidents.router,
+    detail.router,
+    verify.router,
+]
+
+
+def install(app: FastAPI) -> None:
+    """Serve the pages and their static files from `app`."""
+    static = resources.files("truce.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
