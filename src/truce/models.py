@@ -8,7 +8,6 @@ from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogN
 from truce.missions.models import Delegation, Deployment, Mission, Party
 from truce.movements.models import Exchange, ExchangeList, Movement
 from truce.places.models import Area, Line, Site
-from truce.reports.models import Report
 from truce.users.models import Membership, User
 from truce.web.models import WebSession  # noqa: F401 - login state, registered here but never logged
 
@@ -35,7 +34,6 @@ LOGGED = (
     Exchange,
     ExchangeList,
     Claim,
-    Report,
 )
 LEDGER = (LogEntry, LogNode, LogHead, Checkpoint, Cosignature)
 
