@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
@@ -23,7 +23,11 @@ from truce.places.models import Site
 from truce.policy import Actor
 
 MAX_PAGE = 10_000
+# Up to this many rows in a box, the spatial index finds them and they are sorted by time (see _query).
+BOX_DRIVES_BELOW = 20_000
 OPEN_STATUSES = ("reported",)
+# Columns of incidents with a B-tree index that `query` compares.
+_INDEXED = (Incident.mission_id, Incident.start, Incident.status)
 
 
 def create(session: Session, mission: Mission, data: IncidentIn, *, actor: Actor) -> Incident:
@@ -135,25 +139,58 @@ def query(
     incident_type: str | None = None,
 ) -> Select[tuple[Incident]]:
     """The incidents the actor may read, filtered, newest first."""
-    stmt = select(Incident).where(Incident.mission_id == mission.id, policy.readable(actor, Incident))
-    if bbox is not None:
-        stmt = stmt.where(geo.bbox_clause(dialect, Incident, bbox))
+    return _query(mission, actor, dialect, bbox, since, until, status, incident_type, box_drives=True)
+
+
+def _query(
+    mission: Mission,
+    actor: Actor,
+    dialect: str,
+    bbox: geo.BBox | None,
+    since: datetime | None,
+    until: datetime | None,
+    status: str | None,
+    incident_type: str | None,
+    *,
+    box_drives: bool,
+) -> Select[tuple[Incident]]:
+    terms = [Incident.mission_id == mission.id, policy.readable(actor, Incident)]
     if since is not None:
-        stmt = stmt.where(Incident.start >= since)
+        terms.append(Incident.start >= since)
     if until is not None:
-        stmt = stmt.where(Incident.start < until)
+        terms.append(Incident.start < until)
     if status is not None:
-        stmt = stmt.where(Incident.status == status)
+        terms.append(Incident.status == status)
     if incident_type is not None:
-        stmt = stmt.where(Incident.type == incident_type)
+        terms.append(Incident.type == incident_type)
+    where = and_(*terms)
+    if bbox is not None:
+        if box_drives:
+            # A map's box usually holds few of the mission's rows; its spatial index should find them first.
+            where = geo.unindexed(dialect, where, _INDEXED)
+        where = and_(where, geo.bbox_clause(dialect, Incident, bbox))
+    stmt = select(Incident).where(where)
     return stmt.order_by(Incident.start.desc(), Incident.id.desc())
 
 
 def list_incidents(
-    session: Session, mission: Mission, *, actor: Actor, limit: int = 1000, offset: int = 0, **filters: Any
+    session: Session,
+    mission: Mission,
+    *,
+    actor: Actor,
+    limit: int = 1000,
+    offset: int = 0,
+    bbox: geo.BBox | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    status: str | None = None,
+    incident_type: str | None = None,
 ) -> list[Incident]:
     """A page of the incidents the actor may read."""
-    stmt = query(mission, actor, dialect=session.get_bind().dialect.name, **filters)
+    dialect = session.get_bind().dialect.name
+    # A box over most of the map holds too many rows to sort; the time index then finds the newest first.
+    drives = bbox is None or not geo.box_holds_more(session, Incident, bbox, BOX_DRIVES_BELOW)
+    stmt = _query(mission, actor, dialect, bbox, since, until, status, incident_type, box_drives=drives)
     return list(session.execute(stmt.limit(min(limit, MAX_PAGE)).offset(offset)).scalars())
 
 
