@@ -17,6 +17,7 @@ from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect
 from truce.errors import ConfigError, TruceError
 from truce.ledger import keys
+from truce.openrosa import routes as openrosa_routes
 from truce.web import setup as web_setup
 
 log = logging.getLogger("truce")
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodyLimit, upload_limit=lambda: settings.max_upload_mb * 1024 * 1024)
     _add_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(openrosa_routes.app_router)
     web_setup.install(app)
 
     @app.get("/healthz", tags=["health"])

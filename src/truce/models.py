@@ -7,6 +7,7 @@ from truce.incidents.models import Custody, Evidence, Incident, Verification
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness
 from truce.missions.models import Delegation, Deployment, Mission, Party
 from truce.movements.models import Exchange, ExchangeList, Movement
+from truce.openrosa.models import Device, Submission
 from truce.places.models import Area, Line, Site
 from truce.users.models import Membership, User
 from truce.web.models import WebSession  # noqa: F401 - login state, registered here but never logged
@@ -34,6 +35,8 @@ LOGGED = (
     Exchange,
     ExchangeList,
     Claim,
+    Device,
+    Submission,
 )
 LEDGER = (LogEntry, LogNode, LogHead, Checkpoint, Cosignature)
 

@@ -1,0 +1,1 @@
+"""OpenRosa server for ODK Collect, KoboCollect and Enketo: forms built from the mission, devices, submissions."""

@@ -1,0 +1,227 @@
+"""OpenRosa 1.0 endpoints for ODK Collect, KoboCollect and Enketo: form list, forms, media, submissions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from truce.deps import database
+from truce.errors import BadRequest, NotFound, TruceError
+from truce.evidence import store
+from truce.evidence.store import MB
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.openrosa import device_api, service, xforms
+from truce.openrosa.instance import MAX_XML_BYTES
+
+router = APIRouter(prefix="/openrosa/{slug}", tags=["openrosa"], include_in_schema=True)
+VERSION = "1.0"
+XML = "text/xml; charset=utf-8"
+FORM_LIST_NS = "http://openrosa.org/xforms/xformsList"
+MANIFEST_NS = "http://openrosa.org/xforms/xformsManifest"
+RESPONSE_NS = "http://openrosa.org/http/response"
+XML_PART = "xml_submission_file"
+MAX_PARTS = 100
+CHUNK = 1024 * 1024
+
+
+def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {"X-OpenRosa-Version": VERSION, **(extra or {})}
+
+
+def _xml(root: Element) -> bytes:
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="unicode").encode("utf-8")
+
+
+def _message(text: str, nature: str | None = None) -> bytes:
+    root = Element("OpenRosaResponse", xmlns=RESPONSE_NS)
+    message = SubElement(root, "message")
+    if nature:
+        message.set("nature", nature)
+    message.text = text
+    return _xml(root)
+
+
+def _error(exc: TruceError, slug: str) -> Response:
+    extra = {"WWW-Authenticate": f'Basic realm="Truce {slug}", charset="UTF-8"'} if exc.status_code == 401 else None
+    return Response(_message(exc.detail, "error"), exc.status_code, headers=_headers(extra), media_type=XML)
+
+
+def _answering(slug: str, work: Callable[[], Response]) -> Response:
+    try:
+        return work()
+    except TruceError as exc:
+        return _error(exc, slug)
+
+
+def _require_version(request: Request) -> None:
+    if request.headers.get("x-openrosa-version") is None:
+        raise BadRequest("this is an OpenRosa endpoint: send the header X-OpenRosa-Version: 1.0")
+
+
+def _mission(session: Any, slug: str) -> Mission:
+    mission = missions_service.get_by_slug(session, slug)
+    if mission is None:
+        raise NotFound(f"mission {slug!r} not found")
+    return mission
+
+
+def _forms(request: Request, slug: str) -> tuple[Mission, list[xforms.Form]]:
+    _require_version(request)
+    with database(request).session(write=False) as session:
+        mission = _mission(session, slug)
+        caller = service.caller_for(session, mission, request.headers.get("authorization"))
+        return mission, service.forms_for(session, mission, caller)
+
+
+def _base(request: Request, slug: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/openrosa/{slug}"
+
+
+@router.get("/formList")
+def form_list(request: Request, slug: str, formID: str | None = None) -> Response:  # noqa: N803 - OpenRosa's name
+    """The forms this phone may fill in (OpenRosa form list)."""
+
+    def work() -> Response:
+        _, forms = _forms(request, slug)
+        root = Element("xforms", xmlns=FORM_LIST_NS)
+        for form in forms:
+            if formID is not None and form.form_id != formID:
+                continue
+            entry = SubElement(root, "xform")
+            url = f"{_base(request, slug)}/forms/{form.form_id}"
+            for tag, text in (("formID", form.form_id), ("name", form.title), ("version", form.version),
+                              ("hash", form.md5), ("downloadUrl", f"{url}.xml")):  # fmt: skip
+                SubElement(entry, tag).text = text
+            if form.media:
+                SubElement(entry, "manifestUrl").text = f"{url}/manifest"
+        return Response(_xml(root), headers=_headers(), media_type=XML)
+
+    return _answering(slug, work)
+
+
+def _form(request: Request, slug: str, form_id: str) -> xforms.Form:
+    _, forms = _forms(request, slug)
+    for form in forms:
+        if form.form_id == form_id:
+            return form
+    raise NotFound(f"no form {form_id[:80]!r} for you in mission {slug}")
+
+
+@router.get("/forms/{form_id}.xml")
+def form_download(request: Request, slug: str, form_id: str) -> Response:
+    """One XForm."""
+    return _answering(slug, lambda: Response(_form(request, slug, form_id).xml, headers=_headers(), media_type=XML))
+
+
+@router.get("/forms/{form_id}/manifest")
+def manifest(request: Request, slug: str, form_id: str) -> Response:
+    """The media files a form needs (the sites it offers, as CSV)."""
+
+    def work() -> Response:
+        form = _form(request, slug, form_id)
+        root = Element("manifest", xmlns=MANIFEST_NS)
+        for name, content in sorted(form.media.items()):
+            entry = SubElement(root, "mediaFile")
+            SubElement(entry, "filename").text = name
+            SubElement(entry, "hash").text = xforms.md5(content)
+            SubElement(entry, "downloadUrl").text = f"{_base(request, slug)}/forms/{form_id}/media/{name}"
+        return Response(_xml(root), headers=_headers(), media_type=XML)
+
+    return _answering(slug, work)
+
+
+@router.get("/forms/{form_id}/media/{filename}")
+def media_file(request: Request, slug: str, form_id: str, filename: str) -> Response:
+    """One media file of a form."""
+
+    def work() -> Response:
+        content = _form(request, slug, form_id).media.get(filename)
+        if content is None:
+            raise NotFound(f"form {form_id} has no media file {filename[:80]!r}")
+        return Response(content, headers=_headers(), media_type="text/csv; charset=utf-8")
+
+    return _answering(slug, work)
+
+
+@router.head("/submission")
+def submission_probe(request: Request, slug: str) -> Response:
+    """What a phone asks before sending: may it submit here, and how large a body is accepted."""
+
+    def work() -> Response:
+        _require_version(request)
+        with database(request).session(write=False) as session:
+            service.caller_for(session, _mission(session, slug), request.headers.get("authorization"))
+        limit = str(request.app.state.settings.max_upload_mb * MB)
+        return Response(status_code=204, headers=_headers({"X-OpenRosa-Accept-Content-Length": limit}))
+
+    return _answering(slug, work)
+
+
+@router.post("/submission")
+async def submission(request: Request, slug: str) -> Response:
+    """Receive one instance and its attachments (multipart/form-data, as ODK Collect and Enketo send them)."""
+    try:
+        _require_version(request)
+        mission, caller = await run_in_threadpool(_caller, request, slug)
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            raise BadRequest(f"send multipart/form-data with a part named {XML_PART}")
+        try:
+            form = await request.form(max_files=MAX_PARTS, max_fields=MAX_PARTS, max_part_size=MAX_XML_BYTES)
+        except StarletteHTTPException as exc:
+            raise BadRequest(f"the multipart body cannot be read: {exc.detail}") from None
+        try:
+            parts = [(key, value) for key, value in form.multi_items() if isinstance(value, UploadFile)]
+            receipt = await run_in_threadpool(_receive, request, mission, caller, parts)
+        finally:
+            await form.close()
+    except TruceError as exc:
+        return _error(exc, slug)
+    text = "Thank you: received." if receipt.created else "Already received; any new files were added."
+    return Response(_message(text, "submit_success"), 201, headers=_headers(), media_type=XML)
+
+
+def _caller(request: Request, slug: str) -> tuple[Mission, service.Caller]:
+    with database(request).session(write=False) as session:
+        mission = _mission(session, slug)
+        return mission, service.caller_for(session, mission, request.headers.get("authorization"))
+
+
+def _receive(
+    request: Request, mission: Mission, caller: service.Caller, parts: list[tuple[str, UploadFile]]
+) -> service.Receipt:
+    xml_parts = [upload for key, upload in parts if key == XML_PART]
+    if len(xml_parts) != 1:
+        raise BadRequest(f"send exactly one part named {XML_PART}, not {len(xml_parts)}")
+    xml = xml_parts[0].file.read(MAX_XML_BYTES + 1)
+    prepared = service.prepare(mission, caller, xml)
+    settings = request.app.state.settings
+    wanted = prepared.planned.file_names()
+    # Files first, outside the transaction: a write lock is not held while bytes reach the disk.
+    files = {
+        key: store.save_stream(_chunks(upload.file), settings.data_dir, limit=settings.max_upload_mb * MB)
+        for key, upload in parts
+        if key != XML_PART and key in wanted
+    }
+    address = request.client.host if request.client else None
+    with database(request).session(write=True) as session:
+        fresh = session.merge(mission, load=False)
+        return service.receive(session, fresh, prepared, files, caller=caller, address=address)
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        yield chunk
+
+
+# What the app includes: the OpenRosa endpoints and the administrators' device API beside the JSON API.
+app_router = APIRouter()
+app_router.include_router(router)
+app_router.include_router(device_api.router, prefix="/api/v1")

@@ -1,0 +1,378 @@
+"""Devices and submissions: add and revoke phones, and turn an instance into records through the services."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from truce import policy
+from truce.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from truce.evidence import service as evidence_service
+from truce.evidence.store import StoredFile
+from truce.incidents import service as incidents_service
+from truce.ledger import service as ledger
+from truce.missions.models import Mission
+from truce.movements import service as movements_service
+from truce.openrosa import devices, submissions, xforms
+from truce.openrosa.instance import Instance, parse
+from truce.openrosa.models import Device, Submission
+from truce.places.models import Site
+from truce.policy import Actor
+from truce.users import service as users_service
+from truce.users.models import User
+
+DEVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+DEVICE_ROLES = ("monitor", "humanitarian")
+# The write each kind of form performs, checked against the caller's role.
+FORM_ACTIONS = {"incident": "incident.create", "checkpoint": "movement.write", "patrol": "incident.create"}
+# A liaison officer files allegations only, which a patrol report is not; a humanitarian officer counts crossings.
+FORMS_BY_ROLE = {"liaison": ("incident",), "humanitarian": ("checkpoint",)}
+RECORD_KIND = {"incident": "incident", "checkpoint": "movement", "patrol": "patrol"}
+
+
+@dataclass(frozen=True)
+class NewDevice:
+    """A device just added, and its token: shown this once, never stored."""
+
+    device: Device
+    username: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is submitting: a person's account, or a device acting through its own account."""
+
+    actor: Actor
+    device: Device | None = None
+
+
+def device_username(name: str) -> str:
+    """The account name a device acts under."""
+    return f"device.{name}"
+
+
+def add_device(
+    session: Session,
+    mission: Mission,
+    name: str,
+    *,
+    delegation_code: str,
+    actor: Actor,
+    role: str = "monitor",
+    forms: list[str] | None = None,
+) -> NewDevice:
+    """Register a phone: an account in the delegation that logs in only with a fresh token."""
+    policy.require(actor, "user.write", mission.id)
+    if not DEVICE_NAME.match(name):
+        raise Invalid("use 2-40 lower-case letters, digits or dashes", "name")
+    if role not in DEVICE_ROLES:
+        raise Invalid(f"a device's role is one of {', '.join(DEVICE_ROLES)}", "role")
+    kinds = list(xforms.KINDS) if forms is None else forms
+    unknown = sorted(set(kinds) - set(xforms.KINDS))
+    if unknown or not kinds:
+        raise Invalid(f"forms are some of {', '.join(xforms.KINDS)}; not {unknown or 'none'}", "forms")
+    token = devices.new_token()
+    # A random password nobody learns: the account cannot log in except through the device's token.
+    user = users_service.create(
+        session, device_username(name), devices.new_token(), mission=mission, role=role,
+        delegation_code=delegation_code, actor=actor, display_name=f"device {name}",
+    )  # fmt: skip
+    device = Device(
+        mission_id=mission.id,
+        name=name,
+        user_id=user.id,
+        token_hash=devices.token_hash(token),
+        forms=[xforms.form_id(mission.slug, k) for k in xforms.KINDS if k in kinds],
+        created_by=actor.username or "system",
+    )
+    session.add(device)
+    ledger.append(session, actor, "device.create", device)
+    return NewDevice(device, user.username, token)
+
+
+def list_devices(session: Session, mission: Mission, *, actor: Actor) -> list[Device]:
+    """The mission's devices, revoked ones included (administrators)."""
+    policy.require(actor, "user.read", mission.id)
+    stmt = select(Device).where(Device.mission_id == mission.id).order_by(Device.id)
+    return list(session.execute(stmt).scalars())
+
+
+def get_device(session: Session, mission: Mission, device_id: int, *, actor: Actor) -> Device:
+    """One device of the mission (administrators)."""
+    policy.require(actor, "user.read", mission.id)
+    device = session.get(Device, device_id)
+    if device is None or device.mission_id != mission.id:
+        raise NotFound("device not found")
+    return device
+
+
+def get_device_by_name(session: Session, mission: Mission, name: str, *, actor: Actor) -> Device:
+    """One device of the mission by its name (administrators)."""
+    policy.require(actor, "user.read", mission.id)
+    device = session.execute(
+        select(Device).where(Device.mission_id == mission.id, Device.name == name)
+    ).scalar_one_or_none()
+    if device is None:
+        raise NotFound(f"mission {mission.slug} has no device {name!r}")
+    return device
+
+
+def revoke_device(session: Session, mission: Mission, device_id: int, *, actor: Actor) -> Device:
+    """Stop a device at once: its token and its account stop working with the next request."""
+    device = get_device(session, mission, device_id, actor=actor)
+    policy.require(actor, "user.write", mission.id)
+    if device.revoked_at is not None:
+        raise Conflict(f"device {device.name} was revoked at {device.revoked_at.isoformat()}")
+    device.revoked_at = datetime.now(UTC)
+    ledger.append(session, actor, "device.revoke", device)
+    user = session.get(User, device.user_id)
+    if user is not None and user.active:
+        user.active = False
+        ledger.append(session, actor, "user.deactivate", user)
+    return device
+
+
+def caller_for(session: Session, mission: Mission, authorization: str | None) -> Caller:
+    """Who an `Authorization: Basic` header names in this mission: a device by its token, or a person."""
+    credentials = devices.basic_credentials(authorization)
+    user = users_service.get_by_name(session, credentials.username)
+    device = session.execute(select(Device).where(Device.user_id == user.id)).scalar_one_or_none() if user else None
+    if device is not None and user is not None:
+        if not devices.token_matches(credentials.password, device.token_hash):
+            raise Unauthorized("the device token is not valid")
+        if device.revoked_at is not None or not user.active:
+            raise Unauthorized("this device has been revoked; ask an administrator for a new one")
+        if device.mission_id != mission.id:
+            raise Forbidden(f"this device is registered with another mission, not {mission.slug}")
+    else:
+        user = users_service.authenticate(session, credentials.username, credentials.password)
+        if user is None:
+            raise Unauthorized("wrong user name or password")
+    actor = users_service.actor_for(session, user, mission)
+    if actor.is_public:
+        raise Forbidden(f"{credentials.username} holds no role in mission {mission.slug}")
+    return Caller(actor, device)
+
+
+def may_use(mission: Mission, caller: Caller, kind: str) -> bool:
+    """Whether the caller may fill in forms of this kind: by role, and for a device by assignment."""
+    allowed_kinds = FORMS_BY_ROLE.get(caller.actor.role, xforms.KINDS)
+    if kind not in allowed_kinds or not policy.allowed(caller.actor, FORM_ACTIONS[kind], mission.id):
+        return False
+    return caller.device is None or xforms.form_id(mission.slug, kind) in caller.device.forms
+
+
+def forms_for(session: Session, mission: Mission, caller: Caller) -> list[xforms.Form]:
+    """The forms the caller may fill in, built from the mission's taxonomy and the sites the caller sees."""
+    kinds = [kind for kind in xforms.KINDS if may_use(mission, caller, kind)]
+    if not kinds:
+        return []
+    stmt = (
+        select(Site.id, Site.name, Site.code, Site.kind)
+        .where(Site.mission_id == mission.id, Site.status != "closed", policy.readable(caller.actor, Site))
+        .order_by(Site.name, Site.id)
+    )
+    sites = [
+        xforms.SiteChoice(site_id, f"{name} ({code})" if code else name, kind)
+        for site_id, name, code, kind in session.execute(stmt)
+    ]
+    return [xforms.build(mission.slug, mission.name, kind, sites) for kind in kinds]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A parsed instance checked against the caller, with the records it asks for."""
+
+    instance: Instance
+    kind: str
+    xml: str
+    xml_sha256: str
+    planned: submissions.Planned
+
+
+def prepare(mission: Mission, caller: Caller, xml: bytes) -> Prepared:
+    """Parse and check an instance before anything is stored: its form, the caller's right to it, its fields."""
+    instance = parse(xml)
+    kind = xforms.kind_of(mission.slug, instance.form_id)
+    if kind is None:
+        raise NotFound(f"mission {mission.slug} has no form {instance.form_id[:80]!r}")
+    if not may_use(mission, caller, kind):
+        raise Forbidden(f"{caller.actor.username} may not submit form {instance.form_id}")
+    planned = submissions.plan(kind, instance.root)
+    try:
+        text = xml.decode("utf-8")
+    except UnicodeDecodeError:
+        # The parser honours a declared encoding; the stored copy is always UTF-8 text.
+        text = xml.decode("latin-1")
+    return Prepared(instance, kind, text, hashlib.sha256(xml).hexdigest(), planned)
+
+
+@dataclass
+class Receipt:
+    """What a submission came to: its row, and whether this request created it."""
+
+    submission: Submission
+    created: bool
+    attached: list[str] = field(default_factory=list)
+
+
+def receive(
+    session: Session,
+    mission: Mission,
+    prepared: Prepared,
+    files: dict[str, StoredFile],
+    *,
+    caller: Caller,
+    address: str | None = None,
+) -> Receipt:
+    """Store one submission as the records it asks for; a retry adds only new files, an edit a new version."""
+    policy.require(caller.actor, FORM_ACTIONS[prepared.kind], mission.id)
+    instance = prepared.instance
+    existing = _submission(session, mission, instance.form_id, instance.instance_id)
+    if existing is not None:
+        return _retry(session, mission, existing, prepared, files, caller, address)
+    values = {
+        "mission_id": mission.id,
+        "form_id": instance.form_id,
+        "form_version": instance.version[:64],
+        "instance_id": instance.instance_id,
+        "deprecated_id": instance.deprecated_id,
+        "xml_sha256": prepared.xml_sha256,
+        "xml": prepared.xml,
+        "record_kind": RECORD_KIND[prepared.kind],
+        "route": prepared.planned.route,
+        "observed_at": prepared.planned.observed_at,
+        "device_id": caller.device.id if caller.device else None,
+        "author_id": caller.actor.user_id,
+        "author_delegation": caller.actor.delegation_code,
+    }
+    try:
+        # The first write of the transaction: on PostgreSQL a concurrent retry waits here for the winner and
+        # then fails on the unique key. A Core insert, because the log guard checks the savepoint's own commit;
+        # the row is logged below, once it knows its records.
+        with session.begin_nested():
+            row_id = session.execute(insert(Submission).values(**values).returning(Submission.id)).scalar_one()
+    except IntegrityError:
+        winner = _submission(session, mission, instance.form_id, instance.instance_id)
+        if winner is None:
+            raise
+        return _retry(session, mission, winner, prepared, files, caller, address)
+    row = session.get_one(Submission, row_id)
+    attached = _apply(session, mission, row, prepared, files, caller.actor, address)
+    ledger.append(session, caller.actor, "submission.receive", row, evidence=[prepared.xml_sha256])
+    return Receipt(row, True, attached)
+
+
+def _submission(session: Session, mission: Mission, form: str, instance_id: str) -> Submission | None:
+    stmt = select(Submission).where(
+        Submission.mission_id == mission.id, Submission.form_id == form, Submission.instance_id == instance_id
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _retry(
+    session: Session,
+    mission: Mission,
+    existing: Submission,
+    prepared: Prepared,
+    files: dict[str, StoredFile],
+    caller: Caller,
+    address: str | None,
+) -> Receipt:
+    if existing.author_id != caller.actor.user_id:
+        raise Conflict(f"instance {existing.instance_id} was submitted by another account")
+    if existing.xml_sha256 != prepared.xml_sha256:
+        raise Conflict(f"instance {existing.instance_id} was received before with different content")
+    attached = _attach_all(session, mission, existing, prepared, files, caller.actor, address)
+    if attached:
+        ledger.append(session, caller.actor, "submission.attach", existing)
+    return Receipt(existing, False, attached)
+
+
+def _apply(
+    session: Session,
+    mission: Mission,
+    row: Submission,
+    prepared: Prepared,
+    files: dict[str, StoredFile],
+    actor: Actor,
+    address: str | None,
+) -> list[str]:
+    """Create or amend the records; an original that arrives after its own edit is kept but not applied."""
+    later = session.execute(
+        select(Submission).where(
+            Submission.mission_id == mission.id,
+            Submission.form_id == row.form_id,
+            Submission.deprecated_id == row.instance_id,
+        )
+    ).scalar_one_or_none()
+    if later is not None:
+        row.superseded, row.record_ids = True, list(later.record_ids)
+        return []
+    previous = _submission(session, mission, row.form_id, row.deprecated_id) if row.deprecated_id is not None else None
+    if previous is not None:
+        _amend(session, mission, row, previous, prepared, actor)
+    else:
+        row.record_ids = _create(session, mission, prepared, actor)
+    return _attach_all(session, mission, row, prepared, files, actor, address)
+
+
+def _create(session: Session, mission: Mission, prepared: Prepared, actor: Actor) -> list[int]:
+    planned = prepared.planned
+    incidents = [incidents_service.create(session, mission, data, actor=actor) for data, _ in planned.incidents]
+    movements = [movements_service.create(session, mission, data, actor=actor) for data in planned.movements]
+    return [incident.id for incident in incidents] + [movement.id for movement in movements]
+
+
+def _amend(
+    session: Session, mission: Mission, row: Submission, previous: Submission, prepared: Prepared, actor: Actor
+) -> None:
+    """An edit (deprecatedID) becomes a new version of the same records, through the incidents' update."""
+    if previous.author_id != actor.user_id:
+        raise Forbidden("only the account that sent a submission may edit it")
+    if prepared.kind == "checkpoint":
+        raise Conflict("a checkpoint count cannot be edited once received; send a correcting count instead")
+    planned = prepared.planned.incidents
+    ids = list(previous.record_ids)
+    kept = [
+        incidents_service.update(session, mission, incident_id, data, actor=actor).id
+        for incident_id, (data, _) in zip(ids, planned, strict=False)
+    ]
+    for incident_id in ids[len(planned) :]:
+        incidents_service.retract(session, mission, incident_id, actor=actor)
+    added = [incidents_service.create(session, mission, data, actor=actor).id for data, _ in planned[len(ids) :]]
+    row.record_ids = kept + added
+
+
+def _attach_all(
+    session: Session,
+    mission: Mission,
+    row: Submission,
+    prepared: Prepared,
+    files: dict[str, StoredFile],
+    actor: Actor,
+    address: str | None,
+) -> list[str]:
+    """Attach every received file the instance names to the incident that names it; report the new ones."""
+    if row.superseded:
+        return []
+    known = {entry["name"]: entry["sha256"] for entry in row.attachments}
+    attached = []
+    for incident_id, (_, names) in zip(row.record_ids, prepared.planned.incidents, strict=False):
+        for name in names:
+            stored = files.get(name)
+            if stored is None or known.get(name) == stored.sha256:
+                continue
+            evidence_service.attach(session, mission, incident_id, stored, name, actor=actor, address=address)
+            known[name] = stored.sha256
+            attached.append(name)
+    if attached:
+        row.attachments = [{"name": name, "sha256": sha} for name, sha in sorted(known.items())]
+    return attached

@@ -1,0 +1,196 @@
+"""Submissions shaped as ODK Collect sends them become the records the API would make, through the same services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openrosa.collect import PHOTO_JPEG, Phone, fill, incident_values
+from support import Login, point_feature
+from truce.incidents.models import Evidence, Incident
+from truce.ledger.models import LogEntry
+from truce.movements.models import Movement
+from truce.openrosa.models import Submission
+from truce.places.models import Site
+
+INCIDENTS = "/api/v1/missions/nk-2020/incidents"
+RESPONSE = "{http://openrosa.org/http/response}"
+
+
+def count(session: Session, model: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def submission(session: Session, instance_id: str) -> Submission:
+    return session.execute(select(Submission).where(Submission.instance_id == instance_id)).scalar_one()
+
+
+def instance_id_of(xml: bytes) -> str:
+    return str(etree.fromstring(xml).findtext(".//{*}instanceID"))
+
+
+def test_an_incident_report_becomes_the_incident_the_api_would_make(
+    phone: Phone, client: TestClient, login: Login, session: Session
+) -> None:
+    xml = fill(phone.form("incident"), incident_values(photo="crater.jpg"))
+    answer = phone.submit(xml, {"crater.jpg": PHOTO_JPEG})
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["X-OpenRosa-Version"] == "1.0"
+    message = etree.fromstring(answer.content).find(f"{RESPONSE}message")
+    assert message is not None and message.get("nature") == "submit_success"
+
+    row = submission(session, instance_id_of(xml))
+    [incident_id] = row.record_ids
+    by_phone = client.get(f"{INCIDENTS}/{incident_id}", headers=login("verifier-ru")).json()
+    same = point_feature(46.75, 39.85, type="explosion", subtype="mortar", start="2020-11-20T10:15:00+04:00",
+                         source="post", means="heard", counts={"impacts": 3}, narrative="Three impacts north of the post.",
+                         casualties={"injured": {"civilian": 1}})  # fmt: skip
+    created = client.post(INCIDENTS, json=same, headers=login("monitor-ru")).json()
+    by_api = client.get(f"{INCIDENTS}/{created['id']}", headers=login("verifier-ru")).json()
+    differing = {"id", "reported_at", "author_delegation"}
+    assert {k: v for k, v in by_phone["properties"].items() if k not in differing} == {
+        k: v for k, v in by_api["properties"].items() if k not in differing
+    }
+    assert by_phone["geometry"] == by_api["geometry"]
+    # The phone's time is kept, not the upload time.
+    assert by_phone["properties"]["start"] == "2020-11-20T06:15:00+00:00"
+    assert row.observed_at is not None and row.observed_at.isoformat() == "2020-11-20T06:15:00+00:00"
+
+    evidence = client.get(f"{INCIDENTS}/{incident_id}/evidence", headers=login("verifier-ru")).json()
+    assert [(e["filename"], e["media_type"], e["uploaded_by"]) for e in evidence] == [
+        ("crater.jpg", "image/jpeg", "device.post-7-phone")
+    ]
+    assert [c["action"] for c in evidence[0]["custody"]] == ["upload"]
+    actions = session.execute(select(LogEntry.action).where(LogEntry.actor == "device.post-7-phone")).scalars()
+    assert list(actions) == ["incident.create", "evidence.add", "custody.upload", "submission.receive"]
+
+
+def test_an_incident_placed_by_bearing_from_a_post(phone: Phone, session: Session) -> None:
+    post = session.execute(select(Site).where(Site.kind == "post").order_by(Site.id).limit(1)).scalar_one()
+    values = incident_values(placed_by="bearing", observer_site=str(post.id), bearing_deg="90", distance_km="2.5")
+    values.pop("location")
+    xml = fill(phone.form("incident"), values)
+    assert phone.submit(xml).status_code == 201
+    incident = session.get(Incident, submission(session, instance_id_of(xml)).record_ids[0])
+    assert incident is not None
+    assert (incident.observer_site_id, incident.bearing_deg, incident.distance_km) == (post.id, 90.0, 2.5)
+    assert incident.lon > post.min_lon
+
+
+def test_a_retry_is_one_record_and_adds_only_new_files(phone: Phone, session: Session) -> None:
+    xml = fill(phone.form("incident"), incident_values(photo="a.jpg", audio="b.amr"))
+    assert phone.submit(xml).status_code == 201
+    row = submission(session, instance_id_of(xml))
+    assert row.attachments == []
+    again = phone.submit(xml, {"a.jpg": PHOTO_JPEG, "b.amr": b"#!AMR\n" + b"\x01" * 50})
+    assert again.status_code == 201
+    assert "Already received" in again.text
+    third = phone.submit(xml, {"a.jpg": PHOTO_JPEG})
+    assert third.status_code == 201
+    session.refresh(row)
+    assert [a["name"] for a in row.attachments] == ["a.jpg", "b.amr"]
+    assert count(session, Evidence) == session.scalar(
+        select(func.count()).select_from(Evidence).where(Evidence.incident_id != row.record_ids[0])
+    ) + 2
+    assert session.scalar(select(func.count()).select_from(Submission)) == 1
+
+
+def test_the_same_instance_id_with_other_content_is_409(phone: Phone, session: Session) -> None:
+    form = phone.form("incident")
+    xml = fill(form, incident_values(), instance_id="uuid:11111111-1111-4111-8111-111111111111")
+    assert phone.submit(xml).status_code == 201
+    incidents = count(session, Incident)
+    changed = fill(form, incident_values(narrative="Different."), instance_id="uuid:11111111-1111-4111-8111-111111111111")
+    answer = phone.submit(changed)
+    assert answer.status_code == 409
+    assert "different content" in answer.text
+    assert count(session, Incident) == incidents
+
+
+def test_an_edit_is_a_new_version_of_the_same_incident(phone: Phone, session: Session) -> None:
+    form = phone.form("incident")
+    first = fill(form, incident_values())
+    assert phone.submit(first).status_code == 201
+    [incident_id] = submission(session, instance_id_of(first)).record_ids
+    edit = fill(form, incident_values(subtype="artillery", **{"counts/impacts": "5"}),
+                deprecated_id=instance_id_of(first))  # fmt: skip
+    assert phone.submit(edit).status_code == 201
+    assert submission(session, instance_id_of(edit)).record_ids == [incident_id]
+    incident = session.get(Incident, incident_id)
+    assert incident is not None
+    session.refresh(incident)
+    assert (incident.subtype, incident.counts) == ("artillery", {"impacts": 5})
+    history = session.execute(
+        select(LogEntry.action).where(LogEntry.entity_type == "incidents", LogEntry.entity_id == str(incident_id))
+    ).scalars()
+    assert list(history) == ["incident.create", "incident.update"]
+
+
+def test_submissions_are_accepted_in_any_order(phone: Phone, session: Session) -> None:
+    form = phone.form("incident")
+    original = fill(form, incident_values())
+    edit = fill(form, incident_values(subtype="rocket"), deprecated_id=instance_id_of(original))
+    assert phone.submit(edit).status_code == 201
+    assert phone.submit(original).status_code == 201
+    late = submission(session, instance_id_of(original))
+    assert late.superseded
+    assert late.record_ids == submission(session, instance_id_of(edit)).record_ids
+    incident = session.get(Incident, late.record_ids[0])
+    assert incident is not None and incident.subtype == "rocket"
+
+
+def test_a_checkpoint_count_becomes_movements(phone: Phone, session: Session) -> None:
+    checkpoint = session.execute(select(Site).where(Site.code == "CHK-1")).scalar_one()
+    crossings = [
+        {"direction": "incoming", "kind": "return", "individuals": "120", "families": "30", "transport_mode": "bus"},
+        {"direction": "outgoing", "kind": "humanitarian", "individuals": "4", "vehicles": "2"},
+    ]
+    xml = fill(phone.form("checkpoint"), {"checkpoint": str(checkpoint.id), "on_date": "2020-11-21"},
+               {"crossing": crossings})  # fmt: skip
+    answer = phone.submit(xml)
+    assert answer.status_code == 201, answer.text
+    ids = submission(session, instance_id_of(xml)).record_ids
+    movements = [session.get(Movement, i) for i in ids]
+    assert [(m.direction, m.kind, m.individuals, m.site_id) for m in movements if m] == [
+        ("incoming", "return", 120, checkpoint.id), ("outgoing", "humanitarian", 4, checkpoint.id)
+    ]  # fmt: skip
+    edit = fill(phone.form("checkpoint"), {"checkpoint": str(checkpoint.id), "on_date": "2020-11-21"},
+                {"crossing": crossings[:1]}, deprecated_id=instance_id_of(xml))  # fmt: skip
+    refused = phone.submit(edit)
+    assert refused.status_code == 409
+    assert "cannot be edited" in refused.text
+
+
+def test_a_patrol_report_files_each_restriction_as_an_access_incident(phone: Phone, session: Session) -> None:
+    restrictions = [
+        {"restriction_type": "monitors_restricted", "met_at": "2020-11-22T09:00:00.000+04:00",
+         "location": "39.76 46.70 0 5", "narrative": "Stopped at a roadblock."},
+        {"restriction_type": "uav_jamming", "met_at": "2020-11-22T11:30:00.000+04:00", "location": "39.80 46.74"},
+    ]  # fmt: skip
+    values = {"departed": "2020-11-22T08:00:00.000+04:00", "route": "39.75 46.69 0 0;39.80 46.75 0 0;39.82 46.76"}
+    xml = fill(phone.form("patrol"), values, {"restriction": restrictions})
+    assert phone.submit(xml).status_code == 201
+    row = submission(session, instance_id_of(xml))
+    assert row.route == {"type": "LineString", "coordinates": [[46.69, 39.75], [46.75, 39.8], [46.76, 39.82]]}
+    incidents = [session.get(Incident, i) for i in row.record_ids]
+    assert [(i.type, i.subtype, i.source) for i in incidents if i] == [
+        ("access", "monitors_restricted", "patrol"), ("access", "uav_jamming", "patrol")
+    ]  # fmt: skip
+    quiet = fill(phone.form("patrol"), values, {"restriction": []})
+    assert phone.submit(quiet).status_code == 201
+    assert submission(session, instance_id_of(quiet)).record_ids == []
+
+
+def test_a_field_the_services_refuse_is_a_clear_error_and_nothing_is_stored(phone: Phone, session: Session) -> None:
+    before = (count(session, Incident), count(session, Submission), count(session, LogEntry))
+    xml = fill(phone.form("incident"), incident_values(subtype="sniper"))
+    answer = phone.submit(xml)
+    assert answer.status_code == 422
+    assert "subtype of explosion must be one of" in answer.text
+    bad_point = fill(phone.form("incident"), incident_values(location="99 46.7"))
+    assert "out of range" in phone.submit(bad_point).text
+    assert (count(session, Incident), count(session, Submission), count(session, LogEntry)) == before
