@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from truce import __version__, api
+from truce.api import reports as reports_api
 from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect
 from truce.errors import ConfigError, TruceError
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodyLimit, upload_limit=lambda: settings.max_upload_mb * 1024 * 1024)
     _add_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(reports_api.router)
     app.include_router(openrosa_routes.app_router)
     web_setup.install(app)
 

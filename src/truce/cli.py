@@ -17,6 +17,7 @@ from truce.errors import ConfigError
 from truce.interop.cli import export_command, import_command
 from truce.ledger.cli import app as log_app
 from truce.openrosa.cli import app as device_app
+from truce.reports.cli import app as report_app
 
 app = typer.Typer(help="Truce: the system of record for a ceasefire-monitoring mission.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -24,6 +25,7 @@ user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(log_app, name="log")
+app.add_typer(report_app, name="report")
 app.add_typer(device_app, name="device")
 app.command("export")(export_command)
 app.command("import")(import_command)

@@ -9,6 +9,7 @@ from truce.missions.models import Delegation, Deployment, Mission, Party
 from truce.movements.models import Exchange, ExchangeList, Movement
 from truce.openrosa.models import Device, Submission
 from truce.places.models import Area, Line, Site
+from truce.reports.models import Report
 from truce.users.models import Membership, User
 from truce.web.models import WebSession  # noqa: F401 - login state, registered here but never logged
 
@@ -37,6 +38,7 @@ LOGGED = (
     Claim,
     Device,
     Submission,
+    Report,
 )
 LEDGER = (LogEntry, LogNode, LogHead, Checkpoint, Cosignature)
 

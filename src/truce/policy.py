@@ -49,6 +49,9 @@ WRITERS: dict[str, frozenset[str]] = {
     "exchange.confirm": frozenset({"liaison"}),
     "claim.create": frozenset({"admin", "monitor", "verifier", "liaison"}),
     "claim.assess": frozenset({"admin", "verifier"}),
+    # Daily reports are mission-staff documents; bulletins are published under a verifier's name.
+    "report.create": frozenset({"admin", "verifier", "analyst"}),
+    "bulletin.publish": frozenset({"verifier"}),
 }
 
 

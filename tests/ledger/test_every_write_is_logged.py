@@ -39,6 +39,7 @@ from truce.places import service as places_service
 from truce.places.models import Site
 from truce.places.schemas import AreaIn, LineIn, SiteIn
 from truce.policy import Actor
+from truce.reports import service as reports_service
 from truce.users import service as users_service
 from truce.verification import service as verification_service
 
@@ -280,6 +281,18 @@ CALLS |= {
         actor=a,
     ),
 }  # fmt: skip
+
+
+# Daily reports and bulletins (issue 7).
+READS |= {"check_day", "daily_document", "list_reports", "check_bulletin"}
+CALLS |= {
+    "truce.reports.service.create_daily": lambda s, m, a: reports_service.create_daily(
+        s, m, date(2020, 11, 21), "html", actor=a
+    ),
+    "truce.reports.service.publish_bulletin": lambda s, m, a: reports_service.publish_bulletin(
+        s, m, date(2020, 11, 21), actor=a
+    ),
+}
 
 
 def test_every_write_function_has_a_recipe_here() -> None:

@@ -1,0 +1,62 @@
+"""Stored daily reports and public bulletins: list, describe, download; verifiers publish bulletins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from truce.deps import ReadScope, WriteScope
+from truce.reports import service
+from truce.reports.models import Report
+from truce.reports.schemas import BulletinIn, ReportOut
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+PATH = "/missions/{slug}/reports"
+
+
+def _out(slug: str, report: Report) -> ReportOut:
+    return ReportOut(
+        id=report.id,
+        kind=report.kind,
+        on_date=report.on_date,
+        format=report.format,
+        media_type=report.media_type,
+        classification=report.classification,
+        sha256=report.sha256,
+        size=report.size,
+        log_size=report.log_size,
+        log_root=report.log_root,
+        delegation=report.delegation,
+        created_at=report.created_at,
+        download=f"/api/v1/missions/{slug}/reports/{report.id}/content",
+    )
+
+
+@router.get(PATH)
+def list_reports(scope: ReadScope) -> list[ReportOut]:
+    """The stored reports the caller may read: bulletins for everyone, daily reports for mission staff."""
+    reports = service.list_reports(scope.session, scope.mission, actor=scope.actor)
+    return [_out(scope.mission.slug, r) for r in reports]
+
+
+@router.get(PATH + "/{report_id}")
+def get_report(scope: ReadScope, report_id: int) -> ReportOut:
+    """One stored report's description."""
+    return _out(scope.mission.slug, service.get(scope.session, scope.mission, report_id, actor=scope.actor))
+
+
+@router.get(PATH + "/{report_id}/content")
+def download_report(scope: ReadScope, report_id: int) -> Response:
+    """The report's bytes, exactly as stored and hashed."""
+    report = service.get(scope.session, scope.mission, report_id, actor=scope.actor)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{scope.mission.slug}-{report.filename}"',
+        "X-Content-SHA256": report.sha256,
+    }
+    return Response(content=report.content, media_type=report.media_type, headers=headers)
+
+
+@router.post("/missions/{slug}/bulletins", status_code=status.HTTP_201_CREATED)
+def publish_bulletin(scope: WriteScope, body: BulletinIn) -> ReportOut:
+    """Publish the public bulletin of a day (verifiers), built from public records as the log holds them now."""
+    report = service.publish_bulletin(scope.session, scope.mission, body.date, actor=scope.actor)
+    return _out(scope.mission.slug, report)

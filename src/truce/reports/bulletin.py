@@ -1,0 +1,254 @@
+"""The public bulletin: built only from public records as the log held them at a checkpoint, and checkable.
+
+A bulletin embeds a manifest (the mission, the day, the log's size and root it was built at, the
+publishing delegation, and the hash of every record it drew on). `rebuild` reads that manifest,
+replays the log to the same size and renders again; the result must be the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from truce.errors import Invalid
+from truce.reports import render
+from truce.reports.context import (
+    NOT_COUNTED,
+    Day,
+    IncidentRow,
+    MapLayers,
+    ProvisionDue,
+    Settlement,
+    Shape,
+    TrendDay,
+    ZoneCount,
+    as_json,
+    incident_row,
+    long_date,
+    mission_zone,
+)
+from truce.reports.snapshot import Snapshot, Version
+
+TREND_DAYS = 7
+LEVELS = ("not initiated", "minimal", "intermediate", "full")
+OUTSIDE = "outside the mapped zones"
+MANIFEST = re.compile(rb'<script type="application/json" id="truce-bulletin">(.*?)</script>', re.S)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a bulletin was built from: enough to build it again."""
+
+    mission: str
+    on: date
+    log_size: int
+    log_root: str
+    published_by: str
+    records: list[dict[str, Any]]
+
+    def to_json(self) -> str:
+        body = {
+            "format": "truce-bulletin/1",
+            "mission": self.mission,
+            "date": self.on.isoformat(),
+            "log_size": self.log_size,
+            "log_root": self.log_root,
+            "published_by": self.published_by,
+            "records": self.records,
+        }
+        # ASCII only, and no "</" that could close the script element early.
+        return json.dumps(body, sort_keys=True, ensure_ascii=True, indent=1).replace("</", "<\\/")
+
+
+@dataclass(frozen=True)
+class BulletinContext:
+    mission_name: str
+    slug: str
+    day: Day
+    zones: list[ZoneCount]
+    by_status: dict[str, int]
+    trend: list[TrendDay]
+    incidents: list[IncidentRow]
+    provisions: list[ProvisionDue]
+    layers: MapLayers
+    parties: dict[str, str]
+    manifest: Manifest
+
+    @property
+    def total_today(self) -> int:
+        return len(self.incidents)
+
+    @property
+    def total_previous(self) -> int:
+        return sum(z.previous for z in self.zones)
+
+    @property
+    def civilian_harm(self) -> list[IncidentRow]:
+        return [i for i in self.incidents if i.type == "civilian_harm" or i.civilian_killed or i.civilian_injured]
+
+    @property
+    def access(self) -> list[IncidentRow]:
+        return [i for i in self.incidents if i.type == "access"]
+
+
+def read_manifest(content: bytes) -> Manifest:
+    """The manifest embedded in a bulletin, or a clear refusal."""
+    found = MANIFEST.search(content)
+    if found is None:
+        raise Invalid("this file is not a Truce bulletin: it carries no manifest", "bulletin")
+    try:
+        body = json.loads(found.group(1).decode("ascii").replace("<\\/", "</"))
+        return Manifest(
+            mission=str(body["mission"]),
+            on=date.fromisoformat(body["date"]),
+            log_size=int(body["log_size"]),
+            log_root=str(body["log_root"]),
+            published_by=str(body["published_by"]),
+            records=list(body["records"]),
+        )
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise Invalid(f"the bulletin's manifest is unreadable ({exc})", "bulletin") from None
+
+
+def build(snapshot: Snapshot, on: date, log_root: str, published_by: str) -> BulletinContext:
+    """The bulletin's context from the public records in the snapshot."""
+    mission = snapshot.mission()
+    day = Day.of(on, mission_zone(str(mission["time_zone"])))
+    used: list[Version] = [snapshot.records["missions"][str(snapshot.mission_id)]]
+    areas = [v for v in snapshot.public("areas") if _valid(v.entity, on)]
+    lines = [v for v in snapshot.public("lines") if _valid(v.entity, on)]
+    sites = [v for v in snapshot.public("sites") if _valid(v.entity, on)]
+    used += areas + lines + sites
+    zone_names = {int(v.id): str(v.entity["name"]) for v in areas}
+    settlements = [
+        Settlement(str(s.entity["name"]), float(s.entity["min_lon"]), float(s.entity["min_lat"]))
+        for s in sites
+        if s.entity["kind"] == "settlement"
+    ]
+    days = [day.shifted(offset) for offset in range(1 - TREND_DAYS, 1)]
+    window = [v for v in snapshot.public("incidents") if _counts(v.entity) and days[0].start <= _start(v) < day.end]
+    used += window
+    rows = [incident_row(v.entity, day.zone, zone_names, settlements) for v in window if _start(v) >= day.start]
+    rows.sort(key=lambda r: (r.local_time, r.id))
+    provisions = _provisions(snapshot.public("provisions"), on)
+    used += [v for v in snapshot.public("provisions") if v.entity.get("deadline")]
+    controllers = {str(v.entity.get("controlled_by_id")): str(v.entity["name"]) for v in areas}
+    layers = MapLayers(
+        areas=[
+            Shape(
+                v.entity["kind"],
+                v.entity["name"],
+                as_json(v.entity["geometry"]),
+                str(v.entity.get("controlled_by_id") or ""),
+            )
+            for v in areas
+            if v.entity["kind"] in ("zone_of_control", "corridor", "separation_zone", "buffer_zone")
+        ],
+        lines=[
+            Shape(v.entity["kind"], v.entity["name"], as_json(v.entity["geometry"]))
+            for v in lines
+            if v.entity["kind"] in ("line_of_contact", "road")
+        ],
+        posts=[
+            (str(s.entity.get("code") or s.entity["name"]), float(s.entity["min_lon"]), float(s.entity["min_lat"]))
+            for s in sites
+            if s.entity["kind"] == "post"
+        ],
+        settlements=settlements,
+    )
+    records = [
+        {"kind": v.kind, "id": v.id, "entry": v.index, "sha256": v.sha256}
+        for v in sorted(used, key=lambda v: (v.kind, int(v.id)))
+    ]
+    return BulletinContext(
+        mission_name=str(mission["name"]),
+        slug=str(mission["slug"]),
+        day=day,
+        zones=_zones(window, days, zone_names),
+        by_status=dict(sorted(Counter(r.status for r in rows).items())),
+        trend=[_trend_day(window, d) for d in days],
+        incidents=rows,
+        provisions=provisions,
+        layers=layers,
+        parties=controllers,
+        manifest=Manifest(str(mission["slug"]), on, snapshot.size, log_root, published_by, records),
+    )
+
+
+def html_text(context: BulletinContext) -> str:
+    """The bulletin as one self-contained HTML document."""
+    from truce.reports import charts
+
+    title = f"{context.slug}: public incidents of {long_date(context.day.on)} ({context.day.offset_label})"
+    return render.render(
+        "bulletin.html.j2",
+        c=context,
+        manifest_json=context.manifest.to_json(),
+        map_svg=charts.day_map(context.layers, context.incidents, context.parties, title),
+        trend_svg=charts.trend_chart(context.trend),
+    )
+
+
+def first_difference(a: bytes, b: bytes) -> int | None:
+    """The offset of the first byte where two documents differ, or None when they are the same."""
+    for offset, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return offset
+    return None if len(a) == len(b) else min(len(a), len(b))
+
+
+def _trend_day(window: list[Version], day: Day) -> TrendDay:
+    kinds = Counter(str(v.entity["type"]) for v in window if day.start <= _start(v) < day.end)
+    return TrendDay(day.on, dict(sorted(kinds.items())))
+
+
+def _start(version: Version) -> datetime:
+    start = datetime.fromisoformat(str(version.entity["start"]))
+    return start if start.tzinfo else start.replace(tzinfo=UTC)
+
+
+def _counts(entity: dict[str, Any]) -> bool:
+    return entity.get("status") not in NOT_COUNTED and entity.get("merged_into_id") is None
+
+
+def _valid(entity: dict[str, Any], on: date) -> bool:
+    since, until = entity.get("valid_from"), entity.get("valid_until")
+    return (since is None or date.fromisoformat(since) <= on) and (until is None or date.fromisoformat(until) >= on)
+
+
+def _zones(window: list[Version], days: list[Day], names: dict[int, str]) -> list[ZoneCount]:
+    today: Counter[str] = Counter()
+    previous: Counter[str] = Counter()
+    for v in window:
+        zone_id = v.entity.get("zone_id")
+        name = OUTSIDE if zone_id is None else names.get(int(zone_id), "outside the published zones")
+        start = _start(v)
+        if days[-1].start <= start < days[-1].end:
+            today[name] += 1
+        elif days[-2].start <= start < days[-2].end:
+            previous[name] += 1
+    shown = sorted(set(today) | set(previous))
+    return [ZoneCount(zone=z, controlled_by="", today=today[z], previous=previous[z]) for z in shown]
+
+
+def _provisions(provisions: list[Version], on: date) -> list[ProvisionDue]:
+    due: list[ProvisionDue] = []
+    for v in provisions:
+        deadline = v.entity.get("deadline")
+        if not deadline:
+            continue
+        deadline_on = date.fromisoformat(deadline)
+        level = int(v.entity.get("level") or 0)
+        overdue = deadline_on < on and level < 3
+        soon = on <= deadline_on <= date.fromordinal(on.toordinal() + 7) and level < 3
+        if overdue or soon:
+            due.append(
+                ProvisionDue(
+                    str(v.entity["number"]), str(v.entity["summary"]), deadline_on, level, LEVELS[level], overdue
+                )
+            )
+    return sorted(due, key=lambda p: (p.deadline, p.number))

@@ -1,0 +1,154 @@
+"""Generate, store, list and check reports: every stored report's hash goes into the log."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from truce import policy
+from truce.errors import Invalid, NotFound
+from truce.ledger import merkle
+from truce.ledger import service as ledger
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.policy import Actor
+from truce.reports import build, bulletin, render, snapshot
+from truce.reports.context import mission_zone
+from truce.reports.models import REPORT_FORMATS, Report
+
+
+@dataclass(frozen=True)
+class BulletinCheck:
+    """The outcome of rebuilding a bulletin from the log."""
+
+    ok: bool
+    message: str
+    manifest: bulletin.Manifest
+
+
+def check_day(mission: Mission, on: date) -> None:
+    """Refuse a day before the mission began or after today in the mission's time zone."""
+    if mission.starts_on is not None and on < mission.starts_on:
+        raise Invalid(
+            f"{on.isoformat()} is before mission {mission.slug} began on {mission.starts_on.isoformat()}", "date"
+        )
+    today = datetime.now(mission_zone(mission.time_zone)).date()
+    if on > today:
+        raise Invalid(f"{on.isoformat()} is in the future (today is {today.isoformat()} in the mission)", "date")
+
+
+def daily_document(session: Session, mission: Mission, on: date, file_format: str) -> bytes:
+    """The daily report's bytes, without storing them (the same data gives the same HTML)."""
+    if file_format not in REPORT_FORMATS:
+        raise Invalid(f"unknown report format {file_format!r}; use html or pdf", "format")
+    check_day(mission, on)
+    html = render.daily_html(build.daily(session, mission, on))
+    return html.encode("utf-8") if file_format == "html" else render.pdf(html)
+
+
+def create_daily(session: Session, mission: Mission, on: date, file_format: str, *, actor: Actor) -> Report:
+    """Generate the daily situation report of `on`, store it for mission staff and log its hash."""
+    policy.require(actor, "report.create", mission.id)
+    content = daily_document(session, mission, on, file_format)
+    return _store(session, mission, "daily", on, file_format, content, actor=actor)
+
+
+def publish_bulletin(session: Session, mission: Mission, on: date, *, actor: Actor) -> Report:
+    """Build the public bulletin of `on` from the log as it stands, publish it and log its hash."""
+    policy.require(actor, "bulletin.publish", mission.id)
+    if not mission.public:
+        raise Invalid(f"mission {mission.slug} is not public, so it publishes no bulletins", "mission")
+    check_day(mission, on)
+    size, root = ledger.current_root(session)
+    context = bulletin.build(snapshot.at(session, mission.id, size), on, root.hex(), actor.delegation_code or "")
+    content = bulletin.html_text(context).encode("utf-8")
+    return _store(session, mission, "bulletin", on, "html", content, actor=actor, log_size=size, log_root=root.hex())
+
+
+def _store(
+    session: Session,
+    mission: Mission,
+    kind: str,
+    on: date,
+    file_format: str,
+    content: bytes,
+    *,
+    actor: Actor,
+    log_size: int | None = None,
+    log_root: str | None = None,
+) -> Report:
+    digest = hashlib.sha256(content).hexdigest()
+    same = select(Report).where(
+        Report.mission_id == mission.id,
+        Report.kind == kind,
+        Report.on_date == on,
+        Report.format == file_format,
+        Report.sha256 == digest,
+    )
+    existing = session.execute(same.limit(1)).scalar_one_or_none()
+    if existing is not None:
+        # The same document again: nothing new to store or log.
+        return existing
+    report = Report(
+        mission_id=mission.id,
+        kind=kind,
+        on_date=on,
+        format=file_format,
+        classification="public" if kind == "bulletin" else "mission",
+        restricted_to=[],
+        sha256=digest,
+        size=len(content),
+        content=content,
+        log_size=log_size,
+        log_root=log_root,
+        created_by=actor.username or "system",
+        delegation=actor.delegation_code,
+    )
+    session.add(report)
+    ledger.append(session, actor, f"report.{kind}", report)
+    return report
+
+
+def list_reports(session: Session, mission: Mission, *, actor: Actor) -> list[Report]:
+    """The stored reports the actor may read, newest day first."""
+    stmt = select(Report).where(Report.mission_id == mission.id, policy.readable(actor, Report))
+    return list(session.execute(stmt.order_by(Report.on_date.desc(), Report.id.desc())).scalars())
+
+
+def get(session: Session, mission: Mission, report_id: int, *, actor: Actor) -> Report:
+    """One stored report, if the actor may read it."""
+    report = session.get(Report, report_id)
+    if report is not None and report.mission_id != mission.id:
+        report = None
+    found: Report = policy.require_read(actor, report, "report")
+    return found
+
+
+def check_bulletin(session: Session, content: bytes) -> BulletinCheck:
+    """Rebuild a bulletin from the log at the size its manifest names and compare the bytes."""
+    manifest = bulletin.read_manifest(content)
+    mission = missions_service.get_by_slug(session, manifest.mission)
+    if mission is None:
+        raise NotFound(f"the bulletin is of mission {manifest.mission!r}, which this installation does not hold")
+    have = ledger.size(session)
+    if manifest.log_size > have:
+        return BulletinCheck(False, f"the bulletin names log size {manifest.log_size}; this log holds {have}", manifest)
+    root = merkle.root(manifest.log_size, ledger.StoredNodes(session)).hex()
+    if root != manifest.log_root:
+        message = f"the log's root at size {manifest.log_size} is {root}, not {manifest.log_root} as the bulletin says"
+        return BulletinCheck(False, message, manifest)
+    state = snapshot.at(session, mission.id, manifest.log_size)
+    rebuilt = bulletin.html_text(bulletin.build(state, manifest.on, root, manifest.published_by)).encode("utf-8")
+    offset = bulletin.first_difference(content, rebuilt)
+    if offset is not None:
+        message = f"the bulletin differs from its rebuild from the log at byte {offset:,} (of {len(rebuilt):,})"
+        return BulletinCheck(False, message, manifest)
+    message = (
+        f"bulletin of {manifest.mission} for {manifest.on.isoformat()} matches, byte for byte, its rebuild from "
+        f"the log at size {manifest.log_size} (root {root}); {len(manifest.records)} records"
+    )
+    return BulletinCheck(True, message, manifest)
