@@ -35,12 +35,14 @@ from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, DeploymentIn, MissionIn, MissionUpdate, PartyIn
 from truce.movements import service as movements_service
 from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, HandoverIn, MovementIn
+from truce.openrosa import service as openrosa_service
 from truce.places import service as places_service
 from truce.places.models import Site
 from truce.places.schemas import AreaIn, LineIn, SiteIn
 from truce.policy import Actor
 from truce.reports import service as reports_service
 from truce.users import service as users_service
+from truce.users.models import User
 from truce.verification import service as verification_service
 
 SERVICES = [
@@ -50,7 +52,7 @@ SERVICES = [
 ]
 # Writes to the log's own bookkeeping, which is what the log is, not a record in it.
 # Writes to the log's own bookkeeping, which is what the log is, not a record in it.
-LOG_BOOKKEEPING = {"append", "append_body", "checkpoint", "add_cosignature"}
+LOG_BOOKKEEPING = {"append", "append_many", "append_body", "checkpoint", "add_cosignature"}
 # Functions that only read. Every other public service function is a write and needs a recipe in CALLS,
 # so a new function cannot slip past this test: it is either declared a read here or proven to log.
 READS = {
@@ -281,6 +283,38 @@ CALLS |= {
         actor=a,
     ),
 }  # fmt: skip
+
+
+# OpenRosa devices and submissions (issue 8).
+READS |= {"device_username", "list_devices", "get_device", "get_device_by_name", "caller_for", "may_use", "forms_for",
+          "prepare"}  # fmt: skip
+PHONE_INCIDENT = (
+    b'<data id="truce-nk-2020-incident" version="1"><observed>2020-11-20T10:00:00+04:00</observed>'
+    b"<incident_type>explosion</incident_type><subtype>mortar</subtype><source>post</source>"
+    b"<placed_by>gps</placed_by><location>39.85 46.75 0 5</location>"
+    b"<meta><instanceID>uuid:6f1c1d4e-0c1a-4c55-9e59-3f4f6f0b8a11</instanceID></meta></data>"
+)
+
+
+def a_device(session: Session, mission: Any, actor: Actor) -> Any:
+    return openrosa_service.add_device(session, mission, "ledger-phone", delegation_code="ru", actor=actor)
+
+
+def a_phone_submission(session: Session, mission: Any, actor: Actor) -> Any:
+    device = a_device(session, mission, actor).device
+    user = session.get(User, device.user_id)
+    caller = openrosa_service.Caller(users_service.actor_for(session, user, mission), device)
+    prepared = openrosa_service.prepare(mission, caller, PHONE_INCIDENT)
+    return openrosa_service.receive(session, mission, prepared, {}, caller=caller).submission
+
+
+CALLS |= {
+    "truce.openrosa.service.add_device": lambda s, m, a: a_device(s, m, a).device,
+    "truce.openrosa.service.revoke_device": lambda s, m, a: openrosa_service.revoke_device(
+        s, m, a_device(s, m, a).device.id, actor=a
+    ),
+    "truce.openrosa.service.receive": a_phone_submission,
+}
 
 
 # Daily reports and bulletins (issue 7).

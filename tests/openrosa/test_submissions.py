@@ -41,13 +41,15 @@ def test_an_incident_report_becomes_the_incident_the_api_would_make(
     assert answer.status_code == 201, answer.text
     assert answer.headers["X-OpenRosa-Version"] == "1.0"
     message = etree.fromstring(answer.content).find(f"{RESPONSE}message")
-    assert message is not None and message.get("nature") == "submit_success"
+    assert message is not None
+    assert message.get("nature") == "submit_success"
 
     row = submission(session, instance_id_of(xml))
     [incident_id] = row.record_ids
     by_phone = client.get(f"{INCIDENTS}/{incident_id}", headers=login("verifier-ru")).json()
     same = point_feature(46.75, 39.85, type="explosion", subtype="mortar", start="2020-11-20T10:15:00+04:00",
-                         source="post", means="heard", counts={"impacts": 3}, narrative="Three impacts north of the post.",
+                         source="post", means="heard", counts={"impacts": 3},
+                         narrative="Three impacts north of the post.",
                          casualties={"injured": {"civilian": 1}})  # fmt: skip
     created = client.post(INCIDENTS, json=same, headers=login("monitor-ru")).json()
     by_api = client.get(f"{INCIDENTS}/{created['id']}", headers=login("verifier-ru")).json()
@@ -58,7 +60,8 @@ def test_an_incident_report_becomes_the_incident_the_api_would_make(
     assert by_phone["geometry"] == by_api["geometry"]
     # The phone's time is kept, not the upload time.
     assert by_phone["properties"]["start"] == "2020-11-20T06:15:00+00:00"
-    assert row.observed_at is not None and row.observed_at.isoformat() == "2020-11-20T06:15:00+00:00"
+    assert row.observed_at is not None
+    assert row.observed_at.isoformat() == "2020-11-20T06:15:00+00:00"
 
     evidence = client.get(f"{INCIDENTS}/{incident_id}/evidence", headers=login("verifier-ru")).json()
     assert [(e["filename"], e["media_type"], e["uploaded_by"]) for e in evidence] == [
@@ -93,9 +96,11 @@ def test_a_retry_is_one_record_and_adds_only_new_files(phone: Phone, session: Se
     assert third.status_code == 201
     session.refresh(row)
     assert [a["name"] for a in row.attachments] == ["a.jpg", "b.amr"]
-    assert count(session, Evidence) == session.scalar(
-        select(func.count()).select_from(Evidence).where(Evidence.incident_id != row.record_ids[0])
-    ) + 2
+    assert (
+        count(session, Evidence)
+        == session.scalar(select(func.count()).select_from(Evidence).where(Evidence.incident_id != row.record_ids[0]))
+        + 2
+    )
     assert session.scalar(select(func.count()).select_from(Submission)) == 1
 
 
@@ -104,7 +109,9 @@ def test_the_same_instance_id_with_other_content_is_409(phone: Phone, session: S
     xml = fill(form, incident_values(), instance_id="uuid:11111111-1111-4111-8111-111111111111")
     assert phone.submit(xml).status_code == 201
     incidents = count(session, Incident)
-    changed = fill(form, incident_values(narrative="Different."), instance_id="uuid:11111111-1111-4111-8111-111111111111")
+    changed = fill(
+        form, incident_values(narrative="Different."), instance_id="uuid:11111111-1111-4111-8111-111111111111"
+    )
     answer = phone.submit(changed)
     assert answer.status_code == 409
     assert "different content" in answer.text
@@ -140,7 +147,8 @@ def test_submissions_are_accepted_in_any_order(phone: Phone, session: Session) -
     assert late.superseded
     assert late.record_ids == submission(session, instance_id_of(edit)).record_ids
     incident = session.get(Incident, late.record_ids[0])
-    assert incident is not None and incident.subtype == "rocket"
+    assert incident is not None
+    assert incident.subtype == "rocket"
 
 
 def test_a_checkpoint_count_becomes_movements(phone: Phone, session: Session) -> None:
