@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from fastapi import APIRouter, status
 
-from truce.agreement import links as linked
-from truce.agreement import service
+from truce.agreement import service, views
 from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
 from truce.agreement.schemas import (
     ExtensionIn,
@@ -18,7 +17,6 @@ from truce.agreement.schemas import (
     StatusIn,
     StatusOut,
 )
-from truce.claims import service as claims_service
 from truce.deps import MissionScope, ReadScope, WriteScope
 
 router = APIRouter(tags=["agreement"])
@@ -26,37 +24,13 @@ PATH = "/missions/{slug}/provisions"
 
 
 def _status(row: ProvisionStatus) -> StatusOut:
-    return StatusOut.model_validate(row).model_copy(update={"label": service.level_label(row.level)})
+    return views.status_view(row)
 
 
 def _provision(
     scope: MissionScope, provision: Provision, history: list[ProvisionStatus], on: date | None, *, full: bool = False
 ) -> ProvisionOut:
-    day = on or datetime.now(UTC).date()
-    links = linked.visible(scope.session, scope.mission, provision.links, scope.actor)
-    out = ProvisionOut.model_validate(provision).model_copy(
-        update={
-            "label": service.level_label(provision.level),
-            "extended": provision.deadline != provision.original_deadline,
-            "level_on": service.level_on(history, day),
-            "overdue": service.is_overdue(provision, history, day),
-            "links": links,
-        }
-    )
-    if full:
-        statuses = service.list_statuses(scope.session, scope.mission, provision.id, actor=scope.actor)
-        extensions = service.list_extensions(scope.session, scope.mission, provision.id, actor=scope.actor)
-        citing = claims_service.citing(scope.session, scope.mission, "provisions", provision.id, actor=scope.actor)
-        if citing:
-            links = {**links, "claims": sorted({*links.get("claims", []), *(c.id for c in citing)})}
-        out = out.model_copy(
-            update={
-                "statuses": [_status(s) for s in statuses],
-                "extensions": [ExtensionOut.model_validate(e) for e in extensions],
-                "links": links,
-            }
-        )
-    return out
+    return views.provision_view(scope.session, scope.mission, provision, history, on, actor=scope.actor, full=full)
 
 
 @router.get(PATH)

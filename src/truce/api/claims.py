@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from truce.agreement import links as linked
-from truce.claims import comparison, service
+from truce.claims import comparison, service, views
 from truce.claims.models import CLAIM_STATUSES, Claim
 from truce.claims.schemas import AssessmentIn, ClaimIn, ClaimOut
 from truce.deps import MissionScope, ReadScope, WriteScope
@@ -18,8 +17,7 @@ PATH = "/missions/{slug}/claims"
 
 
 def _claim(scope: MissionScope, claim: Claim) -> ClaimOut:
-    links = linked.visible(scope.session, scope.mission, claim.links, scope.actor)
-    return ClaimOut.model_validate(claim).model_copy(update={"links": links})
+    return views.claim_view(scope.session, scope.mission, claim, actor=scope.actor)
 
 
 PartyQuery = Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="a party code")]

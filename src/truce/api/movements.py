@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from truce.deps import MissionScope, ReadScope, WriteScope
-from truce.movements import service, summaries
+from truce.movements import service, summaries, views
 from truce.movements.models import DIRECTIONS, MOVEMENT_KINDS, Exchange, Movement
 from truce.movements.schemas import (
     ConfirmIn,
@@ -18,7 +18,6 @@ from truce.movements.schemas import (
     HandoverIn,
     MovementIn,
     MovementOut,
-    PlaceRef,
 )
 
 router = APIRouter(tags=["movements"])
@@ -29,18 +28,7 @@ DirectionQuery = Annotated[str | None, Query(pattern="^(" + "|".join(DIRECTIONS)
 
 
 def _movement(movement: Movement, names: dict[int, str]) -> MovementOut:
-    def place(site_id: int | None, text: str) -> PlaceRef:
-        if site_id is not None and site_id in names:
-            return PlaceRef(id=site_id, name=names[site_id])
-        return PlaceRef(id=None, name=text)
-
-    fields = {k: getattr(movement, k) for k in MovementOut.model_fields if k not in ("site", "origin", "destination")}
-    return MovementOut(
-        **fields,
-        site=PlaceRef(id=movement.site_id, name=names.get(movement.site_id, "")),
-        origin=place(movement.origin_site_id, movement.origin),
-        destination=place(movement.destination_site_id, movement.destination),
-    )
+    return views.movement_view(movement, names)
 
 
 def _names(scope: MissionScope) -> dict[int, str]:
@@ -103,26 +91,7 @@ def get_movement(scope: ReadScope, movement_id: int) -> MovementOut:
 
 
 def _exchange(scope: MissionScope, exchange: Exchange) -> dict[str, Any]:
-    matched = service.comparison(scope.session, scope.mission, exchange.id, actor=scope.actor)
-    return {
-        "id": exchange.id,
-        "kind": exchange.kind,
-        "side_a": exchange.side_a,
-        "side_b": exchange.side_b,
-        "intermediary": exchange.intermediary,
-        "planned_on": exchange.planned_on.isoformat() if exchange.planned_on else None,
-        "handed_over_on": exchange.handed_over_on.isoformat() if exchange.handed_over_on else None,
-        "site_id": exchange.site_id,
-        "place": exchange.place,
-        "handed_over": exchange.handed_over,
-        "status": exchange.status,
-        "confirmations": exchange.confirmations,
-        "note": exchange.note,
-        "classification": exchange.classification,
-        "author_delegation": exchange.author_delegation,
-        "created_at": exchange.created_at.isoformat(),
-        "matching": matched,
-    }
+    return views.exchange_view(scope.session, scope.mission, exchange, actor=scope.actor)
 
 
 @router.get(EXCHANGES)
