@@ -39,12 +39,13 @@ def login(request: Request, page: PlainWritePage, form: CheckedForm) -> Response
         form.add_error("username", N_("Enter your user name."))
     if not password:
         form.add_error("password", N_("Enter your password."))
-    user = users_service.authenticate(page.session, username, password) if form.ok else None
+    complete = form.ok
+    user = users_service.authenticate(page.session, username, password) if complete else None
     if user is None:
-        if form.ok:
+        if complete:
             form.add_error("_form", N_("Wrong user name or password."))
         form.values.pop("password", None)
-        return render(request, "login.html", {"form": form}, status_code=401 if form.ok is False else 422)
+        return render(request, "login.html", {"form": form}, status_code=401 if complete else 422)
     settings: Settings = request.app.state.settings
     token = sessions.start(page.session, user, hours=settings.token_hours)
     response = redirect(security.safe_next(form.get("next")))

@@ -17,8 +17,9 @@ from truce.missions.models import Mission
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
 from truce.policy import Actor
-from truce.web import filters
+from truce.web import filters, i18n, labels
 from truce.web.context import ReadPage
+from truce.web.i18n import N_
 from truce.web.rendering import render
 from truce.web.routing import page_router
 
@@ -33,8 +34,31 @@ def map_page(request: Request, page: ReadPage) -> Response:
     return render(
         request,
         "map.html",
-        {"form": chosen.form, "filter_query": chosen.query_string(), "tile_url": request.app.state.settings.tile_url},
+        {"form": chosen.form, "tile_url": request.app.state.settings.tile_url, "map_text": map_text(request)},
     )
+
+
+def map_text(request: Request) -> dict[str, Any]:
+    """The words the map's script shows, in the user's language."""
+    _ = i18n.gettext_for(i18n.negotiate(request))
+    return {
+        "statuses": {code: _(label) for code, label in labels.STATUS.items()},
+        "status_order": list(labels.STATUS),
+        "types": {code: _(label) for code, label in labels.TYPE.items()},
+        "legend": _(N_("Legend")),
+        "controlled_by": _(N_("Controlled by %s")),
+        "line_of_contact": _(N_("Line of contact")),
+        "corridor": _(N_("Corridor")),
+        "post": _(N_("Observation post")),
+        "settlement": _(N_("Settlement")),
+        "allegation": _(N_("allegation")),
+        "details": _(N_("Details")),
+        "loading": _(N_("Loading incidents…")),
+        "shown": _(N_("%s incidents shown.")),
+        "truncated": _(N_("Only the first ones are drawn; narrow the filters.")),
+        "failed": _(N_("The incidents could not be loaded; reload the page.")),
+        "click_to_place": _(N_("Click the map to place the incident.")),
+    }
 
 
 def places(session: Session, mission: Mission, actor: Actor) -> dict[str, Any]:

@@ -1,0 +1,93 @@
+/* The incident map: places, then incidents clustered, shaped and coloured by status, with filters and popups.
+   Sets document.body.dataset.mapReady (the number of incidents drawn) once the map responds. */
+(function () {
+  "use strict";
+  var B = window.TruceBase;
+  var element = document.getElementById("map");
+  var text = JSON.parse(document.getElementById("map-text").textContent);
+  var statusLine = document.getElementById("map-status");
+  var map = B.createMap(element, text);
+  var iconCache = {};
+  var rowsById = {};
+  var cluster = L.markerClusterGroup({ chunkedLoading: true, chunkInterval: 150, showCoverageOnHover: false, maxClusterRadius: 45 });
+  cluster.addTo(map);
+
+  function icon(status) {
+    if (!iconCache[status]) {
+      iconCache[status] = L.divIcon({ className: "incident-icon status-" + status, html: B.statusSvg(status, 16), iconSize: [16, 16] });
+    }
+    return iconCache[status];
+  }
+
+  function popup(row) {
+    var id = row[0], status = row[3], type = row[4];
+    var label = text.statuses[status] || status;
+    return '<div class="popup"><strong>#' + id + " " + B.escapeHtml(text.types[type] || type) + "</strong><br>" +
+      B.escapeHtml(row[5]) + "<br>" + B.statusSvg(status, 12) + " " + B.escapeHtml(label) +
+      (row[6] ? "<br><em>" + B.escapeHtml(text.allegation) + "</em>" : "") +
+      '<br><a href="' + element.getAttribute("data-detail") + id + '">' + B.escapeHtml(text.details) + "</a></div>";
+  }
+
+  function markerFor(row) {
+    var title = "#" + row[0] + " " + (text.types[row[4]] || row[4]) + ", " + (text.statuses[row[3]] || row[3]);
+    var marker = L.marker([row[2], row[1]], { icon: icon(row[3]), title: title, alt: title });
+    marker.incidentId = row[0];
+    marker.bindPopup(function () { return popup(row); });
+    return marker;
+  }
+
+  function ready(count) {
+    window.requestAnimationFrame(function () {
+      document.body.dataset.mapReady = String(count);
+      window.dispatchEvent(new CustomEvent("truce:map-ready", { detail: { count: count } }));
+    });
+  }
+
+  function openFromHash() {
+    var params = new URLSearchParams(window.location.hash.slice(1));
+    var id = Number(params.get("incident"));
+    if (!id) { return; }
+    if (params.get("lat") && params.get("lon")) {
+      map.setView([Number(params.get("lat")), Number(params.get("lon"))], Number(params.get("zoom")) || 13);
+    }
+    cluster.eachLayer(function (m) {
+      if (m.incidentId === id) { cluster.zoomToShowLayer(m, function () { m.openPopup(); }); }
+    });
+  }
+
+  function loadIncidents(query) {
+    delete document.body.dataset.mapReady;
+    statusLine.textContent = text.loading;
+    return B.fetchJson(element.getAttribute("data-incidents") + (query ? "?" + query : "")).then(function (data) {
+      cluster.clearLayers();
+      rowsById = {};
+      var markers = data.rows.map(function (row) { rowsById[row[0]] = row; return markerFor(row); });
+      cluster.addLayers(markers, function () {});
+      var counted = text.shown.replace("%s", data.rows.length.toLocaleString());
+      statusLine.textContent = data.truncated ? counted + " " + text.truncated : counted;
+      element.dataset.drawn = String(data.rows.length);
+      ready(data.rows.length);
+    }).catch(function (error) {
+      statusLine.textContent = text.failed;
+      if (window.console) { window.console.error(error); }
+    });
+  }
+
+  var form = document.getElementById("map-filters");
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var query = new URLSearchParams(new FormData(form)).toString();
+    // Only the filled-in fields, like the server's own links.
+    query = query.split("&").filter(function (p) { return !/=$/.test(p); }).join("&");
+    window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
+    loadIncidents(query);
+  });
+
+  var places = B.fetchJson(element.getAttribute("data-places")).then(function (data) {
+    var drawn = B.drawPlaces(map, data, text);
+    B.addLegend(map, data, drawn, text, true);
+    if (drawn.bounds.isValid()) { map.fitBounds(drawn.bounds.pad(0.05)); } else { map.setView([40, 46.7], 8); }
+  });
+  var initial = window.location.search.slice(1);
+  places.then(function () { return loadIncidents(initial); }).then(openFromHash);
+})();
