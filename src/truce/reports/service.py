@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import policy
-from truce.errors import Invalid, NotFound
+from truce.errors import Conflict, Invalid, NotFound
 from truce.ledger import merkle
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
@@ -141,7 +141,10 @@ def check_bulletin(session: Session, content: bytes) -> BulletinCheck:
     if root != manifest.log_root:
         message = f"the log's root at size {manifest.log_size} is {root}, not {manifest.log_root} as the bulletin says"
         return BulletinCheck(False, message, manifest)
-    state = snapshot.at(session, mission.id, manifest.log_size)
+    try:
+        state = snapshot.at(session, mission.id, manifest.log_size)
+    except Conflict as exc:
+        return BulletinCheck(False, exc.detail, manifest)
     rebuilt = bulletin.html_text(bulletin.build(state, manifest.on, root, manifest.published_by)).encode("utf-8")
     offset = bulletin.first_difference(content, rebuilt)
     if offset is not None:
