@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from truce import policy
-from truce.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from truce.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from truce.evidence import service as evidence_service
 from truce.evidence.store import StoredFile
 from truce.incidents import service as incidents_service
@@ -209,8 +209,8 @@ def prepare(mission: Mission, caller: Caller, xml: bytes) -> Prepared:
     try:
         text = xml.decode("utf-8")
     except UnicodeDecodeError:
-        # The parser honours a declared encoding; the stored copy is always UTF-8 text.
-        text = xml.decode("latin-1")
+        # Collect and Enketo send UTF-8; the stored copy must be the exact text that was hashed.
+        raise BadRequest("the submission XML must be encoded as UTF-8") from None
     return Prepared(instance, kind, text, hashlib.sha256(xml).hexdigest(), planned)
 
 
@@ -234,6 +234,8 @@ def receive(
 ) -> Receipt:
     """Store one submission as the records it asks for; a retry adds only new files, an edit a new version."""
     policy.require(caller.actor, FORM_ACTIONS[prepared.kind], mission.id)
+    if not may_use(mission, caller, prepared.kind):
+        raise Forbidden(f"{caller.actor.username} may not submit form {prepared.instance.form_id}")
     instance = prepared.instance
     existing = _submission(session, mission, instance.form_id, instance.instance_id)
     if existing is not None:

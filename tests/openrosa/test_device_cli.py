@@ -1,0 +1,102 @@
+"""`truce device add|list|revoke` as an administrator runs them, and a phone against a real `truce serve`."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from support import TIMEOUT, assert_clean_error, clean_env, free_port, truce, wait_for_health
+
+BASE = "/openrosa/nk-2020"
+OPENROSA = {"X-OpenRosa-Version": "1.0"}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("devices")
+    loaded = truce("demo", "--no-serve", "--data-dir", str(data))
+    assert loaded.returncode == 0, loaded.stderr
+    return data
+
+
+@pytest.fixture(scope="module")
+def served(data_dir: Path) -> Iterator[str]:
+    port = free_port()
+    command = [sys.executable, "-m", "truce", "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env()) as process:
+        try:
+            wait_for_health(process, port)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=TIMEOUT)
+
+
+def add(data_dir: Path, name: str, *extra: str) -> tuple[str, str]:
+    result = truce("device", "add", name, "--mission", "nk-2020", "--delegation", "ru", "--role", "monitor",
+                   "--data-dir", str(data_dir), *extra)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "▀" in result.stdout or "▄" in result.stdout, "no QR code drawn"
+    username = re.search(r"username: (\S+)", result.stdout)
+    token = re.search(r"token:\s+(\S+)", result.stdout)
+    assert username is not None
+    assert token is not None
+    return username.group(1), token.group(1)
+
+
+def test_add_list_and_revoke(data_dir: Path, served: str) -> None:
+    username, token = add(data_dir, "cli-phone", "--server", served)
+    assert username == "device.cli-phone"
+    probe = httpx.head(f"{served}{BASE}/submission", headers=OPENROSA, auth=(username, token))
+    assert probe.status_code == 204
+    # A real server adds the Date header OpenRosa asks for.
+    assert probe.headers["Date"].endswith("GMT")
+    assert probe.headers["X-OpenRosa-Version"] == "1.0"
+    listed = truce("device", "list", "--mission", "nk-2020", "--data-dir", str(data_dir))
+    assert re.search(r"cli-phone\s+active", listed.stdout), listed.stdout
+    revoked = truce("device", "revoke", "cli-phone", "--mission", "nk-2020", "--data-dir", str(data_dir))
+    assert revoked.returncode == 0, revoked.stderr
+    after = httpx.head(f"{served}{BASE}/submission", headers=OPENROSA, auth=(username, token))
+    assert after.status_code == 401
+    assert after.headers["WWW-Authenticate"].startswith("Basic")
+    assert "revoked" in truce("device", "list", "--mission", "nk-2020", "--data-dir", str(data_dir)).stdout
+
+
+def test_a_chunked_submission_over_http(data_dir: Path, served: str) -> None:
+    username, token = add(data_dir, "chunky-phone")
+    form = httpx.get(f"{served}{BASE}/forms/truce-nk-2020-patrol.xml", headers=OPENROSA, auth=(username, token))
+    version = re.search(r'version="(\w+)"', form.text)
+    assert version is not None
+    xml = (f'<data id="truce-nk-2020-patrol" version="{version.group(1)}"><departed>2020-11-22T08:00:00+04:00'
+           "</departed><route>39.75 46.69;39.80 46.75</route><meta><instanceID>uuid:7d0c4f8e-4a51-4e0b-9f35-"
+           "2a1b3c4d5e6f</instanceID></meta></data>").encode()  # fmt: skip
+    body = (b'--b0undary\r\nContent-Disposition: form-data; name="xml_submission_file"; filename="s.xml"\r\n'
+            b"Content-Type: text/xml\r\n\r\n" + xml + b"\r\n--b0undary--\r\n")  # fmt: skip
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 64):
+            yield body[start : start + 64]
+
+    headers = {**OPENROSA, "Content-Type": "multipart/form-data; boundary=b0undary"}
+    answer = httpx.post(f"{served}{BASE}/submission", content=chunks(), headers=headers, auth=(username, token))
+    assert answer.request.headers["Transfer-Encoding"] == "chunked"
+    assert answer.status_code == 201, answer.text
+    assert "submit_success" in answer.text
+
+
+def test_cli_errors_are_one_clear_line(data_dir: Path) -> None:
+    assert_clean_error(
+        truce("device", "add", "Bad Name", "--mission", "nk-2020", "--delegation", "ru", "--data-dir", str(data_dir)),
+        "lower-case",
+    )
+    assert_clean_error(
+        truce("device", "add", "x-phone", "--mission", "nowhere", "--delegation", "ru", "--data-dir", str(data_dir)),
+        "no mission",
+    )
+    assert_clean_error(truce("device", "revoke", "ghost", "--mission", "nk-2020", "--data-dir", str(data_dir)), "ghost")
