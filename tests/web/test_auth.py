@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from truce.db import Database
 from truce.web.models import WebSession
 from web.conftest import WebClient
 
@@ -24,9 +25,9 @@ def test_login_sets_a_hardened_session_cookie_and_opens_the_mission(web: WebClie
     assert "monitor-ru" in home.text
 
 
-def test_cookies_are_secure_over_https(app: FastAPI) -> None:
+def test_cookies_are_secure_over_https(app: FastAPI, db: Database) -> None:
     with TestClient(app, base_url="https://truce.example") as client:
-        web = WebClient(client)
+        web = WebClient(client, db)
         answer = web.post_form("/login", {"username": "admin", "password": "truce-demo"})
         cookies = answer.headers.get_list("set-cookie")
         assert cookies
@@ -60,7 +61,7 @@ def test_a_form_without_the_csrf_token_is_refused(web: WebClient) -> None:
 
 
 def test_logout_ends_the_session_on_the_server(web: WebClient, session: Session) -> None:
-    web.login("verifier-ru")
+    web.login_with_form("verifier-ru")
     token = web.client.cookies.get("truce_session")
     assert token
     assert web.logout().headers["location"].startswith("/login")
@@ -73,9 +74,9 @@ def test_logout_ends_the_session_on_the_server(web: WebClient, session: Session)
 
 def test_logging_in_again_starts_a_new_session(web: WebClient, session: Session) -> None:
     before = session.execute(select(func.count()).select_from(WebSession)).scalar_one()
-    web.login("admin")
+    web.login_with_form("admin")
     first = web.client.cookies.get("truce_session")
-    web.login("admin")
+    web.login_with_form("admin")
     assert web.client.cookies.get("truce_session") != first
     assert session.execute(select(func.count()).select_from(WebSession)).scalar_one() == before + 2
 

@@ -27,8 +27,8 @@ NAV: list[NavItem] = [
     NavItem("incident_list", N_("Incidents")),
     NavItem("incident_new", N_("Report an incident"), frozenset(policy.WRITERS["incident.create"])),
     NavItem("verify_queue", N_("Verification"), frozenset(policy.WRITERS["incident.verify"])),
-    # NavItem("admin_places", N_("Places"), frozenset(policy.WRITERS["place.write"])),
-    # NavItem("admin_users", N_("Users"), frozenset(policy.WRITERS["user.write"])),
+    NavItem("admin_places", N_("Places"), frozenset(policy.WRITERS["place.write"])),
+    NavItem("admin_users", N_("Users"), frozenset(policy.WRITERS["user.write"])),
 ]
 
 

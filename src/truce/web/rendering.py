@@ -34,6 +34,8 @@ def environment(locale: str) -> Environment:
     # (The `_()` of newstyle gettext marks its result safe, so it is only for literal msgids.)
     env.filters["t"] = i18n.gettext_for(locale)
     env.filters["tr_pair"] = lambda pair: (pair[0], env.filters["t"](pair[1]))
+    env.filters["tr_role"] = lambda code: env.filters["t"](labels.ROLE.get(code, code))
+    env.filters["zip"] = lambda left, right: zip(left, right, strict=False)
     env.filters["number"] = lambda value: format_decimal(value, locale=locale)
     env.filters["day"] = lambda value: format_date(value, "medium", locale=locale) if value else ""
     return env

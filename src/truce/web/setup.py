@@ -7,7 +7,7 @@ from importlib import resources
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from truce.web.pages import auth, detail, entry, home, incidents, mapview, verify
+from truce.web.pages import admin, auth, detail, entry, home, incidents, mapview, verify
 
 # A new page module adds its router here (and its nav entry in nav.NAV).
 ROUTERS: list[APIRouter] = [
@@ -18,6 +18,7 @@ ROUTERS: list[APIRouter] = [
     entry.router,
     detail.router,
     verify.router,
+    admin.router,
 ]
 
 

@@ -1,0 +1,152 @@
+"""Every page against every account (and the public, and another mission): the pages refuse what the API refuses."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from support import ACCOUNTS, STAFF, Login
+from test_policy_matrix import CAN_READ, make_incident
+from truce.incidents.models import Incident
+from truce.missions import service as missions_service
+from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
+from truce.policy import Actor
+from web.conftest import WebClient
+
+BASE = "/m/nk-2020"
+FILERS = {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "liaison-am", "liaison-az"}
+VERIFIERS = {"verifier-ru", "verifier-tr"}
+# Page -> the accounts that may open it; nk-2020 is a public mission, so the public sees its public pages.
+PAGES = {
+    f"{BASE}/": set(ACCOUNTS),
+    f"{BASE}/map": set(ACCOUNTS),
+    f"{BASE}/map/places.json": set(ACCOUNTS),
+    f"{BASE}/map/incidents.json": set(ACCOUNTS),
+    f"{BASE}/incidents": set(ACCOUNTS),
+    f"{BASE}/incidents/new": FILERS,
+    f"{BASE}/verification": VERIFIERS,
+    f"{BASE}/incidents/1/verify": VERIFIERS,
+    f"{BASE}/admin/places": {"admin"},
+    f"{BASE}/admin/users": {"admin"},
+}
+
+
+def expected_refusal(account: str) -> int:
+    # The public is sent to the login page; a logged-in account without the right is told no.
+    return 303 if account == "public" else 403
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_opens_each_page(web: WebClient, account: str) -> None:
+    web.login(account)
+    for path, allowed in PAGES.items():
+        answer = web.get(path)
+        if account in allowed:
+            assert answer.status_code == 200, (path, answer.text[:500])
+        else:
+            assert answer.status_code == expected_refusal(account), (path, answer.text[:500])
+            if account == "public":
+                assert answer.headers["location"].startswith("/login?next=")
+
+
+@pytest.fixture
+def other_mission(session: Session) -> str:
+    """A second, private mission that no demo account belongs to."""
+    mission = missions_service.create(session, MissionIn(slug="other-2021", name="Another"), actor=Actor.system())
+    scoped = Actor.system(mission.id)
+    missions_service.create_party(session, mission, PartyIn(code="x", name="X", kind="side"), actor=scoped)
+    missions_service.create_delegation(session, mission, DelegationIn(code="x", name="X", party="x"), actor=scoped)
+    session.commit()
+    return mission.slug
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+@pytest.mark.parametrize("slug_kind", ["other", "missing"])
+def test_other_and_unknown_missions_answer_alike(web: WebClient, other_mission: str, account: str, slug_kind: str) -> None:
+    slug = other_mission if slug_kind == "other" else "no-such-mission"
+    web.login(account)
+    for suffix in ("/", "/map", "/incidents", "/incidents/1", "/map/incidents.json", "/admin/users"):
+        answer = web.get(f"/m/{slug}{suffix}")
+        assert answer.status_code == (303 if account == "public" else 404), (suffix, answer.text[:300])
+    assert other_mission not in web.get("/").text
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_incident_pages_by_classification(client: TestClient, login: Login, web: WebClient, account: str) -> None:
+    made = {c: make_incident(client, login, c, ["tr"] if c == "restricted" else []) for c in CAN_READ}
+    web.login(account)
+    listed = web.get(f"{BASE}/map/incidents.json", params={"since": "2020-11-21", "until": "2020-11-21"}).json()
+    shown = {row[0] for row in listed["rows"]}
+    table = web.get(f"{BASE}/incidents", params={"since": "2020-11-21", "until": "2020-11-21"}).text
+    for classification, incident_id in made.items():
+        may = account in CAN_READ[classification]
+        assert (incident_id in shown) == may, classification
+        assert (f'data-incident="{incident_id}"' in table) == may, classification
+        answer = web.get(f"{BASE}/incidents/{incident_id}")
+        # As in the API, an unreadable record is "not found", for the public too (the same as a missing one).
+        assert answer.status_code == (200 if may else 404), classification
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_guessed_incident_ids(web: WebClient, account: str) -> None:
+    web.login(account)
+    for guess in ("999999", "0", "-1"):
+        answer = web.get(f"{BASE}/incidents/{guess}")
+        assert answer.status_code == 404, guess
+    assert web.get(f"{BASE}/incidents/abc").status_code == 400
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_may_file_through_the_form(web: WebClient, account: str) -> None:
+    web.login(account)
+    form = {
+        "type": "fire", "subtype": "sniper", "date": "2020-11-21", "time": "10:00", "source": "post",
+        "placement": "map", "lat": "39.9", "lon": "46.8", "classification": "mission",
+    }  # fmt: skip
+    answer = web.post_form(f"{BASE}/incidents/new", form)
+    if account in {"liaison-am", "liaison-az"}:
+        # The same rule as the API: a liaison officer files allegations only.
+        assert answer.status_code == 422
+        assert "allegations" in answer.text
+        answer = web.post_form(f"{BASE}/incidents/new", {**form, "source": "party", "classification": "parties"})
+    if account in FILERS:
+        assert answer.status_code == 303, answer.text[:500]
+        assert answer.headers["location"].startswith(f"{BASE}/incidents/")
+    else:
+        assert answer.status_code == expected_refusal(account)
+
+
+@pytest.fixture
+def public_incident(session: Session) -> int:
+    """An incident everyone may read, so that only the right to verify differs between accounts."""
+    stmt = select(Incident.id).where(Incident.classification == "public", Incident.status != "retracted")
+    return int(session.execute(stmt.order_by(Incident.id).limit(1)).scalar_one())
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_may_verify_through_the_form(web: WebClient, public_incident: int, account: str) -> None:
+    web.login(account)
+    path = f"{BASE}/incidents/{public_incident}"
+    answer = web.post_form(f"{path}/verify", {"verdict": "confirm", "note": "seen on the drone video"})
+    if account in VERIFIERS:
+        assert answer.status_code == 303, answer.text[:500]
+        assert "seen on the drone video" in web.get(path).text
+    else:
+        assert answer.status_code == expected_refusal(account)
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_may_administer(web: WebClient, account: str) -> None:
+    web.login(account)
+    site = {"name": "OP 24", "kind": "post", "code": "OP-24", "lat": "39.9", "lon": "46.8", "classification": "mission"}
+    user = {"username": f"new-{account}", "password": "long-enough-1", "role": "monitor", "delegation": "ru"}
+    for path, form in ((f"{BASE}/admin/sites", site), (f"{BASE}/admin/users", user)):
+        answer = web.post_form(path, form)
+        expected = 303 if account == "admin" else expected_refusal(account)
+        assert answer.status_code == expected, (path, answer.text[:500])
+
+
+def test_staff_set_is_what_the_pages_assume() -> None:
+    assert {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "analyst-ru"} == STAFF
