@@ -88,6 +88,8 @@ def test_a_chunked_submission_over_http(data_dir: Path, served: str) -> None:
     assert answer.request.headers["Transfer-Encoding"] == "chunked"
     assert answer.status_code == 201, answer.text
     assert "submit_success" in answer.text
+    verified = truce("log", "verify", "--data-dir", str(data_dir))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_cli_errors_are_one_clear_line(data_dir: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from typing import Any, BinaryIO
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -30,6 +32,7 @@ RESPONSE_NS = "http://openrosa.org/http/response"
 XML_PART = "xml_submission_file"
 MAX_PARTS = 100
 CHUNK = 1024 * 1024
+_sqlite_writer = threading.Lock()
 
 
 def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -211,7 +214,9 @@ def _receive(
         if key != XML_PART and key in wanted
     }
     address = request.client.host if request.client else None
-    with database(request).session(write=True) as session:
+    db = database(request)
+    # SQLite takes one writer at a time; waiting here in turn beats its busy handler's sleeps of up to 100 ms.
+    with _sqlite_writer if db.is_sqlite else nullcontext(), db.session(write=True) as session:
         fresh = session.merge(mission, load=False)
         return service.receive(session, fresh, prepared, files, caller=caller, address=address)
 

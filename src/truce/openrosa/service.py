@@ -268,7 +268,7 @@ def receive(
         return _retry(session, mission, winner, prepared, files, caller, address)
     row = session.get_one(Submission, row_id)
     attached = _apply(session, mission, row, prepared, files, caller.actor, address)
-    ledger.append(session, caller.actor, "submission.receive", row, evidence=[prepared.xml_sha256])
+    ledger.append(session, caller.actor, "submission.receive", row)
     return Receipt(row, True, attached)
 
 

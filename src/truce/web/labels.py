@@ -113,3 +113,82 @@ PRECISION = {
     "week": N_("to the week"),
     "month": N_("to the month"),
 }
+
+# --- the agreement, returns, exchanges and claims (issue 6) ---
+LEVEL = {0: N_("not initiated"), 1: N_("minimal"), 2: N_("intermediate"), 3: N_("full")}
+CATEGORY = {
+    "Cease Fire": N_("Cease fire"),
+    "Withdrawal of Troops": N_("Withdrawal of troops"),
+    "Verification/Monitoring Mechanism": N_("Verification and monitoring mechanism"),
+    "UN or other Peacekeeping Force": N_("UN or other peacekeeping force"),
+    "Prisoner Release": N_("Prisoner release"),
+    "Refugees": N_("Refugees"),
+    "Internally Displaced Persons": N_("Internally displaced persons"),
+    "Boundary Demarcation": N_("Boundary demarcation"),
+    "Detailed Implementation Timeline": N_("Detailed implementation timeline"),
+    "Economic and Social Development": N_("Economic and social development"),
+}
+LINK_KIND = {
+    "incidents": N_("Incidents"),
+    "movements": N_("Movements"),
+    "exchanges": N_("Exchanges"),
+    "claims": N_("Claims"),
+    "provisions": N_("Provisions"),
+}
+DIRECTION = {"incoming": N_("incoming"), "outgoing": N_("outgoing")}
+MOVEMENT_KIND = {
+    "return": N_("return"),
+    "departure": N_("departure"),
+    "humanitarian": N_("humanitarian"),
+    "commercial": N_("commercial"),
+    "other": N_("other"),
+}
+TRANSPORT = {
+    "foot": N_("on foot"),
+    "car": N_("car"),
+    "bus": N_("bus"),
+    "truck": N_("truck"),
+    "train": N_("train"),
+    "air": N_("air"),
+    "other": N_("other"),
+}
+GROUP = {
+    "adults_male": N_("Men"),
+    "adults_female": N_("Women"),
+    "children_male": N_("Boys"),
+    "children_female": N_("Girls"),
+    "unaccompanied_children": N_("Unaccompanied children"),
+}
+EXCHANGE_KIND = {
+    "detainees": N_("detainees"),
+    "bodies": N_("bodies"),
+    "detainees_and_bodies": N_("detainees and bodies"),
+}
+EXCHANGE_STATUS = {
+    "lists_pending": N_("Waiting for lists"),
+    "lists_differ": N_("Lists differ"),
+    "lists_match": N_("Lists match"),
+    "handed_over": N_("Handed over"),
+    "confirmed": N_("Confirmed by both sides"),
+}
+CLAIM_STATUS = {
+    "unverified": N_("Unverified"),
+    "corroborated": N_("Corroborated"),
+    "contradicted": N_("Contradicted"),
+}
+# As for incidents, a shape beside the word, so that no status is told by colour alone.
+CLAIM_STATUS_SYMBOL = {"unverified": "○", "corroborated": "●", "contradicted": "✕"}
+EXCHANGE_STATUS_SYMBOL = {
+    "lists_pending": "○",
+    "lists_differ": "◆",
+    "lists_match": "◐",
+    "handed_over": "◑",
+    "confirmed": "●",
+}
+QUALIFIER = {
+    "exactly": N_("exactly"),
+    "about": N_("about"),
+    "over": N_("over"),
+    "at least": N_("at least"),
+    "up to": N_("up to"),
+}
