@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from reports.conftest import DAY
 from truce.incidents.models import Incident
 from truce.missions.models import Mission
-from truce.reports import build, render
+from truce.reports import build, render, service
 
 if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
     pytest.fail("poppler-utils (pdftoppm, pdftotext) are needed to check the PDF; .ci/run installs them")
@@ -36,7 +36,9 @@ def test_pdf_pages_and_text(
     file_incident(type="access", subtype="convoy_blocked", lon=46.55, lat=39.64)
     context = build.daily(session, mission, DAY)
     pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(render.pdf(render.daily_html(context)))
+    pdf.write_bytes(service.daily_document(session, mission, DAY, "pdf"))
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert len(images.strip().splitlines()) - 2 >= 2, "the map and the trend chart are embedded"
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page-*.png"))
     assert len(pages) >= 3, "summary and map, trend and tables, annex"

@@ -188,8 +188,8 @@ def html_text(context: BulletinContext) -> str:
         "bulletin.html.j2",
         c=context,
         manifest_json=context.manifest.to_json(),
-        map_svg=charts.day_map(context.layers, context.incidents, context.parties, title),
-        trend_svg=charts.trend_chart(context.trend),
+        map_figure=charts.day_map(context.layers, context.incidents, context.parties, title),
+        trend_figure=charts.trend_chart(context.trend),
     )
 
 

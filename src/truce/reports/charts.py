@@ -6,12 +6,14 @@ fixed and its date and creator metadata are left out.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 import math
 from collections.abc import Sequence
 from typing import Any
 
-from matplotlib import rc_context
+from matplotlib import patheffects, rc_context
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch
@@ -38,6 +40,7 @@ TYPE_COLOURS = dict(
         strict=False,
     )
 )
+PNG_DPI = 200
 SVG_RC: Any = {"svg.hashsalt": "truce-report", "svg.fonttype": "path", "font.family": "DejaVu Sans", "font.size": 8}
 
 
@@ -50,11 +53,25 @@ def _svg(figure: Figure) -> str:
     return text[text.index("<svg") :]
 
 
+def _png_img(figure: Figure, alt: str) -> str:
+    """The figure as an <img> with a PNG data URI: WeasyPrint lays out a raster far faster than a large SVG."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+
+
+def _output(figure: Figure, raster: bool, alt: str) -> str:
+    return _png_img(figure, alt) if raster else _svg(figure)
+
+
 def party_colours(parties: Sequence[str]) -> dict[str, str]:
     return {code: PARTY_COLOURS[i % len(PARTY_COLOURS)] for i, code in enumerate(sorted(parties))}
 
 
-def day_map(layers: MapLayers, incidents: Sequence[IncidentRow], parties: dict[str, str], title: str) -> str:
+def day_map(
+    layers: MapLayers, incidents: Sequence[IncidentRow], parties: dict[str, str], title: str, *, raster: bool = False
+) -> str:
     """The static map of the day: zones by controller, the line of contact, corridor, posts, incidents by status."""
     with rc_context(SVG_RC):
         figure = Figure(figsize=(7.2, 5.0))
@@ -98,9 +115,11 @@ def day_map(layers: MapLayers, incidents: Sequence[IncidentRow], parties: dict[s
             )
         for place in layers.settlements:
             axes.plot(place.lon, place.lat, marker="o", markersize=2.5, color="#000000", zorder=5)
-            axes.annotate(
-                place.name, (place.lon, place.lat), xytext=(3, 3), textcoords="offset points", fontsize=6, zorder=6
+            label = axes.annotate(
+                place.name, (place.lon, place.lat), xytext=(3, 3), textcoords="offset points", fontsize=6, zorder=8
             )
+            # A white halo keeps names legible over zone edges, lines and markers.
+            label.set_path_effects([patheffects.withStroke(linewidth=2, foreground="white")])
         for status, (marker, colour, filled) in STATUS_MARKERS.items():
             points = [(i.lon, i.lat) for i in incidents if i.status == status]
             if points:
@@ -124,7 +143,7 @@ def day_map(layers: MapLayers, incidents: Sequence[IncidentRow], parties: dict[s
             frameon=False,
             bbox_to_anchor=(0.5, 0.0),
         )
-        return _svg(figure)
+        return _output(figure, raster, title)
 
 
 def _legend(layers: MapLayers, parties: dict[str, str], colours: dict[str, str]) -> list[Any]:
@@ -212,7 +231,7 @@ def _line_parts(geometry: dict[str, Any]) -> list[tuple[list[float], list[float]
     return [([float(p[0]) for p in line], [float(p[1]) for p in line]) for line in lines]
 
 
-def trend_chart(trend: Sequence[TrendDay]) -> str:
+def trend_chart(trend: Sequence[TrendDay], *, raster: bool = False) -> str:
     """Incidents per day over the seven days up to the report's, stacked by type."""
     with rc_context(SVG_RC):
         figure = Figure(figsize=(7.2, 2.5))
@@ -239,4 +258,4 @@ def trend_chart(trend: Sequence[TrendDay]) -> str:
         axes.tick_params(labelsize=7)
         if kinds:
             axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6.5, frameon=False)
-        return _svg(figure)
+        return _output(figure, raster, "incidents per day over seven days, by type")

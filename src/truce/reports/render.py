@@ -50,8 +50,8 @@ def render(template: str, **values: Any) -> str:
     return environment().get_template(template).render(css=Markup(stylesheet()), **values)  # noqa: S704 - our own stylesheet
 
 
-def daily_html(context: DailyContext) -> str:
-    """The daily situation report as one self-contained HTML document (charts inline as SVG)."""
+def daily_html(context: DailyContext, *, raster: bool = False) -> str:
+    """The daily situation report as one self-contained HTML document (charts inline as SVG, or PNG for PDF)."""
     # matplotlib is imported on first use, so that commands and the app start without it.
     from truce.reports import charts
 
@@ -59,8 +59,8 @@ def daily_html(context: DailyContext) -> str:
     return render(
         "daily.html.j2",
         c=context,
-        map_svg=charts.day_map(context.layers, context.incidents, context.parties, title),
-        trend_svg=charts.trend_chart(context.trend),
+        map_figure=charts.day_map(context.layers, context.incidents, context.parties, title, raster=raster),
+        trend_figure=charts.trend_chart(context.trend, raster=raster),
     )
 
 

@@ -46,8 +46,10 @@ def daily_document(session: Session, mission: Mission, on: date, file_format: st
     if file_format not in REPORT_FORMATS:
         raise Invalid(f"unknown report format {file_format!r}; use html or pdf", "format")
     check_day(mission, on)
-    html = render.daily_html(build.daily(session, mission, on))
-    return html.encode("utf-8") if file_format == "html" else render.pdf(html)
+    context = build.daily(session, mission, on)
+    if file_format == "html":
+        return render.daily_html(context).encode("utf-8")
+    return render.pdf(render.daily_html(context, raster=True))
 
 
 def create_daily(session: Session, mission: Mission, on: date, file_format: str, *, actor: Actor) -> Report:
