@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,6 +91,39 @@ def test_a_chunked_submission_over_http(data_dir: Path, served: str) -> None:
     assert "submit_success" in answer.text
     verified = truce("log", "verify", "--data-dir", str(data_dir))
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_fifty_concurrent_retries_over_http_make_one_record(data_dir: Path, served: str) -> None:
+    username, token = add(data_dir, "retrying-phone")
+    form = httpx.get(f"{served}{BASE}/forms/truce-nk-2020-patrol.xml", headers=OPENROSA, auth=(username, token))
+    version = re.search(r'version="(\w+)"', form.text)
+    assert version is not None
+    xml = (f'<data id="truce-nk-2020-patrol" version="{version.group(1)}"><departed>2020-11-23T08:00:00+04:00'
+           "</departed><route>39.75 46.69;39.80 46.75</route><restriction><restriction_type>convoy_blocked"
+           "</restriction_type><met_at>2020-11-23T09:00:00+04:00</met_at><location>39.77 46.71</location>"
+           "</restriction><meta><instanceID>uuid:5e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b</instanceID></meta>"
+           "</data>")  # fmt: skip
+    start = threading.Barrier(50)
+    statuses: list[int] = []
+
+    def retry() -> None:
+        start.wait()
+        files = [("xml_submission_file", ("s.xml", xml.encode(), "text/xml"))]
+        answer = httpx.post(f"{served}{BASE}/submission", files=files, headers=OPENROSA, auth=(username, token),
+                            timeout=TIMEOUT)  # fmt: skip
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=retry) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [201] * 50
+    admin = httpx.post(f"{served}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"})
+    bearer = {"Authorization": f"Bearer {admin.json()['access_token']}"}
+    window = {"type": "access", "since": "2020-11-23T05:00:00Z", "until": "2020-11-23T05:01:00Z"}
+    incidents = httpx.get(f"{served}/api/v1/missions/nk-2020/incidents", params=window, headers=bearer)
+    assert len(incidents.json()["features"]) == 1
 
 
 def test_cli_errors_are_one_clear_line(data_dir: Path) -> None:
