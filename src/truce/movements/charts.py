@@ -58,7 +58,6 @@ def _axes(figure: Figure) -> Axes:
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: date.fromordinal(int(value)).strftime("%d.%m")))
     axes.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{int(value):,}".replace(",", "\u2009")))
-    axes.set_ylim(bottom=0)
     return axes
 
 
@@ -88,6 +87,8 @@ def cumulative_returns(days: Sequence[Mapping[str, Any]], labels: Labels) -> str
         figure = Figure(figsize=(7.2, 3.0))
         axes = _axes(figure)
         _counted(axes, days, labels)
+        # After the data: fixing a limit earlier would stop matplotlib from fitting the axis to it.
+        axes.set_ylim(bottom=0)
         axes.set_title(labels.title, loc="left", fontsize=9)
         axes.legend(loc="upper left", frameon=False)
         return _svg(figure, labels.title, "truce-returns")
@@ -111,6 +112,8 @@ def claimed_and_counted(days: Sequence[Mapping[str, Any]], labels: Labels) -> st
         ):
             if points:
                 axes.scatter([p[0] for p in points], [p[1] for p in points], marker=marker, color=colour, label=label)
+        # After the data: fixing a limit earlier would stop matplotlib from fitting the axis to it.
+        axes.set_ylim(bottom=0)
         axes.set_title(labels.title, loc="left", fontsize=9)
         axes.legend(loc="upper left", frameon=False)
         return _svg(figure, labels.title, "truce-claims")

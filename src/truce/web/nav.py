@@ -27,6 +27,10 @@ NAV: list[NavItem] = [
     NavItem("incident_list", N_("Incidents")),
     NavItem("incident_new", N_("Report an incident"), frozenset(policy.WRITERS["incident.create"])),
     NavItem("verify_queue", N_("Verification"), frozenset(policy.WRITERS["incident.verify"])),
+    NavItem("provision_list", N_("Agreement")),
+    NavItem("returns_dashboard", N_("Returns")),
+    NavItem("exchange_list", N_("Exchanges"), frozenset(policy.ROLES)),
+    NavItem("claim_list", N_("Claims")),
     NavItem("admin_places", N_("Places"), frozenset(policy.WRITERS["place.write"])),
     NavItem("admin_users", N_("Users"), frozenset(policy.WRITERS["user.write"])),
 ]

@@ -7,7 +7,20 @@ from importlib import resources
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from truce.web.pages import admin, auth, detail, entry, home, incidents, mapview, verify
+from truce.web.pages import (
+    admin,
+    auth,
+    claims,
+    detail,
+    entry,
+    exchanges,
+    home,
+    incidents,
+    mapview,
+    provisions,
+    returns,
+    verify,
+)
 
 # A new page module adds its router here (and its nav entry in nav.NAV).
 ROUTERS: list[APIRouter] = [
@@ -18,6 +31,10 @@ ROUTERS: list[APIRouter] = [
     entry.router,
     detail.router,
     verify.router,
+    provisions.router,
+    returns.router,
+    exchanges.router,
+    claims.router,
     admin.router,
 ]
 

@@ -1,0 +1,161 @@
+"""Exchanges of detainees and bodies: both sides' lists matched, differences shown, handover and confirmations.
+
+Personal identifiers reach the page only through the services, which show them to the two sides and the
+intermediary alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+from pydantic import ValidationError
+
+from truce import policy
+from truce.errors import Conflict, Invalid
+from truce.missions import service as missions_service
+from truce.movements import service, views
+from truce.movements.schemas import ConfirmIn, ExchangeIn, HandoverIn
+from truce.web.context import Page, ReadPage, WritePage
+from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
+from truce.web.i18n import N_
+from truce.web.rendering import redirect, render
+from truce.web.routing import page_router
+
+router = page_router()
+REQUIRED = N_("This field is required.")
+HANDOVER_FIELDS = {
+    "a_to_b.detainees": "a_to_b_detainees",
+    "a_to_b.bodies": "a_to_b_bodies",
+    "b_to_a.detainees": "b_to_a_detainees",
+    "b_to_a.bodies": "b_to_a_bodies",
+    "note": "handover_note",
+}
+
+
+def _parties(page: Page) -> dict[str, str]:
+    return {p.code: p.name for p in missions_service.parties(page.session, page.mission_or_404())}
+
+
+@router.get("/m/{slug}/exchanges", name="exchange_list")
+def exchange_list(request: Request, page: ReadPage) -> Response:
+    mission, session, actor = page.mission_or_404(), page.session, page.actor
+    exchanges = [
+        views.exchange_view(session, mission, e, actor=actor)
+        for e in service.list_exchanges(session, mission, actor=actor)
+    ]
+    context = {
+        "exchanges": exchanges,
+        "parties": _parties(page),
+        "can_open": policy.allowed(actor, "exchange.write", mission.id),
+    }
+    return render(request, "exchanges/list.html", context)
+
+
+def _new_page(request: Request, page: Page, form: Form, code: int = 200) -> Response:
+    mission = page.mission_or_404()
+    policy.require(page.actor, "exchange.write", mission.id)
+    return render(request, "exchanges/new.html", {"form": form, "parties": _parties(page)}, status_code=code)
+
+
+@router.get("/m/{slug}/exchanges/new", name="exchange_new")
+def exchange_new(request: Request, page: ReadPage) -> Response:
+    return _new_page(request, page, Form(values={"kind": "detainees", "classification": "parties"}))
+
+
+@router.post("/m/{slug}/exchanges/new", name="exchange_create")
+def exchange_create(request: Request, page: WritePage, form: CheckedForm) -> Response:
+    mission = page.mission_or_404()
+    for name in ("kind", "side_a", "side_b"):
+        if not form.get(name):
+            form.add_error(name, REQUIRED)
+    if form.ok:
+        names = ("kind", "side_a", "side_b", "intermediary", "planned_on", "place", "note", "classification")
+        body = {name: form.get(name) for name in names if form.get(name)}
+        try:
+            exchange = service.create_exchange(page.session, mission, ExchangeIn.model_validate(body), actor=page.actor)
+            page.session.flush()
+            return redirect(_detail_url(request, mission.slug, exchange.id))
+        except ValidationError as exc:
+            absorb_validation(form, exc)
+            if "_form" in form.errors:
+                form.errors["side_b"] = form.errors.pop("_form")
+        except Invalid as exc:
+            absorb_invalid(form, exc)
+    page.session.rollback()
+    return _new_page(request, page, form, 422)
+
+
+def _detail_url(request: Request, slug: str, exchange_id: int, anchor: str = "") -> str:
+    url = str(request.app.url_path_for("exchange_detail", slug=slug, exchange_id=str(exchange_id)))
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _detail(request: Request, page: Page, exchange_id: int, forms: dict[str, Form], code: int = 200) -> Response:
+    mission, session, actor = page.mission_or_404(), page.session, page.actor
+    exchange = service.get_exchange(session, mission, exchange_id, actor=actor)
+    party = service.party_of(session, actor)
+    context: dict[str, Any] = {
+        "exchange": views.exchange_view(session, mission, exchange, actor=actor),
+        "lists": service.list_lists(session, mission, exchange_id, actor=actor),
+        "parties": _parties(page),
+        "can_hand_over": policy.allowed(actor, "exchange.write", mission.id) and exchange.handed_over_on is None,
+        "can_confirm": policy.allowed(actor, "exchange.confirm", mission.id)
+        and party in (exchange.side_a, exchange.side_b)
+        and exchange.handed_over_on is not None
+        and party not in exchange.confirmations,
+        "handover_form": forms.get("handover") or Form(),
+        "confirm_form": forms.get("confirm") or Form(),
+    }
+    return render(request, "exchanges/detail.html", context, status_code=code)
+
+
+@router.get("/m/{slug}/exchanges/{exchange_id}", name="exchange_detail")
+def exchange_detail(request: Request, page: ReadPage, exchange_id: int) -> Response:
+    return _detail(request, page, exchange_id, {})
+
+
+@router.post("/m/{slug}/exchanges/{exchange_id}/handover", name="exchange_handover")
+def exchange_handover(request: Request, page: WritePage, exchange_id: int, form: CheckedForm) -> Response:
+    """What was handed over each way, recorded by the humanitarian officer (or an administrator)."""
+    mission = page.mission_or_404()
+    if not form.get("on_date"):
+        form.add_error("on_date", REQUIRED)
+    if form.ok:
+        body = {
+            "on_date": form.get("on_date"),
+            "a_to_b": {"detainees": form.get("a_to_b_detainees") or 0, "bodies": form.get("a_to_b_bodies") or 0},
+            "b_to_a": {"detainees": form.get("b_to_a_detainees") or 0, "bodies": form.get("b_to_a_bodies") or 0},
+            "place": form.get("place") or None,
+            "note": form.get("handover_note"),
+        }
+        try:
+            data = HandoverIn.model_validate(body)
+            service.record_handover(page.session, mission, exchange_id, data, actor=page.actor)
+        except ValidationError as exc:
+            absorb_validation(form, exc, HANDOVER_FIELDS)
+        except Invalid as exc:
+            absorb_invalid(form, exc, HANDOVER_FIELDS)
+        except Conflict as exc:
+            form.add_error("_form", exc.detail)
+    if not form.ok:
+        page.session.rollback()
+        return _detail(request, page, exchange_id, {"handover": form}, 422)
+    return redirect(_detail_url(request, mission.slug, exchange_id, "handover"))
+
+
+@router.post("/m/{slug}/exchanges/{exchange_id}/confirm", name="exchange_confirm")
+def exchange_confirm(request: Request, page: WritePage, exchange_id: int, form: CheckedForm) -> Response:
+    """A side confirms the handover; differences must be acknowledged and stay on the record."""
+    mission = page.mission_or_404()
+    body = {"note": form.get("confirm_note"), "acknowledge_differences": form.get("acknowledge") == "yes"}
+    try:
+        service.confirm(page.session, mission, exchange_id, ConfirmIn.model_validate(body), actor=page.actor)
+    except ValidationError as exc:
+        absorb_validation(form, exc, {"note": "confirm_note"})
+    except Conflict as exc:
+        form.add_error("acknowledge" if "acknowledge" in exc.detail else "_form", exc.detail)
+    if not form.ok:
+        page.session.rollback()
+        return _detail(request, page, exchange_id, {"confirm": form}, 422)
+    return redirect(_detail_url(request, mission.slug, exchange_id, "confirmations"))
