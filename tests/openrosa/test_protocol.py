@@ -74,6 +74,8 @@ def test_requests_without_the_openrosa_header_or_for_an_unknown_mission(phone: P
     assert bare.status_code == 400
     assert "X-OpenRosa-Version" in bare.text
     assert phone.get("/openrosa/no-such-mission/formList").status_code == 404
+    # The slug goes into the 401 challenge's realm, so only a slug's own characters are let through.
+    assert phone.get("/openrosa/nk%0D%0AX-Evil:%201/formList").status_code == 422
     assert phone.get(f"{BASE}/forms/truce-nk-2020-nothing.xml").status_code == 404
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from typing import Any, BinaryIO
+from typing import BinaryIO
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from truce.deps import database
+from truce.deps import Slug, database
 from truce.errors import BadRequest, NotFound, TruceError
 from truce.evidence import store
 from truce.evidence.store import MB
@@ -23,7 +24,7 @@ from truce.missions.models import Mission
 from truce.openrosa import device_api, service, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
 
-router = APIRouter(prefix="/openrosa/{slug}", tags=["openrosa"], include_in_schema=True)
+router = APIRouter(prefix="/openrosa/{slug}", tags=["openrosa"])
 VERSION = "1.0"
 XML = "text/xml; charset=utf-8"
 FORM_LIST_NS = "http://openrosa.org/xforms/xformsList"
@@ -69,7 +70,7 @@ def _require_version(request: Request) -> None:
         raise BadRequest("this is an OpenRosa endpoint: send the header X-OpenRosa-Version: 1.0")
 
 
-def _mission(session: Any, slug: str) -> Mission:
+def _mission(session: Session, slug: str) -> Mission:
     mission = missions_service.get_by_slug(session, slug)
     if mission is None:
         raise NotFound(f"mission {slug!r} not found")
@@ -89,7 +90,7 @@ def _base(request: Request, slug: str) -> str:
 
 
 @router.get("/formList")
-def form_list(request: Request, slug: str, formID: str | None = None) -> Response:  # noqa: N803 - OpenRosa's name
+def form_list(request: Request, slug: Slug, formID: str | None = None) -> Response:  # noqa: N803 - OpenRosa's name
     """The forms this phone may fill in (OpenRosa form list)."""
 
     def work() -> Response:
@@ -119,13 +120,13 @@ def _form(request: Request, slug: str, form_id: str) -> xforms.Form:
 
 
 @router.get("/forms/{form_id}.xml")
-def form_download(request: Request, slug: str, form_id: str) -> Response:
+def form_download(request: Request, slug: Slug, form_id: str) -> Response:
     """One XForm."""
     return _answering(slug, lambda: Response(_form(request, slug, form_id).xml, headers=_headers(), media_type=XML))
 
 
 @router.get("/forms/{form_id}/manifest")
-def manifest(request: Request, slug: str, form_id: str) -> Response:
+def manifest(request: Request, slug: Slug, form_id: str) -> Response:
     """The media files a form needs (the sites it offers, as CSV)."""
 
     def work() -> Response:
@@ -142,7 +143,7 @@ def manifest(request: Request, slug: str, form_id: str) -> Response:
 
 
 @router.get("/forms/{form_id}/media/{filename}")
-def media_file(request: Request, slug: str, form_id: str, filename: str) -> Response:
+def media_file(request: Request, slug: Slug, form_id: str, filename: str) -> Response:
     """One media file of a form."""
 
     def work() -> Response:
@@ -155,7 +156,7 @@ def media_file(request: Request, slug: str, form_id: str, filename: str) -> Resp
 
 
 @router.head("/submission")
-def submission_probe(request: Request, slug: str) -> Response:
+def submission_probe(request: Request, slug: Slug) -> Response:
     """What a phone asks before sending: may it submit here, and how large a body is accepted."""
 
     def work() -> Response:
@@ -169,7 +170,7 @@ def submission_probe(request: Request, slug: str) -> Response:
 
 
 @router.post("/submission")
-async def submission(request: Request, slug: str) -> Response:
+async def submission(request: Request, slug: Slug) -> Response:
     """Receive one instance and its attachments (multipart/form-data, as ODK Collect and Enketo send them)."""
     try:
         _require_version(request)
