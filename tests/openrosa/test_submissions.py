@@ -202,3 +202,23 @@ def test_a_field_the_services_refuse_is_a_clear_error_and_nothing_is_stored(phon
     bad_point = fill(phone.form("incident"), incident_values(location="99 46.7"))
     assert "out of range" in phone.submit(bad_point).text
     assert (count(session, Incident), count(session, Submission), count(session, LogEntry)) == before
+
+
+def test_an_edited_patrol_report_updates_retracts_and_adds_access_incidents(phone: Phone, session: Session) -> None:
+    def restriction(kind: str, hour: int) -> dict[str, str]:
+        return {"restriction_type": kind, "met_at": f"2020-11-24T{hour:02d}:00:00.000+04:00", "location": "39.8 46.7"}
+
+    values = {"departed": "2020-11-24T08:00:00.000+04:00", "route": "39.75 46.69;39.80 46.75"}
+    form = phone.form("patrol")
+    first = fill(form, values, {"restriction": [restriction("monitors_restricted", 9), restriction("uav_jamming", 10)]})
+    assert phone.submit(first).status_code == 201
+    kept, dropped = submission(session, instance_id_of(first)).record_ids
+    edit = fill(form, values, {"restriction": [restriction("convoy_blocked", 9)]}, deprecated_id=instance_id_of(first))
+    assert phone.submit(edit).status_code == 201
+    assert submission(session, instance_id_of(edit)).record_ids == [kept]
+    updated, retracted = session.get(Incident, kept), session.get(Incident, dropped)
+    assert updated is not None
+    assert retracted is not None
+    session.refresh(updated)
+    session.refresh(retracted)
+    assert (updated.subtype, retracted.status) == ("convoy_blocked", "retracted")
