@@ -14,16 +14,12 @@ database with `insert(Incident.__table__)` executemany in one transaction. Two l
 the same Core insert with one transaction per row (what a commit costs), and GET /healthz through
 the same TestClient (the floor of one request through the client and the app).
 
-Proposed change, tried in this process only: the same two ways of filing again (new incidents)
-with `derive._places_stamp` running the very statement it builds, but built once with a bound
-mission id instead of on every write (see BENCHMARKS.md). --skip-proposed leaves this out.
-
 With --profile, a further pass of single POSTs runs under cProfile in every thread the client
 starts (the routes run in worker threads), and the functions of Truce taking the most time are
 listed with file:line. The database is SQLite in a temporary directory; the target (1,000/s) is
 set for SQLite.
 
-    .venv/bin/python benchmarks/incident_ingest.py [--n 3000] [--batch-size 500] [--skip-proposed] [--profile]
+    .venv/bin/python benchmarks/incident_ingest.py [--n 3000] [--batch-size 500] [--profile]
 """
 
 from __future__ import annotations
@@ -42,22 +38,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, cast
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Table, bindparam, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, insert, select
 
 from truce import schema
 from truce.app import create_app
 from truce.config import Settings
 from truce.db import Database, connect
 from truce.demo import loader
-from truce.incidents import derive
 from truce.incidents.models import Incident
 from truce.incidents.taxonomy import CASUALTY_GROUPS, MEANS, SOURCES, TAXONOMY
-from truce.missions.models import Mission
 
 SEED = 20201110
 MISSION_SLUG = "nk-2020"
@@ -220,44 +212,6 @@ def max_incident_id(db: Database) -> int:
         return int(connection.execute(select(INCIDENTS.c.id).order_by(INCIDENTS.c.id.desc()).limit(1)).scalar() or 0)
 
 
-# --- a proposed change, tried in this process only -------------------------------------------------
-
-
-class _CapturingSession:
-    """Stands in for a session to catch the statement `derive._places_stamp` builds."""
-
-    statement: Any = None
-
-    def execute(self, statement: Any) -> _CapturingSession:
-        self.statement = statement
-        return self
-
-    def one(self) -> tuple[()]:
-        return ()
-
-
-@contextmanager
-def stamp_statement_built_once() -> Iterator[None]:
-    """Inside: `derive._places_stamp` runs the statement it builds, built once with a bound mission id.
-
-    The statement comes from the shipped function itself (called once with a bind parameter in
-    place of the mission id), so the SQL is the same; only its building per call is saved.
-    """
-    shipped = derive._places_stamp
-    capture = _CapturingSession()
-    shipped(cast(Session, capture), cast(Mission, SimpleNamespace(id=bindparam("stamp_mission_id"))))
-    statement = capture.statement
-
-    def built_once(session: Session, mission: Mission) -> tuple[float, ...]:
-        return tuple(float(v) for v in session.execute(statement, {"stamp_mission_id": mission.id}).one())
-
-    derive._places_stamp = built_once
-    try:
-        yield
-    finally:
-        derive._places_stamp = shipped
-
-
 # --- profiling -------------------------------------------------------------------------------------
 
 
@@ -349,16 +303,6 @@ def run(args: argparse.Namespace) -> None:
                 single = post_single(client, headers, singles)
                 rows = stored_rows(db, before, args.n)
                 batch = post_batches(client, headers, batched, args.batch_size)
-                proposed: list[tuple[str, Spent]] = []
-                if not args.skip_proposed:
-                    with stamp_statement_built_once():
-                        again = features(2 * args.n, random.Random(SEED + 3))
-                        single_built_once = post_single(client, headers, again[: args.n])
-                        batch_built_once = post_batches(client, headers, again[args.n :], args.batch_size)
-                    proposed = [
-                        ("API, one POST each, stamp SQL built once (proposed)", single_built_once),
-                        (f"API, batch of {args.batch_size}, stamp SQL built once (proposed)", batch_built_once),
-                    ]
         finally:
             db.dispose()
         with tempfile.TemporaryDirectory(dir=root) as fresh:
@@ -380,7 +324,6 @@ def run(args: argparse.Namespace) -> None:
         lines = [
             ("API, one POST per incident", single),
             (f"API, batch endpoint, {args.batch_size} per request", batch),
-            *proposed,
             ("Core insert() executemany, one transaction (ceiling)", ceiling),
             ("Core insert(), one transaction per row", row_by_row),
             ("for scale: GET /healthz through the same client", health),
@@ -403,9 +346,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=3_000, help="incidents per way of filing (default 3000)")
     parser.add_argument("--batch-size", type=int, default=500, help="features per batch request (default 500)")
     parser.add_argument("--profile", action="store_true", help="profile up to 1,000 more single POSTs")
-    parser.add_argument(
-        "--skip-proposed", action="store_true", help="do not time the API with the map stamp's SQL built once"
-    )
     args = parser.parse_args()
     if args.n < 1 or not 1 <= args.batch_size <= 10_000:
         parser.error("--n must be at least 1 and --batch-size within 1..10000")

@@ -14,7 +14,7 @@ from pyproj import Geod
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from truce.missions.models import Mission, Party
@@ -123,10 +123,16 @@ def map_index(session: Session, mission: Mission) -> MapIndex:
 
 
 def _places_stamp(session: Session, mission: Mission) -> tuple[float, ...]:
+    return tuple(float(v) for v in session.execute(_STAMP, {"stamp_mission_id": mission.id}).one())
+
+
+def _stamp_statement() -> Select[Any]:
     # Counts and ids alone are not enough: a rolled-back insert frees its id for a different place.
+    # Built once: building this statement and its cache key took ten times as long as running it.
+    mission_id = bindparam("stamp_mission_id", type_=Integer)
     parts: list[Any] = []
     for model in (Area, Line, Site):
-        where = model.mission_id == mission.id
+        where = model.mission_id == mission_id
         parts += [
             select(func.count(model.id)).where(where).scalar_subquery(),
             select(func.coalesce(func.max(model.id), 0)).where(where).scalar_subquery(),
@@ -135,7 +141,10 @@ def _places_stamp(session: Session, mission: Mission) -> tuple[float, ...]:
             .scalar_subquery(),
             select(func.coalesce(func.sum(func.length(model.geometry) * model.id), 0)).where(where).scalar_subquery(),
         ]
-    return tuple(float(v) for v in session.execute(select(*parts)).one())
+    return select(*parts)
+
+
+_STAMP = _stamp_statement()
 
 
 def _build(session: Session, mission: Mission) -> MapIndex:

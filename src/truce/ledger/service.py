@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, event, or_, select, tuple_
+from sqlalchemy import Table, and_, bindparam, event, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from truce.db import Base, utcnow
@@ -30,59 +30,114 @@ def append(
 ) -> LogEntry:
     """Log one write of `record`; the entry commits or rolls back with the change itself."""
     session.flush()
-    kind = entity_type(record)
-    session.info.setdefault(LOGGED_KEYS, set()).add((kind, entity_id(record)))
-    mission_id = entity_id(record) if kind == "missions" else getattr(record, "mission_id", None)
-    body: dict[str, Any] = {
-        "action": action,
-        "actor": actor.username or "anonymous",
-        "delegation": actor.delegation_code,
-        "entity": None if deleted else snapshot(record),
-        "entity_id": entity_id(record),
-        "entity_type": kind,
-        "evidence": sorted(evidence),
-        "mission_id": None if mission_id is None else int(mission_id),
-    }
-    return append_body(session, body)
+    return LogEntry(**_append_bodies(session, [_body(session, actor, action, record, deleted, evidence)])[0])
+
+
+def append_many(session: Session, actor: Actor, action: str, records: Sequence[Base]) -> None:
+    """Log one write of each of `records`, in order: `append` for each, with one INSERT per table for all."""
+    session.flush()
+    if records:
+        _append_bodies(session, [_body(session, actor, action, record, False, ()) for record in records])
 
 
 def append_body(session: Session, body: dict[str, Any]) -> LogEntry:
     """Give `body` the next index and time, hash it into the tree and store it."""
-    head = _locked_head(session)
-    time = utcnow()
-    body = {**body, "index": head.size, "time": time.isoformat()}
-    data = canonical_json(body)
-    leaf = merkle.leaf_hash(data.encode("utf-8"))
-    tree = _tree(head)
-    for level, index, node in tree.append(leaf)[1:]:
-        session.add(LogNode(level=level, idx=index, hash=node))
-    entry = LogEntry(
-        idx=head.size,
-        time=time,
-        mission_id=body.get("mission_id"),
-        actor=body["actor"],
-        delegation=body["delegation"],
-        action=body["action"],
-        entity_type=body["entity_type"],
-        entity_id=body["entity_id"],
-        data=data,
-        leaf_hash=leaf,
+    return LogEntry(**_append_bodies(session, [body])[0])
+
+
+def _body(
+    session: Session, actor: Actor, action: str, record: Base, deleted: bool, evidence: Sequence[str]
+) -> dict[str, Any]:
+    kind = entity_type(record)
+    record_id = entity_id(record)
+    session.info.setdefault(LOGGED_KEYS, set()).add((kind, record_id))
+    mission_id = record_id if kind == "missions" else getattr(record, "mission_id", None)
+    return {
+        "action": action,
+        "actor": actor.username or "anonymous",
+        "delegation": actor.delegation_code,
+        "entity": None if deleted else snapshot(record),
+        "entity_id": record_id,
+        "entity_type": kind,
+        "evidence": sorted(evidence),
+        "mission_id": None if mission_id is None else int(mission_id),
+    }
+
+
+def _append_bodies(session: Session, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Store the entries of `bodies` and the subtrees they complete; the stored entries' columns."""
+    tree = _locked_tree(session)
+    entries: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    for body in bodies:
+        time = utcnow()
+        data = canonical_json({**body, "index": tree.size, "time": time.isoformat()})
+        leaf = merkle.leaf_hash(data.encode("utf-8"))
+        entries.append(
+            {
+                "idx": tree.size,
+                "time": time,
+                "mission_id": body.get("mission_id"),
+                "actor": body["actor"],
+                "delegation": body["delegation"],
+                "action": body["action"],
+                "entity_type": body["entity_type"],
+                "entity_id": body["entity_id"],
+                "data": data,
+                "leaf_hash": leaf,
+            }
+        )
+        nodes += [{"level": level, "idx": index, "hash": node} for level, index, node in tree.append(leaf)[1:]]
+    # Core statements on the session's connection: ORM objects and their flush cost more than the hashing
+    # (benchmarks/ledger_costs.py), and a batch goes in with one INSERT per table.
+    connection = session.connection()
+    connection.execute(_ENTRIES_INSERT, entries)
+    if nodes:
+        connection.execute(_NODES_INSERT, nodes)
+    _store_head(session, tree)
+    return entries
+
+
+_HEADS = cast(Table, LogHead.__table__)
+_ENTRIES_INSERT = insert(cast(Table, LogEntry.__table__))
+_NODES_INSERT = insert(cast(Table, LogNode.__table__))
+_READ_HEAD = select(_HEADS.c.size, _HEADS.c.border).where(_HEADS.c.id == HEAD_ID)
+_LOCK_HEAD = _READ_HEAD.with_for_update()
+_WRITE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.id == HEAD_ID)
+    .values(
+        size=bindparam("new_size", type_=_HEADS.c.size.type),
+        border=bindparam("new_border", type_=_HEADS.c.border.type),
     )
-    session.add(entry)
-    head.size = tree.size
-    head.border = [node.hex() for _, _, node in tree.border()]
-    session.flush()
-    return entry
+)
 
 
-def _locked_head(session: Session) -> LogHead:
-    # FOR UPDATE serialises appenders on PostgreSQL; SQLite writers already hold the write lock.
-    head = session.execute(select(LogHead).where(LogHead.id == HEAD_ID).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = LogHead(id=HEAD_ID, size=0, border=[])
-        session.add(head)
-        session.flush()
-    return head
+def _locked_tree(session: Session) -> merkle.CompactRange:
+    """The tree's right border, from the head row locked for this transaction."""
+    # FOR UPDATE serialises appenders on PostgreSQL; SQLite writers already hold the write lock. Once the
+    # transaction holds the lock, the head it wrote last is remembered: no statement for later appends.
+    state: tuple[int, list[str]] | None = session.info.get(HEAD_STATE)
+    if state is None:
+        row = session.connection().execute(_LOCK_HEAD).one_or_none()
+        if row is None:
+            session.connection().execute(insert(_HEADS).values(id=HEAD_ID, size=0, border=[]))
+            state = (0, [])
+        else:
+            state = (row.size, list(row.border))
+        session.info[HEAD_STATE] = state
+    size, border = state
+    return merkle.CompactRange.load(size, _Border(size, [bytes.fromhex(h) for h in border]))
+
+
+def _store_head(session: Session, tree: merkle.CompactRange) -> None:
+    border = [node.hex() for _, _, node in tree.border()]
+    session.connection().execute(_WRITE_HEAD, {"new_size": tree.size, "new_border": border})
+    session.info[HEAD_STATE] = (tree.size, border)
+    # A head object the session loaded earlier is stale now.
+    loaded = session.identity_map.get(session.identity_key(LogHead, HEAD_ID))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 class _Border:
@@ -98,11 +153,6 @@ class _Border:
         return [self.by_coord[c] for c in coords]
 
 
-def _tree(head: LogHead) -> merkle.CompactRange:
-    border = [bytes.fromhex(h) for h in head.border]
-    return merkle.CompactRange.load(head.size, _Border(head.size, border))
-
-
 def border_root(border: Sequence[bytes]) -> bytes:
     """The tree head from the right border's subtree hashes."""
     if not border:
@@ -115,13 +165,13 @@ def border_root(border: Sequence[bytes]) -> bytes:
 
 def size(session: Session) -> int:
     """How many entries the log holds."""
-    head = session.get(LogHead, HEAD_ID)
-    return head.size if head else 0
+    head = session.execute(_READ_HEAD).one_or_none()
+    return int(head.size) if head else 0
 
 
 def current_root(session: Session) -> tuple[int, bytes]:
     """The log's size and root hash now."""
-    head = session.get(LogHead, HEAD_ID)
+    head = session.execute(_READ_HEAD).one_or_none()
     if head is None:
         return 0, merkle.EMPTY_ROOT
     return head.size, border_root([bytes.fromhex(h) for h in head.border])
@@ -302,6 +352,7 @@ def history(session: Session, kind: str, record_id: str) -> list[LogEntry]:
 
 CHANGED = "truce_changed"
 LOGGED_KEYS = "truce_logged"
+HEAD_STATE = "truce_log_head"
 
 
 def _key(record: Base) -> tuple[str, str] | None:
@@ -338,6 +389,13 @@ def _refuse_unlogged(session: Session) -> None:
 def _forget(session: Session) -> None:
     session.info.pop(CHANGED, None)
     session.info.pop(LOGGED_KEYS, None)
+    session.info.pop(HEAD_STATE, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _release_head(session: Session, _previous: Any) -> None:
+    # Rolling back to a savepoint undoes the head written inside it and releases a row lock taken there.
+    session.info.pop(HEAD_STATE, None)
 
 
 class UnloggedWriteError(RuntimeError):

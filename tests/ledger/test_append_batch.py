@@ -1,0 +1,71 @@
+"""Appending many records in one go, and appending after a rolled-back savepoint, keep the log whole."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from support import point_feature
+from truce.incidents import service as incidents_service
+from truce.incidents.schemas import IncidentIn
+from truce.ledger import merkle
+from truce.ledger import service as ledger
+from truce.ledger.models import LogEntry
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.policy import Actor
+
+
+def feature(lon: float, **changes: Any) -> dict[str, Any]:
+    properties = {"type": "explosion", "subtype": "mortar", "start": "2020-11-20T10:00:00+04:00", "source": "post"}
+    return point_feature(lon, 39.85, **{**properties, **changes})
+
+
+def demo_mission(session: Session) -> Mission:
+    mission = missions_service.get_by_slug(session, "nk-2020")
+    assert mission is not None
+    return mission
+
+
+def assert_tree_whole(session: Session) -> None:
+    """The head's root equals the root rebuilt from the stored leaves and subtree hashes."""
+    size, root = ledger.current_root(session)
+    assert merkle.root(size, ledger.StoredNodes(session)) == root
+    leaves = session.execute(select(LogEntry.data).order_by(LogEntry.idx)).scalars()
+    compact = merkle.CompactRange()
+    compact.extend(merkle.leaf_hash(data.encode("utf-8")) for data in leaves)
+    assert compact.size == size
+    assert compact.root() == root
+
+
+def test_a_batch_logs_each_good_incident_in_order(session: Session) -> None:
+    mission = demo_mission(session)
+    before = ledger.size(session)
+    features = [feature(46.70), feature(46.71, type="no_such_type"), feature(46.72), feature(46.73)]
+    created, errors = incidents_service.create_many(session, mission, features, actor=Actor.system(mission.id))
+    assert [e["index"] for e in errors] == [1]
+    assert ledger.size(session) == before + 3
+    entries = ledger.entries(session, before, before + 3)
+    assert [(e.idx, e.entity_id, e.action) for e in entries] == [
+        (before + n, str(incident.id), "incident.create") for n, incident in enumerate(created)
+    ]
+    assert [incident.lon for incident in created] == [46.70, 46.72, 46.73]
+    assert_tree_whole(session)
+
+
+def test_an_append_after_a_rolled_back_savepoint_takes_the_freed_index(session: Session) -> None:
+    mission = demo_mission(session)
+    actor = Actor.system(mission.id)
+    before = ledger.size(session)
+    incidents_service.create(session, mission, IncidentIn.model_validate(feature(46.70)), actor=actor)
+    nested = session.begin_nested()
+    incidents_service.create(session, mission, IncidentIn.model_validate(feature(46.71)), actor=actor)
+    assert ledger.size(session) == before + 2
+    nested.rollback()
+    assert ledger.size(session) == before + 1
+    kept = incidents_service.create(session, mission, IncidentIn.model_validate(feature(46.72)), actor=actor)
+    assert ledger.size(session) == before + 2
+    assert ledger.entries(session, before + 1, before + 2)[0].entity_id == str(kept.id)
+    assert_tree_whole(session)
