@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
+from urllib.parse import quote
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -56,15 +57,16 @@ def render(
     page: Page | None = getattr(request.state, "page", None)
     zone = _zone(page)
 
-    def when(value: datetime | date | None, fmt: str = "yyyy-MM-dd HH:mm zzz") -> str:
+    def when(value: datetime | date | None) -> str:
+        # Numeric ISO-like times read the same in every language, and strftime is far cheaper than CLDR patterns.
         if value is None:
             return ""
         if isinstance(value, datetime):
-            return format_datetime(value, fmt, tzinfo=zone, locale=locale)
-        return format_date(value, "yyyy-MM-dd", locale=locale)
+            return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %z")
+        return value.isoformat()
 
     def url(name: str, **params: Any) -> str:
-        return str(request.app.url_path_for(name, **{k: str(v) for k, v in params.items()}))
+        return _url_for(request.app, name, params)
 
     actor = page.actor if page else None
     full = {
@@ -83,6 +85,21 @@ def render(
     }
     html = environment(locale).get_template(template).render(full)
     return HTMLResponse(html, status_code=status_code)
+
+
+def _url_for(app: Any, name: str, params: dict[str, Any]) -> str:
+    """`app.url_path_for`, from a template cached per route and parameter names (the lookup walks every route)."""
+    cache: dict[tuple[str, tuple[str, ...]], str] | None = getattr(app.state, "web_url_templates", None)
+    if cache is None:
+        cache = app.state.web_url_templates = {}
+    key = (name, tuple(sorted(params)))
+    template = cache.get(key)
+    if template is None:
+        template = str(app.url_path_for(name, **{k: f"TRUCEPARAM{k}TRUCEEND" for k in params}))
+        cache[key] = template
+    for k, v in params.items():
+        template = template.replace(f"TRUCEPARAM{k}TRUCEEND", quote(str(v), safe=""))
+    return template
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -129,7 +129,9 @@
       if (withStatuses) {
         text.status_order.forEach(function (s) { rows.push(legendRow(statusSvg(s, 14), text.statuses[s])); });
       }
-      div.innerHTML = '<details open><summary>' + escapeHtml(text.legend) + "</summary><ul>" + rows.join("") + "</ul></details>";
+      // On a phone the legend starts folded, so that it does not hide the map.
+      var open = window.matchMedia("(min-width: 40rem)").matches ? " open" : "";
+      div.innerHTML = "<details" + open + "><summary>" + escapeHtml(text.legend) + "</summary><ul>" + rows.join("") + "</ul></details>";
       L.DomEvent.disableClickPropagation(div);
       return div;
     };

@@ -11,6 +11,7 @@
   var rowsById = {};
   var cluster = L.markerClusterGroup({ chunkedLoading: true, chunkInterval: 150, showCoverageOnHover: false, maxClusterRadius: 45 });
   cluster.addTo(map);
+  window.truceMap = map;
 
   function icon(status) {
     if (!iconCache[status]) {
@@ -38,6 +39,8 @@
 
   function ready(count) {
     window.requestAnimationFrame(function () {
+      // Milliseconds since navigation started: what benchmarks/map_page.py reads.
+      window.truceMapReadyAt = window.performance.now();
       document.body.dataset.mapReady = String(count);
       window.dispatchEvent(new CustomEvent("truce:map-ready", { detail: { count: count } }));
     });
