@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date
