@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from web.browser.driving import PASSWORD, Server, log_in, shot
 
 PROVISIONS = "/m/nk-2020/provisions"
 RETURNS = "/m/nk-2020/returns"
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def api(server: Server, username: str, path: str) -> Any:

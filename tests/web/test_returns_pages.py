@@ -1,0 +1,151 @@
+"""The returns dashboard and the crossing form: the same checks as the API, field by field; the chart's SVG."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from support import ACCOUNTS
+from truce.movements import charts
+from truce.movements.models import Movement
+from truce.places.models import Site
+from web.conftest import WebClient
+
+BASE = "/m/nk-2020"
+MOVERS = {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "humanitarian-unhcr"}
+LABELS = charts.Labels(title="Returns", cumulative="in all", daily="that day", claimed_total="c", claimed_day="d")
+
+
+def site(session: Session, kind: str) -> int:
+    return int(session.execute(select(Site.id).where(Site.kind == kind).order_by(Site.id).limit(1)).scalar_one())
+
+
+def movements(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Movement)).scalar_one())
+
+
+def crossing(session: Session, **changes: str) -> dict[str, str]:
+    form = {
+        "site_id": str(site(session, "checkpoint")), "direction": "incoming", "kind": "return",
+        "on_date": "2020-12-02", "individuals": "120", "adults_female": "50", "escort": "UNHCR",
+        "classification": "parties",
+    }  # fmt: skip
+    return {**form, **changes}
+
+
+def test_the_dashboard_shows_the_returns_from_14_november(web: WebClient) -> None:
+    page = web.login("analyst-ru").get(f"{BASE}/returns").text
+    assert 'data-total="26250"' in page
+    assert "since Nov 14, 2020" in page
+    svg = page.split('id="returns-chart">')[1].split("</svg>")[0]
+    assert svg.startswith('<svg role="img" aria-label="Cumulative returns" class="chart"')
+    assert "<script" not in svg
+    days = re.findall(r"<tr><td>(2020-\d\d-\d\d)</td><td>([\d,]+)</td><td>([\d,]+)</td></tr>", page)
+    assert days[0] == ("2020-11-14", "300", "300")
+    assert days[-1] == ("2020-12-01", "2,700", "26,250")
+    counters = page.split('id="counters"')[1].split("</table>")[0]
+    assert counters.count("<tr data-site=") == 3
+    assert "Russian peacekeeping contingent" in page.split('id="convoys"')[1].split("</table>")[0]
+    assert "Stepanakert / Khankendi" in page.split('id="settlements"')[1]
+
+
+def test_the_public_sees_only_public_crossings(web: WebClient, session: Session) -> None:
+    hidden = crossing(session, classification="mission", individuals="777", adults_female="")
+    assert web.login("monitor-ru").post_form(f"{BASE}/movements/new", hidden).status_code == 303
+    web.logout()
+    public = web.get(f"{BASE}/returns").text
+    assert 'data-total="26250"' in public
+    assert ">777<" not in public
+    staff = web.login("analyst-ru").get(f"{BASE}/returns").text
+    assert 'data-total="27027"' in staff
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_may_record_a_crossing(web: WebClient, session: Session, account: str) -> None:
+    before = movements(session)
+    answer = web.login(account).post_form(f"{BASE}/movements/new", crossing(session))
+    if account in MOVERS:
+        assert answer.status_code == 303, answer.text[:1000]
+        assert re.fullmatch(rf"{BASE}/returns\?recorded=\d+#recent", answer.headers["location"])
+        assert movements(session) == before + 1
+        page = web.get(answer.headers["location"]).text
+        assert 'class="highlight"' in page
+    else:
+        assert answer.status_code == (303 if account == "public" else 403)
+        assert movements(session) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"individuals": "-5"}, "individuals", "greater than or equal to 0"),
+        ({"individuals": ""}, "individuals", "This field is required."),
+        ({"individuals": "ten"}, "individuals", "valid integer"),
+        ({"individuals": "10", "adults_female": "50"}, "individuals", "add up to more than the individuals"),
+        ({"on_date": "2020-10-01"}, "on_date", "before the mission began"),
+        ({"on_date": "2999-01-01"}, "on_date", "in the future"),
+        ({"site_id": "settlement"}, "site_id", "not a checkpoint or crossing_point"),
+        ({"site_id": "987654"}, "site_id", "has no site 987654"),
+        ({"kind": "tourism"}, "kind", "Input should be"),
+        ({"destination_site_id": "checkpoint"}, "destination_site_id", "not a settlement"),
+    ],
+)
+def test_a_bad_crossing_is_refused_on_its_field_and_keeps_the_values(
+    web: WebClient, session: Session, changes: dict[str, str], field: str, message: str
+) -> None:
+    for name, value in changes.items():
+        if value in ("settlement", "checkpoint"):
+            changes[name] = str(site(session, value))
+    before = movements(session)
+    answer = web.login("humanitarian-unhcr").post_form(f"{BASE}/movements/new", crossing(session, **changes))
+    assert answer.status_code == 422
+    error = re.search(rf'<p class="field-error" id="e-{field}">([^<]+)</p>', answer.text)
+    assert error, answer.text[:3000]
+    assert message in error.group(1)
+    assert 'value="UNHCR"' in answer.text
+    assert movements(session) == before
+
+
+def test_a_crossing_has_its_own_page(web: WebClient, session: Session) -> None:
+    answer = web.login("humanitarian-unhcr").post_form(f"{BASE}/movements/new", crossing(session, convoy="T-1"))
+    movement_id = re.search(r"recorded=(\d+)", answer.headers["location"])
+    assert movement_id
+    page = web.get(f"{BASE}/movements/{movement_id.group(1)}").text
+    assert "Women" in page
+    assert "T-1" in page
+    assert "unhcr" in page
+
+
+def test_the_chart_is_the_same_bytes_for_the_same_data() -> None:
+    days = [
+        {"date": "2020-11-14", "returned": 300, "cumulative": 300},
+        {"date": "2020-11-15", "returned": 450, "cumulative": 750},
+    ]
+    first = charts.cumulative_returns(days, LABELS)
+    assert first == charts.cumulative_returns(days, LABELS)
+    assert first != charts.cumulative_returns([{**days[0], "returned": 301, "cumulative": 301}], LABELS)
+    assert first.startswith('<svg role="img" aria-label="Returns" class="chart"')
+    assert "viewBox=" in first
+    assert "<?xml" not in first
+    assert " width=" not in first.split(">")[0]
+
+
+def test_chart_labels_are_escaped() -> None:
+    labels = charts.Labels(title='"><script>x</script>', cumulative="a", daily="b")
+    svg = charts.cumulative_returns([{"date": "2020-11-14", "returned": 1, "cumulative": 1}], labels)
+    assert "<script>" not in svg
+    assert 'aria-label="&quot;&gt;&lt;script&gt;' in svg
+
+
+def test_claimed_figures_are_drawn_as_markers() -> None:
+    days = [
+        {"date": "2020-11-21", "returned": 1100, "cumulative": 6900, "claimed": [{"value": 7000, "cumulative": True}]},
+        {"date": "2020-11-22", "returned": 1400, "cumulative": 8300, "claimed": [{"value": 1400, "cumulative": False}]},
+    ]
+    with_claims = charts.claimed_and_counted(days, LABELS)
+    without = charts.claimed_and_counted([{**d, "claimed": []} for d in days], LABELS)
+    assert with_claims == charts.claimed_and_counted(days, LABELS)
+    assert len(with_claims) > len(without)
