@@ -13,14 +13,14 @@ STATUS = {
     "inconclusive": N_("Inconclusive"),
     "retracted": N_("Retracted"),
 }
-# Status is never shown by colour alone: each has a shape on the map and a symbol in lists.
+# Status is never shown by colour alone: each has a shape on the map, and the same shape in lists.
 STATUS_SYMBOL = {
     "reported": "○",
-    "under_verification": "◐",
+    "under_verification": "▲",
     "confirmed": "●",
     "not_confirmed": "✕",
-    "disputed": "◆",
-    "inconclusive": "?",
+    "disputed": "★",
+    "inconclusive": "■",
     "retracted": "–",
 }
 TYPE = {

@@ -9,7 +9,7 @@
     under_verification: '<path d="M8 1.5 L14.5 14 H1.5 Z" fill="COLOR" stroke="#fff" stroke-width="1.2"/>',
     confirmed: '<circle cx="8" cy="8" r="6" fill="COLOR" stroke="#fff" stroke-width="1.5"/>',
     not_confirmed: '<path d="M3 3 L13 13 M13 3 L3 13" stroke="COLOR" stroke-width="3.2" stroke-linecap="round"/>',
-    disputed: '<path d="M8 1 L15 8 L8 15 L1 8 Z" fill="COLOR" stroke="#fff" stroke-width="1.2"/>',
+    disputed: '<path d="M8 0.8 L10.1 5.6 L15.3 6 L11.3 9.4 L12.5 14.6 L8 11.8 L3.5 14.6 L4.7 9.4 L0.7 6 L5.9 5.6 Z" fill="COLOR" stroke="#fff" stroke-width="0.9"/>',
     inconclusive: '<rect x="2.5" y="2.5" width="11" height="11" fill="COLOR" stroke="#fff" stroke-width="1.2"/>',
     retracted: '<rect x="2" y="6" width="12" height="4" fill="COLOR"/>'
   };
@@ -124,7 +124,13 @@
       });
       rows.push(legendRow('<span class="swatch line-of-contact"></span>', text.line_of_contact));
       rows.push(legendRow('<span class="swatch corridor"></span>', text.corridor));
-      rows.push(legendRow('<span class="site-icon site-post"><span></span></span>', text.post));
+      var kinds = {};
+      (places.sites.features || []).forEach(function (f) { kinds[f.properties.kind] = true; });
+      Object.keys(text.site_kinds).forEach(function (kind) {
+        if (kinds[kind]) {
+          rows.push(legendRow('<span class="site-icon site-' + kind + '"><span></span></span>', text.site_kinds[kind]));
+        }
+      });
       rows.push(legendRow('<span class="settlement-dot"></span>', text.settlement));
       if (withStatuses) {
         text.status_order.forEach(function (s) { rows.push(legendRow(statusSvg(s, 14), text.statuses[s])); });
