@@ -64,7 +64,9 @@ def other_mission(session: Session) -> str:
 
 @pytest.mark.parametrize("account", ACCOUNTS)
 @pytest.mark.parametrize("slug_kind", ["other", "missing"])
-def test_other_and_unknown_missions_answer_alike(web: WebClient, other_mission: str, account: str, slug_kind: str) -> None:
+def test_other_and_unknown_missions_answer_alike(
+    web: WebClient, other_mission: str, account: str, slug_kind: str
+) -> None:
     slug = other_mission if slug_kind == "other" else "no-such-mission"
     web.login(account)
     for suffix in ("/", "/map", "/incidents", "/incidents/1", "/map/incidents.json", "/admin/users"):
