@@ -17,7 +17,9 @@ the template add. Target: p50 <= 200 ms for every scenario.
 from __future__ import annotations
 
 import argparse
+import html
 import random
+import re
 import statistics
 import tempfile
 import time
@@ -40,12 +42,14 @@ from truce.users import service as users_service
 from truce.web import sessions
 
 TARGET_MS = 200.0
+NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
 SCENARIOS = {
     "newest first (default)": "",
-    "page 20": "?page=20",
+    "page 20 (offset link)": "?page=20",
+    "page 50 (Next links)": "?page=50&follow=1",
     "status=confirmed": "?status=confirmed",
     "type=air, 7 days": "?type=air&since=2020-12-01&until=2020-12-07",
-    "status=disputed, page 50": "?status=disputed&page=50",
+    "status=disputed, page 50": "?status=disputed&page=50&follow=1",
     "filing order, oldest": "?sort=id&dir=asc",
     "when, oldest first": "?sort=start&dir=asc",
 }
@@ -79,6 +83,20 @@ def load(db: Database, n: int) -> tuple[str, str]:
         session.flush()
         token = sessions.start(session, user, hours=2)
     return mission.slug, token
+
+
+def resolve(client: TestClient, path: str, query: str) -> str:
+    """The URL itself, or (`follow=1`) the page reached by following Next links from the first, as a reader would."""
+    if "follow=1" not in query:
+        return path + query
+    target = int(query.split("page=")[1].split("&")[0])
+    url = path + query.split("page=")[0].rstrip("&?").replace("?", "?", 1)
+    url = url if "?" in url else path
+    for _ in range(target - 1):
+        found = NEXT.search(client.get(url).text)
+        assert found, "no Next link"
+        url = path + html.unescape(found.group(1))
+    return url
 
 
 def timed(call: Callable[[], Any], repeat: int) -> list[float]:
@@ -122,7 +140,7 @@ def main() -> None:
         with TestClient(app) as client:
             client.cookies.set(sessions.COOKIE, token)
             for name, query in SCENARIOS.items():
-                url = f"/m/{slug}/incidents{query}"
+                url = resolve(client, f"/m/{slug}/incidents", query)
                 captured.clear()
                 first = client.get(url)
                 assert first.status_code == 200, first.text[:300]
