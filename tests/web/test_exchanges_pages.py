@@ -156,3 +156,51 @@ def test_only_the_sides_confirm_and_differences_must_be_acknowledged(
     confirmation = session.get(Exchange, handed_over).confirmations[side]  # type: ignore[union-attr]
     assert confirmation["differences"]
     assert "accepting the differences" in web.get(path).text
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_only_a_side_submits_its_list(web: WebClient, session: Session, account: str) -> None:
+    bodies = demo_exchange(session, "bodies")
+    path = f"{BASE}/exchanges/{bodies}"
+    web.login(account)
+    if account in READERS:
+        has_form = 'action="' + path + '/lists"' in web.get(path).text
+        assert has_form == account.startswith("liaison-")
+    form = {"side": "az", "hands_over_bodies": "6", "receives_bodies": "2", "hands_over_ids": "AM-B-001\n\nAM-B-002\n"}
+    answer = web.post_form(f"{path}/lists", form)
+    if account == "liaison-az":
+        assert answer.status_code == 303
+        page = web.get(path).text
+        assert "AM-B-002" in page
+        assert 'data-status="lists_differ"' in page  # am lists 2 bodies for az, az expects 2; az 6 for am, am expects 6
+    elif account == "public":
+        assert answer.status_code == 404
+    else:
+        # A liaison officer of the other side, or anyone who is neither a side nor the intermediary.
+        assert answer.status_code == 403
+    session.expire_all()
+    assert (session.get(Exchange, bodies).status != "lists_pending") == (account == "liaison-az")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"hands_over_bodies": "1", "hands_over_ids": "AM-B-001\nAM-B-002"}, "hands_over_ids", "more identifiers than"),
+        ({"hands_over_ids": "AM-B-001\nam-b- 001"}, "hands_over_ids", "listed twice"),
+        ({"receives_bodies": "-1"}, "receives_bodies", "greater than or equal to 0"),
+        ({"hands_over_ids": "x" * 65}, "hands_over_ids", "at most 64 characters"),
+        ({"side": "ru"}, "side", "not a side of exchange"),
+    ],
+)
+def test_a_bad_list_is_refused_on_its_field(
+    web: WebClient, session: Session, changes: dict[str, str], field: str, message: str
+) -> None:
+    bodies = demo_exchange(session, "bodies")
+    form = {"side": "az", "hands_over_bodies": "2", "receives_bodies": "2", "hands_over_ids": "AM-B-001", **changes}
+    answer = web.login("liaison-az").post_form(f"{BASE}/exchanges/{bodies}/lists", form)
+    assert answer.status_code == 422
+    error = re.search(rf'<p class="field-error" id="e-{field}">([^<]+)</p>', answer.text)
+    assert error, answer.text[:3000]
+    assert message in error.group(1)
+    session.expire_all()
+    assert session.get(Exchange, bodies).status == "lists_pending"  # type: ignore[union-attr]

@@ -15,7 +15,7 @@ from truce import policy
 from truce.errors import Conflict, Invalid
 from truce.missions import service as missions_service
 from truce.movements import service, views
-from truce.movements.schemas import ConfirmIn, ExchangeIn, HandoverIn
+from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, HandoverIn
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
 from truce.web.i18n import N_
@@ -31,6 +31,9 @@ HANDOVER_FIELDS = {
     "b_to_a.bodies": "b_to_a_bodies",
     "note": "handover_note",
 }
+LIST_FIELDS = {
+    f"{way}.{what}": f"{way}_{what}" for way in ("hands_over", "receives") for what in ("detainees", "bodies")
+} | {"hands_over": "hands_over_ids", "receives": "receives_ids"}
 
 
 def _parties(page: Page) -> dict[str, str]:
@@ -104,6 +107,10 @@ def _detail(request: Request, page: Page, exchange_id: int, forms: dict[str, For
         and party in (exchange.side_a, exchange.side_b)
         and exchange.handed_over_on is not None
         and party not in exchange.confirmations,
+        "list_sides": _list_sides(exchange.side_a, exchange.side_b, exchange.intermediary, party)
+        if policy.allowed(actor, "exchange.list", mission.id) and exchange.handed_over_on is None
+        else [],
+        "list_form": forms.get("list") or Form(),
         "handover_form": forms.get("handover") or Form(),
         "confirm_form": forms.get("confirm") or Form(),
     }
@@ -113,6 +120,57 @@ def _detail(request: Request, page: Page, exchange_id: int, forms: dict[str, For
 @router.get("/m/{slug}/exchanges/{exchange_id}", name="exchange_detail")
 def exchange_detail(request: Request, page: ReadPage, exchange_id: int) -> Response:
     return _detail(request, page, exchange_id, {})
+
+
+def _list_sides(side_a: str, side_b: str, intermediary: str | None, party: str | None) -> list[str]:
+    """The sides whose list the actor's party may submit: its own, or both for the intermediary."""
+    if party is not None and party == intermediary:
+        return [side_a, side_b]
+    return [party] if party in (side_a, side_b) and party is not None else []
+
+
+def _persons(form: Form, way: str) -> dict[str, object]:
+    # Identifiers one per line; blank lines are not identifiers.
+    identifiers = [line.strip() for line in form.values.get(f"{way}_ids", "").splitlines() if line.strip()]
+    counts = {what: form.get(f"{way}_{what}") or 0 for what in ("detainees", "bodies")}
+    return {**counts, "identifiers": identifiers}
+
+
+@router.post("/m/{slug}/exchanges/{exchange_id}/lists", name="exchange_list_submit")
+def exchange_list_submit(request: Request, page: WritePage, exchange_id: int, form: CheckedForm) -> Response:
+    """A side's list (or the intermediary's copy of it); the identifiers are kept from everyone else."""
+    mission = page.mission_or_404()
+    if not form.get("side"):
+        form.add_error("side", REQUIRED)
+    else:
+        body = {
+            "side": form.get("side"),
+            "hands_over": _persons(form, "hands_over"),
+            "receives": _persons(form, "receives"),
+        }
+        try:
+            data = ExchangeListIn.model_validate(body)
+            service.submit_list(page.session, mission, exchange_id, data, actor=page.actor)
+        except ValidationError as exc:
+            absorb_validation(form, exc, _list_fields(exc))
+        except Invalid as exc:
+            absorb_invalid(form, exc)
+        except Conflict as exc:
+            form.add_error("_form", exc.detail)
+    if not form.ok:
+        page.session.rollback()
+        return _detail(request, page, exchange_id, {"list": form}, 422)
+    return redirect(_detail_url(request, mission.slug, exchange_id, "lists"))
+
+
+def _list_fields(exc: ValidationError) -> dict[str, str]:
+    """Where each complaint belongs: a bad identifier (at any position) on its way's identifier field."""
+    fields = dict(LIST_FIELDS)
+    for error in exc.errors():
+        path = ".".join(str(part) for part in error.get("loc", ()))
+        if ".identifiers" in path:
+            fields[path] = f"{path.split('.')[0]}_ids"
+    return fields
 
 
 @router.post("/m/{slug}/exchanges/{exchange_id}/handover", name="exchange_handover")
