@@ -121,18 +121,25 @@ def bulk_insert(db: Database, mission: Mission, count: int, areas: list[Any]) ->
     return time.perf_counter() - started
 
 
-def one_report(db: Database, mission: Mission, day: date) -> tuple[dict[str, float], int, int]:
-    """Seconds per phase, the day's incidents, and the PDF's size."""
+def one_report(db: Database, mission: Mission, day: date) -> tuple[dict[str, tuple[float, float]], int, int]:
+    """(wall, CPU) seconds per phase, the day's incidents, and the PDF's size."""
+    marks: list[tuple[float, float]] = []
+
+    def mark() -> None:
+        marks.append((time.perf_counter(), time.process_time()))
+
     with db.session(write=False) as session:
         mission = session.merge(mission)
-        t0 = time.perf_counter()
+        mark()
         context = build.daily(session, mission, day)
-        t1 = time.perf_counter()
+        mark()
         html = render.daily_html(context, raster=True)
-        t2 = time.perf_counter()
+        mark()
         pdf = render.pdf(html)
-        t3 = time.perf_counter()
-    phases = {"context (SQL)": t1 - t0, "charts (PNG) + HTML": t2 - t1, "PDF (WeasyPrint)": t3 - t2, "total": t3 - t0}
+        mark()
+    names = ["context (SQL)", "charts (PNG) + HTML", "PDF (WeasyPrint)"]
+    phases = {name: (b[0] - a[0], b[1] - a[1]) for name, a, b in zip(names, marks[:-1], marks[1:], strict=True)}
+    phases["total"] = (marks[-1][0] - marks[0][0], marks[-1][1] - marks[0][1])
     return phases, len(context.incidents), len(pdf)
 
 
@@ -172,13 +179,20 @@ def main() -> None:
         db.dispose()
     _, incidents, size = runs[0]
     print(f"\ndaily report of {args.date.isoformat()}: {incidents:,} incidents that day, PDF {size / 1024:,.0f} KiB")
-    print(f"{'phase':<20} {'median s':>9} {'min s':>7} {'max s':>7}")
+    # CPU seconds are shown beside wall time: on a shared machine the wall clock also counts waiting for a core.
+    print(f"{'phase':<20} {'wall s':>7} {'min':>6} {'max':>6} {'CPU s':>6}")
     for phase in runs[0][0]:
-        values = [r[0][phase] for r in runs]
-        print(f"{phase:<20} {statistics.median(values):9.2f} {min(values):7.2f} {max(values):7.2f}")
-    median_total = statistics.median(r[0]["total"] for r in runs)
+        wall = [r[0][phase][0] for r in runs]
+        cpu = [r[0][phase][1] for r in runs]
+        median = statistics.median
+        print(f"{phase:<20} {median(wall):7.2f} {min(wall):6.2f} {max(wall):6.2f} {median(cpu):6.2f}")
+    median_total = statistics.median(r[0]["total"][0] for r in runs)
+    median_cpu = statistics.median(r[0]["total"][1] for r in runs)
     verdict = "meets" if median_total <= TARGET_S else "MISSES"
-    print(f"\ntotal {median_total:.2f} s = {median_total / TARGET_S:.2f} x the {TARGET_S:.0f} s target: {verdict} it")
+    print(
+        f"\ntotal {median_total:.2f} s wall = {median_total / TARGET_S:.2f} x the {TARGET_S:.0f} s target: {verdict} it"
+    )
+    print(f"total {median_cpu:.2f} s CPU = {median_cpu / TARGET_S:.2f} x the target")
     print(f"load average during the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
 

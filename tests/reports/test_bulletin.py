@@ -49,7 +49,7 @@ def test_built_only_from_public_records(session: Session, published: tuple[Repor
         assert absent not in text, absent
     kinds = {r["kind"] for r in manifest.records}
     assert kinds <= {"missions", "areas", "lines", "sites", "incidents", "provisions"}
-    assert f'<td class="n">{filed["public"].id}</td>' in text
+    assert f"<strong>No. {filed['public'].id}</strong>" in text
     assert "Published by a verifier of the ru delegation" in text
 
 

@@ -59,7 +59,7 @@ def test_summary_counts_by_zone_against_the_previous_day(
     assert summary in html
     assert row.local_time == "14:30"
     assert "of Shusha / Shushi" in row.place
-    assert f'<td class="n">{incident.id}</td>' in html
+    assert f"<strong>No. {incident.id}</strong>" in html
 
 
 def test_the_day_is_the_mission_day_not_the_utc_day(
@@ -122,3 +122,15 @@ def test_pdf_fetcher_refuses_everything_but_data_uris() -> None:
         raise AssertionError(f"fetched {url}")
     response = fetcher.fetch("data:text/plain;base64,aGVsbG8=")
     assert response is not None
+
+
+def test_a_busy_day_lists_the_first_few_in_the_summary_and_all_in_the_annex(
+    session: Session, mission: Mission, file_incident: Callable[..., Incident]
+) -> None:
+    filed = [
+        file_incident(type="access", subtype="convoy_blocked", start=f"2020-11-21T1{n}:00:00+04:00") for n in range(9)
+    ]
+    html = html_of(session, mission)
+    assert "Restrictions on the monitors: 9 (" in html
+    assert "; and 1 more (see the annex))." in html
+    assert all(f"<strong>No. {incident.id}</strong>" in html for incident in filed)

@@ -40,7 +40,7 @@ TYPE_COLOURS = dict(
         strict=False,
     )
 )
-PNG_DPI = 200
+PNG_DPI = 150
 SVG_RC: Any = {"svg.hashsalt": "truce-report", "svg.fonttype": "path", "font.family": "DejaVu Sans", "font.size": 8}
 
 
