@@ -75,3 +75,19 @@ def test_the_user_picks_russian(page: Page, server: Server, shots: Path) -> None
     wait_for_map(page)
     expect(page.locator(".legend")).to_contain_text("Линия соприкосновения")
     shot(page, shots, "map-ru")
+
+
+def test_the_list_filters_and_pages_in_place(page: Page, server: Server) -> None:
+    log_in(page, server, "analyst-ru", "/m/nk-2020/incidents")
+    page.evaluate("window.sameDocument = true")
+    page.get_by_role("combobox", name="Status", exact=True).select_option("confirmed")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"status=confirmed"))
+    expect(page.locator("#incident-table [data-status]").first).to_have_attribute("data-status", "confirmed")
+    statuses = page.locator("#incident-table [data-status]").evaluate_all("els => els.map(e => e.dataset.status)")
+    assert set(statuses) == {"confirmed"}
+    page.get_by_role("link", name=re.compile("Next")).click()
+    expect(page).to_have_url(re.compile(r"after="))
+    expect(page.get_by_text("Page 2")).to_be_visible()
+    # htmx swapped the region: the page itself was never reloaded.
+    assert page.evaluate("window.sameDocument") is True
