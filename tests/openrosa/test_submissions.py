@@ -68,7 +68,8 @@ def test_an_incident_report_becomes_the_incident_the_api_would_make(
         ("crater.jpg", "image/jpeg", "device.post-7-phone")
     ]
     assert [c["action"] for c in evidence[0]["custody"]] == ["upload"]
-    actions = session.execute(select(LogEntry.action).where(LogEntry.actor == "device.post-7-phone")).scalars()
+    mine = select(LogEntry.action).where(LogEntry.actor == "device.post-7-phone").order_by(LogEntry.idx)
+    actions = session.execute(mine).scalars()
     assert list(actions) == ["incident.create", "evidence.add", "custody.upload", "submission.receive"]
 
 
@@ -132,7 +133,9 @@ def test_an_edit_is_a_new_version_of_the_same_incident(phone: Phone, session: Se
     session.refresh(incident)
     assert (incident.subtype, incident.counts) == ("artillery", {"impacts": 5})
     history = session.execute(
-        select(LogEntry.action).where(LogEntry.entity_type == "incidents", LogEntry.entity_id == str(incident_id))
+        select(LogEntry.action)
+        .where(LogEntry.entity_type == "incidents", LogEntry.entity_id == str(incident_id))
+        .order_by(LogEntry.idx)
     ).scalars()
     assert list(history) == ["incident.create", "incident.update"]
 
