@@ -56,7 +56,15 @@ def _context(page: Page, form: Form) -> dict[str, Any]:
         "posts": [p for p in posts if p.kind != "settlement"],
         "delegations": delegations,
         "liaison": page.actor.role == "liaison",
+        "zone_label": zone_label(mission.time_zone or "UTC"),
     }
+
+
+def zone_label(name: str) -> str:
+    """`UTC+04:00`, with the zone's name when it says more than the offset (not for POSIX-style `Etc/GMT-4`)."""
+    offset = datetime.now(ZoneInfo(name)).strftime("%z")
+    label = f"UTC{offset[:3]}:{offset[3:]}"
+    return label if name.startswith("Etc/") or name == "UTC" else f"{label}, {name}"
 
 
 @router.get("/m/{slug}/incidents/new", name="incident_new")
