@@ -342,7 +342,13 @@ def whole_map(db: Database, mission: Mission, asks: Sequence[Ask], count: int) -
                 )
                 return len(session.execute(stmt.limit(LIMIT)).scalars().all())
 
-        timings.append(time_calls("same, R*Tree forced to drive", [partial(forced, ask) for ask in whole[:1]]))
+        # Two calls, untimed warm-up left out: each takes seconds.
+        seconds = []
+        for ask in whole[:2]:
+            started = time.perf_counter()
+            rows = forced(ask)
+            seconds.append(time.perf_counter() - started)
+        timings.append(Timing("same, R*Tree forced to drive (2 calls)", seconds, [rows, rows], 0))
     return timings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -30,7 +31,7 @@ def append(
 ) -> LogEntry:
     """Log one write of `record`; the entry commits or rolls back with the change itself."""
     session.flush()
-    return LogEntry(**_append_bodies(session, [_body(session, actor, action, record, deleted, evidence)])[0])
+    return _stored(_append_bodies(session, [_body(session, actor, action, record, deleted, evidence)])[0])
 
 
 def append_many(session: Session, actor: Actor, action: str, records: Sequence[Base]) -> None:
@@ -42,7 +43,17 @@ def append_many(session: Session, actor: Actor, action: str, records: Sequence[B
 
 def append_body(session: Session, body: dict[str, Any]) -> LogEntry:
     """Give `body` the next index and time, hash it into the tree and store it."""
-    return LogEntry(**_append_bodies(session, [body])[0])
+    return _stored(_append_bodies(session, [body])[0])
+
+
+def _stored(columns: dict[str, Any]) -> LogEntry:
+    """The stored entry as a detached object, built the way the ORM loads rows: without attribute events.
+
+    `LogEntry(**columns)` runs an event per attribute and cost as much as hashing and storing the entry.
+    """
+    entry: LogEntry = LogEntry.__mapper__.class_manager.new_instance()
+    entry.__dict__.update(columns)
+    return entry
 
 
 def _body(
@@ -361,6 +372,7 @@ def _key(record: Base) -> tuple[str, str] | None:
     return entity_type(record), entity_id(record)
 
 
+@functools.cache
 def _logged_tables() -> frozenset[str]:
     from truce.models import LOGGED
 
