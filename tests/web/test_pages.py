@@ -81,7 +81,7 @@ def photo() -> bytes:
 
 def test_evidence_previews_and_downloads(client: TestClient, login: Login, web: WebClient, session: Session) -> None:
     body = point_feature(46.8, 39.9, type="fire", subtype="sniper", start="2020-11-21T10:00:00+04:00", source="post")
-    filed = client.post(f"/api/v1/missions/nk-2020/incidents", json=body, headers=login("monitor-ru"))
+    filed = client.post("/api/v1/missions/nk-2020/incidents", json=body, headers=login("monitor-ru"))
     assert filed.status_code == 201, filed.text
     incident_id = filed.json()["id"]
     upload = client.post(
