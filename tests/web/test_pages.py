@@ -11,6 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from support import Login, point_feature
+from truce.app import create_app
+from truce.config import Settings
+from truce.db import Database
 from truce.incidents.models import Custody, Incident
 from truce.places.models import Site
 from web.conftest import WebClient
@@ -165,3 +168,14 @@ def test_the_overview_counts_what_the_reader_may_see(web: WebClient, session: Se
     everything = session.execute(select(func.count(Incident.id))).scalar_one()
     assert 0 < shown < everything  # mission-only incidents are not counted for a liaison officer
     assert re.search(r'data-stat="posts">23<', html)
+
+
+def test_a_tile_layer_only_when_configured(web: WebClient, settings: Settings, db: Database) -> None:
+    plain = web.get(f"{BASE}/map")
+    assert "data-tiles" not in plain.text
+    assert "img-src 'self' data:;" in plain.headers["content-security-policy"]
+    tiled = settings.model_copy(update={"tile_url": "https://{s}.tiles.example.org/{z}/{x}/{y}.png"})
+    with TestClient(create_app(tiled, db)) as client:
+        answer = client.get(f"{BASE}/map")
+    assert 'data-tiles="https://{s}.tiles.example.org/{z}/{x}/{y}.png"' in answer.text
+    assert "https://*.tiles.example.org" in answer.headers["content-security-policy"]
