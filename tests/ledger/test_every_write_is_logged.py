@@ -268,6 +268,14 @@ CALLS |= {
         s, m, MovementIn(site_id=a_checkpoint(s), direction="incoming", kind="return", on_date=date(2020, 12, 2),
                          individuals=40), actor=a,
     ),
+    "truce.movements.service.update": lambda s, m, a: movements_service.update(
+        s, m, movements_service.create(
+            s, m, MovementIn(site_id=a_checkpoint(s), direction="incoming", kind="return", on_date=date(2020, 12, 2),
+                             individuals=40), actor=author_of(s, m),
+        ).id,
+        MovementIn(site_id=a_checkpoint(s), direction="incoming", kind="return", on_date=date(2020, 12, 2),
+                   individuals=41), actor=author_of(s, m),
+    ),
     "truce.movements.service.create_exchange": lambda s, m, a: an_exchange(s, m, a),
     "truce.movements.service.submit_list": lambda s, m, a: movements_service.submit_list(
         s, m, an_exchange(s, m, a).id, ExchangeListIn(side="am"), actor=a

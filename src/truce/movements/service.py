@@ -25,6 +25,30 @@ MAX_PAGE = 10_000
 def create(session: Session, mission: Mission, data: MovementIn, *, actor: Actor) -> Movement:
     """Record a crossing at a checkpoint (monitors, verifiers, humanitarian officers, administrators)."""
     policy.require(actor, "movement.write", mission.id)
+    _check(session, mission, data, actor)
+    movement = Movement(
+        mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code, **data.model_dump()
+    )
+    session.add(movement)
+    ledger.append(session, actor, "movement.create", movement)
+    return movement
+
+
+def update(session: Session, mission: Mission, movement_id: int, data: MovementIn, *, actor: Actor) -> Movement:
+    """Correct a recorded crossing: only its author, checked as a new one is; the log keeps both versions."""
+    movement = get(session, mission, movement_id, actor=actor)
+    policy.require(actor, "movement.write", mission.id)
+    if movement.author_id is None or movement.author_id != actor.user_id:
+        raise Forbidden("only the account that recorded a movement may correct it")
+    _check(session, mission, data, actor)
+    for name, value in data.model_dump().items():
+        setattr(movement, name, value)
+    ledger.append(session, actor, "movement.update", movement)
+    return movement
+
+
+def _check(session: Session, mission: Mission, data: MovementIn, actor: Actor) -> None:
+    """What a movement must satisfy whether new or corrected: its day, its places, its readers."""
     _check_day(mission, data.on_date, "on_date")
     site_of_kind(session, mission, data.site_id, CROSSING_SITE_KINDS, "site_id", actor)
     for field in ("origin_site_id", "destination_site_id"):
@@ -32,12 +56,6 @@ def create(session: Session, mission: Mission, data: MovementIn, *, actor: Actor
         if place_id is not None:
             site_of_kind(session, mission, place_id, ("settlement",), field, actor)
     missions_service.check_restricted_to(session, mission, data.classification, data.restricted_to)
-    movement = Movement(
-        mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code, **data.model_dump()
-    )
-    session.add(movement)
-    ledger.append(session, actor, "movement.create", movement)
-    return movement
 
 
 def site_of_kind(
