@@ -169,11 +169,58 @@ def test_a_checkpoint_count_becomes_movements(phone: Phone, session: Session) ->
     assert [(m.direction, m.kind, m.individuals, m.site_id) for m in movements if m] == [
         ("incoming", "return", 120, checkpoint.id), ("outgoing", "humanitarian", 4, checkpoint.id)
     ]  # fmt: skip
-    edit = fill(phone.form("checkpoint"), {"checkpoint": str(checkpoint.id), "on_date": "2020-11-21"},
-                {"crossing": crossings[:1]}, deprecated_id=instance_id_of(xml))  # fmt: skip
+
+
+def checkpoint_count(phone: Phone, session: Session, crossings: list[dict[str, str]], **meta: str) -> bytes:
+    checkpoint = session.execute(select(Site).where(Site.code == "CHK-1")).scalar_one()
+    return fill(phone.form("checkpoint"), {"checkpoint": str(checkpoint.id), "on_date": "2020-11-21"},
+                {"crossing": crossings}, **meta)  # fmt: skip
+
+
+def test_an_edited_checkpoint_count_corrects_its_movements_and_adds_new_crossings(
+    phone: Phone, session: Session
+) -> None:
+    first = {"direction": "incoming", "kind": "return", "individuals": "120"}
+    xml = checkpoint_count(phone, session, [first, {"direction": "outgoing", "kind": "other", "individuals": "4"}])
+    assert phone.submit(xml).status_code == 201
+    ids = submission(session, instance_id_of(xml)).record_ids
+    crossings = [{**first, "individuals": "125"}, {"direction": "outgoing", "kind": "humanitarian", "individuals": "4"},
+                 {"direction": "incoming", "kind": "commercial", "individuals": "2", "vehicles": "3"}]  # fmt: skip
+    edit = checkpoint_count(phone, session, crossings, deprecated_id=instance_id_of(xml))
+    answer = phone.submit(edit)
+    assert answer.status_code == 201, answer.text
+    edited = submission(session, instance_id_of(edit)).record_ids
+    assert edited[:2] == ids
+    assert len(edited) == 3
+    movements = [session.get(Movement, i) for i in edited]
+    for movement in movements:
+        assert movement is not None
+        session.refresh(movement)
+    assert [(m.kind, m.individuals, m.vehicles) for m in movements if m] == [
+        ("return", 125, None), ("humanitarian", 4, None), ("commercial", 2, 3)
+    ]  # fmt: skip
+    history = session.execute(
+        select(LogEntry.action).where(LogEntry.entity_type == "movements", LogEntry.entity_id == str(ids[0]))
+        .order_by(LogEntry.idx)
+    ).scalars()  # fmt: skip
+    assert list(history) == ["movement.create", "movement.update"]
+
+
+def test_an_edit_that_drops_a_crossing_is_refused_and_changes_nothing(phone: Phone, session: Session) -> None:
+    crossings = [{"direction": "incoming", "kind": "return", "individuals": "120"},
+                 {"direction": "outgoing", "kind": "other", "individuals": "4"}]  # fmt: skip
+    xml = checkpoint_count(phone, session, crossings)
+    assert phone.submit(xml).status_code == 201
+    before = (count(session, Movement), count(session, Submission), count(session, LogEntry))
+    edit = checkpoint_count(phone, session, [{**crossings[0], "individuals": "99"}], deprecated_id=instance_id_of(xml))
     refused = phone.submit(edit)
     assert refused.status_code == 409
-    assert "cannot be edited" in refused.text
+    assert "keep every crossing" in refused.text
+    assert (count(session, Movement), count(session, Submission), count(session, LogEntry)) == before
+    movement = session.get(Movement, submission(session, instance_id_of(xml)).record_ids[0])
+    assert movement is not None
+    session.refresh(movement)
+    assert movement.individuals == 120
 
 
 def test_a_patrol_report_files_each_restriction_as_an_access_incident(phone: Phone, session: Session) -> None:

@@ -13,7 +13,7 @@ from truce import policy
 from truce.errors import Forbidden, NotFound
 from truce.evidence import media, store
 from truce.incidents import service as incidents_service
-from truce.incidents.models import Custody, Evidence
+from truce.incidents.models import Custody, Evidence, Incident
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.policy import Actor
@@ -34,21 +34,23 @@ class Download:
 def attach(
     session: Session,
     mission: Mission,
-    incident_id: int,
+    incident_id: int | Incident,
     stored: store.StoredFile,
     filename: str | None,
     *,
     actor: Actor,
     address: str | None = None,
 ) -> Evidence:
-    """Attach a stored file to an incident; the same file twice is one record with two custody links."""
-    incident = incidents_service.get(session, mission, incident_id, actor=actor)
+    """Attach a stored file to an incident; the same file twice is one record with two custody links.
+
+    The incident is named by its id, or handed in loaded (a caller that just filed it saves reading it again).
+    """
+    incident = _readable(session, mission, incident_id, actor)
     policy.require(actor, "evidence.create", mission.id)
     if actor.role == "liaison" and incident.author_delegation != actor.delegation_code:
         raise Forbidden("a liaison officer adds evidence to their own side's allegations only")
-    evidence = session.execute(
-        select(Evidence).where(Evidence.incident_id == incident.id, Evidence.sha256 == stored.sha256)
-    ).scalar_one_or_none()
+    # A file this save added to the store is in no record yet (records are written after their file): no lookup.
+    evidence = None if stored.created else _existing(session, incident, stored.sha256)
     if evidence is None:
         evidence = Evidence(
             mission_id=mission.id,
@@ -57,9 +59,7 @@ def attach(
             size=stored.size,
             media_type=stored.media_type,
             filename=store.safe_filename(filename),
-            photo_metadata=dict(media.photo_metadata(stored.path))
-            if media.kind_of(stored.media_type) == "photo"
-            else {},
+            photo_metadata=_photo_metadata(stored),
             uploaded_by=actor.username or "system",
             delegation=actor.delegation_code,
         )
@@ -67,6 +67,18 @@ def attach(
         ledger.append(session, actor, "evidence.add", evidence, evidence=[stored.sha256])
     _custody(session, evidence, "upload", actor, address)
     return evidence
+
+
+def _readable(session: Session, mission: Mission, incident: int | Incident, actor: Actor) -> Incident:
+    if not isinstance(incident, Incident):
+        return incidents_service.get(session, mission, incident, actor=actor)
+    found: Incident = policy.require_read(actor, incident if incident.mission_id == mission.id else None, "incident")
+    return found
+
+
+def _existing(session: Session, incident: Incident, sha256: str) -> Evidence | None:
+    stmt = select(Evidence).where(Evidence.incident_id == incident.id, Evidence.sha256 == sha256)
+    return session.execute(stmt).scalar_one_or_none()
 
 
 def _photo_metadata(stored: store.StoredFile) -> dict[str, object]:

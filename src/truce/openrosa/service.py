@@ -16,6 +16,7 @@ from truce.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Una
 from truce.evidence import service as evidence_service
 from truce.evidence.store import StoredFile
 from truce.incidents import service as incidents_service
+from truce.incidents.models import Incident
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.movements import service as movements_service
@@ -142,8 +143,11 @@ def revoke_device(session: Session, mission: Mission, device_id: int, *, actor: 
 def caller_for(session: Session, mission: Mission, authorization: str | None) -> Caller:
     """Who an `Authorization: Basic` header names in this mission: a device by its token, or a person."""
     credentials = devices.basic_credentials(authorization)
-    user = users_service.get_by_name(session, credentials.username)
-    device = session.execute(select(Device).where(Device.user_id == user.id)).scalar_one_or_none() if user else None
+    # The account and its device (if it is one) in one query.
+    found = session.execute(
+        select(User, Device).outerjoin(Device, Device.user_id == User.id).where(User.username == credentials.username)
+    ).one_or_none()
+    user, device = (found[0], found[1]) if found is not None else (None, None)
     if device is not None and user is not None:
         if not devices.token_matches(credentials.password, device.token_hash):
             raise Unauthorized("the device token is not valid")
@@ -260,13 +264,13 @@ def receive(
         # then fails on the unique key. A Core insert, because the log guard checks the savepoint's own commit;
         # the row is logged below, once it knows its records.
         with session.begin_nested():
-            row_id = session.execute(insert(Submission).values(**values).returning(Submission.id)).scalar_one()
+            # RETURNING the entity puts the row in the identity map: no second SELECT to load it.
+            row = session.scalars(insert(Submission).returning(Submission), [values]).one()
     except IntegrityError:
         winner = _submission(session, mission, instance.form_id, instance.instance_id)
         if winner is None:
             raise
         return _retry(session, mission, winner, prepared, files, caller, address)
-    row = session.get_one(Submission, row_id)
     attached = _apply(session, mission, row, prepared, files, caller.actor, address)
     ledger.append(session, caller.actor, "submission.receive", row)
     return Receipt(row, True, attached)
@@ -322,25 +326,29 @@ def _apply(
     if previous is not None:
         _amend(session, mission, row, previous, prepared, actor)
     else:
-        row.record_ids = _create(session, mission, prepared, actor)
+        incidents = _create(session, mission, row, prepared, actor)
+        return _attach_all(session, mission, row, prepared, files, actor, address, incidents)
     return _attach_all(session, mission, row, prepared, files, actor, address)
 
 
-def _create(session: Session, mission: Mission, prepared: Prepared, actor: Actor) -> list[int]:
+def _create(session: Session, mission: Mission, row: Submission, prepared: Prepared, actor: Actor) -> list[Incident]:
+    """File the records; the incidents are handed back so that attaching files need not read them again."""
     planned = prepared.planned
     incidents = [incidents_service.create(session, mission, data, actor=actor) for data, _ in planned.incidents]
     movements = [movements_service.create(session, mission, data, actor=actor) for data in planned.movements]
-    return [incident.id for incident in incidents] + [movement.id for movement in movements]
+    row.record_ids = [incident.id for incident in incidents] + [movement.id for movement in movements]
+    return incidents
 
 
 def _amend(
     session: Session, mission: Mission, row: Submission, previous: Submission, prepared: Prepared, actor: Actor
 ) -> None:
-    """An edit (deprecatedID) becomes a new version of the same records, through the incidents' update."""
+    """An edit (deprecatedID) becomes a new version of the same records, through the services' updates."""
     if previous.author_id != actor.user_id:
         raise Forbidden("only the account that sent a submission may edit it")
     if prepared.kind == "checkpoint":
-        raise Conflict("a checkpoint count cannot be edited once received; send a correcting count instead")
+        row.record_ids = _amend_count(session, mission, previous, prepared, actor)
+        return
     planned = prepared.planned.incidents
     ids = list(previous.record_ids)
     kept = [
@@ -353,6 +361,24 @@ def _amend(
     row.record_ids = kept + added
 
 
+def _amend_count(
+    session: Session, mission: Mission, previous: Submission, prepared: Prepared, actor: Actor
+) -> list[int]:
+    """Crossing by crossing, in order: each one counted before is corrected, any further one is added."""
+    planned, ids = prepared.planned.movements, list(previous.record_ids)
+    if len(planned) < len(ids):
+        # A movement has no retraction: a crossing dropped from the form would silently stay counted.
+        raise Conflict(
+            f"the edit has {len(planned)} crossings where the count it replaces had {len(ids)}; "
+            "keep every crossing (set a wrong one's numbers to 0) and add any new ones"
+        )
+    kept = [
+        movements_service.update(session, mission, movement_id, data, actor=actor).id
+        for movement_id, data in zip(ids, planned, strict=False)
+    ]
+    return kept + [movements_service.create(session, mission, data, actor=actor).id for data in planned[len(ids) :]]
+
+
 def _attach_all(
     session: Session,
     mission: Mission,
@@ -361,18 +387,20 @@ def _attach_all(
     files: dict[str, StoredFile],
     actor: Actor,
     address: str | None,
+    incidents: list[Incident] | None = None,
 ) -> list[str]:
     """Attach every received file the instance names to the incident that names it; report the new ones."""
     if row.superseded:
         return []
     known = {entry["name"]: entry["sha256"] for entry in row.attachments}
     attached = []
-    for incident_id, (_, names) in zip(row.record_ids, prepared.planned.incidents, strict=False):
+    targets: list[int | Incident] = list(incidents) if incidents is not None else list(row.record_ids)
+    for target, (_, names) in zip(targets, prepared.planned.incidents, strict=False):
         for name in names:
             stored = files.get(name)
             if stored is None or known.get(name) == stored.sha256:
                 continue
-            evidence_service.attach(session, mission, incident_id, stored, name, actor=actor, address=address)
+            evidence_service.attach(session, mission, target, stored, name, actor=actor, address=address)
             known[name] = stored.sha256
             attached.append(name)
     if attached:
