@@ -8,12 +8,17 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
-from truce import schema
+from truce import policy, schema
 from truce.config import Settings, prepare_data_dir
 from truce.db import Database, connect
-from truce.errors import ConfigError, TruceError
+from truce.errors import ConfigError, Forbidden, NotFound, TruceError
 from truce.ledger import keys
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.policy import Actor
+from truce.users import service as users_service
 
 # soft_wrap: a report line stays one line when piped, so grep and diff see it whole.
 err = Console(stderr=True, soft_wrap=True)
@@ -49,3 +54,24 @@ def open_database(settings: Settings, *, migrate: bool) -> Database:
         db.dispose()
         raise ConfigError("the database schema is not up to date; run `truce db upgrade` first")
     return db
+
+
+def mission_by_slug(session: Session, slug: str) -> Mission:
+    """The mission a command names, or a NotFound that reads well on a terminal."""
+    mission = missions_service.get_by_slug(session, slug)
+    if mission is None:
+        raise NotFound(f"no mission with slug {slug!r}")
+    return mission
+
+
+def member(session: Session, mission: Mission, username: str) -> Actor:
+    """The actor a command runs as (`--as USER`): an active account holding a role in the mission."""
+    user = users_service.get_by_name(session, username)
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    if not user.active:
+        raise Forbidden(f"the account {username!r} is disabled")
+    actor = users_service.actor_for(session, user, mission)
+    if actor.role == policy.PUBLIC:
+        raise Forbidden(f"{username} holds no role in mission {mission.slug}")
+    return actor

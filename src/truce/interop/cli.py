@@ -14,16 +14,14 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from sqlalchemy.orm import Session
 
-from truce import console, policy
-from truce.errors import BadRequest, Forbidden, NotFound
+from truce import console
+from truce.errors import BadRequest, Forbidden
 from truce.interop import acled, csv_export, geojson, hxl
 from truce.interop.export import View, count, selection, view_for
 from truce.interop.importer import FORMATS as IMPORT_FORMATS
 from truce.interop.importer import ImportReport, import_file
-from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.policy import Actor
-from truce.users import service as users_service
 
 Writer = Callable[[Session, View, TextIO, Callable[[int], None]], int]
 # Each export format: its writer, and whether it holds events only (no retracted or merged incidents).
@@ -59,7 +57,7 @@ def export_command(
         db = console.open_database(console.settings_for(data_dir), migrate=False)
         try:
             with db.session(write=False) as session:
-                mission = _mission(session, slug)
+                mission = console.mission_by_slug(session, slug)
                 actor = _reader(session, mission, as_user)
                 view = view_for(session, mission, actor, iso=iso, country=country, region=region)
                 if out is None:
@@ -98,8 +96,8 @@ def import_command(
         db = console.open_database(console.settings_for(data_dir), migrate=False)
         try:
             with stream, db.session() as session:
-                mission = _mission(session, slug)
-                actor = Actor.system(mission.id) if as_user is None else _member(session, mission, as_user)
+                mission = console.mission_by_slug(session, slug)
+                actor = Actor.system(mission.id) if as_user is None else console.member(session, mission, as_user)
                 size = os.fstat(stream.fileno()).st_size
                 with _bar(f"importing {file.name}", size) as advance:
                     report = import_file(session, mission, stream, str(file), file_format, actor=actor,
@@ -119,32 +117,13 @@ def _print_report(report: ImportReport, slug: str, what: str) -> None:
         console.out.print(f"  {problem}", highlight=False, markup=False)
 
 
-def _mission(session: Session, slug: str) -> Mission:
-    mission = missions_service.get_by_slug(session, slug)
-    if mission is None:
-        raise NotFound(f"no mission with slug {slug!r}")
-    return mission
-
-
 def _reader(session: Session, mission: Mission, username: str | None) -> Actor:
     """Who the export is for: the public by default, or a member of the mission."""
     if username is not None:
-        return _member(session, mission, username)
+        return console.member(session, mission, username)
     if not mission.public:
         raise Forbidden(f"mission {mission.slug} is not public, so it has no public view; export --as one of its users")
     return Actor.anonymous(mission.id)
-
-
-def _member(session: Session, mission: Mission, username: str) -> Actor:
-    user = users_service.get_by_name(session, username)
-    if user is None:
-        raise NotFound(f"no user named {username!r}")
-    if not user.active:
-        raise Forbidden(f"the account {username!r} is disabled")
-    actor = users_service.actor_for(session, user, mission)
-    if actor.role == policy.PUBLIC:
-        raise Forbidden(f"{username} holds no role in mission {mission.slug}")
-    return actor
 
 
 @contextmanager

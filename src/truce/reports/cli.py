@@ -8,15 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
-from truce import console, policy
-from truce.errors import BadRequest, Forbidden, Invalid, NotFound
-from truce.missions import service as missions_service
-from truce.missions.models import Mission
+from truce import console
+from truce.errors import BadRequest, Invalid
 from truce.policy import Actor
 from truce.reports import service
-from truce.users import service as users_service
 
 app = typer.Typer(help="Daily situation reports and public bulletins.", no_args_is_help=True)
 
@@ -45,8 +41,8 @@ def daily_command(
         db = console.open_database(console.settings_for(data_dir), migrate=False)
         try:
             with db.session() as session:
-                mission = _mission(session, slug)
-                actor = Actor.system(mission.id) if as_user is None else _member(session, mission, as_user)
+                mission = console.mission_by_slug(session, slug)
+                actor = Actor.system(mission.id) if as_user is None else console.member(session, mission, as_user)
                 report = service.create_daily(session, mission, on, file_format, actor=actor)
                 _write(out, report.content)
         finally:
@@ -69,8 +65,8 @@ def bulletin_command(
         db = console.open_database(console.settings_for(data_dir), migrate=False)
         try:
             with db.session() as session:
-                mission = _mission(session, slug)
-                report = service.publish_bulletin(session, mission, on, actor=_member(session, mission, as_user))
+                mission = console.mission_by_slug(session, slug)
+                report = service.publish_bulletin(session, mission, on, actor=console.member(session, mission, as_user))
                 _write(out, report.content)
         finally:
             db.dispose()
@@ -110,25 +106,6 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise BadRequest(f"--date must be a day written YYYY-MM-DD, e.g. 2020-11-21, not {text!r}") from None
-
-
-def _mission(session: Session, slug: str) -> Mission:
-    mission = missions_service.get_by_slug(session, slug)
-    if mission is None:
-        raise NotFound(f"no mission with slug {slug!r}")
-    return mission
-
-
-def _member(session: Session, mission: Mission, username: str) -> Actor:
-    user = users_service.get_by_name(session, username)
-    if user is None:
-        raise NotFound(f"no user named {username!r}")
-    if not user.active:
-        raise Forbidden(f"the account {username!r} is disabled")
-    actor = users_service.actor_for(session, user, mission)
-    if actor.role == policy.PUBLIC:
-        raise Forbidden(f"{username} holds no role in mission {mission.slug}")
-    return actor
 
 
 def _write(path: Path, content: bytes) -> None:
