@@ -64,15 +64,31 @@ def daily_html(context: DailyContext, *, raster: bool = False) -> str:
     )
 
 
+def _weasyprint() -> Any:
+    """WeasyPrint, imported without its side effect on Pillow.
+
+    Importing it sets `PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True` for the whole process, after which a
+    photo cut off in transfer would decode without complaint and be accepted as evidence.
+    """
+    from PIL import ImageFile
+
+    refused = ImageFile.LOAD_TRUNCATED_IMAGES
+    import weasyprint
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = refused
+    return weasyprint
+
+
 def pdf(html: str) -> bytes:
     """The HTML document laid out as a PDF, with every outside URL refused."""
-    from weasyprint import HTML
+    HTML = _weasyprint().HTML  # noqa: N806  # WeasyPrint's class name
 
     document: bytes = HTML(string=html, url_fetcher=_fetcher()).write_pdf()
     return document
 
 
 def _fetcher() -> Any:
+    _weasyprint()
     from weasyprint.urls import URLFetcher
 
     class InlineOnly(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type information
