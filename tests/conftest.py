@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +20,11 @@ from truce.app import create_app
 from truce.config import Settings
 from truce.db import Database, connect
 from truce.demo import loader
+
+# Tests never fail on timing: Hypothesis's per-example deadline and its too-slow health check are timing checks,
+# and a shared CI machine under load trips them on correct code.
+hypothesis_settings.register_profile("truce", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("truce")
 
 PG_URL = os.environ.get("TRUCE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgis"] if PG_URL else ["sqlite"]
