@@ -20,6 +20,7 @@ from truce.policy import Actor
 from truce.reports.context import (
     NOT_COUNTED,
     Day,
+    DaySummary,
     IncidentRow,
     MapLayers,
     ProvisionDue,
@@ -44,7 +45,7 @@ ROW_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class DailyContext:
+class DailyContext(DaySummary):
     """Everything the daily situation report shows, already computed."""
 
     mission_name: str
@@ -64,18 +65,6 @@ class DailyContext:
     @property
     def total_today(self) -> int:
         return sum(z.today for z in self.zones)
-
-    @property
-    def total_previous(self) -> int:
-        return sum(z.previous for z in self.zones)
-
-    @property
-    def civilian_harm(self) -> list[IncidentRow]:
-        return [i for i in self.incidents if i.type == "civilian_harm" or i.civilian_killed or i.civilian_injured]
-
-    @property
-    def access(self) -> list[IncidentRow]:
-        return [i for i in self.incidents if i.type == "access"]
 
 
 def staff_view(mission: Mission) -> Actor:

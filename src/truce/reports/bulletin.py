@@ -19,6 +19,7 @@ from truce.reports import render
 from truce.reports.context import (
     NOT_COUNTED,
     Day,
+    DaySummary,
     IncidentRow,
     MapLayers,
     ProvisionDue,
@@ -65,7 +66,7 @@ class Manifest:
 
 
 @dataclass(frozen=True)
-class BulletinContext:
+class BulletinContext(DaySummary):
     mission_name: str
     slug: str
     day: Day
@@ -81,18 +82,6 @@ class BulletinContext:
     @property
     def total_today(self) -> int:
         return len(self.incidents)
-
-    @property
-    def total_previous(self) -> int:
-        return sum(z.previous for z in self.zones)
-
-    @property
-    def civilian_harm(self) -> list[IncidentRow]:
-        return [i for i in self.incidents if i.type == "civilian_harm" or i.civilian_killed or i.civilian_injured]
-
-    @property
-    def access(self) -> list[IncidentRow]:
-        return [i for i in self.incidents if i.type == "access"]
 
 
 def read_manifest(content: bytes) -> Manifest:

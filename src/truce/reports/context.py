@@ -241,3 +241,22 @@ def incident_row(
         lon=float(values["lon"]),
         lat=float(values["lat"]),
     )
+
+
+class DaySummary:
+    """The figures that the daily report and the bulletin count alike among the day's incidents."""
+
+    zones: list[ZoneCount]
+    incidents: list[IncidentRow]
+
+    @property
+    def total_previous(self) -> int:
+        return sum(z.previous for z in self.zones)
+
+    @property
+    def civilian_harm(self) -> list[IncidentRow]:
+        return [i for i in self.incidents if i.type == "civilian_harm" or i.civilian_killed or i.civilian_injured]
+
+    @property
+    def access(self) -> list[IncidentRow]:
+        return [i for i in self.incidents if i.type == "access"]
