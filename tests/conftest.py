@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,10 @@ from truce.app import create_app
 from truce.config import Settings
 from truce.db import Database, connect
 from truce.demo import loader
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.policy import Actor
+from truce.users import service as users_service
 
 # Tests never fail on timing: Hypothesis's per-example deadline and its too-slow health check are timing checks,
 # and a shared CI machine under load trips them on correct code.
@@ -103,6 +107,24 @@ def db(base_db: Database) -> Iterator[Database]:
 def session(db: Database) -> Iterator[Session]:
     with db.writer() as session:
         yield session
+
+
+@pytest.fixture
+def mission(session: Session) -> Mission:
+    """The demo mission, nk-2020."""
+    found = missions_service.get_by_slug(session, "nk-2020")
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def member(session: Session, mission: Mission) -> Callable[[str], Actor]:
+    """The actor a demo account acts as in nk-2020."""
+
+    def actor(username: str) -> Actor:
+        return users_service.actor_for(session, users_service.get_by_name(session, username), mission)
+
+    return actor
 
 
 @pytest.fixture

@@ -15,27 +15,10 @@ from truce.incidents.models import Incident
 from truce.incidents.schemas import IncidentIn
 from truce.interop.cli import EXPORTS
 from truce.interop.export import view_for
-from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.policy import Actor
-from truce.users import service as users_service
 
 SECRET = "Restricted sighting near the post, for the tr delegation only"
-
-
-@pytest.fixture
-def mission(session: Session) -> Mission:
-    found = missions_service.get_by_slug(session, "nk-2020")
-    assert found is not None
-    return found
-
-
-@pytest.fixture
-def member(session: Session, mission: Mission) -> Callable[[str], Actor]:
-    def actor(username: str) -> Actor:
-        return users_service.actor_for(session, users_service.get_by_name(session, username), mission)
-
-    return actor
 
 
 @pytest.fixture
