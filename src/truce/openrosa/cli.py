@@ -6,12 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
-from truce.console import friendly_errors, open_database, out, settings_for
-from truce.errors import NotFound
-from truce.missions import service as missions_service
-from truce.missions.models import Mission
+from truce.console import friendly_errors, mission_by_slug, open_database, out, settings_for
 from truce.openrosa import devices, service
 from truce.policy import Actor
 
@@ -21,13 +17,6 @@ DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="data directory (default: $TRUCE_DATA_DIR or ./truce-data)")
 ]
 MissionSlug = Annotated[str, typer.Option("--mission", help="the mission's slug")]
-
-
-def _mission(session: Session, slug: str) -> Mission:
-    found = missions_service.get_by_slug(session, slug)
-    if found is None:
-        raise NotFound(f"no mission with slug {slug!r}")
-    return found
 
 
 @app.command("add")
@@ -48,7 +37,7 @@ def add(
     with friendly_errors():
         db = open_database(settings_for(data_dir), migrate=False)
         with db.session() as session:
-            found = _mission(session, mission)
+            found = mission_by_slug(session, mission)
             added = service.add_device(
                 session, found, name, delegation_code=delegation, role=role, forms=form,
                 actor=Actor.system(found.id),
@@ -70,7 +59,7 @@ def list_command(mission: MissionSlug, data_dir: DataDir = None) -> None:
     with friendly_errors():
         db = open_database(settings_for(data_dir), migrate=False)
         with db.session(write=False) as session:
-            found = _mission(session, mission)
+            found = mission_by_slug(session, mission)
             for device in service.list_devices(session, found, actor=Actor.system(found.id)):
                 state = f"revoked {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked_at else "active"
                 out.print(f"{device.id:>4}  {device.name:<30} {state:<24} {' '.join(device.forms)}", highlight=False)
@@ -84,7 +73,7 @@ def revoke(
     with friendly_errors():
         db = open_database(settings_for(data_dir), migrate=False)
         with db.session() as session:
-            found = _mission(session, mission)
+            found = mission_by_slug(session, mission)
             actor = Actor.system(found.id)
             device = service.get_device_by_name(session, found, name, actor=actor)
             service.revoke_device(session, found, device.id, actor=actor)
