@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
+import orjson
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
@@ -46,6 +48,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         # SQLite hands back naive values; they were written as UTC.
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        # SQLite keeps the text SQLAlchemy wrote ("2020-11-10 06:30:00.000000"); the C parser reads it several
+        # times faster than the dialect's regular expression, which showed on every page of a thousand incidents.
+        return _sqlite_utc
+
+
+def _sqlite_utc(value: str | None) -> datetime | None:
+    # Naive text, written as UTC; parsing the offset costs a seventh of `replace(tzinfo=UTC)`.
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+
+def _json_loads(document: str | bytes) -> Any:
+    """JSON columns through orjson, which reads them several times faster; `json` for what orjson refuses.
+
+    `json.dumps` writes NaN and integers beyond 64 bits, which orjson does not read.
+    """
+    try:
+        return orjson.loads(document)
+    except orjson.JSONDecodeError:
+        return json.loads(document)
+
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -57,6 +82,29 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONType,
         list[Any]: JSONType,
     }
+
+
+Model = TypeVar("Model", bound=Base)
+
+
+def read_only(session: Session, model: type[Model], stmt: Select[Any]) -> list[Model]:
+    """What `stmt` selects of `model`, as instances outside the session, for reading a page of many.
+
+    The ORM gives each object it loads an identity, a tracked state and attribute events: for a map's page
+    of a thousand incidents that cost as much as the query itself. These are filled the way the ORM fills a
+    row, every column at once, and never join the session: nothing is lazy, and changing one stores nothing.
+    """
+    attributes = model.__mapper__.column_attrs
+    keys = [attribute.key for attribute in attributes]
+    new = model.__mapper__.class_manager.new_instance
+    # Through the connection: the session would hand each row through its own loading machinery first.
+    rows = session.connection().execute(stmt.with_only_columns(*(attribute.columns[0] for attribute in attributes)))
+    instances = []
+    for row in rows:
+        instance = new()
+        instance.__dict__.update(zip(keys, row, strict=True))
+        instances.append(instance)
+    return instances
 
 
 def utcnow() -> datetime:
@@ -114,10 +162,23 @@ def _create_engine(url: str) -> Engine:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, json_deserializer=_json_loads
+        )
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # psycopg prepares a statement on the server after five runs, and PostgreSQL then tries a generic plan
+    # that ignores the values: for a map box over the whole mission that plan reads every row through the
+    # spatial index (5-7 s at a million incidents) where the plan for the actual box walks the time index
+    # (80 ms). Planning each query with its values costs well under a millisecond.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        json_deserializer=_json_loads,
+        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
+    )
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
+from truce.db import read_only
 from truce.errors import Conflict, Forbidden, Invalid, TruceError
 from truce.incidents import derive
 from truce.incidents.models import Incident
@@ -225,12 +226,12 @@ def list_incidents(
     status: str | None = None,
     incident_type: str | None = None,
 ) -> list[Incident]:
-    """A page of the incidents the actor may read."""
+    """A page of the incidents the actor may read, outside the session: to read, not to change."""
     dialect = session.get_bind().dialect.name
     limit = min(limit, MAX_PAGE)
     drives = bbox is None or not geo.box_holds_more(session, Incident, bbox, _box_drives_below(session, limit + offset))
     stmt = _query(mission, actor, dialect, bbox, since, until, status, incident_type, box_drives=drives)
-    return list(session.execute(stmt.limit(limit).offset(offset)).scalars())
+    return read_only(session, Incident, stmt.limit(limit).offset(offset))
 
 
 def _box_drives_below(session: Session, rows: int) -> int:
@@ -380,7 +381,8 @@ def feature(incident: Incident, *, site_names: dict[int, str] | None = None) -> 
         properties["restricted_to"] = incident.restricted_to
     if site_names is not None:
         _hide_unreadable_sites(properties, site_names)
-    return {"type": "Feature", "id": incident.id, "geometry": json.loads(incident.geometry), "properties": properties}
+    geometry = orjson.loads(incident.geometry)
+    return {"type": "Feature", "id": incident.id, "geometry": geometry, "properties": properties}
 
 
 def _hide_unreadable_sites(properties: dict[str, Any], readable: dict[int, str]) -> None:

@@ -1,0 +1,61 @@
+"""The database layer's own choices: how JSON and times are read back, read-only pages, planning on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from truce.db import Database, _json_loads, _sqlite_utc, read_only
+from truce.incidents.models import Incident
+from truce.missions.models import Mission
+
+
+@pytest.mark.parametrize("document", ['{"a": [1, 2.5, null, true, "é"]}', "[]", "{}", '"text"', "0"])
+def test_json_reads_like_the_standard_library(document: str) -> None:
+    assert _json_loads(document) == json.loads(document)
+
+
+def test_json_reads_what_only_the_standard_library_writes() -> None:
+    # json.dumps writes NaN and integers beyond 64 bits; a column holding them must still read.
+    assert math.isnan(_json_loads(json.dumps({"x": float("nan")}))["x"])
+    assert _json_loads(json.dumps([2**70])) == [2**70]
+    with pytest.raises(json.JSONDecodeError):
+        _json_loads("{not json")
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("2020-11-10 06:30:00.000123", datetime(2020, 11, 10, 6, 30, 0, 123, tzinfo=UTC)),
+        ("2020-11-10 06:30:00", datetime(2020, 11, 10, 6, 30, tzinfo=UTC)),
+        (None, None),
+    ],
+)
+def test_sqlite_times_read_back_as_utc(stored: str | None, expected: datetime | None) -> None:
+    parsed = _sqlite_utc(stored)
+    assert parsed == expected
+    assert parsed is None or parsed.utcoffset() is not None
+
+
+def test_read_only_pages_hold_what_the_orm_loads(session: Session, mission: Mission) -> None:
+    stmt = select(Incident).where(Incident.mission_id == mission.id).order_by(Incident.id).limit(50)
+    loaded = list(session.scalars(stmt))
+    copies = read_only(session, Incident, stmt)
+    assert len(copies) == len(loaded) > 0
+    keys = [attribute.key for attribute in Incident.__mapper__.column_attrs]
+    for copy, record in zip(copies, loaded, strict=True):
+        assert {k: getattr(copy, k) for k in keys} == {k: getattr(record, k) for k in keys}
+        assert copy not in session
+    assert copies[0].start.tzinfo is not None
+
+
+def test_postgresql_plans_each_query_with_its_values(db: Database, backend: str) -> None:
+    if backend != "postgis":
+        pytest.skip("a PostgreSQL setting")
+    with db.session(write=False) as session:
+        assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
