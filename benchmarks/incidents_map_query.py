@@ -14,7 +14,7 @@ SELECT, same filters, same ORDER BY start DESC, id DESC and LIMIT, sent through 
   SQLite:  incidents_rtree CROSS JOIN incidents, the R*Tree driving, the time test on the row;
   PostGIS: geom && ST_MakeEnvelope(...) AND start >= ... AND start < ... .
 A third line replays the exact SQL the service emits through the same raw cursor, which splits
-the service's overhead into "query plan" and "ORM objects". The script prints the backend's plan
+the service's overhead into "query plan" and "turning rows into objects". The script prints the backend's plan
 for the service's statement (EXPLAIN QUERY PLAN on SQLite). On SQLite it also times two
 rewrites of the service's statement that keep the mission_id/start index out of the plan, and the
 service again after ANALYZE (which Truce never runs), for comparison.
@@ -235,6 +235,21 @@ def service_query(db: Database, mission: Mission) -> Callable[[Ask], int]:
     return run
 
 
+def api_query(db: Database, mission: Mission) -> Callable[[Ask], int]:
+    """What GET .../incidents does short of HTTP: the service, the readable sites' names and the Features."""
+
+    def run(ask: Ask) -> int:
+        with db.session(write=False) as session:
+            actor = Actor.system(mission.id)
+            found = incidents_service.list_incidents(
+                session, mission, actor=actor, bbox=ask.box, since=ask.since, until=ask.until, limit=LIMIT
+            )
+            names = incidents_service.site_names(session, mission, actor)
+            return len([incidents_service.feature(incident, site_names=names) for incident in found])
+
+    return run
+
+
 def baseline_sql(dialect: str) -> str:
     """The hand-written query on the spatial index, in the driver's parameter style."""
     exact = "i.max_lon >= {0} AND i.min_lon <= {0} AND i.max_lat >= {0} AND i.min_lat <= {0}"
@@ -377,11 +392,12 @@ def measure(db: Database, mission: Mission, asks: Sequence[Ask]) -> tuple[list[T
     """Time the service, the baseline, the service's own SQL through the raw cursor and (SQLite) rewrites."""
     dialect = db.engine.dialect.name
     run_service = service_query(db, mission)
-    service = time_calls("service (ORM objects)", [partial(run_service, ask) for ask in asks])
+    service = time_calls("service", [partial(run_service, ask) for ask in asks])
     replays = captured_service_sql(db, mission, asks)
     sql = baseline_sql(dialect)
     rewrites = sqlite_rewrites(replays[0][0]) if db.is_sqlite else []
-    timings = [service]
+    run_api = api_query(db, mission)
+    timings = [service, time_calls("service + GeoJSON Features (the API's work)", [partial(run_api, a) for a in asks])]
     with raw_cursor(db) as cursor:
 
         def fetch(statement: str, parameters: Any) -> int:
