@@ -357,3 +357,16 @@ def test_a_person_without_a_role_in_the_mission_is_forbidden(
     answer = phone.send("GET", "/openrosa/other-mission/formList")
     assert answer.status_code == 403
     assert "holds no role in mission other-mission" in answer.text
+
+
+def test_counts_forget_what_has_expired_and_keep_the_rest() -> None:
+    counts = digest.Counts(limit=2)
+    assert counts.first_use("old", "00000001", expires=100, now=50)
+    assert counts.first_use("old", "00000002", expires=100, now=50)
+    assert counts.first_use("new", "00000001", expires=900, now=50)
+    # The set is over its limit: the next call drops the expired nonce's counts and keeps the live ones.
+    assert counts.first_use("new", "00000002", expires=900, now=200)
+    assert set(counts.seen) == {("new", "00000001"), ("new", "00000002")}
+    assert not counts.first_use("new", "00000001", expires=900, now=200)
+    assert counts.first_use("new", "0000000a", expires=900, now=200)
+    assert not counts.first_use("new", "0000000A", expires=900, now=200)

@@ -59,13 +59,16 @@ class Counts:
 
     seen: dict[tuple[str, str], float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Only accepted answers are recorded, so the set grows with genuine logins; pruned when it doubles.
+    limit: int = 10_000
 
     def first_use(self, nonce: str, nc: str, expires: float, now: float) -> bool:
         """Record (nonce, nc); False when it was recorded before, that is when the request is a replay."""
         key = (nonce, nc.lower())
         with self.lock:
-            if len(self.seen) > 10_000:
+            if len(self.seen) > self.limit:
                 self.seen = {k: until for k, until in self.seen.items() if until > now}
+                self.limit = max(10_000, 2 * len(self.seen))
             if key in self.seen:
                 return False
             self.seen[key] = expires

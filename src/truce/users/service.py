@@ -90,21 +90,23 @@ def password_tag(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
-def enable_digest(session: Session, user: User, password: str, *, actor: Actor) -> None:
+def enable_digest(session: Session, user: User, password: str, *, actor: Actor) -> User:
     """Keep what HTTP Digest logins need; the account's own password is the proof that it may."""
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise Invalid("this is not the account's password", "password") from None
     _keep_digest_secret(session, user, password, actor)
+    return user
 
 
-def disable_digest(session: Session, user: User, *, actor: Actor) -> None:
+def disable_digest(session: Session, user: User, *, actor: Actor) -> User:
     """Forget the account's Digest secret: only Basic logs it in from then on."""
     secret = session.get(DigestSecret, user.id)
     if secret is not None:
         session.delete(secret)
         ledger.append(session, actor, "user.digest_off", user)
+    return user
 
 
 def digest_secret(session: Session, user: User, algorithm: str) -> str | None:
