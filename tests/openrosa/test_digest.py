@@ -238,6 +238,7 @@ def test_realm_opaque_and_uri_must_match_the_challenge_and_request(client: TestC
     head = client.head(f"{BASE}/submission", headers={**OPENROSA, "Authorization": authorization(
         challenge, *login, "GET", f"{BASE}/submission")})  # fmt: skip
     assert head.status_code == 401
+    assert "uri" in refused(client, authorization(challenge, *login, "GET", "http://[broken")).text
     absolute = authorization(challenge, *login, "GET", f"http://testserver{FORM_LIST}?formID=x")
     assert (
         client.get(FORM_LIST, params={"formID": "x"}, headers={**OPENROSA, "Authorization": absolute}).status_code
@@ -262,6 +263,13 @@ def test_malformed_headers_are_401_with_a_message(client: TestClient, name: str)
     answer = refused(client, MALFORMED[name])
     assert "Digest" in answer.text
     assert len(challenges(answer)) == 3
+
+
+def test_bytes_beyond_ascii_in_the_header_are_401(client: TestClient) -> None:
+    header = authorization(_first_challenge(client), "monitor-ü", "pässword", "GET", FORM_LIST, nonce="nönce")
+    answer = client.get(FORM_LIST, headers={**OPENROSA, "Authorization": header.encode("utf-8")})
+    assert answer.status_code == 401
+    assert "not issued by this server" in answer.text
 
 
 @pytest.mark.parametrize(

@@ -183,7 +183,10 @@ def same_target(uri: str, target: str) -> bool:
     """Whether the answer's uri names the request's target (its path and query, or an absolute form of them)."""
     if uri == target:
         return True
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # e.g. "http://[" (a broken IPv6 host)
+        return False
     return bool(parts.scheme) and parts.path + (f"?{parts.query}" if parts.query else "") == target
 
 
