@@ -89,6 +89,24 @@ def test_user_add_reads_the_password_from_stdin(demo_dir: Path) -> None:
     assert_clean_error(twice, "exists already")
 
 
+def test_user_digest_is_turned_on_with_the_password_and_off_again(demo_dir: Path) -> None:
+    added = truce(
+        "user", "add", "phone-user", "--mission", "nk-2020", "--role", "monitor", "--delegation", "ru", "--digest",
+        "--data-dir", str(demo_dir), stdin="a-long-password\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    wrong = truce("user", "digest", "phone-user", "--data-dir", str(demo_dir), stdin="not-the-password\n")
+    assert_clean_error(wrong, "not the account's password")
+    assert_clean_error(truce("user", "digest", "nobody", "--off", "--data-dir", str(demo_dir)), "no user named")
+    off = truce("user", "digest", "phone-user", "--off", "--data-dir", str(demo_dir))
+    assert off.returncode == 0, off.stderr
+    assert "HTTP Digest off for phone-user" in off.stdout
+    on = truce("user", "digest", "phone-user", "--data-dir", str(demo_dir), stdin="a-long-password\n")
+    assert on.returncode == 0, on.stderr
+    # The secrets stay out of the log, and the log still accounts for every row.
+    assert truce("log", "verify", "--data-dir", str(demo_dir)).returncode == 0
+
+
 @pytest.mark.parametrize(
     ("args", "stdin", "phrase"),
     [

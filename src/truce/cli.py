@@ -138,6 +138,9 @@ def user_add(
     mission: Annotated[str, typer.Option("--mission", help="the mission's slug")],
     role: Annotated[str, typer.Option("--role", help="admin, monitor, verifier, liaison, humanitarian, analyst")],
     delegation: Annotated[str, typer.Option("--delegation", help="the delegation's code")],
+    digest_login: Annotated[
+        bool, typer.Option("--digest", help="also allow HTTP Digest logins to the OpenRosa endpoints")
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Create a user; the password is read from standard input."""
@@ -154,9 +157,35 @@ def user_add(
             if found is None:
                 raise NotFound(f"no mission with slug {mission!r}")
             users_service.create(
-                session, name, password, mission=found, role=role, delegation_code=delegation, actor=Actor.system()
-            )
+                session, name, password, mission=found, role=role, delegation_code=delegation,
+                actor=Actor.system(), digest_login=digest_login,
+            )  # fmt: skip
         out.print(f"user {name} created: {role} in {mission}, delegation {delegation}", highlight=False)
+
+
+@user_app.command("digest")
+def user_digest(
+    name: Annotated[str, typer.Argument(help="the user's login name")],
+    off: Annotated[bool, typer.Option("--off", help="turn Digest off: only HTTP Basic logs the account in")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Allow HTTP Digest logins to the OpenRosa endpoints (the account's password from standard input proves it)."""
+    from truce.errors import NotFound
+    from truce.policy import Actor
+    from truce.users import service as users_service
+
+    with friendly_errors():
+        password = "" if off else read_password()
+        db = open_database(settings_for(data_dir), migrate=False)
+        with db.session() as session:
+            user = users_service.get_by_name(session, name)
+            if user is None:
+                raise NotFound(f"no user named {name!r}")
+            if off:
+                users_service.disable_digest(session, user, actor=Actor.system())
+            else:
+                users_service.enable_digest(session, user, password, actor=Actor.system())
+        out.print(f"HTTP Digest {'off' if off else 'on'} for {name}", highlight=False)
 
 
 def read_password() -> str:

@@ -24,6 +24,7 @@ from truce.claims import service as claims_service
 from truce.claims.models import Claim
 from truce.claims.schemas import AssessmentIn, ClaimIn
 from truce.db import Database
+from truce.demo import loader
 from truce.evidence import service as evidence_service
 from truce.evidence import store
 from truce.incidents import service as incidents_service
@@ -333,6 +334,23 @@ CALLS |= {
     ),
     "truce.reports.service.publish_bulletin": lambda s, m, a: reports_service.publish_bulletin(
         s, m, date(2020, 11, 21), actor=a
+    ),
+}
+
+
+# HTTP Digest logins on the OpenRosa endpoints (issue 8): turning Digest on or off is logged against the user.
+READS |= {"digest_secret", "password_tag"}
+CALLS |= {
+    "truce.users.service.enable_digest": lambda s, m, a: users_service.enable_digest(
+        s,
+        users_service.get_by_name(s, "analyst-ru"),
+        loader.DEMO_PASSWORD,
+        actor=a,  # type: ignore[arg-type]
+    ),
+    "truce.users.service.disable_digest": lambda s, m, a: users_service.disable_digest(
+        s,
+        users_service.get_by_name(s, "analyst-ru"),
+        actor=a,  # type: ignore[arg-type]
     ),
 }
 

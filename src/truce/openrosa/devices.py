@@ -45,7 +45,7 @@ def basic_credentials(authorization: str | None) -> Credentials:
     """The user name and password of an `Authorization: Basic` header; 401 when there is none or it is garbled."""
     scheme, _, encoded = (authorization or "").partition(" ")
     if scheme.lower() != "basic" or not encoded.strip():
-        raise Unauthorized("log in with a device token or an account (HTTP Basic)")
+        raise Unauthorized("log in with a device token (HTTP Basic) or an account (HTTP Basic over HTTPS, or Digest)")
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from typing import BinaryIO
@@ -21,7 +22,7 @@ from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
-from truce.openrosa import device_api, service, xforms
+from truce.openrosa import device_api, digest, service, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
 
 router = APIRouter(prefix="/openrosa/{slug}", tags=["openrosa"])
@@ -34,6 +35,8 @@ XML_PART = "xml_submission_file"
 MAX_PARTS = 100
 CHUNK = 1024 * 1024
 _sqlite_writer = threading.Lock()
+# The Digest nonce counts this process has accepted: a replay to another process goes unnoticed (docs say so).
+_digest_counts = digest.Counts()
 
 
 def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -53,16 +56,33 @@ def _message(text: str, nature: str | None = None) -> bytes:
     return _xml(root)
 
 
-def _error(exc: TruceError, slug: str) -> Response:
-    extra = {"WWW-Authenticate": f'Basic realm="Truce {slug}", charset="UTF-8"'} if exc.status_code == 401 else None
-    return Response(_message(exc.detail, "error"), exc.status_code, headers=_headers(extra), media_type=XML)
+def _error(exc: TruceError, request: Request, slug: str) -> Response:
+    answer = Response(_message(exc.detail, "error"), exc.status_code, headers=_headers(), media_type=XML)
+    if exc.status_code == 401:
+        # Basic first: ODK Collect answers the first scheme it may use, and uses Basic only over HTTPS, where
+        # device tokens work; over plain HTTP it skips Basic and answers the Digest challenge, MD5 first.
+        answer.headers.append("WWW-Authenticate", f'Basic realm="Truce {slug}", charset="UTF-8"')
+        stale = isinstance(exc, digest.StaleNonce)
+        for challenge in digest.challenges(request.app.state.secret, time.time(), stale=stale):
+            answer.headers.append("WWW-Authenticate", challenge)
+    return answer
 
 
-def _answering(slug: str, work: Callable[[], Response]) -> Response:
+def _answering(request: Request, slug: str, work: Callable[[], Response]) -> Response:
     try:
         return work()
     except TruceError as exc:
-        return _error(exc, slug)
+        return _error(exc, request, slug)
+
+
+def _identify(request: Request, session: Session, mission: Mission) -> service.Caller:
+    """The caller, by HTTP Basic or Digest."""
+    query = request.scope.get("query_string", b"")
+    target = request.scope.get("raw_path", request.url.path.encode()) + (b"?" + query if query else b"")
+    context = digest.Context(
+        request.app.state.secret, request.method, target.decode("latin-1"), _digest_counts, time.time()
+    )
+    return service.caller_for(session, mission, request.headers.get("authorization"), context)
 
 
 def _require_version(request: Request) -> None:
@@ -81,8 +101,7 @@ def _forms(request: Request, slug: str) -> tuple[Mission, list[xforms.Form]]:
     _require_version(request)
     with database(request).session(write=False) as session:
         mission = _mission(session, slug)
-        caller = service.caller_for(session, mission, request.headers.get("authorization"))
-        return mission, service.forms_for(session, mission, caller)
+        return mission, service.forms_for(session, mission, _identify(request, session, mission))
 
 
 def _base(request: Request, slug: str) -> str:
@@ -108,7 +127,7 @@ def form_list(request: Request, slug: Slug, formID: str | None = None) -> Respon
                 SubElement(entry, "manifestUrl").text = f"{url}/manifest"
         return Response(_xml(root), headers=_headers(), media_type=XML)
 
-    return _answering(slug, work)
+    return _answering(request, slug, work)
 
 
 def _form(request: Request, slug: str, form_id: str) -> xforms.Form:
@@ -122,7 +141,11 @@ def _form(request: Request, slug: str, form_id: str) -> xforms.Form:
 @router.get("/forms/{form_id}.xml")
 def form_download(request: Request, slug: Slug, form_id: str) -> Response:
     """One XForm."""
-    return _answering(slug, lambda: Response(_form(request, slug, form_id).xml, headers=_headers(), media_type=XML))
+
+    def work() -> Response:
+        return Response(_form(request, slug, form_id).xml, headers=_headers(), media_type=XML)
+
+    return _answering(request, slug, work)
 
 
 @router.get("/forms/{form_id}/manifest")
@@ -139,7 +162,7 @@ def manifest(request: Request, slug: Slug, form_id: str) -> Response:
             SubElement(entry, "downloadUrl").text = f"{_base(request, slug)}/forms/{form_id}/media/{name}"
         return Response(_xml(root), headers=_headers(), media_type=XML)
 
-    return _answering(slug, work)
+    return _answering(request, slug, work)
 
 
 @router.get("/forms/{form_id}/media/{filename}")
@@ -152,7 +175,7 @@ def media_file(request: Request, slug: Slug, form_id: str, filename: str) -> Res
             raise NotFound(f"form {form_id} has no media file {filename[:80]!r}")
         return Response(content, headers=_headers(), media_type="text/csv; charset=utf-8")
 
-    return _answering(slug, work)
+    return _answering(request, slug, work)
 
 
 @router.head("/submission")
@@ -162,11 +185,11 @@ def submission_probe(request: Request, slug: Slug) -> Response:
     def work() -> Response:
         _require_version(request)
         with database(request).session(write=False) as session:
-            service.caller_for(session, _mission(session, slug), request.headers.get("authorization"))
+            _identify(request, session, _mission(session, slug))
         limit = str(request.app.state.settings.max_upload_mb * MB)
         return Response(status_code=204, headers=_headers({"X-OpenRosa-Accept-Content-Length": limit}))
 
-    return _answering(slug, work)
+    return _answering(request, slug, work)
 
 
 @router.post("/submission")
@@ -187,7 +210,7 @@ async def submission(request: Request, slug: Slug) -> Response:
         finally:
             await form.close()
     except TruceError as exc:
-        return _error(exc, slug)
+        return _error(exc, request, slug)
     text = "Thank you: received." if receipt.created else "Already received; any new files were added."
     return Response(_message(text, "submit_success"), 201, headers=_headers(), media_type=XML)
 
@@ -195,7 +218,7 @@ async def submission(request: Request, slug: Slug) -> Response:
 def _caller(request: Request, slug: str) -> tuple[Mission, service.Caller]:
     with database(request).session(write=False) as session:
         mission = _mission(session, slug)
-        return mission, service.caller_for(session, mission, request.headers.get("authorization"))
+        return mission, _identify(request, session, mission)
 
 
 def _receive(

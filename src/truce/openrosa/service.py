@@ -20,7 +20,7 @@ from truce.incidents.models import Incident
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.movements import service as movements_service
-from truce.openrosa import devices, submissions, xforms
+from truce.openrosa import devices, digest, submissions, xforms
 from truce.openrosa.instance import Instance, parse
 from truce.openrosa.models import Device, Submission
 from truce.places.models import Site
@@ -140,8 +140,12 @@ def revoke_device(session: Session, mission: Mission, device_id: int, *, actor: 
     return device
 
 
-def caller_for(session: Session, mission: Mission, authorization: str | None) -> Caller:
-    """Who an `Authorization: Basic` header names in this mission: a device by its token, or a person."""
+def caller_for(
+    session: Session, mission: Mission, authorization: str | None, digest_context: digest.Context | None = None
+) -> Caller:
+    """Who an `Authorization` header names in this mission: a device by its token, or a person (Basic or Digest)."""
+    if digest_context is not None and digest.is_digest(authorization):
+        return _digest_caller(session, mission, str(authorization), digest_context)
     credentials = devices.basic_credentials(authorization)
     # The account and its device (if it is one) in one query.
     found = session.execute(
@@ -163,6 +167,29 @@ def caller_for(session: Session, mission: Mission, authorization: str | None) ->
     if actor.is_public:
         raise Forbidden(f"{credentials.username} holds no role in mission {mission.slug}")
     return Caller(actor, device)
+
+
+def _digest_caller(session: Session, mission: Mission, authorization: str, context: digest.Context) -> Caller:
+    """The person an `Authorization: Digest` header names (devices log in with their token, over Basic only)."""
+    answer = digest.parse(authorization)
+    digest.check(answer, context)
+    if answer.username.startswith(device_username("")):
+        raise Unauthorized("a device logs in with its token over HTTP Basic (HTTPS), not with Digest")
+    user = users_service.get_by_name(session, answer.username)
+    secret = users_service.digest_secret(session, user, answer.algorithm) if user is not None else None
+    if user is None or secret is None:
+        # One answer for both, so that Digest does not tell which accounts exist.
+        raise Unauthorized(
+            "wrong user name or password, or this account has no Digest login "
+            "(use HTTP Basic over HTTPS, or turn Digest on with `truce user digest`)"
+        )
+    digest.accept(answer, secret, context)
+    if not user.active:
+        raise Unauthorized(f"the account {user.username} is disabled")
+    actor = users_service.actor_for(session, user, mission)
+    if actor.is_public:
+        raise Forbidden(f"{user.username} holds no role in mission {mission.slug}")
+    return Caller(actor)
 
 
 def may_use(mission: Mission, caller: Caller, kind: str) -> bool:

@@ -1,4 +1,4 @@
-"""User and Membership tables."""
+"""User, Membership and DigestSecret tables."""
 
 from __future__ import annotations
 
@@ -37,3 +37,22 @@ class Membership(Base):
     mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
     delegation_id: Mapped[int] = mapped_column(ForeignKey("delegations.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
+
+
+class DigestSecret(Base):
+    """What checks an account's HTTP Digest logins: H(username:realm:password) per algorithm, kept only on request.
+
+    Each value is as good as the password for Digest logins to this server, and a fast hash that a copy of the
+    database lets anyone attack offline; so it exists only for accounts that asked for Digest, and it stays out of
+    the tamper-evident log (authentication state, like web sessions), where even a digest of it would be kept and
+    copied forever. Turning Digest on or off is logged against the user.
+    """
+
+    __tablename__ = "digest_secrets"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    md5: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    # A digest of the password hash it was made with: a password changed by any other path voids it.
+    password_tag: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

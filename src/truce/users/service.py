@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cache
 
@@ -15,8 +16,9 @@ from truce.errors import Conflict, Invalid
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
+from truce.openrosa import digest
 from truce.policy import Actor
-from truce.users.models import Membership, User
+from truce.users.models import DigestSecret, Membership, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
@@ -61,8 +63,9 @@ def create(
     delegation_code: str,
     actor: Actor,
     display_name: str = "",
+    digest_login: bool = False,
 ) -> User:
-    """Create a user with one role in one mission's delegation."""
+    """Create a user with one role in one mission's delegation; `digest_login` keeps what HTTP Digest needs."""
     policy.require(actor, "user.write", mission.id)
     if not USERNAME.match(username):
         raise Invalid("use 2-64 lower-case letters, digits, dots, dashes or underscores", "username")
@@ -77,7 +80,52 @@ def create(
     membership = Membership(user_id=user.id, mission_id=mission.id, delegation_id=delegation.id, role=role)
     session.add(membership)
     ledger.append(session, actor, "membership.create", membership)
+    if digest_login:
+        _keep_digest_secret(session, user, password, actor)
     return user
+
+
+def password_tag(user: User) -> str:
+    """A short digest of the password hash: what a login made with the password remembers of it."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def enable_digest(session: Session, user: User, password: str, *, actor: Actor) -> User:
+    """Keep what HTTP Digest logins need; the account's own password is the proof that it may."""
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise Invalid("this is not the account's password", "password") from None
+    _keep_digest_secret(session, user, password, actor)
+    return user
+
+
+def disable_digest(session: Session, user: User, *, actor: Actor) -> User:
+    """Forget the account's Digest secret: only Basic logs it in from then on."""
+    secret = session.get(DigestSecret, user.id)
+    if secret is not None:
+        session.delete(secret)
+        ledger.append(session, actor, "user.digest_off", user)
+    return user
+
+
+def digest_secret(session: Session, user: User, algorithm: str) -> str | None:
+    """The account's H(username:realm:password) for `algorithm`, or None when it has no Digest login."""
+    secret = session.get(DigestSecret, user.id)
+    if secret is None or secret.password_tag != password_tag(user):
+        return None
+    return secret.md5 if algorithm == "MD5" else secret.sha256
+
+
+def _keep_digest_secret(session: Session, user: User, password: str, actor: Actor) -> None:
+    session.flush()
+    secret = session.get(DigestSecret, user.id) or DigestSecret(user_id=user.id)
+    secret.md5 = digest.ha1("MD5", user.username, password)
+    secret.sha256 = digest.ha1("SHA-256", user.username, password)
+    secret.password_tag = password_tag(user)
+    session.add(secret)
+    # The log records that Digest was turned on, and by whom; never the secret, nor a digest of it.
+    ledger.append(session, actor, "user.digest_on", user)
 
 
 def add_membership(
