@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from truce.errors import Unauthorized
 from truce.users.models import User
+from truce.users.service import password_tag
 
 SALT = "truce-api-token"
 
 
-def _password_tag(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
 def issue_token(secret: str, user: User) -> str:
     """A token naming the user and the password it was issued under."""
-    return URLSafeTimedSerializer(secret, salt=SALT).dumps({"u": user.id, "p": _password_tag(user)})
+    return URLSafeTimedSerializer(secret, salt=SALT).dumps({"u": user.id, "p": password_tag(user)})
 
 
 def user_from_token(session: Session, secret: str, token: str, max_age_s: int) -> User:
@@ -31,6 +26,6 @@ def user_from_token(session: Session, secret: str, token: str, max_age_s: int) -
     except BadSignature:
         raise Unauthorized("the token is not valid") from None
     user = session.get(User, payload.get("u")) if isinstance(payload, dict) else None
-    if user is None or not user.active or payload.get("p") != _password_tag(user):
+    if user is None or not user.active or payload.get("p") != password_tag(user):
         raise Unauthorized("the token is no longer valid; log in again")
     return user

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from truce.db import utcnow
 from truce.users.models import User
+from truce.users.service import password_tag
 from truce.web.models import WebSession
 
 COOKIE = "truce_session"
@@ -18,10 +19,6 @@ COOKIE = "truce_session"
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _password_tag(user: User) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def start(session: Session, user: User, *, hours: int) -> str:
@@ -33,7 +30,7 @@ def start(session: Session, user: User, *, hours: int) -> str:
         WebSession(
             id=_digest(token),
             user_id=user.id,
-            password_tag=_password_tag(user),
+            password_tag=password_tag(user),
             created_at=now,
             expires_at=now + timedelta(hours=hours),
         )
@@ -50,7 +47,7 @@ def user_for(session: Session, token: str | None) -> User | None:
     if row is None or row.expires_at <= utcnow():
         return None
     user = session.get(User, row.user_id)
-    if user is None or not user.active or row.password_tag != _password_tag(user):
+    if user is None or not user.active or row.password_tag != password_tag(user):
         return None
     return user
 
