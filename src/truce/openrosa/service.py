@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from truce.evidence.store import StoredFile
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.ledger import service as ledger
-from truce.missions.models import Mission
+from truce.missions.models import Delegation, Mission
 from truce.movements import service as movements_service
 from truce.openrosa import devices, submissions, xforms
 from truce.openrosa.instance import Instance, parse
@@ -26,7 +26,7 @@ from truce.openrosa.models import Device, Submission
 from truce.places.models import Site
 from truce.policy import Actor
 from truce.users import service as users_service
-from truce.users.models import User
+from truce.users.models import Membership, User
 
 DEVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 DEVICE_ROLES = ("monitor", "humanitarian")
@@ -140,29 +140,44 @@ def revoke_device(session: Session, mission: Mission, device_id: int, *, actor: 
     return device
 
 
+# The account, its device if it is one, and every role it holds: one query for a phone's request.
+_ACCOUNT = (
+    select(User, Device, *users_service.MEMBERSHIP_COLUMNS)
+    .outerjoin(Device, Device.user_id == User.id)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Delegation, Delegation.id == Membership.delegation_id)
+    .where(User.username == bindparam("account_username"))
+)
+
+
 def caller_for(session: Session, mission: Mission, authorization: str | None) -> Caller:
     """Who an `Authorization: Basic` header names in this mission: a device by its token, or a person."""
     credentials = devices.basic_credentials(authorization)
-    # The account and its device (if it is one) in one query.
-    found = session.execute(
-        select(User, Device).outerjoin(Device, Device.user_id == User.id).where(User.username == credentials.username)
-    ).one_or_none()
-    user, device = (found[0], found[1]) if found is not None else (None, None)
-    if device is not None and user is not None:
-        if not devices.token_matches(credentials.password, device.token_hash):
-            raise Unauthorized("the device token is not valid")
-        if device.revoked_at is not None or not user.active:
-            raise Unauthorized("this device has been revoked; ask an administrator for a new one")
-        if device.mission_id != mission.id:
-            raise Forbidden(f"this device is registered with another mission, not {mission.slug}")
+    rows = session.execute(_ACCOUNT, {"account_username": credentials.username}).all()
+    device = rows[0][1] if rows else None
+    if device is not None:
+        account = rows[0][0]
+        check_device(device, account, mission, credentials.password)
+        roles = [(m, role, d, code) for _, _, m, role, d, code in rows if m is not None]
+        actor = users_service.actor_from(account, mission, roles)
     else:
         user = users_service.authenticate(session, credentials.username, credentials.password)
         if user is None:
             raise Unauthorized("wrong user name or password")
-    actor = users_service.actor_for(session, user, mission)
+        actor = users_service.actor_for(session, user, mission)
     if actor.is_public:
         raise Forbidden(f"{credentials.username} holds no role in mission {mission.slug}")
     return Caller(actor, device)
+
+
+def check_device(device: Device, account: User, mission: Mission, token: str) -> None:
+    """Refuse a wrong token, a revoked device or account, and a device of another mission."""
+    if not devices.token_matches(token, device.token_hash):
+        raise Unauthorized("the device token is not valid")
+    if device.revoked_at is not None or not account.active:
+        raise Unauthorized("this device has been revoked; ask an administrator for a new one")
+    if device.mission_id != mission.id:
+        raise Forbidden(f"this device is registered with another mission, not {mission.slug}")
 
 
 def may_use(mission: Mission, caller: Caller, kind: str) -> bool:
