@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from typing import BinaryIO
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -21,7 +19,7 @@ from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
-from truce.openrosa import device_api, service, xforms
+from truce.openrosa import device_api, service, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
 
 router = APIRouter(prefix="/openrosa/{slug}", tags=["openrosa"])
@@ -33,7 +31,6 @@ RESPONSE_NS = "http://openrosa.org/http/response"
 XML_PART = "xml_submission_file"
 MAX_PARTS = 100
 CHUNK = 1024 * 1024
-_sqlite_writer = threading.Lock()
 
 
 def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -215,11 +212,17 @@ def _receive(
         if key != XML_PART and key in wanted
     }
     address = request.client.host if request.client else None
+
+    def store_it(session: Session) -> service.Receipt:
+        here = session.merge(mission, load=False)
+        return service.receive(session, here, prepared, files, caller=caller, address=address)
+
     db = database(request)
-    # SQLite takes one writer at a time; waiting here in turn beats its busy handler's sleeps of up to 100 ms.
-    with _sqlite_writer if db.is_sqlite else nullcontext(), db.session(write=True) as session:
-        fresh = session.merge(mission, load=False)
-        return service.receive(session, fresh, prepared, files, caller=caller, address=address)
+    if db.is_sqlite:
+        # One writer at a time: every submission waiting is stored in one transaction (see writer.py).
+        return writer.for_database(db).run(store_it)
+    with db.session(write=True) as session:
+        return store_it(session)
 
 
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:

@@ -34,6 +34,7 @@ DEVICE_ROLES = ("monitor", "humanitarian")
 FORM_ACTIONS = {"incident": "incident.create", "checkpoint": "movement.write", "patrol": "incident.create"}
 # A liaison officer files allegations only, which a patrol report is not; a humanitarian officer counts crossings.
 FORMS_BY_ROLE = {"liaison": ("incident",), "humanitarian": ("checkpoint",)}
+CHECKS_KEY = "truce_openrosa_checks"
 RECORD_KIND = {"incident": "incident", "checkpoint": "movement", "patrol": "patrol"}
 
 
@@ -349,10 +350,28 @@ def _apply(
 def _create(session: Session, mission: Mission, row: Submission, prepared: Prepared, actor: Actor) -> list[Incident]:
     """File the records; the incidents are handed back so that attaching files need not read them again."""
     planned = prepared.planned
-    incidents = [incidents_service.create(session, mission, data, actor=actor) for data, _ in planned.incidents]
+    checks = _filing_checks(session, mission)
+    incidents = [
+        incidents_service.create(session, mission, data, actor=actor, checks=checks) for data, _ in planned.incidents
+    ]
     movements = [movements_service.create(session, mission, data, actor=actor) for data in planned.movements]
     row.record_ids = [incident.id for incident in incidents] + [movement.id for movement in movements]
     return incidents
+
+
+def _filing_checks(session: Session, mission: Mission) -> incidents_service.Checks:
+    """What incidents are checked against, read once per transaction however many submissions it stores.
+
+    Storing submissions changes no party, delegation or place, so this holds for the whole transaction.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get((CHECKS_KEY, mission.id))
+    if cached is not None and cached[0] is transaction:
+        checks: incidents_service.Checks = cached[1]
+        return checks
+    checks = incidents_service.Checks(session, mission)
+    session.info[(CHECKS_KEY, mission.id)] = (transaction, checks)
+    return checks
 
 
 def _amend(
