@@ -220,7 +220,7 @@ def _receive(
     db = database(request)
     if db.is_sqlite:
         # One writer at a time: every submission waiting is stored in one transaction (see writer.py).
-        return writer.for_database(db).run(store_it)
+        return writer.for_database(db, request.app.state).run(store_it)
     with db.session(write=True) as session:
         return store_it(session)
 

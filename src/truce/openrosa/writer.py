@@ -11,11 +11,9 @@ leads the next batch, so nobody waits on others' batches after their own has com
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from truce.db import Database
@@ -108,14 +106,14 @@ def _run_one(session: Session, job: _Job[Any]) -> None:
         session.expunge_all()
 
 
-_writers: weakref.WeakKeyDictionary[Engine, GroupWriter] = weakref.WeakKeyDictionary()
 _writers_lock = threading.Lock()
 
 
-def for_database(db: Database) -> GroupWriter:
-    """The one group writer of a database in this process."""
+def for_database(db: Database, holder: Any) -> GroupWriter:
+    """The one group writer of `db`, kept on `holder` (the app's state): made on first use."""
     with _writers_lock:
-        writer = _writers.get(db.engine)
-        if writer is None:
-            writer = _writers[db.engine] = GroupWriter(db)
+        writer: GroupWriter | None = getattr(holder, "openrosa_writer", None)
+        if writer is None or writer.db is not db:
+            writer = GroupWriter(db)
+            holder.openrosa_writer = writer
         return writer
