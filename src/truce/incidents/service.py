@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
+from truce.db import Base
 from truce.errors import Conflict, Forbidden, Invalid, TruceError
 from truce.incidents import derive
 from truce.incidents.models import Incident
@@ -29,18 +31,34 @@ OPEN_STATUSES = ("reported",)
 _INDEXED = (Incident.mission_id, Incident.start, Incident.status)
 
 
+# A log entry still to be appended: (action, record, evidence hashes), as `ledger.append_all` takes them.
+LogItem = tuple[str, Base, Sequence[str]]
+
+
 def create(
-    session: Session, mission: Mission, data: IncidentIn, *, actor: Actor, checks: Checks | None = None
+    session: Session,
+    mission: Mission,
+    data: IncidentIn,
+    *,
+    actor: Actor,
+    checks: Checks | None = None,
+    log: list[LogItem] | None = None,
 ) -> Incident:
     """File an incident; a party's accusation enters as an allegation (source `party`).
 
     A caller filing several incidents in one transaction, which changes no party, delegation or place,
-    may hand in one `Checks` for all of them, so that what they are checked against is read once.
+    may hand in one `Checks` for all of them, so that what they are checked against is read once. A caller
+    that logs several records of one request together hands in `log`: the entry is added to it, and the
+    caller must pass it to `ledger.append_all` before the transaction commits.
     """
     policy.require(actor, "incident.create", mission.id)
     incident = _new(session, mission, data, actor, checks or Checks(session, mission))
     session.add(incident)
-    ledger.append(session, actor, "incident.create", incident)
+    if log is None:
+        ledger.append(session, actor, "incident.create", incident)
+    else:
+        session.flush()  # the incident's id, which the records filed with it refer to
+        log.append(("incident.create", incident, ()))
     return incident
 
 

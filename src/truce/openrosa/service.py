@@ -287,8 +287,11 @@ def receive(
         if winner is None:
             raise
         return _retry(session, mission, winner, prepared, files, caller, address)
-    attached = _apply(session, mission, row, prepared, files, caller.actor, address)
-    ledger.append(session, caller.actor, "submission.receive", row)
+    # The records' entries and the submission's own go into the log together: one head update, not four.
+    log: list[incidents_service.LogItem] = []
+    attached = _apply(session, mission, row, prepared, files, caller.actor, address, log)
+    log.append(("submission.receive", row, ()))
+    ledger.append_all(session, caller.actor, log)
     return Receipt(row, True, attached)
 
 
@@ -312,9 +315,11 @@ def _retry(
         raise Conflict(f"instance {existing.instance_id} was submitted by another account")
     if existing.xml_sha256 != prepared.xml_sha256:
         raise Conflict(f"instance {existing.instance_id} was received before with different content")
-    attached = _attach_all(session, mission, existing, prepared, files, caller.actor, address)
+    log: list[incidents_service.LogItem] = []
+    attached = _attach_all(session, mission, existing, prepared, files, caller.actor, address, log)
     if attached:
-        ledger.append(session, caller.actor, "submission.attach", existing)
+        log.append(("submission.attach", existing, ()))
+        ledger.append_all(session, caller.actor, log)
     return Receipt(existing, False, attached)
 
 
@@ -326,6 +331,7 @@ def _apply(
     files: dict[str, StoredFile],
     actor: Actor,
     address: str | None,
+    log: list[incidents_service.LogItem],
 ) -> list[str]:
     """Create or amend the records; an original that arrives after its own edit is kept but not applied."""
     later = session.execute(
@@ -342,17 +348,25 @@ def _apply(
     if previous is not None:
         _amend(session, mission, row, previous, prepared, actor)
     else:
-        incidents = _create(session, mission, row, prepared, actor)
-        return _attach_all(session, mission, row, prepared, files, actor, address, incidents)
-    return _attach_all(session, mission, row, prepared, files, actor, address)
+        incidents = _create(session, mission, row, prepared, actor, log)
+        return _attach_all(session, mission, row, prepared, files, actor, address, log, incidents)
+    return _attach_all(session, mission, row, prepared, files, actor, address, log)
 
 
-def _create(session: Session, mission: Mission, row: Submission, prepared: Prepared, actor: Actor) -> list[Incident]:
+def _create(
+    session: Session,
+    mission: Mission,
+    row: Submission,
+    prepared: Prepared,
+    actor: Actor,
+    log: list[incidents_service.LogItem],
+) -> list[Incident]:
     """File the records; the incidents are handed back so that attaching files need not read them again."""
     planned = prepared.planned
     checks = _filing_checks(session, mission)
     incidents = [
-        incidents_service.create(session, mission, data, actor=actor, checks=checks) for data, _ in planned.incidents
+        incidents_service.create(session, mission, data, actor=actor, checks=checks, log=log)
+        for data, _ in planned.incidents
     ]
     movements = [movements_service.create(session, mission, data, actor=actor) for data in planned.movements]
     row.record_ids = [incident.id for incident in incidents] + [movement.id for movement in movements]
@@ -421,6 +435,7 @@ def _attach_all(
     files: dict[str, StoredFile],
     actor: Actor,
     address: str | None,
+    log: list[incidents_service.LogItem],
     incidents: list[Incident] | None = None,
 ) -> list[str]:
     """Attach every received file the instance names to the incident that names it; report the new ones."""
@@ -434,7 +449,7 @@ def _attach_all(
             stored = files.get(name)
             if stored is None or known.get(name) == stored.sha256:
                 continue
-            evidence_service.attach(session, mission, target, stored, name, actor=actor, address=address)
+            evidence_service.attach(session, mission, target, stored, name, actor=actor, address=address, log=log)
             known[name] = stored.sha256
             attached.append(name)
     if attached:
