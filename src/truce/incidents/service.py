@@ -112,7 +112,8 @@ class Checks:
 def _apply(session: Session, mission: Mission, incident: Incident, data: IncidentIn, checks: Checks) -> None:
     props = data.properties
     checks.restricted_to(props.classification, props.restricted_to)
-    strangers = sorted({a.party for a in props.alleged_actors} - checks.parties())
+    named = {a.party for a in props.alleged_actors}
+    strangers = sorted(named - checks.parties()) if named else []
     if strangers:
         raise Invalid(f"unknown party codes {strangers}", "properties.alleged_actors")
     if mission.starts_on is not None and props.start.date() < mission.starts_on - timedelta(days=1):

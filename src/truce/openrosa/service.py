@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -257,9 +257,14 @@ def receive(
     if not may_use(mission, caller, prepared.kind):
         raise Forbidden(f"{caller.actor.username} may not submit form {prepared.instance.form_id}")
     instance = prepared.instance
-    existing = _submission(session, mission, instance.form_id, instance.instance_id)
+    # This instance received before, and an edit of it that arrived first, in one query.
+    related = session.scalars(
+        _RELATED, {"related_mission": mission.id, "related_form": instance.form_id, "related_id": instance.instance_id}
+    ).all()
+    existing = next((r for r in related if r.instance_id == instance.instance_id), None)
     if existing is not None:
         return _retry(session, mission, existing, prepared, files, caller, address)
+    later = next((r for r in related if r.deprecated_id == instance.instance_id), None)
     values = {
         "mission_id": mission.id,
         "form_id": instance.form_id,
@@ -289,10 +294,17 @@ def receive(
         return _retry(session, mission, winner, prepared, files, caller, address)
     # The records' entries and the submission's own go into the log together: one head update, not four.
     log: list[incidents_service.LogItem] = []
-    attached = _apply(session, mission, row, prepared, files, caller.actor, address, log)
+    attached = _apply(session, mission, row, later, prepared, files, caller.actor, address, log)
     log.append(("submission.receive", row, ()))
     ledger.append_all(session, caller.actor, log)
     return Receipt(row, True, attached)
+
+
+_RELATED = select(Submission).where(
+    Submission.mission_id == bindparam("related_mission"),
+    Submission.form_id == bindparam("related_form"),
+    or_(Submission.instance_id == bindparam("related_id"), Submission.deprecated_id == bindparam("related_id")),
+)
 
 
 def _submission(session: Session, mission: Mission, form: str, instance_id: str) -> Submission | None:
@@ -327,20 +339,14 @@ def _apply(
     session: Session,
     mission: Mission,
     row: Submission,
+    later: Submission | None,
     prepared: Prepared,
     files: dict[str, StoredFile],
     actor: Actor,
     address: str | None,
     log: list[incidents_service.LogItem],
 ) -> list[str]:
-    """Create or amend the records; an original that arrives after its own edit is kept but not applied."""
-    later = session.execute(
-        select(Submission).where(
-            Submission.mission_id == mission.id,
-            Submission.form_id == row.form_id,
-            Submission.deprecated_id == row.instance_id,
-        )
-    ).scalar_one_or_none()
+    """Create or amend the records; an original that arrives after its own edit (`later`) is kept, not applied."""
     if later is not None:
         row.superseded, row.record_ids = True, list(later.record_ids)
         return []
