@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -282,9 +283,11 @@ def receive(
     }
     try:
         # The first write of the transaction: on PostgreSQL a concurrent retry waits here for the winner and
-        # then fails on the unique key. A Core insert, because the log guard checks the savepoint's own commit;
-        # the row is logged below, once it knows its records.
-        with session.begin_nested():
+        # then fails on the unique key, in a savepoint so that the transaction survives it. SQLite writers take
+        # the database's lock before their first read, so the look-up above has seen any winner: no savepoint.
+        # A Core insert, because the log guard checks the savepoint's own commit; the row is logged below, once
+        # it knows its records.
+        with nullcontext() if session.get_bind().dialect.name == "sqlite" else session.begin_nested():
             # RETURNING the entity puts the row in the identity map: no second SELECT to load it.
             row = session.scalars(insert(Submission).returning(Submission), [values]).one()
     except IntegrityError:
