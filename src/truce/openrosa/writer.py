@@ -82,10 +82,14 @@ class GroupWriter:
     def _write(self, batch: list[_Job[Any]]) -> None:
         try:
             with self.db.session() as session:
+                if len(batch) == 1:
+                    # Alone, a job needs no savepoint: if it fails, the whole transaction rolls back.
+                    batch[0].result = batch[0].work(session)
+                    return
                 for job in batch:
                     _run_one(session, job)
         except BaseException as exc:
-            # The commit (or the transaction itself) failed: nothing of the batch is stored.
+            # The job alone failed, or the commit (or the transaction itself): nothing of the batch is stored.
             for job in batch:
                 if job.error is None:
                     job.result, job.error = None, exc
