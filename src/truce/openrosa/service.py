@@ -159,7 +159,7 @@ def caller_for(session: Session, mission: Mission, authorization: str | None) ->
     device = rows[0][1] if rows else None
     if device is not None:
         account = rows[0][0]
-        check_device(device, account, mission, credentials.password)
+        _check_device(device, account, mission, credentials.password)
         roles = [(m, role, d, code) for _, _, m, role, d, code in rows if m is not None]
         actor = users_service.actor_from(account, mission, roles)
     else:
@@ -172,7 +172,7 @@ def caller_for(session: Session, mission: Mission, authorization: str | None) ->
     return Caller(actor, device)
 
 
-def check_device(device: Device, account: User, mission: Mission, token: str) -> None:
+def _check_device(device: Device, account: User, mission: Mission, token: str) -> None:
     """Refuse a wrong token, a revoked device or account, and a device of another mission."""
     if not devices.token_matches(token, device.token_hash):
         raise Unauthorized("the device token is not valid")
