@@ -53,7 +53,7 @@ SERVICES = [
 ]
 # Writes to the log's own bookkeeping, which is what the log is, not a record in it.
 # Writes to the log's own bookkeeping, which is what the log is, not a record in it.
-LOG_BOOKKEEPING = {"append", "append_many", "append_body", "checkpoint", "add_cosignature"}
+LOG_BOOKKEEPING = {"append", "append_all", "append_many", "append_body", "checkpoint", "add_cosignature"}
 # Functions that only read. Every other public service function is a write and needs a recipe in CALLS,
 # so a new function cannot slip past this test: it is either declared a read here or proven to log.
 READS = {
@@ -297,6 +297,8 @@ CALLS |= {
 # OpenRosa devices and submissions (issue 8).
 READS |= {"device_username", "list_devices", "get_device", "get_device_by_name", "caller_for", "may_use", "forms_for",
           "prepare"}  # fmt: skip
+# An actor made from the roles a caller's query has read already.
+READS |= {"actor_from"}
 PHONE_INCIDENT = (
     b'<data id="truce-nk-2020-incident" version="1"><observed>2020-11-20T10:00:00+04:00</observed>'
     b"<incident_type>explosion</incident_type><subtype>mortar</subtype><source>post</source>"

@@ -40,10 +40,12 @@ def attach(
     *,
     actor: Actor,
     address: str | None = None,
+    log: list[incidents_service.LogItem] | None = None,
 ) -> Evidence:
     """Attach a stored file to an incident; the same file twice is one record with two custody links.
 
     The incident is named by its id, or handed in loaded (a caller that just filed it saves reading it again).
+    With `log`, the log entries are added to it for the caller's `ledger.append_all`, as in incidents' `create`.
     """
     incident = _readable(session, mission, incident_id, actor)
     policy.require(actor, "evidence.create", mission.id)
@@ -64,8 +66,12 @@ def attach(
             delegation=actor.delegation_code,
         )
         session.add(evidence)
-        ledger.append(session, actor, "evidence.add", evidence, evidence=[stored.sha256])
-    _custody(session, evidence, "upload", actor, address)
+        if log is None:
+            ledger.append(session, actor, "evidence.add", evidence, evidence=[stored.sha256])
+        else:
+            session.flush()  # the record's id, which its custody link refers to
+            log.append(("evidence.add", evidence, [stored.sha256]))
+    _custody(session, evidence, "upload", actor, address, log)
     return evidence
 
 
@@ -87,7 +93,14 @@ def _photo_metadata(stored: store.StoredFile) -> dict[str, object]:
     return dict(media.photo_metadata(stored.path))
 
 
-def _custody(session: Session, evidence: Evidence, action: str, actor: Actor, address: str | None) -> None:
+def _custody(
+    session: Session,
+    evidence: Evidence,
+    action: str,
+    actor: Actor,
+    address: str | None,
+    log: list[incidents_service.LogItem] | None = None,
+) -> None:
     link = Custody(
         mission_id=evidence.mission_id,
         evidence_id=evidence.id,
@@ -97,7 +110,10 @@ def _custody(session: Session, evidence: Evidence, action: str, actor: Actor, ad
         address=address,
     )
     session.add(link)
-    ledger.append(session, actor, f"custody.{action}", link, evidence=[evidence.sha256])
+    if log is None:
+        ledger.append(session, actor, f"custody.{action}", link, evidence=[evidence.sha256])
+    else:
+        log.append((f"custody.{action}", link, [evidence.sha256]))
 
 
 def list_for(session: Session, mission: Mission, incident_id: int, *, actor: Actor) -> Sequence[Evidence]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
-from truce.db import read_only
+from truce.db import Base, read_only
 from truce.errors import Conflict, Forbidden, Invalid, TruceError
 from truce.incidents import derive
 from truce.incidents.models import Incident
@@ -30,16 +31,38 @@ OPEN_STATUSES = ("reported",)
 _INDEXED = (Incident.mission_id, Incident.start, Incident.status)
 
 
-def create(session: Session, mission: Mission, data: IncidentIn, *, actor: Actor) -> Incident:
-    """File an incident; a party's accusation enters as an allegation (source `party`)."""
+# A log entry still to be appended: (action, record, evidence hashes), as `ledger.append_all` takes them.
+LogItem = tuple[str, Base, Sequence[str]]
+
+
+def create(
+    session: Session,
+    mission: Mission,
+    data: IncidentIn,
+    *,
+    actor: Actor,
+    checks: Checks | None = None,
+    log: list[LogItem] | None = None,
+) -> Incident:
+    """File an incident; a party's accusation enters as an allegation (source `party`).
+
+    A caller filing several incidents in one transaction, which changes no party, delegation or place,
+    may hand in one `Checks` for all of them, so that what they are checked against is read once. A caller
+    that logs several records of one request together hands in `log`: the entry is added to it, and the
+    caller must pass it to `ledger.append_all` before the transaction commits.
+    """
     policy.require(actor, "incident.create", mission.id)
-    incident = _new(session, mission, data, actor, _Checks(session, mission))
+    incident = _new(session, mission, data, actor, checks or Checks(session, mission))
     session.add(incident)
-    ledger.append(session, actor, "incident.create", incident)
+    if log is None:
+        ledger.append(session, actor, "incident.create", incident)
+    else:
+        session.flush()  # the incident's id, which the records filed with it refer to
+        log.append(("incident.create", incident, ()))
     return incident
 
 
-def _new(session: Session, mission: Mission, data: IncidentIn, actor: Actor, checks: _Checks) -> Incident:
+def _new(session: Session, mission: Mission, data: IncidentIn, actor: Actor, checks: Checks) -> Incident:
     """A checked, placed and derived incident, not yet in the session: a bad one leaves nothing behind."""
     props = data.properties
     if actor.role == "liaison" and props.source != "party":
@@ -49,7 +72,7 @@ def _new(session: Session, mission: Mission, data: IncidentIn, actor: Actor, che
     return incident
 
 
-class _Checks:
+class Checks:
     """What a filing is checked and placed against, read once however many incidents one call files.
 
     Filing incidents changes none of it (parties, delegations, the map), so a batch reads it once.
@@ -86,10 +109,11 @@ class _Checks:
         return self._map
 
 
-def _apply(session: Session, mission: Mission, incident: Incident, data: IncidentIn, checks: _Checks) -> None:
+def _apply(session: Session, mission: Mission, incident: Incident, data: IncidentIn, checks: Checks) -> None:
     props = data.properties
     checks.restricted_to(props.classification, props.restricted_to)
-    strangers = sorted({a.party for a in props.alleged_actors} - checks.parties())
+    named = {a.party for a in props.alleged_actors}
+    strangers = sorted(named - checks.parties()) if named else []
     if strangers:
         raise Invalid(f"unknown party codes {strangers}", "properties.alleged_actors")
     if mission.starts_on is not None and props.start.date() < mission.starts_on - timedelta(days=1):
@@ -145,7 +169,7 @@ def create_many(
     policy.require(actor, "incident.create", mission.id)
     created: list[Incident] = []
     errors: list[dict[str, Any]] = []
-    checks = _Checks(session, mission)
+    checks = Checks(session, mission)
     for position, feature in enumerate(features):
         try:
             created.append(_new(session, mission, IncidentIn.model_validate(feature), actor, checks))
@@ -258,7 +282,7 @@ def update(session: Session, mission: Mission, incident_id: int, data: IncidentI
     """Amend an incident: only its author, and only before anyone has verified it."""
     incident = get(session, mission, incident_id, actor=actor)
     _require_author(incident, actor, "amend")
-    _apply(session, mission, incident, data, _Checks(session, mission))
+    _apply(session, mission, incident, data, Checks(session, mission))
     ledger.append(session, actor, "incident.update", incident)
     return incident
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from truce import policy
@@ -19,7 +19,11 @@ from truce.policy import Actor
 
 def get_by_slug(session: Session, slug: str) -> Mission | None:
     """The mission with this slug, whoever asks."""
-    return session.execute(select(Mission).where(Mission.slug == slug)).scalar_one_or_none()
+    return session.execute(_BY_SLUG, {"by_slug": slug}).scalar_one_or_none()
+
+
+# Built once: every request under /m/{slug} or /openrosa/{slug} asks, and building it cost more than running it.
+_BY_SLUG = select(Mission).where(Mission.slug == bindparam("by_slug"))
 
 
 def visible(actor: Actor, mission: Mission) -> bool:
@@ -111,6 +115,8 @@ def check_restricted_to(
     """Only a restricted record names delegations, and only delegations of its mission."""
     if classification != "restricted" and codes:
         raise Invalid("only restricted records name delegations", field)
+    if not codes:
+        return  # nothing to look up: most records name no delegation
     unknown = sorted(set(codes) - {d.code for d in delegations(session, mission)})
     if unknown:
         raise Invalid(f"unknown delegation codes {unknown}", field)

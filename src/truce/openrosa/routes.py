@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from typing import BinaryIO
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -22,7 +20,7 @@ from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
-from truce.openrosa import device_api, digest, service, xforms
+from truce.openrosa import device_api, digest, service, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
 
 router = APIRouter(prefix="/openrosa/{slug}", tags=["openrosa"])
@@ -34,7 +32,6 @@ RESPONSE_NS = "http://openrosa.org/http/response"
 XML_PART = "xml_submission_file"
 MAX_PARTS = 100
 CHUNK = 1024 * 1024
-_sqlite_writer = threading.Lock()
 # The Digest nonce counts this process has accepted: a replay to another process goes unnoticed (docs say so).
 _digest_counts = digest.Counts()
 
@@ -238,11 +235,17 @@ def _receive(
         if key != XML_PART and key in wanted
     }
     address = request.client.host if request.client else None
+
+    def store_it(session: Session) -> service.Receipt:
+        here = session.merge(mission, load=False)
+        return service.receive(session, here, prepared, files, caller=caller, address=address)
+
     db = database(request)
-    # SQLite takes one writer at a time; waiting here in turn beats its busy handler's sleeps of up to 100 ms.
-    with _sqlite_writer if db.is_sqlite else nullcontext(), db.session(write=True) as session:
-        fresh = session.merge(mission, load=False)
-        return service.receive(session, fresh, prepared, files, caller=caller, address=address)
+    if db.is_sqlite:
+        # One writer at a time: every submission waiting is stored in one transaction (see writer.py).
+        return writer.for_database(db, request.app.state).run(store_it)
+    with db.session(write=True) as session:
+        return store_it(session)
 
 
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:

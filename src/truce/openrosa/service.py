@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ from truce.evidence.store import StoredFile
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.ledger import service as ledger
-from truce.missions.models import Mission
+from truce.missions.models import Delegation, Mission
 from truce.movements import service as movements_service
 from truce.openrosa import devices, digest, submissions, xforms
 from truce.openrosa.instance import Instance, parse
@@ -26,7 +27,7 @@ from truce.openrosa.models import Device, Submission
 from truce.places.models import Site
 from truce.policy import Actor
 from truce.users import service as users_service
-from truce.users.models import User
+from truce.users.models import Membership, User
 
 DEVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 DEVICE_ROLES = ("monitor", "humanitarian")
@@ -34,6 +35,7 @@ DEVICE_ROLES = ("monitor", "humanitarian")
 FORM_ACTIONS = {"incident": "incident.create", "checkpoint": "movement.write", "patrol": "incident.create"}
 # A liaison officer files allegations only, which a patrol report is not; a humanitarian officer counts crossings.
 FORMS_BY_ROLE = {"liaison": ("incident",), "humanitarian": ("checkpoint",)}
+CHECKS_KEY = "truce_openrosa_checks"
 RECORD_KIND = {"incident": "incident", "checkpoint": "movement", "patrol": "patrol"}
 
 
@@ -140,6 +142,16 @@ def revoke_device(session: Session, mission: Mission, device_id: int, *, actor: 
     return device
 
 
+# The account, its device if it is one, and every role it holds: one query for a phone's request.
+_ACCOUNT = (
+    select(User, Device, *users_service.MEMBERSHIP_COLUMNS)
+    .outerjoin(Device, Device.user_id == User.id)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Delegation, Delegation.id == Membership.delegation_id)
+    .where(User.username == bindparam("account_username"))
+)
+
+
 def caller_for(
     session: Session, mission: Mission, authorization: str | None, digest_context: digest.Context | None = None
 ) -> Caller:
@@ -147,23 +159,18 @@ def caller_for(
     if digest_context is not None and digest.is_digest(authorization):
         return _digest_caller(session, mission, str(authorization), digest_context)
     credentials = devices.basic_credentials(authorization)
-    # The account and its device (if it is one) in one query.
-    found = session.execute(
-        select(User, Device).outerjoin(Device, Device.user_id == User.id).where(User.username == credentials.username)
-    ).one_or_none()
-    user, device = (found[0], found[1]) if found is not None else (None, None)
-    if device is not None and user is not None:
-        if not devices.token_matches(credentials.password, device.token_hash):
-            raise Unauthorized("the device token is not valid")
-        if device.revoked_at is not None or not user.active:
-            raise Unauthorized("this device has been revoked; ask an administrator for a new one")
-        if device.mission_id != mission.id:
-            raise Forbidden(f"this device is registered with another mission, not {mission.slug}")
+    rows = session.execute(_ACCOUNT, {"account_username": credentials.username}).all()
+    device = rows[0][1] if rows else None
+    if device is not None:
+        account = rows[0][0]
+        _check_device(device, account, mission, credentials.password)
+        roles = [(m, role, d, code) for _, _, m, role, d, code in rows if m is not None]
+        actor = users_service.actor_from(account, mission, roles)
     else:
         user = users_service.authenticate(session, credentials.username, credentials.password)
         if user is None:
             raise Unauthorized("wrong user name or password")
-    actor = users_service.actor_for(session, user, mission)
+        actor = users_service.actor_for(session, user, mission)
     if actor.is_public:
         raise Forbidden(f"{credentials.username} holds no role in mission {mission.slug}")
     return Caller(actor, device)
@@ -190,6 +197,16 @@ def _digest_caller(session: Session, mission: Mission, authorization: str, conte
     if actor.is_public:
         raise Forbidden(f"{user.username} holds no role in mission {mission.slug}")
     return Caller(actor)
+
+
+def _check_device(device: Device, account: User, mission: Mission, token: str) -> None:
+    """Refuse a wrong token, a revoked device or account, and a device of another mission."""
+    if not devices.token_matches(token, device.token_hash):
+        raise Unauthorized("the device token is not valid")
+    if device.revoked_at is not None or not account.active:
+        raise Unauthorized("this device has been revoked; ask an administrator for a new one")
+    if device.mission_id != mission.id:
+        raise Forbidden(f"this device is registered with another mission, not {mission.slug}")
 
 
 def may_use(mission: Mission, caller: Caller, kind: str) -> bool:
@@ -268,9 +285,14 @@ def receive(
     if not may_use(mission, caller, prepared.kind):
         raise Forbidden(f"{caller.actor.username} may not submit form {prepared.instance.form_id}")
     instance = prepared.instance
-    existing = _submission(session, mission, instance.form_id, instance.instance_id)
+    # This instance received before, and an edit of it that arrived first, in one query.
+    related = session.scalars(
+        _RELATED, {"related_mission": mission.id, "related_form": instance.form_id, "related_id": instance.instance_id}
+    ).all()
+    existing = next((r for r in related if r.instance_id == instance.instance_id), None)
     if existing is not None:
         return _retry(session, mission, existing, prepared, files, caller, address)
+    later = next((r for r in related if r.deprecated_id == instance.instance_id), None)
     values = {
         "mission_id": mission.id,
         "form_id": instance.form_id,
@@ -288,9 +310,11 @@ def receive(
     }
     try:
         # The first write of the transaction: on PostgreSQL a concurrent retry waits here for the winner and
-        # then fails on the unique key. A Core insert, because the log guard checks the savepoint's own commit;
-        # the row is logged below, once it knows its records.
-        with session.begin_nested():
+        # then fails on the unique key, in a savepoint so that the transaction survives it. SQLite writers take
+        # the database's lock before their first read, so the look-up above has seen any winner: no savepoint.
+        # A Core insert, because the log guard checks the savepoint's own commit; the row is logged below, once
+        # it knows its records.
+        with nullcontext() if session.get_bind().dialect.name == "sqlite" else session.begin_nested():
             # RETURNING the entity puts the row in the identity map: no second SELECT to load it.
             row = session.scalars(insert(Submission).returning(Submission), [values]).one()
     except IntegrityError:
@@ -298,9 +322,19 @@ def receive(
         if winner is None:
             raise
         return _retry(session, mission, winner, prepared, files, caller, address)
-    attached = _apply(session, mission, row, prepared, files, caller.actor, address)
-    ledger.append(session, caller.actor, "submission.receive", row)
+    # The records' entries and the submission's own go into the log together: one head update, not four.
+    log: list[incidents_service.LogItem] = []
+    attached = _apply(session, mission, row, later, prepared, files, caller.actor, address, log)
+    log.append(("submission.receive", row, ()))
+    ledger.append_all(session, caller.actor, log)
     return Receipt(row, True, attached)
+
+
+_RELATED = select(Submission).where(
+    Submission.mission_id == bindparam("related_mission"),
+    Submission.form_id == bindparam("related_form"),
+    or_(Submission.instance_id == bindparam("related_id"), Submission.deprecated_id == bindparam("related_id")),
+)
 
 
 def _submission(session: Session, mission: Mission, form: str, instance_id: str) -> Submission | None:
@@ -323,9 +357,11 @@ def _retry(
         raise Conflict(f"instance {existing.instance_id} was submitted by another account")
     if existing.xml_sha256 != prepared.xml_sha256:
         raise Conflict(f"instance {existing.instance_id} was received before with different content")
-    attached = _attach_all(session, mission, existing, prepared, files, caller.actor, address)
+    log: list[incidents_service.LogItem] = []
+    attached = _attach_all(session, mission, existing, prepared, files, caller.actor, address, log)
     if attached:
-        ledger.append(session, caller.actor, "submission.attach", existing)
+        log.append(("submission.attach", existing, ()))
+        ledger.append_all(session, caller.actor, log)
     return Receipt(existing, False, attached)
 
 
@@ -333,19 +369,14 @@ def _apply(
     session: Session,
     mission: Mission,
     row: Submission,
+    later: Submission | None,
     prepared: Prepared,
     files: dict[str, StoredFile],
     actor: Actor,
     address: str | None,
+    log: list[incidents_service.LogItem],
 ) -> list[str]:
-    """Create or amend the records; an original that arrives after its own edit is kept but not applied."""
-    later = session.execute(
-        select(Submission).where(
-            Submission.mission_id == mission.id,
-            Submission.form_id == row.form_id,
-            Submission.deprecated_id == row.instance_id,
-        )
-    ).scalar_one_or_none()
+    """Create or amend the records; an original that arrives after its own edit (`later`) is kept, not applied."""
     if later is not None:
         row.superseded, row.record_ids = True, list(later.record_ids)
         return []
@@ -353,18 +384,44 @@ def _apply(
     if previous is not None:
         _amend(session, mission, row, previous, prepared, actor)
     else:
-        incidents = _create(session, mission, row, prepared, actor)
-        return _attach_all(session, mission, row, prepared, files, actor, address, incidents)
-    return _attach_all(session, mission, row, prepared, files, actor, address)
+        incidents = _create(session, mission, row, prepared, actor, log)
+        return _attach_all(session, mission, row, prepared, files, actor, address, log, incidents)
+    return _attach_all(session, mission, row, prepared, files, actor, address, log)
 
 
-def _create(session: Session, mission: Mission, row: Submission, prepared: Prepared, actor: Actor) -> list[Incident]:
+def _create(
+    session: Session,
+    mission: Mission,
+    row: Submission,
+    prepared: Prepared,
+    actor: Actor,
+    log: list[incidents_service.LogItem],
+) -> list[Incident]:
     """File the records; the incidents are handed back so that attaching files need not read them again."""
     planned = prepared.planned
-    incidents = [incidents_service.create(session, mission, data, actor=actor) for data, _ in planned.incidents]
+    checks = _filing_checks(session, mission)
+    incidents = [
+        incidents_service.create(session, mission, data, actor=actor, checks=checks, log=log)
+        for data, _ in planned.incidents
+    ]
     movements = [movements_service.create(session, mission, data, actor=actor) for data in planned.movements]
     row.record_ids = [incident.id for incident in incidents] + [movement.id for movement in movements]
     return incidents
+
+
+def _filing_checks(session: Session, mission: Mission) -> incidents_service.Checks:
+    """What incidents are checked against, read once per transaction however many submissions it stores.
+
+    Storing submissions changes no party, delegation or place, so this holds for the whole transaction.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get((CHECKS_KEY, mission.id))
+    if cached is not None and cached[0] is transaction:
+        checks: incidents_service.Checks = cached[1]
+        return checks
+    checks = incidents_service.Checks(session, mission)
+    session.info[(CHECKS_KEY, mission.id)] = (transaction, checks)
+    return checks
 
 
 def _amend(
@@ -414,6 +471,7 @@ def _attach_all(
     files: dict[str, StoredFile],
     actor: Actor,
     address: str | None,
+    log: list[incidents_service.LogItem],
     incidents: list[Incident] | None = None,
 ) -> list[str]:
     """Attach every received file the instance names to the incident that names it; report the new ones."""
@@ -427,7 +485,7 @@ def _attach_all(
             stored = files.get(name)
             if stored is None or known.get(name) == stored.sha256:
                 continue
-            evidence_service.attach(session, mission, target, stored, name, actor=actor, address=address)
+            evidence_service.attach(session, mission, target, stored, name, actor=actor, address=address, log=log)
             known[name] = stored.sha256
             attached.append(name)
     if attached:

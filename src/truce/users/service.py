@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from truce import policy
@@ -153,29 +154,39 @@ def memberships(session: Session, user_id: int) -> dict[int, str]:
     return {mission_id: role for mission_id, role in rows}
 
 
+# Every role the user holds, with the delegation it is held in: what an actor is made of, in one query.
+MEMBERSHIP_COLUMNS = (Membership.mission_id, Membership.role, Delegation.id, Delegation.code)
+_ROLES = (
+    select(*MEMBERSHIP_COLUMNS)
+    .join(Delegation, Delegation.id == Membership.delegation_id)
+    .where(Membership.user_id == bindparam("roles_user_id"))
+)
+
+
 def actor_for(session: Session, user: User | None, mission: Mission | None) -> Actor:
     """The actor a user is inside a mission; someone without a role there acts as the public."""
     if user is None:
         return Actor.anonymous(mission.id if mission else None)
-    roles = memberships(session, user.id)
-    if mission is None:
-        return Actor(username=user.username, role=policy.PUBLIC, user_id=user.id, memberships=roles)
-    row = session.execute(
-        select(Membership.role, Delegation.id, Delegation.code)
-        .join(Delegation, Delegation.id == Membership.delegation_id)
-        .where(Membership.user_id == user.id, Membership.mission_id == mission.id)
-    ).one_or_none()
-    if row is None:
+    rows = session.execute(_ROLES, {"roles_user_id": user.id}).all()
+    return actor_from(user, mission, [tuple(row) for row in rows])
+
+
+def actor_from(user: User, mission: Mission | None, roles: Sequence[tuple[int, str, int, str]]) -> Actor:
+    """The actor of `actor_for`, from the user's (mission id, role, delegation id, delegation code) rows."""
+    memberships = {mission_id: role for mission_id, role, _, _ in roles}
+    here = [row for row in roles if mission is not None and row[0] == mission.id]
+    if not here:
+        mission_id = mission.id if mission else None
         return Actor(
-            username=user.username, role=policy.PUBLIC, user_id=user.id, mission_id=mission.id, memberships=roles
+            username=user.username, role=policy.PUBLIC, user_id=user.id, mission_id=mission_id, memberships=memberships
         )
-    role, delegation_id, delegation_code = row
+    _, role, delegation_id, delegation_code = here[0]
     return Actor(
         username=user.username,
         role=role,
         user_id=user.id,
-        mission_id=mission.id,
+        mission_id=here[0][0],
         delegation_id=delegation_id,
         delegation_code=delegation_code,
-        memberships=roles,
+        memberships=memberships,
     )
