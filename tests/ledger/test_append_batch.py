@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from support import point_feature
+from truce.db import Base
 from truce.incidents import service as incidents_service
 from truce.incidents.schemas import IncidentIn
 from truce.ledger import merkle
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
 from truce.missions import service as missions_service
-from truce.missions.models import Mission
+from truce.missions.models import Mission, Party
 from truce.policy import Actor
 
 
@@ -69,3 +73,47 @@ def test_an_append_after_a_rolled_back_savepoint_takes_the_freed_index(session: 
     assert ledger.size(session) == before + 2
     assert ledger.entries(session, before + 1, before + 2)[0].entity_id == str(kept.id)
     assert_tree_whole(session)
+
+
+def log_items(session: Session, mission: Mission) -> list[tuple[str, Base, list[str]]]:
+    parties = list(session.execute(select(Party).where(Party.mission_id == mission.id).order_by(Party.id)).scalars())
+    assert len(parties) >= 2
+    return [
+        ("test.touch", mission, []),
+        ("test.touch", parties[0], ["b" * 64, "a" * 64]),
+        ("test.touch", parties[1], []),
+        ("test.touch", mission, ["c" * 64]),
+    ]
+
+
+def test_append_all_logs_as_append_does_one_by_one(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One clock reading for every entry, so that both ways write the same bytes and so the same tree.
+    monkeypatch.setattr(ledger, "utcnow", lambda: datetime(2020, 11, 20, 10, 0, tzinfo=UTC))
+    mission = demo_mission(session)
+    actor = Actor.system(mission.id)
+    items = log_items(session, mission)
+    before = ledger.size(session)
+
+    one_by_one = session.begin_nested()
+    singles = [ledger.append(session, actor, action, record, evidence=evidence) for action, record, evidence in items]
+    single_rows = [(e.idx, e.data, e.leaf_hash) for e in ledger.entries(session, before, before + len(items))]
+    single_root = ledger.current_root(session)
+    one_by_one.rollback()
+    assert ledger.size(session) == before
+
+    batch = ledger.append_all(session, actor, items)
+    assert [(e.idx, e.action, e.entity_type, e.entity_id) for e in batch] == [
+        (e.idx, e.action, e.entity_type, e.entity_id) for e in singles
+    ]
+    assert [e.idx for e in batch] == list(range(before, before + len(items)))
+    assert [(e.idx, e.data, e.leaf_hash) for e in ledger.entries(session, before, before + len(items))] == single_rows
+    assert ledger.current_root(session) == single_root
+    assert json.loads(batch[1].data)["evidence"] == ["a" * 64, "b" * 64]
+    assert_tree_whole(session)
+
+
+def test_append_all_of_nothing_appends_nothing(session: Session) -> None:
+    mission = demo_mission(session)
+    before = ledger.current_root(session)
+    assert ledger.append_all(session, Actor.system(mission.id), []) == []
+    assert ledger.current_root(session) == before

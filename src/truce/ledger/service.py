@@ -41,6 +41,18 @@ def append_many(session: Session, actor: Actor, action: str, records: Sequence[B
         _append_bodies(session, [_body(session, actor, action, record, False, ()) for record in records])
 
 
+def append_all(session: Session, actor: Actor, items: Sequence[tuple[str, Base, Sequence[str]]]) -> list[LogEntry]:
+    """Log each `(action, record, evidence_hashes)` of `items`, in order: `append` for each, in one batch.
+
+    One read and one update of the head and one INSERT per table for all of them.
+    """
+    session.flush()
+    if not items:
+        return []
+    bodies = [_body(session, actor, action, record, False, evidence) for action, record, evidence in items]
+    return [_stored(columns) for columns in _append_bodies(session, bodies)]
+
+
 def append_body(session: Session, body: dict[str, Any]) -> LogEntry:
     """Give `body` the next index and time, hash it into the tree and store it."""
     return _stored(_append_bodies(session, [body])[0])
