@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, event, insert, or_, select, tuple_, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from truce.db import Base, utcnow
 from truce.errors import Conflict, Forbidden, Invalid, NotFound
-from truce.ledger import merkle, note
+from truce.ledger import driver, merkle, note
 from truce.ledger.canonical import canonical_json, entity_id, entity_type, snapshot
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness
 from truce.policy import Actor
@@ -89,91 +90,91 @@ def _body(
 
 def _append_bodies(session: Session, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Store the entries of `bodies` and the subtrees they complete; the stored entries' columns."""
-    tree = _locked_tree(session)
-    entries: list[dict[str, Any]] = []
-    nodes: list[dict[str, Any]] = []
-    for body in bodies:
-        time = utcnow()
-        data = canonical_json({**body, "index": tree.size, "time": time.isoformat()})
-        leaf = merkle.leaf_hash(data.encode("utf-8"))
-        entries.append(
-            {
-                "idx": tree.size,
-                "time": time,
-                "mission_id": body.get("mission_id"),
-                "actor": body["actor"],
-                "delegation": body["delegation"],
-                "action": body["action"],
-                "entity_type": body["entity_type"],
-                "entity_id": body["entity_id"],
-                "data": data,
-                "leaf_hash": leaf,
-            }
-        )
-        nodes += [{"level": level, "idx": index, "hash": node} for level, index, node in tree.append(leaf)[1:]]
-    # Core statements on the session's connection: ORM objects and their flush cost more than the hashing
-    # (benchmarks/ledger_costs.py), and a batch goes in with one INSERT per table.
-    connection = session.connection()
-    connection.execute(_ENTRIES_INSERT, entries)
-    if nodes:
-        connection.execute(_NODES_INSERT, nodes)
-    _store_head(session, tree)
+    cursor = _STATEMENTS.on(session.connection())
+    try:
+        tree = _locked_tree(session, cursor)
+        entries: list[dict[str, Any]] = []
+        nodes: list[dict[str, Any]] = []
+        for body in bodies:
+            time = utcnow()
+            data = canonical_json({**body, "index": tree.size, "time": time.isoformat()})
+            leaf = merkle.leaf_hash(data.encode("utf-8"))
+            entries.append(
+                {
+                    "idx": tree.size,
+                    "time": time,
+                    "mission_id": body.get("mission_id"),
+                    "actor": body["actor"],
+                    "delegation": body["delegation"],
+                    "action": body["action"],
+                    "entity_type": body["entity_type"],
+                    "entity_id": body["entity_id"],
+                    "data": data,
+                    "leaf_hash": leaf,
+                }
+            )
+            nodes += [{"level": level, "idx": index, "hash": node} for level, index, node in tree.append(leaf)[1:]]
+        # A batch goes in with one statement per table.
+        cursor.execute("insert_entries", entries)
+        cursor.execute("insert_nodes", nodes)
+        _store_head(session, cursor, tree)
+    finally:
+        cursor.close()
     return entries
 
 
 _HEADS = cast(Table, LogHead.__table__)
-_ENTRIES_INSERT = insert(cast(Table, LogEntry.__table__))
-_NODES_INSERT = insert(cast(Table, LogNode.__table__))
 _READ_HEAD = select(_HEADS.c.size, _HEADS.c.border).where(_HEADS.c.id == HEAD_ID)
-_LOCK_HEAD = _READ_HEAD.with_for_update()
-_WRITE_HEAD = (
-    update(_HEADS)
-    .where(_HEADS.c.id == HEAD_ID)
-    .values(
-        size=bindparam("new_size", type_=_HEADS.c.size.type),
-        border=bindparam("new_border", type_=_HEADS.c.border.type),
+_HEAD_KEY = LogHead.__mapper__.identity_key_from_primary_key((HEAD_ID,))
+
+
+def _prepare(dialect: Dialect) -> dict[str, driver.Prepared]:
+    entry_columns = [column.key for column in cast(Table, LogEntry.__table__).columns]
+    write_head = (
+        update(_HEADS)
+        .where(_HEADS.c.id == HEAD_ID)
+        .values(
+            size=bindparam("new_size", type_=_HEADS.c.size.type),
+            border=bindparam("new_border", type_=_HEADS.c.border.type),
+        )
     )
-)
+    return {
+        "lock_head": driver.Prepared(_READ_HEAD.with_for_update(), dialect),
+        "create_head": driver.Prepared(insert(_HEADS).values(id=HEAD_ID, size=0, border=[]), dialect),
+        "insert_entries": driver.Prepared(insert(cast(Table, LogEntry.__table__)), dialect, entry_columns),
+        "insert_nodes": driver.Prepared(insert(cast(Table, LogNode.__table__)), dialect, ["level", "idx", "hash"]),
+        "write_head": driver.Prepared(write_head, dialect),
+    }
 
 
-def _locked_tree(session: Session) -> merkle.CompactRange:
+# Core's execute cost more per statement than hashing and storing the entry (benchmarks/ledger_costs.py).
+_STATEMENTS = driver.Statements(_prepare)
+
+
+def _locked_tree(session: Session, cursor: driver.Cursor) -> merkle.CompactRange:
     """The tree's right border, from the head row locked for this transaction."""
     # FOR UPDATE serialises appenders on PostgreSQL; SQLite writers already hold the write lock. Once the
     # transaction holds the lock, the head it wrote last is remembered: no statement for later appends.
-    state: tuple[int, list[str]] | None = session.info.get(HEAD_STATE)
+    state: tuple[int, list[bytes]] | None = session.info.get(HEAD_STATE)
     if state is None:
-        row = session.connection().execute(_LOCK_HEAD).one_or_none()
+        row = cursor.fetchone("lock_head", {})
         if row is None:
-            session.connection().execute(insert(_HEADS).values(id=HEAD_ID, size=0, border=[]))
+            cursor.execute("create_head", [{}])
             state = (0, [])
         else:
-            state = (row.size, list(row.border))
+            state = (row[0], [bytes.fromhex(h) for h in row[1]])
         session.info[HEAD_STATE] = state
-    size, border = state
-    return merkle.CompactRange.load(size, _Border(size, [bytes.fromhex(h) for h in border]))
+    return merkle.CompactRange.from_border(*state)
 
 
-def _store_head(session: Session, tree: merkle.CompactRange) -> None:
-    border = [node.hex() for _, _, node in tree.border()]
-    session.connection().execute(_WRITE_HEAD, {"new_size": tree.size, "new_border": border})
+def _store_head(session: Session, cursor: driver.Cursor, tree: merkle.CompactRange) -> None:
+    border = tree.border_hashes()
+    cursor.execute("write_head", [{"new_size": tree.size, "new_border": [node.hex() for node in border]}])
     session.info[HEAD_STATE] = (tree.size, border)
     # A head object the session loaded earlier is stale now.
-    loaded = session.identity_map.get(session.identity_key(LogHead, HEAD_ID))
+    loaded = session.identity_map.get(_HEAD_KEY)
     if loaded is not None:
         session.expire(loaded)
-
-
-class _Border:
-    """Serves a CompactRange the right border kept in the log head, so no other read is needed."""
-
-    def __init__(self, size: int, border: list[bytes]) -> None:
-        self.by_coord = dict(zip(merkle.border_coords(size), border, strict=True))
-
-    def node(self, level: int, index: int) -> bytes:
-        return self.by_coord[(level, index)]
-
-    def nodes(self, coords: Sequence[tuple[int, int]]) -> list[bytes]:
-        return [self.by_coord[c] for c in coords]
 
 
 def border_root(border: Sequence[bytes]) -> bytes:
@@ -379,16 +380,17 @@ HEAD_STATE = "truce_log_head"
 
 
 def _key(record: Base) -> tuple[str, str] | None:
-    if entity_type(record) not in _logged_tables():
-        return None
-    return entity_type(record), entity_id(record)
+    kind = _logged_kind(type(record))
+    return None if kind is None else (kind, entity_id(record))
 
 
 @functools.cache
-def _logged_tables() -> frozenset[str]:
+def _logged_kind(model: type[Base]) -> str | None:
+    """The entity type of `model`'s records when the log must account for them; None when it need not."""
     from truce.models import LOGGED
 
-    return frozenset(model.__tablename__ for model in LOGGED)
+    name = getattr(getattr(model, "__table__", None), "name", None)
+    return name if name in {logged.__tablename__ for logged in LOGGED} else None
 
 
 @event.listens_for(Session, "after_flush")
