@@ -98,6 +98,23 @@ def test_a_rolled_back_transaction_leaves_the_head_as_it_was(demo: Database, sig
     assert report.intact, report.problems
 
 
+def test_appends_from_two_connections_in_turn_build_on_each_others_entries(demo: Database, signer: note.Signer) -> None:
+    # Each connection remembers the head it wrote last; after the other one appended, that head is stale.
+    with demo.session(write=False) as session:
+        before = ledger.size(session)
+    filed = []
+    with demo.engine.connect() as first, demo.engine.connect() as second:
+        for connection, lon in ((first, 46.70), (second, 46.71), (first, 46.72), (first, 46.73), (second, 46.74)):
+            with Session(bind=connection) as session:
+                filed.append(str(file_incident(session, lon).id))
+                session.commit()
+    with demo.session(write=False) as session:
+        logged = ledger.entries(session, before, before + 10)
+        report = verify(session, signer.verifier(), LOGGED)
+    assert [(e.idx, e.entity_id) for e in logged] == [(before + n, id_) for n, id_ in enumerate(filed)]
+    assert report.intact, report.problems
+
+
 def test_an_entry_is_stored_as_core_stores_it(session: Session, backend: str) -> None:
     incident = file_incident(session, 46.70)
     entry = ledger.history(session, "incidents", str(incident.id))[-1]

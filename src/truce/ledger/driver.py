@@ -83,13 +83,16 @@ class Cursor:
             return None
         return tuple(v if p is None else p(v) for v, p in zip(found, statement.results, strict=True))
 
-    def execute(self, name: str, rows: Sequence[Row]) -> None:
-        """Run statement `name` once for each of `rows`: one execute, or one executemany for several."""
+    def execute(self, name: str, rows: Sequence[Row]) -> int:
+        """Run statement `name` once for each of `rows` (one executemany for several); the rows it changed."""
         statement = self.prepared[name]
         if len(rows) == 1:
             self._run(self.cursor.execute, statement.sql, statement.parameters(rows[0]))
         elif rows:
             self._run(self.cursor.executemany, statement.sql, [statement.parameters(row) for row in rows])
+        else:
+            return 0
+        return int(self.cursor.rowcount)
 
     def _run(self, method: Callable[[str, Any], Any], sql: str, parameters: Any) -> None:
         try:

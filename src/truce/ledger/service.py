@@ -90,37 +90,90 @@ def _body(
 
 def _append_bodies(session: Session, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Store the entries of `bodies` and the subtrees they complete; the stored entries' columns."""
-    cursor = _STATEMENTS.on(session.connection())
+    connection = session.connection()
+    cursor = _STATEMENTS.on(connection)
     try:
-        tree = _locked_tree(session, cursor)
-        entries: list[dict[str, Any]] = []
-        nodes: list[dict[str, Any]] = []
-        for body in bodies:
-            time = utcnow()
-            data = canonical_json({**body, "index": tree.size, "time": time.isoformat()})
-            leaf = merkle.leaf_hash(data.encode("utf-8"))
-            entries.append(
-                {
-                    "idx": tree.size,
-                    "time": time,
-                    "mission_id": body.get("mission_id"),
-                    "actor": body["actor"],
-                    "delegation": body["delegation"],
-                    "action": body["action"],
-                    "entity_type": body["entity_type"],
-                    "entity_id": body["entity_id"],
-                    "data": data,
-                    "leaf_hash": leaf,
-                }
-            )
-            nodes += [{"level": level, "idx": index, "hash": node} for level, index, node in tree.append(leaf)[1:]]
+        held: _Head | None = session.info.get(HEAD_STATE)
+        # The head this connection wrote last, if this transaction does not hold the head yet: most often it
+        # is still the head, and the UPDATE that takes the lock checks that it is (then no SELECT is needed).
+        guess: _Head | None = None if held else connection.info.get(LAST_HEAD)
+        head = held or guess or _lock_head(cursor)
+        entries, nodes, tree = _entries(bodies, head)
+        if guess is not None and not _swap_head(cursor, guess, tree):
+            head = _lock_head(cursor)
+            entries, nodes, tree = _entries(bodies, head)
+            guess = None
+        if guess is None:
+            cursor.execute("write_head", [{"new_size": tree.size, "new_border": _hex(tree.border_hashes())}])
         # A batch goes in with one statement per table.
         cursor.execute("insert_entries", entries)
         cursor.execute("insert_nodes", nodes)
-        _store_head(session, cursor, tree)
     finally:
         cursor.close()
+    session.info[HEAD_STATE] = connection.info[LAST_HEAD] = (tree.size, tree.border_hashes())
+    # A head object the session loaded earlier is stale now.
+    loaded = session.identity_map.get(_HEAD_KEY)
+    if loaded is not None:
+        session.expire(loaded)
     return entries
+
+
+_Head = tuple[int, list[bytes]]
+"""The tree's size and the hashes of its right border, largest first."""
+
+
+def _entries(bodies: Sequence[dict[str, Any]], head: _Head) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
+    """The rows of the entries of `bodies` appended to the tree `head`, of the subtrees they complete, and the tree."""
+    tree = merkle.CompactRange.from_border(*head)
+    entries: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    for body in bodies:
+        time = utcnow()
+        data = canonical_json({**body, "index": tree.size, "time": time.isoformat()})
+        leaf = merkle.leaf_hash(data.encode("utf-8"))
+        entries.append(
+            {
+                "idx": tree.size,
+                "time": time,
+                "mission_id": body.get("mission_id"),
+                "actor": body["actor"],
+                "delegation": body["delegation"],
+                "action": body["action"],
+                "entity_type": body["entity_type"],
+                "entity_id": body["entity_id"],
+                "data": data,
+                "leaf_hash": leaf,
+            }
+        )
+        nodes += [{"level": level, "idx": index, "hash": node} for level, index, node in tree.append(leaf)[1:]]
+    return entries, nodes, tree
+
+
+def _lock_head(cursor: driver.Cursor) -> _Head:
+    """The head as stored, locked for this transaction; created empty when the log has none."""
+    # FOR UPDATE serialises appenders on PostgreSQL; SQLite writers already hold the write lock.
+    row = cursor.fetchone("lock_head", {})
+    if row is None:
+        cursor.execute("create_head", [{}])
+        return (0, [])
+    return (row[0], [bytes.fromhex(h) for h in row[1]])
+
+
+def _swap_head(cursor: driver.Cursor, expected: _Head, tree: merkle.CompactRange) -> bool:
+    """Write the head of `tree` if the stored head is `expected`; whether it was (the row is locked then)."""
+    # Equal size and border mean the same tree. On PostgreSQL the UPDATE waits for a concurrent appender and
+    # then checks the head it committed.
+    changed = {
+        "new_size": tree.size,
+        "new_border": _hex(tree.border_hashes()),
+        "old_size": expected[0],
+        "old_border": _hex(expected[1]),
+    }
+    return cursor.execute("swap_head", [changed]) == 1
+
+
+def _hex(hashes: Sequence[bytes]) -> list[str]:
+    return [h.hex() for h in hashes]
 
 
 _HEADS = cast(Table, LogHead.__table__)
@@ -130,13 +183,16 @@ _HEAD_KEY = LogHead.__mapper__.identity_key_from_primary_key((HEAD_ID,))
 
 def _prepare(dialect: Dialect) -> dict[str, driver.Prepared]:
     entry_columns = [column.key for column in cast(Table, LogEntry.__table__).columns]
+    size_type, border_type = _HEADS.c.size.type, _HEADS.c.border.type
     write_head = (
         update(_HEADS)
         .where(_HEADS.c.id == HEAD_ID)
-        .values(
-            size=bindparam("new_size", type_=_HEADS.c.size.type),
-            border=bindparam("new_border", type_=_HEADS.c.border.type),
-        )
+        .values(size=bindparam("new_size", type_=size_type), border=bindparam("new_border", type_=border_type))
+    )
+    swap_head = write_head.where(
+        _HEADS.c.size == bindparam("old_size", type_=size_type),
+        # The stored text is what the same bind processor wrote; JSONB compares values on PostgreSQL.
+        _HEADS.c.border == bindparam("old_border", type_=border_type),
     )
     return {
         "lock_head": driver.Prepared(_READ_HEAD.with_for_update(), dialect),
@@ -144,37 +200,12 @@ def _prepare(dialect: Dialect) -> dict[str, driver.Prepared]:
         "insert_entries": driver.Prepared(insert(cast(Table, LogEntry.__table__)), dialect, entry_columns),
         "insert_nodes": driver.Prepared(insert(cast(Table, LogNode.__table__)), dialect, ["level", "idx", "hash"]),
         "write_head": driver.Prepared(write_head, dialect),
+        "swap_head": driver.Prepared(swap_head, dialect),
     }
 
 
 # Core's execute cost more per statement than hashing and storing the entry (benchmarks/ledger_costs.py).
 _STATEMENTS = driver.Statements(_prepare)
-
-
-def _locked_tree(session: Session, cursor: driver.Cursor) -> merkle.CompactRange:
-    """The tree's right border, from the head row locked for this transaction."""
-    # FOR UPDATE serialises appenders on PostgreSQL; SQLite writers already hold the write lock. Once the
-    # transaction holds the lock, the head it wrote last is remembered: no statement for later appends.
-    state: tuple[int, list[bytes]] | None = session.info.get(HEAD_STATE)
-    if state is None:
-        row = cursor.fetchone("lock_head", {})
-        if row is None:
-            cursor.execute("create_head", [{}])
-            state = (0, [])
-        else:
-            state = (row[0], [bytes.fromhex(h) for h in row[1]])
-        session.info[HEAD_STATE] = state
-    return merkle.CompactRange.from_border(*state)
-
-
-def _store_head(session: Session, cursor: driver.Cursor, tree: merkle.CompactRange) -> None:
-    border = tree.border_hashes()
-    cursor.execute("write_head", [{"new_size": tree.size, "new_border": [node.hex() for node in border]}])
-    session.info[HEAD_STATE] = (tree.size, border)
-    # A head object the session loaded earlier is stale now.
-    loaded = session.identity_map.get(_HEAD_KEY)
-    if loaded is not None:
-        session.expire(loaded)
 
 
 def border_root(border: Sequence[bytes]) -> bytes:
@@ -377,6 +408,8 @@ def history(session: Session, kind: str, record_id: str) -> list[LogEntry]:
 CHANGED = "truce_changed"
 LOGGED_KEYS = "truce_logged"
 HEAD_STATE = "truce_log_head"
+# In the pooled connection's info: the head it wrote last, which outlives the transaction (it may be stale).
+LAST_HEAD = "truce_log_last_head"
 
 
 def _key(record: Base) -> tuple[str, str] | None:
