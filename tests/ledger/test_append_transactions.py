@@ -24,6 +24,7 @@ from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
 from truce.ledger.verify import verify
 from truce.missions import service as missions_service
+from truce.missions.models import Party
 from truce.models import LOGGED
 from truce.policy import Actor
 
@@ -142,3 +143,32 @@ def test_a_refused_driver_statement_raises_what_core_raises(session: Session) ->
     # PostgreSQL refuses every statement after the error until the savepoint is rolled back.
     nested.rollback()
     assert ledger.entries(session, 0, 1)[0].data == entry.data
+
+
+def rename_a_party(session: Session, suffix: str) -> None:
+    party = session.execute(select(Party).order_by(Party.id).limit(1)).scalar_one()
+    party.name += suffix
+    session.flush()
+
+
+def test_an_unlogged_write_before_a_rolled_back_savepoint_is_still_refused(demo: Database) -> None:
+    session = demo.writer()
+    rename_a_party(session, " (unlogged)")
+    session.begin_nested().rollback()
+    with pytest.raises(ledger.UnloggedWriteError):
+        session.commit()
+    session.close()
+
+
+def test_an_unlogged_write_undone_with_its_savepoint_needs_no_entry(demo: Database) -> None:
+    with demo.session() as session:
+        file_incident(session, 46.70)
+        nested = session.begin_nested()
+        rename_a_party(session, " (undone)")
+        nested.rollback()
+    with demo.session() as session:
+        # A rolled-back transaction that held a savepoint leaves nothing behind for the next one.
+        nested = session.begin_nested()
+        rename_a_party(session, " (undone too)")
+        session.rollback()
+        file_incident(session, 46.71)

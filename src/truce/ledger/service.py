@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, event, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from truce.db import Base, utcnow
 from truce.errors import Conflict, Forbidden, Invalid, NotFound
@@ -408,6 +408,7 @@ def history(session: Session, kind: str, record_id: str) -> list[LogEntry]:
 CHANGED = "truce_changed"
 LOGGED_KEYS = "truce_logged"
 HEAD_STATE = "truce_log_head"
+SAVEPOINTS = "truce_log_savepoints"
 # In the pooled connection's info: the head it wrote last, which outlives the transaction (it may be stale).
 LAST_HEAD = "truce_log_last_head"
 
@@ -449,12 +450,25 @@ def _forget(session: Session) -> None:
     session.info.pop(CHANGED, None)
     session.info.pop(LOGGED_KEYS, None)
     session.info.pop(HEAD_STATE, None)
+    if not session.in_nested_transaction():
+        session.info.pop(SAVEPOINTS, None)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _remember_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        saved = (set(session.info.get(CHANGED, ())), set(session.info.get(LOGGED_KEYS, ())))
+        session.info.setdefault(SAVEPOINTS, {})[transaction] = saved
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _release_head(session: Session, _previous: Any) -> None:
+def _release_head(session: Session, previous: SessionTransaction) -> None:
     # Rolling back to a savepoint undoes the head written inside it and releases a row lock taken there.
     session.info.pop(HEAD_STATE, None)
+    if previous.nested:
+        # after_rollback forgot every change, those made before the savepoint too: they still need entries.
+        changed, logged = session.info.get(SAVEPOINTS, {}).pop(previous, (set(), set()))
+        session.info[CHANGED], session.info[LOGGED_KEYS] = changed, logged
 
 
 class UnloggedWriteError(RuntimeError):
