@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import UTC, date, datetime
@@ -11,10 +12,13 @@ from sqlalchemy import inspect
 
 from truce.db import Base
 
+# One encoder for every entry: json.dumps with these settings would build a new one per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
 
 def canonical_json(value: Any) -> str:
     """Sorted keys, UTF-8 text, no insignificant whitespace, no NaN."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODER.encode(value)
 
 
 def plain(value: Any) -> Any:
@@ -32,17 +36,30 @@ def plain(value: Any) -> Any:
     return value
 
 
+# Values that `plain` would hand back unchanged (a JSON column's value among them); it is called for the others.
+_AS_IS = frozenset({str, int, bool, float, type(None), dict, list})
+
+
 def snapshot(record: Base) -> dict[str, Any]:
     """Every column of `record`, with redacted columns replaced by a digest of their value."""
-    redact: frozenset[str] = getattr(record, "__log_redact__", frozenset())
-    state = inspect(record)
+    loaded = record.__dict__
     result: dict[str, Any] = {}
-    for attribute in state.mapper.column_attrs:
-        value = plain(getattr(record, attribute.key))
-        if attribute.key in redact and value is not None:
+    for key, redacted in _columns(type(record)):
+        # Loaded values straight from the instance; an expired or deferred one is loaded by the attribute.
+        value = loaded[key] if key in loaded else getattr(record, key)
+        if type(value) not in _AS_IS:
+            value = plain(value)
+        if redacted and value is not None:
             value = "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()
-        result[attribute.key] = value
+        result[key] = value
     return result
+
+
+@functools.cache
+def _columns(model: type[Base]) -> tuple[tuple[str, bool], ...]:
+    """The column attributes of `model`, each with whether the log keeps only its digest."""
+    redact: frozenset[str] = getattr(model, "__log_redact__", frozenset())
+    return tuple((attribute.key, attribute.key in redact) for attribute in inspect(model).column_attrs)
 
 
 def entity_type(record: Base) -> str:
@@ -52,7 +69,15 @@ def entity_type(record: Base) -> str:
 
 def entity_id(record: Base) -> str:
     """A record's primary key as text; composite keys are joined with '/'."""
-    identity = inspect(record).mapper.primary_key_from_instance(record)
+    loaded = record.__dict__
+    identity = [loaded[key] if key in loaded else getattr(record, key) for key in _key_attributes(type(record))]
     if any(part is None for part in identity):
         raise ValueError("the record has no primary key yet; flush before logging it")
     return "/".join(str(part) for part in identity)
+
+
+@functools.cache
+def _key_attributes(model: type[Base]) -> tuple[str, ...]:
+    """The attributes that hold `model`'s primary key, in the key's order."""
+    mapper = inspect(model)
+    return tuple(mapper.get_property_by_column(column).key for column in mapper.primary_key)

@@ -336,6 +336,18 @@ class CompactRange:
         compact._size = size
         return compact
 
+    @classmethod
+    def from_border(cls, size: int, hashes: Sequence[bytes]) -> CompactRange:
+        """Resume a tree of this size from its border's subtree hashes, largest first (as `border` gives them)."""
+        if size < 0 or len(hashes) != size.bit_count():
+            raise ValueError(f"a tree of {size} leaves has {max(size, 0).bit_count()} border hashes, not {len(hashes)}")
+        if any(len(h) != HASH_SIZE for h in hashes):
+            raise ValueError(f"border hashes must be {HASH_SIZE} bytes")
+        compact = cls()
+        compact._stack = list(hashes)
+        compact._size = size
+        return compact
+
     @property
     def size(self) -> int:
         """Return the number of leaves appended so far."""
@@ -389,6 +401,10 @@ class CompactRange:
         if not stack:
             return EMPTY_ROOT
         return _fold(stack[::-1])
+
+    def border_hashes(self) -> list[bytes]:
+        """Return the hashes of the complete subtrees that make up the tree, largest first."""
+        return list(self._stack)
 
     def border(self) -> list[tuple[int, int, bytes]]:
         """Return (level, index, hash) of the complete subtrees that make up the tree, largest first."""

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, event, insert, or_, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session, SessionTransaction
 
 from truce.db import Base, utcnow
 from truce.errors import Conflict, Forbidden, Invalid, NotFound
-from truce.ledger import merkle, note
+from truce.ledger import driver, merkle, note
 from truce.ledger.canonical import canonical_json, entity_id, entity_type, snapshot
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness
 from truce.policy import Actor
@@ -89,7 +90,41 @@ def _body(
 
 def _append_bodies(session: Session, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Store the entries of `bodies` and the subtrees they complete; the stored entries' columns."""
-    tree = _locked_tree(session)
+    connection = session.connection()
+    cursor = _STATEMENTS.on(connection)
+    try:
+        held: _Head | None = session.info.get(HEAD_STATE)
+        # The head this connection wrote last, if this transaction does not hold the head yet: most often it
+        # is still the head, and the UPDATE that takes the lock checks that it is (then no SELECT is needed).
+        guess: _Head | None = None if held else connection.info.get(LAST_HEAD)
+        head = held or guess or _lock_head(cursor)
+        entries, nodes, tree = _entries(bodies, head)
+        if guess is not None and not _swap_head(cursor, guess, tree):
+            head = _lock_head(cursor)
+            entries, nodes, tree = _entries(bodies, head)
+            guess = None
+        if guess is None:
+            cursor.execute("write_head", [{"new_size": tree.size, "new_border": _hex(tree.border_hashes())}])
+        # A batch goes in with one statement per table.
+        cursor.execute("insert_entries", entries)
+        cursor.execute("insert_nodes", nodes)
+    finally:
+        cursor.close()
+    session.info[HEAD_STATE] = connection.info[LAST_HEAD] = (tree.size, tree.border_hashes())
+    # A head object the session loaded earlier is stale now.
+    loaded = session.identity_map.get(_HEAD_KEY)
+    if loaded is not None:
+        session.expire(loaded)
+    return entries
+
+
+_Head = tuple[int, list[bytes]]
+"""The tree's size and the hashes of its right border, largest first."""
+
+
+def _entries(bodies: Sequence[dict[str, Any]], head: _Head) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
+    """The rows of the entries of `bodies` appended to the tree `head`, of the subtrees they complete, and the tree."""
+    tree = merkle.CompactRange.from_border(*head)
     entries: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
     for body in bodies:
@@ -111,69 +146,66 @@ def _append_bodies(session: Session, bodies: Sequence[dict[str, Any]]) -> list[d
             }
         )
         nodes += [{"level": level, "idx": index, "hash": node} for level, index, node in tree.append(leaf)[1:]]
-    # Core statements on the session's connection: ORM objects and their flush cost more than the hashing
-    # (benchmarks/ledger_costs.py), and a batch goes in with one INSERT per table.
-    connection = session.connection()
-    connection.execute(_ENTRIES_INSERT, entries)
-    if nodes:
-        connection.execute(_NODES_INSERT, nodes)
-    _store_head(session, tree)
-    return entries
+    return entries, nodes, tree
+
+
+def _lock_head(cursor: driver.Cursor) -> _Head:
+    """The head as stored, locked for this transaction; created empty when the log has none."""
+    # FOR UPDATE serialises appenders on PostgreSQL; SQLite writers already hold the write lock.
+    row = cursor.fetchone("lock_head", {})
+    if row is None:
+        cursor.execute("create_head", [{}])
+        return (0, [])
+    return (row[0], [bytes.fromhex(h) for h in row[1]])
+
+
+def _swap_head(cursor: driver.Cursor, expected: _Head, tree: merkle.CompactRange) -> bool:
+    """Write the head of `tree` if the stored head is `expected`; whether it was (the row is locked then)."""
+    # Equal size and border mean the same tree. On PostgreSQL the UPDATE waits for a concurrent appender and
+    # then checks the head it committed.
+    changed = {
+        "new_size": tree.size,
+        "new_border": _hex(tree.border_hashes()),
+        "old_size": expected[0],
+        "old_border": _hex(expected[1]),
+    }
+    return cursor.execute("swap_head", [changed]) == 1
+
+
+def _hex(hashes: Sequence[bytes]) -> list[str]:
+    return [h.hex() for h in hashes]
 
 
 _HEADS = cast(Table, LogHead.__table__)
-_ENTRIES_INSERT = insert(cast(Table, LogEntry.__table__))
-_NODES_INSERT = insert(cast(Table, LogNode.__table__))
 _READ_HEAD = select(_HEADS.c.size, _HEADS.c.border).where(_HEADS.c.id == HEAD_ID)
-_LOCK_HEAD = _READ_HEAD.with_for_update()
-_WRITE_HEAD = (
-    update(_HEADS)
-    .where(_HEADS.c.id == HEAD_ID)
-    .values(
-        size=bindparam("new_size", type_=_HEADS.c.size.type),
-        border=bindparam("new_border", type_=_HEADS.c.border.type),
+_HEAD_KEY = LogHead.__mapper__.identity_key_from_primary_key((HEAD_ID,))
+
+
+def _prepare(dialect: Dialect) -> dict[str, driver.Prepared]:
+    entry_columns = [column.key for column in cast(Table, LogEntry.__table__).columns]
+    size_type, border_type = _HEADS.c.size.type, _HEADS.c.border.type
+    write_head = (
+        update(_HEADS)
+        .where(_HEADS.c.id == HEAD_ID)
+        .values(size=bindparam("new_size", type_=size_type), border=bindparam("new_border", type_=border_type))
     )
-)
+    swap_head = write_head.where(
+        _HEADS.c.size == bindparam("old_size", type_=size_type),
+        # The stored text is what the same bind processor wrote; JSONB compares values on PostgreSQL.
+        _HEADS.c.border == bindparam("old_border", type_=border_type),
+    )
+    return {
+        "lock_head": driver.Prepared(_READ_HEAD.with_for_update(), dialect),
+        "create_head": driver.Prepared(insert(_HEADS).values(id=HEAD_ID, size=0, border=[]), dialect),
+        "insert_entries": driver.Prepared(insert(cast(Table, LogEntry.__table__)), dialect, entry_columns),
+        "insert_nodes": driver.Prepared(insert(cast(Table, LogNode.__table__)), dialect, ["level", "idx", "hash"]),
+        "write_head": driver.Prepared(write_head, dialect),
+        "swap_head": driver.Prepared(swap_head, dialect),
+    }
 
 
-def _locked_tree(session: Session) -> merkle.CompactRange:
-    """The tree's right border, from the head row locked for this transaction."""
-    # FOR UPDATE serialises appenders on PostgreSQL; SQLite writers already hold the write lock. Once the
-    # transaction holds the lock, the head it wrote last is remembered: no statement for later appends.
-    state: tuple[int, list[str]] | None = session.info.get(HEAD_STATE)
-    if state is None:
-        row = session.connection().execute(_LOCK_HEAD).one_or_none()
-        if row is None:
-            session.connection().execute(insert(_HEADS).values(id=HEAD_ID, size=0, border=[]))
-            state = (0, [])
-        else:
-            state = (row.size, list(row.border))
-        session.info[HEAD_STATE] = state
-    size, border = state
-    return merkle.CompactRange.load(size, _Border(size, [bytes.fromhex(h) for h in border]))
-
-
-def _store_head(session: Session, tree: merkle.CompactRange) -> None:
-    border = [node.hex() for _, _, node in tree.border()]
-    session.connection().execute(_WRITE_HEAD, {"new_size": tree.size, "new_border": border})
-    session.info[HEAD_STATE] = (tree.size, border)
-    # A head object the session loaded earlier is stale now.
-    loaded = session.identity_map.get(session.identity_key(LogHead, HEAD_ID))
-    if loaded is not None:
-        session.expire(loaded)
-
-
-class _Border:
-    """Serves a CompactRange the right border kept in the log head, so no other read is needed."""
-
-    def __init__(self, size: int, border: list[bytes]) -> None:
-        self.by_coord = dict(zip(merkle.border_coords(size), border, strict=True))
-
-    def node(self, level: int, index: int) -> bytes:
-        return self.by_coord[(level, index)]
-
-    def nodes(self, coords: Sequence[tuple[int, int]]) -> list[bytes]:
-        return [self.by_coord[c] for c in coords]
+# Core's execute cost more per statement than hashing and storing the entry (benchmarks/ledger_costs.py).
+_STATEMENTS = driver.Statements(_prepare)
 
 
 def border_root(border: Sequence[bytes]) -> bytes:
@@ -376,19 +408,23 @@ def history(session: Session, kind: str, record_id: str) -> list[LogEntry]:
 CHANGED = "truce_changed"
 LOGGED_KEYS = "truce_logged"
 HEAD_STATE = "truce_log_head"
+SAVEPOINTS = "truce_log_savepoints"
+# In the pooled connection's info: the head it wrote last, which outlives the transaction (it may be stale).
+LAST_HEAD = "truce_log_last_head"
 
 
 def _key(record: Base) -> tuple[str, str] | None:
-    if entity_type(record) not in _logged_tables():
-        return None
-    return entity_type(record), entity_id(record)
+    kind = _logged_kind(type(record))
+    return None if kind is None else (kind, entity_id(record))
 
 
 @functools.cache
-def _logged_tables() -> frozenset[str]:
+def _logged_kind(model: type[Base]) -> str | None:
+    """The entity type of `model`'s records when the log must account for them; None when it need not."""
     from truce.models import LOGGED
 
-    return frozenset(model.__tablename__ for model in LOGGED)
+    name = getattr(getattr(model, "__table__", None), "name", None)
+    return name if name in {logged.__tablename__ for logged in LOGGED} else None
 
 
 @event.listens_for(Session, "after_flush")
@@ -414,12 +450,25 @@ def _forget(session: Session) -> None:
     session.info.pop(CHANGED, None)
     session.info.pop(LOGGED_KEYS, None)
     session.info.pop(HEAD_STATE, None)
+    if not session.in_nested_transaction():
+        session.info.pop(SAVEPOINTS, None)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _remember_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        saved = (set(session.info.get(CHANGED, ())), set(session.info.get(LOGGED_KEYS, ())))
+        session.info.setdefault(SAVEPOINTS, {})[transaction] = saved
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _release_head(session: Session, _previous: Any) -> None:
+def _release_head(session: Session, previous: SessionTransaction) -> None:
     # Rolling back to a savepoint undoes the head written inside it and releases a row lock taken there.
     session.info.pop(HEAD_STATE, None)
+    if previous.nested:
+        # after_rollback forgot every change, those made before the savepoint too: they still need entries.
+        changed, logged = session.info.get(SAVEPOINTS, {}).pop(previous, (set(), set()))
+        session.info[CHANGED], session.info[LOGGED_KEYS] = changed, logged
 
 
 class UnloggedWriteError(RuntimeError):

@@ -1,0 +1,105 @@
+"""The log's fixed statements, compiled once per dialect and run on the DB-API cursor.
+
+Every logged write runs the same few statements (read the head, insert the entry and its subtree nodes, update
+the head). Through Core's `execute` each one cost more than the hashing and the canonical JSON together:
+compiling from the cache, building an execution context, processing the result (benchmarks/ledger_costs.py).
+Here each statement is compiled once per dialect, and its values go through the same bind processors SQLAlchemy
+would apply (the SQLite DATETIME text, psycopg's Jsonb and Binary wrappers), so the stored rows are the same.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+
+Row = Mapping[str, Any]
+
+
+class Prepared:
+    """One statement compiled for one dialect, with the bind processor of each parameter."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect, column_keys: Sequence[str] | None = None) -> None:
+        keys = list(column_keys) if column_keys else None
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=keys))
+        self.sql = compiled.string
+        self.positional = bool(compiled.positional)
+        names = compiled.positiontup if compiled.positional else list(compiled.bind_names.values())
+        self.binds: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
+        for name in names or ():
+            bind = compiled.binds[name]
+            self.binds.append((name, bind.value, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+        selected = getattr(statement, "selected_columns", ())
+        self.results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected]
+
+    def parameters(self, row: Row) -> tuple[Any, ...] | dict[str, Any]:
+        """The driver's parameters for `row`; a name `row` lacks takes the value bound in the statement."""
+        values = []
+        for name, default, process in self.binds:
+            value = row.get(name, default)
+            values.append(value if process is None else process(value))
+        if self.positional:
+            return tuple(values)
+        return dict(zip([name for name, _, _ in self.binds], values, strict=True))
+
+
+class Statements:
+    """The statements one module runs, prepared for one dialect on first use."""
+
+    def __init__(self, build: Callable[[Dialect], dict[str, Prepared]]) -> None:
+        self._build = build
+        self._by_dialect: weakref.WeakKeyDictionary[Dialect, dict[str, Prepared]] = weakref.WeakKeyDictionary()
+
+    def on(self, connection: Connection) -> Cursor:
+        """A cursor of `connection`'s driver connection that runs these statements."""
+        dialect = connection.dialect
+        prepared = self._by_dialect.get(dialect)
+        if prepared is None:
+            prepared = self._by_dialect[dialect] = self._build(dialect)
+        return Cursor(connection, prepared)
+
+
+class Cursor:
+    """Runs prepared statements on the driver's own cursor, inside the Connection's transaction."""
+
+    def __init__(self, connection: Connection, prepared: dict[str, Prepared]) -> None:
+        self.prepared = prepared
+        # The Connection has begun its transaction (BEGIN IMMEDIATE on SQLite) by now; the driver cursor joins it.
+        self.cursor = connection.connection.cursor()
+        self.driver_error: type[Exception] = connection.dialect.loaded_dbapi.Error
+
+    def fetchone(self, name: str, row: Row) -> tuple[Any, ...] | None:
+        """Run query `name` with the values of `row`; its first row, values as Core would return them."""
+        statement = self.prepared[name]
+        self._run(self.cursor.execute, statement.sql, statement.parameters(row))
+        found = self.cursor.fetchone()
+        if found is None:
+            return None
+        return tuple(v if p is None else p(v) for v, p in zip(found, statement.results, strict=True))
+
+    def execute(self, name: str, rows: Sequence[Row]) -> int:
+        """Run statement `name` once for each of `rows` (one executemany for several); the rows it changed."""
+        statement = self.prepared[name]
+        if len(rows) == 1:
+            self._run(self.cursor.execute, statement.sql, statement.parameters(rows[0]))
+        elif rows:
+            self._run(self.cursor.executemany, statement.sql, [statement.parameters(row) for row in rows])
+        else:
+            return 0
+        return int(self.cursor.rowcount)
+
+    def _run(self, method: Callable[[str, Any], Any], sql: str, parameters: Any) -> None:
+        try:
+            method(sql, parameters)
+        except self.driver_error as exc:
+            # Callers see the errors Core would raise (IntegrityError and the like), not the driver's own.
+            raise DBAPIError.instance(sql, parameters, exc, self.driver_error) from exc
+
+    def close(self) -> None:
+        self.cursor.close()

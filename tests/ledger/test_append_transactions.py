@@ -1,0 +1,174 @@
+"""Appends through savepoints and commits leave a log that `truce log verify` finds whole; the rows are Core's."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from conftest import fresh_database
+from support import point_feature
+from truce.db import Database
+from truce.demo import loader
+from truce.incidents import service as incidents_service
+from truce.incidents.models import Incident
+from truce.incidents.schemas import IncidentIn
+from truce.ledger import driver, keys, note
+from truce.ledger import service as ledger
+from truce.ledger.models import LogEntry
+from truce.ledger.verify import verify
+from truce.missions import service as missions_service
+from truce.missions.models import Party
+from truce.models import LOGGED
+from truce.policy import Actor
+
+
+@pytest.fixture
+def signer(tmp_path: Path) -> note.Signer:
+    return keys.load_or_create(tmp_path, "truce.test/log")
+
+
+@pytest.fixture
+def demo(backend: str, tmp_path: Path) -> Iterator[Database]:
+    """A committed demo database of its own, without incidents."""
+    db = fresh_database(backend, tmp_path, name="transactions")
+    with db.session() as session:
+        loader.load(session, incidents=0)
+    yield db
+    db.dispose()
+
+
+def file_incident(session: Session, lon: float) -> Incident:
+    mission = missions_service.get_by_slug(session, "nk-2020")
+    assert mission is not None
+    properties = {"type": "explosion", "subtype": "mortar", "start": "2020-11-20T10:00:00+04:00", "source": "post"}
+    data = IncidentIn.model_validate(point_feature(lon, 39.85, **properties))
+    return incidents_service.create(session, mission, data, actor=Actor.system(mission.id))
+
+
+def test_appends_around_a_rolled_back_inner_savepoint_commit_a_whole_log(demo: Database, signer: note.Signer) -> None:
+    with demo.session(write=False) as session:
+        before = ledger.size(session)
+    with demo.session() as session:
+        first = file_incident(session, 46.70)
+        outer = session.begin_nested()
+        second = file_incident(session, 46.71)
+        inner = session.begin_nested()
+        file_incident(session, 46.72)
+        file_incident(session, 46.73)
+        inner.rollback()
+        third = file_incident(session, 46.74)
+        outer.commit()
+        fourth = file_incident(session, 46.75)
+        kept = [first, second, third, fourth]
+        ids = [str(incident.id) for incident in kept]
+    with demo.session() as session:
+        checkpoint = ledger.checkpoint(session, signer)
+    with demo.session(write=False) as session:
+        logged = ledger.entries(session, before, before + 10)
+        report = verify(session, signer.verifier(), LOGGED)
+    assert [(e.idx, e.entity_id) for e in logged] == [(before + n, id_) for n, id_ in enumerate(ids)]
+    assert checkpoint.size == before + 4
+    assert report.intact, report.problems
+    assert report.entries == before + 4
+
+
+def failing_request(db: Database) -> None:
+    with db.session() as session:
+        file_incident(session, 46.70)
+        raise RuntimeError("the request failed after the write")
+
+
+def test_a_rolled_back_transaction_leaves_the_head_as_it_was(demo: Database, signer: note.Signer) -> None:
+    with demo.session(write=False) as session:
+        before = ledger.current_root(session)
+    with pytest.raises(RuntimeError, match="failed after the write"):
+        failing_request(demo)
+    with demo.session() as session:
+        assert ledger.current_root(session) == before
+        file_incident(session, 46.71)
+    with demo.session(write=False) as session:
+        report = verify(session, signer.verifier(), LOGGED)
+        assert ledger.size(session) == before[0] + 1
+    assert report.intact, report.problems
+
+
+def test_appends_from_two_connections_in_turn_build_on_each_others_entries(demo: Database, signer: note.Signer) -> None:
+    # Each connection remembers the head it wrote last; after the other one appended, that head is stale.
+    with demo.session(write=False) as session:
+        before = ledger.size(session)
+    filed = []
+    with demo.engine.connect() as first, demo.engine.connect() as second:
+        for connection, lon in ((first, 46.70), (second, 46.71), (first, 46.72), (first, 46.73), (second, 46.74)):
+            with Session(bind=connection) as session:
+                filed.append(str(file_incident(session, lon).id))
+                session.commit()
+    with demo.session(write=False) as session:
+        logged = ledger.entries(session, before, before + 10)
+        report = verify(session, signer.verifier(), LOGGED)
+    assert [(e.idx, e.entity_id) for e in logged] == [(before + n, id_) for n, id_ in enumerate(filed)]
+    assert report.intact, report.problems
+
+
+def test_an_entry_is_stored_as_core_stores_it(session: Session, backend: str) -> None:
+    incident = file_incident(session, 46.70)
+    entry = ledger.history(session, "incidents", str(incident.id))[-1]
+    session.expire_all()
+    stored = session.execute(select(LogEntry).where(LogEntry.idx == entry.idx)).scalar_one()
+    assert stored.time.isoformat() == json.loads(stored.data)["time"]
+    assert stored.mission_id == incident.mission_id
+    assert stored.leaf_hash == entry.leaf_hash
+    assert len(stored.leaf_hash) == 32
+    if backend == "sqlite":
+        # The text SQLAlchemy writes for a DATETIME on SQLite, which its reader parses back.
+        raw = session.execute(text("SELECT time FROM log_entries WHERE idx = :idx"), {"idx": entry.idx}).scalar_one()
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", raw)
+
+
+def test_a_refused_driver_statement_raises_what_core_raises(session: Session) -> None:
+    keys = [attribute.key for attribute in LogEntry.__mapper__.column_attrs]
+    statements = driver.Statements(lambda dialect: {"insert": driver.Prepared(insert(LogEntry), dialect, keys)})
+    entry = ledger.entries(session, 0, 1)[0]
+    taken = [{key: getattr(entry, key) for key in keys}]
+    nested = session.begin_nested()
+    cursor = statements.on(session.connection())
+    with pytest.raises(IntegrityError):
+        cursor.execute("insert", taken)
+    # PostgreSQL refuses every statement after the error until the savepoint is rolled back.
+    nested.rollback()
+    assert ledger.entries(session, 0, 1)[0].data == entry.data
+
+
+def rename_a_party(session: Session, suffix: str) -> None:
+    party = session.execute(select(Party).order_by(Party.id).limit(1)).scalar_one()
+    party.name += suffix
+    session.flush()
+
+
+def test_an_unlogged_write_before_a_rolled_back_savepoint_is_still_refused(demo: Database) -> None:
+    session = demo.writer()
+    rename_a_party(session, " (unlogged)")
+    session.begin_nested().rollback()
+    with pytest.raises(ledger.UnloggedWriteError):
+        session.commit()
+    session.close()
+
+
+def test_an_unlogged_write_undone_with_its_savepoint_needs_no_entry(demo: Database) -> None:
+    with demo.session() as session:
+        file_incident(session, 46.70)
+        nested = session.begin_nested()
+        rename_a_party(session, " (undone)")
+        nested.rollback()
+    with demo.session() as session:
+        # A rolled-back transaction that held a savepoint leaves nothing behind for the next one.
+        nested = session.begin_nested()
+        rename_a_party(session, " (undone too)")
+        session.rollback()
+        file_incident(session, 46.71)
