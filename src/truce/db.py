@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import orjson
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, create_engine, event, text
@@ -87,24 +87,28 @@ class Base(DeclarativeBase):
 Model = TypeVar("Model", bound=Base)
 
 
-def read_only(session: Session, model: type[Model], stmt: Select[Any]) -> list[Model]:
-    """What `stmt` selects of `model`, as instances outside the session, for reading a page of many.
+def detached(model: type[Model], values: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Model:
+    """An instance of `model` holding `values`, outside any session, built the way the ORM loads a row.
 
-    The ORM gives each object it loads an identity, a tracked state and attribute events: for a map's page
-    of a thousand incidents that cost as much as the query itself. These are filled the way the ORM fills a
-    row, every column at once, and never join the session: nothing is lazy, and changing one stores nothing.
+    `model(**values)` runs an attribute event per column; for a log entry that cost as much as hashing and
+    storing it, and for a map's page of a thousand incidents as much as the query.
+    """
+    instance = model.__mapper__.class_manager.new_instance()
+    instance.__dict__.update(values)
+    return cast(Model, instance)
+
+
+def read_only(session: Session, model: type[Model], stmt: Select[Any]) -> list[Model]:
+    """What `stmt` selects of `model`, as `detached` instances, for reading a page of many.
+
+    They never join the session, so they skip the identity map and the tracked state the ORM keeps for each
+    object it loads: every column is there, nothing is lazy, and changing one stores nothing.
     """
     attributes = model.__mapper__.column_attrs
     keys = [attribute.key for attribute in attributes]
-    new = model.__mapper__.class_manager.new_instance
     # Through the connection: the session would hand each row through its own loading machinery first.
     rows = session.connection().execute(stmt.with_only_columns(*(attribute.columns[0] for attribute in attributes)))
-    instances = []
-    for row in rows:
-        instance = new()
-        instance.__dict__.update(zip(keys, row, strict=True))
-        instances.append(instance)
-    return instances
+    return [detached(model, zip(keys, row, strict=True)) for row in rows]
 
 
 def utcnow() -> datetime:

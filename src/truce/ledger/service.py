@@ -11,7 +11,7 @@ from sqlalchemy import Table, and_, bindparam, event, insert, or_, select, tuple
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, SessionTransaction
 
-from truce.db import Base, utcnow
+from truce.db import Base, detached, utcnow
 from truce.errors import Conflict, Forbidden, Invalid, NotFound
 from truce.ledger import driver, merkle, note
 from truce.ledger.canonical import canonical_json, entity_id, entity_type, snapshot
@@ -60,13 +60,8 @@ def append_body(session: Session, body: dict[str, Any]) -> LogEntry:
 
 
 def _stored(columns: dict[str, Any]) -> LogEntry:
-    """The stored entry as a detached object, built the way the ORM loads rows: without attribute events.
-
-    `LogEntry(**columns)` runs an event per attribute and cost as much as hashing and storing the entry.
-    """
-    entry: LogEntry = LogEntry.__mapper__.class_manager.new_instance()
-    entry.__dict__.update(columns)
-    return entry
+    """The stored entry, as a `detached` instance."""
+    return detached(LogEntry, columns)
 
 
 def _body(
