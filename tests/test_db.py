@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from truce.db import Database, _json_loads, _sqlite_utc, read_only
+from conftest import PG_URL
+from truce.db import _json_loads, _sqlite_utc, connect, read_only
 from truce.incidents.models import Incident
 from truce.missions.models import Mission
 
@@ -54,8 +55,11 @@ def test_read_only_pages_hold_what_the_orm_loads(session: Session, mission: Miss
     assert copies[0].start.tzinfo is not None
 
 
-def test_postgresql_plans_each_query_with_its_values(db: Database, backend: str) -> None:
-    if backend != "postgis":
-        pytest.skip("a PostgreSQL setting")
-    with db.session(write=False) as session:
-        assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+@pytest.mark.skipif(not PG_URL, reason="needs TRUCE_TEST_DATABASE_URL, as every PostGIS test does")
+def test_postgresql_plans_each_query_with_its_values() -> None:
+    db = connect(PG_URL)
+    try:
+        with db.session(write=False) as session:
+            assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+    finally:
+        db.dispose()
