@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 
 import orjson
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, create_engine, event, text
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
@@ -87,28 +87,15 @@ class Base(DeclarativeBase):
 Model = TypeVar("Model", bound=Base)
 
 
-def detached(model: type[Model], values: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Model:
+def detached(model: type[Model], values: Mapping[str, Any]) -> Model:
     """An instance of `model` holding `values`, outside any session, built the way the ORM loads a row.
 
     `model(**values)` runs an attribute event per column; for a log entry that cost as much as hashing and
-    storing it, and for a map's page of a thousand incidents as much as the query.
+    storing it.
     """
     instance = model.__mapper__.class_manager.new_instance()
     instance.__dict__.update(values)
     return cast(Model, instance)
-
-
-def read_only(session: Session, model: type[Model], stmt: Select[Any]) -> list[Model]:
-    """What `stmt` selects of `model`, as `detached` instances, for reading a page of many.
-
-    They never join the session, so they skip the identity map and the tracked state the ORM keeps for each
-    object it loads: every column is there, nothing is lazy, and changing one stores nothing.
-    """
-    attributes = model.__mapper__.column_attrs
-    keys = [attribute.key for attribute in attributes]
-    # Through the connection: the session would hand each row through its own loading machinery first.
-    rows = session.connection().execute(stmt.with_only_columns(*(attribute.columns[0] for attribute in attributes)))
-    return [detached(model, zip(keys, row, strict=True)) for row in rows]
 
 
 def utcnow() -> datetime:

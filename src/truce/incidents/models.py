@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -66,6 +66,45 @@ class Incident(Base):
     line_of_contact_km: Mapped[float | None] = mapped_column(Float)
     in_corridor: Mapped[bool] = mapped_column(default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+
+
+class IncidentView(NamedTuple):
+    """The columns of an incident that its GeoJSON Feature shows: what a page of the list or the map reads.
+
+    A tuple, not a mapped object: a page holds up to thousands, and building, tracking and later collecting as
+    many ORM objects cost as much as the query itself (benchmarks/incidents_map_query.py).
+    """
+
+    id: int
+    type: str
+    subtype: str
+    start: datetime
+    end: datetime | None
+    time_precision: str
+    geometry: str
+    geo_precision: int
+    observer_site_id: int | None
+    bearing_deg: float | None
+    distance_km: float | None
+    source: str
+    means: str | None
+    counts: dict[str, Any]
+    casualties: dict[str, Any]
+    alleged_actors: list[Any]
+    narrative: str
+    classification: str
+    restricted_to: list[Any]
+    status: str
+    author_delegation: str | None
+    reported_at: datetime
+    external_id: str | None
+    zone_id: int | None
+    controlled_by: str | None
+    nearest_site_id: int | None
+    nearest_site_km: float | None
+    line_of_contact_km: float | None
+    in_corridor: bool
+    merged_into_id: int | None
 
 
 class Verification(Base):

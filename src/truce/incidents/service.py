@@ -13,10 +13,10 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
-from truce.db import Base, read_only
+from truce.db import Base
 from truce.errors import Conflict, Forbidden, Invalid, TruceError
 from truce.incidents import derive
-from truce.incidents.models import Incident
+from truce.incidents.models import Incident, IncidentView
 from truce.incidents.schemas import IncidentIn
 from truce.incidents.taxonomy import acled
 from truce.ledger import service as ledger
@@ -29,6 +29,7 @@ MAX_PAGE = 10_000
 OPEN_STATUSES = ("reported",)
 # Columns of incidents with a B-tree index that `query` compares.
 _INDEXED = (Incident.mission_id, Incident.start, Incident.status)
+_VIEW_COLUMNS = [Incident.__table__.c[name] for name in IncidentView._fields]
 
 
 # A log entry still to be appended: (action, record, evidence hashes), as `ledger.append_all` takes them.
@@ -249,13 +250,15 @@ def list_incidents(
     until: datetime | None = None,
     status: str | None = None,
     incident_type: str | None = None,
-) -> list[Incident]:
-    """A page of the incidents the actor may read, outside the session: to read, not to change."""
+) -> list[IncidentView]:
+    """A page of the incidents the actor may read, as the columns their Features show."""
     dialect = session.get_bind().dialect.name
     limit = min(limit, MAX_PAGE)
     drives = bbox is None or not geo.box_holds_more(session, Incident, bbox, _box_drives_below(session, limit + offset))
     stmt = _query(mission, actor, dialect, bbox, since, until, status, incident_type, box_drives=drives)
-    return read_only(session, Incident, stmt.limit(limit).offset(offset))
+    # Through the connection: the session would hand each row through its ORM loading first.
+    rows = session.connection().execute(stmt.with_only_columns(*_VIEW_COLUMNS).limit(limit).offset(offset))
+    return [IncidentView._make(row) for row in rows]
 
 
 def _box_drives_below(session: Session, rows: int) -> int:
@@ -364,8 +367,8 @@ def merge(session: Session, mission: Mission, incident_id: int, into_id: int, *,
     return duplicate
 
 
-def feature(incident: Incident, *, site_names: dict[int, str] | None = None) -> dict[str, Any]:
-    """An incident as a GeoJSON Feature."""
+def feature(incident: Incident | IncidentView, *, site_names: dict[int, str] | None = None) -> dict[str, Any]:
+    """An incident, or a row of `list_incidents`, as a GeoJSON Feature."""
     mapping = acled(incident.type, incident.subtype)
     properties: dict[str, Any] = {
         "id": incident.id,
