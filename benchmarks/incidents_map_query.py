@@ -23,7 +23,7 @@ Targets: p50 <= 50 ms, p99 <= 200 ms, on SQLite and on PostGIS. Runs on SQLite a
 PostGIS when `--pg URL` or TRUCE_BENCH_DATABASE_URL is given. The PostGIS database at that URL is
 wiped (schema public dropped and recreated): give it a database of its own.
 
-    .venv/bin/python benchmarks/incidents_map_query.py [--n 1000000] [--queries 200] [--pg URL]
+    .venv/bin/python benchmarks/incidents_map_query.py [--n 1000000] [--queries 200] [--pg URL] [--skip-sqlite]
 """
 
 from __future__ import annotations
@@ -495,6 +495,7 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("TRUCE_BENCH_DATABASE_URL", ""),
         help="PostGIS URL to benchmark too; that database is WIPED (default: $TRUCE_BENCH_DATABASE_URL)",
     )
+    parser.add_argument("--skip-sqlite", action="store_true", help="benchmark PostGIS only")
     args = parser.parse_args()
     if args.queries < 2 or args.n < 1:
         parser.error("--queries must be at least 2 and --n at least 1")
@@ -503,8 +504,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    with tempfile.TemporaryDirectory(prefix="truce-bench-") as directory:
-        run_backend("SQLite", sqlite_database(Path(directory)), args)
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory(prefix="truce-bench-") as directory:
+            run_backend("SQLite", sqlite_database(Path(directory)), args)
     if args.pg:
         run_backend("PostGIS", postgis_database(args.pg), args)
     else:

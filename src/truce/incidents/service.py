@@ -254,11 +254,17 @@ def list_incidents(
     """A page of the incidents the actor may read, as the columns their Features show."""
     dialect = session.get_bind().dialect.name
     limit = min(limit, MAX_PAGE)
-    drives = bbox is None or not geo.box_holds_more(session, Incident, bbox, _box_drives_below(session, limit + offset))
-    stmt = _query(mission, actor, dialect, bbox, since, until, status, incident_type, box_drives=drives)
-    # Through the connection: the session would hand each row through its ORM loading first.
-    rows = session.connection().execute(stmt.with_only_columns(*_VIEW_COLUMNS).limit(limit).offset(offset))
+    # Only SQLite needs to know whether the box is wide (PostgreSQL plans by its statistics and the values).
+    wide = dialect == "sqlite" and bbox is not None and _box_is_wide(session, bbox, limit + offset)
+    stmt = _query(mission, actor, dialect, bbox, since, until, status, incident_type, box_drives=not wide)
+    # Through the connection, all rows at once: the session would hand each row through its ORM loading, and
+    # iterating the result would fetch the rows one driver call at a time.
+    rows = session.connection().execute(stmt.with_only_columns(*_VIEW_COLUMNS).limit(limit).offset(offset)).all()
     return [IncidentView._make(row) for row in rows]
+
+
+def _box_is_wide(session: Session, bbox: geo.BBox, rows: int) -> bool:
+    return geo.box_holds_more(session, Incident, bbox, _box_drives_below(session, rows))
 
 
 def _box_drives_below(session: Session, rows: int) -> int:
