@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from pathlib import Path
@@ -11,17 +10,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from conftest import fresh_database
-from truce.demo import loader
+from openrosa.demo_phone import demo_with_phone
 from truce.errors import Invalid
 from truce.incidents.models import Incident
 from truce.ledger import keys
 from truce.ledger.verify import verify
-from truce.missions import service as missions_service
 from truce.models import LOGGED
 from truce.openrosa import service
 from truce.openrosa.models import Submission
 from truce.openrosa.writer import GroupWriter
-from truce.users import service as users_service
 
 GOOD = "<placed_by>gps</placed_by><location>39.85 46.75 0 5</location>"
 # Parses and validates, but names a site the mission lacks: it fails inside its transaction, after its row is in.
@@ -43,16 +40,7 @@ def test_waiting_submissions_share_a_transaction_and_a_bad_one_is_rolled_back_al
 ) -> None:
     db = fresh_database(backend, tmp_path, "openrosa_group")
     try:
-        with db.session() as session:
-            loader.load(session)
-            mission = missions_service.get_by_slug(session, "nk-2020")
-            assert mission is not None
-            admin = users_service.actor_for(session, users_service.get_by_name(session, "admin"), mission)
-            added = service.add_device(session, mission, "batch-phone", delegation_code="ru", actor=admin)
-            incidents_before = session.scalar(select(func.count()).select_from(Incident)) or 0
-        header = "Basic " + base64.b64encode(f"{added.username}:{added.token}".encode()).decode()
-        with db.session(write=False) as session:
-            caller = service.caller_for(session, mission, header)
+        mission, caller, incidents_before = demo_with_phone(db, "batch-phone")
         ids = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(TOGETHER)]
         bad = ids[2]
         prepared = {i: service.prepare(mission, caller, _xml(i, BAD if i == bad else GOOD)) for i in ids}

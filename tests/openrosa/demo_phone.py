@@ -1,0 +1,29 @@
+"""A demo database of a test's own with one phone registered, for tests that need real, committed transactions."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from openrosa.collect import basic
+from truce.db import Database
+from truce.demo import loader
+from truce.incidents.models import Incident
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.openrosa import service
+from truce.users import service as users_service
+
+
+def demo_with_phone(db: Database, name: str) -> tuple[Mission, service.Caller, int]:
+    """Load the demo into `db` and add phone `name` to the ru delegation: the mission, the phone, the incidents."""
+    with db.session() as session:
+        loader.load(session)
+        mission = missions_service.get_by_slug(session, "nk-2020")
+        assert mission is not None
+        admin = users_service.actor_for(session, users_service.get_by_name(session, "admin"), mission)
+        added = service.add_device(session, mission, name, delegation_code="ru", actor=admin)
+        incidents = session.scalar(select(func.count()).select_from(Incident)) or 0
+    with db.session(write=False) as session:
+        header = basic(added.username, added.token)["Authorization"]
+        caller = service.caller_for(session, mission, header)
+    return mission, caller, incidents
