@@ -40,7 +40,7 @@ def attach(
     *,
     actor: Actor,
     address: str | None = None,
-    log: list[incidents_service.LogItem] | None = None,
+    log: list[ledger.LogItem] | None = None,
 ) -> Evidence:
     """Attach a stored file to an incident; the same file twice is one record with two custody links.
 
@@ -66,11 +66,8 @@ def attach(
             delegation=actor.delegation_code,
         )
         session.add(evidence)
-        if log is None:
-            ledger.append(session, actor, "evidence.add", evidence, evidence=[stored.sha256])
-        else:
-            session.flush()  # the record's id, which its custody link refers to
-            log.append(("evidence.add", evidence, [stored.sha256]))
+        session.flush()  # the record's id, which its custody link refers to
+        ledger.append_or_gather(session, actor, "evidence.add", evidence, evidence=[stored.sha256], gather=log)
     _custody(session, evidence, "upload", actor, address, log)
     return evidence
 
@@ -99,7 +96,7 @@ def _custody(
     action: str,
     actor: Actor,
     address: str | None,
-    log: list[incidents_service.LogItem] | None = None,
+    log: list[ledger.LogItem] | None = None,
 ) -> None:
     link = Custody(
         mission_id=evidence.mission_id,
@@ -110,10 +107,7 @@ def _custody(
         address=address,
     )
     session.add(link)
-    if log is None:
-        ledger.append(session, actor, f"custody.{action}", link, evidence=[evidence.sha256])
-    else:
-        log.append((f"custody.{action}", link, [evidence.sha256]))
+    ledger.append_or_gather(session, actor, f"custody.{action}", link, evidence=[evidence.sha256], gather=log)
 
 
 def list_for(session: Session, mission: Mission, incident_id: int, *, actor: Actor) -> Sequence[Evidence]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,6 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
-from truce.db import Base
 from truce.errors import Conflict, Forbidden, Invalid, TruceError
 from truce.incidents import derive
 from truce.incidents.models import Incident, IncidentView
@@ -32,10 +30,6 @@ _INDEXED = (Incident.mission_id, Incident.start, Incident.status)
 _VIEW_COLUMNS = [Incident.__table__.c[name] for name in IncidentView._fields]
 
 
-# A log entry still to be appended: (action, record, evidence hashes), as `ledger.append_all` takes them.
-LogItem = tuple[str, Base, Sequence[str]]
-
-
 def create(
     session: Session,
     mission: Mission,
@@ -43,7 +37,7 @@ def create(
     *,
     actor: Actor,
     checks: Checks | None = None,
-    log: list[LogItem] | None = None,
+    log: list[ledger.LogItem] | None = None,
 ) -> Incident:
     """File an incident; a party's accusation enters as an allegation (source `party`).
 
@@ -55,11 +49,8 @@ def create(
     policy.require(actor, "incident.create", mission.id)
     incident = _new(session, mission, data, actor, checks or Checks(session, mission))
     session.add(incident)
-    if log is None:
-        ledger.append(session, actor, "incident.create", incident)
-    else:
-        session.flush()  # the incident's id, which the records filed with it refer to
-        log.append(("incident.create", incident, ()))
+    session.flush()  # the incident's id, which the records filed with it refer to
+    ledger.append_or_gather(session, actor, "incident.create", incident, gather=log)
     return incident
 
 

@@ -42,7 +42,30 @@ def append_many(session: Session, actor: Actor, action: str, records: Sequence[B
         _append_bodies(session, [_body(session, actor, action, record, False, ()) for record in records])
 
 
-def append_all(session: Session, actor: Actor, items: Sequence[tuple[str, Base, Sequence[str]]]) -> list[LogEntry]:
+# A log entry still to be appended: (action, record, evidence hashes), as `append_all` takes them.
+LogItem = tuple[str, Base, Sequence[str]]
+
+
+def append_or_gather(
+    session: Session,
+    actor: Actor,
+    action: str,
+    record: Base,
+    *,
+    evidence: Sequence[str] = (),
+    gather: list[LogItem] | None = None,
+) -> None:
+    """`append` now; or, for a caller logging a request's records together, add the entry to `gather`.
+
+    That caller passes `gather` to `append_all` before the transaction commits.
+    """
+    if gather is None:
+        append(session, actor, action, record, evidence=evidence)
+    else:
+        gather.append((action, record, evidence))
+
+
+def append_all(session: Session, actor: Actor, items: Sequence[LogItem]) -> list[LogEntry]:
     """Log each `(action, record, evidence_hashes)` of `items`, in order: `append` for each, in one batch.
 
     One read and one update of the head and one INSERT per table for all of them.

@@ -323,7 +323,7 @@ def receive(
             raise
         return _retry(session, mission, winner, prepared, files, caller, address)
     # The records' entries and the submission's own go into the log together: one head update, not four.
-    log: list[incidents_service.LogItem] = []
+    log: list[ledger.LogItem] = []
     attached = _apply(session, mission, row, later, prepared, files, caller.actor, address, log)
     log.append(("submission.receive", row, ()))
     ledger.append_all(session, caller.actor, log)
@@ -357,7 +357,7 @@ def _retry(
         raise Conflict(f"instance {existing.instance_id} was submitted by another account")
     if existing.xml_sha256 != prepared.xml_sha256:
         raise Conflict(f"instance {existing.instance_id} was received before with different content")
-    log: list[incidents_service.LogItem] = []
+    log: list[ledger.LogItem] = []
     attached = _attach_all(session, mission, existing, prepared, files, caller.actor, address, log)
     if attached:
         log.append(("submission.attach", existing, ()))
@@ -374,7 +374,7 @@ def _apply(
     files: dict[str, StoredFile],
     actor: Actor,
     address: str | None,
-    log: list[incidents_service.LogItem],
+    log: list[ledger.LogItem],
 ) -> list[str]:
     """Create or amend the records; an original that arrives after its own edit (`later`) is kept, not applied."""
     if later is not None:
@@ -395,7 +395,7 @@ def _create(
     row: Submission,
     prepared: Prepared,
     actor: Actor,
-    log: list[incidents_service.LogItem],
+    log: list[ledger.LogItem],
 ) -> list[Incident]:
     """File the records; the incidents are handed back so that attaching files need not read them again."""
     planned = prepared.planned
@@ -471,7 +471,7 @@ def _attach_all(
     files: dict[str, StoredFile],
     actor: Actor,
     address: str | None,
-    log: list[incidents_service.LogItem],
+    log: list[ledger.LogItem],
     incidents: list[Incident] | None = None,
 ) -> list[str]:
     """Attach every received file the instance names to the incident that names it; report the new ones."""
