@@ -85,10 +85,11 @@ def add_device(data_dir: Path, env: dict[str, str]) -> tuple[str, str]:
     return username.group(1), token.group(1)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used, from /proc/PID/stat."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU time a process has used, from /proc/PID/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def post(client: httpx.Client, work: tuple[bytes, str, bytes]) -> int:
@@ -183,7 +184,11 @@ def main() -> None:
             over_http(base, auth, work[: args.warmup], args.clients)
             cpu_before = cpu_seconds(server.pid)
             figures = over_http(base, auth, work[args.warmup :], args.clients)
-            cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / args.n
+            user, system = (
+                (after - before) * 1000 / args.n
+                for after, before in zip(cpu_seconds(server.pid), cpu_before, strict=True)
+            )
+            cpu_ms = user + system
             rss = rss_mb(server.pid)
         finally:
             server.terminate()
@@ -191,7 +196,8 @@ def main() -> None:
         print(f"uvicorn, 1 worker, SQLite, {args.clients} client threads over HTTP, {args.n} submissions:")
         print(f"  {figures['per_s']:.0f} submissions/s ({figures['seconds']:.1f} s); latency p50 "
               f"{figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms; server RSS after {rss:.0f} MB")  # fmt: skip
-        print(f"  server CPU {cpu_ms:.1f} ms per submission, so at most {1000 / cpu_ms:.0f}/s on one core "
+        print(f"  server CPU {cpu_ms:.1f} ms per submission ({user:.1f} user, {system:.1f} system), "
+              f"so at most {1000 / cpu_ms:.0f}/s on one core "
               f"(ratio {1000 / cpu_ms / TARGET_PER_S:.2f}); load average now {os.getloadavg()[0]:.1f}")  # fmt: skip
         print(f"  ratio to the target of {TARGET_PER_S}/s: {figures['per_s'] / TARGET_PER_S:.2f}")
         if args.in_process:

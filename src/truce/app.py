@@ -36,9 +36,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.log_signer = keys.load_or_create(settings.data_dir, settings.log_origin)
     app.add_middleware(BodyLimit, upload_limit=lambda: settings.max_upload_mb * 1024 * 1024)
     _add_error_handlers(app)
+    # Routes are tried in order: phones' submissions, the busiest endpoint, are matched first.
+    app.include_router(openrosa_routes.app_router)
     app.include_router(api.router)
     app.include_router(reports_api.router)
-    app.include_router(openrosa_routes.app_router)
     web_setup.install(app)
 
     @app.get("/healthz", tags=["health"])

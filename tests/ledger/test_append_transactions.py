@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from conftest import fresh_database
 from support import point_feature
+from truce import driver
 from truce.db import Database
 from truce.demo import loader
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.incidents.schemas import IncidentIn
-from truce.ledger import driver, keys, note
+from truce.ledger import keys, note
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
 from truce.ledger.verify import verify

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-import time
+import asyncio
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -48,34 +47,22 @@ def test_waiting_submissions_share_a_transaction_and_a_bad_one_is_rolled_back_al
         sessions: dict[str, Session] = {}
         answers: dict[str, object] = {}
 
-        def store(instance: str) -> None:
+        async def store(instance: str) -> None:
             def work(session: Session) -> service.Receipt:
                 sessions[instance] = session
                 here = session.merge(mission, load=False)
                 return service.receive(session, here, prepared[instance], {}, caller=caller)
 
             try:
-                answers[instance] = writer.run(work).created
+                answers[instance] = (await writer.run(work)).created
             except Exception as exc:  # the bad one's error is its own answer
                 answers[instance] = exc
 
-        holding = threading.Event()
+        async def store_all() -> None:
+            # Every task reaches its write before the loop turns to the batch: all of them are stored together.
+            await asyncio.gather(*(store(i) for i in ids))
 
-        def hold_the_writer(session: Session) -> None:
-            # The first batch waits until every submission is queued, so the next batch takes them all together.
-            holding.set()
-            deadline = time.monotonic() + 30
-            while writer.waiting < TOGETHER and time.monotonic() < deadline:
-                time.sleep(0.01)
-
-        holder = threading.Thread(target=writer.run, args=(hold_the_writer,))
-        holder.start()
-        assert holding.wait(30)
-        threads = [threading.Thread(target=store, args=(i,)) for i in ids]
-        for thread in threads:
-            thread.start()
-        for thread in [holder, *threads]:
-            thread.join()
+        asyncio.run(store_all())
 
         assert len({id(s) for s in sessions.values()}) == 1, "the waiting submissions were not stored together"
         assert isinstance(answers[bad], Invalid)

@@ -139,8 +139,12 @@ class _Upload:
             raise ValueError(f"limit must be a positive number of bytes, not {limit}")
         self.root, self.limit = root, limit
         self.size, self.head, self.digest = 0, b"", hashlib.sha256()
-        temp_dir = _make_directories(root, "evidence", "tmp")
-        descriptor, name = tempfile.mkstemp(prefix="upload-", dir=temp_dir)
+        temp_dir = root / "evidence" / "tmp"
+        try:
+            descriptor, name = tempfile.mkstemp(prefix="upload-", dir=temp_dir)
+        except FileNotFoundError:  # the first upload, or the store was moved: make the directories once
+            _make_directories(root, "evidence", "tmp")
+            descriptor, name = tempfile.mkstemp(prefix="upload-", dir=temp_dir)
         self.temp = Path(name)
         self.file = os.fdopen(descriptor, "wb")
 
@@ -176,9 +180,12 @@ class _Upload:
         path = path_for(self.root, sha256)
         created = not path.exists()
         if created:
-            _make_directories(self.root, "evidence", "sha256", sha256[:2])
             self.temp.chmod(FILE_MODE)
-            os.replace(self.temp, path)
+            try:
+                os.replace(self.temp, path)
+            except FileNotFoundError:  # the first file under this prefix
+                _make_directories(self.root, "evidence", "sha256", sha256[:2])
+                os.replace(self.temp, path)
             _fsync_directory(path.parent)
         return StoredFile(sha256, self.size, media.sniff(self.head), path, created)
 

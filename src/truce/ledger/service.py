@@ -11,9 +11,10 @@ from sqlalchemy import Table, and_, bindparam, event, insert, or_, select, tuple
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, SessionTransaction
 
+from truce import driver
 from truce.db import Base, detached, utcnow
 from truce.errors import Conflict, Forbidden, Invalid, NotFound
-from truce.ledger import driver, merkle, note
+from truce.ledger import merkle, note
 from truce.ledger.canonical import canonical_json, entity_id, entity_type, snapshot
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness
 from truce.policy import Actor

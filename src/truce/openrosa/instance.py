@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import DefusedXMLParser
 
 from truce.errors import BadRequest
 
@@ -76,53 +74,75 @@ def parse(xml: bytes) -> Instance:
 
 
 def _tree(xml: bytes) -> Node:
-    stack: list[Node] = []
-    root: Node | None = None
-    count = 0
-    for event, element in _events(xml):
-        if event == "start":
-            count += 1
-            if len(stack) >= MAX_DEPTH:
-                raise BadRequest(f"the submission XML is nested deeper than {MAX_DEPTH} levels")
-            if count > MAX_ELEMENTS:
-                raise BadRequest(f"the submission XML has more than {MAX_ELEMENTS:,} elements")
-            node = Node(_local(element.tag), attributes=_attributes(element))
-            if stack:
-                stack[-1].children.append(node)
-            else:
-                root = node
-            stack.append(node)
-        else:
-            node = stack.pop()
-            text = element.text or ""
-            if len(text) > MAX_TEXT:
-                raise BadRequest(f"<{node.name}> holds more than {MAX_TEXT:,} characters of text")
-            node.text = text
-            # Children were copied out; dropping them keeps memory flat on wide documents.
-            element.clear()
-    if root is None:
-        raise BadRequest("the submission XML has no root element")
-    return root
-
-
-def _events(xml: bytes) -> Iterator[tuple[str, Element]]:
+    builder = _Builder()
+    # No DTD at all: entity expansion (billion laughs) and external entities never get a chance.
+    parser = DefusedXMLParser(target=builder, forbid_dtd=True)
     try:
-        # No DTD at all: entity expansion (billion laughs) and external entities never get a chance.
-        yield from iterparse(io.BytesIO(xml), events=("start", "end"), forbid_dtd=True)
+        parser.feed(xml)
+        parser.close()
     except DefusedXmlException as exc:
         raise BadRequest(f"the submission XML is refused: {type(exc).__name__} (no DTDs or entities)") from None
     except ParseError as exc:
         raise BadRequest(f"the submission XML is malformed: {exc}") from None
+    if builder.root is None:
+        raise BadRequest("the submission XML has no root element")
+    return builder.root
+
+
+class _Builder:
+    """The parser's target: builds Nodes straight from its events, refusing what is too deep, wide or long."""
+
+    def __init__(self) -> None:
+        self.root: Node | None = None
+        self.stack: list[Node] = []
+        self.texts: list[list[str]] = []
+        self.text_size: list[int] = []
+        self.count = 0
+
+    def start(self, tag: str, attributes: dict[str, str]) -> None:
+        self.count += 1
+        if len(self.stack) >= MAX_DEPTH:
+            raise BadRequest(f"the submission XML is nested deeper than {MAX_DEPTH} levels")
+        if self.count > MAX_ELEMENTS:
+            raise BadRequest(f"the submission XML has more than {MAX_ELEMENTS:,} elements")
+        node = Node(_local(tag), attributes=_attributes(tag, attributes) if attributes else {})
+        if self.stack:
+            self.stack[-1].children.append(node)
+        else:
+            self.root = node
+        self.stack.append(node)
+        self.texts.append([])
+        self.text_size.append(0)
+
+    def data(self, text: str) -> None:
+        if not self.stack:
+            return
+        # Text after a child element is the parent's tail in ElementTree's terms: only the leading text counts.
+        node = self.stack[-1]
+        if node.children:
+            return
+        self.text_size[-1] += len(text)
+        if self.text_size[-1] > MAX_TEXT:
+            raise BadRequest(f"<{node.name}> holds more than {MAX_TEXT:,} characters of text")
+        self.texts[-1].append(text)
+
+    def end(self, _tag: str) -> None:
+        node = self.stack.pop()
+        node.text = "".join(self.texts.pop())
+        self.text_size.pop()
+
+    def close(self) -> None:
+        return None
 
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _attributes(element: Element) -> dict[str, str]:
+def _attributes(tag: str, given: dict[str, str]) -> dict[str, str]:
     attributes = {}
-    for key, value in element.attrib.items():
+    for key, value in given.items():
         if len(value) > MAX_ATTRIBUTE:
-            raise BadRequest(f"an attribute of <{_local(element.tag)}> is longer than {MAX_ATTRIBUTE} characters")
+            raise BadRequest(f"an attribute of <{_local(tag)}> is longer than {MAX_ATTRIBUTE} characters")
         attributes[_local(key)] = value
     return attributes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import BinaryIO
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -51,6 +51,10 @@ def _message(text: str, nature: str | None = None) -> bytes:
         message.set("nature", nature)
     message.text = text
     return _xml(root)
+
+
+_RECEIVED = _message("Thank you: received.", "submit_success")
+_RECEIVED_AGAIN = _message("Already received; any new files were added.", "submit_success")
 
 
 def _error(exc: TruceError, request: Request, slug: str) -> Response:
@@ -194,7 +198,10 @@ async def submission(request: Request, slug: Slug) -> Response:
     """Receive one instance and its attachments (multipart/form-data, as ODK Collect and Enketo send them)."""
     try:
         _require_version(request)
-        mission, caller = await run_in_threadpool(_caller, request, slug)
+        # SQLite is a local file: its queries run on the event loop, and its writes in batches there
+        # (writer.py says why). PostgreSQL's go to worker threads, a transaction per request.
+        on_loop = database(request).is_sqlite
+        mission, caller = _caller(request, slug) if on_loop else await run_in_threadpool(_caller, request, slug)
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             raise BadRequest(f"send multipart/form-data with a part named {XML_PART}")
         try:
@@ -203,13 +210,15 @@ async def submission(request: Request, slug: Slug) -> Response:
             raise BadRequest(f"the multipart body cannot be read: {exc.detail}") from None
         try:
             parts = [(key, value) for key, value in form.multi_items() if isinstance(value, UploadFile)]
-            receipt = await run_in_threadpool(_receive, request, mission, caller, parts)
+            if on_loop:
+                receipt = await _receive_on_loop(request, mission, caller, parts)
+            else:
+                receipt = await run_in_threadpool(_receive, request, mission, caller, parts)
         finally:
             await form.close()
     except TruceError as exc:
         return _error(exc, request, slug)
-    text = "Thank you: received." if receipt.created else "Already received; any new files were added."
-    return Response(_message(text, "submit_success"), 201, headers=_headers(), media_type=XML)
+    return Response(_RECEIVED if receipt.created else _RECEIVED_AGAIN, 201, headers=_headers(), media_type=XML)
 
 
 def _caller(request: Request, slug: str) -> tuple[Mission, service.Caller]:
@@ -218,37 +227,70 @@ def _caller(request: Request, slug: str) -> tuple[Mission, service.Caller]:
         return mission, _identify(request, session, mission)
 
 
+async def _receive_on_loop(
+    request: Request, mission: Mission, caller: service.Caller, parts: list[tuple[str, UploadFile]]
+) -> service.Receipt:
+    prepared, uploads = _prepared(mission, caller, parts)
+    settings = request.app.state.settings
+    # Files first, outside the transaction; each file's fsync runs in a thread, off the loop.
+    files = {
+        key: await store.save_async(_async_chunks(upload.file), settings.data_dir, limit=settings.max_upload_mb * MB)
+        for key, upload in uploads
+    }
+    # One writer at a time: every submission waiting is stored in one transaction (see writer.py).
+    group = writer.for_database(database(request), request.app.state)
+    return await group.run(_storing(request, mission, caller, prepared, files))
+
+
 def _receive(
     request: Request, mission: Mission, caller: service.Caller, parts: list[tuple[str, UploadFile]]
 ) -> service.Receipt:
-    xml_parts = [upload for key, upload in parts if key == XML_PART]
-    if len(xml_parts) != 1:
-        raise BadRequest(f"send exactly one part named {XML_PART}, not {len(xml_parts)}")
-    xml = xml_parts[0].file.read(MAX_XML_BYTES + 1)
-    prepared = service.prepare(mission, caller, xml)
+    prepared, uploads = _prepared(mission, caller, parts)
     settings = request.app.state.settings
-    wanted = prepared.planned.file_names()
     # Files first, outside the transaction: a write lock is not held while bytes reach the disk.
     files = {
         key: store.save_stream(_chunks(upload.file), settings.data_dir, limit=settings.max_upload_mb * MB)
-        for key, upload in parts
-        if key != XML_PART and key in wanted
+        for key, upload in uploads
     }
+    with database(request).session(write=True) as session:
+        return _storing(request, mission, caller, prepared, files)(session)
+
+
+def _prepared(
+    mission: Mission, caller: service.Caller, parts: list[tuple[str, UploadFile]]
+) -> tuple[service.Prepared, list[tuple[str, UploadFile]]]:
+    """The checked instance, and the uploaded files it names."""
+    xml_parts = [upload for key, upload in parts if key == XML_PART]
+    if len(xml_parts) != 1:
+        raise BadRequest(f"send exactly one part named {XML_PART}, not {len(xml_parts)}")
+    prepared = service.prepare(mission, caller, xml_parts[0].file.read(MAX_XML_BYTES + 1))
+    wanted = prepared.planned.file_names()
+    return prepared, [(key, upload) for key, upload in parts if key != XML_PART and key in wanted]
+
+
+def _storing(
+    request: Request,
+    mission: Mission,
+    caller: service.Caller,
+    prepared: service.Prepared,
+    files: dict[str, store.StoredFile],
+) -> Callable[[Session], service.Receipt]:
     address = request.client.host if request.client else None
 
     def store_it(session: Session) -> service.Receipt:
         here = session.merge(mission, load=False)
         return service.receive(session, here, prepared, files, caller=caller, address=address)
 
-    db = database(request)
-    if db.is_sqlite:
-        # One writer at a time: every submission waiting is stored in one transaction (see writer.py).
-        return writer.for_database(db, request.app.state).run(store_it)
-    with db.session(write=True) as session:
-        return store_it(session)
+    return store_it
 
 
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        yield chunk
+
+
+async def _async_chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
+    # The parts are in memory, or in a local temporary file past 1 MB: reading them does not wait on anything.
     while chunk := handle.read(CHUNK):
         yield chunk
 

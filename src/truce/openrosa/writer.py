@@ -1,18 +1,24 @@
-"""Group commit on SQLite: one thread stores every submission waiting, in one transaction, a savepoint each.
+"""Group commit on SQLite: the event loop stores every submission waiting, in one transaction, a savepoint each.
 
 SQLite takes one writer at a time, and a commit, the log head and the map's stamp cost the same for one
-submission as for twenty. So the thread that finds nobody writing takes every job waiting and runs each in its
-own savepoint of one transaction: a job that fails rolls back only its savepoint and gets its own error, the
-others go on. Each caller gets its answer only after the commit that holds its job, so nothing answered as
-stored can be lost by the process dying. While a batch commits, the next jobs queue; the first of them then
-leads the next batch, so nobody waits on others' batches after their own has committed.
+submission as for twenty. So the submissions that reach this point together are stored in one transaction, each
+in its own savepoint: a job that fails rolls back only its savepoint and gets its own error, the others go on.
+Each caller gets its answer only after the commit that holds its job, so nothing answered as stored can be lost
+by the process dying.
+
+The batch runs on the event loop itself, not in a worker thread. A thread per request cost more than the work:
+every SQLite call hands the interpreter lock to the loop thread parsing the next upload and waits to get it
+back, and the server's CPU time per submission rose with every phone sending at once. A batch holds the loop
+for a few milliseconds of local disk work; requests keep arriving in the socket buffers meanwhile, and their
+jobs form the next batch. PostgreSQL is a server over the network: there each request keeps its own
+transaction in a worker thread, and writers run in parallel.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -23,63 +29,60 @@ T = TypeVar("T")
 MAX_BATCH = 64
 
 
-class _Job(Generic[T]):
-    """One caller's work, and what became of it."""
+class _Job:
+    """One caller's work, its future, and what became of it."""
 
-    def __init__(self, work: Callable[[Session], T]) -> None:
-        self.work = work
-        self.woken = threading.Event()
-        self.finished = False
-        self.result: T | None = None
+    def __init__(self, work: Callable[[Session], Any], answer: asyncio.Future[Any]) -> None:
+        self.work, self.answer = work, answer
+        self.result: Any = None
         self.error: BaseException | None = None
 
 
 class GroupWriter:
-    """Runs write jobs a batch per transaction and a savepoint per job; each answer waits for its commit."""
+    """Runs write jobs on the event loop, a batch per transaction and a savepoint per job."""
 
     def __init__(self, db: Database, max_batch: int = MAX_BATCH) -> None:
         self.db, self.max_batch = db, max_batch
-        self._lock = threading.Lock()
-        self._waiting: list[_Job[Any]] = []
-        self._writing = False
+        self._waiting: list[_Job] = []
+        self._scheduled = False
 
     @property
     def waiting(self) -> int:
         """How many jobs wait for a batch to take them."""
-        with self._lock:
-            return len(self._waiting)
+        return len(self._waiting)
 
-    def run(self, work: Callable[[Session], T]) -> T:
+    async def run(self, work: Callable[[Session], T]) -> T:
         """Run `work(session)` inside a savepoint of a shared transaction; its result once that has committed."""
-        job = _Job(work)
-        with self._lock:
-            self._waiting.append(job)
-            lead = not self._writing
-            self._writing = True
-        if not lead:
-            job.woken.wait()
-        if not job.finished:  # woken to lead the next batch, which holds this job
-            self._lead()
-        if job.error is not None:
-            raise job.error
-        return cast(T, job.result)
+        loop = asyncio.get_running_loop()
+        job = _Job(work, loop.create_future())
+        self._waiting.append(job)
+        self._schedule(loop)
+        result: T = await job.answer
+        return result
 
-    def _lead(self) -> None:
-        with self._lock:
-            batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        # After the callbacks already due: every request that reaches its write in this turn joins the batch.
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._lead, loop)
+
+    def _lead(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._scheduled = False
+        batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+        if self._waiting:
+            self._schedule(loop)
         try:
             self._write(batch)
         finally:
-            with self._lock:
-                following = self._waiting[0] if self._waiting else None
-                self._writing = following is not None
             for job in batch:
-                job.finished = True
-                job.woken.set()
-            if following is not None:
-                following.woken.set()
+                if job.answer.done():  # the caller went away; its job was stored or not all the same
+                    continue
+                if job.error is not None:
+                    job.answer.set_exception(job.error)
+                else:
+                    job.answer.set_result(job.result)
 
-    def _write(self, batch: list[_Job[Any]]) -> None:
+    def _write(self, batch: list[_Job]) -> None:
         try:
             with self.db.session() as session:
                 if len(batch) == 1:
@@ -93,9 +96,11 @@ class GroupWriter:
             for job in batch:
                 if job.error is None:
                     job.result, job.error = None, exc
+            if not isinstance(exc, Exception):
+                raise
 
 
-def _run_one(session: Session, job: _Job[Any]) -> None:
+def _run_one(session: Session, job: _Job) -> None:
     # The log's guard counts changed and logged records per transaction; a job rolled back is neither.
     changed = set(session.info.get(ledger.CHANGED, ()))
     logged = set(session.info.get(ledger.LOGGED_KEYS, ()))
@@ -110,14 +115,10 @@ def _run_one(session: Session, job: _Job[Any]) -> None:
         session.expunge_all()
 
 
-_writers_lock = threading.Lock()
-
-
 def for_database(db: Database, holder: Any) -> GroupWriter:
-    """The one group writer of `db`, kept on `holder` (the app's state): made on first use."""
-    with _writers_lock:
-        writer: GroupWriter | None = getattr(holder, "openrosa_writer", None)
-        if writer is None or writer.db is not db:
-            writer = GroupWriter(db)
-            holder.openrosa_writer = writer
-        return writer
+    """The one group writer of `db`, kept on `holder` (the app's state): made on first use, on the loop."""
+    writer: GroupWriter | None = getattr(holder, "openrosa_writer", None)
+    if writer is None or writer.db is not db:
+        writer = GroupWriter(db)
+        holder.openrosa_writer = writer
+    return writer

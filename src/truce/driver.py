@@ -1,4 +1,4 @@
-"""The log's fixed statements, compiled once per dialect and run on the DB-API cursor.
+"""Fixed statements, compiled once per dialect and run on the DB-API cursor: the log's writes and other hot paths.
 
 Every logged write runs the same few statements (read the head, insert the entry and its subtree nodes, update
 the head). Through Core's `execute` each one cost more than the hashing and the canonical JSON together:
