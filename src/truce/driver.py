@@ -25,7 +25,15 @@ Row = Mapping[str, Any]
 class Prepared:
     """One statement compiled for one dialect, with the bind processor of each parameter."""
 
-    def __init__(self, statement: ClauseElement, dialect: Dialect, column_keys: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        statement: ClauseElement,
+        dialect: Dialect,
+        column_keys: Sequence[str] | None = None,
+        *,
+        raw_results: bool = False,
+    ) -> None:
+        """With `raw_results`, a query's values come back as the driver gives them (plain numbers, say)."""
         keys = list(column_keys) if column_keys else None
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=keys))
         self.sql = compiled.string
@@ -35,7 +43,7 @@ class Prepared:
         for name in names or ():
             bind = compiled.binds[name]
             self.binds.append((name, bind.value, bind.type.dialect_impl(dialect).bind_processor(dialect)))
-        selected = getattr(statement, "selected_columns", ())
+        selected = [] if raw_results else getattr(statement, "selected_columns", ())
         self.results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected]
 
     def parameters(self, row: Row) -> tuple[Any, ...] | dict[str, Any]:
@@ -81,6 +89,8 @@ class Cursor:
         found = self.cursor.fetchone()
         if found is None:
             return None
+        if not statement.results:
+            return tuple(found)
         return tuple(v if p is None else p(v) for v, p in zip(found, statement.results, strict=True))
 
     def execute(self, name: str, rows: Sequence[Row]) -> int:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -173,3 +174,77 @@ def test_an_unlogged_write_undone_with_its_savepoint_needs_no_entry(demo: Databa
         rename_a_party(session, " (undone too)")
         session.rollback()
         file_incident(session, 46.71)
+
+
+def _filed_with_log(session: Session, lon: float, log: list[ledger.LogItem], actor: Actor) -> Incident:
+    mission = missions_service.get_by_slug(session, "nk-2020")
+    assert mission is not None
+    properties = {"type": "explosion", "subtype": "mortar", "start": "2020-11-20T10:00:00+04:00", "source": "post"}
+    data = IncidentIn.model_validate(point_feature(lon, 39.85, **properties))
+    return incidents_service.create(session, mission, data, actor=actor, log=log)
+
+
+def test_deferred_appends_wait_for_the_end_of_the_block_and_keep_their_order_and_actors(
+    demo: Database, signer: note.Signer
+) -> None:
+    with demo.session(write=False) as session:
+        before = ledger.size(session)
+    ids_seen_inside: list[int | None] = []
+    ids_after_flush: list[int] = []
+    with demo.session() as session:
+        mission = missions_service.get_by_slug(session, "nk-2020")
+        assert mission is not None
+        first = Actor.system(mission.id)
+        second = dataclasses.replace(first, username="second-caller")
+        with ledger.deferred(session):
+            assert ledger.deferring(session)
+            filed = []
+            for lon, actor in ((46.70, first), (46.71, second)):
+                log: list[ledger.LogItem] = []
+                incident = _filed_with_log(session, lon, log, actor)
+                assert ledger.append_all(session, actor, log) == []
+                ids_seen_inside.append(incident.id)
+                ledger.when_flushed(session, lambda incident=incident: ids_after_flush.append(incident.id))
+                filed.append(incident)
+            # Nothing written yet: no entries, and no flush gave the incidents their ids.
+            assert ledger.size(session) == before
+        assert not ledger.deferring(session)
+        assert ids_seen_inside == [None, None]
+        assert ids_after_flush == [incident.id for incident in filed]
+        entries = session.scalars(select(LogEntry).where(LogEntry.idx >= before).order_by(LogEntry.idx)).all()
+        assert [(e.entity_id, e.actor) for e in entries] == [
+            (str(filed[0].id), first.username),
+            (str(filed[1].id), second.username),
+        ]
+    with demo.session(write=False) as session:
+        assert verify(session, signer.verifier(), LOGGED).intact
+
+
+def test_a_deferred_block_that_raises_appends_nothing(demo: Database) -> None:
+    with demo.session(write=False) as session:
+        before = ledger.size(session)
+
+    def file_then_fail() -> None:
+        with demo.session() as session, ledger.deferred(session):
+            mission = missions_service.get_by_slug(session, "nk-2020")
+            assert mission is not None
+            log: list[ledger.LogItem] = []
+            _filed_with_log(session, 46.70, log, Actor.system(mission.id))
+            ledger.append_all(session, Actor.system(mission.id), log)
+            raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        file_then_fail()
+    with demo.session(write=False) as session:
+        assert ledger.size(session) == before
+        assert session.scalar(select(func.count()).select_from(Incident)) == 0
+
+
+def test_deferred_blocks_do_not_nest(demo: Database) -> None:
+    with (
+        demo.session() as session,
+        ledger.deferred(session),
+        pytest.raises(RuntimeError, match="already deferred"),
+        ledger.deferred(session),
+    ):
+        pass

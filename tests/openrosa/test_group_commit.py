@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from conftest import fresh_database
+from openrosa.collect import PHOTO_JPEG
 from openrosa.demo_phone import demo_with_phone
+from truce.db import Database
 from truce.errors import Invalid
-from truce.incidents.models import Incident
+from truce.evidence import store
+from truce.incidents.models import Custody, Evidence, Incident
 from truce.ledger import keys
 from truce.ledger.verify import verify
+from truce.missions.models import Mission
 from truce.models import LOGGED
 from truce.openrosa import service
 from truce.openrosa.models import Submission
 from truce.openrosa.writer import GroupWriter
 
-GOOD = "<placed_by>gps</placed_by><location>39.85 46.75 0 5</location>"
+GOOD = "<placed_by>gps</placed_by><location>39.85 46.75 0 5</location><photo>p.jpg</photo>"
 # Parses and validates, but names a site the mission lacks: it fails inside its transaction, after its row is in.
 BAD = "<placed_by>bearing</placed_by><observer_site>999999</observer_site><bearing_deg>10</bearing_deg>"
 BAD += "<distance_km>1</distance_km>"
@@ -34,45 +42,134 @@ def _xml(instance: str, placed: str) -> bytes:
     ).encode()
 
 
-def test_waiting_submissions_share_a_transaction_and_a_bad_one_is_rolled_back_alone(
-    backend: str, tmp_path: Path
-) -> None:
-    db = fresh_database(backend, tmp_path, "openrosa_group")
-    try:
-        mission, caller, incidents_before = demo_with_phone(db, "batch-phone")
-        ids = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(TOGETHER)]
-        bad = ids[2]
-        prepared = {i: service.prepare(mission, caller, _xml(i, BAD if i == bad else GOOD)) for i in ids}
-        writer = GroupWriter(db)
-        sessions: dict[str, Session] = {}
-        answers: dict[str, object] = {}
+@dataclass
+class Phone:
+    """A phone's database, mission and account, and what a batch of its submissions came to."""
 
-        async def store(instance: str) -> None:
+    db: Database
+    mission: Mission
+    caller: service.Caller
+    incidents_before: int
+    root: Path
+    sessions: set[int] = field(default_factory=set)
+    statements: list[str] = field(default_factory=list)
+
+    def store_together(self, submissions: list[tuple[str, bytes]]) -> list[object]:
+        """Store (instance, XML) pairs, each with its own photo, through one writer; each one's answer."""
+        writer = GroupWriter(self.db)
+        prepared = [service.prepare(self.mission, self.caller, xml) for _, xml in submissions]
+        photos = [
+            store.save_stream([PHOTO_JPEG + instance.encode()], self.root, limit=store.MB)
+            for instance, _ in submissions
+        ]
+
+        async def one(position: int) -> object:
             def work(session: Session) -> service.Receipt:
-                sessions[instance] = session
-                here = session.merge(mission, load=False)
-                return service.receive(session, here, prepared[instance], {}, caller=caller)
+                self.sessions.add(id(session))
+                here = session.merge(self.mission, load=False)
+                files = {"p.jpg": photos[position]}
+                return service.receive(session, here, prepared[position], files, caller=self.caller)
 
             try:
-                answers[instance] = (await writer.run(work)).created
-            except Exception as exc:  # the bad one's error is its own answer
-                answers[instance] = exc
+                return (await writer.run(work)).created
+            except Exception as exc:  # a bad one's error is its own answer
+                return exc
 
-        async def store_all() -> None:
+        async def all_of_them() -> list[object]:
             # Every task reaches its write before the loop turns to the batch: all of them are stored together.
-            await asyncio.gather(*(store(i) for i in ids))
+            return list(await asyncio.gather(*(one(n) for n in range(len(submissions)))))
 
-        asyncio.run(store_all())
+        def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            self.statements.append(statement)
 
-        assert len({id(s) for s in sessions.values()}) == 1, "the waiting submissions were not stored together"
-        assert isinstance(answers[bad], Invalid)
-        assert "999999" in str(answers[bad])
-        assert {i: answers[i] for i in ids if i != bad} == {i: True for i in ids if i != bad}
-        with db.session(write=False) as session:
-            stored = set(session.scalars(select(Submission.instance_id)))
-            assert stored == {f"uuid:{i}" for i in ids if i != bad}
-            incidents = session.scalar(select(func.count()).select_from(Incident))
-            assert incidents == incidents_before + TOGETHER - 1
-            assert verify(session, keys.load_or_create(tmp_path).verifier(), LOGGED).intact
+        event.listen(self.db.engine, "before_cursor_execute", seen)
+        try:
+            return asyncio.run(all_of_them())
+        finally:
+            event.remove(self.db.engine, "before_cursor_execute", seen)
+
+    def count(self, model: type[Any]) -> int:
+        with self.db.session(write=False) as session:
+            return session.scalar(select(func.count()).select_from(model)) or 0
+
+    def instances(self) -> set[str]:
+        with self.db.session(write=False) as session:
+            return set(session.scalars(select(Submission.instance_id)))
+
+    def log_intact(self) -> bool:
+        with self.db.session(write=False) as session:
+            return verify(session, keys.load_or_create(self.root).verifier(), LOGGED).intact
+
+    def savepoints(self) -> int:
+        return sum(1 for s in self.statements if s.lstrip().upper().startswith("SAVEPOINT"))
+
+    def inserts_into(self, table: str) -> int:
+        return sum(1 for s in self.statements if s.lstrip().upper().startswith(f"INSERT INTO {table.upper()} "))
+
+
+@pytest.fixture
+def phone(backend: str, tmp_path: Path) -> Iterator[Phone]:
+    db = fresh_database(backend, tmp_path, "openrosa_group")
+    try:
+        mission, caller, incidents = demo_with_phone(db, "batch-phone")
+        yield Phone(db, mission, caller, incidents, tmp_path)
     finally:
         db.dispose()
+
+
+def _ids(count: int) -> list[str]:
+    return [f"00000000-0000-4000-8000-{n:012d}" for n in range(count)]
+
+
+def test_waiting_submissions_go_in_together_one_insert_per_table(phone: Phone) -> None:
+    ids = _ids(TOGETHER)
+    answers = phone.store_together([(i, _xml(i, GOOD)) for i in ids])
+
+    assert answers == [True] * TOGETHER
+    assert len(phone.sessions) == 1, "the waiting submissions were not stored together"
+    # One flush at the end wrote the whole batch: every job looked up its instance before the first record went
+    # in, and no job needed a savepoint of its own.
+    assert not phone.savepoints()
+    first_insert = min(n for n, s in enumerate(phone.statements) if s.lstrip().upper().startswith("INSERT"))
+    lookups = [n for n, s in enumerate(phone.statements) if s.lstrip().upper().startswith("SELECT SUBMISSIONS.")]
+    assert len(lookups) == TOGETHER
+    assert max(lookups) < first_insert
+    assert [phone.inserts_into(t) for t in ("incidents", "evidence", "custody", "submissions")] == [TOGETHER] * 4
+    assert phone.instances() == {f"uuid:{i}" for i in ids}
+    assert phone.count(Incident) == phone.incidents_before + TOGETHER
+    assert phone.count(Evidence) == phone.count(Custody) == TOGETHER
+    with phone.db.session(write=False) as session:
+        rows = session.scalars(select(Submission)).all()
+        evidence = {e.incident_id: e.sha256 for e in session.scalars(select(Evidence))}
+    for row in rows:
+        # Each submission names its own incident, which holds the photo the submission lists.
+        [incident_id] = row.record_ids
+        assert [a["sha256"] for a in row.attachments] == [evidence[incident_id]]
+    assert phone.log_intact()
+
+
+def test_a_bad_submission_is_rolled_back_alone(phone: Phone) -> None:
+    ids = _ids(TOGETHER)
+    bad = ids[2]
+    answers = dict(zip(ids, phone.store_together([(i, _xml(i, BAD if i == bad else GOOD)) for i in ids]), strict=True))
+
+    assert isinstance(answers[bad], Invalid)
+    assert "999999" in str(answers[bad])
+    # The batch failed as a whole and was stored again, a savepoint each.
+    assert phone.savepoints() == TOGETHER
+    assert {i: answers[i] for i in ids if i != bad} == {i: True for i in ids if i != bad}
+    assert phone.instances() == {f"uuid:{i}" for i in ids if i != bad}
+    assert phone.count(Incident) == phone.incidents_before + TOGETHER - 1
+    assert phone.count(Evidence) == phone.count(Custody) == TOGETHER - 1
+    assert phone.log_intact()
+
+
+def test_a_retry_in_the_same_batch_becomes_one_record(phone: Phone) -> None:
+    [first, other] = _ids(2)
+    answers = phone.store_together([(first, _xml(first, GOOD)), (other, _xml(other, GOOD)), (first, _xml(first, GOOD))])
+
+    # The duplicate fails the batch's flush on the unique key; stored one by one, it is a retry of the first.
+    assert answers == [True, True, False]
+    assert phone.instances() == {f"uuid:{first}", f"uuid:{other}"}
+    assert phone.count(Incident) == phone.incidents_before + 2
+    assert phone.log_intact()

@@ -52,11 +52,13 @@ def attach(
     if actor.role == "liaison" and incident.author_delegation != actor.delegation_code:
         raise Forbidden("a liaison officer adds evidence to their own side's allegations only")
     # A file this save added to the store is in no record yet (records are written after their file): no lookup.
-    evidence = None if stored.created else _existing(session, incident, stored.sha256)
+    # Nor one that a new incident, not yet flushed, cannot have.
+    fresh = stored.created or incident.id is None
+    evidence = None if fresh else _existing(session, incident, stored.sha256)
     if evidence is None:
         evidence = Evidence(
             mission_id=mission.id,
-            incident_id=incident.id,
+            incident=incident,  # a new incident has no id before its flush, which writes both
             sha256=stored.sha256,
             size=stored.size,
             media_type=stored.media_type,
@@ -66,7 +68,6 @@ def attach(
             delegation=actor.delegation_code,
         )
         session.add(evidence)
-        session.flush()  # the record's id, which its custody link refers to
         ledger.append_or_gather(session, actor, "evidence.add", evidence, evidence=[stored.sha256], gather=log)
     _custody(session, evidence, "upload", actor, address, log)
     return evidence
@@ -100,7 +101,7 @@ def _custody(
 ) -> None:
     link = Custody(
         mission_id=evidence.mission_id,
-        evidence_id=evidence.id,
+        evidence=evidence,  # one flush writes a new evidence record and its first link
         action=action,
         actor=actor.username or "public",
         delegation=actor.delegation_code,

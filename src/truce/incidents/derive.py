@@ -152,7 +152,10 @@ def _stamp_statement() -> Select[Any]:
     return select(*parts)
 
 
-_STATEMENTS = driver.Statements(lambda dialect: {"stamp": driver.Prepared(_stamp_statement(), dialect)})
+_STATEMENTS = driver.Statements(
+    # Raw: the stamp is compared as floats, whatever numeric type each aggregate has on the backend.
+    lambda dialect: {"stamp": driver.Prepared(_stamp_statement(), dialect, raw_results=True)}
+)
 
 
 def _build(session: Session, mission: Mission) -> MapIndex:

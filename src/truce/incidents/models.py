@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from truce.db import Base, utcnow
 from truce.incidents.taxonomy import SOURCES, STATUSES, TIME_PRECISIONS, VERDICTS
@@ -141,6 +141,8 @@ class Evidence(Base):
     uploaded_by: Mapped[str] = mapped_column(String(64))
     delegation: Mapped[str | None] = mapped_column(String(32))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set with a new incident, so that both go in with one flush; read as `incident_id` elsewhere.
+    incident: Mapped[Incident] = relationship(lazy="raise")
 
 
 class Custody(Base):
@@ -156,3 +158,5 @@ class Custody(Base):
     delegation: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set with a new evidence record, so that both go in with one flush; read as `evidence_id` elsewhere.
+    evidence: Mapped[Evidence] = relationship(lazy="raise")

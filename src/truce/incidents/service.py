@@ -49,7 +49,7 @@ def create(
     policy.require(actor, "incident.create", mission.id)
     incident = _new(session, mission, data, actor, checks or Checks(session, mission))
     session.add(incident)
-    session.flush()  # the incident's id, which the records filed with it refer to
+    # Logging flushes it, now or with the caller's other records: `ledger.when_flushed` waits for its id.
     ledger.append_or_gather(session, actor, "incident.create", incident, gather=log)
     return incident
 

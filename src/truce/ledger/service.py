@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -69,13 +70,69 @@ def append_or_gather(
 def append_all(session: Session, actor: Actor, items: Sequence[LogItem]) -> list[LogEntry]:
     """Log each `(action, record, evidence_hashes)` of `items`, in order: `append` for each, in one batch.
 
-    One read and one update of the head and one INSERT per table for all of them.
+    One read and one update of the head and one INSERT per table for all of them. Inside `deferred`, the items
+    wait for the end of its block, and nothing is returned.
     """
+    waiting: _Deferred | None = session.info.get(DEFERRED)
+    if waiting is not None:
+        waiting.items.extend((actor, item) for item in items)
+        return []
     session.flush()
     if not items:
         return []
     bodies = [_body(session, actor, action, record, False, evidence) for action, record, evidence in items]
     return [_stored(columns) for columns in _append_bodies(session, bodies)]
+
+
+class _Deferred:
+    """What `deferred` holds back: entries still to append, each with its actor, and work awaiting ids."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[Actor, LogItem]] = []
+        self.callbacks: list[Callable[[], None]] = []
+
+
+@contextmanager
+def deferred(session: Session) -> Iterator[None]:
+    """Log the writes of several callers in one go: one flush and one append for all of them.
+
+    Inside the block, `append_all` holds its entries back and `when_flushed` its work. At the end, the session
+    is flushed once, the held-back work runs (it may change records: a second flush writes that), and every
+    held-back entry is appended in one batch, in the order it was given. A block that raises appends nothing.
+    Callers inside write no code that needs a new record's id before the end: they hand it to `when_flushed`.
+    """
+    if DEFERRED in session.info:
+        raise RuntimeError("the log is already deferred in this session")
+    waiting = session.info[DEFERRED] = _Deferred()
+    try:
+        yield
+    finally:
+        session.info.pop(DEFERRED, None)
+    session.flush()
+    for callback in waiting.callbacks:
+        callback()
+    session.flush()
+    if waiting.items:
+        bodies = [
+            _body(session, actor, action, record, False, evidence)
+            for actor, (action, record, evidence) in waiting.items
+        ]
+        _append_bodies(session, bodies)
+
+
+def deferring(session: Session) -> bool:
+    """Whether the session is inside `deferred`."""
+    return DEFERRED in session.info
+
+
+def when_flushed(session: Session, work: Callable[[], None]) -> None:
+    """Run `work`, which needs the ids of records just added, once they are flushed: now, or at `deferred`'s end."""
+    waiting: _Deferred | None = session.info.get(DEFERRED)
+    if waiting is not None:
+        waiting.callbacks.append(work)
+        return
+    session.flush()
+    work()
 
 
 def append_body(session: Session, body: dict[str, Any]) -> LogEntry:
@@ -427,6 +484,7 @@ def history(session: Session, kind: str, record_id: str) -> list[LogEntry]:
 CHANGED = "truce_changed"
 LOGGED_KEYS = "truce_logged"
 HEAD_STATE = "truce_log_head"
+DEFERRED = "truce_log_deferred"
 SAVEPOINTS = "truce_log_savepoints"
 # In the pooled connection's info: the head it wrote last, which outlives the transaction (it may be stale).
 LAST_HEAD = "truce_log_last_head"

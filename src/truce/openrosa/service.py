@@ -7,6 +7,7 @@ import re
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -308,26 +309,36 @@ def receive(
         "author_id": caller.actor.user_id,
         "author_delegation": caller.actor.delegation_code,
     }
-    try:
-        # The first write of the transaction: on PostgreSQL a concurrent retry waits here for the winner and
-        # then fails on the unique key, in a savepoint so that the transaction survives it. SQLite writers take
-        # the database's lock before their first read, so the look-up above has seen any winner: no savepoint.
-        # A Core insert, because the log guard checks the savepoint's own commit; the row is logged below, once
-        # it knows its records.
-        with nullcontext() if session.get_bind().dialect.name == "sqlite" else session.begin_nested():
-            # RETURNING the entity puts the row in the identity map: no second SELECT to load it.
-            row = session.scalars(insert(Submission).returning(Submission), [values]).one()
-    except IntegrityError:
-        winner = _submission(session, mission, instance.form_id, instance.instance_id)
-        if winner is None:
-            raise
-        return _retry(session, mission, winner, prepared, files, caller, address)
+    if ledger.deferring(session):
+        # Stored with others, whose rows all go in with one flush at the end: a duplicate among them fails
+        # that flush on the unique key, and the batch is stored again one by one (openrosa/writer.py).
+        row = Submission(**values, record_ids=[], superseded=False, attachments=[])
+        session.add(row)
+    else:
+        try:
+            row = _insert_first(session, values)
+        except IntegrityError:
+            winner = _submission(session, mission, instance.form_id, instance.instance_id)
+            if winner is None:
+                raise
+            return _retry(session, mission, winner, prepared, files, caller, address)
     # The records' entries and the submission's own go into the log together: one head update, not four.
     log: list[ledger.LogItem] = []
     attached = _apply(session, mission, row, later, prepared, files, caller.actor, address, log)
     log.append(("submission.receive", row, ()))
     ledger.append_all(session, caller.actor, log)
     return Receipt(row, True, attached)
+
+
+def _insert_first(session: Session, values: dict[str, Any]) -> Submission:
+    # The first write of the transaction: on PostgreSQL a concurrent retry waits here for the winner and
+    # then fails on the unique key, in a savepoint so that the transaction survives it. SQLite writers take
+    # the database's lock before their first read, so the look-up above has seen any winner: no savepoint.
+    # A Core insert, because the log guard checks the savepoint's own commit; the row is logged below, once
+    # it knows its records.
+    with nullcontext() if session.get_bind().dialect.name == "sqlite" else session.begin_nested():
+        # RETURNING the entity puts the row in the identity map: no second SELECT to load it.
+        return session.scalars(insert(Submission).returning(Submission), [values]).one()
 
 
 _RELATED = select(Submission).where(
@@ -405,7 +416,11 @@ def _create(
         for data, _ in planned.incidents
     ]
     movements = [movements_service.create(session, mission, data, actor=actor) for data in planned.movements]
-    row.record_ids = [incident.id for incident in incidents] + [movement.id for movement in movements]
+
+    def link() -> None:
+        row.record_ids = [incident.id for incident in incidents] + [movement.id for movement in movements]
+
+    ledger.when_flushed(session, link)
     return incidents
 
 
