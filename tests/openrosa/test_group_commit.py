@@ -121,7 +121,7 @@ def _ids(count: int) -> list[str]:
     return [f"00000000-0000-4000-8000-{n:012d}" for n in range(count)]
 
 
-def test_waiting_submissions_go_in_together_one_insert_per_table(phone: Phone) -> None:
+def test_waiting_submissions_go_in_together_with_one_flush(phone: Phone, backend: str) -> None:
     ids = _ids(TOGETHER)
     answers = phone.store_together([(i, _xml(i, GOOD)) for i in ids])
 
@@ -134,7 +134,10 @@ def test_waiting_submissions_go_in_together_one_insert_per_table(phone: Phone) -
     lookups = [n for n, s in enumerate(phone.statements) if s.lstrip().upper().startswith("SELECT SUBMISSIONS.")]
     assert len(lookups) == TOGETHER
     assert max(lookups) < first_insert
-    assert [phone.inserts_into(t) for t in ("incidents", "evidence", "custody", "submissions")] == [TOGETHER] * 4
+    # PostgreSQL takes each table's rows in one INSERT; on SQLite, whose RETURNING order is not guaranteed,
+    # SQLAlchemy inserts them one by one.
+    per_table = 1 if backend == "postgis" else TOGETHER
+    assert [phone.inserts_into(t) for t in ("incidents", "evidence", "custody", "submissions")] == [per_table] * 4
     assert phone.instances() == {f"uuid:{i}" for i in ids}
     assert phone.count(Incident) == phone.incidents_before + TOGETHER
     assert phone.count(Evidence) == phone.count(Custody) == TOGETHER
@@ -155,8 +158,8 @@ def test_a_bad_submission_is_rolled_back_alone(phone: Phone) -> None:
 
     assert isinstance(answers[bad], Invalid)
     assert "999999" in str(answers[bad])
-    # The batch failed as a whole and was stored again, a savepoint each.
-    assert phone.savepoints() == TOGETHER
+    # The batch failed as a whole and was stored again, a savepoint each (PostgreSQL adds one around each row).
+    assert phone.savepoints() >= TOGETHER
     assert {i: answers[i] for i in ids if i != bad} == {i: True for i in ids if i != bad}
     assert phone.instances() == {f"uuid:{i}" for i in ids if i != bad}
     assert phone.count(Incident) == phone.incidents_before + TOGETHER - 1
