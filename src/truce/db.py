@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,11 +12,11 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 
 import orjson
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import JSON, Column, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from truce.errors import ConfigError
@@ -96,6 +97,27 @@ def detached(model: type[Model], values: Mapping[str, Any]) -> Model:
     instance = model.__mapper__.class_manager.new_instance()
     instance.__dict__.update(values)
     return cast(Model, instance)
+
+
+def loaded(model: type[Model], row: Sequence[Any]) -> Model:
+    """A detached record of `model` from a row of its mapped columns in mapper order (`mapped_columns`).
+
+    As the ORM would load it, but without a session: it can be merged into one (`load=False`) as it stands.
+    """
+    keys = _column_keys(model)
+    instance = detached(model, dict(zip(keys, row, strict=True)))
+    make_transient_to_detached(instance)
+    return instance
+
+
+def mapped_columns(model: type[Base]) -> list[Column[Any]]:
+    """The table columns of `model`'s attributes, in the order `loaded` takes their values."""
+    return [model.__mapper__.columns[key] for key in _column_keys(model)]
+
+
+@functools.cache
+def _column_keys(model: type[Base]) -> tuple[str, ...]:
+    return tuple(prop.key for prop in model.__mapper__.column_attrs)
 
 
 def utcnow() -> datetime:

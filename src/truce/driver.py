@@ -87,11 +87,13 @@ class Cursor:
         statement = self.prepared[name]
         self._run(self.cursor.execute, statement.sql, statement.parameters(row))
         found = self.cursor.fetchone()
-        if found is None:
-            return None
-        if not statement.results:
-            return tuple(found)
-        return tuple(v if p is None else p(v) for v, p in zip(found, statement.results, strict=True))
+        return None if found is None else _processed(statement, found)
+
+    def fetchall(self, name: str, row: Row) -> list[tuple[Any, ...]]:
+        """Run query `name` with the values of `row`; all its rows, values as Core would return them."""
+        statement = self.prepared[name]
+        self._run(self.cursor.execute, statement.sql, statement.parameters(row))
+        return [_processed(statement, found) for found in self.cursor.fetchall()]
 
     def execute(self, name: str, rows: Sequence[Row]) -> int:
         """Run statement `name` once for each of `rows` (one executemany for several); the rows it changed."""
@@ -113,3 +115,9 @@ class Cursor:
 
     def close(self) -> None:
         self.cursor.close()
+
+
+def _processed(statement: Prepared, found: Sequence[Any]) -> tuple[Any, ...]:
+    if not statement.results:
+        return tuple(found)
+    return tuple(v if p is None else p(v) for v, p in zip(found, statement.results, strict=True))

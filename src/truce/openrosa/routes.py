@@ -18,7 +18,6 @@ from truce.deps import Slug, database
 from truce.errors import BadRequest, NotFound, TruceError
 from truce.evidence import store
 from truce.evidence.store import MB
-from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.openrosa import device_api, digest, service, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
@@ -78,12 +77,15 @@ def _answering(request: Request, slug: str, work: Callable[[], Response]) -> Res
 
 def _identify(request: Request, session: Session, mission: Mission) -> service.Caller:
     """The caller, by HTTP Basic or Digest."""
+    return service.caller_for(session, mission, request.headers.get("authorization"), _digest_context(request))
+
+
+def _digest_context(request: Request) -> digest.Context:
     query = request.scope.get("query_string", b"")
     target = request.scope.get("raw_path", request.url.path.encode()) + (b"?" + query if query else b"")
-    context = digest.Context(
+    return digest.Context(
         request.app.state.secret, request.method, target.decode("latin-1"), _digest_counts, time.time()
     )
-    return service.caller_for(session, mission, request.headers.get("authorization"), context)
 
 
 def _require_version(request: Request) -> None:
@@ -91,17 +93,10 @@ def _require_version(request: Request) -> None:
         raise BadRequest("this is an OpenRosa endpoint: send the header X-OpenRosa-Version: 1.0")
 
 
-def _mission(session: Session, slug: str) -> Mission:
-    mission = missions_service.get_by_slug(session, slug)
-    if mission is None:
-        raise NotFound(f"mission {slug!r} not found")
-    return mission
-
-
 def _forms(request: Request, slug: str) -> tuple[Mission, list[xforms.Form]]:
     _require_version(request)
     with database(request).session(write=False) as session:
-        mission = _mission(session, slug)
+        mission = service.mission_by_slug(session, slug)
         return mission, service.forms_for(session, mission, _identify(request, session, mission))
 
 
@@ -185,8 +180,7 @@ def submission_probe(request: Request, slug: Slug) -> Response:
 
     def work() -> Response:
         _require_version(request)
-        with database(request).session(write=False) as session:
-            _identify(request, session, _mission(session, slug))
+        _caller(request, slug)
         limit = str(request.app.state.settings.max_upload_mb * MB)
         return Response(status_code=204, headers=_headers({"X-OpenRosa-Accept-Content-Length": limit}))
 
@@ -223,8 +217,8 @@ async def submission(request: Request, slug: Slug) -> Response:
 
 def _caller(request: Request, slug: str) -> tuple[Mission, service.Caller]:
     with database(request).session(write=False) as session:
-        mission = _mission(session, slug)
-        return mission, _identify(request, session, mission)
+        authorization = request.headers.get("authorization")
+        return service.mission_and_caller(session, slug, authorization, _digest_context(request))
 
 
 async def _receive_on_loop(

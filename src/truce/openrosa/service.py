@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from truce import policy
-from truce.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from truce import driver, policy
+from truce.db import loaded, mapped_columns
+from truce.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TruceError, Unauthorized
 from truce.evidence import service as evidence_service
 from truce.evidence.store import StoredFile
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.ledger import service as ledger
+from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
 from truce.movements import service as movements_service
 from truce.openrosa import devices, digest, submissions, xforms
@@ -163,17 +166,80 @@ def caller_for(
     rows = session.execute(_ACCOUNT, {"account_username": credentials.username}).all()
     device = rows[0][1] if rows else None
     if device is not None:
-        account = rows[0][0]
-        _check_device(device, account, mission, credentials.password)
         roles = [(m, role, d, code) for _, _, m, role, d, code in rows if m is not None]
-        actor = users_service.actor_from(account, mission, roles)
-    else:
-        user = users_service.authenticate(session, credentials.username, credentials.password)
-        if user is None:
-            raise Unauthorized("wrong user name or password")
-        actor = users_service.actor_for(session, user, mission)
+        return _device_caller(mission, device, rows[0][0], credentials.password, roles)
+    user = users_service.authenticate(session, credentials.username, credentials.password)
+    if user is None:
+        raise Unauthorized("wrong user name or password")
+    actor = users_service.actor_for(session, user, mission)
     if actor.is_public:
         raise Forbidden(f"{credentials.username} holds no role in mission {mission.slug}")
+    return Caller(actor)
+
+
+def mission_and_caller(
+    session: Session, slug: str, authorization: str | None, digest_context: digest.Context | None = None
+) -> tuple[Mission, Caller]:
+    """The mission named by `slug` and who `authorization` names in it; for a phone's token, one query in all.
+
+    Every submission asks this first, so the device's case reads the mission, the account, the device and its
+    roles in one Core query; people (Basic or Digest) go through `caller_for`.
+    """
+    try:
+        credentials = devices.basic_credentials(authorization)
+    except TruceError:
+        # Digest, or no login at all: a missing mission is a 404 before a missing login's 401.
+        mission = mission_by_slug(session, slug)
+        return mission, caller_for(session, mission, authorization, digest_context)
+    rows = session.connection().execute(_MISSION_ACCOUNT, {"slug": slug, "username": credentials.username}).all()
+    if not rows:
+        raise NotFound(f"mission {slug!r} not found")
+    mission = loaded(Mission, rows[0][: len(_MISSION_COLUMNS)])
+    account, device, _ = _split_account(rows[0])
+    if device is None:
+        return mission, caller_for(session, mission, authorization, digest_context)
+    roles = [roles for _, _, roles in map(_split_account, rows) if roles[0] is not None]
+    return mission, _device_caller(mission, device, cast(User, account), credentials.password, roles)
+
+
+def mission_by_slug(session: Session, slug: str) -> Mission:
+    """The mission with this slug; NotFound when there is none."""
+    mission = missions_service.get_by_slug(session, slug)
+    if mission is None:
+        raise NotFound(f"mission {slug!r} not found")
+    return mission
+
+
+_MISSION_COLUMNS = mapped_columns(Mission)
+_USER_COLUMNS = mapped_columns(User)
+_DEVICE_COLUMNS = mapped_columns(Device)
+_MISSION_ACCOUNT = (
+    select(*_MISSION_COLUMNS, *_USER_COLUMNS, *_DEVICE_COLUMNS, *users_service.MEMBERSHIP_COLUMNS)
+    .select_from(Mission)
+    .outerjoin(User, User.username == bindparam("username"))
+    .outerjoin(Device, Device.user_id == User.id)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Delegation, Delegation.id == Membership.delegation_id)
+    .where(Mission.slug == bindparam("slug"))
+)
+
+
+def _split_account(row: Sequence[Any]) -> tuple[User | None, Device | None, tuple[Any, ...]]:
+    """The account, its device, and one (mission id, role, delegation id, code) of a `_MISSION_ACCOUNT` row."""
+    start, device_start = len(_MISSION_COLUMNS), len(_MISSION_COLUMNS) + len(_USER_COLUMNS)
+    roles_start = device_start + len(_DEVICE_COLUMNS)
+    account = loaded(User, row[start:device_start]) if row[start] is not None else None
+    device = loaded(Device, row[device_start:roles_start]) if row[device_start] is not None else None
+    return account, device, tuple(row[roles_start:])
+
+
+def _device_caller(
+    mission: Mission, device: Device, account: User, token: str, roles: Sequence[tuple[Any, ...]]
+) -> Caller:
+    _check_device(device, account, mission, token)
+    actor = users_service.actor_from(account, mission, [cast(tuple[int, str, int, str], r) for r in roles])
+    if actor.is_public:
+        raise Forbidden(f"{account.username} holds no role in mission {mission.slug}")
     return Caller(actor, device)
 
 
@@ -286,10 +352,7 @@ def receive(
     if not may_use(mission, caller, prepared.kind):
         raise Forbidden(f"{caller.actor.username} may not submit form {prepared.instance.form_id}")
     instance = prepared.instance
-    # This instance received before, and an edit of it that arrived first, in one query.
-    related = session.scalars(
-        _RELATED, {"related_mission": mission.id, "related_form": instance.form_id, "related_id": instance.instance_id}
-    ).all()
+    related = _related(session, mission, instance.form_id, instance.instance_id)
     existing = next((r for r in related if r.instance_id == instance.instance_id), None)
     if existing is not None:
         return _retry(session, mission, existing, prepared, files, caller, address)
@@ -341,11 +404,27 @@ def _insert_first(session: Session, values: dict[str, Any]) -> Submission:
         return session.scalars(insert(Submission).returning(Submission), [values]).one()
 
 
-_RELATED = select(Submission).where(
-    Submission.mission_id == bindparam("related_mission"),
-    Submission.form_id == bindparam("related_form"),
-    or_(Submission.instance_id == bindparam("related_id"), Submission.deprecated_id == bindparam("related_id")),
+def _related(session: Session, mission: Mission, form: str, instance_id: str) -> Sequence[Submission]:
+    """This instance received before, and an edit of it that arrived first: most often none at all.
+
+    Asked for every submission, so the ids come first from the DB-API cursor, and rows are loaded only if any.
+    """
+    cursor = _STATEMENTS.on(session.connection())
+    try:
+        found = cursor.fetchall("related", {"mission": mission.id, "form": form, "instance": instance_id})
+    finally:
+        cursor.close()
+    if not found:
+        return []
+    return session.scalars(select(Submission).where(Submission.id.in_([row[0] for row in found]))).all()
+
+
+_RELATED_IDS = select(Submission.id).where(
+    Submission.mission_id == bindparam("mission"),
+    Submission.form_id == bindparam("form"),
+    or_(Submission.instance_id == bindparam("instance"), Submission.deprecated_id == bindparam("instance")),
 )
+_STATEMENTS = driver.Statements(lambda dialect: {"related": driver.Prepared(_RELATED_IDS, dialect, raw_results=True)})
 
 
 def _submission(session: Session, mission: Mission, form: str, instance_id: str) -> Submission | None:
