@@ -83,40 +83,44 @@ class GroupWriter:
                     job.answer.set_result(job.result)
 
     def _write(self, batch: list[_Job]) -> None:
-        if len(batch) > 1 and self._write_together(batch):
+        failure = self._write_together(batch)
+        if failure is None:
+            return
+        if len(batch) == 1 or not isinstance(failure, Exception):
+            # Alone, a job's failure is its own answer: its transaction rolled back, nothing of it is stored.
+            # An interrupt (not an Exception) ends the batch unstored; every caller hears of it.
+            for job in batch:
+                job.error = failure
+            if not isinstance(failure, Exception):
+                raise failure
             return
         try:
             with self.db.session() as session:
-                if len(batch) == 1:
-                    # Alone, a job needs no savepoint: if it fails, the whole transaction rolls back.
-                    batch[0].result = batch[0].work(session)
-                    return
                 for job in batch:
                     _run_one(session, job)
-        except BaseException as exc:
-            # The job alone failed, or the commit (or the transaction itself): nothing of the batch is stored.
+        except Exception as exc:
+            # The commit failed (or the transaction itself): nothing of the batch is stored.
             for job in batch:
                 if job.error is None:
                     job.result, job.error = None, exc
-            if not isinstance(exc, Exception):
-                raise
 
-    def _write_together(self, batch: list[_Job]) -> bool:
-        """Store the batch with one flush and one log append for all; False, with nothing stored, if any fails.
+    def _write_together(self, batch: list[_Job]) -> BaseException | None:
+        """Store the batch with one flush and one log append for all; what failed, with nothing stored, if any.
 
-        The usual case, every job good, costs one flush instead of several per job. A job that fails, or a
-        duplicate instance in the batch (the unique key refuses the flush), rolls the whole transaction back,
-        and the batch is stored again a savepoint per job, so each gets its own answer.
+        The usual case, every job good, costs one flush instead of several per job, however many jobs there
+        are. A job that fails, or a duplicate instance in the batch (the unique key refuses the flush), rolls
+        the whole transaction back; a batch of several is then stored again a savepoint per job, so that each
+        gets its own answer.
         """
         try:
             # No flush before the end: a query would otherwise write what the jobs before it added.
             with self.db.session() as session, ledger.deferred(session), session.no_autoflush:
                 results = [job.work(session) for job in batch]
-        except Exception:
-            return False
+        except BaseException as exc:
+            return exc
         for job, result in zip(batch, results, strict=True):
             job.result = result
-        return True
+        return None
 
 
 def _run_one(session: Session, job: _Job) -> None:
