@@ -376,7 +376,8 @@ def receive(
         # Stored with others, whose rows all go in with one flush at the end: a duplicate among them fails
         # that flush on the unique key, and the batch is stored again one by one (openrosa/writer.py).
         row = Submission(**values, record_ids=[], superseded=False, attachments=[])
-        session.add(row)
+        # Added once its records have ids, so that it goes in whole: one INSERT, not an INSERT and an UPDATE.
+        ledger.when_flushed(session, lambda: session.add(row))
     else:
         try:
             row = _insert_first(session, values)
