@@ -182,8 +182,9 @@ def main() -> None:
             work = submissions(args.warmup + args.n, form, version.group(1))
             print(f"photo size: {statistics.mean(len(p) for _, _, p in work) / 1024:.0f} KB on average")
             over_http(base, auth, work[: args.warmup], args.clients)
-            cpu_before = cpu_seconds(server.pid)
+            cpu_before, client_before = cpu_seconds(server.pid), time.process_time()
             figures = over_http(base, auth, work[args.warmup :], args.clients)
+            client_cpu = (time.process_time() - client_before) / figures["seconds"]
             user, system = (
                 (after - before) * 1000 / args.n
                 for after, before in zip(cpu_seconds(server.pid), cpu_before, strict=True)
@@ -197,7 +198,7 @@ def main() -> None:
         print(f"  {figures['per_s']:.0f} submissions/s ({figures['seconds']:.1f} s); latency p50 "
               f"{figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms; server RSS after {rss:.0f} MB")  # fmt: skip
         print(f"  server CPU {cpu_ms:.1f} ms per submission ({user:.1f} user, {system:.1f} system), "
-              f"so at most {1000 / cpu_ms:.0f}/s on one core "
+              f"so at most {1000 / cpu_ms:.0f}/s on one core; the client used {client_cpu:.2f} of a core "
               f"(ratio {1000 / cpu_ms / TARGET_PER_S:.2f}); load average now {os.getloadavg()[0]:.1f}")  # fmt: skip
         print(f"  ratio to the target of {TARGET_PER_S}/s: {figures['per_s'] / TARGET_PER_S:.2f}")
         if args.in_process:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -9,12 +10,14 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from conftest import fresh_database
 from openrosa.collect import PHOTO_JPEG, Phone, fill, incident_values
 from support import Login, point_feature
 from truce.incidents.models import Evidence, Incident
 from truce.ledger.models import LogEntry
 from truce.movements.models import Movement
 from truce.openrosa.models import Submission
+from truce.openrosa.service import RELATED_IDS
 from truce.places.models import Site
 
 INCIDENTS = "/api/v1/missions/nk-2020/incidents"
@@ -272,3 +275,24 @@ def test_an_edited_patrol_report_updates_retracts_and_adds_access_incidents(phon
     session.refresh(updated)
     session.refresh(retracted)
     assert (updated.subtype, retracted.status) == ("convoy_blocked", "retracted")
+
+
+def test_on_sqlite_earlier_versions_are_found_through_indexes(tmp_path: Path) -> None:
+    """Each submission looks up its instance and any edit of it; neither may walk the form's submissions.
+
+    SQLite's planner only: with an OR it walked every submission of the form (PostgreSQL plans by statistics).
+    """
+    db = fresh_database("sqlite", tmp_path)
+    try:
+        with db.session(write=False) as session:
+            compiled = RELATED_IDS.compile(dialect=db.engine.dialect)
+            values = {"mission": 1, "form": "truce-nk-2020-incident", "instance": "uuid:1"}
+            arguments = tuple(values[name] for name in compiled.positiontup or ())
+            plan = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, arguments).all()
+    finally:
+        db.dispose()
+    assert [row[3] for row in plan if row[3].startswith(("SEARCH", "SCAN"))] == [
+        "SEARCH submissions USING COVERING INDEX sqlite_autoindex_submissions_1 (mission_id=? AND form_id=? AND "
+        "instance_id=?)",
+        "SEARCH submissions USING INDEX ix_submissions_deprecated_id (deprecated_id=?)",
+    ]
