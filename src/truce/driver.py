@@ -44,7 +44,18 @@ class Prepared:
             bind = compiled.binds[name]
             self.binds.append((name, bind.value, bind.type.dialect_impl(dialect).bind_processor(dialect)))
         selected = [] if raw_results else getattr(statement, "selected_columns", ())
-        self.results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected]
+        self.dialect = dialect
+        self._types = [column.type.dialect_impl(dialect) for column in selected]
+        self._results: list[Callable[[Any], Any] | None] | None = None if self._types else []
+
+    def results(self, description: Sequence[Sequence[Any]]) -> list[Callable[[Any], Any] | None]:
+        """Each column's result processor, made on first use from the driver's type codes, as Core makes them."""
+        if self._results is None:
+            self._results = [
+                kind.result_processor(self.dialect, column[1])
+                for kind, column in zip(self._types, description, strict=True)
+            ]
+        return self._results
 
     def parameters(self, row: Row) -> tuple[Any, ...] | dict[str, Any]:
         """The driver's parameters for `row`; a name `row` lacks takes the value bound in the statement."""
@@ -87,13 +98,17 @@ class Cursor:
         statement = self.prepared[name]
         self._run(self.cursor.execute, statement.sql, statement.parameters(row))
         found = self.cursor.fetchone()
-        return None if found is None else _processed(statement, found)
+        return None if found is None else _processed(statement.results(self.cursor.description), found)
 
     def fetchall(self, name: str, row: Row) -> list[tuple[Any, ...]]:
         """Run query `name` with the values of `row`; all its rows, values as Core would return them."""
         statement = self.prepared[name]
         self._run(self.cursor.execute, statement.sql, statement.parameters(row))
-        return [_processed(statement, found) for found in self.cursor.fetchall()]
+        rows = self.cursor.fetchall()
+        if not rows:
+            return []
+        processors = statement.results(self.cursor.description)
+        return [_processed(processors, found) for found in rows]
 
     def execute(self, name: str, rows: Sequence[Row]) -> int:
         """Run statement `name` once for each of `rows` (one executemany for several); the rows it changed."""
@@ -117,7 +132,7 @@ class Cursor:
         self.cursor.close()
 
 
-def _processed(statement: Prepared, found: Sequence[Any]) -> tuple[Any, ...]:
-    if not statement.results:
+def _processed(processors: list[Callable[[Any], Any] | None], found: Sequence[Any]) -> tuple[Any, ...]:
+    if not processors:
         return tuple(found)
-    return tuple(v if p is None else p(v) for v, p in zip(found, statement.results, strict=True))
+    return tuple(v if p is None else p(v) for v, p in zip(found, processors, strict=True))

@@ -191,7 +191,11 @@ def mission_and_caller(
         # Digest, or no login at all: a missing mission is a 404 before a missing login's 401.
         mission = mission_by_slug(session, slug)
         return mission, caller_for(session, mission, authorization, digest_context)
-    rows = session.connection().execute(_MISSION_ACCOUNT, {"slug": slug, "username": credentials.username}).all()
+    cursor = _STATEMENTS.on(session.connection())
+    try:
+        rows = cursor.fetchall("mission_account", {"slug": slug, "username": credentials.username})
+    finally:
+        cursor.close()
     if not rows:
         raise NotFound(f"mission {slug!r} not found")
     mission = loaded(Mission, rows[0][: len(_MISSION_COLUMNS)])
@@ -435,7 +439,12 @@ RELATED_IDS = union_all(
         Submission.deprecated_id == bindparam("instance")
     ),
 )
-_STATEMENTS = driver.Statements(lambda dialect: {"related": driver.Prepared(RELATED_IDS, dialect, raw_results=True)})
+_STATEMENTS = driver.Statements(
+    lambda dialect: {
+        "related": driver.Prepared(RELATED_IDS, dialect, raw_results=True),
+        "mission_account": driver.Prepared(_MISSION_ACCOUNT, dialect),
+    }
+)
 
 
 def _submission(session: Session, mission: Mission, form: str, instance_id: str) -> Submission | None:
