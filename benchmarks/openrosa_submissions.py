@@ -4,15 +4,17 @@ What it measures: a real `truce serve` process (one Uvicorn worker, SQLite in a 
 the demo mission) receives N submissions shaped as ODK Collect sends them: one HEAD, then for each instance a
 multipart POST with the `xml_submission_file` part and a distinct ~100 KB JPEG named by its file name. Each becomes
 an incident (validation, zone derivation, log entry), an evidence record in the content-addressed store (hashed,
-fsynced, EXIF read) with its custody link, and the submission's own log entry. The client sends from C threads
-over keep-alive HTTP connections on the same machine, so it shares the two cores with the server; the figure is
-wall time from the first POST to the last answer. A device is registered with `truce device add`, so the
-requests authenticate with a device token (HTTP Basic), as phones do.
+fsynced, EXIF read) with its custody link, and the submission's own log entry. C phones send at once (16 by
+default; a mission's fleet uploads in parallel), from client threads over keep-alive HTTP connections on the same
+machine, so they share the two cores with the server; the figure is wall time from the first POST to the last
+answer. It also prints the server's CPU time per submission, user and system, and the client's share of a core.
+A device is registered with `truce device add`, so the requests authenticate with a device token (HTTP Basic),
+as phones do.
 
 Baseline: the target of issue 8, 200 submissions/s (ratio printed). For scale, `--in-process` also sends the
 same kind of submissions one at a time through an in-process ASGI client (no sockets, no HTTP parsing).
 
-    .venv/bin/python benchmarks/openrosa_submissions.py [--n 2000] [--clients 4] [--in-process]
+    .venv/bin/python benchmarks/openrosa_submissions.py [--n 2000] [--clients 16] [--in-process]
 """
 
 from __future__ import annotations
@@ -157,7 +159,12 @@ def in_process(data_dir: Path, auth: tuple[str, str], work: list[tuple[bytes, st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000, help="submissions to send")
-    parser.add_argument("--clients", type=int, default=4, help="client threads, each with one keep-alive connection")
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=16,
+        help="phones sending at once: client threads, each with a keep-alive connection",
+    )
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--in-process", action="store_true", help="also measure through an in-process ASGI client")
     args = parser.parse_args()
