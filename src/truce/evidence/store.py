@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import os
 import re
-import tempfile
+import secrets
 import unicodedata
 from collections.abc import AsyncIterable, Iterable, Iterator
 from dataclasses import dataclass
@@ -139,13 +139,13 @@ class _Upload:
             raise ValueError(f"limit must be a positive number of bytes, not {limit}")
         self.root, self.limit = root, limit
         self.size, self.head, self.digest = 0, b"", hashlib.sha256()
-        temp_dir = root / "evidence" / "tmp"
+        self.temp = root / "evidence" / "tmp" / f"upload-{secrets.token_hex(12)}"
         try:
-            descriptor, name = tempfile.mkstemp(prefix="upload-", dir=temp_dir)
+            descriptor = _create(self.temp)
         except FileNotFoundError:  # the first upload, or the store was moved: make the directories once
             _make_directories(root, "evidence", "tmp")
-            descriptor, name = tempfile.mkstemp(prefix="upload-", dir=temp_dir)
-        self.temp = Path(name)
+            descriptor = _create(self.temp)
+        self.moved = False
         self.file = os.fdopen(descriptor, "wb")
 
     def write(self, chunk: bytes) -> None:
@@ -168,7 +168,8 @@ class _Upload:
     def discard(self) -> None:
         """Close and delete the temporary file, unless it was moved into place."""
         self.file.close()
-        self.temp.unlink(missing_ok=True)
+        if not self.moved:
+            self.temp.unlink(missing_ok=True)
 
     def _commit(self) -> StoredFile:
         if self.size == 0:
@@ -180,14 +181,19 @@ class _Upload:
         path = path_for(self.root, sha256)
         created = not path.exists()
         if created:
-            self.temp.chmod(FILE_MODE)
             try:
                 os.replace(self.temp, path)
             except FileNotFoundError:  # the first file under this prefix
                 _make_directories(self.root, "evidence", "sha256", sha256[:2])
                 os.replace(self.temp, path)
+            self.moved = True
             _fsync_directory(path.parent)
         return StoredFile(sha256, self.size, media.sniff(self.head), path, created)
+
+
+def _create(path: Path) -> int:
+    # Read-only from the start (a descriptor opened for writing still writes): no chmod before the rename.
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
 
 
 def _make_directories(root: Path, *names: str) -> Path:
