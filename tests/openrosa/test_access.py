@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from openrosa.collect import BASE, Phone, fill, incident_values
+from openrosa.collect import BASE, Phone, basic, fill, incident_values
 from support import ACCOUNTS, Login
 from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
@@ -97,3 +97,13 @@ def test_a_liaison_files_allegations_only(person: Callable[[str], Phone]) -> Non
     assert liaison.submit(fill(form, incident_values(source="party"))).status_code == 201
     analyst = person("analyst-ru")
     assert analyst.submit(fill(form, incident_values())).status_code == 403
+
+
+def test_only_a_persons_basic_login_is_checked_off_the_event_loop() -> None:
+    """A person's password is hashed with argon2, which would hold the loop; a device's token is one SHA-256."""
+    person, device = basic("monitor.ru", "secret")["Authorization"], basic("device.post-7", "t0k3n")["Authorization"]
+    assert service.hashes_a_password(person)
+    assert not service.hashes_a_password(device)
+    assert not service.hashes_a_password('Digest username="monitor.ru", realm="Truce nk-2020"')
+    assert not service.hashes_a_password(None)
+    assert not service.hashes_a_password("Basic not-base64!")

@@ -206,6 +206,18 @@ def mission_and_caller(
     return mission, _device_caller(mission, device, cast(User, account), credentials.password, roles)
 
 
+def hashes_a_password(authorization: str | None) -> bool:
+    """Whether checking `authorization` means hashing a password (argon2: tens of milliseconds of CPU).
+
+    A person's account over HTTP Basic does; a device's token (SHA-256), Digest and a missing login do not.
+    """
+    try:
+        credentials = devices.basic_credentials(authorization)
+    except TruceError:
+        return False
+    return not credentials.username.startswith(device_username(""))
+
+
 def mission_by_slug(session: Session, slug: str) -> Mission:
     """The mission with this slug; NotFound when there is none."""
     mission = missions_service.get_by_slug(session, slug)
