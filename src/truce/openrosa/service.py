@@ -183,7 +183,7 @@ def mission_and_caller(
     """The mission named by `slug` and who `authorization` names in it; for a phone's token, one query in all.
 
     Every submission asks this first, so the device's case reads the mission, the account, the device and its
-    roles in one Core query; people (Basic or Digest) go through `caller_for`.
+    roles in one query, on the DB-API cursor; people (Basic or Digest) go through `caller_for`.
     """
     try:
         credentials = devices.basic_credentials(authorization)
@@ -199,11 +199,11 @@ def mission_and_caller(
     if not rows:
         raise NotFound(f"mission {slug!r} not found")
     mission = loaded(Mission, rows[0][: len(_MISSION_COLUMNS)])
-    account, device, _ = _split_account(rows[0])
-    if device is None:
+    account, device = _account(rows[0])
+    if account is None or device is None:
         return mission, caller_for(session, mission, authorization, digest_context)
-    roles = [roles for _, _, roles in map(_split_account, rows) if roles[0] is not None]
-    return mission, _device_caller(mission, device, cast(User, account), credentials.password, roles)
+    roles = [row[_ROLES_START:] for row in rows if row[_ROLES_START] is not None]
+    return mission, _device_caller(mission, device, account, credentials.password, roles)
 
 
 def hashes_a_password(authorization: str | None) -> bool:
@@ -240,13 +240,16 @@ _MISSION_ACCOUNT = (
 )
 
 
-def _split_account(row: Sequence[Any]) -> tuple[User | None, Device | None, tuple[Any, ...]]:
-    """The account, its device, and one (mission id, role, delegation id, code) of a `_MISSION_ACCOUNT` row."""
-    start, device_start = len(_MISSION_COLUMNS), len(_MISSION_COLUMNS) + len(_USER_COLUMNS)
-    roles_start = device_start + len(_DEVICE_COLUMNS)
-    account = loaded(User, row[start:device_start]) if row[start] is not None else None
-    device = loaded(Device, row[device_start:roles_start]) if row[device_start] is not None else None
-    return account, device, tuple(row[roles_start:])
+_USER_START = len(_MISSION_COLUMNS)
+_DEVICE_START = _USER_START + len(_USER_COLUMNS)
+_ROLES_START = _DEVICE_START + len(_DEVICE_COLUMNS)
+
+
+def _account(row: Sequence[Any]) -> tuple[User | None, Device | None]:
+    """The account and its device in a `_MISSION_ACCOUNT` row, if the row has them."""
+    account = loaded(User, row[_USER_START:_DEVICE_START]) if row[_USER_START] is not None else None
+    device = loaded(Device, row[_DEVICE_START:_ROLES_START]) if row[_DEVICE_START] is not None else None
+    return account, device
 
 
 def _device_caller(
