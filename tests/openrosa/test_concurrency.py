@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
+import httpx2 as httpx
 from sqlalchemy import func, select
 
 from conftest import fresh_database
+from openrosa.collect import BASE, basic
 from openrosa.demo_phone import demo_with_phone
+from support import TEST_SECRET
+from truce.app import create_app
+from truce.config import Settings
+from truce.demo import loader
 from truce.incidents.models import Incident
+from truce.missions import service as missions_service
 from truce.openrosa import service
 from truce.openrosa.models import Submission
+from truce.users import service as users_service
 
 XML = (
     b'<data id="truce-nk-2020-incident" version="1"><observed>2020-11-20T10:00:00+04:00</observed>'
@@ -50,5 +59,38 @@ def test_fifty_concurrent_retries_make_one_record(backend: str, tmp_path: Path) 
         with db.session(write=False) as session:
             assert session.scalar(select(func.count()).select_from(Submission)) == 1
             assert session.scalar(select(func.count()).select_from(Incident)) == incidents_before + 1
+    finally:
+        db.dispose()
+
+
+def test_fifty_concurrent_retries_over_http_make_one_record(backend: str, tmp_path: Path) -> None:
+    """The same, through the app: on SQLite they meet in the event loop's batches, on PostgreSQL in threads."""
+    db = fresh_database(backend, tmp_path, "openrosa_race_http")
+    try:
+        with db.session() as session:
+            loader.load(session)
+            mission = missions_service.get_by_slug(session, "nk-2020")
+            assert mission is not None
+            admin = users_service.actor_for(session, users_service.get_by_name(session, "admin"), mission)
+            added = service.add_device(session, mission, "racing-phone", delegation_code="ru", actor=admin)
+        with db.session(write=False) as session:
+            incidents_before = session.scalar(select(func.count()).select_from(Incident))
+        app = create_app(Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET), db)
+        headers = {"X-OpenRosa-Version": "1.0", **basic(added.username, added.token)}
+
+        async def send_all() -> list[httpx.Response]:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://truce.test", timeout=120) as client:
+                files = {"xml_submission_file": ("submission.xml", XML, "text/xml")}
+                posts = [client.post(f"{BASE}/submission", files=files, headers=headers) for _ in range(RETRIES)]
+                return list(await asyncio.gather(*posts))
+
+        answers = asyncio.run(send_all())
+        assert [a.status_code for a in answers] == [201] * RETRIES, answers[0].text
+        received = sorted("Thank you: received." in a.text for a in answers)
+        assert received == [False] * (RETRIES - 1) + [True]
+        with db.session(write=False) as session:
+            assert session.scalar(select(func.count()).select_from(Submission)) == 1
+            assert session.scalar(select(func.count()).select_from(Incident)) == (incidents_before or 0) + 1
     finally:
         db.dispose()
