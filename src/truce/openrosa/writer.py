@@ -1,10 +1,11 @@
-"""Group commit on SQLite: the event loop stores every submission waiting, in one transaction, a savepoint each.
+"""Group commit on SQLite: the event loop stores every submission waiting in one transaction, with one flush.
 
-SQLite takes one writer at a time, and a commit, the log head and the map's stamp cost the same for one
-submission as for twenty. So the submissions that reach this point together are stored in one transaction, each
-in its own savepoint: a job that fails rolls back only its savepoint and gets its own error, the others go on.
-Each caller gets its answer only after the commit that holds its job, so nothing answered as stored can be lost
-by the process dying.
+SQLite takes one writer at a time, and a flush, a commit, the log head and the map's stamp cost the same for one
+submission as for twenty. So the submissions that reach this point together are stored in one transaction with
+one flush and one log append for all of them (`ledger.deferred`). If any of them fails, the transaction rolls
+back and the batch is stored again with a savepoint each: a job that fails rolls back only its savepoint and
+gets its own error, the others go on. Each caller gets its answer only after the commit that holds its job, so
+nothing answered as stored can be lost by the process dying.
 
 The batch runs on the event loop itself, not in a worker thread. A thread per request cost more than the work:
 every SQLite call hands the interpreter lock to the loop thread parsing the next upload and waits to get it
@@ -17,6 +18,7 @@ transaction in a worker thread, and writers run in parallel.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -139,9 +141,17 @@ def _run_one(session: Session, job: _Job) -> None:
 
 
 def for_database(db: Database, holder: Any) -> GroupWriter:
-    """The one group writer of `db`, kept on `holder` (the app's state): made on first use, on the loop."""
-    writer: GroupWriter | None = getattr(holder, "openrosa_writer", None)
+    """The group writer of `db` for the running loop, kept on `holder` (the app's state): made on first use.
+
+    One per loop: a writer's queue and futures belong to the loop that runs its batches (a server has one; test
+    clients may each run their own).
+    """
+    writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupWriter] | None
+    writers = getattr(holder, "openrosa_writers", None)
+    if writers is None:
+        writers = holder.openrosa_writers = weakref.WeakKeyDictionary()
+    loop = asyncio.get_running_loop()
+    writer = writers.get(loop)
     if writer is None or writer.db is not db:
-        writer = GroupWriter(db)
-        holder.openrosa_writer = writer
+        writer = writers[loop] = GroupWriter(db)
     return writer
