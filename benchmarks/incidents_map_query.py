@@ -44,7 +44,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, text
+from sqlalchemy import Table, insert, text
 
 from truce import geo, schema
 from truce.db import Database, connect
@@ -296,13 +296,11 @@ def captured_service_sql(db: Database, mission: Mission, asks: Sequence[Ask]) ->
         if re.search(r"FROM incidents\s", statement):
             seen.append((statement, parameters))
 
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
+    # On every engine: on SQLite the service reads through the readers' own.
+    with db.listening("before_cursor_execute", capture):
         run = service_query(db, mission)
         for ask in asks:
             run(ask)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
     return seen
 
 
@@ -381,7 +379,8 @@ def after_analyze(db: Database, mission: Mission, asks: Sequence[Ask]) -> tuple[
     with db.engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
         connection.commit()
-    db.engine.dispose()
+    for engine in db.engines:
+        engine.dispose()
     run_service = service_query(db, mission)
     timing = time_calls("service after ANALYZE", [partial(run_service, ask) for ask in asks])
     statement, parameters = captured_service_sql(db, mission, asks[:1])[0]

@@ -740,12 +740,8 @@ def proof_statements(db: Database, size: int) -> list[tuple[str, list[str]]]:
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         seen.append((statement, parameters))
 
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        with db.session(write=False) as session:
-            ledger.inclusion(session, size // 3, size)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
+    with db.listening("before_cursor_execute", capture), db.session(write=False) as session:
+        ledger.inclusion(session, size // 3, size)
     plans = []
     prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
     with raw_cursor(db) as cursor:

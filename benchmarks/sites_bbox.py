@@ -36,7 +36,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, text
+from sqlalchemy import Table, insert, text
 
 from truce import geo, schema
 from truce.db import Database, connect
@@ -213,13 +213,10 @@ def captured_service_sql(db: Database, mission: Mission, boxes: Sequence[geo.BBo
         if "FROM sites" in statement:
             seen.append((statement, parameters))
 
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
+    with db.listening("before_cursor_execute", capture):
         run = service_query(db, mission)
         for box in boxes:
             run(box)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
     return seen
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -46,5 +47,36 @@ def test_postgresql_plans_each_query_with_its_values() -> None:
     try:
         with db.session(write=False) as session:
             assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+    finally:
+        db.dispose()
+
+
+def test_a_sqlite_file_has_a_readers_engine_and_listeners_hear_both(tmp_path: Path) -> None:
+    db = connect(f"sqlite:///{tmp_path / 'two.db'}")
+    heard: list[str] = []
+
+    def hear(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        heard.append(statement)
+
+    try:
+        assert len(db.engines) == 2
+        with db.listening("before_cursor_execute", hear):
+            with db.session(write=False) as session:
+                session.execute(text("SELECT 'read'"))
+            with db.session() as session:
+                session.execute(text("SELECT 'write'"))
+        with db.session(write=False) as session:
+            session.execute(text("SELECT 'after'"))
+    finally:
+        db.dispose()
+    assert "SELECT 'read'" in heard
+    assert "SELECT 'write'" in heard
+    assert "SELECT 'after'" not in heard
+
+
+def test_an_in_memory_sqlite_database_keeps_one_engine() -> None:
+    db = connect("sqlite://")
+    try:
+        assert db.engines == [db.engine]
     finally:
         db.dispose()

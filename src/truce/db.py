@@ -136,6 +136,22 @@ class Database:
     reader_engine: Engine | None = None
 
     @property
+    def engines(self) -> list[Engine]:
+        """Every engine of the database: the writers', and on SQLite the readers' own."""
+        return [self.engine] if self.reader_engine is None else [self.engine, self.reader_engine]
+
+    @contextmanager
+    def listening(self, name: str, handler: Callable[..., Any]) -> Iterator[None]:
+        """`handler` listens to the engine event `name` on every engine of the database while the block runs."""
+        for engine in self.engines:
+            event.listen(engine, name, handler)
+        try:
+            yield
+        finally:
+            for engine in self.engines:
+                event.remove(engine, name, handler)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
