@@ -83,6 +83,22 @@ class Statements:
             prepared = self._by_dialect[dialect] = self._build(dialect)
         return Cursor(connection, prepared)
 
+    def fetchone(self, connection: Connection, name: str, row: Row) -> tuple[Any, ...] | None:
+        """Run query `name` once on a cursor of its own: its first row, as `Cursor.fetchone` gives it."""
+        cursor = self.on(connection)
+        try:
+            return cursor.fetchone(name, row)
+        finally:
+            cursor.close()
+
+    def fetchall(self, connection: Connection, name: str, row: Row) -> list[tuple[Any, ...]]:
+        """Run query `name` once on a cursor of its own: all its rows, as `Cursor.fetchall` gives them."""
+        cursor = self.on(connection)
+        try:
+            return cursor.fetchall(name, row)
+        finally:
+            cursor.close()
+
 
 class Cursor:
     """Runs prepared statements on the driver's own cursor, inside the Connection's transaction."""

@@ -125,11 +125,7 @@ def map_index(session: Session, mission: Mission) -> MapIndex:
 
 def _places_stamp(session: Session, mission: Mission) -> tuple[float, ...]:
     # Read before every filing transaction: on the DB-API cursor, as Core's execute cost more than the query.
-    cursor = _STATEMENTS.on(session.connection())
-    try:
-        row = cursor.fetchone("stamp", {"stamp_mission_id": mission.id})
-    finally:
-        cursor.close()
+    row = _STATEMENTS.fetchone(session.connection(), "stamp", {"stamp_mission_id": mission.id})
     assert row is not None  # aggregates without GROUP BY give one row
     return tuple(float(v) for v in row)
 

@@ -191,11 +191,8 @@ def mission_and_caller(
         # Digest, or no login at all: a missing mission is a 404 before a missing login's 401.
         mission = mission_by_slug(session, slug)
         return mission, caller_for(session, mission, authorization, digest_context)
-    cursor = _STATEMENTS.on(session.connection())
-    try:
-        rows = cursor.fetchall("mission_account", {"slug": slug, "username": credentials.username})
-    finally:
-        cursor.close()
+    values = {"slug": slug, "username": credentials.username}
+    rows = _STATEMENTS.fetchall(session.connection(), "mission_account", values)
     if not rows:
         raise NotFound(f"mission {slug!r} not found")
     mission = loaded(Mission, rows[0][: len(_MISSION_COLUMNS)])
@@ -429,11 +426,8 @@ def _related(session: Session, mission: Mission, form: str, instance_id: str) ->
 
     Asked for every submission, so the ids come first from the DB-API cursor, and rows are loaded only if any.
     """
-    cursor = _STATEMENTS.on(session.connection())
-    try:
-        found = cursor.fetchall("related", {"mission": mission.id, "form": form, "instance": instance_id})
-    finally:
-        cursor.close()
+    values = {"mission": mission.id, "form": form, "instance": instance_id}
+    found = _STATEMENTS.fetchall(session.connection(), "related", values)
     ids = [row_id for row_id, mission_id, form_id in found if mission_id == mission.id and form_id == form]
     if not ids:
         return []
