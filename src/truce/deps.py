@@ -57,17 +57,12 @@ def bearer_token(request: Request) -> str | None:
 
 
 def current_user(request: Request) -> User | None:
-    """The logged-in user from the bearer token or the session cookie, or None for the public."""
-    user_id = request.scope.get("session", {}).get("user_id") if "session" in request.scope else None
+    """The user of the request's bearer token, or None for the public (the pages read their own session)."""
     token = bearer_token(request)
-    if token is None and user_id is None:
+    if token is None:
         return None
     with database(request).session(write=False) as session:
-        if token is not None:
-            config = settings(request)
-            return auth.user_from_token(session, request.app.state.secret, token, config.token_hours * 3600)
-        user = session.get(User, user_id)
-        return user if user is not None and user.active else None
+        return auth.user_from_token(session, request.app.state.secret, token, settings(request).token_hours * 3600)
 
 
 CurrentUser = Annotated[User | None, Depends(current_user)]
