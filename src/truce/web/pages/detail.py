@@ -8,6 +8,7 @@ from fastapi import Request, Response
 from fastapi.responses import FileResponse
 
 from truce import policy
+from truce.disposition import attachment
 from truce.errors import NotFound
 from truce.evidence import media, store
 from truce.evidence import service as evidence_service
@@ -83,7 +84,7 @@ def evidence_download(request: Request, page: WritePage, incident_id: int, sha25
     address = request.client.host if request.client else None
     root = request.app.state.settings.data_dir
     sent = evidence_service.fetch(page.session, mission, incident_id, sha256, root, actor=page.actor, address=address)
-    headers = {"Content-Disposition": f'attachment; filename="{sent.evidence.filename}"', **SAFE_HEADERS}
+    headers = {**attachment(sent.evidence.filename), **SAFE_HEADERS}
     if sent.stripped is not None:
         return Response(sent.stripped, media_type=sent.evidence.media_type, headers=headers)
     return FileResponse(str(sent.path), media_type=sent.evidence.media_type, headers=headers)
