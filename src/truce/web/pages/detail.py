@@ -18,6 +18,7 @@ from truce.missions import service as missions_service
 from truce.places import service as places_service
 from truce.places.models import Area
 from truce.verification import service as verification
+from truce.web import security
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.rendering import render
 from truce.web.routing import page_router
@@ -80,6 +81,8 @@ def evidence_thumbnail(request: Request, page: ReadPage, incident_id: int, sha25
 @router.get("/m/{slug}/incidents/{incident_id}/evidence/{sha256}", name="evidence_download")
 def evidence_download(request: Request, page: WritePage, incident_id: int, sha256: str) -> Response:
     """The file itself, through the same service as the API: the download joins the chain of custody."""
+    # Before anything is written: another site's link must not record a download in this user's name.
+    security.require_same_origin(request)
     mission = page.mission_or_404()
     address = request.client.host if request.client else None
     root = request.app.state.settings.data_dir
