@@ -118,7 +118,7 @@ def finish(request: Request, response: Response) -> None:
     images = "'self' data:" + (" " + _origin(tiles) if tiles else "")
     response.headers.setdefault(
         "Content-Security-Policy",
-        f"default-src 'self'; img-src {images}; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; "
         "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

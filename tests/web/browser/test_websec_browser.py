@@ -4,6 +4,7 @@ in a logged-in user's name while the incident page's own link can."""
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, Request, Route, expect
 
 from support import clean_env, free_port, truce, wait_for_health
-from web.browser.driving import Server, log_in
+from web.browser.driving import Server, log_in, wait_for_map
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +92,21 @@ def test_another_sites_link_cannot_download_evidence_as_the_user(page: Page, ser
         page.locator(f"a[href$='/evidence/{sha256}']").first.click()
     assert download.value.suggested_filename
     assert _downloads(server) == before + 1
+
+
+def test_the_pages_run_under_their_csp_without_a_violation(page: Page, server: Server) -> None:
+    # style-src 'self' without 'unsafe-inline': the map's legend colours and htmx must not need inline styles.
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text) if message.type == "error" else None)
+    log_in(page, server, "verifier-ru", "/m/nk-2020/map")
+    wait_for_map(page)
+    expect(page.locator(".legend .swatch").first).to_be_attached()
+    assert not [v for v in violations if "Content Security Policy" in v], violations
+    expect(page.locator(".legend .swatch[data-color]").first).to_be_attached()
+    colour = page.locator(".legend .swatch[data-color]").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour not in {"", "rgba(0, 0, 0, 0)"}
+    page.goto(f"{server.url}/m/nk-2020/incidents")
+    page.locator("a[href*='page=2']").first.click()  # an htmx swap
+    expect(page).to_have_url(re.compile(r"page=2"))
+    page.goto(f"{server.url}/m/nk-2020/")
+    assert not [v for v in violations if "Content Security Policy" in v], violations
