@@ -1,7 +1,7 @@
 """login attempts: what the limits on wrong passwords count, in the database so that every process shares them
 
 Revision ID: websec_login_attempts
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "websec_login_attempts"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
