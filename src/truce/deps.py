@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -16,6 +17,7 @@ from truce.errors import NotFound
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.policy import Actor
+from truce.users import logins
 from truce.users import service as users_service
 from truce.users.models import User
 
@@ -41,6 +43,17 @@ def read_session(request: Request) -> Iterator[Session]:
 
 def write_session(request: Request) -> Iterator[Session]:
     yield from _session(request, write=True)
+
+
+def now(request: Request) -> datetime:
+    """The application's clock (tests turn it forward instead of sleeping)."""
+    clock: logins.Clock = request.app.state.clock
+    return clock()
+
+
+def client_address(request: Request) -> str:
+    """What the login limits count the client's attempts under."""
+    return logins.address_key(request.client.host if request.client else None)
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit is never a 201.
