@@ -1,6 +1,6 @@
 """login attempts: what the limits on wrong passwords count, in the database so that every process shares them
 
-Revision ID: websec_login_attempts
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "websec_login_attempts"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
