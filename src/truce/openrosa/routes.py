@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from truce.deps import Slug, database
-from truce.errors import BadRequest, NotFound, TruceError
+from truce.errors import BadRequest, NotFound, TruceError, Unavailable
 from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions.models import Mission
@@ -58,6 +58,9 @@ _RECEIVED_AGAIN = _message("Already received; any new files were added.", "submi
 
 def _error(exc: TruceError, request: Request, slug: str) -> Response:
     answer = Response(_message(exc.detail, "error"), exc.status_code, headers=_headers(), media_type=XML)
+    if isinstance(exc, Unavailable):
+        # Nothing was stored; ODK Collect keeps the instance and sends it again.
+        answer.headers["Retry-After"] = str(exc.retry_after)
     if exc.status_code == 401:
         # Basic first: ODK Collect answers the first scheme it may use, and uses Basic only over HTTPS, where
         # device tokens work; over plain HTTP it skips Basic and answers the Digest challenge, MD5 first.

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from truce.errors import TruceError
+from truce.errors import TruceError, Unavailable
 from truce.web import security
 from truce.web.i18n import N_
 from truce.web.rendering import redirect, render
@@ -49,6 +49,8 @@ class PageRoute(APIRoute):
                 response = await original(request)
             except TruceError as exc:
                 response = error_page(request, exc.status_code, exc.detail)
+                if isinstance(exc, Unavailable):
+                    response.headers["Retry-After"] = str(exc.retry_after)
             except RequestValidationError as exc:
                 fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors())
                 response = error_page(request, 400, f"invalid {fields or 'request'}")
