@@ -272,7 +272,13 @@ class SQLiteConnection(sqlite3.Connection):
             self.busy_ms = milliseconds
 
     def _release_when_ended(self) -> None:
-        if self.holding is not None and not self.in_transaction:
+        if self.holding is None:
+            return
+        try:
+            ended = not self.in_transaction
+        except sqlite3.ProgrammingError:  # closed: its transaction went with it
+            ended = True
+        if ended:
             lock, self.holding = self.holding, None
             lock.release()
 
