@@ -17,7 +17,7 @@ from truce.api import docs as docs_api
 from truce.api import reports as reports_api
 from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect, utcnow
-from truce.errors import ConfigError, TooManyRequests, TruceError
+from truce.errors import ConfigError, TruceError
 from truce.ledger import keys
 from truce.openrosa import routes as openrosa_routes
 from truce.web import setup as web_setup
@@ -68,7 +68,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, ConfigError):
             log.error("configuration error: %s", exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        if isinstance(exc, TooManyRequests):
+        if exc.retry_after is not None:
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 

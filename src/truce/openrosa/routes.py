@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from truce.deps import Slug, client_address, database, now
-from truce.errors import BadRequest, NotFound, TooManyRequests, TruceError, WrongCredentials
+from truce.errors import BadRequest, NotFound, TruceError, WrongCredentials
 from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions.models import Mission
@@ -60,7 +60,8 @@ _RECEIVED_AGAIN = _message("Already received; any new files were added.", "submi
 
 def _error(exc: TruceError, request: Request, slug: str) -> Response:
     answer = Response(_message(exc.detail, "error"), exc.status_code, headers=_headers(), media_type=XML)
-    if isinstance(exc, TooManyRequests):
+    if exc.retry_after is not None:
+        # Refused or not stored: ODK Collect keeps the instance and sends it again.
         answer.headers["Retry-After"] = str(exc.retry_after)
     if exc.status_code == 401:
         # Basic first: ODK Collect answers the first scheme it may use, and uses Basic only over HTTPS, where

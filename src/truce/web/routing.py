@@ -49,6 +49,8 @@ class PageRoute(APIRoute):
                 response = await original(request)
             except TruceError as exc:
                 response = error_page(request, exc.status_code, exc.detail)
+                if exc.retry_after is not None:
+                    response.headers["Retry-After"] = str(exc.retry_after)
             except RequestValidationError as exc:
                 fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors())
                 response = error_page(request, 400, f"invalid {fields or 'request'}")
