@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, String, and_, cast, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 
+from truce.db import JSONListHolds
 from truce.errors import Forbidden, NotFound, Unauthorized
 
 ROLES = ("admin", "monitor", "verifier", "liaison", "humanitarian", "analyst")
@@ -123,9 +124,8 @@ def readable(actor: Actor, model: Any) -> ColumnElement[bool]:
 def _restricted_to_me(actor: Actor, model: Any) -> ColumnElement[bool]:
     if actor.delegation_code is None:
         return false()
-    # JSON containment differs by backend, so match the code inside the JSON text instead.
-    needle = f'%"{actor.delegation_code}"%'
-    return and_(model.classification == "restricted", cast(model.restricted_to, String).like(needle))
+    # The item itself, compared exactly: a pattern over the JSON text let `a_` match `am`.
+    return and_(model.classification == "restricted", JSONListHolds(model.restricted_to, actor.delegation_code))
 
 
 def allowed(actor: Actor, action: str, mission_id: int) -> bool:
