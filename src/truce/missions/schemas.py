@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Code = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="short lower-case code")
+# A delegation's code is matched against records' `restricted_to` and named in usernames and phones' files:
+# a letter, then letters, digits and hyphens only, so that no code holds a pattern or quoting character.
+DELEGATION_CODE = r"^[a-z][a-z0-9-]{0,31}$"
 
 
 class StrictModel(BaseModel):
@@ -71,7 +74,7 @@ class PartyOut(BaseModel):
 
 
 class DelegationIn(StrictModel):
-    code: str = Code
+    code: str = Field(pattern=DELEGATION_CODE, description="a lower-case letter, then letters, digits or hyphens")
     name: str = Field(min_length=1, max_length=200)
     party: str = Field(description="the code of the party the delegation belongs to")
 
