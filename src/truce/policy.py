@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -182,3 +182,32 @@ def can_read_logged(actor: Actor, kind: str, entity: dict[str, Any] | None) -> b
     if mission_id is None or mission_id != actor.mission_id or actor.role == PUBLIC:
         return False
     return action == "mission.read" or allowed(actor, action, mission_id)
+
+
+@dataclass(frozen=True)
+class LogReader:
+    """A logged-in user reading the log: their actor in each mission they hold a role in, and the public missions."""
+
+    actors: Mapping[int, Actor]
+    public_missions: frozenset[int]
+
+    def actor_in(self, mission_id: int) -> Actor | None:
+        """Who the user is in a mission: a member, the public of a public mission, or nobody there."""
+        if mission_id in self.actors:
+            return self.actors[mission_id]
+        return Actor.anonymous(mission_id) if mission_id in self.public_missions else None
+
+
+def can_read_entry(
+    reader: LogReader, mission_id: int | None, kind: str, entity: dict[str, Any] | None, owners: Iterable[int] = ()
+) -> bool:
+    """Whether a logged-in user may read a log entry, as their standing in the entry's mission allows.
+
+    An entry of no mission (a user account, a witness key) is read by the administrators of the missions it
+    concerns, `owners` (the account's memberships, the missions with the key's delegation): an administrator
+    of one mission is not the administrator of another.
+    """
+    if mission_id is not None:
+        actor = reader.actor_in(mission_id)
+        return actor is not None and can_read_logged(actor, kind, entity)
+    return any(reader.actors[m].role == "admin" for m in owners if m in reader.actors)
