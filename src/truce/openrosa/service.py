@@ -392,7 +392,11 @@ def receive(
     existing = next((r for r in related if r.instance_id == instance.instance_id), None)
     if existing is not None:
         return _retry(session, mission, existing, prepared, files, caller, address)
-    later = next((r for r in related if r.deprecated_id == instance.instance_id), None)
+    # An edit that came first stands for this original only if the same account sent both: anyone may name any
+    # instanceID as the one they edit, and another account's early "edit" must not swallow this report.
+    later = next(
+        (r for r in related if r.deprecated_id == instance.instance_id and r.author_id == caller.actor.user_id), None
+    )
     values = {
         "mission_id": mission.id,
         "form_id": instance.form_id,
@@ -515,7 +519,11 @@ def _apply(
     address: str | None,
     log: list[ledger.LogItem],
 ) -> list[str]:
-    """Create or amend the records; an original that arrives after its own edit (`later`) is kept, not applied."""
+    """Create or amend the records; an original that arrives after its own edit (`later`) is kept, not applied.
+
+    An edit that arrives before its original stands meanwhile as its author's own report; when the original
+    comes, it is superseded only by an edit from the same account (`receive` picks `later` so).
+    """
     if later is not None:
         row.superseded, row.record_ids = True, list(later.record_ids)
         return []
