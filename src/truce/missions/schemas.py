@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from truce.text import MultiLine, Paragraph, clean_all
 
 Code = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="short lower-case code")
 # A delegation's code is matched against records' `restricted_to` and named in usernames and phones' files:
@@ -14,13 +17,36 @@ DELEGATION_CODE = r"^[a-z][a-z0-9-]{0,31}$"
 
 
 class StrictModel(BaseModel):
+    """What every input schema shares: no unknown fields, and text checked once here for every field."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any, info: ValidationInfo) -> Any:
+        # Every text field of every input schema (and its lists and mappings), so that none is forgotten.
+        return clean_all(value, multiline=_multiline(cls, info.field_name or ""))
+
+
+@functools.cache
+def _multiline(model: type[BaseModel], name: str) -> bool:
+    """Whether the field is a `Paragraph` (also inside `Paragraph | None`)."""
+    field = model.model_fields.get(name)
+    if field is None:
+        return False
+    return any(isinstance(m, MultiLine) for m in field.metadata) or _marked(field.annotation)
+
+
+def _marked(annotation: Any) -> bool:
+    if isinstance(annotation, MultiLine):
+        return True
+    return any(_marked(inner) for inner in get_args(annotation))
 
 
 class MissionIn(StrictModel):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
     name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    description: Paragraph = ""
     time_zone: str = "UTC"
     public: bool = False
     starts_on: date | None = None
@@ -38,7 +64,7 @@ class MissionUpdate(StrictModel):
     """The settings an administrator may change; omitted fields stay as they are."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = None
+    description: Paragraph | None = None
     public: bool | None = None
     quorum_delegations: int | None = Field(default=None, ge=1, le=20)
     quorum_required: list[str] | None = None
@@ -92,7 +118,7 @@ class DeploymentIn(StrictModel):
     personnel: int = Field(default=0, ge=0)
     armoured_vehicles: int = Field(default=0, ge=0)
     other_vehicles: int = Field(default=0, ge=0)
-    note: str = ""
+    note: Paragraph = ""
 
 
 class DeploymentOut(BaseModel):
