@@ -47,7 +47,7 @@ def clean(value: str, *, multiline: bool = False) -> str:
 def clean_all(value: Any, *, multiline: bool = False) -> Any:
     """`clean` applied to every string in `value`, and in the lists, tuples and dictionaries it holds."""
     if isinstance(value, str):
-        return clean(value, multiline=multiline)
+        return value if _SUSPECT.search(value) is None else clean(value, multiline=multiline)
     if isinstance(value, list | tuple):
         return type(value)(clean_all(item, multiline=multiline) for item in value)
     if isinstance(value, dict):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Self, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from truce.text import MultiLine, Paragraph, clean_all
 
@@ -21,20 +21,44 @@ class StrictModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _clean_text(cls, value: Any, info: ValidationInfo) -> Any:
-        # Every text field of every input schema (and its lists and mappings), so that none is forgotten.
-        return clean_all(value, multiline=_multiline(cls, info.field_name or ""))
+    @model_validator(mode="after")
+    def _clean_text(self) -> Self:
+        # Every text field of every input schema (and its lists and mappings), so that none is forgotten; one
+        # call per model, not per field: a validator per field doubled the cost of validating an incident.
+        values = self.__dict__
+        for name, multiline in _text_fields(type(self)):
+            value = values[name]
+            if value is None:
+                continue
+            try:
+                values[name] = clean_all(value, multiline=multiline)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        return self
 
 
 @functools.cache
-def _multiline(model: type[BaseModel], name: str) -> bool:
-    """Whether the field is a `Paragraph` (also inside `Paragraph | None`)."""
-    field = model.model_fields.get(name)
-    if field is None:
-        return False
-    return any(isinstance(m, MultiLine) for m in field.metadata) or _marked(field.annotation)
+def _text_fields(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """The fields of `model` typed as text (`str`, `list[str]`, ...), each with whether it is a `Paragraph`.
+
+    Fields of nested models check themselves; geometries and other `Any` values are not text and are not walked.
+    """
+    return tuple(
+        (name, any(isinstance(m, MultiLine) for m in field.metadata) or _marked(field.annotation))
+        for name, field in model.model_fields.items()
+        if _names(field.annotation, str)
+    )
+
+
+def _names(annotation: Any, wanted: type) -> bool:
+    if annotation is wanted:
+        return True
+    origin, inner = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return False  # one of a fixed set of values
+    if origin is dict:
+        inner = inner[1:]  # the values; keys are names, not text (a geometry is dict[str, Any])
+    return any(_names(each, wanted) for each in inner)
 
 
 def _marked(annotation: Any) -> bool:
