@@ -13,10 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from truce import __version__, api
+from truce.api import docs as docs_api
 from truce.api import reports as reports_api
 from truce.config import Settings, prepare_data_dir, resolve_secret
-from truce.db import Database, connect
-from truce.errors import ConfigError, TruceError
+from truce.db import Database, connect, utcnow
+from truce.errors import ConfigError, TooManyRequests, TruceError
 from truce.ledger import keys
 from truce.openrosa import routes as openrosa_routes
 from truce.web import setup as web_setup
@@ -29,17 +30,28 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     """The Truce web application; opens the database unless one is handed in."""
     settings = settings or Settings()
     prepare_data_dir(settings)
-    app = FastAPI(title="Truce", version=__version__, description="Ceasefire monitoring: the system of record.")
+    # FastAPI's /docs and /redoc load their scripts from CDNs: /docs is served from the package instead (api/docs.py).
+    app = FastAPI(
+        title="Truce",
+        version=__version__,
+        description="Ceasefire monitoring: the system of record.",
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
     app.state.settings = settings
     app.state.secret = resolve_secret(settings)
     app.state.db = db or connect(settings.effective_database_url())
     app.state.log_signer = keys.load_or_create(settings.data_dir, settings.log_origin)
+    # What the login limits read the time from; tests replace it to move time on without sleeping.
+    app.state.clock = utcnow
     app.add_middleware(BodyLimit, upload_limit=lambda: settings.max_upload_mb * 1024 * 1024)
     _add_error_handlers(app)
     # Routes are tried in order: phones' submissions, the busiest endpoint, are matched first.
     app.include_router(openrosa_routes.app_router)
     app.include_router(api.router)
     app.include_router(reports_api.router)
+    app.include_router(docs_api.router)
     web_setup.install(app)
 
     @app.get("/healthz", tags=["health"])
@@ -56,6 +68,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, ConfigError):
             log.error("configuration error: %s", exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -37,6 +37,20 @@ class TooLarge(TruceError):
     status_code = 413
 
 
+class WrongCredentials(Unauthorized):
+    """A user name and password (or Digest answer) that do not match: it counts toward the login limits."""
+
+
+class TooManyRequests(TruceError):
+    """Refused for now; `retry_after` says in how many seconds to try again."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class Invalid(TruceError):
     """Input that is well-formed but wrong; `field` names where, as a dotted path."""
 

@@ -144,11 +144,6 @@ def require(actor: Actor, action: str, mission_id: int) -> None:
     raise Forbidden(f"the {actor.role} role may not do {action} here")
 
 
-def roles() -> Iterable[str]:
-    """Every role a membership can hold."""
-    return ROLES
-
-
 @dataclass
 class _Snapshot:
     mission_id: int
