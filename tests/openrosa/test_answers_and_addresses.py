@@ -32,7 +32,9 @@ def challenges_without_nonces(answer: object) -> list[str]:
 def test_a_missing_mission_answers_an_unproved_caller_as_a_real_one_would(
     client: TestClient, auth: dict[str, str]
 ) -> None:
-    for method, path in (("GET", "formList"), ("HEAD", "submission"), ("GET", "forms/truce-x-incident.xml")):
+    asks = [("GET", "formList"), ("HEAD", "submission"), ("GET", "forms/truce-x-incident.xml")]
+    # A wrong password counts toward the login limits (5 free per account): one pair of them is enough.
+    for method, path in asks if not auth else asks[:1]:
         real = client.request(method, f"{BASE}/{path}", headers={**HEADERS, **auth})
         # A made-up slug the same length and shape as the real one: the challenge's realm names the slug asked.
         missing = client.request(method, f"/openrosa/xx-9999/{path}", headers={**HEADERS, **auth})
