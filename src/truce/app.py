@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -115,7 +115,7 @@ class BodyLimit:
         limit = upload_limit if content_type.startswith("multipart/") else min(upload_limit, JSON_BODY_LIMIT)
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(send, limit)
+            await _too_large(scope, send, limit)
             return
         received = 0
         refused = False
@@ -130,7 +130,7 @@ class BodyLimit:
                 if received > limit:
                     # Answer now and tell the app the client left: parsers would turn an error into a 400.
                     refused = True
-                    await _too_large(send, limit)
+                    await _too_large(scope, send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -145,10 +145,15 @@ class BodyLimit:
                 raise
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    response = JSONResponse(
-        {"detail": f"the request body is larger than the limit of {limit // (1024 * 1024)} MB"}, status_code=413
-    )
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    detail = f"the request body is larger than the limit of {limit // (1024 * 1024)} MB"
+    # A phone reads only OpenRosa's XML answers; everyone else gets the API's JSON error.
+    if str(scope.get("path", "")).startswith("/openrosa/"):
+        response: Response = openrosa_routes.error_response(
+            detail, 413, {"X-OpenRosa-Accept-Content-Length": str(limit)}
+        )
+    else:
+        response = JSONResponse({"detail": detail}, status_code=413)
     await response({"type": "http"}, _no_receive, send)
 
 

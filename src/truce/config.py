@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from truce.errors import ConfigError
@@ -29,6 +30,19 @@ class Settings(BaseSettings):
     token_hours: int = Field(default=12, ge=1)
     # The log's origin line and the name of its signing key, fixed when the key is first created.
     log_origin: str | None = None
+    # Where phones reach this server (`https://truce.example.org`): the form, manifest and media URLs the
+    # OpenRosa endpoints hand out start with it. Never the request's Host header, which the client chooses.
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("TRUCE_PUBLIC_URL must be an http(s) address like https://truce.example.org[/path]")
+        return value.strip().rstrip("/")
 
     def effective_database_url(self) -> str:
         """The configured database, or SQLite inside the data directory."""

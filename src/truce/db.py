@@ -14,11 +14,27 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 
 import orjson
-from sqlalchemy import JSON, Column, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    create_engine,
+    event,
+    literal,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 from truce.errors import ConfigError, Unavailable
@@ -82,6 +98,39 @@ def _json_loads(document: str | bytes) -> Any:
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class JSONListHolds(ColumnElement[bool]):
+    """True where the JSON list in `column` has `item` as one of its items, compared exactly.
+
+    Not `LIKE` on the JSON text: `_` and `%` in the item would be wildcards there.
+    """
+
+    __visit_name__ = "json_list_holds"
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 - the base class declares it, without ClassVar
+        ("column", InternalTraversal.dp_clauseelement),
+        ("item", InternalTraversal.dp_clauseelement),
+    ]
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any], item: str) -> None:
+        self.column = column
+        self.item = literal(item, String())
+
+
+@compiles(JSONListHolds, "sqlite")
+def _sqlite_list_holds(element: JSONListHolds, compiler: SQLCompiler, **kw: Any) -> str:
+    column, item = compiler.process(element.column, **kw), compiler.process(element.item, **kw)
+    # Both parts are compiled SQL (a column and a bound parameter), never a value.
+    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = {item})"  # noqa: S608
+
+
+@compiles(JSONListHolds, "postgresql")
+def _postgresql_list_holds(element: JSONListHolds, compiler: SQLCompiler, **kw: Any) -> str:
+    # JSONB containment: what a GIN index on the column would serve, should one be added.
+    column, item = compiler.process(element.column, **kw), compiler.process(element.item, **kw)
+    return f"({column} @> jsonb_build_array(CAST({item} AS TEXT)))"
 
 
 class Base(DeclarativeBase):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, String, and_, cast, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, true
 
+from truce.db import JSONListHolds
 from truce.errors import Forbidden, NotFound, Unauthorized
 
 ROLES = ("admin", "monitor", "verifier", "liaison", "humanitarian", "analyst")
@@ -122,9 +124,8 @@ def readable(actor: Actor, model: Any) -> ColumnElement[bool]:
 def _restricted_to_me(actor: Actor, model: Any) -> ColumnElement[bool]:
     if actor.delegation_code is None:
         return false()
-    # JSON containment differs by backend, so match the code inside the JSON text instead.
-    needle = f'%"{actor.delegation_code}"%'
-    return and_(model.classification == "restricted", cast(model.restricted_to, String).like(needle))
+    # The item itself, compared exactly: a pattern over the JSON text let `a_` match `am`.
+    return and_(model.classification == "restricted", JSONListHolds(model.restricted_to, actor.delegation_code))
 
 
 def allowed(actor: Actor, action: str, mission_id: int) -> bool:
@@ -176,3 +177,32 @@ def can_read_logged(actor: Actor, kind: str, entity: dict[str, Any] | None) -> b
     if mission_id is None or mission_id != actor.mission_id or actor.role == PUBLIC:
         return False
     return action == "mission.read" or allowed(actor, action, mission_id)
+
+
+@dataclass(frozen=True)
+class LogReader:
+    """A logged-in user reading the log: their actor in each mission they hold a role in, and the public missions."""
+
+    actors: Mapping[int, Actor]
+    public_missions: frozenset[int]
+
+    def actor_in(self, mission_id: int) -> Actor | None:
+        """Who the user is in a mission: a member, the public of a public mission, or nobody there."""
+        if mission_id in self.actors:
+            return self.actors[mission_id]
+        return Actor.anonymous(mission_id) if mission_id in self.public_missions else None
+
+
+def can_read_entry(
+    reader: LogReader, mission_id: int | None, kind: str, entity: dict[str, Any] | None, owners: Iterable[int] = ()
+) -> bool:
+    """Whether a logged-in user may read a log entry, as their standing in the entry's mission allows.
+
+    An entry of no mission (a user account, a witness key) is read by the administrators of the missions it
+    concerns, `owners` (the account's memberships, the missions with the key's delegation): an administrator
+    of one mission is not the administrator of another.
+    """
+    if mission_id is not None:
+        actor = reader.actor_in(mission_id)
+        return actor is not None and can_read_logged(actor, kind, entity)
+    return any(reader.actors[m].role == "admin" for m in owners if m in reader.actors)

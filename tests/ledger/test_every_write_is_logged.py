@@ -308,7 +308,7 @@ CALLS |= {
 READS |= {"device_username", "list_devices", "get_device", "get_device_by_name", "caller_for", "may_use", "forms_for",
           "prepare"}  # fmt: skip
 # An actor made from the roles a caller's query has read already; a phone's mission and account, in one query.
-READS |= {"actor_from", "mission_and_caller", "mission_by_slug", "hashes_a_password"}
+READS |= {"actor_from", "mission_and_caller", "mission_by_slug", "hashes_a_password", "person_login"}
 PHONE_INCIDENT = (
     b'<data id="truce-nk-2020-incident" version="1"><observed>2020-11-20T10:00:00+04:00</observed>'
     b"<incident_type>explosion</incident_type><subtype>mortar</subtype><source>post</source>"

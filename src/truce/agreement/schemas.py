@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from truce.agreement.models import LINK_KINDS, PAM_CATEGORIES
 from truce.missions.schemas import StrictModel
 from truce.places.schemas import Classification
+from truce.text import Paragraph
 
 Category = Literal[PAM_CATEGORIES]  # type: ignore[valid-type]
 LinkKind = Literal[LINK_KINDS]  # type: ignore[valid-type]
@@ -19,8 +20,8 @@ Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of
 
 class ProvisionIn(StrictModel):
     number: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z.-]{0,15}$", description="the point's number, e.g. 6.1")
-    summary: str = Field(min_length=1, max_length=2_000)
-    text: str = Field(default="", max_length=20_000, description="the agreement's own words")
+    summary: Paragraph = Field(min_length=1, max_length=2_000)
+    text: Paragraph = Field(default="", max_length=20_000, description="the agreement's own words")
     category: Category
     responsible: list[PartyCode] = Field(default_factory=list, max_length=20)
     deadline: date | None = None
@@ -31,14 +32,14 @@ class ProvisionIn(StrictModel):
 class StatusIn(StrictModel):
     level: int = Field(ge=0, le=3, description="Peace Accords Matrix scale: 0 none, 1 minimal, 2 intermediate, 3 full")
     as_of: date
-    note: str = Field(default="", max_length=10_000)
+    note: Paragraph = Field(default="", max_length=10_000)
     evidence: list[Sha256] = Field(default_factory=list, max_length=50)
 
 
 class ExtensionIn(StrictModel):
     new_deadline: date
     decided_on: date = Field(description="when the parties agreed to the new deadline")
-    note: str = Field(default="", max_length=10_000)
+    note: Paragraph = Field(default="", max_length=10_000)
 
 
 class LinkIn(StrictModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import policy
@@ -16,12 +17,11 @@ from truce.errors import Invalid, Unauthorized
 from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
-from truce.missions.models import Mission
+from truce.missions.models import Delegation, Mission
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
-from truce.policy import Actor
 from truce.users import service as users_service
-from truce.users.models import User
+from truce.users.models import Membership, User
 
 router = APIRouter(prefix="/log", tags=["log"])
 MAX_ENTRIES = 1000
@@ -73,26 +73,47 @@ def entries(
     end = start + MAX_ENTRIES if end is None else end
     if end < start or end - start > MAX_ENTRIES:
         raise Invalid(f"ask for at most {MAX_ENTRIES} entries with start <= end", "end")
-    actors = _actors(session, reader)
-    return [_entry_view(entry, actors) for entry in ledger.entries(session, start, end)]
+    log_reader = _log_reader(session, reader)
+    found = ledger.entries(session, start, end)
+    owners = _owners(session, found)
+    return [_entry_view(entry, log_reader, owners) for entry in found]
 
 
-def _actors(session: Session, user: User) -> dict[int | None, Actor]:
-    actors: dict[int | None, Actor] = {}
+def _log_reader(session: Session, user: User) -> policy.LogReader:
+    actors = {}
     for mission_id in users_service.memberships(session, user.id):
-        mission = session.get(Mission, mission_id)
-        actors[mission_id] = users_service.actor_for(session, user, mission)
-    admin = next((a for a in actors.values() if a.role == "admin"), None)
-    if admin is not None:
-        actors[None] = admin
-    return actors
+        actors[mission_id] = users_service.actor_for(session, user, session.get(Mission, mission_id))
+    public = session.execute(select(Mission.id).where(Mission.public.is_(True))).scalars()
+    return policy.LogReader(actors, frozenset(public))
 
 
-def _entry_view(entry: LogEntry, actors: dict[int | None, Actor]) -> dict[str, Any]:
+def _owners(session: Session, found: list[LogEntry]) -> dict[tuple[str, str], set[int]]:
+    """The missions each entry of no mission concerns: an account's memberships, a witness key's delegation's."""
+    owners: dict[tuple[str, str], set[int]] = {}
+    users = {int(e.entity_id) for e in found if e.mission_id is None and e.entity_type == "users"}
+    if users:
+        rows = session.execute(select(Membership.user_id, Membership.mission_id).where(Membership.user_id.in_(users)))
+        for user_id, mission_id in rows:
+            owners.setdefault(("users", str(user_id)), set()).add(mission_id)
+    witnesses = {e.entity_id: json.loads(e.data)["entity"] for e in found if e.entity_type == "log_witnesses"}
+    codes = {entity["delegation"] for entity in witnesses.values() if entity}
+    if codes:
+        by_code: dict[str, set[int]] = {}
+        for code, mission_id in session.execute(
+            select(Delegation.code, Delegation.mission_id).where(Delegation.code.in_(codes))
+        ):
+            by_code.setdefault(code, set()).add(mission_id)
+        for entity_id, entity in witnesses.items():
+            if entity:
+                owners[("log_witnesses", entity_id)] = by_code.get(entity["delegation"], set())
+    return owners
+
+
+def _entry_view(entry: LogEntry, reader: policy.LogReader, owners: dict[tuple[str, str], set[int]]) -> dict[str, Any]:
     view: dict[str, Any] = {"index": entry.idx, "leaf_hash": entry.leaf_hash.hex()}
-    actor = actors.get(entry.mission_id) or Actor.anonymous(entry.mission_id)
     entity = json.loads(entry.data)["entity"]
-    if policy.can_read_logged(actor, entry.entity_type, entity):
+    concerned = owners.get((entry.entity_type, entry.entity_id), set())
+    if policy.can_read_entry(reader, entry.mission_id, entry.entity_type, entity, concerned):
         view.update(
             data=entry.data,
             time=entry.time.isoformat(),

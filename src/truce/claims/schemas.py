@@ -11,6 +11,7 @@ from truce.agreement.schemas import PartyCode, Sha256
 from truce.claims.models import CLAIM_STATUSES, QUALIFIERS
 from truce.missions.schemas import StrictModel
 from truce.places.schemas import Classification
+from truce.text import Paragraph
 
 ClaimStatus = Literal[CLAIM_STATUSES]  # type: ignore[valid-type]
 Qualifier = Literal[QUALIFIERS]  # type: ignore[valid-type]
@@ -39,7 +40,7 @@ class ClaimIn(StrictModel):
     said_on: date
     source_title: str = Field(min_length=1, max_length=300)
     source_url: str = Field(default="", max_length=2000, pattern=r"^(https?://\S+)?$")
-    summary: str = Field(min_length=1, max_length=10_000, description="the claim in our words")
+    summary: Paragraph = Field(min_length=1, max_length=10_000, description="the claim in our words")
     numbers: list[StatedNumber] = Field(default_factory=list, max_length=50)
     links: ClaimLinks = Field(default_factory=ClaimLinks)
     classification: Classification = "mission"
@@ -54,7 +55,7 @@ class ClaimIn(StrictModel):
 
 class AssessmentIn(StrictModel):
     status: ClaimStatus
-    note: str = Field(min_length=1, max_length=10_000, description="why the record bears the claim out, or not")
+    note: Paragraph = Field(min_length=1, max_length=10_000, description="why the record bears the claim out, or not")
     evidence: list[Sha256] = Field(default_factory=list, max_length=50)
     links: ClaimLinks = Field(default_factory=ClaimLinks, description="records to link in support")
 

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from truce.incidents.taxonomy import COUNT_KEYS, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
 from truce.missions.schemas import StrictModel
 from truce.places.schemas import Classification
+from truce.text import Paragraph
 
 Source = Literal[SOURCES]  # type: ignore[valid-type]
 Means = Literal[MEANS]  # type: ignore[valid-type]
@@ -39,7 +40,7 @@ class IncidentProperties(StrictModel):
     time_precision: TimePrecision = "minute"
     source: Source
     means: Means | None = None
-    narrative: str = Field(default="", max_length=20_000)
+    narrative: Paragraph = Field(default="", max_length=20_000)
     classification: Classification = "mission"
     restricted_to: list[str] = Field(default_factory=list, max_length=20)
     observer_site: int | None = Field(default=None, description="id of the site the observation was made from")
@@ -89,7 +90,7 @@ class IncidentBatchIn(StrictModel):
 
 class VerdictIn(StrictModel):
     verdict: Literal["confirm", "reject", "inconclusive"]
-    note: str = Field(default="", max_length=10_000)
+    note: Paragraph = Field(default="", max_length=10_000)
 
 
 class MergeIn(StrictModel):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint, true
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from truce.db import Base, utcnow
+from truce.errors import Invalid
+from truce.missions.schemas import DELEGATION_CODE
 
 PARTY_KINDS = ("side", "guarantor", "mediator", "agency", "observer")
 
@@ -61,6 +64,15 @@ class Delegation(Base):
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
+
+    @validates("code")
+    def _safe_code(self, _key: str, code: str) -> str:
+        # Checked on the row itself, so that no way of making a delegation (API, loader, CLI) can skip it.
+        if not re.fullmatch(DELEGATION_CODE, code):
+            raise Invalid(
+                f"{code!r} is not a delegation code: a lower-case letter, then letters, digits or hyphens", "code"
+            )
+        return code
 
 
 class Deployment(Base):

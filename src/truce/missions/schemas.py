@@ -2,22 +2,75 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
-from typing import Literal
+from typing import Any, Literal, Self, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from truce.text import MultiLine, Paragraph, clean_all
 
 Code = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="short lower-case code")
+# A delegation's code is matched against records' `restricted_to` and named in usernames and phones' files:
+# a letter, then letters, digits and hyphens only, so that no code holds a pattern or quoting character.
+DELEGATION_CODE = r"^[a-z][a-z0-9-]{0,31}$"
 
 
 class StrictModel(BaseModel):
+    """What every input schema shares: no unknown fields, and text checked once here for every field."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _clean_text(self) -> Self:
+        # Every text field of every input schema (and its lists and mappings), so that none is forgotten; one
+        # call per model, not per field: a validator per field doubled the cost of validating an incident.
+        values = self.__dict__
+        for name, multiline in _text_fields(type(self)):
+            value = values[name]
+            if value is None:
+                continue
+            try:
+                values[name] = clean_all(value, multiline=multiline)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        return self
+
+
+@functools.cache
+def _text_fields(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """The fields of `model` typed as text (`str`, `list[str]`, ...), each with whether it is a `Paragraph`.
+
+    Fields of nested models check themselves; geometries and other `Any` values are not text and are not walked.
+    """
+    return tuple(
+        (name, any(isinstance(m, MultiLine) for m in field.metadata) or _marked(field.annotation))
+        for name, field in model.model_fields.items()
+        if _names(field.annotation, str)
+    )
+
+
+def _names(annotation: Any, wanted: type) -> bool:
+    if annotation is wanted:
+        return True
+    origin, inner = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return False  # one of a fixed set of values
+    if origin is dict:
+        inner = inner[1:]  # the values; keys are names, not text (a geometry is dict[str, Any])
+    return any(_names(each, wanted) for each in inner)
+
+
+def _marked(annotation: Any) -> bool:
+    if isinstance(annotation, MultiLine):
+        return True
+    return any(_marked(inner) for inner in get_args(annotation))
 
 
 class MissionIn(StrictModel):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
     name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    description: Paragraph = ""
     time_zone: str = "UTC"
     public: bool = False
     starts_on: date | None = None
@@ -35,7 +88,7 @@ class MissionUpdate(StrictModel):
     """The settings an administrator may change; omitted fields stay as they are."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = None
+    description: Paragraph | None = None
     public: bool | None = None
     quorum_delegations: int | None = Field(default=None, ge=1, le=20)
     quorum_required: list[str] | None = None
@@ -71,7 +124,7 @@ class PartyOut(BaseModel):
 
 
 class DelegationIn(StrictModel):
-    code: str = Code
+    code: str = Field(pattern=DELEGATION_CODE, description="a lower-case letter, then letters, digits or hyphens")
     name: str = Field(min_length=1, max_length=200)
     party: str = Field(description="the code of the party the delegation belongs to")
 
@@ -89,7 +142,7 @@ class DeploymentIn(StrictModel):
     personnel: int = Field(default=0, ge=0)
     armoured_vehicles: int = Field(default=0, ge=0)
     other_vehicles: int = Field(default=0, ge=0)
-    note: str = ""
+    note: Paragraph = ""
 
 
 class DeploymentOut(BaseModel):

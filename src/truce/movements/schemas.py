@@ -11,6 +11,7 @@ from truce.agreement.schemas import PartyCode
 from truce.missions.schemas import StrictModel
 from truce.movements.models import DIRECTIONS, EXCHANGE_KINDS, MOVEMENT_KINDS, TRANSPORT_MODES
 from truce.places.schemas import Classification
+from truce.text import Paragraph
 
 Direction = Literal[DIRECTIONS]  # type: ignore[valid-type]
 MovementKind = Literal[MOVEMENT_KINDS]  # type: ignore[valid-type]
@@ -40,7 +41,7 @@ class MovementIn(StrictModel):
     destination: str = Field(default="", max_length=200)
     convoy: str | None = Field(default=None, max_length=64, description="the convoy's id, shared by its crossings")
     escort: str = Field(default="", max_length=200)
-    note: str = Field(default="", max_length=10_000)
+    note: Paragraph = Field(default="", max_length=10_000)
     classification: Classification = "parties"
     restricted_to: list[str] = Field(default_factory=list, max_length=20)
 
@@ -98,7 +99,7 @@ class ExchangeIn(StrictModel):
     planned_on: date | None = None
     site_id: int | None = None
     place: str = Field(default="", max_length=200)
-    note: str = Field(default="", max_length=10_000)
+    note: Paragraph = Field(default="", max_length=10_000)
     classification: Classification = "parties"
     restricted_to: list[str] = Field(default_factory=list, max_length=20)
 
@@ -148,11 +149,11 @@ class HandoverIn(StrictModel):
     b_to_a: Transferred = Field(description="handed over by side B to side A")
     site_id: int | None = None
     place: str | None = Field(default=None, max_length=200)
-    note: str = Field(default="", max_length=10_000)
+    note: Paragraph = Field(default="", max_length=10_000)
 
 
 class ConfirmIn(StrictModel):
-    note: str = Field(default="", max_length=10_000)
+    note: Paragraph = Field(default="", max_length=10_000)
     acknowledge_differences: bool = Field(
         default=False, description="confirm although the lists or the handover differ; the differences are recorded"
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.missions.schemas import StrictModel
-from truce.openrosa import devices, service
+from truce.openrosa import address, devices, service
 from truce.openrosa.models import Device
 from truce.users.models import Membership
 
@@ -50,7 +50,7 @@ def add_device(request: Request, scope: WriteScope, body: DeviceIn) -> dict[str,
         scope.session, scope.mission, body.name, delegation_code=body.delegation, role=body.role,
         forms=body.forms, actor=scope.actor,
     )  # fmt: skip
-    server_url = f"{str(request.base_url).rstrip('/')}/openrosa/{scope.mission.slug}"
+    server_url = address.openrosa_base(request, scope.mission.slug)
     payload = devices.settings_payload(
         devices.collect_settings(server_url, added.username, added.token, scope.mission.name)
     )

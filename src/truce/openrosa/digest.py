@@ -169,12 +169,16 @@ def opaque(secret: str) -> str:
     return hmac.new(_key(secret), b"opaque", hashlib.sha256).hexdigest()[:32]
 
 
-def challenges(secret: str, now: float, *, stale: bool = False) -> list[str]:
-    """One `WWW-Authenticate: Digest` challenge per algorithm, MD5 first, all with the same fresh nonce."""
+def challenges(secret: str, now: float, *, domain: str, stale: bool = False) -> list[str]:
+    """One `WWW-Authenticate: Digest` challenge per algorithm, MD5 first, all with the same fresh nonce.
+
+    `domain` (RFC 7616 section 3.3) names the URIs the same login protects: every OpenRosa endpoint, of every
+    mission (the realm is one for the server), and nothing else.
+    """
     nonce, extra = new_nonce(secret, now), ", stale=true" if stale else ""
     return [
-        f'Digest realm="{REALM}", qop="auth", nonce="{nonce}", opaque="{opaque(secret)}", algorithm={name}, '
-        f'charset="UTF-8"{extra}'
+        f'Digest realm="{REALM}", domain="{domain}", qop="auth", nonce="{nonce}", opaque="{opaque(secret)}", '
+        f'algorithm={name}, charset="UTF-8"{extra}'
         for name in ALGORITHMS
     ]
 

@@ -19,7 +19,7 @@ from truce.errors import BadRequest, NotFound, TruceError, WrongCredentials
 from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions.models import Mission
-from truce.openrosa import device_api, digest, service, writer, xforms
+from truce.openrosa import address, device_api, digest, service, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
 from truce.users import logins
 
@@ -58,8 +58,13 @@ _RECEIVED = _message("Thank you: received.", "submit_success")
 _RECEIVED_AGAIN = _message("Already received; any new files were added.", "submit_success")
 
 
+def error_response(detail: str, status_code: int, headers: dict[str, str] | None = None) -> Response:
+    """An OpenRosa error: the message in an OpenRosaResponse body, with the protocol's version header."""
+    return Response(_message(detail, "error"), status_code, headers=_headers(headers), media_type=XML)
+
+
 def _error(exc: TruceError, request: Request, slug: str) -> Response:
-    answer = Response(_message(exc.detail, "error"), exc.status_code, headers=_headers(), media_type=XML)
+    answer = error_response(exc.detail, exc.status_code)
     if exc.retry_after is not None:
         # Refused or not stored: ODK Collect keeps the instance and sends it again.
         answer.headers["Retry-After"] = str(exc.retry_after)
@@ -68,7 +73,8 @@ def _error(exc: TruceError, request: Request, slug: str) -> Response:
         # device tokens work; over plain HTTP it skips Basic and answers the Digest challenge, MD5 first.
         answer.headers.append("WWW-Authenticate", f'Basic realm="Truce {slug}", charset="UTF-8"')
         stale = isinstance(exc, digest.StaleNonce)
-        for challenge in digest.challenges(request.app.state.secret, time.time(), stale=stale):
+        domain = address.openrosa_path(request)
+        for challenge in digest.challenges(request.app.state.secret, time.time(), domain=domain, stale=stale):
             answer.headers.append("WWW-Authenticate", challenge)
     return answer
 
@@ -90,25 +96,20 @@ def _limited(request: Request, work: Callable[[], T]) -> T:
     if login is None:
         return work()
     username, channel = login
-    db, address, at = database(request), client_address(request), now(request)
+    db, client, at = database(request), client_address(request), now(request)
     with db.session(write=False) as session:
-        pending = logins.check(session, username, address, now=at, channel=channel)
+        pending = logins.check(session, username, client, now=at, channel=channel)
     try:
         result = work()
     except WrongCredentials:
         with db.session(write=True) as session:
-            logins.record(session, username, address, now=at, channel=channel, success=False)
+            logins.record(session, username, client, now=at, channel=channel, success=False)
         raise
     if pending:
         # A phone logs in with every request: a success is written only when it clears earlier failures.
         with db.session(write=True) as session:
-            logins.record(session, username, address, now=at, channel=channel, success=True)
+            logins.record(session, username, client, now=at, channel=channel, success=True)
     return result
-
-
-def _identify(request: Request, session: Session, mission: Mission) -> service.Caller:
-    """The caller, by HTTP Basic or Digest."""
-    return service.caller_for(session, mission, request.headers.get("authorization"), _digest_context(request))
 
 
 def _digest_context(request: Request) -> digest.Context:
@@ -129,14 +130,15 @@ def _forms(request: Request, slug: str) -> tuple[Mission, list[xforms.Form]]:
 
     def work() -> tuple[Mission, list[xforms.Form]]:
         with database(request).session(write=False) as session:
-            mission = service.mission_by_slug(session, slug)
-            return mission, service.forms_for(session, mission, _identify(request, session, mission))
+            authorization = request.headers.get("authorization")
+            mission, caller = service.mission_and_caller(session, slug, authorization, _digest_context(request))
+            return mission, service.forms_for(session, mission, caller)
 
     return _limited(request, work)
 
 
 def _base(request: Request, slug: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}/openrosa/{slug}"
+    return address.openrosa_base(request, slug)
 
 
 @router.get("/formList")
@@ -216,7 +218,7 @@ def submission_probe(request: Request, slug: Slug) -> Response:
     def work() -> Response:
         _require_version(request)
         _caller(request, slug)
-        limit = str(request.app.state.settings.max_upload_mb * MB)
+        limit = _accepted_length(request)
         return Response(status_code=204, headers=_headers({"X-OpenRosa-Accept-Content-Length": limit}))
 
     return _answering(request, slug, work)
@@ -250,7 +252,13 @@ async def submission(request: Request, slug: Slug) -> Response:
             await form.close()
     except TruceError as exc:
         return _error(exc, request, slug)
-    return Response(_RECEIVED if receipt.created else _RECEIVED_AGAIN, 201, headers=_headers(), media_type=XML)
+    # OpenRosa's submission API asks for the limit on every answer to a submission, the 201 included.
+    limit = {"X-OpenRosa-Accept-Content-Length": _accepted_length(request)}
+    return Response(_RECEIVED if receipt.created else _RECEIVED_AGAIN, 201, headers=_headers(limit), media_type=XML)
+
+
+def _accepted_length(request: Request) -> str:
+    return str(request.app.state.settings.max_upload_mb * MB)
 
 
 def _caller(request: Request, slug: str) -> tuple[Mission, service.Caller]:

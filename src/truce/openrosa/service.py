@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from sqlalchemy import bindparam, insert, select, union_all
 from sqlalchemy.exc import IntegrityError
@@ -188,13 +188,15 @@ def mission_and_caller(
     try:
         credentials = devices.basic_credentials(authorization)
     except TruceError:
-        # Digest, or no login at all: a missing mission is a 404 before a missing login's 401.
-        mission = mission_by_slug(session, slug)
+        # Digest, or no login at all.
+        mission = missions_service.get_by_slug(session, slug)
+        if mission is None:
+            _unknown_mission(session, slug, authorization, digest_context)
         return mission, caller_for(session, mission, authorization, digest_context)
     values = {"slug": slug, "username": credentials.username}
     rows = _STATEMENTS.fetchall(session.connection(), "mission_account", values)
     if not rows:
-        raise NotFound(f"mission {slug!r} not found")
+        _unknown_mission(session, slug, authorization, digest_context)
     mission = loaded(Mission, rows[0][: len(_MISSION_COLUMNS)])
     account, device = _account(rows[0])
     if account is None or device is None:
@@ -213,6 +215,24 @@ def hashes_a_password(authorization: str | None) -> bool:
     except TruceError:
         return False
     return not credentials.username.startswith(device_username(""))
+
+
+def _unknown_mission(
+    session: Session, slug: str, authorization: str | None, digest_context: digest.Context | None
+) -> NoReturn:
+    """No mission has this slug: a caller who has not proved an account hears what a real mission would say.
+
+    Answering 404 before the login let anyone tell real missions' slugs (401) from made-up ones (404); only a
+    proved account learns that there is no such mission.
+    """
+    stand_in = Mission(id=0, slug=slug, name=slug, public=False)  # never added to the session
+    try:
+        caller_for(session, stand_in, authorization, digest_context)
+    except Unauthorized:
+        raise
+    except TruceError:
+        pass  # a real account, refused only because it holds no role in a mission that does not exist
+    raise NotFound(f"mission {slug!r} not found")
 
 
 def person_login(authorization: str | None) -> tuple[str, str] | None:
@@ -392,7 +412,11 @@ def receive(
     existing = next((r for r in related if r.instance_id == instance.instance_id), None)
     if existing is not None:
         return _retry(session, mission, existing, prepared, files, caller, address)
-    later = next((r for r in related if r.deprecated_id == instance.instance_id), None)
+    # An edit that came first stands for this original only if the same account sent both: anyone may name any
+    # instanceID as the one they edit, and another account's early "edit" must not swallow this report.
+    later = next(
+        (r for r in related if r.deprecated_id == instance.instance_id and r.author_id == caller.actor.user_id), None
+    )
     values = {
         "mission_id": mission.id,
         "form_id": instance.form_id,
@@ -515,7 +539,11 @@ def _apply(
     address: str | None,
     log: list[ledger.LogItem],
 ) -> list[str]:
-    """Create or amend the records; an original that arrives after its own edit (`later`) is kept, not applied."""
+    """Create or amend the records; an original that arrives after its own edit (`later`) is kept, not applied.
+
+    An edit that arrives before its original stands meanwhile as its author's own report; when the original
+    comes, it is superseded only by an edit from the same account (`receive` picks `later` so).
+    """
     if later is not None:
         row.superseded, row.record_ids = True, list(later.record_ids)
         return []

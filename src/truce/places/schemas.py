@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from truce.missions.schemas import StrictModel
+from truce.text import Paragraph
 
 Classification = Literal["restricted", "mission", "parties", "public"]
 
@@ -18,7 +19,7 @@ class PlaceProperties(StrictModel):
     restricted_to: list[str] = Field(default_factory=list, description="delegation codes for restricted records")
     valid_from: date | None = None
     valid_until: date | None = None
-    note: str = Field(default="", max_length=10_000)
+    note: Paragraph = Field(default="", max_length=10_000)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> PlaceProperties:

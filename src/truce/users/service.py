@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from truce import policy
+from truce import policy, text
 from truce.errors import Conflict, Invalid
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
@@ -72,6 +72,10 @@ def create(
         raise Invalid("use 2-64 lower-case letters, digits, dots, dashes or underscores", "username")
     if role not in policy.ROLES:
         raise Invalid(f"must be one of {', '.join(policy.ROLES)}", "role")
+    try:
+        display_name = text.clean(display_name)
+    except ValueError as exc:
+        raise Invalid(str(exc), "display_name") from None
     delegation = missions_service.delegation_by_code(session, mission, delegation_code)
     if get_by_name(session, username) is not None:
         raise Conflict(f"a user named {username!r} exists already")
