@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: str | None = None
     max_upload_mb: int = Field(default=200, ge=1)
+    # Any JSON or form body that is not an upload (docs/limits.md); an incident batch may be larger.
+    max_json_mb: int = Field(default=2, ge=1)
     tile_url: str | None = None
     token_hours: int = Field(default=12, ge=1)
     # The log's origin line and the name of its signing key, fixed when the key is first created.

@@ -46,7 +46,7 @@ class IncidentProperties(StrictModel):
     bearing_deg: float | None = Field(default=None, ge=0, lt=360)
     distance_km: float | None = Field(default=None, ge=0, le=100)
     geo_precision: int = Field(default=1, ge=1, le=3)
-    counts: dict[str, int] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict, max_length=len(COUNT_KEYS))
     casualties: Casualties = Field(default_factory=Casualties)
     alleged_actors: list[AllegedActor] = Field(default_factory=list, max_length=10)
     external_id: str | None = Field(default=None, max_length=128)

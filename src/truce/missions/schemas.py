@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from truce import limits
 
 Code = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="short lower-case code")
 
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _few_unknown_keys(cls, data: Any) -> Any:
+        # extra="forbid" reports every unknown key, each with its input: a million keys cost seconds and
+        # a gigabyte. Past a few, one error names the first of them and counts the rest.
+        accepted = frozenset(
+            name for field, info in cls.model_fields.items() for name in (field, info.alias) if name is not None
+        )
+        unknown = limits.unknown_keys(data, accepted)
+        if len(unknown) > limits.MAX_REPORTED_ERRORS:
+            named = ", ".join(limits.shortened(repr(k), 40) for k in unknown[:5])
+            raise PydanticCustomError(
+                "extra_forbidden", "{count} unknown fields, such as {named}", {"count": len(unknown), "named": named}
+            )
+        return data
 
 
 class MissionIn(StrictModel):
