@@ -25,7 +25,7 @@ log = logging.getLogger("truce")
 DESCRIPTION = (
     "Ceasefire monitoring: the system of record.\n\n"
     "Limits (docs/limits.md): a write needs a bearer token, checked before its body is read (401); a JSON body "
-    "is at most TRUCE_MAX_JSON_MB (2 MB; an incident batch 20 MB), an upload TRUCE_MAX_UPLOAD_MB (200 MB), a login "
+    "is at most TRUCE_MAX_JSON_MB (1 MB; an incident batch 20 MB), an upload TRUCE_MAX_UPLOAD_MB (200 MB), a login "
     "form 8 KB (413); at most 20 validation errors are listed, with their count; days lie in 1900-2199 and a "
     "day-by-day series spans at most 3,660 days; a geometry has at most 20,000 positions, 1,000 parts and 1,000 "
     "rings; a list answers at most 10,000 items per page, with X-Total-Count and a Link to the next page."

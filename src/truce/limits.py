@@ -16,7 +16,7 @@ KB = 1024
 MB = 1024 * KB
 
 # Request bodies (the gate, gate.py). Uploads have their own setting, TRUCE_MAX_UPLOAD_MB.
-DEFAULT_JSON_MB = 2  # TRUCE_MAX_JSON_MB: any JSON or form body; a feature of 20,000 vertices is about 0.5 MB
+DEFAULT_JSON_MB = 1  # TRUCE_MAX_JSON_MB: any JSON or form body; 20,000 vertices are about 0.4 MB of JSON
 BATCH_JSON_MB = 20  # POST .../incidents/batch: up to 10,000 features of about 2 KB each
 LOGIN_FORM_BYTES = 8 * KB  # /login, /logout, /language, /api/v1/auth/token: a name, a password, a token
 COSIGNATURE_BYTES = 8 * KB  # POST /api/v1/log/cosignatures: one signature line
