@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
+from truce import limits
 from truce.incidents.taxonomy import COUNT_KEYS, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
 from truce.missions.schemas import StrictModel
 from truce.places.schemas import Classification
@@ -34,8 +35,8 @@ class AllegedActor(StrictModel):
 class IncidentProperties(StrictModel):
     type: str = Field(max_length=32)
     subtype: str = Field(max_length=48)
-    start: AwareDatetime
-    end: AwareDatetime | None = None
+    start: limits.Moment
+    end: limits.Moment | None = None
     time_precision: TimePrecision = "minute"
     source: Source
     means: Means | None = None

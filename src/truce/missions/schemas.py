@@ -39,7 +39,7 @@ class MissionIn(StrictModel):
     description: str = ""
     time_zone: str = "UTC"
     public: bool = False
-    starts_on: date | None = None
+    starts_on: limits.Day | None = None
     quorum_delegations: int = Field(default=2, ge=1, le=20)
     quorum_required: list[str] = Field(default_factory=list)
     allow_self_verification: bool = True
@@ -103,7 +103,7 @@ class DelegationOut(BaseModel):
 
 
 class DeploymentIn(StrictModel):
-    on_date: date
+    on_date: limits.Day
     site_id: int | None = None
     personnel: int = Field(default=0, ge=0)
     armoured_vehicles: int = Field(default=0, ge=0)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 
 from truce.errors import TruceError
 from truce.web import security
@@ -49,6 +50,9 @@ class PageRoute(APIRoute):
                 response = await original(request)
             except TruceError as exc:
                 response = error_page(request, exc.status_code, exc.detail)
+            except ClientDisconnect:
+                # The gate cut the body off and has answered 413 already (gate.py); nothing more to say.
+                response = Response(status_code=413)
             except RequestValidationError as exc:
                 fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors())
                 response = error_page(request, 400, f"invalid {fields or 'request'}")
