@@ -146,6 +146,19 @@ def test_the_last_representable_day_is_a_422_not_a_500(client: TestClient, login
     assert answer.json()["errors"][0]["field"] == "query.until"
 
 
+def test_a_record_dated_outside_the_bounds_is_refused(client: TestClient, login: Login) -> None:
+    # A movement on 0001-01-01 would stretch every later returns series over two thousand years.
+    movement = {"site_id": 1, "direction": "incoming", "kind": "return", "on_date": "0001-01-01", "individuals": 1}
+    answer = client.post(f"{BASE}/movements", json=movement, headers=login("humanitarian-unhcr"))
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "on_date"
+    late = incident()
+    late["properties"]["start"] = "9999-12-31T23:59:59-12:00"
+    answer = client.post(f"{BASE}/incidents", json=late, headers=login("liaison-az"))
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "properties.start"
+
+
 def test_a_page_with_the_last_day_shows_a_form_error(client: TestClient, login: Login) -> None:
     answer = client.get("/m/nk-2020/incidents?until=9999-12-31", headers=login("public"))
     assert answer.status_code in (200, 303)
