@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from truce import geo, limits
+from truce.api import paging
 from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.incidents import service
@@ -41,7 +42,7 @@ def list_incidents(
     until: limits.Moment | None = None,
     status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(STATUSES) + ")$")] = None,
     type_: Annotated[str | None, Query(alias="type", pattern="^(" + "|".join(TAXONOMY) + ")$")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1000,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Incidents the caller may read, newest first, as a FeatureCollection."""

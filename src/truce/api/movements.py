@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from truce import limits
+from truce.api import paging
 from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.movements import service, summaries, views
@@ -44,7 +45,7 @@ def list_movements(
     kind: KindQuery = None,
     direction: DirectionQuery = None,
     site: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1000,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[MovementOut]:
     """Crossings the caller may read, by date; `since` and `until` are days, both included."""

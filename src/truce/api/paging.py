@@ -16,6 +16,12 @@ DESCRIPTION = (
     'the answer\'s `X-Total-Count` header gives how many there are, and `Link: <...>; rel="next"` the next page'
 )
 
+# For the routes that carry `limit` and `offset` in the answer (FeatureCollections, movements).
+FEATURES = (
+    f"at most this many items (1 to {limits.MAX_PAGE:,}); the answer echoes `limit` and `offset`, "
+    "and a page shorter than `limit` is the last"
+)
+
 
 @dataclass
 class Paging:
