@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import AwareDatetime, Field
 
 from truce.errors import Invalid
@@ -42,6 +43,15 @@ DEFAULT_PAGE = 1_000
 Day = Annotated[
     date,
     Field(ge=FIRST_DAY, le=LAST_DAY, description=f"a day, YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}"),
+]
+# The same for a query parameter, where FastAPI shows Query's description in the OpenAPI document.
+DayParam = Annotated[
+    date | None,
+    Query(
+        ge=FIRST_DAY,
+        le=LAST_DAY,
+        description=f"a day, YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}; a range spans at most {MAX_RANGE_DAYS:,} days",
+    ),
 ]
 
 Moment = Annotated[

@@ -36,7 +36,7 @@ def _provision(
 
 
 @router.get(PATH)
-def list_provisions(scope: ReadScope, paging: Page, on: limits.Day | None = None) -> list[ProvisionOut]:
+def list_provisions(scope: ReadScope, paging: Page, on: limits.DayParam = None) -> list[ProvisionOut]:
     """The agreement's provisions in order, each with its current status and whether it is overdue `on` a day."""
     histories = service.histories(scope.session, scope.mission)
     return [
@@ -53,7 +53,7 @@ def create_provision(scope: WriteScope, body: ProvisionIn) -> ProvisionOut:
 
 
 @router.get(PATH + "/{provision_id}")
-def get_provision(scope: ReadScope, provision_id: int, on: limits.Day | None = None) -> ProvisionOut:
+def get_provision(scope: ReadScope, provision_id: int, on: limits.DayParam = None) -> ProvisionOut:
     """One provision with its status history, deadline extensions and linked records."""
     provision = service.get(scope.session, scope.mission, provision_id, actor=scope.actor)
     return _provision(scope, provision, service.statuses(scope.session, provision), on, full=True)

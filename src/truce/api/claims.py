@@ -44,7 +44,7 @@ def create_claim(scope: WriteScope, body: ClaimIn) -> ClaimOut:
 
 @router.get(PATH + "/comparison")
 def compare_returns(
-    scope: ReadScope, party: PartyQuery, since: limits.Day | None = None, until: limits.Day | None = None
+    scope: ReadScope, party: PartyQuery, since: limits.DayParam = None, until: limits.DayParam = None
 ) -> dict[str, Any]:
     """A party's claimed return figures beside the counted returns, day by day (at most 3,660 days; 422 beyond)."""
     return comparison.compare_returns(scope.session, scope.mission, party, actor=scope.actor, since=since, until=until)

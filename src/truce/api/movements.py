@@ -40,8 +40,8 @@ def _names(scope: MissionScope) -> dict[int, str]:
 @router.get(PATH)
 def list_movements(
     scope: ReadScope,
-    since: limits.Day | None = None,
-    until: limits.Day | None = None,
+    since: limits.DayParam = None,
+    until: limits.DayParam = None,
     kind: KindQuery = None,
     direction: DirectionQuery = None,
     site: int | None = None,
@@ -72,7 +72,7 @@ def create_movement(scope: WriteScope, body: MovementIn) -> MovementOut:
 
 
 @router.get(PATH + "/returns")
-def returns(scope: ReadScope, since: limits.Day | None = None, until: limits.Day | None = None) -> dict[str, Any]:
+def returns(scope: ReadScope, since: limits.DayParam = None, until: limits.DayParam = None) -> dict[str, Any]:
     """Returns per day with the running total, and per settlement; a convoy counts once, at its first crossing.
 
     The series has one entry per day from `since` to `until`: at most 3,660 days (422 beyond).
@@ -82,7 +82,7 @@ def returns(scope: ReadScope, since: limits.Day | None = None, until: limits.Day
 
 @router.get(PATH + "/checkpoints")
 def checkpoint_counters(
-    scope: ReadScope, since: limits.Day | None = None, until: limits.Day | None = None
+    scope: ReadScope, since: limits.DayParam = None, until: limits.DayParam = None
 ) -> list[dict[str, Any]]:
     """Crossings and individuals counted at each checkpoint, per direction and kind."""
     return summaries.checkpoint_counters(scope.session, scope.mission, actor=scope.actor, since=since, until=until)
