@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from truce import __version__, api, limits
+from truce.api import docs as docs_api
 from truce.api import reports as reports_api
 from truce.config import Settings, prepare_data_dir, resolve_secret
-from truce.db import Database, connect
+from truce.db import Database, connect, utcnow
 from truce.errors import ConfigError, TruceError
 from truce.gate import RequestGate
 from truce.ledger import keys
@@ -36,11 +37,21 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     """The Truce web application; opens the database unless one is handed in."""
     settings = settings or Settings()
     prepare_data_dir(settings)
-    app = FastAPI(title="Truce", version=__version__, description=DESCRIPTION)
+    # FastAPI's /docs and /redoc load their scripts from CDNs: /docs is served from the package instead (api/docs.py).
+    app = FastAPI(
+        title="Truce",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
     app.state.settings = settings
     app.state.secret = resolve_secret(settings)
     app.state.db = db or connect(settings.effective_database_url())
     app.state.log_signer = keys.load_or_create(settings.data_dir, settings.log_origin)
+    # What the login limits read the time from; tests replace it to move time on without sleeping.
+    app.state.clock = utcnow
     # Credentials and the body's size are checked before any body is read (gate.py).
     app.add_middleware(RequestGate, settings=lambda: app.state.settings, secret=lambda: app.state.secret)
     _add_error_handlers(app)
@@ -48,6 +59,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(openrosa_routes.app_router)
     app.include_router(api.router)
     app.include_router(reports_api.router)
+    app.include_router(docs_api.router)
     web_setup.install(app)
 
     @app.get("/healthz", tags=["health"])
@@ -64,6 +76,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, ConfigError):
             log.error("configuration error: %s", exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if exc.retry_after is not None:
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +21,13 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, Oper
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from truce.errors import ConfigError
+from truce.errors import ConfigError, Unavailable
+from truce.writelock import WriterLock, for_file
+
+# How long a writer in a worker thread waits for its turn: for SQLite's lock held by another process (the busy
+# timeout), and for the process's writer lock. The event loop never waits (see `_begin_writing`).
+BUSY_TIMEOUT_S = 30
+BUSY = "the database is busy with other writes; nothing was stored: try again in a few seconds"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -134,6 +142,8 @@ class Database:
     reader: sessionmaker[Session]
     # On SQLite, readers have connections of their own (see `connect`).
     reader_engine: Engine | None = None
+    # On SQLite, the process's one writer at a time (writelock.py); its holder may lend it to the loop's batch.
+    writer_lock: WriterLock | None = None
 
     @property
     def engines(self) -> list[Engine]:
@@ -176,7 +186,7 @@ class Database:
 def connect(url: str) -> Database:
     """Open the database at `url`, failing with a message a person can act on."""
     try:
-        engine = _create_engine(url)
+        engine, writer_lock = _create_engine(url)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise ConfigError(
             f"TRUCE_DATABASE_URL is not a usable database URL ({exc}); "
@@ -187,12 +197,13 @@ def connect(url: str) -> Database:
     # writer's connection the phones' log-in query took 130-160 us after each batch of submissions, under 17 us on
     # a connection that only reads. (An in-memory database is one per connection: it keeps one pool.)
     separate = engine.dialect.name == "sqlite" and not _in_memory(engine)
-    readers = _create_engine(url) if separate else engine
+    readers = _create_engine(url)[0] if separate else engine
     return Database(
         engine=engine,
         writer=sessionmaker(engine, expire_on_commit=False),
         reader=sessionmaker(readers.execution_options(truce_read_only=True), expire_on_commit=False),
         reader_engine=readers if separate else None,
+        writer_lock=writer_lock,
     )
 
 
@@ -201,20 +212,21 @@ def _in_memory(engine: Engine) -> bool:
     return not database or database == ":memory:" or "mode=memory" in str(engine.url)
 
 
-def _create_engine(url: str) -> Engine:
+def _create_engine(url: str) -> tuple[Engine, WriterLock | None]:
+    """The engine of `url`, and on SQLite the writer lock its writers take (shared by every engine on a file)."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, json_deserializer=_json_loads
-        )
-        _tune_sqlite(engine)
-        return engine
+        connect_args = {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False, "factory": SQLiteConnection}
+        engine = create_engine(url, connect_args=connect_args, json_deserializer=_json_loads)
+        writer_lock = WriterLock() if _in_memory(engine) else for_file(engine.url.database or "")
+        _tune_sqlite(engine, writer_lock)
+        return engine, writer_lock
     # psycopg prepares a statement on the server after five runs, and PostgreSQL then tries a generic plan
     # that ignores the values: for a map box over the whole mission that plan reads every row through the
     # spatial index (5-7 s at a million incidents) where the plan for the actual box walks the time index
     # (80 ms). Planning each query with its values costs well under a millisecond.
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=10,
@@ -222,9 +234,99 @@ def _create_engine(url: str) -> Engine:
         json_deserializer=_json_loads,
         connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
     )
+    return engine, None
 
 
-def _tune_sqlite(engine: Engine) -> None:
+class SQLiteConnection(sqlite3.Connection):
+    """A SQLite connection that gives the process's writer lock back as soon as its transaction has ended."""
+
+    # The lock this connection took for its write transaction (None when it holds none, or writes under a lent one).
+    holding: WriterLock | None = None
+    busy_ms = BUSY_TIMEOUT_S * 1000
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release_when_ended()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release_when_ended()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            # A closed connection's transaction is over, rolled back by SQLite.
+            lock, self.holding = self.holding, None
+            if lock is not None:
+                lock.release()
+
+    def wait_when_busy(self, milliseconds: int) -> None:
+        """SQLite's busy timeout on this connection, set only when it changes (a pooled connection serves both)."""
+        if self.busy_ms != milliseconds:
+            self.execute(f"PRAGMA busy_timeout={int(milliseconds)}")
+            self.busy_ms = milliseconds
+
+    def _release_when_ended(self) -> None:
+        if self.holding is None:
+            return
+        try:
+            ended = not self.in_transaction
+        except sqlite3.ProgrammingError:  # closed: its transaction went with it
+            ended = True
+        if ended:
+            lock, self.holding = self.holding, None
+            lock.release()
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _begin_writing(connection: Any, lock: WriterLock) -> None:
+    """`BEGIN IMMEDIATE` under the process's writer lock; waiting for either happens only off the event loop.
+
+    A worker thread waits for the lock, then for SQLite's (another process's writer) up to the busy timeout. The
+    loop writes only under a lock it was lent (the phones' batch, which awaited it) or one free right now, and
+    does not wait for SQLite's at all: a busy file fails at once and the batch tries again later (writer.py).
+    """
+    raw = connection.connection.dbapi_connection
+    if not isinstance(raw, SQLiteConnection):  # a connection made elsewhere; SQLite's busy timeout is all it has
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    owned = None
+    if lock.lent_here:
+        raw.wait_when_busy(0)
+    elif _on_event_loop():
+        if not lock.try_acquire():
+            raise Unavailable(BUSY)
+        owned = lock
+        raw.wait_when_busy(0)
+    else:
+        if not lock.acquire(BUSY_TIMEOUT_S):
+            raise Unavailable(BUSY)
+        owned = lock
+        raw.wait_when_busy(BUSY_TIMEOUT_S * 1000)
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as exc:
+        if owned is not None:
+            owned.release()
+        if isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig):
+            raise Unavailable(BUSY) from exc
+        raise
+    raw.holding = owned
+
+
+def _tune_sqlite(engine: Engine, lock: WriterLock) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event decide how each transaction starts.
@@ -233,7 +335,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -243,7 +345,7 @@ def _tune_sqlite(engine: Engine) -> None:
         if connection.get_execution_options().get("truce_read_only"):
             connection.exec_driver_sql("BEGIN")
         else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_writing(connection, lock)
 
 
 def check_reachable(engine: Engine) -> None:

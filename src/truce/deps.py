@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -16,6 +17,7 @@ from truce.errors import NotFound
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.policy import Actor
+from truce.users import logins
 from truce.users import service as users_service
 from truce.users.models import User
 
@@ -43,6 +45,17 @@ def write_session(request: Request) -> Iterator[Session]:
     yield from _session(request, write=True)
 
 
+def now(request: Request) -> datetime:
+    """The application's clock (tests turn it forward instead of sleeping)."""
+    clock: logins.Clock = request.app.state.clock
+    return clock()
+
+
+def client_address(request: Request) -> str:
+    """What the login limits count the client's attempts under."""
+    return logins.address_key(request.client.host if request.client else None)
+
+
 # scope="function": the commit happens before the response is sent, so a failed commit is never a 201.
 ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
@@ -57,17 +70,12 @@ def bearer_token(request: Request) -> str | None:
 
 
 def current_user(request: Request) -> User | None:
-    """The logged-in user from the bearer token or the session cookie, or None for the public."""
-    user_id = request.scope.get("session", {}).get("user_id") if "session" in request.scope else None
+    """The user of the request's bearer token, or None for the public (the pages read their own session)."""
     token = bearer_token(request)
-    if token is None and user_id is None:
+    if token is None:
         return None
     with database(request).session(write=False) as session:
-        if token is not None:
-            config = settings(request)
-            return auth.user_from_token(session, request.app.state.secret, token, config.token_hours * 3600)
-        user = session.get(User, user_id)
-        return user if user is not None and user.active else None
+        return auth.user_from_token(session, request.app.state.secret, token, settings(request).token_hours * 3600)
 
 
 CurrentUser = Annotated[User | None, Depends(current_user)]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 
 class TruceError(Exception):
-    """A failure a person can act on; `detail` is the message shown to them."""
+    """A failure a person can act on; `detail` is the message shown to them.
+
+    `retry_after`, when set, is the seconds to wait before trying again: every entry point sends it as Retry-After.
+    """
 
     status_code = 400
+    retry_after: int | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -37,6 +41,20 @@ class TooLarge(TruceError):
     status_code = 413
 
 
+class WrongCredentials(Unauthorized):
+    """A user name and password (or Digest answer) that do not match: it counts toward the login limits."""
+
+
+class TooManyRequests(TruceError):
+    """Refused for now; `retry_after` says in how many seconds to try again."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class Invalid(TruceError):
     """Input that is well-formed but wrong; `field` names where, as a dotted path."""
 
@@ -51,3 +69,17 @@ class ConfigError(TruceError):
     """The installation is set up wrongly: a bad data directory, database URL or secret."""
 
     status_code = 500
+
+
+class Unavailable(TruceError):
+    """The work could not be done in time (the database is busy with other writers); the caller may retry.
+
+    Nothing of it was stored. `retry_after` is the Retry-After header's seconds: ODK Collect and HTTP clients retry
+    a 503 that carries it.
+    """
+
+    status_code = 503
+
+    def __init__(self, detail: str, retry_after: int = 5) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

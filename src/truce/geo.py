@@ -1,6 +1,7 @@
 """GeoJSON in and out, validation with precise messages, and the spatial index on each backend.
 
-This is the only module that knows how SQLite (R*Tree) and PostGIS (GiST) index geometry.
+This is the only live module that knows how SQLite (R*Tree) and PostGIS (GiST) index geometry; the migrations
+that built those indexes carry their own frozen copy of the DDL.
 """
 
 from __future__ import annotations
@@ -194,62 +195,6 @@ def bounds(geometry: BaseGeometry) -> BBox:
 
 def rtree_name(table_name: str) -> str:
     return f"{table_name}_rtree"
-
-
-def spatial_index_ddl(dialect: str, table_name: str) -> list[str]:
-    """Statements that create the bounding-box index for `table_name` on this backend."""
-    if dialect == "sqlite":
-        rtree = rtree_name(table_name)
-        cols = "new.id, new.min_lon, new.max_lon, new.min_lat, new.max_lat"
-        return [
-            f"CREATE VIRTUAL TABLE {rtree} USING rtree(id, min_lon, max_lon, min_lat, max_lat)",
-            f"CREATE TRIGGER {rtree}_insert AFTER INSERT ON {table_name} BEGIN "
-            f"INSERT INTO {rtree} VALUES ({cols}); END",
-            f"CREATE TRIGGER {rtree}_update AFTER UPDATE OF min_lon, max_lon, min_lat, max_lat "
-            f"ON {table_name} BEGIN DELETE FROM {rtree} WHERE id = old.id; "
-            f"INSERT INTO {rtree} VALUES ({cols}); END",
-            f"CREATE TRIGGER {rtree}_delete AFTER DELETE ON {table_name} BEGIN "
-            f"DELETE FROM {rtree} WHERE id = old.id; END",
-        ]
-    if dialect == "postgresql":
-        return [
-            "CREATE EXTENSION IF NOT EXISTS postgis",
-            f"ALTER TABLE {table_name} ADD COLUMN geom geometry(Geometry, 4326) GENERATED ALWAYS AS "
-            f"(ST_SetSRID(ST_GeomFromGeoJSON(geometry), 4326)) STORED",
-            f"CREATE INDEX ix_{table_name}_geom ON {table_name} USING gist (geom)",
-        ]
-    raise ValueError(f"no spatial index for the {dialect} backend")
-
-
-def space_time_index_ddl(dialect: str, table_name: str) -> list[str]:
-    """Statements that index `table_name` by bounding box and `start` together (PostGIS; SQLite needs none).
-
-    A box and a month out of a million incidents: with GiST on `geom` alone, PostgreSQL fetches every row
-    in the box to test its time; with `(geom, start)` the index tests both (benchmarks/incidents_map_query.py).
-    On SQLite the R*Tree drives the join and the time is tested on the few rows it yields (`unindexed`).
-    """
-    if dialect == "postgresql":
-        return [
-            "CREATE EXTENSION IF NOT EXISTS btree_gist",
-            f"CREATE INDEX ix_{table_name}_start_geom ON {table_name} USING gist (geom, start)",
-        ]
-    return []
-
-
-def drop_space_time_index_ddl(dialect: str, table_name: str) -> list[str]:
-    """Statements that undo `space_time_index_ddl` (the extension stays: others may use it)."""
-    if dialect == "postgresql":
-        return [f"DROP INDEX IF EXISTS ix_{table_name}_start_geom"]
-    return []
-
-
-def drop_spatial_index_ddl(dialect: str, table_name: str) -> list[str]:
-    """Statements that undo `spatial_index_ddl`."""
-    if dialect == "sqlite":
-        rtree = rtree_name(table_name)
-        triggers = [f"DROP TRIGGER IF EXISTS {rtree}_{op}" for op in ("insert", "update", "delete")]
-        return [*triggers, f"DROP TABLE IF EXISTS {rtree}"]
-    return [f"DROP INDEX IF EXISTS ix_{table_name}_geom", f"ALTER TABLE {table_name} DROP COLUMN geom"]
 
 
 def is_index_object(name: str | None) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -142,11 +141,6 @@ def require(actor: Actor, action: str, mission_id: int) -> None:
     if actor.is_public:
         raise Unauthorized("log in with an account of this mission to do this")
     raise Forbidden(f"the {actor.role} role may not do {action} here")
-
-
-def roles() -> Iterable[str]:
-    """Every role a membership can hold."""
-    return ROLES
 
 
 @dataclass

@@ -61,7 +61,6 @@ LOG_BOOKKEEPING = {
     "append_all",
     "append_or_gather",
     "append_many",
-    "append_body",
     "checkpoint",
     "add_cosignature",
 }

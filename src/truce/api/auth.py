@@ -8,8 +8,9 @@ from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 
 from truce import auth
-from truce.deps import ReadSession
-from truce.errors import Unauthorized
+from truce.deps import client_address, database, now
+from truce.errors import WrongCredentials
+from truce.users import logins
 from truce.users import service as users_service
 
 router = APIRouter(tags=["auth"])
@@ -20,15 +21,20 @@ class Token(BaseModel):
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
 
 
-@router.post("/auth/token")
+@router.post("/auth/token", responses={429: {"description": "too many failed log-ins; see Retry-After"}})
 def token(
     request: Request,
-    session: ReadSession,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
 ) -> Token:
-    """Exchange a username and password for a bearer token."""
-    user = users_service.authenticate(session, username, password)
+    """Exchange a username and password for a bearer token (429 with Retry-After after repeated failures)."""
+    db, address, at = database(request), client_address(request), now(request)
+    # Sessions of its own, one after the other: a failure must be recorded even though the request then fails.
+    with db.session(write=False) as session:
+        logins.check(session, username, address, now=at, channel="api")
+        user = users_service.authenticate(session, username, password)
+    with db.session(write=True) as session:
+        logins.record(session, username, address, now=at, channel="api", success=user is not None)
     if user is None:
-        raise Unauthorized("wrong username or password")
+        raise WrongCredentials("wrong username or password")
     return Token(access_token=auth.issue_token(request.app.state.secret, user))

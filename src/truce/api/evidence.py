@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, Response
 
 from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
+from truce.disposition import attachment
 from truce.evidence import service, store
 from truce.evidence.store import MB
 from truce.incidents.models import Evidence
@@ -73,7 +74,7 @@ def download(request: Request, scope: WriteScope, incident_id: int, sha256: str)
     address = request.client.host if request.client else None
     root = request.app.state.settings.data_dir
     sent = service.fetch(scope.session, scope.mission, incident_id, sha256, root, actor=scope.actor, address=address)
-    disposition = {"Content-Disposition": f'attachment; filename="{sent.evidence.filename}"', **SAFE_HEADERS}
+    disposition = {**attachment(sent.evidence.filename), **SAFE_HEADERS}
     if sent.stripped is not None:
         return Response(sent.stripped, media_type=sent.evidence.media_type, headers=disposition)
     return FileResponse(str(sent.path), media_type=sent.evidence.media_type, headers=disposition)

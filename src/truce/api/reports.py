@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from truce.api.paging import Page
 from truce.deps import ReadScope, WriteScope
+from truce.disposition import attachment
 from truce.reports import service
 from truce.reports.models import Report
 from truce.reports.schemas import BulletinIn, ReportOut
@@ -50,7 +51,7 @@ def download_report(scope: ReadScope, report_id: int) -> Response:
     """The report's bytes, exactly as stored and hashed."""
     report = service.get(scope.session, scope.mission, report_id, actor=scope.actor)
     headers = {
-        "Content-Disposition": f'attachment; filename="{scope.mission.slug}-{report.filename}"',
+        **attachment(f"{scope.mission.slug}-{report.filename}"),
         "X-Content-SHA256": report.sha256,
     }
     return Response(content=report.content, media_type=report.media_type, headers=headers)

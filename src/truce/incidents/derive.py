@@ -6,7 +6,6 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import shapely
 import shapely.ops
@@ -14,15 +13,16 @@ from pyproj import Geod
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import Session
 
 from truce import driver
 from truce.missions.models import Mission, Party
-from truce.places.models import Area, Line, Site
+from truce.places.models import Area, Line, PlaceVersion, Site
 
 GEOD = Geod(ellps="WGS84")
-_cache: dict[int, tuple[tuple[float, ...], MapIndex]] = {}
+# Per process: each one compares the version in the database, so a change made by another process shows too.
+_cache: dict[int, tuple[int, MapIndex]] = {}
 
 
 @dataclass(frozen=True)
@@ -114,43 +114,31 @@ def from_observer(lon: float, lat: float, bearing_deg: float, distance_km: float
 
 def map_index(session: Session, mission: Mission) -> MapIndex:
     """The mission's map index, rebuilt only when its places changed."""
-    stamp = _places_stamp(session, mission)
+    version = _place_version(session, mission)
     cached = _cache.get(mission.id)
-    if cached is not None and cached[0] == stamp:
+    if cached is not None and cached[0] == version:
         return cached[1]
     index = _build(session, mission)
-    _cache[mission.id] = (stamp, index)
+    _cache[mission.id] = (version, index)
     return index
 
 
-def _places_stamp(session: Session, mission: Mission) -> tuple[float, ...]:
+def _place_version(session: Session, mission: Mission) -> int:
     # Read before every filing transaction: on the DB-API cursor, as Core's execute cost more than the query.
-    row = _STATEMENTS.fetchone(session.connection(), "stamp", {"stamp_mission_id": mission.id})
-    assert row is not None  # aggregates without GROUP BY give one row
-    return tuple(float(v) for v in row)
-
-
-def _stamp_statement() -> Select[Any]:
-    # Counts and ids alone are not enough: a rolled-back insert frees its id for a different place.
-    # Built once: building this statement and its cache key took ten times as long as running it.
-    mission_id = bindparam("stamp_mission_id", type_=Integer)
-    parts: list[Any] = []
-    for model in (Area, Line, Site):
-        where = model.mission_id == mission_id
-        parts += [
-            select(func.count(model.id)).where(where).scalar_subquery(),
-            select(func.coalesce(func.max(model.id), 0)).where(where).scalar_subquery(),
-            select(func.coalesce(func.sum((model.min_lon + model.max_lat) * model.id), 0))
-            .where(where)
-            .scalar_subquery(),
-            select(func.coalesce(func.sum(func.length(model.geometry) * model.id), 0)).where(where).scalar_subquery(),
-        ]
-    return select(*parts)
+    row = _STATEMENTS.fetchone(session.connection(), "version", {"version_mission_id": mission.id})
+    return 0 if row is None else int(row[0])
 
 
 _STATEMENTS = driver.Statements(
-    # Raw: the stamp is compared as floats, whatever numeric type each aggregate has on the backend.
-    lambda dialect: {"stamp": driver.Prepared(_stamp_statement(), dialect, raw_results=True)}
+    lambda dialect: {
+        "version": driver.Prepared(
+            select(PlaceVersion.version).where(
+                PlaceVersion.mission_id == bindparam("version_mission_id", type_=Integer)
+            ),
+            dialect,
+            raw_results=True,
+        )
+    }
 )
 
 

@@ -135,11 +135,6 @@ def when_flushed(session: Session, work: Callable[[], None]) -> None:
     work()
 
 
-def append_body(session: Session, body: dict[str, Any]) -> LogEntry:
-    """Give `body` the next index and time, hash it into the tree and store it."""
-    return _stored(_append_bodies(session, [body])[0])
-
-
 def _stored(columns: dict[str, Any]) -> LogEntry:
     """The stored entry, as a `detached` instance."""
     return detached(LogEntry, columns)

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from truce.errors import Unauthorized
+from truce.errors import Unauthorized, WrongCredentials
 
 # One realm for the whole server, not one per mission: the stored H(username:realm:password) is then one value
 # per account and algorithm, and a password change replaces it in one place.
@@ -205,7 +205,7 @@ def accept(answer: Answer, secret_ha1: str, context: Context) -> None:
     """Accept an answer whose account is known: the right response, a nonce still fresh, a count not used before."""
     expected = response(answer, secret_ha1, context.method)
     if not hmac.compare_digest(answer.response.lower().encode("utf-8"), expected.encode("utf-8")):
-        raise Unauthorized("wrong user name or password")
+        raise WrongCredentials("wrong user name or password")
     made = nonce_time(context.secret, answer.nonce)
     if context.now - made > NONCE_SECONDS or made - context.now > 60:
         raise StaleNonce("the Digest nonce has expired; retry with the fresh one in this challenge")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fastapi import APIRouter, Request
@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from truce.deps import Slug, database
-from truce.errors import BadRequest, NotFound, TruceError
+from truce.deps import Slug, client_address, database, now
+from truce.errors import BadRequest, NotFound, TruceError, WrongCredentials
 from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions.models import Mission
 from truce.openrosa import device_api, digest, service, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
+from truce.users import logins
 
 router = APIRouter(prefix="/openrosa/{slug}", tags=["openrosa"])
 VERSION = "1.0"
@@ -33,6 +34,7 @@ MAX_PARTS = 100
 CHUNK = 1024 * 1024
 # The Digest nonce counts this process has accepted: a replay to another process goes unnoticed (docs say so).
 _digest_counts = digest.Counts()
+T = TypeVar("T")
 
 
 def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -58,6 +60,9 @@ _RECEIVED_AGAIN = _message("Already received; any new files were added.", "submi
 
 def _error(exc: TruceError, request: Request, slug: str) -> Response:
     answer = Response(_message(exc.detail, "error"), exc.status_code, headers=_headers(), media_type=XML)
+    if exc.retry_after is not None:
+        # Refused or not stored: ODK Collect keeps the instance and sends it again.
+        answer.headers["Retry-After"] = str(exc.retry_after)
     if exc.status_code == 401:
         # Basic first: ODK Collect answers the first scheme it may use, and uses Basic only over HTTPS, where
         # device tokens work; over plain HTTP it skips Basic and answers the Digest challenge, MD5 first.
@@ -73,6 +78,32 @@ def _answering(request: Request, slug: str, work: Callable[[], Response]) -> Res
         return work()
     except TruceError as exc:
         return _error(exc, request, slug)
+
+
+def _limited(request: Request, work: Callable[[], T]) -> T:
+    """`work` under the login limits, when the request carries a person's password or Digest answer.
+
+    The check comes before `work` hashes anything; the outcome is written in a transaction of its own, after
+    `work`'s has ended, so that a refused login is counted although its request fails.
+    """
+    login = service.person_login(request.headers.get("authorization"))
+    if login is None:
+        return work()
+    username, channel = login
+    db, address, at = database(request), client_address(request), now(request)
+    with db.session(write=False) as session:
+        pending = logins.check(session, username, address, now=at, channel=channel)
+    try:
+        result = work()
+    except WrongCredentials:
+        with db.session(write=True) as session:
+            logins.record(session, username, address, now=at, channel=channel, success=False)
+        raise
+    if pending:
+        # A phone logs in with every request: a success is written only when it clears earlier failures.
+        with db.session(write=True) as session:
+            logins.record(session, username, address, now=at, channel=channel, success=True)
+    return result
 
 
 def _identify(request: Request, session: Session, mission: Mission) -> service.Caller:
@@ -95,9 +126,13 @@ def _require_version(request: Request) -> None:
 
 def _forms(request: Request, slug: str) -> tuple[Mission, list[xforms.Form]]:
     _require_version(request)
-    with database(request).session(write=False) as session:
-        mission = service.mission_by_slug(session, slug)
-        return mission, service.forms_for(session, mission, _identify(request, session, mission))
+
+    def work() -> tuple[Mission, list[xforms.Form]]:
+        with database(request).session(write=False) as session:
+            mission = service.mission_by_slug(session, slug)
+            return mission, service.forms_for(session, mission, _identify(request, session, mission))
+
+    return _limited(request, work)
 
 
 def _base(request: Request, slug: str) -> str:
@@ -219,9 +254,12 @@ async def submission(request: Request, slug: Slug) -> Response:
 
 
 def _caller(request: Request, slug: str) -> tuple[Mission, service.Caller]:
-    with database(request).session(write=False) as session:
-        authorization = request.headers.get("authorization")
-        return service.mission_and_caller(session, slug, authorization, _digest_context(request))
+    def work() -> tuple[Mission, service.Caller]:
+        with database(request).session(write=False) as session:
+            authorization = request.headers.get("authorization")
+            return service.mission_and_caller(session, slug, authorization, _digest_context(request))
+
+    return _limited(request, work)
 
 
 async def _receive_on_loop(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from truce import driver, policy
 from truce.db import loaded, mapped_columns
-from truce.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TruceError, Unauthorized
+from truce.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TruceError, Unauthorized, WrongCredentials
 from truce.evidence import service as evidence_service
 from truce.evidence.store import StoredFile
 from truce.incidents import service as incidents_service
@@ -170,7 +170,7 @@ def caller_for(
         return _device_caller(mission, device, rows[0][0], credentials.password, roles)
     user = users_service.authenticate(session, credentials.username, credentials.password)
     if user is None:
-        raise Unauthorized("wrong user name or password")
+        raise WrongCredentials("wrong user name or password")
     actor = users_service.actor_for(session, user, mission)
     if actor.is_public:
         raise Forbidden(f"{credentials.username} holds no role in mission {mission.slug}")
@@ -213,6 +213,26 @@ def hashes_a_password(authorization: str | None) -> bool:
     except TruceError:
         return False
     return not credentials.username.startswith(device_username(""))
+
+
+def person_login(authorization: str | None) -> tuple[str, str] | None:
+    """The account name and channel of a person's password (Basic) or Digest answer; None for devices and the rest.
+
+    What the login limits count: a device's token is 32 random bytes, checked by SHA-256, and not worth guessing.
+    """
+    if digest.is_digest(authorization):
+        try:
+            username = digest.parse(str(authorization)).username
+        except TruceError:
+            return None  # malformed: refused without checking any password
+        return None if username.startswith(device_username("")) else (username, "openrosa-digest")
+    try:
+        credentials = devices.basic_credentials(authorization)
+    except TruceError:
+        return None
+    if credentials.username.startswith(device_username("")):
+        return None
+    return credentials.username, "openrosa-basic"
 
 
 def mission_by_slug(session: Session, slug: str) -> Mission:
@@ -269,7 +289,7 @@ def _digest_caller(session: Session, mission: Mission, authorization: str, conte
     secret = users_service.digest_secret(session, user, answer.algorithm) if user is not None else None
     if user is None or secret is None:
         # One answer for both, so that Digest does not tell which accounts exist.
-        raise Unauthorized(
+        raise WrongCredentials(
             "wrong user name or password, or this account has no Digest login "
             "(use HTTP Basic over HTTPS, or turn Digest on with `truce user digest`)"
         )

@@ -13,6 +13,18 @@ back, and the server's CPU time per submission rose with every phone sending at 
 for a few milliseconds of local disk work; requests keep arriving in the socket buffers meanwhile, and their
 jobs form the next batch. PostgreSQL is a server over the network: there each request keeps its own
 transaction in a worker thread, and writers run in parallel.
+
+The loop never waits for the write lock, because whoever holds it may need the loop to let go of it: an API or
+page request holds SQLite's lock from its first flush until its commit, and FastAPI hands that commit to a worker
+thread from the loop. A batch that waited for the lock in SQLite's busy handler froze the loop, and with it the
+holder's commit, until the 30-second busy timeout failed the batch and lost the phones' submissions (issue S).
+So the process has one writer lock per SQLite file (`truce.writelock`), which every writer takes before
+`BEGIN IMMEDIATE`: worker threads wait for it where they are; a batch runs at once when the lock is free, and
+otherwise awaits it while the loop goes on (more submissions join the batch meanwhile). Another process writing
+the same file (a command, or a second server, which SQLite deployments do not support) makes the batch's
+`BEGIN IMMEDIATE` fail at once rather than wait; the batch tries again a little later, off the loop's back. A
+submission that cannot be stored within `WAIT_S` is answered `Unavailable` (503 with Retry-After, which phones
+retry), with nothing of it stored: never an error after which a phone would think it lost.
 """
 
 from __future__ import annotations
@@ -24,29 +36,41 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from truce.db import Database
+from truce.db import BUSY, Database
+from truce.errors import Unavailable
 from truce.ledger import service as ledger
 
 T = TypeVar("T")
 MAX_BATCH = 64
+# How long a submission may wait for its turn to be written before the phone is told to try again (503).
+WAIT_S = 10.0
+# After another process was found writing: the first pause before trying again, and the longest.
+FIRST_PAUSE_S, LONGEST_PAUSE_S = 0.005, 0.2
 
 
 class _Job:
-    """One caller's work, its future, and what became of it."""
+    """One caller's work, its future, when it stops waiting, and what became of it."""
 
-    def __init__(self, work: Callable[[Session], Any], answer: asyncio.Future[Any]) -> None:
-        self.work, self.answer = work, answer
+    def __init__(self, work: Callable[[Session], Any], answer: asyncio.Future[Any], deadline: float) -> None:
+        self.work, self.answer, self.deadline = work, answer, deadline
         self.result: Any = None
         self.error: BaseException | None = None
+
+
+class _Busy(Exception):
+    """The batch's transaction could not begin: another process holds SQLite's lock. Nothing of it ran."""
 
 
 class GroupWriter:
     """Runs write jobs on the event loop, a batch per transaction and a savepoint per job."""
 
-    def __init__(self, db: Database, max_batch: int = MAX_BATCH) -> None:
-        self.db, self.max_batch = db, max_batch
+    def __init__(self, db: Database, max_batch: int = MAX_BATCH, wait: float = WAIT_S) -> None:
+        self.db, self.max_batch, self.wait = db, max_batch, wait
         self._waiting: list[_Job] = []
         self._scheduled = False
+        self._pause = 0.0
+        # The task awaiting the writer lock, if any: the loop keeps only a weak reference to its tasks.
+        self._leader: asyncio.Task[None] | None = None
 
     @property
     def waiting(self) -> int:
@@ -54,35 +78,86 @@ class GroupWriter:
         return len(self._waiting)
 
     async def run(self, work: Callable[[Session], T]) -> T:
-        """Run `work(session)` inside a savepoint of a shared transaction; its result once that has committed."""
+        """Run `work(session)` inside a savepoint of a shared transaction; its result once that has committed.
+
+        `Unavailable` when the database stayed busy for `wait` seconds; nothing of the work is stored then.
+        """
         loop = asyncio.get_running_loop()
-        job = _Job(work, loop.create_future())
+        job = _Job(work, loop.create_future(), loop.time() + self.wait)
         self._waiting.append(job)
         self._schedule(loop)
         result: T = await job.answer
         return result
 
-    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _schedule(self, loop: asyncio.AbstractEventLoop, pause: float = 0.0) -> None:
         # After the callbacks already due: every request that reaches its write in this turn joins the batch.
         if not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self._lead, loop)
+            if pause:
+                loop.call_later(pause, self._lead, loop)
+            else:
+                loop.call_soon(self._lead, loop)
 
     def _lead(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._scheduled = False
-        batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
-        if self._waiting:
-            self._schedule(loop)
+        lock = self.db.writer_lock
+        if lock is None or lock.try_acquire():
+            self._scheduled = False
+            self._store(loop)
+        else:
+            # A worker thread is writing (and may need the loop to finish): wait for it without holding the loop.
+            self._leader = loop.create_task(self._lead_when_free(loop))
+
+    async def _lead_when_free(self, loop: asyncio.AbstractEventLoop) -> None:
+        lock = self.db.writer_lock
+        assert lock is not None
+        patience = min((job.deadline for job in self._waiting), default=loop.time()) - loop.time()
         try:
-            self._write(batch)
+            acquired = await lock.acquire_async(max(patience, 0.0))
         finally:
-            for job in batch:
-                if job.answer.done():  # the caller went away; its job was stored or not all the same
-                    continue
-                if job.error is not None:
-                    job.answer.set_exception(job.error)
-                else:
-                    job.answer.set_result(job.result)
+            self._scheduled, self._leader = False, None
+        if acquired:
+            self._store(loop)
+        else:
+            self._give_up_overdue(loop)
+            if self._waiting:
+                self._schedule(loop)
+
+    def _store(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Store the next batch; the writer lock, if any, is held and is released here."""
+        batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+        lock = self.db.writer_lock
+        busy = False
+        try:
+            if lock is None:
+                self._write(batch)
+            else:
+                with lock.lent():
+                    self._write(batch)
+        except _Busy:
+            busy = True
+        finally:
+            if lock is not None:
+                lock.release()
+            if busy:
+                # Another process writes the file: try again shortly, off the loop's back, until the jobs' time is up.
+                self._waiting[:0] = batch
+                self._give_up_overdue(loop)
+                self._pause = min(max(self._pause * 2, FIRST_PAUSE_S), LONGEST_PAUSE_S)
+            else:
+                _answer(batch)
+                self._pause = 0.0
+            if self._waiting:
+                self._schedule(loop, self._pause)
+
+    def _give_up_overdue(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Answer the jobs that waited their full time `Unavailable`: nothing of them was stored."""
+        now = loop.time()
+        overdue = [job for job in self._waiting if job.deadline <= now]
+        if overdue:
+            self._waiting = [job for job in self._waiting if job.deadline > now]
+            for job in overdue:
+                job.error = Unavailable(BUSY)
+            _answer(overdue)
 
     def _write(self, batch: list[_Job]) -> None:
         failure = self._write_together(batch)
@@ -112,17 +187,34 @@ class GroupWriter:
         The usual case, every job good, costs one flush instead of several per job, however many jobs there
         are. A job that fails, or a duplicate instance in the batch (the unique key refuses the flush), rolls
         the whole transaction back; a batch of several is then stored again a savepoint per job, so that each
-        gets its own answer.
+        gets its own answer. `_Busy` when the transaction cannot begin (another process is writing).
         """
         try:
-            # No flush before the end: a query would otherwise write what the jobs before it added.
-            with self.db.session() as session, ledger.deferred(session), session.no_autoflush:
-                results = [job.work(session) for job in batch]
+            with self.db.session() as session:
+                try:
+                    session.connection()  # BEGIN IMMEDIATE here, before any job: a busy file fails with none run
+                except Unavailable as exc:
+                    raise _Busy() from exc
+                # No flush before the end: a query would otherwise write what the jobs before it added.
+                with ledger.deferred(session), session.no_autoflush:
+                    results = [job.work(session) for job in batch]
+        except _Busy:
+            raise
         except BaseException as exc:
             return exc
         for job, result in zip(batch, results, strict=True):
             job.result = result
         return None
+
+
+def _answer(batch: list[_Job]) -> None:
+    for job in batch:
+        if job.answer.done():  # the caller went away; its job was stored or not all the same
+            continue
+        if job.error is not None:
+            job.answer.set_exception(job.error)
+        else:
+            job.answer.set_result(job.result)
 
 
 def _run_one(session: Session, job: _Job) -> None:

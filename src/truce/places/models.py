@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base
@@ -76,3 +76,15 @@ class Site(Placed, Base):
     alt_names: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(16), default="active")
     operated_by_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id"))
+
+
+class PlaceVersion(Base):
+    """A value that changes with every write to a mission's areas, lines, sites or parties, and never repeats.
+
+    Triggers (migration 0010) set it in the transaction of the change; the map index is rebuilt when it differs.
+    """
+
+    __tablename__ = "place_versions"
+
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)

@@ -1,10 +1,10 @@
-"""User, Membership and DigestSecret tables."""
+"""User, Membership, DigestSecret and LoginAttempt tables."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base, utcnow
@@ -56,3 +56,25 @@ class DigestSecret(Base):
     # A digest of the password hash it was made with: a password changed by any other path voids it.
     password_tag: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginAttempt(Base):
+    """One password (or Digest answer) checked at a login: what the login limits count, shared by every process.
+
+    Authentication state, like web sessions: kept out of the tamper-evident log, and pruned after `logins.KEEP`.
+    `username` is the name as typed (unknown names count too), `address` the client's address (an IPv6 /64).
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    # page, api, openrosa-basic or openrosa-digest
+    channel: Mapped[str] = mapped_column(String(16))
+    success: Mapped[bool]

@@ -87,10 +87,3 @@ PlainPage = Annotated[Page, Depends(read_plain)]
 PlainWritePage = Annotated[Page, Depends(write_plain)]
 ReadPage = Annotated[Page, Depends(read_page)]
 WritePage = Annotated[Page, Depends(write_page)]
-
-
-def require_login(page: Page) -> User:
-    """The logged-in user, or a redirect to the login page."""
-    if page.user is None:
-        raise Unauthorized("log in to continue")
-    return page.user

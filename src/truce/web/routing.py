@@ -51,6 +51,8 @@ class PageRoute(APIRoute):
                 response = await original(request)
             except TruceError as exc:
                 response = error_page(request, exc.status_code, exc.detail)
+                if exc.retry_after is not None:
+                    response.headers["Retry-After"] = str(exc.retry_after)
             except ClientDisconnect:
                 # The gate cut the body off and has answered 413 already (gate.py); nothing more to say.
                 response = Response(status_code=413)

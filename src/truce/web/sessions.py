@@ -56,8 +56,3 @@ def end(session: Session, token: str | None) -> None:
     """Forget the session the token opens, if any."""
     if token:
         session.execute(delete(WebSession).where(WebSession.id == _digest(token)))
-
-
-def end_all(session: Session, user_id: int) -> None:
-    """Log a user out of every browser."""
-    session.execute(delete(WebSession).where(WebSession.user_id == user_id))

@@ -11,8 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from truce import geo
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -333,14 +331,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_deployments_site_id"), ["site_id"], unique=False)
     dialect = op.get_bind().dialect.name
     for table_name in SPATIAL_TABLES:
-        for statement in geo.spatial_index_ddl(dialect, table_name):
+        for statement in _spatial_index(dialect, table_name):
             op.execute(statement)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
     for table_name in SPATIAL_TABLES:
-        for statement in geo.drop_spatial_index_ddl(dialect, table_name):
+        for statement in _drop_spatial_index(dialect, table_name):
             op.execute(statement)
     with op.batch_alter_table("deployments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_deployments_site_id"))
@@ -392,3 +390,34 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_log_checkpoints_size"))
 
     op.drop_table("log_checkpoints")
+
+
+# Frozen DDL: a migration keeps the statements it ran the day it was written, so a later change to live code
+# (truce.geo) can never change what an old database was built with.
+def _spatial_index(dialect: str, table: str) -> list[str]:
+    """The bounding-box index of `table`: an R*Tree kept by triggers on SQLite, a generated column and GiST on PostGIS."""
+    if dialect == "sqlite":
+        rtree = f"{table}_rtree"
+        cols = "new.id, new.min_lon, new.max_lon, new.min_lat, new.max_lat"
+        return [
+            f"CREATE VIRTUAL TABLE {rtree} USING rtree(id, min_lon, max_lon, min_lat, max_lat)",
+            f"CREATE TRIGGER {rtree}_insert AFTER INSERT ON {table} BEGIN INSERT INTO {rtree} VALUES ({cols}); END",
+            f"CREATE TRIGGER {rtree}_update AFTER UPDATE OF min_lon, max_lon, min_lat, max_lat "
+            f"ON {table} BEGIN DELETE FROM {rtree} WHERE id = old.id; INSERT INTO {rtree} VALUES ({cols}); END",
+            f"CREATE TRIGGER {rtree}_delete AFTER DELETE ON {table} BEGIN DELETE FROM {rtree} WHERE id = old.id; END",
+        ]
+    return [
+        "CREATE EXTENSION IF NOT EXISTS postgis",
+        f"ALTER TABLE {table} ADD COLUMN geom geometry(Geometry, 4326) GENERATED ALWAYS AS "
+        f"(ST_SetSRID(ST_GeomFromGeoJSON(geometry), 4326)) STORED",
+        f"CREATE INDEX ix_{table}_geom ON {table} USING gist (geom)",
+    ]
+
+
+def _drop_spatial_index(dialect: str, table: str) -> list[str]:
+    """What undoes `_spatial_index`."""
+    if dialect == "sqlite":
+        rtree = f"{table}_rtree"
+        triggers = [f"DROP TRIGGER IF EXISTS {rtree}_{op}" for op in ("insert", "update", "delete")]
+        return [*triggers, f"DROP TABLE IF EXISTS {rtree}"]
+    return [f"DROP INDEX IF EXISTS ix_{table}_geom", f"ALTER TABLE {table} DROP COLUMN geom"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from truce.config import Settings
+from truce.deps import client_address, now
 from truce.errors import Unauthorized
 from truce.missions import service as missions_service
+from truce.users import logins
 from truce.users import service as users_service
 from truce.web import i18n, security, sessions
 from truce.web.context import PlainPage, PlainWritePage
@@ -39,13 +41,23 @@ def login(request: Request, page: PlainWritePage, form: CheckedForm) -> Response
         form.add_error("username", N_("Enter your user name."))
     if not password:
         form.add_error("password", N_("Enter your password."))
-    complete = form.ok
-    user = users_service.authenticate(page.session, username, password) if complete else None
-    if user is None:
-        if complete:
-            form.add_error("_form", N_("Wrong user name or password."))
+    if not form.ok:
         form.values.pop("password", None)
-        return render(request, "login.html", {"form": form}, status_code=401 if complete else 422)
+        return render(request, "login.html", {"form": form}, status_code=422)
+    address, at = client_address(request), now(request)
+    try:
+        logins.check(page.session, username, address, now=at, channel="page")
+    except logins.TooManyAttempts as exc:
+        form.values.pop("password", None)
+        answer = render(request, "login.html", {"form": form, "retry_after": exc.retry_after}, status_code=429)
+        answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
+    user = users_service.authenticate(page.session, username, password)
+    logins.record(page.session, username, address, now=at, channel="page", success=user is not None)
+    if user is None:
+        form.add_error("_form", N_("Wrong user name or password."))
+        form.values.pop("password", None)
+        return render(request, "login.html", {"form": form}, status_code=401)
     settings: Settings = request.app.state.settings
     token = sessions.start(page.session, user, hours=settings.token_hours)
     response = redirect(security.safe_next(form.get("next")))

@@ -8,6 +8,7 @@ from fastapi import Request, Response
 from fastapi.responses import FileResponse
 
 from truce import policy
+from truce.disposition import attachment
 from truce.errors import NotFound
 from truce.evidence import media, store
 from truce.evidence import service as evidence_service
@@ -17,6 +18,7 @@ from truce.missions import service as missions_service
 from truce.places import service as places_service
 from truce.places.models import Area
 from truce.verification import service as verification
+from truce.web import security
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.rendering import render
 from truce.web.routing import page_router
@@ -79,11 +81,13 @@ def evidence_thumbnail(request: Request, page: ReadPage, incident_id: int, sha25
 @router.get("/m/{slug}/incidents/{incident_id}/evidence/{sha256}", name="evidence_download")
 def evidence_download(request: Request, page: WritePage, incident_id: int, sha256: str) -> Response:
     """The file itself, through the same service as the API: the download joins the chain of custody."""
+    # Before anything is written: another site's link must not record a download in this user's name.
+    security.require_same_origin(request)
     mission = page.mission_or_404()
     address = request.client.host if request.client else None
     root = request.app.state.settings.data_dir
     sent = evidence_service.fetch(page.session, mission, incident_id, sha256, root, actor=page.actor, address=address)
-    headers = {"Content-Disposition": f'attachment; filename="{sent.evidence.filename}"', **SAFE_HEADERS}
+    headers = {**attachment(sent.evidence.filename), **SAFE_HEADERS}
     if sent.stripped is not None:
         return Response(sent.stripped, media_type=sent.evidence.media_type, headers=headers)
     return FileResponse(str(sent.path), media_type=sent.evidence.media_type, headers=headers)

@@ -118,7 +118,8 @@
           return f.properties.kind === "zone_of_control" && f.properties.controlled_by === code;
         });
         if (used) {
-          rows.push(legendRow('<span class="swatch" style="background:' + drawn.colors[code] + '"></span>',
+          // The colour is set from script below: the pages' CSP refuses style attributes in markup.
+          rows.push(legendRow('<span class="swatch" data-color="' + escapeHtml(drawn.colors[code]) + '"></span>',
             text.controlled_by.replace("%s", places.parties[code].name)));
         }
       });
@@ -138,6 +139,9 @@
       // On a phone the legend starts folded, so that it does not hide the map.
       var open = window.matchMedia("(min-width: 40rem)").matches ? " open" : "";
       div.innerHTML = "<details" + open + "><summary>" + escapeHtml(text.legend) + "</summary><ul>" + rows.join("") + "</ul></details>";
+      div.querySelectorAll("[data-color]").forEach(function (swatch) {
+        swatch.style.background = swatch.getAttribute("data-color");
+      });
       L.DomEvent.disableClickPropagation(div);
       return div;
     };

@@ -1,0 +1,70 @@
+"""Fixtures of the security tests: a clock the tests move on, and a migrated database of their own."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, make_url, text
+
+from truce import schema
+from truce.db import Database, connect, utcnow
+from web.conftest import WebClient
+
+
+@dataclass
+class Clock:
+    """The app's clock, standing still until a test moves it on: waits are tested without sleeping."""
+
+    at: datetime
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(app: FastAPI) -> Clock:
+    """The test app's clock, from now on under the test's control."""
+    fixed = Clock(utcnow())
+    app.state.clock = fixed
+    return fixed
+
+
+@pytest.fixture
+def own_database_url(backend: str, tmp_path: Path) -> str:
+    """A freshly migrated, empty database apart from the shared demo one, for tests that commit."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'own.db'}"
+    else:
+        shared = make_url(os.environ["TRUCE_TEST_DATABASE_URL"])
+        own = shared.set(database=f"{shared.database}_security")
+        admin = create_engine(shared, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+        admin.dispose()
+        url = own.render_as_string(hide_password=False)
+        extension = connect(url)
+        with extension.engine.begin() as connection:
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        extension.dispose()
+    db = connect(url)
+    schema.upgrade(db.engine)
+    db.dispose()
+    return url
+
+
+@pytest.fixture
+def web(app: FastAPI, db: Database) -> Iterator[WebClient]:
+    """A browser stand-in on the test app (as in the page tests)."""
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield WebClient(client, db)
