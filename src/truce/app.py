@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from truce import __version__, api
+from truce import __version__, api, limits
 from truce.api import docs as docs_api
 from truce.api import reports as reports_api
 from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect, utcnow
 from truce.errors import ConfigError, TruceError
+from truce.gate import RequestGate
 from truce.ledger import keys
 from truce.openrosa import routes as openrosa_routes
 from truce.web import setup as web_setup
 
 log = logging.getLogger("truce")
-JSON_BODY_LIMIT = 32 * 1024 * 1024
+
+DESCRIPTION = (
+    "Ceasefire monitoring: the system of record.\n\n"
+    "Limits (docs/limits.md): a write needs a bearer token, checked before its body is read (401); a JSON body "
+    "is at most TRUCE_MAX_JSON_MB (1 MB; an incident batch 20 MB), an upload TRUCE_MAX_UPLOAD_MB (200 MB), a login "
+    "form 8 KB (413); at most 20 validation errors are listed, with their count; days lie in 1900-2199 and a "
+    "day-by-day series spans at most 3,660 days; a geometry has at most 20,000 positions, 1,000 parts and 1,000 "
+    "rings; a list answers at most 10,000 items per page, with X-Total-Count and a Link to the next page."
+)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -34,7 +41,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app = FastAPI(
         title="Truce",
         version=__version__,
-        description="Ceasefire monitoring: the system of record.",
+        description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
@@ -45,7 +52,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.log_signer = keys.load_or_create(settings.data_dir, settings.log_origin)
     # What the login limits read the time from; tests replace it to move time on without sleeping.
     app.state.clock = utcnow
-    app.add_middleware(BodyLimit, upload_limit=lambda: settings.max_upload_mb * 1024 * 1024)
+    # Credentials and the body's size are checked before any body is read (gate.py).
+    app.add_middleware(RequestGate, settings=lambda: app.state.settings, secret=lambda: app.state.secret)
     _add_error_handlers(app)
     # Routes are tried in order: phones' submissions, the busiest endpoint, are matched first.
     app.include_router(openrosa_routes.app_router)
@@ -74,9 +82,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_plain_error(e) for e in exc.errors()]
+        found = exc.errors()
+        # A body of many bad keys gives as many errors: list the first few, count the rest, echo no input.
+        errors = [_plain_error(e) for e in found[: limits.MAX_REPORTED_ERRORS]]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+        if len(found) > len(errors):
+            detail += f"; and {len(found) - len(errors)} more errors"
+        return JSONResponse({"detail": detail, "errors": errors, "error_count": len(found)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -90,72 +102,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 def _plain_error(error: Any) -> dict[str, str]:
     location = [str(part) for part in error.get("loc", ()) if part != "body"]
-    field = ".".join(location) or "body"
-    message = str(error.get("msg", "invalid"))
+    field = limits.shortened(".".join(location) or "body", 200)
+    message = limits.shortened(str(error.get("msg", "invalid")))
     if error.get("type") == "json_invalid":
         field, message = "body", f"malformed JSON ({error.get('ctx', {}).get('error', 'cannot parse')})"
     return {"field": field, "message": message}
-
-
-class BodyLimit:
-    """Refuse request bodies over the limit with 413, before and while they stream in."""
-
-    def __init__(self, app: ASGIApp, upload_limit: Callable[[], int]) -> None:
-        self.app = app
-        # Read on every request, so that the setting can change without rebuilding the app.
-        self.upload_limit = upload_limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
-        upload_limit = self.upload_limit()
-        limit = upload_limit if content_type.startswith("multipart/") else min(upload_limit, JSON_BODY_LIMIT)
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(scope, send, limit)
-            return
-        received = 0
-        refused = False
-
-        async def limited_receive() -> Message:
-            nonlocal received, refused
-            if refused:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    # Answer now and tell the app the client left: parsers would turn an error into a 400.
-                    refused = True
-                    await _too_large(scope, send, limit)
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            if not refused:
-                await send(message)
-
-        try:
-            await self.app(scope, limited_receive, guarded_send)
-        except Exception:
-            if not refused:
-                raise
-
-
-async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    detail = f"the request body is larger than the limit of {limit // (1024 * 1024)} MB"
-    # A phone reads only OpenRosa's XML answers; everyone else gets the API's JSON error.
-    if str(scope.get("path", "")).startswith("/openrosa/"):
-        response: Response = openrosa_routes.error_response(
-            detail, 413, {"X-OpenRosa-Accept-Content-Length": str(limit)}
-        )
-    else:
-        response = JSONResponse({"detail": detail}, status_code=413)
-    await response({"type": "http"}, _no_receive, send)
-
-
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from truce import limits
 from truce.errors import ConfigError
 
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: str | None = None
     max_upload_mb: int = Field(default=200, ge=1)
+    # Any JSON or form body that is not an upload (docs/limits.md); an incident batch may be larger.
+    max_json_mb: int = Field(default=limits.DEFAULT_JSON_MB, ge=1)
     tile_url: str | None = None
     token_hours: int = Field(default=12, ge=1)
     # The log's origin line and the name of its signing key, fixed when the key is first created.

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.expression import ColumnClause
 
+from truce import limits
 from truce.errors import Invalid
 
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
@@ -86,11 +87,31 @@ def parse_geometry(value: Any, allowed: Sequence[str], field: str = "geometry") 
     coordinates = value.get("coordinates")
     if not isinstance(coordinates, list):
         raise Invalid("must be an array", f"{field}.coordinates")
+    _check_size(kind, coordinates, f"{field}.coordinates")
     _check_coordinates(kind, coordinates, f"{field}.coordinates")
     geometry = shape({"type": kind, "coordinates": coordinates})
     if not geometry.is_valid:
         raise Invalid(f"invalid geometry: {validation.explain_validity(geometry)}", field)
     return geometry
+
+
+def _check_size(kind: str, coordinates: list[Any], where: str) -> None:
+    """Refuse a geometry over the bounds of limits.py from list lengths alone, before walking its positions."""
+    if kind.startswith("Multi") and len(coordinates) > limits.MAX_PARTS:
+        raise Invalid(f"{len(coordinates):,} parts; at most {limits.MAX_PARTS:,} are accepted", where)
+    if kind in ("Point", "MultiPoint", "LineString"):
+        vertices = len(coordinates) if kind != "Point" else 1
+    else:
+        polygons = coordinates if kind == "MultiPolygon" else [coordinates] if kind == "Polygon" else []
+        for polygon in polygons:
+            if isinstance(polygon, list) and len(polygon) > limits.MAX_RINGS:
+                raise Invalid(f"a polygon of {len(polygon):,} rings; at most {limits.MAX_RINGS:,} are accepted", where)
+        lines = coordinates if kind == "MultiLineString" else [r for p in polygons if isinstance(p, list) for r in p]
+        vertices = sum(len(line) for line in lines if isinstance(line, list))
+    if vertices > limits.MAX_VERTICES:
+        raise Invalid(
+            f"{vertices:,} positions; at most {limits.MAX_VERTICES:,} are accepted (simplify the geometry)", where
+        )
 
 
 def _check_coordinates(kind: str, coordinates: list[Any], where: str) -> None:

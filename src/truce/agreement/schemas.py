@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from truce import limits
 from truce.agreement.models import LINK_KINDS, PAM_CATEGORIES
 from truce.missions.schemas import StrictModel
 from truce.places.schemas import Classification
@@ -24,21 +25,21 @@ class ProvisionIn(StrictModel):
     text: Paragraph = Field(default="", max_length=20_000, description="the agreement's own words")
     category: Category
     responsible: list[PartyCode] = Field(default_factory=list, max_length=20)
-    deadline: date | None = None
+    deadline: limits.Day | None = None
     classification: Classification = "mission"
     restricted_to: list[str] = Field(default_factory=list, max_length=20)
 
 
 class StatusIn(StrictModel):
     level: int = Field(ge=0, le=3, description="Peace Accords Matrix scale: 0 none, 1 minimal, 2 intermediate, 3 full")
-    as_of: date
+    as_of: limits.Day
     note: Paragraph = Field(default="", max_length=10_000)
     evidence: list[Sha256] = Field(default_factory=list, max_length=50)
 
 
 class ExtensionIn(StrictModel):
-    new_deadline: date
-    decided_on: date = Field(description="when the parties agreed to the new deadline")
+    new_deadline: limits.Day
+    decided_on: limits.Day = Field(description="when the parties agreed to the new deadline")
     note: Paragraph = Field(default="", max_length=10_000)
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter, status
 
+from truce import limits
 from truce.agreement import service, views
 from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
 from truce.agreement.schemas import (
@@ -17,6 +18,7 @@ from truce.agreement.schemas import (
     StatusIn,
     StatusOut,
 )
+from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 
 router = APIRouter(tags=["agreement"])
@@ -34,12 +36,12 @@ def _provision(
 
 
 @router.get(PATH)
-def list_provisions(scope: ReadScope, on: date | None = None) -> list[ProvisionOut]:
+def list_provisions(scope: ReadScope, paging: Page, on: limits.DayParam = None) -> list[ProvisionOut]:
     """The agreement's provisions in order, each with its current status and whether it is overdue `on` a day."""
     histories = service.histories(scope.session, scope.mission)
     return [
         _provision(scope, p, histories.get(p.id, []), on)
-        for p in service.list_provisions(scope.session, scope.mission, actor=scope.actor)
+        for p in paging.page(service.list_provisions(scope.session, scope.mission, actor=scope.actor))
     ]
 
 
@@ -51,16 +53,17 @@ def create_provision(scope: WriteScope, body: ProvisionIn) -> ProvisionOut:
 
 
 @router.get(PATH + "/{provision_id}")
-def get_provision(scope: ReadScope, provision_id: int, on: date | None = None) -> ProvisionOut:
+def get_provision(scope: ReadScope, provision_id: int, on: limits.DayParam = None) -> ProvisionOut:
     """One provision with its status history, deadline extensions and linked records."""
     provision = service.get(scope.session, scope.mission, provision_id, actor=scope.actor)
     return _provision(scope, provision, service.statuses(scope.session, provision), on, full=True)
 
 
 @router.get(PATH + "/{provision_id}/statuses")
-def list_statuses(scope: ReadScope, provision_id: int) -> list[StatusOut]:
+def list_statuses(scope: ReadScope, provision_id: int, paging: Page) -> list[StatusOut]:
     """The provision's status history on the Peace Accords Matrix scale, by date."""
-    return [_status(s) for s in service.list_statuses(scope.session, scope.mission, provision_id, actor=scope.actor)]
+    rows = service.list_statuses(scope.session, scope.mission, provision_id, actor=scope.actor)
+    return [_status(s) for s in paging.page(rows)]
 
 
 @router.post(PATH + "/{provision_id}/statuses", status_code=status.HTTP_201_CREATED)
@@ -70,12 +73,12 @@ def assess_provision(scope: WriteScope, provision_id: int, body: StatusIn) -> St
 
 
 @router.get(PATH + "/{provision_id}/extensions")
-def list_extensions(scope: ReadScope, provision_id: int) -> list[ExtensionOut]:
+def list_extensions(scope: ReadScope, provision_id: int, paging: Page) -> list[ExtensionOut]:
     """Every extension of the provision's deadline, oldest first."""
     rows: list[DeadlineExtension] = service.list_extensions(
         scope.session, scope.mission, provision_id, actor=scope.actor
     )
-    return [ExtensionOut.model_validate(e) for e in rows]
+    return [ExtensionOut.model_validate(e) for e in paging.page(rows)]
 
 
 @router.post(PATH + "/{provision_id}/extensions", status_code=status.HTTP_201_CREATED)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from truce import limits
+from truce.api.paging import Page
 from truce.claims import comparison, service, views
 from truce.claims.models import CLAIM_STATUSES, Claim
 from truce.claims.schemas import AssessmentIn, ClaimIn, ClaimOut
@@ -26,12 +27,13 @@ PartyQuery = Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", descrip
 @router.get(PATH)
 def list_claims(
     scope: ReadScope,
+    paging: Page,
     affiliation: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")] = None,
     status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(CLAIM_STATUSES) + ")$")] = None,
 ) -> list[ClaimOut]:
     """Claims the caller may read, newest statement first."""
     rows = service.list_claims(scope.session, scope.mission, actor=scope.actor, affiliation=affiliation, status=status_)
-    return [_claim(scope, c) for c in rows]
+    return [_claim(scope, c) for c in paging.page(rows)]
 
 
 @router.post(PATH, status_code=status.HTTP_201_CREATED)
@@ -42,9 +44,9 @@ def create_claim(scope: WriteScope, body: ClaimIn) -> ClaimOut:
 
 @router.get(PATH + "/comparison")
 def compare_returns(
-    scope: ReadScope, party: PartyQuery, since: date | None = None, until: date | None = None
+    scope: ReadScope, party: PartyQuery, since: limits.DayParam = None, until: limits.DayParam = None
 ) -> dict[str, Any]:
-    """A party's claimed return figures beside the counted returns, day by day."""
+    """A party's claimed return figures beside the counted returns, day by day (at most 3,660 days; 422 beyond)."""
     return comparison.compare_returns(scope.session, scope.mission, party, actor=scope.actor, since=since, until=until)
 
 

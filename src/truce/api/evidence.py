@@ -8,6 +8,7 @@ from typing import Annotated, Any, BinaryIO
 from fastapi import APIRouter, File, Request, UploadFile, status
 from fastapi.responses import FileResponse, Response
 
+from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.disposition import attachment
 from truce.evidence import service, store
@@ -61,9 +62,10 @@ def upload(
 
 
 @router.get(PATH)
-def list_evidence(scope: ReadScope, incident_id: int) -> list[dict[str, Any]]:
+def list_evidence(scope: ReadScope, incident_id: int, paging: Page) -> list[dict[str, Any]]:
     """The incident's evidence files."""
-    return [_view(scope, e) for e in service.list_for(scope.session, scope.mission, incident_id, actor=scope.actor)]
+    rows = service.list_for(scope.session, scope.mission, incident_id, actor=scope.actor)
+    return [_view(scope, e) for e in paging.page(rows)]
 
 
 @router.get(PATH + "/{sha256}", response_model=None)

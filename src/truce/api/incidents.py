@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime
 
-from truce import geo
+from truce import geo, limits
+from truce.api import paging
+from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.incidents import service
 from truce.incidents.models import Incident, Verification
@@ -37,11 +38,11 @@ def _verdict(v: Verification) -> dict[str, Any]:
 def list_incidents(
     scope: ReadScope,
     bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: limits.Moment | None = None,
+    until: limits.Moment | None = None,
     status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(STATUSES) + ")$")] = None,
     type_: Annotated[str | None, Query(alias="type", pattern="^(" + "|".join(TAXONOMY) + ")$")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1000,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Incidents the caller may read, newest first, as a FeatureCollection."""
@@ -102,10 +103,10 @@ def retract_incident(scope: WriteScope, incident_id: int) -> dict[str, Any]:
 
 
 @router.get(PATH + "/{incident_id}/verifications")
-def list_verifications(scope: ReadScope, incident_id: int) -> list[dict[str, Any]]:
+def list_verifications(scope: ReadScope, incident_id: int, paging: Page) -> list[dict[str, Any]]:
     """Every verdict on the incident, oldest first."""
     rows = verification.list_verdicts(scope.session, scope.mission, incident_id, actor=scope.actor)
-    return [_verdict(v) for v in rows]
+    return [_verdict(v) for v in paging.page(rows)]
 
 
 @router.post(PATH + "/{incident_id}/verifications", status_code=status.HTTP_201_CREATED)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, status
 
+from truce import limits
+from truce.api.paging import Page
 from truce.deps import CurrentUser, ReadScope, ReadSession, WriteScope
 from truce.missions import service
 from truce.missions.schemas import (
@@ -24,10 +24,10 @@ router = APIRouter(tags=["missions"])
 
 
 @router.get("/missions")
-def list_missions(session: ReadSession, user: CurrentUser) -> list[MissionOut]:
+def list_missions(session: ReadSession, user: CurrentUser, paging: Page) -> list[MissionOut]:
     """The missions the caller may see."""
     actor = users_service.actor_for(session, user, None)
-    return [MissionOut.model_validate(m) for m in service.list_visible(session, actor)]
+    return [MissionOut.model_validate(m) for m in paging.page(service.list_visible(session, actor))]
 
 
 @router.get("/missions/{slug}")
@@ -43,9 +43,9 @@ def update_mission(scope: WriteScope, body: MissionUpdate) -> MissionOut:
 
 
 @router.get("/missions/{slug}/parties")
-def list_parties(scope: ReadScope) -> list[PartyOut]:
+def list_parties(scope: ReadScope, paging: Page) -> list[PartyOut]:
     """The mission's parties."""
-    return [PartyOut.model_validate(p) for p in service.parties(scope.session, scope.mission)]
+    return [PartyOut.model_validate(p) for p in paging.page(service.parties(scope.session, scope.mission))]
 
 
 @router.post("/missions/{slug}/parties", status_code=status.HTTP_201_CREATED)
@@ -56,12 +56,12 @@ def create_party(scope: WriteScope, body: PartyIn) -> PartyOut:
 
 
 @router.get("/missions/{slug}/delegations")
-def list_delegations(scope: ReadScope) -> list[DelegationOut]:
+def list_delegations(scope: ReadScope, paging: Page) -> list[DelegationOut]:
     """The mission's delegations."""
     codes = {p.id: p.code for p in service.parties(scope.session, scope.mission)}
     return [
         DelegationOut(id=d.id, code=d.code, name=d.name, party=codes[d.party_id])
-        for d in service.delegations(scope.session, scope.mission)
+        for d in paging.page(service.delegations(scope.session, scope.mission))
     ]
 
 
@@ -73,10 +73,10 @@ def create_delegation(scope: WriteScope, body: DelegationIn) -> DelegationOut:
 
 
 @router.get("/missions/{slug}/deployments")
-def list_deployments(scope: ReadScope) -> list[DeploymentOut]:
+def list_deployments(scope: ReadScope, paging: Page) -> list[DeploymentOut]:
     """The force's deployments by date (mission staff)."""
     rows = service.deployments(scope.session, scope.mission, actor=scope.actor)
-    return [DeploymentOut.model_validate(d) for d in rows]
+    return [DeploymentOut.model_validate(d) for d in paging.page(rows)]
 
 
 @router.post("/missions/{slug}/deployments", status_code=status.HTTP_201_CREATED)
@@ -87,6 +87,6 @@ def record_deployment(scope: WriteScope, body: DeploymentIn) -> DeploymentOut:
 
 
 @router.get("/missions/{slug}/deployments/strength")
-def strength(scope: ReadScope, on: date) -> dict[str, object]:
+def strength(scope: ReadScope, on: limits.Day) -> dict[str, object]:
     """The force's strength on a date against the mandate's ceilings."""
     return service.strength_on(scope.session, scope.mission, on, actor=scope.actor)

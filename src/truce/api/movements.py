@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from truce import limits
+from truce.api import paging
+from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.movements import service, summaries, views
 from truce.movements.models import DIRECTIONS, MOVEMENT_KINDS, Exchange, Movement
@@ -38,12 +40,12 @@ def _names(scope: MissionScope) -> dict[int, str]:
 @router.get(PATH)
 def list_movements(
     scope: ReadScope,
-    since: date | None = None,
-    until: date | None = None,
+    since: limits.DayParam = None,
+    until: limits.DayParam = None,
     kind: KindQuery = None,
     direction: DirectionQuery = None,
     site: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1000,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[MovementOut]:
     """Crossings the caller may read, by date; `since` and `until` are days, both included."""
@@ -70,13 +72,18 @@ def create_movement(scope: WriteScope, body: MovementIn) -> MovementOut:
 
 
 @router.get(PATH + "/returns")
-def returns(scope: ReadScope, since: date | None = None, until: date | None = None) -> dict[str, Any]:
-    """Returns per day with the running total, and per settlement; a convoy counts once, at its first crossing."""
+def returns(scope: ReadScope, since: limits.DayParam = None, until: limits.DayParam = None) -> dict[str, Any]:
+    """Returns per day with the running total, and per settlement; a convoy counts once, at its first crossing.
+
+    The series has one entry per day from `since` to `until`: at most 3,660 days (422 beyond).
+    """
     return summaries.returns(scope.session, scope.mission, actor=scope.actor, since=since, until=until)
 
 
 @router.get(PATH + "/checkpoints")
-def checkpoint_counters(scope: ReadScope, since: date | None = None, until: date | None = None) -> list[dict[str, Any]]:
+def checkpoint_counters(
+    scope: ReadScope, since: limits.DayParam = None, until: limits.DayParam = None
+) -> list[dict[str, Any]]:
     """Crossings and individuals counted at each checkpoint, per direction and kind."""
     return summaries.checkpoint_counters(scope.session, scope.mission, actor=scope.actor, since=since, until=until)
 
@@ -95,9 +102,10 @@ def _exchange(scope: MissionScope, exchange: Exchange) -> dict[str, Any]:
 
 
 @router.get(EXCHANGES)
-def list_exchanges(scope: ReadScope) -> list[dict[str, Any]]:
+def list_exchanges(scope: ReadScope, paging: Page) -> list[dict[str, Any]]:
     """Exchanges of detainees and bodies the caller may read, newest first, each with its lists matched."""
-    return [_exchange(scope, e) for e in service.list_exchanges(scope.session, scope.mission, actor=scope.actor)]
+    rows = service.list_exchanges(scope.session, scope.mission, actor=scope.actor)
+    return [_exchange(scope, e) for e in paging.page(rows)]
 
 
 @router.post(EXCHANGES, status_code=status.HTTP_201_CREATED)
@@ -113,10 +121,10 @@ def get_exchange(scope: ReadScope, exchange_id: int) -> dict[str, Any]:
 
 
 @router.get(EXCHANGES + "/{exchange_id}/lists")
-def list_lists(scope: ReadScope, exchange_id: int) -> list[ExchangeListOut]:
+def list_lists(scope: ReadScope, exchange_id: int, paging: Page) -> list[ExchangeListOut]:
     """The sides' lists with personal identifiers: empty for anyone but the sides and the intermediary."""
     rows = service.list_lists(scope.session, scope.mission, exchange_id, actor=scope.actor)
-    return [ExchangeListOut.model_validate(row) for row in rows]
+    return [ExchangeListOut.model_validate(row) for row in paging.page(rows)]
 
 
 @router.post(EXCHANGES + "/{exchange_id}/lists", status_code=status.HTTP_201_CREATED)

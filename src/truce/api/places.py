@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from truce import geo
+from truce.api import paging
 from truce.deps import ReadScope, WriteScope
 from truce.places import service
 from truce.places.models import Area, Line, Site
@@ -16,7 +17,7 @@ router = APIRouter(tags=["places"])
 
 BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat", max_length=200)]
 KindQuery = Annotated[str | None, Query(max_length=32)]
-Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
+Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)]
 Offset = Annotated[int, Query(ge=0)]
 GEOJSON = "application/geo+json"
 

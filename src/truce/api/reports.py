@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
+from truce.api.paging import Page
 from truce.deps import ReadScope, WriteScope
 from truce.disposition import attachment
 from truce.reports import service
@@ -33,10 +34,10 @@ def _out(slug: str, report: Report) -> ReportOut:
 
 
 @router.get(PATH)
-def list_reports(scope: ReadScope) -> list[ReportOut]:
+def list_reports(scope: ReadScope, paging: Page) -> list[ReportOut]:
     """The stored reports the caller may read: bulletins for everyone, daily reports for mission staff."""
     reports = service.list_reports(scope.session, scope.mission, actor=scope.actor)
-    return [_out(scope.mission.slug, r) for r in reports]
+    return [_out(scope.mission.slug, r) for r in paging.page(reports)]
 
 
 @router.get(PATH + "/{report_id}")

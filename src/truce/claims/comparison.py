@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from truce import limits
 from truce.claims import service
 from truce.errors import NotFound
 from truce.missions import service as missions_service
@@ -51,6 +52,7 @@ def compare_returns(
     """Claimed against counted returns for each day: the counted daily and running totals, and each claim's gap."""
     if party not in {p.code for p in missions_service.parties(session, mission)}:
         raise NotFound(f"mission {mission.slug} has no party {party!r}")
+    limits.check_range(since, until)
     figures = claimed_returns(session, mission, party, actor=actor)
     claimed_days = [date.fromisoformat(f["as_of"]) for f in figures]
     counted = summaries.returns(session, mission, actor=actor)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from truce import limits
 from truce.agreement.schemas import PartyCode, Sha256
 from truce.claims.models import CLAIM_STATUSES, QUALIFIERS
 from truce.missions.schemas import StrictModel
@@ -21,7 +22,9 @@ Ids = list[int]
 class StatedNumber(StrictModel):
     value: int = Field(ge=0, le=1_000_000_000, description="the number as stated")
     counts: str = Field(pattern=r"^[a-z][a-z _-]{0,63}$", description="what it counts, e.g. returnees, fighters")
-    as_of: date | None = Field(default=None, description="the day the number refers to; the claim's date if empty")
+    as_of: limits.Day | None = Field(
+        default=None, description="the day the number refers to; the claim's date if empty"
+    )
     cumulative: bool = Field(default=True, description="a running total (true) or that day's figure (false)")
     qualifier: Qualifier = "exactly"
 
@@ -37,7 +40,7 @@ class ClaimIn(StrictModel):
     speaker: str = Field(min_length=1, max_length=200)
     affiliation: PartyCode | None = Field(default=None, description="the speaker's party, by code")
     affiliation_text: str = Field(default="", max_length=200, description="the affiliation in words")
-    said_on: date
+    said_on: limits.Day
     source_title: str = Field(min_length=1, max_length=300)
     source_url: str = Field(default="", max_length=2000, pattern=r"^(https?://\S+)?$")
     summary: Paragraph = Field(min_length=1, max_length=10_000, description="the claim in our words")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
+from truce import limits
 from truce.incidents.taxonomy import COUNT_KEYS, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
 from truce.missions.schemas import StrictModel
 from truce.places.schemas import Classification
@@ -35,8 +36,8 @@ class AllegedActor(StrictModel):
 class IncidentProperties(StrictModel):
     type: str = Field(max_length=32)
     subtype: str = Field(max_length=48)
-    start: AwareDatetime
-    end: AwareDatetime | None = None
+    start: limits.Moment
+    end: limits.Moment | None = None
     time_precision: TimePrecision = "minute"
     source: Source
     means: Means | None = None
@@ -47,7 +48,7 @@ class IncidentProperties(StrictModel):
     bearing_deg: float | None = Field(default=None, ge=0, lt=360)
     distance_km: float | None = Field(default=None, ge=0, le=100)
     geo_precision: int = Field(default=1, ge=1, le=3)
-    counts: dict[str, int] = Field(default_factory=dict)
+    counts: dict[str, int] = Field(default_factory=dict, max_length=len(COUNT_KEYS))
     casualties: Casualties = Field(default_factory=Casualties)
     alleged_actors: list[AllegedActor] = Field(default_factory=list, max_length=10)
     external_id: str | None = Field(default=None, max_length=128)

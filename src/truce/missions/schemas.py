@@ -7,7 +7,9 @@ from datetime import date
 from typing import Any, Literal, Self, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
+from truce import limits
 from truce.text import MultiLine, Paragraph, clean_all
 
 Code = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="short lower-case code")
@@ -20,6 +22,19 @@ class StrictModel(BaseModel):
     """What every input schema shares: no unknown fields, and text checked once here for every field."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _few_unknown_keys(cls, data: Any) -> Any:
+        # extra="forbid" reports every unknown key, each with its input: a million keys cost seconds and
+        # a gigabyte. Past a few, one error names the first of them and counts the rest.
+        unknown = limits.unknown_keys(data, _accepted_keys(cls))
+        if len(unknown) > limits.MAX_REPORTED_ERRORS:
+            named = ", ".join(limits.shortened(repr(k), 40) for k in unknown[:5])
+            raise PydanticCustomError(
+                "extra_forbidden", "{count} unknown fields, such as {named}", {"count": len(unknown), "named": named}
+            )
+        return data
 
     @model_validator(mode="after")
     def _clean_text(self) -> Self:
@@ -35,6 +50,14 @@ class StrictModel(BaseModel):
             except ValueError as exc:
                 raise ValueError(f"{name}: {exc}") from None
         return self
+
+
+@functools.cache
+def _accepted_keys(model: type[BaseModel]) -> frozenset[str]:
+    """The names and aliases of `model`'s fields."""
+    return frozenset(
+        name for field, info in model.model_fields.items() for name in (field, info.alias) if name is not None
+    )
 
 
 @functools.cache
@@ -73,7 +96,7 @@ class MissionIn(StrictModel):
     description: Paragraph = ""
     time_zone: str = "UTC"
     public: bool = False
-    starts_on: date | None = None
+    starts_on: limits.Day | None = None
     quorum_delegations: int = Field(default=2, ge=1, le=20)
     quorum_required: list[str] = Field(default_factory=list)
     allow_self_verification: bool = True
@@ -137,7 +160,7 @@ class DelegationOut(BaseModel):
 
 
 class DeploymentIn(StrictModel):
-    on_date: date
+    on_date: limits.Day
     site_id: int | None = None
     personnel: int = Field(default=0, ge=0)
     armoured_vehicles: int = Field(default=0, ge=0)

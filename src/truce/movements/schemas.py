@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from truce import limits
 from truce.agreement.schemas import PartyCode
 from truce.missions.schemas import StrictModel
 from truce.movements.models import DIRECTIONS, EXCHANGE_KINDS, MOVEMENT_KINDS, TRANSPORT_MODES
@@ -25,7 +26,7 @@ class MovementIn(StrictModel):
     site_id: int = Field(description="the checkpoint or crossing point where the movement was counted")
     direction: Direction
     kind: MovementKind
-    on_date: date
+    on_date: limits.Day
     individuals: Count
     families: Count | None = None
     adults_male: Count | None = None
@@ -96,7 +97,7 @@ class ExchangeIn(StrictModel):
     side_a: PartyCode
     side_b: PartyCode
     intermediary: PartyCode | None = Field(default=None, description="the party that carries the exchange out")
-    planned_on: date | None = None
+    planned_on: limits.Day | None = None
     site_id: int | None = None
     place: str = Field(default="", max_length=200)
     note: Paragraph = Field(default="", max_length=10_000)
@@ -144,7 +145,7 @@ class Transferred(StrictModel):
 
 
 class HandoverIn(StrictModel):
-    on_date: date
+    on_date: limits.Day
     a_to_b: Transferred = Field(description="handed over by side A to side B")
     b_to_a: Transferred = Field(description="handed over by side B to side A")
     site_id: int | None = None

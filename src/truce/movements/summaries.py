@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from truce import policy
+from truce import limits, policy
 from truce.missions.models import Mission
 from truce.movements.models import Movement
 from truce.places.models import Site
@@ -75,6 +75,7 @@ def returns(
     session: Session, mission: Mission, *, actor: Actor, since: date | None = None, until: date | None = None
 ) -> dict[str, Any]:
     """Returns per day with the running total since the first, every day of the window, and per settlement."""
+    limits.check_range(since, until)
     counted = counted_returns(session, mission, actor=actor)
     daily: Counter[date] = Counter()
     for item in counted:
@@ -83,6 +84,8 @@ def returns(
         return {"total": 0, "days": [], "settlements": []}
     first = since or min(daily)
     last = until or max(daily)
+    # One entry per day: a range of year 1 to 9999 would be 3.65 million of them.
+    limits.check_range(first, last)
     before = sum(n for day, n in daily.items() if day < first)
     window = [r for r in counted if first <= r.on_date <= last]
     return {
@@ -111,6 +114,7 @@ def checkpoint_counters(
     session: Session, mission: Mission, *, actor: Actor, since: date | None = None, until: date | None = None
 ) -> list[dict[str, Any]]:
     """Every crossing counted at each checkpoint, per direction, with individuals by kind of movement."""
+    limits.check_range(since, until)
     stmt = select(
         Movement.site_id,
         Movement.direction,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import Field
 from sqlalchemy import select
 
+from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.missions.schemas import StrictModel
 from truce.openrosa import address, devices, service
@@ -64,9 +65,10 @@ def add_device(request: Request, scope: WriteScope, body: DeviceIn) -> dict[str,
 
 
 @router.get(PATH)
-def list_devices(scope: ReadScope) -> list[dict[str, Any]]:
+def list_devices(scope: ReadScope, paging: Page) -> list[dict[str, Any]]:
     """The mission's devices, revoked ones included."""
-    return [_view(scope, d) for d in service.list_devices(scope.session, scope.mission, actor=scope.actor)]
+    rows = service.list_devices(scope.session, scope.mission, actor=scope.actor)
+    return [_view(scope, d) for d in paging.page(rows)]
 
 
 @router.post(PATH + "/{device_id}/revoke")

@@ -222,6 +222,9 @@ def _trace(node: Node, path: str) -> dict[str, Any]:
     text = node.value(path)
     if text is None:
         raise Invalid("is required", path)
+    # Counted before splitting: a million points would otherwise be split and parsed first.
+    if text.count(";") >= MAX_ROUTE_POINTS + 1:
+        raise Invalid(f"a route needs 2 to {MAX_ROUTE_POINTS:,} points", path)
     points = [p.strip() for p in text.split(";") if p.strip()]
     if not 2 <= len(points) <= MAX_ROUTE_POINTS:
         raise Invalid(f"a route needs 2 to {MAX_ROUTE_POINTS:,} points", path)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from truce import limits
 from truce.missions.schemas import StrictModel
 from truce.text import Paragraph
 
@@ -17,8 +17,8 @@ class PlaceProperties(StrictModel):
     name: str = Field(min_length=1, max_length=200)
     classification: Classification = "mission"
     restricted_to: list[str] = Field(default_factory=list, description="delegation codes for restricted records")
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: limits.Day | None = None
+    valid_until: limits.Day | None = None
     note: Paragraph = Field(default="", max_length=10_000)
 
     @model_validator(mode="after")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from truce import console
+from truce import console, limits
 from truce.errors import BadRequest, Invalid
 from truce.policy import Actor
 from truce.reports import service
@@ -103,7 +103,7 @@ def check_command(
 
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        return limits.check_day(date.fromisoformat(text), "--date")
     except ValueError:
         raise BadRequest(f"--date must be a day written YYYY-MM-DD, e.g. 2020-11-21, not {text!r}") from None
 

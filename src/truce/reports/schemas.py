@@ -6,13 +6,15 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from truce import limits
+
 
 class BulletinIn(BaseModel):
     """A verifier's request to publish the bulletin of a day."""
 
     model_config = ConfigDict(extra="forbid")
 
-    date: date
+    date: limits.Day
 
 
 class ReportOut(BaseModel):

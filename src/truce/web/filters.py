@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import QueryParams
 
+from truce import limits
+from truce.errors import Invalid
 from truce.incidents.taxonomy import STATUSES, TAXONOMY
 from truce.missions.models import Mission
 from truce.web.forms import Form
@@ -40,8 +42,9 @@ def _day(form: Form, name: str, zone: ZoneInfo) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
+        # A day beyond the bounds would overflow when "until" becomes the next midnight.
+        return limits.check_day(date.fromisoformat(text), name)
+    except (ValueError, Invalid):
         form.add_error(name, N_("Enter a date as YYYY-MM-DD."))
         return None
 

@@ -10,7 +10,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 
+from truce import limits
 from truce.errors import TruceError
 from truce.web import security
 from truce.web.i18n import N_
@@ -51,8 +53,13 @@ class PageRoute(APIRoute):
                 response = error_page(request, exc.status_code, exc.detail)
                 if exc.retry_after is not None:
                     response.headers["Retry-After"] = str(exc.retry_after)
+            except ClientDisconnect:
+                # The gate cut the body off and has answered 413 already (gate.py); nothing more to say.
+                response = Response(status_code=413)
             except RequestValidationError as exc:
-                fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors())
+                # The first few fields only: a body of many bad keys gives as many errors (docs/limits.md).
+                named = exc.errors()[: limits.MAX_REPORTED_ERRORS]
+                fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in named)[:500]
                 response = error_page(request, 400, f"invalid {fields or 'request'}")
             except Exception:
                 log.exception("unhandled error on a page")
