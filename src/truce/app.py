@@ -13,10 +13,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from truce import __version__, api
+from truce.api import problems
 from truce.api import reports as reports_api
+from truce.api.problems import FieldProblem, ValidationProblem, validation_problem
 from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect
-from truce.errors import ConfigError, TruceError
+from truce.errors import ConfigError, Invalid, TruceError
 from truce.ledger import keys
 from truce.openrosa import routes as openrosa_routes
 from truce.web import setup as web_setup
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.log_signer = keys.load_or_create(settings.data_dir, settings.log_origin)
     app.add_middleware(BodyLimit, upload_limit=lambda: settings.max_upload_mb * 1024 * 1024)
     _add_error_handlers(app)
+    problems.install(app)
     # Routes are tried in order: phones' submissions, the busiest endpoint, are matched first.
     app.include_router(openrosa_routes.app_router)
     app.include_router(api.router)
@@ -56,13 +59,18 @@ def _add_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, ConfigError):
             log.error("configuration error: %s", exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if isinstance(exc, Invalid):
+            # Every 422 has the one shape the OpenAPI document gives it, whether Pydantic or a service refused.
+            message = exc.detail.removeprefix(f"{exc.field}: ") if exc.field else exc.detail
+            problem = ValidationProblem(
+                detail=exc.detail, errors=[FieldProblem(field=exc.field or "body", message=message)]
+            )
+            return JSONResponse(problem.model_dump(), status_code=422)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_plain_error(e) for e in exc.errors()]
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+        return JSONResponse(validation_problem([_plain_error(e) for e in exc.errors()]), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -74,13 +82,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "internal error; the operator's log has the details"}, status_code=500)
 
 
-def _plain_error(error: Any) -> dict[str, str]:
+def _plain_error(error: Any) -> FieldProblem:
     location = [str(part) for part in error.get("loc", ()) if part != "body"]
     field = ".".join(location) or "body"
     message = str(error.get("msg", "invalid"))
     if error.get("type") == "json_invalid":
         field, message = "body", f"malformed JSON ({error.get('ctx', {}).get('error', 'cannot parse')})"
-    return {"field": field, "message": message}
+    return FieldProblem(field=field, message=message)
 
 
 class BodyLimit:

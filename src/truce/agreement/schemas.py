@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from truce.agreement.models import LINK_KINDS, PAM_CATEGORIES
 from truce.missions.schemas import StrictModel
+from truce.numbers import Id
 from truce.places.schemas import Classification
 
 Category = Literal[PAM_CATEGORIES]  # type: ignore[valid-type]
@@ -43,7 +44,7 @@ class ExtensionIn(StrictModel):
 
 class LinkIn(StrictModel):
     kind: LinkKind
-    id: int = Field(ge=1)
+    id: Id
 
 
 class StatusOut(BaseModel):

@@ -17,6 +17,7 @@ from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
 from truce.missions.models import Mission
+from truce.numbers import Id, Position
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
 from truce.policy import Actor
@@ -50,7 +51,7 @@ def checkpoint(request: Request, session: WriteSession, user: CurrentUser) -> st
 
 
 class CosignatureIn(BaseModel):
-    size: int = Field(ge=0)
+    size: Position
     signature: str = Field(max_length=1000, description="the C2SP tlog-cosignature line")
 
 
@@ -65,8 +66,8 @@ def cosign(session: WriteSession, body: CosignatureIn) -> dict[str, Any]:
 def entries(
     session: ReadSession,
     user: CurrentUser,
-    start: Annotated[int, Query(ge=0)] = 0,
-    end: Annotated[int | None, Query(ge=0)] = None,
+    start: Position = 0,
+    end: Position | None = None,
 ) -> list[dict[str, Any]]:
     """Entries in [start, end); those about records the caller may not read show only their hash."""
     reader = _logged_in(user)
@@ -107,7 +108,7 @@ def _entry_view(entry: LogEntry, actors: dict[int | None, Actor]) -> dict[str, A
 
 @router.get("/proof/inclusion")
 def inclusion(
-    session: ReadSession, user: CurrentUser, index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)]
+    session: ReadSession, user: CurrentUser, index: Position, size: Annotated[Position, Query(ge=1)]
 ) -> dict[str, Any]:
     """An RFC 9162 inclusion proof."""
     _logged_in(user)
@@ -115,9 +116,7 @@ def inclusion(
 
 
 @router.get("/proof/consistency")
-def consistency(
-    session: ReadSession, user: CurrentUser, first: Annotated[int, Query(ge=0)], second: Annotated[int, Query(ge=0)]
-) -> dict[str, Any]:
+def consistency(session: ReadSession, user: CurrentUser, first: Position, second: Position) -> dict[str, Any]:
     """An RFC 9162 consistency proof."""
     _logged_in(user)
     return ledger.consistency(session, first, second)
@@ -127,7 +126,7 @@ history_router = APIRouter(tags=["log"])
 
 
 @history_router.get("/missions/{slug}/{kind}/{record_id}/history")
-def record_history(scope: ReadScope, kind: str, record_id: int) -> dict[str, Any]:
+def record_history(scope: ReadScope, kind: str, record_id: Id) -> dict[str, Any]:
     """Every log entry about one record, each with an inclusion proof in the current tree."""
     if kind == "incidents":
         incidents_service.get(scope.session, scope.mission, record_id, actor=scope.actor)

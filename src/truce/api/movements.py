@@ -19,6 +19,7 @@ from truce.movements.schemas import (
     MovementIn,
     MovementOut,
 )
+from truce.numbers import Id, Position
 
 router = APIRouter(tags=["movements"])
 PATH = "/missions/{slug}/movements"
@@ -42,9 +43,9 @@ def list_movements(
     until: date | None = None,
     kind: KindQuery = None,
     direction: DirectionQuery = None,
-    site: int | None = None,
+    site: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Position = 0,
 ) -> list[MovementOut]:
     """Crossings the caller may read, by date; `since` and `until` are days, both included."""
     rows = service.list_movements(
@@ -82,7 +83,7 @@ def checkpoint_counters(scope: ReadScope, since: date | None = None, until: date
 
 
 @router.get(PATH + "/{movement_id}")
-def get_movement(scope: ReadScope, movement_id: int) -> MovementOut:
+def get_movement(scope: ReadScope, movement_id: Id) -> MovementOut:
     """One movement."""
     return _movement(service.get(scope.session, scope.mission, movement_id, actor=scope.actor), _names(scope))
 
@@ -107,34 +108,34 @@ def create_exchange(scope: WriteScope, body: ExchangeIn) -> dict[str, Any]:
 
 
 @router.get(EXCHANGES + "/{exchange_id}")
-def get_exchange(scope: ReadScope, exchange_id: int) -> dict[str, Any]:
+def get_exchange(scope: ReadScope, exchange_id: Id) -> dict[str, Any]:
     """One exchange with both lists matched; identifiers appear only for the sides and the intermediary."""
     return _exchange(scope, service.get_exchange(scope.session, scope.mission, exchange_id, actor=scope.actor))
 
 
 @router.get(EXCHANGES + "/{exchange_id}/lists")
-def list_lists(scope: ReadScope, exchange_id: int) -> list[ExchangeListOut]:
+def list_lists(scope: ReadScope, exchange_id: Id) -> list[ExchangeListOut]:
     """The sides' lists with personal identifiers: empty for anyone but the sides and the intermediary."""
     rows = service.list_lists(scope.session, scope.mission, exchange_id, actor=scope.actor)
     return [ExchangeListOut.model_validate(row) for row in rows]
 
 
 @router.post(EXCHANGES + "/{exchange_id}/lists", status_code=status.HTTP_201_CREATED)
-def submit_list(scope: WriteScope, exchange_id: int, body: ExchangeListIn) -> ExchangeListOut:
+def submit_list(scope: WriteScope, exchange_id: Id, body: ExchangeListIn) -> ExchangeListOut:
     """Submit (or replace, before the handover) a side's list; only that side or the intermediary may."""
     row = service.submit_list(scope.session, scope.mission, exchange_id, body, actor=scope.actor)
     return ExchangeListOut.model_validate(row)
 
 
 @router.post(EXCHANGES + "/{exchange_id}/handover")
-def record_handover(scope: WriteScope, exchange_id: int, body: HandoverIn) -> dict[str, Any]:
+def record_handover(scope: WriteScope, exchange_id: Id, body: HandoverIn) -> dict[str, Any]:
     """Record what was handed over each way (humanitarian officers, administrators)."""
     exchange = service.record_handover(scope.session, scope.mission, exchange_id, body, actor=scope.actor)
     return _exchange(scope, exchange)
 
 
 @router.post(EXCHANGES + "/{exchange_id}/confirm")
-def confirm_exchange(scope: WriteScope, exchange_id: int, body: ConfirmIn) -> dict[str, Any]:
+def confirm_exchange(scope: WriteScope, exchange_id: Id, body: ConfirmIn) -> dict[str, Any]:
     """A side's liaison officer confirms the handover; differences must be acknowledged and stay on the record."""
     exchange = service.confirm(scope.session, scope.mission, exchange_id, body, actor=scope.actor)
     return _exchange(scope, exchange)

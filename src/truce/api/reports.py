@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from truce.deps import ReadScope, WriteScope
+from truce.numbers import Id
 from truce.reports import service
 from truce.reports.models import Report
 from truce.reports.schemas import BulletinIn, ReportOut
@@ -39,13 +40,13 @@ def list_reports(scope: ReadScope) -> list[ReportOut]:
 
 
 @router.get(PATH + "/{report_id}")
-def get_report(scope: ReadScope, report_id: int) -> ReportOut:
+def get_report(scope: ReadScope, report_id: Id) -> ReportOut:
     """One stored report's description."""
     return _out(scope.mission.slug, service.get(scope.session, scope.mission, report_id, actor=scope.actor))
 
 
 @router.get(PATH + "/{report_id}/content")
-def download_report(scope: ReadScope, report_id: int) -> Response:
+def download_report(scope: ReadScope, report_id: Id) -> Response:
     """The report's bytes, exactly as stored and hashed."""
     report = service.get(scope.session, scope.mission, report_id, actor=scope.actor)
     headers = {

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from truce.missions.schemas import StrictModel
+from truce.numbers import Int64
 
 Classification = Literal["restricted", "mission", "parties", "public"]
 
@@ -53,7 +54,7 @@ class SiteProperties(PlaceProperties):
 class FeatureIn(StrictModel):
     type: Literal["Feature"]
     geometry: dict[str, Any]
-    id: int | str | None = None
+    id: Int64 | str | None = None
 
 
 class AreaIn(FeatureIn):
