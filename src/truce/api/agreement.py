@@ -17,6 +17,7 @@ from truce.agreement.schemas import (
     StatusIn,
     StatusOut,
 )
+from truce.api.problems import CONFLICT
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.numbers import Id
 
@@ -44,7 +45,7 @@ def list_provisions(scope: ReadScope, on: date | None = None) -> list[ProvisionO
     ]
 
 
-@router.post(PATH, status_code=status.HTTP_201_CREATED)
+@router.post(PATH, status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 def create_provision(scope: WriteScope, body: ProvisionIn) -> ProvisionOut:
     """Add a provision (administrators)."""
     provision = service.create(scope.session, scope.mission, body, actor=scope.actor)
@@ -79,7 +80,7 @@ def list_extensions(scope: ReadScope, provision_id: Id) -> list[ExtensionOut]:
     return [ExtensionOut.model_validate(e) for e in rows]
 
 
-@router.post(PATH + "/{provision_id}/extensions", status_code=status.HTTP_201_CREATED)
+@router.post(PATH + "/{provision_id}/extensions", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 def extend_deadline(scope: WriteScope, provision_id: Id, body: ExtensionIn) -> ExtensionOut:
     """Move the deadline later (administrators); the original deadline is kept."""
     extension = service.extend_deadline(scope.session, scope.mission, provision_id, body, actor=scope.actor)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 
 from truce import auth
+from truce.api.problems import UNAUTHORIZED
 from truce.deps import ReadSession
 from truce.errors import Unauthorized
 from truce.users import service as users_service
@@ -20,7 +21,7 @@ class Token(BaseModel):
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
 
 
-@router.post("/auth/token")
+@router.post("/auth/token", responses=UNAUTHORIZED)
 def token(
     request: Request,
     session: ReadSession,

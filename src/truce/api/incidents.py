@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime
 
 from truce import geo
+from truce.api.problems import CONFLICT
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.incidents import service
 from truce.incidents.models import Incident, Verification
@@ -90,13 +91,13 @@ def get_incident(scope: ReadScope, incident_id: Id) -> dict[str, Any]:
     return result
 
 
-@router.put(PATH + "/{incident_id}")
+@router.put(PATH + "/{incident_id}", responses=CONFLICT)
 def update_incident(scope: WriteScope, incident_id: Id, body: IncidentIn) -> dict[str, Any]:
     """Amend an incident (its author, before verification)."""
     return _feature(scope, service.update(scope.session, scope.mission, incident_id, body, actor=scope.actor))
 
 
-@router.post(PATH + "/{incident_id}/retract")
+@router.post(PATH + "/{incident_id}/retract", responses=CONFLICT)
 def retract_incident(scope: WriteScope, incident_id: Id) -> dict[str, Any]:
     """Withdraw an incident (its author, before verification)."""
     return _feature(scope, service.retract(scope.session, scope.mission, incident_id, actor=scope.actor))
@@ -109,7 +110,7 @@ def list_verifications(scope: ReadScope, incident_id: Id) -> list[dict[str, Any]
     return [_verdict(v) for v in rows]
 
 
-@router.post(PATH + "/{incident_id}/verifications", status_code=status.HTTP_201_CREATED)
+@router.post(PATH + "/{incident_id}/verifications", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 def verify_incident(scope: WriteScope, incident_id: Id, body: VerdictIn) -> dict[str, Any]:
     """Give a verdict (verifiers); the incident's status follows the mission's quorum rule."""
     verdict = verification.verify(scope.session, scope.mission, incident_id, body, actor=scope.actor)
@@ -125,7 +126,7 @@ def likely_duplicates(scope: ReadScope, incident_id: Id) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": [service.feature(i, site_names=names) for i in found]}
 
 
-@router.post(PATH + "/{incident_id}/merge")
+@router.post(PATH + "/{incident_id}/merge", responses=CONFLICT)
 def merge_incident(scope: WriteScope, incident_id: Id, body: MergeIn) -> dict[str, Any]:
     """Mark the incident a duplicate of another; both keep their evidence, verdicts and history."""
     merged = service.merge(scope.session, scope.mission, incident_id, body.into, actor=scope.actor)

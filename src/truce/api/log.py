@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from truce import policy
+from truce.api.problems import FORBIDDEN, NOT_FOUND
 from truce.deps import CurrentUser, ReadScope, ReadSession, WriteSession
 from truce.errors import Invalid, Unauthorized
 from truce.incidents import service as incidents_service
@@ -55,7 +56,7 @@ class CosignatureIn(BaseModel):
     signature: str = Field(max_length=1000, description="the C2SP tlog-cosignature line")
 
 
-@router.post("/cosignatures", status_code=status.HTTP_201_CREATED)
+@router.post("/cosignatures", status_code=status.HTTP_201_CREATED, responses={**FORBIDDEN, **NOT_FOUND})
 def cosign(session: WriteSession, body: CosignatureIn) -> dict[str, Any]:
     """Store a registered witness's cosignature; the signature itself is the credential."""
     stored = ledger.add_cosignature(session, body.size, body.signature)

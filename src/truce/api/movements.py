@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from truce.api.problems import CONFLICT
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.movements import service, summaries, views
 from truce.movements.models import DIRECTIONS, MOVEMENT_KINDS, Exchange, Movement
@@ -120,21 +121,21 @@ def list_lists(scope: ReadScope, exchange_id: Id) -> list[ExchangeListOut]:
     return [ExchangeListOut.model_validate(row) for row in rows]
 
 
-@router.post(EXCHANGES + "/{exchange_id}/lists", status_code=status.HTTP_201_CREATED)
+@router.post(EXCHANGES + "/{exchange_id}/lists", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 def submit_list(scope: WriteScope, exchange_id: Id, body: ExchangeListIn) -> ExchangeListOut:
     """Submit (or replace, before the handover) a side's list; only that side or the intermediary may."""
     row = service.submit_list(scope.session, scope.mission, exchange_id, body, actor=scope.actor)
     return ExchangeListOut.model_validate(row)
 
 
-@router.post(EXCHANGES + "/{exchange_id}/handover")
+@router.post(EXCHANGES + "/{exchange_id}/handover", responses=CONFLICT)
 def record_handover(scope: WriteScope, exchange_id: Id, body: HandoverIn) -> dict[str, Any]:
     """Record what was handed over each way (humanitarian officers, administrators)."""
     exchange = service.record_handover(scope.session, scope.mission, exchange_id, body, actor=scope.actor)
     return _exchange(scope, exchange)
 
 
-@router.post(EXCHANGES + "/{exchange_id}/confirm")
+@router.post(EXCHANGES + "/{exchange_id}/confirm", responses=CONFLICT)
 def confirm_exchange(scope: WriteScope, exchange_id: Id, body: ConfirmIn) -> dict[str, Any]:
     """A side's liaison officer confirms the handover; differences must be acknowledged and stay on the record."""
     exchange = service.confirm(scope.session, scope.mission, exchange_id, body, actor=scope.actor)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from truce import geo
+from truce.api.problems import CONFLICT
 from truce.deps import ReadScope, WriteScope
 from truce.numbers import Id, Position
 from truce.places import service
@@ -94,7 +95,7 @@ def get_site(scope: ReadScope, place_id: Id) -> dict[str, Any]:
     return _one(scope, service.get_place(scope.session, Site, scope.mission, place_id, actor=scope.actor))
 
 
-@router.delete("/missions/{slug}/sites/{place_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/missions/{slug}/sites/{place_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
 def delete_site(scope: WriteScope, place_id: Id) -> Response:
     """Remove a site (admin); the log keeps its history."""
     service.delete_place(scope.session, Site, scope.mission, place_id, actor=scope.actor)

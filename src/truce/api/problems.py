@@ -52,9 +52,10 @@ def _answer(description: str, model: type[BaseModel] = Problem) -> dict[str, Any
 CONFLICT: dict[int | str, dict[str, Any]] = {409: _answer("Conflict: the record's state does not allow this")}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _answer("Not found, or not visible to the caller")}
 FORBIDDEN: dict[int | str, dict[str, Any]] = {403: _answer("Forbidden: the caller's role may not do this")}
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: _answer("Unauthorized: wrong username or password")}
 
 _DERIVED = {
-    400: "Bad request: the body could not be parsed (a broken multipart or form body)",
+    400: "Bad request: the body could not be parsed (not UTF-8, or a broken multipart or form body)",
     401: "Unauthorized: no login where one is needed, or a bearer token that is not valid or has expired",
     403: "Forbidden: the caller's role may not do this",
     404: "Not found: no such mission or record, or one the caller may not see",
@@ -116,9 +117,8 @@ def _document_operation(operation: dict[str, Any], route: Any) -> None:
         # Mission routes: an unknown mission is a 404; a write (or a staff-only read) the role may not do is a 403.
         statuses |= {401, 403, 404}
     if body:
-        statuses.add(413)
-    if any(kind.startswith(("multipart/", "application/x-www-form-urlencoded")) for kind in body):
-        statuses.add(400)
+        # Any body may be over the limit, or not be text in the encoding it claims (FastAPI's 400).
+        statuses |= {400, 413}
     if route.dependant.path_params or route.dependant.query_params or body or "422" in responses:
         statuses.add(422)
     for code in sorted(statuses):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
+from truce.api.problems import CONFLICT
 from truce.deps import ReadScope, WriteScope
 from truce.numbers import Id
 from truce.reports import service
@@ -56,7 +57,7 @@ def download_report(scope: ReadScope, report_id: Id) -> Response:
     return Response(content=report.content, media_type=report.media_type, headers=headers)
 
 
-@router.post("/missions/{slug}/bulletins", status_code=status.HTTP_201_CREATED)
+@router.post("/missions/{slug}/bulletins", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 def publish_bulletin(scope: WriteScope, body: BulletinIn) -> ReportOut:
     """Publish the public bulletin of a day (verifiers), built from public records as the log holds them now."""
     report = service.publish_bulletin(scope.session, scope.mission, body.date, actor=scope.actor)
