@@ -43,7 +43,7 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 # OpenRosa speaks XML to phones by its own protocol (headers, Digest, OpenRosaResponse bodies); its routes are
 # fuzzed for 5xx only until their XML answers are documented.
 PROTOCOL_CHECKS = [not_a_server_error]
-EXAMPLES = 8
+EXAMPLES = 3
 
 
 def _schema() -> schemathesis.BaseSchema:
