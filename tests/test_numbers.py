@@ -50,9 +50,10 @@ def test_a_big_count_cannot_be_stored_through_the_orm(db: Database) -> None:
     with db.writer() as session:
         incident = session.execute(select(Incident).limit(1)).scalar_one()
         incident.counts = {"events": 10**30}
-        with pytest.raises(StatementError) as raised:
+        # SQLite's driver binds through SQLAlchemy (which wraps the error); psycopg calls the serializer itself.
+        with pytest.raises((StatementError, InexactJSON)) as raised:
             session.flush()
-        assert isinstance(raised.value.orig, InexactJSON)
+        assert isinstance(getattr(raised.value, "orig", raised.value), InexactJSON)
         session.rollback()
 
 

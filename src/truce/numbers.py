@@ -11,8 +11,10 @@ from typing import Annotated
 
 from annotated_types import Ge, Le
 
-# SQL BIGINT, and the widest integer every reader of a JSON column (orjson, PostgreSQL's casts) keeps exact.
+# SQL BIGINT (log indices, sizes), and the widest integer every reader of a JSON column keeps exact.
 INT64_MAX = 2**63 - 1
+# SQL INTEGER: every table's id column. PostgreSQL refuses a larger value in a comparison with one (a 500).
+ID_MAX = 2**31 - 1
 
 # Rounds, impacts, airbursts counted in one incident: a day-long barrage is thousands, not millions.
 MAX_EVENTS = 100_000
@@ -26,8 +28,8 @@ MAX_STATED = 1_000_000_000
 MAX_PERSONNEL = 1_000_000
 MAX_VEHICLES = 100_000
 
-# A record's id (path, query or body): rows are numbered from 1; anything beyond BIGINT names no record.
-Id = Annotated[int, Ge(1), Le(INT64_MAX)]
+# A record's id (path, query or body): rows are numbered from 1; anything beyond INTEGER names no record.
+Id = Annotated[int, Ge(1), Le(ID_MAX)]
 # A position in the log or a list (an index, a size, an offset): from 0.
 Position = Annotated[int, Ge(0), Le(INT64_MAX)]
 EventCount = Annotated[int, Ge(0), Le(MAX_EVENTS)]

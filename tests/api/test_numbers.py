@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 from support import Login, point_feature
 from truce.api import problems
 from truce.ledger.models import LogEntry
-from truce.numbers import INT64_MAX, MAX_EVENTS, MAX_PEOPLE, MAX_PERSONNEL, MAX_STATED
+from truce.numbers import ID_MAX, MAX_EVENTS, MAX_PEOPLE, MAX_PERSONNEL, MAX_STATED
 
 BASE = "/api/v1/missions/nk-2020"
-# Beyond BIGINT, far beyond it, and below anything valid (0 is a valid offset or log index, never an id).
+# Beyond BIGINT, far beyond it, and below anything valid (0 is a valid offset or log index, never an id; ids
+# stop at INTEGER's 2**31 - 1, the type of their columns).
 HUGE = [2**63, 10**30, -1]
+ID_HUGE = [*HUGE, 0, ID_MAX + 1]
 
 
 def entries(session: Session) -> int:
@@ -80,12 +82,16 @@ def test_a_count_at_its_bound_comes_back_exactly(client: TestClient, login: Logi
     assert again["properties"]["counts"] == {"events": MAX_EVENTS}
 
 
-@pytest.mark.parametrize("huge", [2**63, 10**30])
-def test_ids_in_bodies_beyond_bigint_are_refused(client: TestClient, login: Login, huge: int) -> None:
+@pytest.mark.parametrize("huge", [ID_MAX + 1, 2**63, 10**30])
+def test_ids_in_bodies_beyond_integer_are_refused(client: TestClient, login: Login, huge: int) -> None:
     merge = client.post(f"{BASE}/incidents/1/merge", json={"into": huge}, headers=login("verifier-ru"))
     assert merge.status_code == 422, merge.text
     link = client.post(f"{BASE}/provisions/1/links", json={"kind": "incident", "id": huge}, headers=login("admin"))
     assert link.status_code == 422, link.text
+
+
+@pytest.mark.parametrize("huge", [2**63, 10**30, -1])
+def test_log_sizes_beyond_bigint_are_refused(client: TestClient, huge: int) -> None:
     cosign = client.post("/api/v1/log/cosignatures", json={"size": huge, "signature": "x"})
     assert cosign.status_code == 422, cosign.text
 
@@ -140,7 +146,7 @@ def test_a_whole_number_beyond_bigint_is_a_404_or_422(
     if page:
         # Pages answer a request they cannot read with a 400 page (their form posts check CSRF first: 403).
         allowed |= {400, 403}
-    for huge in [*HUGE, 0] if where == "path" else HUGE:
+    for huge in ID_HUGE if where == "path" else HUGE:
         url = path
         for key, sample in SAMPLES.items():
             url = url.replace("{" + key + "}", sample)
@@ -152,6 +158,8 @@ def test_a_whole_number_beyond_bigint_is_a_404_or_422(
         assert answer.status_code in allowed, (huge, url, answer.status_code, answer.text[:300])
 
 
-def test_the_largest_bigint_is_simply_not_found(client: TestClient, login: Login) -> None:
-    answer = client.get(f"{BASE}/incidents/{INT64_MAX}", headers=login("admin"))
+def test_the_largest_id_is_simply_not_found_and_the_next_is_invalid(client: TestClient, login: Login) -> None:
+    answer = client.get(f"{BASE}/incidents/{ID_MAX}", headers=login("admin"))
     assert answer.status_code == 404, answer.text
+    answer = client.get(f"{BASE}/incidents/{ID_MAX + 1}", headers=login("admin"))
+    assert answer.status_code == 422, answer.text
