@@ -50,8 +50,12 @@ class PageRoute(APIRoute):
             except TruceError as exc:
                 response = error_page(request, exc.status_code, exc.detail)
             except RequestValidationError as exc:
-                fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors())
-                response = error_page(request, 400, f"invalid {fields or 'request'}")
+                if _out_of_range_path(exc):
+                    # A whole number no record can have (0, -1, beyond INTEGER) is a page that does not exist.
+                    response = error_page(request, 404, "")
+                else:
+                    fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors())
+                    response = error_page(request, 400, f"invalid {fields or 'request'}")
             except Exception:
                 log.exception("unhandled error on a page")
                 response = error_page(request, 500, "")
@@ -59,6 +63,12 @@ class PageRoute(APIRoute):
             return response
 
         return handler
+
+
+def _out_of_range_path(exc: RequestValidationError) -> bool:
+    bounds = {"greater_than_equal", "less_than_equal"}
+    errors = exc.errors()
+    return bool(errors) and all(e.get("loc", ("",))[0] == "path" and e.get("type") in bounds for e in errors)
 
 
 def page_router() -> APIRouter:
