@@ -11,6 +11,10 @@ Checks, and why these:
 - content_type_conformance: JSON, GeoJSON, text and files say what they are.
 Not negative_data_rejection: a schema cannot say every rule a service checks (a site that must be a checkpoint),
 so an input the schema calls invalid but the API accepts is not a fault; the services' own tests cover them.
+
+Only Hypothesis's generate phase runs: schemathesis's coverage phase (boundary values for every parameter, tied
+to the explicit phase) multiplies the run time several times over; the boundaries that mattered, whole numbers
+at and beyond BIGINT, are checked on every route by tests/api/test_numbers.py instead.
 """
 
 from __future__ import annotations
