@@ -12,10 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from truce import __version__, api, limits
 from truce.api import docs as docs_api
+from truce.api import problems
 from truce.api import reports as reports_api
+from truce.api.problems import FieldProblem, ValidationProblem, validation_problem
 from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect, utcnow
-from truce.errors import ConfigError, TruceError
+from truce.errors import ConfigError, Invalid, TruceError
 from truce.gate import RequestGate
 from truce.ledger import keys
 from truce.openrosa import routes as openrosa_routes
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # Credentials and the body's size are checked before any body is read (gate.py).
     app.add_middleware(RequestGate, settings=lambda: app.state.settings, secret=lambda: app.state.secret)
     _add_error_handlers(app)
+    problems.install(app)
     # Routes are tried in order: phones' submissions, the busiest endpoint, are matched first.
     app.include_router(openrosa_routes.app_router)
     app.include_router(api.router)
@@ -78,6 +81,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         if exc.retry_after is not None:
             headers = {"Retry-After": str(exc.retry_after)}
+        if isinstance(exc, Invalid):
+            # Every 422 has the one shape the OpenAPI document gives it, whether Pydantic or a service refused.
+            message = exc.detail.removeprefix(f"{exc.field}: ") if exc.field else exc.detail
+            problem = ValidationProblem(
+                detail=exc.detail, errors=[FieldProblem(field=exc.field or "body", message=message)], error_count=1
+            )
+            return JSONResponse(problem.model_dump(), status_code=422)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -85,10 +95,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         found = exc.errors()
         # A body of many bad keys gives as many errors: list the first few, count the rest, echo no input.
         errors = [_plain_error(e) for e in found[: limits.MAX_REPORTED_ERRORS]]
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-        if len(found) > len(errors):
-            detail += f"; and {len(found) - len(errors)} more errors"
-        return JSONResponse({"detail": detail, "errors": errors, "error_count": len(found)}, status_code=422)
+        return JSONResponse(validation_problem(errors, len(found)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -100,10 +107,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "internal error; the operator's log has the details"}, status_code=500)
 
 
-def _plain_error(error: Any) -> dict[str, str]:
+def _plain_error(error: Any) -> FieldProblem:
     location = [str(part) for part in error.get("loc", ()) if part != "body"]
     field = limits.shortened(".".join(location) or "body", 200)
     message = limits.shortened(str(error.get("msg", "invalid")))
     if error.get("type") == "json_invalid":
         field, message = "body", f"malformed JSON ({error.get('ctx', {}).get('error', 'cannot parse')})"
-    return {"field": field, "message": message}
+    return FieldProblem(field=field, message=message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -86,15 +87,54 @@ def _sqlite_utc(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value + "+00:00")
 
 
-def _json_loads(document: str | bytes) -> Any:
-    """JSON columns through orjson, which reads them several times faster; `json` for what orjson refuses.
+class InexactJSON(ValueError):
+    """A JSON column holds a number Truce cannot read back exactly (an integer beyond 64 bits, NaN, infinity)."""
 
-    `json.dumps` writes NaN and integers beyond 64 bits, which orjson does not read.
+
+# Integers within [-2**63, 2**63 - 1] have at most 19 digits; orjson reads anything wider as a float, silently.
+# Python writes floats with at most 17 significant digits, so only integers (or digits in text) match.
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
+
+
+def _json_loads(document: str | bytes) -> Any:
+    """A JSON column's value, read exactly or not at all.
+
+    orjson reads the common case several times faster than `json`, and exactly; a document with a run of 19
+    digits is read by `json` with every integer checked, because orjson would turn one beyond 64 bits into a
+    different number (10**30 into 1e+30) and the record would no longer match its log entry.
+    """
+    text = document.decode() if isinstance(document, bytes) else document
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise InexactJSON(f"a JSON column holds what Truce does not read ({exc}): {text[:80]!r}") from None
+    return json.loads(text, parse_int=_int64, parse_constant=_no_constant)
+
+
+def _int64(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise InexactJSON(f"a JSON column holds the integer {text[:40]}, beyond the 64 bits Truce reads exactly")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise InexactJSON(f"a JSON column holds {name}, which JSON and the log cannot hold")
+
+
+def _json_dumps(value: Any) -> str:
+    """A JSON column's text, refused (InexactJSON) when `_json_loads` could not give back the same value.
+
+    The log's canonical JSON refuses NaN too; what entry points let through is bounded long before this.
     """
     try:
-        return orjson.loads(document)
-    except orjson.JSONDecodeError:
-        return json.loads(document)
+        text = json.dumps(value, allow_nan=False)
+    except ValueError as exc:
+        raise InexactJSON(f"cannot store {exc}") from None
+    if _LONG_DIGITS.search(text) is not None:
+        _json_loads(text)
+    return text
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -267,7 +307,9 @@ def _create_engine(url: str) -> tuple[Engine, WriterLock | None]:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite"):
         connect_args = {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False, "factory": SQLiteConnection}
-        engine = create_engine(url, connect_args=connect_args, json_deserializer=_json_loads)
+        engine = create_engine(
+            url, connect_args=connect_args, json_deserializer=_json_loads, json_serializer=_json_dumps
+        )
         writer_lock = WriterLock() if _in_memory(engine) else for_file(engine.url.database or "")
         _tune_sqlite(engine, writer_lock)
         return engine, writer_lock
@@ -281,6 +323,7 @@ def _create_engine(url: str) -> tuple[Engine, WriterLock | None]:
         pool_size=10,
         max_overflow=20,
         json_deserializer=_json_loads,
+        json_serializer=_json_dumps,
         connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
     )
     return engine, None

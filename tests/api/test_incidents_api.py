@@ -73,7 +73,7 @@ def test_filing_by_bearing_and_distance_from_a_post(client: TestClient, login: L
         ({"subtype": "nuclear"}, "subtype of explosion"),
         ({"start": "2020-11-20T14:30:00"}, "properties.start"),
         ({"start": "2020-11-20T14:30:00+04:00", "end": "2020-11-19T00:00:00+04:00"}, "end is before start"),
-        ({"counts": {"impacts": -1}}, "cannot be negative"),
+        ({"counts": {"impacts": -1}}, "properties.counts.impacts: Input should be greater than or equal to 0"),
         ({"counts": {"bananas": 1}}, "counts may hold"),
         ({"source": "rumour"}, "properties.source"),
         ({"bearing_deg": 400}, "properties.bearing_deg"),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from truce import limits
 from truce.agreement.models import LINK_KINDS, PAM_CATEGORIES
 from truce.missions.schemas import StrictModel
+from truce.numbers import Id
 from truce.places.schemas import Classification
 from truce.text import Paragraph
 
@@ -45,7 +46,7 @@ class ExtensionIn(StrictModel):
 
 class LinkIn(StrictModel):
     kind: LinkKind
-    id: int = Field(ge=1)
+    id: Id
 
 
 class StatusOut(BaseModel):

@@ -19,7 +19,9 @@ from truce.agreement.schemas import (
     StatusOut,
 )
 from truce.api.paging import Page
+from truce.api.problems import CONFLICT
 from truce.deps import MissionScope, ReadScope, WriteScope
+from truce.numbers import Id
 
 router = APIRouter(tags=["agreement"])
 PATH = "/missions/{slug}/provisions"
@@ -45,7 +47,7 @@ def list_provisions(scope: ReadScope, paging: Page, on: limits.DayParam = None) 
     ]
 
 
-@router.post(PATH, status_code=status.HTTP_201_CREATED)
+@router.post(PATH, status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 def create_provision(scope: WriteScope, body: ProvisionIn) -> ProvisionOut:
     """Add a provision (administrators)."""
     provision = service.create(scope.session, scope.mission, body, actor=scope.actor)
@@ -53,27 +55,27 @@ def create_provision(scope: WriteScope, body: ProvisionIn) -> ProvisionOut:
 
 
 @router.get(PATH + "/{provision_id}")
-def get_provision(scope: ReadScope, provision_id: int, on: limits.DayParam = None) -> ProvisionOut:
+def get_provision(scope: ReadScope, provision_id: Id, on: limits.DayParam = None) -> ProvisionOut:
     """One provision with its status history, deadline extensions and linked records."""
     provision = service.get(scope.session, scope.mission, provision_id, actor=scope.actor)
     return _provision(scope, provision, service.statuses(scope.session, provision), on, full=True)
 
 
 @router.get(PATH + "/{provision_id}/statuses")
-def list_statuses(scope: ReadScope, provision_id: int, paging: Page) -> list[StatusOut]:
+def list_statuses(scope: ReadScope, provision_id: Id, paging: Page) -> list[StatusOut]:
     """The provision's status history on the Peace Accords Matrix scale, by date."""
     rows = service.list_statuses(scope.session, scope.mission, provision_id, actor=scope.actor)
     return [_status(s) for s in paging.page(rows)]
 
 
 @router.post(PATH + "/{provision_id}/statuses", status_code=status.HTTP_201_CREATED)
-def assess_provision(scope: WriteScope, provision_id: int, body: StatusIn) -> StatusOut:
+def assess_provision(scope: WriteScope, provision_id: Id, body: StatusIn) -> StatusOut:
     """Assess how far the provision is implemented on a date (verifiers, administrators)."""
     return _status(service.assess(scope.session, scope.mission, provision_id, body, actor=scope.actor))
 
 
 @router.get(PATH + "/{provision_id}/extensions")
-def list_extensions(scope: ReadScope, provision_id: int, paging: Page) -> list[ExtensionOut]:
+def list_extensions(scope: ReadScope, provision_id: Id, paging: Page) -> list[ExtensionOut]:
     """Every extension of the provision's deadline, oldest first."""
     rows: list[DeadlineExtension] = service.list_extensions(
         scope.session, scope.mission, provision_id, actor=scope.actor
@@ -81,15 +83,15 @@ def list_extensions(scope: ReadScope, provision_id: int, paging: Page) -> list[E
     return [ExtensionOut.model_validate(e) for e in paging.page(rows)]
 
 
-@router.post(PATH + "/{provision_id}/extensions", status_code=status.HTTP_201_CREATED)
-def extend_deadline(scope: WriteScope, provision_id: int, body: ExtensionIn) -> ExtensionOut:
+@router.post(PATH + "/{provision_id}/extensions", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
+def extend_deadline(scope: WriteScope, provision_id: Id, body: ExtensionIn) -> ExtensionOut:
     """Move the deadline later (administrators); the original deadline is kept."""
     extension = service.extend_deadline(scope.session, scope.mission, provision_id, body, actor=scope.actor)
     return ExtensionOut.model_validate(extension)
 
 
 @router.post(PATH + "/{provision_id}/links")
-def link_record(scope: WriteScope, provision_id: int, body: LinkIn) -> ProvisionOut:
+def link_record(scope: WriteScope, provision_id: Id, body: LinkIn) -> ProvisionOut:
     """Link an incident, movement, exchange or claim to the provision (verifiers, administrators)."""
     provision = service.link(scope.session, scope.mission, provision_id, body, actor=scope.actor)
     return _provision(scope, provision, service.statuses(scope.session, provision), None)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 
 from truce import auth
+from truce.api.problems import UNAUTHORIZED
 from truce.deps import client_address, database, now
 from truce.errors import WrongCredentials
 from truce.users import logins
@@ -21,7 +22,10 @@ class Token(BaseModel):
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
 
 
-@router.post("/auth/token", responses={429: {"description": "too many failed log-ins; see Retry-After"}})
+@router.post(
+    "/auth/token",
+    responses={**UNAUTHORIZED, 429: {"description": "too many failed log-ins; see Retry-After"}},
+)
 def token(
     request: Request,
     username: Annotated[str, Form(max_length=64)],

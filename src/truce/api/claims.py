@@ -12,6 +12,7 @@ from truce.claims import comparison, service, views
 from truce.claims.models import CLAIM_STATUSES, Claim
 from truce.claims.schemas import AssessmentIn, ClaimIn, ClaimOut
 from truce.deps import MissionScope, ReadScope, WriteScope
+from truce.numbers import Id
 
 router = APIRouter(tags=["claims"])
 PATH = "/missions/{slug}/claims"
@@ -51,12 +52,12 @@ def compare_returns(
 
 
 @router.get(PATH + "/{claim_id}")
-def get_claim(scope: ReadScope, claim_id: int) -> ClaimOut:
+def get_claim(scope: ReadScope, claim_id: Id) -> ClaimOut:
     """One claim."""
     return _claim(scope, service.get(scope.session, scope.mission, claim_id, actor=scope.actor))
 
 
 @router.post(PATH + "/{claim_id}/assessments")
-def assess_claim(scope: WriteScope, claim_id: int, body: AssessmentIn) -> ClaimOut:
+def assess_claim(scope: WriteScope, claim_id: Id, body: AssessmentIn) -> ClaimOut:
     """Mark the claim corroborated, contradicted or unverified again, with its evidence (verifiers, admins)."""
     return _claim(scope, service.assess(scope.session, scope.mission, claim_id, body, actor=scope.actor))

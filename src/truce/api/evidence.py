@@ -14,6 +14,7 @@ from truce.disposition import attachment
 from truce.evidence import service, store
 from truce.evidence.store import MB
 from truce.incidents.models import Evidence
+from truce.numbers import Id
 
 router = APIRouter(tags=["evidence"])
 PATH = "/missions/{slug}/incidents/{incident_id}/evidence"
@@ -46,9 +47,7 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
 
 
 @router.post(PATH, status_code=status.HTTP_201_CREATED)
-def upload(
-    request: Request, scope: WriteScope, incident_id: int, file: Annotated[UploadFile, File()]
-) -> dict[str, Any]:
+def upload(request: Request, scope: WriteScope, incident_id: Id, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
     """Attach a file; its type is read from its content, and it is stored once by SHA-256."""
     # Refuse before storing anything if the incident is not one the caller may add to.
     service.list_for(scope.session, scope.mission, incident_id, actor=scope.actor)
@@ -62,14 +61,14 @@ def upload(
 
 
 @router.get(PATH)
-def list_evidence(scope: ReadScope, incident_id: int, paging: Page) -> list[dict[str, Any]]:
+def list_evidence(scope: ReadScope, incident_id: Id, paging: Page) -> list[dict[str, Any]]:
     """The incident's evidence files."""
     rows = service.list_for(scope.session, scope.mission, incident_id, actor=scope.actor)
     return [_view(scope, e) for e in paging.page(rows)]
 
 
 @router.get(PATH + "/{sha256}", response_model=None)
-def download(request: Request, scope: WriteScope, incident_id: int, sha256: str) -> Response:
+def download(request: Request, scope: WriteScope, incident_id: Id, sha256: str) -> Response:
     """The file itself, to those who may read the incident; each download joins the chain of custody."""
     address = request.client.host if request.client else None
     root = request.app.state.settings.data_dir

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Query, status
 from truce import geo, limits
 from truce.api import paging
 from truce.api.paging import Page
+from truce.api.problems import CONFLICT
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.incidents import service
 from truce.incidents.models import Incident, Verification
 from truce.incidents.schemas import IncidentBatchIn, IncidentIn, MergeIn, VerdictIn
 from truce.incidents.taxonomy import STATUSES, TAXONOMY
+from truce.numbers import Id, Position
 from truce.verification import service as verification
 
 router = APIRouter(tags=["incidents"])
@@ -43,7 +45,7 @@ def list_incidents(
     status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(STATUSES) + ")$")] = None,
     type_: Annotated[str | None, Query(alias="type", pattern="^(" + "|".join(TAXONOMY) + ")$")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Position = 0,
 ) -> dict[str, Any]:
     """Incidents the caller may read, newest first, as a FeatureCollection."""
     incidents = service.list_incidents(
@@ -81,7 +83,7 @@ def create_batch(scope: WriteScope, body: IncidentBatchIn) -> dict[str, Any]:
 
 
 @router.get(PATH + "/{incident_id}")
-def get_incident(scope: ReadScope, incident_id: int) -> dict[str, Any]:
+def get_incident(scope: ReadScope, incident_id: Id) -> dict[str, Any]:
     """One incident, with every verdict and note."""
     incident = service.get(scope.session, scope.mission, incident_id, actor=scope.actor)
     result = _feature(scope, incident)
@@ -90,27 +92,27 @@ def get_incident(scope: ReadScope, incident_id: int) -> dict[str, Any]:
     return result
 
 
-@router.put(PATH + "/{incident_id}")
-def update_incident(scope: WriteScope, incident_id: int, body: IncidentIn) -> dict[str, Any]:
+@router.put(PATH + "/{incident_id}", responses=CONFLICT)
+def update_incident(scope: WriteScope, incident_id: Id, body: IncidentIn) -> dict[str, Any]:
     """Amend an incident (its author, before verification)."""
     return _feature(scope, service.update(scope.session, scope.mission, incident_id, body, actor=scope.actor))
 
 
-@router.post(PATH + "/{incident_id}/retract")
-def retract_incident(scope: WriteScope, incident_id: int) -> dict[str, Any]:
+@router.post(PATH + "/{incident_id}/retract", responses=CONFLICT)
+def retract_incident(scope: WriteScope, incident_id: Id) -> dict[str, Any]:
     """Withdraw an incident (its author, before verification)."""
     return _feature(scope, service.retract(scope.session, scope.mission, incident_id, actor=scope.actor))
 
 
 @router.get(PATH + "/{incident_id}/verifications")
-def list_verifications(scope: ReadScope, incident_id: int, paging: Page) -> list[dict[str, Any]]:
+def list_verifications(scope: ReadScope, incident_id: Id, paging: Page) -> list[dict[str, Any]]:
     """Every verdict on the incident, oldest first."""
     rows = verification.list_verdicts(scope.session, scope.mission, incident_id, actor=scope.actor)
     return [_verdict(v) for v in paging.page(rows)]
 
 
-@router.post(PATH + "/{incident_id}/verifications", status_code=status.HTTP_201_CREATED)
-def verify_incident(scope: WriteScope, incident_id: int, body: VerdictIn) -> dict[str, Any]:
+@router.post(PATH + "/{incident_id}/verifications", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
+def verify_incident(scope: WriteScope, incident_id: Id, body: VerdictIn) -> dict[str, Any]:
     """Give a verdict (verifiers); the incident's status follows the mission's quorum rule."""
     verdict = verification.verify(scope.session, scope.mission, incident_id, body, actor=scope.actor)
     incident = service.get(scope.session, scope.mission, incident_id, actor=scope.actor)
@@ -118,15 +120,15 @@ def verify_incident(scope: WriteScope, incident_id: int, body: VerdictIn) -> dic
 
 
 @router.get(PATH + "/{incident_id}/duplicates")
-def likely_duplicates(scope: ReadScope, incident_id: int) -> dict[str, Any]:
+def likely_duplicates(scope: ReadScope, incident_id: Id) -> dict[str, Any]:
     """Incidents of the same type close in space and time, for verifiers to merge or keep apart."""
     found = service.duplicates(scope.session, scope.mission, incident_id, actor=scope.actor)
     names = service.site_names(scope.session, scope.mission, scope.actor)
     return {"type": "FeatureCollection", "features": [service.feature(i, site_names=names) for i in found]}
 
 
-@router.post(PATH + "/{incident_id}/merge")
-def merge_incident(scope: WriteScope, incident_id: int, body: MergeIn) -> dict[str, Any]:
+@router.post(PATH + "/{incident_id}/merge", responses=CONFLICT)
+def merge_incident(scope: WriteScope, incident_id: Id, body: MergeIn) -> dict[str, Any]:
     """Mark the incident a duplicate of another; both keep their evidence, verdicts and history."""
     merged = service.merge(scope.session, scope.mission, incident_id, body.into, actor=scope.actor)
     return _feature(scope, merged)

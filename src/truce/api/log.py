@@ -12,12 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import policy
+from truce.api.problems import FORBIDDEN, NOT_FOUND
 from truce.deps import CurrentUser, ReadScope, ReadSession, WriteSession
 from truce.errors import Invalid, Unauthorized
 from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
 from truce.missions.models import Delegation, Mission
+from truce.numbers import Id, Position
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
 from truce.users import service as users_service
@@ -50,11 +52,11 @@ def checkpoint(request: Request, session: WriteSession, user: CurrentUser) -> st
 
 
 class CosignatureIn(BaseModel):
-    size: int = Field(ge=0)
+    size: Position
     signature: str = Field(max_length=1000, description="the C2SP tlog-cosignature line")
 
 
-@router.post("/cosignatures", status_code=status.HTTP_201_CREATED)
+@router.post("/cosignatures", status_code=status.HTTP_201_CREATED, responses={**FORBIDDEN, **NOT_FOUND})
 def cosign(session: WriteSession, body: CosignatureIn) -> dict[str, Any]:
     """Store a registered witness's cosignature; the signature itself is the credential."""
     stored = ledger.add_cosignature(session, body.size, body.signature)
@@ -65,8 +67,8 @@ def cosign(session: WriteSession, body: CosignatureIn) -> dict[str, Any]:
 def entries(
     session: ReadSession,
     user: CurrentUser,
-    start: Annotated[int, Query(ge=0)] = 0,
-    end: Annotated[int | None, Query(ge=0)] = None,
+    start: Position = 0,
+    end: Position | None = None,
 ) -> list[dict[str, Any]]:
     """Entries in [start, end); those about records the caller may not read show only their hash."""
     reader = _logged_in(user)
@@ -128,7 +130,7 @@ def _entry_view(entry: LogEntry, reader: policy.LogReader, owners: dict[tuple[st
 
 @router.get("/proof/inclusion")
 def inclusion(
-    session: ReadSession, user: CurrentUser, index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)]
+    session: ReadSession, user: CurrentUser, index: Position, size: Annotated[Position, Query(ge=1)]
 ) -> dict[str, Any]:
     """An RFC 9162 inclusion proof."""
     _logged_in(user)
@@ -136,9 +138,7 @@ def inclusion(
 
 
 @router.get("/proof/consistency")
-def consistency(
-    session: ReadSession, user: CurrentUser, first: Annotated[int, Query(ge=0)], second: Annotated[int, Query(ge=0)]
-) -> dict[str, Any]:
+def consistency(session: ReadSession, user: CurrentUser, first: Position, second: Position) -> dict[str, Any]:
     """An RFC 9162 consistency proof."""
     _logged_in(user)
     return ledger.consistency(session, first, second)
@@ -148,7 +148,7 @@ history_router = APIRouter(tags=["log"])
 
 
 @history_router.get("/missions/{slug}/{kind}/{record_id}/history")
-def record_history(scope: ReadScope, kind: str, record_id: int) -> dict[str, Any]:
+def record_history(scope: ReadScope, kind: str, record_id: Id) -> dict[str, Any]:
     """Every log entry about one record, each with an inclusion proof in the current tree."""
     if kind == "incidents":
         incidents_service.get(scope.session, scope.mission, record_id, actor=scope.actor)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from truce import limits
 from truce.api.paging import Page
+from truce.api.problems import CONFLICT
 from truce.deps import CurrentUser, ReadScope, ReadSession, WriteScope
 from truce.missions import service
 from truce.missions.schemas import (
@@ -48,7 +49,7 @@ def list_parties(scope: ReadScope, paging: Page) -> list[PartyOut]:
     return [PartyOut.model_validate(p) for p in paging.page(service.parties(scope.session, scope.mission))]
 
 
-@router.post("/missions/{slug}/parties", status_code=status.HTTP_201_CREATED)
+@router.post("/missions/{slug}/parties", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 def create_party(scope: WriteScope, body: PartyIn) -> PartyOut:
     """Add a party (admin)."""
     party = service.create_party(scope.session, scope.mission, body, actor=scope.actor)
@@ -65,7 +66,7 @@ def list_delegations(scope: ReadScope, paging: Page) -> list[DelegationOut]:
     ]
 
 
-@router.post("/missions/{slug}/delegations", status_code=status.HTTP_201_CREATED)
+@router.post("/missions/{slug}/delegations", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 def create_delegation(scope: WriteScope, body: DelegationIn) -> DelegationOut:
     """Add a delegation (admin)."""
     delegation = service.create_delegation(scope.session, scope.mission, body, actor=scope.actor)

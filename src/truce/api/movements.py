@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from truce import limits
 from truce.api import paging
 from truce.api.paging import Page
+from truce.api.problems import CONFLICT
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.movements import service, summaries, views
 from truce.movements.models import DIRECTIONS, MOVEMENT_KINDS, Exchange, Movement
@@ -21,6 +22,7 @@ from truce.movements.schemas import (
     MovementIn,
     MovementOut,
 )
+from truce.numbers import Id, Position
 
 router = APIRouter(tags=["movements"])
 PATH = "/missions/{slug}/movements"
@@ -44,9 +46,9 @@ def list_movements(
     until: limits.DayParam = None,
     kind: KindQuery = None,
     direction: DirectionQuery = None,
-    site: int | None = None,
+    site: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Position = 0,
 ) -> list[MovementOut]:
     """Crossings the caller may read, by date; `since` and `until` are days, both included."""
     rows = service.list_movements(
@@ -89,7 +91,7 @@ def checkpoint_counters(
 
 
 @router.get(PATH + "/{movement_id}")
-def get_movement(scope: ReadScope, movement_id: int) -> MovementOut:
+def get_movement(scope: ReadScope, movement_id: Id) -> MovementOut:
     """One movement."""
     return _movement(service.get(scope.session, scope.mission, movement_id, actor=scope.actor), _names(scope))
 
@@ -115,34 +117,34 @@ def create_exchange(scope: WriteScope, body: ExchangeIn) -> dict[str, Any]:
 
 
 @router.get(EXCHANGES + "/{exchange_id}")
-def get_exchange(scope: ReadScope, exchange_id: int) -> dict[str, Any]:
+def get_exchange(scope: ReadScope, exchange_id: Id) -> dict[str, Any]:
     """One exchange with both lists matched; identifiers appear only for the sides and the intermediary."""
     return _exchange(scope, service.get_exchange(scope.session, scope.mission, exchange_id, actor=scope.actor))
 
 
 @router.get(EXCHANGES + "/{exchange_id}/lists")
-def list_lists(scope: ReadScope, exchange_id: int, paging: Page) -> list[ExchangeListOut]:
+def list_lists(scope: ReadScope, exchange_id: Id, paging: Page) -> list[ExchangeListOut]:
     """The sides' lists with personal identifiers: empty for anyone but the sides and the intermediary."""
     rows = service.list_lists(scope.session, scope.mission, exchange_id, actor=scope.actor)
     return [ExchangeListOut.model_validate(row) for row in paging.page(rows)]
 
 
-@router.post(EXCHANGES + "/{exchange_id}/lists", status_code=status.HTTP_201_CREATED)
-def submit_list(scope: WriteScope, exchange_id: int, body: ExchangeListIn) -> ExchangeListOut:
+@router.post(EXCHANGES + "/{exchange_id}/lists", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
+def submit_list(scope: WriteScope, exchange_id: Id, body: ExchangeListIn) -> ExchangeListOut:
     """Submit (or replace, before the handover) a side's list; only that side or the intermediary may."""
     row = service.submit_list(scope.session, scope.mission, exchange_id, body, actor=scope.actor)
     return ExchangeListOut.model_validate(row)
 
 
-@router.post(EXCHANGES + "/{exchange_id}/handover")
-def record_handover(scope: WriteScope, exchange_id: int, body: HandoverIn) -> dict[str, Any]:
+@router.post(EXCHANGES + "/{exchange_id}/handover", responses=CONFLICT)
+def record_handover(scope: WriteScope, exchange_id: Id, body: HandoverIn) -> dict[str, Any]:
     """Record what was handed over each way (humanitarian officers, administrators)."""
     exchange = service.record_handover(scope.session, scope.mission, exchange_id, body, actor=scope.actor)
     return _exchange(scope, exchange)
 
 
-@router.post(EXCHANGES + "/{exchange_id}/confirm")
-def confirm_exchange(scope: WriteScope, exchange_id: int, body: ConfirmIn) -> dict[str, Any]:
+@router.post(EXCHANGES + "/{exchange_id}/confirm", responses=CONFLICT)
+def confirm_exchange(scope: WriteScope, exchange_id: Id, body: ConfirmIn) -> dict[str, Any]:
     """A side's liaison officer confirms the handover; differences must be acknowledged and stay on the record."""
     exchange = service.confirm(scope.session, scope.mission, exchange_id, body, actor=scope.actor)
     return _exchange(scope, exchange)

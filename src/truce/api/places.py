@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, Response, status
 
 from truce import geo
 from truce.api import paging
+from truce.api.problems import CONFLICT
 from truce.deps import ReadScope, WriteScope
+from truce.numbers import Id, Position
 from truce.places import service
 from truce.places.models import Area, Line, Site
 from truce.places.schemas import AreaIn, LineIn, SiteIn
@@ -18,7 +20,7 @@ router = APIRouter(tags=["places"])
 BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat", max_length=200)]
 KindQuery = Annotated[str | None, Query(max_length=32)]
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Position
 GEOJSON = "application/geo+json"
 
 
@@ -49,7 +51,7 @@ def create_area(scope: WriteScope, body: AreaIn) -> dict[str, Any]:
 
 
 @router.get("/missions/{slug}/areas/{place_id}")
-def get_area(scope: ReadScope, place_id: int) -> dict[str, Any]:
+def get_area(scope: ReadScope, place_id: Id) -> dict[str, Any]:
     """One area."""
     return _one(scope, service.get_place(scope.session, Area, scope.mission, place_id, actor=scope.actor))
 
@@ -69,7 +71,7 @@ def create_line(scope: WriteScope, body: LineIn) -> dict[str, Any]:
 
 
 @router.get("/missions/{slug}/lines/{place_id}")
-def get_line(scope: ReadScope, place_id: int) -> dict[str, Any]:
+def get_line(scope: ReadScope, place_id: Id) -> dict[str, Any]:
     """One line."""
     return _one(scope, service.get_place(scope.session, Line, scope.mission, place_id, actor=scope.actor))
 
@@ -89,13 +91,13 @@ def create_site(scope: WriteScope, body: SiteIn) -> dict[str, Any]:
 
 
 @router.get("/missions/{slug}/sites/{place_id}")
-def get_site(scope: ReadScope, place_id: int) -> dict[str, Any]:
+def get_site(scope: ReadScope, place_id: Id) -> dict[str, Any]:
     """One site."""
     return _one(scope, service.get_place(scope.session, Site, scope.mission, place_id, actor=scope.actor))
 
 
-@router.delete("/missions/{slug}/sites/{place_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_site(scope: WriteScope, place_id: int) -> Response:
+@router.delete("/missions/{slug}/sites/{place_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
+def delete_site(scope: WriteScope, place_id: Id) -> Response:
     """Remove a site (admin); the log keeps its history."""
     service.delete_place(scope.session, Site, scope.mission, place_id, actor=scope.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

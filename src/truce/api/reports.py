@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from truce.api.paging import Page
+from truce.api.problems import CONFLICT
 from truce.deps import ReadScope, WriteScope
 from truce.disposition import attachment
+from truce.numbers import Id
 from truce.reports import service
 from truce.reports.models import Report
 from truce.reports.schemas import BulletinIn, ReportOut
@@ -41,13 +43,13 @@ def list_reports(scope: ReadScope, paging: Page) -> list[ReportOut]:
 
 
 @router.get(PATH + "/{report_id}")
-def get_report(scope: ReadScope, report_id: int) -> ReportOut:
+def get_report(scope: ReadScope, report_id: Id) -> ReportOut:
     """One stored report's description."""
     return _out(scope.mission.slug, service.get(scope.session, scope.mission, report_id, actor=scope.actor))
 
 
 @router.get(PATH + "/{report_id}/content")
-def download_report(scope: ReadScope, report_id: int) -> Response:
+def download_report(scope: ReadScope, report_id: Id) -> Response:
     """The report's bytes, exactly as stored and hashed."""
     report = service.get(scope.session, scope.mission, report_id, actor=scope.actor)
     headers = {
@@ -57,7 +59,7 @@ def download_report(scope: ReadScope, report_id: int) -> Response:
     return Response(content=report.content, media_type=report.media_type, headers=headers)
 
 
-@router.post("/missions/{slug}/bulletins", status_code=status.HTTP_201_CREATED)
+@router.post("/missions/{slug}/bulletins", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
 def publish_bulletin(scope: WriteScope, body: BulletinIn) -> ReportOut:
     """Publish the public bulletin of a day (verifiers), built from public records as the log holds them now."""
     report = service.publish_bulletin(scope.session, scope.mission, body.date, actor=scope.actor)

@@ -11,16 +11,17 @@ from truce import limits
 from truce.agreement.schemas import PartyCode, Sha256
 from truce.claims.models import CLAIM_STATUSES, QUALIFIERS
 from truce.missions.schemas import StrictModel
+from truce.numbers import MAX_STATED, Id, StatedFigure
 from truce.places.schemas import Classification
 from truce.text import Paragraph
 
 ClaimStatus = Literal[CLAIM_STATUSES]  # type: ignore[valid-type]
 Qualifier = Literal[QUALIFIERS]  # type: ignore[valid-type]
-Ids = list[int]
+Ids = list[Id]
 
 
 class StatedNumber(StrictModel):
-    value: int = Field(ge=0, le=1_000_000_000, description="the number as stated")
+    value: StatedFigure = Field(description=f"the number as stated, at most {MAX_STATED:,}")
     counts: str = Field(pattern=r"^[a-z][a-z _-]{0,63}$", description="what it counts, e.g. returnees, fighters")
     as_of: limits.Day | None = Field(
         default=None, description="the day the number refers to; the claim's date if empty"

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from truce import limits
 from truce.incidents.taxonomy import COUNT_KEYS, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
 from truce.missions.schemas import StrictModel
+from truce.numbers import MAX_EVENTS, CasualtyCount, EventCount, Id, Int64
 from truce.places.schemas import Classification
 from truce.text import Paragraph
 
@@ -18,9 +19,9 @@ TimePrecision = Literal[TIME_PRECISIONS]  # type: ignore[valid-type]
 
 
 class CasualtyGroups(StrictModel):
-    civilian: int = Field(default=0, ge=0, le=100_000)
-    combatant: int = Field(default=0, ge=0, le=100_000)
-    unknown: int = Field(default=0, ge=0, le=100_000)
+    civilian: CasualtyCount = 0
+    combatant: CasualtyCount = 0
+    unknown: CasualtyCount = 0
 
 
 class Casualties(StrictModel):
@@ -44,11 +45,13 @@ class IncidentProperties(StrictModel):
     narrative: Paragraph = Field(default="", max_length=20_000)
     classification: Classification = "mission"
     restricted_to: list[str] = Field(default_factory=list, max_length=20)
-    observer_site: int | None = Field(default=None, description="id of the site the observation was made from")
+    observer_site: Id | None = Field(default=None, description="id of the site the observation was made from")
     bearing_deg: float | None = Field(default=None, ge=0, lt=360)
     distance_km: float | None = Field(default=None, ge=0, le=100)
     geo_precision: int = Field(default=1, ge=1, le=3)
-    counts: dict[str, int] = Field(default_factory=dict, max_length=len(COUNT_KEYS))
+    counts: dict[str, EventCount] = Field(
+        default_factory=dict, max_length=len(COUNT_KEYS), description=f"at most {MAX_EVENTS:,} each"
+    )
     casualties: Casualties = Field(default_factory=Casualties)
     alleged_actors: list[AllegedActor] = Field(default_factory=list, max_length=10)
     external_id: str | None = Field(default=None, max_length=128)
@@ -64,8 +67,6 @@ class IncidentProperties(StrictModel):
         unknown = sorted(set(self.counts) - set(COUNT_KEYS))
         if unknown:
             raise ValueError(f"counts may hold {', '.join(COUNT_KEYS)}; not {', '.join(unknown)}")
-        if any(v < 0 for v in self.counts.values()):
-            raise ValueError("counts cannot be negative")
         return self
 
 
@@ -73,7 +74,7 @@ class IncidentIn(StrictModel):
     type: Literal["Feature"]
     geometry: dict[str, Any] | None = None
     properties: IncidentProperties
-    id: int | str | None = None
+    id: Int64 | str | None = None
 
     @model_validator(mode="after")
     def _placed(self) -> IncidentIn:
@@ -95,4 +96,4 @@ class VerdictIn(StrictModel):
 
 
 class MergeIn(StrictModel):
-    into: int = Field(description="the id of the incident this one duplicates")
+    into: Id = Field(description="the id of the incident this one duplicates")

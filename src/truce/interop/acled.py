@@ -62,6 +62,7 @@ from truce.interop.export import (
     write_csv,
 )
 from truce.interop.reading import Record, RowError, coordinate, integer
+from truce.numbers import MAX_CASUALTIES
 
 COLUMNS = (
     "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type",
@@ -258,7 +259,7 @@ def incident(record: Record, time_zone: ZoneInfo, parties: dict[str, PartyFacts]
             raise RowError(f"event_type {event_type[:60]!r} is not one of ACLED's")
         raise RowError(f"sub_event_type {sub_event_type[:60]!r} is not one of ACLED's for {event_type}")
     kind, subtype = mapped
-    fatalities = integer(record, "fatalities", default=0, high=100_000)
+    fatalities = integer(record, "fatalities", default=0, high=MAX_CASUALTIES)
     if (kind, subtype) == ("civilian_harm", "killed") and fatalities == 0:
         subtype = "injured"
     precision = integer(record, "time_precision", default=1, low=1, high=3)

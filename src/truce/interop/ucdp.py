@@ -18,6 +18,7 @@ from truce.incidents.schemas import IncidentIn
 from truce.interop.acled import parse_date, party_for
 from truce.interop.export import PartyFacts
 from truce.interop.reading import Record, RowError, coordinate, integer
+from truce.numbers import MAX_CASUALTIES
 
 REQUIRED = ("id", "date_start", "latitude", "longitude", "where_prec", "type_of_violence", "best")
 VIOLENCE = {1: ("fire", "small_arms"), 2: ("fire", "small_arms"), 3: ("civilian_harm", "killed")}
@@ -73,7 +74,7 @@ def incident(record: Record, time_zone: ZoneInfo, parties: dict[str, PartyFacts]
         "source": "media",
         "means": "media",
         "classification": "public",
-        "casualties": {"killed": {"unknown": integer(record, "best", high=100_000)}},
+        "casualties": {"killed": {"unknown": integer(record, "best", high=MAX_CASUALTIES)}},
         "alleged_actors": alleged,
         "narrative": _narrative(record, strangers),
         "external_id": key(record),

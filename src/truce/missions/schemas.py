@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from truce import limits
+from truce.numbers import Id, PersonnelCount, VehicleCount
 from truce.text import MultiLine, Paragraph, clean_all
 
 Code = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="short lower-case code")
@@ -102,9 +103,9 @@ class MissionIn(StrictModel):
     allow_self_verification: bool = True
     duplicate_km: float = Field(default=2.0, gt=0, le=100)
     duplicate_minutes: int = Field(default=60, gt=0, le=60 * 24 * 7)
-    ceiling_personnel: int | None = Field(default=None, ge=0)
-    ceiling_armoured_vehicles: int | None = Field(default=None, ge=0)
-    ceiling_other_vehicles: int | None = Field(default=None, ge=0)
+    ceiling_personnel: PersonnelCount | None = None
+    ceiling_armoured_vehicles: VehicleCount | None = None
+    ceiling_other_vehicles: VehicleCount | None = None
 
 
 class MissionUpdate(StrictModel):
@@ -161,10 +162,10 @@ class DelegationOut(BaseModel):
 
 class DeploymentIn(StrictModel):
     on_date: limits.Day
-    site_id: int | None = None
-    personnel: int = Field(default=0, ge=0)
-    armoured_vehicles: int = Field(default=0, ge=0)
-    other_vehicles: int = Field(default=0, ge=0)
+    site_id: Id | None = None
+    personnel: PersonnelCount = 0
+    armoured_vehicles: VehicleCount = 0
+    other_vehicles: VehicleCount = 0
     note: Paragraph = ""
 
 

@@ -11,6 +11,7 @@ from truce import limits
 from truce.agreement.schemas import PartyCode
 from truce.missions.schemas import StrictModel
 from truce.movements.models import DIRECTIONS, EXCHANGE_KINDS, MOVEMENT_KINDS, TRANSPORT_MODES
+from truce.numbers import Id, PeopleCount
 from truce.places.schemas import Classification
 from truce.text import Paragraph
 
@@ -18,12 +19,12 @@ Direction = Literal[DIRECTIONS]  # type: ignore[valid-type]
 MovementKind = Literal[MOVEMENT_KINDS]  # type: ignore[valid-type]
 TransportMode = Literal[TRANSPORT_MODES]  # type: ignore[valid-type]
 ExchangeKind = Literal[EXCHANGE_KINDS]  # type: ignore[valid-type]
-Count = Annotated[int, Field(ge=0, le=1_000_000)]
+Count = PeopleCount
 Identifier = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class MovementIn(StrictModel):
-    site_id: int = Field(description="the checkpoint or crossing point where the movement was counted")
+    site_id: Id = Field(description="the checkpoint or crossing point where the movement was counted")
     direction: Direction
     kind: MovementKind
     on_date: limits.Day
@@ -36,9 +37,9 @@ class MovementIn(StrictModel):
     unaccompanied_children: Count | None = None
     vehicles: Count | None = None
     transport_mode: TransportMode | None = None
-    origin_site_id: int | None = Field(default=None, description="a settlement site, where there is one")
+    origin_site_id: Id | None = Field(default=None, description="a settlement site, where there is one")
     origin: str = Field(default="", max_length=200)
-    destination_site_id: int | None = None
+    destination_site_id: Id | None = None
     destination: str = Field(default="", max_length=200)
     convoy: str | None = Field(default=None, max_length=64, description="the convoy's id, shared by its crossings")
     escort: str = Field(default="", max_length=200)
@@ -98,7 +99,7 @@ class ExchangeIn(StrictModel):
     side_b: PartyCode
     intermediary: PartyCode | None = Field(default=None, description="the party that carries the exchange out")
     planned_on: limits.Day | None = None
-    site_id: int | None = None
+    site_id: Id | None = None
     place: str = Field(default="", max_length=200)
     note: Paragraph = Field(default="", max_length=10_000)
     classification: Classification = "parties"
@@ -148,7 +149,7 @@ class HandoverIn(StrictModel):
     on_date: limits.Day
     a_to_b: Transferred = Field(description="handed over by side A to side B")
     b_to_a: Transferred = Field(description="handed over by side B to side A")
-    site_id: int | None = None
+    site_id: Id | None = None
     place: str | None = Field(default=None, max_length=200)
     note: Paragraph = Field(default="", max_length=10_000)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.missions.schemas import StrictModel
+from truce.numbers import Id
 from truce.openrosa import address, devices, service
 from truce.openrosa.models import Device
 from truce.users.models import Membership
@@ -72,6 +73,6 @@ def list_devices(scope: ReadScope, paging: Page) -> list[dict[str, Any]]:
 
 
 @router.post(PATH + "/{device_id}/revoke")
-def revoke_device(scope: WriteScope, device_id: int) -> dict[str, Any]:
+def revoke_device(scope: WriteScope, device_id: Id) -> dict[str, Any]:
     """Stop a device at once."""
     return _view(scope, service.revoke_device(scope.session, scope.mission, device_id, actor=scope.actor))

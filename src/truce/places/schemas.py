@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from truce import limits
 from truce.missions.schemas import StrictModel
+from truce.numbers import Int64
 from truce.text import Paragraph
 
 Classification = Literal["restricted", "mission", "parties", "public"]
@@ -54,7 +55,7 @@ class SiteProperties(PlaceProperties):
 class FeatureIn(StrictModel):
     type: Literal["Feature"]
     geometry: dict[str, Any]
-    id: int | str | None = None
+    id: Int64 | str | None = None
 
 
 class AreaIn(FeatureIn):

@@ -57,10 +57,14 @@ class PageRoute(APIRoute):
                 # The gate cut the body off and has answered 413 already (gate.py); nothing more to say.
                 response = Response(status_code=413)
             except RequestValidationError as exc:
-                # The first few fields only: a body of many bad keys gives as many errors (docs/limits.md).
-                named = exc.errors()[: limits.MAX_REPORTED_ERRORS]
-                fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in named)[:500]
-                response = error_page(request, 400, f"invalid {fields or 'request'}")
+                if _out_of_range_path(exc):
+                    # A whole number no record can have (0, -1, beyond INTEGER) is a page that does not exist.
+                    response = error_page(request, 404, "")
+                else:
+                    # The first few fields only: a body of many bad keys gives as many errors (docs/limits.md).
+                    named = exc.errors()[: limits.MAX_REPORTED_ERRORS]
+                    fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in named)[:500]
+                    response = error_page(request, 400, f"invalid {fields or 'request'}")
             except Exception:
                 log.exception("unhandled error on a page")
                 response = error_page(request, 500, "")
@@ -68,6 +72,12 @@ class PageRoute(APIRoute):
             return response
 
         return handler
+
+
+def _out_of_range_path(exc: RequestValidationError) -> bool:
+    bounds = {"greater_than_equal", "less_than_equal"}
+    errors = exc.errors()
+    return bool(errors) and all(e.get("loc", ("",))[0] == "path" and e.get("type") in bounds for e in errors)
 
 
 def page_router() -> APIRouter:

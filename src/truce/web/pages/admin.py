@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from truce import policy
 from truce.errors import Conflict, Invalid
 from truce.missions import service as missions_service
+from truce.numbers import Id
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
 from truce.places.schemas import AreaIn, LineIn, SiteIn
@@ -151,7 +152,7 @@ def _create_shape(page: Page, table: str, feature: dict[str, Any]) -> None:
 
 
 @router.post("/m/{slug}/admin/sites/{site_id}/delete", name="admin_site_delete")
-def admin_site_delete(request: Request, page: WritePage, site_id: int, form: CheckedForm) -> Response:
+def admin_site_delete(request: Request, page: WritePage, site_id: Id, form: CheckedForm) -> Response:
     """Remove a site; the service refuses when incidents refer to it, and the log keeps its history."""
     mission = page.mission_or_404()
     places_service.delete_place(page.session, Site, mission, site_id, actor=page.actor)

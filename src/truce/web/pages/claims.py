@@ -10,6 +10,7 @@ from truce.claims.models import CLAIM_STATUSES
 from truce.errors import NotFound
 from truce.missions import service as missions_service
 from truce.movements import charts
+from truce.numbers import Id
 from truce.web import i18n
 from truce.web.context import Page, ReadPage
 from truce.web.rendering import render
@@ -54,7 +55,7 @@ def claims_compare(request: Request, page: ReadPage, party: str = DEFAULT_PARTY)
 
 
 @router.get("/m/{slug}/claims/{claim_id}", name="claim_detail")
-def claim_detail(request: Request, page: ReadPage, claim_id: int) -> Response:
+def claim_detail(request: Request, page: ReadPage, claim_id: Id) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     claim = views.claim_view(session, mission, service.get(session, mission, claim_id, actor=actor), actor=actor)
     return render(request, "claims/detail.html", {"claim": claim, "parties": _parties(page)})

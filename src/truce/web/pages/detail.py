@@ -15,6 +15,7 @@ from truce.evidence import service as evidence_service
 from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
+from truce.numbers import Id
 from truce.places import service as places_service
 from truce.places.models import Area
 from truce.verification import service as verification
@@ -28,7 +29,7 @@ SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": 
 
 
 @router.get("/m/{slug}/incidents/{incident_id}", name="incident_detail")
-def incident_detail(request: Request, page: ReadPage, incident_id: int) -> Response:
+def incident_detail(request: Request, page: ReadPage, incident_id: Id) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     incident = incidents_service.get(session, mission, incident_id, actor=actor)
     names = incidents_service.site_names(session, mission, actor)
@@ -61,7 +62,7 @@ def verification_allowed(page: Page, status: str) -> bool:
     return policy.allowed(page.actor, "incident.verify", mission.id) and status not in {"retracted"}
 
 
-def _evidence_path(request: Request, page: Page, incident_id: int, sha256: str) -> Path:
+def _evidence_path(request: Request, page: Page, incident_id: Id, sha256: str) -> Path:
     mission = page.mission_or_404()
     held = evidence_service.list_for(page.session, mission, incident_id, actor=page.actor)
     if not any(e.sha256 == sha256 for e in held):
@@ -70,7 +71,7 @@ def _evidence_path(request: Request, page: Page, incident_id: int, sha256: str) 
 
 
 @router.get("/m/{slug}/incidents/{incident_id}/evidence/{sha256}/thumbnail", name="evidence_thumbnail")
-def evidence_thumbnail(request: Request, page: ReadPage, incident_id: int, sha256: str) -> Response:
+def evidence_thumbnail(request: Request, page: ReadPage, incident_id: Id, sha256: str) -> Response:
     """A small preview without metadata; a preview is not the evidence file, so it is not a custody event."""
     path = _evidence_path(request, page, incident_id, sha256)
     if not path.exists():
@@ -79,7 +80,7 @@ def evidence_thumbnail(request: Request, page: ReadPage, incident_id: int, sha25
 
 
 @router.get("/m/{slug}/incidents/{incident_id}/evidence/{sha256}", name="evidence_download")
-def evidence_download(request: Request, page: WritePage, incident_id: int, sha256: str) -> Response:
+def evidence_download(request: Request, page: WritePage, incident_id: Id, sha256: str) -> Response:
     """The file itself, through the same service as the API: the download joins the chain of custody."""
     # Before anything is written: another site's link must not record a download in this user's name.
     security.require_same_origin(request)

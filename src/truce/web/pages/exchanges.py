@@ -16,6 +16,7 @@ from truce.errors import Conflict, Invalid
 from truce.missions import service as missions_service
 from truce.movements import service, views
 from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, HandoverIn
+from truce.numbers import Id
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
 from truce.web.i18n import N_
@@ -89,12 +90,12 @@ def exchange_create(request: Request, page: WritePage, form: CheckedForm) -> Res
     return _new_page(request, page, form, 422)
 
 
-def _detail_url(request: Request, slug: str, exchange_id: int, anchor: str = "") -> str:
+def _detail_url(request: Request, slug: str, exchange_id: Id, anchor: str = "") -> str:
     url = str(request.app.url_path_for("exchange_detail", slug=slug, exchange_id=str(exchange_id)))
     return f"{url}#{anchor}" if anchor else url
 
 
-def _detail(request: Request, page: Page, exchange_id: int, forms: dict[str, Form], code: int = 200) -> Response:
+def _detail(request: Request, page: Page, exchange_id: Id, forms: dict[str, Form], code: int = 200) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     exchange = service.get_exchange(session, mission, exchange_id, actor=actor)
     party = service.party_of(session, actor)
@@ -118,7 +119,7 @@ def _detail(request: Request, page: Page, exchange_id: int, forms: dict[str, For
 
 
 @router.get("/m/{slug}/exchanges/{exchange_id}", name="exchange_detail")
-def exchange_detail(request: Request, page: ReadPage, exchange_id: int) -> Response:
+def exchange_detail(request: Request, page: ReadPage, exchange_id: Id) -> Response:
     return _detail(request, page, exchange_id, {})
 
 
@@ -137,7 +138,7 @@ def _persons(form: Form, way: str) -> dict[str, object]:
 
 
 @router.post("/m/{slug}/exchanges/{exchange_id}/lists", name="exchange_list_submit")
-def exchange_list_submit(request: Request, page: WritePage, exchange_id: int, form: CheckedForm) -> Response:
+def exchange_list_submit(request: Request, page: WritePage, exchange_id: Id, form: CheckedForm) -> Response:
     """A side's list (or the intermediary's copy of it); the identifiers are kept from everyone else."""
     mission = page.mission_or_404()
     if not form.get("side"):
@@ -174,7 +175,7 @@ def _list_fields(exc: ValidationError) -> dict[str, str]:
 
 
 @router.post("/m/{slug}/exchanges/{exchange_id}/handover", name="exchange_handover")
-def exchange_handover(request: Request, page: WritePage, exchange_id: int, form: CheckedForm) -> Response:
+def exchange_handover(request: Request, page: WritePage, exchange_id: Id, form: CheckedForm) -> Response:
     """What was handed over each way, recorded by the humanitarian officer (or an administrator)."""
     mission = page.mission_or_404()
     if not form.get("on_date"):
@@ -203,7 +204,7 @@ def exchange_handover(request: Request, page: WritePage, exchange_id: int, form:
 
 
 @router.post("/m/{slug}/exchanges/{exchange_id}/confirm", name="exchange_confirm")
-def exchange_confirm(request: Request, page: WritePage, exchange_id: int, form: CheckedForm) -> Response:
+def exchange_confirm(request: Request, page: WritePage, exchange_id: Id, form: CheckedForm) -> Response:
     """A side confirms the handover; differences must be acknowledged and stay on the record."""
     mission = page.mission_or_404()
     body = {"note": form.get("confirm_note"), "acknowledge_differences": form.get("acknowledge") == "yes"}

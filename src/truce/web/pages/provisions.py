@@ -12,6 +12,7 @@ from truce import policy
 from truce.agreement import service, views
 from truce.agreement.schemas import ExtensionIn, StatusIn
 from truce.errors import Conflict, Invalid
+from truce.numbers import Id
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
 from truce.web.i18n import N_
@@ -38,7 +39,7 @@ def provision_list(request: Request, page: ReadPage) -> Response:
     return render(request, "provisions/list.html", {"provisions": provisions, "overdue": overdue, "today": today})
 
 
-def _detail(request: Request, page: Page, provision_id: int, forms: dict[str, Form], code: int = 200) -> Response:
+def _detail(request: Request, page: Page, provision_id: Id, forms: dict[str, Form], code: int = 200) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     provision = service.get(session, mission, provision_id, actor=actor)
     today = datetime.now(UTC).date()
@@ -57,7 +58,7 @@ def _detail(request: Request, page: Page, provision_id: int, forms: dict[str, Fo
 
 
 @router.get("/m/{slug}/provisions/{provision_id}", name="provision_detail")
-def provision_detail(request: Request, page: ReadPage, provision_id: int) -> Response:
+def provision_detail(request: Request, page: ReadPage, provision_id: Id) -> Response:
     return _detail(request, page, provision_id, {})
 
 
@@ -68,7 +69,7 @@ def _required(form: Form, *names: str) -> None:
 
 
 @router.post("/m/{slug}/provisions/{provision_id}/statuses", name="provision_assess")
-def provision_assess(request: Request, page: WritePage, provision_id: int, form: CheckedForm) -> Response:
+def provision_assess(request: Request, page: WritePage, provision_id: Id, form: CheckedForm) -> Response:
     """A delegation's assessment on the 0-3 scale, through the same service as the API."""
     mission = page.mission_or_404()
     _required(form, "level", "as_of")
@@ -88,7 +89,7 @@ def provision_assess(request: Request, page: WritePage, provision_id: int, form:
 
 
 @router.post("/m/{slug}/provisions/{provision_id}/extensions", name="provision_extend")
-def provision_extend(request: Request, page: WritePage, provision_id: int, form: CheckedForm) -> Response:
+def provision_extend(request: Request, page: WritePage, provision_id: Id, form: CheckedForm) -> Response:
     """Move the deadline later; the service refuses an earlier date and keeps the original."""
     mission = page.mission_or_404()
     _required(form, "new_deadline", "decided_on")
@@ -109,5 +110,5 @@ def provision_extend(request: Request, page: WritePage, provision_id: int, form:
     return redirect(_after(request, mission.slug, provision_id, "deadline"))
 
 
-def _after(request: Request, slug: str, provision_id: int, anchor: str) -> str:
+def _after(request: Request, slug: str, provision_id: Id, anchor: str) -> str:
     return f"{request.app.url_path_for('provision_detail', slug=slug, provision_id=str(provision_id))}#{anchor}"

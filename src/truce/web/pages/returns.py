@@ -15,6 +15,7 @@ from truce.missions.models import Mission
 from truce.movements import charts, service, summaries, views
 from truce.movements.models import CROSSING_SITE_KINDS, GROUPS
 from truce.movements.schemas import MovementIn, MovementOut
+from truce.numbers import Id
 from truce.places import service as places_service
 from truce.places.models import Site
 from truce.web import i18n
@@ -133,7 +134,7 @@ def movement_create(request: Request, page: WritePage, form: CheckedForm) -> Res
 
 # After movements/new, so that "new" is not taken for an id.
 @router.get("/m/{slug}/movements/{movement_id}", name="movement_detail")
-def movement_detail(request: Request, page: ReadPage, movement_id: int) -> Response:
+def movement_detail(request: Request, page: ReadPage, movement_id: Id) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     movement = service.get(session, mission, movement_id, actor=actor)
     shown = views.movement_view(movement, summaries.site_names(session, mission, actor))

@@ -9,6 +9,7 @@ from truce import policy
 from truce.errors import Conflict, Invalid
 from truce.incidents import service as incidents_service
 from truce.incidents.schemas import VerdictIn
+from truce.numbers import Id
 from truce.verification import service as verification
 from truce.web.context import ReadPage, WritePage
 from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
@@ -34,7 +35,7 @@ def verify_queue(request: Request, page: ReadPage) -> Response:
     return render(request, "verify_queue.html", {"queues": queues})
 
 
-def _verify_page(request: Request, page: ReadPage | WritePage, incident_id: int, form: Form, code: int) -> Response:
+def _verify_page(request: Request, page: ReadPage | WritePage, incident_id: Id, form: Form, code: int) -> Response:
     mission = page.mission_or_404()
     incident = incidents_service.get(page.session, mission, incident_id, actor=page.actor)
     verdicts = verification.verdicts(page.session, incident)
@@ -42,13 +43,13 @@ def _verify_page(request: Request, page: ReadPage | WritePage, incident_id: int,
 
 
 @router.get("/m/{slug}/incidents/{incident_id}/verify", name="verify_form")
-def verify_form(request: Request, page: ReadPage, incident_id: int) -> Response:
+def verify_form(request: Request, page: ReadPage, incident_id: Id) -> Response:
     policy.require(page.actor, "incident.verify", page.mission_or_404().id)
     return _verify_page(request, page, incident_id, Form(), 200)
 
 
 @router.post("/m/{slug}/incidents/{incident_id}/verify", name="verify_submit")
-def verify_submit(request: Request, page: WritePage, incident_id: int, form: CheckedForm) -> Response:
+def verify_submit(request: Request, page: WritePage, incident_id: Id, form: CheckedForm) -> Response:
     mission = page.mission_or_404()
     if not form.get("verdict"):
         form.add_error("verdict", N_("Choose a verdict."))
