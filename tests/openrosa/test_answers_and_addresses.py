@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from openrosa.collect import BASE, PHOTO_JPEG, Phone, basic, fill, incident_values
+from support import Login
 from truce.config import Settings
 from truce.demo import loader
 from truce.errors import ConfigError
@@ -84,9 +85,13 @@ def test_too_large_is_an_openrosa_answer(phone: Phone, settings: Settings) -> No
     assert "1 MB" in (root.findtext(f"{RESPONSE}message") or "")
 
 
-def test_the_api_keeps_its_json_413(client: TestClient, settings: Settings) -> None:
+def test_the_api_keeps_its_json_413(client: TestClient, settings: Settings, login: Login) -> None:
     settings.max_upload_mb = 1
-    answer = client.post("/api/v1/missions/nk-2020/incidents/1/evidence", files={"file": ("a.bin", b"\0" * (2 * MB))})
+    answer = client.post(
+        "/api/v1/missions/nk-2020/incidents/1/evidence",
+        files={"file": ("a.bin", b"\0" * (2 * MB))},
+        headers=login("monitor-ru"),
+    )
     assert answer.status_code == 413
     assert "detail" in answer.json()
 
