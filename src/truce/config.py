@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     token_hours: int = Field(default=12, ge=1)
     # The log's origin line and the name of its signing key, fixed when the key is first created.
     log_origin: str | None = None
+    # "fast" is for the test suite only: argon2id at its minimum cost, so thousands of test log-ins take
+    # milliseconds. Such hashes fall to any guessing; never set it where real accounts are made.
+    password_hashing: Literal["argon2id", "fast"] = "argon2id"  # noqa: S105 - a hashing profile
 
     def effective_database_url(self) -> str:
         """The configured database, or SQLite inside the data directory."""
