@@ -14,11 +14,9 @@ HEADER = "event_id_cnty,event_date,event_type,sub_event_type,latitude,longitude,
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("demo")
-    result = truce("demo", "--no-serve", "--data-dir", str(directory))
-    assert result.returncode == 0, result.stderr
-    return directory
+def demo_dir(module_demo_dir: Path) -> Path:
+    """This module's copy of the demo's data directory (`truce demo --no-serve` runs once per session)."""
+    return module_demo_dir
 
 
 def test_export_to_files(demo_dir: Path, tmp_path: Path) -> None:
