@@ -8,6 +8,7 @@ named after the one TRUCE_TEST_DATABASE_URL names with the worker's id (`truce_t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -144,6 +145,29 @@ def demo_database(
 ) -> Database:
     """A migrated database of the test's own with the demo loaded (`loader.load(session, incidents=...)`)."""
     return copy_database(backend, directory, name, incidents=incidents)
+
+
+# The access matrices (every account against every kind of record and action) ask the policy, not the database:
+# they run on SQLite only, and tests/test_policy_sql.py checks policy.readable()'s SQL on every backend.
+ONE_BACKEND = re.compile(r"(^test_policy_matrix|_access)\.py$|^test_access\.py$")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # A mark, before pytest's own hooks run: they parametrize `backend` by it instead of by the fixture's params.
+    if "backend" in metafunc.fixturenames and ONE_BACKEND.search(Path(metafunc.definition.path).name):
+        metafunc.definition.add_marker(pytest.mark.parametrize("backend", ["sqlite"], indirect=True))
+
+
+# Module-scoped fixtures that start something costly (a copy of the demo's data directory, a server, Chromium):
+# under `--dist loadgroup` a module that uses one runs on one worker, which starts it once.
+MODULE_SETUPS = {"module_demo_dir", "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODULE_SETUPS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
