@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,14 +17,23 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from support import TEST_SECRET, Login, copy_data_dir, copy_sqlite, truce
-from truce import schema
+from databases import (
+    BACKENDS,
+    PG_URL,
+    copy_database,
+    demo_database,
+    fresh_database,
+    remove_templates,
+    reset_postgis,
+    scratch_url,
+)
+from support import TEST_SECRET, Login, copy_data_dir, truce
 from truce.app import create_app
 from truce.config import Settings
-from truce.db import Database, connect
+from truce.db import Database
 from truce.demo import incidents as demo_incidents
 from truce.demo import loader
 from truce.missions import service as missions_service
@@ -42,109 +49,14 @@ hypothesis_settings.load_profile("truce")
 # Read when Truce first hashes a password, which no import does: argon2 at its minimum cost (see support.TEST_ENV).
 os.environ.setdefault("TRUCE_PASSWORD_HASHING", "fast")
 
-PG_URL = os.environ.get("TRUCE_TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite", "postgis"] if PG_URL else ["sqlite"]
-# This process's share of the databases: pytest-xdist's worker id, or "main" without xdist.
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Tests import these from conftest; they live in databases.py, imported once whatever imports conftest.
+__all__ = ["PG_URL", "demo_database", "fresh_database", "reset_postgis", "scratch_url"]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     if PG_URL:
         return f"backends: sqlite, postgis ({PG_URL.split('@')[-1]})"
     return "backends: sqlite only; set TRUCE_TEST_DATABASE_URL to also run every database test on PostGIS"
-
-
-def reset_postgis(url: str) -> Database:
-    """An empty PostGIS database at `url`: every table of an earlier run dropped."""
-    db = connect(url)
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-        connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    return db
-
-
-def _database_name(name: str) -> str:
-    """This worker's database called `name`, beside the one TRUCE_TEST_DATABASE_URL names."""
-    return f"{make_url(PG_URL).database}_{WORKER}_{name}" if name else f"{make_url(PG_URL).database}_{WORKER}"
-
-
-def _administer(*statements: str) -> None:
-    """Run statements that may not run in a transaction (CREATE, DROP DATABASE) on the shared database."""
-    admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-    finally:
-        admin.dispose()
-
-
-def scratch_url(name: str) -> str:
-    """A PostGIS database of this worker's beside the shared one, created (empty) on first use."""
-    scratch = make_url(PG_URL).set(database=_database_name(name))
-    admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": scratch.database}
-        ).scalar()
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{scratch.database}"'))
-    admin.dispose()
-    return scratch.render_as_string(hide_password=False)
-
-
-# (backend, incidents or None for no demo) -> the template: a SQLite file, or a PostGIS database's name.
-_templates: dict[tuple[str, int | None], str] = {}
-_template_dir: list[Path] = []
-
-
-def _template(backend: str, incidents: int | None) -> str:
-    """A migrated database, with the demo of `incidents` incidents unless None, built on first use."""
-    key = (backend, incidents)
-    if key not in _templates:
-        label = "empty" if incidents is None else f"demo{incidents}"
-        if backend == "postgis":
-            name = _database_name(f"template_{label}")
-            db = reset_postgis(scratch_url(f"template_{label}"))
-        else:
-            if not _template_dir:
-                _template_dir.append(Path(tempfile.mkdtemp(prefix=f"truce-templates-{WORKER}-")))
-            name = str(_template_dir[0] / f"{label}.db")
-            db = connect(f"sqlite:///{name}")
-        schema.upgrade(db.engine)
-        if incidents is not None:
-            with db.session() as session:
-                loader.load(session, incidents=incidents)
-        # A PostGIS template must have no connections left when it is copied.
-        db.dispose()
-        _templates[key] = name
-    return _templates[key]
-
-
-def copy_database(backend: str, directory: Path, name: str, incidents: int | None) -> Database:
-    """A database of the test's own, copied from the template of `incidents` (None: migrated, empty)."""
-    template = _template(backend, incidents)
-    if backend == "postgis":
-        copy = _database_name(name)
-        _administer(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)', f'CREATE DATABASE "{copy}" TEMPLATE "{template}"')
-        return connect(make_url(PG_URL).set(database=copy).render_as_string(hide_password=False))
-    path = directory / "truce.db"
-    path.unlink(missing_ok=True)
-    copy_sqlite(Path(template), path)
-    return connect(f"sqlite:///{path}")
-
-
-def fresh_database(backend: str, directory: Path, name: str = "scratch") -> Database:
-    """A newly migrated, empty database of the given backend, apart from the shared one."""
-    return copy_database(backend, directory, name, incidents=None)
-
-
-def demo_database(
-    backend: str, directory: Path, name: str = "scratch", incidents: int = demo_incidents.COUNT
-) -> Database:
-    """A migrated database of the test's own with the demo loaded (`loader.load(session, incidents=...)`)."""
-    return copy_database(backend, directory, name, incidents=incidents)
 
 
 # The access matrices (every account against every kind of record and action) ask the policy, not the database:
@@ -171,8 +83,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    for directory in _template_dir:
-        shutil.rmtree(directory, ignore_errors=True)
+    remove_templates()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
