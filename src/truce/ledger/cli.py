@@ -192,16 +192,17 @@ def audit_command(
 
     with console.friendly_errors():
         verifier = _server_key(server_key)
-        client = _client(url, token)
         try:
             saved_text = checkpoint.read_text()
         except OSError as exc:
             raise ConfigError(f"cannot read {checkpoint}: {exc.strerror}") from None
-        try:
-            saved, current = party.audit(client, verifier, saved_text)
-        except party.AuditError as exc:
-            console.err.print(f"[bold red]FAILED:[/] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+        # Closed when done: an in-process caller (the tests) would otherwise be left with open sockets.
+        with _client(url, token) as client:
+            try:
+                saved, current = party.audit(client, verifier, saved_text)
+            except party.AuditError as exc:
+                console.err.print(f"[bold red]FAILED:[/] {exc}", highlight=False)
+                raise typer.Exit(1) from None
         if save:
             checkpoint.write_text(current.text)
     console.out.print(
@@ -228,12 +229,12 @@ def cosign_command(
             signer = note.Signer.from_text(key.read_text().strip())
         except (OSError, note.NoteError) as exc:
             raise ConfigError(f"cannot use the key in {key}: {exc}") from None
-        client = _client(url, token)
-        try:
-            signed = party.cosign(client, signer, _server_key(server_key), state or key.with_suffix(".state"))
-        except party.AuditError as exc:
-            console.err.print(f"[bold red]REFUSED:[/] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+        with _client(url, token) as client:
+            try:
+                signed = party.cosign(client, signer, _server_key(server_key), state or key.with_suffix(".state"))
+            except party.AuditError as exc:
+                console.err.print(f"[bold red]REFUSED:[/] {exc}", highlight=False)
+                raise typer.Exit(1) from None
     console.out.print(
         f"cosigned the checkpoint of {signed.checkpoint.size:,} entries as {signer.name}", highlight=False
     )
