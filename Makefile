@@ -54,8 +54,9 @@ lint: $(STAMP) ## ruff (lint and format check)
 typecheck: $(STAMP) ## mypy, strict on src/truce
 	$(BIN)/mypy
 
+# Over every core (pytest-xdist); a module that starts a server or Chromium stays on one worker (loadgroup).
 pytest: $(STAMP) $(ASSETS) ## the test suite (SQLite always; PostGIS too when TRUCE_TEST_DATABASE_URL is set)
-	$(BIN)/pytest --cov --cov-report=term:skip-covered -q
+	$(BIN)/pytest -n auto --dist loadgroup --cov --cov-report=term:skip-covered -q
 
 test: lint typecheck pytest ## every check: lint, types, tests
 

@@ -1,8 +1,14 @@
-"""Fixtures: a migrated database per backend with the demo loaded, and a rolled-back transaction per test."""
+"""Fixtures: a migrated database per backend with the demo loaded, and a rolled-back transaction per test.
+
+Databases a test needs of its own are copies of templates migrated (and loaded) once per process: a file copy on
+SQLite, `CREATE DATABASE ... TEMPLATE` on PostGIS. Under pytest-xdist every worker has its own PostGIS databases,
+named after the one TRUCE_TEST_DATABASE_URL names with the worker's id (`truce_test_gw0`, `truce_test_gw0_verify`).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,14 +17,24 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from support import TEST_SECRET, Login
-from truce import schema
+from databases import (
+    BACKENDS,
+    PG_URL,
+    copy_database,
+    demo_database,
+    fresh_database,
+    remove_templates,
+    reset_postgis,
+    scratch_url,
+)
+from support import TEST_SECRET, Login, copy_data_dir, truce
 from truce.app import create_app
 from truce.config import Settings
-from truce.db import Database, connect
+from truce.db import Database
+from truce.demo import incidents as demo_incidents
 from truce.demo import loader
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -30,8 +46,11 @@ from truce.users import service as users_service
 hypothesis_settings.register_profile("truce", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("truce")
 
-PG_URL = os.environ.get("TRUCE_TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite", "postgis"] if PG_URL else ["sqlite"]
+# Read when Truce first hashes a password, which no import does: argon2 at its minimum cost (see support.TEST_ENV).
+os.environ.setdefault("TRUCE_PASSWORD_HASHING", "fast")
+
+# Tests import these from conftest; they live in databases.py, imported once whatever imports conftest.
+__all__ = ["PG_URL", "demo_database", "fresh_database", "reset_postgis", "scratch_url"]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -40,39 +59,31 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "backends: sqlite only; set TRUCE_TEST_DATABASE_URL to also run every database test on PostGIS"
 
 
-def reset_postgis(url: str) -> Database:
-    """An empty PostGIS database at `url`: every table of an earlier run dropped."""
-    db = connect(url)
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-        connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    return db
+# The access matrices (every account against every kind of record and action) ask the policy, not the database:
+# they run on SQLite only, and tests/test_policy_sql.py checks policy.readable()'s SQL on every backend.
+ONE_BACKEND = re.compile(r"(^test_policy_matrix|_access)\.py$|^test_access\.py$")
 
 
-def scratch_url(name: str) -> str:
-    """A second PostGIS database beside the shared one, created on first use."""
-    url = make_url(PG_URL)
-    scratch = url.set(database=f"{url.database}_{name}")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": scratch.database}
-        ).scalar()
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{scratch.database}"'))
-    admin.dispose()
-    return scratch.render_as_string(hide_password=False)
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # A mark, before pytest's own hooks run: they parametrize `backend` by it instead of by the fixture's params.
+    if "backend" in metafunc.fixturenames and ONE_BACKEND.search(Path(metafunc.definition.path).name):
+        metafunc.definition.add_marker(pytest.mark.parametrize("backend", ["sqlite"], indirect=True))
 
 
-def fresh_database(backend: str, directory: Path, name: str = "scratch") -> Database:
-    """A newly migrated, empty database of the given backend, apart from the shared one."""
-    if backend == "postgis":
-        db = reset_postgis(scratch_url(name))
-    else:
-        db = connect(f"sqlite:///{directory / 'truce.db'}")
-    schema.upgrade(db.engine)
-    return db
+# Module-scoped fixtures that start something costly (a copy of the demo's data directory, a server, Chromium):
+# under `--dist loadgroup` a module that uses one runs on one worker, which starts it once.
+MODULE_SETUPS = {"module_demo_dir", "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODULE_SETUPS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    remove_templates()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -83,13 +94,24 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def base_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """The demo mission in a migrated database, shared by the tests of one backend."""
-    directory = tmp_path_factory.mktemp(f"db-{backend}")
-    db = reset_postgis(PG_URL) if backend == "postgis" else connect(f"sqlite:///{directory / 'truce.db'}")
-    schema.upgrade(db.engine)
-    with db.session() as session:
-        loader.load(session)
+    db = copy_database(backend, tmp_path_factory.mktemp(f"db-{backend}"), "", demo_incidents.COUNT)
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory after `truce demo --no-serve` (SQLite, evidence photos, log key): copy it, never change it."""
+    directory = tmp_path_factory.mktemp("demo-data")
+    loaded = truce("demo", "--no-serve", "--data-dir", str(directory))
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    return directory
+
+
+@pytest.fixture(scope="module")
+def module_demo_dir(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo's data directory for one test module to change."""
+    return copy_data_dir(demo_data_dir, tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture

@@ -11,15 +11,13 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from support import TIMEOUT, assert_clean_error, clean_env, free_port, truce, wait_for_health
+from support import TIMEOUT, assert_clean_error, clean_env, free_port, truce, truce_process, wait_for_health
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("demo")
-    result = truce("demo", "--no-serve", "--data-dir", str(directory))
-    assert result.returncode == 0, result.stderr
-    return directory
+def demo_dir(module_demo_dir: Path) -> Path:
+    """This module's copy of the demo's data directory (`truce demo --no-serve` runs once per session)."""
+    return module_demo_dir
 
 
 def test_demo_prints_the_accounts_and_loads_once(demo_dir: Path) -> None:
@@ -34,13 +32,14 @@ def test_demo_prints_the_accounts_and_loads_once(demo_dir: Path) -> None:
 def test_unwritable_data_dir(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    result = truce("demo", "--no-serve", "--data-dir", str(blocker / "data"))
+    # In processes of their own (`python -m truce`), as the shell runs it: the exit status the system sees.
+    result = truce_process("demo", "--no-serve", "--data-dir", str(blocker / "data"))
     assert_clean_error(result, "cannot write to data directory", "--data-dir")
 
 
 def test_corrupt_database(tmp_path: Path) -> None:
     (tmp_path / "truce.db").write_bytes(os.urandom(8192))
-    result = truce("db", "upgrade", "--data-dir", str(tmp_path))
+    result = truce_process("db", "upgrade", "--data-dir", str(tmp_path))
     assert_clean_error(result, "not a valid SQLite database", "backup")
 
 
@@ -67,12 +66,13 @@ def test_port_in_use(demo_dir: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = truce("serve", "--data-dir", str(demo_dir), "--port", str(port))
+        # `serve` runs in a process of its own: were the check broken, it would serve instead of failing.
+        result = truce_process("serve", "--data-dir", str(demo_dir), "--port", str(port))
     assert_clean_error(result, f"127.0.0.1:{port}", "--port")
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
-    result = truce("serve", "--data-dir", str(tmp_path), "--port", str(free_port()))
+    result = truce_process("serve", "--data-dir", str(tmp_path), "--port", str(free_port()))
     assert_clean_error(result, "truce db upgrade")
 
 

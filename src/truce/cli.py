@@ -6,18 +6,22 @@ import gc
 import socket
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from truce.config import Settings, resolve_secret
-from truce.console import friendly_errors, open_database, out, settings_for
-from truce.db import Database
+from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
 from truce.interop.cli import export_command, import_command
 from truce.ledger.cli import app as log_app
 from truce.openrosa.cli import app as device_app
 from truce.reports.cli import app as report_app
+
+# The command modules import what they work with when a command runs: `truce --help` and the commands that
+# never open the database load neither the tables (truce.models, alembic) nor pyxform, WeasyPrint or FastAPI.
+if TYPE_CHECKING:
+    from truce.config import Settings
+    from truce.db import Database
 
 app = typer.Typer(help="Truce: the system of record for a ceasefire-monitoring mission.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -74,6 +78,12 @@ def run_server(settings: Settings, db: Database, host: str, port: int) -> None:
 
     from truce.app import create_app
 
+    if settings.password_hashing == "fast":  # noqa: S105 - a hashing profile, not a password
+        err.print(
+            "[bold red]warning:[/] TRUCE_PASSWORD_HASHING=fast hashes new passwords at the test suite's cost, "
+            "which any guessing breaks; never serve real accounts with it",
+            highlight=False,
+        )
     application = create_app(settings, db)
     # Move start-up objects out of the collector's way: full collections over them made the slowest
     # requests several times slower (benchmarks/sites_bbox.py).
@@ -91,6 +101,7 @@ def demo(
     demo_password: Annotated[str, typer.Option("--demo-password", help="password of the demo accounts")] = "",
 ) -> None:
     """Load the bundled Nagorno-Karabakh 2020 mission and serve it."""
+    from truce.config import resolve_secret
     from truce.demo import loader
 
     with friendly_errors():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     # Where phones reach this server (`https://truce.example.org`): the form, manifest and media URLs the
     # OpenRosa endpoints hand out start with it. Never the request's Host header, which the client chooses.
     public_url: str | None = None
+    # "fast" is for the test suite only: argon2id at its minimum cost, so thousands of test log-ins take
+    # milliseconds. Such hashes fall to any guessing; never set it where real accounts are made.
+    password_hashing: Literal["argon2id", "fast"] = "argon2id"  # noqa: S105 - a hashing profile
 
     @field_validator("public_url")
     @classmethod

@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
 
-from truce import policy, schema
-from truce.config import Settings, prepare_data_dir
-from truce.db import Database, connect
 from truce.errors import ConfigError, Forbidden, NotFound, TruceError
-from truce.ledger import keys
-from truce.missions import service as missions_service
-from truce.missions.models import Mission
-from truce.policy import Actor
-from truce.users import service as users_service
+
+# Imported when a command opens the database: `truce --help` loads neither the tables nor pyxform.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from truce.config import Settings
+    from truce.db import Database
+    from truce.missions.models import Mission
+    from truce.policy import Actor
 
 # soft_wrap: a report line stays one line when piped, so grep and diff see it whole.
 err = Console(stderr=True, soft_wrap=True)
@@ -27,6 +28,8 @@ out = Console(soft_wrap=True)
 
 def settings_for(data_dir: Path | None) -> Settings:
     """Settings from the environment, with --data-dir taking precedence."""
+    from truce.config import Settings
+
     settings = Settings()
     if data_dir is not None:
         settings.data_dir = data_dir
@@ -45,6 +48,11 @@ def friendly_errors() -> Iterator[None]:
 
 def open_database(settings: Settings, *, migrate: bool) -> Database:
     """Open the database, migrating it or insisting that it is current."""
+    from truce import schema
+    from truce.config import prepare_data_dir
+    from truce.db import connect
+    from truce.ledger import keys
+
     prepare_data_dir(settings)
     db = connect(settings.effective_database_url())
     if migrate:
@@ -58,6 +66,8 @@ def open_database(settings: Settings, *, migrate: bool) -> Database:
 
 def mission_by_slug(session: Session, slug: str) -> Mission:
     """The mission a command names, or a NotFound that reads well on a terminal."""
+    from truce.missions import service as missions_service
+
     mission = missions_service.get_by_slug(session, slug)
     if mission is None:
         raise NotFound(f"no mission with slug {slug!r}")
@@ -66,6 +76,9 @@ def mission_by_slug(session: Session, slug: str) -> Mission:
 
 def member(session: Session, mission: Mission, username: str) -> Actor:
     """The actor a command runs as (`--as USER`): an active account holding a role in the mission."""
+    from truce import policy
+    from truce.users import service as users_service
+
     user = users_service.get_by_name(session, username)
     if user is None:
         raise NotFound(f"no user named {username!r}")

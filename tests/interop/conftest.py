@@ -13,8 +13,8 @@ from support import point_feature
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.incidents.schemas import IncidentIn
-from truce.interop.cli import EXPORTS
 from truce.interop.export import view_for
+from truce.interop.formats import EXPORTS
 from truce.missions.models import Mission
 from truce.policy import Actor
 

@@ -8,17 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from support import assert_clean_error, truce
+from support import assert_clean_error, truce, truce_process
 
 HEADER = "event_id_cnty,event_date,event_type,sub_event_type,latitude,longitude,notes,fatalities\n"
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("demo")
-    result = truce("demo", "--no-serve", "--data-dir", str(directory))
-    assert result.returncode == 0, result.stderr
-    return directory
+def demo_dir(module_demo_dir: Path) -> Path:
+    """This module's copy of the demo's data directory (`truce demo --no-serve` runs once per session)."""
+    return module_demo_dir
 
 
 def test_export_to_files(demo_dir: Path, tmp_path: Path) -> None:
@@ -40,7 +38,8 @@ def test_export_to_files(demo_dir: Path, tmp_path: Path) -> None:
 def test_a_progress_bar_when_standard_error_is_a_terminal(demo_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "incidents.csv"
     terminal = {"TTY_COMPATIBLE": "1", "TERM": "xterm"}  # Rich then treats standard error as a terminal
-    result = truce("export", "nk-2020", "--format", "acled", "--out", str(out), "--data-dir", str(demo_dir),
+    # In a process of its own: Rich decides about the terminal once, for the process that draws the bar.
+    result = truce_process("export", "nk-2020", "--format", "acled", "--out", str(out), "--data-dir", str(demo_dir),
                    env=terminal)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "exporting acled" in result.stderr

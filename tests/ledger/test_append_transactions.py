@@ -13,11 +13,10 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from conftest import fresh_database
+from conftest import demo_database
 from support import point_feature
 from truce import driver
 from truce.db import Database
-from truce.demo import loader
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.incidents.schemas import IncidentIn
@@ -39,9 +38,7 @@ def signer(tmp_path: Path) -> note.Signer:
 @pytest.fixture
 def demo(backend: str, tmp_path: Path) -> Iterator[Database]:
     """A committed demo database of its own, without incidents."""
-    db = fresh_database(backend, tmp_path, name="transactions")
-    with db.session() as session:
-        loader.load(session, incidents=0)
+    db = demo_database(backend, tmp_path, name="transactions", incidents=0)
     yield db
     db.dispose()
 

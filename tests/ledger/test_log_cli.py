@@ -16,10 +16,8 @@ from support import TIMEOUT, clean_env, free_port, truce, wait_for_health
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    data = tmp_path_factory.mktemp("served")
-    loaded = truce("demo", "--no-serve", "--data-dir", str(data))
-    assert loaded.returncode == 0, loaded.stderr
+def server(module_demo_dir: Path) -> Iterator[tuple[str, Path]]:
+    data = module_demo_dir
     port = free_port()
     command = [sys.executable, "-m", "truce", "serve", "--data-dir", str(data), "--port", str(port)]
     with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env()) as process:

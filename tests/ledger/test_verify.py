@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from conftest import fresh_database
+from conftest import demo_database
 from support import point_feature
 from truce.db import Database
-from truce.demo import loader
 from truce.ledger import keys, merkle, note
 from truce.ledger import service as ledger
 from truce.ledger.cli import _saved_checkpoint_problems
@@ -33,9 +32,8 @@ def signer(tmp_path: Path) -> note.Signer:
 @pytest.fixture
 def demo(backend: str, tmp_path: Path, signer: note.Signer) -> Iterator[Database]:
     """A committed demo database with one checkpoint handed out."""
-    db = fresh_database(backend, tmp_path, name="verify")
+    db = demo_database(backend, tmp_path, name="verify", incidents=12)
     with db.session() as session:
-        loader.load(session, incidents=12)
         ledger.checkpoint(session, signer)
     yield db
     db.dispose()

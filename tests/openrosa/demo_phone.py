@@ -15,7 +15,7 @@ from truce.users import service as users_service
 
 
 def demo_with_phone(db: Database, name: str) -> tuple[Mission, service.Caller, int]:
-    """Load the demo into `db` and add phone `name` to the ru delegation: the mission, the phone, the incidents."""
+    """Load the demo into `db` (a no-op on conftest's demo_database) and add phone `name` to the ru delegation."""
     with db.session() as session:
         loader.load(session)
         mission = missions_service.get_by_slug(session, "nk-2020")

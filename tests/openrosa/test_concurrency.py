@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx2 as httpx
 from sqlalchemy import func, select
 
-from conftest import fresh_database
+from conftest import demo_database
 from openrosa.collect import BASE, basic
 from openrosa.demo_phone import demo_with_phone
 from support import TEST_SECRET
@@ -32,7 +32,7 @@ RETRIES = 50
 
 
 def test_fifty_concurrent_retries_make_one_record(backend: str, tmp_path: Path) -> None:
-    db = fresh_database(backend, tmp_path, "openrosa_race")
+    db = demo_database(backend, tmp_path, "openrosa_race")
     try:
         mission, caller, incidents_before = demo_with_phone(db, "racing-phone")
         prepared = service.prepare(mission, caller, XML)
@@ -65,7 +65,7 @@ def test_fifty_concurrent_retries_make_one_record(backend: str, tmp_path: Path) 
 
 def test_fifty_concurrent_retries_over_http_make_one_record(backend: str, tmp_path: Path) -> None:
     """The same, through the app: on SQLite they meet in the event loop's batches, on PostgreSQL in threads."""
-    db = fresh_database(backend, tmp_path, "openrosa_race_http")
+    db = demo_database(backend, tmp_path, "openrosa_race_http")
     try:
         with db.session() as session:
             loader.load(session)

@@ -19,11 +19,9 @@ OPENROSA = {"X-OpenRosa-Version": "1.0"}
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("devices")
-    loaded = truce("demo", "--no-serve", "--data-dir", str(data))
-    assert loaded.returncode == 0, loaded.stderr
-    return data
+def data_dir(module_demo_dir: Path) -> Path:
+    """This module's copy of the demo's data directory (`truce demo --no-serve` runs once per session)."""
+    return module_demo_dir
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from conftest import fresh_database
+from conftest import demo_database
 from openrosa.collect import PHOTO_JPEG
 from openrosa.demo_phone import demo_with_phone
 from truce.db import Database
@@ -116,7 +116,7 @@ class Phone:
 
 @pytest.fixture
 def phone(backend: str, tmp_path: Path) -> Iterator[Phone]:
-    db = fresh_database(backend, tmp_path, "openrosa_group")
+    db = demo_database(backend, tmp_path, "openrosa_group")
     try:
         mission, caller, incidents = demo_with_phone(db, "batch-phone")
         yield Phone(db, mission, caller, incidents, tmp_path)

@@ -10,11 +10,9 @@ from support import assert_clean_error, truce
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("demo")
-    result = truce("demo", "--no-serve", "--data-dir", str(directory))
-    assert result.returncode == 0, result.stderr
-    return directory
+def demo_dir(module_demo_dir: Path) -> Path:
+    """This module's copy of the demo's data directory (`truce demo --no-serve` runs once per session)."""
+    return module_demo_dir
 
 
 def report(demo_dir: Path, *args: str) -> tuple[int, str, str]:

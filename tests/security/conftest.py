@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,10 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url, text
 
-from truce import schema
-from truce.db import Database, connect, utcnow
+from databases import fresh_database
+from truce.db import Database, utcnow
 from web.conftest import WebClient
 
 
@@ -41,24 +39,9 @@ def clock(app: FastAPI) -> Clock:
 
 @pytest.fixture
 def own_database_url(backend: str, tmp_path: Path) -> str:
-    """A freshly migrated, empty database apart from the shared demo one, for tests that commit."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'own.db'}"
-    else:
-        shared = make_url(os.environ["TRUCE_TEST_DATABASE_URL"])
-        own = shared.set(database=f"{shared.database}_security")
-        admin = create_engine(shared, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{own.database}"'))
-        admin.dispose()
-        url = own.render_as_string(hide_password=False)
-        extension = connect(url)
-        with extension.engine.begin() as connection:
-            connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        extension.dispose()
-    db = connect(url)
-    schema.upgrade(db.engine)
+    """A freshly migrated, empty database apart from the shared demo one (per xdist worker), for tests that commit."""
+    db = fresh_database(backend, tmp_path, "security")
+    url = db.engine.url.render_as_string(hide_password=False)
     db.dispose()
     return url
 

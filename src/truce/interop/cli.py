@@ -8,29 +8,20 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from sqlalchemy.orm import Session
 
 from truce import console
 from truce.errors import BadRequest, Forbidden
-from truce.interop import acled, csv_export, geojson, hxl
-from truce.interop.export import View, count, selection, view_for
-from truce.interop.importer import FORMATS as IMPORT_FORMATS
-from truce.interop.importer import ImportReport, import_file
-from truce.missions.models import Mission
-from truce.policy import Actor
 
-Writer = Callable[[Session, View, TextIO, Callable[[int], None]], int]
-# Each export format: its writer, and whether it holds events only (no retracted or merged incidents).
-EXPORTS: dict[str, tuple[Writer, bool]] = {
-    "geojson": (geojson.write, False),
-    "csv": (csv_export.write, False),
-    "acled": (acled.write, True),
-    "hxl": (hxl.write, True),
-}
+# What the commands work with is imported when one runs: `truce --help` loads neither the tables nor pyxform.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from truce.interop.importer import ImportReport
+    from truce.missions.models import Mission
+    from truce.policy import Actor
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="data directory (default: $TRUCE_DATA_DIR or ./truce-data)")
@@ -50,6 +41,9 @@ def export_command(
     data_dir: DataDir = None,
 ) -> None:
     """Export the mission's incidents: the public view, or what `--as USER` may read."""
+    from truce.interop.export import count, selection, view_for
+    from truce.interop.formats import EXPORTS
+
     with console.friendly_errors():
         if file_format not in EXPORTS:
             raise BadRequest(f"unknown export format {file_format!r}; use one of {', '.join(EXPORTS)}")
@@ -86,6 +80,10 @@ def import_command(
     Every row that cannot go in is reported with its line (GeoJSON: its index) while the others go in;
     the exit status is then 1. Rows already imported (same event id) are left alone.
     """
+    from truce.interop.importer import FORMATS as IMPORT_FORMATS
+    from truce.interop.importer import import_file
+    from truce.policy import Actor
+
     with console.friendly_errors():
         if file_format not in IMPORT_FORMATS:
             raise BadRequest(f"unknown import format {file_format!r}; use one of {', '.join(IMPORT_FORMATS)}")
@@ -119,6 +117,8 @@ def _print_report(report: ImportReport, slug: str, what: str) -> None:
 
 def _reader(session: Session, mission: Mission, username: str | None) -> Actor:
     """Who the export is for: the public by default, or a member of the mission."""
+    from truce.policy import Actor
+
     if username is not None:
         return console.member(session, mission, username)
     if not mission.public:
@@ -168,6 +168,8 @@ def _watched() -> bool:
 @contextmanager
 def _bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
     """A progress bar on standard error; the callback it yields takes how far the work has got."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     # Off when nobody watches: it would only leave a blank line in a log.
     with Progress(*columns, console=console.err, transient=True, disable=not _watched()) as progress:

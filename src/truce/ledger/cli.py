@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx2 as httpx
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn
-from sqlalchemy.orm import Session
 
 from truce import console
-from truce.config import prepare_data_dir
 from truce.errors import ConfigError
-from truce.ledger import audit as party
-from truce.ledger import keys, merkle, note
-from truce.ledger import service as ledger
-from truce.ledger.verify import verify
-from truce.models import LOGGED
-from truce.policy import Actor
+
+# What the commands work with is imported when one runs: `truce --help` loads neither the tables nor pyxform.
+if TYPE_CHECKING:
+    import httpx2 as httpx
+    from rich.progress import Progress
+    from sqlalchemy.orm import Session
+
+    from truce.ledger import note
 
 app = typer.Typer(help="The tamper-evident log.", no_args_is_help=True)
 SHOWN = 200
@@ -38,6 +36,10 @@ def verify_command(
     ] = None,
 ) -> None:
     """Rebuild the tree and check every entry, checkpoint, cosignature and record."""
+    from truce.ledger import keys
+    from truce.ledger.verify import verify
+    from truce.models import LOGGED
+
     with console.friendly_errors():
         settings = console.settings_for(data_dir)
         db = console.open_database(settings, migrate=False)
@@ -69,6 +71,10 @@ def verify_command(
 
 
 def _saved_checkpoint_problems(session: Session, server: note.Verifier, path: Path) -> list[str]:
+    from truce.ledger import audit as party
+    from truce.ledger import merkle
+    from truce.ledger import service as ledger
+
     try:
         saved = party.open_checkpoint(path.read_text(), server).checkpoint
     except (OSError, party.AuditError) as exc:
@@ -83,12 +89,17 @@ def _saved_checkpoint_problems(session: Session, server: note.Verifier, path: Pa
 
 
 def _spinner() -> Progress:
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True, console=console.err)
 
 
 @app.command("checkpoint")
 def checkpoint_command(data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None) -> None:
     """Print a freshly signed checkpoint, with its cosignatures."""
+    from truce.ledger import keys
+    from truce.ledger import service as ledger
+
     with console.friendly_errors():
         settings = console.settings_for(data_dir)
         db = console.open_database(settings, migrate=False)
@@ -102,6 +113,9 @@ def checkpoint_command(data_dir: Annotated[Path | None, typer.Option("--data-dir
 @app.command("key")
 def key_command(data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None) -> None:
     """Print the server's verifier key, to hand to every party."""
+    from truce.config import prepare_data_dir
+    from truce.ledger import keys
+
     with console.friendly_errors():
         settings = console.settings_for(data_dir)
         prepare_data_dir(settings)
@@ -114,6 +128,8 @@ def keygen_command(
     out: Annotated[Path, typer.Option("--out", help="where to write the private key (mode 0600)")],
 ) -> None:
     """Create a delegation's cosigning key; prints the public key to register with the operator."""
+    from truce.ledger import note
+
     with console.friendly_errors():
         try:
             signer = note.generate_signer(name)
@@ -135,6 +151,9 @@ def witness_command(
     data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
 ) -> None:
     """Register a delegation's cosigning key (operator)."""
+    from truce.ledger import service as ledger
+    from truce.policy import Actor
+
     with console.friendly_errors():
         db = console.open_database(console.settings_for(data_dir), migrate=False)
         with db.session() as session:
@@ -143,6 +162,8 @@ def witness_command(
 
 
 def _client(url: str, token: str | None) -> httpx.Client:
+    import httpx2 as httpx
+
     token = token or os.environ.get("TRUCE_TOKEN")
     if not token:
         raise ConfigError("the log is read by logged-in users: pass --token or set TRUCE_TOKEN")
@@ -150,6 +171,8 @@ def _client(url: str, token: str | None) -> httpx.Client:
 
 
 def _server_key(text: str) -> note.Verifier:
+    from truce.ledger import note
+
     try:
         return note.Verifier.from_text(text.strip())
     except note.NoteError as exc:
@@ -165,18 +188,21 @@ def audit_command(
     save: Annotated[bool, typer.Option("--save", help="replace the saved checkpoint with the new one")] = False,
 ) -> None:
     """Prove, from your own machine, that the server's log extends a checkpoint you kept."""
+    from truce.ledger import audit as party
+
     with console.friendly_errors():
         verifier = _server_key(server_key)
-        client = _client(url, token)
         try:
             saved_text = checkpoint.read_text()
         except OSError as exc:
             raise ConfigError(f"cannot read {checkpoint}: {exc.strerror}") from None
-        try:
-            saved, current = party.audit(client, verifier, saved_text)
-        except party.AuditError as exc:
-            console.err.print(f"[bold red]FAILED:[/] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+        # Closed when done: an in-process caller (the tests) would otherwise be left with open sockets.
+        with _client(url, token) as client:
+            try:
+                saved, current = party.audit(client, verifier, saved_text)
+            except party.AuditError as exc:
+                console.err.print(f"[bold red]FAILED:[/] {exc}", highlight=False)
+                raise typer.Exit(1) from None
         if save:
             checkpoint.write_text(current.text)
     console.out.print(
@@ -195,17 +221,20 @@ def cosign_command(
     state: Annotated[Path | None, typer.Option("--state", help="last cosigned checkpoint (default: KEY.state)")] = None,
 ) -> None:
     """Cosign the latest checkpoint, after proving it extends the last one you cosigned."""
+    from truce.ledger import audit as party
+    from truce.ledger import note
+
     with console.friendly_errors():
         try:
             signer = note.Signer.from_text(key.read_text().strip())
         except (OSError, note.NoteError) as exc:
             raise ConfigError(f"cannot use the key in {key}: {exc}") from None
-        client = _client(url, token)
-        try:
-            signed = party.cosign(client, signer, _server_key(server_key), state or key.with_suffix(".state"))
-        except party.AuditError as exc:
-            console.err.print(f"[bold red]REFUSED:[/] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+        with _client(url, token) as client:
+            try:
+                signed = party.cosign(client, signer, _server_key(server_key), state or key.with_suffix(".state"))
+            except party.AuditError as exc:
+                console.err.print(f"[bold red]REFUSED:[/] {exc}", highlight=False)
+                raise typer.Exit(1) from None
     console.out.print(
         f"cosigned the checkpoint of {signed.checkpoint.size:,} entries as {signer.name}", highlight=False
     )

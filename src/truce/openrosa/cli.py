@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from truce.console import friendly_errors, mission_by_slug, open_database, out, settings_for
-from truce.openrosa import devices, service
-from truce.policy import Actor
+
+# The devices' service and pyxform are imported when a command runs, not for `truce --help`.
 
 app = typer.Typer(help="Phones that submit with ODK Collect, KoboCollect or Enketo.", no_args_is_help=True)
 
@@ -34,6 +34,9 @@ def add(
     data_dir: DataDir = None,
 ) -> None:
     """Register a phone; prints its token and a QR code of ODK Collect's settings, once."""
+    from truce.openrosa import devices, service
+    from truce.policy import Actor
+
     with friendly_errors():
         db = open_database(settings_for(data_dir), migrate=False)
         with db.session() as session:
@@ -56,6 +59,9 @@ def add(
 @app.command("list")
 def list_command(mission: MissionSlug, data_dir: DataDir = None) -> None:
     """The mission's devices."""
+    from truce.openrosa import service
+    from truce.policy import Actor
+
     with friendly_errors():
         db = open_database(settings_for(data_dir), migrate=False)
         with db.session(write=False) as session:
@@ -70,6 +76,9 @@ def revoke(
     name: Annotated[str, typer.Argument(help="the device's name")], mission: MissionSlug, data_dir: DataDir = None
 ) -> None:
     """Stop a device at once."""
+    from truce.openrosa import service
+    from truce.policy import Actor
+
     with friendly_errors():
         db = open_database(settings_for(data_dir), migrate=False)
         with db.session() as session:

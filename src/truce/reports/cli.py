@@ -11,8 +11,8 @@ import typer
 
 from truce import console, limits
 from truce.errors import BadRequest, Invalid
-from truce.policy import Actor
-from truce.reports import service
+
+# The reports' service (WeasyPrint, matplotlib, the tables) is imported when a command runs, not for `--help`.
 
 app = typer.Typer(help="Daily situation reports and public bulletins.", no_args_is_help=True)
 
@@ -34,6 +34,9 @@ def daily_command(
     data_dir: DataDir = None,
 ) -> None:
     """Generate the daily situation report of a day; it is stored and its hash logged."""
+    from truce.policy import Actor
+    from truce.reports import service
+
     with console.friendly_errors():
         on = _date(day)
         if file_format not in ("html", "pdf"):
@@ -60,6 +63,8 @@ def bulletin_command(
     data_dir: DataDir = None,
 ) -> None:
     """Publish the public bulletin of a day, built from public records as the log holds them now."""
+    from truce.reports import service
+
     with console.friendly_errors():
         on = _date(day)
         db = console.open_database(console.settings_for(data_dir), migrate=False)
@@ -80,6 +85,8 @@ def check_command(
     data_dir: DataDir = None,
 ) -> None:
     """Rebuild a bulletin from the log at the size it names and compare byte for byte; exit 1 when they differ."""
+    from truce.reports import service
+
     with console.friendly_errors():
         try:
             content = file.read_bytes()

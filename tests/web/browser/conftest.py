@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from support import clean_env, free_port, truce, wait_for_health
+from support import clean_env, free_port, wait_for_health
 from web.browser.driving import Server
 
 CHROMIUM = os.environ.get("TRUCE_CHROMIUM", "/usr/bin/chromium")
@@ -30,11 +30,9 @@ FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(module_demo_dir: Path) -> Iterator[Server]:
     """A live server on a free port over a fresh copy of the demo (SQLite), for one test module."""
-    data_dir = tmp_path_factory.mktemp("web-data")
-    loaded = truce("demo", "--no-serve", "--data-dir", str(data_dir))
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    data_dir = module_demo_dir
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "truce", "serve", "--data-dir", str(data_dir), "--port", str(port)],
