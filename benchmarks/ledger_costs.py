@@ -19,7 +19,7 @@ What it measures (issue 3; DESIGN.md sections 4 and 10), in three parts:
    (`merkle.CompactRange.append`), the log head and one signed checkpoint. Rows go in with
    Core's `Connection.exec_driver_sql` executemany, values rendered by the columns' own bind
    processors. Entries are of entity type "bench", which no logged table has, so the table-row
-   comparison has nothing to do. Then `truce.ledger.verify.verify(session, key, ())` end to end,
+   comparison has nothing to do. Then `truce.integrity.verify.verify(session, key, ())` end to end,
    its phases one by one (with bare reads of the same rows for comparison), and the whole
    `truce log verify --data-dir DIR` command in a subprocess. Baseline: `hashlib.sha256` over the
    same entry bytes in memory, one call per entry (best of three); for scale, one stream over the
@@ -71,9 +71,9 @@ from truce.demo import loader
 from truce.incidents import service as incidents_service
 from truce.incidents.schemas import IncidentIn
 from truce.incidents.taxonomy import SOURCES, TAXONOMY
+from truce.integrity import verify as verify_module
 from truce.ledger import keys, merkle, note
 from truce.ledger import service as ledger
-from truce.ledger import verify as verify_module
 from truce.ledger.canonical import canonical_json
 from truce.ledger.models import LogEntry, LogHead, LogNode
 from truce.missions import service as missions_service

@@ -13,8 +13,8 @@ from conftest import fresh_database
 from truce.db import Database, InexactJSON, _json_dumps, _json_loads
 from truce.demo import loader
 from truce.incidents.models import Incident
+from truce.integrity.verify import verify
 from truce.ledger import keys
-from truce.ledger.verify import verify
 from truce.models import LOGGED
 from truce.numbers import INT64_MAX
 

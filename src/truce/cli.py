@@ -12,8 +12,8 @@ import typer
 
 from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
+from truce.integrity.cli import app as log_app
 from truce.interop.cli import export_command, import_command
-from truce.ledger.cli import app as log_app
 from truce.openrosa.cli import app as device_app
 from truce.reports.cli import app as report_app
 

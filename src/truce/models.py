@@ -1,4 +1,4 @@
-"""Imports every table so that the metadata, Alembic and the log verifier see them all."""
+"""Imports every table so that the metadata, Alembic and the whole-record checker see them all."""
 
 from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
 from truce.claims.models import Claim
@@ -13,7 +13,8 @@ from truce.reports.models import Report
 from truce.users.models import DigestSecret, LoginAttempt, Membership, User  # noqa: F401 - login state, never logged
 from truce.web.models import WebSession  # noqa: F401 - login state, registered here but never logged
 
-# Tables whose rows the log must account for, one entry per write.
+# Tables whose rows the log must account for, one entry per write: exactly the models declared `Logged`
+# (tests/integrity/test_logged_tables.py), in the order `truce log verify` checks and reports them.
 LOGGED = (
     Mission,
     Party,

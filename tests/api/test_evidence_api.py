@@ -14,8 +14,8 @@ from PIL import Image
 from support import Login, point_feature
 from truce.config import Settings
 from truce.db import Database
+from truce.integrity.verify import verify
 from truce.ledger import keys
-from truce.ledger.verify import verify
 from truce.models import LOGGED
 
 INCIDENTS = "/api/v1/missions/nk-2020/incidents"

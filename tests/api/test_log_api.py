@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from support import Login, point_feature
-from truce.ledger import audit as party
+from truce.integrity import audit as party
 from truce.ledger import merkle, note
 from truce.ledger import service as ledger
 from truce.policy import Actor

@@ -20,10 +20,10 @@ from truce.db import Database
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.incidents.schemas import IncidentIn
+from truce.integrity.verify import verify
 from truce.ledger import keys, note
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
-from truce.ledger.verify import verify
 from truce.missions import service as missions_service
 from truce.missions.models import Party
 from truce.models import LOGGED

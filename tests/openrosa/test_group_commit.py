@@ -19,8 +19,8 @@ from truce.db import Database
 from truce.errors import Invalid
 from truce.evidence import store
 from truce.incidents.models import Custody, Evidence, Incident
+from truce.integrity.verify import verify
 from truce.ledger import keys
-from truce.ledger.verify import verify
 from truce.missions.models import Mission
 from truce.models import LOGGED
 from truce.openrosa import service

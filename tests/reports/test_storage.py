@@ -9,9 +9,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from reports.conftest import DAY
+from truce.integrity.verify import verify
 from truce.ledger import keys
 from truce.ledger.models import LogEntry
-from truce.ledger.verify import verify
 from truce.missions.models import Mission
 from truce.models import LOGGED
 from truce.policy import Actor

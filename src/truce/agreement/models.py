@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base, utcnow
+from truce.ledger.models import Logged
 from truce.places.models import CLASSIFICATIONS, in_values
 
 # Provision types of the Peace Accords Matrix (Kroc Institute) that a ceasefire agreement typically holds.
@@ -29,7 +30,7 @@ LEVELS = {0: "not initiated", 1: "minimal", 2: "intermediate", 3: "full"}
 LINK_KINDS = ("incidents", "movements", "exchanges", "claims")
 
 
-class Provision(Base):
+class Provision(Logged, Base):
     """One obligation of the agreement; `deadline` moves with extensions, `original_deadline` never does."""
 
     __tablename__ = "provisions"
@@ -59,7 +60,7 @@ class Provision(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ProvisionStatus(Base):
+class ProvisionStatus(Logged, Base):
     """One delegation's assessment of a provision on a date; a later view is a new row, never an edit."""
 
     __tablename__ = "provision_statuses"
@@ -85,7 +86,7 @@ class ProvisionStatus(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class DeadlineExtension(Base):
+class DeadlineExtension(Logged, Base):
     """A deadline moved later; the provision's original deadline stays as it was agreed."""
 
     __tablename__ = "deadline_extensions"

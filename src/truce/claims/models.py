@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base, utcnow
+from truce.ledger.models import Logged
 from truce.places.models import CLASSIFICATIONS, in_values
 
 CLAIM_STATUSES = ("unverified", "corroborated", "contradicted")
@@ -16,7 +17,7 @@ QUALIFIERS = ("exactly", "about", "over", "at least", "up to")
 CLAIM_LINK_KINDS = ("provisions", "movements", "incidents", "exchanges")
 
 
-class Claim(Base):
+class Claim(Logged, Base):
     """A statement by a party, an official or a medium: who said what, when, with which numbers."""
 
     __tablename__ = "claims"

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from truce.db import Base, utcnow
 from truce.incidents.taxonomy import SOURCES, STATUSES, TIME_PRECISIONS, VERDICTS
+from truce.ledger.models import Logged
 from truce.places.models import CLASSIFICATIONS, in_values
 
 
-class Incident(Base):
+class Incident(Logged, Base):
     """Something that happened, as reported; `status` follows the joint verification."""
 
     __tablename__ = "incidents"
@@ -107,7 +108,7 @@ class IncidentView(NamedTuple):
     merged_into_id: int | None
 
 
-class Verification(Base):
+class Verification(Logged, Base):
     """One verifier's verdict; a change of mind is a newer verdict, never an edit."""
 
     __tablename__ = "verifications"
@@ -123,7 +124,7 @@ class Verification(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Evidence(Base):
+class Evidence(Logged, Base):
     """A file attached to an incident, stored once by its SHA-256."""
 
     __tablename__ = "evidence"
@@ -145,7 +146,7 @@ class Evidence(Base):
     incident: Mapped[Incident] = relationship(lazy="raise")
 
 
-class Custody(Base):
+class Custody(Logged, Base):
     """One link in an evidence file's chain of custody: who uploaded or downloaded it, when, from where."""
 
     __tablename__ = "custody"

@@ -11,6 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from truce.db import Base, utcnow
 
 
+class Logged:
+    """Declares a model whose rows the log must account for: every write needs an entry before commit.
+
+    `class Incident(Logged, Base)`; the guard in `ledger/service.py` reads this, never a list of tables.
+    """
+
+
 class LogEntry(Base):
     """One write. `data` is the exact UTF-8 text whose RFC 9162 leaf hash is `leaf_hash`."""
 
@@ -75,7 +82,7 @@ class Cosignature(Base):
     cosigned_at: Mapped[datetime]
 
 
-class Witness(Base):
+class Witness(Logged, Base):
     """A delegation's cosigning key: Truce holds only the public half."""
 
     __tablename__ = "log_witnesses"

@@ -17,7 +17,7 @@ from truce.db import Base, detached, utcnow
 from truce.errors import Conflict, Forbidden, Invalid, NotFound
 from truce.ledger import merkle, note
 from truce.ledger.canonical import canonical_json, entity_id, entity_type, snapshot
-from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness
+from truce.ledger.models import Checkpoint, Cosignature, LogEntry, Logged, LogHead, LogNode, Witness
 from truce.policy import Actor
 
 HEAD_ID = 1
@@ -493,10 +493,8 @@ def _key(record: Base) -> tuple[str, str] | None:
 @functools.cache
 def _logged_kind(model: type[Base]) -> str | None:
     """The entity type of `model`'s records when the log must account for them; None when it need not."""
-    from truce.models import LOGGED
-
-    name = getattr(getattr(model, "__table__", None), "name", None)
-    return name if name in {logged.__tablename__ for logged in LOGGED} else None
+    # The model declares it (`Logged`): the log knows no domain and no registry of tables.
+    return model.__table__.name if issubclass(model, Logged) else None  # type: ignore[attr-defined]
 
 
 @event.listens_for(Session, "after_flush")

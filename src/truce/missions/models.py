@@ -11,12 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from truce.db import Base, utcnow
 from truce.errors import Invalid
+from truce.ledger.models import Logged
 from truce.missions.schemas import DELEGATION_CODE
 
 PARTY_KINDS = ("side", "guarantor", "mediator", "agency", "observer")
 
 
-class Mission(Base):
+class Mission(Logged, Base):
     __tablename__ = "missions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,7 +42,7 @@ class Mission(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Party(Base):
+class Party(Logged, Base):
     __tablename__ = "parties"
     __table_args__ = (
         UniqueConstraint("mission_id", "code"),
@@ -55,7 +56,7 @@ class Party(Base):
     kind: Mapped[str] = mapped_column(String(16))
 
 
-class Delegation(Base):
+class Delegation(Logged, Base):
     __tablename__ = "delegations"
     __table_args__ = (UniqueConstraint("mission_id", "code"),)
 
@@ -75,7 +76,7 @@ class Delegation(Base):
         return code
 
 
-class Deployment(Base):
+class Deployment(Logged, Base):
     """Personnel and vehicles at a site, or mission-wide when `site_id` is empty, on one date."""
 
     __tablename__ = "deployments"

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base, utcnow
+from truce.ledger.models import Logged
 from truce.places.models import CLASSIFICATIONS, in_values
 
 DIRECTIONS = ("incoming", "outgoing")
@@ -21,7 +22,7 @@ EXCHANGE_KINDS = ("detainees", "bodies", "detainees_and_bodies")
 EXCHANGE_STATUSES = ("lists_pending", "lists_differ", "lists_match", "handed_over", "confirmed")
 
 
-class Movement(Base):
+class Movement(Logged, Base):
     """People or goods crossing a checkpoint in one direction on one day, alone or in a convoy."""
 
     __tablename__ = "movements"
@@ -64,7 +65,7 @@ class Movement(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Exchange(Base):
+class Exchange(Logged, Base):
     """A transfer of detainees or bodies between two parties through an intermediary."""
 
     __tablename__ = "exchanges"
@@ -98,7 +99,7 @@ class Exchange(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ExchangeList(Base):
+class ExchangeList(Logged, Base):
     """One side's list: whom it hands over and whom it expects back, with personal identifiers.
 
     Always restricted to the two sides and the intermediary; the log keeps digests of the identifiers only.

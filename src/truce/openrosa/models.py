@@ -9,12 +9,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base, utcnow
+from truce.ledger.models import Logged
 from truce.places.models import in_values
 
 RECORD_KINDS = ("incident", "movement", "patrol")
 
 
-class Device(Base):
+class Device(Logged, Base):
     """A phone allowed to submit to one mission, acting through its own account in one delegation."""
 
     __tablename__ = "devices"
@@ -35,7 +36,7 @@ class Device(Base):
     revoked_at: Mapped[datetime | None]
 
 
-class Submission(Base):
+class Submission(Logged, Base):
     """One instance received from a phone, keyed by form and instanceID, and the record it became."""
 
     __tablename__ = "submissions"

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, Float, ForeignKey, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base
+from truce.ledger.models import Logged
 
 CLASSIFICATIONS = ("restricted", "mission", "parties", "public")
 AREA_KINDS = ("zone_of_control", "separation_zone", "buffer_zone", "corridor", "area_of_responsibility")
@@ -41,7 +42,7 @@ class Placed:
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class Area(Placed, Base):
+class Area(Placed, Logged, Base):
     __tablename__ = "areas"
     __table_args__ = (
         CheckConstraint(in_values("kind", AREA_KINDS), name="kind"),
@@ -52,7 +53,7 @@ class Area(Placed, Base):
     controlled_by_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
 
 
-class Line(Placed, Base):
+class Line(Placed, Logged, Base):
     __tablename__ = "lines"
     __table_args__ = (
         CheckConstraint(in_values("kind", LINE_KINDS), name="kind"),
@@ -62,7 +63,7 @@ class Line(Placed, Base):
     kind: Mapped[str] = mapped_column(String(32))
 
 
-class Site(Placed, Base):
+class Site(Placed, Logged, Base):
     __tablename__ = "sites"
     __table_args__ = (
         CheckConstraint(in_values("kind", SITE_KINDS), name="kind"),

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, LargeBinary, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base, utcnow
+from truce.ledger.models import Logged
 from truce.places.models import CLASSIFICATIONS, in_values
 
 REPORT_KINDS = ("daily", "bulletin")
@@ -16,7 +17,7 @@ REPORT_FORMATS = ("html", "pdf")
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 
 
-class Report(Base):
+class Report(Logged, Base):
     """A generated document: stored once by content, its SHA-256 in the log."""
 
     __tablename__ = "reports"

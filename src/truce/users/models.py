@@ -8,9 +8,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base, utcnow
+from truce.ledger.models import Logged
 
 
-class User(Base):
+class User(Logged, Base):
     __tablename__ = "users"
     # The log keeps a digest of the hash, never the hash itself.
     __log_redact__ = frozenset({"password_hash"})
@@ -23,7 +24,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Membership(Base):
+class Membership(Logged, Base):
     """A user's one role in one mission, within one delegation."""
 
     __tablename__ = "memberships"

@@ -12,10 +12,10 @@ from sqlalchemy import text
 from conftest import demo_database
 from support import point_feature
 from truce.db import Database
+from truce.integrity.cli import _saved_checkpoint_problems
+from truce.integrity.verify import Report, verify
 from truce.ledger import keys, merkle, note
 from truce.ledger import service as ledger
-from truce.ledger.cli import _saved_checkpoint_problems
-from truce.ledger.verify import Report, verify
 from truce.missions import service as missions_service
 from truce.missions.schemas import DeploymentIn
 from truce.models import LOGGED
