@@ -36,7 +36,7 @@ from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, DeploymentIn, MissionIn, MissionUpdate, PartyIn
 from truce.movements import service as movements_service
 from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, HandoverIn, MovementIn
-from truce.openrosa import service as openrosa_service
+from truce.openrosa import callers, devices, intake
 from truce.places import service as places_service
 from truce.places.models import Site
 from truce.places.schemas import AreaIn, LineIn, SiteIn
@@ -304,7 +304,10 @@ CALLS |= {
 }  # fmt: skip
 
 
-# OpenRosa devices and submissions (issue 8).
+# OpenRosa devices and submissions (issue 8), in a module per concern (issue R): phones, callers, intake.
+SERVICES += [devices, callers, intake]
+READS |= {"new_token", "token_hash", "token_matches", "collect_settings", "settings_payload", "read_payload",
+          "qr_svg", "qr_terminal", "basic_credentials"}  # fmt: skip
 READS |= {"device_username", "list_devices", "get_device", "get_device_by_name", "caller_for", "may_use", "forms_for",
           "prepare"}  # fmt: skip
 # An actor made from the roles a caller's query has read already; a phone's mission and account, in one query.
@@ -318,23 +321,23 @@ PHONE_INCIDENT = (
 
 
 def a_device(session: Session, mission: Any, actor: Actor) -> Any:
-    return openrosa_service.add_device(session, mission, "ledger-phone", delegation_code="ru", actor=actor)
+    return devices.add_device(session, mission, "ledger-phone", delegation_code="ru", actor=actor)
 
 
 def a_phone_submission(session: Session, mission: Any, actor: Actor) -> Any:
     device = a_device(session, mission, actor).device
     user = session.get(User, device.user_id)
-    caller = openrosa_service.Caller(users_service.actor_for(session, user, mission), device)
-    prepared = openrosa_service.prepare(mission, caller, PHONE_INCIDENT)
-    return openrosa_service.receive(session, mission, prepared, {}, caller=caller).submission
+    caller = callers.Caller(users_service.actor_for(session, user, mission), device)
+    prepared = intake.prepare(mission, caller, PHONE_INCIDENT)
+    return intake.receive(session, intake.Intake(mission, caller, prepared)).submission
 
 
 CALLS |= {
-    "truce.openrosa.service.add_device": lambda s, m, a: a_device(s, m, a).device,
-    "truce.openrosa.service.revoke_device": lambda s, m, a: openrosa_service.revoke_device(
+    "truce.openrosa.devices.add_device": lambda s, m, a: a_device(s, m, a).device,
+    "truce.openrosa.devices.revoke_device": lambda s, m, a: devices.revoke_device(
         s, m, a_device(s, m, a).device.id, actor=a
     ),
-    "truce.openrosa.service.receive": a_phone_submission,
+    "truce.openrosa.intake.receive": a_phone_submission,
 }
 
 

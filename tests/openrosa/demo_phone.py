@@ -10,20 +10,20 @@ from truce.demo import loader
 from truce.incidents.models import Incident
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
-from truce.openrosa import service
+from truce.openrosa import callers, devices
 from truce.users import service as users_service
 
 
-def demo_with_phone(db: Database, name: str) -> tuple[Mission, service.Caller, int]:
+def demo_with_phone(db: Database, name: str) -> tuple[Mission, callers.Caller, int]:
     """Load the demo into `db` (a no-op on conftest's demo_database) and add phone `name` to the ru delegation."""
     with db.session() as session:
         loader.load(session)
         mission = missions_service.get_by_slug(session, "nk-2020")
         assert mission is not None
         admin = users_service.actor_for(session, users_service.get_by_name(session, "admin"), mission)
-        added = service.add_device(session, mission, name, delegation_code="ru", actor=admin)
+        added = devices.add_device(session, mission, name, delegation_code="ru", actor=admin)
         incidents = session.scalar(select(func.count()).select_from(Incident)) or 0
     with db.session(write=False) as session:
         header = basic(added.username, added.token)["Authorization"]
-        caller = service.caller_for(session, mission, header)
+        caller = callers.caller_for(session, mission, header)
     return mission, caller, incidents

@@ -12,7 +12,7 @@ from openrosa.collect import BASE, Phone, basic, fill, incident_values
 from support import ACCOUNTS, Login
 from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
-from truce.openrosa import service
+from truce.openrosa import callers
 from truce.policy import Actor
 
 DEVICES = "/api/v1/missions/nk-2020/devices"
@@ -54,7 +54,7 @@ def test_the_device_api_shows_the_token_once_and_stores_only_its_hash(
     assert str(created["qr_svg"]).startswith("<svg")
     listed = client.get(DEVICES, headers=login("admin")).json()
     assert all("token" not in d for d in listed)
-    device = service.get_device(session, missions_service.get_by_slug(session, "nk-2020"), int(str(created["id"])),
+    device = devices.get_device(session, missions_service.get_by_slug(session, "nk-2020"), int(str(created["id"])),
                                 actor=Actor.system())  # type: ignore[arg-type]  # fmt: skip
     assert device.token_hash == devices.token_hash(str(created["token"]))
     assert str(created["token"]) not in device.token_hash
@@ -102,8 +102,8 @@ def test_a_liaison_files_allegations_only(person: Callable[[str], Phone]) -> Non
 def test_only_a_persons_basic_login_is_checked_off_the_event_loop() -> None:
     """A person's password is hashed with argon2, which would hold the loop; a device's token is one SHA-256."""
     person, device = basic("monitor.ru", "secret")["Authorization"], basic("device.post-7", "t0k3n")["Authorization"]
-    assert service.hashes_a_password(person)
-    assert not service.hashes_a_password(device)
-    assert not service.hashes_a_password('Digest username="monitor.ru", realm="Truce nk-2020"')
-    assert not service.hashes_a_password(None)
-    assert not service.hashes_a_password("Basic not-base64!")
+    assert callers.hashes_a_password(person)
+    assert not callers.hashes_a_password(device)
+    assert not callers.hashes_a_password('Digest username="monitor.ru", realm="Truce nk-2020"')
+    assert not callers.hashes_a_password(None)
+    assert not callers.hashes_a_password("Basic not-base64!")

@@ -18,7 +18,7 @@ from truce.config import Settings
 from truce.demo import loader
 from truce.incidents.models import Incident
 from truce.missions import service as missions_service
-from truce.openrosa import service
+from truce.openrosa import devices, intake
 from truce.openrosa.models import Submission
 from truce.users import service as users_service
 
@@ -35,7 +35,7 @@ def test_fifty_concurrent_retries_make_one_record(backend: str, tmp_path: Path) 
     db = demo_database(backend, tmp_path, "openrosa_race")
     try:
         mission, caller, incidents_before = demo_with_phone(db, "racing-phone")
-        prepared = service.prepare(mission, caller, XML)
+        prepared = intake.prepare(mission, caller, XML)
         start = threading.Barrier(RETRIES)
         outcomes: list[bool] = []
         failures: list[BaseException] = []
@@ -45,7 +45,7 @@ def test_fifty_concurrent_retries_make_one_record(backend: str, tmp_path: Path) 
             try:
                 with db.session() as session:
                     here = session.merge(mission, load=False)
-                    outcomes.append(service.receive(session, here, prepared, {}, caller=caller).created)
+                    outcomes.append(intake.receive(session, intake.Intake(here, caller, prepared)).created)
             except BaseException as exc:  # every failure is reported by the assertion below
                 failures.append(exc)
 
@@ -72,7 +72,7 @@ def test_fifty_concurrent_retries_over_http_make_one_record(backend: str, tmp_pa
             mission = missions_service.get_by_slug(session, "nk-2020")
             assert mission is not None
             admin = users_service.actor_for(session, users_service.get_by_name(session, "admin"), mission)
-            added = service.add_device(session, mission, "racing-phone", delegation_code="ru", actor=admin)
+            added = devices.add_device(session, mission, "racing-phone", delegation_code="ru", actor=admin)
         with db.session(write=False) as session:
             incidents_before = session.scalar(select(func.count()).select_from(Incident))
         app = create_app(Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET), db)

@@ -23,7 +23,7 @@ from truce.integrity.verify import verify
 from truce.ledger import keys
 from truce.missions.models import Mission
 from truce.models import LOGGED
-from truce.openrosa import service
+from truce.openrosa import callers, intake
 from truce.openrosa.models import Submission
 from truce.openrosa.writer import GroupWriter
 
@@ -48,7 +48,7 @@ class Phone:
 
     db: Database
     mission: Mission
-    caller: service.Caller
+    caller: callers.Caller
     incidents_before: int
     root: Path
     sessions: set[int] = field(default_factory=set)
@@ -58,18 +58,18 @@ class Phone:
     def store_together(self, submissions: list[tuple[str, bytes]]) -> list[object]:
         """Store (instance, XML) pairs, each with its own photo, through one writer; each one's answer."""
         writer = GroupWriter(self.db)
-        prepared = [service.prepare(self.mission, self.caller, xml) for _, xml in submissions]
+        prepared = [intake.prepare(self.mission, self.caller, xml) for _, xml in submissions]
         photos = [
             store.save_stream([PHOTO_JPEG + instance.encode()], self.root, limit=store.MB)
             for instance, _ in submissions
         ]
 
         async def one(position: int) -> object:
-            def work(session: Session) -> service.Receipt:
+            def work(session: Session) -> intake.Receipt:
                 self.sessions.add(id(session))
                 here = session.merge(self.mission, load=False)
                 files = {"p.jpg": photos[position]}
-                return service.receive(session, here, prepared[position], files, caller=self.caller)
+                return intake.receive(session, intake.Intake(here, self.caller, prepared[position], files))
 
             try:
                 return (await writer.run(work)).created

@@ -31,7 +31,7 @@ from truce.config import Settings
 from truce.db import Database
 from truce.errors import Unavailable
 from truce.missions.models import Mission
-from truce.openrosa import service, writer
+from truce.openrosa import callers, devices, intake, writer
 from truce.openrosa.models import Submission
 from truce.openrosa.writer import GroupWriter
 from truce.policy import Actor
@@ -58,15 +58,15 @@ class Demo:
     db: Database
     path: Path
     mission: Mission
-    caller: service.Caller
+    caller: callers.Caller
 
-    def submission(self) -> Callable[[Session], service.Receipt]:
+    def submission(self) -> Callable[[Session], intake.Receipt]:
         """A phone's new submission, as the route hands it to the group writer."""
-        prepared = service.prepare(self.mission, self.caller, instance(str(uuid.uuid4())))
+        prepared = intake.prepare(self.mission, self.caller, instance(str(uuid.uuid4())))
 
-        def store_it(session: Session) -> service.Receipt:
+        def store_it(session: Session) -> intake.Receipt:
             here = session.merge(self.mission, load=False)
-            return service.receive(session, here, prepared, {}, caller=self.caller)
+            return intake.receive(session, intake.Intake(here, self.caller, prepared))
 
         return store_it
 
@@ -111,7 +111,7 @@ def test_a_batch_waits_off_the_loop_for_a_thread_that_needs_the_loop_to_commit(d
     group = GroupWriter(demo.db)
     before = demo.submissions()
 
-    async def scenario() -> tuple[service.Receipt, bool]:
+    async def scenario() -> tuple[intake.Receipt, bool]:
         loop = asyncio.get_running_loop()
         writing, submitting, heard = threading.Event(), threading.Event(), threading.Event()
 
@@ -155,7 +155,7 @@ def test_another_process_writing_delays_the_batch_but_never_holds_the_loop(demo:
     group = GroupWriter(demo.db)
     before = demo.submissions()
 
-    async def scenario(other_process: sqlite3.Connection) -> service.Receipt:
+    async def scenario(other_process: sqlite3.Connection) -> intake.Receipt:
         stored = asyncio.ensure_future(group.run(demo.submission()))
         await asyncio.sleep(0.5)
         assert not stored.done()
@@ -189,7 +189,7 @@ def test_the_phone_hears_503_with_retry_after_and_its_retry_is_stored(demo: Demo
     """Over HTTP: ODK Collect keeps an instance answered 503 and sends it again; the retry gets 201."""
     with demo.db.session() as session:
         mission = session.merge(demo.mission, load=False)
-        added = service.add_device(session, mission, f"retry-{uuid.uuid4().hex[:8]}", delegation_code="ru",
+        added = devices.add_device(session, mission, f"retry-{uuid.uuid4().hex[:8]}", delegation_code="ru",
                                    actor=_admin(session, mission))  # fmt: skip
     app = create_app(Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET), demo.db)
     headers = {"X-OpenRosa-Version": "1.0", **basic(added.username, added.token)}

@@ -16,8 +16,8 @@ from support import Login, point_feature
 from truce.incidents.models import Evidence, Incident
 from truce.ledger.models import LogEntry
 from truce.movements.models import Movement
+from truce.openrosa.intake import RELATED_IDS
 from truce.openrosa.models import Submission
-from truce.openrosa.service import RELATED_IDS
 from truce.places.models import Site
 
 INCIDENTS = "/api/v1/missions/nk-2020/incidents"

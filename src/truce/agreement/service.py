@@ -9,8 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from truce import policy
-from truce.agreement import links
+from truce import links, policy
 from truce.agreement.models import LEVELS, DeadlineExtension, Provision, ProvisionStatus
 from truce.agreement.schemas import ExtensionIn, LinkIn, ProvisionIn, StatusIn
 from truce.errors import Conflict, Forbidden, Invalid

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
-from truce.agreement import links as linked
+from truce import links as linked
 from truce.agreement import service
 from truce.agreement.models import Provision, ProvisionStatus
 from truce.agreement.schemas import ExtensionOut, ProvisionOut, StatusOut

@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from truce import policy
-from truce.agreement import links
+from truce import links, policy
 from truce.claims.models import Claim
 from truce.claims.schemas import AssessmentIn, ClaimIn, ClaimLinks
 from truce.errors import Invalid

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from truce.agreement import links as linked
+from truce import links as linked
 from truce.claims.models import Claim
 from truce.claims.schemas import ClaimOut
 from truce.missions.models import Mission

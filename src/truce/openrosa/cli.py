@@ -9,7 +9,7 @@ import typer
 
 from truce.console import friendly_errors, mission_by_slug, open_database, out, settings_for
 
-# The devices' service and pyxform are imported when a command runs, not for `truce --help`.
+# The devices module and pyxform are imported when a command runs, not for `truce --help`.
 
 app = typer.Typer(help="Phones that submit with ODK Collect, KoboCollect or Enketo.", no_args_is_help=True)
 
@@ -34,14 +34,14 @@ def add(
     data_dir: DataDir = None,
 ) -> None:
     """Register a phone; prints its token and a QR code of ODK Collect's settings, once."""
-    from truce.openrosa import devices, service
+    from truce.openrosa import devices
     from truce.policy import Actor
 
     with friendly_errors():
         db = open_database(settings_for(data_dir), migrate=False)
         with db.session() as session:
             found = mission_by_slug(session, mission)
-            added = service.add_device(
+            added = devices.add_device(
                 session, found, name, delegation_code=delegation, role=role, forms=form,
                 actor=Actor.system(found.id),
             )  # fmt: skip
@@ -59,14 +59,14 @@ def add(
 @app.command("list")
 def list_command(mission: MissionSlug, data_dir: DataDir = None) -> None:
     """The mission's devices."""
-    from truce.openrosa import service
+    from truce.openrosa import devices
     from truce.policy import Actor
 
     with friendly_errors():
         db = open_database(settings_for(data_dir), migrate=False)
         with db.session(write=False) as session:
             found = mission_by_slug(session, mission)
-            for device in service.list_devices(session, found, actor=Actor.system(found.id)):
+            for device in devices.list_devices(session, found, actor=Actor.system(found.id)):
                 state = f"revoked {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked_at else "active"
                 out.print(f"{device.id:>4}  {device.name:<30} {state:<24} {' '.join(device.forms)}", highlight=False)
 
@@ -76,7 +76,7 @@ def revoke(
     name: Annotated[str, typer.Argument(help="the device's name")], mission: MissionSlug, data_dir: DataDir = None
 ) -> None:
     """Stop a device at once."""
-    from truce.openrosa import service
+    from truce.openrosa import devices
     from truce.policy import Actor
 
     with friendly_errors():
@@ -84,6 +84,6 @@ def revoke(
         with db.session() as session:
             found = mission_by_slug(session, mission)
             actor = Actor.system(found.id)
-            device = service.get_device_by_name(session, found, name, actor=actor)
-            service.revoke_device(session, found, device.id, actor=actor)
+            device = devices.get_device_by_name(session, found, name, actor=actor)
+            devices.revoke_device(session, found, device.id, actor=actor)
         out.print(f"device {name} revoked in {mission}", highlight=False)

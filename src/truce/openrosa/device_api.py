@@ -13,7 +13,7 @@ from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.missions.schemas import StrictModel
 from truce.numbers import Id
-from truce.openrosa import address, devices, service
+from truce.openrosa import address, devices
 from truce.openrosa.models import Device
 from truce.users.models import Membership
 
@@ -36,7 +36,7 @@ def _view(scope: MissionScope, device: Device) -> dict[str, Any]:
     return {
         "id": device.id,
         "name": device.name,
-        "username": service.device_username(device.name),
+        "username": devices.device_username(device.name),
         "role": membership.role if membership else None,
         "forms": device.forms,
         "created_by": device.created_by,
@@ -48,7 +48,7 @@ def _view(scope: MissionScope, device: Device) -> dict[str, Any]:
 @router.post(PATH, status_code=status.HTTP_201_CREATED)
 def add_device(request: Request, scope: WriteScope, body: DeviceIn) -> dict[str, Any]:
     """Register a phone; the answer holds its token and a QR code of ODK Collect's settings, shown this once."""
-    added = service.add_device(
+    added = devices.add_device(
         scope.session, scope.mission, body.name, delegation_code=body.delegation, role=body.role,
         forms=body.forms, actor=scope.actor,
     )  # fmt: skip
@@ -68,11 +68,11 @@ def add_device(request: Request, scope: WriteScope, body: DeviceIn) -> dict[str,
 @router.get(PATH)
 def list_devices(scope: ReadScope, paging: Page) -> list[dict[str, Any]]:
     """The mission's devices, revoked ones included."""
-    rows = service.list_devices(scope.session, scope.mission, actor=scope.actor)
+    rows = devices.list_devices(scope.session, scope.mission, actor=scope.actor)
     return [_view(scope, d) for d in paging.page(rows)]
 
 
 @router.post(PATH + "/{device_id}/revoke")
 def revoke_device(scope: WriteScope, device_id: Id) -> dict[str, Any]:
     """Stop a device at once."""
-    return _view(scope, service.revoke_device(scope.session, scope.mission, device_id, actor=scope.actor))
+    return _view(scope, devices.revoke_device(scope.session, scope.mission, device_id, actor=scope.actor))

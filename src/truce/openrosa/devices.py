@@ -1,23 +1,36 @@
-"""Device tokens, HTTP Basic credentials, and the ODK Collect settings a QR code carries."""
+"""Phones: register, list and revoke devices, their tokens, and the ODK Collect settings a QR code carries."""
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import io
 import json
+import re
 import secrets
 import zlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import segno
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from truce.errors import Unauthorized
+from truce import policy
+from truce.errors import Conflict, Invalid, NotFound
+from truce.ledger import service as ledger
+from truce.missions.models import Mission
+from truce.openrosa import xforms
+from truce.openrosa.models import Device
+from truce.policy import Actor
+from truce.users import service as users_service
+from truce.users.models import User
 
 TOKEN_BYTES = 32
+DEVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+DEVICE_ROLES = ("monitor", "humanitarian")
 
 
 def new_token() -> str:
@@ -33,27 +46,6 @@ def token_hash(token: str) -> str:
 def token_matches(token: str, stored_hash: str) -> bool:
     """Whether `token` hashes to `stored_hash`, compared in constant time."""
     return hmac.compare_digest(token_hash(token), stored_hash)
-
-
-@dataclass(frozen=True)
-class Credentials:
-    username: str
-    password: str
-
-
-def basic_credentials(authorization: str | None) -> Credentials:
-    """The user name and password of an `Authorization: Basic` header; 401 when there is none or it is garbled."""
-    scheme, _, encoded = (authorization or "").partition(" ")
-    if scheme.lower() != "basic" or not encoded.strip():
-        raise Unauthorized("log in with a device token (HTTP Basic) or an account (HTTP Basic over HTTPS, or Digest)")
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise Unauthorized("the Basic credentials are not valid base64 of UTF-8 text") from None
-    username, colon, password = decoded.partition(":")
-    if not colon or not username:
-        raise Unauthorized("the Basic credentials must be 'username:password'")
-    return Credentials(username, password)
 
 
 def collect_settings(server_url: str, username: str, token: str, project: str) -> dict[str, Any]:
@@ -88,3 +80,98 @@ def qr_terminal(payload: str) -> str:
     buffer = io.StringIO()
     segno.make(payload, micro=False, error="m").terminal(out=buffer, compact=True)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class NewDevice:
+    """A device just added, and its token: shown this once, never stored."""
+
+    device: Device
+    username: str
+    token: str
+
+
+def device_username(name: str) -> str:
+    """The account name a device acts under."""
+    return f"device.{name}"
+
+
+def add_device(
+    session: Session,
+    mission: Mission,
+    name: str,
+    *,
+    delegation_code: str,
+    actor: Actor,
+    role: str = "monitor",
+    forms: list[str] | None = None,
+) -> NewDevice:
+    """Register a phone: an account in the delegation that logs in only with a fresh token."""
+    policy.require(actor, "user.write", mission.id)
+    if not DEVICE_NAME.match(name):
+        raise Invalid("use 2-40 lower-case letters, digits or dashes", "name")
+    if role not in DEVICE_ROLES:
+        raise Invalid(f"a device's role is one of {', '.join(DEVICE_ROLES)}", "role")
+    kinds = list(xforms.KINDS) if forms is None else forms
+    unknown = sorted(set(kinds) - set(xforms.KINDS))
+    if unknown or not kinds:
+        raise Invalid(f"forms are some of {', '.join(xforms.KINDS)}; not {unknown or 'none'}", "forms")
+    token = new_token()
+    # A random password nobody learns: the account cannot log in except through the device's token.
+    user = users_service.create(
+        session, device_username(name), new_token(), mission=mission, role=role,
+        delegation_code=delegation_code, actor=actor, display_name=f"device {name}",
+    )  # fmt: skip
+    device = Device(
+        mission_id=mission.id,
+        name=name,
+        user_id=user.id,
+        token_hash=token_hash(token),
+        forms=[xforms.form_id(mission.slug, k) for k in xforms.KINDS if k in kinds],
+        created_by=actor.username or "system",
+    )
+    session.add(device)
+    ledger.append(session, actor, "device.create", device)
+    return NewDevice(device, user.username, token)
+
+
+def list_devices(session: Session, mission: Mission, *, actor: Actor) -> list[Device]:
+    """The mission's devices, revoked ones included (administrators)."""
+    policy.require(actor, "user.read", mission.id)
+    stmt = select(Device).where(Device.mission_id == mission.id).order_by(Device.id)
+    return list(session.execute(stmt).scalars())
+
+
+def get_device(session: Session, mission: Mission, device_id: int, *, actor: Actor) -> Device:
+    """One device of the mission (administrators)."""
+    policy.require(actor, "user.read", mission.id)
+    device = session.get(Device, device_id)
+    if device is None or device.mission_id != mission.id:
+        raise NotFound("device not found")
+    return device
+
+
+def get_device_by_name(session: Session, mission: Mission, name: str, *, actor: Actor) -> Device:
+    """One device of the mission by its name (administrators)."""
+    policy.require(actor, "user.read", mission.id)
+    device = session.execute(
+        select(Device).where(Device.mission_id == mission.id, Device.name == name)
+    ).scalar_one_or_none()
+    if device is None:
+        raise NotFound(f"mission {mission.slug} has no device {name!r}")
+    return device
+
+
+def revoke_device(session: Session, mission: Mission, device_id: int, *, actor: Actor) -> Device:
+    """Stop a device at once: its token and its account stop working with the next request."""
+    device = get_device(session, mission, device_id, actor=actor)
+    policy.require(actor, "user.write", mission.id)
+    if device.revoked_at is not None:
+        raise Conflict(f"device {device.name} was revoked at {device.revoked_at.isoformat()}")
+    device.revoked_at = datetime.now(UTC)
+    ledger.append(session, actor, "device.revoke", device)
+    user = session.get(User, device.user_id)
+    if user is not None and user.active:
+        user.active = False
+        ledger.append(session, actor, "user.deactivate", user)
+    return device

@@ -19,12 +19,9 @@ from urllib.parse import urlsplit
 
 from truce.errors import Unauthorized, WrongCredentials
 
-# One realm for the whole server, not one per mission: the stored H(username:realm:password) is then one value
-# per account and algorithm, and a password change replaces it in one place.
-REALM = "Truce"
-# Offered in this order: okhttp-digest (ODK Collect) answers the first Digest challenge, and speaks MD5.
-# MD5 is weak, but it is what the protocol and the clients use; the hash names are hashlib's.
-ALGORITHMS = {"MD5": "md5", "SHA-256": "sha256"}
+# The realm, the algorithms and H(username:realm:password) belong to the account (users/digest_secrets.py).
+from truce.users.digest_secrets import ALGORITHMS, REALM, hex_digest
+
 NONCE_SECONDS = 300
 MAX_HEADER = 4096
 REQUIRED = ("username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce", "opaque")
@@ -124,19 +121,10 @@ def parse(authorization: str) -> Answer:
     return Answer(**fields, algorithm=algorithm)
 
 
-def ha1(algorithm: str, username: str, password: str, realm: str = REALM) -> str:
-    """H(username:realm:password): what the server keeps to check answers; as good as the password here."""
-    return _hex(algorithm, f"{username}:{realm}:{password}")
-
-
 def response(answer: Answer, secret_ha1: str, method: str) -> str:
     """The response a client that knows the password computes for this request (RFC 7616 3.4.1, qop=auth)."""
-    ha2 = _hex(answer.algorithm, f"{method}:{answer.uri}")
-    return _hex(answer.algorithm, f"{secret_ha1}:{answer.nonce}:{answer.nc}:{answer.cnonce}:{answer.qop}:{ha2}")
-
-
-def _hex(algorithm: str, text: str) -> str:
-    return hashlib.new(ALGORITHMS[algorithm], text.encode("utf-8")).hexdigest()
+    ha2 = hex_digest(answer.algorithm, f"{method}:{answer.uri}")
+    return hex_digest(answer.algorithm, f"{secret_ha1}:{answer.nonce}:{answer.nc}:{answer.cnonce}:{answer.qop}:{ha2}")
 
 
 def _key(secret: str) -> bytes:

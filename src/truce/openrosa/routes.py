@@ -19,7 +19,7 @@ from truce.errors import BadRequest, NotFound, TruceError, WrongCredentials
 from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions.models import Mission
-from truce.openrosa import address, device_api, digest, service, writer, xforms
+from truce.openrosa import address, callers, device_api, digest, intake, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
 from truce.users import logins
 
@@ -92,7 +92,7 @@ def _limited(request: Request, work: Callable[[], T]) -> T:
     The check comes before `work` hashes anything; the outcome is written in a transaction of its own, after
     `work`'s has ended, so that a refused login is counted although its request fails.
     """
-    login = service.person_login(request.headers.get("authorization"))
+    login = callers.person_login(request.headers.get("authorization"))
     if login is None:
         return work()
     username, channel = login
@@ -131,8 +131,8 @@ def _forms(request: Request, slug: str) -> tuple[Mission, list[xforms.Form]]:
     def work() -> tuple[Mission, list[xforms.Form]]:
         with database(request).session(write=False) as session:
             authorization = request.headers.get("authorization")
-            mission, caller = service.mission_and_caller(session, slug, authorization, _digest_context(request))
-            return mission, service.forms_for(session, mission, caller)
+            mission, caller = callers.mission_and_caller(session, slug, authorization, _digest_context(request))
+            return mission, callers.forms_for(session, mission, caller)
 
     return _limited(request, work)
 
@@ -232,7 +232,7 @@ async def submission(request: Request, slug: Slug) -> Response:
         # SQLite is a local file: its queries run on the event loop, and its writes in batches there
         # (writer.py says why). PostgreSQL's go to worker threads, a transaction per request.
         on_loop = database(request).is_sqlite
-        if on_loop and not service.hashes_a_password(request.headers.get("authorization")):
+        if on_loop and not callers.hashes_a_password(request.headers.get("authorization")):
             mission, caller = _caller(request, slug)
         else:  # a password's hash would hold the loop for tens of milliseconds
             mission, caller = await run_in_threadpool(_caller, request, slug)
@@ -261,18 +261,18 @@ def _accepted_length(request: Request) -> str:
     return str(request.app.state.settings.max_upload_mb * MB)
 
 
-def _caller(request: Request, slug: str) -> tuple[Mission, service.Caller]:
-    def work() -> tuple[Mission, service.Caller]:
+def _caller(request: Request, slug: str) -> tuple[Mission, callers.Caller]:
+    def work() -> tuple[Mission, callers.Caller]:
         with database(request).session(write=False) as session:
             authorization = request.headers.get("authorization")
-            return service.mission_and_caller(session, slug, authorization, _digest_context(request))
+            return callers.mission_and_caller(session, slug, authorization, _digest_context(request))
 
     return _limited(request, work)
 
 
 async def _receive_on_loop(
-    request: Request, mission: Mission, caller: service.Caller, parts: list[tuple[str, UploadFile]]
-) -> service.Receipt:
+    request: Request, mission: Mission, caller: callers.Caller, parts: list[tuple[str, UploadFile]]
+) -> intake.Receipt:
     prepared, uploads = _prepared(mission, caller, parts)
     settings = request.app.state.settings
     # Files first, outside the transaction; each file's fsync runs in a thread, off the loop.
@@ -286,8 +286,8 @@ async def _receive_on_loop(
 
 
 def _receive(
-    request: Request, mission: Mission, caller: service.Caller, parts: list[tuple[str, UploadFile]]
-) -> service.Receipt:
+    request: Request, mission: Mission, caller: callers.Caller, parts: list[tuple[str, UploadFile]]
+) -> intake.Receipt:
     prepared, uploads = _prepared(mission, caller, parts)
     settings = request.app.state.settings
     # Files first, outside the transaction: a write lock is not held while bytes reach the disk.
@@ -300,13 +300,13 @@ def _receive(
 
 
 def _prepared(
-    mission: Mission, caller: service.Caller, parts: list[tuple[str, UploadFile]]
-) -> tuple[service.Prepared, list[tuple[str, UploadFile]]]:
+    mission: Mission, caller: callers.Caller, parts: list[tuple[str, UploadFile]]
+) -> tuple[intake.Prepared, list[tuple[str, UploadFile]]]:
     """The checked instance, and the uploaded files it names."""
     xml_parts = [upload for key, upload in parts if key == XML_PART]
     if len(xml_parts) != 1:
         raise BadRequest(f"send exactly one part named {XML_PART}, not {len(xml_parts)}")
-    prepared = service.prepare(mission, caller, xml_parts[0].file.read(MAX_XML_BYTES + 1))
+    prepared = intake.prepare(mission, caller, xml_parts[0].file.read(MAX_XML_BYTES + 1))
     wanted = prepared.planned.file_names()
     return prepared, [(key, upload) for key, upload in parts if key != XML_PART and key in wanted]
 
@@ -314,15 +314,15 @@ def _prepared(
 def _storing(
     request: Request,
     mission: Mission,
-    caller: service.Caller,
-    prepared: service.Prepared,
+    caller: callers.Caller,
+    prepared: intake.Prepared,
     files: dict[str, store.StoredFile],
-) -> Callable[[Session], service.Receipt]:
+) -> Callable[[Session], intake.Receipt]:
     address = request.client.host if request.client else None
 
-    def store_it(session: Session) -> service.Receipt:
+    def store_it(session: Session) -> intake.Receipt:
         here = session.merge(mission, load=False)
-        return service.receive(session, here, prepared, files, caller=caller, address=address)
+        return intake.receive(session, intake.Intake(here, caller, prepared, files, address))
 
     return store_it
 

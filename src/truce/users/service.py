@@ -18,8 +18,8 @@ from truce.errors import Conflict, Invalid
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
-from truce.openrosa import digest
 from truce.policy import Actor
+from truce.users import digest_secrets
 from truce.users.models import DigestSecret, Membership, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -140,8 +140,8 @@ def digest_secret(session: Session, user: User, algorithm: str) -> str | None:
 def _keep_digest_secret(session: Session, user: User, password: str, actor: Actor) -> None:
     session.flush()
     secret = session.get(DigestSecret, user.id) or DigestSecret(user_id=user.id)
-    secret.md5 = digest.ha1("MD5", user.username, password)
-    secret.sha256 = digest.ha1("SHA-256", user.username, password)
+    secret.md5 = digest_secrets.ha1("MD5", user.username, password)
+    secret.sha256 = digest_secrets.ha1("SHA-256", user.username, password)
     secret.password_tag = password_tag(user)
     session.add(secret)
     # The log records that Digest was turned on, and by whom; never the secret, nor a digest of it.

@@ -1,4 +1,7 @@
-"""Links between provisions, claims, incidents, movements and exchanges: each end must exist and be readable."""
+"""Links between provisions, claims, incidents, movements and exchanges: each end must exist and be readable.
+
+Its own module, below the agreement and claims services that both use it, so that neither imports the other for it.
+"""
 
 from __future__ import annotations
 

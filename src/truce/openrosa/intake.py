@@ -1,0 +1,320 @@
+"""Intake of a submission: check an instance against its caller, then store it as records through the services."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, union_all
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from truce import driver, policy
+from truce.errors import BadRequest, Conflict, Forbidden, NotFound
+from truce.evidence import service as evidence_service
+from truce.evidence.store import StoredFile
+from truce.incidents import service as incidents_service
+from truce.incidents.models import Incident
+from truce.ledger import service as ledger
+from truce.missions.models import Mission
+from truce.movements import service as movements_service
+from truce.openrosa import submissions, xforms
+from truce.openrosa.callers import FORM_ACTIONS, Caller, may_use
+from truce.openrosa.instance import Instance, parse
+from truce.openrosa.models import Submission
+from truce.policy import Actor
+
+CHECKS_KEY = "truce_openrosa_checks"
+RECORD_KIND = {"incident": "incident", "checkpoint": "movement", "patrol": "patrol"}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A parsed instance checked against the caller, with the records it asks for."""
+
+    instance: Instance
+    kind: str
+    xml: str
+    xml_sha256: str
+    planned: submissions.Planned
+
+
+def prepare(mission: Mission, caller: Caller, xml: bytes) -> Prepared:
+    """Parse and check an instance before anything is stored: its form, the caller's right to it, its fields."""
+    instance = parse(xml)
+    kind = xforms.kind_of(mission.slug, instance.form_id)
+    if kind is None:
+        raise NotFound(f"mission {mission.slug} has no form {instance.form_id[:80]!r}")
+    if not may_use(mission, caller, kind):
+        raise Forbidden(f"{caller.actor.username} may not submit form {instance.form_id}")
+    planned = submissions.plan(kind, instance.root)
+    try:
+        text = xml.decode("utf-8")
+    except UnicodeDecodeError:
+        # Collect and Enketo send UTF-8; the stored copy must be the exact text that was hashed.
+        raise BadRequest("the submission XML must be encoded as UTF-8") from None
+    return Prepared(instance, kind, text, hashlib.sha256(xml).hexdigest(), planned)
+
+
+@dataclass(frozen=True)
+class Intake:
+    """One submission on its way in: the mission, who sends it, the checked instance, its files, from where."""
+
+    mission: Mission
+    caller: Caller
+    prepared: Prepared
+    files: dict[str, StoredFile] = field(default_factory=dict)
+    address: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """Who the records are filed by."""
+        return self.caller.actor
+
+
+@dataclass
+class Receipt:
+    """What a submission came to: its row, and whether this request created it."""
+
+    submission: Submission
+    created: bool
+    attached: list[str] = field(default_factory=list)
+
+
+def receive(session: Session, intake: Intake) -> Receipt:
+    """Store one submission as the records it asks for; a retry adds only new files, an edit a new version."""
+    mission, prepared, caller = intake.mission, intake.prepared, intake.caller
+    policy.require(caller.actor, FORM_ACTIONS[prepared.kind], mission.id)
+    if not may_use(mission, caller, prepared.kind):
+        raise Forbidden(f"{caller.actor.username} may not submit form {prepared.instance.form_id}")
+    instance = prepared.instance
+    related = _related(session, mission, instance.form_id, instance.instance_id)
+    existing = next((r for r in related if r.instance_id == instance.instance_id), None)
+    if existing is not None:
+        return _retry(session, intake, existing)
+    # An edit that came first stands for this original only if the same account sent both: anyone may name any
+    # instanceID as the one they edit, and another account's early "edit" must not swallow this report.
+    later = next(
+        (r for r in related if r.deprecated_id == instance.instance_id and r.author_id == caller.actor.user_id), None
+    )
+    values = {
+        "mission_id": mission.id,
+        "form_id": instance.form_id,
+        "form_version": instance.version[:64],
+        "instance_id": instance.instance_id,
+        "deprecated_id": instance.deprecated_id,
+        "xml_sha256": prepared.xml_sha256,
+        "xml": prepared.xml,
+        "record_kind": RECORD_KIND[prepared.kind],
+        "route": prepared.planned.route,
+        "observed_at": prepared.planned.observed_at,
+        "device_id": caller.device.id if caller.device else None,
+        "author_id": caller.actor.user_id,
+        "author_delegation": caller.actor.delegation_code,
+    }
+    if ledger.deferring(session):
+        # Stored with others, whose rows all go in with one flush at the end: a duplicate among them fails
+        # that flush on the unique key, and the batch is stored again one by one (openrosa/writer.py).
+        row = Submission(**values, record_ids=[], superseded=False, attachments=[])
+        # Added once its records have ids, so that it goes in whole: one INSERT, not an INSERT and an UPDATE.
+        ledger.when_flushed(session, lambda: session.add(row))
+    else:
+        try:
+            row = _insert_first(session, values)
+        except IntegrityError:
+            winner = _submission(session, mission, instance.form_id, instance.instance_id)
+            if winner is None:
+                raise
+            return _retry(session, intake, winner)
+    # The records' entries and the submission's own go into the log together: one head update, not four.
+    log: list[ledger.LogItem] = []
+    attached = _apply(session, intake, row, later, log)
+    log.append(("submission.receive", row, ()))
+    ledger.append_all(session, caller.actor, log)
+    return Receipt(row, True, attached)
+
+
+def _insert_first(session: Session, values: dict[str, Any]) -> Submission:
+    # The first write of the transaction: on PostgreSQL a concurrent retry waits here for the winner and
+    # then fails on the unique key, in a savepoint so that the transaction survives it. SQLite writers take
+    # the database's lock before their first read, so the look-up above has seen any winner: no savepoint.
+    # A Core insert, because the log guard checks the savepoint's own commit; the row is logged below, once
+    # it knows its records.
+    with nullcontext() if session.get_bind().dialect.name == "sqlite" else session.begin_nested():
+        # RETURNING the entity puts the row in the identity map: no second SELECT to load it.
+        return session.scalars(insert(Submission).returning(Submission), [values]).one()
+
+
+def _related(session: Session, mission: Mission, form: str, instance_id: str) -> Sequence[Submission]:
+    """This instance received before, and an edit of it that arrived first: most often none at all.
+
+    Asked for every submission, so the ids come first from the DB-API cursor, and rows are loaded only if any.
+    """
+    values = {"mission": mission.id, "form": form, "instance": instance_id}
+    found = _STATEMENTS.fetchall(session.connection(), "related", values)
+    ids = [row_id for row_id, mission_id, form_id in found if mission_id == mission.id and form_id == form]
+    if not ids:
+        return []
+    return session.scalars(select(Submission).where(Submission.id.in_(ids))).all()
+
+
+# Two look-ups, each on its own index: with an OR, SQLite walked every submission of the form, and the time
+# per submission grew with their number. The edits are found by their deprecatedID alone (its own index; with
+# the mission and form too SQLite would take the unique key's first two columns and walk the form again), and
+# the mission and form are checked on the few rows found.
+RELATED_IDS = union_all(
+    select(Submission.id, Submission.mission_id, Submission.form_id).where(
+        Submission.mission_id == bindparam("mission"),
+        Submission.form_id == bindparam("form"),
+        Submission.instance_id == bindparam("instance"),
+    ),
+    select(Submission.id, Submission.mission_id, Submission.form_id).where(
+        Submission.deprecated_id == bindparam("instance")
+    ),
+)
+_STATEMENTS = driver.Statements(
+    lambda dialect: {
+        "related": driver.Prepared(RELATED_IDS, dialect, raw_results=True),
+    }
+)
+
+
+def _submission(session: Session, mission: Mission, form: str, instance_id: str) -> Submission | None:
+    stmt = select(Submission).where(
+        Submission.mission_id == mission.id, Submission.form_id == form, Submission.instance_id == instance_id
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _retry(session: Session, intake: Intake, existing: Submission) -> Receipt:
+    if existing.author_id != intake.actor.user_id:
+        raise Conflict(f"instance {existing.instance_id} was submitted by another account")
+    if existing.xml_sha256 != intake.prepared.xml_sha256:
+        raise Conflict(f"instance {existing.instance_id} was received before with different content")
+    log: list[ledger.LogItem] = []
+    attached = _attach_all(session, intake, existing, log)
+    if attached:
+        log.append(("submission.attach", existing, ()))
+        ledger.append_all(session, intake.actor, log)
+    return Receipt(existing, False, attached)
+
+
+def _apply(
+    session: Session, intake: Intake, row: Submission, later: Submission | None, log: list[ledger.LogItem]
+) -> list[str]:
+    """Create or amend the records; an original that arrives after its own edit (`later`) is kept, not applied.
+
+    An edit that arrives before its original stands meanwhile as its author's own report; when the original
+    comes, it is superseded only by an edit from the same account (`receive` picks `later` so).
+    """
+    if later is not None:
+        row.superseded, row.record_ids = True, list(later.record_ids)
+        return []
+    mission = intake.mission
+    previous = _submission(session, mission, row.form_id, row.deprecated_id) if row.deprecated_id is not None else None
+    if previous is not None:
+        _amend(session, intake, row, previous)
+    else:
+        incidents = _create(session, intake, row, log)
+        return _attach_all(session, intake, row, log, incidents)
+    return _attach_all(session, intake, row, log)
+
+
+def _create(session: Session, intake: Intake, row: Submission, log: list[ledger.LogItem]) -> list[Incident]:
+    """File the records; the incidents are handed back so that attaching files need not read them again."""
+    mission, actor, planned = intake.mission, intake.actor, intake.prepared.planned
+    checks = _filing_checks(session, mission)
+    incidents = [
+        incidents_service.create(session, mission, data, actor=actor, checks=checks, log=log)
+        for data, _ in planned.incidents
+    ]
+    movements = [movements_service.create(session, mission, data, actor=actor) for data in planned.movements]
+
+    def link() -> None:
+        row.record_ids = [incident.id for incident in incidents] + [movement.id for movement in movements]
+
+    ledger.when_flushed(session, link)
+    return incidents
+
+
+def _filing_checks(session: Session, mission: Mission) -> incidents_service.Checks:
+    """What incidents are checked against, read once per transaction however many submissions it stores.
+
+    Storing submissions changes no party, delegation or place, so this holds for the whole transaction.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get((CHECKS_KEY, mission.id))
+    if cached is not None and cached[0] is transaction:
+        checks: incidents_service.Checks = cached[1]
+        return checks
+    checks = incidents_service.Checks(session, mission)
+    session.info[(CHECKS_KEY, mission.id)] = (transaction, checks)
+    return checks
+
+
+def _amend(session: Session, intake: Intake, row: Submission, previous: Submission) -> None:
+    """An edit (deprecatedID) becomes a new version of the same records, through the services' updates."""
+    mission, prepared, actor = intake.mission, intake.prepared, intake.actor
+    if previous.author_id != actor.user_id:
+        raise Forbidden("only the account that sent a submission may edit it")
+    if prepared.kind == "checkpoint":
+        row.record_ids = _amend_count(session, mission, previous, prepared, actor)
+        return
+    planned = prepared.planned.incidents
+    ids = list(previous.record_ids)
+    kept = [
+        incidents_service.update(session, mission, incident_id, data, actor=actor).id
+        for incident_id, (data, _) in zip(ids, planned, strict=False)
+    ]
+    for incident_id in ids[len(planned) :]:
+        incidents_service.retract(session, mission, incident_id, actor=actor)
+    added = [incidents_service.create(session, mission, data, actor=actor).id for data, _ in planned[len(ids) :]]
+    row.record_ids = kept + added
+
+
+def _amend_count(
+    session: Session, mission: Mission, previous: Submission, prepared: Prepared, actor: Actor
+) -> list[int]:
+    """Crossing by crossing, in order: each one counted before is corrected, any further one is added."""
+    planned, ids = prepared.planned.movements, list(previous.record_ids)
+    if len(planned) < len(ids):
+        # A movement has no retraction: a crossing dropped from the form would silently stay counted.
+        raise Conflict(
+            f"the edit has {len(planned)} crossings where the count it replaces had {len(ids)}; "
+            "keep every crossing (set a wrong one's numbers to 0) and add any new ones"
+        )
+    kept = [
+        movements_service.update(session, mission, movement_id, data, actor=actor).id
+        for movement_id, data in zip(ids, planned, strict=False)
+    ]
+    return kept + [movements_service.create(session, mission, data, actor=actor).id for data in planned[len(ids) :]]
+
+
+def _attach_all(
+    session: Session,
+    intake: Intake,
+    row: Submission,
+    log: list[ledger.LogItem],
+    incidents: list[Incident] | None = None,
+) -> list[str]:
+    """Attach every received file the instance names to the incident that names it; report the new ones."""
+    if row.superseded:
+        return []
+    mission, files, actor, address = intake.mission, intake.files, intake.actor, intake.address
+    known = {entry["name"]: entry["sha256"] for entry in row.attachments}
+    attached = []
+    targets: list[int | Incident] = list(incidents) if incidents is not None else list(row.record_ids)
+    for target, (_, names) in zip(targets, intake.prepared.planned.incidents, strict=False):
+        for name in names:
+            stored = files.get(name)
+            if stored is None or known.get(name) == stored.sha256:
+                continue
+            evidence_service.attach(session, mission, target, stored, name, actor=actor, address=address, log=log)
+            known[name] = stored.sha256
+            attached.append(name)
+    if attached:
+        row.attachments = [{"name": name, "sha256": sha} for name, sha in sorted(known.items())]
+    return attached
