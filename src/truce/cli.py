@@ -120,6 +120,7 @@ def demo(
         for username, role, delegation in report.accounts:
             out.print(f"  {username:<20} {role:<13} {delegation}", highlight=False)
         if no_serve:
+            db.dispose()
             return
         out.print(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", highlight=False)
         run_server(settings, db, host, port)
@@ -162,8 +163,7 @@ def user_add(
 
     with friendly_errors():
         password = read_password()
-        db = open_database(settings_for(data_dir), migrate=False)
-        with db.session() as session:
+        with open_database(settings_for(data_dir), migrate=False) as db, db.session() as session:
             found = missions_service.get_by_slug(session, mission)
             if found is None:
                 raise NotFound(f"no mission with slug {mission!r}")
@@ -187,8 +187,7 @@ def user_digest(
 
     with friendly_errors():
         password = "" if off else read_password()
-        db = open_database(settings_for(data_dir), migrate=False)
-        with db.session() as session:
+        with open_database(settings_for(data_dir), migrate=False) as db, db.session() as session:
             user = users_service.get_by_name(session, name)
             if user is None:
                 raise NotFound(f"no user named {name!r}")

@@ -266,6 +266,14 @@ class Database:
                 session.rollback()
                 raise
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        # A command run inside another process (the tests, a script) closes its connections when it ends: a
+        # PostgreSQL connection left to the garbage collector warns, and holds a server slot meanwhile.
+        self.dispose()
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self.reader_engine is not None:

@@ -46,9 +46,12 @@ def verify_command(
 
     with console.friendly_errors():
         settings = console.settings_for(data_dir)
-        db = console.open_database(settings, migrate=False)
         server = keys.load(settings.data_dir).verifier()
-        with db.session(write=False) as session, _spinner() as progress:
+        with (
+            console.open_database(settings, migrate=False) as db,
+            db.session(write=False) as session,
+            _spinner() as progress,
+        ):
             task = progress.add_task("verifying the log", total=None)
             report = verify(
                 session,

@@ -22,9 +22,8 @@ def checkpoint_command(data_dir: Annotated[Path | None, typer.Option("--data-dir
 
     with console.friendly_errors():
         settings = console.settings_for(data_dir)
-        db = console.open_database(settings, migrate=False)
         signer = keys.load_or_create(settings.data_dir, settings.log_origin)
-        with db.session() as session:
+        with console.open_database(settings, migrate=False) as db, db.session() as session:
             stored = ledger.checkpoint(session, signer)
             text = ledger.checkpoint_with_cosignatures(session, stored)
     typer.echo(text, nl=False)
@@ -72,7 +71,6 @@ def witness_command(
     from truce.policy import Actor
 
     with console.friendly_errors():
-        db = console.open_database(console.settings_for(data_dir), migrate=False)
-        with db.session() as session:
+        with console.open_database(console.settings_for(data_dir), migrate=False) as db, db.session() as session:
             witness = ledger.add_witness(session, vkey, delegation, actor=Actor.system())
         console.out.print(f"witness key {witness.key_name} registered for {delegation}", highlight=False)

@@ -38,8 +38,7 @@ def add(
     from truce.policy import Actor
 
     with friendly_errors():
-        db = open_database(settings_for(data_dir), migrate=False)
-        with db.session() as session:
+        with open_database(settings_for(data_dir), migrate=False) as db, db.session() as session:
             found = mission_by_slug(session, mission)
             added = devices.add_device(
                 session, found, name, delegation_code=delegation, role=role, forms=form,
@@ -62,13 +61,15 @@ def list_command(mission: MissionSlug, data_dir: DataDir = None) -> None:
     from truce.openrosa import devices
     from truce.policy import Actor
 
-    with friendly_errors():
-        db = open_database(settings_for(data_dir), migrate=False)
-        with db.session(write=False) as session:
-            found = mission_by_slug(session, mission)
-            for device in devices.list_devices(session, found, actor=Actor.system(found.id)):
-                state = f"revoked {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked_at else "active"
-                out.print(f"{device.id:>4}  {device.name:<30} {state:<24} {' '.join(device.forms)}", highlight=False)
+    with (
+        friendly_errors(),
+        open_database(settings_for(data_dir), migrate=False) as db,
+        db.session(write=False) as session,
+    ):
+        found = mission_by_slug(session, mission)
+        for device in devices.list_devices(session, found, actor=Actor.system(found.id)):
+            state = f"revoked {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked_at else "active"
+            out.print(f"{device.id:>4}  {device.name:<30} {state:<24} {' '.join(device.forms)}", highlight=False)
 
 
 @app.command("revoke")
@@ -80,8 +81,7 @@ def revoke(
     from truce.policy import Actor
 
     with friendly_errors():
-        db = open_database(settings_for(data_dir), migrate=False)
-        with db.session() as session:
+        with open_database(settings_for(data_dir), migrate=False) as db, db.session() as session:
             found = mission_by_slug(session, mission)
             actor = Actor.system(found.id)
             device = devices.get_device_by_name(session, found, name, actor=actor)
