@@ -34,11 +34,8 @@ from truce.users import service as users_service
 from truce.users.models import Membership, User
 
 DEVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
-DEVICE_ROLES = ("monitor", "humanitarian")
 # The write each kind of form performs, checked against the caller's role.
 FORM_ACTIONS = {"incident": "incident.create", "checkpoint": "movement.write", "patrol": "incident.create"}
-# A liaison officer files allegations only, which a patrol report is not; a humanitarian officer counts crossings.
-FORMS_BY_ROLE = {"liaison": ("incident",), "humanitarian": ("checkpoint",)}
 CHECKS_KEY = "truce_openrosa_checks"
 RECORD_KIND = {"incident": "incident", "checkpoint": "movement", "patrol": "patrol"}
 
@@ -79,8 +76,8 @@ def add_device(
     policy.require(actor, "user.write", mission.id)
     if not DEVICE_NAME.match(name):
         raise Invalid("use 2-40 lower-case letters, digits or dashes", "name")
-    if role not in DEVICE_ROLES:
-        raise Invalid(f"a device's role is one of {', '.join(DEVICE_ROLES)}", "role")
+    if not policy.is_device_role(role):
+        raise Invalid(f"a device's role is one of {', '.join(policy.DEVICE_ROLES)}", "role")
     kinds = list(xforms.KINDS) if forms is None else forms
     unknown = sorted(set(kinds) - set(xforms.KINDS))
     if unknown or not kinds:
@@ -334,8 +331,7 @@ def _check_device(device: Device, account: User, mission: Mission, token: str) -
 
 def may_use(mission: Mission, caller: Caller, kind: str) -> bool:
     """Whether the caller may fill in forms of this kind: by role, and for a device by assignment."""
-    allowed_kinds = FORMS_BY_ROLE.get(caller.actor.role, xforms.KINDS)
-    if kind not in allowed_kinds or not policy.allowed(caller.actor, FORM_ACTIONS[kind], mission.id):
+    if not policy.fills_form(caller.actor, kind) or not policy.allowed(caller.actor, FORM_ACTIONS[kind], mission.id):
         return False
     return caller.device is None or xforms.form_id(mission.slug, kind) in caller.device.forms
 
