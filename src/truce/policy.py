@@ -117,6 +117,8 @@ def require_read(actor: Actor, record: Classified | None, what: str) -> Any:
 
 
 class Identified(Protocol):
+    """A record with an id, such as a mission."""
+
     @property
     def id(self) -> int: ...
 
