@@ -76,7 +76,6 @@ def mission_by_slug(session: Session, slug: str) -> Mission:
 
 def member(session: Session, mission: Mission, username: str) -> Actor:
     """The actor a command runs as (`--as USER`): an active account holding a role in the mission."""
-    from truce import policy
     from truce.users import service as users_service
 
     user = users_service.get_by_name(session, username)
@@ -85,6 +84,6 @@ def member(session: Session, mission: Mission, username: str) -> Actor:
     if not user.active:
         raise Forbidden(f"the account {username!r} is disabled")
     actor = users_service.actor_for(session, user, mission)
-    if actor.role == policy.PUBLIC:
+    if actor.is_public:
         raise Forbidden(f"{username} holds no role in mission {mission.slug}")
     return actor

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy.orm import Session
 
 from truce.db import JSONListHolds
 from truce.errors import Forbidden, NotFound, Unauthorized
@@ -54,6 +55,14 @@ WRITERS: dict[str, frozenset[str]] = {
     "report.create": frozenset({"admin", "verifier", "analyst"}),
     "bulletin.publish": frozenset({"verifier"}),
 }
+
+# Roles that see a photo's EXIF time and position; everyone else gets the file without them.
+METADATA_READERS = frozenset({"admin", "verifier", "monitor", "analyst", SYSTEM})
+# The roles a phone may be registered with.
+DEVICE_ROLES = ("monitor", "humanitarian")
+# Roles limited to some phone forms (others: every form their actions allow). A liaison officer files allegations
+# only, which a patrol report is not; a humanitarian officer counts crossings.
+FORMS_BY_ROLE = {"liaison": frozenset({"incident"}), "humanitarian": frozenset({"checkpoint"})}
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,29 @@ def require_read(actor: Actor, record: Classified | None, what: str) -> Any:
     if record is None or not can_read(actor, record):
         raise NotFound(f"{what} not found")
     return record
+
+
+class Identified(Protocol):
+    """A record with an id, such as a mission."""
+
+    @property
+    def id(self) -> int: ...
+
+
+Record = TypeVar("Record", bound=Classified)
+
+
+def require_read_in(actor: Actor, record: Record | None, mission: Identified, what: str) -> Record:
+    """The record if it is of `mission` and `actor` may read it; otherwise NotFound, as if it did not exist."""
+    found: Record = require_read(actor, record if record is None or record.mission_id == mission.id else None, what)
+    return found
+
+
+def get_readable(
+    session: Session, model: type[Record], mission: Identified, record_id: int, actor: Actor, what: str
+) -> Record:
+    """One record of `model` in `mission` by id, if `actor` may read it; otherwise NotFound(`what not found`)."""
+    return require_read_in(actor, session.get(model, record_id), mission, what)
 
 
 def readable(actor: Actor, model: Any) -> ColumnElement[bool]:
@@ -206,3 +238,72 @@ def can_read_entry(
         actor = reader.actor_in(mission_id)
         return actor is not None and can_read_logged(actor, kind, entity)
     return any(reader.actors[m].role == "admin" for m in owners if m in reader.actors)
+
+
+# --- named rules: every other question about a role is asked here ---------------------------------------------
+
+
+def is_role(role: str) -> bool:
+    """Whether `role` names one of the roles a user can hold in a mission."""
+    return role in ROLES
+
+
+def is_member(actor: Actor) -> bool:
+    """Whether the actor holds a role in the mission in scope (neither the public nor the installation)."""
+    return actor.role in ROLES
+
+
+def offers(actor: Actor, action: str) -> bool:
+    """Whether the actor's role is among those allowed `action`, for showing the way to it (a menu entry)."""
+    return actor.role in WRITERS[action]
+
+
+def sees_mission(actor: Actor, mission_id: int, *, public: bool) -> bool:
+    """Whether the actor may know a mission exists: a member, the installation, or anyone if it is public."""
+    return public or actor.role == SYSTEM or mission_id in actor.memberships
+
+
+def creates_missions(actor: Actor) -> bool:
+    """Whether the actor may create a mission: only the installation itself (the command line)."""
+    return actor.role == SYSTEM
+
+
+def registers_witnesses(actor: Actor) -> bool:
+    """Whether the actor may register a witness's cosigning key: only the installation itself (the command line)."""
+    return actor.role == SYSTEM
+
+
+def files_allegations(actor: Actor) -> bool:
+    """Whether all the actor files are allegations (source `party`), never published events: a side's liaison."""
+    return actor.role == "liaison"
+
+
+def adds_evidence_to(actor: Actor, author_delegation: str | None) -> bool:
+    """Whether the actor may add evidence to an incident filed by `author_delegation`: a liaison to its own only."""
+    return actor.role != "liaison" or author_delegation == actor.delegation_code
+
+
+def reads_photo_metadata(actor: Actor) -> bool:
+    """Whether the actor may see photos' EXIF time and position."""
+    return actor.role in METADATA_READERS
+
+
+def is_device_role(role: str) -> bool:
+    """Whether a phone may be registered with `role`."""
+    return role in DEVICE_ROLES
+
+
+def fills_form(actor: Actor, kind: str) -> bool:
+    """Whether the actor's role may fill in phone forms of `kind` (the form's write action is checked as well)."""
+    kinds: Collection[str] | None = FORMS_BY_ROLE.get(actor.role)
+    return kinds is None or kind in kinds
+
+
+def assesses_for_delegation(actor: Actor) -> bool:
+    """Whether the actor may give a delegation's assessment: a person of a delegation, or the installation."""
+    return actor.role == SYSTEM or actor.delegation_code is not None
+
+
+def submits_list_for(actor: Actor, party: str | None, side: str, intermediary: str | None) -> bool:
+    """Whether an actor of `party` may submit `side`'s exchange list: that side, its intermediary, the installation."""
+    return actor.role == SYSTEM or party in (side, intermediary)

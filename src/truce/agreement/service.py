@@ -61,18 +61,14 @@ def _number_key(number: str) -> list[tuple[int, str]]:
 
 def get(session: Session, mission: Mission, provision_id: int, *, actor: Actor) -> Provision:
     """One provision, if the actor may read it."""
-    provision = session.get(Provision, provision_id)
-    if provision is not None and provision.mission_id != mission.id:
-        provision = None
-    result: Provision = policy.require_read(actor, provision, "provision")
-    return result
+    return policy.get_readable(session, Provision, mission, provision_id, actor, "provision")
 
 
 def assess(session: Session, mission: Mission, provision_id: int, data: StatusIn, *, actor: Actor) -> ProvisionStatus:
     """Record a delegation's view of how far a provision is implemented on a date (verifiers, administrators)."""
     provision = get(session, mission, provision_id, actor=actor)
     policy.require(actor, "provision.assess", mission.id)
-    if actor.role != policy.SYSTEM and actor.delegation_code is None:
+    if not policy.assesses_for_delegation(actor):
         raise Forbidden("assessments are given by a person of a delegation")
     _check_day(mission, data.as_of, "as_of")
     status = ProvisionStatus(

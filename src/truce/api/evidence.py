@@ -8,6 +8,7 @@ from typing import Annotated, Any, BinaryIO
 from fastapi import APIRouter, File, Request, UploadFile, status
 from fastapi.responses import FileResponse, Response
 
+from truce import policy
 from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.disposition import attachment
@@ -32,7 +33,7 @@ def _view(scope: MissionScope, evidence: Evidence) -> dict[str, Any]:
         "delegation": evidence.delegation,
         "uploaded_at": evidence.uploaded_at.isoformat(),
     }
-    if service.shows_metadata(scope.actor):
+    if policy.reads_photo_metadata(scope.actor):
         view["photo_metadata"] = evidence.photo_metadata
         view["custody"] = [
             {"action": c.action, "actor": c.actor, "delegation": c.delegation, "at": c.at.isoformat()}

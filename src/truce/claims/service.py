@@ -75,11 +75,7 @@ def list_claims(
 
 def get(session: Session, mission: Mission, claim_id: int, *, actor: Actor) -> Claim:
     """One claim, if the actor may read it."""
-    claim = session.get(Claim, claim_id)
-    if claim is not None and claim.mission_id != mission.id:
-        claim = None
-    result: Claim = policy.require_read(actor, claim, "claim")
-    return result
+    return policy.get_readable(session, Claim, mission, claim_id, actor, "claim")
 
 
 def assess(session: Session, mission: Mission, claim_id: int, data: AssessmentIn, *, actor: Actor) -> Claim:

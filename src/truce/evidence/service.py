@@ -18,9 +18,6 @@ from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.policy import Actor
 
-# Roles that see a photo's EXIF time and position; everyone else gets the file without them.
-METADATA_READERS = frozenset({"admin", "verifier", "monitor", "analyst", policy.SYSTEM})
-
 
 @dataclass(frozen=True)
 class Download:
@@ -49,7 +46,7 @@ def attach(
     """
     incident = _readable(session, mission, incident_id, actor)
     policy.require(actor, "evidence.create", mission.id)
-    if actor.role == "liaison" and incident.author_delegation != actor.delegation_code:
+    if not policy.adds_evidence_to(actor, incident.author_delegation):
         raise Forbidden("a liaison officer adds evidence to their own side's allegations only")
     # A file this save added to the store is in no record yet (records are written after their file): no lookup.
     # Nor one that a new incident, not yet flushed, cannot have.
@@ -76,8 +73,7 @@ def attach(
 def _readable(session: Session, mission: Mission, incident: int | Incident, actor: Actor) -> Incident:
     if not isinstance(incident, Incident):
         return incidents_service.get(session, mission, incident, actor=actor)
-    found: Incident = policy.require_read(actor, incident if incident.mission_id == mission.id else None, "incident")
-    return found
+    return policy.require_read_in(actor, incident, mission, "incident")
 
 
 def _existing(session: Session, incident: Incident, sha256: str) -> Evidence | None:
@@ -124,11 +120,6 @@ def custody(session: Session, evidence: Evidence) -> Sequence[Custody]:
     return session.execute(stmt).scalars().all()
 
 
-def shows_metadata(actor: Actor) -> bool:
-    """Whether the actor may see photos' EXIF time and position."""
-    return actor.role in METADATA_READERS
-
-
 def fetch(
     session: Session,
     mission: Mission,
@@ -148,7 +139,7 @@ def fetch(
     if not path.exists():
         raise NotFound("the evidence file is missing from the store; run `truce log verify`")
     _custody(session, evidence, "download", actor, address)
-    if media.kind_of(evidence.media_type) == "photo" and not shows_metadata(actor):
+    if media.kind_of(evidence.media_type) == "photo" and not policy.reads_photo_metadata(actor):
         return Download(evidence, None, media.strip_metadata(path))
     return Download(evidence, path, None)
 

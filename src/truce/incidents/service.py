@@ -57,7 +57,7 @@ def create(
 def _new(session: Session, mission: Mission, data: IncidentIn, actor: Actor, checks: Checks) -> Incident:
     """A checked, placed and derived incident, not yet in the session: a bad one leaves nothing behind."""
     props = data.properties
-    if actor.role == "liaison" and props.source != "party":
+    if policy.files_allegations(actor) and props.source != "party":
         raise Invalid("a liaison officer files allegations: source must be 'party'", "properties.source")
     incident = Incident(mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code)
     _apply(session, mission, incident, data, checks)
@@ -271,11 +271,7 @@ def _box_drives_below(session: Session, rows: int) -> int:
 
 def get(session: Session, mission: Mission, incident_id: int, *, actor: Actor) -> Incident:
     """One incident, if the actor may read it."""
-    incident = session.get(Incident, incident_id)
-    if incident is not None and incident.mission_id != mission.id:
-        incident = None
-    result: Incident = policy.require_read(actor, incident, "incident")
-    return result
+    return policy.get_readable(session, Incident, mission, incident_id, actor, "incident")
 
 
 def update(session: Session, mission: Mission, incident_id: int, data: IncidentIn, *, actor: Actor) -> Incident:

@@ -119,7 +119,7 @@ def import_incidents(
 ) -> ImportReport:
     """Import a CSV of incidents, each good row through the incidents service in a savepoint of its own."""
     policy.require(actor, "incident.create", mission.id)
-    if actor.role == "liaison":
+    if policy.files_allegations(actor):
         raise Forbidden("a liaison officer files allegations, not published events; import as a monitor or admin")
     known = set(
         session.execute(

@@ -12,7 +12,7 @@ from sqlalchemy import Table, and_, bindparam, event, insert, or_, select, tuple
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, SessionTransaction
 
-from truce import driver
+from truce import driver, policy
 from truce.db import Base, detached, utcnow
 from truce.errors import Conflict, Forbidden, Invalid, NotFound
 from truce.ledger import merkle, note
@@ -376,7 +376,7 @@ def witnesses(session: Session) -> list[note.Verifier]:
 
 def add_witness(session: Session, vkey: str, delegation: str, *, actor: Actor) -> Witness:
     """Register a delegation's cosigning key (its public half, type 0x04)."""
-    if actor.role != "system":
+    if not policy.registers_witnesses(actor):
         raise Forbidden("witness keys are registered from the command line by the operator")
     try:
         verifier = note.Verifier.from_text(vkey.strip())

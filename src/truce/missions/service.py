@@ -28,7 +28,7 @@ _BY_SLUG = select(Mission).where(Mission.slug == bindparam("by_slug"))
 
 def visible(actor: Actor, mission: Mission) -> bool:
     """Whether the actor may know the mission exists: a member, the system, or anyone if it is public."""
-    return mission.public or actor.role == policy.SYSTEM or mission.id in actor.memberships
+    return policy.sees_mission(actor, mission.id, public=mission.public)
 
 
 def list_visible(session: Session, actor: Actor) -> list[Mission]:
@@ -39,7 +39,7 @@ def list_visible(session: Session, actor: Actor) -> list[Mission]:
 
 def create(session: Session, data: MissionIn, *, actor: Actor) -> Mission:
     """Create a mission; only the installation itself (the CLI) may."""
-    if actor.role != policy.SYSTEM:
+    if not policy.creates_missions(actor):
         raise Forbidden("missions are created from the command line by the operator")
     if get_by_slug(session, data.slug) is not None:
         raise Conflict(f"a mission with slug {data.slug!r} exists already")

@@ -109,11 +109,7 @@ def list_movements(
 
 def get(session: Session, mission: Mission, movement_id: int, *, actor: Actor) -> Movement:
     """One movement, if the actor may read it."""
-    movement = session.get(Movement, movement_id)
-    if movement is not None and movement.mission_id != mission.id:
-        movement = None
-    result: Movement = policy.require_read(actor, movement, "movement")
-    return result
+    return policy.get_readable(session, Movement, mission, movement_id, actor, "movement")
 
 
 # --- exchanges ------------------------------------------------------------------------------------
@@ -148,11 +144,7 @@ def list_exchanges(session: Session, mission: Mission, *, actor: Actor) -> list[
 
 def get_exchange(session: Session, mission: Mission, exchange_id: int, *, actor: Actor) -> Exchange:
     """One exchange, if the actor may read it."""
-    exchange = session.get(Exchange, exchange_id)
-    if exchange is not None and exchange.mission_id != mission.id:
-        exchange = None
-    result: Exchange = policy.require_read(actor, exchange, "exchange")
-    return result
+    return policy.get_readable(session, Exchange, mission, exchange_id, actor, "exchange")
 
 
 def party_of(session: Session, actor: Actor) -> str | None:
@@ -173,7 +165,7 @@ def submit_list(
     if data.side not in (exchange.side_a, exchange.side_b):
         raise Invalid(f"{data.side!r} is not a side of exchange {exchange.id}", "side")
     party = party_of(session, actor)
-    if actor.role != policy.SYSTEM and party not in (data.side, exchange.intermediary):
+    if not policy.submits_list_for(actor, party, data.side, exchange.intermediary):
         raise Forbidden(f"only {data.side} or the intermediary may submit {data.side}'s list")
     if exchange.handed_over_on is not None:
         raise Conflict("the handover is recorded; the lists can no longer change")

@@ -26,8 +26,6 @@ from truce.users.models import Membership, User
 
 # The write each kind of form performs, checked against the caller's role.
 FORM_ACTIONS = {"incident": "incident.create", "checkpoint": "movement.write", "patrol": "incident.create"}
-# A liaison officer files allegations only, which a patrol report is not; a humanitarian officer counts crossings.
-FORMS_BY_ROLE = {"liaison": ("incident",), "humanitarian": ("checkpoint",)}
 
 
 @dataclass(frozen=True)
@@ -248,8 +246,7 @@ def _check_device(device: Device, account: User, mission: Mission, token: str) -
 
 def may_use(mission: Mission, caller: Caller, kind: str) -> bool:
     """Whether the caller may fill in forms of this kind: by role, and for a device by assignment."""
-    allowed_kinds = FORMS_BY_ROLE.get(caller.actor.role, xforms.KINDS)
-    if kind not in allowed_kinds or not policy.allowed(caller.actor, FORM_ACTIONS[kind], mission.id):
+    if not policy.fills_form(caller.actor, kind) or not policy.allowed(caller.actor, FORM_ACTIONS[kind], mission.id):
         return False
     return caller.device is None or xforms.form_id(mission.slug, kind) in caller.device.forms
 

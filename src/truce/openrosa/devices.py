@@ -30,7 +30,6 @@ from truce.users.models import User
 
 TOKEN_BYTES = 32
 DEVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
-DEVICE_ROLES = ("monitor", "humanitarian")
 
 
 def new_token() -> str:
@@ -110,8 +109,8 @@ def add_device(
     policy.require(actor, "user.write", mission.id)
     if not DEVICE_NAME.match(name):
         raise Invalid("use 2-40 lower-case letters, digits or dashes", "name")
-    if role not in DEVICE_ROLES:
-        raise Invalid(f"a device's role is one of {', '.join(DEVICE_ROLES)}", "role")
+    if not policy.is_device_role(role):
+        raise Invalid(f"a device's role is one of {', '.join(policy.DEVICE_ROLES)}", "role")
     kinds = list(xforms.KINDS) if forms is None else forms
     unknown = sorted(set(kinds) - set(xforms.KINDS))
     if unknown or not kinds:

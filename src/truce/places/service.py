@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -95,10 +95,7 @@ def list_places(
 
 def get_place(session: Session, model: PlaceModel, mission: Mission, place_id: int, *, actor: Actor) -> Any:
     """One place, if the actor may read it."""
-    record = cast("Area | Line | Site | None", session.get(model, place_id))
-    if record is not None and record.mission_id != mission.id:
-        record = None
-    return policy.require_read(actor, record, model.__tablename__[:-1])
+    return policy.get_readable(session, model, mission, place_id, actor, model.__tablename__[:-1])
 
 
 def delete_place(session: Session, model: PlaceModel, mission: Mission, place_id: int, *, actor: Actor) -> None:

@@ -123,11 +123,7 @@ def list_reports(session: Session, mission: Mission, *, actor: Actor) -> list[Re
 
 def get(session: Session, mission: Mission, report_id: int, *, actor: Actor) -> Report:
     """One stored report, if the actor may read it."""
-    report = session.get(Report, report_id)
-    if report is not None and report.mission_id != mission.id:
-        report = None
-    found: Report = policy.require_read(actor, report, "report")
-    return found
+    return policy.get_readable(session, Report, mission, report_id, actor, "report")
 
 
 def check_bulletin(session: Session, content: bytes) -> BulletinCheck:

@@ -85,7 +85,7 @@ def create(
     policy.require(actor, "user.write", mission.id)
     if not USERNAME.match(username):
         raise Invalid("use 2-64 lower-case letters, digits, dots, dashes or underscores", "username")
-    if role not in policy.ROLES:
+    if not policy.is_role(role):
         raise Invalid(f"must be one of {', '.join(policy.ROLES)}", "role")
     try:
         display_name = text.clean(display_name)
@@ -153,7 +153,7 @@ def add_membership(
 ) -> Membership:
     """Give an existing user a role in another mission."""
     policy.require(actor, "user.write", mission.id)
-    if role not in policy.ROLES:
+    if not policy.is_role(role):
         raise Invalid(f"must be one of {', '.join(policy.ROLES)}", "role")
     delegation = missions_service.delegation_by_code(session, mission, delegation_code)
     existing = session.execute(

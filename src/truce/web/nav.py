@@ -8,34 +8,45 @@ from truce import policy
 from truce.policy import Actor
 from truce.web.i18n import N_
 
-EVERYONE: frozenset[str] = frozenset({*policy.ROLES, policy.PUBLIC})
-STAFF: frozenset[str] = frozenset({"admin", "monitor", "verifier", "analyst"})
-
 
 @dataclass(frozen=True)
 class NavItem:
-    """`route` is the name of a page route taking `slug`; `label` is an English msgid."""
+    """`route` is the name of a page route taking `slug`; `label` is an English msgid.
+
+    `action` is the write the page is for (shown to the roles `policy.offers` it to), `MEMBERS` a page for
+    the mission's members, `None` a page for every reader.
+    """
 
     route: str
     label: str
-    roles: frozenset[str] = EVERYONE
+    action: str | None = None
 
+
+MEMBERS = "members"
 
 NAV: list[NavItem] = [
     NavItem("home", N_("Overview")),
     NavItem("map", N_("Map")),
     NavItem("incident_list", N_("Incidents")),
-    NavItem("incident_new", N_("Report an incident"), frozenset(policy.WRITERS["incident.create"])),
-    NavItem("verify_queue", N_("Verification"), frozenset(policy.WRITERS["incident.verify"])),
+    NavItem("incident_new", N_("Report an incident"), "incident.create"),
+    NavItem("verify_queue", N_("Verification"), "incident.verify"),
     NavItem("provision_list", N_("Agreement")),
     NavItem("returns_dashboard", N_("Returns")),
-    NavItem("exchange_list", N_("Exchanges"), frozenset(policy.ROLES)),
+    NavItem("exchange_list", N_("Exchanges"), MEMBERS),
     NavItem("claim_list", N_("Claims")),
-    NavItem("admin_places", N_("Places"), frozenset(policy.WRITERS["place.write"])),
-    NavItem("admin_users", N_("Users"), frozenset(policy.WRITERS["user.write"])),
+    NavItem("admin_places", N_("Places"), "place.write"),
+    NavItem("admin_users", N_("Users"), "user.write"),
 ]
+
+
+def _shown(actor: Actor, item: NavItem) -> bool:
+    if item.action is None:
+        return actor.is_public or policy.is_member(actor)
+    if item.action == MEMBERS:
+        return policy.is_member(actor)
+    return policy.offers(actor, item.action)
 
 
 def items_for(actor: Actor) -> list[NavItem]:
     """The entries the actor's role may use in the mission in scope."""
-    return [item for item in NAV if actor.role in item.roles]
+    return [item for item in NAV if _shown(actor, item)]

@@ -55,7 +55,7 @@ def _context(page: Page, form: Form) -> dict[str, Any]:
         "taxonomy": TAXONOMY,
         "posts": [p for p in posts if p.kind != "settlement"],
         "delegations": delegations,
-        "liaison": page.actor.role == "liaison",
+        "liaison": policy.files_allegations(page.actor),
         "zone_label": zone_label(mission.time_zone or "UTC"),
     }
 
@@ -72,7 +72,7 @@ def incident_new(request: Request, page: ReadPage) -> Response:
     mission = page.mission_or_404()
     policy.require(page.actor, "incident.create", mission.id)
     form = Form(values={"placement": "map", "time_precision": "minute", "classification": "mission"})
-    if page.actor.role == "liaison":
+    if policy.files_allegations(page.actor):
         form.values.update(source="party", classification="parties")
     return render(request, "incidents/new.html", {**_context(page, form), "map_text": map_text(request)})
 
