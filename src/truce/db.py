@@ -45,6 +45,9 @@ from truce.writelock import Turn, WriterLock, for_file
 # timeout), and for the process's writer lock. The event loop never waits (see `_begin_writing`).
 BUSY_TIMEOUT_S = 30
 BUSY = "the database is busy with other writes; nothing was stored: try again in a few seconds"
+# PostgreSQL: the connections the pool keeps open, and how many API or page writers run at once (deps.py).
+POOL_SIZE = 10
+PARALLEL_WRITERS = POOL_SIZE
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -326,7 +329,7 @@ def _create_engine(url: str) -> tuple[Engine, WriterLock | None]:
     engine = create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
+        pool_size=POOL_SIZE,
         max_overflow=20,
         json_deserializer=_json_loads,
         json_serializer=_json_dumps,

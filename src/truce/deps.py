@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from truce import auth
 from truce.config import Settings
-from truce.db import BUSY, BUSY_TIMEOUT_S, Database
+from truce.db import BUSY, BUSY_TIMEOUT_S, PARALLEL_WRITERS, Database
 from truce.errors import NotFound, Unavailable
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -49,11 +51,24 @@ async def writer_turn(request: Request) -> AsyncIterator[Turn | None]:
     clients writing at once they took every thread, the holder could not get one to commit, and the server
     stalled for the pool's timeout (writelock.Turn). 503 with Retry-After when the turn does not come in time.
     The session's first write transaction takes the lock over; if none began, it is given back here, whatever
-    became of the request. None on PostgreSQL, whose writers run in parallel.
+    became of the request.
+
+    On PostgreSQL writers run in parallel, but the log's head (`FOR UPDATE`) takes them one at a time too: sixty
+    at once held every pooled connection and thread the same way. There a request awaits one of
+    `PARALLEL_WRITERS` places on the loop instead, and yields None.
     """
     lock = database(request).writer_lock
     if lock is None:
-        yield None
+        places = _writer_places(request)
+        try:
+            async with asyncio.timeout(BUSY_TIMEOUT_S):
+                await places.acquire()
+        except TimeoutError:
+            raise Unavailable(BUSY) from None
+        try:
+            yield None
+        finally:
+            places.release()
         return
     if not await lock.acquire_async(BUSY_TIMEOUT_S):
         raise Unavailable(BUSY)
@@ -62,6 +77,19 @@ async def writer_turn(request: Request) -> AsyncIterator[Turn | None]:
         yield turn
     finally:
         turn.give_back()
+
+
+def _writer_places(request: Request) -> asyncio.Semaphore:
+    """The running loop's places for writers in parallel, kept on the app's state (one per loop, as writer.py)."""
+    places: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] | None
+    places = getattr(request.app.state, "writer_places", None)
+    if places is None:
+        places = request.app.state.writer_places = weakref.WeakKeyDictionary()
+    loop = asyncio.get_running_loop()
+    found = places.get(loop)
+    if found is None:
+        found = places[loop] = asyncio.Semaphore(PARALLEL_WRITERS)
+    return found
 
 
 # scope="function": the turn ends with the request's session, before the response is sent.
