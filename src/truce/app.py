@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from truce import __version__, api, limits
@@ -17,13 +18,14 @@ from truce.api import reports as reports_api
 from truce.api.problems import FieldProblem, ValidationProblem, validation_problem
 from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect, utcnow
-from truce.errors import ConfigError, Invalid, TruceError
+from truce.errors import ConfigError, Invalid, TruceError, Unavailable
 from truce.gate import RequestGate
 from truce.ledger import keys
 from truce.openrosa import routes as openrosa_routes
 from truce.web import setup as web_setup
 
 log = logging.getLogger("truce")
+POOL_BUSY = "the database is busy: no connection came free in time; try again in a few seconds"
 
 DESCRIPTION = (
     "Ceasefire monitoring: the system of record.\n\n"
@@ -89,6 +91,13 @@ def _add_error_handlers(app: FastAPI) -> None:
             )
             return JSONResponse(problem.model_dump(), status_code=422)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(PoolTimeout)
+    def pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed in use for the pool's timeout: busy, not broken. The transaction that
+        # asked for the connection never began; the client may try again, as after any 503.
+        log.warning("no database connection came in time: %s", exc)
+        return truce_error(request, Unavailable(POOL_BUSY))
 
     @app.exception_handler(RequestValidationError)
     def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

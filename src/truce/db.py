@@ -39,12 +39,15 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 from truce.errors import ConfigError, Unavailable
-from truce.writelock import WriterLock, for_file
+from truce.writelock import Turn, WriterLock, for_file
 
 # How long a writer in a worker thread waits for its turn: for SQLite's lock held by another process (the busy
 # timeout), and for the process's writer lock. The event loop never waits (see `_begin_writing`).
 BUSY_TIMEOUT_S = 30
 BUSY = "the database is busy with other writes; nothing was stored: try again in a few seconds"
+# PostgreSQL: the connections the pool keeps open, and how many API or page writers run at once (deps.py).
+POOL_SIZE = 10
+PARALLEL_WRITERS = POOL_SIZE
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -255,9 +258,15 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def session(self, *, write: bool = True) -> Iterator[Session]:
-        """One unit of work: commit once at the end, roll back on any error."""
-        factory = self.writer if write else self.reader
+    def session(self, *, write: bool = True, turn: Turn | None = None) -> Iterator[Session]:
+        """One unit of work: commit once at the end, roll back on any error.
+
+        `turn`: the writer lock, already taken for this session (on SQLite, by an API or page request on the event
+        loop): its first write transaction begins under it instead of taking the lock again.
+        """
+        factory: Callable[[], Session] = self.writer if write else self.reader
+        if turn is not None and write:
+            factory = functools.partial(self.writer, bind=self.engine.execution_options(truce_turn=turn))
         with factory() as session:
             try:
                 yield session
@@ -328,7 +337,7 @@ def _create_engine(url: str) -> tuple[Engine, WriterLock | None]:
     engine = create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
+        pool_size=POOL_SIZE,
         max_overflow=20,
         json_deserializer=_json_loads,
         json_serializer=_json_dumps,
@@ -394,17 +403,23 @@ def _on_event_loop() -> bool:
 def _begin_writing(connection: Any, lock: WriterLock) -> None:
     """`BEGIN IMMEDIATE` under the process's writer lock; waiting for either happens only off the event loop.
 
-    A worker thread waits for the lock, then for SQLite's (another process's writer) up to the busy timeout. The
-    loop writes only under a lock it was lent (the phones' batch, which awaited it) or one free right now, and
-    does not wait for SQLite's at all: a busy file fails at once and the batch tries again later (writer.py).
+    A worker thread waits for the lock, then for SQLite's (another process's writer) up to the busy timeout; a
+    request that awaited its turn on the loop (`Turn`, deps.py) begins its first transaction under that turn,
+    without waiting for the lock again. The loop writes only under a lock it was lent (the phones' batch, which
+    awaited it) or one free right now, and does not wait for SQLite's at all: a busy file fails at once and the
+    batch tries again later (writer.py).
     """
     raw = connection.connection.dbapi_connection
     if not isinstance(raw, SQLiteConnection):  # a connection made elsewhere; SQLite's busy timeout is all it has
         connection.exec_driver_sql("BEGIN IMMEDIATE")
         return
     owned = None
+    turn: Turn | None = connection.get_execution_options().get("truce_turn")
     if lock.lent_here:
         raw.wait_when_busy(0)
+    elif turn is not None and turn.lock is lock and turn.hand_over():
+        owned = lock  # taken on the loop for this request; released when this transaction ends
+        raw.wait_when_busy(BUSY_TIMEOUT_S * 1000)
     elif _on_event_loop():
         if not lock.try_acquire():
             raise Unavailable(BUSY)
@@ -449,10 +464,14 @@ def _tune_sqlite(engine: Engine, lock: WriterLock) -> None:
 
 
 def check_reachable(engine: Engine) -> None:
-    """Run one query so that a missing server or a corrupt file shows now, not mid-request."""
+    """Run one query so that a missing server or a corrupt file shows now, not mid-request.
+
+    Read-only: on SQLite it neither takes the writer lock nor waits for another process writing the file.
+    """
     where = _describe(engine)
     try:
         with engine.connect() as connection:
+            connection.execution_options(truce_read_only=True)
             if engine.dialect.name == "sqlite":
                 connection.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
             else:

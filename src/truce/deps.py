@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -12,14 +14,15 @@ from sqlalchemy.orm import Session
 
 from truce import auth
 from truce.config import Settings
-from truce.db import Database
-from truce.errors import NotFound
+from truce.db import BUSY, BUSY_TIMEOUT_S, PARALLEL_WRITERS, Database
+from truce.errors import NotFound, Unavailable
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.policy import Actor
 from truce.users import logins
 from truce.users import service as users_service
 from truce.users.models import User
+from truce.writelock import Turn
 
 
 def database(request: Request) -> Database:
@@ -32,8 +35,8 @@ def settings(request: Request) -> Settings:
     return config
 
 
-def _session(request: Request, *, write: bool) -> Iterator[Session]:
-    with database(request).session(write=write) as session:
+def _session(request: Request, *, write: bool, turn: Turn | None = None) -> Iterator[Session]:
+    with database(request).session(write=write, turn=turn) as session:
         yield session
 
 
@@ -41,8 +44,60 @@ def read_session(request: Request) -> Iterator[Session]:
     yield from _session(request, write=False)
 
 
-def write_session(request: Request) -> Iterator[Session]:
-    yield from _session(request, write=True)
+async def writer_turn(request: Request) -> AsyncIterator[Turn | None]:
+    """On SQLite, the writer lock for this request, awaited on the event loop before a thread or a connection.
+
+    A writer that waited in its worker thread held the thread and a pooled connection meanwhile: with sixty API
+    clients writing at once they took every thread, the holder could not get one to commit, and the server
+    stalled for the pool's timeout (writelock.Turn). 503 with Retry-After when the turn does not come in time.
+    The session's first write transaction takes the lock over; if none began, it is given back here, whatever
+    became of the request.
+
+    On PostgreSQL writers run in parallel, but the log's head (`FOR UPDATE`) takes them one at a time too: sixty
+    at once held every pooled connection and thread the same way. There a request awaits one of
+    `PARALLEL_WRITERS` places on the loop instead, and yields None.
+    """
+    lock = database(request).writer_lock
+    if lock is None:
+        places = _writer_places(request)
+        try:
+            async with asyncio.timeout(BUSY_TIMEOUT_S):
+                await places.acquire()
+        except TimeoutError:
+            raise Unavailable(BUSY) from None
+        try:
+            yield None
+        finally:
+            places.release()
+        return
+    if not await lock.acquire_async(BUSY_TIMEOUT_S):
+        raise Unavailable(BUSY)
+    turn = Turn(lock)
+    try:
+        yield turn
+    finally:
+        turn.give_back()
+
+
+def _writer_places(request: Request) -> asyncio.Semaphore:
+    """The running loop's places for writers in parallel, kept on the app's state (one per loop, as writer.py)."""
+    places: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] | None
+    places = getattr(request.app.state, "writer_places", None)
+    if places is None:
+        places = request.app.state.writer_places = weakref.WeakKeyDictionary()
+    loop = asyncio.get_running_loop()
+    found = places.get(loop)
+    if found is None:
+        found = places[loop] = asyncio.Semaphore(PARALLEL_WRITERS)
+    return found
+
+
+# scope="function": the turn ends with the request's session, before the response is sent.
+WriterTurn = Annotated[Turn | None, Depends(writer_turn, scope="function")]
+
+
+def write_session(request: Request, turn: WriterTurn) -> Iterator[Session]:
+    yield from _session(request, write=True, turn=turn)
 
 
 def now(request: Request) -> datetime:
@@ -107,7 +162,8 @@ def read_scope(session: ReadSession, user: CurrentUser, slug: Slug) -> MissionSc
     return _scope(session, user, slug)
 
 
-def write_scope(session: WriteSession, user: CurrentUser, slug: Slug) -> MissionScope:
+def write_scope(user: CurrentUser, session: WriteSession, slug: Slug) -> MissionScope:
+    # The caller first: its token is checked before the request waits for its turn to write, not while holding it.
     return _scope(session, user, slug)
 
 

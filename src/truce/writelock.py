@@ -150,6 +150,35 @@ class WriterLock:
         return bool(getattr(self._local, "lent", False))
 
 
+class Turn:
+    """A writer's turn: the lock, taken on the event loop for one request before it takes a thread or a connection.
+
+    A writer waiting in a worker thread holds that thread (and, once it asked for one, a pooled connection) while
+    it waits; sixty API clients writing at once took every thread, and the request holding the lock could not get
+    one to commit. So an API or page request awaits its turn on the loop (`deps.writer_turn`) and its session's
+    first write transaction begins under it (`hand_over`): the lock is released when that transaction ends. A turn
+    never handed over (the request failed, or wrote nothing) is given back when the request is done (`give_back`).
+    """
+
+    __slots__ = ("_mutex", "_owed", "lock")
+
+    def __init__(self, lock: WriterLock) -> None:
+        self.lock = lock
+        self._mutex = threading.Lock()
+        self._owed = True
+
+    def hand_over(self) -> bool:
+        """Whether the caller now owns the lock this turn held; True once, to the first who asks."""
+        with self._mutex:
+            owed, self._owed = self._owed, False
+        return owed
+
+    def give_back(self) -> None:
+        """Release the lock unless it was handed over; safe to call more than once."""
+        if self.hand_over():
+            self.lock.release()
+
+
 _by_file: dict[str, WriterLock] = {}
 _by_file_mutex = threading.Lock()
 
