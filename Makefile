@@ -54,7 +54,8 @@ lint: $(STAMP) ## ruff (lint and format check)
 typecheck: $(STAMP) ## mypy, strict on src/truce
 	$(BIN)/mypy
 
-# Over every core (pytest-xdist); a module that starts a server or Chromium stays on one worker (loadgroup).
+# Over every core (pytest-xdist). Modules are marked to stay on one worker (loadgroup), but that is not yet
+# effective here: no test may rely on another having run first in its process.
 pytest: $(STAMP) $(ASSETS) ## the test suite (SQLite always; PostGIS too when TRUCE_TEST_DATABASE_URL is set)
 	$(BIN)/pytest -n auto --dist loadgroup --cov --cov-report=term:skip-covered -q
 

@@ -72,7 +72,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 # Module-scoped fixtures that start something costly (a copy of the demo's data directory, a server, Chromium):
-# under `--dist loadgroup` a module that uses one runs on one worker, which starts it once.
+# a module that uses one is marked to run on one worker under `--dist loadgroup`. The marks do not take effect
+# yet (seen in CI: one module's tests on both workers), so no test may rely on another having run first.
 MODULE_SETUPS = {"module_demo_dir", "browser"}
 
 
