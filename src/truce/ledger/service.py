@@ -37,6 +37,19 @@ def append(
     return _stored(_append_bodies(session, [_body(session, actor, action, record, deleted, evidence)])[0])
 
 
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    record: Base,
+    *,
+    deleted: bool = False,
+    evidence: Sequence[str] = (),
+) -> None:
+    """Log one write of `record` by `actor`: the one verb services use; the entry commits with the change."""
+    append(session, actor, action, record, deleted=deleted, evidence=evidence)
+
+
 def append_many(session: Session, actor: Actor, action: str, records: Sequence[Base]) -> None:
     """Log one write of each of `records`, in order: `append` for each, with one INSERT per table for all."""
     session.flush()
