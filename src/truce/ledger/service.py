@@ -194,12 +194,30 @@ def _append_bodies(session: Session, bodies: Sequence[dict[str, Any]]) -> list[d
         cursor.execute("insert_nodes", nodes)
     finally:
         cursor.close()
+    for listener in _APPEND_LISTENERS:
+        listener(session, entries)
     session.info[HEAD_STATE] = connection.info[LAST_HEAD] = (tree.size, tree.border_hashes())
     # A head object the session loaded earlier is stale now.
     loaded = session.identity_map.get(_HEAD_KEY)
     if loaded is not None:
         session.expire(loaded)
     return entries
+
+
+AppendListener = Callable[[Session, Sequence[dict[str, Any]]], None]
+"""Told of every batch of entries as they are stored, in the same transaction: the place for events (issue 22).
+
+Each entry is a dict of `LogEntry` columns (`idx`, `time`, `mission_id`, `actor`, `delegation`, `action`,
+`entity_type`, `entity_id`, `data`, `leaf_hash`). A listener may add rows to the session (they commit or roll back
+with the entries); it must not append to the log itself.
+"""
+_APPEND_LISTENERS: list[AppendListener] = []
+
+
+def listen(listener: AppendListener) -> None:
+    """Call `listener` with every batch of entries stored from now on (once per listener, however often given)."""
+    if listener not in _APPEND_LISTENERS:
+        _APPEND_LISTENERS.append(listener)
 
 
 _Head = tuple[int, list[bytes]]
