@@ -4,7 +4,7 @@ What it measures (issue 3; DESIGN.md sections 4 and 10), in three parts:
 
 1. Per write. N incidents (default 5,000) filed through `incidents.service.create`, one
    `db.session()` transaction each as the API has, each run on a fresh SQLite demo database:
-   as shipped, and with `truce.ledger.service.append` replaced by a no-op inside this process
+   as shipped, and with `truce.ledger.service.record` replaced by a no-op inside this process
    (the baseline). The commit-time guard against unlogged writes (the ledger's Session listeners)
    is switched off for the no-op run, or it would refuse every commit; a third run, the log with
    the guard off, prices the guard alone. Features are validated into `IncidentIn` before the
@@ -72,7 +72,7 @@ from truce.incidents import service as incidents_service
 from truce.incidents.schemas import IncidentIn
 from truce.incidents.taxonomy import SOURCES, TAXONOMY
 from truce.integrity import verify as verify_module
-from truce.ledger import keys, merkle, note
+from truce.ledger import journal, keys, merkle, note
 from truce.ledger import service as ledger
 from truce.ledger.canonical import canonical_json
 from truce.ledger.models import LogEntry, LogHead, LogNode
@@ -157,35 +157,34 @@ def author(db: Database) -> Actor:
         return users_service.actor_for(session, user, mission)
 
 
-def _noop_append(session: Session, actor: Actor, action: str, record: Any, **_: Any) -> None:
-    """What `ledger.append` is replaced with for the run without the log: nothing at all."""
+def _noop_record(session: Session, actor: Actor, action: str, record: Any, **_: Any) -> None:
+    """What `ledger.record` is replaced with for the run without the log: nothing but the flush it does."""
+    if session.autoflush:
+        session.flush()
 
 
 def guard_listeners() -> list[tuple[str, Callable[..., Any]]]:
-    """The Session listeners the ledger installs to refuse unlogged writes at commit, if any."""
+    """The Session listeners the journal installs to refuse unlogged writes at commit."""
     found = []
-    for name, function in (
-        ("after_flush", getattr(ledger, "_remember_changes", None)),
-        ("before_commit", getattr(ledger, "_refuse_unlogged", None)),
-    ):
-        if function is not None and event.contains(Session, name, function):
+    for name, function in (("after_flush", journal._remember_changes), ("before_commit", journal._guard)):
+        if event.contains(Session, name, function):
             found.append((name, function))
     return found
 
 
 @contextmanager
 def ledger_patched(*, append: bool, guard: bool) -> Iterator[None]:
-    """Inside: `ledger.append` as shipped or a no-op, and the unlogged-write guard on or off."""
-    original = ledger.append
+    """Inside: `ledger.record` as shipped or a no-op, and the unlogged-write guard on or off."""
+    original = ledger.record
     removed = [] if guard else guard_listeners()
     for name, function in removed:
         event.remove(Session, name, function)
     if not append:
-        ledger.append = _noop_append  # type: ignore[assignment]
+        ledger.record = _noop_record  # type: ignore[assignment]
     try:
         yield
     finally:
-        ledger.append = original
+        ledger.record = original
         for name, function in removed:
             event.listen(Session, name, function)
 
@@ -224,7 +223,7 @@ def file_incidents(
 def measure_writes(root: Path, count: int, rounds: int, rng: random.Random) -> None:
     print(f"\n1. Cost of the log per write: {count:,} incidents, one transaction each, SQLite, {rounds} rounds")
     features = incident_features(count, rng)
-    runs = [("with the log (as shipped)", True, True), ("ledger.append a no-op (baseline)", False, False)]
+    runs = [("with the log (as shipped)", True, True), ("ledger.record a no-op (baseline)", False, False)]
     if guard_listeners():
         runs.insert(1, ("with the log, commit guard off", True, False))
     rates: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in runs}
@@ -263,7 +262,7 @@ def measure_writes_interleaved(root: Path, count: int, block: int, rng: random.R
     """
     print(f"\n1. Cost of the log per write: {count:,} incidents per variant, in turns of {block}, SQLite")
     features = incident_features(count, rng)
-    runs = [("with the log (as shipped)", True, True), ("ledger.append a no-op (baseline)", False, False)]
+    runs = [("with the log (as shipped)", True, True), ("ledger.record a no-op (baseline)", False, False)]
     if guard_listeners():
         runs.insert(1, ("with the log, commit guard off", True, False))
     databases = {label: demo_database(root / f"turns-{number}") for number, (label, _, _) in enumerate(runs)}

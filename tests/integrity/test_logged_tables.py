@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from truce.db import Base
-from truce.ledger import service as ledger
 from truce.ledger.models import Logged
 from truce.models import LOGGED
 
@@ -50,5 +49,5 @@ def test_the_checker_walks_every_declared_table_once() -> None:
 
 
 def test_the_guard_knows_exactly_the_declared_tables() -> None:
-    guarded = {mapper.class_.__tablename__ for mapper in Base.registry.mappers if ledger._logged_kind(mapper.class_)}
+    guarded = {mapper.class_.__tablename__ for mapper in Base.registry.mappers if issubclass(mapper.class_, Logged)}
     assert guarded == FORMER_LOGGED

@@ -14,8 +14,9 @@ from support import point_feature
 from truce.db import Database
 from truce.integrity.cli import _saved_checkpoint_problems
 from truce.integrity.verify import Report, verify
-from truce.ledger import keys, merkle, note
+from truce.ledger import keys, merkle, note, store
 from truce.ledger import service as ledger
+from truce.ledger.models import LogHead
 from truce.missions import service as missions_service
 from truce.missions.schemas import DeploymentIn
 from truce.models import LOGGED
@@ -190,7 +191,7 @@ def test_an_older_database_restored_after_a_checkpoint(demo: Database, signer: n
     )
     with demo.session() as session:
         border = merkle.CompactRange.load(old_size, ledger.StoredNodes(session))
-        head = session.get(ledger.LogHead, ledger.HEAD_ID)
+        head = session.get(LogHead, store.HEAD_ID)
         assert head is not None
         head.size = old_size
         head.border = [h.hex() for h in border._stack]

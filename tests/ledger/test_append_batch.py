@@ -14,7 +14,7 @@ from support import point_feature
 from truce.db import Base
 from truce.incidents import service as incidents_service
 from truce.incidents.schemas import IncidentIn
-from truce.ledger import merkle
+from truce.ledger import merkle, store
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
 from truce.missions import service as missions_service
@@ -86,34 +86,39 @@ def log_items(session: Session, mission: Mission) -> list[tuple[str, Base, list[
     ]
 
 
-def test_append_all_logs_as_append_does_one_by_one(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_transaction_stores_its_entries_in_one_batch_as_if_one_by_one(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # One clock reading for every entry, so that both ways write the same bytes and so the same tree.
-    monkeypatch.setattr(ledger, "utcnow", lambda: datetime(2020, 11, 20, 10, 0, tzinfo=UTC))
+    monkeypatch.setattr(store, "utcnow", lambda: datetime(2020, 11, 20, 10, 0, tzinfo=UTC))
     mission = demo_mission(session)
     actor = Actor.system(mission.id)
     items = log_items(session, mission)
     before = ledger.size(session)
 
     one_by_one = session.begin_nested()
-    singles = [ledger.append(session, actor, action, record, evidence=evidence) for action, record, evidence in items]
+    for action, record, evidence in items:
+        ledger.record(session, actor, action, record, evidence=evidence)
+        assert ledger.size(session) == before + items.index((action, record, evidence)) + 1  # stored, one batch each
     single_rows = [(e.idx, e.data, e.leaf_hash) for e in ledger.entries(session, before, before + len(items))]
     single_root = ledger.current_root(session)
     one_by_one.rollback()
     assert ledger.size(session) == before
 
-    batch = ledger.append_all(session, actor, items)
-    assert [(e.idx, e.action, e.entity_type, e.entity_id) for e in batch] == [
-        (e.idx, e.action, e.entity_type, e.entity_id) for e in singles
+    for action, record, evidence in items:
+        ledger.record(session, actor, action, record, evidence=evidence)
+    batch = ledger.entries(session, before, before + len(items))  # a reader stores what the transaction recorded
+    assert [(e.action, e.entity_type, e.entity_id) for e in batch] == [
+        (action, type(record).__table__.name, str(record.id)) for action, record, _ in items  # type: ignore[attr-defined]
     ]
     assert [e.idx for e in batch] == list(range(before, before + len(items)))
-    assert [(e.idx, e.data, e.leaf_hash) for e in ledger.entries(session, before, before + len(items))] == single_rows
+    assert [(e.idx, e.data, e.leaf_hash) for e in batch] == single_rows
     assert ledger.current_root(session) == single_root
     assert json.loads(batch[1].data)["evidence"] == ["a" * 64, "b" * 64]
     assert_tree_whole(session)
 
 
-def test_append_all_of_nothing_appends_nothing(session: Session) -> None:
-    mission = demo_mission(session)
+def test_a_transaction_that_records_nothing_stores_nothing(session: Session) -> None:
     before = ledger.current_root(session)
-    assert ledger.append_all(session, Actor.system(mission.id), []) == []
+    session.flush()
     assert ledger.current_root(session) == before

@@ -173,61 +173,60 @@ def test_an_unlogged_write_undone_with_its_savepoint_needs_no_entry(demo: Databa
         file_incident(session, 46.71)
 
 
-def _filed_with_log(session: Session, lon: float, log: list[ledger.LogItem], actor: Actor) -> Incident:
+def _filed_by(session: Session, lon: float, actor: Actor) -> Incident:
     mission = missions_service.get_by_slug(session, "nk-2020")
     assert mission is not None
     properties = {"type": "explosion", "subtype": "mortar", "start": "2020-11-20T10:00:00+04:00", "source": "post"}
     data = IncidentIn.model_validate(point_feature(lon, 39.85, **properties))
-    return incidents_service.create(session, mission, data, actor=actor, log=log)
+    return incidents_service.create(session, mission, data, actor=actor)
 
 
-def test_deferred_appends_wait_for_the_end_of_the_block_and_keep_their_order_and_actors(
+def stored_entries(session: Session) -> int:
+    """Entries in the table, read without storing what the transaction recorded (as `ledger.size` would)."""
+    return int(session.scalar(select(func.count()).select_from(LogEntry)) or 0)
+
+
+def test_without_autoflush_entries_wait_for_the_commit_and_keep_their_order_and_actors(
     demo: Database, signer: note.Signer
 ) -> None:
     with demo.session(write=False) as session:
         before = ledger.size(session)
     ids_seen_inside: list[int | None] = []
-    ids_after_flush: list[int] = []
+    ids_once_settled: list[int] = []
     with demo.session() as session:
         mission = missions_service.get_by_slug(session, "nk-2020")
         assert mission is not None
         first = Actor.system(mission.id)
         second = dataclasses.replace(first, username="second-caller")
-        with ledger.deferred(session):
-            assert ledger.deferring(session)
-            filed = []
+        filed = []
+        with session.no_autoflush:
             for lon, actor in ((46.70, first), (46.71, second)):
-                log: list[ledger.LogItem] = []
-                incident = _filed_with_log(session, lon, log, actor)
-                assert ledger.append_all(session, actor, log) == []
+                incident = _filed_by(session, lon, actor)
                 ids_seen_inside.append(incident.id)
-                ledger.when_flushed(session, lambda incident=incident: ids_after_flush.append(incident.id))
+                ledger.after_ids(session, lambda incident=incident: ids_once_settled.append(incident.id))
                 filed.append(incident)
             # Nothing written yet: no entries, and no flush gave the incidents their ids.
-            assert ledger.size(session) == before
-        assert not ledger.deferring(session)
+            assert stored_entries(session) == before
         assert ids_seen_inside == [None, None]
-        assert ids_after_flush == [incident.id for incident in filed]
+    assert ids_once_settled == [incident.id for incident in filed]
+    with demo.session(write=False) as session:
         entries = session.scalars(select(LogEntry).where(LogEntry.idx >= before).order_by(LogEntry.idx)).all()
         assert [(e.entity_id, e.actor) for e in entries] == [
             (str(filed[0].id), first.username),
             (str(filed[1].id), second.username),
         ]
-    with demo.session(write=False) as session:
         assert verify(session, signer.verifier(), LOGGED).intact
 
 
-def test_a_deferred_block_that_raises_appends_nothing(demo: Database) -> None:
+def test_a_transaction_that_raises_stores_nothing(demo: Database) -> None:
     with demo.session(write=False) as session:
         before = ledger.size(session)
 
     def file_then_fail() -> None:
-        with demo.session() as session, ledger.deferred(session):
+        with demo.session() as session, session.no_autoflush:
             mission = missions_service.get_by_slug(session, "nk-2020")
             assert mission is not None
-            log: list[ledger.LogItem] = []
-            _filed_with_log(session, 46.70, log, Actor.system(mission.id))
-            ledger.append_all(session, Actor.system(mission.id), log)
+            _filed_by(session, 46.70, Actor.system(mission.id))
             raise ValueError("refused")
 
     with pytest.raises(ValueError, match="refused"):
@@ -237,11 +236,29 @@ def test_a_deferred_block_that_raises_appends_nothing(demo: Database) -> None:
         assert session.scalar(select(func.count()).select_from(Incident)) == 0
 
 
-def test_deferred_blocks_do_not_nest(demo: Database) -> None:
-    with (
-        demo.session() as session,
-        ledger.deferred(session),
-        pytest.raises(RuntimeError, match="already deferred"),
-        ledger.deferred(session),
-    ):
-        pass
+def test_a_journal_savepoint_that_fails_drops_its_entries_and_keeps_the_others(
+    demo: Database, signer: note.Signer
+) -> None:
+    with demo.session(write=False) as session:
+        before = ledger.size(session)
+    with demo.session() as session, session.no_autoflush:
+        mission = missions_service.get_by_slug(session, "nk-2020")
+        assert mission is not None
+        actor = Actor.system(mission.id)
+        with ledger.savepoint(session):
+            kept = _filed_by(session, 46.70, actor)
+
+        def file_then_fail() -> None:
+            with ledger.savepoint(session):
+                _filed_by(session, 46.71, actor)
+                raise ValueError("refused")
+
+        with pytest.raises(ValueError, match="refused"):
+            file_then_fail()
+        # Settled when its savepoint was released: the kept incident has its id, its entry waits for the commit.
+        assert kept.id is not None
+        assert stored_entries(session) == before
+    with demo.session(write=False) as session:
+        entries = session.scalars(select(LogEntry).where(LogEntry.idx >= before)).all()
+        assert [e.entity_id for e in entries] == [str(kept.id)]
+        assert verify(session, signer.verifier(), LOGGED).intact

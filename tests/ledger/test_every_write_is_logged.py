@@ -54,13 +54,11 @@ SERVICES = [
 # Writes to the log's own bookkeeping, which is what the log is, not a record in it.
 # Writes to the log's own bookkeeping, which is what the log is, not a record in it.
 LOG_BOOKKEEPING = {
-    "deferred",
-    "deferring",
-    "when_flushed",
-    "append",
-    "append_all",
-    "append_or_gather",
-    "append_many",
+    "record",
+    "savepoint",
+    "after_ids",
+    "cached",
+    "listen",
     "checkpoint",
     "add_cosignature",
 }
@@ -73,7 +71,7 @@ READS = {
     "size", "current_root", "latest_checkpoint", "checkpoint_with_cosignatures", "witnesses", "inclusion",
     "consistency", "entries", "history", "border_root", "duplicates", "verdicts", "positions", "status_from",
     "custody", "delegation_by_code", "list_for", "shows_metadata", "farthest_nearest_site_km", "incident_holding",
-    "check_restricted_to",
+    "check_restricted_to", "checks",
 }  # fmt: skip
 # The agreement, movements and claims (issue 6).
 READS |= {

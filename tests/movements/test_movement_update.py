@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from truce.errors import Forbidden, Invalid
 from truce.ledger import service as ledger
-from truce.ledger.models import LogEntry
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.movements import service as movements_service
@@ -48,12 +48,9 @@ def test_the_author_corrects_a_movement_and_the_log_keeps_both_versions(session:
         session, mission(session), movement.id, crossing(session, individuals=45, kind="humanitarian"), actor=monitor
     )
     assert (corrected.id, corrected.individuals, corrected.kind) == (movement.id, 45, "humanitarian")
-    history = session.execute(
-        select(LogEntry.action)
-        .where(LogEntry.entity_type == "movements", LogEntry.entity_id == str(movement.id))
-        .order_by(LogEntry.idx)
-    ).scalars()
-    assert list(history) == ["movement.create", "movement.update"]
+    history = ledger.history(session, "movements", str(movement.id))
+    assert [entry.action for entry in history] == ["movement.create", "movement.update"]
+    assert [json.loads(entry.data)["entity"]["individuals"] for entry in history] == [40, 45]
 
 
 @pytest.mark.parametrize(

@@ -349,7 +349,7 @@ def test_a_disabled_account_is_refused(
     user = users_service.get_by_name(session, "verifier-ru")
     assert user is not None
     user.active = False
-    ledger.append(session, Actor.system(), "user.deactivate", user)
+    ledger.record(session, Actor.system(), "user.deactivate", user)
     session.commit()
     answer = digest_phone("verifier-ru").send("GET", FORM_LIST)
     assert answer.status_code == 401

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from reports.conftest import DAY
 from truce.integrity.verify import verify
 from truce.ledger import keys
+from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
 from truce.missions.models import Mission
 from truce.models import LOGGED
@@ -22,10 +23,10 @@ from truce.reports.models import Report
 def test_stored_once_and_logged_by_hash(session: Session, mission: Mission) -> None:
     actor = Actor.system(mission.id)
     first = service.create_daily(session, mission, DAY, "html", actor=actor)
-    entries = session.execute(select(func.count()).select_from(LogEntry)).scalar_one()
+    entries = ledger.size(session)
     again = service.create_daily(session, mission, DAY, "html", actor=actor)
     assert again.id == first.id
-    assert session.execute(select(func.count()).select_from(LogEntry)).scalar_one() == entries
+    assert ledger.size(session) == entries
     assert first.sha256 == hashlib.sha256(first.content).hexdigest()
     assert first.classification == "mission"
     logged = session.execute(
@@ -37,6 +38,7 @@ def test_stored_once_and_logged_by_hash(session: Session, mission: Mission) -> N
 
 def test_log_verify_catches_edited_report_bytes(session: Session, mission: Mission, tmp_path: Path) -> None:
     report = service.create_daily(session, mission, DAY, "html", actor=Actor.system(mission.id))
+    session.commit()  # the request ends; the check reads what it committed
     key = keys.load_or_create(tmp_path, "truce.test/log").verifier()
     assert not [p for p in verify(session, key, LOGGED).problems if p.startswith("reports ")]
     session.execute(update(Report).where(Report.id == report.id).values(content=b"<html>forged</html>"))

@@ -31,7 +31,7 @@ def create(session: Session, mission: Mission, data: ProvisionIn, *, actor: Acto
         raise Conflict(f"mission {mission.slug} already has a provision numbered {data.number!r}")
     provision = Provision(mission_id=mission.id, original_deadline=data.deadline, **data.model_dump())
     session.add(provision)
-    ledger.append(session, actor, "provision.create", provision)
+    ledger.record(session, actor, "provision.create", provision)
     return provision
 
 
@@ -84,11 +84,11 @@ def assess(session: Session, mission: Mission, provision_id: int, data: StatusIn
         restricted_to=list(provision.restricted_to),
     )
     session.add(status)
-    ledger.append(session, actor, "provision.assess", status)
+    ledger.record(session, actor, "provision.assess", status)
     latest = statuses(session, provision)[-1]
     if (provision.level, provision.level_as_of) != (latest.level, latest.as_of):
         provision.level, provision.level_as_of = latest.level, latest.as_of
-        ledger.append(session, actor, "provision.status", provision)
+        ledger.record(session, actor, "provision.status", provision)
     return status
 
 
@@ -132,9 +132,9 @@ def extend_deadline(
         restricted_to=list(provision.restricted_to),
     )
     session.add(extension)
-    ledger.append(session, actor, "provision.extension", extension)
+    ledger.record(session, actor, "provision.extension", extension)
     provision.deadline = data.new_deadline
-    ledger.append(session, actor, "provision.deadline", provision)
+    ledger.record(session, actor, "provision.deadline", provision)
     return extension
 
 
@@ -158,7 +158,7 @@ def link(session: Session, mission: Mission, provision_id: int, data: LinkIn, *,
     if data.id in provision.links.get(data.kind, []):
         return provision
     provision.links = links.add(provision.links, data.kind, data.id)
-    ledger.append(session, actor, "provision.link", provision)
+    ledger.record(session, actor, "provision.link", provision)
     return provision
 
 

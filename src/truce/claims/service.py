@@ -41,7 +41,7 @@ def create(session: Session, mission: Mission, data: ClaimIn, *, actor: Actor) -
         **fields,
     )
     session.add(claim)
-    ledger.append(session, actor, "claim.create", claim)
+    ledger.record(session, actor, "claim.create", claim)
     return claim
 
 
@@ -91,7 +91,7 @@ def assess(session: Session, mission: Mission, claim_id: int, data: AssessmentIn
     claim.status_evidence = sorted(set(data.evidence))
     claim.status_by = actor.delegation_code
     claim.status_on = datetime.now(UTC).date()
-    ledger.append(session, actor, "claim.assess", claim)
+    ledger.record(session, actor, "claim.assess", claim)
     return claim
 
 

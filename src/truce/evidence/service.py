@@ -37,12 +37,10 @@ def attach(
     *,
     actor: Actor,
     address: str | None = None,
-    log: list[ledger.LogItem] | None = None,
 ) -> Evidence:
     """Attach a stored file to an incident; the same file twice is one record with two custody links.
 
     The incident is named by its id, or handed in loaded (a caller that just filed it saves reading it again).
-    With `log`, the log entries are added to it for the caller's `ledger.append_all`, as in incidents' `create`.
     """
     incident = _readable(session, mission, incident_id, actor)
     policy.require(actor, "evidence.create", mission.id)
@@ -65,8 +63,8 @@ def attach(
             delegation=actor.delegation_code,
         )
         session.add(evidence)
-        ledger.append_or_gather(session, actor, "evidence.add", evidence, evidence=[stored.sha256], gather=log)
-    _custody(session, evidence, "upload", actor, address, log)
+        ledger.record(session, actor, "evidence.add", evidence, evidence=[stored.sha256])
+    _custody(session, evidence, "upload", actor, address)
     return evidence
 
 
@@ -93,7 +91,6 @@ def _custody(
     action: str,
     actor: Actor,
     address: str | None,
-    log: list[ledger.LogItem] | None = None,
 ) -> None:
     link = Custody(
         mission_id=evidence.mission_id,
@@ -104,7 +101,7 @@ def _custody(
         address=address,
     )
     session.add(link)
-    ledger.append_or_gather(session, actor, f"custody.{action}", link, evidence=[evidence.sha256], gather=log)
+    ledger.record(session, actor, f"custody.{action}", link, evidence=[evidence.sha256])
 
 
 def list_for(session: Session, mission: Mission, incident_id: int, *, actor: Actor) -> Sequence[Evidence]:

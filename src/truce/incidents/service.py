@@ -19,8 +19,8 @@ from truce.incidents.schemas import IncidentIn
 from truce.incidents.taxonomy import acled
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
-from truce.missions.models import Mission
-from truce.places.models import Site
+from truce.missions.models import Delegation, Mission, Party
+from truce.places.models import Area, Line, Site
 from truce.policy import Actor
 
 MAX_PAGE = 10_000
@@ -30,28 +30,23 @@ _INDEXED = (Incident.mission_id, Incident.start, Incident.status)
 _VIEW_COLUMNS = [Incident.__table__.c[name] for name in IncidentView._fields]
 
 
-def create(
-    session: Session,
-    mission: Mission,
-    data: IncidentIn,
-    *,
-    actor: Actor,
-    checks: Checks | None = None,
-    log: list[ledger.LogItem] | None = None,
-) -> Incident:
-    """File an incident; a party's accusation enters as an allegation (source `party`).
-
-    A caller filing several incidents in one transaction, which changes no party, delegation or place,
-    may hand in one `Checks` for all of them, so that what they are checked against is read once. A caller
-    that logs several records of one request together hands in `log`: the entry is added to it, and the
-    caller must pass it to `ledger.append_all` before the transaction commits.
-    """
+def create(session: Session, mission: Mission, data: IncidentIn, *, actor: Actor) -> Incident:
+    """File an incident; a party's accusation enters as an allegation (source `party`)."""
     policy.require(actor, "incident.create", mission.id)
-    incident = _new(session, mission, data, actor, checks or Checks(session, mission))
+    incident = _new(session, mission, data, actor, checks(session, mission))
     session.add(incident)
-    # Logging flushes it, now or with the caller's other records: `ledger.when_flushed` waits for its id.
-    ledger.append_or_gather(session, actor, "incident.create", incident, gather=log)
+    ledger.record(session, actor, "incident.create", incident)
     return incident
+
+
+def checks(session: Session, mission: Mission) -> Checks:
+    """What filings in this transaction are checked against: read once, until the transaction changes it."""
+    return ledger.cached(
+        session,
+        (Checks, mission.id),
+        lambda: Checks(session, mission),
+        depends_on=(Mission, Party, Delegation, Site, Area, Line),
+    )
 
 
 def _new(session: Session, mission: Mission, data: IncidentIn, actor: Actor, checks: Checks) -> Incident:
@@ -65,9 +60,9 @@ def _new(session: Session, mission: Mission, data: IncidentIn, actor: Actor, che
 
 
 class Checks:
-    """What a filing is checked and placed against, read once however many incidents one call files.
+    """What a filing is checked and placed against: the mission's parties, delegations and map.
 
-    Filing incidents changes none of it (parties, delegations, the map), so a batch reads it once.
+    Filing incidents changes none of it, so a transaction filing many reads it once (`checks`).
     """
 
     def __init__(self, session: Session, mission: Mission) -> None:
@@ -161,17 +156,18 @@ def create_many(
     policy.require(actor, "incident.create", mission.id)
     created: list[Incident] = []
     errors: list[dict[str, Any]] = []
-    checks = Checks(session, mission)
+    shared = checks(session, mission)
     for position, feature in enumerate(features):
         try:
-            created.append(_new(session, mission, IncidentIn.model_validate(feature), actor, checks))
+            created.append(_new(session, mission, IncidentIn.model_validate(feature), actor, shared))
         except ValidationError as exc:
             errors.append({"index": position, "detail": _first_error(exc)})
         except TruceError as exc:
             errors.append({"index": position, "detail": exc.detail})
     # Every check has run, so the good ones go in together: one INSERT each for incidents and entries.
     session.add_all(created)
-    ledger.append_many(session, actor, "incident.create", created)
+    for incident in created:
+        ledger.record(session, actor, "incident.create", incident)
     return created, errors
 
 
@@ -279,7 +275,7 @@ def update(session: Session, mission: Mission, incident_id: int, data: IncidentI
     incident = get(session, mission, incident_id, actor=actor)
     _require_author(incident, actor, "amend")
     _apply(session, mission, incident, data, Checks(session, mission))
-    ledger.append(session, actor, "incident.update", incident)
+    ledger.record(session, actor, "incident.update", incident)
     return incident
 
 
@@ -288,7 +284,7 @@ def retract(session: Session, mission: Mission, incident_id: int, *, actor: Acto
     incident = get(session, mission, incident_id, actor=actor)
     _require_author(incident, actor, "retract")
     incident.status = "retracted"
-    ledger.append(session, actor, "incident.retract", incident)
+    ledger.record(session, actor, "incident.retract", incident)
     return incident
 
 
@@ -310,7 +306,7 @@ def rederive(session: Session, mission: Mission, *, actor: Actor, within: geo.BB
     index = derive.map_index(session, mission)
     for incident in session.execute(stmt).scalars():
         if _derive(incident, index):
-            ledger.append(session, actor, "incident.rederive", incident)
+            ledger.record(session, actor, "incident.rederive", incident)
             changed += 1
     return changed
 
@@ -356,7 +352,7 @@ def merge(session: Session, mission: Mission, incident_id: int, into_id: int, *,
     if target.merged_into_id is not None:
         raise Conflict(f"incident {target.id} was itself merged into {target.merged_into_id}; merge into that")
     duplicate.merged_into_id = target.id
-    ledger.append(session, actor, "incident.merge", duplicate)
+    ledger.record(session, actor, "incident.merge", duplicate)
     return duplicate
 
 

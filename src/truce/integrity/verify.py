@@ -23,7 +23,8 @@ from truce.incidents.models import Evidence
 from truce.ledger import merkle, note
 from truce.ledger.canonical import snapshot
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead
-from truce.ledger.service import HEAD_ID, border_root, witnesses
+from truce.ledger.service import border_root, witnesses
+from truce.ledger.store import HEAD_ID
 
 BATCH = 20_000
 Progress = Callable[[str, int], None]

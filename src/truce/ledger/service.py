@@ -1,313 +1,27 @@
-"""Append to the log inside the caller's transaction, and read the tree back."""
+"""The log as services and readers see it: the verb to record a write, the tree, proofs, checkpoints, witnesses."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, event, insert, or_, select, tuple_, update
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.orm import Session
 
-from truce import driver, policy
-from truce.db import Base, detached, utcnow
+from truce import policy
 from truce.errors import Conflict, Forbidden, Invalid, NotFound
-from truce.ledger import merkle, note
-from truce.ledger.canonical import canonical_json, entity_id, entity_type, snapshot
-from truce.ledger.models import Checkpoint, Cosignature, LogEntry, Logged, LogHead, LogNode, Witness
+from truce.ledger import journal, merkle, note, store
+from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogNode, Witness
 from truce.policy import Actor
 
-HEAD_ID = 1
-
-
-def append(
-    session: Session,
-    actor: Actor,
-    action: str,
-    record: Base,
-    *,
-    deleted: bool = False,
-    evidence: Sequence[str] = (),
-) -> LogEntry:
-    """Log one write of `record`; the entry commits or rolls back with the change itself."""
-    session.flush()
-    return _stored(_append_bodies(session, [_body(session, actor, action, record, deleted, evidence)])[0])
-
-
-def record(
-    session: Session,
-    actor: Actor,
-    action: str,
-    record: Base,
-    *,
-    deleted: bool = False,
-    evidence: Sequence[str] = (),
-) -> None:
-    """Log one write of `record` by `actor`: the one verb services use; the entry commits with the change."""
-    append(session, actor, action, record, deleted=deleted, evidence=evidence)
-
-
-def append_many(session: Session, actor: Actor, action: str, records: Sequence[Base]) -> None:
-    """Log one write of each of `records`, in order: `append` for each, with one INSERT per table for all."""
-    session.flush()
-    if records:
-        _append_bodies(session, [_body(session, actor, action, record, False, ()) for record in records])
-
-
-# A log entry still to be appended: (action, record, evidence hashes), as `append_all` takes them.
-LogItem = tuple[str, Base, Sequence[str]]
-
-
-def append_or_gather(
-    session: Session,
-    actor: Actor,
-    action: str,
-    record: Base,
-    *,
-    evidence: Sequence[str] = (),
-    gather: list[LogItem] | None = None,
-) -> None:
-    """`append` now; or, for a caller logging a request's records together, add the entry to `gather`.
-
-    That caller passes `gather` to `append_all` before the transaction commits.
-    """
-    if gather is None:
-        append(session, actor, action, record, evidence=evidence)
-    else:
-        gather.append((action, record, evidence))
-
-
-def append_all(session: Session, actor: Actor, items: Sequence[LogItem]) -> list[LogEntry]:
-    """Log each `(action, record, evidence_hashes)` of `items`, in order: `append` for each, in one batch.
-
-    One read and one update of the head and one INSERT per table for all of them. Inside `deferred`, the items
-    wait for the end of its block, and nothing is returned.
-    """
-    waiting: _Deferred | None = session.info.get(DEFERRED)
-    if waiting is not None:
-        waiting.items.extend((actor, item) for item in items)
-        return []
-    session.flush()
-    if not items:
-        return []
-    bodies = [_body(session, actor, action, record, False, evidence) for action, record, evidence in items]
-    return [_stored(columns) for columns in _append_bodies(session, bodies)]
-
-
-class _Deferred:
-    """What `deferred` holds back: entries still to append, each with its actor, and work awaiting ids."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[Actor, LogItem]] = []
-        self.callbacks: list[Callable[[], None]] = []
-
-
-@contextmanager
-def deferred(session: Session) -> Iterator[None]:
-    """Log the writes of several callers in one go: one flush and one append for all of them.
-
-    Inside the block, `append_all` holds its entries back and `when_flushed` its work. At the end, the session
-    is flushed once, the held-back work runs (it may change records: a second flush writes that), and every
-    held-back entry is appended in one batch, in the order it was given. A block that raises appends nothing.
-    Callers inside write no code that needs a new record's id before the end: they hand it to `when_flushed`.
-    """
-    if DEFERRED in session.info:
-        raise RuntimeError("the log is already deferred in this session")
-    waiting = session.info[DEFERRED] = _Deferred()
-    try:
-        yield
-    finally:
-        session.info.pop(DEFERRED, None)
-    session.flush()
-    for callback in waiting.callbacks:
-        callback()
-    session.flush()
-    if waiting.items:
-        bodies = [
-            _body(session, actor, action, record, False, evidence)
-            for actor, (action, record, evidence) in waiting.items
-        ]
-        _append_bodies(session, bodies)
-
-
-def deferring(session: Session) -> bool:
-    """Whether the session is inside `deferred`."""
-    return DEFERRED in session.info
-
-
-def when_flushed(session: Session, work: Callable[[], None]) -> None:
-    """Run `work`, which needs the ids of records just added, once they are flushed: now, or at `deferred`'s end."""
-    waiting: _Deferred | None = session.info.get(DEFERRED)
-    if waiting is not None:
-        waiting.callbacks.append(work)
-        return
-    session.flush()
-    work()
-
-
-def _stored(columns: dict[str, Any]) -> LogEntry:
-    """The stored entry, as a `detached` instance."""
-    return detached(LogEntry, columns)
-
-
-def _body(
-    session: Session, actor: Actor, action: str, record: Base, deleted: bool, evidence: Sequence[str]
-) -> dict[str, Any]:
-    kind = entity_type(record)
-    record_id = entity_id(record)
-    session.info.setdefault(LOGGED_KEYS, set()).add((kind, record_id))
-    mission_id = record_id if kind == "missions" else getattr(record, "mission_id", None)
-    return {
-        "action": action,
-        "actor": actor.username or "anonymous",
-        "delegation": actor.delegation_code,
-        "entity": None if deleted else snapshot(record),
-        "entity_id": record_id,
-        "entity_type": kind,
-        "evidence": sorted(evidence),
-        "mission_id": None if mission_id is None else int(mission_id),
-    }
-
-
-def _append_bodies(session: Session, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Store the entries of `bodies` and the subtrees they complete; the stored entries' columns."""
-    connection = session.connection()
-    cursor = _STATEMENTS.on(connection)
-    try:
-        held: _Head | None = session.info.get(HEAD_STATE)
-        # The head this connection wrote last, if this transaction does not hold the head yet: most often it
-        # is still the head, and the UPDATE that takes the lock checks that it is (then no SELECT is needed).
-        guess: _Head | None = None if held else connection.info.get(LAST_HEAD)
-        head = held or guess or _lock_head(cursor)
-        entries, nodes, tree = _entries(bodies, head)
-        if guess is not None and not _swap_head(cursor, guess, tree):
-            head = _lock_head(cursor)
-            entries, nodes, tree = _entries(bodies, head)
-            guess = None
-        if guess is None:
-            cursor.execute("write_head", [{"new_size": tree.size, "new_border": _hex(tree.border_hashes())}])
-        # A batch goes in with one statement per table.
-        cursor.execute("insert_entries", entries)
-        cursor.execute("insert_nodes", nodes)
-    finally:
-        cursor.close()
-    for listener in _APPEND_LISTENERS:
-        listener(session, entries)
-    session.info[HEAD_STATE] = connection.info[LAST_HEAD] = (tree.size, tree.border_hashes())
-    # A head object the session loaded earlier is stale now.
-    loaded = session.identity_map.get(_HEAD_KEY)
-    if loaded is not None:
-        session.expire(loaded)
-    return entries
-
-
-AppendListener = Callable[[Session, Sequence[dict[str, Any]]], None]
-"""Told of every batch of entries as they are stored, in the same transaction: the place for events (issue 22).
-
-Each entry is a dict of `LogEntry` columns (`idx`, `time`, `mission_id`, `actor`, `delegation`, `action`,
-`entity_type`, `entity_id`, `data`, `leaf_hash`). A listener may add rows to the session (they commit or roll back
-with the entries); it must not append to the log itself.
-"""
-_APPEND_LISTENERS: list[AppendListener] = []
-
-
-def listen(listener: AppendListener) -> None:
-    """Call `listener` with every batch of entries stored from now on (once per listener, however often given)."""
-    if listener not in _APPEND_LISTENERS:
-        _APPEND_LISTENERS.append(listener)
-
-
-_Head = tuple[int, list[bytes]]
-"""The tree's size and the hashes of its right border, largest first."""
-
-
-def _entries(bodies: Sequence[dict[str, Any]], head: _Head) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
-    """The rows of the entries of `bodies` appended to the tree `head`, of the subtrees they complete, and the tree."""
-    tree = merkle.CompactRange.from_border(*head)
-    entries: list[dict[str, Any]] = []
-    nodes: list[dict[str, Any]] = []
-    for body in bodies:
-        time = utcnow()
-        data = canonical_json({**body, "index": tree.size, "time": time.isoformat()})
-        leaf = merkle.leaf_hash(data.encode("utf-8"))
-        entries.append(
-            {
-                "idx": tree.size,
-                "time": time,
-                "mission_id": body.get("mission_id"),
-                "actor": body["actor"],
-                "delegation": body["delegation"],
-                "action": body["action"],
-                "entity_type": body["entity_type"],
-                "entity_id": body["entity_id"],
-                "data": data,
-                "leaf_hash": leaf,
-            }
-        )
-        nodes += [{"level": level, "idx": index, "hash": node} for level, index, node in tree.append(leaf)[1:]]
-    return entries, nodes, tree
-
-
-def _lock_head(cursor: driver.Cursor) -> _Head:
-    """The head as stored, locked for this transaction; created empty when the log has none."""
-    # FOR UPDATE serialises appenders on PostgreSQL; SQLite writers already hold the write lock.
-    row = cursor.fetchone("lock_head", {})
-    if row is None:
-        cursor.execute("create_head", [{}])
-        return (0, [])
-    return (row[0], [bytes.fromhex(h) for h in row[1]])
-
-
-def _swap_head(cursor: driver.Cursor, expected: _Head, tree: merkle.CompactRange) -> bool:
-    """Write the head of `tree` if the stored head is `expected`; whether it was (the row is locked then)."""
-    # Equal size and border mean the same tree. On PostgreSQL the UPDATE waits for a concurrent appender and
-    # then checks the head it committed.
-    changed = {
-        "new_size": tree.size,
-        "new_border": _hex(tree.border_hashes()),
-        "old_size": expected[0],
-        "old_border": _hex(expected[1]),
-    }
-    return cursor.execute("swap_head", [changed]) == 1
-
-
-def _hex(hashes: Sequence[bytes]) -> list[str]:
-    return [h.hex() for h in hashes]
-
-
-_HEADS = cast(Table, LogHead.__table__)
-_READ_HEAD = select(_HEADS.c.size, _HEADS.c.border).where(_HEADS.c.id == HEAD_ID)
-_HEAD_KEY = LogHead.__mapper__.identity_key_from_primary_key((HEAD_ID,))
-
-
-def _prepare(dialect: Dialect) -> dict[str, driver.Prepared]:
-    entry_columns = [column.key for column in cast(Table, LogEntry.__table__).columns]
-    size_type, border_type = _HEADS.c.size.type, _HEADS.c.border.type
-    write_head = (
-        update(_HEADS)
-        .where(_HEADS.c.id == HEAD_ID)
-        .values(size=bindparam("new_size", type_=size_type), border=bindparam("new_border", type_=border_type))
-    )
-    swap_head = write_head.where(
-        _HEADS.c.size == bindparam("old_size", type_=size_type),
-        # The stored text is what the same bind processor wrote; JSONB compares values on PostgreSQL.
-        _HEADS.c.border == bindparam("old_border", type_=border_type),
-    )
-    return {
-        "lock_head": driver.Prepared(_READ_HEAD.with_for_update(), dialect),
-        "create_head": driver.Prepared(insert(_HEADS).values(id=HEAD_ID, size=0, border=[]), dialect),
-        "insert_entries": driver.Prepared(insert(cast(Table, LogEntry.__table__)), dialect, entry_columns),
-        "insert_nodes": driver.Prepared(insert(cast(Table, LogNode.__table__)), dialect, ["level", "idx", "hash"]),
-        "write_head": driver.Prepared(write_head, dialect),
-        "swap_head": driver.Prepared(swap_head, dialect),
-    }
-
-
-# Core's execute cost more per statement than hashing and storing the entry (benchmarks/ledger_costs.py).
-_STATEMENTS = driver.Statements(_prepare)
+# The one verb services log with, and the journal's few other doors (see journal.py).
+record = journal.record
+savepoint = journal.savepoint
+after_ids = journal.after_ids
+cached = journal.cached
+listen = store.listen
+UnloggedWriteError = journal.UnloggedWriteError
 
 
 def border_root(border: Sequence[bytes]) -> bytes:
@@ -322,13 +36,15 @@ def border_root(border: Sequence[bytes]) -> bytes:
 
 def size(session: Session) -> int:
     """How many entries the log holds."""
-    head = session.execute(_READ_HEAD).one_or_none()
+    journal.write_pending(session)
+    head = session.execute(store.READ_HEAD).one_or_none()
     return int(head.size) if head else 0
 
 
 def current_root(session: Session) -> tuple[int, bytes]:
     """The log's size and root hash now."""
-    head = session.execute(_READ_HEAD).one_or_none()
+    journal.write_pending(session)
+    head = session.execute(store.READ_HEAD).one_or_none()
     if head is None:
         return 0, merkle.EMPTY_ROOT
     return head.size, border_root([bytes.fromhex(h) for h in head.border])
@@ -419,7 +135,7 @@ def add_witness(session: Session, vkey: str, delegation: str, *, actor: Actor) -
         raise Conflict(f"a witness key named {verifier.name!r} is registered already")
     witness = Witness(key_name=verifier.name, vkey=verifier.to_text(), delegation=delegation)
     session.add(witness)
-    append(session, actor, "witness.add", witness)
+    record(session, actor, "witness.add", witness)
     return witness
 
 
@@ -495,82 +211,13 @@ def _check_size(session: Session, tree_size: int) -> None:
 
 def entries(session: Session, start: int, end: int) -> list[LogEntry]:
     """Entries with index in [start, end)."""
+    journal.write_pending(session)
     query = select(LogEntry).where(LogEntry.idx >= start, LogEntry.idx < end).order_by(LogEntry.idx)
     return list(session.execute(query).scalars())
 
 
 def history(session: Session, kind: str, record_id: str) -> list[LogEntry]:
     """Every entry about one record, oldest first."""
+    journal.write_pending(session)
     query = select(LogEntry).where(LogEntry.entity_type == kind, LogEntry.entity_id == record_id).order_by(LogEntry.idx)
     return list(session.execute(query).scalars())
-
-
-# --- the guard: no write of a logged record commits without its entry --------------------------
-
-CHANGED = "truce_changed"
-LOGGED_KEYS = "truce_logged"
-HEAD_STATE = "truce_log_head"
-DEFERRED = "truce_log_deferred"
-SAVEPOINTS = "truce_log_savepoints"
-# In the pooled connection's info: the head it wrote last, which outlives the transaction (it may be stale).
-LAST_HEAD = "truce_log_last_head"
-
-
-def _key(record: Base) -> tuple[str, str] | None:
-    kind = _logged_kind(type(record))
-    return None if kind is None else (kind, entity_id(record))
-
-
-@functools.cache
-def _logged_kind(model: type[Base]) -> str | None:
-    """The entity type of `model`'s records when the log must account for them; None when it need not."""
-    # The model declares it (`Logged`): the log knows no domain and no registry of tables.
-    return model.__table__.name if issubclass(model, Logged) else None  # type: ignore[attr-defined]
-
-
-@event.listens_for(Session, "after_flush")
-def _remember_changes(session: Session, _context: Any) -> None:
-    changed: set[tuple[str, str]] = session.info.setdefault(CHANGED, set())
-    for record in [*session.new, *session.deleted, *(r for r in session.dirty if session.is_modified(r))]:
-        key = _key(record) if isinstance(record, Base) else None
-        if key is not None:
-            changed.add(key)
-
-
-@event.listens_for(Session, "before_commit")
-def _refuse_unlogged(session: Session) -> None:
-    session.flush()
-    unlogged = session.info.get(CHANGED, set()) - session.info.get(LOGGED_KEYS, set())
-    if unlogged:
-        raise UnloggedWriteError(f"writes without a log entry: {sorted(unlogged)[:5]}")
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(CHANGED, None)
-    session.info.pop(LOGGED_KEYS, None)
-    session.info.pop(HEAD_STATE, None)
-    if not session.in_nested_transaction():
-        session.info.pop(SAVEPOINTS, None)
-
-
-@event.listens_for(Session, "after_transaction_create")
-def _remember_savepoint(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.nested:
-        saved = (set(session.info.get(CHANGED, ())), set(session.info.get(LOGGED_KEYS, ())))
-        session.info.setdefault(SAVEPOINTS, {})[transaction] = saved
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _release_head(session: Session, previous: SessionTransaction) -> None:
-    # Rolling back to a savepoint undoes the head written inside it and releases a row lock taken there.
-    session.info.pop(HEAD_STATE, None)
-    if previous.nested:
-        # after_rollback forgot every change, those made before the savepoint too: they still need entries.
-        changed, logged = session.info.get(SAVEPOINTS, {}).pop(previous, (set(), set()))
-        session.info[CHANGED], session.info[LOGGED_KEYS] = changed, logged
-
-
-class UnloggedWriteError(RuntimeError):
-    """A service changed a logged record without appending to the log: a bug, refused at commit."""

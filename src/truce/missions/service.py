@@ -49,7 +49,7 @@ def create(session: Session, data: MissionIn, *, actor: Actor) -> Mission:
         raise Invalid(f"unknown time zone {data.time_zone!r}", "time_zone") from None
     mission = Mission(**data.model_dump())
     session.add(mission)
-    ledger.append(session, actor, "mission.create", mission)
+    ledger.record(session, actor, "mission.create", mission)
     return mission
 
 
@@ -62,7 +62,7 @@ def update(session: Session, mission: Mission, data: MissionUpdate, *, actor: Ac
         raise Invalid(f"unknown delegation codes {unknown}", "quorum_required")
     for name, value in changes.items():
         setattr(mission, name, value)
-    ledger.append(session, actor, "mission.update", mission)
+    ledger.record(session, actor, "mission.update", mission)
     return mission
 
 
@@ -89,7 +89,7 @@ def create_party(session: Session, mission: Mission, data: PartyIn, *, actor: Ac
     _unique(session, Party, mission, data.code)
     party = Party(mission_id=mission.id, **data.model_dump())
     session.add(party)
-    ledger.append(session, actor, "party.create", party)
+    ledger.record(session, actor, "party.create", party)
     return party
 
 
@@ -129,7 +129,7 @@ def create_delegation(session: Session, mission: Mission, data: DelegationIn, *,
     _unique(session, Delegation, mission, data.code)
     delegation = Delegation(mission_id=mission.id, party_id=party.id, code=data.code, name=data.name)
     session.add(delegation)
-    ledger.append(session, actor, "delegation.create", delegation)
+    ledger.record(session, actor, "delegation.create", delegation)
     return delegation
 
 
@@ -150,7 +150,7 @@ def record_deployment(session: Session, mission: Mission, data: DeploymentIn, *,
             raise Invalid(f"mission {mission.slug} has no site {data.site_id}", "site_id")
     deployment = Deployment(mission_id=mission.id, **data.model_dump())
     session.add(deployment)
-    ledger.append(session, actor, "deployment.create", deployment)
+    ledger.record(session, actor, "deployment.create", deployment)
     return deployment
 
 

@@ -30,7 +30,7 @@ def create(session: Session, mission: Mission, data: MovementIn, *, actor: Actor
         mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code, **data.model_dump()
     )
     session.add(movement)
-    ledger.append(session, actor, "movement.create", movement)
+    ledger.record(session, actor, "movement.create", movement)
     return movement
 
 
@@ -43,7 +43,7 @@ def update(session: Session, mission: Mission, movement_id: int, data: MovementI
     _check(session, mission, data, actor)
     for name, value in data.model_dump().items():
         setattr(movement, name, value)
-    ledger.append(session, actor, "movement.update", movement)
+    ledger.record(session, actor, "movement.update", movement)
     return movement
 
 
@@ -132,7 +132,7 @@ def create_exchange(session: Session, mission: Mission, data: ExchangeIn, *, act
         mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code, **data.model_dump()
     )
     session.add(exchange)
-    ledger.append(session, actor, "exchange.create", exchange)
+    ledger.record(session, actor, "exchange.create", exchange)
     return exchange
 
 
@@ -180,7 +180,7 @@ def submit_list(
     row.hands_over_ids, row.receives_ids = list(data.hands_over.identifiers), list(data.receives.identifiers)
     row.classification, row.restricted_to = "restricted", _list_readers(session, mission, exchange)
     row.author_id, row.author_delegation = actor.user_id, actor.delegation_code
-    ledger.append(session, actor, action, row)
+    ledger.record(session, actor, action, row)
     _restate(session, exchange, actor)
     return row
 
@@ -201,7 +201,7 @@ def _restate(session: Session, exchange: Exchange, actor: Actor) -> None:
     status = matching.status(exchange, matching.compare(exchange, _lists(session, exchange), show_identifiers=False))
     if status != exchange.status:
         exchange.status = status
-        ledger.append(session, actor, "exchange.status", exchange)
+        ledger.record(session, actor, "exchange.status", exchange)
 
 
 def list_lists(session: Session, mission: Mission, exchange_id: int, *, actor: Actor) -> list[ExchangeList]:
@@ -240,7 +240,7 @@ def record_handover(
     if data.note:
         exchange.note = f"{exchange.note}\n{data.note}".strip()
     exchange.status = "handed_over"
-    ledger.append(session, actor, "exchange.handover", exchange)
+    ledger.record(session, actor, "exchange.handover", exchange)
     return exchange
 
 
@@ -268,5 +268,5 @@ def confirm(session: Session, mission: Mission, exchange_id: int, data: ConfirmI
     exchange.confirmations = {**exchange.confirmations, party: confirmation}
     both = {exchange.side_a, exchange.side_b} <= set(exchange.confirmations)
     exchange.status = "confirmed" if both else "handed_over"
-    ledger.append(session, actor, "exchange.confirm", exchange)
+    ledger.record(session, actor, "exchange.confirm", exchange)
     return exchange

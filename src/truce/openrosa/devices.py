@@ -130,7 +130,7 @@ def add_device(
         created_by=actor.username or "system",
     )
     session.add(device)
-    ledger.append(session, actor, "device.create", device)
+    ledger.record(session, actor, "device.create", device)
     return NewDevice(device, user.username, token)
 
 
@@ -168,9 +168,9 @@ def revoke_device(session: Session, mission: Mission, device_id: int, *, actor: 
     if device.revoked_at is not None:
         raise Conflict(f"device {device.name} was revoked at {device.revoked_at.isoformat()}")
     device.revoked_at = datetime.now(UTC)
-    ledger.append(session, actor, "device.revoke", device)
+    ledger.record(session, actor, "device.revoke", device)
     user = session.get(User, device.user_id)
     if user is not None and user.active:
         user.active = False
-        ledger.append(session, actor, "user.deactivate", user)
+        ledger.record(session, actor, "user.deactivate", user)
     return device

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,13 +20,13 @@ from truce.incidents.models import Incident
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.movements import service as movements_service
+from truce.movements.models import Movement
 from truce.openrosa import submissions, xforms
 from truce.openrosa.callers import FORM_ACTIONS, Caller, may_use
 from truce.openrosa.instance import Instance, parse
 from truce.openrosa.models import Submission
 from truce.policy import Actor
 
-CHECKS_KEY = "truce_openrosa_checks"
 RECORD_KIND = {"incident": "incident", "checkpoint": "movement", "patrol": "patrol"}
 
 
@@ -115,12 +114,14 @@ def receive(session: Session, intake: Intake) -> Receipt:
         "author_id": caller.actor.user_id,
         "author_delegation": caller.actor.delegation_code,
     }
-    if ledger.deferring(session):
-        # Stored with others, whose rows all go in with one flush at the end: a duplicate among them fails
-        # that flush on the unique key, and the batch is stored again one by one (openrosa/writer.py).
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite writers take the database's lock before their first read, so the look-up above has seen any
+        # earlier submission of this instance. The row goes in with the other records of the transaction once
+        # they have ids, whole, with one INSERT: the phones' group writer stores a batch with one flush. A
+        # duplicate within one batch fails that flush on the unique key, and the writer stores the batch again
+        # a savepoint per job, where the look-up finds the first (openrosa/writer.py).
         row = Submission(**values, record_ids=[], superseded=False, attachments=[])
-        # Added once its records have ids, so that it goes in whole: one INSERT, not an INSERT and an UPDATE.
-        ledger.when_flushed(session, lambda: session.add(row))
+        ledger.after_ids(session, lambda: session.add(row))
     else:
         try:
             row = _insert_first(session, values)
@@ -129,21 +130,17 @@ def receive(session: Session, intake: Intake) -> Receipt:
             if winner is None:
                 raise
             return _retry(session, intake, winner)
-    # The records' entries and the submission's own go into the log together: one head update, not four.
-    log: list[ledger.LogItem] = []
-    attached = _apply(session, intake, row, later, log)
-    log.append(("submission.receive", row, ()))
-    ledger.append_all(session, caller.actor, log)
+    # The records' entries and the submission's own go into the log together, with the transaction.
+    attached = _apply(session, intake, row, later)
+    ledger.record(session, caller.actor, "submission.receive", row)
     return Receipt(row, True, attached)
 
 
 def _insert_first(session: Session, values: dict[str, Any]) -> Submission:
     # The first write of the transaction: on PostgreSQL a concurrent retry waits here for the winner and
-    # then fails on the unique key, in a savepoint so that the transaction survives it. SQLite writers take
-    # the database's lock before their first read, so the look-up above has seen any winner: no savepoint.
-    # A Core insert, because the log guard checks the savepoint's own commit; the row is logged below, once
-    # it knows its records.
-    with nullcontext() if session.get_bind().dialect.name == "sqlite" else session.begin_nested():
+    # then fails on the unique key, in a savepoint so that the transaction survives it. A Core insert, logged
+    # with the transaction once it knows its records.
+    with session.begin_nested():
         # RETURNING the entity puts the row in the identity map: no second SELECT to load it.
         return session.scalars(insert(Submission).returning(Submission), [values]).one()
 
@@ -194,17 +191,13 @@ def _retry(session: Session, intake: Intake, existing: Submission) -> Receipt:
         raise Conflict(f"instance {existing.instance_id} was submitted by another account")
     if existing.xml_sha256 != intake.prepared.xml_sha256:
         raise Conflict(f"instance {existing.instance_id} was received before with different content")
-    log: list[ledger.LogItem] = []
-    attached = _attach_all(session, intake, existing, log)
+    attached = _attach_all(session, intake, existing)
     if attached:
-        log.append(("submission.attach", existing, ()))
-        ledger.append_all(session, intake.actor, log)
+        ledger.record(session, intake.actor, "submission.attach", existing)
     return Receipt(existing, False, attached)
 
 
-def _apply(
-    session: Session, intake: Intake, row: Submission, later: Submission | None, log: list[ledger.LogItem]
-) -> list[str]:
+def _apply(session: Session, intake: Intake, row: Submission, later: Submission | None) -> list[str]:
     """Create or amend the records; an original that arrives after its own edit (`later`) is kept, not applied.
 
     An edit that arrives before its original stands meanwhile as its author's own report; when the original
@@ -218,41 +211,22 @@ def _apply(
     if previous is not None:
         _amend(session, intake, row, previous)
     else:
-        incidents = _create(session, intake, row, log)
-        return _attach_all(session, intake, row, log, incidents)
-    return _attach_all(session, intake, row, log)
+        incidents = _create(session, intake, row)
+        return _attach_all(session, intake, row, incidents)
+    return _attach_all(session, intake, row)
 
 
-def _create(session: Session, intake: Intake, row: Submission, log: list[ledger.LogItem]) -> list[Incident]:
+def _create(session: Session, intake: Intake, row: Submission) -> list[Incident]:
     """File the records; the incidents are handed back so that attaching files need not read them again."""
     mission, actor, planned = intake.mission, intake.actor, intake.prepared.planned
-    checks = _filing_checks(session, mission)
-    incidents = [
-        incidents_service.create(session, mission, data, actor=actor, checks=checks, log=log)
-        for data, _ in planned.incidents
-    ]
+    incidents = [incidents_service.create(session, mission, data, actor=actor) for data, _ in planned.incidents]
     movements = [movements_service.create(session, mission, data, actor=actor) for data in planned.movements]
 
     def link() -> None:
         row.record_ids = [incident.id for incident in incidents] + [movement.id for movement in movements]
 
-    ledger.when_flushed(session, link)
+    ledger.after_ids(session, link)
     return incidents
-
-
-def _filing_checks(session: Session, mission: Mission) -> incidents_service.Checks:
-    """What incidents are checked against, read once per transaction however many submissions it stores.
-
-    Storing submissions changes no party, delegation or place, so this holds for the whole transaction.
-    """
-    transaction = session.get_transaction()
-    cached = session.info.get((CHECKS_KEY, mission.id))
-    if cached is not None and cached[0] is transaction:
-        checks: incidents_service.Checks = cached[1]
-        return checks
-    checks = incidents_service.Checks(session, mission)
-    session.info[(CHECKS_KEY, mission.id)] = (transaction, checks)
-    return checks
 
 
 def _amend(session: Session, intake: Intake, row: Submission, previous: Submission) -> None:
@@ -271,8 +245,8 @@ def _amend(session: Session, intake: Intake, row: Submission, previous: Submissi
     ]
     for incident_id in ids[len(planned) :]:
         incidents_service.retract(session, mission, incident_id, actor=actor)
-    added = [incidents_service.create(session, mission, data, actor=actor).id for data, _ in planned[len(ids) :]]
-    row.record_ids = kept + added
+    added = [incidents_service.create(session, mission, data, actor=actor) for data, _ in planned[len(ids) :]]
+    row.record_ids = kept + _ids(session, added)
 
 
 def _amend_count(
@@ -290,14 +264,21 @@ def _amend_count(
         movements_service.update(session, mission, movement_id, data, actor=actor).id
         for movement_id, data in zip(ids, planned, strict=False)
     ]
-    return kept + [movements_service.create(session, mission, data, actor=actor).id for data in planned[len(ids) :]]
+    added = [movements_service.create(session, mission, data, actor=actor) for data in planned[len(ids) :]]
+    return kept + _ids(session, added)
+
+
+def _ids(session: Session, added: Sequence[Incident | Movement]) -> list[int]:
+    """The ids of records just added: an edit's files are attached by id right after, so they are flushed now."""
+    if added:
+        session.flush()
+    return [record.id for record in added]
 
 
 def _attach_all(
     session: Session,
     intake: Intake,
     row: Submission,
-    log: list[ledger.LogItem],
     incidents: list[Incident] | None = None,
 ) -> list[str]:
     """Attach every received file the instance names to the incident that names it; report the new ones."""
@@ -312,7 +293,7 @@ def _attach_all(
             stored = files.get(name)
             if stored is None or known.get(name) == stored.sha256:
                 continue
-            evidence_service.attach(session, mission, target, stored, name, actor=actor, address=address, log=log)
+            evidence_service.attach(session, mission, target, stored, name, actor=actor, address=address)
             known[name] = stored.sha256
             attached.append(name)
     if attached:

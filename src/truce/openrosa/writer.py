@@ -2,10 +2,10 @@
 
 SQLite takes one writer at a time, and a flush, a commit, the log head and the map's stamp cost the same for one
 submission as for twenty. So the submissions that reach this point together are stored in one transaction with
-one flush and one log append for all of them (`ledger.deferred`). If any of them fails, the transaction rolls
-back and the batch is stored again with a savepoint each: a job that fails rolls back only its savepoint and
-gets its own error, the others go on. Each caller gets its answer only after the commit that holds its job, so
-nothing answered as stored can be lost by the process dying.
+one flush and one log append for all of them (the log's journal appends at the commit). If any of them fails,
+the transaction rolls back and the batch is stored again with a savepoint each: a job that fails rolls back only
+its savepoint and gets its own error, the others go on. Each caller gets its answer only after the commit that
+holds its job, so nothing answered as stored can be lost by the process dying.
 
 The batch runs on the event loop itself, not in a worker thread. A thread per request cost more than the work:
 every SQLite call hands the interpreter lock to the loop thread parsing the next upload and waits to get it
@@ -195,8 +195,9 @@ class GroupWriter:
                     session.connection()  # BEGIN IMMEDIATE here, before any job: a busy file fails with none run
                 except Unavailable as exc:
                     raise _Busy() from exc
-                # No flush before the end: a query would otherwise write what the jobs before it added.
-                with ledger.deferred(session), session.no_autoflush:
+                # No flush before the end: a query would otherwise write what the jobs before it added. The
+                # journal appends every job's entries in one batch at the commit.
+                with session.no_autoflush:
                     results = [job.work(session) for job in batch]
         except _Busy:
             raise
@@ -218,15 +219,12 @@ def _answer(batch: list[_Job]) -> None:
 
 
 def _run_one(session: Session, job: _Job) -> None:
-    # The log's guard counts changed and logged records per transaction; a job rolled back is neither.
-    changed = set(session.info.get(ledger.CHANGED, ()))
-    logged = set(session.info.get(ledger.LOGGED_KEYS, ()))
     try:
-        with session.begin_nested():
+        # The journal drops what a job recorded when its savepoint rolls back, and settles it before release.
+        with ledger.savepoint(session):
             job.result = job.work(session)
     except Exception as exc:
         job.error = exc
-        session.info[ledger.CHANGED], session.info[ledger.LOGGED_KEYS] = changed, logged
         # A row the job loaded (an INSERT ... RETURNING) stays in the identity map after the rollback, and the
         # next job's row can get its freed id: it would be handed the stale object. Earlier jobs are flushed.
         session.expunge_all()

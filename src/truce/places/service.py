@@ -68,7 +68,7 @@ def _add(session: Session, mission: Mission, record: Area | Line | Site, feature
     record.geometry = geo.dumps(geometry)
     record.min_lon, record.min_lat, record.max_lon, record.max_lat = box.as_list()
     session.add(record)
-    ledger.append(session, actor, f"{record.__tablename__[:-1]}.create", record)
+    ledger.record(session, actor, f"{record.__tablename__[:-1]}.create", record)
     incidents_service.rederive(session, mission, actor=actor, within=_reach(session, mission, record))
 
 
@@ -104,7 +104,7 @@ def delete_place(session: Session, model: PlaceModel, mission: Mission, place_id
     policy.require(actor, "place.write", mission.id)
     _refuse_if_referenced(session, record)
     session.delete(record)
-    ledger.append(session, actor, f"{model.__tablename__[:-1]}.delete", record, deleted=True)
+    ledger.record(session, actor, f"{model.__tablename__[:-1]}.delete", record, deleted=True)
     incidents_service.rederive(session, mission, actor=actor, within=_reach(session, mission, record))
 
 

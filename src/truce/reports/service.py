@@ -111,7 +111,7 @@ def _store(
         delegation=actor.delegation_code,
     )
     session.add(report)
-    ledger.append(session, actor, f"report.{kind}", report)
+    ledger.record(session, actor, f"report.{kind}", report)
     return report
 
 

@@ -96,10 +96,10 @@ def create(
         raise Conflict(f"a user named {username!r} exists already")
     user = User(username=username, password_hash=hashed or hash_password(password), display_name=display_name)
     session.add(user)
-    ledger.append(session, actor, "user.create", user)
+    ledger.record(session, actor, "user.create", user)
     membership = Membership(user_id=user.id, mission_id=mission.id, delegation_id=delegation.id, role=role)
     session.add(membership)
-    ledger.append(session, actor, "membership.create", membership)
+    ledger.record(session, actor, "membership.create", membership)
     if digest_login:
         _keep_digest_secret(session, user, password, actor)
     return user
@@ -125,7 +125,7 @@ def disable_digest(session: Session, user: User, *, actor: Actor) -> User:
     secret = session.get(DigestSecret, user.id)
     if secret is not None:
         session.delete(secret)
-        ledger.append(session, actor, "user.digest_off", user)
+        ledger.record(session, actor, "user.digest_off", user)
     return user
 
 
@@ -145,7 +145,7 @@ def _keep_digest_secret(session: Session, user: User, password: str, actor: Acto
     secret.password_tag = password_tag(user)
     session.add(secret)
     # The log records that Digest was turned on, and by whom; never the secret, nor a digest of it.
-    ledger.append(session, actor, "user.digest_on", user)
+    ledger.record(session, actor, "user.digest_on", user)
 
 
 def add_membership(
@@ -163,7 +163,7 @@ def add_membership(
         raise Conflict(f"{user.username} already holds a role in {mission.slug}")
     membership = Membership(user_id=user.id, mission_id=mission.id, delegation_id=delegation.id, role=role)
     session.add(membership)
-    ledger.append(session, actor, "membership.create", membership)
+    ledger.record(session, actor, "membership.create", membership)
     return membership
 
 

@@ -75,7 +75,7 @@ def verify(session: Session, mission: Mission, incident_id: int, data: VerdictIn
         note=data.note,
     )
     session.add(verification)
-    ledger.append(session, actor, "incident.verdict", verification)
+    ledger.record(session, actor, "incident.verdict", verification)
     _restate(session, mission, incident, actor)
     return verification
 
@@ -85,7 +85,7 @@ def _restate(session: Session, mission: Mission, incident: Incident, actor: Acto
     status = status_from(positions((v.delegation, v.verdict) for v in history), Quorum.of(mission))
     if status != incident.status:
         incident.status = status
-        ledger.append(session, actor, "incident.status", incident)
+        ledger.record(session, actor, "incident.status", incident)
 
 
 def verdicts(session: Session, incident: Incident) -> Sequence[Verification]:
