@@ -16,6 +16,7 @@ from truce.incidents import service as incidents_service
 from truce.incidents.schemas import IncidentIn
 from truce.ledger import merkle, store
 from truce.ledger import service as ledger
+from truce.ledger.canonical import entity_id, entity_type
 from truce.ledger.models import LogEntry
 from truce.missions import service as missions_service
 from truce.missions.models import Mission, Party
@@ -109,7 +110,7 @@ def test_a_transaction_stores_its_entries_in_one_batch_as_if_one_by_one(
         ledger.record(session, actor, action, record, evidence=evidence)
     batch = ledger.entries(session, before, before + len(items))  # a reader stores what the transaction recorded
     assert [(e.action, e.entity_type, e.entity_id) for e in batch] == [
-        (action, type(record).__table__.name, str(record.id)) for action, record, _ in items  # type: ignore[attr-defined]
+        (action, entity_type(record), entity_id(record)) for action, record, _ in items
     ]
     assert [e.idx for e in batch] == list(range(before, before + len(items)))
     assert [(e.idx, e.data, e.leaf_hash) for e in batch] == single_rows
