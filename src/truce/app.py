@@ -14,7 +14,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from truce import __version__, api, limits
 from truce.api import docs as docs_api
 from truce.api import problems
-from truce.api import reports as reports_api
 from truce.api.problems import FieldProblem, ValidationProblem, validation_problem
 from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect, utcnow
@@ -61,9 +60,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     _add_error_handlers(app)
     problems.install(app)
     # Routes are tried in order: phones' submissions, the busiest endpoint, are matched first.
-    app.include_router(openrosa_routes.app_router)
+    app.include_router(openrosa_routes.router)
     app.include_router(api.router)
-    app.include_router(reports_api.router)
     app.include_router(docs_api.router)
     web_setup.install(app)
 

@@ -1,8 +1,8 @@
-"""The JSON API: one thin router per domain."""
+"""The JSON API under /api/v1: every router of it is assembled here, one thin router per domain."""
 
 from fastapi import APIRouter
 
-from truce.api import agreement, auth, claims, evidence, incidents, log, missions, movements, places
+from truce.api import agreement, auth, claims, devices, evidence, incidents, log, missions, movements, places, reports
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
@@ -15,3 +15,6 @@ router.include_router(log.history_router)
 router.include_router(agreement.router)
 router.include_router(movements.router)
 router.include_router(claims.router)
+router.include_router(reports.router)
+# The administrators' phones: registered, listed and revoked.
+router.include_router(devices.router)

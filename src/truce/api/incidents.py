@@ -11,32 +11,41 @@ from truce.api import paging
 from truce.api.paging import Page
 from truce.api.problems import CONFLICT
 from truce.deps import MissionScope, ReadScope, WriteScope
-from truce.incidents import service
+from truce.incidents import presenters, service
 from truce.incidents.models import Incident, Verification
-from truce.incidents.schemas import IncidentBatchIn, IncidentIn, MergeIn, VerdictIn
+from truce.incidents.schemas import (
+    BatchOut,
+    IncidentBatchIn,
+    IncidentCollectionOut,
+    IncidentDetailOut,
+    IncidentFeatureOut,
+    IncidentIn,
+    MergeIn,
+    VerdictGivenOut,
+    VerdictIn,
+    VerdictOut,
+)
 from truce.incidents.taxonomy import STATUSES, TAXONOMY
 from truce.numbers import Id, Position
+from truce.places.presenters import site_names
 from truce.verification import service as verification
 
+# Answers leave out absent members (`restricted_to` is only on restricted incidents), as the presenters do.
 router = APIRouter(tags=["incidents"])
 PATH = "/missions/{slug}/incidents"
 
 
 def _feature(scope: MissionScope, incident: Incident) -> dict[str, Any]:
-    return service.feature(incident, site_names=service.site_names(scope.session, scope.mission, scope.actor))
+    return presenters.feature(incident, site_names=site_names(scope.session, scope.mission, scope.actor))
 
 
-def _verdict(v: Verification) -> dict[str, Any]:
-    return {
-        "id": v.id,
-        "delegation": v.delegation,
-        "verdict": v.verdict,
-        "note": v.note,
-        "created_at": v.created_at.isoformat(),
-    }
+def _verdict(v: Verification) -> VerdictOut:
+    return VerdictOut(
+        id=v.id, delegation=v.delegation, verdict=v.verdict, note=v.note, created_at=v.created_at.isoformat()
+    )
 
 
-@router.get(PATH)
+@router.get(PATH, response_model=IncidentCollectionOut, response_model_exclude_unset=True)
 def list_incidents(
     scope: ReadScope,
     bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
@@ -60,74 +69,82 @@ def list_incidents(
         status=status_,
         incident_type=type_,
     )
-    names = service.site_names(scope.session, scope.mission, scope.actor)
-    return {
-        "type": "FeatureCollection",
-        "features": [service.feature(i, site_names=names) for i in incidents],
-        "limit": limit,
-        "offset": offset,
-    }
+    names = site_names(scope.session, scope.mission, scope.actor)
+    return presenters.feature_collection(incidents, names, limit=limit, offset=offset)
 
 
-@router.post(PATH, status_code=status.HTTP_201_CREATED)
+@router.post(
+    PATH, status_code=status.HTTP_201_CREATED, response_model=IncidentFeatureOut, response_model_exclude_unset=True
+)
 def create_incident(scope: WriteScope, body: IncidentIn) -> dict[str, Any]:
     """File an incident (monitors, verifiers, administrators) or an allegation (liaison officers)."""
     return _feature(scope, service.create(scope.session, scope.mission, body, actor=scope.actor))
 
 
 @router.post(f"{PATH}/batch", status_code=status.HTTP_201_CREATED)
-def create_batch(scope: WriteScope, body: IncidentBatchIn) -> dict[str, Any]:
+def create_batch(scope: WriteScope, body: IncidentBatchIn) -> BatchOut:
     """File many incidents at once; bad features are reported by position while the good ones go in."""
     created, errors = service.create_many(scope.session, scope.mission, body.features, actor=scope.actor)
-    return {"created": [i.id for i in created], "errors": errors}
+    return BatchOut.model_validate({"created": [i.id for i in created], "errors": errors})
 
 
-@router.get(PATH + "/{incident_id}")
+@router.get(PATH + "/{incident_id}", response_model=IncidentDetailOut, response_model_exclude_unset=True)
 def get_incident(scope: ReadScope, incident_id: Id) -> dict[str, Any]:
     """One incident, with every verdict and note."""
     incident = service.get(scope.session, scope.mission, incident_id, actor=scope.actor)
     result = _feature(scope, incident)
     verdicts = verification.verdicts(scope.session, incident)
-    result["properties"]["verifications"] = [_verdict(v) for v in verdicts]
+    result["properties"]["verifications"] = [_verdict(v).model_dump() for v in verdicts]
     return result
 
 
-@router.put(PATH + "/{incident_id}", responses=CONFLICT)
+@router.put(
+    PATH + "/{incident_id}", responses=CONFLICT, response_model=IncidentFeatureOut, response_model_exclude_unset=True
+)
 def update_incident(scope: WriteScope, incident_id: Id, body: IncidentIn) -> dict[str, Any]:
     """Amend an incident (its author, before verification)."""
     return _feature(scope, service.update(scope.session, scope.mission, incident_id, body, actor=scope.actor))
 
 
-@router.post(PATH + "/{incident_id}/retract", responses=CONFLICT)
+@router.post(
+    PATH + "/{incident_id}/retract",
+    responses=CONFLICT,
+    response_model=IncidentFeatureOut,
+    response_model_exclude_unset=True,
+)
 def retract_incident(scope: WriteScope, incident_id: Id) -> dict[str, Any]:
     """Withdraw an incident (its author, before verification)."""
     return _feature(scope, service.retract(scope.session, scope.mission, incident_id, actor=scope.actor))
 
 
 @router.get(PATH + "/{incident_id}/verifications")
-def list_verifications(scope: ReadScope, incident_id: Id, paging: Page) -> list[dict[str, Any]]:
+def list_verifications(scope: ReadScope, incident_id: Id, paging: Page) -> list[VerdictOut]:
     """Every verdict on the incident, oldest first."""
     rows = verification.list_verdicts(scope.session, scope.mission, incident_id, actor=scope.actor)
     return [_verdict(v) for v in paging.page(rows)]
 
 
 @router.post(PATH + "/{incident_id}/verifications", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
-def verify_incident(scope: WriteScope, incident_id: Id, body: VerdictIn) -> dict[str, Any]:
+def verify_incident(scope: WriteScope, incident_id: Id, body: VerdictIn) -> VerdictGivenOut:
     """Give a verdict (verifiers); the incident's status follows the mission's quorum rule."""
     verdict = verification.verify(scope.session, scope.mission, incident_id, body, actor=scope.actor)
     incident = service.get(scope.session, scope.mission, incident_id, actor=scope.actor)
-    return {**_verdict(verdict), "incident_status": incident.status}
+    return VerdictGivenOut(**_verdict(verdict).model_dump(), incident_status=incident.status)
 
 
-@router.get(PATH + "/{incident_id}/duplicates")
+@router.get(PATH + "/{incident_id}/duplicates", response_model=IncidentCollectionOut, response_model_exclude_unset=True)
 def likely_duplicates(scope: ReadScope, incident_id: Id) -> dict[str, Any]:
     """Incidents of the same type close in space and time, for verifiers to merge or keep apart."""
     found = service.duplicates(scope.session, scope.mission, incident_id, actor=scope.actor)
-    names = service.site_names(scope.session, scope.mission, scope.actor)
-    return {"type": "FeatureCollection", "features": [service.feature(i, site_names=names) for i in found]}
+    return presenters.feature_collection(found, site_names(scope.session, scope.mission, scope.actor))
 
 
-@router.post(PATH + "/{incident_id}/merge", responses=CONFLICT)
+@router.post(
+    PATH + "/{incident_id}/merge",
+    responses=CONFLICT,
+    response_model=IncidentFeatureOut,
+    response_model_exclude_unset=True,
+)
 def merge_incident(scope: WriteScope, incident_id: Id, body: MergeIn) -> dict[str, Any]:
     """Mark the incident a duplicate of another; both keep their evidence, verdicts and history."""
     merged = service.merge(scope.session, scope.mission, incident_id, body.into, actor=scope.actor)

@@ -56,14 +56,65 @@ class CosignatureIn(BaseModel):
     signature: str = Field(max_length=1000, description="the C2SP tlog-cosignature line")
 
 
+class CosignatureOut(BaseModel):
+    size: int
+    key_name: str
+    cosigned_at: str
+
+
+class EntryOut(BaseModel):
+    """An entry; one about a record the caller may not read shows only its index and leaf hash."""
+
+    index: int
+    leaf_hash: str
+    data: str | None = Field(default=None, description="the exact text whose RFC 9162 leaf hash is leaf_hash")
+    time: str | None = None
+    actor: str | None = None
+    delegation: str | None = None
+    action: str | None = None
+    entity_type: str | None = None
+    entity_id: str | None = None
+
+
+class InclusionProofOut(BaseModel):
+    index: int
+    size: int
+    leaf_hash: str
+    hashes: list[str]
+    root: str
+
+
+class ConsistencyProofOut(BaseModel):
+    first: int
+    second: int
+    hashes: list[str]
+    first_root: str
+    second_root: str
+
+
+class HistoryEntryOut(BaseModel):
+    index: int
+    data: str
+    action: str
+    actor: str
+    time: str
+    proof: list[str] = Field(description="the entry's inclusion proof in the tree of `size` entries")
+
+
+class HistoryOut(BaseModel):
+    size: int
+    root: str
+    entries: list[HistoryEntryOut]
+
+
 @router.post("/cosignatures", status_code=status.HTTP_201_CREATED, responses={**FORBIDDEN, **NOT_FOUND})
-def cosign(session: WriteSession, body: CosignatureIn) -> dict[str, Any]:
+def cosign(session: WriteSession, body: CosignatureIn) -> CosignatureOut:
     """Store a registered witness's cosignature; the signature itself is the credential."""
     stored = ledger.add_cosignature(session, body.size, body.signature)
-    return {"size": body.size, "key_name": stored.key_name, "cosigned_at": stored.cosigned_at.isoformat()}
+    return CosignatureOut(size=body.size, key_name=stored.key_name, cosigned_at=stored.cosigned_at.isoformat())
 
 
-@router.get("/entries")
+@router.get("/entries", response_model=list[EntryOut], response_model_exclude_unset=True)
 def entries(
     session: ReadSession,
     user: CurrentUser,
@@ -131,24 +182,24 @@ def _entry_view(entry: LogEntry, reader: policy.LogReader, owners: dict[tuple[st
 @router.get("/proof/inclusion")
 def inclusion(
     session: ReadSession, user: CurrentUser, index: Position, size: Annotated[Position, Query(ge=1)]
-) -> dict[str, Any]:
+) -> InclusionProofOut:
     """An RFC 9162 inclusion proof."""
     _logged_in(user)
-    return ledger.inclusion(session, index, size)
+    return InclusionProofOut.model_validate(ledger.inclusion(session, index, size))
 
 
 @router.get("/proof/consistency")
-def consistency(session: ReadSession, user: CurrentUser, first: Position, second: Position) -> dict[str, Any]:
+def consistency(session: ReadSession, user: CurrentUser, first: Position, second: Position) -> ConsistencyProofOut:
     """An RFC 9162 consistency proof."""
     _logged_in(user)
-    return ledger.consistency(session, first, second)
+    return ConsistencyProofOut.model_validate(ledger.consistency(session, first, second))
 
 
 history_router = APIRouter(tags=["log"])
 
 
 @history_router.get("/missions/{slug}/{kind}/{record_id}/history")
-def record_history(scope: ReadScope, kind: str, record_id: Id) -> dict[str, Any]:
+def record_history(scope: ReadScope, kind: str, record_id: Id) -> HistoryOut:
     """Every log entry about one record, each with an inclusion proof in the current tree."""
     if kind == "incidents":
         incidents_service.get(scope.session, scope.mission, record_id, actor=scope.actor)
@@ -158,18 +209,15 @@ def record_history(scope: ReadScope, kind: str, record_id: Id) -> dict[str, Any]
         raise Invalid(f"history is kept for incidents, {', '.join(HISTORY_KINDS)}", "kind")
     tree_size = ledger.size(scope.session)
     rows = ledger.history(scope.session, kind, str(record_id))
-    return {
-        "size": tree_size,
-        "root": ledger.current_root(scope.session)[1].hex(),
-        "entries": [
-            {
-                "index": entry.idx,
-                "data": entry.data,
-                "action": entry.action,
-                "actor": entry.actor,
-                "time": entry.time.isoformat(),
-                "proof": ledger.inclusion(scope.session, entry.idx, tree_size)["hashes"],
-            }
-            for entry in rows
-        ],
-    }
+    entries = [
+        HistoryEntryOut(
+            index=entry.idx,
+            data=entry.data,
+            action=entry.action,
+            actor=entry.actor,
+            time=entry.time.isoformat(),
+            proof=ledger.inclusion(scope.session, entry.idx, tree_size)["hashes"],
+        )
+        for entry in rows
+    ]
+    return HistoryOut(size=tree_size, root=ledger.current_root(scope.session)[1].hex(), entries=entries)

@@ -18,6 +18,7 @@ from truce.missions.schemas import (
     MissionUpdate,
     PartyIn,
     PartyOut,
+    StrengthOut,
 )
 from truce.users import service as users_service
 
@@ -88,6 +89,6 @@ def record_deployment(scope: WriteScope, body: DeploymentIn) -> DeploymentOut:
 
 
 @router.get("/missions/{slug}/deployments/strength")
-def strength(scope: ReadScope, on: limits.Day) -> dict[str, object]:
+def strength(scope: ReadScope, on: limits.Day) -> StrengthOut:
     """The force's strength on a date against the mandate's ceilings."""
-    return service.strength_on(scope.session, scope.mission, on, actor=scope.actor)
+    return StrengthOut.model_validate(service.strength_on(scope.session, scope.mission, on, actor=scope.actor))

@@ -23,6 +23,7 @@ from truce.movements.schemas import (
     MovementOut,
 )
 from truce.numbers import Id, Position
+from truce.places import presenters as place_presenters
 
 router = APIRouter(tags=["movements"])
 PATH = "/missions/{slug}/movements"
@@ -36,7 +37,7 @@ def _movement(movement: Movement, names: dict[int, str]) -> MovementOut:
 
 
 def _names(scope: MissionScope) -> dict[int, str]:
-    return summaries.site_names(scope.session, scope.mission, scope.actor)
+    return place_presenters.site_names(scope.session, scope.mission, scope.actor)
 
 
 @router.get(PATH)

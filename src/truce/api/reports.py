@@ -13,7 +13,7 @@ from truce.reports import service
 from truce.reports.models import Report
 from truce.reports.schemas import BulletinIn, ReportOut
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(tags=["reports"])
 PATH = "/missions/{slug}/reports"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
 from truce.incidents.taxonomy import COUNT_KEYS, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
@@ -97,3 +97,88 @@ class VerdictIn(StrictModel):
 
 class MergeIn(StrictModel):
     into: Id = Field(description="the id of the incident this one duplicates")
+
+
+# --- what the API answers ---------------------------------------------------------------------------------------
+
+
+class IncidentPropertiesOut(BaseModel):
+    """An incident's properties as the API shows them; sites the reader may not see are left out (null)."""
+
+    id: int
+    status: str
+    allegation: bool = Field(description="filed by a party's liaison officer: a claim until verified")
+    type: str
+    subtype: str
+    acled_event_type: str
+    acled_sub_event_type: str
+    start: str
+    end: str | None
+    time_precision: str
+    geo_precision: int
+    source: str
+    means: str | None
+    observer_site: int | None
+    bearing_deg: float | None
+    distance_km: float | None
+    counts: dict[str, int]
+    casualties: dict[str, dict[str, int]]
+    alleged_actors: list[dict[str, str]]
+    narrative: str
+    classification: str
+    restricted_to: list[str] | None = Field(default=None, description="only on restricted incidents")
+    author_delegation: str | None
+    reported_at: str
+    zone: int | None
+    controlled_by: str | None
+    nearest_site: int | None
+    nearest_site_name: str | None
+    nearest_site_km: float | None
+    line_of_contact_km: float | None
+    in_corridor: bool | None
+    merged_into: int | None
+    external_id: str | None
+
+
+class VerdictOut(BaseModel):
+    id: int
+    delegation: str
+    verdict: str
+    note: str
+    created_at: str
+
+
+class VerdictGivenOut(VerdictOut):
+    incident_status: str = Field(description="the incident's status after this verdict")
+
+
+class IncidentDetailPropertiesOut(IncidentPropertiesOut):
+    verifications: list[VerdictOut]
+
+
+class IncidentFeatureOut(BaseModel):
+    type: Literal["Feature"]
+    id: int
+    geometry: dict[str, Any] = Field(description="a GeoJSON geometry")
+    properties: IncidentPropertiesOut
+
+
+class IncidentDetailOut(IncidentFeatureOut):
+    properties: IncidentDetailPropertiesOut
+
+
+class IncidentCollectionOut(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[IncidentFeatureOut]
+    limit: int | None = None
+    offset: int | None = None
+
+
+class BatchError(BaseModel):
+    index: int = Field(description="the position of the refused feature in the batch")
+    detail: str
+
+
+class BatchOut(BaseModel):
+    created: list[int]
+    errors: list[BatchError]

@@ -6,7 +6,6 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
@@ -16,7 +15,6 @@ from truce.errors import Conflict, Forbidden, Invalid, TruceError
 from truce.incidents import derive
 from truce.incidents.models import Incident, IncidentView
 from truce.incidents.schemas import IncidentIn
-from truce.incidents.taxonomy import acled
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission, Party
@@ -354,62 +352,3 @@ def merge(session: Session, mission: Mission, incident_id: int, into_id: int, *,
     duplicate.merged_into_id = target.id
     ledger.record(session, actor, "incident.merge", duplicate)
     return duplicate
-
-
-def feature(incident: Incident | IncidentView, *, site_names: dict[int, str] | None = None) -> dict[str, Any]:
-    """An incident, or a row of `list_incidents`, as a GeoJSON Feature."""
-    mapping = acled(incident.type, incident.subtype)
-    properties: dict[str, Any] = {
-        "id": incident.id,
-        "status": incident.status,
-        "allegation": incident.source == "party",
-        "type": incident.type,
-        "subtype": incident.subtype,
-        "acled_event_type": mapping.event_type,
-        "acled_sub_event_type": mapping.sub_event_type,
-        "start": incident.start.isoformat(),
-        "end": incident.end.isoformat() if incident.end else None,
-        "time_precision": incident.time_precision,
-        "geo_precision": incident.geo_precision,
-        "source": incident.source,
-        "means": incident.means,
-        "observer_site": incident.observer_site_id,
-        "bearing_deg": incident.bearing_deg,
-        "distance_km": incident.distance_km,
-        "counts": incident.counts,
-        "casualties": incident.casualties,
-        "alleged_actors": incident.alleged_actors,
-        "narrative": incident.narrative,
-        "classification": incident.classification,
-        "author_delegation": incident.author_delegation,
-        "reported_at": incident.reported_at.isoformat(),
-        "zone": incident.zone_id,
-        "controlled_by": incident.controlled_by,
-        "nearest_site": incident.nearest_site_id,
-        "nearest_site_name": (site_names or {}).get(incident.nearest_site_id or 0),
-        "nearest_site_km": incident.nearest_site_km,
-        "line_of_contact_km": incident.line_of_contact_km,
-        "in_corridor": incident.in_corridor,
-        "merged_into": incident.merged_into_id,
-        "external_id": incident.external_id,
-    }
-    if incident.classification == "restricted":
-        properties["restricted_to"] = incident.restricted_to
-    if site_names is not None:
-        _hide_unreadable_sites(properties, site_names)
-    geometry = orjson.loads(incident.geometry)
-    return {"type": "Feature", "id": incident.id, "geometry": geometry, "properties": properties}
-
-
-def _hide_unreadable_sites(properties: dict[str, Any], readable: dict[int, str]) -> None:
-    # A post's id with a bearing and a distance would give away where a post the reader may not see stands.
-    if properties["observer_site"] is not None and properties["observer_site"] not in readable:
-        properties.update(observer_site=None, bearing_deg=None, distance_km=None)
-    if properties["nearest_site"] is not None and properties["nearest_site"] not in readable:
-        properties.update(nearest_site=None, nearest_site_name=None, nearest_site_km=None)
-
-
-def site_names(session: Session, mission: Mission, actor: Actor) -> dict[int, str]:
-    """Names of the mission's sites the actor may read."""
-    stmt = select(Site.id, Site.name).where(Site.mission_id == mission.id, policy.readable(actor, Site))
-    return {site_id: name for site_id, name in session.execute(stmt)}

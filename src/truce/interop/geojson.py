@@ -1,6 +1,6 @@
 """GeoJSON: incidents out as a streamed FeatureCollection; areas, lines and sites in from one.
 
-Export: each incident is `truce.incidents.service.feature`, written as soon as it is read. A reader is
+Export: each incident is `truce.incidents.presenters.feature`, written as soon as it is read. A reader is
 never pointed at a place hidden from them: `observer_site` (with the bearing and distance that would locate
 it), `nearest_site` (with its distance) and `zone` are emptied unless the reader may see that site or area.
 `zone_name` is added beside `zone`.
@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, TextIO
 from sqlalchemy.orm import Session
 
 from truce.errors import Invalid
-from truce.incidents import service as incidents_service
+from truce.incidents import presenters as incident_presenters
 from truce.interop.export import CHUNK, YIELD_PER, Progress, View, selection
 from truce.interop.reading import NOTHING_IMPORTED, RowError
 
@@ -40,7 +40,7 @@ def write(session: Session, view: View, out: TextIO, progress: Progress) -> int:
     for incident in session.execute(stmt).scalars():
         if written:
             out.write(",\n")
-        feature = redact(view, incidents_service.feature(incident, site_names=view.site_names))
+        feature = redact(view, incident_presenters.feature(incident, site_names=view.site_names))
         out.write(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
         written += 1
         if written % CHUNK == 0:

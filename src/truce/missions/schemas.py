@@ -179,3 +179,12 @@ class DeploymentOut(BaseModel):
     armoured_vehicles: int
     other_vehicles: int
     note: str
+
+
+class StrengthOut(BaseModel):
+    """The force's strength on a date against the mandate's ceilings (none: no ceiling set)."""
+
+    date: str
+    totals: dict[str, int]
+    ceilings: dict[str, int | None]
+    exceeded: list[str] = Field(description="what is above its ceiling")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from truce import limits, policy
 from truce.missions.models import Mission
 from truce.movements.models import Movement
+from truce.places import presenters as place_presenters
 from truce.places.models import Site
 from truce.policy import Actor
 
@@ -40,7 +41,7 @@ def counted_returns(session: Session, mission: Mission, *, actor: Actor) -> list
         )
         .order_by(Movement.on_date, Movement.id)
     )
-    names = site_names(session, mission, actor)
+    names = place_presenters.site_names(session, mission, actor)
     seen: set[str] = set()
     counted: list[Return] = []
     for on_date, individuals, convoy, site_id, text in session.execute(stmt):
@@ -52,12 +53,6 @@ def counted_returns(session: Session, mission: Mission, *, actor: Actor) -> list
         settlement = (site_id, name) if name else (None, text or "not recorded")
         counted.append(Return(on_date, individuals, settlement))
     return counted
-
-
-def site_names(session: Session, mission: Mission, actor: Actor) -> dict[int, str]:
-    """Names of the mission's sites that the actor may read, by id."""
-    stmt = select(Site).where(Site.mission_id == mission.id, policy.readable(actor, Site))
-    return {s.id: s.name for s in session.execute(stmt).scalars()}
 
 
 def _series(daily: Counter[date], first: date, last: date, before: int) -> list[dict[str, Any]]:

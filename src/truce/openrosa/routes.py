@@ -19,7 +19,7 @@ from truce.errors import BadRequest, NotFound, TruceError, WrongCredentials
 from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions.models import Mission
-from truce.openrosa import address, callers, device_api, digest, intake, writer, xforms
+from truce.openrosa import address, callers, digest, intake, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
 from truce.users import logins
 
@@ -336,9 +336,3 @@ async def _async_chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
     # The parts are in memory, or in a local temporary file past 1 MB: reading them does not wait on anything.
     while chunk := handle.read(CHUNK):
         yield chunk
-
-
-# What the app includes: the OpenRosa endpoints and the administrators' device API beside the JSON API.
-app_router = APIRouter()
-app_router.include_router(router)
-app_router.include_router(device_api.router, prefix="/api/v1")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
 from truce.missions.schemas import StrictModel
@@ -68,3 +68,36 @@ class LineIn(FeatureIn):
 
 class SiteIn(FeatureIn):
     properties: SiteProperties
+
+
+# --- what the API answers ---------------------------------------------------------------------------------------
+
+
+class PlacePropertiesOut(BaseModel):
+    """A place's properties; an area adds `controlled_by`, a site its code, other names, status and operator."""
+
+    id: int
+    name: str
+    kind: str | None
+    classification: str
+    valid_from: str | None
+    valid_until: str | None
+    note: str
+    restricted_to: list[str] | None = Field(default=None, description="only on restricted places")
+    controlled_by: str | None = Field(default=None, description="areas: the controlling party's code")
+    code: str | None = Field(default=None, description="sites")
+    alt_names: list[dict[str, str]] | None = Field(default=None, description="sites: the names others use")
+    status: str | None = Field(default=None, description="sites")
+    operated_by: str | None = Field(default=None, description="sites: the operating delegation's code")
+
+
+class PlaceFeatureOut(BaseModel):
+    type: Literal["Feature"]
+    id: int
+    geometry: dict[str, Any] = Field(description="a GeoJSON geometry")
+    properties: PlacePropertiesOut
+
+
+class PlaceCollectionOut(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[PlaceFeatureOut]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -16,7 +15,7 @@ from truce.incidents.models import Incident
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
-from truce.places.models import Area, Line, Placed, Site
+from truce.places.models import Area, Line, Site
 from truce.places.schemas import AreaIn, FeatureIn, LineIn, SiteIn
 from truce.policy import Actor
 
@@ -137,36 +136,3 @@ def _refuse_if_referenced(session: Session, record: Area | Line | Site) -> None:
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
-
-
-def feature(record: Placed, *, party_codes: dict[int, str], delegation_codes: dict[int, str]) -> dict[str, Any]:
-    """A place as a GeoJSON Feature."""
-    properties: dict[str, Any] = {
-        "id": record.id,
-        "name": record.name,
-        "kind": getattr(record, "kind", None),
-        "classification": record.classification,
-        "valid_from": record.valid_from.isoformat() if record.valid_from else None,
-        "valid_until": record.valid_until.isoformat() if record.valid_until else None,
-        "note": record.note,
-    }
-    if record.classification == "restricted":
-        properties["restricted_to"] = record.restricted_to
-    if isinstance(record, Area):
-        properties["controlled_by"] = party_codes.get(record.controlled_by_id or 0)
-    if isinstance(record, Site):
-        properties.update(
-            code=record.code,
-            alt_names=record.alt_names,
-            status=record.status,
-            operated_by=delegation_codes.get(record.operated_by_id or 0),
-        )
-    return {"type": "Feature", "id": record.id, "geometry": json.loads(record.geometry), "properties": properties}
-
-
-def feature_collection(session: Session, mission: Mission, records: list[Any]) -> dict[str, Any]:
-    """Places as a GeoJSON FeatureCollection."""
-    party_codes = {p.id: p.code for p in missions_service.parties(session, mission)}
-    delegation_codes = {d.id: d.code for d in missions_service.delegations(session, mission)}
-    features = [feature(r, party_codes=party_codes, delegation_codes=delegation_codes) for r in records]
-    return {"type": "FeatureCollection", "features": features}

@@ -12,10 +12,12 @@ from truce.disposition import attachment
 from truce.errors import NotFound
 from truce.evidence import media, store
 from truce.evidence import service as evidence_service
+from truce.incidents import presenters as incident_presenters
 from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.numbers import Id
+from truce.places import presenters as place_presenters
 from truce.places import service as places_service
 from truce.places.models import Area
 from truce.verification import service as verification
@@ -32,8 +34,8 @@ SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": 
 def incident_detail(request: Request, page: ReadPage, incident_id: Id) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     incident = incidents_service.get(session, mission, incident_id, actor=actor)
-    names = incidents_service.site_names(session, mission, actor)
-    props = incidents_service.feature(incident, site_names=names)["properties"]
+    names = place_presenters.site_names(session, mission, actor)
+    props = incident_presenters.feature(incident, site_names=names)["properties"]
     zone = None
     if incident.zone_id is not None:
         try:

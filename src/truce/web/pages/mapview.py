@@ -14,6 +14,7 @@ from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
+from truce.places import presenters as place_presenters
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
 from truce.policy import Actor
@@ -72,7 +73,7 @@ def places(session: Session, mission: Mission, actor: Actor) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, model in (("areas", Area), ("lines", Line), ("sites", Site)):
         records = places_service.list_places(session, model, mission, actor=actor)
-        result[key] = places_service.feature_collection(session, mission, records)
+        result[key] = place_presenters.feature_collection(session, mission, records)
     result["parties"] = {p.code: {"name": p.name, "kind": p.kind} for p in missions_service.parties(session, mission)}
     return result
 

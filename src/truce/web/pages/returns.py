@@ -16,6 +16,7 @@ from truce.movements import charts, service, summaries, views
 from truce.movements.models import CROSSING_SITE_KINDS, GROUPS
 from truce.movements.schemas import MovementIn, MovementOut
 from truce.numbers import Id
+from truce.places import presenters as place_presenters
 from truce.places import service as places_service
 from truce.places.models import Site
 from truce.web import i18n
@@ -58,7 +59,7 @@ def convoys(movements: list[MovementOut]) -> list[dict[str, Any]]:
 def returns_dashboard(request: Request, page: ReadPage) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     counted = summaries.returns(session, mission, actor=actor)
-    names = summaries.site_names(session, mission, actor)
+    names = place_presenters.site_names(session, mission, actor)
     movements = [views.movement_view(m, names) for m in service.list_movements(session, mission, actor=actor)]
     context = {
         "returns": counted,
@@ -137,5 +138,5 @@ def movement_create(request: Request, page: WritePage, form: CheckedForm) -> Res
 def movement_detail(request: Request, page: ReadPage, movement_id: Id) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     movement = service.get(session, mission, movement_id, actor=actor)
-    shown = views.movement_view(movement, summaries.site_names(session, mission, actor))
+    shown = views.movement_view(movement, place_presenters.site_names(session, mission, actor))
     return render(request, "returns/movement.html", {"movement": shown, "groups": GROUPS})
