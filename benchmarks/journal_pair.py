@@ -50,13 +50,17 @@ def checkout(commit: str) -> Iterator[Path]:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
 
 
-def run(tree: Path, script: str, *args: str) -> str:
-    """Run `tree`'s copy of `script` on `tree`'s code; its output."""
+def run(tree: Path, script: str, *args: str, after_part_one: bool = False) -> str:
+    """Run `tree`'s copy of `script` on `tree`'s code; its output.
+
+    `after_part_one`: a failure after the figures this script reads is not one (the older commit's
+    `ledger_costs.py` fails in its part 2, which this script does not use: a stale import in a subprocess).
+    """
     env = {**os.environ, "PYTHONPATH": f"{tree / 'src'}{os.pathsep}{tree / 'benchmarks'}"}
     done = subprocess.run(
         [sys.executable, str(tree / "benchmarks" / script), *args], env=env, capture_output=True, text=True, check=False
     )
-    if done.returncode != 0:
+    if done.returncode != 0 and not (after_part_one and WITHOUT_LOG.search(done.stdout)):
         raise SystemExit(f"{script} failed on {tree}:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
     return done.stdout
 
@@ -74,7 +78,7 @@ def pair_ledger(trees: dict[str, Path], rounds: int, incidents: int) -> None:
     args = ("--incidents", str(incidents), "--turns", "50", "--entries", "1000", "--proofs", "10", "--skip-cli")
     for number in range(rounds):
         for label in list(trees) if number % 2 == 0 else list(trees)[::-1]:
-            output = run(trees[label], "ledger_costs.py", *args)
+            output = run(trees[label], "ledger_costs.py", *args, after_part_one=True)
             with_log, without = figure(WITH_LOG, output), figure(WITHOUT_LOG, output)
             cost[label].append((with_log, without))
             print(f"  round {number + 1}, {label:6}: with the log {with_log:.3f}, without {without:.3f}, "
