@@ -488,7 +488,8 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 import ledger_costs
 from truce.db import connect
-from truce.ledger import keys, verify
+from truce.integrity import verify
+from truce.ledger import keys
 db = connect(sys.argv[1])
 key = keys.load(Path(sys.argv[2])).verifier()
 seconds = {}
