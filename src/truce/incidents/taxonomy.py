@@ -13,6 +13,22 @@ class AcledType:
     sub_event_type: str
 
 
+# ACLED's 6 event types and their 25 sub-event types (the ACLED codebook): what a mission's own subtypes map to.
+ACLED_TYPES: dict[str, tuple[str, ...]] = {
+    "Battles": ("Government regains territory", "Non-state actor overtakes territory", "Armed clash"),
+    "Protests": ("Excessive force against protesters", "Protest with intervention", "Peaceful protest"),
+    "Riots": ("Violent demonstration", "Mob violence"),
+    "Explosions/Remote violence": (
+        "Chemical weapon", "Air/drone strike", "Suicide bomb", "Shelling/artillery/missile attack",
+        "Remote explosive/landmine/IED", "Grenade",
+    ),
+    "Violence against civilians": ("Sexual violence", "Attack", "Abduction/forced disappearance"),
+    "Strategic developments": (
+        "Agreement", "Arrests", "Change to group/activity", "Disrupted weapons use", "Headquarters or base established",
+        "Looting/property destruction", "Non-violent transfer of territory", "Other",
+    ),
+}  # fmt: skip
+
 BATTLE = AcledType("Battles", "Armed clash")
 SHELLING = AcledType("Explosions/Remote violence", "Shelling/artillery/missile attack")
 AIR = AcledType("Explosions/Remote violence", "Air/drone strike")

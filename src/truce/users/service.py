@@ -197,7 +197,12 @@ def actor_from(user: User, mission: Mission | None, roles: Sequence[tuple[int, s
     if not here:
         mission_id = mission.id if mission else None
         return Actor(
-            username=user.username, role=policy.PUBLIC, user_id=user.id, mission_id=mission_id, memberships=memberships
+            username=user.username,
+            role=policy.PUBLIC,
+            user_id=user.id,
+            mission_id=mission_id,
+            memberships=memberships,
+            operator=user.operator,
         )
     _, role, delegation_id, delegation_code = here[0]
     return Actor(
@@ -208,4 +213,5 @@ def actor_from(user: User, mission: Mission | None, roles: Sequence[tuple[int, s
         delegation_id=delegation_id,
         delegation_code=delegation_code,
         memberships=memberships,
+        operator=user.operator,
     )
