@@ -14,6 +14,7 @@ from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
 from truce.integrity.cli import app as log_app
 from truce.interop.cli import export_command, import_command
+from truce.missionfile.cli import app as mission_app
 from truce.openrosa.cli import app as device_app
 from truce.reports.cli import app as report_app
 
@@ -31,6 +32,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(log_app, name="log")
 app.add_typer(report_app, name="report")
 app.add_typer(device_app, name="device")
+app.add_typer(mission_app, name="mission")
 app.command("export")(export_command)
 app.command("import")(import_command)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +79,9 @@ def check(places: dict[str, list[PlaceSpec]], parties: set[str], delegations: se
                 refers(problems, joined(item.path, "properties", "controlled_by"), [controlled_by], parties, "party")
             operated_by = getattr(props, "operated_by", None)
             if operated_by:
-                refers(problems, joined(item.path, "properties", "operated_by"), [operated_by], delegations, "delegation")
+                refers(
+                    problems, joined(item.path, "properties", "operated_by"), [operated_by], delegations, "delegation"
+                )
             restricted = joined(item.path, "properties", "restricted_to")
             refers(problems, restricted, list(props.restricted_to), delegations, "delegation")
             if props.restricted_to and props.classification != "restricted":
@@ -133,6 +134,3 @@ def _same_time(a: PlaceSpec, b: PlaceSpec) -> bool:
     return (pa.valid_until is None or pb.valid_from is None or pb.valid_from <= pa.valid_until) and (
         pb.valid_until is None or pa.valid_from is None or pa.valid_from <= pb.valid_until
     )
-
-
-__all__ = ["Collection", "check", "combinations", "resolve"]

@@ -46,7 +46,7 @@ class _Loader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.MarkedYAMLError("", None, "aliases (*name) are not accepted in a mission file", event.start_mark)
         return super().compose_node(parent, index)
 
@@ -132,9 +132,10 @@ def _meant_branch(error: ValidationError) -> list[ValidationError]:
 
 
 def _messages(error: ValidationError, path: str) -> Iterator[Problem]:
-    value, rule, schema_part = error.instance, error.validator, error.schema
+    value, rule = error.instance, error.validator
+    schema_part: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
     if rule == "required":
-        for name in error.validator_value:
+        for name in error.validator_value if isinstance(error.validator_value, list) else []:
             if isinstance(value, dict) and name not in value:
                 yield Problem(joined(path, name), "is required")
         return
@@ -150,10 +151,11 @@ def _messages(error: ValidationError, path: str) -> Iterator[Problem]:
 
 def _message(error: ValidationError) -> str:
     value, rule, rule_value = error.instance, error.validator, error.validator_value
-    described = error.schema.get("description")
+    described = error.schema.get("description") if isinstance(error.schema, dict) else None
     shown = limits.shortened(repr(value), 80)
     if rule == "enum":
-        return f"{shown} is not one of {', '.join(str(v) for v in rule_value)}"
+        choices = rule_value if isinstance(rule_value, list) else []
+        return f"{shown} is not one of {', '.join(str(v) for v in choices)}"
     if rule == "const":
         return f"must be {rule_value!r}, not {shown}"
     if rule == "type":
@@ -192,4 +194,4 @@ def _type_words(kind: Any) -> str:
     words = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
              "number": "a number", "boolean": "true or false", "null": "empty"}  # fmt: skip
     kinds = kind if isinstance(kind, list) else [kind]
-    return " or ".join(words.get(k, k) for k in kinds)
+    return " or ".join(words.get(k, str(k)) for k in kinds)

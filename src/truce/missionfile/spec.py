@@ -12,11 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from truce import geo
 from truce.agreement.schemas import ProvisionIn
 from truce.errors import Invalid
 from truce.missionfile import places as file_places
-from truce.missionfile.problems import MissionFileInvalid, Problem, joined, path_of
+from truce.missionfile.problems import MissionFileInvalid, Problem, joined
 from truce.missionfile.reading import check_schema, parse, read_text
 from truce.missionfile.taxonomy import check_subtypes
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
@@ -24,6 +23,8 @@ from truce.places.schemas import AreaIn, LineIn, SiteIn
 
 Model = TypeVar("Model", bound=BaseModel)
 PLACE_KINDS = ("lines", "areas", "sites")
+PlaceModel = type[AreaIn] | type[LineIn] | type[SiteIn]
+PLACE_MODELS: dict[str, PlaceModel] = {"areas": AreaIn, "lines": LineIn, "sites": SiteIn}
 
 
 @dataclass
@@ -94,7 +95,7 @@ class _Builder:
         spec.parties = [self.model(PartyIn, p, f"parties[{i}]") for i, p in enumerate(data["parties"])]
         spec.delegations = [self.model(DelegationIn, d, f"delegations[{i}]") for i, d in enumerate(data["delegations"])]
         for kind in PLACE_KINDS:
-            model = {"areas": AreaIn, "lines": LineIn, "sites": SiteIn}[kind]
+            model: PlaceModel = PLACE_MODELS[kind]
             collection = collections.get(kind)
             spec.places[kind] = []
             for number, feature in enumerate(collection.features if collection else []):
@@ -184,10 +185,14 @@ def _mission(data: dict[str, Any], mission: MissionIn) -> list[Problem]:
     names = data["name"]
     for language in mission.languages:
         if language not in names:
-            problems.append(Problem(f"name.{language}", f"missing: the mission works in {', '.join(mission.languages)}"))
+            problems.append(
+                Problem(f"name.{language}", f"missing: the mission works in {', '.join(mission.languages)}")
+            )
     for language in names:
         if language not in mission.languages:
-            problems.append(Problem(f"name.{language}", f"{language} is not among the languages ({', '.join(mission.languages)})"))
+            problems.append(
+                Problem(f"name.{language}", f"{language} is not among the languages ({', '.join(mission.languages)})")
+            )
     return problems
 
 
@@ -205,7 +210,11 @@ def _refers(problems: list[Problem], path: str, codes: list[str], declared: set[
     known = ", ".join(sorted(declared)) or "none"
     for i, code in enumerate(codes):
         if code not in declared:
-            at = path if len(codes) == 1 and not path.endswith(("required", "responsible", "restricted_to")) else f"{path}[{i}]"
+            at = (
+                path
+                if len(codes) == 1 and not path.endswith(("required", "responsible", "restricted_to"))
+                else f"{path}[{i}]"
+            )
             problems.append(Problem(at, f"{code!r} is not a declared {what} (declared: {known})"))
 
 
@@ -221,14 +230,21 @@ def _provisions(spec: MissionSpec, parties: set[str], delegations: set[str]) -> 
     for i, provision in enumerate(spec.provisions):
         path = f"agreement.provisions[{i}]"
         if provision.number in seen:
-            problems.append(Problem(f"{path}.number", f"{provision.number!r} appears twice (also agreement.provisions[{seen[provision.number]}])"))
+            problems.append(
+                Problem(
+                    f"{path}.number",
+                    f"{provision.number!r} appears twice (also agreement.provisions[{seen[provision.number]}])",
+                )
+            )
         seen.setdefault(provision.number, i)
         _refers(problems, f"{path}.responsible", list(provision.responsible), parties, "party")
         _refers(problems, f"{path}.restricted_to", list(provision.restricted_to), delegations, "delegation")
         if provision.restricted_to and provision.classification != "restricted":
             problems.append(Problem(f"{path}.restricted_to", "only a restricted provision names delegations"))
         if provision.deadline is not None and starts is not None and provision.deadline < starts:
-            problems.append(Problem(f"{path}.deadline", f"{provision.deadline} is before the mission starts ({starts})"))
+            problems.append(
+                Problem(f"{path}.deadline", f"{provision.deadline} is before the mission starts ({starts})")
+            )
     return problems
 
 
@@ -238,6 +254,3 @@ def invalid_problem(exc: Invalid, fallback: str) -> Problem:
     detail = exc.detail
     prefix = f"{exc.field}: " if exc.field else ""
     return Problem(field_path, detail[len(prefix) :] if detail.startswith(prefix) else detail)
-
-
-__all__ = ["MissionSpec", "PlaceSpec", "from_data", "from_text", "geo", "path_of", "read", "refers"]

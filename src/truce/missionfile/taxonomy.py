@@ -9,7 +9,7 @@ from truce.missionfile.problems import Problem
 
 
 def check_subtypes(subtypes: list[dict[str, Any]], languages: list[str]) -> list[Problem]:
-    """Each local subtype is new to its type, given once, mapped to a real ACLED pair and labelled in known languages."""
+    """Each local subtype is new to its type, given once, mapped to a real ACLED pair, labelled in known languages."""
     problems: list[Problem] = []
     seen: dict[tuple[str, str], int] = {}
     for i, entry in enumerate(subtypes):
@@ -18,16 +18,25 @@ def check_subtypes(subtypes: list[dict[str, Any]], languages: list[str]) -> list
         if entry["subtype"] in TAXONOMY[entry["type"]]:
             problems.append(Problem(f"{path}.subtype", f"{entry['subtype']!r} is already a subtype of {entry['type']}"))
         if key in seen:
-            problems.append(Problem(f"{path}.subtype", f"{entry['subtype']!r} is given twice (also taxonomy.subtypes[{seen[key]}])"))
+            problems.append(
+                Problem(f"{path}.subtype", f"{entry['subtype']!r} is given twice (also taxonomy.subtypes[{seen[key]}])")
+            )
         seen.setdefault(key, i)
         event_type, sub_event_type = entry["acled"]["event_type"], entry["acled"]["sub_event_type"]
         if event_type not in ACLED_TYPES:
-            problems.append(Problem(f"{path}.acled.event_type", f"{event_type!r} is not one of {', '.join(ACLED_TYPES)}"))
+            problems.append(
+                Problem(f"{path}.acled.event_type", f"{event_type!r} is not one of {', '.join(ACLED_TYPES)}")
+            )
         elif sub_event_type not in ACLED_TYPES[event_type]:
             problems.append(
-                Problem(f"{path}.acled.sub_event_type", f"{sub_event_type!r} is not one of {', '.join(ACLED_TYPES[event_type])}")
+                Problem(
+                    f"{path}.acled.sub_event_type",
+                    f"{sub_event_type!r} is not one of {', '.join(ACLED_TYPES[event_type])}",
+                )
             )
         for language in entry.get("labels", {}):
             if language not in languages:
-                problems.append(Problem(f"{path}.labels.{language}", f"{language} is not among the mission's languages"))
+                problems.append(
+                    Problem(f"{path}.labels.{language}", f"{language} is not among the mission's languages")
+                )
     return problems
