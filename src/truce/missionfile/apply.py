@@ -251,5 +251,3 @@ def _count(session: Session, model: Any, *where: Any) -> int:
 
 def _columns(record: Any) -> dict[str, Any]:
     return {column.key: getattr(record, column.key) for column in record.__table__.columns}
-
-
