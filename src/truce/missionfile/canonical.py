@@ -145,16 +145,28 @@ class _Flow(list[Any]):
     """A list written on one line: coordinates, codes."""
 
 
+class _FlowMap(dict[str, Any]):
+    """A small mapping written on one line: a party, a delegation, a point."""
+
+
 class _Dumper(yaml.SafeDumper):
     pass
 
 
 _Dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
+_Dumper.add_representer(_FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True))
+# A mapping on one line when it is this short (and holds no mapping and no list of lists).
+FLOW_CHARS = 100
 
 
 def _flowing(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
-        return {k: _flowing(v, k) for k, v in value.items()}
+        inner = {k: _flowing(v, k) for k, v in value.items()}
+        simple = all(not isinstance(v, dict) and not (isinstance(v, list) and any(isinstance(i, dict | list) for i in v))
+                     for v in value.values())  # fmt: skip
+        if simple and len(json.dumps(value, ensure_ascii=False)) <= FLOW_CHARS:
+            return _FlowMap(inner)
+        return inner
     if isinstance(value, list):
         if key == "coordinates" or all(not isinstance(v, dict | list) for v in value):
             return _Flow(value)

@@ -102,10 +102,10 @@ def list_command(data_dir: DataDir = None) -> None:
         if not rows:
             out.print("no missions yet; create one with `truce mission create FILE`")
         for row in rows:
-            label = " (illustrative)" if row.illustrative else ""
+            label = "illustrative" if row.illustrative else ""
             out.print(
-                f"{row.slug:<24} {row.starts_on or '':<10} {row.time_zone:<18} {row.parties:>3} parties "
-                f"{row.delegations:>3} delegations {row.users:>4} users  {row.name}{label}",
+                f"{row.slug:<24} {str(row.starts_on or ''):<10} {row.time_zone:<18} {row.parties:>3} parties "
+                f"{row.delegations:>3} delegations {row.users:>4} users {label:<12} {row.name}",
                 highlight=False,
             )
 
