@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mission_examples import EXAMPLE, example
+from truce.errors import Conflict
 from truce.missionfile import create, spec
 from truce.missionfile.problems import MissionFileInvalid
 from truce.missionfile.reading import schema
@@ -223,7 +224,6 @@ def test_nothing_is_created_when_the_slug_is_taken(session: Session) -> None:
     data["slug"] = "nk-2020"
     checked = spec.from_data(data, base=None)
     before = session.scalar(select(func.count()).select_from(Mission))
-    with pytest.raises(Exception, match="exists already"):
-        with session.begin_nested():
-            create.create(session, checked, actor=Actor.system())
+    with pytest.raises(Conflict, match="exists already"), session.begin_nested():
+        create.create(session, checked, actor=Actor.system())
     assert session.scalar(select(func.count()).select_from(Mission)) == before

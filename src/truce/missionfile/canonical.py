@@ -162,8 +162,7 @@ FLOW_CHARS = 100
 def _flowing(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
         inner = {k: _flowing(v, k) for k, v in value.items()}
-        simple = all(not isinstance(v, dict) and not (isinstance(v, list) and any(isinstance(i, dict | list) for i in v))
-                     for v in value.values())  # fmt: skip
+        simple = not any(_nested(v) for v in value.values())
         if simple and len(json.dumps(value, ensure_ascii=False)) <= FLOW_CHARS:
             return _FlowMap(inner)
         return inner
@@ -172,6 +171,11 @@ def _flowing(value: Any, key: str = "") -> Any:
             return _Flow(value)
         return [_flowing(v) for v in value]
     return value
+
+
+def _nested(value: Any) -> bool:
+    """Whether a value holds a mapping, or is a list holding lists or mappings."""
+    return isinstance(value, dict) or (isinstance(value, list) and any(isinstance(i, dict | list) for i in value))
 
 
 def dump_yaml(document: dict[str, Any], header: str = "") -> str:

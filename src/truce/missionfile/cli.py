@@ -104,7 +104,7 @@ def list_command(data_dir: DataDir = None) -> None:
         for row in rows:
             label = "illustrative" if row.illustrative else ""
             out.print(
-                f"{row.slug:<24} {str(row.starts_on or ''):<10} {row.time_zone:<18} {row.parties:>3} parties "
+                f"{row.slug:<24} {row.starts_on or ''!s:<10} {row.time_zone:<18} {row.parties:>3} parties "
                 f"{row.delegations:>3} delegations {row.users:>4} users {label:<12} {row.name}",
                 highlight=False,
             )
