@@ -200,6 +200,30 @@ def user_digest(
         out.print(f"HTTP Digest {'off' if off else 'on'} for {name}", highlight=False)
 
 
+@user_app.command("operator")
+def user_operator(
+    name: Annotated[str, typer.Argument(help="the user's login name")],
+    off: Annotated[bool, typer.Option("--off", help="the account is no longer an operator")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Make an account an operator of the installation (above missions: creates them and names their first
+    administrators); a new account's password is read from standard input."""
+    from truce.errors import NotFound
+    from truce.policy import Actor
+    from truce.users import service as users_service
+
+    with friendly_errors():
+        with open_database(settings_for(data_dir), migrate=False) as db, db.session() as session:
+            user = users_service.get_by_name(session, name)
+            if user is None and off:
+                raise NotFound(f"no user named {name!r}")
+            if user is None:
+                users_service.create_operator(session, name, read_password(), actor=Actor.system())
+            else:
+                users_service.set_operator(session, user, not off, actor=Actor.system())
+        out.print(f"{name} is {'no longer ' if off else ''}an operator", highlight=False)
+
+
 def read_password() -> str:
     """The first line of standard input; prompts when it is a terminal."""
     if sys.stdin.isatty():

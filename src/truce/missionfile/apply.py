@@ -90,7 +90,9 @@ def _settings(session: Session, mission: Mission, spec: MissionSpec, result: Pla
             used = _count(session, Incident, Incident.mission_id == mission.id, Incident.type == key[0],
                           Incident.subtype == key[1]) if key not in keep else 0  # fmt: skip
             if used:
-                result.refused.append(f"subtype {key[0]}/{key[1]} is removed but {used} incidents carry it")
+                result.refused.append(
+                    f"subtype {key[0]}/{key[1]} is not in the file, but {_counted(used, 'incident')} carry it"
+                )
                 return
     if changed:
         result.changes.append(
@@ -114,8 +116,11 @@ def _parties(session: Session, mission: Mission, spec: MissionSpec, result: Plan
             update = _call(missions_service.update_party, session, mission, party, wanted)
             result.changes.append(Change("~", f"party {wanted.code}: name or kind", update))
     for code, party in have.items():
-        users = _count(session, Delegation, Delegation.party_id == party.id)
-        result.refused.append(f"party {code} is not in the file, but {users} delegations and the record refer to it")
+        count = _count(session, Delegation, Delegation.party_id == party.id)
+        result.refused.append(
+            f"party {code} is not in the file; parties stay, since the log and records name them "
+            f"({_counted(count, 'delegation')})"
+        )
 
 
 def _delegations(session: Session, mission: Mission, spec: MissionSpec, result: Plan) -> None:
@@ -140,8 +145,11 @@ def _delegations(session: Session, mission: Mission, spec: MissionSpec, result: 
             rename = _call(missions_service.update_delegation, session, mission, delegation, wanted.name)
             result.changes.append(Change("~", f"delegation {wanted.code}: name", rename))
     for code, delegation in have.items():
-        members = _count(session, Membership, Membership.delegation_id == delegation.id)
-        result.refused.append(f"delegation {code} is not in the file, but {members} members and the record refer to it")
+        count = _count(session, Membership, Membership.delegation_id == delegation.id)
+        result.refused.append(
+            f"delegation {code} is not in the file; delegations stay, since the log and records name them "
+            f"({_counted(count, 'member')})"
+        )
 
 
 def _places(session: Session, mission: Mission, spec: MissionSpec, result: Plan) -> None:
@@ -243,6 +251,10 @@ def _call(function: Callable[..., Any], *args: Any) -> Callable[[Actor], None]:
         function(*args, actor=actor)
 
     return run
+
+
+def _counted(count: int, noun: str, plural: str = "") -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _count(session: Session, model: Any, *where: Any) -> int:

@@ -21,15 +21,31 @@ MissionFile = Annotated[Path, typer.Argument(help="the mission file, YAML or JSO
 
 
 @app.command("create")
-def create_command(file: MissionFile, data_dir: DataDir = None) -> None:
+def create_command(
+    file: MissionFile,
+    admin: Annotated[
+        str | None, typer.Option("--admin", help="the mission's first administrator (password from standard input)")
+    ] = None,
+    admin_delegation: Annotated[
+        str | None, typer.Option("--admin-delegation", help="the delegation of the first administrator")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
     """Create a mission from its file: every problem is reported and nothing is created, or all of it is."""
+    from truce.cli import read_password
+    from truce.errors import BadRequest
     from truce.missionfile import create, spec
     from truce.policy import Actor
 
     with friendly_errors():
         checked = spec.read(file)
+        first_admin = None
+        if (admin is None) != (admin_delegation is None):
+            raise BadRequest("--admin and --admin-delegation go together")
+        if admin is not None and admin_delegation is not None:
+            first_admin = create.FirstAdmin(admin, read_password(), admin_delegation)
         with open_database(settings_for(data_dir), migrate=True) as db, db.session() as session:
-            mission, created = create.create(session, checked, actor=Actor.system())
+            mission, created = create.create(session, checked, actor=Actor.system(), first_admin=first_admin)
             slug = mission.slug
         out.print(f"mission [bold]{slug}[/] created: {summary(created)}", highlight=False)
 

@@ -3,6 +3,8 @@ transaction (so in one commit, every record logged)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from truce import policy
@@ -14,10 +16,22 @@ from truce.missions.models import Mission
 from truce.places import service as places_service
 from truce.places.schemas import AreaIn, LineIn, SiteIn
 from truce.policy import Actor
+from truce.users import service as users_service
 
 
-def create(session: Session, spec: MissionSpec, *, actor: Actor) -> tuple[Mission, list[str]]:
-    """Create the mission of a checked file; what was created, one line per record ('party ru')."""
+@dataclass(frozen=True)
+class FirstAdmin:
+    """The mission's first administrator, named by the operator who creates it."""
+
+    username: str
+    password: str
+    delegation: str
+
+
+def create(
+    session: Session, spec: MissionSpec, *, actor: Actor, first_admin: FirstAdmin | None = None
+) -> tuple[Mission, list[str]]:
+    """Create the mission of a checked file (and its first administrator); what was created, one line per record."""
     if not policy.creates_missions(actor):
         raise Forbidden("only an operator of this installation creates missions")
     mission = missions_service.create(session, spec.mission, actor=policy.setting_up(actor, None))
@@ -33,6 +47,12 @@ def create(session: Session, spec: MissionSpec, *, actor: Actor) -> tuple[Missio
     for provision in spec.provisions:
         agreement_service.create(session, mission, provision, actor=setup)
         created.append(f"provision {provision.number}")
+    if first_admin is not None:
+        users_service.create(
+            session, first_admin.username, first_admin.password, mission=mission, role="admin",
+            delegation_code=first_admin.delegation, actor=setup,
+        )  # fmt: skip
+        created.append(f"user {first_admin.username}")
     return mission, created
 
 
