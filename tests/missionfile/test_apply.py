@@ -23,7 +23,8 @@ def planned(session: Session, mission: Mission, document: dict[str, Any]) -> app
 
 def test_the_file_as_it_stands_changes_nothing(session: Session, mission: Mission) -> None:
     plan = planned(session, mission, export.mission_file(session, mission))
-    assert plan.changes == [] and plan.refused == []
+    assert plan.changes == []
+    assert plan.refused == []
 
 
 def test_additions_and_changes_are_shown_then_applied(session: Session, mission: Mission) -> None:
@@ -73,10 +74,8 @@ def test_what_would_orphan_records_is_refused(session: Session, mission: Mission
         select(func.count())
         .select_from(Incident)
         .where(
-            (
-                Incident.nearest_site_id
-                == select(Site.id).where(Site.mission_id == mission.id, Site.code == "OP-01").scalar_subquery()
-            )
+            Incident.nearest_site_id
+            == select(Site.id).where(Site.mission_id == mission.id, Site.code == "OP-01").scalar_subquery()
         )
     )
     assert incidents

@@ -38,7 +38,8 @@ def test_create_then_export_gives_back_the_example_file(session: Session) -> Non
 
 def test_the_demo_is_its_mission_file(session: Session, mission: Mission) -> None:
     assert export.mission_file(session, mission) == canonical.of_spec(spec.read(DEMO))
-    assert mission.names["ru"].startswith("Мониторинг") and mission.languages == ["en", "ru"]
+    assert mission.names["ru"].startswith("Мониторинг")
+    assert mission.languages == ["en", "ru"]
     assert mission.illustrative
 
 
@@ -64,7 +65,8 @@ def test_the_first_administrator_is_named_with_the_mission(session: Session) -> 
 def test_an_operators_setup_is_logged_under_the_operators_name(session: Session) -> None:
     operator = users_service.create_operator(session, "ops", "a-long-password", actor=Actor.system())
     actor = users_service.actor_for(session, operator, None)
-    assert actor.operator and actor.role == "public"
+    assert actor.operator
+    assert actor.role == "public"
     mission, created = create.create(session, spec.read(EXAMPLE), actor=actor)
     actors = set(session.execute(select(LogEntry.actor).where(LogEntry.mission_id == mission.id)).scalars())
     assert actors == {"ops"}

@@ -242,7 +242,8 @@ def _provisions(session: Session, mission: Mission, spec: MissionSpec, result: P
             session, DeadlineExtension, DeadlineExtension.provision_id == provision.id
         )
         result.refused.append(
-            f"provision {number} is not in the file, but {assessed} assessments and extensions refer to it"
+            f"provision {number} is not in the file; provisions stay, since assessments and links name them "
+            f"({_counted(assessed, 'assessment or extension', 'assessments and extensions')})"
         )
 
 
