@@ -23,7 +23,8 @@ PATH = "/missions/{slug}/incidents"
 
 
 def _feature(scope: MissionScope, incident: Incident) -> dict[str, Any]:
-    return service.feature(incident, site_names=service.site_names(scope.session, scope.mission, scope.actor))
+    names = service.site_names(scope.session, scope.mission, scope.actor)
+    return service.feature(incident, site_names=names, local=scope.mission.taxonomy)
 
 
 def _verdict(v: Verification) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def list_incidents(
     names = service.site_names(scope.session, scope.mission, scope.actor)
     return {
         "type": "FeatureCollection",
-        "features": [service.feature(i, site_names=names) for i in incidents],
+        "features": [service.feature(i, site_names=names, local=scope.mission.taxonomy) for i in incidents],
         "limit": limit,
         "offset": offset,
     }
@@ -124,7 +125,8 @@ def likely_duplicates(scope: ReadScope, incident_id: Id) -> dict[str, Any]:
     """Incidents of the same type close in space and time, for verifiers to merge or keep apart."""
     found = service.duplicates(scope.session, scope.mission, incident_id, actor=scope.actor)
     names = service.site_names(scope.session, scope.mission, scope.actor)
-    return {"type": "FeatureCollection", "features": [service.feature(i, site_names=names) for i in found]}
+    local = scope.mission.taxonomy
+    return {"type": "FeatureCollection", "features": [service.feature(i, site_names=names, local=local) for i in found]}
 
 
 @router.post(PATH + "/{incident_id}/merge", responses=CONFLICT)

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from truce import geo, policy
 from truce.errors import Conflict, Forbidden, Invalid, TruceError
-from truce.incidents import derive
+from truce.incidents import derive, taxonomy
 from truce.incidents.models import Incident, IncidentView
 from truce.incidents.schemas import IncidentIn
-from truce.incidents.taxonomy import acled
+from truce.incidents.taxonomy import TAXONOMY, acled
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -103,6 +103,8 @@ class Checks:
 
 def _apply(session: Session, mission: Mission, incident: Incident, data: IncidentIn, checks: Checks) -> None:
     props = data.properties
+    if props.subtype not in TAXONOMY[props.type]:
+        taxonomy.check_subtype(mission.taxonomy, props.type, props.subtype)
     checks.restricted_to(props.classification, props.restricted_to)
     named = {a.party for a in props.alleged_actors}
     strangers = sorted(named - checks.parties()) if named else []
@@ -360,9 +362,11 @@ def merge(session: Session, mission: Mission, incident_id: int, into_id: int, *,
     return duplicate
 
 
-def feature(incident: Incident | IncidentView, *, site_names: dict[int, str] | None = None) -> dict[str, Any]:
-    """An incident, or a row of `list_incidents`, as a GeoJSON Feature."""
-    mapping = acled(incident.type, incident.subtype)
+def feature(
+    incident: Incident | IncidentView, *, site_names: dict[int, str] | None = None, local: taxonomy.Local = ()
+) -> dict[str, Any]:
+    """An incident, or a row of `list_incidents`, as a GeoJSON Feature (`local`: its mission's own subtypes)."""
+    mapping = acled(incident.type, incident.subtype, local)
     properties: dict[str, Any] = {
         "id": incident.id,
         "status": incident.status,

@@ -40,7 +40,9 @@ def write(session: Session, view: View, out: TextIO, progress: Progress) -> int:
     for incident in session.execute(stmt).scalars():
         if written:
             out.write(",\n")
-        feature = redact(view, incidents_service.feature(incident, site_names=view.site_names))
+        feature = redact(
+            view, incidents_service.feature(incident, site_names=view.site_names, local=view.mission.taxonomy)
+        )
         out.write(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
         written += 1
         if written % CHUNK == 0:
