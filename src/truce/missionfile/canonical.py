@@ -25,7 +25,9 @@ PROVISION_ORDER = ("number", "category", "responsible", "deadline", "summary", "
 
 def mission_part(mission: MissionIn | Any) -> dict[str, Any]:
     """The mission's own settings (a `MissionIn` or a stored `Mission`), in the file's order."""
-    names = dict(mission.names) or {mission.languages[0] if mission.languages else "en": mission.name}
+    # JSON columns on PostgreSQL (JSONB) keep no key order: the file's order is the languages' order.
+    languages = list(mission.languages)
+    names = _by_language(dict(mission.names), languages) or {languages[0] if languages else "en": mission.name}
     mandate = {
         "personnel": mission.ceiling_personnel,
         "armoured_vehicles": mission.ceiling_armoured_vehicles,
@@ -54,8 +56,26 @@ def mission_part(mission: MissionIn | Any) -> dict[str, Any]:
         },
         "classification": {"default": mission.default_classification},
         **({"mandate": _kept(mandate)} if _kept(mandate) else {}),
-        **({"taxonomy": {"subtypes": [dict(s) for s in mission.taxonomy]}} if mission.taxonomy else {}),
+        **({"taxonomy": {"subtypes": [_subtype(s, languages) for s in mission.taxonomy]}} if mission.taxonomy else {}),
     }
+
+
+def _by_language(values: dict[str, Any], languages: list[str]) -> dict[str, Any]:
+    """`values` by language, in the mission's order of languages, any others after them."""
+    order = languages + sorted(set(values) - set(languages))
+    return {lang: values[lang] for lang in order if lang in values}
+
+
+def _subtype(entry: Any, languages: list[str]) -> dict[str, Any]:
+    """A local subtype, its keys in the file's order."""
+    ordered = {
+        "type": entry["type"],
+        "subtype": entry["subtype"],
+        "acled": {"event_type": entry["acled"]["event_type"], "sub_event_type": entry["acled"]["sub_event_type"]},
+    }
+    if entry.get("labels"):
+        ordered["labels"] = _by_language(dict(entry["labels"]), languages)
+    return ordered
 
 
 def assemble(
@@ -82,6 +102,10 @@ def assemble(
 def place(properties: dict[str, Any], geometry: dict[str, Any]) -> dict[str, Any]:
     """A place as a Feature: its properties in order, empty ones left out."""
     ordered = {k: _plain(properties.get(k)) for k in PLACE_ORDER}
+    if ordered.get("alt_names"):
+        ordered["alt_names"] = [
+            _kept({k: name.get(k) for k in ("name", "lang", "used_by")}) for name in ordered["alt_names"]
+        ]
     return {"type": "Feature", "properties": _kept(ordered), "geometry": geometry}
 
 
