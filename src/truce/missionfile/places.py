@@ -12,7 +12,7 @@ from shapely.geometry.base import BaseGeometry
 
 from truce import geo
 from truce.errors import Invalid
-from truce.missionfile.problems import MissionFileInvalid, Problem, joined
+from truce.missionfile.problems import MissionFileInvalid, Problem, joined, undeclared, undeclared_one
 from truce.missionfile.reading import check_places_file, parse, read_text
 
 if TYPE_CHECKING:
@@ -61,8 +61,6 @@ def resolve(places: dict[str, Any], base: Path | None) -> tuple[dict[str, Collec
 
 def check(places: dict[str, list[PlaceSpec]], parties: set[str], delegations: set[str]) -> list[Problem]:
     """References, names, codes, geometry (self-intersections), and zones of control that overlap."""
-    from truce.missionfile.spec import refers
-
     problems: list[Problem] = []
     shapes: dict[str, BaseGeometry] = {}
     for kind, items in places.items():
@@ -76,14 +74,15 @@ def check(places: dict[str, list[PlaceSpec]], parties: set[str], delegations: se
                 _unique(problems, codes, code, joined(item.path, "properties", "code"), "code")
             controlled_by = getattr(props, "controlled_by", None)
             if controlled_by:
-                refers(problems, joined(item.path, "properties", "controlled_by"), [controlled_by], parties, "party")
+                undeclared_one(
+                    problems, joined(item.path, "properties", "controlled_by"), controlled_by, parties, "party"
+                )
             operated_by = getattr(props, "operated_by", None)
             if operated_by:
-                refers(
-                    problems, joined(item.path, "properties", "operated_by"), [operated_by], delegations, "delegation"
-                )
+                where = joined(item.path, "properties", "operated_by")
+                undeclared_one(problems, where, operated_by, delegations, "delegation")
             restricted = joined(item.path, "properties", "restricted_to")
-            refers(problems, restricted, list(props.restricted_to), delegations, "delegation")
+            undeclared(problems, restricted, list(props.restricted_to), delegations, "delegation")
             if props.restricted_to and props.classification != "restricted":
                 problems.append(Problem(restricted, "only a restricted place names delegations"))
             where = joined(item.path, "geometry")

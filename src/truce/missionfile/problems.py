@@ -52,3 +52,16 @@ def joined(path: str, *more: str | int) -> str:
     if not path:
         return tail
     return path + tail if tail.startswith("[") or not tail else f"{path}.{tail}"
+
+
+def undeclared(problems: list[Problem], path: str, codes: list[str], declared: set[str], what: str) -> None:
+    """Each of a list of `codes` not among `declared` is a problem at `path[i]`."""
+    for i, code in enumerate(codes):
+        undeclared_one(problems, f"{path}[{i}]", code, declared, what)
+
+
+def undeclared_one(problems: list[Problem], path: str, code: str, declared: set[str], what: str) -> None:
+    """A reference to a `what` (party, delegation) that the file does not declare is a problem at `path`."""
+    if code not in declared:
+        known = ", ".join(sorted(declared)) or "none"
+        problems.append(Problem(path, f"{code!r} is not a declared {what} (declared: {known})"))

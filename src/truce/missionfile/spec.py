@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ValidationError
 
 from truce.agreement.schemas import ProvisionIn
-from truce.errors import Invalid
 from truce.missionfile import places as file_places
-from truce.missionfile.problems import MissionFileInvalid, Problem, joined
+from truce.missionfile.problems import MissionFileInvalid, Problem, joined, undeclared, undeclared_one
 from truce.missionfile.reading import check_schema, parse, read_text
 from truce.missionfile.taxonomy import check_subtypes
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
@@ -161,9 +160,9 @@ def _meaning(data: dict[str, Any], spec: MissionSpec) -> list[Problem]:
     parties = _declared(problems, "parties", [p.code for p in spec.parties])
     delegations = _declared(problems, "delegations", [d.code for d in spec.delegations])
     for i, delegation in enumerate(spec.delegations):
-        _refers(problems, f"delegations[{i}].party", [delegation.party], parties, "party")
+        undeclared_one(problems, f"delegations[{i}].party", delegation.party, parties, "party")
     verification = data["verification"]
-    _refers(problems, "verification.required", verification.get("required", []), delegations, "delegation")
+    undeclared(problems, "verification.required", verification.get("required", []), delegations, "delegation")
     if verification["quorum"] > len(delegations):
         problems.append(
             Problem("verification.quorum", f"{verification['quorum']} delegations, but only {len(delegations)} exist")
@@ -206,23 +205,6 @@ def _declared(problems: list[Problem], where: str, codes: list[str]) -> set[str]
     return set(first)
 
 
-def _refers(problems: list[Problem], path: str, codes: list[str], declared: set[str], what: str) -> None:
-    known = ", ".join(sorted(declared)) or "none"
-    for i, code in enumerate(codes):
-        if code not in declared:
-            at = (
-                path
-                if len(codes) == 1 and not path.endswith(("required", "responsible", "restricted_to"))
-                else f"{path}[{i}]"
-            )
-            problems.append(Problem(at, f"{code!r} is not a declared {what} (declared: {known})"))
-
-
-def refers(problems: list[Problem], path: str, codes: list[str], declared: set[str], what: str) -> None:
-    """Each of `codes` that is not among `declared` is a problem at `path` (or `path[i]`)."""
-    _refers(problems, path, codes, declared, what)
-
-
 def _provisions(spec: MissionSpec, parties: set[str], delegations: set[str]) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -237,8 +219,8 @@ def _provisions(spec: MissionSpec, parties: set[str], delegations: set[str]) -> 
                 )
             )
         seen.setdefault(provision.number, i)
-        _refers(problems, f"{path}.responsible", list(provision.responsible), parties, "party")
-        _refers(problems, f"{path}.restricted_to", list(provision.restricted_to), delegations, "delegation")
+        undeclared(problems, f"{path}.responsible", list(provision.responsible), parties, "party")
+        undeclared(problems, f"{path}.restricted_to", list(provision.restricted_to), delegations, "delegation")
         if provision.restricted_to and provision.classification != "restricted":
             problems.append(Problem(f"{path}.restricted_to", "only a restricted provision names delegations"))
         if provision.deadline is not None and starts is not None and provision.deadline < starts:
@@ -246,11 +228,3 @@ def _provisions(spec: MissionSpec, parties: set[str], delegations: set[str]) -> 
                 Problem(f"{path}.deadline", f"{provision.deadline} is before the mission starts ({starts})")
             )
     return problems
-
-
-def invalid_problem(exc: Invalid, fallback: str) -> Problem:
-    """An `Invalid` raised by a check that was given a path as its field, as a problem at that path."""
-    field_path = exc.field or fallback
-    detail = exc.detail
-    prefix = f"{exc.field}: " if exc.field else ""
-    return Problem(field_path, detail[len(prefix) :] if detail.startswith(prefix) else detail)

@@ -124,12 +124,6 @@ class MissionUpdate(StrictModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: Paragraph | None = None
     public: bool | None = None
-    time_zone: str | None = Field(default=None, min_length=1, max_length=64)
-    languages: list[Language] | None = Field(default=None, min_length=1, max_length=10)
-    default_classification: Classification | None = None
-    ceiling_personnel: PersonnelCount | None = None
-    ceiling_armoured_vehicles: VehicleCount | None = None
-    ceiling_other_vehicles: VehicleCount | None = None
     quorum_delegations: int | None = Field(default=None, ge=1, le=20)
     quorum_required: list[str] | None = None
     allow_self_verification: bool | None = None
