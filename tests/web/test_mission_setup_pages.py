@@ -118,3 +118,20 @@ def test_the_pages_speak_russian(web: WebClient, operator: str) -> None:
     web.login("admin")
     settings = web.get("/m/nk-2020/admin/settings", headers={"Accept-Language": "ru"})
     assert "Настройки миссии" in settings.text
+
+
+def test_the_incident_form_offers_the_missions_own_subtypes(web: WebClient, session: Session) -> None:
+    from truce.missionfile import create, spec
+
+    mission, _ = create.create(session, spec.read(EXAMPLE), actor=Actor.system())
+    users_service.create(
+        session, "monitor-force", "a-long-password", mission=mission, role="monitor", delegation_code="force",
+        actor=Actor.system(mission.id),
+    )  # fmt: skip
+    session.commit()
+    web.login("monitor-force")
+    form = web.get("/m/valley-buffer/incidents/new")
+    assert form.status_code == 200
+    assert '<option value="crossing_closed" data-type="access">Crossing point closed</option>' in form.text
+    nk = web.login("monitor-ru").get("/m/nk-2020/incidents/new")
+    assert "crossing_closed" not in nk.text

@@ -46,14 +46,13 @@ FIELDS = {
 }
 
 
-def _context(page: Page, form: Form, request: Request) -> dict[str, Any]:
+def _context(page: Page, form: Form) -> dict[str, Any]:
     mission = page.mission_or_404()
     posts = places_service.list_places(page.session, Site, mission, actor=page.actor)
     delegations = missions_service.delegations(page.session, mission)
     return {
         "form": form,
         "taxonomy": web_taxonomy.subtypes(mission),
-        "labels": web_taxonomy.labels_for(request, mission),
         "posts": [p for p in posts if p.kind != "settlement"],
         "delegations": delegations,
         "liaison": policy.files_allegations(page.actor),
@@ -75,7 +74,7 @@ def incident_new(request: Request, page: ReadPage) -> Response:
     form = Form(values={"placement": "map", "time_precision": "minute", "classification": "mission"})
     if policy.files_allegations(page.actor):
         form.values.update(source="party", classification="parties")
-    return render(request, "incidents/new.html", {**_context(page, form, request), "map_text": map_text(request)})
+    return render(request, "incidents/new.html", {**_context(page, form), "map_text": map_text(request)})
 
 
 def _number(form: Form, name: str, low: float, high: float) -> float | None:
@@ -175,5 +174,5 @@ def incident_create(request: Request, page: WritePage, form: CheckedForm) -> Res
         except Invalid as exc:
             absorb_invalid(form, exc, FIELDS)
     page.session.rollback()
-    context = {**_context(page, form, request), "map_text": map_text(request), "restricted": set(restricted_to)}
+    context = {**_context(page, form), "map_text": map_text(request), "restricted": set(restricted_to)}
     return render(request, "incidents/new.html", context, status_code=422)
