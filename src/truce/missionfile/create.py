@@ -3,7 +3,7 @@ transaction (so in one commit, every record logged)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -24,8 +24,8 @@ class FirstAdmin:
     """The mission's first administrator, named by the operator who creates it."""
 
     username: str
-    password: str
-    delegation: str
+    password: str = field(repr=False)
+    delegation: str = ""
 
 
 def create(
@@ -56,16 +56,12 @@ def create(
     return mission, created
 
 
-def add_places(
-    session: Session, mission: Mission, spec: MissionSpec, actor: Actor, skip: frozenset[str] = frozenset()
-) -> list[str]:
+def add_places(session: Session, mission: Mission, spec: MissionSpec, actor: Actor) -> list[str]:
     """Lines, then areas, then sites (a site's nearest line and zone exist when it is placed)."""
     created: list[str] = []
     for kind in ("lines", "areas", "sites"):
         for item in spec.places.get(kind, []):
             feature = item.feature
-            if f"{kind}:{feature.properties.name}" in skip:
-                continue
             if isinstance(feature, LineIn):
                 places_service.create_line(session, mission, feature, actor=actor)
             elif isinstance(feature, AreaIn):
