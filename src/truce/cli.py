@@ -14,6 +14,7 @@ from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
 from truce.integrity.cli import app as log_app
 from truce.interop.cli import export_command, import_command
+from truce.missionfile.cli import app as mission_app
 from truce.openrosa.cli import app as device_app
 from truce.reports.cli import app as report_app
 
@@ -31,6 +32,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(log_app, name="log")
 app.add_typer(report_app, name="report")
 app.add_typer(device_app, name="device")
+app.add_typer(mission_app, name="mission")
 app.command("export")(export_command)
 app.command("import")(import_command)
 
@@ -196,6 +198,30 @@ def user_digest(
             else:
                 users_service.enable_digest(session, user, password, actor=Actor.system())
         out.print(f"HTTP Digest {'off' if off else 'on'} for {name}", highlight=False)
+
+
+@user_app.command("operator")
+def user_operator(
+    name: Annotated[str, typer.Argument(help="the user's login name")],
+    off: Annotated[bool, typer.Option("--off", help="the account is no longer an operator")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Make an account an operator of the installation (above missions: creates them and names their first
+    administrators); a new account's password is read from standard input."""
+    from truce.errors import NotFound
+    from truce.policy import Actor
+    from truce.users import service as users_service
+
+    with friendly_errors():
+        with open_database(settings_for(data_dir), migrate=False) as db, db.session() as session:
+            user = users_service.get_by_name(session, name)
+            if user is None and off:
+                raise NotFound(f"no user named {name!r}")
+            if user is None:
+                users_service.create_operator(session, name, read_password(), actor=Actor.system())
+            else:
+                users_service.set_operator(session, user, not off, actor=Actor.system())
+        out.print(f"{name} is {'no longer ' if off else ''}an operator", highlight=False)
 
 
 def read_password() -> str:

@@ -77,6 +77,8 @@ class Actor:
     delegation_code: str | None = None
     # Missions this user holds a role in, for listings that span missions.
     memberships: dict[int, str] = field(default_factory=dict)
+    # An operator of the installation (above missions): creates missions and names their first administrators.
+    operator: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -264,8 +266,24 @@ def sees_mission(actor: Actor, mission_id: int, *, public: bool) -> bool:
 
 
 def creates_missions(actor: Actor) -> bool:
-    """Whether the actor may create a mission: only the installation itself (the command line)."""
-    return actor.role == SYSTEM
+    """Whether the actor may create missions (and set one up from its file): an operator, or the command line."""
+    return actor.role == SYSTEM or actor.operator
+
+
+def setting_up(actor: Actor, mission_id: int | None) -> Actor:
+    """Who sets up a mission for an operator: the installation's rights in that mission, under the operator's name.
+
+    Only for the set-up of a mission from its file, once `creates_missions` (or, for `apply`, `configures_mission`)
+    allowed it: the log names the operator as the actor of every record it creates.
+    """
+    if not creates_missions(actor):
+        raise Forbidden("only an operator of this installation sets up missions")
+    return Actor(username=actor.username or SYSTEM, role=SYSTEM, user_id=actor.user_id, mission_id=mission_id)
+
+
+def configures_mission(actor: Actor, mission_id: int) -> bool:
+    """Whether the actor may change a mission's settings: its administrators, an operator, the command line."""
+    return creates_missions(actor) or allowed(actor, "mission.write", mission_id)
 
 
 def registers_witnesses(actor: Actor) -> bool:

@@ -368,6 +368,56 @@ CALLS |= {
 }
 
 
+def _a_provision(session: Session, mission: Any) -> Any:
+    from truce.agreement.models import Provision
+
+    return session.scalars(select(Provision).where(Provision.mission_id == mission.id, Provision.number == "9")).one()
+
+
+def _revised(session: Session, mission: Any, actor: Actor) -> Any:
+    provision = _a_provision(session, mission)
+    body = ProvisionIn(number="9", summary="Reworded.", category="Economic and Social Development", responsible=["am"])
+    agreement_service.revise(session, mission, provision, body, actor=actor)
+    return provision
+
+
+def _moved_site(session: Session, mission: Any, actor: Actor) -> Any:
+    from truce.places.models import Site
+
+    site = session.scalars(select(Site).where(Site.mission_id == mission.id, Site.code == "JMC")).one()
+    moved = SiteIn.model_validate(point_feature(46.97, 40.03, name=site.name, kind="observation_centre"))
+    places_service.update_place(session, mission, site, moved, actor=actor)
+    return site
+
+
+# Mission files (issue 19): settings from a file, corrections of parties, delegations, places and provisions,
+# and the installation's operators.
+CALLS |= {
+    "truce.missions.service.configure": lambda s, m, a: missions_service.configure(
+        s,
+        m,
+        MissionIn.model_validate(
+            {**MissionIn.model_validate(m, from_attributes=True).model_dump(), "duplicate_km": 4.5}
+        ),
+        actor=a,
+    ),
+    "truce.missions.service.update_party": lambda s, m, a: missions_service.update_party(
+        s, m, missions_service.party_by_code(s, m, "icrc"), PartyIn(code="icrc", name="ICRC", kind="agency"), actor=a
+    ),
+    "truce.missions.service.update_delegation": lambda s, m, a: missions_service.update_delegation(
+        s, m, missions_service.delegation_by_code(s, m, "icrc"), "ICRC delegation", actor=a
+    ),
+    "truce.places.service.update_place": _moved_site,
+    "truce.agreement.service.revise": _revised,
+    "truce.users.service.create_operator": lambda s, m, a: users_service.create_operator(
+        s, "ops", loader.DEMO_PASSWORD, actor=a
+    ),
+    "truce.users.service.set_operator": lambda s, m, a: users_service.set_operator(
+        s, users_service.get_by_name(s, "analyst-ru"), True, actor=a
+    ),
+}
+
+
 def test_every_write_function_has_a_recipe_here() -> None:
     discovered = set().union(*(write_functions(m) for m in SERVICES))
     assert discovered == set(CALLS), "a service function was added or removed: declare it a read or give a recipe"

@@ -35,6 +35,20 @@ def create(session: Session, mission: Mission, data: ProvisionIn, *, actor: Acto
     return provision
 
 
+def revise(session: Session, mission: Mission, provision: Provision, data: ProvisionIn, *, actor: Actor) -> None:
+    """Correct a provision's wording, category, parties or classification; its deadline only while never extended."""
+    policy.require(actor, "provision.write", mission.id)
+    _check_parties(session, mission, data.responsible, "responsible")
+    missions_service.check_restricted_to(session, mission, data.classification, data.restricted_to)
+    if data.deadline != provision.original_deadline:
+        if provision.deadline != provision.original_deadline:
+            raise Conflict(f"provision {provision.number}'s deadline was extended; record a new extension instead")
+        provision.original_deadline = provision.deadline = data.deadline
+    for name in ("summary", "text", "category", "responsible", "classification", "restricted_to"):
+        setattr(provision, name, getattr(data, name))
+    ledger.record(session, actor, "provision.update", provision)
+
+
 def _check_parties(session: Session, mission: Mission, codes: list[str], field: str) -> None:
     unknown = sorted(set(codes) - {p.code for p in missions_service.parties(session, mission)})
     if unknown:

@@ -36,7 +36,8 @@ PATH = "/missions/{slug}/incidents"
 
 
 def _feature(scope: MissionScope, incident: Incident) -> dict[str, Any]:
-    return presenters.feature(incident, site_names=site_names(scope.session, scope.mission, scope.actor))
+    names = site_names(scope.session, scope.mission, scope.actor)
+    return presenters.feature(incident, site_names=names, local=scope.mission.taxonomy)
 
 
 def _verdict(v: Verification) -> VerdictOut:
@@ -70,7 +71,7 @@ def list_incidents(
         incident_type=type_,
     )
     names = site_names(scope.session, scope.mission, scope.actor)
-    return presenters.feature_collection(incidents, names, limit=limit, offset=offset)
+    return presenters.feature_collection(incidents, names, scope.mission.taxonomy, limit=limit, offset=offset)
 
 
 @router.post(
@@ -136,7 +137,8 @@ def verify_incident(scope: WriteScope, incident_id: Id, body: VerdictIn) -> Verd
 def likely_duplicates(scope: ReadScope, incident_id: Id) -> dict[str, Any]:
     """Incidents of the same type close in space and time, for verifiers to merge or keep apart."""
     found = service.duplicates(scope.session, scope.mission, incident_id, actor=scope.actor)
-    return presenters.feature_collection(found, site_names(scope.session, scope.mission, scope.actor))
+    names = site_names(scope.session, scope.mission, scope.actor)
+    return presenters.feature_collection(found, names, scope.mission.taxonomy)
 
 
 @router.post(

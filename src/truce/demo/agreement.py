@@ -1,7 +1,7 @@
 """The agreement's provisions, the returns through the corridor, exchanges and claims for the nk-2020 demo,
 recorded through the same services (and so access-checked and logged) as anything a person enters.
 
-Loading again creates only what is missing. The data is in nk_2020.yaml, marked where it is illustrative.
+Loading again creates only what is missing. The data is in nk_2020.records.yaml, marked where it is illustrative.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from truce.agreement import service as agreement_service
 from truce.agreement.models import Provision
-from truce.agreement.schemas import ExtensionIn, LinkIn, ProvisionIn, StatusIn
+from truce.agreement.schemas import ExtensionIn, LinkIn, StatusIn
 from truce.claims import service as claims_service
 from truce.claims.models import Claim
 from truce.claims.schemas import AssessmentIn, ClaimIn
@@ -56,14 +56,10 @@ def _sites(session: Session, mission: Mission) -> dict[str, Site]:
 def _provisions(
     session: Session, mission: Mission, specs: list[dict[str, Any]], system: Actor, created: list[str]
 ) -> dict[str, Provision]:
+    # The provisions themselves come with the mission file (nk_2020.yaml); here, what happened to them.
     have = {p.number: p for p in agreement_service.list_provisions(session, mission, actor=system)}
     for spec in specs:
-        provision = have.get(spec["number"])
-        if provision is None:
-            fields = {k: v for k, v in spec.items() if k in ProvisionIn.model_fields}
-            provision = agreement_service.create(session, mission, ProvisionIn(**fields), actor=system)
-            have[provision.number] = provision
-            created.append("1 provision")
+        provision = have[spec["number"]]
         extension = spec.get("extension")
         if extension is not None and provision.deadline != extension["new_deadline"]:
             agreement_service.extend_deadline(session, mission, provision.id, ExtensionIn(**extension), actor=system)

@@ -10,13 +10,16 @@ from typing import Any
 
 import orjson
 
+from truce.incidents import taxonomy
 from truce.incidents.models import Incident, IncidentView
 from truce.incidents.taxonomy import acled
 
 
-def feature(incident: Incident | IncidentView, *, site_names: dict[int, str] | None = None) -> dict[str, Any]:
-    """An incident, or a row of `list_incidents`, as a GeoJSON Feature."""
-    mapping = acled(incident.type, incident.subtype)
+def feature(
+    incident: Incident | IncidentView, *, site_names: dict[int, str] | None = None, local: taxonomy.Local = ()
+) -> dict[str, Any]:
+    """An incident, or a row of `list_incidents`, as a GeoJSON Feature (`local`: its mission's own subtypes)."""
+    mapping = acled(incident.type, incident.subtype, local)
     properties: dict[str, Any] = {
         "id": incident.id,
         "status": incident.status,
@@ -60,10 +63,10 @@ def feature(incident: Incident | IncidentView, *, site_names: dict[int, str] | N
 
 
 def feature_collection(
-    incidents: Iterable[Incident | IncidentView], site_names: dict[int, str], **members: Any
+    incidents: Iterable[Incident | IncidentView], site_names: dict[int, str], local: taxonomy.Local, **members: Any
 ) -> dict[str, Any]:
     """Incidents as a GeoJSON FeatureCollection, with any foreign members (`limit`, `offset`) given."""
-    features = [feature(incident, site_names=site_names) for incident in incidents]
+    features = [feature(incident, site_names=site_names, local=local) for incident in incidents]
     return {"type": "FeatureCollection", "features": features, **members}
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
-from truce.incidents.taxonomy import COUNT_KEYS, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
+from truce.incidents.taxonomy import COUNT_KEYS, LOCAL_SUBTYPE, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
 from truce.missions.schemas import StrictModel
 from truce.numbers import MAX_EVENTS, CasualtyCount, EventCount, Id, Int64
 from truce.places.schemas import Classification
@@ -60,7 +60,8 @@ class IncidentProperties(StrictModel):
     def _consistent(self) -> IncidentProperties:
         if self.type not in TAXONOMY:
             raise ValueError(f"type must be one of {', '.join(TAXONOMY)}")
-        if self.subtype not in TAXONOMY[self.type]:
+        # A mission may add subtypes of its own (its file's taxonomy): the service checks those against the mission.
+        if self.subtype not in TAXONOMY[self.type] and not LOCAL_SUBTYPE.match(self.subtype):
             raise ValueError(f"subtype of {self.type} must be one of {', '.join(TAXONOMY[self.type])}")
         if self.end is not None and self.end < self.start:
             raise ValueError("end is before start")

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from truce import geo, policy
 from truce.errors import Conflict, Forbidden, Invalid, TruceError
-from truce.incidents import derive
+from truce.incidents import derive, taxonomy
 from truce.incidents.models import Incident, IncidentView
 from truce.incidents.schemas import IncidentIn
+from truce.incidents.taxonomy import TAXONOMY
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission, Party
@@ -96,6 +97,8 @@ class Checks:
 
 def _apply(session: Session, mission: Mission, incident: Incident, data: IncidentIn, checks: Checks) -> None:
     props = data.properties
+    if props.subtype not in TAXONOMY[props.type]:
+        taxonomy.check_subtype(mission.taxonomy, props.type, props.subtype)
     checks.restricted_to(props.classification, props.restricted_to)
     named = {a.party for a in props.alleged_actors}
     strangers = sorted(named - checks.parties()) if named else []

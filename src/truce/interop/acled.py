@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from truce.incidents.models import Incident
 from truce.incidents.schemas import IncidentIn
-from truce.incidents.taxonomy import TAXONOMY, AcledType
+from truce.incidents.taxonomy import AcledType, of_mission
 from truce.interop.export import (
     PartyFacts,
     Progress,
@@ -141,7 +141,8 @@ def write(session: Session, view: View, out: TextIO, progress: Progress) -> int:
 
 def rows(view: View, incidents: Iterable[Row[Any]]) -> Iterator[tuple[Any, ...]]:
     """One ACLED row per incident row (the columns of SELECTED)."""
-    kinds = {(t, s): mapping for t, subtypes in TAXONOMY.items() for s, mapping in subtypes.items()}
+    taxonomy = of_mission(view.mission.taxonomy)
+    kinds = {(t, s): mapping for t, subtypes in taxonomy.items() for s, mapping in subtypes.items()}
 
     @lru_cache(maxsize=MEMO)
     def fatalities(casualties: str | None) -> int:

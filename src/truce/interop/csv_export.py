@@ -15,7 +15,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from truce.incidents.models import Incident
-from truce.incidents.taxonomy import CASUALTY_GROUPS, CASUALTY_KINDS, COUNT_KEYS, TAXONOMY
+from truce.incidents.taxonomy import CASUALTY_GROUPS, CASUALTY_KINDS, COUNT_KEYS, of_mission
 from truce.interop.export import Progress, View, safe, selection, stream, write_csv
 
 COLUMNS = (
@@ -45,12 +45,13 @@ def write(session: Session, view: View, out: TextIO, progress: Progress) -> int:
 def rows(view: View, incidents: Iterable[Row[Any]]) -> Iterator[list[Any]]:
     """One CSV row per incident row (the columns of SELECTED)."""
     zone = view.time_zone
+    kinds = of_mission(view.mission.taxonomy)
     for (
         incident_id, external_id, kind, subtype, status, source, start, end, precision, lon, lat, geo_precision,
         means, counts, casualties, alleged, narrative, classification, zone_id, controlled_by, site_id, site_km,
         line_km, in_corridor, merged_into, reported_at,
     ) in incidents:  # fmt: skip
-        mapping = TAXONOMY.get(kind, {}).get(subtype)
+        mapping = kinds.get(kind, {}).get(subtype)
         counts = counts or {}
         casualties = casualties or {}
         site_name = view.site_names.get(site_id) if site_id else None

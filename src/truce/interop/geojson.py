@@ -40,7 +40,8 @@ def write(session: Session, view: View, out: TextIO, progress: Progress) -> int:
     for incident in session.execute(stmt).scalars():
         if written:
             out.write(",\n")
-        feature = redact(view, incident_presenters.feature(incident, site_names=view.site_names))
+        shown = incident_presenters.feature(incident, site_names=view.site_names, local=view.mission.taxonomy)
+        feature = redact(view, shown)
         out.write(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
         written += 1
         if written % CHUNK == 0:

@@ -16,7 +16,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from truce.incidents.models import Incident
-from truce.incidents.taxonomy import TAXONOMY
+from truce.incidents.taxonomy import of_mission
 from truce.interop.acled import FALLBACK, MEMO, SOURCE_LABELS
 from truce.interop.export import (
     Progress,
@@ -76,11 +76,12 @@ def rows(view: View, incidents: Iterable[Row[Any]]) -> Iterator[tuple[Any, ...]]
     def actors(alleged: str | None) -> str:
         return safe("; ".join(actor_names(view, parsed(alleged))))
 
+    kinds = of_mission(view.mission.taxonomy)
     for (
         incident_id, external_id, start, reported_at, kind, subtype, status, site_id, lat, lon, casualties,
         alleged, source, narrative,
     ) in incidents:  # fmt: skip
-        mapping = TAXONOMY.get(kind, {}).get(subtype, FALLBACK)
+        mapping = kinds.get(kind, {}).get(subtype, FALLBACK)
         killed, injured = counts(casualties)
         yield (
             safe(external_id) if external_id else f"TRUCE-{slug}-{incident_id}",

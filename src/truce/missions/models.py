@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from truce.db import Base, utcnow
@@ -23,11 +23,23 @@ class Mission(Logged, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The name in each of the mission's languages ({"en": ..., "ru": ...}); `name` is the first language's.
+    names: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # The languages the mission works in, first the one its records are written in.
+    languages: Mapped[list[Any]] = mapped_column(default=lambda: ["en"], server_default='["en"]')
     description: Mapped[str] = mapped_column(Text, default="")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # An example or demonstration, not a real mission: the pages say so.
+    illustrative: Mapped[bool] = mapped_column(default=False, server_default=false())
     # A public mission shows its public records to people who are not logged in.
     public: Mapped[bool] = mapped_column(default=False)
     starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    # The classification a new record gets when its author gives none.
+    default_classification: Mapped[str] = mapped_column(String(16), default="mission", server_default="mission")
+    # Subtypes the mission adds to Truce's taxonomy, each mapped to an ACLED event type:
+    # [{"type", "subtype", "acled_event_type", "acled_sub_event_type", "labels": {lang: text}}].
+    taxonomy: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     # Verification quorum: how many distinct delegations must confirm, and which ones must be among them.
     quorum_delegations: Mapped[int] = mapped_column(default=2)
     quorum_required: Mapped[list[Any]] = mapped_column(default=list)

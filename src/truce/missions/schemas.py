@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from typing import Any, Literal, Self, get_args, get_origin
+from typing import Annotated, Any, Literal, Self, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -91,13 +91,23 @@ def _marked(annotation: Any) -> bool:
     return any(_marked(inner) for inner in get_args(annotation))
 
 
+Classification = Literal["restricted", "mission", "parties", "public"]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+
+
 class MissionIn(StrictModel):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")
     name: str = Field(min_length=1, max_length=200)
+    names: dict[Language, str] = Field(default_factory=dict, description="the name in each language")
+    languages: list[Language] = Field(default_factory=lambda: ["en"], min_length=1, max_length=10)
     description: Paragraph = ""
+    illustrative: bool = False
     time_zone: str = "UTC"
     public: bool = False
     starts_on: limits.Day | None = None
+    ends_on: limits.Day | None = None
+    default_classification: Classification = "mission"
+    taxonomy: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
     quorum_delegations: int = Field(default=2, ge=1, le=20)
     quorum_required: list[str] = Field(default_factory=list)
     allow_self_verification: bool = True

@@ -66,6 +66,41 @@ def update(session: Session, mission: Mission, data: MissionUpdate, *, actor: Ac
     return mission
 
 
+# The settings of a mission that its file holds and `configure` may change (the slug never changes).
+CONFIGURABLE = (
+    "name", "names", "languages", "description", "illustrative", "time_zone", "public", "starts_on", "ends_on",
+    "default_classification", "taxonomy", "quorum_delegations", "quorum_required", "allow_self_verification",
+    "duplicate_km", "duplicate_minutes", "ceiling_personnel", "ceiling_armoured_vehicles", "ceiling_other_vehicles",
+)  # fmt: skip
+
+
+def configure(session: Session, mission: Mission, data: MissionIn, *, actor: Actor) -> list[str]:
+    """Set the mission's settings to those of `data` (its file, checked); the names of those that changed."""
+    if not policy.configures_mission(actor, mission.id):
+        raise Forbidden("only the mission's administrators or an operator change its settings")
+    changed = [name for name in CONFIGURABLE if getattr(mission, name) != getattr(data, name)]
+    for name in changed:
+        setattr(mission, name, getattr(data, name))
+    if changed:
+        ledger.record(session, actor, "mission.update", mission)
+    return changed
+
+
+def update_party(session: Session, mission: Mission, party: Party, data: PartyIn, *, actor: Actor) -> Party:
+    """Rename a party or change its kind; its code stays."""
+    policy.require(actor, "mission.write", mission.id)
+    party.name, party.kind = data.name, data.kind
+    ledger.record(session, actor, "party.update", party)
+    return party
+
+
+def update_delegation(session: Session, mission: Mission, delegation: Delegation, name: str, *, actor: Actor) -> None:
+    """Rename a delegation; its code and party stay."""
+    policy.require(actor, "mission.write", mission.id)
+    delegation.name = name
+    ledger.record(session, actor, "delegation.update", delegation)
+
+
 def parties(session: Session, mission: Mission) -> list[Party]:
     """The mission's parties, by code."""
     return list(session.execute(select(Party).where(Party.mission_id == mission.id).order_by(Party.code)).scalars())

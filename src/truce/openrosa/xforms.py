@@ -13,6 +13,7 @@ from typing import Any
 
 from pyxform.xls2xform import convert
 
+from truce.incidents import taxonomy
 from truce.incidents.taxonomy import COUNT_KEYS, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
 from truce.movements.models import CROSSING_SITE_KINDS, DIRECTIONS, MOVEMENT_KINDS, TRANSPORT_MODES
 from truce.places.models import CLASSIFICATIONS
@@ -68,18 +69,35 @@ def kind_of(slug: str, form: str) -> str | None:
     return None
 
 
-def build(slug: str, mission_name: str, kind: str, sites: Sequence[SiteChoice]) -> Form:
-    """The XForm of one kind for a mission whose phones may choose among `sites`."""
+def build(slug: str, mission_name: str, kind: str, sites: Sequence[SiteChoice], local: taxonomy.Local = ()) -> Form:
+    """The XForm of one kind for a mission whose phones may choose among `sites` (`local`: its own subtypes)."""
     workbook, media = _WORKBOOKS[kind](sites)
+    _add_local_subtypes(workbook, local)
     title = f"{mission_name}: {_TITLES[kind]}"
     version = _version(workbook, media, title)
     workbook["settings"] = [{"form_id": form_id(slug, kind), "version": version, "form_title": title}]
     return Form(kind, form_id(slug, kind), title, version, _converted(json.dumps(workbook, sort_keys=True)), media)
 
 
-def workbook(kind: str, sites: Sequence[SiteChoice]) -> dict[str, Any]:
+def workbook(kind: str, sites: Sequence[SiteChoice], local: taxonomy.Local = ()) -> dict[str, Any]:
     """The XLSForm of one kind as pyxform reads it (without settings)."""
-    return _WORKBOOKS[kind](sites)[0]
+    sheets = _WORKBOOKS[kind](sites)[0]
+    _add_local_subtypes(sheets, local)
+    return sheets
+
+
+def _add_local_subtypes(workbook: dict[str, Any], local: taxonomy.Local) -> None:
+    """The mission's own subtypes, after Truce's in each type's list (a form that lists subtypes at all)."""
+    choices: list[dict[str, str]] = workbook.get("choices", [])
+    subtypes = [i for i, c in enumerate(choices) if c["list_name"] == "subtype"]
+    if not local or not subtypes:
+        return
+    added = [
+        {"list_name": "subtype", "name": e["subtype"], "type_group": e["type"],
+         "label": taxonomy.label(local, e["type"], e["subtype"], "en") or _label(e["subtype"])}
+        for e in local
+    ]  # fmt: skip
+    choices[subtypes[-1] + 1 : subtypes[-1] + 1] = added
 
 
 def _version(workbook: dict[str, Any], media: dict[str, bytes], title: str) -> str:

@@ -71,6 +71,37 @@ def _add(session: Session, mission: Mission, record: Area | Line | Site, feature
     incidents_service.rederive(session, mission, actor=actor, within=_reach(session, mission, record))
 
 
+def update_place(
+    session: Session, mission: Mission, record: Area | Line | Site, feature: AreaIn | LineIn | SiteIn, *, actor: Actor
+) -> None:
+    """Change a place in place (its id, and so what incidents say of it, stays); incidents near it are derived again."""
+    policy.require(actor, "place.write", mission.id)
+    props = feature.properties
+    fields = props.model_dump(exclude={"controlled_by", "operated_by"})
+    if isinstance(record, Area):
+        controlled_by = getattr(props, "controlled_by", None)
+        record.controlled_by_id = (
+            missions_service.party_by_code(session, mission, controlled_by).id if controlled_by else None
+        )
+    if isinstance(record, Site):
+        operated_by = getattr(props, "operated_by", None)
+        record.operated_by_id = (
+            missions_service.delegation_by_code(session, mission, operated_by).id if operated_by else None
+        )
+    before = _reach(session, mission, record)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    missions_service.check_restricted_to(
+        session, mission, record.classification, record.restricted_to, "properties.restricted_to"
+    )
+    geometry = geo.parse_geometry(feature.geometry, ALLOWED_GEOMETRY[record.__tablename__])
+    record.geometry = geo.dumps(geometry)
+    record.min_lon, record.min_lat, record.max_lon, record.max_lat = geo.bounds(geometry).as_list()
+    ledger.record(session, actor, f"{record.__tablename__[:-1]}.update", record)
+    for within in (before, _reach(session, mission, record)):
+        incidents_service.rederive(session, mission, actor=actor, within=within)
+
+
 def list_places(
     session: Session,
     model: PlaceModel,

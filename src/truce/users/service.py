@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from truce import policy, text
 from truce.config import Settings
-from truce.errors import Conflict, Invalid
+from truce.errors import Conflict, Forbidden, Invalid
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
@@ -102,6 +102,29 @@ def create(
     ledger.record(session, actor, "membership.create", membership)
     if digest_login:
         _keep_digest_secret(session, user, password, actor)
+    return user
+
+
+def create_operator(session: Session, username: str, password: str, *, actor: Actor) -> User:
+    """Create an operator of the installation: an account above missions, holding no role in any."""
+    if not policy.creates_missions(actor):
+        raise Forbidden("only an operator names operators")
+    if not USERNAME.match(username):
+        raise Invalid("use 2-64 lower-case letters, digits, dots, dashes or underscores", "username")
+    if get_by_name(session, username) is not None:
+        raise Conflict(f"a user named {username!r} exists already")
+    user = User(username=username, password_hash=hash_password(password), operator=True)
+    session.add(user)
+    ledger.record(session, actor, "user.create", user)
+    return user
+
+
+def set_operator(session: Session, user: User, operator: bool, *, actor: Actor) -> User:
+    """Make an account an operator of the installation, or no longer one."""
+    if not policy.creates_missions(actor):
+        raise Forbidden("only an operator names operators")
+    user.operator = operator
+    ledger.record(session, actor, "user.update", user)
     return user
 
 
@@ -197,7 +220,12 @@ def actor_from(user: User, mission: Mission | None, roles: Sequence[tuple[int, s
     if not here:
         mission_id = mission.id if mission else None
         return Actor(
-            username=user.username, role=policy.PUBLIC, user_id=user.id, mission_id=mission_id, memberships=memberships
+            username=user.username,
+            role=policy.PUBLIC,
+            user_id=user.id,
+            mission_id=mission_id,
+            memberships=memberships,
+            operator=user.operator,
         )
     _, role, delegation_id, delegation_code = here[0]
     return Actor(
@@ -208,4 +236,5 @@ def actor_from(user: User, mission: Mission | None, roles: Sequence[tuple[int, s
         delegation_id=delegation_id,
         delegation_code=delegation_code,
         memberships=memberships,
+        operator=user.operator,
     )

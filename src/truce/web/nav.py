@@ -36,6 +36,7 @@ NAV: list[NavItem] = [
     NavItem("claim_list", N_("Claims")),
     NavItem("admin_places", N_("Places"), "place.write"),
     NavItem("admin_users", N_("Users"), "user.write"),
+    NavItem("mission_settings", N_("Settings"), "mission.write"),
 ]
 
 

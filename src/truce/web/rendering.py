@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from truce.web import i18n, labels, nav, security
+from truce.web import taxonomy as web_taxonomy
 from truce.web.context import Page
 
 
@@ -83,6 +84,9 @@ def render(
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **(context or {}),
     }
+    if page is not None and page.mission is not None and page.mission.taxonomy:
+        # The mission's own subtypes, named in the reader's language on every page that names subtypes.
+        full.setdefault("labels", web_taxonomy.labels_for(request, page.mission))
     html = environment(locale).get_template(template).render(full)
     return HTMLResponse(html, status_code=status_code)
 

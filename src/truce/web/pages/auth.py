@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
+from truce import policy
 from truce.config import Settings
 from truce.deps import client_address, now
 from truce.errors import Unauthorized
@@ -24,9 +25,10 @@ router = page_router()
 def start(request: Request, page: PlainPage) -> Response:
     """The missions the visitor may open; straight into the only one."""
     missions = missions_service.list_visible(page.session, page.actor)
-    if len(missions) == 1 and page.user is not None:
+    # An operator sets up missions from here, so is not sent on into the only one.
+    if len(missions) == 1 and page.user is not None and not policy.creates_missions(page.actor):
         return redirect(str(request.app.url_path_for("home", slug=missions[0].slug)))
-    return render(request, "start.html", {"missions": missions})
+    return render(request, "start.html", {"missions": missions, "operator": policy.creates_missions(page.actor)})
 
 
 @router.get("/login", name="login")

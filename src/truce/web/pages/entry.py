@@ -13,11 +13,11 @@ from truce import policy
 from truce.errors import Invalid
 from truce.incidents import service as incidents_service
 from truce.incidents.schemas import IncidentIn
-from truce.incidents.taxonomy import TAXONOMY
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.places import service as places_service
 from truce.places.models import Site
+from truce.web import taxonomy as web_taxonomy
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.forms import CheckedForm, Form, absorb_invalid
 from truce.web.i18n import N_
@@ -52,7 +52,7 @@ def _context(page: Page, form: Form) -> dict[str, Any]:
     delegations = missions_service.delegations(page.session, mission)
     return {
         "form": form,
-        "taxonomy": TAXONOMY,
+        "taxonomy": web_taxonomy.subtypes(mission),
         "posts": [p for p in posts if p.kind != "settlement"],
         "delegations": delegations,
         "liaison": policy.files_allegations(page.actor),

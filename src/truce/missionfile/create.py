@@ -1,0 +1,72 @@
+"""`truce mission create`: a mission and everything its file says, through the services, in the caller's
+transaction (so in one commit, every record logged)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from truce import policy
+from truce.agreement import service as agreement_service
+from truce.errors import Forbidden
+from truce.missionfile.spec import MissionSpec
+from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.places import service as places_service
+from truce.places.schemas import AreaIn, LineIn, SiteIn
+from truce.policy import Actor
+from truce.users import service as users_service
+
+
+@dataclass(frozen=True)
+class FirstAdmin:
+    """The mission's first administrator, named by the operator who creates it."""
+
+    username: str
+    password: str = field(repr=False)
+    delegation: str = ""
+
+
+def create(
+    session: Session, spec: MissionSpec, *, actor: Actor, first_admin: FirstAdmin | None = None
+) -> tuple[Mission, list[str]]:
+    """Create the mission of a checked file (and its first administrator); what was created, one line per record."""
+    if not policy.creates_missions(actor):
+        raise Forbidden("only an operator of this installation creates missions")
+    mission = missions_service.create(session, spec.mission, actor=policy.setting_up(actor, None))
+    setup = policy.setting_up(actor, mission.id)
+    created = [f"mission {mission.slug}"]
+    for party in spec.parties:
+        missions_service.create_party(session, mission, party, actor=setup)
+        created.append(f"party {party.code}")
+    for delegation in spec.delegations:
+        missions_service.create_delegation(session, mission, delegation, actor=setup)
+        created.append(f"delegation {delegation.code}")
+    created += add_places(session, mission, spec, setup)
+    for provision in spec.provisions:
+        agreement_service.create(session, mission, provision, actor=setup)
+        created.append(f"provision {provision.number}")
+    if first_admin is not None:
+        users_service.create(
+            session, first_admin.username, first_admin.password, mission=mission, role="admin",
+            delegation_code=first_admin.delegation, actor=setup,
+        )  # fmt: skip
+        created.append(f"user {first_admin.username}")
+    return mission, created
+
+
+def add_places(session: Session, mission: Mission, spec: MissionSpec, actor: Actor) -> list[str]:
+    """Lines, then areas, then sites (a site's nearest line and zone exist when it is placed)."""
+    created: list[str] = []
+    for kind in ("lines", "areas", "sites"):
+        for item in spec.places.get(kind, []):
+            feature = item.feature
+            if isinstance(feature, LineIn):
+                places_service.create_line(session, mission, feature, actor=actor)
+            elif isinstance(feature, AreaIn):
+                places_service.create_area(session, mission, feature, actor=actor)
+            elif isinstance(feature, SiteIn):
+                places_service.create_site(session, mission, feature, actor=actor)
+            created.append(f"{kind[:-1]} {feature.properties.name}")
+    return created

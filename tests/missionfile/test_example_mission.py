@@ -1,0 +1,127 @@
+"""The mission-independent parts of Truce against the second, illustrative mission (a buffer zone, three parties,
+a UN-style force, English and French): nothing may assume nk-2020. With its own subtypes (issue 19, part 4):
+they are offered, accepted, mapped to ACLED in every export and in the phones' forms, which are re-versioned."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from mission_examples import EXAMPLE
+from support import point_feature
+from truce.errors import Invalid
+from truce.incidents import service as incidents_service
+from truce.incidents.schemas import IncidentIn, VerdictIn
+from truce.interop.export import view_for
+from truce.interop.formats import EXPORTS
+from truce.missionfile import create, spec
+from truce.missions.models import Mission
+from truce.openrosa import xforms
+from truce.places.models import Area
+from truce.policy import Actor
+from truce.users import service as users_service
+from truce.verification import service as verification_service
+
+PASSWORD = "a-long-password"
+
+
+@pytest.fixture
+def valley(session: Session) -> Mission:
+    mission, _ = create.create(session, spec.read(EXAMPLE), actor=Actor.system())
+    accounts = [("monitor-force", "monitor", "force"), ("verifier-force", "verifier", "force"),
+                ("liaison-north", "liaison", "north"), ("liaison-south", "liaison", "south")]  # fmt: skip
+    for name, role, delegation in accounts:
+        users_service.create(
+            session,
+            name,
+            PASSWORD,
+            mission=mission,
+            role=role,
+            delegation_code=delegation,
+            actor=Actor.system(mission.id),
+        )
+    return mission
+
+
+@pytest.fixture
+def actor(session: Session, valley: Mission) -> Callable[[str], Actor]:
+    return lambda name: users_service.actor_for(session, users_service.get_by_name(session, name), valley)
+
+
+def incident(subtype: str, kind: str = "movement", lon: float = 20.4, lat: float = 10.7, **extra: Any) -> IncidentIn:
+    properties = {"type": kind, "subtype": subtype, "start": "2031-05-03T10:00:00+02:00", "source": "patrol",
+                  "classification": "parties", **extra}  # fmt: skip
+    return IncidentIn.model_validate(point_feature(lon, lat, **properties))
+
+
+def test_an_incident_is_placed_in_this_missions_zones(session: Session, valley: Mission, actor: Any) -> None:
+    filed = incidents_service.create(session, valley, incident("incursion"), actor=actor("monitor-force"))
+    props = incidents_service.feature(filed, local=valley.taxonomy)["properties"]
+    zone = session.get(Area, props["zone"])
+    assert zone is not None
+    assert (zone.name, props["controlled_by"]) == ("Northern zone", "north")
+    assert props["nearest_site"] is not None
+
+
+def test_the_quorum_of_one_force(session: Session, valley: Mission, actor: Any) -> None:
+    alleged = incidents_service.create(
+        session, valley, incident("incursion", source="party"), actor=actor("liaison-north")
+    )
+    assert alleged.status == "reported"
+    verification_service.verify(
+        session, valley, alleged.id, VerdictIn(verdict="confirm"), actor=actor("verifier-force")
+    )
+    assert alleged.status == "confirmed"
+
+
+def test_a_local_subtype_is_filed_and_mapped_to_acled(session: Session, valley: Mission, actor: Any) -> None:
+    filed = incidents_service.create(
+        session, valley, incident("construction_in_buffer_zone", lat=10.5), actor=actor("monitor-force")
+    )
+    props = incidents_service.feature(filed, local=valley.taxonomy)["properties"]
+    assert (props["acled_event_type"], props["acled_sub_event_type"]) == (
+        "Strategic developments", "Headquarters or base established",
+    )  # fmt: skip
+    with pytest.raises(Invalid, match=r"subtype of movement must be one of .*construction_in_buffer_zone"):
+        incidents_service.create(session, valley, incident("crossing_closed"), actor=actor("monitor-force"))
+
+
+def test_another_missions_subtypes_are_refused(session: Session, mission: Mission, member: Any) -> None:
+    with pytest.raises(Invalid, match="subtype of movement must be one of"):
+        incidents_service.create(session, mission, incident("construction_in_buffer_zone", lon=46.8, lat=39.9),
+                                 actor=member("monitor-ru"))  # fmt: skip
+
+
+@pytest.mark.parametrize("file_format", ["csv", "acled", "hxl", "geojson"])
+def test_exports_carry_the_local_mapping(session: Session, valley: Mission, actor: Any, file_format: str) -> None:
+    closed = incident("crossing_closed", kind="access", lat=10.5, classification="public")
+    incidents_service.create(session, valley, closed, actor=actor("monitor-force"))
+    write, _ = EXPORTS[file_format]
+    out = io.StringIO(newline="")
+    write(session, view_for(session, valley, actor("verifier-force")), out, lambda _n: None)
+    text = out.getvalue()
+    if file_format == "geojson":
+        props = json.loads(text)["features"][0]["properties"]
+        assert (props["subtype"], props["acled_sub_event_type"]) == ("crossing_closed", "Other")
+        return
+    rows = list(csv.reader(io.StringIO(text)))
+    row = next(r for r in rows if "crossing_closed" in r or "Strategic developments" in r)
+    assert "Strategic developments" in row
+
+
+def test_the_phones_form_offers_the_local_subtypes_and_changes_version(valley: Mission) -> None:
+    sheets = xforms.workbook("incident", [], valley.taxonomy)
+    local = [c for c in sheets["choices"] if c["list_name"] == "subtype" and c["name"] == "crossing_closed"]
+    assert local == [{"list_name": "subtype", "name": "crossing_closed", "type_group": "access",
+                      "label": "Crossing point closed"}]  # fmt: skip
+    with_local = xforms.build(valley.slug, valley.name, "incident", [], valley.taxonomy)
+    without = xforms.build(valley.slug, valley.name, "incident", [])
+    assert with_local.version != without.version
+    assert "crossing_closed" in with_local.xml
+    assert "crossing_closed" not in without.xml
