@@ -6,9 +6,11 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from truce.incidents import presenters as incident_presenters
 from truce.incidents import service
 from truce.incidents.models import Incident, IncidentView
 from truce.missions.models import Mission
+from truce.places import presenters as place_presenters
 from truce.policy import Actor
 
 
@@ -21,12 +23,14 @@ def test_the_view_holds_incident_columns_under_their_names() -> None:
 def test_a_page_shows_what_the_records_show(session: Session, mission: Mission) -> None:
     actor = Actor.system(mission.id)
     page = service.list_incidents(session, mission, actor=actor, limit=100)
-    names = service.site_names(session, mission, actor)
+    names = place_presenters.site_names(session, mission, actor)
     assert len(page) == 100
     for view in page:
         record = session.get(Incident, view.id)
         assert record is not None
-        assert service.feature(view, site_names=names) == service.feature(record, site_names=names)
+        assert incident_presenters.feature(view, site_names=names) == incident_presenters.feature(
+            record, site_names=names
+        )
     assert page[0].start.utcoffset() is not None
 
 

@@ -18,6 +18,7 @@ from truce.incidents.models import Incident
 from truce.interop.importer import ImportReport, import_file
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
+from truce.places import presenters as place_presenters
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
 from truce.places.schemas import SiteIn
@@ -132,7 +133,7 @@ def test_importing_places_twice_changes_nothing(session: Session, mission: Missi
 
 def test_the_api_s_own_collections_import_as_they_are(session: Session, mission: Mission) -> None:
     sites = places_service.list_places(session, Site, mission, actor=Actor.system(mission.id), kind="settlement")
-    exported = places_service.feature_collection(session, mission, sites)
+    exported = place_presenters.feature_collection(session, mission, sites)
     report = run_import(session, mission, io.BytesIO(json.dumps(exported).encode()))
     assert (report.created, report.unchanged, report.problems) == (0, len(sites), [])
 

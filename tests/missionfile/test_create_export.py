@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from mission_examples import DEMO, EXAMPLE, example
 from truce.incidents.models import Incident
+from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
 from truce.missionfile import canonical, create, export, spec
 from truce.missions import service as missions_service
@@ -23,12 +24,12 @@ def without_comments(text: str) -> str:
 
 def test_create_then_export_gives_back_the_example_file(session: Session) -> None:
     checked = spec.read(EXAMPLE)
-    before = session.scalar(select(func.count()).select_from(LogEntry)) or 0
+    before = ledger.size(session)
     mission, created = create.create(session, checked, actor=Actor.system())
     assert created[:3] == ["mission valley-buffer", "party north", "party south"]
     assert len(created) == 1 + 5 + 5 + 3 + 4 + 8 + 4
     # One log entry per record created, in the same transaction.
-    assert session.scalar(select(func.count()).select_from(LogEntry)) == before + len(created)
+    assert ledger.size(session) == before + len(created)
     document = export.mission_file(session, mission)
     assert document == canonical.of_spec(checked)
     assert without_comments(canonical.dump_yaml(document)) == without_comments(EXAMPLE.read_text(encoding="utf-8"))
@@ -68,6 +69,7 @@ def test_an_operators_setup_is_logged_under_the_operators_name(session: Session)
     assert actor.operator
     assert actor.role == "public"
     mission, created = create.create(session, spec.read(EXAMPLE), actor=actor)
+    session.commit()  # the command ends: what it logged is in the log
     actors = set(session.execute(select(LogEntry.actor).where(LogEntry.mission_id == mission.id)).scalars())
     assert actors == {"ops"}
     assert len(created) > 20

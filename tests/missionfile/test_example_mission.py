@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from mission_examples import EXAMPLE
 from support import point_feature
 from truce.errors import Invalid
+from truce.incidents import presenters as incident_presenters
 from truce.incidents import service as incidents_service
 from truce.incidents.schemas import IncidentIn, VerdictIn
 from truce.interop.export import view_for
@@ -62,7 +63,7 @@ def incident(subtype: str, kind: str = "movement", lon: float = 20.4, lat: float
 
 def test_an_incident_is_placed_in_this_missions_zones(session: Session, valley: Mission, actor: Any) -> None:
     filed = incidents_service.create(session, valley, incident("incursion"), actor=actor("monitor-force"))
-    props = incidents_service.feature(filed, local=valley.taxonomy)["properties"]
+    props = incident_presenters.feature(filed, local=valley.taxonomy)["properties"]
     zone = session.get(Area, props["zone"])
     assert zone is not None
     assert (zone.name, props["controlled_by"]) == ("Northern zone", "north")
@@ -84,7 +85,7 @@ def test_a_local_subtype_is_filed_and_mapped_to_acled(session: Session, valley: 
     filed = incidents_service.create(
         session, valley, incident("construction_in_buffer_zone", lat=10.5), actor=actor("monitor-force")
     )
-    props = incidents_service.feature(filed, local=valley.taxonomy)["properties"]
+    props = incident_presenters.feature(filed, local=valley.taxonomy)["properties"]
     assert (props["acled_event_type"], props["acled_sub_event_type"]) == (
         "Strategic developments", "Headquarters or base established",
     )  # fmt: skip
