@@ -12,6 +12,7 @@ import typer
 
 from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
+from truce.events.cli import worker_command
 from truce.integrity.cli import app as log_app
 from truce.interop.cli import export_command, import_command
 from truce.openrosa.cli import app as device_app
@@ -33,6 +34,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(device_app, name="device")
 app.command("export")(export_command)
 app.command("import")(import_command)
+app.command("worker")(worker_command)
 
 
 DataDir = Annotated[

@@ -1,0 +1,121 @@
+"""Deliveries with real processes on SQLite: a loopback receiver failing three times, then succeeding, and
+`truce worker` in a process of its own; bad receivers that must not hold up good ones."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from events.processes import received, receiver, start_worker, stop, wait_until
+from support import TEST_SECRET, point_feature
+from truce.app import create_app
+from truce.config import Settings
+from truce.demo import loader
+
+MISSION = "/api/v1/missions/nk-2020"
+
+
+@pytest.fixture
+def data_dir(module_demo_dir: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the demo's SQLite data directory for each test (the worker reads every pending event)."""
+    from support import copy_data_dir
+
+    return copy_data_dir(module_demo_dir, tmp_path / "data")
+
+
+@pytest.fixture
+def api(data_dir: Path) -> Iterator[TestClient]:
+    app = create_app(Settings(data_dir=data_dir, secret_key=TEST_SECRET))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+    app.state.db.dispose()
+
+
+def token(api: TestClient, username: str) -> dict[str, str]:
+    answer = api.post("/api/v1/auth/token", data={"username": username, "password": loader.DEMO_PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def subscribe(api: TestClient, username: str, url: str, **filters: Any) -> dict[str, Any]:
+    answer = api.post(f"{MISSION}/webhooks", json={"url": url, **filters}, headers=token(api, username))
+    assert answer.status_code == 201, answer.text
+    created: dict[str, Any] = answer.json()
+    assert created["secret"].startswith("whsec_")
+    return created
+
+
+def file_incident(api: TestClient, username: str = "monitor-ru", **extra: Any) -> dict[str, Any]:
+    properties = {
+        "type": "explosion", "subtype": "mortar", "start": "2020-11-20T14:30:00+04:00", "source": "post",
+        "means": "seen_and_heard", "narrative": "Four impacts observed north-east of the post.", **extra,
+    }  # fmt: skip
+    answer = api.post(f"{MISSION}/incidents", json=point_feature(46.80, 39.90, **properties), headers=token(api, username))
+    assert answer.status_code == 201, answer.text
+    filed: dict[str, Any] = answer.json()
+    return filed
+
+
+def deliveries(api: TestClient, username: str, webhook_id: int) -> list[dict[str, Any]]:
+    answer = api.get(f"{MISSION}/webhooks/{webhook_id}/deliveries", headers=token(api, username))
+    assert answer.status_code == 200, answer.text
+    found: list[dict[str, Any]] = answer.json()
+    return found
+
+
+def test_three_failures_then_one_delivery_with_one_id_and_the_same_bytes(api: TestClient, data_dir: Path, tmp_path: Path) -> None:
+    log = tmp_path / "received.jsonl"
+    # The secret is known only once the subscription exists: subscribe first, then start the receiver at the URL.
+    from support import free_port
+
+    port = free_port()
+    hook = subscribe(api, "verifier-ru", f"http://127.0.0.1:{port}/hook", kinds=["incident.*"])
+    incident = file_incident(api)
+    with receiver(log, hook["secret"], "fail-first", "3", port=port):
+        worker = start_worker(data_dir, tmp_path / "worker.txt")
+        try:
+            wait_until(lambda: received(log), message="the first attempt")
+            # An edit between attempts: a new entry, so a new event; the first event's body does not change.
+            answer = api.post(
+                f"{MISSION}/incidents/{incident['id']}/verifications",
+                json={"verdict": "confirm", "note": "seen from the post"},
+                headers=token(api, "verifier-ru"),
+            )
+            assert answer.status_code == 201, answer.text
+            events = wait_until(
+                lambda: (found := deliveries(api, "verifier-ru", hook["id"]))
+                and len(found) >= 2
+                and all(e["state"] == "delivered" for e in found)
+                and found,
+                message="every event delivered",
+            )
+        finally:
+            errors = stop(worker)
+    assert "Traceback" not in errors, errors
+    requests = received(log)
+    first = events[-1]  # newest first: the filing is the oldest
+    mine = [r for r in requests if r["id"] == first["message_id"]]
+    assert len(mine) == 4, requests
+    assert [r["n"] for r in mine] == [1, 2, 3, 4]
+    assert all(r["verified"] == [True] for r in requests)
+    assert len({r["body"] for r in mine}) == 1, "every attempt sends the same bytes"
+    assert first["attempts"] == 4
+    assert [a["outcome"] for a in first["attempt_log"]] == ["failed", "failed", "failed", "delivered"]
+    assert [a["status_code"] for a in first["attempt_log"]] == [500, 500, 500, 204]
+    # The body carries the entry: its leaf hash is SHA-256(0x00 || entry) and its index is the log's.
+    body = json.loads(mine[0]["body"])
+    entry = body["data"]["entry"]
+    assert hashlib.sha256(b"\x00" + entry.encode()).hexdigest() == body["data"]["leaf_hash"]
+    assert f"msg_log{body['data']['log_index']}_sub{hook['id']}" == first["message_id"]
+    assert json.loads(entry)["entity"]["narrative"].startswith("Four impacts")
+    # The edit made other events with other ids, each delivered once it succeeded; none changed the first.
+    later = [e for e in events if e["message_id"] != first["message_id"]]
+    assert later and all(e["log_index"] > first["log_index"] for e in later)
+    assert {r["id"] for r in requests} == {e["message_id"] for e in events}
