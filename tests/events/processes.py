@@ -32,7 +32,8 @@ def receiver(log: Path, secret: str, behaviour: str, arg: str = "", *, port: int
     )
     with process:
         try:
-            assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "ready"
             yield f"http://127.0.0.1:{port}/hook"
         finally:
             process.kill()

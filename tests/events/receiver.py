@@ -36,7 +36,7 @@ def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
 
 
 class Receiver(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         headers = {k.lower(): v for k, v in self.headers.items()}
         verified = [_verifies(secret, body, headers) for secret in SECRET.split(",")]

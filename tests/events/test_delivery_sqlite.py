@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,7 +56,9 @@ def file_incident(api: TestClient, username: str = "monitor-ru", **extra: Any) -
         "type": "explosion", "subtype": "mortar", "start": "2020-11-20T14:30:00+04:00", "source": "post",
         "means": "seen_and_heard", "narrative": "Four impacts observed north-east of the post.", **extra,
     }  # fmt: skip
-    answer = api.post(f"{MISSION}/incidents", json=point_feature(46.80, 39.90, **properties), headers=token(api, username))
+    answer = api.post(
+        f"{MISSION}/incidents", json=point_feature(46.80, 39.90, **properties), headers=token(api, username)
+    )
     assert answer.status_code == 201, answer.text
     filed: dict[str, Any] = answer.json()
     return filed
@@ -70,7 +71,9 @@ def deliveries(api: TestClient, username: str, webhook_id: int) -> list[dict[str
     return found
 
 
-def test_three_failures_then_one_delivery_with_one_id_and_the_same_bytes(api: TestClient, data_dir: Path, tmp_path: Path) -> None:
+def test_three_failures_then_one_delivery_with_one_id_and_the_same_bytes(
+    api: TestClient, data_dir: Path, tmp_path: Path
+) -> None:
     log = tmp_path / "received.jsonl"
     # The secret is known only once the subscription exists: subscribe first, then start the receiver at the URL.
     from support import free_port
@@ -90,10 +93,12 @@ def test_three_failures_then_one_delivery_with_one_id_and_the_same_bytes(api: Te
             )
             assert answer.status_code == 201, answer.text
             events = wait_until(
-                lambda: (found := deliveries(api, "verifier-ru", hook["id"]))
-                and len(found) >= 2
-                and all(e["state"] == "delivered" for e in found)
-                and found,
+                lambda: (
+                    (found := deliveries(api, "verifier-ru", hook["id"]))
+                    and len(found) >= 2
+                    and all(e["state"] == "delivered" for e in found)
+                    and found
+                ),
                 message="every event delivered",
             )
         finally:
@@ -117,5 +122,6 @@ def test_three_failures_then_one_delivery_with_one_id_and_the_same_bytes(api: Te
     assert json.loads(entry)["entity"]["narrative"].startswith("Four impacts")
     # The edit made other events with other ids, each delivered once it succeeded; none changed the first.
     later = [e for e in events if e["message_id"] != first["message_id"]]
-    assert later and all(e["log_index"] > first["log_index"] for e in later)
+    assert later
+    assert all(e["log_index"] > first["log_index"] for e in later)
     assert {r["id"] for r in requests} == {e["message_id"] for e in events}
