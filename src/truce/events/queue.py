@@ -61,7 +61,12 @@ def prepare(engine: Engine) -> None:
         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(22022022)")
         if connection.exec_driver_sql("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").scalar():
             return
-        connection.exec_driver_sql(SchemaManager.get_schema())
+        # Straight to psycopg, without parameters: the schema's PL/pgSQL has `%` of its own.
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(SchemaManager.get_schema())
+        finally:
+            cursor.close()
 
 
 def is_queue_object(name: str | None) -> bool:

@@ -1,5 +1,5 @@
-"""Deliveries with real processes on SQLite: a loopback receiver failing three times, then succeeding, and
-`truce worker` in a process of its own; bad receivers that must not hold up good ones."""
+"""Deliveries with real processes on both backends: a loopback receiver failing three times, then succeeding;
+`truce worker` in a process of its own, killed with SIGKILL mid-delivery and the job run again by another."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from databases import demo_database
 from events.processes import received, receiver, start_worker, stop, wait_until
-from support import TEST_SECRET, point_feature
+from support import TEST_SECRET, free_port, point_feature
 from truce.app import create_app
 from truce.config import Settings
 from truce.demo import loader
@@ -22,16 +23,27 @@ MISSION = "/api/v1/missions/nk-2020"
 
 
 @pytest.fixture
-def data_dir(module_demo_dir: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the demo's SQLite data directory for each test (the worker reads every pending event)."""
-    from support import copy_data_dir
+def data_dir(backend: str, tmp_path: Path) -> Path:
+    """A data directory of the test's own; its database (SQLite inside it, or PostGIS) holds the demo."""
+    directory = tmp_path / "data"
+    directory.mkdir()
+    db = demo_database(backend, directory, name="events")
+    (directory / "database_url").write_text(db.engine.url.render_as_string(hide_password=False))
+    db.dispose()
+    return directory
 
-    return copy_data_dir(module_demo_dir, tmp_path / "data")
+
+def database_url(data_dir: Path) -> str:
+    return (data_dir / "database_url").read_text()
+
+
+def worker_env(data_dir: Path) -> dict[str, str]:
+    return {"TRUCE_DATABASE_URL": database_url(data_dir)}
 
 
 @pytest.fixture
 def api(data_dir: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(data_dir=data_dir, secret_key=TEST_SECRET))
+    app = create_app(Settings(data_dir=data_dir, secret_key=TEST_SECRET, database_url=database_url(data_dir)))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
     app.state.db.dispose()
@@ -76,13 +88,11 @@ def test_three_failures_then_one_delivery_with_one_id_and_the_same_bytes(
 ) -> None:
     log = tmp_path / "received.jsonl"
     # The secret is known only once the subscription exists: subscribe first, then start the receiver at the URL.
-    from support import free_port
-
     port = free_port()
     hook = subscribe(api, "verifier-ru", f"http://127.0.0.1:{port}/hook", kinds=["incident.*"])
     incident = file_incident(api)
     with receiver(log, hook["secret"], "fail-first", "3", port=port):
-        worker = start_worker(data_dir, tmp_path / "worker.txt")
+        worker = start_worker(data_dir, tmp_path / "worker.txt", worker_env(data_dir))
         try:
             wait_until(lambda: received(log), message="the first attempt")
             # An edit between attempts: a new entry, so a new event; the first event's body does not change.
@@ -125,3 +135,40 @@ def test_three_failures_then_one_delivery_with_one_id_and_the_same_bytes(
     assert later
     assert all(e["log_index"] > first["log_index"] for e in later)
     assert {r["id"] for r in requests} == {e["message_id"] for e in events}
+
+
+def test_a_worker_killed_mid_delivery_leaves_the_job_to_another(
+    api: TestClient, data_dir: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "received.jsonl"
+    port = free_port()
+    hook = subscribe(api, "verifier-ru", f"http://127.0.0.1:{port}/hook", kinds=["incident.create"])
+    # A short lease: a worker silent for 2 s has died, and its job goes back to the queue.
+    lease = {**worker_env(data_dir), "TRUCE_WEBHOOK_HEARTBEAT_S": "0.5", "TRUCE_WEBHOOK_STALLED_S": "2"}
+    with receiver(log, hook["secret"], "hang-first", "5", port=port):
+        first = start_worker(data_dir, tmp_path / "first.txt", lease)
+        try:
+            file_incident(api)
+            wait_until(lambda: received(log), message="the first worker's request")
+            first.process.kill()  # SIGKILL: no clean-up, the job stays claimed by a dead worker
+            first.process.wait(10)
+        finally:
+            stop(first)
+        second = start_worker(data_dir, tmp_path / "second.txt", lease)
+        try:
+            events = wait_until(
+                lambda: (
+                    (found := deliveries(api, "verifier-ru", hook["id"])) and found[0]["state"] == "delivered" and found
+                ),
+                message="the second worker's delivery",
+            )
+        finally:
+            output = stop(second)
+    assert "Traceback" not in output, output
+    requests = received(log)
+    assert len(events) == 1
+    assert [r["id"] for r in requests] == [events[0]["message_id"]] * 2
+    assert requests[0]["body"] == requests[1]["body"]
+    # Its effect happened once: one attempt recorded, by the worker that lived; the receiver saw one id.
+    assert events[0]["attempts"] == 1
+    assert [a["outcome"] for a in events[0]["attempt_log"]] == ["delivered"]
