@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,83 @@ def test_a_worker_killed_mid_delivery_leaves_the_job_to_another(
     # Its effect happened once: one attempt recorded, by the worker that lived; the receiver saw one id.
     assert events[0]["attempts"] == 1
     assert [a["outcome"] for a in events[0]["attempt_log"]] == ["delivered"]
+
+
+def test_bad_receivers_hold_up_neither_good_ones_nor_the_workers_memory(
+    api: TestClient, data_dir: Path, tmp_path: Path
+) -> None:
+    behaviours = {
+        "slow": ("slow", "60"),
+        "failing": ("fail-first", "1000000"),
+        "redirect": ("redirect", "http://127.0.0.2:9/elsewhere"),
+        "huge": ("huge", ""),
+        "good": ("ok", ""),
+    }
+    ports = {name: free_port() for name in behaviours}
+    hooks = {
+        name: subscribe(api, "verifier-ru", f"http://127.0.0.1:{ports[name]}/hook", kinds=["incident.create"])
+        for name in behaviours
+    }
+    env = {**worker_env(data_dir), "TRUCE_WEBHOOK_TIMEOUT_S": "20", "TRUCE_WEBHOOK_BACKOFF_S": "0.5"}
+    with ExitStack() as receivers:
+        for name, (behaviour, arg) in behaviours.items():
+            log = tmp_path / f"{name}.jsonl"
+            receivers.enter_context(receiver(log, str(hooks[name]["secret"]), behaviour, arg, port=ports[name]))
+        for _ in range(4):
+            file_incident(api)
+        worker = start_worker(data_dir, tmp_path / "worker.txt", env)
+        try:
+            good = wait_until(
+                lambda: (
+                    (found := deliveries(api, "verifier-ru", hooks["good"]["id"]))
+                    and all(e["state"] == "delivered" for e in found)
+                    and found
+                ),
+                message="the good receiver's deliveries",
+            )
+            # Every good delivery is done while the slow receiver still holds its first attempts (20 s each).
+            slow = deliveries(api, "verifier-ru", hooks["slow"]["id"])
+            huge = wait_until(
+                lambda: (
+                    (found := deliveries(api, "verifier-ru", hooks["huge"]["id"])) and found[0]["attempts"] and found
+                ),
+                message="an attempt at the receiver with the endless body",
+            )
+            redirect = wait_until(
+                lambda: (
+                    (found := deliveries(api, "verifier-ru", hooks["redirect"]["id"]))
+                    and found[0]["attempts"]
+                    and found
+                ),
+                message="an attempt at the redirecting receiver",
+            )
+            failing = wait_until(
+                lambda: (
+                    (found := deliveries(api, "verifier-ru", hooks["failing"]["id"]))
+                    and found[0]["attempts"] >= 2
+                    and found
+                ),
+                message="retries at the failing receiver",
+            )
+            rss_mb = resident_mb(worker.process.pid)
+        finally:
+            output = stop(worker)
+    assert "Traceback" not in output, output
+    assert len(good) == 4
+    assert all(e["attempts"] == 0 for e in slow), slow
+    assert huge[0]["attempt_log"][0]["status_code"] == 200
+    assert huge[0]["state"] == "delivered"
+    assert redirect[0]["state"] == "pending"
+    assert "redirect not followed" in redirect[0]["attempt_log"][0]["error"]
+    assert received(tmp_path / "redirect.jsonl"), "the redirect was answered by the subscribed receiver only"
+    assert {a["status_code"] for a in failing[0]["attempt_log"]} == {500}
+    # The 1 GB body was never read whole: the worker stays far below it.
+    assert rss_mb < 300, rss_mb
+
+
+def resident_mb(pid: int) -> float:
+    """A process's resident memory, in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")

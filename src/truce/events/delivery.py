@@ -8,8 +8,9 @@ outcome is written under a row lock, so a second run after a worker died sends t
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
@@ -34,6 +35,9 @@ class Deliverer:
     server_secret: str
     settings: DeliverySettings
     client: httpx.Client
+    # Deliveries in hand per subscription: one slow receiver may hold at most `per_receiver` of them.
+    in_hand: dict[int, int] = field(default_factory=dict)
+    guard: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, db: Database, server_secret: str, settings: DeliverySettings) -> Deliverer:
@@ -56,10 +60,33 @@ class Deliverer:
             ).one_or_none()  # fmt: skip
         if row is None or row.state != "pending" or not row.active:
             return "skipped"
-        started = time.monotonic()
-        status, error = self._post(row)
-        duration_ms = int((time.monotonic() - started) * 1000)
-        return self._record(event_id, status, error, duration_ms)
+        if not self._take(row.subscription_id):
+            self._later(event_id)
+            return "busy"
+        try:
+            started = time.monotonic()
+            status, error = self._post(row)
+            duration_ms = int((time.monotonic() - started) * 1000)
+            return self._record(event_id, status, error, duration_ms)
+        finally:
+            self._give(row.subscription_id)
+
+    def _take(self, subscription_id: int) -> bool:
+        with self.guard:
+            if self.in_hand.get(subscription_id, 0) >= self.settings.per_receiver:
+                return False
+            self.in_hand[subscription_id] = self.in_hand.get(subscription_id, 0) + 1
+            return True
+
+    def _give(self, subscription_id: int) -> None:
+        with self.guard:
+            self.in_hand[subscription_id] -= 1
+
+    def _later(self, event_id: int) -> None:
+        """A job for an event whose receiver has enough in hand: again in a second (SQLite's loop just waits)."""
+        if not self.db.is_sqlite:
+            with self.db.session() as session:
+                queue.enqueue(session, [event_id], at=utcnow() + timedelta(seconds=1))
 
     def _post(self, row: Any) -> tuple[int | None, str]:
         body = row.body.encode("utf-8")

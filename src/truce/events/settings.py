@@ -20,7 +20,7 @@ class DeliverySettings(BaseSettings):
     window_h: float = Field(default=72.0, gt=0)
     # Of a receiver's answer, only this much is read: a 1 GB body costs the worker nothing.
     max_response_bytes: int = Field(default=64 * 1024, ge=0)
-    # Deliveries at once in one worker process; and at most `per_receiver` of them for one subscription (SQLite).
+    # Deliveries at once in one worker process, and at most `per_receiver` of them for one subscription.
     concurrency: int = Field(default=8, ge=1, le=256)
     per_receiver: int = Field(default=2, ge=1)
     # PostgreSQL: a worker's heartbeat (its lease), and when a silent worker's jobs go to another worker.
