@@ -7,6 +7,7 @@ from importlib import resources
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from truce.web import feeds
 from truce.web.pages import (
     admin,
     auth,
@@ -36,6 +37,7 @@ ROUTERS: list[APIRouter] = [
     exchanges.router,
     claims.router,
     admin.router,
+    feeds.router,
 ]
 
 
