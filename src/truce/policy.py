@@ -54,6 +54,8 @@ WRITERS: dict[str, frozenset[str]] = {
     # Daily reports are mission-staff documents; bulletins are published under a verifier's name.
     "report.create": frozenset({"admin", "verifier", "analyst"}),
     "bulletin.publish": frozenset({"verifier"}),
+    # CAP alert rules: what makes a public alert out of a confirmed incident (issue 22).
+    "alert_rule.write": frozenset({"admin", "verifier"}),
 }
 
 # Roles that see a photo's EXIF time and position; everyone else gets the file without them.

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from truce.api import agreement, auth, claims, evidence, incidents, log, missions, movements, places, webhooks
+from truce.api import agreement, alerts, auth, claims, evidence, incidents, log, missions, movements, places, webhooks
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
@@ -16,3 +16,4 @@ router.include_router(agreement.router)
 router.include_router(movements.router)
 router.include_router(claims.router)
 router.include_router(webhooks.router)
+router.include_router(alerts.router)

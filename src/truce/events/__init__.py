@@ -5,7 +5,8 @@ Importing the package registers the outbox with the log (`ledger.service.listen`
 the outbox in the same transaction as each log entry.
 """
 
-from truce.events import outbox
+from truce.events import cap, outbox
 from truce.ledger import service as _ledger
 
 _ledger.listen(outbox.on_entries)
+_ledger.listen(cap.on_entries)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base, utcnow
+from truce.ledger.models import Logged
 
 EVENT_STATES = ("pending", "delivered", "dead")
 
@@ -84,3 +85,38 @@ class Attempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(16))
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class AlertRule(Logged, Base):
+    """A verifier's rule for CAP alerts: a confirmed public incident of these types within `within_km` of an area."""
+
+    __tablename__ = "cap_alert_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Incident types (`explosion`); empty: every type.
+    types: Mapped[list[Any]] = mapped_column(default=list)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    within_km: Mapped[float] = mapped_column(Float, default=0.0)
+    severity: Mapped[str] = mapped_column(String(16), default="Severe")
+    created_by: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Alert(Base):
+    """One CAP 1.2 message a rule produced from a log entry: its XML fixed when it was made."""
+
+    __tablename__ = "cap_alerts"
+    __table_args__ = (Index("ix_cap_alerts_rule_incident", "rule_id", "incident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("cap_alert_rules.id"))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    log_index: Mapped[int] = mapped_column(BigInteger)
+    identifier: Mapped[str] = mapped_column(String(200), unique=True)
+    msg_type: Mapped[str] = mapped_column(String(8))
+    sent: Mapped[datetime]
+    xml: Mapped[str] = mapped_column(Text)

@@ -81,3 +81,21 @@ class DeliveryOut(BaseModel):
 class ReplayOut(BaseModel):
     events: int = Field(description="events made due again or created")
     next_index: int | None = Field(description="where to continue when the replay stopped at its bound")
+
+
+class AlertRuleIn(StrictModel):
+    name: str = Field(min_length=1, max_length=200, description="what the rule watches, in a few words")
+    types: list[Word] = Field(default_factory=list, max_length=20, description="incident types; empty: every type")
+    area_id: Id | None = Field(default=None, description="the area (a corridor, a zone) the incident must be near")
+    within_km: float = Field(default=0.0, ge=0, le=500, description="how near, in km (0: inside the area)")
+    severity: Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"] = "Severe"
+
+
+class AlertRuleOut(BaseModel):
+    id: int
+    name: str
+    types: list[str]
+    area_id: int | None
+    within_km: float
+    severity: str
+    active: bool

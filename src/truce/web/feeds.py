@@ -115,7 +115,7 @@ def render(feed_id: str, title: str, self_link: str, lang: str, entries: list[En
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
 
 
-def answer(request: Request, document: bytes, public: bool) -> Response:
+def answer(request: Request, document: bytes, public: bool, media_type: str = MEDIA_TYPE) -> Response:
     """The feed, or 304 when the reader holds these very bytes (`If-None-Match`)."""
     etag = '"' + hashlib.sha256(document).hexdigest()[:32] + '"'
     headers = {
@@ -126,7 +126,7 @@ def answer(request: Request, document: bytes, public: bool) -> Response:
     held = [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]
     if etag in held or "*" in held:
         return Response(status_code=304, headers=headers)
-    return Response(document, media_type=MEDIA_TYPE, headers=headers)
+    return Response(document, media_type=media_type, headers=headers)
 
 
 def _incident_title(gettext: Callable[[str], str], kind: str, subtype: str, zone: str | None) -> str:

@@ -7,7 +7,7 @@ from importlib import resources
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from truce.web import feeds
+from truce.web import cap, feeds
 from truce.web.pages import (
     admin,
     auth,
@@ -38,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     claims.router,
     admin.router,
     feeds.router,
+    cap.router,
 ]
 
 

@@ -91,9 +91,52 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
     )
     op.create_index(op.f("ix_webhook_attempts_event_id"), "webhook_attempts", ["event_id"], unique=False)
+    op.create_table(
+        "cap_alert_rules",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mission_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("types", _json(), nullable=False),
+        sa.Column("area_id", sa.Integer(), nullable=True),
+        sa.Column("within_km", sa.Float(), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["area_id"], ["areas.id"], name=op.f("fk_cap_alert_rules_area_id_areas")),
+        sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_cap_alert_rules_mission_id_missions")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cap_alert_rules")),
+    )
+    op.create_index(op.f("ix_cap_alert_rules_mission_id"), "cap_alert_rules", ["mission_id"], unique=False)
+    op.create_table(
+        "cap_alerts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mission_id", sa.Integer(), nullable=False),
+        sa.Column("rule_id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("log_index", sa.BigInteger(), nullable=False),
+        sa.Column("identifier", sa.String(length=200), nullable=False),
+        sa.Column("msg_type", sa.String(length=8), nullable=False),
+        sa.Column("sent", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("xml", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"], name=op.f("fk_cap_alerts_incident_id_incidents")),
+        sa.ForeignKeyConstraint(["mission_id"], ["missions.id"], name=op.f("fk_cap_alerts_mission_id_missions")),
+        sa.ForeignKeyConstraint(
+            ["rule_id"], ["cap_alert_rules.id"], name=op.f("fk_cap_alerts_rule_id_cap_alert_rules")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cap_alerts")),
+        sa.UniqueConstraint("identifier", name=op.f("uq_cap_alerts_identifier")),
+    )
+    op.create_index(op.f("ix_cap_alerts_mission_id"), "cap_alerts", ["mission_id"], unique=False)
+    op.create_index("ix_cap_alerts_rule_incident", "cap_alerts", ["rule_id", "incident_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cap_alerts_rule_incident", table_name="cap_alerts")
+    op.drop_index(op.f("ix_cap_alerts_mission_id"), table_name="cap_alerts")
+    op.drop_table("cap_alerts")
+    op.drop_index(op.f("ix_cap_alert_rules_mission_id"), table_name="cap_alert_rules")
+    op.drop_table("cap_alert_rules")
     op.drop_index(op.f("ix_webhook_attempts_event_id"), table_name="webhook_attempts")
     op.drop_table("webhook_attempts")
     op.drop_index("ix_webhook_events_due", table_name="webhook_events")
