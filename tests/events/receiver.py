@@ -8,12 +8,14 @@ python receiver.py PORT LOG_FILE SECRET[,SECRET...] BEHAVIOUR [ARG]  (`verified`
   slow S             hold every request S seconds
   redirect URL       answer 307 to URL
   huge               answer 200 with an endless body (1 GB announced)
+  fail-random P      answer 500 with probability P, else 204 (`ok` in the log line says which)
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import random
 import sys
 import threading
 import time
@@ -41,6 +43,7 @@ class Receiver(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         verified = [_verifies(secret, body, headers) for secret in SECRET.split(",")]
         message_id = headers.get("webhook-id", "")
+        failing = BEHAVIOUR == "fail-random" and random.random() < float(ARG)
         with guard:
             seen[message_id] = seen.get(message_id, 0) + 1
             count = seen[message_id]
@@ -53,12 +56,13 @@ class Receiver(BaseHTTPRequestHandler):
                     "timestamp": headers.get("webhook-timestamp", ""),
                     "body": base64.b64encode(body).decode(),
                     "at": time.time(),
+                    "ok": not failing,
                 }
                 log.write(json.dumps(record) + "\n")
-        self.answer(count)
+        self.answer(count, failing)
 
-    def answer(self, count: int) -> None:
-        if BEHAVIOUR == "fail-first" and count <= int(ARG):
+    def answer(self, count: int, failing: bool) -> None:
+        if failing or (BEHAVIOUR == "fail-first" and count <= int(ARG)):
             self.send_response(500)
             self.end_headers()
         elif BEHAVIOUR == "redirect":

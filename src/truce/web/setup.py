@@ -21,6 +21,7 @@ from truce.web.pages import (
     provisions,
     returns,
     verify,
+    webhooks,
 )
 
 # A new page module adds its router here (and its nav entry in nav.NAV).
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     exchanges.router,
     claims.router,
     admin.router,
+    webhooks.router,
     feeds.router,
     cap.router,
 ]
