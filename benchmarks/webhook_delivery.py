@@ -134,6 +134,13 @@ def scenario(
             break
         time.sleep(1)
     drain_s = time.monotonic() - started
+    with db.session(write=False) as session:
+        states = {
+            (sub_id, state): count
+            for sub_id, state, count in session.execute(
+                select(Event.subscription_id, Event.state, func.count()).group_by(Event.subscription_id, Event.state)
+            )
+        }
     for process in workers:
         process.terminate()
         process.wait(30)
@@ -159,11 +166,15 @@ def scenario(
                 successes[idx] = successes.get(idx, 0) + 1
                 firsts.setdefault(idx, request["at"])
         latencies = sorted(firsts[i] - committed[i] for i in firsts if i in committed)
-        lost = sum(1 for s, i in expected if s == sub_id and i not in firsts)
+        # Lost: an entry with no event at all; still pending (retrying) when the wait ended is not lost.
+        made = sum(count for (s, _), count in states.items() if s == sub_id)
+        lost = sum(1 for s, _ in expected if s == sub_id) - made
         results["receivers"].append({
             "behaviour": f"{behaviour} {arg}".strip(),
             "delivered": len(firsts),
             "lost": lost,
+            "pending": states.get((sub_id, "pending"), 0),
+            "dead": states.get((sub_id, "dead"), 0),
             "duplicates": sum(n - 1 for n in successes.values()),
             "p50": statistics.median(latencies) if latencies else None,
             "p95": latencies[int(0.95 * (len(latencies) - 1))] if latencies else None,
@@ -196,7 +207,8 @@ def main() -> None:
         for r in result["receivers"]:
             ratio = f"{r['p95'] / 5.0:.2f} of the 5 s target" if r["p95"] is not None else "-"
             print(
-                f"  {r['behaviour']:<18} delivered {r['delivered']:>6}  lost {r['lost']}  duplicates {r['duplicates']}"
+                f"  {r['behaviour']:<18} delivered {r['delivered']:>6}  lost {r['lost']}  still retrying {r['pending']}"
+                f"  dead {r['dead']}  duplicates {r['duplicates']}"
                 f"  p50 {r['p50'] or 0:.3f} s  p95 {r['p95'] or 0:.3f} s ({ratio})  max {r['max'] or 0:.3f} s"
             )
 
