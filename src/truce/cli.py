@@ -12,6 +12,7 @@ import typer
 
 from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
+from truce.events.cli import worker_command
 from truce.integrity.cli import app as log_app
 from truce.interop.cli import export_command, import_command
 from truce.missionfile.cli import app as mission_app
@@ -35,6 +36,7 @@ app.add_typer(device_app, name="device")
 app.add_typer(mission_app, name="mission")
 app.command("export")(export_command)
 app.command("import")(import_command)
+app.command("worker")(worker_command)
 
 
 DataDir = Annotated[

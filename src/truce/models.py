@@ -3,6 +3,7 @@
 from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
 from truce.claims.models import Claim
 from truce.db import Base
+from truce.events.models import AlertRule, Attempt, Event, Subscription  # noqa: F401 - events out: only rules logged
 from truce.incidents.models import Custody, Evidence, Incident, Verification
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness
 from truce.missions.models import Delegation, Deployment, Mission, Party
@@ -40,6 +41,7 @@ LOGGED = (
     Device,
     Submission,
     Report,
+    AlertRule,
 )
 LEDGER = (LogEntry, LogNode, LogHead, Checkpoint, Cosignature)
 

@@ -54,6 +54,8 @@ WRITERS: dict[str, frozenset[str]] = {
     # Daily reports are mission-staff documents; bulletins are published under a verifier's name.
     "report.create": frozenset({"admin", "verifier", "analyst"}),
     "bulletin.publish": frozenset({"verifier"}),
+    # CAP alert rules: what makes a public alert out of a confirmed incident (issue 22).
+    "alert_rule.write": frozenset({"admin", "verifier"}),
 }
 
 # Roles that see a photo's EXIF time and position; everyone else gets the file without them.
@@ -325,3 +327,28 @@ def assesses_for_delegation(actor: Actor) -> bool:
 def submits_list_for(actor: Actor, party: str | None, side: str, intermediary: str | None) -> bool:
     """Whether an actor of `party` may submit `side`'s exchange list: that side, its intermediary, the installation."""
     return actor.role == SYSTEM or party in (side, intermediary)
+
+
+# --- events out: webhooks, feeds and alerts (issue 22) ---------------------------------------------------------
+
+
+def keeps_webhooks(actor: Actor) -> bool:
+    """Whether `actor` may subscribe a receiver to the mission's events: any member, never the public."""
+    return actor.role in ROLES and actor.mission_id is not None and actor.user_id is not None
+
+
+def manages_subscription(actor: Actor, owner_id: int, mission_id: int) -> bool:
+    """Whether `actor` may see, rotate, replay or end a subscription: its owner, or an administrator of its mission."""
+    if actor.mission_id != mission_id or actor.role not in ROLES:
+        return False
+    return actor.user_id == owner_id or actor.role == "admin"
+
+
+def receives_entry(subscriber: Actor, kind: str, entity: dict[str, Any] | None) -> bool:
+    """Whether a subscription acting as `subscriber` is sent a log entry: exactly what the log API shows that actor."""
+    return subscriber.role in ROLES and can_read_logged(subscriber, kind, entity)
+
+
+def in_public_feed(entity: Mapping[str, Any]) -> bool:
+    """Whether a record may appear in a public feed or a CAP alert: classified `public`, nothing less."""
+    return entity.get("classification") == "public"

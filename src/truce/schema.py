@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from truce import geo
+from truce.events import queue
 from truce.models import Base
 
 
@@ -28,6 +29,9 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema up to `revision`."""
     command.upgrade(alembic_config(engine), revision)
+    if revision == "head":
+        # The job queue's own schema (procrastinate, PostgreSQL only), which Alembic does not describe.
+        queue.prepare(engine)
 
 
 def upgrade_to(engine: Engine, revision: str) -> None:
@@ -36,8 +40,8 @@ def upgrade_to(engine: Engine, revision: str) -> None:
 
 
 def include_name(name: str | None, type_: str, _parent: Any) -> bool:
-    """Leave the spatial index's own tables and columns out of model comparisons."""
-    return not geo.is_index_object(name)
+    """Leave the spatial index's and the job queue's own tables and columns out of model comparisons."""
+    return not geo.is_index_object(name) and not queue.is_queue_object(name)
 
 
 def differences(engine: Engine) -> list[Any]:

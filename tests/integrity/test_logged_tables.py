@@ -32,6 +32,8 @@ FORMER_LOGGED = {
     "devices",
     "submissions",
     "reports",
+    # Added since: issue 22's CAP alert rules.
+    "cap_alert_rules",
 }
 
 

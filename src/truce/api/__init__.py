@@ -2,7 +2,21 @@
 
 from fastapi import APIRouter
 
-from truce.api import agreement, auth, claims, devices, evidence, incidents, log, missions, movements, places, reports
+from truce.api import (
+    agreement,
+    alerts,
+    auth,
+    claims,
+    devices,
+    evidence,
+    incidents,
+    log,
+    missions,
+    movements,
+    places,
+    reports,
+    webhooks,
+)
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
@@ -18,3 +32,5 @@ router.include_router(claims.router)
 router.include_router(reports.router)
 # The administrators' phones: registered, listed and revoked.
 router.include_router(devices.router)
+router.include_router(webhooks.router)
+router.include_router(alerts.router)

@@ -7,6 +7,7 @@ from importlib import resources
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from truce.web import cap, feeds
 from truce.web.pages import (
     admin,
     auth,
@@ -21,6 +22,7 @@ from truce.web.pages import (
     provisions,
     returns,
     verify,
+    webhooks,
 )
 
 # A new page module adds its router here (and its nav entry in nav.NAV).
@@ -38,6 +40,9 @@ ROUTERS: list[APIRouter] = [
     claims.router,
     admin.router,
     missions_setup.router,
+    webhooks.router,
+    feeds.router,
+    cap.router,
 ]
 
 

@@ -1,0 +1,153 @@
+"""`truce worker`: runs the delivery jobs. On PostgreSQL procrastinate runs them (several workers, each job
+claimed once, a dead worker's jobs retried by another); on SQLite one process runs the same job function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from truce.db import Database
+from truce.events import delivery, queue
+from truce.events.settings import DeliverySettings
+
+log = logging.getLogger("truce.events")
+
+
+def run(
+    db: Database, database_url: str, server_secret: str, settings: DeliverySettings, *, idle_exit: bool = False
+) -> None:
+    """Run deliveries until stopped (SIGINT, SIGTERM), or, with `idle_exit`, until nothing is due."""
+    deliverer = delivery.Deliverer.open(db, server_secret, settings)
+    try:
+        if db.is_sqlite:
+            _run_sqlite(deliverer, idle_exit=idle_exit)
+        else:
+            asyncio.run(_run_postgres(deliverer, database_url, idle_exit=idle_exit))
+    finally:
+        deliverer.close()
+
+
+# --- SQLite: one process, a pool of threads, the outbox read directly -----------------------------------------
+
+
+def _run_sqlite(deliverer: delivery.Deliverer, *, idle_exit: bool) -> None:
+    settings = deliverer.settings
+    stop = threading.Event()
+    _on_signals(stop.set)
+    busy: dict[int, int] = {}  # event id -> subscription id, for the events in hand
+    guard = threading.Lock()
+
+    def done(event_id: int) -> Callable[[Future[str]], None]:
+        def forget(future: Future[str]) -> None:
+            with guard:
+                busy.pop(event_id, None)
+            if future.exception() is not None:
+                log.error("delivery of event %s failed: %s", event_id, future.exception())
+
+        return forget
+
+    with ThreadPoolExecutor(settings.concurrency, thread_name_prefix="truce-delivery") as pool:
+        while not stop.is_set():
+            with guard:
+                in_hand = set(busy)
+                receivers: dict[int, int] = {}
+                for subscription_id in busy.values():
+                    receivers[subscription_id] = receivers.get(subscription_id, 0) + 1
+            free = settings.concurrency - len(in_hand)
+            picked = delivery.due(deliverer.db, free, in_hand, receivers, settings.per_receiver) if free > 0 else []
+            if idle_exit and not picked and not in_hand and not _any_pending_due(deliverer.db):
+                break
+            for event_id in picked:
+                with guard:
+                    busy[event_id] = _subscription_of(deliverer.db, event_id)
+                pool.submit(deliverer.deliver, event_id).add_done_callback(done(event_id))
+            stop.wait(settings.poll_s)
+
+
+def _subscription_of(db: Database, event_id: int) -> int:
+    from sqlalchemy import select
+
+    from truce.events.models import Event
+
+    with db.session(write=False) as session:
+        return int(session.execute(select(Event.subscription_id).where(Event.id == event_id)).scalar_one())
+
+
+def _any_pending_due(db: Database) -> bool:
+    return bool(delivery.due(db, 1, set(), {}, 1_000_000))
+
+
+def _on_signals(handler: Callable[[], None]) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: handler())
+
+
+# --- PostgreSQL: procrastinate ----------------------------------------------------------------------------------
+
+
+def libpq_url(database_url: str) -> str:
+    """The URL psycopg takes, from SQLAlchemy's (`postgresql+psycopg://...`)."""
+    scheme, rest = database_url.split("://", 1)
+    return "postgresql://" + rest if scheme.startswith("postgres") else database_url
+
+
+def procrastinate_app(database_url: str, deliverer: delivery.Deliverer) -> Any:
+    """A procrastinate App whose one task is a delivery attempt."""
+    import procrastinate
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq_url(database_url)))
+
+    @app.task(name=queue.DELIVER, queue=queue.QUEUE)
+    def deliver(event_id: int) -> str:
+        return deliverer.deliver(event_id)
+
+    return app
+
+
+async def _run_postgres(deliverer: delivery.Deliverer, database_url: str, *, idle_exit: bool) -> None:
+    settings = deliverer.settings
+    queue.prepare(deliverer.db.engine)
+    delivery.unqueued(deliverer.db)
+    app = procrastinate_app(database_url, deliverer)
+    async with app.open_async():
+        rescuer = asyncio.create_task(_rescue_stalled(app, settings))
+        try:
+            await app.run_worker_async(
+                queues=[queue.QUEUE],
+                concurrency=settings.concurrency,
+                wait=not idle_exit,
+                update_heartbeat_interval=settings.heartbeat_s,
+                stalled_worker_timeout=settings.stalled_s,
+                fetch_job_polling_interval=1.0,
+                delete_jobs="successful",
+            )
+        finally:
+            rescuer.cancel()
+
+
+async def _rescue_stalled(app: Any, settings: DeliverySettings) -> None:
+    """Give the jobs of a worker whose heartbeat stopped (killed, frozen, cut off) back to the queue."""
+    from procrastinate import exceptions
+
+    while True:
+        await asyncio.sleep(max(settings.heartbeat_s, 0.5))
+        try:
+            stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_s)
+            for job in stalled:
+                try:
+                    await app.job_manager.retry_job(job)
+                    log.warning("job %s of a stalled worker given back to the queue", job.id)
+                except exceptions.ConnectorException:
+                    pass  # another worker gave it back first
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the rescuer outlives a lost connection; the next round tries again
+            log.exception("could not look for stalled jobs")

@@ -1,0 +1,88 @@
+"""Real processes for the delivery tests: a loopback receiver and `truce worker`, and how to wait for them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from support import clean_env, free_port
+
+RECEIVER = Path(__file__).with_name("receiver.py")
+# Retries come quickly in tests: 0.3 s, 0.6 s, 1.2 s...
+FAST = {"TRUCE_WEBHOOK_BACKOFF_S": "0.3", "TRUCE_WEBHOOK_POLL_S": "0.05", "TRUCE_WEBHOOK_TIMEOUT_S": "3"}
+
+
+@contextmanager
+def receiver(log: Path, secret: str, behaviour: str, arg: str = "", *, port: int | None = None) -> Iterator[str]:
+    """A receiver process on loopback (on `port`, or a free one); yields its URL."""
+    port = port or free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(RECEIVER), str(port), str(log), secret, behaviour, arg],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    with process:
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "ready"
+            yield f"http://127.0.0.1:{port}/hook"
+        finally:
+            process.kill()
+
+
+@dataclass
+class Worker:
+    """A `truce worker` process and the file its output goes to (a pipe left unread could fill and block it)."""
+
+    process: subprocess.Popen[bytes]
+    output: Path
+
+
+def start_worker(data_dir: Path | None, output: Path, extra: dict[str, str] | None = None) -> Worker:
+    """`python -m truce worker` in a process of its own."""
+    args = [sys.executable, "-m", "truce", "worker"] + (["--data-dir", str(data_dir)] if data_dir else [])
+    with output.open("ab") as sink:
+        process = subprocess.Popen(args, env=clean_env({**FAST, **(extra or {})}), stdout=sink, stderr=sink)
+    return Worker(process, output)
+
+
+def stop(worker: Worker) -> str:
+    """Stop a worker politely (SIGTERM); what it printed."""
+    process = worker.process
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+    return worker.output.read_text(encoding="utf-8", errors="replace")
+
+
+def received(log: Path) -> list[dict[str, Any]]:
+    """What the receiver wrote: one dict per request, with `body` as bytes."""
+    if not log.exists():
+        return []
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for line in lines:
+        line["body"] = base64.b64decode(line["body"])
+    return lines
+
+
+def wait_until(what: Callable[[], Any], timeout: float = 60, message: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = what()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting: {message}")

@@ -1,0 +1,92 @@
+"""Atom feeds: parsed by feedparser with no error, stable tag: ids, 304 on If-None-Match, and only what the
+reader may read (the public: `public` records only)."""
+
+from __future__ import annotations
+
+import feedparser
+import pytest
+from fastapi.testclient import TestClient
+
+from support import Login
+from test_policy_matrix import make_incident
+
+BASE = "/api/v1/missions/nk-2020"
+FEED = "/feeds/nk-2020/incidents.atom"
+
+
+def confirm(client: TestClient, login: Login, incident_id: int) -> None:
+    for verifier in ("verifier-ru", "verifier-tr"):
+        answer = client.post(
+            f"{BASE}/incidents/{incident_id}/verifications", json={"verdict": "confirm", "note": "seen"},
+            headers=login(verifier),
+        )  # fmt: skip
+        assert answer.status_code == 201, answer.text
+
+
+@pytest.fixture
+def confirmed(client: TestClient, login: Login) -> dict[str, int]:
+    made = {
+        c: make_incident(client, login, c, ["ru", "tr"] if c == "restricted" else [])
+        for c in ("restricted", "mission", "parties", "public")
+    }
+    for incident_id in made.values():
+        confirm(client, login, incident_id)
+    return made
+
+
+def ids_in(client: TestClient, headers: dict[str, str], path: str = FEED) -> set[str]:
+    answer = client.get(path, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/atom+xml")
+    parsed = feedparser.parse(answer.content)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.id.startswith("tag:")
+    return {entry.id for entry in parsed.entries}
+
+
+@pytest.mark.parametrize(
+    ("account", "readable"),
+    [
+        ("public", {"public"}),
+        ("liaison-am", {"parties", "public"}),
+        ("analyst-ru", {"restricted", "mission", "parties", "public"}),
+        ("humanitarian-unhcr", {"parties", "public"}),
+        ("verifier-tr", {"restricted", "mission", "parties", "public"}),
+    ],
+)
+def test_a_reader_sees_the_confirmed_incidents_it_may_read(
+    client: TestClient, login: Login, confirmed: dict[str, int], account: str, readable: set[str]
+) -> None:
+    found = ids_in(client, login(account))
+    for classification, incident_id in confirmed.items():
+        entry_id = f"tag:truce.invalid,2026:nk-2020/incident/{incident_id}"
+        assert (entry_id in found) == (classification in readable), classification
+
+
+def test_ids_are_stable_and_an_unchanged_feed_answers_304(
+    client: TestClient, login: Login, confirmed: dict[str, int]
+) -> None:
+    first = client.get(FEED)
+    etag = first.headers["etag"]
+    assert client.get(FEED, headers={"If-None-Match": etag}).status_code == 304
+    russian = client.get(FEED + "?lang=ru")
+    assert feedparser.parse(russian.content).feed.language == "ru"
+    assert {e.id for e in feedparser.parse(russian.content).entries} == {
+        e.id for e in feedparser.parse(first.content).entries
+    }
+    assert russian.headers["etag"] != etag
+    make_incident(client, login, "public", [])
+    confirm(client, login, make_incident(client, login, "public", []))
+    changed = client.get(FEED, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+
+
+def test_a_zone_filter_and_the_bulletins_feed(client: TestClient, login: Login, confirmed: dict[str, int]) -> None:
+    everything = ids_in(client, {})
+    assert ids_in(client, {}, FEED + "?zone=999999") == set()
+    assert everything
+    assert client.get(FEED + "?zone=0").status_code == 422
+    assert client.get(FEED + "?lang=fr").status_code == 422
+    ids_in(client, {}, "/feeds/nk-2020/bulletins.atom")
+    assert client.get("/feeds/no-such-mission/incidents.atom").status_code == 404
