@@ -75,6 +75,7 @@ def test_an_event_commits_or_rolls_back_with_its_entry(client: TestClient, login
         savepoint = session.begin_nested()
         mission.name = mission.name + " (edited)"
         ledger.record(session, Actor.system(), "mission.update", mission)
+        ledger.size(session)  # a reader of the log stores the transaction's entries now, and their events with them
         assert session.execute(count).scalar_one() == before + 1, "born in the entry's transaction"
         savepoint.rollback()
         assert session.execute(count).scalar_one() == before, "gone with the entry"
