@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -132,9 +132,12 @@ def audit_command(
     checkpoint: Annotated[Path, typer.Option("--checkpoint", help="a checkpoint you saved earlier")],
     server_key: ServerKey,
     token: Token = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="what you verified so far; the next audit fetches only what is new")
+    ] = None,
     save: Annotated[bool, typer.Option("--save", help="replace the saved checkpoint with the new one")] = False,
 ) -> None:
-    """Prove, from your own machine, that the server's log extends a checkpoint you kept."""
+    """Prove, from your own machine, that every entry the log adds checks out and that it extends your checkpoint."""
     from truce.integrity import audit as party
 
     with console.friendly_errors():
@@ -146,17 +149,27 @@ def audit_command(
         # Closed when done: an in-process caller (the tests) would otherwise be left with open sockets.
         with _client(url, token) as client:
             try:
-                saved, current = party.audit(client, verifier, saved_text)
+                result = party.audit(client, verifier, saved_text, party.load_state(state, verifier))
             except party.AuditError as exc:
-                console.err.print(f"[bold red]FAILED:[/] {exc}", highlight=False)
-                raise typer.Exit(1) from None
+                _fail("FAILED", exc.problems)
+        if state is not None:
+            party.save_state(state, result.state, verifier)
         if save:
-            checkpoint.write_text(current.text)
+            checkpoint.write_text(result.current.text)
     console.out.print(
-        f"consistent: the log of {current.checkpoint.size:,} entries extends your checkpoint of "
-        f"{saved.checkpoint.size:,}",
+        f"consistent: the log of {result.current.checkpoint.size:,} entries extends your checkpoint of "
+        f"{result.saved.checkpoint.size:,}; {result.read:,} new entries checked against their data, "
+        f"{result.hashes_only:,} by leaf hash only (records you may not read)",
         highlight=False,
     )
+
+
+def _fail(what: str, problems: list[str]) -> NoReturn:
+    for problem in problems[:SHOWN]:
+        console.err.print(f"[bold red]{what}:[/] {problem}", highlight=False, soft_wrap=True)
+    if len(problems) > SHOWN:
+        console.err.print(f"  … and {len(problems) - SHOWN} more", highlight=False)
+    raise typer.Exit(1)
 
 
 @app.command("cosign")
@@ -180,8 +193,7 @@ def cosign_command(
             try:
                 signed = party.cosign(client, signer, _server_key(server_key), state or key.with_suffix(".state"))
             except party.AuditError as exc:
-                console.err.print(f"[bold red]REFUSED:[/] {exc}", highlight=False)
-                raise typer.Exit(1) from None
+                _fail("REFUSED", exc.problems)
     console.out.print(
         f"cosigned the checkpoint of {signed.checkpoint.size:,} entries as {signer.name}", highlight=False
     )

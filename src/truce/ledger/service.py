@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from truce import driver, policy
 from truce.db import Base, detached, utcnow
-from truce.errors import Conflict, Forbidden, Invalid, NotFound
+from truce.errors import Conflict, Forbidden, Invalid, NotFound, TruceError
 from truce.ledger import merkle, note
 from truce.ledger.canonical import canonical_json, entity_id, entity_type, snapshot
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, Logged, LogHead, LogNode, Witness
@@ -378,11 +378,63 @@ def checkpoint(session: Session, signer: note.Signer) -> Checkpoint:
     latest = latest_checkpoint(session)
     if latest is not None and latest.size == tree_size:
         return latest
+    _refuse_broken_border(session, latest, tree_size, root_hash)
     body = note.Checkpoint(origin=signer.name, size=tree_size, root_hash=root_hash).to_body()
     stored = Checkpoint(size=tree_size, root_hash=root_hash, note=note.sign_note(body, [signer]))
     session.add(stored)
     session.flush()
     return stored
+
+
+class LogDamaged(TruceError):
+    """The stored log does not hold together: the server signs nothing until an operator has looked."""
+
+    status_code = 500
+
+
+def _refuse_broken_border(session: Session, latest: Checkpoint | None, tree_size: int, root_hash: bytes) -> None:
+    """Check, before signing `root_hash`, that it is what the entries since the last checkpoint build.
+
+    The head's border is what appends wrote; an attacker with the database can change entries under it. The
+    entries after the last signed size are rehashed here (the ones before it are fixed by that signature: the
+    border at that size is read back and must build its signed root), so the cost is the new entries only.
+    """
+    start, tree = 0, merkle.CompactRange()
+    if latest is not None:
+        if latest.size > tree_size:
+            raise LogDamaged(
+                f"the log holds {tree_size} entries but checkpoint {latest.id} signed {latest.size}: "
+                "it was rolled back; run `truce log verify`"
+            )
+        try:
+            tree = merkle.CompactRange.load(latest.size, StoredNodes(session))
+        except LookupError:
+            leaf = f"entry {latest.size - 1} or " if latest.size % 2 else ""
+            raise LogDamaged(
+                f"{leaf}a stored subtree of checkpoint {latest.id} (size {latest.size}) is missing: "
+                "it was deleted; run `truce log verify`"
+            ) from None
+        if tree.root() != latest.root_hash:
+            raise LogDamaged(
+                f"the stored tree no longer builds the root checkpoint {latest.id} signed: run `truce log verify`"
+            )
+        start = latest.size
+    rows = session.execute(
+        select(LogEntry.idx, LogEntry.data, LogEntry.leaf_hash)
+        .where(LogEntry.idx >= start, LogEntry.idx < tree_size)
+        .order_by(LogEntry.idx)
+        .execution_options(yield_per=20_000)
+    )
+    for idx, data, stored_leaf in rows:
+        if idx != tree.size:
+            raise LogDamaged(f"entry {tree.size} is missing from the log: run `truce log verify`")
+        if merkle.leaf_hash(data.encode("utf-8")) != stored_leaf:
+            raise LogDamaged(f"entry {idx} no longer matches its leaf hash: run `truce log verify`")
+        tree.append(stored_leaf)
+    if tree.size != tree_size:
+        raise LogDamaged(f"entry {tree.size} is missing from the log: run `truce log verify`")
+    if tree.root() != root_hash:
+        raise LogDamaged("the log head's border does not match the entries: run `truce log verify`")
 
 
 def latest_checkpoint(session: Session) -> Checkpoint | None:
