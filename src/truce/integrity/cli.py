@@ -19,7 +19,6 @@ from truce.ledger.cli import checkpoint_command, key_command, keygen_command, wi
 if TYPE_CHECKING:
     import httpx2 as httpx
     from rich.progress import Progress
-    from sqlalchemy.orm import Session
 
     from truce.ledger import note
 
@@ -38,6 +37,9 @@ def verify_command(
     checkpoint: Annotated[
         Path | None, typer.Option("--checkpoint", help="also prove the log extends this saved checkpoint")
     ] = None,
+    server_key: Annotated[
+        str | None, typer.Option("--server-key", help="the server key you trust (default: the data directory's)")
+    ] = None,
 ) -> None:
     """Rebuild the tree and check every entry, checkpoint, cosignature and record."""
     from truce.integrity.verify import verify
@@ -47,6 +49,13 @@ def verify_command(
     with console.friendly_errors():
         settings = console.settings_for(data_dir)
         server = keys.load(settings.data_dir).verifier()
+        pinned = _server_key(server_key) if server_key else None
+        saved = None
+        if checkpoint is not None:
+            try:
+                saved = (str(checkpoint), checkpoint.read_text())
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"cannot read {checkpoint}: {exc}") from None
         with (
             console.open_database(settings, migrate=False) as db,
             db.session(write=False) as session,
@@ -59,9 +68,9 @@ def verify_command(
                 LOGGED,
                 progress=lambda what, n: progress.update(task, description=f"{what}: {n:,}"),
                 evidence_root=settings.data_dir,
+                pinned=pinned,
+                saved=saved,
             )
-            if checkpoint is not None:
-                report.problems.extend(_saved_checkpoint_problems(session, server, checkpoint))
     summary = (
         f"{report.entries:,} entries, {report.checkpoints} checkpoints, "
         f"{report.cosignatures} cosignatures, {report.records:,} records, {report.files:,} evidence files checked"
@@ -75,24 +84,6 @@ def verify_command(
     if len(report.problems) > SHOWN:
         console.out.print(f"  … and {len(report.problems) - SHOWN} more of the same kinds", highlight=False)
     raise typer.Exit(1)
-
-
-def _saved_checkpoint_problems(session: Session, server: note.Verifier, path: Path) -> list[str]:
-    from truce.integrity import audit as party
-    from truce.ledger import merkle
-    from truce.ledger import service as ledger
-
-    try:
-        saved = party.open_checkpoint(path.read_text(), server).checkpoint
-    except (OSError, party.AuditError) as exc:
-        return [f"saved checkpoint {path}: {exc}"]
-    size, root = ledger.current_root(session)
-    if saved.size > size:
-        return [f"saved checkpoint {path}: it covers {saved.size} entries but the log holds {size} (rolled back)"]
-    proof = [bytes.fromhex(h) for h in ledger.consistency(session, saved.size, size)["hashes"]]
-    if not merkle.verify_consistency(saved.size, size, saved.root_hash, root, proof):
-        return [f"saved checkpoint {path}: the log does not extend it (the record was rewritten)"]
-    return []
 
 
 def _spinner() -> Progress:
