@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from truce.api import agreement, auth, claims, evidence, incidents, log, missions, movements, places
+from truce.api import agreement, auth, claims, evidence, incidents, log, log_tiles, missions, movements, places
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
@@ -11,6 +11,7 @@ router.include_router(places.router)
 router.include_router(incidents.router)
 router.include_router(evidence.router)
 router.include_router(log.router)
+router.include_router(log_tiles.router)
 router.include_router(log.history_router)
 router.include_router(agreement.router)
 router.include_router(movements.router)

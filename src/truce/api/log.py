@@ -75,13 +75,13 @@ def entries(
     end = start + MAX_ENTRIES if end is None else end
     if end < start or end - start > MAX_ENTRIES:
         raise Invalid(f"ask for at most {MAX_ENTRIES} entries with start <= end", "end")
-    log_reader = _log_reader(session, reader)
+    log_reader = log_reader_for(session, reader)
     found = ledger.entries(session, start, end)
-    owners = _owners(session, found)
-    return [_entry_view(entry, log_reader, owners) for entry in found]
+    owners = entry_owners(session, found)
+    return [entry_view(entry, log_reader, owners) for entry in found]
 
 
-def _log_reader(session: Session, user: User) -> policy.LogReader:
+def log_reader_for(session: Session, user: User) -> policy.LogReader:
     actors = {}
     for mission_id in users_service.memberships(session, user.id):
         actors[mission_id] = users_service.actor_for(session, user, session.get(Mission, mission_id))
@@ -89,7 +89,7 @@ def _log_reader(session: Session, user: User) -> policy.LogReader:
     return policy.LogReader(actors, frozenset(public))
 
 
-def _owners(session: Session, found: list[LogEntry]) -> dict[tuple[str, str], set[int]]:
+def entry_owners(session: Session, found: list[LogEntry]) -> dict[tuple[str, str], set[int]]:
     """The missions each entry of no mission concerns: an account's memberships, a witness key's delegation's."""
     owners: dict[tuple[str, str], set[int]] = {}
     users = {int(e.entity_id) for e in found if e.mission_id is None and e.entity_type == "users"}
@@ -111,7 +111,7 @@ def _owners(session: Session, found: list[LogEntry]) -> dict[tuple[str, str], se
     return owners
 
 
-def _entry_view(entry: LogEntry, reader: policy.LogReader, owners: dict[tuple[str, str], set[int]]) -> dict[str, Any]:
+def entry_view(entry: LogEntry, reader: policy.LogReader, owners: dict[tuple[str, str], set[int]]) -> dict[str, Any]:
     view: dict[str, Any] = {"index": entry.idx, "leaf_hash": entry.leaf_hash.hex()}
     entity = json.loads(entry.data)["entity"]
     concerned = owners.get((entry.entity_type, entry.entity_id), set())
