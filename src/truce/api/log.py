@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from truce import policy
 from truce.api.problems import FORBIDDEN, NOT_FOUND
-from truce.deps import CurrentUser, ReadScope, ReadSession, WriteSession
+from truce.deps import CurrentUser, ReadScope, ReadSession, WriteScope, WriteSession
 from truce.errors import Invalid, Unauthorized
 from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
@@ -173,3 +173,14 @@ def record_history(scope: ReadScope, kind: str, record_id: Id) -> dict[str, Any]
             for entry in rows
         ],
     }
+
+
+@history_router.get("/missions/{slug}/{kind}/{record_id}/proof", response_class=PlainTextResponse)
+def record_proof(request: Request, scope: WriteScope, kind: str, record_id: str) -> str:
+    """A C2SP tlog-proof file of the latest entry about one record: checkable offline with the witness policy."""
+    from truce.integrity import proofs
+
+    if len(kind) > 64 or len(record_id) > 64:
+        raise Invalid("kind and id are at most 64 characters", "kind")
+    entry = proofs.latest_entry(scope.session, scope.mission.id, kind, record_id, actor=scope.actor)
+    return proofs.proof_for(scope.session, entry, request.app.state.log_signer)

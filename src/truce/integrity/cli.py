@@ -13,6 +13,7 @@ import typer
 
 from truce import console
 from truce.errors import ConfigError
+from truce.integrity.proof_cli import check_proof_command, policy_command, proof_command
 from truce.ledger.cli import checkpoint_command, key_command, keygen_command, witness_command
 
 # What the commands work with is imported when one runs: `truce --help` loads neither the tables nor pyxform.
@@ -97,6 +98,9 @@ app.command("checkpoint")(checkpoint_command)
 app.command("key")(key_command)
 app.command("keygen")(keygen_command)
 app.command("witness")(witness_command)
+app.command("proof")(proof_command)
+app.command("check-proof")(check_proof_command)
+app.command("policy")(policy_command)
 
 
 def _client(url: str, token: str | None) -> httpx.Client:
