@@ -92,3 +92,6 @@ class Witness(Logged, Base):
     vkey: Mapped[str] = mapped_column(Text)
     delegation: Mapped[str] = mapped_column(String(200), default="")
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where its C2SP tlog-witness listens (the prefix before /api/v1/log/witness/add-checkpoint); None: it cosigns
+    # by itself with `truce log cosign`.
+    url: Mapped[str | None] = mapped_column(String(500))

@@ -457,8 +457,8 @@ def witnesses(session: Session) -> list[note.Verifier]:
     return [note.Verifier.from_text(w.vkey) for w in session.execute(select(Witness)).scalars()]
 
 
-def add_witness(session: Session, vkey: str, delegation: str, *, actor: Actor) -> Witness:
-    """Register a delegation's cosigning key (its public half, type 0x04)."""
+def add_witness(session: Session, vkey: str, delegation: str, *, actor: Actor, url: str | None = None) -> Witness:
+    """Register a delegation's cosigning key (its public half, type 0x04), and where its witness listens if it does."""
     if not policy.registers_witnesses(actor):
         raise Forbidden("witness keys are registered from the command line by the operator")
     try:
@@ -467,12 +467,20 @@ def add_witness(session: Session, vkey: str, delegation: str, *, actor: Actor) -
         raise Invalid(str(exc), "vkey") from None
     if verifier.algorithm != note.ALG_COSIGNATURE_V1:
         raise Invalid("a witness key must be a cosignature (type 0x04) verifier key", "vkey")
+    if url is not None and not (url.startswith(("http://", "https://")) and len(url) <= 500):
+        raise Invalid("an http:// or https:// address of at most 500 characters", "url")
     if session.execute(select(Witness).where(Witness.key_name == verifier.name)).scalar_one_or_none():
         raise Conflict(f"a witness key named {verifier.name!r} is registered already")
-    witness = Witness(key_name=verifier.name, vkey=verifier.to_text(), delegation=delegation)
+    witness = Witness(key_name=verifier.name, vkey=verifier.to_text(), delegation=delegation, url=url)
     session.add(witness)
-    append(session, actor, "witness.add", witness)
+    record(session, actor, "witness.add", witness)
     return witness
+
+
+def cosigners(session: Session, checkpoint_id: int) -> list[str]:
+    """The key names of the witnesses whose cosignatures over a stored checkpoint are kept."""
+    query = select(Cosignature.key_name).where(Cosignature.checkpoint_id == checkpoint_id).order_by(Cosignature.id)
+    return list(session.execute(query).scalars())
 
 
 def add_cosignature(session: Session, size: int, signature_line: str) -> Cosignature:
