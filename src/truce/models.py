@@ -4,7 +4,7 @@ from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
 from truce.claims.models import Claim
 from truce.db import Base
 from truce.incidents.models import Custody, Evidence, Incident, Verification
-from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness
+from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness, WitnessPolicy
 from truce.missions.models import Delegation, Deployment, Mission, Party
 from truce.movements.models import Exchange, ExchangeList, Movement
 from truce.openrosa.models import Device, Submission
@@ -26,6 +26,7 @@ LOGGED = (
     Site,
     Deployment,
     Witness,
+    WitnessPolicy,
     Incident,
     Verification,
     Evidence,

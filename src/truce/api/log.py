@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from truce import policy
 from truce.api.problems import FORBIDDEN, NOT_FOUND
 from truce.deps import CurrentUser, ReadScope, ReadSession, WriteScope, WriteSession
-from truce.errors import Invalid, Unauthorized
+from truce.errors import Invalid, NotFound, Unauthorized
 from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
@@ -184,3 +184,12 @@ def record_proof(request: Request, scope: WriteScope, kind: str, record_id: str)
         raise Invalid("kind and id are at most 64 characters", "kind")
     entry = proofs.latest_entry(scope.session, scope.mission.id, kind, record_id, actor=scope.actor)
     return proofs.proof_for(scope.session, entry, request.app.state.log_signer)
+
+
+@history_router.get("/missions/{slug}/witness-policy", response_class=PlainTextResponse, responses={**NOT_FOUND})
+def mission_witness_policy(scope: ReadScope) -> str:
+    """The mission's witness policy (C2SP tlog-policy): what `truce log check-proof --policy` needs."""
+    rule = ledger.witness_policy(scope.session, scope.mission.id)
+    if rule is None:
+        raise NotFound(f"mission {scope.mission.slug} has no witness policy")
+    return rule.to_text()

@@ -72,24 +72,44 @@ def policy_command(
     quorum: Annotated[
         str, typer.Option("--quorum", help="how many registered witnesses must cosign: a number, any, all or none")
     ] = "any",
+    mission: Annotated[
+        str | None, typer.Option("--mission", help="print (or --set) this mission's stored policy")
+    ] = None,
+    set_file: Annotated[Path | None, typer.Option("--set", help="store this policy file as the mission's")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
 ) -> None:
-    """Print a C2SP tlog-policy of the server key and every registered witness, to hand to the parties."""
+    """Print a C2SP tlog-policy: the mission's stored one, or one of the server key and every registered witness."""
     from truce.ledger import keys, trust
     from truce.ledger import service as ledger
+    from truce.policy import Actor
 
     with console.friendly_errors():
         settings = console.settings_for(data_dir)
         server = keys.load(settings.data_dir).verifier()
-        with console.open_database(settings, migrate=False) as db, db.session(write=False) as session:
-            witnesses = ledger.witnesses(session)
-        text = f"log {server.to_text()}\n" + "".join(f"witness {w.name} {w.to_text()}\n" for w in witnesses)
-        if quorum == "none" or not witnesses:
-            text += "quorum none\n"
-        else:
-            text += f"group registered {quorum} {' '.join(w.name for w in witnesses)}\nquorum registered\n"
-        try:
-            trust.parse(text)
-        except trust.PolicyError as exc:
-            raise Invalid(str(exc), "--quorum") from None
+        if set_file is not None and mission is None:
+            raise Invalid("--set stores a mission's policy: name the mission with --mission", "--mission")
+        with console.open_database(settings, migrate=False) as db, db.session() as session:
+            if mission is not None:
+                found = console.mission_by_slug(session, mission)
+                if set_file is not None:
+                    try:
+                        text = set_file.read_text()
+                    except (OSError, UnicodeDecodeError) as exc:
+                        raise ConfigError(f"cannot read {set_file}: {exc}") from None
+                    ledger.set_witness_policy(session, found.id, text, server, actor=Actor.system(found.id))
+                stored = ledger.witness_policy(session, found.id)
+                if stored is None:
+                    raise Invalid(f"mission {mission} has no witness policy yet; set one with --set", "--mission")
+                text = stored.to_text()
+            else:
+                witnesses = ledger.witnesses(session)
+                text = f"log {server.to_text()}\n" + "".join(f"witness {w.name} {w.to_text()}\n" for w in witnesses)
+                if quorum == "none" or not witnesses:
+                    text += "quorum none\n"
+                else:
+                    text += f"group registered {quorum} {' '.join(w.name for w in witnesses)}\nquorum registered\n"
+                try:
+                    trust.parse(text)
+                except trust.PolicyError as exc:
+                    raise Invalid(str(exc), "--quorum") from None
     typer.echo(text, nl=False)

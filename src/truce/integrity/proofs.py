@@ -30,8 +30,14 @@ def latest_entry(session: Session, mission_id: int, kind: str, record_id: str, *
     return entry
 
 
-def best_checkpoint(session: Session, index: int, signer: note.Signer) -> Checkpoint:
-    """The checkpoint to prove entry `index` with: the most cosigned (the latest among those) that covers it."""
+def best_checkpoint(session: Session, index: int, signer: note.Signer, mission_id: int | None = None) -> Checkpoint:
+    """The checkpoint to prove entry `index` with: the latest the mission's policy counts as witnessed, or else
+    the most cosigned (the latest among those) that covers it."""
+    rule = None if mission_id is None else ledger.witness_policy(session, mission_id)
+    if rule is not None:
+        witnessed = ledger.witnessed_checkpoint(session, rule)
+        if witnessed is not None and witnessed[0].size > index:
+            return witnessed[0]
     cosigned = func.count(Cosignature.id)
     query = (
         select(Checkpoint)
@@ -47,7 +53,7 @@ def best_checkpoint(session: Session, index: int, signer: note.Signer) -> Checkp
 
 def proof_for(session: Session, entry: LogEntry, signer: note.Signer) -> str:
     """The tlog-proof text of one entry."""
-    checkpoint = best_checkpoint(session, entry.idx, signer)
+    checkpoint = best_checkpoint(session, entry.idx, signer, entry.mission_id)
     hashes = merkle.inclusion_proof(entry.idx, checkpoint.size, ledger.StoredNodes(session))
     text = ledger.checkpoint_with_cosignatures(session, checkpoint)
     return tlog_proof.Proof(entry.data.encode("utf-8"), entry.idx, tuple(hashes), text).to_text()

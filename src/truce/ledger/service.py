@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 from truce import driver, policy
 from truce.db import Base, detached, utcnow
 from truce.errors import Conflict, Forbidden, Invalid, NotFound, TruceError
-from truce.ledger import merkle, note
+from truce.ledger import merkle, note, trust
 from truce.ledger.canonical import canonical_json, entity_id, entity_type, snapshot
-from truce.ledger.models import Checkpoint, Cosignature, LogEntry, Logged, LogHead, LogNode, Witness
+from truce.ledger.models import Checkpoint, Cosignature, LogEntry, Logged, LogHead, LogNode, Witness, WitnessPolicy
 from truce.policy import Actor
 
 HEAD_ID = 1
@@ -514,6 +514,44 @@ def add_cosignature(session: Session, size: int, signature_line: str) -> Cosigna
     session.add(cosignature)
     session.flush()
     return cosignature
+
+
+def set_witness_policy(session: Session, mission_id: int, text: str, server: note.Verifier, *, actor: Actor) -> None:
+    """Store (and log) a mission's witness policy; it must be valid and trust this server's key."""
+    if not policy.registers_witnesses(actor):
+        raise Forbidden("a mission's witness policy is set from the command line by the operator")
+    try:
+        parsed = trust.parse(text)
+    except trust.PolicyError as exc:
+        raise Invalid(str(exc), "policy") from None
+    if server not in parsed.logs:
+        raise Invalid(f"the policy does not list this log's key ({server.to_text()})", "policy")
+    stored = session.execute(select(WitnessPolicy).where(WitnessPolicy.mission_id == mission_id)).scalar_one_or_none()
+    if stored is None:
+        stored = WitnessPolicy(mission_id=mission_id, text=text)
+        session.add(stored)
+    else:
+        stored.text, stored.set_at = text, utcnow()
+    session.flush()
+    record(session, actor, "witness_policy.set", stored)
+
+
+def witness_policy(session: Session, mission_id: int) -> trust.Policy | None:
+    """A mission's witness policy, if one is set."""
+    text = session.execute(select(WitnessPolicy.text).where(WitnessPolicy.mission_id == mission_id)).scalar()
+    return None if text is None else trust.parse(text)
+
+
+def witnessed_checkpoint(
+    session: Session, rule: trust.Policy, *, look_back: int = 100
+) -> tuple[Checkpoint, list[str]] | None:
+    """The latest stored checkpoint whose cosignatures meet the policy's quorum, with its cosigners."""
+    query = select(Checkpoint).order_by(Checkpoint.size.desc(), Checkpoint.id.desc()).limit(look_back)
+    for stored in session.execute(query).scalars().all():
+        cosigners = rule.cosigners(checkpoint_with_cosignatures(session, stored))
+        if rule.witnessed_by(set(cosigners)):
+            return stored, cosigners
+    return None
 
 
 def inclusion(session: Session, index: int, tree_size: int) -> dict[str, Any]:
