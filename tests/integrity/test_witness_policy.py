@@ -116,3 +116,24 @@ def test_every_party_reads_the_policy(
         assert trust.parse(answer.text).quorum == "sides"
     # The demo mission is public: its public bulletins' proofs are checked with the same policy by anyone.
     assert client.get(path).status_code == 200
+
+
+def test_the_bulletin_links_each_record_to_a_proof_anyone_can_check(
+    client: TestClient, session: Session, mission: Mission, witnesses: list[note.Signer],
+    member: Callable[[str], Actor], settings: Settings,
+) -> None:  # fmt: skip
+    signer = keys.load_or_create(settings.data_dir, settings.log_origin)
+    text = policy_text(signer.verifier(), *witnesses)
+    ledger.set_witness_policy(session, mission.id, text, signer.verifier(), actor=Actor.system(mission.id))
+    cosign(session, signer, *witnesses)
+    report = reports_service.publish_bulletin(session, mission, DAY, actor=member("verifier-ru"))
+    session.flush()
+    records = bulletin.read_manifest(report.content).records
+    assert records
+    for record in records[:3]:
+        answer = client.get(record["proof"])  # the public: the bulletin's records are public
+        assert answer.status_code == 200, answer.text
+        checked = proof.check(proof.parse(answer.text), trust.parse(text))
+        assert checked.index == record["entry"]
+    account = ledger.history(session, "users", "1")[0].idx  # an account: no mission's record, nobody's to prove
+    assert client.get(f"/api/v1/missions/nk-2020/log-proof/{account}").status_code == 404

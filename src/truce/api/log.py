@@ -193,3 +193,12 @@ def mission_witness_policy(scope: ReadScope) -> str:
     if rule is None:
         raise NotFound(f"mission {scope.mission.slug} has no witness policy")
     return rule.to_text()
+
+
+@history_router.get("/missions/{slug}/log-proof/{index}", response_class=PlainTextResponse, responses={**NOT_FOUND})
+def entry_proof(request: Request, scope: WriteScope, index: Position) -> str:
+    """A C2SP tlog-proof file of one entry about a record of the mission the caller may read (a bulletin links them)."""
+    from truce.integrity import proofs
+
+    entry = proofs.entry_at(scope.session, scope.mission.id, index, actor=scope.actor)
+    return proofs.proof_for(scope.session, entry, request.app.state.log_signer)

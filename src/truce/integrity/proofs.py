@@ -30,6 +30,18 @@ def latest_entry(session: Session, mission_id: int, kind: str, record_id: str, *
     return entry
 
 
+def entry_at(session: Session, mission_id: int, index: int, *, actor: Actor) -> LogEntry:
+    """Entry `index`, if it is about a record of the mission the actor may read; NotFound otherwise."""
+    entry = session.get(LogEntry, index)
+    if (
+        entry is None
+        or entry.mission_id != mission_id
+        or not policy.can_read_logged(actor, entry.entity_type, json.loads(entry.data)["entity"])
+    ):
+        raise NotFound(f"no entry {index} you may read in this mission")
+    return entry
+
+
 def best_checkpoint(session: Session, index: int, signer: note.Signer, mission_id: int | None = None) -> Checkpoint:
     """The checkpoint to prove entry `index` with: the latest the mission's policy counts as witnessed, or else
     the most cosigned (the latest among those) that covers it."""

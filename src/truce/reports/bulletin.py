@@ -160,6 +160,10 @@ def build(
         {"kind": v.kind, "id": v.id, "entry": v.index, "sha256": v.sha256}
         for v in sorted(used, key=lambda v: (v.kind, int(v.id)))
     ]
+    if witnessed_by:
+        # Each record's offline proof (C2SP tlog-proof), checked with the mission's witness policy.
+        for record in records:
+            record["proof"] = f"/api/v1/missions/{mission['slug']}/log-proof/{record['entry']}"
     return BulletinContext(
         mission_name=str(mission["name"]),
         slug=str(mission["slug"]),
