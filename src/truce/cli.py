@@ -13,6 +13,7 @@ import typer
 from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
 from truce.integrity.cli import app as log_app
+from truce.integrity.replica_cli import app as replica_app
 from truce.integrity.witness_cli import app as witness_app
 from truce.interop.cli import export_command, import_command
 from truce.openrosa.cli import app as device_app
@@ -31,6 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(log_app, name="log")
 app.add_typer(witness_app, name="witness")
+app.add_typer(replica_app, name="replica")
 app.add_typer(report_app, name="report")
 app.add_typer(device_app, name="device")
 app.command("export")(export_command)
