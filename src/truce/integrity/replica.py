@@ -52,7 +52,8 @@ class Replica:
         connection.close()
         self.witness = Witness(data_dir / "witness", signer)
         self.witness.trust(server.to_text())
-        self.lock = threading.Lock()
+        # Peer checkpoints found consistent with what was verified: not compared again (a root costs a full read).
+        self.agreed: set[str] = set()
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=30)
@@ -65,7 +66,7 @@ class Replica:
         return party.load_state(self.state_path, self.server)
 
     def sync(self, client: party.HttpClient) -> int:
-        """Verify and keep every new entry, a chunk at a time; how many were added."""
+        """Verify and keep every new entry, a chunk at a time; the size verified now."""
         current = party.fetch_checkpoint(client, self.server)
         state = self.state()
         if current.checkpoint.size < state.size or (
@@ -74,12 +75,10 @@ class Replica:
             self.alarm("split_view", "the server's checkpoint does not extend what this replica verified",
                        state.checkpoint, current.text)  # fmt: skip
             return 0
-        added = 0
         while state.size < current.checkpoint.size:
             end = min(current.checkpoint.size, state.size + CHUNK)
             state = self._chunk(client, state, end, current)
-            added = state.size
-        return added
+        return state.size
 
     def _chunk(self, client: party.HttpClient, state: party.State, end: int, current: party.Signed) -> party.State:
         tree, leaves = state.range(), bytearray()
@@ -140,11 +139,13 @@ class Replica:
         except party.AuditError:
             return  # not the server's signature: it proves nothing either way
         state = self.state()
-        if state.size == 0:
+        if state.size == 0 or peer_text in self.agreed:
             return
         if peer.size <= state.size:
             if self.root_at(peer.size) != peer.root_hash:
                 self.alarm("split_view", f"two roots signed for size {peer.size}", state.checkpoint, peer_text)
+            else:
+                self.agreed.add(peer_text)
             return
         if client is None:
             return
