@@ -20,7 +20,11 @@ from truce.ledger import note
 
 def start(command: list[str], port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env(env))
-    wait_for_health(process, port)
+    try:
+        wait_for_health(process, port)
+    except BaseException:
+        stop(process)
+        raise
     return process
 
 
@@ -88,25 +92,23 @@ def test_a_replica_that_agrees_with_its_peer_stays_ok_and_resumes_where_it_stopp
     data = copy_data_dir(demo_data_dir, tmp_path / "primary")
     key = truce("log", "key", "--data-dir", str(data)).stdout.strip()
     server_port, own = free_port(), free_port()
-    primary = start([sys.executable, "-m", "truce", "serve", "--data-dir", str(data), "--port", str(server_port)],
-                    server_port)  # fmt: skip
+    processes = [start([sys.executable, "-m", "truce", "serve", "--data-dir", str(data), "--port", str(server_port)],
+                       server_port)]  # fmt: skip
     command = [sys.executable, "-m", "truce", "replica", "--server", f"http://127.0.0.1:{server_port}",
                "--server-key", key, "--user", "liaison-am", "--data-dir", str(tmp_path / "replica"),
                "--port", str(own)]  # fmt: skip
     try:
-        replica = start(command, own, {"TRUCE_PASSWORD": "truce-demo"})
+        processes.append(start(command, own, {"TRUCE_PASSWORD": "truce-demo"}))
         status: dict[str, object] = {}
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not status.get("size"):
             time.sleep(0.3)
             status = httpx.get(f"http://127.0.0.1:{own}/api/v1/replica/status").json()
         assert status["status"] == "ok", status
-        replica.kill()  # kill -9
-        replica.wait(timeout=TIMEOUT)
-        if replica.stderr is not None:
-            replica.stderr.close()
+        processes[-1].kill()  # kill -9
+        processes[-1].wait(timeout=TIMEOUT)
         add_site(f"http://127.0.0.1:{server_port}", "Post 27")
-        replica = start(command, own, {"TRUCE_PASSWORD": "truce-demo"})
+        processes.append(start(command, own, {"TRUCE_PASSWORD": "truce-demo"}))
         deadline = time.monotonic() + 60
         later = status
         while time.monotonic() < deadline and later["size"] == status["size"]:
@@ -116,6 +118,6 @@ def test_a_replica_that_agrees_with_its_peer_stays_ok_and_resumes_where_it_stopp
         assert int(later["size"]) > int(status["size"])  # type: ignore[call-overload]
         entries = httpx.get(f"http://127.0.0.1:{own}/api/v1/log/entries", params={"start": 0, "end": 5}).json()
         assert [e["index"] for e in entries] == [0, 1, 2, 3, 4]
-        stop(replica)
     finally:
-        stop(primary)
+        for process in processes:
+            stop(process)

@@ -37,7 +37,11 @@ class Log:
 
 def start(command: list[str], port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env())
-    wait_for_health(process, port)
+    try:
+        wait_for_health(process, port)
+    except BaseException:
+        stop(process)
+        raise
     return process
 
 
