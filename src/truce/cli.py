@@ -14,6 +14,8 @@ from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
 from truce.events.cli import worker_command
 from truce.integrity.cli import app as log_app
+from truce.integrity.replica_cli import app as replica_app
+from truce.integrity.witness_cli import app as witness_app
 from truce.interop.cli import export_command, import_command
 from truce.missionfile.cli import app as mission_app
 from truce.openrosa.cli import app as device_app
@@ -31,6 +33,8 @@ user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(log_app, name="log")
+app.add_typer(witness_app, name="witness")
+app.add_typer(replica_app, name="replica")
 app.add_typer(report_app, name="report")
 app.add_typer(device_app, name="device")
 app.add_typer(mission_app, name="mission")
@@ -81,6 +85,7 @@ def run_server(settings: Settings, db: Database, host: str, port: int) -> None:
     import uvicorn
 
     from truce.app import create_app
+    from truce.integrity import distribute
 
     if settings.password_hashing == "fast":  # noqa: S105 - a hashing profile, not a password
         err.print(
@@ -93,7 +98,12 @@ def run_server(settings: Settings, db: Database, host: str, port: int) -> None:
     # requests several times slower (benchmarks/sites_bbox.py).
     gc.collect()
     gc.freeze()
-    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+    # Checkpoints go to the registered witnesses from a thread of their own: a witness that is down delays nothing.
+    sender = distribute.Sender(db, application.state.log_signer).start()
+    try:
+        uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+    finally:
+        sender.stop()
 
 
 @app.command()

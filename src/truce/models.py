@@ -5,7 +5,7 @@ from truce.claims.models import Claim
 from truce.db import Base
 from truce.events.models import AlertRule, Attempt, Event, Subscription  # noqa: F401 - events out: only rules logged
 from truce.incidents.models import Custody, Evidence, Incident, Verification
-from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness
+from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness, WitnessPolicy
 from truce.missions.models import Delegation, Deployment, Mission, Party
 from truce.movements.models import Exchange, ExchangeList, Movement
 from truce.openrosa.models import Device, Submission
@@ -27,6 +27,7 @@ LOGGED = (
     Site,
     Deployment,
     Witness,
+    WitnessPolicy,
     Incident,
     Verification,
     Evidence,

@@ -193,6 +193,8 @@ UNCLASSIFIED_READ = {
     "parties": "mission.read",
     "delegations": "mission.read",
     "deployments": "deployment.read",
+    # The mission's witness policy: what every party needs to check an offline proof.
+    "log_witness_policies": "mission.read",
 }
 
 

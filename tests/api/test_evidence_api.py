@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import select
 
 from support import Login, point_feature
 from truce.config import Settings
 from truce.db import Database
+from truce.incidents.models import Evidence
 from truce.integrity.verify import verify
 from truce.ledger import keys
 from truce.models import LOGGED
@@ -137,9 +139,14 @@ def test_who_may_add_and_take_evidence(client: TestClient, login: Login) -> None
     assert client.get(f"{INCIDENTS}/{allegation}/evidence/..%2F..%2Fx", headers=login("admin")).status_code == 404
 
 
-def test_verify_notices_a_swapped_file(client: TestClient, login: Login, settings: Settings, db: Database) -> None:
+def test_verify_notices_a_swapped_file_and_it_is_never_served(
+    client: TestClient, login: Login, settings: Settings, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     incident_id = incident(client, login)
-    sha = upload(client, login, "monitor-ru", incident_id, "c.png", png()).json()["sha256"]
+    stored = upload(client, login, "monitor-ru", incident_id, "c.png", png()).json()
+    sha = stored["sha256"]
+    with db.session(write=False) as session:
+        evidence_id = session.execute(select(Evidence.id).where(Evidence.sha256 == sha)).scalar_one()
     path: Path = settings.data_dir / "evidence" / "sha256" / sha[:2] / sha
     server = keys.load_or_create(settings.data_dir).verifier()
     with db.session(write=False) as session:
@@ -148,8 +155,16 @@ def test_verify_notices_a_swapped_file(client: TestClient, login: Login, setting
     path.write_bytes(png()[:-4] + b"\0\0\0\0")
     with db.session(write=False) as session:
         report = verify(session, server, LOGGED, evidence_root=settings.data_dir)
-    assert report.problems == [f"evidence file {sha}: its content no longer matches its hash (swapped or edited)"]
+    named = f"evidence file {sha} (evidence {evidence_id} of incident {incident_id})"
+    assert report.problems == [f"{named}: its content no longer matches its hash (swapped or edited)"]
+    downloads = [f"{INCIDENTS}/{incident_id}/evidence/{sha}", f"/api/v1/missions/nk-2020/evidence/{sha}"]
+    for url in downloads:
+        with caplog.at_level("ERROR", logger="truce.evidence.service"):
+            refused = client.get(url, headers=login("monitor-ru"))
+        assert refused.status_code == 500
+        assert refused.json()["detail"].startswith(f"the stored file of evidence {evidence_id} no longer matches")
+        assert f"evidence {sha} (evidence {evidence_id} of incident {incident_id})" in caplog.text
     path.unlink()
     with db.session(write=False) as session:
         report = verify(session, server, LOGGED, evidence_root=settings.data_dir)
-    assert report.problems == [f"evidence file {sha}: missing from the store"]
+    assert report.problems == [f"{named}: missing from the store"]

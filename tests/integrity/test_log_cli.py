@@ -59,9 +59,14 @@ def test_audit_and_cosign_from_a_partys_machine(server: tuple[str, Path], tmp_pa
     bearer = {"Authorization": f"Bearer {am['TRUCE_TOKEN']}"}
     saved = tmp_path / "saved.txt"
     saved.write_text(httpx.get(f"{url}/api/v1/log/checkpoint", headers=bearer).text)
-    audited = truce("log", "audit", url, "--checkpoint", str(saved), "--server-key", key, env=am)
+    state = tmp_path / "audit.state"
+    audited = truce("log", "audit", url, "--checkpoint", str(saved), "--server-key", key, "--state", str(state), env=am)
     assert audited.returncode == 0, audited.stderr
     assert audited.stdout.startswith("consistent:")
+    assert "new entries checked against their data" in audited.stdout
+    again = truce("log", "audit", url, "--checkpoint", str(saved), "--server-key", key, "--state", str(state), env=am)
+    assert again.returncode == 0, again.stderr
+    assert "; 0 new entries checked against their data, 0 by leaf hash only" in again.stdout
 
     witness_key = tmp_path / "am-witness.key"
     public = truce("log", "keygen", "witness.am.example/2020", "--out", str(witness_key))

@@ -12,7 +12,6 @@ from sqlalchemy import text
 from conftest import demo_database
 from support import point_feature
 from truce.db import Database
-from truce.integrity.cli import _saved_checkpoint_problems
 from truce.integrity.verify import Report, verify
 from truce.ledger import keys, merkle, note, store
 from truce.ledger import service as ledger
@@ -140,8 +139,14 @@ def test_an_entry_rewritten_with_a_matching_hash(demo: Database, signer: note.Si
         entry.leaf_hash = merkle.leaf_hash(entry.data.encode())
     tamper(demo, "UPDATE sites SET name = 'Lachin' WHERE id = 3")
     report = run(demo, signer)
-    only(report, "the entries no longer hash to the signed root (the log was rewritten)")
-    only(report, "stored subtree hash")
+    first, second = sorted({idx, idx ^ 1})
+    (named,) = only(report, "was rewritten with its leaf hash recomputed")
+    assert named.startswith(f"entry {first} (")
+    assert f" or entry {second} (" in named
+    assert "sites 3, site.create by " in named
+    only(report, "checkpoint 1 (size ")
+    # Named once: not a line for every stored hash above it, nor for the head.
+    assert len(report.problems) == 2, report.problems
 
 
 def test_a_tampered_subtree_hash(demo: Database, signer: note.Signer) -> None:
@@ -155,7 +160,51 @@ def test_a_replaced_server_key(demo: Database, signer: note.Signer) -> None:
     impostor = note.generate_signer(signer.name)
     with demo.session(write=False) as session:
         report = verify(session, impostor.verifier(), LOGGED)
-    only(report, f"not signed by the server key {signer.name}")
+    only(report, f"the key {signer.name} id {impostor.verifier().key_id.hex()} did not sign checkpoint 1 (size ")
+    only(report, f"they are signed by {signer.name} id {signer.verifier().key_id.hex()} (the server key was replaced)")
+
+
+def test_a_replaced_key_that_re_signed_every_checkpoint_is_caught_by_the_pinned_key(
+    demo: Database, signer: note.Signer
+) -> None:
+    impostor = note.generate_signer(signer.name)
+    witness = note.generate_signer("witness.am")
+    with demo.session() as session:
+        ledger.add_witness(session, witness.cosigner_verifier_text(), "am", actor=Actor.system())
+        stored = ledger.checkpoint(session, signer)
+        body, _ = note.split_note(stored.note)
+        ledger.add_cosignature(session, stored.size, note.cosign(body, witness, 1_700_000_000))
+    with demo.engine.begin() as connection:
+        for checkpoint_id, old in connection.execute(text("SELECT id, note FROM log_checkpoints")).all():
+            resigned = note.sign_note(note.split_note(old)[0], [impostor])
+            connection.execute(
+                text("UPDATE log_checkpoints SET note = :n WHERE id = :i"), {"n": resigned, "i": checkpoint_id}
+            )
+    with demo.session(write=False) as session:
+        assert verify(session, impostor.verifier(), LOGGED).intact  # the data directory agrees with itself
+        report = verify(session, impostor.verifier(), LOGGED, pinned=signer.verifier())
+    pinned, replaced = signer.verifier().key_id.hex(), impostor.verifier().key_id.hex()
+    assert report.problems[0] == (
+        f"the key in the data directory, {signer.name} id {replaced}, is not the pinned key, {signer.name} id "
+        f"{pinned}: the server key was replaced"
+    )
+    only(report, f"the key {signer.name} id {pinned} did not sign checkpoints 1-2 (sizes ")
+    assert report.checkpoints == 2
+    assert report.cosignatures == 1  # checked even though the checkpoint's own signature failed
+
+
+def test_a_cosignature_is_checked_when_the_server_signature_fails(demo: Database, signer: note.Signer) -> None:
+    witness = note.generate_signer("witness.tr")
+    with demo.session() as session:
+        ledger.add_witness(session, witness.cosigner_verifier_text(), "tr", actor=Actor.system())
+        stored = ledger.checkpoint(session, signer)
+        body, _ = note.split_note(stored.note)
+        ledger.add_cosignature(session, stored.size, note.cosign(body, witness, 1_700_000_000))
+    forged = note.cosign(body, note.generate_signer("witness.tr"), 1_700_000_000)
+    tamper(demo, f"UPDATE log_cosignatures SET signature_line = '{forged}'")  # noqa: S608 - base64 and a name
+    report = run(demo, note.generate_signer(signer.name))
+    only(report, "cosignature by witness.tr on checkpoint 2")
+    assert report.cosignatures == 1
 
 
 def test_a_forged_cosignature(demo: Database, signer: note.Signer) -> None:
@@ -197,7 +246,7 @@ def test_an_older_database_restored_after_a_checkpoint(demo: Database, signer: n
         head.border = [h.hex() for h in border._stack]
     assert run(demo, signer).intact  # on its own, the restored copy looks whole
     with demo.session(write=False) as session:
-        problems = _saved_checkpoint_problems(session, signer.verifier(), saved)
+        problems = verify(session, signer.verifier(), LOGGED, saved=(str(saved), saved.read_text())).problems
     assert problems == [
         f"saved checkpoint {saved}: it covers {old_size + 1} entries but the log holds {old_size} (rolled back)"
     ]
@@ -209,4 +258,4 @@ def test_a_saved_checkpoint_the_log_extends(demo: Database, signer: note.Signer,
         saved.write_text(ledger.checkpoint(session, signer).note)
     add_site(demo, "Observation post 24")
     with demo.session(write=False) as session:
-        assert _saved_checkpoint_problems(session, signer.verifier(), saved) == []
+        assert verify(session, signer.verifier(), LOGGED, saved=(str(saved), saved.read_text())).intact

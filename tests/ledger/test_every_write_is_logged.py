@@ -229,7 +229,13 @@ CALLS: dict[str, Call] = {
     "truce.ledger.service.add_witness": lambda s, m, a: ledger.add_witness(
         s, note.generate_signer("witness.am").cosigner_verifier_text(), "am", actor=Actor.system()
     ),
+    "truce.ledger.service.set_witness_policy": lambda s, m, a: ledger.set_witness_policy(
+        s, m.id, f"log {SERVER.verifier_text()}\nquorum none\n", SERVER.verifier(), actor=Actor.system(m.id)
+    ),
 }
+# Issue 16: reading a mission's witness policy, and the checkpoints and cosigners it counts.
+READS |= {"cosigners", "witness_policy", "witnessed_checkpoint"}
+SERVER = note.generate_signer("truce.test/log")
 
 
 def a_provision(session: Session, mission: Any, actor: Actor, deadline: date | None = None) -> Any:

@@ -11,6 +11,7 @@ from truce.api import (
     evidence,
     incidents,
     log,
+    log_tiles,
     missions,
     movements,
     places,
@@ -25,6 +26,7 @@ router.include_router(places.router)
 router.include_router(incidents.router)
 router.include_router(evidence.router)
 router.include_router(log.router)
+router.include_router(log_tiles.router)
 router.include_router(log.history_router)
 router.include_router(agreement.router)
 router.include_router(movements.router)

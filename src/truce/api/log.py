@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from truce import policy
 from truce.api.problems import FORBIDDEN, NOT_FOUND
-from truce.deps import CurrentUser, ReadScope, ReadSession, WriteSession
-from truce.errors import Invalid, Unauthorized
+from truce.deps import CurrentUser, ReadScope, ReadSession, WriteScope, WriteSession
+from truce.errors import Invalid, NotFound, Unauthorized
 from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
@@ -126,13 +126,13 @@ def entries(
     end = start + MAX_ENTRIES if end is None else end
     if end < start or end - start > MAX_ENTRIES:
         raise Invalid(f"ask for at most {MAX_ENTRIES} entries with start <= end", "end")
-    log_reader = _log_reader(session, reader)
+    log_reader = log_reader_for(session, reader)
     found = ledger.entries(session, start, end)
-    owners = _owners(session, found)
-    return [_entry_view(entry, log_reader, owners) for entry in found]
+    owners = entry_owners(session, found)
+    return [entry_view(entry, log_reader, owners) for entry in found]
 
 
-def _log_reader(session: Session, user: User) -> policy.LogReader:
+def log_reader_for(session: Session, user: User) -> policy.LogReader:
     actors = {}
     for mission_id in users_service.memberships(session, user.id):
         actors[mission_id] = users_service.actor_for(session, user, session.get(Mission, mission_id))
@@ -140,7 +140,7 @@ def _log_reader(session: Session, user: User) -> policy.LogReader:
     return policy.LogReader(actors, frozenset(public))
 
 
-def _owners(session: Session, found: list[LogEntry]) -> dict[tuple[str, str], set[int]]:
+def entry_owners(session: Session, found: list[LogEntry]) -> dict[tuple[str, str], set[int]]:
     """The missions each entry of no mission concerns: an account's memberships, a witness key's delegation's."""
     owners: dict[tuple[str, str], set[int]] = {}
     users = {int(e.entity_id) for e in found if e.mission_id is None and e.entity_type == "users"}
@@ -162,7 +162,7 @@ def _owners(session: Session, found: list[LogEntry]) -> dict[tuple[str, str], se
     return owners
 
 
-def _entry_view(entry: LogEntry, reader: policy.LogReader, owners: dict[tuple[str, str], set[int]]) -> dict[str, Any]:
+def entry_view(entry: LogEntry, reader: policy.LogReader, owners: dict[tuple[str, str], set[int]]) -> dict[str, Any]:
     view: dict[str, Any] = {"index": entry.idx, "leaf_hash": entry.leaf_hash.hex()}
     entity = json.loads(entry.data)["entity"]
     concerned = owners.get((entry.entity_type, entry.entity_id), set())
@@ -221,3 +221,32 @@ def record_history(scope: ReadScope, kind: str, record_id: Id) -> HistoryOut:
         for entry in rows
     ]
     return HistoryOut(size=tree_size, root=ledger.current_root(scope.session)[1].hex(), entries=entries)
+
+
+@history_router.get("/missions/{slug}/{kind}/{record_id}/proof", response_class=PlainTextResponse)
+def record_proof(request: Request, scope: WriteScope, kind: str, record_id: str) -> str:
+    """A C2SP tlog-proof file of the latest entry about one record: checkable offline with the witness policy."""
+    from truce.integrity import proofs
+
+    if len(kind) > 64 or len(record_id) > 64:
+        raise Invalid("kind and id are at most 64 characters", "kind")
+    entry = proofs.latest_entry(scope.session, scope.mission.id, kind, record_id, actor=scope.actor)
+    return proofs.proof_for(scope.session, entry, request.app.state.log_signer)
+
+
+@history_router.get("/missions/{slug}/witness-policy", response_class=PlainTextResponse, responses={**NOT_FOUND})
+def mission_witness_policy(scope: ReadScope) -> str:
+    """The mission's witness policy (C2SP tlog-policy): what `truce log check-proof --policy` needs."""
+    rule = ledger.witness_policy(scope.session, scope.mission.id)
+    if rule is None:
+        raise NotFound(f"mission {scope.mission.slug} has no witness policy")
+    return rule.to_text()
+
+
+@history_router.get("/missions/{slug}/log-proof/{index}", response_class=PlainTextResponse, responses={**NOT_FOUND})
+def entry_proof(request: Request, scope: WriteScope, index: Position) -> str:
+    """A C2SP tlog-proof file of one entry about a record of the mission the caller may read (a bulletin links them)."""
+    from truce.integrity import proofs
+
+    entry = proofs.entry_at(scope.session, scope.mission.id, index, actor=scope.actor)
+    return proofs.proof_for(scope.session, entry, request.app.state.log_signer)

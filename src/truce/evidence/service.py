@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from truce.incidents.models import Custody, Evidence, Incident
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.policy import Actor
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,15 @@ def fetch(
     path = store.path_for(root, sha256)
     if not path.exists():
         raise NotFound("the evidence file is missing from the store; run `truce log verify`")
+    if not store.verify_file(root, sha256):
+        # Never hand out bytes other than the ones the log vouches for; the operator must look at the store.
+        LOG.error(
+            "evidence %s (evidence %s of incident %s) no longer matches its hash", sha256, evidence.id, incident_id
+        )
+        raise store.Damaged(
+            f"the stored file of evidence {evidence.id} no longer matches its SHA-256 {sha256}: it was changed on "
+            "disk, so it is not served; the operator was told (run `truce log verify`)"
+        )
     _custody(session, evidence, "download", actor, address)
     if media.kind_of(evidence.media_type) == "photo" and not policy.reads_photo_metadata(actor):
         return Download(evidence, None, media.strip_metadata(path))

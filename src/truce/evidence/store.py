@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from truce.errors import Invalid, NotFound, TooLarge
+from truce.errors import Invalid, NotFound, TooLarge, TruceError
 from truce.evidence import media
 
 MB = 1024 * 1024
@@ -31,6 +31,12 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 # line-separator characters: nothing a name needs, and each can fool a reader or a log.
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _READ_SIZE = MB
+
+
+class Damaged(TruceError):
+    """A stored file whose bytes no longer match the hash it is stored under: it is not served."""
+
+    status_code = 500
 
 
 @dataclass(frozen=True)

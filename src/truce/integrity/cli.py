@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from truce import console
 from truce.errors import ConfigError
+from truce.integrity.proof_cli import check_proof_command, policy_command, proof_command
 from truce.ledger.cli import checkpoint_command, key_command, keygen_command, witness_command
 
 # What the commands work with is imported when one runs: `truce --help` loads neither the tables nor pyxform.
 if TYPE_CHECKING:
     import httpx2 as httpx
     from rich.progress import Progress
-    from sqlalchemy.orm import Session
 
     from truce.ledger import note
 
@@ -38,6 +38,9 @@ def verify_command(
     checkpoint: Annotated[
         Path | None, typer.Option("--checkpoint", help="also prove the log extends this saved checkpoint")
     ] = None,
+    server_key: Annotated[
+        str | None, typer.Option("--server-key", help="the server key you trust (default: the data directory's)")
+    ] = None,
 ) -> None:
     """Rebuild the tree and check every entry, checkpoint, cosignature and record."""
     from truce.integrity.verify import verify
@@ -47,6 +50,13 @@ def verify_command(
     with console.friendly_errors():
         settings = console.settings_for(data_dir)
         server = keys.load(settings.data_dir).verifier()
+        pinned = _server_key(server_key) if server_key else None
+        saved = None
+        if checkpoint is not None:
+            try:
+                saved = (str(checkpoint), checkpoint.read_text())
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"cannot read {checkpoint}: {exc}") from None
         with (
             console.open_database(settings, migrate=False) as db,
             db.session(write=False) as session,
@@ -59,9 +69,9 @@ def verify_command(
                 LOGGED,
                 progress=lambda what, n: progress.update(task, description=f"{what}: {n:,}"),
                 evidence_root=settings.data_dir,
+                pinned=pinned,
+                saved=saved,
             )
-            if checkpoint is not None:
-                report.problems.extend(_saved_checkpoint_problems(session, server, checkpoint))
     summary = (
         f"{report.entries:,} entries, {report.checkpoints} checkpoints, "
         f"{report.cosignatures} cosignatures, {report.records:,} records, {report.files:,} evidence files checked"
@@ -77,24 +87,6 @@ def verify_command(
     raise typer.Exit(1)
 
 
-def _saved_checkpoint_problems(session: Session, server: note.Verifier, path: Path) -> list[str]:
-    from truce.integrity import audit as party
-    from truce.ledger import merkle
-    from truce.ledger import service as ledger
-
-    try:
-        saved = party.open_checkpoint(path.read_text(), server).checkpoint
-    except (OSError, party.AuditError) as exc:
-        return [f"saved checkpoint {path}: {exc}"]
-    size, root = ledger.current_root(session)
-    if saved.size > size:
-        return [f"saved checkpoint {path}: it covers {saved.size} entries but the log holds {size} (rolled back)"]
-    proof = [bytes.fromhex(h) for h in ledger.consistency(session, saved.size, size)["hashes"]]
-    if not merkle.verify_consistency(saved.size, size, saved.root_hash, root, proof):
-        return [f"saved checkpoint {path}: the log does not extend it (the record was rewritten)"]
-    return []
-
-
 def _spinner() -> Progress:
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -106,6 +98,9 @@ app.command("checkpoint")(checkpoint_command)
 app.command("key")(key_command)
 app.command("keygen")(keygen_command)
 app.command("witness")(witness_command)
+app.command("proof")(proof_command)
+app.command("check-proof")(check_proof_command)
+app.command("policy")(policy_command)
 
 
 def _client(url: str, token: str | None) -> httpx.Client:
@@ -132,9 +127,12 @@ def audit_command(
     checkpoint: Annotated[Path, typer.Option("--checkpoint", help="a checkpoint you saved earlier")],
     server_key: ServerKey,
     token: Token = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="what you verified so far; the next audit fetches only what is new")
+    ] = None,
     save: Annotated[bool, typer.Option("--save", help="replace the saved checkpoint with the new one")] = False,
 ) -> None:
-    """Prove, from your own machine, that the server's log extends a checkpoint you kept."""
+    """Prove, from your own machine, that every entry the log adds checks out and that it extends your checkpoint."""
     from truce.integrity import audit as party
 
     with console.friendly_errors():
@@ -146,17 +144,27 @@ def audit_command(
         # Closed when done: an in-process caller (the tests) would otherwise be left with open sockets.
         with _client(url, token) as client:
             try:
-                saved, current = party.audit(client, verifier, saved_text)
+                result = party.audit(client, verifier, saved_text, party.load_state(state, verifier))
             except party.AuditError as exc:
-                console.err.print(f"[bold red]FAILED:[/] {exc}", highlight=False)
-                raise typer.Exit(1) from None
+                _fail("FAILED", exc.problems)
+        if state is not None:
+            party.save_state(state, result.state, verifier)
         if save:
-            checkpoint.write_text(current.text)
+            checkpoint.write_text(result.current.text)
     console.out.print(
-        f"consistent: the log of {current.checkpoint.size:,} entries extends your checkpoint of "
-        f"{saved.checkpoint.size:,}",
+        f"consistent: the log of {result.current.checkpoint.size:,} entries extends your checkpoint of "
+        f"{result.saved.checkpoint.size:,}; {result.read:,} new entries checked against their data, "
+        f"{result.hashes_only:,} by leaf hash only (records you may not read)",
         highlight=False,
     )
+
+
+def _fail(what: str, problems: list[str]) -> NoReturn:
+    for problem in problems[:SHOWN]:
+        console.err.print(f"[bold red]{what}:[/] {problem}", highlight=False, soft_wrap=True)
+    if len(problems) > SHOWN:
+        console.err.print(f"  … and {len(problems) - SHOWN} more", highlight=False)
+    raise typer.Exit(1)
 
 
 @app.command("cosign")
@@ -180,8 +188,7 @@ def cosign_command(
             try:
                 signed = party.cosign(client, signer, _server_key(server_key), state or key.with_suffix(".state"))
             except party.AuditError as exc:
-                console.err.print(f"[bold red]REFUSED:[/] {exc}", highlight=False)
-                raise typer.Exit(1) from None
+                _fail("REFUSED", exc.problems)
     console.out.print(
         f"cosigned the checkpoint of {signed.checkpoint.size:,} entries as {signer.name}", highlight=False
     )

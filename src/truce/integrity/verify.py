@@ -40,6 +40,7 @@ class Report:
     records: int = 0
     files: int = 0
     problems: list[str] = field(default_factory=list)
+    subtree_problems: int = 0
 
     @property
     def intact(self) -> bool:
@@ -75,17 +76,34 @@ def verify(
     *,
     progress: Progress | None = None,
     evidence_root: Path | None = None,
+    pinned: note.Verifier | None = None,
+    saved: tuple[str, str] | None = None,
 ) -> Report:
-    """Check the entries, the stored tree, the checkpoints and every logged table."""
+    """Check the entries, the stored tree, the checkpoints and every logged table.
+
+    `server_key` is the key in the data directory; `pinned`, when given, is the key the party trusts, and the
+    checkpoints are checked against it. `saved` is a checkpoint the party kept, as (where it came from, its text).
+    """
     # Millions of short-lived rows would set off full collections over everything loaded (44% of the time
     # in benchmarks/ledger_costs.py); nothing here relies on cycles being collected meanwhile.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _verify(session, server_key, logged_models, progress, evidence_root)
+        report = _verify(session, pinned or server_key, logged_models, progress, evidence_root, saved)
+        if pinned is not None and pinned != server_key:
+            report.problems.insert(
+                0,
+                f"the key in the data directory, {_key(server_key)}, is not the pinned key, {_key(pinned)}: "
+                "the server key was replaced",
+            )
+        return report
     finally:
         if collecting:
             gc.enable()
+
+
+def _key(verifier: note.Verifier) -> str:
+    return f"{verifier.name} id {verifier.key_id.hex()}"
 
 
 def _verify(
@@ -94,17 +112,21 @@ def _verify(
     logged_models: tuple[type[Base], ...],
     progress: Progress | None,
     evidence_root: Path | None,
+    saved: tuple[str, str] | None,
 ) -> Report:
     report = Report()
     leaves = _check_entries(session, report, progress)
     tree = Levels(leaves)
-    if any("missing" in p or "out of order" in p for p in report.problems):
+    broken = any("missing" in p or "out of order" in p for p in report.problems)
+    rewritten = _check_checkpoints(session, tree, server_key, report)
+    if broken:
         # With entries gone the positions shift, and every stored subtree after the gap would be listed.
         report.problems.append("stored subtree hashes and the log head not checked: the entries themselves are broken")
     else:
-        _check_nodes(session, tree, report)
-        _check_head(session, tree, report)
-    _check_checkpoints(session, tree, server_key, report)
+        _check_head(session, tree, report, quiet=rewritten)
+        _check_nodes(session, tree, report, rewritten)
+    if saved is not None:
+        report.problems.extend(_saved_problems(tree, report.entries, server_key, *saved))
     for model in logged_models:
         _check_records(session, model, report)
     if evidence_root is not None:
@@ -113,18 +135,20 @@ def _verify(
 
 
 def _check_evidence_files(session: Session, root: Path, report: Report) -> None:
-    hashes = session.execute(select(Evidence.sha256).distinct().order_by(Evidence.sha256)).scalars()
-    for sha256 in hashes:
+    holders: dict[str, list[str]] = {}
+    rows = session.execute(select(Evidence.sha256, Evidence.id, Evidence.incident_id).order_by(Evidence.id))
+    for sha256, evidence_id, incident_id in rows:
+        holders.setdefault(sha256, []).append(f"evidence {evidence_id} of incident {incident_id}")
+    for sha256 in sorted(holders):
         report.files += 1
+        named = f"evidence file {sha256} ({', '.join(holders[sha256])})"
         try:
             intact = store.verify_file(root, sha256)
         except NotFound:
-            report.problems.append(f"evidence file {sha256}: missing from the store")
+            report.problems.append(f"{named}: missing from the store")
             continue
         if not intact:
-            report.problems.append(
-                f"evidence file {sha256}: its content no longer matches its hash (swapped or edited)"
-            )
+            report.problems.append(f"{named}: its content no longer matches its hash (swapped or edited)")
 
 
 def _rows(session: Session, query: Any) -> Iterator[Any]:
@@ -221,77 +245,159 @@ def _claimed_index(data: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def _check_nodes(session: Session, tree: Levels, report: Report) -> None:
-    problems = 0
+def _check_nodes(session: Session, tree: Levels, report: Report, rewritten: bool) -> None:
+    """Compare the stored subtrees with the entries; name what changed, not every hash above it."""
+    wrong: set[tuple[int, int]] = set()
     levels = len(tree.levels)
     for level in range(1, levels):
         rows = [row for batch in _raw_batches(session, _LEVEL, (level,)) for row in batch]
         count = tree.count(level)
-        # One comparison for a whole level when it is intact; node by node only to name what is wrong.
+        # One comparison for a whole level when it is intact; node by node only to find what is wrong.
         intact = len(rows) == count and (not rows or (rows[0][0] == 0 and rows[-1][0] == count - 1))
         if intact and b"".join(node for _, node in rows) == tree.levels[level]:
             continue
         for idx, stored in rows:
-            problems += _check_node(tree, level, idx, stored, report)
-            if problems >= 20:
-                report.problems.append("more subtree problems follow; stopped listing them")
-                return
+            if idx >= count:
+                _limited(report, f"stored subtree ({level}, {idx}) lies beyond the entries (entries were deleted)")
+            elif tree.node(level, idx) != bytes(stored):
+                wrong.add((level, idx))
         if len(rows) < count:
             report.problems.append(f"{count - len(rows)} stored subtree hashes of level {level} are missing")
     for batch in _raw_batches(session, _BEYOND, (levels,)):
         for level, idx in batch:
-            report.problems.append(f"stored subtree ({level}, {idx}) lies beyond the entries (entries were deleted)")
-            problems += 1
-            if problems >= 20:
-                report.problems.append("more subtree problems follow; stopped listing them")
-                return
+            _limited(report, f"stored subtree ({level}, {idx}) lies beyond the entries (entries were deleted)")
+    # A changed leaf makes every stored hash above it differ: only the lowest of each chain says something.
+    lowest = sorted(c for c in wrong if c[0] == 1 or not {(c[0] - 1, 2 * c[1]), (c[0] - 1, 2 * c[1] + 1)} & wrong)
+    pairs = [idx for level, idx in lowest if level == 1] if rewritten else []
+    named = _records(session, [i for p in pairs[:20] for i in (2 * p, 2 * p + 1)])
+    for pair in pairs[:20]:
+        first, second = 2 * pair, 2 * pair + 1
+        report.problems.append(
+            f"entry {first} ({named.get(first, '?')}) or entry {second} ({named.get(second, '?')}) was rewritten "
+            "with its leaf hash recomputed: together they no longer build their stored parent hash or the signed "
+            "roots (which of the two changed cannot be told)"
+        )
+    if rewritten and not pairs and report.entries % 2:
+        last = report.entries - 1
+        report.problems.append(
+            f"entry {last} ({_records(session, [last]).get(last, '?')}) was rewritten with its leaf hash "
+            "recomputed: the entries no longer build the signed roots"
+        )
+    for level, idx in lowest:
+        if level > 1 or not rewritten:
+            _limited(report, f"stored subtree hash ({level}, {idx}) is wrong; proofs built on it would fail")
 
 
-def _check_node(tree: Levels, level: int, idx: int, stored: bytes, report: Report) -> int:
-    """Check one stored subtree hash; how many problems it adds (0 or 1)."""
-    if idx >= tree.count(level):
-        report.problems.append(f"stored subtree ({level}, {idx}) lies beyond the entries (entries were deleted)")
-        return 1
-    if tree.node(level, idx) != bytes(stored):
-        report.problems.append(f"stored subtree hash ({level}, {idx}) is wrong; proofs built on it would fail")
-        return 1
-    return 0
+def _limited(report: Report, problem: str) -> None:
+    report.subtree_problems += 1
+    if report.subtree_problems <= 20:
+        report.problems.append(problem)
+    elif report.subtree_problems == 21:
+        report.problems.append("stored subtree hashes: more problems follow; stopped listing them")
 
 
-def _check_head(session: Session, tree: Levels, report: Report) -> None:
+def _records(session: Session, indexes: list[int]) -> dict[int, str]:
+    """`sites 3, site.create by admin` for each entry index: which record a person should look at."""
+    if not indexes:
+        return {}
+    rows = session.execute(
+        select(LogEntry.idx, LogEntry.entity_type, LogEntry.entity_id, LogEntry.action, LogEntry.actor).where(
+            LogEntry.idx.in_(indexes)
+        )
+    )
+    return {idx: f"{kind} {record_id}, {action} by {actor}" for idx, kind, record_id, action, actor in rows}
+
+
+def _check_head(session: Session, tree: Levels, report: Report, *, quiet: bool) -> None:
     head = session.get(LogHead, HEAD_ID)
     size = head.size if head else 0
     if size != report.entries:
         report.problems.append(f"the log head says {size} entries but {report.entries} are stored")
         return
-    if head is not None:
+    if head is not None and not quiet:
         expected = merkle.CompactRange.load(size, tree)
         stored_root = border_root([bytes.fromhex(h) for h in head.border])
         if stored_root != expected.root():
             report.problems.append("the log head's right border does not match the entries")
 
 
-def _check_checkpoints(session: Session, tree: Levels, server_key: note.Verifier, report: Report) -> None:
+def _ranges(numbers: list[int]) -> str:
+    """`1-10, 12`: a sorted list of numbers, runs joined."""
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def _checkpoints(found: list[Checkpoint]) -> str:
+    ids, sizes = _ranges([c.id for c in found]), [c.size for c in found]
+    if len(found) == 1:
+        return f"checkpoint {ids} (size {sizes[0]})"
+    return f"checkpoints {ids} (sizes {min(sizes)}-{max(sizes)})"
+
+
+def _check_checkpoints(session: Session, tree: Levels, server_key: note.Verifier, report: Report) -> bool:
+    """Check every stored checkpoint and its cosignatures; whether any signed root differs from the entries."""
     known = witnesses(session)
+    unsigned: dict[str, list[Checkpoint]] = {}
+    beyond: list[Checkpoint] = []
+    rewritten: list[Checkpoint] = []
     for stored in session.execute(select(Checkpoint).order_by(Checkpoint.id)).scalars():
         report.checkpoints += 1
         where = f"checkpoint {stored.id} (size {stored.size})"
         try:
-            body, _ = note.open_note(stored.note, [server_key])
+            body, _ = note.split_note(stored.note)
             parsed = note.Checkpoint.parse(body)
         except note.NoteError as exc:
-            report.problems.append(f"{where}: not signed by the server key {server_key.name} ({exc})")
+            report.problems.append(f"{where}: not a signed checkpoint ({exc})")
             continue
+        try:
+            note.open_note(stored.note, [server_key])
+        except note.NoteError:
+            signers = ", ".join(f"{name} id {key_id}" for name, key_id in note.signers_of(stored.note))
+            unsigned.setdefault(signers, []).append(stored)
+        # Cosignatures are checked whatever the server's own signature says: they are the witnesses' word.
+        _check_cosignatures(session, stored, body, known, report)
         if parsed.size != stored.size or parsed.root_hash != stored.root_hash:
             report.problems.append(f"{where}: the stored size or root differs from the signed note")
         if parsed.size > report.entries:
-            report.problems.append(
-                f"{where}: signed for {parsed.size} entries but the log holds {report.entries} "
-                "(entries were deleted, or an older database was restored)"
-            )
+            beyond.append(stored)
         elif merkle.root(parsed.size, tree) != parsed.root_hash:
-            report.problems.append(f"{where}: the entries no longer hash to the signed root (the log was rewritten)")
-        _check_cosignatures(session, stored, body, known, report)
+            rewritten.append(stored)
+    for signers, found in unsigned.items():
+        report.problems.append(
+            f"the key {_key(server_key)} did not sign {_checkpoints(found)}: they are signed by {signers}"
+            + (" (the server key was replaced)" if server_key.name in signers else "")
+        )
+    if beyond:
+        report.problems.append(
+            f"{_checkpoints(beyond)}: signed for more entries than the log holds ({report.entries}): entries were "
+            "deleted, or an older database was restored"
+        )
+    if rewritten:
+        report.problems.append(f"{_checkpoints(rewritten)}: the entries no longer hash to the signed root")
+    return bool(rewritten)
+
+
+def _saved_problems(tree: Levels, entries: int, key: note.Verifier, where: str, text: str) -> list[str]:
+    """What is wrong between the log and a checkpoint a party kept."""
+    try:
+        body, _ = note.open_note(text, [key])
+        saved = note.Checkpoint.parse(body)
+    except note.NoteError as exc:
+        try:
+            signers = ", ".join(f"{name} id {key_id}" for name, key_id in note.signers_of(text))
+        except note.NoteError:
+            signers = "nobody (it is not a signed note)"
+        return [f"saved checkpoint {where}: not signed by the key {_key(key)} ({exc}); it is signed by {signers}"]
+    if saved.size > entries:
+        return [f"saved checkpoint {where}: it covers {saved.size} entries but the log holds {entries} (rolled back)"]
+    if merkle.root(saved.size, tree) != saved.root_hash:
+        return [f"saved checkpoint {where}: the log does not extend it (the record was rewritten)"]
+    return []
 
 
 def _check_cosignatures(

@@ -65,6 +65,9 @@ def witness_command(
     vkey: Annotated[str, typer.Argument(help="the delegation's cosigner key (from `truce log keygen`)")],
     delegation: Annotated[str, typer.Option("--delegation", help="whose key it is, for people to read")],
     data_dir: Annotated[Path | None, typer.Option("--data-dir")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="where its `truce witness serve` listens: checkpoints are sent there")
+    ] = None,
 ) -> None:
     """Register a delegation's cosigning key (operator)."""
     from truce.ledger import service as ledger
@@ -72,5 +75,5 @@ def witness_command(
 
     with console.friendly_errors():
         with console.open_database(console.settings_for(data_dir), migrate=False) as db, db.session() as session:
-            witness = ledger.add_witness(session, vkey, delegation, actor=Actor.system())
+            witness = ledger.add_witness(session, vkey, delegation, actor=Actor.system(), url=url)
         console.out.print(f"witness key {witness.key_name} registered for {delegation}", highlight=False)

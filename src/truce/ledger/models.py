@@ -92,3 +92,17 @@ class Witness(Logged, Base):
     vkey: Mapped[str] = mapped_column(Text)
     delegation: Mapped[str] = mapped_column(String(200), default="")
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where its C2SP tlog-witness listens (the prefix before /api/v1/log/witness/add-checkpoint); None: it cosigns
+    # by itself with `truce log cosign`.
+    url: Mapped[str | None] = mapped_column(String(500))
+
+
+class WitnessPolicy(Logged, Base):
+    """A mission's C2SP tlog-policy: which witnesses, how many of which group, make a checkpoint witnessed."""
+
+    __tablename__ = "log_witness_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -37,6 +37,7 @@ __all__ = [
     "key_id",
     "open_note",
     "sign_note",
+    "signers_of",
     "split_note",
     "verify_cosignature",
 ]
@@ -329,6 +330,12 @@ def split_note(text: str) -> tuple[str, list[str]]:
     """Return a signed note's text and its signature lines (newlines included), verifying nothing."""
     body, lines = _parse_note(text)
     return body, [line.text() for line in lines]
+
+
+def signers_of(text: str) -> list[tuple[str, str]]:
+    """The (key name, hex key ID) of every signature line of a note, verifying nothing: to name who signed."""
+    _, lines = _parse_note(text)
+    return [(line.name, line.key_id.hex()) for line in lines]
 
 
 def sign_note(body: str, signers: Sequence[Signer]) -> str:

@@ -10,9 +10,10 @@ from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from truce import policy
-from truce.errors import Conflict, Forbidden, Invalid, NotFound
-from truce.ledger import journal, merkle, note, store
-from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogNode, Witness
+from truce.db import utcnow
+from truce.errors import Conflict, Forbidden, Invalid, NotFound, TruceError
+from truce.ledger import journal, merkle, note, store, trust
+from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogNode, Witness, WitnessPolicy
 from truce.policy import Actor
 
 # The one verb services log with, and the journal's few other doors (see journal.py).
@@ -94,11 +95,63 @@ def checkpoint(session: Session, signer: note.Signer) -> Checkpoint:
     latest = latest_checkpoint(session)
     if latest is not None and latest.size == tree_size:
         return latest
+    _refuse_broken_border(session, latest, tree_size, root_hash)
     body = note.Checkpoint(origin=signer.name, size=tree_size, root_hash=root_hash).to_body()
     stored = Checkpoint(size=tree_size, root_hash=root_hash, note=note.sign_note(body, [signer]))
     session.add(stored)
     session.flush()
     return stored
+
+
+class LogDamaged(TruceError):
+    """The stored log does not hold together: the server signs nothing until an operator has looked."""
+
+    status_code = 500
+
+
+def _refuse_broken_border(session: Session, latest: Checkpoint | None, tree_size: int, root_hash: bytes) -> None:
+    """Check, before signing `root_hash`, that it is what the entries since the last checkpoint build.
+
+    The head's border is what appends wrote; an attacker with the database can change entries under it. The
+    entries after the last signed size are rehashed here (the ones before it are fixed by that signature: the
+    border at that size is read back and must build its signed root), so the cost is the new entries only.
+    """
+    start, tree = 0, merkle.CompactRange()
+    if latest is not None:
+        if latest.size > tree_size:
+            raise LogDamaged(
+                f"the log holds {tree_size} entries but checkpoint {latest.id} signed {latest.size}: "
+                "it was rolled back; run `truce log verify`"
+            )
+        try:
+            tree = merkle.CompactRange.load(latest.size, StoredNodes(session))
+        except LookupError:
+            leaf = f"entry {latest.size - 1} or " if latest.size % 2 else ""
+            raise LogDamaged(
+                f"{leaf}a stored subtree of checkpoint {latest.id} (size {latest.size}) is missing: "
+                "it was deleted; run `truce log verify`"
+            ) from None
+        if tree.root() != latest.root_hash:
+            raise LogDamaged(
+                f"the stored tree no longer builds the root checkpoint {latest.id} signed: run `truce log verify`"
+            )
+        start = latest.size
+    rows = session.execute(
+        select(LogEntry.idx, LogEntry.data, LogEntry.leaf_hash)
+        .where(LogEntry.idx >= start, LogEntry.idx < tree_size)
+        .order_by(LogEntry.idx)
+        .execution_options(yield_per=20_000)
+    )
+    for idx, data, stored_leaf in rows:
+        if idx != tree.size:
+            raise LogDamaged(f"entry {tree.size} is missing from the log: run `truce log verify`")
+        if merkle.leaf_hash(data.encode("utf-8")) != stored_leaf:
+            raise LogDamaged(f"entry {idx} no longer matches its leaf hash: run `truce log verify`")
+        tree.append(stored_leaf)
+    if tree.size != tree_size:
+        raise LogDamaged(f"entry {tree.size} is missing from the log: run `truce log verify`")
+    if tree.root() != root_hash:
+        raise LogDamaged("the log head's border does not match the entries: run `truce log verify`")
 
 
 def latest_checkpoint(session: Session) -> Checkpoint | None:
@@ -121,8 +174,8 @@ def witnesses(session: Session) -> list[note.Verifier]:
     return [note.Verifier.from_text(w.vkey) for w in session.execute(select(Witness)).scalars()]
 
 
-def add_witness(session: Session, vkey: str, delegation: str, *, actor: Actor) -> Witness:
-    """Register a delegation's cosigning key (its public half, type 0x04)."""
+def add_witness(session: Session, vkey: str, delegation: str, *, actor: Actor, url: str | None = None) -> Witness:
+    """Register a delegation's cosigning key (its public half, type 0x04), and where its witness listens if it does."""
     if not policy.registers_witnesses(actor):
         raise Forbidden("witness keys are registered from the command line by the operator")
     try:
@@ -131,12 +184,20 @@ def add_witness(session: Session, vkey: str, delegation: str, *, actor: Actor) -
         raise Invalid(str(exc), "vkey") from None
     if verifier.algorithm != note.ALG_COSIGNATURE_V1:
         raise Invalid("a witness key must be a cosignature (type 0x04) verifier key", "vkey")
+    if url is not None and not (url.startswith(("http://", "https://")) and len(url) <= 500):
+        raise Invalid("an http:// or https:// address of at most 500 characters", "url")
     if session.execute(select(Witness).where(Witness.key_name == verifier.name)).scalar_one_or_none():
         raise Conflict(f"a witness key named {verifier.name!r} is registered already")
-    witness = Witness(key_name=verifier.name, vkey=verifier.to_text(), delegation=delegation)
+    witness = Witness(key_name=verifier.name, vkey=verifier.to_text(), delegation=delegation, url=url)
     session.add(witness)
     record(session, actor, "witness.add", witness)
     return witness
+
+
+def cosigners(session: Session, checkpoint_id: int) -> list[str]:
+    """The key names of the witnesses whose cosignatures over a stored checkpoint are kept."""
+    query = select(Cosignature.key_name).where(Cosignature.checkpoint_id == checkpoint_id).order_by(Cosignature.id)
+    return list(session.execute(query).scalars())
 
 
 def add_cosignature(session: Session, size: int, signature_line: str) -> Cosignature:
@@ -170,6 +231,44 @@ def add_cosignature(session: Session, size: int, signature_line: str) -> Cosigna
     session.add(cosignature)
     session.flush()
     return cosignature
+
+
+def set_witness_policy(session: Session, mission_id: int, text: str, server: note.Verifier, *, actor: Actor) -> None:
+    """Store (and log) a mission's witness policy; it must be valid and trust this server's key."""
+    if not policy.registers_witnesses(actor):
+        raise Forbidden("a mission's witness policy is set from the command line by the operator")
+    try:
+        parsed = trust.parse(text)
+    except trust.PolicyError as exc:
+        raise Invalid(str(exc), "policy") from None
+    if server not in parsed.logs:
+        raise Invalid(f"the policy does not list this log's key ({server.to_text()})", "policy")
+    stored = session.execute(select(WitnessPolicy).where(WitnessPolicy.mission_id == mission_id)).scalar_one_or_none()
+    if stored is None:
+        stored = WitnessPolicy(mission_id=mission_id, text=text)
+        session.add(stored)
+    else:
+        stored.text, stored.set_at = text, utcnow()
+    session.flush()
+    record(session, actor, "witness_policy.set", stored)
+
+
+def witness_policy(session: Session, mission_id: int) -> trust.Policy | None:
+    """A mission's witness policy, if one is set."""
+    text = session.execute(select(WitnessPolicy.text).where(WitnessPolicy.mission_id == mission_id)).scalar()
+    return None if text is None else trust.parse(text)
+
+
+def witnessed_checkpoint(
+    session: Session, rule: trust.Policy, *, look_back: int = 100
+) -> tuple[Checkpoint, list[str]] | None:
+    """The latest stored checkpoint whose cosignatures meet the policy's quorum, with its cosigners."""
+    query = select(Checkpoint).order_by(Checkpoint.size.desc(), Checkpoint.id.desc()).limit(look_back)
+    for stored in session.execute(query).scalars().all():
+        cosigners = rule.cosigners(checkpoint_with_cosignatures(session, stored))
+        if rule.witnessed_by(set(cosigners)):
+            return stored, cosigners
+    return None
 
 
 def inclusion(session: Session, index: int, tree_size: int) -> dict[str, Any]:

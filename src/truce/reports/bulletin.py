@@ -50,9 +50,11 @@ class Manifest:
     log_root: str
     published_by: str
     records: list[dict[str, Any]]
+    # The witnesses whose cosignatures on the checkpoint of `log_size` met the mission's policy (none: no policy).
+    witnessed_by: tuple[str, ...] = ()
 
     def to_json(self) -> str:
-        body = {
+        body: dict[str, Any] = {
             "format": "truce-bulletin/1",
             "mission": self.mission,
             "date": self.on.isoformat(),
@@ -61,6 +63,8 @@ class Manifest:
             "published_by": self.published_by,
             "records": self.records,
         }
+        if self.witnessed_by:  # absent from bulletins of missions without a witness policy, as before
+            body["witnessed_by"] = list(self.witnessed_by)
         # ASCII only, and no "</" that could close the script element early.
         return json.dumps(body, sort_keys=True, ensure_ascii=True, indent=1).replace("</", "<\\/")
 
@@ -98,12 +102,15 @@ def read_manifest(content: bytes) -> Manifest:
             log_root=str(body["log_root"]),
             published_by=str(body["published_by"]),
             records=list(body["records"]),
+            witnessed_by=tuple(str(name) for name in body.get("witnessed_by", ())),
         )
     except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise Invalid(f"the bulletin's manifest is unreadable ({exc})", "bulletin") from None
 
 
-def build(snapshot: Snapshot, on: date, log_root: str, published_by: str) -> BulletinContext:
+def build(
+    snapshot: Snapshot, on: date, log_root: str, published_by: str, witnessed_by: tuple[str, ...] = ()
+) -> BulletinContext:
     """The bulletin's context from the public records in the snapshot."""
     mission = snapshot.mission()
     day = Day.of(on, mission_zone(str(mission["time_zone"])))
@@ -153,6 +160,10 @@ def build(snapshot: Snapshot, on: date, log_root: str, published_by: str) -> Bul
         {"kind": v.kind, "id": v.id, "entry": v.index, "sha256": v.sha256}
         for v in sorted(used, key=lambda v: (v.kind, int(v.id)))
     ]
+    if witnessed_by:
+        # Each record's offline proof (C2SP tlog-proof), checked with the mission's witness policy.
+        for record in records:
+            record["proof"] = f"/api/v1/missions/{mission['slug']}/log-proof/{record['entry']}"
     return BulletinContext(
         mission_name=str(mission["name"]),
         slug=str(mission["slug"]),
@@ -164,7 +175,7 @@ def build(snapshot: Snapshot, on: date, log_root: str, published_by: str) -> Bul
         provisions=provisions,
         layers=layers,
         parties=controllers,
-        manifest=Manifest(str(mission["slug"]), on, snapshot.size, log_root, published_by, records),
+        manifest=Manifest(str(mission["slug"]), on, snapshot.size, log_root, published_by, records, witnessed_by),
     )
 
 

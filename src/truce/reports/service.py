@@ -66,7 +66,20 @@ def publish_bulletin(session: Session, mission: Mission, on: date, *, actor: Act
         raise Invalid(f"mission {mission.slug} is not public, so it publishes no bulletins", "mission")
     check_day(mission, on)
     size, root = ledger.current_root(session)
-    context = bulletin.build(snapshot.at(session, mission.id, size), on, root.hex(), actor.delegation_code or "")
+    witnessed_by: tuple[str, ...] = ()
+    rule = ledger.witness_policy(session, mission.id)
+    if rule is not None:
+        # Published only on a checkpoint the mission's witnesses vouched for, as the policy's quorum asks.
+        witnessed = ledger.witnessed_checkpoint(session, rule)
+        if witnessed is None:
+            raise Conflict(
+                "no checkpoint is witnessed as the mission's policy asks yet: the bulletin waits for the witnesses' "
+                "cosignatures (`truce log policy --mission` shows the policy)"
+            )
+        size, root, witnessed_by = witnessed[0].size, witnessed[0].root_hash, tuple(witnessed[1])
+    context = bulletin.build(
+        snapshot.at(session, mission.id, size), on, root.hex(), actor.delegation_code or "", witnessed_by
+    )
     content = bulletin.html_text(context).encode("utf-8")
     return _store(session, mission, "bulletin", on, "html", content, actor=actor, log_size=size, log_root=root.hex())
 
@@ -143,7 +156,8 @@ def check_bulletin(session: Session, content: bytes) -> BulletinCheck:
         state = snapshot.at(session, mission.id, manifest.log_size)
     except Conflict as exc:
         return BulletinCheck(False, exc.detail, manifest)
-    rebuilt = bulletin.html_text(bulletin.build(state, manifest.on, root, manifest.published_by)).encode("utf-8")
+    context = bulletin.build(state, manifest.on, root, manifest.published_by, manifest.witnessed_by)
+    rebuilt = bulletin.html_text(context).encode("utf-8")
     offset = bulletin.first_difference(content, rebuilt)
     if offset is not None:
         message = f"the bulletin differs from its rebuild from the log at byte {offset:,} (of {len(rebuilt):,})"

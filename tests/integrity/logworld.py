@@ -1,0 +1,118 @@
+"""A server's database and app of a test's own, a party's client against it, and an attacker's raw SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from conftest import demo_database
+from support import TEST_SECRET, point_feature
+from truce.app import create_app
+from truce.config import Settings
+from truce.db import Database
+from truce.demo import loader
+from truce.ledger import keys, merkle, note
+from truce.ledger import service as ledger
+from truce.missions import service as missions_service
+from truce.places import service as places_service
+from truce.places.schemas import SiteIn
+from truce.policy import Actor
+
+
+@dataclass
+class World:
+    """A server: its data directory, its database and the key it signs with."""
+
+    data_dir: Path
+    db: Database
+
+    @property
+    def signer(self) -> note.Signer:
+        return keys.load(self.data_dir)
+
+    @contextmanager
+    def party(self, username: str = "verifier-ru") -> Iterator[TestClient]:
+        """A party's HTTP client, logged in; a new app each time, so it signs with the key the directory holds now."""
+        app = create_app(Settings(data_dir=self.data_dir, secret_key=TEST_SECRET), self.db)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            answer = client.post("/api/v1/auth/token", data={"username": username, "password": loader.DEMO_PASSWORD})
+            assert answer.status_code == 200, answer.text
+            client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+            yield client
+
+    def checkpoint(self) -> str:
+        """The server's latest checkpoint, as a party saves it."""
+        with self.party() as client:
+            answer = client.get("/api/v1/log/checkpoint")
+            assert answer.status_code == 200, answer.text
+            return answer.text
+
+    def size(self) -> int:
+        with self.db.session(write=False) as session:
+            return ledger.size(session)
+
+    def add_site(self, name: str) -> None:
+        """A write through Truce's own services, as the mission goes on."""
+        with self.db.session() as session:
+            mission = missions_service.get_by_slug(session, "nk-2020")
+            assert mission is not None
+            feature = SiteIn.model_validate(point_feature(46.7, 39.8, name=name, kind="post"))
+            places_service.create_site(session, mission, feature, actor=Actor.system(mission.id))
+
+    def tamper(self, *statements: str, **values: object) -> None:
+        """What an attacker with the database does: raw SQL, in one transaction."""
+        with self.db.engine.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement), values)
+
+    def entry_about(self, kind: str, record_id: str) -> int:
+        """The index of the first entry about a record."""
+        with self.db.session(write=False) as session:
+            return min(entry.idx for entry in ledger.history(session, kind, record_id))
+
+    def rewrite_entry(self, idx: int, old: str, new: str) -> None:
+        """Edit an entry's payload and recompute its leaf hash, as a careful forger would."""
+        with self.db.session(write=False) as session:
+            data = ledger.entries(session, idx, idx + 1)[0].data.replace(old, new)
+        assert old in data or new in data
+        self.tamper(
+            "UPDATE log_entries SET data = :d, leaf_hash = :h WHERE idx = :i",
+            d=data,
+            h=merkle.leaf_hash(data.encode()),
+            i=idx,
+        )
+
+    def rebuild_tree(self) -> None:
+        """Recompute every stored subtree and the head from the entries, and forget the checkpoints (a fork)."""
+        with self.db.session(write=False) as session:
+            leaves = [e.leaf_hash for e in ledger.entries(session, 0, ledger.size(session))]
+        tree = merkle.MemoryTree()
+        nodes = []
+        for leaf in leaves:
+            tree.append_leaf_hash(leaf)
+        for level in range(1, len(tree._levels)):
+            nodes += [{"l": level, "i": i, "h": h} for i, h in enumerate(tree._levels[level])]
+        border = merkle.CompactRange()
+        border.extend(leaves)
+        with self.db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM log_cosignatures"))
+            connection.execute(text("DELETE FROM log_checkpoints"))
+            connection.execute(text("DELETE FROM log_nodes"))
+            connection.execute(text("INSERT INTO log_nodes (level, idx, hash) VALUES (:l, :i, :h)"), nodes)
+        with self.db.session() as session:
+            head = session.get(ledger.LogHead, ledger.HEAD_ID)
+            assert head is not None
+            head.border = [h.hex() for h in border.border_hashes()]
+
+
+def world(backend: str, directory: Path, name: str) -> World:
+    """A demo server of the test's own, with its signing key."""
+    data_dir = directory / "data"
+    data_dir.mkdir()
+    keys.load_or_create(data_dir, "truce.test/log")
+    return World(data_dir, demo_database(backend, directory, name=name, incidents=12))
