@@ -16,8 +16,9 @@ from truce.app import create_app
 from truce.config import Settings
 from truce.db import Database
 from truce.demo import loader
-from truce.ledger import keys, merkle, note
+from truce.ledger import keys, merkle, note, store
 from truce.ledger import service as ledger
+from truce.ledger.models import LogHead
 from truce.missions import service as missions_service
 from truce.places import service as places_service
 from truce.places.schemas import SiteIn
@@ -105,7 +106,7 @@ class World:
             connection.execute(text("DELETE FROM log_nodes"))
             connection.execute(text("INSERT INTO log_nodes (level, idx, hash) VALUES (:l, :i, :h)"), nodes)
         with self.db.session() as session:
-            head = session.get(ledger.LogHead, ledger.HEAD_ID)
+            head = session.get(LogHead, store.HEAD_ID)
             assert head is not None
             head.border = [h.hex() for h in border.border_hashes()]
 

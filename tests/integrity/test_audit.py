@@ -13,7 +13,8 @@ import pytest
 
 from integrity.logworld import World, world
 from truce.integrity import audit as party
-from truce.ledger import keys, note
+from truce.ledger import keys, note, store
+from truce.ledger.models import LogHead
 
 
 @pytest.fixture
@@ -120,9 +121,7 @@ def test_a_rollback_to_an_older_copy(server: World) -> None:
         f"UPDATE log_head SET size = {old_size}",  # noqa: S608
     )
     with server.db.session() as session:
-        from truce.ledger import service as ledger
-
-        head = session.get(ledger.LogHead, ledger.HEAD_ID)
+        head = session.get(LogHead, store.HEAD_ID)
         assert head is not None
         head.border = [h.hex() for h in party.State(**_state_at(server, old_size)).border]
     assert "rollback: the server's log holds" in failure(server, saved, verified)

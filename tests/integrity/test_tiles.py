@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from integrity.logworld import World, world
-from truce.ledger import merkle, note, tiles
+from truce.ledger import merkle, note, store, tiles
 from truce.ledger import service as ledger
+from truce.ledger.models import LogHead
 
 PREFIX = "/api/v1/log/tiles"
 
@@ -174,7 +175,7 @@ def test_the_spec_example_of_70000_leaves(server: World) -> None:
         )
         connection.execute(text("INSERT INTO log_nodes (level, idx, hash) VALUES (:l, :i, :h)"), nodes)
     with server.db.session() as session:
-        head = session.get(ledger.LogHead, ledger.HEAD_ID)
+        head = session.get(LogHead, store.HEAD_ID)
         assert head is not None
         head.size, head.border = 70_000, [h.hex() for h in tree.border_hashes()]
     with server.party() as client:

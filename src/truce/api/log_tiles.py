@@ -36,7 +36,15 @@ def checkpoint(request: Request, session: WriteSession, user: CurrentUser) -> Re
     return PlainTextResponse(text, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/tile/{path:path}", responses={**FORBIDDEN, **NOT_FOUND})
+@router.get(
+    "/tile/{path:path}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the tile's or bundle's bytes"},
+        **FORBIDDEN,
+        **NOT_FOUND,
+    },
+)
 def tile(session: ReadSession, user: CurrentUser, path: str) -> Response:
     """A hash tile `<L>/<N>[.p/<W>]` or an entry bundle `entries/<N>[.p/<W>]` (N written as x001/x234/067)."""
     if user is None:
