@@ -54,6 +54,11 @@ WRITERS: dict[str, frozenset[str]] = {
     # Daily reports are mission-staff documents; bulletins are published under a verifier's name.
     "report.create": frozenset({"admin", "verifier", "analyst"}),
     "bulletin.publish": frozenset({"verifier"}),
+    # Freedom of movement: the mission's own patrols, flights and the restrictions they met.
+    "patrol.write": frozenset({"admin", "monitor", "verifier"}),
+    "uav.write": frozenset({"admin", "monitor", "verifier"}),
+    "restriction.create": frozenset({"admin", "monitor", "verifier"}),
+    "restriction.verify": frozenset({"verifier"}),
 }
 
 # Roles that see a photo's EXIF time and position; everyone else gets the file without them.
@@ -307,3 +312,10 @@ def assesses_for_delegation(actor: Actor) -> bool:
 def submits_list_for(actor: Actor, party: str | None, side: str, intermediary: str | None) -> bool:
     """Whether an actor of `party` may submit `side`'s exchange list: that side, its intermediary, the installation."""
     return actor.role == SYSTEM or party in (side, intermediary)
+
+
+def amends_patrol(actor: Actor, author_delegation: str | None) -> bool:
+    """Whether the actor may amend a patrol's plan or record: the delegation that planned it, or an administrator."""
+    return actor.role in ("admin", SYSTEM) or (
+        actor.delegation_code is not None and actor.delegation_code == author_delegation
+    )

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from truce.api import agreement, auth, claims, evidence, incidents, log, missions, movements, places
+from truce.api import agreement, auth, claims, evidence, incidents, log, missions, movements, patrols, places
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
@@ -15,3 +15,4 @@ router.include_router(log.history_router)
 router.include_router(agreement.router)
 router.include_router(movements.router)
 router.include_router(claims.router)
+router.include_router(patrols.router)
