@@ -109,10 +109,12 @@ def test_places_reached_and_time_spent_there() -> None:
     far_away = along(vertices, 5000.0, 5000.0)
     found = deviation.compare(route, 200.0, points, [(1, "Checkpoint", *checkpoint), (2, "Village", *far_away)])
     stop, missed = found.places
-    assert stop.reached and stop.closest_km < 0.01
+    assert stop.reached
+    assert stop.closest_km < 0.01
     # Ten minutes stopped, plus the 400 m driven within 200 m of it on the way in and out.
     assert stop.minutes == pytest.approx(10.0 + 400.0 / SPEED_MS / 60.0, abs=0.5)
-    assert not missed.reached and missed.closest_km == pytest.approx(5.0, rel=0.02)
+    assert not missed.reached
+    assert missed.closest_km == pytest.approx(5.0, rel=0.02)
     assert missed.minutes is None
 
 
@@ -122,7 +124,8 @@ def test_an_untimed_track_has_distances_but_no_durations() -> None:
     untimed = Points(points.lon, points.lat, np.full(len(points), np.nan), points.accuracy)
     found = deviation.compare(route, 200.0, untimed, [])
     assert len(found.segments) == 1
-    assert found.segments[0].duration_min is None and found.segments[0].left_at is None
+    assert found.segments[0].duration_min is None
+    assert found.segments[0].left_at is None
     assert found.segments[0].distance_km == pytest.approx(1.0, rel=0.05)
     assert found.outside_min is None
 

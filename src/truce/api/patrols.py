@@ -9,10 +9,10 @@ from fastapi import APIRouter, File, Query, Request, UploadFile, status
 from truce import limits
 from truce.api import paging
 from truce.deps import ReadScope, WriteScope
+from truce.numbers import Id, Position
 from truce.patrols import service, uploads, views
 from truce.patrols.models import PATROL_STATUSES
 from truce.patrols.schemas import PatrolIn
-from truce.numbers import Id, Position
 
 router = APIRouter(tags=["patrols"])
 PATH = "/missions/{slug}/patrols"

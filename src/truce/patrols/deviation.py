@@ -80,8 +80,7 @@ def compare(route: BaseGeometry, buffer_m: float, points: Points,
     projection = _projection(route)
     x, y = projection.transform(points.lon, points.lat)
     flat_route = shapely.transform(route, lambda xy: np.column_stack(projection.transform(xy[:, 0], xy[:, 1])))
-    shapely.prepare(flat_route)
-    offsets = shapely.distance(shapely.points(x, y), flat_route)
+    offsets = _offsets(flat_route, buffer_m, x, y)
     steps = step_lengths(points)
     segments = [_segment(points, offsets, steps, buffer_m, first, last, flat_route, projection, x, y)
                 for first, last in _runs(offsets > buffer_m)]  # fmt: skip
@@ -95,6 +94,27 @@ def step_lengths(points: Points) -> Floats:
         return np.zeros(0)
     _, _, lengths = GEOD.inv(points.lon[:-1], points.lat[:-1], points.lon[1:], points.lat[1:])
     return np.asarray(lengths, dtype=np.float64)
+
+
+def _offsets(flat_route: BaseGeometry, buffer_m: float, x: Floats, y: Floats) -> Floats:
+    """Each point's distance from the route where it may exceed the buffer (and beside those); 0 elsewhere.
+
+    The distance of every point to a long route cost 3 s for 100,000 points. The buffer as a polygon lies wholly
+    inside the true buffer (its arcs are chords), so a point inside the polygon is inside the buffer and needs no
+    distance: only the others, and their neighbours (where the track crossed the edge), are measured.
+    """
+    area = flat_route.buffer(buffer_m, quad_segs=16)
+    shapely.prepare(area)
+    outside = ~shapely.contains_xy(area, x, y)
+    measured = outside.copy()
+    measured[1:] |= outside[:-1]
+    measured[:-1] |= outside[1:]
+    offsets = np.zeros(len(x))
+    chosen = np.flatnonzero(measured)
+    if len(chosen):
+        shapely.prepare(flat_route)
+        offsets[chosen] = shapely.distance(shapely.points(x[chosen], y[chosen]), flat_route)
+    return offsets
 
 
 def _projection(route: BaseGeometry) -> Transformer:

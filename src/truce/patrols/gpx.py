@@ -69,26 +69,33 @@ class _Reader:
         raise Invalid("refused: the file refers to an external resource", self.field)
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        kind = _kind(name)
-        if self.root is None:
-            self.root = name
-            if kind != GPX:
+        # Called for every element: a dictionary look-up decides, and most elements stop there.
+        kind = _KINDS.get(name)
+        if kind is None:
+            kind = _kind(name)
+        if kind == 0:
+            if self.root is None:
                 raise Invalid(f"not a GPX file: its root element is <{name}>, not <gpx>", self.field)
+            return
         if kind == POINT:
             try:
                 self._point = (float(attrs["lon"]), float(attrs["lat"]))
             except (KeyError, ValueError):
                 raise Invalid(f"point {self.builder.count + 1}: no readable lat and lon", self.field) from None
             self._seconds = self._accuracy = None
-        elif kind and self._point is not None and kind != GPX:
+        elif kind == GPX:
+            self.root = self.root or name
+        elif self._point is not None:
             # Text is collected only here: a handler for every run of whitespace doubled the reading time.
             self._text = []
             self.parser.CharacterDataHandler = self._text.append
+        if self.root is None:
+            raise Invalid(f"not a GPX file: its root element is <{name}>, not <gpx>", self.field)
 
     def _end(self, name: str) -> None:
         if self._point is None:
             return
-        kind = _kind(name)
+        kind = _KINDS.get(name)
         if kind == POINT:
             lon, lat = self._point
             self.builder.add(lon, lat, self._seconds, self._accuracy)
@@ -120,15 +127,13 @@ class _Reader:
 
 # What each element name is to the reader, by its name as written (with any prefix); 0: nothing.
 GPX, POINT, TIME, ACCURACY = 1, 2, 3, 4
-_KINDS: dict[str, int] = {}
+_KINDS: dict[str, int] = {"gpx": GPX, "trkpt": POINT, "time": TIME, "ele": 0, "trk": 0, "trkseg": 0, "name": 0}
 
 
 def _kind(name: str) -> int:
     """GPX, POINT, TIME, ACCURACY or 0 for an element name: GPX 1.0 and 1.1 differ only in their namespace."""
-    kind = _KINDS.get(name)
-    if kind is None:
-        local = name.rpartition(":")[2]
-        kind = {"gpx": GPX, "trkpt": POINT, "time": TIME}.get(local, ACCURACY if local in ACCURACY_TAGS else 0)
-        if len(_KINDS) < 1000:  # a file of a million made-up names does not grow the cache
-            _KINDS[name] = kind
+    local = name.rpartition(":")[2]
+    kind = {"gpx": GPX, "trkpt": POINT, "time": TIME}.get(local, ACCURACY if local in ACCURACY_TAGS else 0)
+    if len(_KINDS) < 1000:  # a file of a million made-up names does not grow the cache
+        _KINDS[name] = kind
     return kind

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -85,10 +86,11 @@ class PointsBuilder:
 
     def __init__(self, field: str) -> None:
         self.field = field
-        self._lon: list[float] = []
-        self._lat: list[float] = []
-        self._time: list[float] = []
-        self._accuracy: list[float] = []
+        # Arrays of doubles, 8 bytes a value (a list held 32): memory stays at what the points are worth.
+        self._lon = array("d")
+        self._lat = array("d")
+        self._time = array("d")
+        self._accuracy = array("d")
         self._checked = 0
         self._timed: bool | None = None
 
@@ -112,10 +114,10 @@ class PointsBuilder:
         if len(self._lon) < 2:
             raise Invalid(f"a track needs at least two points; this one has {len(self._lon)}", self.field)
         return Points(
-            lon=np.array(self._lon, dtype=np.float64),
-            lat=np.array(self._lat, dtype=np.float64),
-            time=np.array(self._time, dtype=np.float64),
-            accuracy=np.array(self._accuracy, dtype=np.float64),
+            lon=np.frombuffer(self._lon, dtype=np.float64),
+            lat=np.frombuffer(self._lat, dtype=np.float64),
+            time=np.frombuffer(self._time, dtype=np.float64),
+            accuracy=np.frombuffer(self._accuracy, dtype=np.float64),
         )
 
     def _check(self) -> None:
@@ -125,16 +127,16 @@ class PointsBuilder:
             raise Invalid(f"more than {limits.MAX_TRACK_POINTS:,} points; split the track", self.field)
         if first == end:
             return
-        lon = np.array(self._lon[first:end])
-        lat = np.array(self._lat[first:end])
+        lon = self._slice(self._lon, first, end)
+        lat = self._slice(self._lat, first, end)
         self._first_bad(~(np.abs(lat) <= 90.0), first, lat, "latitude {} is off the globe (-90 to 90)")
         self._first_bad(~(np.abs(lon) <= 180.0), first, lon, "longitude {} is off the globe (-180 to 180)")
-        accuracy = np.array(self._accuracy[first:end])
+        accuracy = self._slice(self._accuracy, first, end)
         self._first_bad(~np.isnan(accuracy) & ~((accuracy >= 0) & (accuracy <= 1e6)), first, accuracy,
                         "accuracy {} is not a distance in metres")  # fmt: skip
         # Times: all or none, each no earlier than the one before (the last of the previous batch included).
         start = max(first - 1, 0)
-        times = np.array(self._time[start:end])
+        times = self._slice(self._time, start, end)
         missing = np.isnan(times)
         if self._timed is None:
             self._timed = not bool(missing[0])
@@ -152,6 +154,11 @@ class PointsBuilder:
                     self.field,
                 )
         self._checked = end
+
+    @staticmethod
+    def _slice(values: array[float], first: int, end: int) -> Floats:
+        """Values [first, end) as a numpy array, copied (the array may grow and move afterwards)."""
+        return np.frombuffer(values, dtype=np.float64, count=end - first, offset=first * 8).copy()
 
     def _first_bad(
         self, bad: NDArray[np.bool_], offset: int, values: Floats, message: str, *, plain: bool = False
