@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from patrol_support import gpx, patrol_body, track_points
 from support import Login
-from tracks import gpx, patrol_body, track_points
 from truce.config import Settings
 from truce.evidence import store
 from truce.ledger.models import LogEntry

@@ -2,7 +2,19 @@
 
 from fastapi import APIRouter
 
-from truce.api import agreement, auth, claims, evidence, incidents, log, missions, movements, patrols, places
+from truce.api import (
+    agreement,
+    auth,
+    claims,
+    evidence,
+    incidents,
+    log,
+    missions,
+    movements,
+    patrols,
+    places,
+    restrictions,
+)
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
@@ -16,3 +28,4 @@ router.include_router(agreement.router)
 router.include_router(movements.router)
 router.include_router(claims.router)
 router.include_router(patrols.router)
+router.include_router(restrictions.router)

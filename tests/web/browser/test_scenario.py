@@ -14,6 +14,8 @@ from web.browser.driving import PASSWORD, Server, log_in, log_out, shot, wait_fo
 
 MAP = "/m/nk-2020/map"
 FILED: dict[str, int] = {}
+
+
 def api(server: Server, username: str, path: str, **params: Any) -> Any:
     token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": username, "password": PASSWORD}).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}

@@ -1,4 +1,4 @@
-"""GPX files and patrol plans for the tests of patrols: a route along a geodesic and tracks that follow or leave it."""
+"""Bodies for the tests of freedom of movement: a route and tracks that follow or leave it, GPX files, restrictions."""
 
 from __future__ import annotations
 
@@ -86,6 +86,46 @@ def patrol_body(**properties: Any) -> dict[str, Any]:
                     "acknowledged_at": "2020-11-19T19:30:00+00:00",
                 },
                 {"party": "az", "notified_at": "2020-11-19T18:00:00+00:00"},
+            ],
+            **properties,
+        },
+    }
+
+
+def restriction_body(geometry: dict[str, Any] | None = None, **properties: Any) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {
+            "category": "denial",
+            "kind": "checkpoint",
+            "start": "2020-11-20T09:10:00+04:00",
+            "end": "2020-11-20T09:55:00+04:00",
+            "reason_given": "No order from the commander.",
+            "liaison_informed_at": "2020-11-20T09:15:00+04:00",
+            "centre_informed_at": "2020-11-20T09:20:00+04:00",
+            "answer": "Passage granted after the centre's call.",
+            "answered_at": "2020-11-20T09:50:00+04:00",
+            **properties,
+        },
+    }
+
+
+def flight_body(**properties: Any) -> dict[str, Any]:
+    ring = [[46.55, 39.60], [46.70, 39.60], [46.70, 39.70], [46.55, 39.70], [46.55, 39.60]]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {
+            "name": "Mini-UAV flight near Lachin/Berdzor",
+            "aircraft": "mini-UAV",
+            "announced": True,
+            "announced_at": "2020-11-19T18:00:00+04:00",
+            "start": "2020-11-20T10:00:00+04:00",
+            "end": "2020-11-20T11:00:00+04:00",
+            "episodes": [
+                {"start": "2020-11-20T10:12:00+04:00", "end": "2020-11-20T10:20:00+04:00", "type": "probable_jamming"},
+                {"start": "2020-11-20T10:40:00+04:00", "end": "2020-11-20T10:42:00+04:00", "type": "spoofing"},
             ],
             **properties,
         },
