@@ -32,10 +32,10 @@ def test_the_section_footnotes_each_restriction(
                               source="gpx", actor=monitor)  # fmt: skip
     body = restriction_body({"type": "Point", "coordinates": [46.6, 39.62]}, controlled_by="am", patrol_id=planned.id)
     denial = restrictions_service.create(session, mission, RestrictionIn.model_validate(body), actor=monitor)
-    delay = RestrictionIn.model_validate(restriction_body({"type": "Point", "coordinates": [46.6, 39.62]},
-                                                          category="delay", start="2020-11-20T11:00:00+04:00",
-                                                          end="2020-11-20T11:20:00+04:00", answered_at=None,
-                                                          liaison_informed_at=None, centre_informed_at=None))  # fmt: skip
+    quiet = {"answered_at": None, "liaison_informed_at": None, "centre_informed_at": None}
+    delay_body = restriction_body({"type": "Point", "coordinates": [46.6, 39.62]}, category="delay",
+                                  start="2020-11-20T11:00:00+04:00", end="2020-11-20T11:20:00+04:00", **quiet)  # fmt: skip
+    delay = RestrictionIn.model_validate(delay_body)
     restrictions_service.create(session, mission, delay, actor=monitor)
     for verifier in ("verifier-ru", "verifier-tr"):
         restrictions_service.verify(session, mission, denial.id, VerdictIn(verdict="confirm"), actor=member(verifier))

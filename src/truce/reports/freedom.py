@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import policy
@@ -113,8 +113,8 @@ def section(session: Session, mission: Mission, reader: Actor, day: Day, settlem
         ).scalars()
     )
     site_ids = {r.site_id for r in restrictions if r.site_id is not None}
-    sites = {s.id: s.name for s in session.execute(
-        select(Site).where(Site.id.in_(site_ids), policy.readable(reader, Site))).scalars()} if site_ids else {}  # fmt: skip
+    visible_sites = select(Site).where(Site.id.in_(site_ids), policy.readable(reader, Site))
+    sites = {s.id: s.name for s in session.execute(visible_sites).scalars()} if site_ids else {}
     footnotes = [
         Footnote(n, r.id, r.category, _footnote(r, day, settlements, sites, parties))
         for n, r in enumerate(restrictions, start=1)
