@@ -33,8 +33,9 @@ def test_the_section_footnotes_each_restriction(
     body = restriction_body({"type": "Point", "coordinates": [46.6, 39.62]}, controlled_by="am", patrol_id=planned.id)
     denial = restrictions_service.create(session, mission, RestrictionIn.model_validate(body), actor=monitor)
     quiet = {"answered_at": None, "liaison_informed_at": None, "centre_informed_at": None}
-    delay_body = restriction_body({"type": "Point", "coordinates": [46.6, 39.62]}, category="delay",
-                                  start="2020-11-20T11:00:00+04:00", end="2020-11-20T11:20:00+04:00", **quiet)  # fmt: skip
+    point = {"type": "Point", "coordinates": [46.6, 39.62]}
+    times = {"start": "2020-11-20T11:00:00+04:00", "end": "2020-11-20T11:20:00+04:00"}
+    delay_body = restriction_body(point, category="delay", **times, **quiet)
     delay = RestrictionIn.model_validate(delay_body)
     restrictions_service.create(session, mission, delay, actor=monitor)
     for verifier in ("verifier-ru", "verifier-tr"):
