@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
 
 from truce import limits
 from truce.api import paging
 from truce.deps import ReadScope, WriteScope
+from truce.disposition import attachment
 from truce.incidents.schemas import VerdictIn
 from truce.incidents.taxonomy import STATUSES
+from truce.interop import restriction_stats
 from truce.numbers import Id, Position
 from truce.restrictions import service, views
 from truce.restrictions.models import CATEGORIES
@@ -45,6 +48,32 @@ def list_restrictions(
 def create_restriction(scope: WriteScope, body: RestrictionIn) -> dict[str, Any]:
     """Record a restriction (monitors, verifiers, administrators): a Point, or a site's position by `site_id`."""
     return views.restriction_feature(service.create(scope.session, scope.mission, body, actor=scope.actor))
+
+
+@router.get(PATH + "/statistics", response_model=None)
+def statistics(
+    scope: ReadScope,
+    since: limits.Moment,
+    until: limits.Moment,
+    period: Annotated[str, Query(pattern="^(" + "|".join(restriction_stats.PERIODS) + ")$")] = "month",
+    format_: Annotated[str, Query(alias="format", pattern="^(" + "|".join(restriction_stats.FORMATS) + ")$")] = "json",
+) -> Response | list[dict[str, Any]]:
+    """Restrictions by controlling party, category, area and period, with median duration and escalation response.
+
+    `format`: json (rows), csv, hxl (CSV with HXL hashtags) or geojson (each group a MultiPoint). Only what the
+    caller may read is counted; the same records give the same bytes.
+    """
+    groups = restriction_stats.table(
+        scope.session, scope.mission, actor=scope.actor, since=since, until=until, period=period
+    )
+    name = f"{scope.mission.slug}-restrictions-{since.date()}-{until.date()}"
+    if format_ in ("csv", "hxl"):
+        text = restriction_stats.as_csv(groups, hxl=format_ == "hxl")
+        return Response(text, media_type="text/csv; charset=utf-8", headers=attachment(f"{name}.{format_}.csv"))
+    if format_ == "geojson":
+        body = restriction_stats.as_geojson(groups)
+        return Response(body, media_type="application/geo+json", headers=attachment(f"{name}.geojson"))
+    return [g.row() for g in groups]
 
 
 @router.get(PATH + "/{restriction_id}")
