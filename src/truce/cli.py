@@ -15,6 +15,7 @@ from truce.errors import ConfigError
 from truce.integrity.cli import app as log_app
 from truce.interop.cli import export_command, import_command
 from truce.openrosa.cli import app as device_app
+from truce.patrols.cli import app as patrol_app
 from truce.reports.cli import app as report_app
 
 # The command modules import what they work with when a command runs: `truce --help` and the commands that
@@ -31,6 +32,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(log_app, name="log")
 app.add_typer(report_app, name="report")
 app.add_typer(device_app, name="device")
+app.add_typer(patrol_app, name="patrol")
 app.command("export")(export_command)
 app.command("import")(import_command)
 
