@@ -69,12 +69,12 @@ def track_summary(track: Track) -> dict[str, Any]:
     }
 
 
-def track_feature(track: Track) -> dict[str, Any]:
+def track_feature(track: Track, max_points: int = MAX_DRAWN_POINTS) -> dict[str, Any]:
     """A track as a LineString Feature; `times` holds each drawn point's time (null when untimed)."""
     found = points.unpack(track.points)
     chosen = np.arange(len(found))
-    if len(found) > MAX_DRAWN_POINTS:
-        chosen = np.unique(np.append(np.linspace(0, len(found) - 1, MAX_DRAWN_POINTS).astype(int), len(found) - 1))
+    if len(found) > max_points:
+        chosen = np.unique(np.append(np.linspace(0, len(found) - 1, max_points).astype(int), len(found) - 1))
     coordinates = [[round(float(found.lon[i]), 6), round(float(found.lat[i]), 6)] for i in chosen]
     times = [_iso(found.moment(int(i))) for i in chosen] if track.timed else None
     return {
