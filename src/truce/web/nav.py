@@ -34,6 +34,7 @@ NAV: list[NavItem] = [
     NavItem("returns_dashboard", N_("Returns")),
     NavItem("exchange_list", N_("Exchanges"), MEMBERS),
     NavItem("claim_list", N_("Claims")),
+    NavItem("patrol_list", N_("Patrols"), MEMBERS),
     NavItem("admin_places", N_("Places"), "place.write"),
     NavItem("admin_users", N_("Users"), "user.write"),
 ]
