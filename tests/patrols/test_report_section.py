@@ -26,6 +26,8 @@ def test_the_section_footnotes_each_restriction(
     session: Session, mission: Mission, member: Callable[[str], Actor]
 ) -> None:
     monitor = member("monitor-ru")
+    # The demo has patrols and restrictions of its own that day: the test counts what it adds.
+    before = build.daily(session, mission, DAY).freedom
     planned = patrols_service.create(session, mission, PatrolIn.model_validate(patrol_body()), actor=monitor)
     patrols_service.create(session, mission, PatrolIn.model_validate(patrol_body(name="Second")), actor=monitor)
     patrols_service.add_track(session, mission, planned.id, gpx_reader.read(io.BytesIO(gpx(track_points(10.0)))),
@@ -44,28 +46,31 @@ def test_the_section_footnotes_each_restriction(
         start="2020-11-20T10:00:00+04:00", end="2020-11-20T11:00:00+04:00")), actor=monitor)  # fmt: skip
 
     section = build.daily(session, mission, DAY).freedom
-    assert section.restricted == 2
-    assert section.by_category == {"denial": 1, "delay": 1}
-    assert len(section.planned) == 2
-    assert section.conducted == 1
-    assert section.uav_flights == 1
-    assert section.interference_episodes == 2
-    first = section.footnotes[0].text
+    assert section.restricted == before.restricted + 2
+    for category in ("denial", "delay"):
+        assert section.by_category[category] == before.by_category.get(category, 0) + 1
+    assert len(section.planned) == len(before.planned) + 2
+    assert section.conducted == before.conducted + 1
+    assert section.uav_flights == before.uav_flights + 1
+    assert section.interference_episodes == before.interference_episodes + 2
+    (footnote,) = [f for f in section.footnotes if f.id == denial.id]
+    first = footnote.text
     assert first.startswith("At 09:10, ")
     assert "denial of access, at a checkpoint, for 45 minutes" in first
     assert "controlled by Republic of Armenia" in first
     assert "the joint centre informed at 09:20, answered at 09:50" in first
     assert first.endswith("confirmed by joint verification.")
     html = service.daily_document(session, mission, DAY, "html").decode()
-    assert "restricted <strong>2</strong> times" in html
-    assert 'href="#fom-1"' in html
-    assert 'id="fom-2"' in html
-    assert "Patrols: 2 planned, 1 conducted" in html
+    assert f"restricted <strong>{section.restricted}</strong> times" in html
+    assert f'<li id="fom-{footnote.number}" value="{footnote.number}">(no. {denial.id})' in html
+    assert f'href="#fom-{footnote.number}"' in html
+    assert f"Patrols: {len(section.planned)} planned, {section.conducted} conducted" in html
     # The same log gives the same bytes.
     assert service.daily_document(session, mission, DAY, "html").decode() == html
 
 
 def test_a_quiet_day_says_so(session: Session, mission: Mission) -> None:
+    # The demo's patrols and restrictions are of 20-22 November.
     html = service.daily_document(session, mission, date(2020, 11, 12), "html").decode()
     assert "No restriction of the mission's freedom of movement was recorded." in html
     assert "No patrol was planned for this day." in html
