@@ -36,9 +36,20 @@ def test_import_a_gpx_file(demo_dir: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert f"{len(points):,} points" in result.stdout
     assert "untimed" in result.stdout
-    assert len(set(store.iter_hashes(demo_dir)) - before) == 1
+    (added,) = set(store.iter_hashes(demo_dir)) - before
     verified = truce("log", "verify", "--data-dir", str(demo_dir))
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    # The GPX file is checked with the evidence: swapped on disk, it is reported.
+    stored = store.path_for(demo_dir, added)
+    original = stored.read_bytes()
+    stored.chmod(0o644)
+    stored.write_bytes(original.replace(b"<trkpt", b"<trkpt ", 1))
+    try:
+        tampered = truce("log", "verify", "--data-dir", str(demo_dir))
+        assert tampered.returncode == 1
+        assert f"evidence file {added}" in tampered.stdout + tampered.stderr
+    finally:
+        stored.write_bytes(original)
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from truce.ledger import merkle, note
 from truce.ledger.canonical import snapshot
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead
 from truce.ledger.service import HEAD_ID, border_root, witnesses
+from truce.patrols.models import Track
 
 BATCH = 20_000
 Progress = Callable[[str, int], None]
@@ -112,7 +113,9 @@ def _verify(
 
 
 def _check_evidence_files(session: Session, root: Path, report: Report) -> None:
-    hashes = session.execute(select(Evidence.sha256).distinct().order_by(Evidence.sha256)).scalars()
+    # Evidence files, and the GPX files patrol tracks were read from (kept in the same store).
+    files = select(Evidence.sha256).union(select(Track.file_sha256).where(Track.file_sha256.is_not(None)))
+    hashes = sorted(session.execute(files).scalars())
     for sha256 in hashes:
         report.files += 1
         try:
