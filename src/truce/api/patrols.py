@@ -12,13 +12,20 @@ from truce.deps import ReadScope, WriteScope
 from truce.numbers import Id, Position
 from truce.patrols import service, uploads, views
 from truce.patrols.models import PATROL_STATUSES
-from truce.patrols.schemas import PatrolIn
+from truce.patrols.schemas import (
+    DeviationsOut,
+    PatrolCollectionOut,
+    PatrolFeatureOut,
+    PatrolIn,
+    TrackCollectionOut,
+    TrackOut,
+)
 
 router = APIRouter(tags=["patrols"])
 PATH = "/missions/{slug}/patrols"
 
 
-@router.get(PATH)
+@router.get(PATH, response_model=PatrolCollectionOut)
 def list_patrols(
     scope: ReadScope,
     since: limits.Moment | None = None,
@@ -35,25 +42,25 @@ def list_patrols(
     return {"type": "FeatureCollection", "features": [views.patrol_feature(p) for p in rows]}
 
 
-@router.post(PATH, status_code=status.HTTP_201_CREATED)
+@router.post(PATH, status_code=status.HTTP_201_CREATED, response_model=PatrolFeatureOut)
 def create_patrol(scope: WriteScope, body: PatrolIn) -> dict[str, Any]:
     """Plan a patrol: a Feature whose geometry is the route (monitors, verifiers, administrators)."""
     return views.patrol_feature(service.create(scope.session, scope.mission, body, actor=scope.actor))
 
 
-@router.get(PATH + "/{patrol_id}")
+@router.get(PATH + "/{patrol_id}", response_model=PatrolFeatureOut)
 def get_patrol(scope: ReadScope, patrol_id: Id) -> dict[str, Any]:
     """One patrol."""
     return views.patrol_feature(service.get(scope.session, scope.mission, patrol_id, actor=scope.actor))
 
 
-@router.put(PATH + "/{patrol_id}")
+@router.put(PATH + "/{patrol_id}", response_model=PatrolFeatureOut)
 def update_patrol(scope: WriteScope, patrol_id: Id, body: PatrolIn) -> dict[str, Any]:
     """Amend the plan or record how the patrol went (its delegation or an administrator)."""
     return views.patrol_feature(service.update(scope.session, scope.mission, patrol_id, body, actor=scope.actor))
 
 
-@router.post(PATH + "/{patrol_id}/track", status_code=status.HTTP_201_CREATED)
+@router.post(PATH + "/{patrol_id}/track", status_code=status.HTTP_201_CREATED, response_model=TrackOut)
 def upload_track(
     request: Request, scope: WriteScope, patrol_id: Id, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
@@ -66,14 +73,14 @@ def upload_track(
     return views.track_summary(track)
 
 
-@router.get(PATH + "/{patrol_id}/track")
+@router.get(PATH + "/{patrol_id}/track", response_model=TrackCollectionOut)
 def get_tracks(scope: ReadScope, patrol_id: Id) -> dict[str, Any]:
     """The patrol's tracks as LineString Features, each with the times of its points (at most 5,000 drawn)."""
     rows = service.tracks(scope.session, scope.mission, patrol_id, actor=scope.actor)
     return {"type": "FeatureCollection", "features": [views.track_feature(t) for t in rows]}
 
 
-@router.get(PATH + "/{patrol_id}/deviations")
+@router.get(PATH + "/{patrol_id}/deviations", response_model=DeviationsOut)
 def get_deviations(scope: ReadScope, patrol_id: Id) -> dict[str, Any]:
     """Each track against the plan: where it left the buffer (how far, how long), places reached and missed."""
     patrol, compared = service.deviations(scope.session, scope.mission, patrol_id, actor=scope.actor)

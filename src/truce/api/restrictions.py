@@ -17,7 +17,17 @@ from truce.interop import restriction_stats
 from truce.numbers import Id, Position
 from truce.restrictions import service, views
 from truce.restrictions.models import CATEGORIES
-from truce.restrictions.schemas import RestrictionIn, UavFlightIn
+from truce.restrictions.schemas import (
+    RestrictionCollectionOut,
+    RestrictionFeatureOut,
+    RestrictionIn,
+    RestrictionVerdictGivenOut,
+    RestrictionVerdictOut,
+    StatisticsRowOut,
+    UavFlightCollectionOut,
+    UavFlightFeatureOut,
+    UavFlightIn,
+)
 
 router = APIRouter(tags=["freedom of movement"])
 PATH = "/missions/{slug}/restrictions"
@@ -25,7 +35,7 @@ FLIGHTS = "/missions/{slug}/uav-flights"
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)]
 
 
-@router.get(PATH)
+@router.get(PATH, response_model=RestrictionCollectionOut)
 def list_restrictions(
     scope: ReadScope,
     since: limits.Moment | None = None,
@@ -44,13 +54,17 @@ def list_restrictions(
     return {"type": "FeatureCollection", "features": [views.restriction_feature(r) for r in rows]}
 
 
-@router.post(PATH, status_code=status.HTTP_201_CREATED)
+@router.post(PATH, status_code=status.HTTP_201_CREATED, response_model=RestrictionFeatureOut)
 def create_restriction(scope: WriteScope, body: RestrictionIn) -> dict[str, Any]:
     """Record a restriction (monitors, verifiers, administrators): a Point, or a site's position by `site_id`."""
     return views.restriction_feature(service.create(scope.session, scope.mission, body, actor=scope.actor))
 
 
-@router.get(PATH + "/statistics", response_model=None)
+@router.get(
+    PATH + "/statistics",
+    response_model=list[StatisticsRowOut],
+    responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}},
+)
 def statistics(
     scope: ReadScope,
     since: limits.Moment,
@@ -76,20 +90,24 @@ def statistics(
     return [g.row() for g in groups]
 
 
-@router.get(PATH + "/{restriction_id}")
+@router.get(PATH + "/{restriction_id}", response_model=RestrictionFeatureOut)
 def get_restriction(scope: ReadScope, restriction_id: Id) -> dict[str, Any]:
     """One restriction."""
     return views.restriction_feature(service.get(scope.session, scope.mission, restriction_id, actor=scope.actor))
 
 
-@router.get(PATH + "/{restriction_id}/verifications")
+@router.get(PATH + "/{restriction_id}/verifications", response_model=list[RestrictionVerdictOut])
 def list_verdicts(scope: ReadScope, restriction_id: Id) -> list[dict[str, Any]]:
     """The verdicts on a restriction, oldest first."""
     rows = service.list_verdicts(scope.session, scope.mission, restriction_id, actor=scope.actor)
     return [views.verdict_view(v) for v in rows]
 
 
-@router.post(PATH + "/{restriction_id}/verifications", status_code=status.HTTP_201_CREATED)
+@router.post(
+    PATH + "/{restriction_id}/verifications",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RestrictionVerdictGivenOut,
+)
 def verify(scope: WriteScope, restriction_id: Id, body: VerdictIn) -> dict[str, Any]:
     """A verifier's verdict; the restriction's status follows the mission's quorum, as an incident's does."""
     verdict = service.verify(scope.session, scope.mission, restriction_id, body, actor=scope.actor)
@@ -97,7 +115,7 @@ def verify(scope: WriteScope, restriction_id: Id, body: VerdictIn) -> dict[str, 
     return {**views.verdict_view(verdict), "status": restriction.status}
 
 
-@router.get(FLIGHTS)
+@router.get(FLIGHTS, response_model=UavFlightCollectionOut)
 def list_flights(
     scope: ReadScope,
     since: limits.Moment | None = None,
@@ -112,13 +130,13 @@ def list_flights(
     return {"type": "FeatureCollection", "features": [views.flight_feature(f) for f in rows]}
 
 
-@router.post(FLIGHTS, status_code=status.HTTP_201_CREATED)
+@router.post(FLIGHTS, status_code=status.HTTP_201_CREATED, response_model=UavFlightFeatureOut)
 def create_flight(scope: WriteScope, body: UavFlightIn) -> dict[str, Any]:
     """Record a UAV flight with its interference episodes (monitors, verifiers, administrators)."""
     return views.flight_feature(service.create_flight(scope.session, scope.mission, body, actor=scope.actor))
 
 
-@router.get(FLIGHTS + "/{flight_id}")
+@router.get(FLIGHTS + "/{flight_id}", response_model=UavFlightFeatureOut)
 def get_flight(scope: ReadScope, flight_id: Id) -> dict[str, Any]:
     """One UAV flight."""
     return views.flight_feature(service.get_flight(scope.session, scope.mission, flight_id, actor=scope.actor))

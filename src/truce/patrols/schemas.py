@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
 from truce.missions.schemas import StrictModel
@@ -65,3 +65,113 @@ class PatrolIn(StrictModel):
     geometry: dict[str, Any]
     properties: PatrolProperties
     id: Int64 | str | None = None
+
+
+# --- what the API answers ---------------------------------------------------------------------------------------
+
+
+class PatrolPropertiesOut(BaseModel):
+    id: int
+    name: str
+    team: str
+    delegations: list[str]
+    vehicles: list[str]
+    planned_start: str
+    planned_end: str
+    buffer_m: float
+    checkpoints: list[int]
+    notifications: list[dict[str, Any]] = Field(description="party, notified_at, acknowledged_at, note")
+    status: str
+    started_at: str | None
+    ended_at: str | None
+    note: str
+    classification: str
+    restricted_to: list[str]
+    author_delegation: str | None
+    created_at: str
+
+
+class PatrolFeatureOut(BaseModel):
+    type: Literal["Feature"]
+    id: int
+    geometry: dict[str, Any] = Field(description="the planned route, a GeoJSON LineString or MultiLineString")
+    properties: PatrolPropertiesOut
+
+
+class PatrolCollectionOut(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[PatrolFeatureOut]
+
+
+class TrackOut(BaseModel):
+    id: int
+    patrol_id: int
+    source: str
+    point_count: int
+    timed: bool
+    first_time: str | None
+    last_time: str | None
+    length_km: float
+    bbox: list[float]
+    points_sha256: str
+    file_sha256: str | None
+    filename: str
+    author_delegation: str | None
+    created_at: str
+
+
+class TrackPropertiesOut(TrackOut):
+    drawn_points: int
+    times: list[str | None] | None = Field(description="each drawn point's time; null for an untimed track")
+
+
+class TrackFeatureOut(BaseModel):
+    type: Literal["Feature"]
+    id: int
+    geometry: dict[str, Any] = Field(description="a GeoJSON LineString of at most 5,000 of the track's points")
+    properties: TrackPropertiesOut
+
+
+class TrackCollectionOut(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[TrackFeatureOut]
+
+
+class SegmentOut(BaseModel):
+    first_point: int
+    last_point: int
+    left_at: str | None
+    back_at: str | None
+    duration_min: float | None
+    distance_km: float = Field(description="the farthest the track went from the route")
+    length_km: float = Field(description="the way travelled outside the buffer")
+    farthest: list[float]
+    left: list[float]
+    back: list[float]
+
+
+class PlaceOut(BaseModel):
+    site_id: int
+    name: str
+    reached: bool
+    closest_km: float
+    arrived_at: str | None
+    left_at: str | None
+    minutes: float | None
+
+
+class TrackDeviationOut(BaseModel):
+    track_id: int
+    timed: bool
+    length_km: float
+    outside_km: float
+    outside_min: float | None
+    segments: list[SegmentOut]
+    places: list[PlaceOut]
+    places_not_reached: list[int]
+
+
+class DeviationsOut(BaseModel):
+    patrol_id: int
+    buffer_m: float
+    tracks: list[TrackDeviationOut]

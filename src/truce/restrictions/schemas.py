@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
 from truce.missions.schemas import StrictModel
@@ -109,3 +109,97 @@ class UavFlightIn(StrictModel):
     geometry: dict[str, Any]
     properties: UavFlightProperties
     id: Int64 | str | None = None
+
+
+# --- what the API answers ---------------------------------------------------------------------------------------
+
+
+class RestrictionPropertiesOut(BaseModel):
+    id: int
+    category: str
+    kind: str
+    start: str
+    end: str | None
+    duration_min: float | None
+    site_id: int | None
+    zone_id: int | None
+    controlled_by: str | None
+    patrol_id: int | None
+    uav_flight_id: int | None
+    reason_given: str
+    liaison_informed_at: str | None
+    centre_informed_at: str | None
+    answer: str
+    answered_at: str | None
+    resolved_at: str | None
+    response_min: float | None = Field(description="from the centre (or liaison officers) being told to the answer")
+    narrative: str
+    status: str
+    classification: str
+    restricted_to: list[str]
+    author_delegation: str | None
+    reported_at: str
+
+
+class RestrictionFeatureOut(BaseModel):
+    type: Literal["Feature"]
+    id: int
+    geometry: dict[str, Any] = Field(description="a GeoJSON Point")
+    properties: RestrictionPropertiesOut
+
+
+class RestrictionCollectionOut(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[RestrictionFeatureOut]
+
+
+class RestrictionVerdictOut(BaseModel):
+    id: int
+    delegation: str
+    verdict: str
+    note: str
+    created_at: str
+
+
+class RestrictionVerdictGivenOut(RestrictionVerdictOut):
+    status: str = Field(description="the restriction's status after this verdict")
+
+
+class StatisticsRowOut(BaseModel):
+    period: str
+    party: str
+    category: str
+    area: str
+    restrictions: int
+    confirmed: int
+    median_duration_min: float | None
+    median_response_min: float | None
+
+
+class UavFlightPropertiesOut(BaseModel):
+    id: int
+    name: str
+    aircraft: str
+    announced: bool
+    announced_at: str | None
+    start: str
+    end: str | None
+    patrol_id: int | None
+    episodes: list[dict[str, Any]] = Field(description="start, end, type, note")
+    interference_min: float
+    note: str
+    classification: str
+    restricted_to: list[str]
+    author_delegation: str | None
+
+
+class UavFlightFeatureOut(BaseModel):
+    type: Literal["Feature"]
+    id: int
+    geometry: dict[str, Any] = Field(description="the area flown over, a GeoJSON Polygon or MultiPolygon")
+    properties: UavFlightPropertiesOut
+
+
+class UavFlightCollectionOut(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[UavFlightFeatureOut]
