@@ -19,6 +19,7 @@ from truce.integrity.witness_cli import app as witness_app
 from truce.interop.cli import export_command, import_command
 from truce.missionfile.cli import app as mission_app
 from truce.openrosa.cli import app as device_app
+from truce.patrols.cli import app as patrol_app
 from truce.reports.cli import app as report_app
 
 # The command modules import what they work with when a command runs: `truce --help` and the commands that
@@ -38,6 +39,7 @@ app.add_typer(replica_app, name="replica")
 app.add_typer(report_app, name="report")
 app.add_typer(device_app, name="device")
 app.add_typer(mission_app, name="mission")
+app.add_typer(patrol_app, name="patrol")
 app.command("export")(export_command)
 app.command("import")(import_command)
 app.command("worker")(worker_command)

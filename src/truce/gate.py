@@ -26,7 +26,7 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OPEN_FORMS = frozenset({"/login", "/logout", "/language", "/api/v1/auth/token"})
 # A cosignature is its own credential (api/log.py).
 OPEN_API = frozenset({"/api/v1/log/cosignatures"})
-UPLOADS = re.compile(r"^/api/v1/missions/[^/]+/incidents/[^/]+/evidence$")
+UPLOADS = re.compile(r"^/api/v1/missions/[^/]+/(incidents/[^/]+/evidence|patrols/[^/]+/track)$")
 BATCHES = re.compile(r"^/api/v1/missions/[^/]+/incidents/batch$")
 SESSION_COOKIE = "truce_session"
 

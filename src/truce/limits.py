@@ -31,6 +31,9 @@ MAX_VERTICES = 20_000  # positions in one geometry, over all its rings and parts
 MAX_PARTS = 1_000  # parts of a MultiPoint/MultiLineString/MultiPolygon
 MAX_RINGS = 1_000  # rings of one polygon (the shell and its holes)
 
+# Tracks (patrols/points.py): a day of one point a second is 86,400; a file past this is refused while read.
+MAX_TRACK_POINTS = 500_000
+
 # Dates: any day a request names lies in this span, and a range or a day-by-day series spans at most this.
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2199, 12, 31)

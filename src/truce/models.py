@@ -9,8 +9,10 @@ from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogN
 from truce.missions.models import Delegation, Deployment, Mission, Party
 from truce.movements.models import Exchange, ExchangeList, Movement
 from truce.openrosa.models import Device, Submission
+from truce.patrols.models import Patrol, Track
 from truce.places.models import Area, Line, PlaceVersion, Site  # noqa: F401 - PlaceVersion: kept by triggers, never logged
 from truce.reports.models import Report
+from truce.restrictions.models import Restriction, RestrictionVerdict, UavFlight
 from truce.users.models import DigestSecret, LoginAttempt, Membership, User  # noqa: F401 - login state, never logged
 from truce.web.models import WebSession  # noqa: F401 - login state, registered here but never logged
 
@@ -43,6 +45,11 @@ LOGGED = (
     Submission,
     Report,
     AlertRule,
+    Patrol,
+    Track,
+    UavFlight,
+    Restriction,
+    RestrictionVerdict,
 )
 LEDGER = (LogEntry, LogNode, LogHead, Checkpoint, Cosignature)
 

@@ -56,6 +56,11 @@ WRITERS: dict[str, frozenset[str]] = {
     "bulletin.publish": frozenset({"verifier"}),
     # CAP alert rules: what makes a public alert out of a confirmed incident (issue 22).
     "alert_rule.write": frozenset({"admin", "verifier"}),
+    # Freedom of movement: the mission's own patrols, flights and the restrictions they met.
+    "patrol.write": frozenset({"admin", "monitor", "verifier"}),
+    "uav.write": frozenset({"admin", "monitor", "verifier"}),
+    "restriction.create": frozenset({"admin", "monitor", "verifier"}),
+    "restriction.verify": frozenset({"verifier"}),
 }
 
 # Roles that see a photo's EXIF time and position; everyone else gets the file without them.
@@ -354,3 +359,10 @@ def receives_entry(subscriber: Actor, kind: str, entity: dict[str, Any] | None) 
 def in_public_feed(entity: Mapping[str, Any]) -> bool:
     """Whether a record may appear in a public feed or a CAP alert: classified `public`, nothing less."""
     return entity.get("classification") == "public"
+
+
+def amends_patrol(actor: Actor, author_delegation: str | None) -> bool:
+    """Whether the actor may amend a patrol's plan or record: the delegation that planned it, or an administrator."""
+    return actor.role in ("admin", SYSTEM) or (
+        actor.delegation_code is not None and actor.delegation_code == author_delegation
+    )

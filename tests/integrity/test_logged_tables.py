@@ -32,6 +32,12 @@ FORMER_LOGGED = {
     "devices",
     "submissions",
     "reports",
+    # Freedom of movement (issue 20): declared Logged from the start.
+    "patrols",
+    "patrol_tracks",
+    "restrictions",
+    "restriction_verdicts",
+    "uav_flights",
 }
 
 # Logged tables added since, each with the issue that added it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import pkgutil
 import tempfile
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import truce
+from patrol_support import flight_body, patrol_body, restriction_body, track_points
+from patrol_support import gpx as gpx_file
 from support import point_feature
 from truce.agreement import service as agreement_service
 from truce.agreement.schemas import ExtensionIn, LinkIn, ProvisionIn, StatusIn
@@ -37,11 +40,16 @@ from truce.missions.schemas import DelegationIn, DeploymentIn, MissionIn, Missio
 from truce.movements import service as movements_service
 from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, HandoverIn, MovementIn
 from truce.openrosa import callers, devices, intake
+from truce.patrols import gpx
+from truce.patrols import service as patrols_service
+from truce.patrols.schemas import PatrolIn
 from truce.places import service as places_service
 from truce.places.models import Site
 from truce.places.schemas import AreaIn, LineIn, SiteIn
 from truce.policy import Actor
 from truce.reports import service as reports_service
+from truce.restrictions import service as restrictions_service
+from truce.restrictions.schemas import RestrictionIn, UavFlightIn
 from truce.users import service as users_service
 from truce.users.models import User
 from truce.verification import service as verification_service
@@ -420,6 +428,48 @@ CALLS |= {
     ),
     "truce.users.service.set_operator": lambda s, m, a: users_service.set_operator(
         s, users_service.get_by_name(s, "analyst-ru"), True, actor=a
+    ),
+}
+
+
+# Freedom of movement (issue 20): patrols, their tracks, restrictions verified by quorum, UAV flights.
+READS |= {
+    "list_patrols", "check_track_writer", "tracks", "deviations", "list_restrictions", "list_flights", "get_flight",
+    "check_verdict", "quorum_status",
+}  # fmt: skip
+
+
+def a_patrol(session: Session, mission: Any, actor: Actor) -> Any:
+    return patrols_service.create(session, mission, PatrolIn.model_validate(patrol_body()), actor=actor)
+
+
+def a_restriction(session: Session, mission: Any, actor: Actor) -> Any:
+    body = restriction_body({"type": "Point", "coordinates": [46.6, 39.62]})
+    return restrictions_service.create(session, mission, RestrictionIn.model_validate(body), actor=actor)
+
+
+def a_track(session: Session, mission: Any, actor: Actor) -> Any:
+    found = gpx.read(io.BytesIO(gpx_file(track_points(5.0))))
+    return patrols_service.add_track(session, mission, a_patrol(session, mission, actor).id, found, source="gpx",
+                                     actor=actor)  # fmt: skip
+
+
+CALLS |= {
+    "truce.patrols.service.create": a_patrol,
+    "truce.patrols.service.update": lambda s, m, a: patrols_service.update(
+        s, m, a_patrol(s, m, a).id, PatrolIn.model_validate(patrol_body(status="cancelled")), actor=a
+    ),
+    "truce.patrols.service.add_track": a_track,
+    "truce.restrictions.service.create": a_restriction,
+    "truce.restrictions.service.verify": lambda s, m, a: restrictions_service.verify(
+        s,
+        m,
+        a_restriction(s, m, a).id,
+        VerdictIn(verdict="confirm"),
+        actor=users_service.actor_for(s, users_service.get_by_name(s, "verifier-tr"), m),
+    ),
+    "truce.restrictions.service.create_flight": lambda s, m, a: restrictions_service.create_flight(
+        s, m, UavFlightIn.model_validate(flight_body()), actor=a
     ),
 }
 

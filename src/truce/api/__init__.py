@@ -14,8 +14,10 @@ from truce.api import (
     log_tiles,
     missions,
     movements,
+    patrols,
     places,
     reports,
+    restrictions,
     webhooks,
 )
 
@@ -36,3 +38,5 @@ router.include_router(reports.router)
 router.include_router(devices.router)
 router.include_router(webhooks.router)
 router.include_router(alerts.router)
+router.include_router(patrols.router)
+router.include_router(restrictions.router)

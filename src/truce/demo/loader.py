@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from truce.demo import agreement as demo_agreement
 from truce.demo import evidence as demo_evidence
 from truce.demo import incidents as demo_incidents
+from truce.demo import patrols as demo_patrols
 from truce.missionfile import create as missionfile_create
 from truce.missionfile import spec as missionfile_spec
 from truce.missions import service as missions_service
@@ -82,6 +83,7 @@ def load(
     if filed:
         report.created.append(f"{filed} incidents")
     report.created.extend(demo_agreement.load(session, mission, data))
+    report.created.extend(demo_patrols.load(session, mission))
     if evidence_root is not None:
         photos = demo_evidence.load(session, mission, evidence_root)
         if photos:

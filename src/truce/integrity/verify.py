@@ -25,6 +25,7 @@ from truce.ledger.canonical import snapshot
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead
 from truce.ledger.service import border_root, witnesses
 from truce.ledger.store import HEAD_ID
+from truce.patrols.models import Track
 
 BATCH = 20_000
 Progress = Callable[[str, int], None]
@@ -139,6 +140,10 @@ def _check_evidence_files(session: Session, root: Path, report: Report) -> None:
     rows = session.execute(select(Evidence.sha256, Evidence.id, Evidence.incident_id).order_by(Evidence.id))
     for sha256, evidence_id, incident_id in rows:
         holders.setdefault(sha256, []).append(f"evidence {evidence_id} of incident {incident_id}")
+    # The GPX files patrol tracks were read from are kept in the same store.
+    tracks = session.execute(select(Track.file_sha256, Track.id).where(Track.file_sha256.is_not(None)))
+    for sha256, track_id in tracks:
+        holders.setdefault(sha256, []).append(f"track {track_id}")
     for sha256 in sorted(holders):
         report.files += 1
         named = f"evidence file {sha256} ({', '.join(holders[sha256])})"

@@ -17,6 +17,7 @@ from truce.missions.models import Mission, Party
 from truce.movements import summaries
 from truce.places.models import Area, Line, Site
 from truce.policy import Actor
+from truce.reports import freedom
 from truce.reports.context import (
     NOT_COUNTED,
     Day,
@@ -61,6 +62,7 @@ class DailyContext(DaySummary):
     provisions: list[ProvisionDue]
     layers: MapLayers
     parties: dict[str, str]
+    freedom: freedom.FreedomOfMovement
 
     @property
     def total_today(self) -> int:
@@ -97,6 +99,9 @@ def daily(session: Session, mission: Mission, on: date) -> DailyContext:
         provisions=_provisions(session, mission, reader, on),
         layers=layers,
         parties={p.code: p.name for p in sorted(parties.values(), key=lambda p: p.code)},
+        freedom=freedom.section(
+            session, mission, reader, day, layers.settlements, {p.code: p.name for p in parties.values()}
+        ),
     )
 
 

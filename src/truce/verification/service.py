@@ -56,16 +56,29 @@ def status_from(standing: dict[str, str], quorum: Quorum) -> str:
     return "under_verification" if standing else "reported"
 
 
+def check_verdict(mission: Mission, status: str, author_delegation: str | None, actor: Actor, what: str) -> None:
+    """Refuse a verdict the mission's rules do not allow, on any record verified by quorum (incidents, restrictions).
+
+    The role's right to verify is checked by the caller (`policy.require`), with the record's own action.
+    """
+    if status == "retracted":
+        raise Conflict(f"the {what} was retracted by its author; there is nothing to verify")
+    if not mission.allow_self_verification and author_delegation == actor.delegation_code:
+        raise Forbidden("this mission does not let a delegation verify what its own members filed")
+    if actor.user_id is None or actor.delegation_code is None:
+        raise Forbidden("verdicts are given by a person of a delegation")
+
+
+def quorum_status(mission: Mission, history: Iterable[tuple[str, str]]) -> str:
+    """The status the mission's quorum gives a record from its (delegation, verdict) history, oldest first."""
+    return status_from(positions(history), Quorum.of(mission))
+
+
 def verify(session: Session, mission: Mission, incident_id: int, data: VerdictIn, *, actor: Actor) -> Verification:
     """Record one verifier's verdict and recompute the incident's status."""
     incident = incidents_service.get(session, mission, incident_id, actor=actor)
     policy.require(actor, "incident.verify", mission.id)
-    if incident.status == "retracted":
-        raise Conflict("the incident was retracted by its author; there is nothing to verify")
-    if not mission.allow_self_verification and incident.author_delegation == actor.delegation_code:
-        raise Forbidden("this mission does not let a delegation verify what its own members filed")
-    if actor.user_id is None or actor.delegation_code is None:
-        raise Forbidden("verdicts are given by a person of a delegation")
+    check_verdict(mission, incident.status, incident.author_delegation, actor, "incident")
     verification = Verification(
         mission_id=mission.id,
         incident_id=incident.id,
@@ -81,8 +94,7 @@ def verify(session: Session, mission: Mission, incident_id: int, data: VerdictIn
 
 
 def _restate(session: Session, mission: Mission, incident: Incident, actor: Actor) -> None:
-    history = verdicts(session, incident)
-    status = status_from(positions((v.delegation, v.verdict) for v in history), Quorum.of(mission))
+    status = quorum_status(mission, ((v.delegation, v.verdict) for v in verdicts(session, incident)))
     if status != incident.status:
         incident.status = status
         ledger.record(session, actor, "incident.status", incident)

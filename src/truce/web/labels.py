@@ -192,3 +192,10 @@ QUALIFIER = {
     "at least": N_("at least"),
     "up to": N_("up to"),
 }
+
+PATROL_STATUS = {
+    "planned": N_("planned"),
+    "under_way": N_("under way"),
+    "completed": N_("completed"),
+    "cancelled": N_("cancelled"),
+}

@@ -35,6 +35,7 @@ NAV: list[NavItem] = [
     NavItem("exchange_list", N_("Exchanges"), MEMBERS),
     NavItem("claim_list", N_("Claims")),
     NavItem("webhook_list", N_("Webhooks"), MEMBERS),
+    NavItem("patrol_list", N_("Patrols"), MEMBERS),
     NavItem("admin_places", N_("Places"), "place.write"),
     NavItem("admin_users", N_("Users"), "user.write"),
     NavItem("mission_settings", N_("Settings"), "mission.write"),

@@ -21,6 +21,7 @@ from truce.policy import Actor
 from truce.web import filters, i18n, labels
 from truce.web.context import ReadPage
 from truce.web.i18n import N_
+from truce.web.pages import movementmap
 from truce.web.rendering import render
 from truce.web.routing import page_router
 
@@ -65,6 +66,7 @@ def map_text(request: Request) -> dict[str, Any]:
         "truncated": _(N_("Only the first ones are drawn; narrow the filters.")),
         "failed": _(N_("The incidents could not be loaded; reload the page.")),
         "click_to_place": _(N_("Click the map to place the incident.")),
+        "movement": movementmap.movement_text(_),
     }
 
 

@@ -1,0 +1,1 @@
+"""Patrols: planned routes, conducted tracks, and how far a track left its plan."""

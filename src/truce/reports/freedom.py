@@ -1,0 +1,165 @@
+"""The daily report's freedom-of-movement section, in the manner of the OSCE SMM's: patrols and restrictions.
+
+Each restriction of the day is a numbered footnote (when, where, who controls the place, what was said, how it was
+escalated and answered, and how far joint verification has got), and the day's planned patrols stand against
+those conducted. Read in the report's staff view, like the rest of the report.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from truce import policy
+from truce.missions.models import Mission
+from truce.patrols.models import Patrol
+from truce.places.models import Site
+from truce.policy import Actor
+from truce.reports.context import Day, Settlement, describe_place
+from truce.restrictions.models import CATEGORIES, Restriction, UavFlight
+
+CATEGORY_LABELS = {
+    "denial": "denial of access",
+    "delay": "delay",
+    "conditional_access": "conditional access",
+    "other_impediment": "other impediment",
+}
+KIND_LABELS = {
+    "checkpoint": "at a checkpoint",
+    "mines_uxo": "because of mines or unexploded ordnance",
+    "threat": "after a threat",
+    "gunfire": "by gunfire near the patrol",
+    "information_refused": "information refused",
+    "camera_obstructed": "camera obstructed",
+    "uav_signal_interference": "UAV signal interference",
+    "uav_fired_upon": "UAV fired upon",
+    "uav_lost": "UAV lost",
+}
+STATUS_LABELS = {
+    "reported": "not yet verified",
+    "under_verification": "under joint verification",
+    "confirmed": "confirmed by joint verification",
+    "not_confirmed": "not confirmed by joint verification",
+    "disputed": "disputed between the verifying delegations",
+    "inconclusive": "joint verification inconclusive",
+    "retracted": "retracted by its author",
+}
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """One restriction of the day, as its footnote reads."""
+
+    number: int
+    id: int
+    category: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PatrolLine:
+    name: str
+    team: str
+    status: str
+    window: str
+
+
+@dataclass(frozen=True)
+class FreedomOfMovement:
+    """What the section shows."""
+
+    planned: list[PatrolLine]
+    conducted: int
+    cancelled: int
+    footnotes: list[Footnote]
+    by_category: dict[str, int]
+    uav_flights: int
+    interference_episodes: int
+
+    @property
+    def restricted(self) -> int:
+        return len(self.footnotes)
+
+
+def section(session: Session, mission: Mission, reader: Actor, day: Day, settlements: Sequence[Settlement],
+            parties: dict[str, str]) -> FreedomOfMovement:  # fmt: skip
+    """The freedom-of-movement section of the daily report of `day`."""
+    patrols = list(
+        session.execute(
+            select(Patrol)
+            .where(Patrol.mission_id == mission.id, policy.readable(reader, Patrol))
+            .where(Patrol.planned_start >= day.start, Patrol.planned_start < day.end)
+            .order_by(Patrol.planned_start, Patrol.id)
+        ).scalars()
+    )
+    restrictions = list(
+        session.execute(
+            select(Restriction)
+            .where(Restriction.mission_id == mission.id, policy.readable(reader, Restriction))
+            .where(Restriction.start >= day.start, Restriction.start < day.end)
+            .order_by(Restriction.start, Restriction.id)
+        ).scalars()
+    )
+    flights = list(
+        session.execute(
+            select(UavFlight)
+            .where(UavFlight.mission_id == mission.id, policy.readable(reader, UavFlight))
+            .where(UavFlight.start >= day.start, UavFlight.start < day.end)
+        ).scalars()
+    )
+    site_ids = {r.site_id for r in restrictions if r.site_id is not None}
+    visible_sites = select(Site).where(Site.id.in_(site_ids), policy.readable(reader, Site))
+    sites = {s.id: s.name for s in session.execute(visible_sites).scalars()} if site_ids else {}
+    footnotes = [
+        Footnote(n, r.id, r.category, _footnote(r, day, settlements, sites, parties))
+        for n, r in enumerate(restrictions, start=1)
+    ]
+    counted = Counter(r.category for r in restrictions)
+    return FreedomOfMovement(
+        planned=[_patrol_line(p, day) for p in patrols],
+        conducted=sum(1 for p in patrols if p.status in ("completed", "under_way")),
+        cancelled=sum(1 for p in patrols if p.status == "cancelled"),
+        footnotes=footnotes,
+        by_category={c: counted[c] for c in CATEGORIES if counted[c]},
+        uav_flights=len(flights),
+        interference_episodes=sum(len(f.episodes) for f in flights),
+    )
+
+
+def _local(moment: datetime, day: Day) -> str:
+    return moment.astimezone(day.zone).strftime("%H:%M")
+
+
+def _patrol_line(patrol: Patrol, day: Day) -> PatrolLine:
+    window = f"{_local(patrol.planned_start, day)}-{_local(patrol.planned_end, day)}"
+    return PatrolLine(patrol.name, patrol.team, patrol.status.replace("_", " "), window)
+
+
+def _footnote(r: Restriction, day: Day, settlements: Sequence[Settlement], sites: dict[int, str],
+              parties: dict[str, str]) -> str:  # fmt: skip
+    place = sites.get(r.site_id or 0) or describe_place(r.lon, r.lat, settlements)
+    parts = [f"At {_local(r.start, day)}, {place}: {CATEGORY_LABELS[r.category]}, {KIND_LABELS[r.kind]}"]
+    if r.end is not None:
+        parts[0] += f", for {round((r.end - r.start).total_seconds() / 60)} minutes"
+    if r.controlled_by:
+        parts.append(f"the area is controlled by {parties.get(r.controlled_by, r.controlled_by)}")
+    if r.reason_given:
+        parts.append(f"the reason given: \u201c{r.reason_given}\u201d")
+    informed = r.centre_informed_at or r.liaison_informed_at
+    if informed is not None:
+        who = "the joint centre" if r.centre_informed_at else "the parties' liaison officers"
+        escalation = f"{who} informed at {_local(informed, day)}"
+        if r.answered_at is not None:
+            escalation += f", answered at {_local(r.answered_at, day)}"
+        if r.answer:
+            escalation += f" (\u201c{r.answer}\u201d)"
+        parts.append(escalation)
+    if r.resolved_at is not None:
+        parts.append(f"resolved at {_local(r.resolved_at, day)}")
+    parts.append(STATUS_LABELS[r.status])
+    return "; ".join(parts) + "."

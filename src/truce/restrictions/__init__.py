@@ -1,0 +1,1 @@
+"""Restrictions of the freedom of movement, and UAV flights with their interference."""
