@@ -27,6 +27,8 @@ UNTYPED = {
     "POST /api/v1/missions/{slug}/devices 201",
     "GET /api/v1/missions/{slug}/devices 200",
     "POST /api/v1/missions/{slug}/devices/{device_id}/revoke 200",
+    # A table in the format asked for (JSON, CSV, HXL or GeoJSON).
+    "GET /api/v1/missions/{slug}/restrictions/statistics 200",
 }
 
 
