@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from truce.backup.cli import backup_command, restore_command
 from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
 from truce.integrity.cli import app as log_app
@@ -33,6 +34,8 @@ app.add_typer(report_app, name="report")
 app.add_typer(device_app, name="device")
 app.command("export")(export_command)
 app.command("import")(import_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 DataDir = Annotated[
