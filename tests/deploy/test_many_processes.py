@@ -203,3 +203,25 @@ def test_phones_and_clients_alternate_and_a_server_killed_mid_upload_loses_and_d
 def test_workers_above_one_are_refused_on_sqlite(tmp_path: Path) -> None:
     refused = truce("serve", "--workers", "2", "--data-dir", str(tmp_path / "data"))
     assert_clean_error(refused, "--workers above 1 needs PostgreSQL", "TRUCE_DATABASE_URL")
+
+
+def worker_processes(parent: int) -> list[int]:
+    """The Uvicorn worker processes a `--workers` parent started (Linux's /proc)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_workers_share_one_port_and_one_truth(deployment: Deployment, tmp_path: Path) -> None:
+    with serving(deployment, tmp_path / "workers.log", "--workers", "2") as server:
+        deadline = time.monotonic() + 60
+        while len(worker_processes(server.process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(worker_processes(server.process.pid)) == 2
+        challenge = md5_challenge(httpx.get(server.url + FORM_LIST, headers=OPENROSA))
+        answer = {**OPENROSA, "Authorization": digest_header(challenge, "GET", FORM_LIST, 1)}
+        assert httpx.get(server.url + FORM_LIST, headers=answer).status_code == 200
+        # A new connection each time, so each replay lands on either process: every one is refused.
+        assert {httpx.get(server.url + FORM_LIST, headers=answer).status_code for _ in range(10)} == {401}
+        for _ in range(4):
+            name = f"{uuid.uuid4().hex}.jpg"
+            assert submit(server, deployment.phone_auth, phone_report(name), name, photo(5_000)).status_code == 201
