@@ -1,4 +1,4 @@
-"""`truce backup` while 16 phones submit to a real `truce serve`; the backup restores and verifies (issue 23, part 5)."""
+"""`truce backup` while 16 phones submit to a real `truce serve`; the copy restores and verifies (issue 23)."""
 
 from __future__ import annotations
 
