@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from truce import policy
 from truce.api.problems import FORBIDDEN, NOT_FOUND
-from truce.deps import CurrentUser, ReadScope, ReadSession, WriteSession
+from truce.deps import CurrentUser, ReadScope, ReportSession, WriteSession, database
 from truce.errors import Invalid, Unauthorized
 from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
@@ -65,7 +66,7 @@ def cosign(session: WriteSession, body: CosignatureIn) -> dict[str, Any]:
 
 @router.get("/entries")
 def entries(
-    session: ReadSession,
+    session: ReportSession,
     user: CurrentUser,
     start: Position = 0,
     end: Position | None = None,
@@ -130,18 +131,34 @@ def _entry_view(entry: LogEntry, reader: policy.LogReader, owners: dict[tuple[st
 
 @router.get("/proof/inclusion")
 def inclusion(
-    session: ReadSession, user: CurrentUser, index: Position, size: Annotated[Position, Query(ge=1)]
+    request: Request,
+    session: ReportSession,
+    user: CurrentUser,
+    index: Position,
+    size: Annotated[Position, Query(ge=1)],
 ) -> dict[str, Any]:
     """An RFC 9162 inclusion proof."""
     _logged_in(user)
+    if ledger.size(session) < size:
+        return _on_primary(request, lambda primary: ledger.inclusion(primary, index, size))
     return ledger.inclusion(session, index, size)
 
 
 @router.get("/proof/consistency")
-def consistency(session: ReadSession, user: CurrentUser, first: Position, second: Position) -> dict[str, Any]:
+def consistency(
+    request: Request, session: ReportSession, user: CurrentUser, first: Position, second: Position
+) -> dict[str, Any]:
     """An RFC 9162 consistency proof."""
     _logged_in(user)
+    if ledger.size(session) < second:
+        return _on_primary(request, lambda primary: ledger.consistency(primary, first, second))
     return ledger.consistency(session, first, second)
+
+
+def _on_primary(request: Request, proof: Callable[[Session], dict[str, Any]]) -> dict[str, Any]:
+    """A proof for a tree the read replica has not caught up with yet (a checkpoint just signed): the primary's."""
+    with database(request).session(write=False) as primary:
+        return proof(primary)
 
 
 history_router = APIRouter(tags=["log"])
