@@ -46,6 +46,9 @@ Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="port to lis
 Workers = Annotated[
     int, typer.Option("--workers", min=1, max=64, help="server processes sharing the port (PostgreSQL only)")
 ]
+# Uvicorn's 5 s default killed workers still importing: four starting at once on a busy 2-core machine missed the
+# ping, were killed and restarted in a loop (benchmarks/many_workers.py). A worker that is really hung still goes.
+WORKER_HEALTHCHECK_S = 60
 WORKERS_NEED_POSTGRESQL = (
     "--workers above 1 needs PostgreSQL: a SQLite file takes one writing process, and the phones' group commit and "
     "the Digest nonce counts live in that process; set TRUCE_DATABASE_URL to a PostgreSQL database, or serve one "
@@ -122,7 +125,14 @@ def run_workers(settings: Settings, db: Database, host: str, port: int, workers:
     # The processes read their settings from the environment, as any `truce` does; --data-dir goes with them.
     os.environ["TRUCE_DATA_DIR"] = str(settings.data_dir.resolve())
     uvicorn.run(
-        "truce.cli:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info", access_log=False
+        "truce.cli:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
 
 

@@ -42,6 +42,7 @@ from truce.incidents.models import Evidence, Incident
 from truce.openrosa.models import DigestNonceUse, Submission
 
 FORM_LIST = "/openrosa/nk-2020/formList"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _PARAM = re.compile(r'([a-z]+)=(?:"([^"]*)"|([^\s,]+))')
 
 
@@ -126,6 +127,27 @@ def test_wrong_passwords_count_across_servers(servers: tuple[Server, Server]) ->
     assert statuses[:5] == [401] * 5, statuses
     assert statuses[-1] == 429, statuses
     assert len(statuses) <= 9, statuses
+
+
+def test_a_web_login_on_one_server_holds_on_the_other_and_a_logout_ends_it_everywhere(
+    servers: tuple[Server, Server],
+) -> None:
+    a, b = servers
+    with httpx.Client() as browser:  # one cookie jar, as a browser behind a load balancer without stickiness
+        form = CSRF.search(browser.get(a.url + "/login").text)
+        assert form is not None
+        answer = browser.post(a.url + "/login", data={"csrf_token": form.group(1), "username": "analyst-ru",
+                                                      "password": "truce-demo"})  # fmt: skip
+        assert answer.status_code == 303, answer.text
+        cookie = browser.cookies.get("truce_session")
+        assert cookie
+        assert "analyst-ru" in browser.get(b.url + "/", follow_redirects=True).text
+        form = CSRF.search(browser.get(b.url + "/", follow_redirects=True).text)
+        assert form is not None
+        assert browser.post(b.url + "/logout", data={"csrf_token": form.group(1)}).status_code == 303
+    # The old cookie opens nothing on the server that issued it: the session ended in the shared database.
+    with httpx.Client(cookies={"truce_session": cookie}) as stale:
+        assert "analyst-ru" not in stale.get(a.url + "/", follow_redirects=True).text
 
 
 def counts(database_url: str) -> dict[str, int]:
