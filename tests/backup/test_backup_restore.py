@@ -103,8 +103,14 @@ def test_restore_refuses_a_data_directory_or_database_that_is_not_empty(
     assert status == 0, output
     before = source.counts()
     refused = truce("restore", str(tmp_path / "backup"), "--data-dir", str(source.data_dir), env=source.env)
-    assert_clean_error(refused, "not empty" if backend == "sqlite" else "is not empty")
+    assert_clean_error(refused, f"the data directory {source.data_dir} is not empty")
     assert source.counts() == before
+    if backend == "postgis":
+        # An empty data directory, but the database still holds the mission: refused before anything is copied.
+        refused = truce("restore", str(tmp_path / "backup"), "--data-dir", str(tmp_path / "new"), env=source.env)
+        assert_clean_error(refused, "restore into an empty database")
+        assert not (tmp_path / "new" / "log_signing_key").exists()
+        assert source.counts() == before
 
 
 def test_restore_refuses_a_database_of_the_other_kind(source: Site, tmp_path: Path, backend: str) -> None:
