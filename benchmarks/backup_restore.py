@@ -1,7 +1,8 @@
 """`truce backup` and `truce restore` of a large mission, and `truce export` from a read replica (issue 23, part 6).
 
-What it measures: the demo mission with N incidents (default 1,000,000) filed through the demo loader, so that
-every one is logged and the restore's whole-record verification has the real work to do. Then, as an operator
+What it measures: the demo mission and N more incidents (default 1,000,000) filed by its monitor through
+`incidents.service.create_many`, 5,000 a transaction, so that every one is logged and the restore's whole-record
+verification has the real work to do. Then, as an operator
 runs them, each as a child process: `truce backup --out DIR` (wall time, size of DIR), and `truce restore DIR`
 into an empty data directory (and, on PostgreSQL, an empty database): wall time including the verification.
 With --replica, `truce export nk-2020 --format acled` is timed twice over the same database: reading the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, make_url, text
 
 from serve_startup import server_environment, truce_command
+
+BATCH = 5000
 
 
 def wipe(url: str) -> None:
@@ -37,16 +41,36 @@ def wipe(url: str) -> None:
 
 
 def load(data_dir: Path, count: int, env: dict[str, str]) -> float:
-    """The demo with `count` incidents, every one logged; in a child process so that its memory goes with it."""
-    script = (
-        "import sys; from pathlib import Path; from truce.config import Settings; "
-        "from truce.console import open_database; from truce.demo import loader; "
-        "s = Settings(data_dir=Path(sys.argv[1])); db = open_database(s, migrate=True)\n"
-        "with db.session() as session: loader.load(session, incidents=int(sys.argv[2]), evidence_root=s.data_dir)"
-    )
+    """The demo and `count` more incidents, every one logged; in a child process so that its memory goes with it."""
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-c", script, str(data_dir), str(count)], env=env, check=True)
+    subprocess.run([sys.executable, __file__, "--load", str(data_dir), str(count)], env=env, check=True)
     return time.perf_counter() - began
+
+
+def load_here(data_dir: Path, count: int) -> None:
+    """The demo, then `count` incidents filed by its monitor through the service, BATCH per transaction."""
+    from incident_ingest import features
+    from truce.config import Settings
+    from truce.console import open_database
+    from truce.demo import loader
+    from truce.incidents import service as incidents_service
+    from truce.missions import service as missions_service
+    from truce.users import service as users_service
+
+    settings = Settings(data_dir=data_dir)
+    db = open_database(settings, migrate=True)
+    with db.session() as session:
+        loader.load(session, evidence_root=settings.data_dir)
+    rng = random.Random(20201110)
+    for start in range(0, count, BATCH):
+        with db.session() as session:
+            mission = missions_service.get_by_slug(session, "nk-2020")
+            assert mission is not None
+            actor = users_service.actor_for(session, users_service.get_by_name(session, "monitor-ru"), mission)
+            batch = features(min(BATCH, count - start), rng)
+            _, errors = incidents_service.create_many(session, mission, batch, actor=actor)
+            assert not errors, errors[:3]
+    db.dispose()
 
 
 def timed(*args: str, env: dict[str, str]) -> float:
@@ -101,7 +125,11 @@ def main() -> None:
     parser.add_argument("--pg-restore", default="", help="PostGIS URL to restore into (WIPED)")
     parser.add_argument("--replica", default="", help="a streaming replica's URL of --pg's database")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--load", nargs=2, metavar=("DIR", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.load:
+        load_here(Path(args.load[0]), int(args.load[1]))
+        return
     env = {**server_environment(), "TRUCE_PASSWORD_HASHING": "fast"}
     print(f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}", flush=True)
     if not args.skip_sqlite:
