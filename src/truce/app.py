@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from truce import __version__, api, limits
+from truce import __version__, api, limits, standby
 from truce.api import docs as docs_api
 from truce.api import problems
 from truce.api.problems import FieldProblem, ValidationProblem, validation_problem
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.secret = resolve_secret(settings)
     app.state.db = db or connect(settings.effective_database_url())
+    standby.from_settings(app.state.db, settings)
     app.state.log_signer = keys.load_or_create(settings.data_dir, settings.log_origin)
     # What the login limits read the time from; tests replace it to move time on without sleeping.
     app.state.clock = utcnow
@@ -66,9 +67,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     web_setup.install(app)
 
     @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    def healthz() -> dict[str, Any]:
+        """Liveness: the process answers; with a read replica, how far behind it is and who readers use."""
+        found: dict[str, Any] = {"status": "ok"}
+        replica = app.state.db.standby
+        if replica is not None:
+            found["replica"] = replica.health()
+        return found
 
     return app
 

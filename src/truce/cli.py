@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from truce.backup.cli import backup_command, restore_command
 from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
 from truce.events.cli import worker_command
@@ -43,6 +44,8 @@ app.add_typer(patrol_app, name="patrol")
 app.command("export")(export_command)
 app.command("import")(import_command)
 app.command("worker")(worker_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 DataDir = Annotated[
@@ -50,6 +53,17 @@ DataDir = Annotated[
 ]
 Host = Annotated[str, typer.Option("--host", help="address to listen on")]
 Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="port to listen on")]
+Workers = Annotated[
+    int, typer.Option("--workers", min=1, max=64, help="server processes sharing the port (PostgreSQL only)")
+]
+# Uvicorn's 5 s default killed workers still importing: four starting at once on a busy 2-core machine missed the
+# ping, were killed and restarted in a loop (benchmarks/many_workers.py). A worker that is really hung still goes.
+WORKER_HEALTHCHECK_S = 60
+WORKERS_NEED_POSTGRESQL = (
+    "--workers above 1 needs PostgreSQL: a SQLite file takes one writing process, and the phones' group commit and "
+    "the Digest nonce counts live in that process; set TRUCE_DATABASE_URL to a PostgreSQL database, or serve one "
+    "process (docs/deployment.md)"
+)
 
 
 def summary(created: list[str]) -> str:
@@ -108,6 +122,46 @@ def run_server(settings: Settings, db: Database, host: str, port: int) -> None:
         sender.stop()
 
 
+def run_workers(settings: Settings, db: Database, host: str, port: int, workers: int) -> None:
+    """Serve with `workers` Uvicorn processes on one port, each with its own pool to the same PostgreSQL database."""
+    import os
+
+    import uvicorn
+
+    from truce.config import resolve_secret
+    from truce.ledger import keys
+
+    if db.is_sqlite:
+        db.dispose()
+        raise ConfigError(WORKERS_NEED_POSTGRESQL)
+    # Made once here, before the processes start: each would otherwise race to create the same files.
+    resolve_secret(settings)
+    keys.load_or_create(settings.data_dir, settings.log_origin)
+    db.dispose()
+    # The processes read their settings from the environment, as any `truce` does; --data-dir goes with them.
+    os.environ["TRUCE_DATA_DIR"] = str(settings.data_dir.resolve())
+    uvicorn.run(
+        "truce.cli:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+    )
+
+
+def worker_app() -> object:
+    """The application of one `--workers` process, from the environment `run_workers` prepared."""
+    from truce.app import create_app
+
+    application = create_app()
+    gc.collect()
+    gc.freeze()
+    return application
+
+
 @app.command()
 def demo(
     data_dir: DataDir = None,
@@ -143,13 +197,18 @@ def demo(
 
 
 @app.command()
-def serve(data_dir: DataDir = None, host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def serve(data_dir: DataDir = None, host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
     """Serve the web app, the API and the OpenRosa endpoints."""
     with friendly_errors():
         settings = settings_for(data_dir)
+        if workers > 1 and settings.effective_database_url().startswith("sqlite"):
+            raise ConfigError(WORKERS_NEED_POSTGRESQL)
         check_port_free(host, port)
         db = open_database(settings, migrate=False)
-        run_server(settings, db, host, port)
+        if workers > 1:
+            run_workers(settings, db, host, port, workers)
+        else:
+            run_server(settings, db, host, port)
 
 
 @db_app.command("upgrade")

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     # "fast" is for the test suite only: argon2id at its minimum cost, so thousands of test log-ins take
     # milliseconds. Such hashes fall to any guessing; never set it where real accounts are made.
     password_hashing: Literal["argon2id", "fast"] = "argon2id"  # noqa: S105 - a hashing profile
+    # A PostgreSQL streaming replica of TRUCE_DATABASE_URL: reports, exports, statistics and proofs read from it
+    # while it is at most `replica_max_lag_s` behind the primary (docs/deployment.md).
+    replica_url: str | None = None
+    replica_max_lag_s: float = Field(default=30.0, ge=0)
+    # Where `truce backup` and `truce restore` find pg_dump and pg_restore (default: PATH, then Debian's newest).
+    pg_bin_dir: Path | None = None
 
     @field_validator("public_url")
     @classmethod

@@ -48,7 +48,7 @@ def friendly_errors() -> Iterator[None]:
 
 def open_database(settings: Settings, *, migrate: bool) -> Database:
     """Open the database, migrating it or insisting that it is current."""
-    from truce import schema
+    from truce import schema, standby
     from truce.config import prepare_data_dir
     from truce.db import connect
     from truce.ledger import keys
@@ -61,6 +61,7 @@ def open_database(settings: Settings, *, migrate: bool) -> Database:
     elif not schema.is_current(db.engine):
         db.dispose()
         raise ConfigError("the database schema is not up to date; run `truce db upgrade` first")
+    standby.from_settings(db, settings)
     return db
 
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import orjson
 from sqlalchemy import (
@@ -40,6 +40,9 @@ from sqlalchemy.types import TypeDecorator
 
 from truce.errors import ConfigError, Unavailable
 from truce.writelock import Turn, WriterLock, for_file
+
+if TYPE_CHECKING:
+    from truce.standby import Standby
 
 # How long a writer in a worker thread waits for its turn: for SQLite's lock held by another process (the busy
 # timeout), and for the process's writer lock. The event loop never waits (see `_begin_writing`).
@@ -236,6 +239,8 @@ class Database:
     reader_engine: Engine | None = None
     # On SQLite, the process's one writer at a time (writelock.py); its holder may lend it to the loop's batch.
     writer_lock: WriterLock | None = None
+    # On PostgreSQL, a streaming replica for reports, exports, statistics and proofs (standby.py), when set.
+    standby: Standby | None = None
 
     @property
     def engines(self) -> list[Engine]:
@@ -275,6 +280,21 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def report_session(self) -> Iterator[Session]:
+        """A read-only session for reports, exports, statistics and proofs: on the replica while it keeps up.
+
+        Never for the reads of a unit of work that writes: those see their own writes only on the primary.
+        """
+        factory = self.reader
+        if self.standby is not None and self.standby.usable():
+            factory = self.standby.sessions
+        with factory() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
     def __enter__(self) -> Database:
         return self
 
@@ -287,6 +307,8 @@ class Database:
         self.engine.dispose()
         if self.reader_engine is not None:
             self.reader_engine.dispose()
+        if self.standby is not None:
+            self.standby.engine.dispose()
 
 
 def connect(url: str) -> Database:
@@ -311,6 +333,16 @@ def connect(url: str) -> Database:
         reader_engine=readers if separate else None,
         writer_lock=writer_lock,
     )
+
+
+def engine_for(url: str) -> Engine:
+    """An engine for `url` set up as the primary's is, without checking that it answers (a replica may be down)."""
+    try:
+        return _create_engine(url)[0]
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(
+            f"not a usable database URL ({exc}): use postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
+        ) from exc
 
 
 def _in_memory(engine: Engine) -> bool:

@@ -44,6 +44,12 @@ def read_session(request: Request) -> Iterator[Session]:
     yield from _session(request, write=False)
 
 
+def report_session(request: Request) -> Iterator[Session]:
+    """Reports, statistics and proofs: the read replica while it keeps up, else the primary (db.report_session)."""
+    with database(request).report_session() as session:
+        yield session
+
+
 async def writer_turn(request: Request) -> AsyncIterator[Turn | None]:
     """On SQLite, the writer lock for this request, awaited on the event loop before a thread or a connection.
 
@@ -113,6 +119,7 @@ def client_address(request: Request) -> str:
 
 # scope="function": the commit happens before the response is sent, so a failed commit is never a 201.
 ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+ReportSession = Annotated[Session, Depends(report_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 
 
@@ -167,5 +174,11 @@ def write_scope(user: CurrentUser, session: WriteSession, slug: Slug) -> Mission
     return _scope(session, user, slug)
 
 
+def report_scope(session: ReportSession, user: CurrentUser, slug: Slug) -> MissionScope:
+    return _scope(session, user, slug)
+
+
 ReadScope = Annotated[MissionScope, Depends(read_scope)]
+# A mission's reports and statistics, read from the replica while it keeps up (never in a request that writes).
+ReportScope = Annotated[MissionScope, Depends(report_scope)]
 WriteScope = Annotated[MissionScope, Depends(write_scope)]

@@ -8,7 +8,7 @@ from truce.incidents.models import Custody, Evidence, Incident, Verification
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness, WitnessPolicy
 from truce.missions.models import Delegation, Deployment, Mission, Party
 from truce.movements.models import Exchange, ExchangeList, Movement
-from truce.openrosa.models import Device, Submission
+from truce.openrosa.models import Device, DigestNonceUse, Submission  # noqa: F401 - DigestNonceUse: login state
 from truce.patrols.models import Patrol, Track
 from truce.places.models import Area, Line, PlaceVersion, Site  # noqa: F401 - PlaceVersion: kept by triggers, never logged
 from truce.reports.models import Report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from truce import policy
 from truce.api.problems import FORBIDDEN, NOT_FOUND
-from truce.deps import CurrentUser, ReadScope, ReadSession, WriteScope, WriteSession
+from truce.deps import CurrentUser, ReadScope, ReportSession, WriteScope, WriteSession, database
 from truce.errors import Invalid, NotFound, Unauthorized
 from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
@@ -116,7 +117,7 @@ def cosign(session: WriteSession, body: CosignatureIn) -> CosignatureOut:
 
 @router.get("/entries", response_model=list[EntryOut], response_model_exclude_unset=True)
 def entries(
-    session: ReadSession,
+    session: ReportSession,
     user: CurrentUser,
     start: Position = 0,
     end: Position | None = None,
@@ -181,18 +182,37 @@ def entry_view(entry: LogEntry, reader: policy.LogReader, owners: dict[tuple[str
 
 @router.get("/proof/inclusion")
 def inclusion(
-    session: ReadSession, user: CurrentUser, index: Position, size: Annotated[Position, Query(ge=1)]
+    request: Request,
+    session: ReportSession,
+    user: CurrentUser,
+    index: Position,
+    size: Annotated[Position, Query(ge=1)],
 ) -> InclusionProofOut:
     """An RFC 9162 inclusion proof."""
     _logged_in(user)
+    if ledger.size(session) < size:
+        return InclusionProofOut.model_validate(
+            _on_primary(request, lambda primary: ledger.inclusion(primary, index, size))
+        )
     return InclusionProofOut.model_validate(ledger.inclusion(session, index, size))
 
 
 @router.get("/proof/consistency")
-def consistency(session: ReadSession, user: CurrentUser, first: Position, second: Position) -> ConsistencyProofOut:
+def consistency(
+    request: Request, session: ReportSession, user: CurrentUser, first: Position, second: Position
+) -> ConsistencyProofOut:
     """An RFC 9162 consistency proof."""
     _logged_in(user)
+    if ledger.size(session) < second:
+        found = _on_primary(request, lambda primary: ledger.consistency(primary, first, second))
+        return ConsistencyProofOut.model_validate(found)
     return ConsistencyProofOut.model_validate(ledger.consistency(session, first, second))
+
+
+def _on_primary(request: Request, proof: Callable[[Session], dict[str, Any]]) -> dict[str, Any]:
+    """A proof for a tree the read replica has not caught up with yet (a checkpoint just signed): the primary's."""
+    with database(request).session(write=False) as primary:
+        return proof(primary)
 
 
 history_router = APIRouter(tags=["log"])

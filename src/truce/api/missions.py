@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from truce import limits
 from truce.api.paging import Page
 from truce.api.problems import CONFLICT
-from truce.deps import CurrentUser, ReadScope, ReadSession, WriteScope
+from truce.deps import CurrentUser, ReadScope, ReadSession, ReportScope, WriteScope
 from truce.missions import service
 from truce.missions.schemas import (
     DelegationIn,
@@ -89,6 +89,6 @@ def record_deployment(scope: WriteScope, body: DeploymentIn) -> DeploymentOut:
 
 
 @router.get("/missions/{slug}/deployments/strength")
-def strength(scope: ReadScope, on: limits.Day) -> StrengthOut:
+def strength(scope: ReportScope, on: limits.Day) -> StrengthOut:
     """The force's strength on a date against the mandate's ceilings."""
     return StrengthOut.model_validate(service.strength_on(scope.session, scope.mission, on, actor=scope.actor))

@@ -10,7 +10,7 @@ from truce import limits
 from truce.api import paging
 from truce.api.paging import Page
 from truce.api.problems import CONFLICT
-from truce.deps import MissionScope, ReadScope, WriteScope
+from truce.deps import MissionScope, ReadScope, ReportScope, WriteScope
 from truce.movements import service, summaries, views
 from truce.movements.models import DIRECTIONS, MOVEMENT_KINDS, Exchange, Movement
 from truce.movements.schemas import (
@@ -75,7 +75,7 @@ def create_movement(scope: WriteScope, body: MovementIn) -> MovementOut:
 
 
 @router.get(PATH + "/returns")
-def returns(scope: ReadScope, since: limits.DayParam = None, until: limits.DayParam = None) -> dict[str, Any]:
+def returns(scope: ReportScope, since: limits.DayParam = None, until: limits.DayParam = None) -> dict[str, Any]:
     """Returns per day with the running total, and per settlement; a convoy counts once, at its first crossing.
 
     The series has one entry per day from `since` to `until`: at most 3,660 days (422 beyond).
@@ -85,7 +85,7 @@ def returns(scope: ReadScope, since: limits.DayParam = None, until: limits.DayPa
 
 @router.get(PATH + "/checkpoints")
 def checkpoint_counters(
-    scope: ReadScope, since: limits.DayParam = None, until: limits.DayParam = None
+    scope: ReportScope, since: limits.DayParam = None, until: limits.DayParam = None
 ) -> list[dict[str, Any]]:
     """Crossings and individuals counted at each checkpoint, per direction and kind."""
     return summaries.checkpoint_counters(scope.session, scope.mission, actor=scope.actor, since=since, until=until)

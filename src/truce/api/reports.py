@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from truce.api.paging import Page
 from truce.api.problems import CONFLICT
-from truce.deps import ReadScope, WriteScope
+from truce.deps import ReportScope, WriteScope
 from truce.disposition import attachment
 from truce.numbers import Id
 from truce.reports import service
@@ -36,20 +36,20 @@ def _out(slug: str, report: Report) -> ReportOut:
 
 
 @router.get(PATH)
-def list_reports(scope: ReadScope, paging: Page) -> list[ReportOut]:
+def list_reports(scope: ReportScope, paging: Page) -> list[ReportOut]:
     """The stored reports the caller may read: bulletins for everyone, daily reports for mission staff."""
     reports = service.list_reports(scope.session, scope.mission, actor=scope.actor)
     return [_out(scope.mission.slug, r) for r in paging.page(reports)]
 
 
 @router.get(PATH + "/{report_id}")
-def get_report(scope: ReadScope, report_id: Id) -> ReportOut:
+def get_report(scope: ReportScope, report_id: Id) -> ReportOut:
     """One stored report's description."""
     return _out(scope.mission.slug, service.get(scope.session, scope.mission, report_id, actor=scope.actor))
 
 
 @router.get(PATH + "/{report_id}/content")
-def download_report(scope: ReadScope, report_id: Id) -> Response:
+def download_report(scope: ReportScope, report_id: Id) -> Response:
     """The report's bytes, exactly as stored and hashed."""
     report = service.get(scope.session, scope.mission, report_id, actor=scope.actor)
     headers = {

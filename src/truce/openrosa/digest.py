@@ -1,8 +1,9 @@
 """HTTP Digest authentication (RFC 7616) as ODK Collect speaks it: parse, nonces, challenges and responses.
 
 Pure: no database and no web framework. The nonce is stateless (a timestamp and random bytes under an HMAC of
-the server's secret), so any process holding the secret can check it; only the record of nonce counts already
-used is kept in memory, by the process that saw them (see `Counts`).
+the server's secret), so any process holding the secret can check it; the record of nonce counts already used
+is a `NonceCounts`: this module's `Counts` in one process's memory (SQLite, one process), or the database's table
+shared by every process (PostgreSQL, openrosa/nonce_counts.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from truce.errors import Unauthorized, WrongCredentials
@@ -50,6 +52,14 @@ class Answer:
     algorithm: str
 
 
+class NonceCounts(Protocol):
+    """Where the nonce counts already accepted are recorded."""
+
+    def first_use(self, nonce: str, nc: str, expires: float, now: float) -> bool:
+        """Record (nonce, nc); False when it was recorded before, that is when the request is a replay."""
+        ...
+
+
 @dataclass
 class Counts:
     """The nonce counts already accepted, each forgotten once its nonce has expired (one process's memory)."""
@@ -79,7 +89,7 @@ class Context:
     secret: str
     method: str
     target: str
-    counts: Counts
+    counts: NonceCounts
     now: float
 
 

@@ -68,3 +68,18 @@ class Submission(Logged, Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     author_delegation: Mapped[str | None] = mapped_column(String(32))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DigestNonceUse(Base):
+    """A Digest nonce count already accepted (RFC 7616 replay protection), shared by every process on PostgreSQL.
+
+    Authentication state, like login attempts: kept out of the tamper-evident log, pruned once the nonce expires.
+    On SQLite the one serving process keeps them in memory instead (openrosa/nonce_counts.py).
+    """
+
+    __tablename__ = "digest_nonce_uses"
+
+    # The nonce is base64 of 36 bytes (48 characters); the count 8 hexadecimal digits, kept lowercase.
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nc: Mapped[str] = mapped_column(String(8), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -19,7 +19,7 @@ from truce.errors import BadRequest, NotFound, TruceError, WrongCredentials
 from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions.models import Mission
-from truce.openrosa import address, callers, digest, intake, writer, xforms
+from truce.openrosa import address, callers, digest, intake, nonce_counts, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
 from truce.users import logins
 
@@ -32,8 +32,6 @@ RESPONSE_NS = "http://openrosa.org/http/response"
 XML_PART = "xml_submission_file"
 MAX_PARTS = 100
 CHUNK = 1024 * 1024
-# The Digest nonce counts this process has accepted: a replay to another process goes unnoticed (docs say so).
-_digest_counts = digest.Counts()
 T = TypeVar("T")
 
 
@@ -116,8 +114,16 @@ def _digest_context(request: Request) -> digest.Context:
     query = request.scope.get("query_string", b"")
     target = request.scope.get("raw_path", request.url.path.encode()) + (b"?" + query if query else b"")
     return digest.Context(
-        request.app.state.secret, request.method, target.decode("latin-1"), _digest_counts, time.time()
+        request.app.state.secret, request.method, target.decode("latin-1"), _nonce_counts(request), time.time()
     )
+
+
+def _nonce_counts(request: Request) -> digest.NonceCounts:
+    """The Digest nonce counts accepted so far, shared with every process on the same PostgreSQL database."""
+    counts: digest.NonceCounts | None = getattr(request.app.state, "digest_counts", None)
+    if counts is None:
+        counts = request.app.state.digest_counts = nonce_counts.for_database(database(request))
+    return counts
 
 
 def _require_version(request: Request) -> None:
