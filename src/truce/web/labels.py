@@ -192,3 +192,13 @@ QUALIFIER = {
     "at least": N_("at least"),
     "up to": N_("up to"),
 }
+# Counts of an incident, as monitoring missions count them ("events": shots or rounds not told apart).
+COUNT = {
+    "events": N_("Shots or rounds"),
+    "impacts": N_("Impacts"),
+    "airbursts": N_("Airbursts"),
+    "outgoing": N_("Outgoing"),
+    "undetermined": N_("Undetermined"),
+}
+CASUALTY_KIND = {"killed": N_("Killed"), "injured": N_("Injured")}
+CASUALTY_GROUP = {"civilian": N_("Civilian"), "combatant": N_("Combatant"), "unknown": N_("Unknown")}

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 from fastapi.responses import FileResponse
 
 from truce import policy
 from truce.disposition import attachment
-from truce.errors import NotFound
+from truce.errors import Invalid, NotFound, TooLarge
 from truce.evidence import media, store
 from truce.evidence import service as evidence_service
 from truce.incidents import service as incidents_service
@@ -21,8 +23,12 @@ from truce.places.models import Area
 from truce.verification import service as verification
 from truce.web import security
 from truce.web.context import Page, ReadPage, WritePage
-from truce.web.rendering import render
+from truce.web.evidence_view import views
+from truce.web.forms import CheckedForm, Form
+from truce.web.i18n import N_
+from truce.web.rendering import redirect, render
 from truce.web.routing import page_router
+from truce.web.uploads import ACCEPT, attach_all, chosen, limit_bytes
 
 router = page_router()
 SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
@@ -30,6 +36,10 @@ SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": 
 
 @router.get("/m/{slug}/incidents/{incident_id}", name="incident_detail")
 def incident_detail(request: Request, page: ReadPage, incident_id: Id) -> Response:
+    return render(request, "incidents/detail.html", _detail(request, page, incident_id, Form()))
+
+
+def _detail(request: Request, page: Page, incident_id: int, form: Form) -> dict[str, Any]:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     incident = incidents_service.get(session, mission, incident_id, actor=actor)
     names = incidents_service.site_names(session, mission, actor)
@@ -41,20 +51,46 @@ def incident_detail(request: Request, page: ReadPage, incident_id: Id) -> Respon
         except NotFound:
             zone = None
     parties = {p.code: p.name for p in missions_service.parties(session, mission)}
-    return render(
-        request,
-        "incidents/detail.html",
-        {
-            "incident": incident,
-            "props": props,
-            "zone": zone,
-            "parties": parties,
-            "evidence": evidence_service.list_for(session, mission, incident.id, actor=actor),
-            "verdicts": verification.verdicts(session, incident),
-            "history": ledger.history(session, "incidents", str(incident.id)),
-            "can_verify": verification_allowed(page, incident.status),
-        },
-    )
+    evidence = list(evidence_service.list_for(session, mission, incident.id, actor=actor))
+    return {
+        "incident": incident,
+        "props": props,
+        "zone": zone,
+        "parties": parties,
+        "evidence": views(session, incident, evidence, actor, ZoneInfo(mission.time_zone or "UTC")),
+        "staff": policy.reads_photo_metadata(actor),
+        "verdicts": verification.verdicts(session, incident),
+        "history": ledger.history(session, "incidents", str(incident.id)),
+        "can_verify": verification_allowed(page, incident.status),
+        "can_add_evidence": policy.allowed(actor, "evidence.create", mission.id)
+        and policy.adds_evidence_to(actor, incident.author_delegation),
+        "filed": request.query_params.get("filed") == "1",
+        "added": request.query_params.get("added", ""),
+        "form": form,
+        "accept": ACCEPT,
+        "max_upload_bytes": limit_bytes(request),
+    }
+
+
+@router.post("/m/{slug}/incidents/{incident_id}/evidence", name="evidence_add")
+def evidence_add(request: Request, page: WritePage, incident_id: Id, form: CheckedForm) -> Response:
+    """Files added to an incident from its page, through the evidence service (custody and log included)."""
+    mission = page.mission_or_404()
+    incident = incidents_service.get(page.session, mission, incident_id, actor=page.actor)
+    files = chosen(form)
+    if not files:
+        form.add_error("evidence", N_("Choose at least one file."))
+    else:
+        try:
+            added = attach_all(request, page.session, mission, incident, files, actor=page.actor)
+            url = request.app.url_path_for("incident_detail", slug=mission.slug, incident_id=str(incident.id))
+            return redirect(f"{url}?added={len(added)}#evidence-h")
+        except TooLarge:
+            form.add_error("evidence", N_("A file is larger than the upload limit."))
+        except Invalid as exc:
+            form.add_error("evidence", exc.detail.removeprefix(f"{exc.field}: ") if exc.field else exc.detail)
+    page.session.rollback()
+    return render(request, "incidents/detail.html", _detail(request, page, incident_id, form), status_code=422)
 
 
 def verification_allowed(page: Page, status: str) -> bool:
