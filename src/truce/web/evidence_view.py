@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,6 +18,9 @@ from truce.policy import Actor
 # A photo's position further than this from the incident's, or its time further than this, is called into question.
 AGREE_KM = 2.0
 AGREE_HOURS = 6.0
+# The time an incident's start covers at its precision: a photo taken within it agrees.
+SPANS = {"minute": timedelta(0), "hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7),
+         "month": timedelta(days=31)}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,11 @@ def _hours_apart(taken_at: str | None, incident: Incident, zone: tzinfo) -> floa
     if taken.tzinfo is None:
         # A camera without its offset wrote its own local time: read it in the mission's time zone.
         taken = taken.replace(tzinfo=zone)
-    return round(abs((taken - incident.start).total_seconds()) / 3600, 1)
+    end = incident.start + SPANS.get(incident.time_precision, timedelta(0))
+    if incident.start <= taken <= end:
+        return 0.0
+    nearest = incident.start if taken < incident.start else end
+    return round(abs((taken - nearest).total_seconds()) / 3600, 1)
 
 
 def views(

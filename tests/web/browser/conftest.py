@@ -30,13 +30,16 @@ FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def server(module_demo_dir: Path) -> Iterator[Server]:
-    """A live server on a free port over a fresh copy of the demo (SQLite), for one test module."""
+def server(module_demo_dir: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """A live server on a free port over a fresh copy of the demo (SQLite), for one test module.
+
+    A module may set `SERVER_ENV` (settings such as TRUCE_MAX_UPLOAD_MB) for its server.
+    """
     data_dir = module_demo_dir
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "truce", "serve", "--data-dir", str(data_dir), "--port", str(port)],
-        env=clean_env(),
+        env=clean_env(getattr(request.module, "SERVER_ENV", None)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
