@@ -10,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from web.browser.driving import Server, wait_for_map
-from web.browser.work import Look, enter, fits, look, shot, tab  # noqa: F401 - fixtures
+from web.browser.work import Look, enter, fits, shot
 from web.exif_photo import jpeg_with_gps
 
 # A small limit, so that a file over it is quick to make.
