@@ -103,7 +103,7 @@ def look(request: pytest.FixtureRequest) -> Look:
 
 @pytest.fixture
 def tab(browser: Browser, look: Look, shots: Path, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A context at the look's size and language (the working pages, issue 17); a screenshot on failure; no JS errors."""
+    """A context at the look's size and language (issue 17's pages); a screenshot on failure; no JS errors."""
     context = browser.new_context(
         viewport={"width": look.width, "height": look.height},
         locale=look.locale,
