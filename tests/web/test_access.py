@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from support import ACCOUNTS, STAFF, Login
 from test_policy_matrix import CAN_READ, make_incident
-from truce.incidents.models import Incident
+from truce.incidents.models import Evidence, Incident
 from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
 from truce.policy import Actor
@@ -27,6 +27,7 @@ PAGES = {
     f"{BASE}/incidents": set(ACCOUNTS),
     f"{BASE}/incidents/new": FILERS,
     f"{BASE}/verification": VERIFIERS,
+    f"{BASE}/verification?source=allegation&sort=event": VERIFIERS,
     f"{BASE}/incidents/1/verify": VERIFIERS,
     f"{BASE}/admin/places": {"admin"},
     f"{BASE}/admin/users": {"admin"},
@@ -112,7 +113,8 @@ def test_who_may_file_through_the_form(web: WebClient, account: str) -> None:
         # The same rule as the API: a liaison officer files allegations only.
         assert answer.status_code == 422
         assert "allegations" in answer.text
-        answer = web.post_form(f"{BASE}/incidents/new", {**form, "source": "party", "classification": "parties"})
+        allegation = {**form, "source": "party", "classification": "parties", "alleged.az": "1"}
+        answer = web.post_form(f"{BASE}/incidents/new", allegation)
     if account in FILERS:
         assert answer.status_code == 303, answer.text[:500]
         assert answer.headers["location"].startswith(f"{BASE}/incidents/")
@@ -152,3 +154,36 @@ def test_who_may_administer(web: WebClient, account: str) -> None:
 
 def test_staff_set_is_what_the_pages_assume() -> None:
     assert {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "analyst-ru"} == STAFF
+
+
+@pytest.fixture
+def parties_incident(client: TestClient, login: Login) -> int:
+    """An incident of the mission's monitor that the sides' liaison officers may read (classification parties)."""
+    return make_incident(client, login, "parties", [])
+
+
+# Who may add evidence to the monitor's incident from its page: staff who file, not a liaison of either side
+# (a liaison adds to their own side's allegations only), not those who only read.
+EVIDENCE_ADDERS = {"admin", "monitor-ru", "verifier-ru", "verifier-tr"}
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_may_add_evidence_on_the_incident_page(
+    web: WebClient, session: Session, parties_incident: int, account: str
+) -> None:
+    web.login(account)
+    files = [("evidence", ("note.txt", f"Seen by {account}.".encode(), "text/plain"))]
+    answer = web.post_form(f"{BASE}/incidents/{parties_incident}/evidence", {}, files=files)
+    readers = CAN_READ["parties"]
+    if account in EVIDENCE_ADDERS:
+        assert answer.status_code == 303, answer.text[:500]
+    elif account == "public":
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/login")
+    else:
+        assert answer.status_code == (403 if account in readers else 404), answer.text[:300]
+    page = web.get(f"{BASE}/incidents/{parties_incident}")
+    shown = 'action="/m/nk-2020/incidents/' in page.text and "add-evidence" in page.text
+    assert shown == (account in EVIDENCE_ADDERS)
+    stored = session.execute(select(Evidence.id).where(Evidence.incident_id == parties_incident)).all()
+    assert len(stored) == (1 if account in EVIDENCE_ADDERS else 0)

@@ -109,7 +109,9 @@ def _verify(page: Page, server: Server, username: str, incident_id: int) -> None
     page.get_by_label("Confirm").check()
     page.get_by_label("Note").fill(f"Confirmed by {username} from the post's log.")
     page.get_by_role("button", name="Record verdict").click()
-    expect(page).to_have_url(re.compile(rf"/incidents/{incident_id}$"))
+    # The verdict is confirmed and the next item of the queue opens; the incident is then read on its page.
+    expect(page.locator("#verdict-notice")).to_contain_text(f"incident {incident_id} is recorded")
+    page.goto(f"{server.url}/m/nk-2020/incidents/{incident_id}")
 
 
 def filed_incident(server: Server) -> int:
