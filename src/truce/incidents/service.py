@@ -308,6 +308,16 @@ def retract(session: Session, mission: Mission, incident_id: int, *, actor: Acto
     return incident
 
 
+def amendable_by(incident: Incident, actor: Actor) -> bool:
+    """Whether the actor may still amend or retract the incident: its author, before anyone verified it."""
+    return incident.author_id is not None and incident.author_id == actor.user_id and incident.status in OPEN_STATUSES
+
+
+def require_amendable(incident: Incident, actor: Actor, verb: str) -> None:
+    """Refuse unless the actor is the incident's author and nobody has verified it yet."""
+    _require_author(incident, actor, verb)
+
+
 def _require_author(incident: Incident, actor: Actor, verb: str) -> None:
     if incident.author_id is None or incident.author_id != actor.user_id:
         raise Forbidden(f"only the author may {verb} an incident")

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from truce.web.pages import (
     admin,
+    amend,
     auth,
     claims,
     detail,
@@ -29,6 +30,7 @@ ROUTERS: list[APIRouter] = [
     mapview.router,
     incidents.router,
     entry.router,
+    amend.router,
     detail.router,
     verify.router,
     provisions.router,

@@ -15,6 +15,7 @@ from truce.errors import Invalid, NotFound, TooLarge
 from truce.evidence import media, store
 from truce.evidence import service as evidence_service
 from truce.incidents import service as incidents_service
+from truce.incidents.models import Incident
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.numbers import Id
@@ -65,6 +66,9 @@ def _detail(request: Request, page: Page, incident_id: int, form: Form) -> dict[
         "can_add_evidence": policy.allowed(actor, "evidence.create", mission.id)
         and policy.adds_evidence_to(actor, incident.author_delegation),
         "filed": request.query_params.get("filed") == "1",
+        "changed": next((k for k in ("amended", "retracted", "merged") if request.query_params.get(k) == "1"), ""),
+        "amendable": incidents_service.amendable_by(incident, actor),
+        "duplicates": _duplicates(page, incident),
         "added": request.query_params.get("added", ""),
         "form": form,
         "accept": ACCEPT,
@@ -91,6 +95,14 @@ def evidence_add(request: Request, page: WritePage, incident_id: Id, form: Check
             form.add_error("evidence", exc.detail.removeprefix(f"{exc.field}: ") if exc.field else exc.detail)
     page.session.rollback()
     return render(request, "incidents/detail.html", _detail(request, page, incident_id, form), status_code=422)
+
+
+def _duplicates(page: Page, incident: Incident) -> list[Incident]:
+    """Likely duplicates (same type, near in place and time), for those who may merge them."""
+    mission = page.mission_or_404()
+    if incident.merged_into_id is not None or not policy.allowed(page.actor, "incident.merge", mission.id):
+        return []
+    return incidents_service.duplicates(page.session, mission, incident.id, actor=page.actor)[:20]
 
 
 def verification_allowed(page: Page, status: str) -> bool:

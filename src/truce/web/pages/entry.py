@@ -63,13 +63,13 @@ COUNT_FIELDS = {f"count.{key}": key for key in COUNT_KEYS}
 CASUALTY_FIELDS = {f"{kind}.{group}": (kind, group) for kind in CASUALTY_KINDS for group in CASUALTY_GROUPS}
 
 
-def _context(request: Request, page: Page, form: Form) -> dict[str, Any]:
+def form_context(request: Request, page: Page, form: Form) -> dict[str, Any]:
     mission = page.mission_or_404()
     posts = places_service.list_places(page.session, Site, mission, actor=page.actor)
     delegations = missions_service.delegations(page.session, mission)
     return {
         "form": form,
-        "sides": _sides(page),
+        "sides": sides_of(page),
         "count_keys": COUNT_KEYS,
         "casualty_kinds": CASUALTY_KINDS,
         "casualty_groups": CASUALTY_GROUPS,
@@ -83,7 +83,7 @@ def _context(request: Request, page: Page, form: Form) -> dict[str, Any]:
     }
 
 
-def _sides(page: Page) -> list[Party]:
+def sides_of(page: Page) -> list[Party]:
     """The parties an incident may be alleged against: the sides."""
     return [p for p in missions_service.parties(page.session, page.mission_or_404()) if p.kind == "side"]
 
@@ -102,7 +102,7 @@ def incident_new(request: Request, page: ReadPage) -> Response:
     form = Form(values={"placement": "map", "time_precision": "minute", "classification": "mission"})
     if policy.files_allegations(page.actor):
         form.values.update(source="party", classification="parties")
-    return render(request, "incidents/new.html", {**_context(request, page, form), "map_text": map_text(request)})
+    return render(request, "incidents/new.html", {**form_context(request, page, form), "map_text": map_text(request)})
 
 
 def _number(form: Form, name: str, low: float, high: float) -> float | None:
@@ -204,7 +204,7 @@ def feature_from(
     return {"type": "Feature", "geometry": geometry, "properties": properties} if form.ok else None
 
 
-def _place_error(form: Form, exc: ValidationError) -> None:
+def place_error(form: Form, exc: ValidationError) -> None:
     """Put each complaint on its field; the model-wide ones are routed by what they are about."""
     for error in exc.errors():
         path = ".".join(str(part) for part in error.get("loc", ()))
@@ -231,7 +231,7 @@ def incident_create(request: Request, page: WritePage, form: CheckedForm) -> Res
     restricted_to = [v for k, v in form.values.items() if k.startswith("restricted_to.")]
     if form.get("placement") not in PLACEMENTS:
         form.values["placement"] = "map"
-    feature = feature_from(form, mission, restricted_to, _sides(page))
+    feature = feature_from(form, mission, restricted_to, sides_of(page))
     if feature is not None:
         try:
             data = IncidentIn.model_validate(feature)
@@ -241,17 +241,17 @@ def incident_create(request: Request, page: WritePage, form: CheckedForm) -> Res
             url = request.app.url_path_for("incident_detail", slug=mission.slug, incident_id=str(incident.id))
             return redirect(f"{url}?filed=1")
         except ValidationError as exc:
-            _place_error(form, exc)
+            place_error(form, exc)
         except TooLarge:
             form.add_error("evidence", N_("A file is larger than the upload limit."))
         except Invalid as exc:
-            _refusal(form, exc)
+            refusal(form, exc)
     page.session.rollback()
-    context = {**_context(request, page, form), "map_text": map_text(request), "restricted": set(restricted_to)}
+    context = {**form_context(request, page, form), "map_text": map_text(request), "restricted": set(restricted_to)}
     return render(request, "incidents/new.html", context, status_code=422)
 
 
-def _refusal(form: Form, exc: Invalid) -> None:
+def refusal(form: Form, exc: Invalid) -> None:
     """The service's refusal on its field, in the words of the pages where they have their own."""
     if exc.field == "geometry" and "outside the mission's area" in exc.detail:
         form.add_error("lat" if form.get("placement") != "post" else "distance_km", FAR_OUTSIDE)
