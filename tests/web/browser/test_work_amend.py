@@ -11,7 +11,6 @@ from playwright.sync_api import Page, expect
 from web.browser.driving import PASSWORD, Server, wait_for_map
 from web.browser.work import Look, enter, shot
 
-
 DAYS = {(1280, "en"): "2020-12-06", (1280, "ru"): "2020-12-07", (390, "en"): "2020-12-08", (390, "ru"): "2020-12-09"}
 
 
