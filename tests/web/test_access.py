@@ -187,3 +187,30 @@ def test_who_may_add_evidence_on_the_incident_page(
     assert shown == (account in EVIDENCE_ADDERS)
     stored = session.execute(select(Evidence.id).where(Evidence.incident_id == parties_incident)).all()
     assert len(stored) == (1 if account in EVIDENCE_ADDERS else 0)
+
+
+def refusal_for(account: str, readers: set[str], *, post: bool = True) -> int:
+    """How an action is refused: a post by the public is sent to log in, a reader is told no, anyone else
+    (the public reading too, in this public mission) finds nothing there."""
+    if account == "public" and post:
+        return 303
+    return 403 if account in readers else 404
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_may_amend_retract_and_merge(
+    client: TestClient, login: Login, web: WebClient, session: Session, account: str
+) -> None:
+    # Filed by verifier-tr (make_incident): only its author amends or retracts it; admins and verifiers merge.
+    incident, other = make_incident(client, login, "parties", []), make_incident(client, login, "parties", [])
+    readers = CAN_READ["parties"]
+    web.login(account)
+    edit = web.get(f"{BASE}/incidents/{incident}/edit")
+    assert edit.status_code == (200 if account == "verifier-tr" else refusal_for(account, readers, post=False))
+    merge = web.post_form(f"{BASE}/incidents/{other}/merge", {"into": str(incident)})
+    mergers = {"admin", "verifier-ru", "verifier-tr"}
+    assert merge.status_code == (303 if account in mergers else refusal_for(account, readers)), merge.text[:300]
+    retract = web.post_form(f"{BASE}/incidents/{incident}/retract", {})
+    assert retract.status_code == (303 if account == "verifier-tr" else refusal_for(account, readers))
+    status = session.execute(select(Incident.status).where(Incident.id == incident)).scalar_one()
+    assert (status == "retracted") == (account == "verifier-tr")
