@@ -22,7 +22,7 @@ from truce.numbers import Id
 from truce.places import service as places_service
 from truce.places.models import Area
 from truce.verification import service as verification
-from truce.web import security
+from truce.web import history, i18n, security
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.evidence_view import views
 from truce.web.forms import CheckedForm, Form
@@ -61,7 +61,7 @@ def _detail(request: Request, page: Page, incident_id: int, form: Form) -> dict[
         "evidence": views(session, incident, evidence, actor, ZoneInfo(mission.time_zone or "UTC")),
         "staff": policy.reads_photo_metadata(actor),
         "verdicts": verification.verdicts(session, incident),
-        "history": ledger.history(session, "incidents", str(incident.id)),
+        "history": _history(request, page, incident),
         "can_verify": verification_allowed(page, incident.status),
         "can_add_evidence": policy.allowed(actor, "evidence.create", mission.id)
         and policy.adds_evidence_to(actor, incident.author_delegation),
@@ -95,6 +95,25 @@ def evidence_add(request: Request, page: WritePage, incident_id: Id, form: Check
             form.add_error("evidence", exc.detail.removeprefix(f"{exc.field}: ") if exc.field else exc.detail)
     page.session.rollback()
     return render(request, "incidents/detail.html", _detail(request, page, incident_id, form), status_code=422)
+
+
+def _history(request: Request, page: Page, incident: Incident) -> list[history.Said]:
+    delegations = {d.code: d.name for d in missions_service.delegations(page.session, page.mission_or_404())}
+    entries = history.entries_of(page.session, incident, page.actor)
+    return history.say(history.sentences(entries, delegations), i18n.gettext_for(i18n.negotiate(request)))
+
+
+@router.get("/m/{slug}/incidents/{incident_id}/log/{index}", name="incident_log_entry")
+def incident_log_entry(request: Request, page: ReadPage, incident_id: Id, index: Id) -> Response:
+    """One entry of the incident's history as the log holds it, with its inclusion proof in the current tree."""
+    mission, session = page.mission_or_404(), page.session
+    incident = incidents_service.get(session, mission, incident_id, actor=page.actor)
+    entry = next((e for e in history.entries_of(session, incident, page.actor) if e.idx == index), None)
+    if entry is None:
+        raise NotFound("no such entry in this incident's history")
+    size = ledger.size(session)
+    proof = ledger.inclusion(session, entry.idx, size)
+    return render(request, "incidents/log_entry.html", {"incident": incident, "entry": entry, "proof": proof})
 
 
 def _duplicates(page: Page, incident: Incident) -> list[Incident]:

@@ -69,6 +69,7 @@ def form_context(request: Request, page: Page, form: Form) -> dict[str, Any]:
     delegations = missions_service.delegations(page.session, mission)
     return {
         "form": form,
+        "amending": None,
         "sides": sides_of(page),
         "count_keys": COUNT_KEYS,
         "casualty_kinds": CASUALTY_KINDS,
