@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -38,11 +39,13 @@ def attach(
     actor: Actor,
     address: str | None = None,
     log: list[ledger.LogItem] | None = None,
+    at: datetime | None = None,
 ) -> Evidence:
     """Attach a stored file to an incident; the same file twice is one record with two custody links.
 
     The incident is named by its id, or handed in loaded (a caller that just filed it saves reading it again).
     With `log`, the log entries are added to it for the caller's `ledger.append_all`, as in incidents' `create`.
+    `at` back-dates the upload for a trusted loader of past records (the demo); the API never passes it.
     """
     incident = _readable(session, mission, incident_id, actor)
     policy.require(actor, "evidence.create", mission.id)
@@ -64,9 +67,11 @@ def attach(
             uploaded_by=actor.username or "system",
             delegation=actor.delegation_code,
         )
+        if at is not None:
+            evidence.uploaded_at = at
         session.add(evidence)
         ledger.append_or_gather(session, actor, "evidence.add", evidence, evidence=[stored.sha256], gather=log)
-    _custody(session, evidence, "upload", actor, address, log)
+    _custody(session, evidence, "upload", actor, address, log, at)
     return evidence
 
 
@@ -94,6 +99,7 @@ def _custody(
     actor: Actor,
     address: str | None,
     log: list[ledger.LogItem] | None = None,
+    at: datetime | None = None,
 ) -> None:
     link = Custody(
         mission_id=evidence.mission_id,
@@ -103,6 +109,8 @@ def _custody(
         delegation=actor.delegation_code,
         address=address,
     )
+    if at is not None:
+        link.at = at
     session.add(link)
     ledger.append_or_gather(session, actor, f"custody.{action}", link, evidence=[evidence.sha256], gather=log)
 

@@ -42,16 +42,20 @@ def create(
     actor: Actor,
     checks: Checks | None = None,
     log: list[ledger.LogItem] | None = None,
+    reported_at: datetime | None = None,
 ) -> Incident:
     """File an incident; a party's accusation enters as an allegation (source `party`).
 
     A caller filing several incidents in one transaction, which changes no party, delegation or place,
     may hand in one `Checks` for all of them, so that what they are checked against is read once. A caller
     that logs several records of one request together hands in `log`: the entry is added to it, and the
-    caller must pass it to `ledger.append_all` before the transaction commits.
+    caller must pass it to `ledger.append_all` before the transaction commits. `reported_at` back-dates the
+    filing for a trusted loader of past records (the demo); the API never passes it.
     """
     policy.require(actor, "incident.create", mission.id)
     incident = _new(session, mission, data, actor, checks or Checks(session, mission))
+    if reported_at is not None:
+        incident.reported_at = reported_at
     session.add(incident)
     # Logging flushes it, now or with the caller's other records: `ledger.when_flushed` waits for its id.
     ledger.append_or_gather(session, actor, "incident.create", incident, gather=log)
