@@ -161,7 +161,7 @@ def test_round_trip_into_the_same_mission_changes_nothing(
     count_before = session.scalar(select(func.count()).select_from(Incident))
     log_before = ledger.size(session)
     report = run_import(session, mission, io.BytesIO(text.encode()))
-    assert (report.created, report.unchanged, report.problems) == (0, 321, [])
+    assert (report.created, report.unchanged, report.problems) == (0, demo_incidents.TOTAL + 1, [])
     assert session.scalar(select(func.count()).select_from(Incident)) == count_before
     assert ledger.size(session) == log_before
 
