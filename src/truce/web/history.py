@@ -90,6 +90,20 @@ def entries_of(session: Session, incident: Incident, actor: Actor) -> list[LogEn
     return list(session.execute(select(LogEntry).where(or_(*about)).order_by(LogEntry.idx)).scalars())
 
 
+# The record's own time of each kind of entry: when it was filed, decided or uploaded, which a loader of past
+# records (the demo) may date earlier than the log's entry that recorded it.
+OWN_TIME = {"incident.create": "reported_at", "incident.verdict": "created_at", "evidence.add": "uploaded_at",
+            "custody.download": "at"}  # fmt: skip
+
+
+def _when(entry: LogEntry, entity: dict[str, Any]) -> datetime:
+    own = entity.get(OWN_TIME.get(entry.action, ""))
+    try:
+        return datetime.fromisoformat(own) if isinstance(own, str) else entry.time
+    except ValueError:
+        return entry.time
+
+
 def _entity(entry: LogEntry) -> dict[str, Any]:
     entity = json.loads(entry.data).get("entity") or {}
     return entity if isinstance(entity, dict) else {}
@@ -102,22 +116,21 @@ def sentences(entries: list[LogEntry], delegations: dict[str, str]) -> list[Line
     files: dict[str, str] = {}
     for entry in entries:
         entity = _entity(entry)
+        when = _when(entry, entity)
         who = {"actor": entry.actor, "delegation": delegations.get(entry.delegation or "", entry.delegation or "")}
         if entry.entity_type == "incidents":
-            line = _incident_line(entry, entity, previous, who)
+            line = _incident_line(entry, entity, previous, who, when)
             previous = entity
             if line is None:
                 if lines and lines[-1].message == VERDICT:
                     lines[-1].status = str(entity.get("status"))
                 else:
-                    lines.append(
-                        Line(entry.idx, entry.time, N_("Status now %(status)s"), status=str(entity.get("status")))
-                    )
+                    lines.append(Line(entry.idx, when, N_("Status now %(status)s"), status=str(entity.get("status"))))
                 continue
             lines.append(line)
         elif entry.entity_type == "verifications":
             verdict = {**who, "verdict": str(entity.get("verdict", ""))}
-            lines.append(Line(entry.idx, entry.time, VERDICT, verdict, note=str(entity.get("note", ""))))
+            lines.append(Line(entry.idx, when, VERDICT, verdict, note=str(entity.get("note", ""))))
         elif entry.entity_type == "evidence":
             name = str(entity.get("filename") or str(entity.get("sha256", ""))[:12])
             files[str(entity.get("id"))] = name
@@ -126,14 +139,14 @@ def sentences(entries: list[LogEntry], delegations: dict[str, str]) -> list[Line
             lines.append(
                 Line(
                     entry.idx,
-                    entry.time,
+                    when,
                     N_("%(kind)s %(name)s added by %(actor)s"),
                     {**who, "kind": word, "name": name},
                 )
             )
         elif entry.entity_type == "custody":
             name = files.get(str(entity.get("evidence_id")), "")
-            lines.append(Line(entry.idx, entry.time, N_("%(name)s downloaded by %(actor)s"), {**who, "name": name}))
+            lines.append(Line(entry.idx, when, N_("%(name)s downloaded by %(actor)s"), {**who, "name": name}))
     return lines
 
 
@@ -141,7 +154,7 @@ VERDICT = N_("Verdict “%(verdict)s” by %(delegation)s")
 
 
 def _incident_line(
-    entry: LogEntry, entity: dict[str, Any], previous: dict[str, Any] | None, who: dict[str, str]
+    entry: LogEntry, entity: dict[str, Any], previous: dict[str, Any] | None, who: dict[str, str], when: datetime
 ) -> Line | None:
     """The sentence of an entry about the incident itself; None for a status change (told with its verdict)."""
     action = entry.action
@@ -154,13 +167,13 @@ def _incident_line(
     elif action == "incident.retract":
         message = N_("Retracted by its author, %(actor)s")
     elif action == "incident.merge":
-        return Line(entry.idx, entry.time, N_("Marked by %(actor)s as a duplicate of incident %(into)s"),
+        return Line(entry.idx, when, N_("Marked by %(actor)s as a duplicate of incident %(into)s"),
                     {**who, "into": entity.get("merged_into_id")})  # fmt: skip
     elif action == "incident.rederive":
         message = N_("Place derived again after the map changed")
     else:
-        return Line(entry.idx, entry.time, N_("%(action)s by %(actor)s"), {**who, "action": action})
-    return Line(entry.idx, entry.time, message, who)
+        return Line(entry.idx, when, N_("%(action)s by %(actor)s"), {**who, "action": action})
+    return Line(entry.idx, when, message, who)
 
 
 def _what_changed(entity: dict[str, Any], previous: dict[str, Any]) -> str:
