@@ -27,6 +27,8 @@ OPEN_FORMS = frozenset({"/login", "/logout", "/language", "/api/v1/auth/token"})
 # A cosignature is its own credential (api/log.py).
 OPEN_API = frozenset({"/api/v1/log/cosignatures"})
 UPLOADS = re.compile(r"^/api/v1/missions/[^/]+/(incidents/[^/]+/evidence|patrols/[^/]+/track)$")
+# The pages' forms that carry evidence files: the incident form and an incident's "Add evidence".
+PAGE_UPLOADS = re.compile(r"^/m/[^/]+/incidents/(new|[^/]+/evidence)$")
 BATCHES = re.compile(r"^/api/v1/missions/[^/]+/incidents/batch$")
 SESSION_COOKIE = "truce_session"
 
@@ -61,6 +63,8 @@ def rule_for(path: str, method: str, content_type: str, settings: Settings) -> R
         else:
             limit = body
         return Rule(limit, "bearer" if writes else None)
+    if multipart and PAGE_UPLOADS.match(path):
+        return Rule(upload, "session" if writes else None)
     return Rule(body, "session" if writes else None)
 
 

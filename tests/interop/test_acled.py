@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from truce.demo import incidents as demo_incidents
 from truce.errors import Forbidden, Unauthorized
 from truce.incidents.models import Incident
 from truce.incidents.taxonomy import TAXONOMY
@@ -105,7 +106,7 @@ def test_a_member_sees_more_and_only_their_delegation_sees_restricted(
     public = rows_by_id(export("acled", Actor.anonymous(mission.id)))
     analyst = rows_by_id(export("acled", member("analyst-ru")))
     turkish = rows_by_id(export("acled", member("verifier-tr")))
-    assert len(public) < len(analyst) == 320
+    assert len(public) < len(analyst) == demo_incidents.TOTAL
     assert set(public) < set(analyst)
     assert f"TRUCE-nk-2020-{restricted.id}" not in analyst
     assert turkish[f"TRUCE-nk-2020-{restricted.id}"]["notes"] == restricted.narrative
@@ -160,7 +161,7 @@ def test_round_trip_into_the_same_mission_changes_nothing(
     count_before = session.scalar(select(func.count()).select_from(Incident))
     log_before = ledger.size(session)
     report = run_import(session, mission, io.BytesIO(text.encode()))
-    assert (report.created, report.unchanged, report.problems) == (0, 321, [])
+    assert (report.created, report.unchanged, report.problems) == (0, demo_incidents.TOTAL + 1, [])
     assert session.scalar(select(func.count()).select_from(Incident)) == count_before
     assert ledger.size(session) == log_before
 

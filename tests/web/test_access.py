@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from support import ACCOUNTS, STAFF, Login
 from test_policy_matrix import CAN_READ, make_incident
-from truce.incidents.models import Incident
+from truce.incidents.models import Evidence, Incident
 from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
 from truce.policy import Actor
@@ -27,6 +27,7 @@ PAGES = {
     f"{BASE}/incidents": set(ACCOUNTS),
     f"{BASE}/incidents/new": FILERS,
     f"{BASE}/verification": VERIFIERS,
+    f"{BASE}/verification?source=allegation&sort=event": VERIFIERS,
     f"{BASE}/incidents/1/verify": VERIFIERS,
     f"{BASE}/admin/places": {"admin"},
     f"{BASE}/admin/users": {"admin"},
@@ -112,7 +113,8 @@ def test_who_may_file_through_the_form(web: WebClient, account: str) -> None:
         # The same rule as the API: a liaison officer files allegations only.
         assert answer.status_code == 422
         assert "allegations" in answer.text
-        answer = web.post_form(f"{BASE}/incidents/new", {**form, "source": "party", "classification": "parties"})
+        allegation = {**form, "source": "party", "classification": "parties", "alleged.az": "1"}
+        answer = web.post_form(f"{BASE}/incidents/new", allegation)
     if account in FILERS:
         assert answer.status_code == 303, answer.text[:500]
         assert answer.headers["location"].startswith(f"{BASE}/incidents/")
@@ -152,3 +154,63 @@ def test_who_may_administer(web: WebClient, account: str) -> None:
 
 def test_staff_set_is_what_the_pages_assume() -> None:
     assert {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "analyst-ru"} == STAFF
+
+
+@pytest.fixture
+def parties_incident(client: TestClient, login: Login) -> int:
+    """An incident of the mission's monitor that the sides' liaison officers may read (classification parties)."""
+    return make_incident(client, login, "parties", [])
+
+
+# Who may add evidence to the monitor's incident from its page: staff who file, not a liaison of either side
+# (a liaison adds to their own side's allegations only), not those who only read.
+EVIDENCE_ADDERS = {"admin", "monitor-ru", "verifier-ru", "verifier-tr"}
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_may_add_evidence_on_the_incident_page(
+    web: WebClient, session: Session, parties_incident: int, account: str
+) -> None:
+    web.login(account)
+    files = [("evidence", ("note.txt", f"Seen by {account}.".encode(), "text/plain"))]
+    answer = web.post_form(f"{BASE}/incidents/{parties_incident}/evidence", {}, files=files)
+    readers = CAN_READ["parties"]
+    if account in EVIDENCE_ADDERS:
+        assert answer.status_code == 303, answer.text[:500]
+    elif account == "public":
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/login")
+    else:
+        assert answer.status_code == (403 if account in readers else 404), answer.text[:300]
+    page = web.get(f"{BASE}/incidents/{parties_incident}")
+    shown = 'action="/m/nk-2020/incidents/' in page.text and "add-evidence" in page.text
+    assert shown == (account in EVIDENCE_ADDERS)
+    stored = session.execute(select(Evidence.id).where(Evidence.incident_id == parties_incident)).all()
+    assert len(stored) == (1 if account in EVIDENCE_ADDERS else 0)
+
+
+def refusal_for(account: str, readers: set[str], *, post: bool = True) -> int:
+    """How an action is refused: a post by the public is sent to log in, a reader is told no, anyone else
+    (the public reading too, in this public mission) finds nothing there."""
+    if account == "public" and post:
+        return 303
+    return 403 if account in readers else 404
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_may_amend_retract_and_merge(
+    client: TestClient, login: Login, web: WebClient, session: Session, account: str
+) -> None:
+    # Filed by verifier-tr (make_incident): only its author amends or retracts it; admins and verifiers merge.
+    incident, other = make_incident(client, login, "parties", []), make_incident(client, login, "parties", [])
+    readers = CAN_READ["parties"]
+    web.login(account)
+    edit = web.get(f"{BASE}/incidents/{incident}/edit")
+    assert edit.status_code == (200 if account == "verifier-tr" else refusal_for(account, readers, post=False))
+    merge = web.post_form(f"{BASE}/incidents/{other}/merge", {"into": str(incident)})
+    mergers = {"admin", "verifier-ru", "verifier-tr"}
+    assert merge.status_code == (303 if account in mergers else refusal_for(account, readers)), merge.text[:300]
+    retract = web.post_form(f"{BASE}/incidents/{incident}/retract", {})
+    assert retract.status_code == (303 if account == "verifier-tr" else refusal_for(account, readers))
+    status = session.execute(select(Incident.status).where(Incident.id == incident)).scalar_one()
+    assert (status == "retracted") == (account == "verifier-tr")

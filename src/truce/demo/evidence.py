@@ -1,9 +1,14 @@
-"""A few generated photos for the demo's incidents: plainly labelled as illustrations, with EXIF time and place."""
+"""A few generated photos for the demo's incidents: plainly labelled as illustrations, with EXIF time and place.
+
+Uploads are dated half an hour after the filing (in 2020, like the incidents). A few photos on reports still
+waiting for verification carry EXIF that disagrees with the report (taken kilometres away, hours apart), so
+that verifiers see the pages' warning.
+"""
 
 from __future__ import annotations
 
 import io
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -17,29 +22,33 @@ from truce.missions.models import Mission
 from truce.users import service as users_service
 
 PHOTOS = 8
-EXIF_IFD, GPS_IFD, DATE_TIME_ORIGINAL = 0x8769, 0x8825, 0x9003
+# Open reports that get a photo whose EXIF disagrees with them: so many km north, so many hours later.
+DISAGREEING = 3
+OFF_KM, OFF_HOURS = 8.0, 5
+EXIF_IFD, GPS_IFD, DATE_TIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x8769, 0x8825, 0x9003, 0x9011
 
 
 def load(session: Session, mission: Mission, root: Path) -> int:
-    """Attach a generated photo to the first few verified monitor reports that lack one."""
+    """Attach a generated photo to the first few verified monitor reports, and a misleading one to a few open
+    ones, where they lack one."""
     monitor = users_service.actor_for(session, users_service.get_by_name(session, "monitor-ru"), mission)
-    stmt = (
-        select(Incident)
-        .where(Incident.mission_id == mission.id, Incident.source != "party", Incident.status == "confirmed")
-        .order_by(Incident.external_id)
-        .limit(PHOTOS)
-    )
+    mine = select(Incident).where(Incident.mission_id == mission.id, Incident.source != "party")
+    confirmed = mine.where(Incident.status == "confirmed").order_by(Incident.external_id).limit(PHOTOS)
+    waiting = mine.where(Incident.status == "reported").order_by(Incident.external_id).limit(DISAGREEING)
     attached = 0
-    for incident in session.execute(stmt).scalars().all():
-        if session.scalar(select(Evidence.id).where(Evidence.incident_id == incident.id).limit(1)):
-            continue
-        stored = store.save_stream([photo(incident)], root, limit=10 * store.MB)
-        evidence_service.attach(session, mission, incident.id, stored, f"{incident.external_id}.jpg", actor=monitor)
-        attached += 1
+    for stmt, misleading in ((confirmed, False), (waiting, True)):
+        for incident in session.execute(stmt).scalars().all():
+            if session.scalar(select(Evidence.id).where(Evidence.incident_id == incident.id).limit(1)):
+                continue
+            stored = store.save_stream([photo(incident, misleading=misleading)], root, limit=10 * store.MB)
+            name = f"{incident.external_id}.jpg"
+            at = incident.reported_at + timedelta(minutes=30)
+            evidence_service.attach(session, mission, incident.id, stored, name, actor=monitor, at=at)
+            attached += 1
     return attached
 
 
-def photo(incident: Incident) -> bytes:
+def photo(incident: Incident, *, misleading: bool = False) -> bytes:
     """A labelled illustration standing in for a monitor's photo of the incident."""
     image = Image.new("RGB", (640, 400), (142, 128, 104))
     draw = ImageDraw.Draw(image)
@@ -48,17 +57,20 @@ def photo(incident: Incident) -> bytes:
     label = f"ILLUSTRATION - Truce demo - {incident.type}/{incident.subtype} - {incident.start:%Y-%m-%d %H:%M} UTC"
     draw.text((12, 360), label, fill=(255, 255, 255))
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=80, exif=_exif(incident))
+    image.save(out, "JPEG", quality=80, exif=_exif(incident, misleading))
     return out.getvalue()
 
 
-def _exif(incident: Incident) -> Image.Exif:
+def _exif(incident: Incident, misleading: bool) -> Image.Exif:
+    taken = incident.start + timedelta(hours=OFF_HOURS if misleading else 0)
+    # A degree of latitude is about 111 km.
+    lat = incident.lat + (OFF_KM / 111.0 if misleading else 0.0)
     exif = Image.Exif()
-    exif.get_ifd(EXIF_IFD)[DATE_TIME_ORIGINAL] = incident.start.astimezone(UTC).strftime("%Y:%m:%d %H:%M:%S")
+    exif.get_ifd(EXIF_IFD)[DATE_TIME_ORIGINAL] = taken.astimezone(UTC).strftime("%Y:%m:%d %H:%M:%S")
+    exif.get_ifd(EXIF_IFD)[OFFSET_TIME_ORIGINAL] = "+00:00"
     exif.get_ifd(GPS_IFD).update(
-        {1: "N" if incident.lat >= 0 else "S", 2: _dms(incident.lat), 3: "E" if incident.lon >= 0 else "W",
-         4: _dms(incident.lon)}
-    )  # fmt: skip
+        {1: "N" if lat >= 0 else "S", 2: _dms(lat), 3: "E" if incident.lon >= 0 else "W", 4: _dms(incident.lon)}
+    )
     return exif
 
 

@@ -61,6 +61,9 @@ class MapIndex:
         # Distances are searched in a plane scaled so that a degree of longitude is as long as one of latitude.
         self.scale = math.cos(math.radians(latitude))
         self.lines = [self._flat(line) for line in lines]
+        # The mission's area: the box around its zones, corridors and line of contact (not its far settlements).
+        outline = [z.shape for z in zones] + corridors + lines
+        self.extent = shapely.GeometryCollection(outline).bounds if outline else None
         self.site_ids = [site_id for site_id, _, _ in sites]
         self.site_points = [(lon, lat) for _, lon, lat in sites]
         flat_sites = [Point(lon * self.scale, lat) for _, lon, lat in sites]
@@ -84,6 +87,14 @@ class MapIndex:
             line_of_contact_km=self._line_km(lon, lat),
             in_corridor=any(c.contains(point) for c in self.corridors),
         )
+
+    def km_outside(self, lon: float, lat: float) -> float:
+        """How far a position lies outside the box of the mission's area; 0 inside it, or with no area at all."""
+        if self.extent is None:
+            return 0.0
+        min_lon, min_lat, max_lon, max_lat = self.extent
+        near_lon, near_lat = min(max(lon, min_lon), max_lon), min(max(lat, min_lat), max_lat)
+        return 0.0 if (near_lon, near_lat) == (lon, lat) else km_between(lon, lat, near_lon, near_lat)
 
     def _nearest_site(self, lon: float, lat: float) -> tuple[int | None, float | None]:
         if self.site_tree is None:

@@ -55,6 +55,9 @@ class IncidentProperties(StrictModel):
     casualties: Casualties = Field(default_factory=Casualties)
     alleged_actors: list[AllegedActor] = Field(default_factory=list, max_length=10)
     external_id: str | None = Field(default=None, max_length=128)
+    confirm_outside_area: bool = Field(
+        default=False, description="the filer confirms a position far outside the mission's area; not stored"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> IncidentProperties:

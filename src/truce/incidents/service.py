@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,16 +23,32 @@ from truce.places.models import Area, Line, Site
 from truce.policy import Actor
 
 MAX_PAGE = 10_000
+# A start later than now by more than a clock's usual error is a mistake (the API took year 2999).
+CLOCK_SKEW = timedelta(minutes=5)
+# A position this far outside the box of the mission's area is refused unless the filer confirms it.
+FAR_OUTSIDE_KM = 30.0
 OPEN_STATUSES = ("reported",)
 # Columns of incidents with a B-tree index that `query` compares.
 _INDEXED = (Incident.mission_id, Incident.start, Incident.status)
 _VIEW_COLUMNS = [Incident.__table__.c[name] for name in IncidentView._fields]
 
 
-def create(session: Session, mission: Mission, data: IncidentIn, *, actor: Actor) -> Incident:
-    """File an incident; a party's accusation enters as an allegation (source `party`)."""
+def create(
+    session: Session,
+    mission: Mission,
+    data: IncidentIn,
+    *,
+    actor: Actor,
+    reported_at: datetime | None = None,
+) -> Incident:
+    """File an incident; a party's accusation enters as an allegation (source `party`).
+
+    `reported_at` back-dates the filing for a trusted loader of past records (the demo); the API never passes it.
+    """
     policy.require(actor, "incident.create", mission.id)
     incident = _new(session, mission, data, actor, checks(session, mission))
+    if reported_at is not None:
+        incident.reported_at = reported_at
     session.add(incident)
     ledger.record(session, actor, "incident.create", incident)
     return incident
@@ -99,6 +115,8 @@ def _apply(session: Session, mission: Mission, incident: Incident, data: Inciden
     props = data.properties
     if props.subtype not in TAXONOMY[props.type]:
         taxonomy.check_subtype(mission.taxonomy, props.type, props.subtype)
+    if props.classification == "restricted" and not props.restricted_to:
+        raise Invalid("a restricted incident names the delegations that may read it", "properties.restricted_to")
     checks.restricted_to(props.classification, props.restricted_to)
     named = {a.party for a in props.alleged_actors}
     strangers = sorted(named - checks.parties()) if named else []
@@ -106,7 +124,10 @@ def _apply(session: Session, mission: Mission, incident: Incident, data: Inciden
         raise Invalid(f"unknown party codes {strangers}", "properties.alleged_actors")
     if mission.starts_on is not None and props.start.date() < mission.starts_on - timedelta(days=1):
         raise Invalid(f"is before the mission began on {mission.starts_on}", "properties.start")
-    fields = props.model_dump(exclude={"observer_site", "casualties", "alleged_actors", "counts"})
+    if props.start > datetime.now(UTC) + CLOCK_SKEW:
+        raise Invalid("is in the future; give the time the incident began", "properties.start")
+    excluded = {"observer_site", "casualties", "alleged_actors", "counts", "confirm_outside_area"}
+    fields = props.model_dump(exclude=excluded)
     for name, value in fields.items():
         setattr(incident, name, value)
     incident.counts = dict(props.counts)
@@ -115,7 +136,14 @@ def _apply(session: Session, mission: Mission, incident: Incident, data: Inciden
     incident.observer_site_id = props.observer_site
     geometry = _geometry(session, mission, data)
     _place(incident, geometry)
-    _derive(incident, checks.map())
+    index = checks.map()
+    outside = index.km_outside(incident.lon, incident.lat)
+    if outside > FAR_OUTSIDE_KM and not props.confirm_outside_area:
+        raise Invalid(
+            f"is {outside:.0f} km outside the mission's area; check it, or confirm it (confirm_outside_area)",
+            "geometry",
+        )
+    _derive(incident, index)
 
 
 def _geometry(session: Session, mission: Mission, data: IncidentIn) -> Any:
@@ -287,6 +315,16 @@ def retract(session: Session, mission: Mission, incident_id: int, *, actor: Acto
     incident.status = "retracted"
     ledger.record(session, actor, "incident.retract", incident)
     return incident
+
+
+def amendable_by(incident: Incident, actor: Actor) -> bool:
+    """Whether the actor may still amend or retract the incident: its author, before anyone verified it."""
+    return incident.author_id is not None and incident.author_id == actor.user_id and incident.status in OPEN_STATUSES
+
+
+def require_amendable(incident: Incident, actor: Actor, verb: str) -> None:
+    """Refuse unless the actor is the incident's author and nobody has verified it yet."""
+    _require_author(incident, actor, verb)
 
 
 def _require_author(incident: Incident, actor: Actor, verb: str) -> None:

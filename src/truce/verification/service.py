@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,8 +75,16 @@ def quorum_status(mission: Mission, history: Iterable[tuple[str, str]]) -> str:
     return status_from(positions(history), Quorum.of(mission))
 
 
-def verify(session: Session, mission: Mission, incident_id: int, data: VerdictIn, *, actor: Actor) -> Verification:
-    """Record one verifier's verdict and recompute the incident's status."""
+def verify(
+    session: Session,
+    mission: Mission,
+    incident_id: int,
+    data: VerdictIn,
+    *,
+    actor: Actor,
+    at: datetime | None = None,
+) -> Verification:
+    """Record one verifier's verdict and recompute the incident's status; `at` back-dates it (the demo only)."""
     incident = incidents_service.get(session, mission, incident_id, actor=actor)
     policy.require(actor, "incident.verify", mission.id)
     check_verdict(mission, incident.status, incident.author_delegation, actor, "incident")
@@ -87,6 +96,8 @@ def verify(session: Session, mission: Mission, incident_id: int, data: VerdictIn
         verdict=data.verdict,
         note=data.note,
     )
+    if at is not None:
+        verification.created_at = at
     session.add(verification)
     ledger.record(session, actor, "incident.verdict", verification)
     _restate(session, mission, incident, actor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -22,6 +23,8 @@ class Form:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     files: dict[str, UploadFile] = field(default_factory=dict)
+    # Every file of a field that takes several (`files` keeps the last of each name).
+    uploads: list[tuple[str, UploadFile]] = field(default_factory=list)
 
     def get(self, name: str, default: str = "") -> str:
         return self.values.get(name, default).strip()
@@ -29,13 +32,16 @@ class Form:
     def add_error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
+    def file_list(self, name: str) -> list[UploadFile]:
+        return [upload for field_name, upload in self.uploads if field_name == name]
+
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-async def checked_form(request: Request) -> Form:
-    """The posted form, after its CSRF token has been checked."""
+async def checked_form(request: Request) -> AsyncIterator[Form]:
+    """The posted form, after its CSRF token has been checked; its files are closed when the page is done."""
     data = await request.form(max_fields=MAX_FIELDS)
     security.check_csrf(request, _text(data.get(security.CSRF_FIELD)) or request.headers.get(security.CSRF_HEADER))
     form = Form()
@@ -44,9 +50,14 @@ async def checked_form(request: Request) -> Form:
             continue
         if isinstance(value, UploadFile):
             form.files[name] = value
+            form.uploads.append((name, value))
         else:
             form.values[name] = value
-    return form
+    try:
+        yield form
+    finally:
+        for _, upload in form.uploads:
+            await upload.close()
 
 
 def _text(value: object) -> str | None:

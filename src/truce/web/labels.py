@@ -199,3 +199,13 @@ PATROL_STATUS = {
     "completed": N_("completed"),
     "cancelled": N_("cancelled"),
 }
+# Counts of an incident, as monitoring missions count them ("events": shots or rounds not told apart).
+COUNT = {
+    "events": N_("Shots or rounds"),
+    "impacts": N_("Impacts"),
+    "airbursts": N_("Airbursts"),
+    "outgoing": N_("Outgoing"),
+    "undetermined": N_("Undetermined"),
+}
+CASUALTY_KIND = {"killed": N_("Killed"), "injured": N_("Injured")}
+CASUALTY_GROUP = {"civilian": N_("Civilian"), "combatant": N_("Combatant"), "unknown": N_("Unknown")}

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from truce.web import cap, feeds
 from truce.web.pages import (
     admin,
+    amend,
     auth,
     claims,
     detail,
@@ -36,6 +37,7 @@ ROUTERS: list[APIRouter] = [
     patrols.router,
     incidents.router,
     entry.router,
+    amend.router,
     detail.router,
     verify.router,
     provisions.router,

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from support import clean_env, free_port, wait_for_health
 from web.browser.driving import Server
+from web.browser.work import LOOKS, Look
 
 CHROMIUM = os.environ.get("TRUCE_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -30,13 +31,16 @@ FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def server(module_demo_dir: Path) -> Iterator[Server]:
-    """A live server on a free port over a fresh copy of the demo (SQLite), for one test module."""
+def server(module_demo_dir: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """A live server on a free port over a fresh copy of the demo (SQLite), for one test module.
+
+    A module may set `SERVER_ENV` (settings such as TRUCE_MAX_UPLOAD_MB) for its server.
+    """
     data_dir = module_demo_dir
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "truce", "serve", "--data-dir", str(data_dir), "--port", str(port)],
-        env=clean_env(),
+        env=clean_env(getattr(request.module, "SERVER_ENV", None)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -88,6 +92,31 @@ def page(browser: Browser, shots: Path, request: pytest.FixtureRequest) -> Itera
     yield tab
     if getattr(request.node, "rep_call_failed", False):
         tab.screenshot(path=str(shots / "failure.png"), full_page=True)
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture(params=list(LOOKS))
+def look(request: pytest.FixtureRequest) -> Look:
+    return LOOKS[str(request.param)]
+
+
+@pytest.fixture
+def tab(browser: Browser, look: Look, shots: Path, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A context at the look's size and language (issue 17's pages); a screenshot on failure; no JS errors."""
+    context = browser.new_context(
+        viewport={"width": look.width, "height": look.height},
+        locale=look.locale,
+        is_mobile=look.phone,
+        has_touch=look.phone,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    if getattr(request.node, "rep_call_failed", False):
+        page.screenshot(path=str(shots / "failure.png"), full_page=True)
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
 

@@ -83,10 +83,11 @@ def test_file_an_incident_by_clicking_the_map(page: Page, server: Server, shots:
     expect(page.get_by_label("Latitude")).not_to_have_value("")
     shot(page, shots, "entry-filled", full_page=True)
     page.get_by_role("button", name="File the incident").click()
-    expect(page).to_have_url(re.compile(r"/incidents/\d+$"))
+    expect(page).to_have_url(re.compile(r"/incidents/\d+\?filed=1$"))
+    expect(page.locator("#filed-notice")).to_be_visible()
     expect(page.locator("h1")).to_contain_text("mortar")
     expect(page.locator("[data-status=reported]").first).to_be_visible()
-    FILED["id"] = int(page.url.rsplit("/", 1)[1])
+    FILED["id"] = int(page.url.split("?")[0].rsplit("/", 1)[1])
     shot(page, shots, "filed", full_page=True)
 
 
@@ -108,7 +109,9 @@ def _verify(page: Page, server: Server, username: str, incident_id: int) -> None
     page.get_by_label("Confirm").check()
     page.get_by_label("Note").fill(f"Confirmed by {username} from the post's log.")
     page.get_by_role("button", name="Record verdict").click()
-    expect(page).to_have_url(re.compile(rf"/incidents/{incident_id}$"))
+    # The verdict is confirmed and the next item of the queue opens; the incident is then read on its page.
+    expect(page.locator("#verdict-notice")).to_contain_text(f"incident {incident_id} is recorded")
+    page.goto(f"{server.url}/m/nk-2020/incidents/{incident_id}")
 
 
 def filed_incident(server: Server) -> int:
@@ -163,7 +166,7 @@ def test_a_liaison_officer_cannot_open_a_restricted_incident(page: Page, server:
     page.get_by_role("combobox", name="Classification", exact=True).select_option("restricted")
     page.get_by_label("Russian peacekeeping contingent (ru)").check()
     page.get_by_role("button", name="File the incident").click()
-    expect(page).to_have_url(re.compile(r"/incidents/\d+$"))
+    expect(page).to_have_url(re.compile(r"/incidents/\d+\?filed=1$"))
     secret_url = page.url
     log_out(page)
     log_in(page, server, "liaison-am", "/m/nk-2020/")

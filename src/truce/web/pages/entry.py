@@ -10,11 +10,13 @@ from fastapi import Request, Response
 from pydantic import ValidationError
 
 from truce import policy
-from truce.errors import Invalid
+from truce.errors import Invalid, TooLarge
 from truce.incidents import service as incidents_service
 from truce.incidents.schemas import IncidentIn
+from truce.incidents.taxonomy import CASUALTY_GROUPS, CASUALTY_KINDS, COUNT_KEYS
 from truce.missions import service as missions_service
-from truce.missions.models import Mission
+from truce.missions.models import Mission, Party
+from truce.numbers import MAX_CASUALTIES, MAX_EVENTS
 from truce.places import service as places_service
 from truce.places.models import Site
 from truce.web import taxonomy as web_taxonomy
@@ -24,6 +26,7 @@ from truce.web.i18n import N_
 from truce.web.pages.mapview import map_text
 from truce.web.rendering import redirect, render
 from truce.web.routing import page_router
+from truce.web.uploads import ACCEPT, attach_all, chosen, limit_bytes
 
 router = page_router()
 # Where a service's or a model's complaint about a property belongs on the form.
@@ -42,22 +45,49 @@ FIELDS = {
     "properties.bearing_deg": "bearing_deg",
     "properties.distance_km": "distance_km",
     "geometry": "lat",
+    "properties.alleged_actors": "alleged",
     "properties": "_form",
 }
+# The service's refusals, as the pages say them in every language (the API says them in English).
+REFUSALS = {
+    "is in the future": N_("This is in the future: give the time the incident began."),
+    "is before the mission began": N_("This is before the mission began."),
+    "a restricted incident names": N_("Name the delegations that may read a restricted incident."),
+    "only restricted records name": N_("Only a restricted incident names delegations."),
+}
+FAR_OUTSIDE = N_(
+    "This position is far outside the mission's area. Check it; if it is right, tick the box to confirm it."
+)
+PLACEMENTS = ("map", "post", "location")
+# Counts and casualties: the form field of each, and the key the service takes.
+COUNT_FIELDS = {f"count.{key}": key for key in COUNT_KEYS}
+CASUALTY_FIELDS = {f"{kind}.{group}": (kind, group) for kind in CASUALTY_KINDS for group in CASUALTY_GROUPS}
 
 
-def _context(page: Page, form: Form) -> dict[str, Any]:
+def form_context(request: Request, page: Page, form: Form) -> dict[str, Any]:
     mission = page.mission_or_404()
     posts = places_service.list_places(page.session, Site, mission, actor=page.actor)
     delegations = missions_service.delegations(page.session, mission)
     return {
         "form": form,
+        "amending": None,
+        "sides": sides_of(page),
+        "count_keys": COUNT_KEYS,
+        "casualty_kinds": CASUALTY_KINDS,
+        "casualty_groups": CASUALTY_GROUPS,
+        "accept": ACCEPT,
+        "max_upload_bytes": limit_bytes(request),
         "taxonomy": web_taxonomy.subtypes(mission),
         "posts": [p for p in posts if p.kind != "settlement"],
         "delegations": delegations,
         "liaison": policy.files_allegations(page.actor),
         "zone_label": zone_label(mission.time_zone or "UTC"),
     }
+
+
+def sides_of(page: Page) -> list[Party]:
+    """The parties an incident may be alleged against: the sides."""
+    return [p for p in missions_service.parties(page.session, page.mission_or_404()) if p.kind == "side"]
 
 
 def zone_label(name: str) -> str:
@@ -74,7 +104,7 @@ def incident_new(request: Request, page: ReadPage) -> Response:
     form = Form(values={"placement": "map", "time_precision": "minute", "classification": "mission"})
     if policy.files_allegations(page.actor):
         form.values.update(source="party", classification="parties")
-    return render(request, "incidents/new.html", {**_context(page, form), "map_text": map_text(request)})
+    return render(request, "incidents/new.html", {**form_context(request, page, form), "map_text": map_text(request)})
 
 
 def _number(form: Form, name: str, low: float, high: float) -> float | None:
@@ -93,8 +123,32 @@ def _number(form: Form, name: str, low: float, high: float) -> float | None:
     return value
 
 
+def _whole(form: Form, name: str, high: int) -> int:
+    """A count from the form: blank is 0; anything but a whole number from 0 to `high` is an error."""
+    text = form.get(name).replace(" ", "").replace("\u00a0", "")
+    if not text:
+        return 0
+    if not text.isdigit() or int(text) > high:
+        form.add_error(name, N_("Enter a whole number from 0 to 100,000."))
+        return 0
+    return int(text)
+
+
+def _alleged(form: Form, sides: list[Party]) -> list[dict[str, str]]:
+    """The sides the incident is attributed to, each with the actor named (a unit, or blank)."""
+    named = []
+    for party in sides:
+        actor = form.values.get(f"alleged_actor.{party.code}", "").strip()
+        if form.get(f"alleged.{party.code}") or actor:
+            named.append({"party": party.code, "actor": actor[:200]})
+    return named
+
+
 def _start(form: Form, mission: Mission) -> str | None:
     day, clock = form.get("date"), form.get("time") or "00:00"
+    if not form.get("time") and form.get("time_precision", "minute") in ("minute", "hour"):
+        # No time given: the incident is known to the day, not to the minute at midnight.
+        form.values["time_precision"] = "day"
     if not day:
         form.add_error("date", N_("This field is required."))
         return None
@@ -106,9 +160,15 @@ def _start(form: Form, mission: Mission) -> str | None:
     return local.isoformat()
 
 
-def feature_from(form: Form, mission: Mission, restricted_to: list[str]) -> dict[str, Any] | None:
+def feature_from(
+    form: Form, mission: Mission, restricted_to: list[str], sides: list[Party] | None = None
+) -> dict[str, Any] | None:
     """The GeoJSON Feature the API would receive, built from the form; None when a field is unusable."""
     start = _start(form, mission)
+    counts = {key: _whole(form, name, MAX_EVENTS) for name, key in COUNT_FIELDS.items()}
+    casualties: dict[str, dict[str, int]] = {kind: {} for kind in CASUALTY_KINDS}
+    for name, (kind, group) in CASUALTY_FIELDS.items():
+        casualties[kind][group] = _whole(form, name, MAX_CASUALTIES)
     properties: dict[str, Any] = {
         "type": form.get("type"),
         "subtype": form.get("subtype"),
@@ -119,6 +179,10 @@ def feature_from(form: Form, mission: Mission, restricted_to: list[str]) -> dict
         "narrative": form.values.get("narrative", ""),
         "classification": form.get("classification") or "mission",
         "restricted_to": restricted_to,
+        "counts": {key: value for key, value in counts.items() if value},
+        "casualties": casualties,
+        "alleged_actors": _alleged(form, sides or []),
+        "confirm_outside_area": bool(form.get("confirm_outside")),
     }
     geometry = None
     if form.get("placement") == "post":
@@ -135,15 +199,21 @@ def feature_from(form: Form, mission: Mission, restricted_to: list[str]) -> dict
     for name in ("type", "subtype", "source"):
         if not form.get(name):
             form.add_error(name, N_("This field is required."))
+    if form.get("source") == "party" and not properties["alleged_actors"]:
+        form.add_error("alleged", N_("An allegation names the side it accuses."))
+    if form.get("classification") == "restricted" and not restricted_to:
+        form.add_error("restricted_to", N_("Name the delegations that may read a restricted incident."))
     return {"type": "Feature", "geometry": geometry, "properties": properties} if form.ok else None
 
 
-def _place_error(form: Form, exc: ValidationError) -> None:
+def place_error(form: Form, exc: ValidationError) -> None:
     """Put each complaint on its field; the model-wide ones are routed by what they are about."""
     for error in exc.errors():
         path = ".".join(str(part) for part in error.get("loc", ()))
         message = str(error.get("msg", "")).removeprefix("Value error, ")
-        if path not in ("", "properties"):
+        if path == "properties.start" and error.get("type") == "less_than_equal":
+            form.add_error("date", REFUSALS["is in the future"])
+        elif path not in ("", "properties"):
             form.add_error(FIELDS.get(path, path.rsplit(".", 1)[-1]), message)
         elif message.startswith("subtype"):
             form.add_error("subtype", message)
@@ -161,18 +231,40 @@ def _place_error(form: Form, exc: ValidationError) -> None:
 def incident_create(request: Request, page: WritePage, form: CheckedForm) -> Response:
     mission = page.mission_or_404()
     restricted_to = [v for k, v in form.values.items() if k.startswith("restricted_to.")]
-    feature = feature_from(form, mission, restricted_to)
+    if form.get("placement") not in PLACEMENTS:
+        form.values["placement"] = "map"
+    feature = feature_from(form, mission, restricted_to, sides_of(page))
     if feature is not None:
         try:
             data = IncidentIn.model_validate(feature)
             incident = incidents_service.create(page.session, mission, data, actor=page.actor)
             page.session.flush()
+            attach_all(request, page.session, mission, incident, chosen(form), actor=page.actor)
             url = request.app.url_path_for("incident_detail", slug=mission.slug, incident_id=str(incident.id))
-            return redirect(str(url))
+            return redirect(f"{url}?filed=1")
         except ValidationError as exc:
-            _place_error(form, exc)
+            place_error(form, exc)
+        except TooLarge:
+            form.add_error("evidence", N_("A file is larger than the upload limit."))
         except Invalid as exc:
-            absorb_invalid(form, exc, FIELDS)
+            refusal(form, exc)
     page.session.rollback()
-    context = {**_context(page, form), "map_text": map_text(request), "restricted": set(restricted_to)}
+    context = {**form_context(request, page, form), "map_text": map_text(request), "restricted": set(restricted_to)}
     return render(request, "incidents/new.html", context, status_code=422)
+
+
+def refusal(form: Form, exc: Invalid) -> None:
+    """The service's refusal on its field, in the words of the pages where they have their own."""
+    if exc.field == "geometry" and "outside the mission's area" in exc.detail:
+        form.add_error("lat" if form.get("placement") != "post" else "distance_km", FAR_OUTSIDE)
+        form.values["_far_outside"] = "1"
+        return
+    if exc.field == "file":
+        form.add_error("evidence", exc.detail.removeprefix("file: "))
+        return
+    detail = exc.detail.removeprefix(f"{exc.field}: ") if exc.field else exc.detail
+    for start, message in REFUSALS.items():
+        if detail.startswith(start):
+            form.add_error(FIELDS.get(exc.field or "", "_form"), message)
+            return
+    absorb_invalid(form, exc, FIELDS)

@@ -1,8 +1,9 @@
-"""The mission's home: today's numbers, from what the visitor may read."""
+"""The mission's overview: a day's numbers ("as of" the latest day with data unless asked), what needs the
+reader's action, and the latest incidents, from what the reader may read."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from fastapi import Request, Response
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from truce import limits
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.incidents.taxonomy import STATUSES
@@ -18,6 +20,7 @@ from truce.movements import summaries
 from truce.places import service as places_service
 from truce.places.models import Site
 from truce.policy import Actor
+from truce.web import overview
 from truce.web.context import ReadPage
 from truce.web.rendering import render
 from truce.web.routing import page_router
@@ -47,24 +50,59 @@ def by_status(session: Session, mission: Mission, actor: Actor) -> dict[str, int
     return counts
 
 
+def latest_day(session: Session, mission: Mission, actor: Actor) -> date | None:
+    """The latest day (in the mission's time zone) on which an incident the actor may read began."""
+    dialect = session.get_bind().dialect.name
+    stmt = incidents_service.query(mission, actor, dialect=dialect).order_by(None)
+    latest = session.execute(stmt.with_only_columns(func.max(Incident.start))).scalar_one()
+    if latest is None:
+        return None
+    moment = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(mission.time_zone or "UTC")).date()
+
+
+def _as_of(request: Request, session: Session, mission: Mission, actor: Actor, now: datetime) -> date:
+    """The day the overview speaks of: the one asked for, else the latest with data, never after today."""
+    today = now.astimezone(ZoneInfo(mission.time_zone or "UTC")).date()
+    asked = request.query_params.get("as_of", "")
+    try:
+        chosen = date.fromisoformat(asked) if asked else None
+    except ValueError:
+        chosen = None
+    if chosen is None or not limits.FIRST_DAY <= chosen <= limits.LAST_DAY:
+        chosen = latest_day(session, mission, actor) or today
+    return min(chosen, today)
+
+
+def _start_of(mission: Mission, day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(mission.time_zone or "UTC")).astimezone(UTC)
+
+
 @router.get("/m/{slug}/", name="home")
 def home(request: Request, page: ReadPage) -> Response:
     mission, actor, session = page.mission_or_404(), page.actor, page.session
     now = datetime.now(UTC)
-    today = _midnight(mission, now)
+    as_of = _as_of(request, session, mission, actor, now)
+    day_start, day_end = _start_of(mission, as_of), _start_of(mission, as_of + timedelta(days=1))
     posts = places_service.list_places(session, Site, mission, actor=actor, kind="post")
     returns = summaries.returns(session, mission, actor=actor)
     statuses = by_status(session, mission, actor)
+    on_day = next((d for d in returns["days"] if d["date"] == as_of.isoformat()), None)
+    recent = incidents_service.list_incidents(session, mission, actor=actor, limit=8, until=day_end)
     return render(
         request,
         "home.html",
         {
             "statuses": statuses,
             "total": sum(statuses.values()),
-            "today": _count(session, mission, actor, since=today),
-            "week": _count(session, mission, actor, since=today - timedelta(days=6)),
+            "as_of": as_of,
+            "today": _count(session, mission, actor, since=day_start, until=day_end),
+            "week": _count(session, mission, actor, since=day_start - timedelta(days=6), until=day_end),
             "posts": len(posts),
             "returns_total": returns["total"],
             "returns_last": returns["days"][-1] if returns["days"] else None,
+            "returns_on_day": on_day["returned"] if on_day else 0,
+            "recent": recent,
+            "actions": overview.needs_action(session, mission, actor, as_of),
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
@@ -47,6 +48,9 @@ def map_text(request: Request) -> dict[str, Any]:
         "statuses": {code: _(label) for code, label in labels.STATUS.items()},
         "status_order": list(labels.STATUS),
         "types": {code: _(label) for code, label in labels.TYPE.items()},
+        "subtypes": {code: _(label) for code, label in labels.SUBTYPE.items()},
+        "sources": {code: _(label) for code, label in labels.SOURCE.items()},
+        "near": _(N_("near %s")),
         "legend": _(N_("Legend")),
         "controlled_by": _(N_("Controlled by %s")),
         "line_of_contact": _(N_("Line of contact")),
@@ -87,7 +91,8 @@ def map_places(page: ReadPage) -> Response:
 
 @router.get("/m/{slug}/map/incidents.json", name="map_incidents")
 def map_incidents(request: Request, page: ReadPage) -> Response:
-    """Incidents as rows [id, lon, lat, status code, type code, start (ISO date), allegation], filtered."""
+    """Incidents as rows [id, lon, lat, status code, type code, start (ISO date), allegation, subtype code,
+    local start (YYYY-MM-DD HH:MM), source code, nearest site's name], filtered."""
     mission, session = page.mission_or_404(), page.session
     chosen = filters.parse(request.query_params, mission)
     if chosen.form.errors:
@@ -97,11 +102,28 @@ def map_incidents(request: Request, page: ReadPage) -> Response:
     stmt = incidents_service.query(
         mission, page.actor, dialect=session.get_bind().dialect.name, bbox=bbox, **chosen.as_query()
     )
-    columns = (Incident.id, Incident.lon, Incident.lat, Incident.status, Incident.type, Incident.start, Incident.source)
+    columns = (
+        Incident.id, Incident.lon, Incident.lat, Incident.status, Incident.type, Incident.start, Incident.source,
+        Incident.subtype, Incident.nearest_site_id,
+    )  # fmt: skip
     rows = session.execute(stmt.with_only_columns(*columns).limit(MAX_MARKERS + 1)).all()
+    zone = ZoneInfo(mission.time_zone or "UTC")
+    names = place_presenters.site_names(session, mission, page.actor)
     body = {
         "rows": [
-            [r[0], round(r[1], 5), round(r[2], 5), r[3], r[4], r[5].date().isoformat(), r[6] == "party"]
+            [
+                r[0],
+                round(r[1], 5),
+                round(r[2], 5),
+                r[3],
+                r[4],
+                r[5].date().isoformat(),
+                r[6] == "party",
+                r[7],
+                r[5].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                r[6],
+                names.get(r[8] or 0, ""),
+            ]
             for r in rows[:MAX_MARKERS]
         ],
         "truncated": len(rows) > MAX_MARKERS,

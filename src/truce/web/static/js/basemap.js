@@ -169,7 +169,7 @@
   }
 
   window.TruceBase = {
-    createMap: createMap, drawPlaces: drawPlaces, addLegend: addLegend, statusSvg: statusSvg,
+    createMap: createMap, drawPlaces: drawPlaces, addLegend: addLegend, statusSvg: statusSvg, statusColors: STATUS_COLORS,
     escapeHtml: escapeHtml, fetchJson: fetchJson, siteLabel: siteLabel
   };
 })();

@@ -19,10 +19,36 @@
     if (isFinite(la) && isFinite(lo)) { place([la, lo], true); }
   }
 
+  /* Only the chosen way of placing the incident is shown: its fields, never the others'. */
+  var radios = document.querySelectorAll("input[name=placement]");
+  function showPlacement() {
+    var chosen = document.querySelector("input[name=placement]:checked");
+    var way = chosen ? chosen.value : "map";
+    Array.prototype.forEach.call(document.querySelectorAll(".placement-block"), function (block) {
+      block.hidden = block.getAttribute("data-placement").split(" ").indexOf(way) < 0;
+    });
+    element.hidden = way === "post";
+    if (!element.hidden) { map.invalidateSize(); }
+  }
+  Array.prototype.forEach.call(radios, function (r) { r.addEventListener("change", showPlacement); });
+
+  var locate = document.getElementById("locate"), status = document.getElementById("locate-status");
+  locate.addEventListener("click", function () {
+    if (!navigator.geolocation) { status.textContent = status.getAttribute("data-failed"); return; }
+    status.textContent = status.getAttribute("data-finding");
+    navigator.geolocation.getCurrentPosition(function (position) {
+      lat.value = position.coords.latitude.toFixed(5);
+      lon.value = position.coords.longitude.toFixed(5);
+      status.textContent = status.getAttribute("data-found");
+      fromInputs();
+    }, function () { status.textContent = status.getAttribute("data-failed"); }, { enableHighAccuracy: true, timeout: 15000 });
+  });
+
   map.on("click", function (event) {
     lat.value = event.latlng.lat.toFixed(5);
     lon.value = event.latlng.lng.toFixed(5);
-    document.getElementById("p-map").checked = true;
+    var post = document.getElementById("p-post");
+    if (post.checked) { document.getElementById("p-map").checked = true; showPlacement(); }
     place(event.latlng, false);
     lat.dispatchEvent(new Event("change"));
   });
@@ -32,7 +58,11 @@
   B.fetchJson(element.getAttribute("data-places")).then(function (data) {
     var drawn = B.drawPlaces(map, data, text, true);
     B.addLegend(map, data, drawn, text, false);
-    if (drawn.bounds.isValid()) { map.fitBounds(drawn.bounds.pad(0.05)); } else { map.setView([40, 46.7], 8); }
+    // The map opens on the mission's zones, not on every settlement it names (capitals lie far away).
+    var zones = L.latLngBounds([]);
+    (data.areas.features || []).forEach(function (f) { zones.extend(L.geoJSON(f).getBounds()); });
+    var focus = zones.isValid() ? zones : drawn.bounds;
+    if (focus.isValid()) { map.fitBounds(focus.pad(0.02)); } else { map.setView([40, 46.7], 8); }
     fromInputs();
     document.body.dataset.mapReady = "0";
   });
@@ -49,4 +79,5 @@
   }
   type.addEventListener("change", filterSubtypes);
   filterSubtypes();
+  showPlacement();
 })();

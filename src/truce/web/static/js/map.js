@@ -12,10 +12,36 @@
   var whenLoaded = null;
   // Chunked loading keeps the page responsive while thousands of markers are clustered; the last chunk
   // reports completion (the markers are drawn in the same task, so the next frame shows them all).
+  /* A cluster shows the mix of its statuses as a ring (so ten disputed incidents cannot hide among seventy
+     confirmed ones), its count in the middle, and the mix in words for screen readers and tooltips. */
+  function clusterIcon(group) {
+    var counts = {}, total = 0;
+    group.getAllChildMarkers().forEach(function (m) { counts[m.status] = (counts[m.status] || 0) + 1; total += 1; });
+    var r = 15, circumference = 2 * Math.PI * r, offset = 0, rings = "", words = [];
+    text.status_order.forEach(function (status) {
+      var n = counts[status];
+      if (!n) { return; }
+      var length = circumference * n / total;
+      rings += '<circle cx="20" cy="20" r="' + r + '" fill="none" stroke="' + (B.statusColors[status] || "#333") +
+        '" stroke-width="7" stroke-dasharray="' + length.toFixed(2) + " " + (circumference - length).toFixed(2) +
+        '" stroke-dashoffset="' + (-offset).toFixed(2) + '" transform="rotate(-90 20 20)"/>';
+      offset += length;
+      words.push(n + " " + (text.statuses[status] || status));
+    });
+    var label = total + ": " + words.join(", ");
+    var html = '<svg viewBox="0 0 40 40" width="40" height="40" role="img" aria-label="' + B.escapeHtml(label) + '">' +
+      "<title>" + B.escapeHtml(label) + "</title>" + rings +
+      '<circle cx="20" cy="20" r="11" fill="#fff"/><text x="20" y="24" text-anchor="middle" font-size="11" font-weight="700" fill="#111">' +
+      total + "</text></svg>";
+    var disputed = counts.disputed ? " has-disputed" : "";
+    return L.divIcon({ html: html, className: "status-cluster" + disputed, iconSize: [40, 40] });
+  }
+
   var cluster = L.markerClusterGroup({
     chunkedLoading: true, chunkInterval: 200, chunkDelay: 1, showCoverageOnHover: false, maxClusterRadius: 45,
     // Clusters are computed for every zoom level up to this one; past it (a few km across) markers stand alone.
     disableClusteringAtZoom: 13,
+    iconCreateFunction: clusterIcon,
     chunkProgress: function (processed, total) {
       if (processed === total && whenLoaded) { var done = whenLoaded; whenLoaded = null; done(); }
     }
@@ -30,11 +56,15 @@
     return iconCache[status];
   }
 
+  /* Row: [id, lon, lat, status, type, day, allegation, subtype, local time, source, nearest site]. */
   function popup(row) {
     var id = row[0], status = row[3], type = row[4];
     var label = text.statuses[status] || status;
-    return '<div class="popup"><strong>#' + id + " " + B.escapeHtml(text.types[type] || type) + "</strong><br>" +
-      B.escapeHtml(row[5]) + "<br>" + B.statusSvg(status, 12) + " " + B.escapeHtml(label) +
+    var what = (text.types[type] || type) + (row[7] ? ": " + (text.subtypes[row[7]] || row[7]) : "");
+    var place = row[10] ? "<br>" + B.escapeHtml(text.near.replace("%s", row[10])) : "";
+    var source = row[9] ? "<br>" + B.escapeHtml(text.sources[row[9]] || row[9]) : "";
+    return '<div class="popup"><strong>#' + id + " " + B.escapeHtml(what) + "</strong><br>" +
+      B.escapeHtml(row[8] || row[5]) + place + source + "<br>" + B.statusSvg(status, 12) + " " + B.escapeHtml(label) +
       (row[6] ? "<br><em>" + B.escapeHtml(text.allegation) + "</em>" : "") +
       '<br><a href="' + element.getAttribute("data-detail") + id + '">' + B.escapeHtml(text.details) + "</a></div>";
   }
@@ -43,6 +73,7 @@
     var title = "#" + row[0] + " " + (text.types[row[4]] || row[4]) + ", " + (text.statuses[row[3]] || row[3]);
     var marker = L.marker([row[2], row[1]], { icon: icon(row[3]), title: title, alt: title });
     marker.incidentId = row[0];
+    marker.status = row[3];
     marker.bindPopup(function () { return popup(row); });
     return marker;
   }

@@ -1,0 +1,157 @@
+"""The complete incident form (issue 17, part 2): who is accused, who was hurt, counts, placement, and the
+service's own refusals (a future start, a start before the mission, a far position, a restricted record
+with no delegation), each shown on its field with the typing kept; then a confirmation with the link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from support import Login, point_feature
+from truce.incidents.models import Incident
+from web.conftest import WebClient
+
+BASE = "/m/nk-2020"
+INCIDENTS = "/api/v1/missions/nk-2020/incidents"
+ENTRY = {
+    "type": "explosion", "subtype": "artillery", "date": "2020-11-25", "time": "06:40", "source": "post",
+    "means": "heard", "narrative": "Form test: rounds heard.", "classification": "mission",
+    "placement": "map", "lat": "39.9", "lon": "46.8",
+}  # fmt: skip
+
+
+def filed(answer: Any, session: Session) -> Incident:
+    assert answer.status_code == 303, answer.text[:1500]
+    location = answer.headers["location"]
+    assert location.endswith("?filed=1")
+    incident = session.get(Incident, int(location.split("?")[0].rsplit("/", 1)[1]))
+    assert incident is not None
+    return incident
+
+
+def count(session: Session) -> int:
+    return session.execute(select(func.count(Incident.id))).scalar_one()
+
+
+def test_counts_casualties_and_the_accused_side_are_stored(web: WebClient, session: Session) -> None:
+    web.login("monitor-ru")
+    form = {
+        **ENTRY, "count.impacts": "3", "count.airbursts": "1", "count.outgoing": "", "killed.civilian": "1",
+        "injured.civilian": "2", "injured.combatant": "1", "alleged.az": "1", "alleged_actor.az": "a mortar crew",
+    }  # fmt: skip
+    incident = filed(web.post_form(f"{BASE}/incidents/new", form), session)
+    assert incident.counts == {"impacts": 3, "airbursts": 1}
+    assert incident.casualties["killed"] == {"civilian": 1, "combatant": 0, "unknown": 0}
+    assert incident.casualties["injured"] == {"civilian": 2, "combatant": 1, "unknown": 0}
+    assert incident.alleged_actors == [{"party": "az", "actor": "a mortar crew"}]
+    detail = web.get(f"{BASE}/incidents/{incident.id}?filed=1").text
+    assert 'id="filed-notice"' in detail
+    assert f"{BASE}/incidents/{incident.id}</a>" in detail  # the link, written out
+    assert "Impacts: 3" in detail
+    assert "a mortar crew" in detail
+
+
+def test_the_form_offers_each_side_counts_casualties_three_placements_and_files(web: WebClient) -> None:
+    text = web.login("monitor-ru").get(f"{BASE}/incidents/new").text
+    for name in ("alleged.am", "alleged.az", "count.impacts", "count.events", "killed.unknown", "injured.combatant"):
+        assert f'name="{name}"' in text, name
+    assert 'value="location"' in text
+    assert 'id="locate"' in text
+    assert 'enctype="multipart/form-data"' in text
+    assert 'name="evidence" type="file" multiple' in text
+    assert 'capture="environment"' in text
+    assert "together at most 200 MB" in text
+
+
+def test_a_blank_time_is_to_the_day(web: WebClient, session: Session) -> None:
+    web.login("monitor-ru")
+    incident = filed(web.post_form(f"{BASE}/incidents/new", {**ENTRY, "time": ""}), session)
+    assert incident.time_precision == "day"
+    kept = filed(web.post_form(f"{BASE}/incidents/new", {**ENTRY, "time": "", "time_precision": "week"}), session)
+    assert kept.time_precision == "week"  # a coarser precision chosen is kept
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"date": "2999-01-01"}, "date", "This is in the future"),
+        ({"date": "2019-06-01"}, "date", "This is before the mission began"),
+        ({"lat": "55.75", "lon": "37.62"}, "lat", "far outside the mission"),
+        ({"classification": "restricted"}, "restricted_to", "Name the delegations"),
+        ({"killed.civilian": "-2"}, "killed.civilian", "whole number"),
+        ({"count.impacts": "lots"}, "count.impacts", "whole number"),
+    ],
+)
+def test_refusals_are_on_their_field_and_the_typing_is_kept(
+    web: WebClient, session: Session, change: dict[str, str], field: str, message: str
+) -> None:
+    before = count(session)
+    web.login("monitor-ru")
+    answer = web.post_form(f"{BASE}/incidents/new", {**ENTRY, **change})
+    assert answer.status_code == 422
+    assert message in answer.text
+    assert f'href="#f-{field}"' in answer.text
+    assert "Form test: rounds heard." in answer.text
+    for value in change.values():
+        assert f'value="{value}"' in answer.text or value == "restricted"
+    assert count(session) == before
+
+
+def test_a_far_position_goes_in_once_confirmed(web: WebClient, session: Session) -> None:
+    web.login("monitor-ru")
+    far = {**ENTRY, "lat": "41.7", "lon": "44.8"}
+    refused = web.post_form(f"{BASE}/incidents/new", far)
+    assert refused.status_code == 422
+    assert 'name="confirm_outside"' in refused.text
+    incident = filed(web.post_form(f"{BASE}/incidents/new", {**far, "confirm_outside": "1"}), session)
+    assert (incident.lat, incident.lon) == (41.7, 44.8)
+
+
+def test_a_liaison_names_the_side_accused(web: WebClient, session: Session) -> None:
+    web.login("liaison-am")
+    allegation = {**ENTRY, "source": "party", "classification": "parties"}
+    refused = web.post_form(f"{BASE}/incidents/new", allegation)
+    assert refused.status_code == 422
+    assert "An allegation names the side it accuses." in refused.text
+    incident = filed(web.post_form(f"{BASE}/incidents/new", {**allegation, "alleged.az": "1"}), session)
+    assert incident.source == "party"
+    assert incident.alleged_actors == [{"party": "az", "actor": ""}]
+
+
+def test_the_russian_form_says_its_refusals_in_russian(web: WebClient) -> None:
+    web.login("monitor-ru")
+    web.client.cookies.set("truce_lang", "ru")
+    answer = web.post_form(f"{BASE}/incidents/new", {**ENTRY, "date": "2999-01-01"})
+    assert answer.status_code == 422
+    assert "в будущем" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("properties", "geometry", "field"),
+    [
+        ({"start": "2999-01-01T00:00:00+00:00"}, (46.8, 39.9), "properties.start"),
+        ({"start": "2019-01-01T00:00:00+00:00"}, (46.8, 39.9), "properties.start"),
+        ({}, (37.62, 55.75), "geometry"),
+        ({"classification": "restricted"}, (46.8, 39.9), "properties.restricted_to"),
+    ],
+)
+def test_the_api_refuses_the_same(
+    client: TestClient, login: Login, properties: dict[str, Any], geometry: tuple[float, float], field: str
+) -> None:
+    body = point_feature(*geometry, type="fire", subtype="sniper", start="2020-11-21T10:00:00+04:00", source="post")
+    body["properties"].update(properties)
+    answer = client.post(INCIDENTS, json=body, headers=login("monitor-ru"))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"].startswith(field), answer.text
+
+
+def test_the_api_takes_a_far_position_when_confirmed(client: TestClient, login: Login) -> None:
+    body = point_feature(37.62, 55.75, type="fire", subtype="sniper", start="2020-11-21T10:00:00+04:00", source="post")
+    body["properties"]["confirm_outside_area"] = True
+    answer = client.post(INCIDENTS, json=body, headers=login("monitor-ru"))
+    assert answer.status_code == 201, answer.text
+    assert "confirm_outside_area" not in answer.json()["properties"]

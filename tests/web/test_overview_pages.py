@@ -1,0 +1,68 @@
+"""The role-aware overview (issue 17, part 7): an "as of" day (the latest with data unless chosen) and a panel
+of what needs the reader's action, counted from what the reader may read."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from truce.incidents.models import Incident
+from web.conftest import WebClient
+
+BASE = "/m/nk-2020"
+
+
+def stat(page: str, name: str) -> int:
+    found = re.search(rf'data-stat="{name}">([\d,\xa0 ]+)<', page)
+    assert found, name
+    return int(re.sub(r"\D", "", found.group(1)))
+
+
+def action(page: str, key: str) -> int:
+    found = re.search(rf'data-action="{key}" data-count="(\d+)"', page)
+    assert found, key
+    return int(found.group(1))
+
+
+def test_the_day_is_the_latest_with_data_unless_chosen(web: WebClient, session: Session) -> None:
+    page = web.login("analyst-ru").get(f"{BASE}/").text
+    latest = session.execute(select(func.max(Incident.start))).scalar_one()
+    assert latest is not None
+    shown = re.search(r'name="as_of" type="date" value="(\d{4}-\d\d-\d\d)"', page)
+    assert shown is not None
+    assert shown.group(1) <= "2020-12-31"
+    assert stat(page, "today") >= 1  # the demo's own last day has incidents
+    chosen = web.get(f"{BASE}/?as_of=2020-11-12").text
+    assert 'value="2020-11-12"' in chosen
+    day = session.execute(
+        select(func.count(Incident.id)).where(
+            Incident.start >= datetime(2020, 11, 11, 20, tzinfo=UTC),
+            Incident.start < datetime(2020, 11, 12, 20, tzinfo=UTC),
+            Incident.classification != "restricted",
+        )
+    ).scalar_one()  # fmt: skip
+    assert stat(chosen, "today") == day
+    assert 'value="' in web.get(f"{BASE}/?as_of=not-a-day").text  # a bad day falls back, it does not fail
+
+
+def test_a_verifier_is_told_the_verdicts_owed(web: WebClient) -> None:
+    web.login("verifier-ru")
+    page = web.get(f"{BASE}/").text
+    queue = web.get(f"{BASE}/verification").text
+    owed = int(re.search(r'id="queue-mine".*?data-total="(\d+)"', queue, re.S).group(1))  # type: ignore[union-attr]
+    assert action(page, "owed") == owed > 0
+
+
+def test_a_liaison_sees_their_allegations_and_the_public_no_panel(web: WebClient, session: Session) -> None:
+    page = web.login("liaison-am").get(f"{BASE}/").text
+    assert 'data-action="owed"' not in page
+    mine = session.execute(
+        select(func.count(Incident.id)).where(Incident.author_delegation == "am", Incident.status == "confirmed")
+    ).scalar_one()
+    assert action(page, "mine-confirmed") == mine
+    assert "Your allegations still waiting for verification" in page
+    web.client.cookies.clear()
+    assert 'id="needs-action"' not in web.get(f"{BASE}/").text
