@@ -79,7 +79,7 @@ READS = {
     "size", "current_root", "latest_checkpoint", "checkpoint_with_cosignatures", "witnesses", "inclusion",
     "consistency", "entries", "history", "border_root", "duplicates", "verdicts", "positions", "status_from",
     "custody", "delegation_by_code", "list_for", "shows_metadata", "farthest_nearest_site_km", "incident_holding",
-    "check_restricted_to", "checks",
+    "check_restricted_to", "checks", "require_amendable", "amendable_by",
 }  # fmt: skip
 # The agreement, movements and claims (issue 6).
 READS |= {
