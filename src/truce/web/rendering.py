@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from truce.web import i18n, labels, nav, security
 from truce.web.context import Page
+from truce.web.names import Names, word
 
 
 @cache
@@ -39,6 +40,11 @@ def environment(locale: str) -> Environment:
     env.filters["zip"] = lambda left, right: zip(left, right, strict=False)
     env.filters["number"] = lambda value: format_decimal(value, locale=locale)
     env.filters["day"] = lambda value: format_date(value, "medium", locale=locale) if value else ""
+    translate = env.filters["t"]
+    env.filters["place_kind"] = word(labels.PLACE_KIND, translate)
+    env.filters["count_key"] = word(labels.COUNT, translate)
+    env.filters["log_action"] = word(labels.LOG_ACTION, translate)
+    env.filters["site_status"] = word(labels.SITE_STATUS, translate)
     return env
 
 
@@ -75,6 +81,7 @@ def render(
         "user": page.user if page else None,
         "mission": page.mission if page else None,
         "actor": actor,
+        "names": Names(page.session if page else None, page.mission if page else None, locale),
         "nav": nav.items_for(actor) if actor is not None and page and page.mission else [],
         "csrf_token": security.csrf_token(request),
         "csrf_field": security.CSRF_FIELD,

@@ -42,6 +42,7 @@ def _places_context(page: Page, site_form: Form, shape_form: Form) -> dict[str, 
         "shape_form": shape_form,
         "site_kinds": SITE_KINDS,
         "shape_kinds": [("area:" + k, k) for k in AREA_KINDS] + [("line:" + k, k) for k in LINE_KINDS],
+        "parties": missions_service.parties(page.session, mission),
     }
 
 
