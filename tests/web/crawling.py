@@ -16,7 +16,7 @@ SKIP = re.compile(r"\.(json|csv|geojson|pdf|png|jpg|svg|xml|atom)$|/evidence/|/l
 # Pages that differ only by ids or query are one kind of page: a few of each are enough.
 PER_KIND = 3
 MAX_PAGES = 120
-HIDDEN = {"script", "style", "template", "noscript"}
+HIDDEN = {"script", "style", "template", "noscript", "metadata"}
 
 
 @dataclass

@@ -196,6 +196,9 @@ def _sites(session: Session, mission: Mission, data: dict[str, Any], actor: Acto
         report.created.append(f"site {spec['name']}")
 
 
+RU_WHERE = {"line of contact": "линия соприкосновения", "corridor": "коридор"}
+
+
 def _site_specs(data: dict[str, Any]) -> list[dict[str, Any]]:
     specs: list[dict[str, Any]] = []
     for settlement in data["settlements"]:
@@ -207,6 +210,7 @@ def _site_specs(data: dict[str, Any]) -> list[dict[str, Any]]:
                 "kind": "settlement",
                 "classification": "public",
                 "alt_names": [{"name": name, "lang": lang} for name, lang in names],
+                "translations": {"ru": {"name": settlement["ru"]}} if "ru" in settlement else None,
                 "at": settlement["at"],
             }
         )
@@ -218,6 +222,7 @@ def _site_specs(data: dict[str, Any]) -> list[dict[str, Any]]:
         specs.append(
             {
                 "name": f"Observation post {number:02d} ({where})",
+                "translations": {"ru": {"name": f"Наблюдательный пост {number:02d} ({RU_WHERE[where]})"}},
                 "code": f"OP-{number:02d}",
                 "kind": "post",
                 "classification": posts["classification"],

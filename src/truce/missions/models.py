@@ -24,6 +24,8 @@ class Mission(Logged, Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Name and description in other languages (migration 0018): {"ru": {"name": ..., "description": ...}}.
+    translations: Mapped[dict[str, Any] | None]
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     # A public mission shows its public records to people who are not logged in.
     public: Mapped[bool] = mapped_column(default=False)
@@ -54,6 +56,7 @@ class Party(Logged, Base):
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
+    translations: Mapped[dict[str, Any] | None]
 
 
 class Delegation(Logged, Base):
@@ -65,6 +68,7 @@ class Delegation(Logged, Base):
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
+    translations: Mapped[dict[str, Any] | None]
 
     @validates("code")
     def _safe_code(self, _key: str, code: str) -> str:

@@ -61,6 +61,10 @@ class Names:
         """Delegations' names, comma-separated."""
         return ", ".join(self.delegation(code) for code in codes or ())
 
+    def of(self, record: Any, field: str = "name") -> str:
+        """A record's name (a site, an area, a mission), or another `field`, in the reader's language."""
+        return localized(record, self.locale, field) if record is not None else ""
+
     def mission(self) -> str:
         """The mission's name in the reader's language."""
         return localized(self._mission, self.locale) if self._mission is not None else ""
