@@ -12,6 +12,7 @@ from test_policy_matrix import CAN_READ, make_incident
 from truce.incidents.models import Incident
 from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
+from truce.movements.models import Exchange
 from truce.policy import Actor
 from web.conftest import WebClient
 
@@ -152,3 +153,23 @@ def test_who_may_administer(web: WebClient, account: str) -> None:
 
 def test_staff_set_is_what_the_pages_assume() -> None:
     assert {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "analyst-ru"} == STAFF
+
+
+# Personal identifiers of an exchange: the two sides and the intermediary, never another delegation's admin.
+IDENTIFIER_READERS = {"liaison-am", "liaison-az"}
+EXCHANGE_READERS = STAFF | {"liaison-am", "liaison-az", "humanitarian-unhcr"}
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_sees_an_exchanges_personal_identifiers(web: WebClient, session: Session, account: str) -> None:
+    exchange = session.execute(select(Exchange.id).where(Exchange.kind == "detainees")).scalar_one()
+    web.login(account)
+    page = web.get(f"{BASE}/exchanges/{exchange}")
+    if account not in EXCHANGE_READERS:
+        assert page.status_code in (303, 404)
+        return
+    assert page.status_code == 200
+    # Everyone who reads the exchange sees the counts and that the lists differ ...
+    assert "13 detainees" in page.text
+    # ... and only the sides (and the intermediary) the identifiers behind them.
+    assert ("AM-D-014" in page.text) == (account in IDENTIFIER_READERS), account
