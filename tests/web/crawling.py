@@ -10,8 +10,9 @@ from html.parser import HTMLParser
 from web.conftest import WebClient
 
 START = "/m/nk-2020/"
-# Links to follow: pages of the demo mission only (no downloads, no JSON, no evidence files, no language switch).
-FOLLOW = re.compile(r"^/m/nk-2020/[^?#]*(\?[^#]*)?$")
+# Links to follow: pages of the demo mission and of one's account (no downloads, no JSON, no evidence files, no
+# language switch).
+FOLLOW = re.compile(r"^/(m/nk-2020|account)/[^?#]*(\?[^#]*)?$")
 SKIP = re.compile(r"\.(json|csv|geojson|pdf|png|jpg|svg|xml|atom)$|/evidence/|/logout|/language")
 # Pages that differ only by ids or query are one kind of page: a few of each are enough.
 PER_KIND = 3

@@ -257,4 +257,5 @@ LOG_ACTION = {
     "site.delete": N_("site removed"),
     "user.create": N_("account created"),
     "user.deactivate": N_("account deactivated"),
+    "user.password": N_("password changed"),
 }

@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from truce.web.pages import (
+    account,
     admin,
     auth,
     claims,
@@ -25,6 +26,7 @@ from truce.web.pages import (
 # A new page module adds its router here (and its nav entry in nav.NAV).
 ROUTERS: list[APIRouter] = [
     auth.router,
+    account.router,
     home.router,
     mapview.router,
     incidents.router,
