@@ -30,6 +30,7 @@ PAGES = {
     f"{BASE}/verification": VERIFIERS,
     f"{BASE}/incidents/1/verify": VERIFIERS,
     f"{BASE}/admin/places": {"admin"},
+    f"{BASE}/admin/sites/1/retire": {"admin"},
     f"{BASE}/admin/users": {"admin"},
 }
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request, Response
 from pydantic import ValidationError
 
 from truce import policy
+from truce.deps import now
 from truce.errors import Conflict, Invalid
 from truce.missions import service as missions_service
+from truce.missions.models import Mission
 from truce.numbers import Id
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
@@ -28,6 +31,13 @@ SITE_KINDS = ("post", "checkpoint", "command_post", "observation_centre", "settl
 AREA_KINDS = ("zone_of_control", "separation_zone", "buffer_zone", "corridor", "area_of_responsibility")
 LINE_KINDS = ("line_of_contact", "patrol_route", "road", "border")
 PLACE_FIELDS = {"properties.name": "name", "properties.kind": "kind", "geometry": "geometry", "properties": "_form"}
+
+
+def _zone(mission: Mission) -> ZoneInfo:
+    try:
+        return ZoneInfo(mission.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def _places_context(page: Page, site_form: Form, shape_form: Form) -> dict[str, Any]:
@@ -152,12 +162,27 @@ def _create_shape(page: Page, table: str, feature: dict[str, Any]) -> None:
         places_service.create_line(page.session, mission, LineIn.model_validate(feature), actor=page.actor)
 
 
+@router.get("/m/{slug}/admin/sites/{site_id}/retire", name="admin_site_confirm")
+def admin_site_confirm(request: Request, page: ReadPage, site_id: Id) -> Response:
+    """Before a site leaves the map: what it is, and how many incidents name it."""
+    mission = page.mission_or_404()
+    policy.require(page.actor, "place.write", mission.id)
+    site = places_service.get_place(page.session, Site, mission, site_id, actor=page.actor)
+    context = {"site": site, "used": places_service.incidents_referring(page.session, site)}
+    return render(request, "admin/site_retire.html", context)
+
+
 @router.post("/m/{slug}/admin/sites/{site_id}/delete", name="admin_site_delete")
 def admin_site_delete(request: Request, page: WritePage, site_id: Id, form: CheckedForm) -> Response:
-    """Remove a site; the service refuses when incidents refer to it, and the log keeps its history."""
+    """Retire a site (valid until today) once the administrator has confirmed; nothing is deleted."""
     mission = page.mission_or_404()
-    places_service.delete_place(page.session, Site, mission, site_id, actor=page.actor)
-    return redirect(str(request.app.url_path_for("admin_places", slug=mission.slug)) + "#sites")
+    if form.get("confirm") != "yes":
+        # One click never removes a site: without the confirmation, the question is asked first.
+        return redirect(str(request.app.url_path_for("admin_site_confirm", slug=mission.slug, site_id=site_id)))
+    today = now(request).astimezone(_zone(mission)).date()
+    site, changed = places_service.retire_site(page.session, mission, site_id, on=today, actor=page.actor)
+    target = request.app.url_path_for("admin_places", slug=mission.slug)
+    return redirect(f"{target}?retired={site.id}&rederived={changed}#sites")
 
 
 @router.get("/m/{slug}/admin/users", name="admin_users")
