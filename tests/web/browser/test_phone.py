@@ -136,3 +136,15 @@ def test_a_wide_screen_keeps_the_menu_and_filters_open(page: Page, server: Serve
     expect(page.get_by_role("link", name="Map")).to_be_visible()
     expect(page.get_by_label("From")).to_be_visible()
     assert page.locator("table.data thead").first.is_visible()
+
+
+def test_a_failed_submit_moves_focus_to_a_summary_naming_each_field(page: Page, server: Server) -> None:
+    with _session(server, "monitor-ru") as client:
+        _enter(page, client, "en")
+    page.goto(server.url + "/account/password")
+    page.get_by_role("button", name="Change the password").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link", name="Current password: This field is required.")).to_be_visible()
+    summary.get_by_role("link", name="New password again: This field is required.").click()
+    expect(page.get_by_label("New password again")).to_be_focused()

@@ -50,7 +50,22 @@
     });
   }
 
-  function start() { menu(); cards(); drawers(); }
+  // After a failed submit: each entry of the error summary names its field, and focus moves to the summary.
+  function errors() {
+    var summary = document.querySelector(".error-summary");
+    if (!summary) return;
+    Array.prototype.forEach.call(summary.querySelectorAll('a[href^="#f-"]'), function (link) {
+      var label = document.querySelector('label[for="' + link.getAttribute("href").slice(1) + '"]');
+      if (!label || link.querySelector(".field-name")) return;
+      var name = document.createElement("span");
+      name.className = "field-name";
+      name.textContent = label.textContent.replace("*", "").trim() + ": ";
+      link.insertBefore(name, link.firstChild);
+    });
+    summary.focus();
+  }
+
+  function start() { menu(); cards(); drawers(); errors(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
