@@ -85,3 +85,43 @@ def test_a_change_ends_other_sessions_and_tokens_and_renews_digest(
     assert users_service.digest_secret(session, user, "MD5") == digest_secrets.ha1("MD5", "verifier-tr", NEW)
     actions = [e.action for e in ledger.entries(session, before, ledger.size(session))]
     assert "user.password" in actions
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_only_the_administrator_deactivates_an_account(web: WebClient, account: str) -> None:
+    answer = web.login(account).post_form("/m/nk-2020/admin/users/analyst-ru/active", {"active": "no"})
+    if account == "admin":
+        assert answer.status_code == 303
+        assert answer.headers["location"].endswith("?deactivated=analyst-ru#members")
+    else:
+        # The public is sent to log in (before its form is read).
+        assert answer.status_code == (303 if account == "public" else 403)
+        if account == "public":
+            assert answer.headers["location"].startswith("/login")
+
+
+def test_deactivation_ends_sessions_and_tokens_at_once_and_reactivation_restores(
+    app: FastAPI, web: WebClient, session: Session
+) -> None:
+    token = web.client.post("/api/v1/auth/token", data={"username": "analyst-ru", "password": loader.DEMO_PASSWORD})
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    with TestClient(app, raise_server_exceptions=False) as analyst_browser:
+        analyst = WebClient(analyst_browser, web.db).login("analyst-ru")
+        assert analyst.get("/m/nk-2020/incidents").status_code == 200
+        web.login("admin")
+        done = web.post_form("/m/nk-2020/admin/users/analyst-ru/active", {"active": "no"})
+        assert done.status_code == 303
+        assert "their sessions, tokens and phone log-ins have ended" in web.get(done.headers["location"]).text
+        assert analyst.get(PATH).status_code == 303  # no longer logged in: sent to log in
+        assert web.client.get("/api/v1/missions", headers=bearer).status_code == 401
+        again = web.post_form("/m/nk-2020/admin/users/analyst-ru/active", {"active": "yes"})
+        assert again.status_code == 303
+    assert web.client.get("/api/v1/missions", headers=bearer).status_code == 200
+    session.expire_all()
+    assert users_service.authenticate(session, "analyst-ru", loader.DEMO_PASSWORD) is not None
+
+
+def test_an_administrator_cannot_lock_themselves_out_nor_reach_another_missions_users(web: WebClient) -> None:
+    web.login("admin")
+    assert web.post_form("/m/nk-2020/admin/users/admin/active", {"active": "no"}).status_code == 409
+    assert web.post_form("/m/nk-2020/admin/users/no-such-user/active", {"active": "no"}).status_code == 404

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from truce import policy, text
 from truce.config import Settings
-from truce.errors import Conflict, Forbidden, Invalid
+from truce.errors import Conflict, Forbidden, Invalid, NotFound
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
@@ -122,6 +122,22 @@ def change_password(session: Session, user: User, current: str, new: str, *, act
     ledger.record(session, actor, "user.password", user)
     if session.get(DigestSecret, user.id) is not None:
         _keep_digest_secret(session, user, new, actor)
+    return user
+
+
+def set_active(session: Session, mission: Mission, username: str, active: bool, *, actor: Actor) -> User:
+    """Deactivate or reactivate a member of the mission; a deactivated account's sessions, tokens and phone
+    logins stop at once (each is checked against the account on every request)."""
+    policy.require(actor, "user.write", mission.id)
+    user = get_by_name(session, username)
+    member = user is not None and mission.id in memberships(session, user.id)
+    if user is None or not member:
+        raise NotFound(f"no member {username!r} in this mission")
+    if user.id == actor.user_id and not active:
+        raise Conflict("you cannot deactivate your own account")
+    if user.active != active:
+        user.active = active
+        ledger.record(session, actor, "user.reactivate" if active else "user.deactivate", user)
     return user
 
 

@@ -258,4 +258,5 @@ LOG_ACTION = {
     "user.create": N_("account created"),
     "user.deactivate": N_("account deactivated"),
     "user.password": N_("password changed"),
+    "user.reactivate": N_("account reactivated"),
 }

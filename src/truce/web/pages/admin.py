@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request, Response
@@ -199,6 +200,17 @@ def _users_context(page: Page, form: Form) -> dict[str, Any]:
         "roles": policy.ROLES,
         "form": form,
     }
+
+
+@router.post("/m/{slug}/admin/users/{username}/active", name="admin_user_active")
+def admin_user_active(request: Request, page: WritePage, username: str, form: CheckedForm) -> Response:
+    """Deactivate or reactivate an account; its sessions and tokens end (or may start again) at once."""
+    mission = page.mission_or_404()
+    active = form.get("active") == "yes"
+    users_service.set_active(page.session, mission, username, active, actor=page.actor)
+    done = "reactivated" if active else "deactivated"
+    target = request.app.url_path_for("admin_users", slug=mission.slug)
+    return redirect(f"{target}?{done}={quote(username)}#members")
 
 
 @router.post("/m/{slug}/admin/users", name="admin_user_create")
