@@ -331,6 +331,17 @@ def assesses_for_delegation(actor: Actor) -> bool:
     return actor.role == SYSTEM or actor.delegation_code is not None
 
 
+def changes_password_of(actor: Actor, user_id: int) -> bool:
+    """Whether the actor may change this account's password with its current one: only its own holder."""
+    return actor.user_id is not None and actor.user_id == user_id
+
+
+def sees_personal_identifiers(actor: Actor, readers: Iterable[str]) -> bool:
+    """Whether the actor sees an exchange list's personal identifiers: only the delegations it names (the two
+    sides and the intermediary) and the installation; an administrator of another delegation sees counts only."""
+    return actor.role == SYSTEM or (actor.delegation_code is not None and actor.delegation_code in set(readers))
+
+
 def submits_list_for(actor: Actor, party: str | None, side: str, intermediary: str | None) -> bool:
     """Whether an actor of `party` may submit `side`'s exchange list: that side, its intermediary, the installation."""
     return actor.role == SYSTEM or party in (side, intermediary)

@@ -22,8 +22,9 @@ from truce.users import service as users_service
 ACCOUNTS = [*DEMO_ACCOUNTS, "liaison-ge", "humanitarian-icrc"]
 
 EXCHANGES = "/api/v1/missions/nk-2020/exchanges"
-# Who sees the personal identifiers: the two sides, the intermediary, and the administrators (who read all).
-SEE_IDENTIFIERS = {"admin", "liaison-am", "liaison-az", "humanitarian-icrc"}
+# Who sees the personal identifiers: the two sides and the intermediary only; the administrator (of the
+# peacekeepers' delegation, neither side nor intermediary) sees the counts and the differences, as everyone.
+SEE_IDENTIFIERS = {"liaison-am", "liaison-az", "humanitarian-icrc"}
 READ_EXCHANGES = STAFF | {"liaison-am", "liaison-az", "humanitarian-unhcr", "liaison-ge", "humanitarian-icrc"}
 
 

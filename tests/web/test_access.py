@@ -12,6 +12,7 @@ from test_policy_matrix import CAN_READ, make_incident
 from truce.incidents.models import Evidence, Incident
 from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
+from truce.movements.models import Exchange
 from truce.policy import Actor
 from web.conftest import WebClient
 
@@ -30,6 +31,7 @@ PAGES = {
     f"{BASE}/verification?source=allegation&sort=event": VERIFIERS,
     f"{BASE}/incidents/1/verify": VERIFIERS,
     f"{BASE}/admin/places": {"admin"},
+    f"{BASE}/admin/sites/1/retire": {"admin"},
     f"{BASE}/admin/users": {"admin"},
 }
 
@@ -214,3 +216,23 @@ def test_who_may_amend_retract_and_merge(
     assert retract.status_code == (303 if account == "verifier-tr" else refusal_for(account, readers))
     status = session.execute(select(Incident.status).where(Incident.id == incident)).scalar_one()
     assert (status == "retracted") == (account == "verifier-tr")
+
+
+# Personal identifiers of an exchange: the two sides and the intermediary, never another delegation's admin.
+IDENTIFIER_READERS = {"liaison-am", "liaison-az"}
+EXCHANGE_READERS = STAFF | {"liaison-am", "liaison-az", "humanitarian-unhcr"}
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_sees_an_exchanges_personal_identifiers(web: WebClient, session: Session, account: str) -> None:
+    exchange = session.execute(select(Exchange.id).where(Exchange.kind == "detainees")).scalar_one()
+    web.login(account)
+    page = web.get(f"{BASE}/exchanges/{exchange}")
+    if account not in EXCHANGE_READERS:
+        assert page.status_code in (303, 404)
+        return
+    assert page.status_code == 200
+    # Everyone who reads the exchange sees the counts and that the lists differ ...
+    assert "13 detainees" in page.text
+    # ... and only the sides (and the intermediary) the identifiers behind them.
+    assert ("AM-D-014" in page.text) == (account in IDENTIFIER_READERS), account

@@ -46,7 +46,7 @@ def test_a_claim_page_shows_its_assessment_and_links(web: WebClient, session: Se
     claim = ru_7000(session)
     page = web.login("analyst-ru").get(f"{BASE}/claims/{claim.id}").text
     assert f'<p class="status-note">{claim.status_note}</p>' in page
-    assert re.search(r"by tr on \d{4}-\d\d-\d\d", page)
+    assert re.search(r"by Turkish officers of the joint monitoring centre on \d{4}-\d\d-\d\d", page)
     for provision_id in claim.links["provisions"]:
         assert f'href="{BASE}/provisions/{provision_id}"' in page
     assert f'href="{BASE}/claims/compare?party=ru"' in page

@@ -15,6 +15,7 @@ from truce.app import create_app
 from truce.config import Settings
 from truce.db import Database
 from truce.incidents.models import Custody, Incident
+from truce.ledger import service as ledger
 from truce.places.models import Site
 from web.conftest import WebClient
 
@@ -142,9 +143,30 @@ def test_admin_adds_a_line_from_geojson_and_cannot_remove_a_post_in_use(web: Web
     used = session.execute(
         select(Incident.nearest_site_id).where(Incident.nearest_site_id.is_not(None)).limit(1)
     ).scalar_one()
-    refused = web.post_form(f"{BASE}/admin/sites/{used}/delete", {})
-    assert refused.status_code == 409
-    assert session.get(Site, used) is not None
+    # One click asks first: the question names how many incidents the site touches.
+    asked = web.post_form(f"{BASE}/admin/sites/{used}/delete", {})
+    assert asked.status_code == 303
+    assert asked.headers["location"] == f"{BASE}/admin/sites/{used}/retire"
+    touched = session.execute(
+        select(func.count()).where((Incident.nearest_site_id == used) | (Incident.observer_site_id == used))
+    ).scalar_one()
+    question = web.get(asked.headers["location"]).text
+    assert f"{touched} incident" in question
+    assert session.get(Site, used).valid_until is None  # type: ignore[union-attr]
+    # Confirmed, the site is retired (valid until today), never deleted; the incidents keep naming it.
+    before = ledger.size(session)
+    done = web.post_form(f"{BASE}/admin/sites/{used}/delete", {"confirm": "yes"})
+    assert done.status_code == 303
+    assert f"retired={used}&rederived=" in done.headers["location"]
+    session.expire_all()
+    site = session.get(Site, used)
+    assert site is not None
+    assert site.status == "closed"
+    assert site.valid_until is not None
+    assert "site.retire" in [e.action for e in ledger.entries(session, before, ledger.size(session))]
+    listed = web.get(done.headers["location"].split("#")[0]).text
+    assert 'id="success"' in listed
+    assert "is retired (valid until today)" in listed
 
 
 def test_admin_adds_a_user_who_can_then_log_in(web: WebClient) -> None:

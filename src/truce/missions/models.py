@@ -28,6 +28,8 @@ class Mission(Logged, Base):
     # The languages the mission works in, first the one its records are written in.
     languages: Mapped[list[Any]] = mapped_column(default=lambda: ["en"], server_default='["en"]')
     description: Mapped[str] = mapped_column(Text, default="")
+    # Name and description in other languages (migration 0018): {"ru": {"name": ..., "description": ...}}.
+    translations: Mapped[dict[str, Any] | None]
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     # An example or demonstration, not a real mission: the pages say so.
     illustrative: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -66,6 +68,7 @@ class Party(Logged, Base):
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
+    translations: Mapped[dict[str, Any] | None]
 
 
 class Delegation(Logged, Base):
@@ -77,6 +80,7 @@ class Delegation(Logged, Base):
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
+    translations: Mapped[dict[str, Any] | None]
 
     @validates("code")
     def _safe_code(self, _key: str, code: str) -> str:

@@ -6,7 +6,7 @@ import functools
 from datetime import date
 from typing import Annotated, Any, Literal, Self, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from truce import limits
@@ -17,6 +17,14 @@ Code = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="short lower-cas
 # A delegation's code is matched against records' `restricted_to` and named in usernames and phones' files:
 # a letter, then letters, digits and hyphens only, so that no code holds a pattern or quoting character.
 DELEGATION_CODE = r"^[a-z][a-z0-9-]{0,31}$"
+# A record's name and description in other languages, by ISO 639 code: {"ru": {"name": "...", "description": "..."}}.
+TranslationLanguage = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+TranslatedText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Translations = Annotated[
+    dict[TranslationLanguage, Annotated[dict[Literal["name", "description"], TranslatedText], Field(max_length=2)]]
+    | None,
+    Field(default=None, max_length=8, description='name and description per language, e.g. {"ru": {"name": ...}}'),
+]
 
 
 class StrictModel(BaseModel):
@@ -102,6 +110,7 @@ class MissionIn(StrictModel):
     languages: list[Language] = Field(default_factory=lambda: ["en"], min_length=1, max_length=10)
     description: Paragraph = ""
     illustrative: bool = False
+    translations: Translations = None
     time_zone: str = "UTC"
     public: bool = False
     starts_on: limits.Day | None = None
@@ -146,6 +155,7 @@ class PartyIn(StrictModel):
     code: str = Code
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["side", "guarantor", "mediator", "agency", "observer"]
+    translations: Translations = None
 
 
 class PartyOut(BaseModel):
@@ -161,6 +171,7 @@ class DelegationIn(StrictModel):
     code: str = Field(pattern=DELEGATION_CODE, description="a lower-case letter, then letters, digits or hyphens")
     name: str = Field(min_length=1, max_length=200)
     party: str = Field(description="the code of the party the delegation belongs to")
+    translations: Translations = None
 
 
 class DelegationOut(BaseModel):

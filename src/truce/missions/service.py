@@ -162,7 +162,9 @@ def create_delegation(session: Session, mission: Mission, data: DelegationIn, *,
     policy.require(actor, "mission.write", mission.id)
     party = party_by_code(session, mission, data.party)
     _unique(session, Delegation, mission, data.code)
-    delegation = Delegation(mission_id=mission.id, party_id=party.id, code=data.code, name=data.name)
+    delegation = Delegation(
+        mission_id=mission.id, party_id=party.id, code=data.code, name=data.name, translations=data.translations
+    )
     session.add(delegation)
     ledger.record(session, actor, "delegation.create", delegation)
     return delegation

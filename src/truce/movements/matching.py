@@ -56,6 +56,11 @@ def compare(exchange: Exchange, lists: Mapping[str, ExchangeList], *, show_ident
                         {
                             "direction": key,
                             "what": f"handed_over_{kind}",
+                            "giver": giver,
+                            "receiver": receiver,
+                            "kind": kind,
+                            "listed": listed[kind],
+                            "handed": handed.get(kind, 0),
                             "detail": f"{giver} listed {listed[kind]} {kind} for {receiver}; "
                             f"{handed.get(kind, 0)} were handed over",
                         }
@@ -70,6 +75,11 @@ def _count_difference(key: str, kind: str, giver: str, listed: int, receiver: st
     return {
         "direction": key,
         "what": kind,
+        "giver": giver,
+        "receiver": receiver,
+        "kind": kind,
+        "listed": listed,
+        "expected": wanted,
         "detail": f"{giver} lists {listed} {kind} to hand over; {receiver} expects {wanted}",
     }
 
@@ -86,6 +96,10 @@ def _identifier_differences(
     difference: dict[str, Any] = {
         "direction": key,
         "what": "identifiers",
+        "giver": giver,
+        "receiver": receiver,
+        "count_giver_only": len(only_given),
+        "count_receiver_only": len(only_wanted),
         "detail": f"{len(only_given)} identifiers only on {giver}'s list, {len(only_wanted)} only on {receiver}'s",
     }
     if show:

@@ -207,14 +207,18 @@ def _restate(session: Session, exchange: Exchange, actor: Actor) -> None:
 def list_lists(session: Session, mission: Mission, exchange_id: int, *, actor: Actor) -> list[ExchangeList]:
     """The lists of an exchange the actor may read: only the sides and the intermediary see them."""
     exchange = get_exchange(session, mission, exchange_id, actor=actor)
-    return [row for row in _lists(session, exchange).values() if policy.can_read(actor, row)]
+    return [row for row in _lists(session, exchange).values() if _sees_identifiers(actor, row)]
+
+
+def _sees_identifiers(actor: Actor, row: ExchangeList) -> bool:
+    return policy.can_read(actor, row) and policy.sees_personal_identifiers(actor, row.restricted_to or [])
 
 
 def comparison(session: Session, mission: Mission, exchange_id: int, *, actor: Actor) -> dict[str, Any]:
     """The lists matched against each other and the handover; identifiers only for those who may read the lists."""
     exchange = get_exchange(session, mission, exchange_id, actor=actor)
     lists = _lists(session, exchange)
-    show = all(policy.can_read(actor, row) for row in lists.values())
+    show = all(_sees_identifiers(actor, row) for row in lists.values())
     return matching.compare(exchange, lists, show_identifiers=show)
 
 

@@ -29,6 +29,8 @@ class Placed:
     id: Mapped[int] = mapped_column(primary_key=True)
     mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The name in other languages (migration 0018): {"ru": {"name": ...}}.
+    translations: Mapped[dict[str, Any] | None]
     classification: Mapped[str] = mapped_column(String(16), default="mission")
     # Delegation codes that may read a `restricted` record.
     restricted_to: Mapped[list[Any]] = mapped_column(default=list)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
-from truce.missions.schemas import StrictModel
+from truce.missions.schemas import StrictModel, Translations
 from truce.numbers import Int64
 from truce.text import Paragraph
 
@@ -16,6 +16,7 @@ Classification = Literal["restricted", "mission", "parties", "public"]
 
 class PlaceProperties(StrictModel):
     name: str = Field(min_length=1, max_length=200)
+    translations: Translations = None
     classification: Classification = "mission"
     restricted_to: list[str] = Field(default_factory=list, description="delegation codes for restricted records")
     valid_from: limits.Day | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -136,6 +137,28 @@ def delete_place(session: Session, model: PlaceModel, mission: Mission, place_id
     session.delete(record)
     ledger.record(session, actor, f"{model.__tablename__[:-1]}.delete", record, deleted=True)
     incidents_service.rederive(session, mission, actor=actor, within=_reach(session, mission, record))
+
+
+def incidents_referring(session: Session, site: Site) -> int:
+    """How many incidents name the site, as where they were observed from or as their nearest site."""
+    stmt = select(func.count()).select_from(Incident)
+    stmt = stmt.where((Incident.observer_site_id == site.id) | (Incident.nearest_site_id == site.id))
+    return int(session.scalar(stmt) or 0)
+
+
+def retire_site(session: Session, mission: Mission, site_id: int, *, on: date, actor: Actor) -> tuple[Site, int]:
+    """Retire a site instead of deleting it: valid until `on` and closed; the incidents that name it keep it.
+
+    Returns the site and how many incidents' derived facts changed (each such change is logged).
+    """
+    site: Site = get_place(session, Site, mission, site_id, actor=actor)
+    policy.require(actor, "place.write", mission.id)
+    if site.valid_from is not None and on < site.valid_from:
+        raise Invalid("a site cannot end before it began", "valid_until")
+    site.valid_until, site.status = on, "closed"
+    ledger.record(session, actor, "site.retire", site)
+    changed = incidents_service.rederive(session, mission, actor=actor, within=_reach(session, mission, site))
+    return site, changed
 
 
 def _reach(session: Session, mission: Mission, record: Area | Line | Site) -> geo.BBox | None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from truce import policy, text
 from truce.config import Settings
-from truce.errors import Conflict, Forbidden, Invalid
+from truce.errors import Conflict, Forbidden, Invalid, NotFound
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
@@ -125,6 +125,42 @@ def set_operator(session: Session, user: User, operator: bool, *, actor: Actor) 
         raise Forbidden("only an operator names operators")
     user.operator = operator
     ledger.record(session, actor, "user.update", user)
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str, *, actor: Actor) -> User:
+    """The holder changes their password, proving the current one; every session and token made with the old
+    one ends (they carry its tag), and a Digest login is kept, renewed for the new password."""
+    if not policy.changes_password_of(actor, user.id):
+        raise Forbidden("only the account's holder changes its password this way")
+    try:
+        _hasher().verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise Invalid("this is not your current password", "current_password") from None
+    if new == current:
+        raise Invalid("choose a password other than the current one", "new_password")
+    if len(new) < MIN_PASSWORD:
+        raise Invalid(f"must be at least {MIN_PASSWORD} characters", "new_password")
+    user.password_hash = hash_password(new)
+    ledger.record(session, actor, "user.password", user)
+    if session.get(DigestSecret, user.id) is not None:
+        _keep_digest_secret(session, user, new, actor)
+    return user
+
+
+def set_active(session: Session, mission: Mission, username: str, active: bool, *, actor: Actor) -> User:
+    """Deactivate or reactivate a member of the mission; a deactivated account's sessions, tokens and phone
+    logins stop at once (each is checked against the account on every request)."""
+    policy.require(actor, "user.write", mission.id)
+    user = get_by_name(session, username)
+    member = user is not None and mission.id in memberships(session, user.id)
+    if user is None or not member:
+        raise NotFound(f"no member {username!r} in this mission")
+    if user.id == actor.user_id and not active:
+        raise Conflict("you cannot deactivate your own account")
+    if user.active != active:
+        user.active = active
+        ledger.record(session, actor, "user.reactivate" if active else "user.deactivate", user)
     return user
 
 

@@ -209,3 +209,70 @@ COUNT = {
 }
 CASUALTY_KIND = {"killed": N_("Killed"), "injured": N_("Injured")}
 CASUALTY_GROUP = {"civilian": N_("Civilian"), "combatant": N_("Combatant"), "unknown": N_("Unknown")}
+# --- places, counts and the log, by name (issue 18) ---
+SITE_KIND = {
+    "post": N_("observation post"),
+    "checkpoint": N_("checkpoint"),
+    "command_post": N_("command post"),
+    "observation_centre": N_("observation centre"),
+    "settlement": N_("settlement"),
+    "crossing_point": N_("crossing point"),
+}
+AREA_KIND = {
+    "zone_of_control": N_("zone of control"),
+    "separation_zone": N_("separation zone"),
+    "buffer_zone": N_("buffer zone"),
+    "corridor": N_("corridor"),
+    "area_of_responsibility": N_("area of responsibility"),
+}
+LINE_KIND = {
+    "line_of_contact": N_("line of contact"),
+    "patrol_route": N_("patrol route"),
+    "road": N_("road"),
+    "border": N_("border"),
+}
+PLACE_KIND = {**SITE_KIND, **AREA_KIND, **LINE_KIND}
+COUNT = {
+    "events": N_("Events"),
+    "impacts": N_("Impacts"),
+    "airbursts": N_("Airbursts"),
+    "outgoing": N_("Outgoing fire"),
+    "undetermined": N_("Undetermined"),
+}
+SITE_STATUS = {"active": N_("active"), "inactive": N_("inactive"), "retired": N_("retired")}
+# A log entry's action as a person says it: what happened to the record.
+LOG_ACTION = {
+    "incident.create": N_("filed"),
+    "incident.update": N_("changed"),
+    "incident.status": N_("status changed"),
+    "incident.verdict": N_("verdict given"),
+    "incident.verify": N_("verdict given"),
+    "incident.retract": N_("retracted"),
+    "incident.merge": N_("merged"),
+    "incident.rederive": N_("place derived again"),
+    "evidence.add": N_("evidence added"),
+    "evidence.create": N_("evidence added"),
+    "claim.create": N_("claim filed"),
+    "claim.assess": N_("claim assessed"),
+    "exchange.create": N_("exchange opened"),
+    "exchange.list": N_("list submitted"),
+    "exchange.status": N_("status changed"),
+    "exchange.handover": N_("handover recorded"),
+    "exchange.confirm": N_("handover confirmed"),
+    "movement.create": N_("movement recorded"),
+    "movement.update": N_("movement changed"),
+    "provision.create": N_("provision recorded"),
+    "provision.assess": N_("assessed"),
+    "provision.status": N_("status changed"),
+    "provision.deadline": N_("deadline changed"),
+    "provision.extension": N_("deadline extended"),
+    "provision.link": N_("linked"),
+    "site.create": N_("site added"),
+    "site.update": N_("site changed"),
+    "site.retire": N_("site retired"),
+    "site.delete": N_("site removed"),
+    "user.create": N_("account created"),
+    "user.deactivate": N_("account deactivated"),
+    "user.password": N_("password changed"),
+    "user.reactivate": N_("account reactivated"),
+}

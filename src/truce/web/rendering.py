@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from truce.web import i18n, labels, nav, security
 from truce.web import taxonomy as web_taxonomy
 from truce.web.context import Page
+from truce.web.names import Names, word
 
 
 @cache
@@ -38,9 +39,29 @@ def environment(locale: str) -> Environment:
     env.filters["tr_pair"] = lambda pair: (pair[0], env.filters["t"](pair[1]))
     env.filters["tr_role"] = lambda code: env.filters["t"](labels.ROLE.get(code, code))
     env.filters["zip"] = lambda left, right: zip(left, right, strict=False)
-    env.filters["number"] = lambda value: format_decimal(value, locale=locale)
+    env.filters["number"] = lambda value, digits=0: number(value, locale, digits)
     env.filters["day"] = lambda value: format_date(value, "medium", locale=locale) if value else ""
+    translate = env.filters["t"]
+    env.filters["place_kind"] = word(labels.PLACE_KIND, translate)
+    env.filters["count_key"] = word(labels.COUNT, translate)
+    env.filters["log_action"] = word(labels.LOG_ACTION, translate)
+    env.filters["site_status"] = word(labels.SITE_STATUS, translate)
     return env
+
+
+# CLDR groups Russian thousands with a no-break space; Russian typography wants the narrow one (U+202F).
+GROUPING = {"ru": ("\u00a0", "\u202f")}
+
+
+def number(value: float | int | None, locale: str, digits: int = 0) -> str:
+    """`value` as the reader writes numbers: 26,000.5 in English, 26 000,5 (narrow spaces) in Russian."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    text = format_decimal(value, format=pattern, locale=locale)
+    if locale in GROUPING:
+        text = text.replace(*GROUPING[locale])
+    return text
 
 
 def _zone(page: Page | None) -> ZoneInfo:
@@ -76,6 +97,7 @@ def render(
         "user": page.user if page else None,
         "mission": page.mission if page else None,
         "actor": actor,
+        "names": Names(page.session if page else None, page.mission if page else None, locale),
         "nav": nav.items_for(actor) if actor is not None and page and page.mission else [],
         "csrf_token": security.csrf_token(request),
         "csrf_field": security.CSRF_FIELD,

@@ -56,3 +56,8 @@ def end(session: Session, token: str | None) -> None:
     """Forget the session the token opens, if any."""
     if token:
         session.execute(delete(WebSession).where(WebSession.id == _digest(token)))
+
+
+def end_all(session: Session, user: User) -> None:
+    """End every session of `user` (after a password change, a deactivation)."""
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from truce.web import cap, feeds
 from truce.web.pages import (
+    account,
     admin,
     amend,
     auth,
@@ -31,6 +32,7 @@ from truce.web.pages import (
 # A new page module adds its router here (and its nav entry in nav.NAV).
 ROUTERS: list[APIRouter] = [
     auth.router,
+    account.router,
     home.router,
     mapview.router,
     movementmap.router,

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request, Response
 from pydantic import ValidationError
 
 from truce import policy
+from truce.deps import now
 from truce.errors import Conflict, Invalid
 from truce.missions import service as missions_service
+from truce.missions.models import Mission
 from truce.numbers import Id
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
@@ -30,6 +34,13 @@ LINE_KINDS = ("line_of_contact", "patrol_route", "road", "border")
 PLACE_FIELDS = {"properties.name": "name", "properties.kind": "kind", "geometry": "geometry", "properties": "_form"}
 
 
+def _zone(mission: Mission) -> ZoneInfo:
+    try:
+        return ZoneInfo(mission.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def _places_context(page: Page, site_form: Form, shape_form: Form) -> dict[str, Any]:
     mission = page.mission_or_404()
     listed = {
@@ -42,6 +53,7 @@ def _places_context(page: Page, site_form: Form, shape_form: Form) -> dict[str, 
         "shape_form": shape_form,
         "site_kinds": SITE_KINDS,
         "shape_kinds": [("area:" + k, k) for k in AREA_KINDS] + [("line:" + k, k) for k in LINE_KINDS],
+        "parties": missions_service.parties(page.session, mission),
     }
 
 
@@ -151,12 +163,27 @@ def _create_shape(page: Page, table: str, feature: dict[str, Any]) -> None:
         places_service.create_line(page.session, mission, LineIn.model_validate(feature), actor=page.actor)
 
 
+@router.get("/m/{slug}/admin/sites/{site_id}/retire", name="admin_site_confirm")
+def admin_site_confirm(request: Request, page: ReadPage, site_id: Id) -> Response:
+    """Before a site leaves the map: what it is, and how many incidents name it."""
+    mission = page.mission_or_404()
+    policy.require(page.actor, "place.write", mission.id)
+    site = places_service.get_place(page.session, Site, mission, site_id, actor=page.actor)
+    context = {"site": site, "used": places_service.incidents_referring(page.session, site)}
+    return render(request, "admin/site_retire.html", context)
+
+
 @router.post("/m/{slug}/admin/sites/{site_id}/delete", name="admin_site_delete")
 def admin_site_delete(request: Request, page: WritePage, site_id: Id, form: CheckedForm) -> Response:
-    """Remove a site; the service refuses when incidents refer to it, and the log keeps its history."""
+    """Retire a site (valid until today) once the administrator has confirmed; nothing is deleted."""
     mission = page.mission_or_404()
-    places_service.delete_place(page.session, Site, mission, site_id, actor=page.actor)
-    return redirect(str(request.app.url_path_for("admin_places", slug=mission.slug)) + "#sites")
+    if form.get("confirm") != "yes":
+        # One click never removes a site: without the confirmation, the question is asked first.
+        return redirect(str(request.app.url_path_for("admin_site_confirm", slug=mission.slug, site_id=site_id)))
+    today = now(request).astimezone(_zone(mission)).date()
+    site, changed = places_service.retire_site(page.session, mission, site_id, on=today, actor=page.actor)
+    target = request.app.url_path_for("admin_places", slug=mission.slug)
+    return redirect(f"{target}?retired={site.id}&rederived={changed}#sites")
 
 
 @router.get("/m/{slug}/admin/users", name="admin_users")
@@ -173,6 +200,17 @@ def _users_context(page: Page, form: Form) -> dict[str, Any]:
         "roles": policy.ROLES,
         "form": form,
     }
+
+
+@router.post("/m/{slug}/admin/users/{username}/active", name="admin_user_active")
+def admin_user_active(request: Request, page: WritePage, username: str, form: CheckedForm) -> Response:
+    """Deactivate or reactivate an account; its sessions and tokens end (or may start again) at once."""
+    mission = page.mission_or_404()
+    active = form.get("active") == "yes"
+    users_service.set_active(page.session, mission, username, active, actor=page.actor)
+    done = "reactivated" if active else "deactivated"
+    target = request.app.url_path_for("admin_users", slug=mission.slug)
+    return redirect(f"{target}?{done}={quote(username)}#members")
 
 
 @router.post("/m/{slug}/admin/users", name="admin_user_create")

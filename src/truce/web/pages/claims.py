@@ -13,6 +13,7 @@ from truce.movements import charts
 from truce.numbers import Id
 from truce.web import i18n
 from truce.web.context import Page, ReadPage
+from truce.web.names import Names
 from truce.web.rendering import render
 from truce.web.routing import page_router
 
@@ -39,14 +40,15 @@ def claims_compare(request: Request, page: ReadPage, party: str = DEFAULT_PARTY)
     """A party's claimed return figures beside the returns counted at the checkpoints, day by day."""
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     compared = comparison.compare_returns(session, mission, party, actor=actor)
-    t = i18n.gettext_for(i18n.negotiate(request))
+    locale = i18n.negotiate(request)
+    _ = i18n.gettext_for(locale)
     parties = _parties(page)
     labels = charts.Labels(
-        title=t("Returns claimed by %(party)s and counted") % {"party": parties.get(party, party)},
-        cumulative=t("Counted in all"),
-        daily=t("Counted that day"),
-        claimed_total=t("Claimed in all"),
-        claimed_day=t("Claimed for that day"),
+        title=_("Returns claimed by %(party)s and counted") % {"party": Names(session, mission, locale).party(party)},
+        cumulative=_("Counted in all"),
+        daily=_("Counted that day"),
+        claimed_total=_("Claimed in all"),
+        claimed_day=_("Claimed for that day"),
     )
     days = compared["days"]
     chart = Markup(charts.claimed_and_counted(days, labels)) if days else None  # noqa: S704 - our SVG, escaped labels
