@@ -79,7 +79,7 @@ READS = {
     "size", "current_root", "latest_checkpoint", "checkpoint_with_cosignatures", "witnesses", "inclusion",
     "consistency", "entries", "history", "border_root", "duplicates", "verdicts", "positions", "status_from",
     "custody", "delegation_by_code", "list_for", "shows_metadata", "farthest_nearest_site_km", "incident_holding",
-    "check_restricted_to", "checks", "require_amendable", "amendable_by",
+    "check_restricted_to", "checks", "require_amendable", "amendable_by", "incidents_referring",
 }  # fmt: skip
 # The agreement, movements and claims (issue 6).
 READS |= {
@@ -471,6 +471,23 @@ CALLS |= {
     "truce.restrictions.service.create_flight": lambda s, m, a: restrictions_service.create_flight(
         s, m, UavFlightIn.model_validate(flight_body()), actor=a
     ),
+}
+
+
+def _password_changed(session: Session, mission: Any, actor: Actor) -> Any:
+    holder = users_service.get_by_name(session, "analyst-ru")
+    assert holder is not None
+    as_holder = users_service.actor_for(session, holder, mission)
+    return users_service.change_password(session, holder, loader.DEMO_PASSWORD, "a-new-long-password", actor=as_holder)
+
+
+# Accounts and sites in the pages (issue 18): one's own password, deactivating a member, retiring a site.
+CALLS |= {
+    "truce.users.service.change_password": _password_changed,
+    "truce.users.service.set_active": lambda s, m, a: users_service.set_active(s, m, "analyst-ru", False, actor=a),
+    "truce.places.service.retire_site": lambda s, m, a: places_service.retire_site(
+        s, m, unused_site(s, m, a).id, on=date(2020, 12, 1), actor=a
+    )[0],
 }
 
 

@@ -56,7 +56,7 @@ def actor(session: Session, valley: Mission) -> Callable[[str], Actor]:
 
 
 def incident(subtype: str, kind: str = "movement", lon: float = 20.4, lat: float = 10.7, **extra: Any) -> IncidentIn:
-    properties = {"type": kind, "subtype": subtype, "start": "2031-05-03T10:00:00+02:00", "source": "patrol",
+    properties = {"type": kind, "subtype": subtype, "start": "2024-05-03T10:00:00+02:00", "source": "patrol",
                   "classification": "parties", **extra}  # fmt: skip
     return IncidentIn.model_validate(point_feature(lon, lat, **properties))
 

@@ -125,7 +125,7 @@ def of_spec(spec: MissionSpec) -> dict[str, Any]:
         ]
     return assemble(
         mission_part(spec.mission),
-        [p.model_dump(mode="json") for p in spec.parties],
+        [p.model_dump(mode="json", exclude={"translations"}) for p in spec.parties],
         [{"code": d.code, "party": d.party, "name": d.name} for d in spec.delegations],
         [provision(p.model_dump(mode="json")) for p in spec.provisions],
         places,
