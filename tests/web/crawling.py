@@ -35,10 +35,15 @@ class _Text(HTMLParser):
         self.parts: list[str] = []
         self.links: list[str] = []
         self._hidden = 0
+        self._untranslated: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         named = dict(attrs)
         if tag in HIDDEN:
+            self._hidden += 1
+        # `translate="no"` (HTML's own mark) holds data shown as it is stored: a log entry's JSON, a hash.
+        if named.get("translate") == "no":
+            self._untranslated.append(tag)
             self._hidden += 1
         if tag == "a" and named.get("href"):
             self.links.append(named["href"] or "")
@@ -52,6 +57,9 @@ class _Text(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in HIDDEN and self._hidden:
+            self._hidden -= 1
+        if self._untranslated and self._untranslated[-1] == tag:
+            self._untranslated.pop()
             self._hidden -= 1
         self.parts.append(" ")
 
