@@ -135,7 +135,9 @@ def current_user(request: Request) -> User | None:
     if token is None:
         return None
     with database(request).session(write=False) as session:
-        return auth.user_from_token(session, request.app.state.secret, token, settings(request).token_hours * 3600)
+        config = settings(request)
+        secret = request.app.state.secret
+        return auth.user_from_token(session, secret, token, config.token_hours * 3600, config.offline_days * 86400)
 
 
 CurrentUser = Annotated[User | None, Depends(current_user)]

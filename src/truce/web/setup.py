@@ -17,6 +17,7 @@ from truce.web.pages import (
     home,
     incidents,
     mapview,
+    offline,
     provisions,
     returns,
     verify,
@@ -36,6 +37,7 @@ ROUTERS: list[APIRouter] = [
     exchanges.router,
     claims.router,
     admin.router,
+    offline.router,
 ]
 
 
