@@ -203,15 +203,20 @@
     var note = document.getElementById("outbox-note");
     var picker = document.getElementById("f-evidence");
     var editing = null;
-    var match = /#outbox=([0-9a-f-]{36})$/.exec(location.hash);
-    if (match) {
+    function loadFromHash() {
+      var match = /#outbox=([0-9a-f-]{36})$/.exec(location.hash);
+      if (!match) { return; }
       O.get(match[1]).then(function (record) {
         if (!record) { return; }
         editing = record;
         fill(form, record.fields);
+        note.className = "notice";
         note.textContent = say(text.editing, { files: record.files.length });
+        form.scrollIntoView();
       });
     }
+    window.addEventListener("hashchange", loadFromHash);
+    loadFromHash();
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var fields = fieldsOf(form);

@@ -1,0 +1,174 @@
+"""Offline-first capture in Debian's Chromium (issue 21): a monitor's records wait on the device and arrive once.
+
+Each test runs its own server over its own copy of the demo, and a browser profile on disk, so that closing the
+browser and opening it again keeps what a real one keeps (IndexedDB, the service worker and its caches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Playwright, expect
+
+from support import copy_data_dir, free_port
+from web.browser.conftest import CHROMIUM, FLAGS
+from web.browser.lossy import LossyProxy
+from web.browser.offline_support import (
+    FORM,
+    LiveServer,
+    arrived,
+    fill_incident,
+    log_in,
+    outbox_counts,
+    outbox_ready,
+    photo,
+    sha256,
+    wait_until,
+)
+
+
+@pytest.fixture
+def live(demo_data_dir: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    server = LiveServer(copy_data_dir(demo_data_dir, tmp_path / "data"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Path:
+    return tmp_path / "profile"
+
+
+def open_browser(playwright: Playwright, profile: Path, *, offline: bool = False) -> BrowserContext:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium), or TRUCE_CHROMIUM")
+    context = playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, args=FLAGS, headless=True, offline=offline, locale="en-GB",
+        viewport={"width": 1280, "height": 860},
+    )  # fmt: skip
+    context.set_default_timeout(20_000)
+    return context
+
+
+def test_fifty_incidents_with_two_photos_each_filed_offline_arrive_exactly_once(
+    playwright: Playwright, live: LiveServer, profile: Path
+) -> None:
+    context = open_browser(playwright, profile)
+    page = context.pages[0] if context.pages else context.new_page()
+    log_in(page, live.url)  # the one online visit
+    expect(page.locator("#outbox-session")).to_contain_text("without logging in again", use_inner_text=False)
+    context.set_offline(True)
+    page.reload()
+    outbox_ready(page)
+    expect(page.get_by_role("heading", name="Report an incident")).to_be_visible()
+    device: dict[str, list[str]] = {}
+    for n in range(50):
+        files = [(f"n{n}-a.png", photo(2 * n)), (f"n{n}-b.png", photo(2 * n + 1))]
+        fill_incident(page, f"offline-50 #{n:02}", files)
+        device[f"offline-50 #{n:02}"] = sorted(sha256(data) for _, data in files)
+    assert outbox_counts(page)["waiting"] == 50
+    context.close()
+
+    context = open_browser(playwright, profile, offline=True)
+    page = context.new_page()
+    page.goto(live.url + FORM)
+    outbox_ready(page)
+    assert outbox_counts(page)["waiting"] == 50
+    assert arrived(live.url, "offline-50 ") == []
+    context.set_offline(False)  # the `online` event sends the outbox
+    wait_until(page, lambda: outbox_counts(page)["sent"] == 50, seconds=180)
+    context.close()
+
+    found = arrived(live.url, "offline-50 ")
+    assert len(found) == 50
+    assert {f["properties"]["narrative"]: sorted(e["sha256"] for e in f["evidence"]) for f in found} == device
+
+
+def test_answers_lost_after_the_server_committed_still_give_exactly_n(
+    playwright: Playwright, live: LiveServer, profile: Path
+) -> None:
+    records = 20
+    with LossyProxy(live.url, free_port(), loss=0.3) as proxy:
+        context = open_browser(playwright, profile)
+        page = context.new_page()
+        log_in(page, proxy.url)
+        context.set_offline(True)
+        device = {}
+        for n in range(records):
+            data = photo(1000 + n)
+            fill_incident(page, f"lossy #{n:02}", [(f"l{n}.png", data)])
+            device[f"lossy #{n:02}"] = [sha256(data)]
+        context.set_offline(False)
+        wait_until(page, lambda: outbox_counts(page)["sent"] == records, seconds=240)
+        context.close()
+        assert proxy.dropped > 0
+    found = arrived(live.url, "lossy #")
+    assert len(found) == records
+    assert {f["properties"]["narrative"]: [e["sha256"] for e in f["evidence"]] for f in found} == device
+
+
+def test_a_new_service_worker_while_ten_records_wait_delivers_all_ten(
+    playwright: Playwright, live: LiveServer, profile: Path
+) -> None:
+    context = open_browser(playwright, profile)
+    page = context.new_page()
+    log_in(page, live.url)
+    old = sorted(page.evaluate("caches.keys()"))
+    context.set_offline(True)
+    for n in range(10):
+        fill_incident(page, f"update #{n}", [(f"u{n}.png", photo(2000 + n))])
+    assert outbox_counts(page)["waiting"] == 10
+    # A new release is deployed while the device is offline.
+    live.stop()
+    live.start(shell_revision="2")
+    context.set_offline(False)
+    page.goto(live.url + "/m/nk-2020/")
+    outbox_ready(page)
+    wait_until(page, lambda: sorted(page.evaluate("caches.keys()")) not in ([], old), seconds=60)
+    wait_until(page, lambda: len(arrived(live.url, "update #")) == 10, seconds=120)
+    new = sorted(page.evaluate("caches.keys()"))
+    assert not set(old) & set(new)
+    # The pages kept by the old version open offline under the new one.
+    context.set_offline(True)
+    page.goto(live.url + FORM)
+    expect(page.get_by_role("heading", name="Report an incident")).to_be_visible()
+    context.close()
+    assert len(arrived(live.url, "update #")) == 10
+
+
+def test_a_refused_record_is_kept_and_can_be_edited_and_sent_again(
+    playwright: Playwright, live: LiveServer, profile: Path
+) -> None:
+    context = open_browser(playwright, profile)
+    page = context.new_page()
+    log_in(page, live.url)
+    context.set_offline(True)
+    # A post's distance the server refuses (over 100 km is beyond any observer).
+    page.select_option("#f-type", "explosion")
+    page.select_option("#f-subtype", "mortar")
+    page.fill("#f-date", "2020-11-21")
+    page.select_option("#f-source", "post")
+    page.fill("#f-narrative", "refused then fixed")
+    page.check("#p-post")
+    page.select_option("#f-observer_site", index=1)
+    page.fill("#f-bearing_deg", "45")
+    page.fill("#f-distance_km", "500")
+    page.get_by_role("button", name="File the incident").click()
+    expect(page.locator("#outbox-list li")).to_have_count(1)
+    context.set_offline(False)
+    page.locator("#outbox-toggle").click()
+    page.get_by_role("button", name="Send now").click()
+    item = page.locator("#outbox-list li[data-state=refused]")
+    expect(item).to_contain_text("distance_km")
+    item.get_by_role("link", name="Edit and send again").click()
+    expect(page.locator("#f-distance_km")).to_have_value("500")
+    page.fill("#f-distance_km", "5")
+    page.get_by_role("button", name="File the incident").click()
+    wait_until(page, lambda: outbox_counts(page) == {"waiting": 0, "held": 0, "sent": 1})
+    context.close()
+    assert len(arrived(live.url, "refused then fixed")) == 1
+
+
