@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,7 +94,7 @@ def fill_incident(page: Page, narrative: str, files: list[tuple[str, bytes]], *,
     items = page.locator("#outbox-list li")
     before = items.count()
     page.get_by_role("button", name="File the incident").click()
-    expect(items).to_have_count(before + 1)
+    expect(items).to_have_count(before + 1, timeout=15_000)
 
 
 def outbox_counts(page: Page) -> dict[str, int]:
@@ -107,6 +109,13 @@ def wait_until(page: Page, check: Callable[[], bool], *, seconds: float = 90) ->
             return
         page.wait_for_timeout(250)
     raise AssertionError("the condition did not come true in time")
+
+
+def stored(data_dir: Path, prefix: str) -> int:
+    """Incidents in the (stopped) server's database whose narrative starts with `prefix`."""
+    with closing(sqlite3.connect(data_dir / "truce.db")) as db:
+        row = db.execute("SELECT count(*) FROM incidents WHERE narrative LIKE ?", (prefix + "%",)).fetchone()
+        return int(row[0])
 
 
 def token(url: str, username: str = "monitor-ru") -> dict[str, str]:

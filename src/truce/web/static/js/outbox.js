@@ -116,10 +116,19 @@
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
       var keepUrls = JSON.parse(root.getAttribute("data-keep") || "[]");
-      if (navigator.onLine && keepUrls.length && registration.active) {
+      if (!navigator.onLine || !keepUrls.length || !registration.active) { return registration; }
+      // Wait (a while) for the worker to say the forms and layers are kept: then the page is ready offline.
+      return new Promise(function (resolve) {
+        var timer = setTimeout(resolve, 15000);
+        navigator.serviceWorker.addEventListener("message", function (event) {
+          if (event.data && event.data.type === "kept") {
+            clearTimeout(timer);
+            root.dataset.kept = event.data.version;
+            resolve(registration);
+          }
+        });
         registration.active.postMessage({ type: "keep", urls: keepUrls.concat([location.pathname]) });
-      }
-      return registration;
+      });
     }).catch(function () { return null; });
   }
 
@@ -265,7 +274,9 @@
   root.hidden = false;
   wireForm();
   askPersistence();
-  registerWorker();
-  var ready = navigator.onLine ? refreshToken() : Promise.resolve(null);
-  ready.then(showSession).then(render).then(send).then(function () { document.body.dataset.outboxReady = "1"; });
+  var token = navigator.onLine ? refreshToken() : Promise.resolve(null);
+  Promise.all([registerWorker(), token.then(showSession)]).then(render).then(function () {
+    document.body.dataset.outboxReady = "1";
+    return send();
+  });
 })();
