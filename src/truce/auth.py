@@ -6,7 +6,6 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from truce.db import utcnow
-
 from truce.errors import Unauthorized
 from truce.users.models import User
 from truce.users.service import password_tag

@@ -12,8 +12,8 @@ from truce import policy
 from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.disposition import attachment
-from truce.evidence import service, store
 from truce.errors import Invalid
+from truce.evidence import service, store
 from truce.evidence.store import MB
 from truce.incidents.models import Evidence
 from truce.numbers import Id
@@ -64,7 +64,8 @@ def upload(
     stored = store.save_stream(_chunks(file.file), settings.data_dir, limit=settings.max_upload_mb * MB)
     if sha256 is not None and stored.sha256 != sha256:
         # The store keeps files by their hash, so the bytes that came are harmless there; no record points at them.
-        raise Invalid(f"the file that arrived has SHA-256 {stored.sha256}, not the {sha256} the device computed", "sha256")
+        detail = f"the file that arrived has SHA-256 {stored.sha256}, not the {sha256} the device computed"
+        raise Invalid(detail, "sha256")
     address = request.client.host if request.client else None
     evidence = service.attach(
         scope.session, scope.mission, incident_id, stored, file.filename, actor=scope.actor, address=address

@@ -133,4 +133,3 @@ def arrived(url: str, prefix: str) -> list[dict[str, Any]]:
         evidence = httpx.get(f"{url}/api/v1/missions/{SLUG}/incidents/{feature['id']}/evidence", headers=headers)
         feature["evidence"] = evidence.json()
     return found
-

@@ -189,5 +189,3 @@ def test_a_refused_record_is_kept_and_can_be_edited_and_sent_again(
     wait_until(page, lambda: outbox_counts(page) == {"waiting": 0, "held": 0, "sent": 1})
     context.close()
     assert len(arrived(live.url, "refused then fixed")) == 1
-
-

@@ -77,17 +77,19 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
-  function sha256(blob) {
-    return blob.arrayBuffer().then(function (buffer) {
-      return scope.crypto.subtle.digest("SHA-256", buffer);
-    }).then(function (digest) { return hex(new Uint8Array(digest)); });
+  function sha256(buffer) {
+    return scope.crypto.subtle.digest("SHA-256", buffer).then(function (digest) { return hex(new Uint8Array(digest)); });
   }
 
-  /* A new record: the record's body as the API takes it, with its files (Blobs) and the form's values. */
+  /* A new record: the record's body as the API takes it, with its files and the form's values. A file is kept
+     as its bytes (an ArrayBuffer), not as a Blob: Firefox could not read a Blob kept in IndexedDB back after the
+     browser restarted (UnknownError), and bytes are what was hashed. */
   function queue(kind, slug, body, fields, files) {
     return Promise.all(files.map(function (file) {
-      return sha256(file).then(function (digest) {
-        return { name: file.name, type: file.type, size: file.size, sha256: digest, blob: file, sent: false };
+      return file.arrayBuffer().then(function (data) {
+        return sha256(data).then(function (digest) {
+          return { name: file.name, type: file.type, size: file.size, sha256: digest, data: data, sent: false };
+        });
       });
     })).then(function (kept) {
       var record = {
@@ -165,7 +167,7 @@
         return chain.then(function (going) {
           if (!going || file.sent) { return going; }
           var form = new FormData();
-          form.append("file", file.blob, file.name || "evidence");
+          form.append("file", new Blob([file.data], { type: file.type || "application/octet-stream" }), file.name || "evidence");
           form.append("sha256", file.sha256);
           return scope.fetch(base + "/" + record.serverId + "/evidence", {
             method: "POST", credentials: "omit", cache: "no-store",
