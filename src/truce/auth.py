@@ -31,7 +31,10 @@ def read_token(secret: str, token: str, max_age_s: int, offline_s: int) -> dict[
     try:
         payload, issued = serializer.loads(token, max_age=max(max_age_s, offline_s), return_timestamp=True)
     except SignatureExpired:
-        raise Unauthorized("the token has expired; log in again") from None
+        # The signature held (else BadSignature): the payload can be read to say which kind expired.
+        _, expired = serializer.loads_unsafe(token)
+        offline = isinstance(expired, dict) and expired.get("o") == 1
+        raise Unauthorized(OFFLINE_EXPIRED if offline else "the token has expired; log in again") from None
     except BadSignature:
         raise Unauthorized("the token is not valid") from None
     if not isinstance(payload, dict):

@@ -68,9 +68,9 @@ def outbox_token(request: Request, page: PlainPage) -> Response:
 
     The server checks the user, their password and their role again when each record arrives.
     """
-    security.require_same_origin(request)
     if page.user is None:
         raise Unauthorized("log in first")
+    security.require_same_origin(request)
     days = request.app.state.settings.offline_days
     token = auth.issue_token(request.app.state.secret, page.user, offline=True)
     expires = utcnow() + timedelta(days=days)
