@@ -4,7 +4,9 @@
    file that arrives changed is refused. Nothing is ever deleted here before the server has confirmed it. */
 (function (scope) {
   "use strict";
-  var DB = "truce-outbox", VERSION = 1, RECORDS = "records", META = "meta";
+  // Records are small (the body and their files' names and hashes); the files' bytes are kept apart, so that
+  // listing or updating records never reads megabytes.
+  var DB = "truce-outbox", VERSION = 1, RECORDS = "records", FILES = "files", META = "meta";
   var SKEW_MINUTES = 5;
   var FIXABLE = [400, 403, 404, 413, 422];
   var sending = false;
@@ -21,6 +23,7 @@
     req.onupgradeneeded = function () {
       var db = req.result;
       if (!db.objectStoreNames.contains(RECORDS)) { db.createObjectStore(RECORDS, { keyPath: "id" }); }
+      if (!db.objectStoreNames.contains(FILES)) { db.createObjectStore(FILES); }
       if (!db.objectStoreNames.contains(META)) { db.createObjectStore(META); }
     };
     return request(req);
@@ -30,7 +33,8 @@
     return open().then(function (db) {
       return new Promise(function (resolve, reject) {
         var tx = db.transaction(name, mode), result;
-        Promise.resolve(work(tx.objectStore(name))).then(function (value) { result = value; }, reject);
+        var stores = Array.isArray(name) ? name.map(function (n) { return tx.objectStore(n); }) : [tx.objectStore(name)];
+        Promise.resolve(work.apply(null, stores)).then(function (value) { result = value; }, reject);
         tx.oncomplete = function () { db.close(); resolve(result); };
         tx.onerror = tx.onabort = function () { db.close(); reject(tx.error); };
       });
@@ -48,6 +52,17 @@
   }
   function remove(id) {
     return withStore(RECORDS, "readwrite", function (s) { return request(s.delete(id)); }).then(announce);
+  }
+  // Where a file's bytes are kept: under the id the record was made with (a record in conflict gets a new id).
+  function fileKey(record, file) { return (record.store || record.id) + "." + file.sha256; }
+  function fileData(record, file) {
+    return withStore(FILES, "readonly", function (s) { return request(s.get(fileKey(record, file))); });
+  }
+  function forgetFiles(record) {
+    // The server has confirmed the record and every file: the bytes are no longer needed on the device.
+    return withStore(FILES, "readwrite", function (s) {
+      return Promise.all(record.files.map(function (f) { return request(s.delete(fileKey(record, f))); }));
+    });
   }
   function meta(key) { return withStore(META, "readonly", function (s) { return request(s.get(key)); }); }
   function setMeta(key, value) { return withStore(META, "readwrite", function (s) { return request(s.put(value, key)); }); }
@@ -88,15 +103,21 @@
     return Promise.all(files.map(function (file) {
       return file.arrayBuffer().then(function (data) {
         return sha256(data).then(function (digest) {
-          return { name: file.name, type: file.type, size: file.size, sha256: digest, data: data, sent: false };
+          return { name: file.name, type: file.type, size: file.size, sha256: digest, sent: false, data: data };
         });
       });
     })).then(function (kept) {
       var record = {
-        id: uuid7(), kind: kind, slug: slug, body: body, fields: fields, files: kept, state: "waiting",
+        id: uuid7(), kind: kind, slug: slug, body: body, fields: fields, state: "waiting",
+        files: kept.map(function (f) { return { name: f.name, type: f.type, size: f.size, sha256: f.sha256, sent: false }; }),
         createdAt: new Date().toISOString(), attempts: 0, serverId: null, error: null
       };
-      return put(record).then(function () { return record; });
+      record.store = record.id;
+      // The files and the record in one transaction: a record never points at bytes that are not there.
+      return withStore([FILES, RECORDS], "readwrite", function (files, records) {
+        return Promise.all(kept.map(function (f) { return request(files.put(f.data, fileKey(record, f))); }))
+          .then(function () { return request(records.put(record)); });
+      }).then(announce).then(function () { return record; });
     });
   }
 
@@ -166,12 +187,14 @@
       return record.files.reduce(function (chain, file) {
         return chain.then(function (going) {
           if (!going || file.sent) { return going; }
-          var form = new FormData();
-          form.append("file", new Blob([file.data], { type: file.type || "application/octet-stream" }), file.name || "evidence");
-          form.append("sha256", file.sha256);
-          return scope.fetch(base + "/" + record.serverId + "/evidence", {
-            method: "POST", credentials: "omit", cache: "no-store",
-            headers: { "Authorization": auth, "Idempotency-Key": record.id + "." + file.sha256 }, body: form
+          return fileData(record, file).then(function (data) {
+            var form = new FormData();
+            form.append("file", new Blob([data], { type: file.type || "application/octet-stream" }), file.name || "evidence");
+            form.append("sha256", file.sha256);
+            return scope.fetch(base + "/" + record.serverId + "/evidence", {
+              method: "POST", credentials: "omit", cache: "no-store",
+              headers: { "Authorization": auth, "Idempotency-Key": record.id + "." + file.sha256 }, body: form
+            });
           }).then(function (response) {
             return judge(record, response).then(function (fine) {
               if (!fine) { return false; }
@@ -189,12 +212,11 @@
         });
       }, Promise.resolve(true));
     }).then(function (done) {
-      if (done) {
-        record.state = "sent";
-        record.error = null;
-        record.sentAt = new Date().toISOString();
-      }
-      return put(record);
+      if (!done) { return put(record); }
+      record.state = "sent";
+      record.error = null;
+      record.sentAt = new Date().toISOString();
+      return put(record).then(function () { return forgetFiles(record); });
     }, function () {
       // The network failed: the answer may or may not have been given; the same key makes the retry safe.
       record.state = "waiting";

@@ -13,6 +13,7 @@
   var toggle = document.getElementById("outbox-toggle");
   var panel = document.getElementById("outbox-panel");
   var TIMER_MS = 15000;
+  var LISTED = 200;
 
   function say(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, name) { return String(values[name]); });
@@ -36,7 +37,8 @@
       root.classList.toggle("has-waiting", waiting.length > 0);
       root.classList.toggle("has-held", held.length > 0);
       list.textContent = "";
-      records.slice().reverse().forEach(function (r) { list.appendChild(item(r)); });
+      // The newest first; the counts above cover them all, the list the latest LISTED.
+      records.slice(-LISTED).reverse().forEach(function (r) { list.appendChild(item(r)); });
     });
   }
 
@@ -267,7 +269,12 @@
     toggle.setAttribute("aria-expanded", String(open));
   });
   document.getElementById("outbox-send").addEventListener("click", send);
-  if (window.BroadcastChannel) { new BroadcastChannel(O.CHANNEL).onmessage = function () { render(); }; }
+  var pending = null;
+  function renderSoon() {
+    // Many changes come at once while the outbox drains: show them at most a few times a second.
+    if (pending === null) { pending = setTimeout(function () { pending = null; render(); }, 150); }
+  }
+  if (window.BroadcastChannel) { new BroadcastChannel(O.CHANNEL).onmessage = renderSoon; }
   window.addEventListener("online", send);
   setInterval(function () { if (navigator.onLine) { send(); } }, TIMER_MS);
 
