@@ -5,6 +5,7 @@ Covers DESIGN.md section 5 ("POST of any record with header Idempotency-Key") on
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import timedelta
 from typing import Any
@@ -177,3 +178,19 @@ def _principal(session: Any, username: str) -> str:
     user = users_service.get_by_name(session, username)
     assert user is not None
     return f"user:{user.id}"
+
+
+def test_a_file_that_arrives_with_another_hash_than_the_devices_is_refused(
+    client: TestClient, login: Login, db: Database
+) -> None:
+    created = post(client, login, body("hash checked"))
+    url = f"{INCIDENTS}/{created.json()['id']}/evidence"
+    data = _photo((40, 50, 60))
+    wrong = client.post(url, files={"file": ("a.png", data)}, data={"sha256": "0" * 64}, headers=login("monitor-ru"))
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "sha256"
+    digest = hashlib.sha256(data).hexdigest()
+    right = client.post(url, files={"file": ("a.png", data)}, data={"sha256": digest}, headers=login("monitor-ru"))
+    assert right.status_code == 201, right.text
+    with db.session(write=False) as session:
+        assert session.scalar(select(func.count()).where(Evidence.incident_id == created.json()["id"])) == 1
