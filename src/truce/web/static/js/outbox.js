@@ -129,7 +129,8 @@
             resolve(registration);
           }
         });
-        registration.active.postMessage({ type: "keep", urls: keepUrls.concat([location.pathname]) });
+        // Only the URLs the page lists: the current one may be a GET that records something (a download).
+        registration.active.postMessage({ type: "keep", urls: keepUrls });
       });
     }).catch(function () { return null; });
   }
@@ -229,6 +230,11 @@
     window.addEventListener("hashchange", loadFromHash);
     loadFromHash();
     form.addEventListener("submit", function (event) {
+      var files = picker ? Array.prototype.slice.call(picker.files) : [];
+      if (!editing && navigator.onLine && !files.length) {
+        // Online and nothing to attach: the form posts as it always did, and the server answers at once.
+        return;
+      }
       event.preventDefault();
       var fields = fieldsOf(form);
       var absent = missing(fields);
@@ -239,7 +245,6 @@
       }
       var zone = form.getAttribute("data-time-zone") || "UTC";
       var body = featureOf(fields, zone);
-      var files = picker ? Array.prototype.slice.call(picker.files) : [];
       var saved;
       if (editing) {
         // Nothing of a refused record was stored, so its key is still free; a record in conflict gets a new one.

@@ -88,7 +88,9 @@ self.addEventListener("fetch", function (event) {
     }));
     return;
   }
-  if (url.pathname.indexOf("/m/") === 0 || url.pathname === "/") {
+  // Evidence is never touched: each download joins the chain of custody, and goes to the server once, as asked.
+  var page = request.mode === "navigate" || /\.json$/.test(url.pathname);
+  if ((url.pathname.indexOf("/m/") === 0 || url.pathname === "/") && page && url.pathname.indexOf("/evidence/") < 0) {
     // Pages and the map's layers: the network first (fresh record), the kept copy when there is none.
     event.respondWith(fetch(request).then(function (r) { return keep(request, r); }, function () {
       return fromCache(request);
@@ -101,7 +103,10 @@ self.addEventListener("message", function (event) {
   if (data.type === "keep" && Array.isArray(data.urls)) {
     // A page asks for what a monitor needs offline: the forms and the mission's map layers.
     event.waitUntil(caches.open(PAGES).then(function (cache) {
-      return Promise.all(data.urls.map(function (u) {
+      return Promise.all(data.urls.filter(function (u) {
+        var path = new URL(u, self.location.origin);
+        return path.origin === self.location.origin && path.pathname.indexOf("/m/") === 0 && path.pathname.indexOf("/evidence/") < 0;
+      }).map(function (u) {
         return fetch(u, { credentials: "same-origin" }).then(function (r) {
           if (r.ok && !r.redirected) { return cache.put(u, r); }
           return null;
