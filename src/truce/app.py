@@ -19,6 +19,7 @@ from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect, utcnow
 from truce.errors import ConfigError, Invalid, TruceError, Unavailable
 from truce.gate import RequestGate
+from truce.idempotency.middleware import IdempotencyGate
 from truce.ledger import keys
 from truce.openrosa import routes as openrosa_routes
 from truce.web import setup as web_setup
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.log_signer = keys.load_or_create(settings.data_dir, settings.log_origin)
     # What the login limits read the time from; tests replace it to move time on without sleeping.
     app.state.clock = utcnow
+    # A repeated Idempotency-Key answers the original record (idempotency/); inside the gate, which runs first.
+    app.add_middleware(IdempotencyGate, secret=lambda: app.state.secret)
     # Credentials and the body's size are checked before any body is read (gate.py).
     app.add_middleware(RequestGate, settings=lambda: app.state.settings, secret=lambda: app.state.secret)
     _add_error_handlers(app)

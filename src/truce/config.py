@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     max_json_mb: int = Field(default=limits.DEFAULT_JSON_MB, ge=1)
     tile_url: str | None = None
     token_hours: int = Field(default=12, ge=1)
+    # How long a page's outbox may keep queueing and sending records after its last online visit (issue 21).
+    offline_days: int = Field(default=7, ge=0, le=90)
+    # Changing it makes every browser install a new service worker (and refresh its cached pages) at its next visit.
+    shell_revision: str = Field(default="", max_length=40)
     # The log's origin line and the name of its signing key, fixed when the key is first created.
     log_origin: str | None = None
     # Where phones reach this server (`https://truce.example.org`): the form, manifest and media URLs the

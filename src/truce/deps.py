@@ -16,6 +16,7 @@ from truce import auth
 from truce.config import Settings
 from truce.db import BUSY, BUSY_TIMEOUT_S, PARALLEL_WRITERS, Database
 from truce.errors import NotFound, Unavailable
+from truce.idempotency import store as idempotency
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.policy import Actor
@@ -37,6 +38,10 @@ def settings(request: Request) -> Settings:
 
 def _session(request: Request, *, write: bool, turn: Turn | None = None) -> Iterator[Session]:
     with database(request).session(write=write, turn=turn) as session:
+        claim: idempotency.Claim | None = getattr(request.state, "idempotency", None)
+        if write and claim is not None and not claim.claimed:
+            # The request's Idempotency-Key commits with what the request writes, or not at all.
+            idempotency.claim(session, claim)
         yield session
 
 
@@ -137,7 +142,9 @@ def current_user(request: Request) -> User | None:
     if token is None:
         return None
     with database(request).session(write=False) as session:
-        return auth.user_from_token(session, request.app.state.secret, token, settings(request).token_hours * 3600)
+        config = settings(request)
+        secret = request.app.state.secret
+        return auth.user_from_token(session, secret, token, config.token_hours * 3600, config.offline_days * 86400)
 
 
 CurrentUser = Annotated[User | None, Depends(current_user)]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, BinaryIO
 
-from fastapi import APIRouter, File, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from fastapi.responses import FileResponse, Response
 
 from truce import policy
 from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.disposition import attachment
+from truce.errors import Invalid
 from truce.evidence import service, store
 from truce.evidence.store import MB
 from truce.incidents.models import Evidence
@@ -20,6 +21,7 @@ from truce.numbers import Id
 router = APIRouter(tags=["evidence"])
 PATH = "/missions/{slug}/incidents/{incident_id}/evidence"
 CHUNK = 1024 * 1024
+DEVICE_HASH = "the file's SHA-256 as the sending device computed it (hex); a file that arrives otherwise is refused"
 SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
 
 
@@ -48,12 +50,22 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
 
 
 @router.post(PATH, status_code=status.HTTP_201_CREATED)
-def upload(request: Request, scope: WriteScope, incident_id: Id, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+def upload(
+    request: Request,
+    scope: WriteScope,
+    incident_id: Id,
+    file: Annotated[UploadFile, File()],
+    sha256: Annotated[str | None, Form(pattern="^[0-9a-f]{64}$", description=DEVICE_HASH)] = None,
+) -> dict[str, Any]:
     """Attach a file; its type is read from its content, and it is stored once by SHA-256."""
     # Refuse before storing anything if the incident is not one the caller may add to.
     service.list_for(scope.session, scope.mission, incident_id, actor=scope.actor)
     settings = request.app.state.settings
     stored = store.save_stream(_chunks(file.file), settings.data_dir, limit=settings.max_upload_mb * MB)
+    if sha256 is not None and stored.sha256 != sha256:
+        # The store keeps files by their hash, so the bytes that came are harmless there; no record points at them.
+        detail = f"the file that arrived has SHA-256 {stored.sha256}, not the {sha256} the device computed"
+        raise Invalid(detail, "sha256")
     address = request.client.host if request.client else None
     evidence = service.attach(
         scope.session, scope.mission, incident_id, stored, file.filename, actor=scope.actor, address=address

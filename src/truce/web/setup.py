@@ -22,6 +22,7 @@ from truce.web.pages import (
     mapview,
     missions_setup,
     movementmap,
+    offline,
     patrols,
     provisions,
     returns,
@@ -51,6 +52,7 @@ ROUTERS: list[APIRouter] = [
     webhooks.router,
     feeds.router,
     cap.router,
+    offline.router,
 ]
 
 

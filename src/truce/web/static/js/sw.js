@@ -1,0 +1,129 @@
+/* Truce's service worker. Its caches carry its version (served at /sw.js with the version filled in), so a new
+   release installs beside the old one; on activation the pages the old version kept are copied into the new
+   cache before the old one goes, and the outbox (IndexedDB, never a cache) is not touched at all. */
+"use strict";
+var VERSION = "__SHELL_VERSION__";
+var SHELL = "truce-shell-" + VERSION;
+var PAGES = "truce-pages-" + VERSION;
+var PRECACHE = [
+  "/static/css/truce.css",
+  "/static/js/outbox-store.js",
+  "/static/js/outbox.js",
+  "/static/js/basemap.js",
+  "/static/js/entry.js",
+  "/static/js/map.js",
+  "/static/vendor/leaflet/leaflet.js",
+  "/static/vendor/leaflet/leaflet.css",
+  "/static/vendor/markercluster/leaflet.markercluster.js",
+  "/static/vendor/markercluster/MarkerCluster.css",
+  "/static/vendor/markercluster/MarkerCluster.Default.css",
+  "/static/icons/truce.svg",
+  "/manifest.webmanifest"
+];
+
+importScripts("/static/js/outbox-store.js");
+
+self.addEventListener("install", function (event) {
+  // A new version takes over at once: the outbox lives in IndexedDB and the kept pages are carried over.
+  event.waitUntil(caches.open(SHELL).then(function (cache) { return cache.addAll(PRECACHE); }).then(function () {
+    return self.skipWaiting();
+  }));
+});
+
+function carryPages(names) {
+  // Pages a monitor opened with an older version stay available offline under the new one.
+  var old = names.filter(function (n) { return n.indexOf("truce-pages-") === 0 && n !== PAGES; });
+  return caches.open(PAGES).then(function (fresh) {
+    return Promise.all(old.map(function (name) {
+      return caches.open(name).then(function (cache) {
+        return cache.keys().then(function (keys) {
+          return Promise.all(keys.map(function (key) {
+            return fresh.match(key).then(function (have) {
+              return have ? null : cache.match(key).then(function (r) { return r && fresh.put(key, r); });
+            });
+          }));
+        });
+      });
+    }));
+  });
+}
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (names) {
+    return carryPages(names).then(function () {
+      return Promise.all(names.filter(function (n) {
+        return n.indexOf("truce-") === 0 && n !== SHELL && n !== PAGES;
+      }).map(function (n) { return caches.delete(n); }));
+    });
+  }).then(function () { return self.clients.claim(); }).then(function () {
+    return self.TruceOutbox.drain().catch(function () { return null; });
+  }));
+});
+
+function keep(request, response) {
+  if (response && response.ok && response.type === "basic") {
+    var copy = response.clone();
+    caches.open(PAGES).then(function (cache) { return cache.put(request, copy); });
+  }
+  return response;
+}
+
+function fromCache(request) {
+  return caches.match(request, { ignoreVary: true }).then(function (found) {
+    if (found) { return found; }
+    throw new Error("offline and not kept: " + request.url);
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request, url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) { return; }
+  if (url.pathname.indexOf("/api/") === 0 || url.pathname === "/sw.js" || url.pathname.indexOf("/outbox/") === 0) {
+    return;
+  }
+  if (url.pathname.indexOf("/static/") === 0) {
+    // The shell: from the cache, else the network (and kept).
+    event.respondWith(caches.match(request, { ignoreVary: true }).then(function (found) {
+      return found || fetch(request).then(function (r) { return keep(request, r); });
+    }));
+    return;
+  }
+  // Evidence is never touched: each download joins the chain of custody, and goes to the server once, as asked.
+  var page = request.mode === "navigate" || /\.json$/.test(url.pathname);
+  if ((url.pathname.indexOf("/m/") === 0 || url.pathname === "/") && page && url.pathname.indexOf("/evidence/") < 0) {
+    // Pages and the map's layers: the network first (fresh record), the kept copy when there is none.
+    event.respondWith(fetch(request).then(function (r) { return keep(request, r); }, function () {
+      return fromCache(request);
+    }));
+  }
+});
+
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.type === "keep" && Array.isArray(data.urls)) {
+    // A page asks for what a monitor needs offline: the forms and the mission's map layers.
+    event.waitUntil(caches.open(PAGES).then(function (cache) {
+      return Promise.all(data.urls.filter(function (u) {
+        var path = new URL(u, self.location.origin);
+        return path.origin === self.location.origin && path.pathname.indexOf("/m/") === 0 && path.pathname.indexOf("/evidence/") < 0;
+      }).map(function (u) {
+        return fetch(u, { credentials: "same-origin" }).then(function (r) {
+          if (r.ok && !r.redirected) { return cache.put(u, r); }
+          return null;
+        }).catch(function () { return null; });
+      }));
+    }).then(function () {
+      if (event.source) { event.source.postMessage({ type: "kept", version: VERSION }); }
+    }));
+  } else if (data.type === "drain") {
+    event.waitUntil(self.TruceOutbox.drain().catch(function () { return null; }));
+  }
+});
+
+self.addEventListener("sync", function (event) {
+  if (event.tag === "truce-outbox") {
+    event.waitUntil(self.TruceOutbox.drain().then(function (left) {
+      if (left) { throw new Error("records still waiting"); }  // the browser tries the sync again later
+    }));
+  }
+});
