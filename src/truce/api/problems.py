@@ -65,7 +65,7 @@ _DERIVED = {
     413: "Too large: the body is over the upload limit (TRUCE_MAX_UPLOAD_MB; 32 MB for JSON)",
     422: "Invalid: the request names the fields that are wrong",
 }
-_SCOPES = {deps.read_scope, deps.write_scope}
+_SCOPES = {deps.read_scope, deps.write_scope, deps.report_scope}
 
 
 def install(app: FastAPI) -> None:
