@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,12 +115,11 @@ def receive(session: Session, intake: Intake) -> Receipt:
         "author_id": caller.actor.user_id,
         "author_delegation": caller.actor.delegation_code,
     }
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite writers take the database's lock before their first read, so the look-up above has seen any
-        # earlier submission of this instance. The row goes in with the other records of the transaction once
-        # they have ids, whole, with one INSERT: the phones' group writer stores a batch with one flush. A
-        # duplicate within one batch fails that flush on the unique key, and the writer stores the batch again
-        # a savepoint per job, where the look-up finds the first (openrosa/writer.py).
+    if not session.autoflush:
+        # Stored with others (the phones' group writer runs a batch with autoflush off), whose rows all go in with
+        # one flush at the commit. The row goes in once the records it names have ids, whole, with one INSERT. A
+        # duplicate within one batch fails that flush on the unique key, and the writer stores the batch again a
+        # savepoint per job, where the look-up finds the first (openrosa/writer.py).
         row = Submission(**values, record_ids=[], superseded=False, attachments=[])
         ledger.after_ids(session, lambda: session.add(row))
     else:
@@ -138,9 +138,10 @@ def receive(session: Session, intake: Intake) -> Receipt:
 
 def _insert_first(session: Session, values: dict[str, Any]) -> Submission:
     # The first write of the transaction: on PostgreSQL a concurrent retry waits here for the winner and
-    # then fails on the unique key, in a savepoint so that the transaction survives it. A Core insert, logged
-    # with the transaction once it knows its records.
-    with session.begin_nested():
+    # then fails on the unique key, in a savepoint so that the transaction survives it. SQLite writers take
+    # the database's lock before their first read, so the look-up above has seen any winner: no savepoint.
+    # A Core insert, logged with the transaction once it knows its records.
+    with nullcontext() if session.get_bind().dialect.name == "sqlite" else session.begin_nested():
         # RETURNING the entity puts the row in the identity map: no second SELECT to load it.
         return session.scalars(insert(Submission).returning(Submission), [values]).one()
 

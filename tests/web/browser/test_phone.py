@@ -124,7 +124,7 @@ def test_lists_become_cards_and_the_map_comes_before_its_filters(phone: Page, se
     assert drawer_box is not None
     assert map_box["y"] < drawer_box["y"]
     phone.get_by_text("Filters", exact=True).click()
-    expect(phone.get_by_label("From")).to_be_visible()
+    expect(phone.get_by_label("From", exact=True)).to_be_visible()
 
 
 def test_a_wide_screen_keeps_the_menu_and_filters_open(page: Page, server: Server) -> None:
@@ -134,7 +134,7 @@ def test_a_wide_screen_keeps_the_menu_and_filters_open(page: Page, server: Serve
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
     expect(page.get_by_role("link", name="Verification")).to_be_hidden()  # not a verifier's menu
     expect(page.get_by_role("link", name="Map")).to_be_visible()
-    expect(page.get_by_label("From")).to_be_visible()
+    expect(page.get_by_label("From", exact=True)).to_be_visible()
     assert page.locator("table.data thead").first.is_visible()
 
 

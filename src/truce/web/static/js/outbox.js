@@ -231,8 +231,9 @@
     loadFromHash();
     form.addEventListener("submit", function (event) {
       var files = picker ? Array.prototype.slice.call(picker.files) : [];
-      if (!editing && navigator.onLine && !files.length) {
-        // Online and nothing to attach: the form posts as it always did, and the server answers at once.
+      if (!editing && navigator.onLine) {
+        // Online: the form posts as it always did (with its files, and a progress bar: upload.js), and the
+        // server answers at once. The outbox keeps what is filed offline, and a held record being edited.
         return;
       }
       event.preventDefault();

@@ -25,8 +25,8 @@
 
     form.addEventListener("submit", function (event) {
       if (tooLarge()) { event.preventDefault(); input.focus(); return; }
-      // A form with an outbox (outbox.js) sends its files itself, by content address, online or not.
-      if (form.hasAttribute("data-outbox")) { return; }
+      // Offline, a form with an outbox (outbox.js) keeps the record and its files on the device instead.
+      if (form.hasAttribute("data-outbox") && !navigator.onLine) { return; }
       if (!input.files || !input.files.length || !window.XMLHttpRequest) { return; }
       event.preventDefault();
       var request = new XMLHttpRequest();
