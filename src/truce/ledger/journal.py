@@ -1,8 +1,8 @@
 """The log's side of one transaction: what services recorded, appended in one batch just before the commit.
 
-Services log with one verb, `record(session, actor, action, record)`. The journal keeps the entry until the
-transaction settles; then the record is flushed (a new one has its id by then), its state is snapshotted, and
-every entry of the transaction goes into the log with one read and one update of the head and one INSERT per
+Services log with one verb, `record(session, actor, action, record)`. The record is flushed and snapshotted then
+(with autoflush suspended, when the journal settles: at a `savepoint`'s end or the commit), and just before the
+commit every entry of the transaction goes into the log with one read and one update of the head and one INSERT per
 table (`store.append`). Just before the commit it also runs the guard: a logged record written in this
 transaction without an entry refuses the commit (`UnloggedWriteError`).
 
@@ -13,9 +13,10 @@ so that a failure of the flush (a duplicate, say) belongs to the work inside it;
 each job of a failed batch in one.
 
 Two more things live here because their lifetime is exactly the transaction's:
-- `after_ids(session, work)`: work that needs the ids of records added in this transaction, run when the
-  journal settles, before the entries are snapshotted. The phones' group writer stores a batch with one flush
-  this way: a submission's row is added once the records it names have ids, so it goes in with one INSERT.
+- `after_ids(session, work)`: work that needs the ids of records added in this transaction, run after a flush
+  (with autoflush suspended, when the journal settles, before the entries are snapshotted). The phones' group
+  writer stores a batch with one flush this way: a submission's row is added once the records it names have
+  ids, so it goes in with one INSERT.
 - `cached(session, key, make, depends_on=...)`: a value read once per transaction (what a filing is checked
   against, for instance), dropped as soon as the transaction writes a record of a kind it depends on.
 
@@ -48,7 +49,7 @@ class UnloggedWriteError(RuntimeError):
 
 @dataclass(slots=True)
 class _Entry:
-    """One recorded write: its content is snapshotted when the journal settles."""
+    """One recorded write: its content is snapshotted when it is recorded, or when the journal settles."""
 
     actor: Actor
     action: str
