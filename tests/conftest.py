@@ -72,18 +72,33 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 # Module-scoped fixtures that start something costly (a copy of the demo's data directory, a server, Chromium):
-# a module that uses one is marked to run on one worker under `--dist loadgroup`, so the setup happens once.
-# The mark must be set before xdist's worker reads it in its own collection hook (it renames the node ids by
-# group): hence tryfirst; without it the marks came too late and each worker started its own server and browser.
-# No test may still rely on another having run first: `-p no:xdist` and `pytest -k` run any subset.
+# a module that uses one runs on one worker under `--dist loadgroup`, so the setup happens once, not once per
+# worker. xdist groups tests whose node id ends in `@group`; its worker renames the ids of `xdist_group`-marked
+# tests by setting `item._nodeid`, which pytest 9.2 no longer reads (the id lives in `item._id`), so the marks
+# had no effect: each worker started its own server and browser. This hook runs after xdist's and names the
+# group itself. No test may still rely on another having run first: `-p no:xdist` and `pytest -k` run any subset.
 MODULE_SETUPS = {"module_demo_dir", "browser"}
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    grouping = bool(getattr(config.option, "loadgroup", False))  # set in xdist's workers under --dist loadgroup
     for item in items:
-        if MODULE_SETUPS & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        if not MODULE_SETUPS & set(getattr(item, "fixturenames", ())):
+            continue
+        group = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+        if grouping and "@" not in item.nodeid:
+            _rename(item, f"{item.nodeid}@{group}")
+
+
+def _rename(item: pytest.Item, nodeid: str) -> None:
+    if hasattr(item, "_id"):  # pytest 9.2 and later
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(nodeid)
+    else:
+        item._nodeid = nodeid
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
