@@ -54,9 +54,7 @@ def test_a_new_site_redraws_its_neighbours_and_says_how_many(
     assert str(incident.id) in rederived_ids(session, before)
 
 
-def test_a_batch_derives_each_incident_once(
-    session: Session, mission: Mission, member: Callable[[str], Actor]
-) -> None:
+def test_a_batch_derives_each_incident_once(session: Session, mission: Mission, member: Callable[[str], Actor]) -> None:
     incident = shelling(session, mission, member("monitor-ru"), *FIELD)
     before = ledger.size(session)
     admin = member("admin")
@@ -74,9 +72,15 @@ def test_a_batch_derives_each_incident_once(
 def test_a_failed_batch_derives_nothing(session: Session, mission: Mission, member: Callable[[str], Actor]) -> None:
     shelling(session, mission, member("monitor-ru"), *FIELD)
     before = ledger.size(session)
-    with pytest.raises(RuntimeError), placeflow.batch(session, mission, actor=member("admin")) as changes:
-        placeflow.create(session, mission, post("Post 33", 46.6202, 39.9502), actor=member("admin"), within=changes)
-        raise RuntimeError("the import failed")
+    admin = member("admin")
+
+    def failing_import() -> None:
+        with placeflow.batch(session, mission, actor=admin) as changes:
+            placeflow.create(session, mission, post("Post 33", 46.6202, 39.9502), actor=admin, within=changes)
+            raise RuntimeError("the import failed")
+
+    with pytest.raises(RuntimeError):
+        failing_import()
     assert rederived_ids(session, before) == []
 
 

@@ -336,6 +336,17 @@ def changes_password_of(actor: Actor, user_id: int) -> bool:
     return actor.user_id is not None and actor.user_id == user_id
 
 
+def manages_account(actor: Actor, mission_id: int, *, target_id: int, target_operator: bool) -> bool:
+    """Whether the actor may reset the password of, or change the role of, a member of the mission: its
+    administrators (an operator's account only by an operator), never their own account (they change their own
+    password with the current one, and cannot demote themselves out of administration)."""
+    if actor.user_id is not None and actor.user_id == target_id:
+        return False
+    if target_operator and not creates_missions(actor):
+        return False
+    return allowed(actor, "user.write", mission_id)
+
+
 def sees_personal_identifiers(actor: Actor, readers: Iterable[str]) -> bool:
     """Whether the actor sees an exchange list's personal identifiers: only the delegations it names (the two
     sides and the intermediary) and the installation; an administrator of another delegation sees counts only."""
