@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlalchemy.orm import Session
@@ -15,6 +15,10 @@ from truce.errors import Forbidden, NotFound, Unauthorized
 ROLES = ("admin", "monitor", "verifier", "liaison", "humanitarian", "analyst")
 PUBLIC = "public"
 SYSTEM = "system"
+
+# How widely a record may be read, from the narrowest: the words every domain's records and schemas share.
+CLASSIFICATIONS = ("restricted", "mission", "parties", "public")
+Classification = Literal["restricted", "mission", "parties", "public"]
 
 # Classification levels each role may read (besides `restricted` records naming its delegation).
 READABLE: dict[str, frozenset[str]] = {

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from support import ACCOUNTS, STAFF, Login
 from test_policy_matrix import CAN_READ, make_incident
-from truce.incidents.models import Evidence, Incident
+from truce.evidence.models import Evidence
+from truce.incidents.models import Incident
 from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
 from truce.movements.models import Exchange

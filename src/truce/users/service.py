@@ -10,7 +10,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from truce import policy, text
@@ -199,8 +199,9 @@ def set_role(session: Session, mission: Mission, username: str, role: str, *, ac
     if not policy.is_role(role):
         raise Invalid(f"role must be one of {', '.join(policy.ROLES)}", "role")
     _, membership = _managed_member(session, mission, username, actor)
-    if membership.role != role:
-        membership.role = role
+    membership.role = role
+    # Logged only when it changed (the same role chosen again changes nothing).
+    if inspect(membership).attrs.role.history.has_changes():
         ledger.record(session, actor, "membership.role", membership)
     return membership
 
