@@ -6,20 +6,23 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from databases import fresh_database
 from support import point_feature
-from truce import placeflow
+from truce import geo, placeflow
+from truce.demo import loader
 from truce.errors import Conflict
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.incidents.schemas import IncidentIn
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
-from truce.places.models import Site
+from truce.places.models import Area, Line, Site
 from truce.places.schemas import SiteIn
 from truce.policy import Actor
 
@@ -105,3 +108,26 @@ def test_the_places_service_knows_nothing_of_incidents() -> None:
     code = "import sys, truce.places.service; print(sorted(m for m in sys.modules if m.startswith('truce.incidents')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_demo_derives_incidents_once_per_load(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its dozens of places go in as one batch: one pass over the incidents, not one per place."""
+    passes: list[geo.BBox | None] = []
+    rederive = incidents_service.rederive
+
+    def counted(session: Session, mission: Mission, *, actor: Actor, within: geo.BBox | None = None) -> int:
+        passes.append(within)
+        return rederive(session, mission, actor=actor, within=within)
+
+    monkeypatch.setattr(incidents_service, "rederive", counted)
+    db = fresh_database(backend, tmp_path, name="placeflow")
+    try:
+        with db.session() as session:
+            loader.load(session, incidents=6)
+            places = sum(session.scalar(select(func.count()).select_from(m)) or 0 for m in (Area, Line, Site))
+    finally:
+        db.dispose()
+    assert places > 10
+    assert len(passes) == 1
