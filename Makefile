@@ -20,14 +20,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install Truce with its development tools
 
-# Leaflet, leaflet.markercluster, htmx and Swagger UI (for /docs) from npm (package-lock.json), copied into the
-# package's static files: the pages never load anything from a CDN. --ignore-scripts also keeps swagger-ui-dist's
+# Leaflet, leaflet.markercluster, Leaflet.draw (the admin pages' map editor; it ships no licence file, so its
+# package.json, which says MIT, goes with it), htmx and Swagger UI (for /docs) from npm (package-lock.json), copied
+# into the package's static files: the pages never load anything from a CDN. --ignore-scripts also keeps swagger-ui-dist's
 # dependency @scarf/scarf from running its install-time analytics.
 $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet/images $(VENDOR)/markercluster $(VENDOR)/htmx $(VENDOR)/swagger-ui
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet/images $(VENDOR)/leaflet-draw/images $(VENDOR)/markercluster $(VENDOR)/htmx $(VENDOR)/swagger-ui
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
 	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/leaflet/images/
+	cp node_modules/leaflet-draw/dist/leaflet.draw.js node_modules/leaflet-draw/dist/leaflet.draw.css \
+	   node_modules/leaflet-draw/package.json $(VENDOR)/leaflet-draw/
+	cp node_modules/leaflet-draw/dist/images/spritesheet* $(VENDOR)/leaflet-draw/images/
 	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js node_modules/leaflet.markercluster/dist/MarkerCluster.css \
 	   node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css node_modules/leaflet.markercluster/MIT-LICENCE.txt $(VENDOR)/markercluster/
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE $(VENDOR)/htmx/

@@ -4,8 +4,9 @@ from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
 from truce.claims.models import Claim
 from truce.db import Base
 from truce.events.models import AlertRule, Attempt, Event, Subscription  # noqa: F401 - events out: only rules logged
+from truce.evidence.models import Custody, Evidence
 from truce.idempotency.models import IdempotencyKey  # noqa: F401 - delivery state, never logged
-from truce.incidents.models import Custody, Evidence, Incident, Verification
+from truce.incidents.models import Incident, Verification
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness, WitnessPolicy
 from truce.missions.models import Delegation, Deployment, Mission, Party
 from truce.movements.models import Exchange, ExchangeList, Movement

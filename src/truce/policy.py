@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlalchemy.orm import Session
@@ -15,6 +15,10 @@ from truce.errors import Forbidden, NotFound, Unauthorized
 ROLES = ("admin", "monitor", "verifier", "liaison", "humanitarian", "analyst")
 PUBLIC = "public"
 SYSTEM = "system"
+
+# How widely a record may be read, from the narrowest: the words every domain's records and schemas share.
+CLASSIFICATIONS = ("restricted", "mission", "parties", "public")
+Classification = Literal["restricted", "mission", "parties", "public"]
 
 # Classification levels each role may read (besides `restricted` records naming its delegation).
 READABLE: dict[str, frozenset[str]] = {
@@ -334,6 +338,17 @@ def assesses_for_delegation(actor: Actor) -> bool:
 def changes_password_of(actor: Actor, user_id: int) -> bool:
     """Whether the actor may change this account's password with its current one: only its own holder."""
     return actor.user_id is not None and actor.user_id == user_id
+
+
+def manages_account(actor: Actor, mission_id: int, *, target_id: int, target_operator: bool) -> bool:
+    """Whether the actor may reset the password of, or change the role of, a member of the mission: its
+    administrators (an operator's account only by an operator), never their own account (they change their own
+    password with the current one, and cannot demote themselves out of administration)."""
+    if actor.user_id is not None and actor.user_id == target_id:
+        return False
+    if target_operator and not creates_missions(actor):
+        return False
+    return allowed(actor, "user.write", mission_id)
 
 
 def sees_personal_identifiers(actor: Actor, readers: Iterable[str]) -> bool:

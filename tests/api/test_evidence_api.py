@@ -15,7 +15,7 @@ from sqlalchemy import select
 from support import Login, point_feature
 from truce.config import Settings
 from truce.db import Database
-from truce.incidents.models import Evidence
+from truce.evidence.models import Evidence
 from truce.integrity.verify import verify
 from truce.ledger import keys
 from truce.models import LOGGED

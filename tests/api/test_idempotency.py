@@ -17,9 +17,10 @@ from sqlalchemy import func, select, update
 
 from support import Login, point_feature
 from truce.db import Database, utcnow
+from truce.evidence.models import Evidence
 from truce.idempotency import store
 from truce.idempotency.models import IdempotencyKey
-from truce.incidents.models import Evidence, Incident
+from truce.incidents.models import Incident
 
 INCIDENTS = "/api/v1/missions/nk-2020/incidents"
 KEY = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"

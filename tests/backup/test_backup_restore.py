@@ -16,7 +16,8 @@ from support import assert_clean_error, truce
 from truce.backup.archive import file_sha256
 from truce.db import connect
 from truce.evidence import store
-from truce.incidents.models import Evidence, Incident
+from truce.evidence.models import Evidence
+from truce.incidents.models import Incident
 from truce.ledger.models import LogEntry
 
 

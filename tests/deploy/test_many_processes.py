@@ -38,7 +38,8 @@ from deploy.processes import (
 )
 from support import assert_clean_error, truce
 from truce.db import connect
-from truce.incidents.models import Evidence, Incident
+from truce.evidence.models import Evidence
+from truce.incidents.models import Incident
 from truce.openrosa.models import DigestNonceUse, Submission
 
 FORM_LIST = "/openrosa/nk-2020/formList"

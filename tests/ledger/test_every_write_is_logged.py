@@ -21,6 +21,7 @@ import truce
 from patrol_support import flight_body, patrol_body, restriction_body, track_points
 from patrol_support import gpx as gpx_file
 from support import point_feature
+from truce import placeflow
 from truce.agreement import service as agreement_service
 from truce.agreement.schemas import ExtensionIn, LinkIn, ProvisionIn, StatusIn
 from truce.claims import service as claims_service
@@ -160,7 +161,7 @@ def rederive_after_moving_a_post(session: Session, mission: Any, actor: Actor) -
     before = ledger.size(session)
     # A new post right beside the incident makes it the nearest site: the map changed under the incident.
     post = SiteIn.model_validate(point_feature(46.7501, 39.8501, name="New", kind="post"))
-    site = places_service.create_site(session, mission, post, actor=actor)
+    site = placeflow.create(session, mission, post, actor=actor).place
     moved = [e for e in ledger.entries(session, before, ledger.size(session)) if e.action == "incident.rederive"]
     assert str(incident.id) in [e.entity_id for e in moved]
     assert incident.nearest_site_id == site.id
@@ -487,7 +488,47 @@ CALLS |= {
     "truce.users.service.set_active": lambda s, m, a: users_service.set_active(s, m, "analyst-ru", False, actor=a),
     "truce.places.service.retire_site": lambda s, m, a: places_service.retire_site(
         s, m, unused_site(s, m, a).id, on=date(2020, 12, 1), actor=a
-    )[0],
+    ),
+}
+
+
+def _a_batch_of_places(session: Session, mission: Any, actor: Actor) -> Any:
+    with placeflow.batch(session, mission, actor=actor) as changes:
+        placeflow.create(session, mission, line_feature(), actor=actor, within=changes)
+        return placeflow.create(session, mission, area_feature(), actor=actor, within=changes).place
+
+
+def _reset(session: Session, mission: Any, actor: Actor) -> Any:
+    users_service.reset_password(session, mission, "analyst-ru", actor=actor)
+    return users_service.get_by_name(session, "analyst-ru")
+
+
+# An administrator's account work (issue 18 part 5): a temporary password, another role.
+CALLS |= {
+    "truce.users.service.reset_password": _reset,
+    "truce.users.service.set_role": lambda s, m, a: users_service.set_role(s, m, "analyst-ru", "verifier", actor=a),
+}
+
+
+# The map's flow above places and incidents (issue 15 part 4): every change to the map goes through it.
+SERVICES.append(placeflow)
+READS |= {"incidents_naming"}
+CALLS |= {
+    "truce.placeflow.create": lambda s, m, a: placeflow.create(s, m, area_feature(), actor=a).place,
+    "truce.placeflow.update": lambda s, m, a: (
+        placeflow.update(
+            s,
+            m,
+            (site := unused_site(s, m, a)),
+            SiteIn.model_validate(point_feature(44.1, 41.5, name=site.name, kind="settlement")),
+            actor=a,
+        ).place
+    ),
+    "truce.placeflow.remove": lambda s, m, a: placeflow.remove(s, Site, m, unused_site(s, m, a).id, actor=a).place,
+    "truce.placeflow.retire_site": lambda s, m, a: (
+        placeflow.retire_site(s, m, unused_site(s, m, a).id, on=date(2020, 12, 1), actor=a).place
+    ),
+    "truce.placeflow.batch": _a_batch_of_places,
 }
 
 

@@ -18,7 +18,8 @@ from openrosa.demo_phone import demo_with_phone
 from truce.db import Database
 from truce.errors import Invalid
 from truce.evidence import store
-from truce.incidents.models import Custody, Evidence, Incident
+from truce.evidence.models import Custody, Evidence
+from truce.incidents.models import Incident
 from truce.integrity.verify import verify
 from truce.ledger import keys
 from truce.missions.models import Mission

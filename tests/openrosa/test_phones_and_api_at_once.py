@@ -27,7 +27,8 @@ from openrosa.collect import BASE
 from support import clean_env, free_port, truce, wait_for_health
 from truce.config import Settings
 from truce.db import connect
-from truce.incidents.models import Evidence, Incident
+from truce.evidence.models import Evidence
+from truce.incidents.models import Incident
 from truce.openrosa.models import Submission
 
 DURATION_S = 30  # as long as the testers ran it; the old freeze lasted the busy timeout, 30 s

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from conftest import fresh_database
 from openrosa.collect import PHOTO_JPEG, Phone, fill, incident_values
 from support import Login, point_feature
-from truce.incidents.models import Evidence, Incident
+from truce.evidence.models import Evidence
+from truce.incidents.models import Incident
 from truce.ledger.models import LogEntry
 from truce.movements.models import Movement
 from truce.openrosa.intake import RELATED_IDS

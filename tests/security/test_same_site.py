@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from support import Login, point_feature
 from truce.db import Database
 from truce.demo import loader
-from truce.incidents.models import Custody
+from truce.evidence.models import Custody
 from web.conftest import TOKEN, WebClient
 
 INCIDENTS = "/api/v1/missions/nk-2020/incidents"

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from support import ACCOUNTS, STAFF, Login
 from test_policy_matrix import CAN_READ, make_incident
-from truce.incidents.models import Evidence, Incident
+from truce.evidence.models import Evidence
+from truce.incidents.models import Incident
 from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
 from truce.movements.models import Exchange
@@ -33,6 +34,11 @@ PAGES = {
     f"{BASE}/admin/places": {"admin"},
     f"{BASE}/admin/sites/1/retire": {"admin"},
     f"{BASE}/admin/users": {"admin"},
+    f"{BASE}/admin/users/analyst-ru/reset": {"admin"},
+    f"{BASE}/admin/sites/1/edit": {"admin"},
+    f"{BASE}/admin/areas/1/edit": {"admin"},
+    f"{BASE}/admin/lines/1/edit": {"admin"},
+    f"{BASE}/admin/phones": {"admin"},
 }
 
 
@@ -151,6 +157,24 @@ def test_who_may_administer(web: WebClient, account: str) -> None:
     for path, form in ((f"{BASE}/admin/sites", site), (f"{BASE}/admin/users", user)):
         answer = web.post_form(path, form)
         expected = 303 if account == "admin" else expected_refusal(account)
+        assert answer.status_code == expected, (path, answer.text[:500])
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_may_manage_places_accounts_and_phones(web: WebClient, account: str) -> None:
+    web.login(account)
+    moved = {"name": "Moved", "kind": "post", "classification": "mission",
+             "geometry": '{"type": "Point", "coordinates": [44.5, 41.2]}'}  # fmt: skip
+    posts = (
+        (f"{BASE}/admin/sites/1/edit", moved, 303),
+        (f"{BASE}/admin/users/analyst-ru/role", {"role": "analyst"}, 303),
+        (f"{BASE}/admin/users/analyst-ru/reset", {"confirm": "yes"}, 200),
+        (f"{BASE}/admin/phones", {"name": f"phone-{account}", "delegation": "ru", "role": "monitor"}, 200),
+        (f"{BASE}/admin/phones/999/revoke", {}, 404),
+    )
+    for path, form, allowed in posts:
+        answer = web.post_form(path, form)
+        expected = allowed if account == "admin" else expected_refusal(account)
         assert answer.status_code == expected, (path, answer.text[:500])
 
 

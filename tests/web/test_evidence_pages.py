@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce.config import Settings
-from truce.incidents.models import Custody, Evidence, Incident
+from truce.evidence.models import Custody, Evidence
+from truce.incidents.models import Incident
 from truce.ledger.models import LogEntry
 from web.conftest import WebClient
 from web.exif_photo import jpeg_with_gps

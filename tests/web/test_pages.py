@@ -14,7 +14,8 @@ from support import Login, point_feature
 from truce.app import create_app
 from truce.config import Settings
 from truce.db import Database
-from truce.incidents.models import Custody, Incident
+from truce.evidence.models import Custody
+from truce.incidents.models import Incident
 from truce.ledger import service as ledger
 from truce.places.models import Site
 from web.conftest import WebClient

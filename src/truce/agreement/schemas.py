@@ -9,14 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from truce import limits
 from truce.agreement.models import LINK_KINDS, PAM_CATEGORIES
-from truce.missions.schemas import StrictModel
+from truce.missions.schemas import PartyCode, StrictModel
 from truce.numbers import Id
-from truce.places.schemas import Classification
+from truce.policy import Classification
 from truce.text import Paragraph
 
 Category = Literal[PAM_CATEGORIES]  # type: ignore[valid-type]
 LinkKind = Literal[LINK_KINDS]  # type: ignore[valid-type]
-PartyCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of an evidence file, in hex")]
 
 

@@ -12,6 +12,7 @@ from truce.claims import comparison, service, views
 from truce.claims.models import CLAIM_STATUSES, Claim
 from truce.claims.schemas import AssessmentIn, ClaimIn, ClaimOut
 from truce.deps import MissionScope, ReadScope, WriteScope
+from truce.missions.schemas import CODE_PATTERN
 from truce.numbers import Id
 
 router = APIRouter(tags=["claims"])
@@ -22,14 +23,14 @@ def _claim(scope: MissionScope, claim: Claim) -> ClaimOut:
     return views.claim_view(scope.session, scope.mission, claim, actor=scope.actor)
 
 
-PartyQuery = Annotated[str, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="a party code")]
+PartyQuery = Annotated[str, Query(pattern=CODE_PATTERN, description="a party code")]
 
 
 @router.get(PATH)
 def list_claims(
     scope: ReadScope,
     paging: Page,
-    affiliation: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")] = None,
+    affiliation: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
     status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(CLAIM_STATUSES) + ")$")] = None,
 ) -> list[ClaimOut]:
     """Claims the caller may read, newest statement first."""

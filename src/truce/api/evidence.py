@@ -14,8 +14,8 @@ from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.disposition import attachment
 from truce.errors import Invalid
 from truce.evidence import service, store
+from truce.evidence.models import Evidence
 from truce.evidence.store import MB
-from truce.incidents.models import Evidence
 from truce.numbers import Id
 
 router = APIRouter(tags=["evidence"])

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from truce import geo
+from truce import geo, placeflow
 from truce.api import paging
 from truce.api.problems import CONFLICT
 from truce.deps import ReadScope, WriteScope
@@ -53,7 +53,7 @@ def list_areas(
 )
 def create_area(scope: WriteScope, body: AreaIn) -> dict[str, Any]:
     """Add an area (admin)."""
-    return _one(scope, service.create_area(scope.session, scope.mission, body, actor=scope.actor))
+    return _one(scope, placeflow.create(scope.session, scope.mission, body, actor=scope.actor).place)
 
 
 @router.get("/missions/{slug}/areas/{place_id}", response_model=PlaceFeatureOut, response_model_exclude_unset=True)
@@ -78,7 +78,7 @@ def list_lines(
 )
 def create_line(scope: WriteScope, body: LineIn) -> dict[str, Any]:
     """Add a line (admin)."""
-    return _one(scope, service.create_line(scope.session, scope.mission, body, actor=scope.actor))
+    return _one(scope, placeflow.create(scope.session, scope.mission, body, actor=scope.actor).place)
 
 
 @router.get("/missions/{slug}/lines/{place_id}", response_model=PlaceFeatureOut, response_model_exclude_unset=True)
@@ -103,7 +103,7 @@ def list_sites(
 )
 def create_site(scope: WriteScope, body: SiteIn) -> dict[str, Any]:
     """Add a site (admin)."""
-    return _one(scope, service.create_site(scope.session, scope.mission, body, actor=scope.actor))
+    return _one(scope, placeflow.create(scope.session, scope.mission, body, actor=scope.actor).place)
 
 
 @router.get("/missions/{slug}/sites/{place_id}", response_model=PlaceFeatureOut, response_model_exclude_unset=True)
@@ -114,6 +114,6 @@ def get_site(scope: ReadScope, place_id: Id) -> dict[str, Any]:
 
 @router.delete("/missions/{slug}/sites/{place_id}", status_code=status.HTTP_204_NO_CONTENT, responses=CONFLICT)
 def delete_site(scope: WriteScope, place_id: Id) -> Response:
-    """Remove a site (admin); the log keeps its history."""
-    service.delete_place(scope.session, Site, scope.mission, place_id, actor=scope.actor)
+    """Remove a site no incident names (admin; 409 otherwise: retire it); the log keeps its history."""
+    placeflow.remove(scope.session, Site, scope.mission, place_id, actor=scope.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,11 +8,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from truce import limits
-from truce.agreement.schemas import PartyCode, Sha256
+from truce.agreement.schemas import Sha256
 from truce.claims.models import CLAIM_STATUSES, QUALIFIERS
-from truce.missions.schemas import StrictModel
+from truce.missions.schemas import PartyCode, StrictModel
 from truce.numbers import MAX_STATED, Id, StatedFigure
-from truce.places.schemas import Classification
+from truce.policy import Classification
 from truce.text import Paragraph
 
 ClaimStatus = Literal[CLAIM_STATUSES]  # type: ignore[valid-type]

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from truce.evidence import service as evidence_service
 from truce.evidence import store
-from truce.incidents.models import Evidence, Incident
+from truce.evidence.models import Evidence
+from truce.incidents.models import Incident
 from truce.missions.models import Mission
 from truce.users import service as users_service
 

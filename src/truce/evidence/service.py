@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from truce import policy
 from truce.errors import Forbidden, NotFound
 from truce.evidence import media, store
+from truce.evidence.models import Custody, Evidence
 from truce.incidents import service as incidents_service
-from truce.incidents.models import Custody, Evidence, Incident
+from truce.incidents.models import Incident
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.policy import Actor

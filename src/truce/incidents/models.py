@@ -1,17 +1,18 @@
-"""Incident, Verification, Evidence and custody tables."""
+"""Incident and Verification tables (evidence files and their custody are `evidence/models.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base, utcnow
 from truce.incidents.taxonomy import SOURCES, STATUSES, TIME_PRECISIONS, VERDICTS
 from truce.ledger.models import Logged
-from truce.places.models import CLASSIFICATIONS, in_values
+from truce.places.models import in_values
+from truce.policy import CLASSIFICATIONS
 
 
 class Incident(Logged, Base):
@@ -122,42 +123,3 @@ class Verification(Logged, Base):
     verdict: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Evidence(Logged, Base):
-    """A file attached to an incident, stored once by its SHA-256."""
-
-    __tablename__ = "evidence"
-    __table_args__ = (UniqueConstraint("incident_id", "sha256"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    size: Mapped[int] = mapped_column(BigInteger)
-    media_type: Mapped[str] = mapped_column(String(100))
-    filename: Mapped[str] = mapped_column(String(200), default="")
-    # EXIF time and position of photos, for verifiers only; never published.
-    photo_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    uploaded_by: Mapped[str] = mapped_column(String(64))
-    delegation: Mapped[str | None] = mapped_column(String(32))
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Set with a new incident, so that both go in with one flush; read as `incident_id` elsewhere.
-    incident: Mapped[Incident] = relationship(lazy="raise")
-
-
-class Custody(Logged, Base):
-    """One link in an evidence file's chain of custody: who uploaded or downloaded it, when, from where."""
-
-    __tablename__ = "custody"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
-    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
-    action: Mapped[str] = mapped_column(String(16))
-    actor: Mapped[str] = mapped_column(String(64))
-    delegation: Mapped[str | None] = mapped_column(String(32))
-    address: Mapped[str | None] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Set with a new evidence record, so that both go in with one flush; read as `evidence_id` elsewhere.
-    evidence: Mapped[Evidence] = relationship(lazy="raise")

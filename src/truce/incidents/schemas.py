@@ -10,7 +10,7 @@ from truce import limits
 from truce.incidents.taxonomy import COUNT_KEYS, LOCAL_SUBTYPE, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
 from truce.missions.schemas import StrictModel
 from truce.numbers import MAX_EVENTS, CasualtyCount, EventCount, Id, Int64
-from truce.places.schemas import Classification
+from truce.policy import Classification
 from truce.text import Paragraph
 
 Source = Literal[SOURCES]  # type: ignore[valid-type]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from truce.db import Base, InexactJSON
 from truce.errors import NotFound
 from truce.evidence import store
-from truce.incidents.models import Evidence
+from truce.evidence.models import Evidence
 from truce.ledger import merkle, note
 from truce.ledger.canonical import snapshot
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead

@@ -1,6 +1,6 @@
 """Imports: ACLED and UCDP GED rows as incidents, GeoJSON features as places, each through its service.
 
-Every good row goes in through `incidents.service.create` (or `places.service.create_*`), so it is validated,
+Every good row goes in through `incidents.service.create` (or `placeflow.create`), so it is validated,
 derived and logged like any other write, inside a savepoint of its own: a bad row is rolled back alone and
 reported with its line (or feature index) and reason while the others go in. A row whose key is already in
 the mission (its external id; for files exported by Truce, `TRUCE-<slug>-<id>` also names the incident itself)
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from truce import policy
+from truce import placeflow, policy
 from truce.errors import Forbidden, TruceError
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
@@ -31,7 +31,6 @@ from truce.interop.export import PartyFacts
 from truce.interop.reading import Record, RowError, records
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
-from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
 from truce.places.schemas import AreaIn, LineIn, SiteIn
 from truce.policy import Actor
@@ -184,35 +183,39 @@ def _in_file_terms(message: str, columns: dict[str, str]) -> str:
     return message.removeprefix("properties.")
 
 
-PLACES: dict[str, tuple[type[AreaIn] | type[LineIn] | type[SiteIn], Callable[..., Any], type[Any]]] = {
-    "area": (AreaIn, places_service.create_area, Area),
-    "line": (LineIn, places_service.create_line, Line),
-    "site": (SiteIn, places_service.create_site, Site),
+PLACES: dict[str, tuple[type[AreaIn] | type[LineIn] | type[SiteIn], type[Any]]] = {
+    "area": (AreaIn, Area),
+    "line": (LineIn, Line),
+    "site": (SiteIn, Site),
 }
 
 
 def import_places(session: Session, mission: Mission, stream: BinaryIO, name: str, *, actor: Actor) -> ImportReport:
-    """Import a GeoJSON FeatureCollection of areas, lines and sites through the places service."""
+    """Import a GeoJSON FeatureCollection of areas, lines and sites through the map's flow (`truce.placeflow`).
+
+    The incidents the new places touch are derived again once, after the last feature.
+    """
     policy.require(actor, "place.write", mission.id)
     features = geojson.read_features(stream, name)
     names = {
         place: set(session.execute(select(model.name).where(model.mission_id == mission.id)).scalars())
-        for place, (_, _, model) in PLACES.items()
+        for place, (_, model) in PLACES.items()
     }
     report = ImportReport()
-    for index, feature in enumerate(features):
-        try:
-            place, body = geojson.place_of(feature)
-            schema, create, _ = PLACES[place]
-            data = schema.model_validate(body)
-            if data.properties.name in names[place]:
-                report.unchanged += 1
-                continue
-            with session.begin_nested():
-                create(session, mission, data, actor=actor)
-        except Exception as exc:  # `_reason` re-raises what is not a fault of the feature
-            report.problems.append(Problem(f"features[{index}]", _reason(exc, {})))
-        else:
-            names[place].add(data.properties.name)
-            report.created += 1
+    with placeflow.batch(session, mission, actor=actor) as changes:
+        for index, feature in enumerate(features):
+            try:
+                place, body = geojson.place_of(feature)
+                schema, _ = PLACES[place]
+                data = schema.model_validate(body)
+                if data.properties.name in names[place]:
+                    report.unchanged += 1
+                    continue
+                with session.begin_nested():
+                    placeflow.create(session, mission, data, actor=actor, within=changes)
+            except Exception as exc:  # `_reason` re-raises what is not a fault of the feature
+                report.problems.append(Problem(f"features[{index}]", _reason(exc, {})))
+            else:
+                names[place].add(data.properties.name)
+                report.created += 1
     return report

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from truce import policy
+from truce import placeflow, policy
 from truce.agreement import service as agreement_service
 from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
 from truce.errors import Forbidden
@@ -23,13 +23,14 @@ from truce.missionfile.spec import MissionSpec
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
 from truce.places import presenters as place_presenters
-from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
 from truce.places.schemas import AreaIn, LineIn, SiteIn
 from truce.policy import Actor
 from truce.users.models import Membership
 
 MODELS: dict[str, Any] = {"lines": Line, "areas": Area, "sites": Site}
+# A change, made by the set-up actor; a change to the map joins the batch that re-derives incidents once.
+Run = Callable[[Actor, placeflow.Batch], None]
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Change:
 
     sign: str
     what: str
-    run: Callable[[Actor], None]
+    run: Run
 
     def __str__(self) -> str:
         return f"{self.sign} {self.what}"
@@ -77,8 +78,10 @@ def apply(session: Session, mission: Mission, planned: Plan, *, actor: Actor) ->
     if not policy.configures_mission(actor, mission.id):
         raise Forbidden("only the mission's administrators or an operator change its settings")
     setup = policy.setting_up(actor, mission.id) if policy.creates_missions(actor) else actor
-    for change in planned.changes:
-        change.run(setup)
+    # The places' changes re-derive the incidents they touch once, after the last of them.
+    with placeflow.batch(session, mission, actor=setup) as changes:
+        for change in planned.changes:
+            change.run(setup, changes)
 
 
 def _settings(session: Session, mission: Mission, spec: MissionSpec, result: Plan) -> None:
@@ -163,32 +166,20 @@ def _places(session: Session, mission: Mission, spec: MissionSpec, result: Plan)
             if record is None:
                 result.changes.append(Change("+", label, _add_place(session, mission, feature)))
             elif _place_differs(session, mission, record, feature):
-                result.changes.append(
-                    Change("~", label, _call(places_service.update_place, session, mission, record, feature))
-                )
+                result.changes.append(Change("~", label, _place(placeflow.update, session, mission, record, feature)))
         for name, record in have.items():
             label = f"{kind[:-1]} {name!r}"
-            used = _place_users(session, record)
+            used = placeflow.incidents_naming(session, record)
             if used:
                 result.refused.append(
                     f"{label} is not in the file, but {used} incidents refer to it (set valid_until instead)"
                 )
             else:
-                result.changes.append(
-                    Change("-", label, _call(places_service.delete_place, session, model, mission, record.id))
-                )
+                result.changes.append(Change("-", label, _place(placeflow.remove, session, model, mission, record.id)))
 
 
-def _add_place(session: Session, mission: Mission, feature: AreaIn | LineIn | SiteIn) -> Callable[[Actor], None]:
-    def run(actor: Actor) -> None:
-        if isinstance(feature, AreaIn):
-            places_service.create_area(session, mission, feature, actor=actor)
-        elif isinstance(feature, LineIn):
-            places_service.create_line(session, mission, feature, actor=actor)
-        else:
-            places_service.create_site(session, mission, feature, actor=actor)
-
-    return run
+def _add_place(session: Session, mission: Mission, feature: AreaIn | LineIn | SiteIn) -> Run:
+    return _place(placeflow.create, session, mission, feature)
 
 
 def _place_differs(session: Session, mission: Mission, record: Any, feature: AreaIn | LineIn | SiteIn) -> bool:
@@ -202,16 +193,6 @@ def _place_differs(session: Session, mission: Mission, record: Any, feature: Are
         feature.properties.model_dump(mode="json"), canonical.stored_geometry(feature.geometry, kind)
     )
     return canonical.place(stored["properties"], stored["geometry"]) != wanted
-
-
-def _place_users(session: Session, record: Any) -> int:
-    if isinstance(record, Site):
-        return _count(
-            session, Incident, (Incident.observer_site_id == record.id) | (Incident.nearest_site_id == record.id)
-        )
-    if isinstance(record, Area):
-        return _count(session, Incident, Incident.zone_id == record.id)
-    return 0
 
 
 def _provisions(session: Session, mission: Mission, spec: MissionSpec, result: Plan) -> None:
@@ -248,9 +229,18 @@ def _provisions(session: Session, mission: Mission, spec: MissionSpec, result: P
         )
 
 
-def _call(function: Callable[..., Any], *args: Any) -> Callable[[Actor], None]:
-    def run(actor: Actor) -> None:
+def _call(function: Callable[..., Any], *args: Any) -> Run:
+    def run(actor: Actor, _changes: placeflow.Batch) -> None:
         function(*args, actor=actor)
+
+    return run
+
+
+def _place(function: Callable[..., Any], *args: Any) -> Run:
+    """A change to the map, made within the batch whose incidents are derived again at the end."""
+
+    def run(actor: Actor, changes: placeflow.Batch) -> None:
+        function(*args, actor=actor, within=changes)
 
     return run
 

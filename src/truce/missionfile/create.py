@@ -7,14 +7,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from truce import policy
+from truce import placeflow, policy
 from truce.agreement import service as agreement_service
 from truce.errors import Forbidden
 from truce.missionfile.spec import MissionSpec
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
-from truce.places import service as places_service
-from truce.places.schemas import AreaIn, LineIn, SiteIn
 from truce.policy import Actor
 from truce.users import service as users_service
 
@@ -57,16 +55,11 @@ def create(
 
 
 def add_places(session: Session, mission: Mission, spec: MissionSpec, actor: Actor) -> list[str]:
-    """Lines, then areas, then sites (a site's nearest line and zone exist when it is placed)."""
+    """Lines, then areas, then sites; the incidents (if any) are derived again once, after the last place."""
     created: list[str] = []
-    for kind in ("lines", "areas", "sites"):
-        for item in spec.places.get(kind, []):
-            feature = item.feature
-            if isinstance(feature, LineIn):
-                places_service.create_line(session, mission, feature, actor=actor)
-            elif isinstance(feature, AreaIn):
-                places_service.create_area(session, mission, feature, actor=actor)
-            elif isinstance(feature, SiteIn):
-                places_service.create_site(session, mission, feature, actor=actor)
-            created.append(f"{kind[:-1]} {feature.properties.name}")
+    with placeflow.batch(session, mission, actor=actor) as changes:
+        for kind in ("lines", "areas", "sites"):
+            for item in spec.places.get(kind, []):
+                placeflow.create(session, mission, item.feature, actor=actor, within=changes)
+                created.append(f"{kind[:-1]} {item.feature.properties.name}")
     return created

@@ -11,9 +11,13 @@ from pydantic_core import PydanticCustomError
 
 from truce import limits
 from truce.numbers import Id, PersonnelCount, VehicleCount
+from truce.policy import Classification
 from truce.text import MultiLine, Paragraph, clean_all
 
-Code = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="short lower-case code")
+# A party's (or delegation's) code, the word every domain uses to name a side: `ru`, `az`, `icrc`.
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+Code = Field(pattern=CODE_PATTERN, description="short lower-case code")
+PartyCode = Annotated[str, Field(pattern=CODE_PATTERN)]
 # A delegation's code is matched against records' `restricted_to` and named in usernames and phones' files:
 # a letter, then letters, digits and hyphens only, so that no code holds a pattern or quoting character.
 DELEGATION_CODE = r"^[a-z][a-z0-9-]{0,31}$"
@@ -99,7 +103,6 @@ def _marked(annotation: Any) -> bool:
     return any(_marked(inner) for inner in get_args(annotation))
 
 
-Classification = Literal["restricted", "mission", "parties", "public"]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 
 

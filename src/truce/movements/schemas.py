@@ -8,11 +8,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from truce import limits
-from truce.agreement.schemas import PartyCode
-from truce.missions.schemas import StrictModel
+from truce.missions.schemas import PartyCode, StrictModel
 from truce.movements.models import DIRECTIONS, EXCHANGE_KINDS, MOVEMENT_KINDS, TRANSPORT_MODES
 from truce.numbers import Id, PeopleCount
-from truce.places.schemas import Classification
+from truce.policy import Classification
 from truce.text import Paragraph
 
 Direction = Literal[DIRECTIONS]  # type: ignore[valid-type]

@@ -16,7 +16,7 @@ from pyxform.xls2xform import convert
 from truce.incidents import taxonomy
 from truce.incidents.taxonomy import COUNT_KEYS, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
 from truce.movements.models import CROSSING_SITE_KINDS, DIRECTIONS, MOVEMENT_KINDS, TRANSPORT_MODES
-from truce.places.models import CLASSIFICATIONS
+from truce.policy import CLASSIFICATIONS
 
 # Posts and other places monitors observe from; an incident is placed by bearing and distance from one.
 OBSERVER_SITE_KINDS = ("post", "checkpoint", "command_post", "observation_centre", "crossing_point")

@@ -7,20 +7,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
-from truce.missions.schemas import StrictModel
+from truce.missions.schemas import CODE_PATTERN, StrictModel
 from truce.numbers import Id, Int64
 from truce.patrols.models import PATROL_STATUSES
-from truce.places.schemas import Classification
+from truce.policy import Classification
 from truce.text import Paragraph
 
 PatrolStatus = Literal[PATROL_STATUSES]  # type: ignore[valid-type]
-Code = Field(max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+Code = Field(max_length=32, pattern=CODE_PATTERN)
 
 
 class Notification(StrictModel):
     """A party told of the patrol in advance, and when it acknowledged."""
 
-    party: str = Field(max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="the party's code")
+    party: str = Field(max_length=32, pattern=CODE_PATTERN, description="the party's code")
     notified_at: limits.Moment
     acknowledged_at: limits.Moment | None = None
     note: str = Field(default="", max_length=500)

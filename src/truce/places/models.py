@@ -10,8 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base
 from truce.ledger.models import Logged
+from truce.policy import CLASSIFICATIONS
 
-CLASSIFICATIONS = ("restricted", "mission", "parties", "public")
 AREA_KINDS = ("zone_of_control", "separation_zone", "buffer_zone", "corridor", "area_of_responsibility")
 LINE_KINDS = ("line_of_contact", "patrol_route", "road", "border")
 SITE_KINDS = ("post", "checkpoint", "command_post", "observation_centre", "settlement", "crossing_point")

@@ -9,9 +9,8 @@ from pydantic import BaseModel, Field, model_validator
 from truce import limits
 from truce.missions.schemas import StrictModel, Translations
 from truce.numbers import Int64
+from truce.policy import Classification
 from truce.text import Paragraph
-
-Classification = Literal["restricted", "mission", "parties", "public"]
 
 
 class PlaceProperties(StrictModel):

@@ -1,18 +1,19 @@
-"""Areas, lines and sites: create, list with a bounding box, read, delete."""
+"""Areas, lines and sites: create, list with a bounding box, read, change, retire, delete.
+
+This service stores places only. What a change does to incidents (deriving them again, refusing to remove a
+place they name) is the flow above both domains, `truce.placeflow`, which every entry point calls.
+"""
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
-from truce.errors import Conflict, Invalid, NotFound
-from truce.incidents import service as incidents_service
-from truce.incidents.models import Incident
+from truce.errors import Invalid, NotFound
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -69,13 +70,12 @@ def _add(session: Session, mission: Mission, record: Area | Line | Site, feature
     record.min_lon, record.min_lat, record.max_lon, record.max_lat = box.as_list()
     session.add(record)
     ledger.record(session, actor, f"{record.__tablename__[:-1]}.create", record)
-    incidents_service.rederive(session, mission, actor=actor, within=_reach(session, mission, record))
 
 
 def update_place(
     session: Session, mission: Mission, record: Area | Line | Site, feature: AreaIn | LineIn | SiteIn, *, actor: Actor
 ) -> None:
-    """Change a place in place (its id, and so what incidents say of it, stays); incidents near it are derived again."""
+    """Change a place in place (its id, and so what incidents say of it, stays)."""
     policy.require(actor, "place.write", mission.id)
     props = feature.properties
     fields = props.model_dump(exclude={"controlled_by", "operated_by"})
@@ -89,7 +89,6 @@ def update_place(
         record.operated_by_id = (
             missions_service.delegation_by_code(session, mission, operated_by).id if operated_by else None
         )
-    before = _reach(session, mission, record)
     for name, value in fields.items():
         setattr(record, name, value)
     missions_service.check_restricted_to(
@@ -99,8 +98,6 @@ def update_place(
     record.geometry = geo.dumps(geometry)
     record.min_lon, record.min_lat, record.max_lon, record.max_lat = geo.bounds(geometry).as_list()
     ledger.record(session, actor, f"{record.__tablename__[:-1]}.update", record)
-    for within in (before, _reach(session, mission, record)):
-        incidents_service.rederive(session, mission, actor=actor, within=within)
 
 
 def list_places(
@@ -130,62 +127,22 @@ def get_place(session: Session, model: PlaceModel, mission: Mission, place_id: i
 
 
 def delete_place(session: Session, model: PlaceModel, mission: Mission, place_id: int, *, actor: Actor) -> None:
-    """Remove a place from the map; the log keeps what it was."""
+    """Remove a place from the map; the log keeps what it was (`placeflow.remove` refuses a place in use)."""
     record = get_place(session, model, mission, place_id, actor=actor)
     policy.require(actor, "place.write", mission.id)
-    _refuse_if_referenced(session, record)
     session.delete(record)
     ledger.record(session, actor, f"{model.__tablename__[:-1]}.delete", record, deleted=True)
-    incidents_service.rederive(session, mission, actor=actor, within=_reach(session, mission, record))
 
 
-def incidents_referring(session: Session, site: Site) -> int:
-    """How many incidents name the site, as where they were observed from or as their nearest site."""
-    stmt = select(func.count()).select_from(Incident)
-    stmt = stmt.where((Incident.observer_site_id == site.id) | (Incident.nearest_site_id == site.id))
-    return int(session.scalar(stmt) or 0)
-
-
-def retire_site(session: Session, mission: Mission, site_id: int, *, on: date, actor: Actor) -> tuple[Site, int]:
-    """Retire a site instead of deleting it: valid until `on` and closed; the incidents that name it keep it.
-
-    Returns the site and how many incidents' derived facts changed (each such change is logged).
-    """
+def retire_site(session: Session, mission: Mission, site_id: int, *, on: date, actor: Actor) -> Site:
+    """Retire a site instead of deleting it: valid until `on` and closed; the incidents that name it keep it."""
     site: Site = get_place(session, Site, mission, site_id, actor=actor)
     policy.require(actor, "place.write", mission.id)
     if site.valid_from is not None and on < site.valid_from:
         raise Invalid("a site cannot end before it began", "valid_until")
     site.valid_until, site.status = on, "closed"
     ledger.record(session, actor, "site.retire", site)
-    changed = incidents_service.rederive(session, mission, actor=actor, within=_reach(session, mission, site))
-    return site, changed
-
-
-def _reach(session: Session, mission: Mission, record: Area | Line | Site) -> geo.BBox | None:
-    """The box in which a change to this place can change incidents' derived facts; None for everywhere."""
-    if isinstance(record, Line):
-        return None  # the distance to the line of contact is measured everywhere
-    pad = 0.0
-    if isinstance(record, Site):
-        # A site becomes some incident's nearest only if it is closer than that incident's nearest now.
-        pad = incidents_service.farthest_nearest_site_km(session, mission) / 111.0 * 1.01
-    lon_pad = pad / max(math.cos(math.radians(record.max_lat)), 0.1)
-    return geo.BBox(
-        max(record.min_lon - lon_pad, -180), max(record.min_lat - pad, -90),
-        min(record.max_lon + lon_pad, 180), min(record.max_lat + pad, 90),
-    )  # fmt: skip
-
-
-def _refuse_if_referenced(session: Session, record: Area | Line | Site) -> None:
-    """Incidents point at sites and zones; removing one would rewrite what they say."""
-    columns = {"sites": (Incident.observer_site_id, Incident.nearest_site_id), "areas": (Incident.zone_id,)}
-    for column in columns.get(record.__tablename__, ()):
-        used = session.scalar(select(func.count()).select_from(Incident).where(column == record.id))
-        if used:
-            raise Conflict(
-                f"{used} incidents refer to this {record.__tablename__[:-1]}; it stays on the map "
-                "(set its valid_until or status instead)"
-            )
+    return site
 
 
 def _dialect(session: Session) -> str:

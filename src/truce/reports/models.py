@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base, utcnow
 from truce.ledger.models import Logged
-from truce.places.models import CLASSIFICATIONS, in_values
+from truce.places.models import in_values
+from truce.policy import CLASSIFICATIONS
 
 REPORT_KINDS = ("daily", "bulletin")
 REPORT_FORMATS = ("html", "pdf")

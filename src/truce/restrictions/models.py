@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from truce.db import Base, utcnow
 from truce.incidents.taxonomy import STATUSES, VERDICTS
 from truce.ledger.models import Logged
-from truce.places.models import CLASSIFICATIONS, in_values
+from truce.places.models import in_values
+from truce.policy import CLASSIFICATIONS
 
 # The OSCE Special Monitoring Mission's categories and kinds of restriction (its thematic reports on them).
 CATEGORIES = ("denial", "delay", "conditional_access", "other_impediment")

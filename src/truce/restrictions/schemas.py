@@ -7,16 +7,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
-from truce.missions.schemas import StrictModel
+from truce.missions.schemas import CODE_PATTERN, StrictModel
 from truce.numbers import Id, Int64
-from truce.places.schemas import Classification
+from truce.policy import Classification
 from truce.restrictions.models import CATEGORIES, INTERFERENCE_TYPES, KINDS
 from truce.text import Paragraph
 
 Category = Literal[CATEGORIES]  # type: ignore[valid-type]
 Kind = Literal[KINDS]  # type: ignore[valid-type]
 InterferenceType = Literal[INTERFERENCE_TYPES]  # type: ignore[valid-type]
-PartyCode = Field(max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+PartyCode = Field(max_length=32, pattern=CODE_PATTERN)
 
 
 class RestrictionProperties(StrictModel):

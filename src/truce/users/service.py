@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Sequence
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from truce import policy, text
@@ -162,6 +163,47 @@ def set_active(session: Session, mission: Mission, username: str, active: bool, 
         user.active = active
         ledger.record(session, actor, "user.reactivate" if active else "user.deactivate", user)
     return user
+
+
+def _managed_member(session: Session, mission: Mission, username: str, actor: Actor) -> tuple[User, Membership]:
+    policy.require(actor, "user.write", mission.id)
+    user = get_by_name(session, username)
+    membership = None
+    if user is not None:
+        stmt = select(Membership).where(Membership.user_id == user.id, Membership.mission_id == mission.id)
+        membership = session.scalars(stmt).first()
+    if user is None or membership is None:
+        raise NotFound(f"no member {username!r} in this mission")
+    if not policy.manages_account(actor, mission.id, target_id=user.id, target_operator=user.operator):
+        raise Forbidden("you may not change this account (your own: use the password page)")
+    return user, membership
+
+
+def reset_password(session: Session, mission: Mission, username: str, *, actor: Actor) -> str:
+    """An administrator gives a member a new, temporary password, returned once and stored only as its hash.
+
+    Every session and token made with the old password ends (they carry its tag); a Digest login is renewed
+    for the new one. The holder should change it at once on their password page.
+    """
+    user, _ = _managed_member(session, mission, username, actor)
+    temporary = secrets.token_urlsafe(12)
+    user.password_hash = hash_password(temporary)
+    ledger.record(session, actor, "user.password_reset", user)
+    if session.get(DigestSecret, user.id) is not None:
+        _keep_digest_secret(session, user, temporary, actor)
+    return temporary
+
+
+def set_role(session: Session, mission: Mission, username: str, role: str, *, actor: Actor) -> Membership:
+    """An administrator changes a member's role in the mission; their next request acts in the new role."""
+    if not policy.is_role(role):
+        raise Invalid(f"role must be one of {', '.join(policy.ROLES)}", "role")
+    _, membership = _managed_member(session, mission, username, actor)
+    membership.role = role
+    # Logged only when it changed (the same role chosen again changes nothing).
+    if inspect(membership).attrs.role.history.has_changes():
+        ledger.record(session, actor, "membership.role", membership)
+    return membership
 
 
 def password_tag(user: User) -> str:

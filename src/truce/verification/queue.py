@@ -10,7 +10,8 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from truce import policy
-from truce.incidents.models import Evidence, Incident, Verification
+from truce.evidence.models import Evidence
+from truce.incidents.models import Incident, Verification
 from truce.missions.models import Mission
 from truce.policy import Actor
 

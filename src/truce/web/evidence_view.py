@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from truce import policy
 from truce.evidence import media
 from truce.evidence import service as evidence_service
+from truce.evidence.models import Custody, Evidence
 from truce.incidents.derive import km_between
-from truce.incidents.models import Custody, Evidence, Incident
+from truce.incidents.models import Incident
 from truce.policy import Actor
 
 # A photo's position further than this from the incident's, or its time further than this, is called into question.

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from truce import policy
 from truce.evidence import media
-from truce.incidents.models import Custody, Evidence, Incident, Verification
+from truce.evidence.models import Custody, Evidence
+from truce.incidents.models import Incident, Verification
 from truce.ledger.models import LogEntry
 from truce.policy import Actor
 from truce.web import labels

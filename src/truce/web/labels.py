@@ -274,5 +274,7 @@ LOG_ACTION = {
     "user.create": N_("account created"),
     "user.deactivate": N_("account deactivated"),
     "user.password": N_("password changed"),
+    "user.password_reset": N_("password reset by an administrator"),
+    "membership.role": N_("role changed"),
     "user.reactivate": N_("account reactivated"),
 }

@@ -38,6 +38,7 @@ NAV: list[NavItem] = [
     NavItem("patrol_list", N_("Patrols"), MEMBERS),
     NavItem("admin_places", N_("Places"), "place.write"),
     NavItem("admin_users", N_("Users"), "user.write"),
+    NavItem("admin_phones", N_("Phones"), "user.write"),
     NavItem("mission_settings", N_("Settings"), "mission.write"),
 ]
 

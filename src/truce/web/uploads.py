@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from truce.evidence import service as evidence_service
 from truce.evidence import store
+from truce.evidence.models import Evidence
 from truce.evidence.store import MB
-from truce.incidents.models import Evidence, Incident
+from truce.incidents.models import Incident
 from truce.missions.models import Mission
 from truce.policy import Actor
 from truce.web.forms import Form
