@@ -4,7 +4,6 @@ reader's action, and the latest incidents, from what the reader may read."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from truce import limits
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
+from truce.incidents.query import IncidentQuery
 from truce.incidents.taxonomy import STATUSES
 from truce.missions.models import Mission
 from truce.movements import summaries
@@ -34,9 +34,9 @@ def _midnight(mission: Mission, now: datetime) -> datetime:
     return datetime.combine(local.date(), time(), tzinfo=zone).astimezone(UTC)
 
 
-def _count(session: Session, mission: Mission, actor: Actor, **filters: Any) -> int:
+def _count(session: Session, mission: Mission, actor: Actor, where: IncidentQuery) -> int:
     dialect = session.get_bind().dialect.name
-    stmt = incidents_service.query(mission, actor, dialect=dialect, **filters)
+    stmt = incidents_service.query(mission, actor, where, dialect=dialect)
     return int(session.execute(stmt.order_by(None).with_only_columns(func.count(Incident.id))).scalar_one())
 
 
@@ -88,7 +88,7 @@ def home(request: Request, page: ReadPage) -> Response:
     returns = summaries.returns(session, mission, actor=actor)
     statuses = by_status(session, mission, actor)
     on_day = next((d for d in returns["days"] if d["date"] == as_of.isoformat()), None)
-    recent = incidents_service.list_incidents(session, mission, actor=actor, limit=8, until=day_end)
+    recent = incidents_service.list_incidents(session, mission, IncidentQuery(until=day_end), actor=actor, limit=8)
     return render(
         request,
         "home.html",
@@ -96,8 +96,8 @@ def home(request: Request, page: ReadPage) -> Response:
             "statuses": statuses,
             "total": sum(statuses.values()),
             "as_of": as_of,
-            "today": _count(session, mission, actor, since=day_start, until=day_end),
-            "week": _count(session, mission, actor, since=day_start - timedelta(days=6), until=day_end),
+            "today": _count(session, mission, actor, IncidentQuery(since=day_start, until=day_end)),
+            "week": _count(session, mission, actor, IncidentQuery(since=day_start - timedelta(days=6), until=day_end)),
             "posts": len(posts),
             "returns_total": returns["total"],
             "returns_last": returns["days"][-1] if returns["days"] else None,
