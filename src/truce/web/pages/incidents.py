@@ -94,7 +94,8 @@ def _page(
 @router.get("/m/{slug}/incidents", name="incident_list")
 def incident_list(request: Request, page: ReadPage) -> Response:
     mission, session = page.mission_or_404(), page.session
-    chosen = filters.parse(request.query_params, mission, filters.choices(session, mission, page.actor))
+    offered = filters.choices(session, mission, page.actor)
+    chosen = filters.parse(request.query_params, mission, offered)
     sort = request.query_params.get("sort", "start")
     sort = sort if sort in SORTS else "start"
     descending = request.query_params.get("dir", "desc") != "asc"
@@ -110,6 +111,8 @@ def incident_list(request: Request, page: ReadPage) -> Response:
         {
             "incidents": shown,
             "form": chosen.form,
+            "offered": offered,
+            "chosen": chosen,
             "filter_query": chosen.query_string(),
             "sort": sort,
             "descending": descending,

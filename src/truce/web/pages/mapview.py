@@ -78,6 +78,7 @@ def map_text(request: Request) -> dict[str, Any]:
         "details": _(N_("Details")),
         "loading": _(N_("Loading incidents…")),
         "shown": _(N_("%s incidents shown.")),
+        "up_to": _(N_("Up to %s")),
         "truncated": _(N_("Only the first ones are drawn; narrow the filters.")),
         "failed": _(N_("The incidents could not be loaded; reload the page.")),
         "click_to_place": _(N_("Click the map to place the incident.")),
