@@ -22,6 +22,7 @@ from truce.places.models import Site
 from truce.policy import Actor
 from truce.web import overview
 from truce.web.context import ReadPage
+from truce.web.pages import mapview
 from truce.web.rendering import render
 from truce.web.routing import page_router
 
@@ -50,17 +51,6 @@ def by_status(session: Session, mission: Mission, actor: Actor) -> dict[str, int
     return counts
 
 
-def latest_day(session: Session, mission: Mission, actor: Actor) -> date | None:
-    """The latest day (in the mission's time zone) on which an incident the actor may read began."""
-    dialect = session.get_bind().dialect.name
-    stmt = incidents_service.query(mission, actor, dialect=dialect).order_by(None)
-    latest = session.execute(stmt.with_only_columns(func.max(Incident.start))).scalar_one()
-    if latest is None:
-        return None
-    moment = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(mission.time_zone or "UTC")).date()
-
-
 def _as_of(request: Request, session: Session, mission: Mission, actor: Actor, now: datetime) -> date:
     """The day the overview speaks of: the one asked for, else the latest with data, never after today."""
     today = now.astimezone(ZoneInfo(mission.time_zone or "UTC")).date()
@@ -70,7 +60,7 @@ def _as_of(request: Request, session: Session, mission: Mission, actor: Actor, n
     except ValueError:
         chosen = None
     if chosen is None or not limits.FIRST_DAY <= chosen <= limits.LAST_DAY:
-        chosen = latest_day(session, mission, actor) or today
+        chosen = overview.latest_day(session, mission, actor) or today
     return min(chosen, today)
 
 
@@ -104,5 +94,10 @@ def home(request: Request, page: ReadPage) -> Response:
             "returns_on_day": on_day["returned"] if on_day else 0,
             "recent": recent,
             "actions": overview.needs_action(session, mission, actor, as_of),
+            "silent": overview.silent_phones(session, mission, actor, now),
+            "silent_hours": overview.SILENT_HOURS,
+            # The small map: the week to the "as of" day, as the map page's own filters say it.
+            "map_query": f"since={as_of - timedelta(days=6)}&until={as_of}",
+            "map_text": mapview.map_text(request),
         },
     )

@@ -19,10 +19,10 @@ from truce.places import presenters as place_presenters
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
 from truce.policy import Actor
-from truce.web import filters, i18n, labels
+from truce.web import filters, i18n, labels, overview
 from truce.web.context import ReadPage
 from truce.web.i18n import N_
-from truce.web.pages import home, movementmap
+from truce.web.pages import movementmap
 from truce.web.rendering import render
 from truce.web.routing import page_router
 
@@ -38,7 +38,7 @@ def map_page(request: Request, page: ReadPage) -> Response:
     now = datetime.now(UTC)
     today = now.astimezone(ZoneInfo(mission.time_zone or "UTC")).date()
     # The presets end on the latest day with incidents (today in a running mission; the demo's own days).
-    last_day = min(home.latest_day(session, mission, page.actor) or today, today)
+    last_day = min(overview.latest_day(session, mission, page.actor) or today, today)
     context = {
         "form": chosen.form,
         "chosen": chosen,
