@@ -90,3 +90,14 @@ def test_the_overview_has_a_small_map_and_names_silent_phones_to_who_watches_the
     turkish = web.login("verifier-tr").get(f"{BASE}/").text
     assert 'id="silent-phones"' in turkish
     assert 'data-phone="post-9-phone"' not in turkish
+
+
+def test_who_counts_crossings_sees_that_days_count(web: WebClient, session: Session) -> None:
+    from truce.movements.models import Movement
+
+    day = session.execute(select(func.max(Movement.on_date))).scalar_one()
+    assert day is not None
+    page = web.login("humanitarian-unhcr").get(f"{BASE}/?as_of={day.isoformat()}").text
+    expected = session.execute(select(func.count(Movement.id)).where(Movement.on_date == day)).scalar_one()
+    assert action(page, "crossings") == expected > 0
+    assert 'data-action="crossings"' not in web.login("analyst-ru").get(f"{BASE}/").text

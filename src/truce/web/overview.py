@@ -1,5 +1,6 @@
 """What needs the reader's action, by what their role does: verdicts owed, their own reports and allegations and
-how they ended, provisions falling due. Each item counts and links; the rules of who may are the services'."""
+how they ended, the crossings counted that day, provisions falling due, phones gone quiet. Each item counts and
+links; the rules of who may are the services'."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from truce.agreement import service as agreement_service
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.missions.models import Mission
+from truce.movements import service as movements_service
 from truce.openrosa import devices
 from truce.policy import Actor
 from truce.verification import queue as verification_queue
@@ -75,6 +77,16 @@ def needs_action(session: Session, mission: Mission, actor: Actor, as_of: date) 
             ("not_confirmed", N_("Not confirmed: %(n)s")),
         ):
             found.append(Action(f"mine-{status}", message, mine.get(status, 0), "incident_list", f"status={status}"))
+    if policy.allowed(actor, "movement.write", mission.id):
+        counted = movements_service.list_movements(session, mission, actor=actor, since=as_of, until=as_of)
+        found.append(
+            Action(
+                "crossings",
+                N_("Crossings counted that day: %(n)s"),
+                len(counted),
+                "returns_dashboard",
+            )
+        )
     due = [
         p
         for p in agreement_service.list_provisions(session, mission, actor=actor)
