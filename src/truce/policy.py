@@ -320,9 +320,9 @@ def reads_photo_metadata(actor: Actor) -> bool:
 PHONE_WATCHERS = frozenset({"admin", "monitor", "verifier", SYSTEM})
 
 
-def watches_phones(actor: Actor) -> bool:
+def watches_phones(actor: Actor, mission_id: int) -> bool:
     """Whether the actor is told of the mission's phones that have not reported."""
-    return actor.role in PHONE_WATCHERS
+    return actor.role in PHONE_WATCHERS and (actor.role == SYSTEM or actor.mission_id == mission_id)
 
 
 def watches_every_phone(actor: Actor) -> bool:

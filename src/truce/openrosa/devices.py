@@ -155,7 +155,7 @@ def silent_devices(session: Session, mission: Mission, since: datetime, *, actor
     """The mission's working phones with no submission received since `since`, those the actor watches
     (`policy.watches_phones`; only their own delegation's unless `policy.watches_every_phone`), longest silent first.
     """
-    if not policy.watches_phones(actor) or (actor.role != policy.SYSTEM and actor.mission_id != mission.id):
+    if not policy.watches_phones(actor, mission.id):
         return []
     last = (
         select(Submission.device_id, func.max(Submission.received_at).label("last"))

@@ -99,7 +99,7 @@ def needs_action(session: Session, mission: Mission, actor: Actor, as_of: date) 
 
 def silent_phones(session: Session, mission: Mission, actor: Actor, now: datetime) -> list[devices.SilentPhone] | None:
     """The phones the reader watches that have sent nothing for SILENT_HOURS (None: the reader watches none)."""
-    if not policy.watches_phones(actor):
+    if not policy.watches_phones(actor, mission.id):
         return None
     return devices.silent_devices(session, mission, now - timedelta(hours=SILENT_HOURS), actor=actor)
 
