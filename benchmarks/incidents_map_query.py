@@ -50,6 +50,7 @@ from truce import geo, schema
 from truce.db import Database, connect
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
+from truce.incidents.query import IncidentQuery
 from truce.incidents.taxonomy import SOURCES, TAXONOMY
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -224,10 +225,8 @@ def service_query(db: Database, mission: Mission) -> Callable[[Ask], int]:
             found = incidents_service.list_incidents(
                 session,
                 mission,
+                IncidentQuery(bbox=ask.box, since=ask.since, until=ask.until),
                 actor=Actor.system(mission.id),
-                bbox=ask.box,
-                since=ask.since,
-                until=ask.until,
                 limit=LIMIT,
             )
             return len(found)
@@ -242,7 +241,11 @@ def api_query(db: Database, mission: Mission) -> Callable[[Ask], int]:
         with db.session(write=False) as session:
             actor = Actor.system(mission.id)
             found = incidents_service.list_incidents(
-                session, mission, actor=actor, bbox=ask.box, since=ask.since, until=ask.until, limit=LIMIT
+                session,
+                mission,
+                IncidentQuery(bbox=ask.box, since=ask.since, until=ask.until),
+                actor=actor,
+                limit=LIMIT,
             )
             names = incidents_service.site_names(session, mission, actor)
             return len([incidents_service.feature(incident, site_names=names) for incident in found])
@@ -359,9 +362,8 @@ def whole_map(db: Database, mission: Mission, asks: Sequence[Ask], count: int) -
 
         def forced(ask: Ask) -> int:
             with db.session(write=False) as session:
-                stmt = incidents_service.query(
-                    mission, Actor.system(mission.id), dialect="sqlite", bbox=ask.box, since=ask.since, until=ask.until
-                )
+                where = IncidentQuery(bbox=ask.box, since=ask.since, until=ask.until)
+                stmt = incidents_service.query(mission, Actor.system(mission.id), where, dialect="sqlite")
                 return len(session.execute(stmt.limit(LIMIT)).scalars().all())
 
         # Two calls, untimed warm-up left out: each takes seconds.

@@ -179,6 +179,43 @@ def _postgresql_list_holds(element: JSONListHolds, compiler: SQLCompiler, **kw: 
     return f"({column} @> jsonb_build_array(CAST({item} AS TEXT)))"
 
 
+class JSONListHasKey(ColumnElement[bool]):
+    """True where the JSON list of objects in `column` has one whose `key` is `item`, compared exactly.
+
+    `key` is a plain word written into the SQL (checked here); `item` is a bound parameter.
+    """
+
+    __visit_name__ = "json_list_has_key"
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 - the base class declares it, without ClassVar
+        ("column", InternalTraversal.dp_clauseelement),
+        ("key", InternalTraversal.dp_string),
+        ("item", InternalTraversal.dp_clauseelement),
+    ]
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any], key: str, item: str) -> None:
+        if not key.isidentifier():
+            raise ValueError(f"not a plain key: {key!r}")
+        self.column = column
+        self.key = key
+        self.item = literal(item, String())
+
+
+@compiles(JSONListHasKey, "sqlite")
+def _sqlite_list_has_key(element: JSONListHasKey, compiler: SQLCompiler, **kw: Any) -> str:
+    column, item = compiler.process(element.column, **kw), compiler.process(element.item, **kw)
+    # The key is a checked identifier; the rest is compiled SQL, never a value.
+    path = f"'$.{element.key}'"
+    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_extract(json_each.value, {path}) = {item})"  # noqa: S608
+
+
+@compiles(JSONListHasKey, "postgresql")
+def _postgresql_list_has_key(element: JSONListHasKey, compiler: SQLCompiler, **kw: Any) -> str:
+    column, item = compiler.process(element.column, **kw), compiler.process(element.item, **kw)
+    return f"({column} @> jsonb_build_array(jsonb_build_object('{element.key}', CAST({item} AS TEXT))))"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {

@@ -319,6 +319,21 @@ def reads_photo_metadata(actor: Actor) -> bool:
     return actor.role in METADATA_READERS
 
 
+# Who is told which phones have gone quiet: the mission's administrators (every phone) and the delegations'
+# monitors and verifiers (their own delegation's phones), who can go and ask.
+PHONE_WATCHERS = frozenset({"admin", "monitor", "verifier", SYSTEM})
+
+
+def watches_phones(actor: Actor, mission_id: int) -> bool:
+    """Whether the actor is told of the mission's phones that have not reported."""
+    return actor.role in PHONE_WATCHERS and (actor.role == SYSTEM or actor.mission_id == mission_id)
+
+
+def watches_every_phone(actor: Actor) -> bool:
+    """Whether the actor watches every phone of the mission, not only their own delegation's."""
+    return actor.role in {"admin", SYSTEM}
+
+
 def is_device_role(role: str) -> bool:
     """Whether a phone may be registered with `role`."""
     return role in DEVICE_ROLES

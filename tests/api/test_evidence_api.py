@@ -130,7 +130,7 @@ def test_who_may_add_and_take_evidence(client: TestClient, login: Login) -> None
     monitors = incident(client, login, classification="mission")
     assert upload(client, login, "liaison-am", monitors, "x.png", png()).status_code == 404
     assert upload(client, login, "analyst-ru", monitors, "x.png", png()).status_code == 403
-    allegation = incident(client, login, "liaison-am", source="party")
+    allegation = incident(client, login, "liaison-am", source="party", alleged_actors=[{"party": "az", "actor": ""}])
     assert upload(client, login, "liaison-am", allegation, "x.png", png()).status_code == 201
     assert upload(client, login, "liaison-az", allegation, "x.png", png()).status_code in (403, 404)
     sha = hashlib.sha256(png()).hexdigest()

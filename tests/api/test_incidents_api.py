@@ -132,7 +132,8 @@ def test_allegations_stay_allegations_and_liaisons_see_their_own(client: TestCli
     refused = client.post(INCIDENTS, json=shelling(), headers=login("liaison-am"))
     assert refused.status_code == 422
     assert "source must be 'party'" in refused.json()["detail"]
-    allegation = file(client, login, "liaison-am", source="party", means="party_report")
+    accused = [{"party": "az", "actor": ""}]
+    allegation = file(client, login, "liaison-am", source="party", means="party_report", alleged_actors=accused)
     assert allegation["properties"]["allegation"] is True
     own = client.get(f"{INCIDENTS}/{allegation['id']}", headers=login("liaison-am"))
     assert own.status_code == 200
@@ -141,6 +142,24 @@ def test_allegations_stay_allegations_and_liaisons_see_their_own(client: TestCli
     assert client.get(f"{INCIDENTS}/{monitors['id']}", headers=login("liaison-am")).status_code == 404
     shared = file(client, login, classification="parties")
     assert client.get(f"{INCIDENTS}/{shared['id']}", headers=login("liaison-az")).status_code == 200
+
+
+def test_a_liaisons_allegation_must_name_the_alleged_actor(client: TestClient, login: Login) -> None:
+    # The service refuses it, so the API does, not only the page: the other side must know what it answers.
+    refused = client.post(INCIDENTS, json=shelling(source="party"), headers=login("liaison-am"))
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "properties.alleged_actors"
+    assert "alleged actor" in refused.json()["detail"]
+    accused = [{"party": "az", "actor": "a mortar crew"}]
+    allegation = file(client, login, "liaison-am", source="party", alleged_actors=accused)
+    assert allegation["properties"]["alleged_actors"] == accused
+    # An amendment that drops the accused is refused too, and the stored record keeps them.
+    amended = client.put(f"{INCIDENTS}/{allegation['id']}", json=shelling(source="party"), headers=login("liaison-am"))
+    assert amended.status_code == 422
+    kept = client.get(f"{INCIDENTS}/{allegation['id']}", headers=login("liaison-am")).json()
+    assert kept["properties"]["alleged_actors"] == accused
+    # A monitor's report need not accuse anyone.
+    assert file(client, login, "monitor-ru")["properties"]["alleged_actors"] == []
 
 
 def test_the_author_amends_or_retracts_before_verification_only(client: TestClient, login: Login) -> None:

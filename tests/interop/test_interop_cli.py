@@ -55,6 +55,17 @@ def test_export_as_a_member_to_standard_output(demo_dir: Path) -> None:
     assert len(analyst.stdout.splitlines()) > len(public.stdout.splitlines()) > 1
 
 
+def test_export_takes_the_lists_filters(demo_dir: Path) -> None:
+    # The same query object as the list, the map and the API: here, the analysts' confirmed incidents of a week.
+    whole = truce("export", "nk-2020", "--format", "csv", "--as", "analyst-ru", "--data-dir", str(demo_dir))
+    week = truce("export", "nk-2020", "--format", "csv", "--as", "analyst-ru", "--since", "2020-11-10",
+                 "--until", "2020-11-16", "--status", "confirmed", "--data-dir", str(demo_dir))  # fmt: skip
+    assert week.returncode == 0, week.stderr
+    rows = week.stdout.splitlines()
+    assert 1 < len(rows) < len(whole.stdout.splitlines())
+    assert all(",confirmed," in row for row in rows[1:])
+
+
 @pytest.mark.parametrize(
     ("args", "phrases"),
     [
@@ -63,6 +74,8 @@ def test_export_as_a_member_to_standard_output(demo_dir: Path) -> None:
         (["nk-2020", "--format", "acled", "--out", "/no/such/dir/x.csv"], ["cannot write to /no/such/dir/x.csv"]),
         (["nk-2020", "--format", "acled", "--as", "nobody"], ["no user named 'nobody'"]),
         (["nk-2020", "--format", "hxl", "--out", "/tmp"], ["cannot write to /tmp: it is a directory"]),
+        (["nk-2020", "--format", "csv", "--since", "1.11.2020"], ["--since: give a day as YYYY-MM-DD"]),
+        (["nk-2020", "--format", "csv", "--source", "rumour"], ["source: must be one of"]),
     ],
 )
 def test_export_errors_are_one_line(demo_dir: Path, args: list[str], phrases: list[str]) -> None:

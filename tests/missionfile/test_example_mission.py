@@ -72,7 +72,10 @@ def test_an_incident_is_placed_in_this_missions_zones(session: Session, valley: 
 
 def test_the_quorum_of_one_force(session: Session, valley: Mission, actor: Any) -> None:
     alleged = incidents_service.create(
-        session, valley, incident("incursion", source="party"), actor=actor("liaison-north")
+        session,
+        valley,
+        incident("incursion", source="party", alleged_actors=[{"party": "south", "actor": ""}]),
+        actor=actor("liaison-north"),
     )
     assert alleged.status == "reported"
     verification_service.verify(

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from support import Login
 from truce.incidents.models import Incident
 from web.conftest import WebClient
 
@@ -66,3 +68,36 @@ def test_a_liaison_sees_their_allegations_and_the_public_no_panel(web: WebClient
     assert "Your allegations still waiting for verification" in page
     web.client.cookies.clear()
     assert 'id="needs-action"' not in web.get(f"{BASE}/").text
+
+
+def test_the_overview_has_a_small_map_and_names_silent_phones_to_who_watches_them(
+    web: WebClient, client: TestClient, login: Login
+) -> None:
+    made = client.post("/api/v1/missions/nk-2020/devices", json={"name": "post-9-phone", "delegation": "ru"},
+                       headers=login("admin"))  # fmt: skip
+    assert made.status_code == 201, made.text
+    page = web.login("monitor-ru").get(f"{BASE}/").text
+    assert 'id="silent-phones"' in page
+    assert 'data-phone="post-9-phone"' in page
+    assert "never sent anything" in page
+    # The small map asks the map's own route for the week to the "as of" day.
+    shown = re.search(r'name="as_of" type="date" value="(\d{4}-\d\d-\d\d)"', page)
+    assert shown is not None
+    assert f"until={shown.group(1)}" in page
+    assert 'id="overview-map"' in page
+    # An analyst is not told of phones; the Turkish verifier is told of the Turkish delegation's only.
+    assert 'id="silent-phones"' not in web.login("analyst-ru").get(f"{BASE}/").text
+    turkish = web.login("verifier-tr").get(f"{BASE}/").text
+    assert 'id="silent-phones"' in turkish
+    assert 'data-phone="post-9-phone"' not in turkish
+
+
+def test_who_counts_crossings_sees_that_days_count(web: WebClient, session: Session) -> None:
+    from truce.movements.models import Movement
+
+    day = session.execute(select(func.max(Movement.on_date))).scalar_one()
+    assert day is not None
+    page = web.login("humanitarian-unhcr").get(f"{BASE}/?as_of={day.isoformat()}").text
+    expected = session.execute(select(func.count(Movement.id)).where(Movement.on_date == day)).scalar_one()
+    assert action(page, "crossings") == expected > 0
+    assert 'data-action="crossings"' not in web.login("analyst-ru").get(f"{BASE}/").text

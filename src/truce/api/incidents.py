@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
 from truce import geo, limits
 from truce.api import paging
@@ -13,6 +13,7 @@ from truce.api.problems import CONFLICT
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.incidents import presenters, service
 from truce.incidents.models import Incident, Verification
+from truce.incidents.query import SOURCE_CHOICES, IncidentQuery
 from truce.incidents.schemas import (
     BatchOut,
     IncidentBatchIn,
@@ -46,29 +47,47 @@ def _verdict(v: Verification) -> VerdictOut:
     )
 
 
-@router.get(PATH, response_model=IncidentCollectionOut, response_model_exclude_unset=True)
-def list_incidents(
-    scope: ReadScope,
+def incident_query(
     bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None,
     since: limits.Moment | None = None,
     until: limits.Moment | None = None,
     status_: Annotated[str | None, Query(alias="status", pattern="^(" + "|".join(STATUSES) + ")$")] = None,
     type_: Annotated[str | None, Query(alias="type", pattern="^(" + "|".join(TAXONOMY) + ")$")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)] = 1000,
-    offset: Position = 0,
-) -> dict[str, Any]:
-    """Incidents the caller may read, newest first, as a FeatureCollection."""
-    incidents = service.list_incidents(
-        scope.session,
-        scope.mission,
-        actor=scope.actor,
-        limit=limit,
-        offset=offset,
+    source: Annotated[
+        str | None,
+        Query(
+            pattern="^(" + "|".join(SOURCE_CHOICES) + ")$",
+            description="a source, or `monitor` for any of the mission's own (all but `party`, the allegations)",
+        ),
+    ] = None,
+    party: Annotated[str | None, Query(max_length=32, description="an alleged party's code")] = None,
+    zone: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="a zone's id (an area)")] = None,
+    subtype: Annotated[str | None, Query(max_length=48, description="a subtype, the mission's own included")] = None,
+) -> IncidentQuery:
+    """The incident filters of a query string, as the one query object the service takes."""
+    return IncidentQuery(
         bbox=geo.parse_bbox(bbox) if bbox else None,
         since=since,
         until=until,
         status=status_,
         incident_type=type_,
+        source=source,
+        party=party,
+        zone=zone,
+        subtype=subtype,
+    )
+
+
+@router.get(PATH, response_model=IncidentCollectionOut, response_model_exclude_unset=True)
+def list_incidents(
+    scope: ReadScope,
+    where: Annotated[IncidentQuery, Depends(incident_query)],
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)] = 1000,
+    offset: Position = 0,
+) -> dict[str, Any]:
+    """Incidents the caller may read, newest first, as a FeatureCollection."""
+    incidents = service.list_incidents(
+        scope.session, scope.mission, where, actor=scope.actor, limit=limit, offset=offset
     )
     names = site_names(scope.session, scope.mission, scope.actor)
     return presenters.feature_collection(incidents, names, scope.mission.taxonomy, limit=limit, offset=offset)

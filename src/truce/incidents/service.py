@@ -14,6 +14,7 @@ from truce import geo, policy
 from truce.errors import Conflict, Forbidden, Invalid, TruceError
 from truce.incidents import derive, taxonomy
 from truce.incidents.models import Incident, IncidentView
+from truce.incidents.query import EVERYTHING, IncidentQuery
 from truce.incidents.schemas import IncidentIn
 from truce.incidents.taxonomy import TAXONOMY
 from truce.ledger import service as ledger
@@ -40,13 +41,15 @@ def create(
     *,
     actor: Actor,
     reported_at: datetime | None = None,
+    accused_asked: bool = True,
 ) -> Incident:
     """File an incident; a party's accusation enters as an allegation (source `party`).
 
     `reported_at` back-dates the filing for a trusted loader of past records (the demo); the API never passes it.
+    `accused_asked=False` lets a liaison's allegation name nobody: only for the phones' form, which does not ask.
     """
     policy.require(actor, "incident.create", mission.id)
-    incident = _new(session, mission, data, actor, checks(session, mission))
+    incident = _new(session, mission, data, actor, checks(session, mission), accused_asked=accused_asked)
     if reported_at is not None:
         incident.reported_at = reported_at
     session.add(incident)
@@ -64,14 +67,24 @@ def checks(session: Session, mission: Mission) -> Checks:
     )
 
 
-def _new(session: Session, mission: Mission, data: IncidentIn, actor: Actor, checks: Checks) -> Incident:
+def _new(
+    session: Session, mission: Mission, data: IncidentIn, actor: Actor, checks: Checks, *, accused_asked: bool = True
+) -> Incident:
     """A checked, placed and derived incident, not yet in the session: a bad one leaves nothing behind."""
     props = data.properties
     if policy.files_allegations(actor) and props.source != "party":
         raise Invalid("a liaison officer files allegations: source must be 'party'", "properties.source")
     incident = Incident(mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code)
     _apply(session, mission, incident, data, checks)
+    if accused_asked:
+        _require_accused(actor, data)
     return incident
+
+
+def _require_accused(actor: Actor, data: IncidentIn) -> None:
+    """A side's allegation names whom it accuses: without it, the other side has nothing to answer."""
+    if policy.files_allegations(actor) and not data.properties.alleged_actors:
+        raise Invalid("an allegation names the alleged actor (the party it accuses)", "properties.alleged_actors")
 
 
 class Checks:
@@ -207,72 +220,44 @@ def _first_error(exc: ValidationError) -> str:
 
 
 def query(
-    mission: Mission,
-    actor: Actor,
-    *,
-    dialect: str,
-    bbox: geo.BBox | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    status: str | None = None,
-    incident_type: str | None = None,
+    mission: Mission, actor: Actor, where: IncidentQuery = EVERYTHING, *, dialect: str
 ) -> Select[tuple[Incident]]:
-    """The incidents the actor may read, filtered, newest first."""
-    return _query(mission, actor, dialect, bbox, since, until, status, incident_type, box_drives=True)
+    """The incidents the actor may read, filtered by `where`, newest first."""
+    return _query(mission, actor, dialect, where, box_drives=True)
 
 
 def _query(
-    mission: Mission,
-    actor: Actor,
-    dialect: str,
-    bbox: geo.BBox | None,
-    since: datetime | None,
-    until: datetime | None,
-    status: str | None,
-    incident_type: str | None,
-    *,
-    box_drives: bool,
+    mission: Mission, actor: Actor, dialect: str, where: IncidentQuery, *, box_drives: bool
 ) -> Select[tuple[Incident]]:
-    terms = [Incident.mission_id == mission.id, policy.readable(actor, Incident)]
-    if since is not None:
-        terms.append(Incident.start >= since)
-    if until is not None:
-        terms.append(Incident.start < until)
-    if status is not None:
-        terms.append(Incident.status == status)
-    if incident_type is not None:
-        terms.append(Incident.type == incident_type)
-    where = and_(*terms)
+    clause = and_(Incident.mission_id == mission.id, policy.readable(actor, Incident), *where.terms())
+    bbox = where.bbox
     if bbox is not None and box_drives:
         # A map's box usually holds few of the mission's rows; its spatial index should find them first.
-        where = and_(geo.unindexed(dialect, where, _INDEXED), geo.bbox_clause(dialect, Incident, bbox))
+        clause = and_(geo.unindexed(dialect, clause, _INDEXED), geo.bbox_clause(dialect, Incident, bbox))
     elif bbox is not None:
         # Most rows meet the box: walk the time index newest first and test the box on each row, which
         # stops at the page's end. Asking the R*Tree would list every row first (8 s at a million).
-        where = and_(where, geo.box_test(Incident, bbox))
-    stmt = select(Incident).where(where)
+        clause = and_(clause, geo.box_test(Incident, bbox))
+    stmt = select(Incident).where(clause)
     return stmt.order_by(Incident.start.desc(), Incident.id.desc())
 
 
 def list_incidents(
     session: Session,
     mission: Mission,
+    where: IncidentQuery = EVERYTHING,
     *,
     actor: Actor,
     limit: int = 1000,
     offset: int = 0,
-    bbox: geo.BBox | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    status: str | None = None,
-    incident_type: str | None = None,
 ) -> list[IncidentView]:
     """A page of the incidents the actor may read, as the columns their Features show."""
     dialect = session.get_bind().dialect.name
     limit = min(limit, MAX_PAGE)
     # Only SQLite needs to know whether the box is wide (PostgreSQL plans by its statistics and the values).
+    bbox = where.bbox
     wide = dialect == "sqlite" and bbox is not None and _box_is_wide(session, bbox, limit + offset)
-    stmt = _query(mission, actor, dialect, bbox, since, until, status, incident_type, box_drives=not wide)
+    stmt = _query(mission, actor, dialect, where, box_drives=not wide)
     # Through the connection, all rows at once: the session would hand each row through its ORM loading, and
     # iterating the result would fetch the rows one driver call at a time.
     rows = session.connection().execute(stmt.with_only_columns(*_VIEW_COLUMNS).limit(limit).offset(offset)).all()
@@ -299,10 +284,14 @@ def get(session: Session, mission: Mission, incident_id: int, *, actor: Actor) -
     return policy.get_readable(session, Incident, mission, incident_id, actor, "incident")
 
 
-def update(session: Session, mission: Mission, incident_id: int, data: IncidentIn, *, actor: Actor) -> Incident:
-    """Amend an incident: only its author, and only before anyone has verified it."""
+def update(
+    session: Session, mission: Mission, incident_id: int, data: IncidentIn, *, actor: Actor, accused_asked: bool = True
+) -> Incident:
+    """Amend an incident: only its author, and only before anyone has verified it (`accused_asked`: see `create`)."""
     incident = get(session, mission, incident_id, actor=actor)
     _require_author(incident, actor, "amend")
+    if accused_asked:
+        _require_accused(actor, data)
     _apply(session, mission, incident, data, Checks(session, mission))
     ledger.record(session, actor, "incident.update", incident)
     return incident
@@ -363,15 +352,10 @@ def duplicates(session: Session, mission: Mission, incident_id: int, *, actor: A
     # A degree of latitude is about 111 km; the box is cut down to the real distance below.
     pad = mission.duplicate_km / 111.0 * 1.5
     box = geo.BBox(incident.lon - pad * 2, incident.lat - pad, incident.lon + pad * 2, incident.lat + pad)
-    stmt = query(
-        mission,
-        actor,
-        dialect=session.get_bind().dialect.name,
-        bbox=box,
-        since=incident.start - window,
-        until=incident.start + window,
-        incident_type=incident.type,
+    near = IncidentQuery(
+        bbox=box, since=incident.start - window, until=incident.start + window, incident_type=incident.type
     )
+    stmt = query(mission, actor, near, dialect=session.get_bind().dialect.name)
     candidates = session.execute(stmt.where(Incident.id != incident.id)).scalars()
     return [
         c

@@ -19,6 +19,7 @@ from truce.errors import BadRequest, Forbidden
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from truce.incidents.query import IncidentQuery
     from truce.interop.importer import ImportReport
     from truce.missions.models import Mission
     from truce.policy import Actor
@@ -38,9 +39,15 @@ def export_command(
     iso: Annotated[str, typer.Option("--iso", help="ACLED `iso` column (ISO 3166 numeric code)")] = "",
     country: Annotated[str, typer.Option("--country", help="ACLED `country` column")] = "",
     region: Annotated[str, typer.Option("--region", help="ACLED `region` column")] = "",
+    since: Annotated[str, typer.Option("--since", help="first day, YYYY-MM-DD (the mission's time zone)")] = "",
+    until: Annotated[str, typer.Option("--until", help="last day included, YYYY-MM-DD")] = "",
+    status: Annotated[str | None, typer.Option("--status", help="only incidents in this status")] = None,
+    incident_type: Annotated[str | None, typer.Option("--type", help="only incidents of this type")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="a source, or `monitor` (no allegations)")] = None,
+    party: Annotated[str | None, typer.Option("--party", help="only incidents alleged against this party")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Export the mission's incidents: the public view, or what `--as USER` may read."""
+    """Export the mission's incidents: the public view, or what `--as USER` may read, filtered as the list is."""
     from truce.interop.export import count, selection, view_for
     from truce.interop.formats import EXPORTS
 
@@ -54,7 +61,8 @@ def export_command(
             with db.report_session() as session:
                 mission = console.mission_by_slug(session, slug)
                 actor = _reader(session, mission, as_user)
-                view = view_for(session, mission, actor, iso=iso, country=country, region=region)
+                where = _query(mission, since, until, status, incident_type, source, party)
+                view = view_for(session, mission, actor, iso=iso, country=country, region=region, where=where)
                 if out is None:
                     with _stdout() as stream:
                         write(session, view, stream, lambda _n: None)
@@ -67,6 +75,46 @@ def export_command(
             db.dispose()
         who = f"as {as_user}" if as_user else "public view"
         console.err.print(f"exported {written:,} incidents of {slug} ({who}) to {out}", highlight=False, markup=False)
+
+
+def _query(
+    mission: Mission,
+    since: str,
+    until: str,
+    status: str | None,
+    incident_type: str | None,
+    source: str | None,
+    party: str | None,
+) -> IncidentQuery:
+    """The export's filters as the query object the list and the map use; days in the mission's time zone."""
+    from datetime import UTC, date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from truce import limits
+    from truce.incidents.query import IncidentQuery
+
+    zone = ZoneInfo(mission.time_zone or "UTC")
+
+    def day(text: str, name: str) -> date | None:
+        if not text:
+            return None
+        try:
+            return limits.check_day(date.fromisoformat(text), name)
+        except ValueError:
+            raise BadRequest(f"--{name}: give a day as YYYY-MM-DD, not {text!r}") from None
+
+    def start_of(value: date) -> datetime:
+        return datetime.combine(value, time(), tzinfo=zone).astimezone(UTC)
+
+    first, last = day(since, "since"), day(until, "until")
+    return IncidentQuery(
+        since=start_of(first) if first else None,
+        until=start_of(last + timedelta(days=1)) if last else None,
+        status=status,
+        incident_type=incident_type,
+        source=source,
+        party=party,
+    )
 
 
 def import_command(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from truce import policy
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
+from truce.incidents.query import EVERYTHING, IncidentQuery
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.places.models import Area, Site
@@ -57,10 +58,19 @@ class View:
     iso: str = ""
     country: str = ""
     region: str = ""
+    # Which incidents: the same query object as the list, the map and the API.
+    where: IncidentQuery = EVERYTHING
 
 
 def view_for(
-    session: Session, mission: Mission, actor: Actor, *, iso: str = "", country: str = "", region: str = ""
+    session: Session,
+    mission: Mission,
+    actor: Actor,
+    *,
+    iso: str = "",
+    country: str = "",
+    region: str = "",
+    where: IncidentQuery = EVERYTHING,
 ) -> View:
     """What `actor` may see of the mission, ready for an export."""
     sites = select(Site.id, Site.name).where(Site.mission_id == mission.id, policy.readable(actor, Site))
@@ -77,6 +87,7 @@ def view_for(
         iso=iso,
         country=country,
         region=region,
+        where=where,
     )
 
 
@@ -86,7 +97,7 @@ def selection(view: View, columns: Sequence[Any] = (), *, events_only: bool) -> 
     `events_only` leaves out retracted incidents and duplicates merged into another: event datasets
     (ACLED, HXL) count events, and these are not events of their own.
     """
-    stmt: Select[Any] = incidents_service.query(view.mission, view.actor, dialect=view.dialect)
+    stmt: Select[Any] = incidents_service.query(view.mission, view.actor, view.where, dialect=view.dialect)
     if columns:
         stmt = stmt.with_only_columns(*columns)
     if events_only:

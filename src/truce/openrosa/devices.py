@@ -15,18 +15,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import segno
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from truce import policy
 from truce.errors import Conflict, Invalid, NotFound
 from truce.ledger import service as ledger
-from truce.missions.models import Mission
+from truce.missions.models import Delegation, Mission
 from truce.openrosa import xforms
-from truce.openrosa.models import Device
+from truce.openrosa.models import Device, Submission
 from truce.policy import Actor
 from truce.users import service as users_service
-from truce.users.models import User
+from truce.users.models import Membership, User
 
 TOKEN_BYTES = 32
 DEVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
@@ -139,6 +139,42 @@ def list_devices(session: Session, mission: Mission, *, actor: Actor) -> list[De
     policy.require(actor, "user.read", mission.id)
     stmt = select(Device).where(Device.mission_id == mission.id).order_by(Device.id)
     return list(session.execute(stmt).scalars())
+
+
+@dataclass(frozen=True)
+class SilentPhone:
+    """A phone that has sent nothing since a moment, and when it last did (None: never)."""
+
+    device_id: int
+    name: str
+    delegation: str
+    last_received: datetime | None
+
+
+def silent_devices(session: Session, mission: Mission, since: datetime, *, actor: Actor) -> list[SilentPhone]:
+    """The mission's working phones with no submission received since `since`, those the actor watches
+    (`policy.watches_phones`; only their own delegation's unless `policy.watches_every_phone`), longest silent first.
+    """
+    if not policy.watches_phones(actor, mission.id):
+        return []
+    last = (
+        select(Submission.device_id, func.max(Submission.received_at).label("last"))
+        .where(Submission.mission_id == mission.id, Submission.device_id.is_not(None))
+        .group_by(Submission.device_id)
+        .subquery()
+    )
+    stmt = (
+        select(Device.id, Device.name, Delegation.code, last.c.last)
+        .join(Membership, and_(Membership.user_id == Device.user_id, Membership.mission_id == mission.id))
+        .join(Delegation, Delegation.id == Membership.delegation_id)
+        .outerjoin(last, last.c.device_id == Device.id)
+        .where(Device.mission_id == mission.id, Device.revoked_at.is_(None))
+        .where(or_(last.c.last.is_(None), last.c.last < since))
+    )
+    if not policy.watches_every_phone(actor):
+        stmt = stmt.where(Delegation.code == actor.delegation_code)
+    rows = session.execute(stmt.order_by(last.c.last.is_not(None), last.c.last, Device.name)).all()
+    return [SilentPhone(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def get_device(session: Session, mission: Mission, device_id: int, *, actor: Actor) -> Device:

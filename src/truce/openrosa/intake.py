@@ -220,7 +220,11 @@ def _apply(session: Session, intake: Intake, row: Submission, later: Submission 
 def _create(session: Session, intake: Intake, row: Submission) -> list[Incident]:
     """File the records; the incidents are handed back so that attaching files need not read them again."""
     mission, actor, planned = intake.mission, intake.actor, intake.prepared.planned
-    incidents = [incidents_service.create(session, mission, data, actor=actor) for data, _ in planned.incidents]
+    # The phones' form does not ask whom an allegation accuses (yet): the service must not require it here.
+    incidents = [
+        incidents_service.create(session, mission, data, actor=actor, accused_asked=False)
+        for data, _ in planned.incidents
+    ]
     movements = [movements_service.create(session, mission, data, actor=actor) for data in planned.movements]
 
     def link() -> None:
@@ -241,12 +245,15 @@ def _amend(session: Session, intake: Intake, row: Submission, previous: Submissi
     planned = prepared.planned.incidents
     ids = list(previous.record_ids)
     kept = [
-        incidents_service.update(session, mission, incident_id, data, actor=actor).id
+        incidents_service.update(session, mission, incident_id, data, actor=actor, accused_asked=False).id
         for incident_id, (data, _) in zip(ids, planned, strict=False)
     ]
     for incident_id in ids[len(planned) :]:
         incidents_service.retract(session, mission, incident_id, actor=actor)
-    added = [incidents_service.create(session, mission, data, actor=actor) for data, _ in planned[len(ids) :]]
+    added = [
+        incidents_service.create(session, mission, data, actor=actor, accused_asked=False)
+        for data, _ in planned[len(ids) :]
+    ]
     row.record_ids = kept + _ids(session, added)
 
 

@@ -1,43 +1,73 @@
-"""The incident filters shared by the list and the map: dates, type and status from the query string."""
+"""The incident filters shared by the list and the map: read from the query string into an `IncidentQuery`.
+
+Days are written as the pages print them (YYYY-MM-DD) and read in the mission's time zone.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
-from truce import limits
+from truce import geo, limits
 from truce.errors import Invalid
+from truce.incidents import taxonomy
+from truce.incidents.query import SOURCE_CHOICES, IncidentQuery
 from truce.incidents.taxonomy import STATUSES, TAXONOMY
+from truce.missions import service as missions_service
 from truce.missions.models import Mission
+from truce.places import service as places_service
+from truce.places.models import Area
+from truce.policy import Actor
 from truce.web.forms import Form
 from truce.web.i18n import N_
 
-FIELDS = ("since", "until", "status", "type")
+FIELDS = ("since", "until", "status", "type", "source", "party", "zone", "subtype")
+# The date presets: days back from the last day, that day included.
+PRESETS = {"day": 1, "week": 7, "month": 30}
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the filters offer: the zones the reader may read, the mission's parties and subtypes."""
+
+    zones: dict[int, str] = field(default_factory=dict)
+    parties: tuple[str, ...] = ()
+    subtypes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def all_subtypes(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for names in self.subtypes.values():
+            seen.update(dict.fromkeys(names))
+        return list(seen)
+
+
+def choices(session: Session, mission: Mission, actor: Actor) -> Choices:
+    """The zones of control the actor may read, the parties and every subtype (the mission's own included)."""
+    areas = places_service.list_places(session, Area, mission, actor=actor, kind="zone_of_control")
+    parties = tuple(p.code for p in missions_service.parties(session, mission))
+    subtypes = {kind: tuple(names) for kind, names in taxonomy.of_mission(mission.taxonomy).items()}
+    return Choices(zones={a.id: a.name for a in areas}, parties=parties, subtypes=subtypes)
 
 
 @dataclass
 class IncidentFilters:
-    """Validated filters (keyword arguments of `incidents.service.query`) and the form to show them."""
+    """The validated filters as the query object, and the form to show them."""
 
     form: Form
-    since: datetime | None = None
-    until: datetime | None = None
-    status: str | None = None
-    incident_type: str | None = None
-
-    def as_query(self) -> dict[str, Any]:
-        return {"since": self.since, "until": self.until, "status": self.status, "incident_type": self.incident_type}
+    query: IncidentQuery = field(default_factory=IncidentQuery)
+    first: date | None = None
+    last: date | None = None
 
     def query_string(self) -> str:
         return urlencode({k: v for k, v in self.form.values.items() if k in FIELDS and v})
 
 
-def _day(form: Form, name: str, zone: ZoneInfo) -> date | None:
+def _day(form: Form, name: str) -> date | None:
     text = form.get(name)
     if not text:
         return None
@@ -49,30 +79,63 @@ def _day(form: Form, name: str, zone: ZoneInfo) -> date | None:
         return None
 
 
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
+def midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
-def parse(params: QueryParams, mission: Mission) -> IncidentFilters:
+def parse(params: QueryParams, mission: Mission, offered: Choices) -> IncidentFilters:
     """Read the filters; a bad value is reported on its field and ignored."""
     form = Form(values={k: params.get(k, "") for k in FIELDS})
     zone = ZoneInfo(mission.time_zone or "UTC")
-    result = IncidentFilters(form=form)
-    first, last = _day(form, "since", zone), _day(form, "until", zone)
+    first, last = _day(form, "since"), _day(form, "until")
     if first and last and last < first:
         form.add_error("until", N_("The end date is before the start date."))
         last = None
-    result.since = _midnight(first, zone) if first else None
-    # "until" names the last day included.
-    result.until = _midnight(last + timedelta(days=1), zone) if last else None
-    status = form.get("status")
-    if status and status not in STATUSES:
-        form.add_error("status", N_("Choose a status from the list."))
-    elif status:
-        result.status = status
+    values: dict[str, object] = {
+        "since": midnight(first, zone) if first else None,
+        # "until" names the last day included.
+        "until": midnight(last + timedelta(days=1), zone) if last else None,
+        "status": _chosen(form, "status", STATUSES, N_("Choose a status from the list.")),
+        "incident_type": _chosen(form, "type", tuple(TAXONOMY), N_("Choose a type from the list.")),
+        "source": _chosen(form, "source", SOURCE_CHOICES, N_("Choose a source from the list.")),
+        "party": _chosen(form, "party", offered.parties, N_("Choose a party from the list.")),
+        "subtype": _subtype(form, offered),
+        "zone": _zone(form, offered),
+        "bbox": _bbox(params),
+    }
+    query = IncidentQuery(**values)  # type: ignore[arg-type]
+    return IncidentFilters(form=form, query=query, first=first, last=last)
+
+
+def _chosen(form: Form, name: str, allowed: tuple[str, ...], message: str) -> str | None:
+    value = form.get(name)
+    if value and value not in allowed:
+        form.add_error(name, message)
+        return None
+    return value or None
+
+
+def _subtype(form: Form, offered: Choices) -> str | None:
     kind = form.get("type")
-    if kind and kind not in TAXONOMY:
-        form.add_error("type", N_("Choose a type from the list."))
-    elif kind:
-        result.incident_type = kind
-    return result
+    allowed = offered.subtypes.get(kind, ()) if kind in offered.subtypes else tuple(offered.all_subtypes())
+    return _chosen(form, "subtype", allowed, N_("Choose a subtype from the list."))
+
+
+def _zone(form: Form, offered: Choices) -> int | None:
+    text = form.get("zone")
+    if not text:
+        return None
+    if not text.isdigit() or int(text) not in offered.zones:
+        form.add_error("zone", N_("Choose a zone from the list."))
+        return None
+    return int(text)
+
+
+def _bbox(params: QueryParams) -> geo.BBox | None:
+    text = params.get("bbox")
+    return geo.parse_bbox(text) if text else None
+
+
+def presets(last_day: date) -> list[tuple[str, date, date]]:
+    """The date presets ending on `last_day`: (name, first day, last day)."""
+    return [(name, last_day - timedelta(days=days - 1), last_day) for name, days in PRESETS.items()]

@@ -57,3 +57,28 @@ def test_the_overview_as_of_the_last_day_with_what_needs_doing(
     expect(page.locator("#f-as_of")).to_have_value("2020-11-15")
     owed.locator("a").click()
     expect(page.locator("#queue-mine")).to_be_visible()
+
+
+SILENT = {"en": "Phones that have not reported", "ru": "Телефоны, не передававшие данных"}
+NEVER = {"en": "never sent anything", "ru": "ещё ничего не отправлял"}
+
+
+def test_the_overview_maps_the_week_and_names_quiet_phones(tab: Page, server: Server, shots: Path, look: Look) -> None:
+    page = tab
+    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": "admin", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    name = f"tr-phone-{look.width}-{look.lang}"
+    made = httpx.post(f"{server.url}/api/v1/missions/nk-2020/devices", json={"name": name, "delegation": "tr"},
+                      headers=headers, timeout=30)  # fmt: skip
+    assert made.status_code == 201, made.text
+    enter(page, server, "verifier-tr", "/m/nk-2020/")
+    phones = page.locator("#silent-phones")
+    expect(phones.locator("h2")).to_have_text(SILENT[look.lang])
+    expect(phones.locator(f"[data-phone='{name}']")).to_contain_text(NEVER[look.lang])
+    # The small map draws the week's incidents over the mission's places, within the window's width.
+    small = page.locator("#overview-map")
+    small.scroll_into_view_if_needed()
+    expect(small).to_have_attribute("data-drawn", re.compile(r"^[1-9]\d*$"), timeout=20_000)
+    expect(small.locator(".incident-icon").first).to_be_attached()
+    fits(page, "#overview-map", look.width)
+    shot(page, shots, "overview-map", look)

@@ -4,7 +4,6 @@ reader's action, and the latest incidents, from what the reader may read."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from truce import limits
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
+from truce.incidents.query import IncidentQuery
 from truce.incidents.taxonomy import STATUSES
 from truce.missions.models import Mission
 from truce.movements import summaries
@@ -22,6 +22,7 @@ from truce.places.models import Site
 from truce.policy import Actor
 from truce.web import overview
 from truce.web.context import ReadPage
+from truce.web.pages import mapview
 from truce.web.rendering import render
 from truce.web.routing import page_router
 
@@ -34,9 +35,9 @@ def _midnight(mission: Mission, now: datetime) -> datetime:
     return datetime.combine(local.date(), time(), tzinfo=zone).astimezone(UTC)
 
 
-def _count(session: Session, mission: Mission, actor: Actor, **filters: Any) -> int:
+def _count(session: Session, mission: Mission, actor: Actor, where: IncidentQuery) -> int:
     dialect = session.get_bind().dialect.name
-    stmt = incidents_service.query(mission, actor, dialect=dialect, **filters)
+    stmt = incidents_service.query(mission, actor, where, dialect=dialect)
     return int(session.execute(stmt.order_by(None).with_only_columns(func.count(Incident.id))).scalar_one())
 
 
@@ -50,17 +51,6 @@ def by_status(session: Session, mission: Mission, actor: Actor) -> dict[str, int
     return counts
 
 
-def latest_day(session: Session, mission: Mission, actor: Actor) -> date | None:
-    """The latest day (in the mission's time zone) on which an incident the actor may read began."""
-    dialect = session.get_bind().dialect.name
-    stmt = incidents_service.query(mission, actor, dialect=dialect).order_by(None)
-    latest = session.execute(stmt.with_only_columns(func.max(Incident.start))).scalar_one()
-    if latest is None:
-        return None
-    moment = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(mission.time_zone or "UTC")).date()
-
-
 def _as_of(request: Request, session: Session, mission: Mission, actor: Actor, now: datetime) -> date:
     """The day the overview speaks of: the one asked for, else the latest with data, never after today."""
     today = now.astimezone(ZoneInfo(mission.time_zone or "UTC")).date()
@@ -70,7 +60,7 @@ def _as_of(request: Request, session: Session, mission: Mission, actor: Actor, n
     except ValueError:
         chosen = None
     if chosen is None or not limits.FIRST_DAY <= chosen <= limits.LAST_DAY:
-        chosen = latest_day(session, mission, actor) or today
+        chosen = overview.latest_day(session, mission, actor) or today
     return min(chosen, today)
 
 
@@ -88,7 +78,7 @@ def home(request: Request, page: ReadPage) -> Response:
     returns = summaries.returns(session, mission, actor=actor)
     statuses = by_status(session, mission, actor)
     on_day = next((d for d in returns["days"] if d["date"] == as_of.isoformat()), None)
-    recent = incidents_service.list_incidents(session, mission, actor=actor, limit=8, until=day_end)
+    recent = incidents_service.list_incidents(session, mission, IncidentQuery(until=day_end), actor=actor, limit=8)
     return render(
         request,
         "home.html",
@@ -96,13 +86,18 @@ def home(request: Request, page: ReadPage) -> Response:
             "statuses": statuses,
             "total": sum(statuses.values()),
             "as_of": as_of,
-            "today": _count(session, mission, actor, since=day_start, until=day_end),
-            "week": _count(session, mission, actor, since=day_start - timedelta(days=6), until=day_end),
+            "today": _count(session, mission, actor, IncidentQuery(since=day_start, until=day_end)),
+            "week": _count(session, mission, actor, IncidentQuery(since=day_start - timedelta(days=6), until=day_end)),
             "posts": len(posts),
             "returns_total": returns["total"],
             "returns_last": returns["days"][-1] if returns["days"] else None,
             "returns_on_day": on_day["returned"] if on_day else 0,
             "recent": recent,
             "actions": overview.needs_action(session, mission, actor, as_of),
+            "silent": overview.silent_phones(session, mission, actor, now),
+            "silent_hours": overview.SILENT_HOURS,
+            # The small map: the week to the "as of" day, as the map page's own filters say it.
+            "map_query": f"since={as_of - timedelta(days=6)}&until={as_of}",
+            "map_text": mapview.map_text(request),
         },
     )

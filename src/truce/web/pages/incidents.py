@@ -94,12 +94,13 @@ def _page(
 @router.get("/m/{slug}/incidents", name="incident_list")
 def incident_list(request: Request, page: ReadPage) -> Response:
     mission, session = page.mission_or_404(), page.session
-    chosen = filters.parse(request.query_params, mission)
+    offered = filters.choices(session, mission, page.actor)
+    chosen = filters.parse(request.query_params, mission, offered)
     sort = request.query_params.get("sort", "start")
     sort = sort if sort in SORTS else "start"
     descending = request.query_params.get("dir", "desc") != "asc"
     number = _int(request.query_params.get("page"), 1, MAX_PAGE_NUMBER)
-    stmt = incidents_service.query(mission, page.actor, dialect=session.get_bind().dialect.name, **chosen.as_query())
+    stmt = incidents_service.query(mission, page.actor, chosen.query, dialect=session.get_bind().dialect.name)
     rows = list(session.execute(_page(stmt, sort, descending, request, number)).scalars())
     backwards = "before" in request.query_params and "after" not in request.query_params
     shown = list(reversed(rows[:PAGE_SIZE])) if backwards else rows[:PAGE_SIZE]
@@ -110,6 +111,8 @@ def incident_list(request: Request, page: ReadPage) -> Response:
         {
             "incidents": shown,
             "form": chosen.form,
+            "offered": offered,
+            "chosen": chosen,
             "filter_query": chosen.query_string(),
             "sort": sort,
             "descending": descending,

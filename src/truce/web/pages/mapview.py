@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,6 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from truce import geo
 from truce.errors import Invalid
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
@@ -19,7 +19,7 @@ from truce.places import presenters as place_presenters
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
 from truce.policy import Actor
-from truce.web import filters, i18n, labels
+from truce.web import filters, i18n, labels, overview
 from truce.web.context import ReadPage
 from truce.web.i18n import N_
 from truce.web.pages import movementmap
@@ -32,13 +32,24 @@ MAX_MARKERS = 50_000
 
 @router.get("/m/{slug}/map", name="map")
 def map_page(request: Request, page: ReadPage) -> Response:
-    mission = page.mission_or_404()
-    chosen = filters.parse(request.query_params, mission)
-    return render(
-        request,
-        "map.html",
-        {"form": chosen.form, "tile_url": request.app.state.settings.tile_url, "map_text": map_text(request)},
-    )
+    mission, session = page.mission_or_404(), page.session
+    offered = filters.choices(session, mission, page.actor)
+    chosen = filters.parse(request.query_params, mission, offered)
+    now = datetime.now(UTC)
+    today = now.astimezone(ZoneInfo(mission.time_zone or "UTC")).date()
+    # The presets end on the latest day with incidents (today in a running mission; the demo's own days).
+    last_day = min(overview.latest_day(session, mission, page.actor) or today, today)
+    context = {
+        "form": chosen.form,
+        "chosen": chosen,
+        "offered": offered,
+        "presets": filters.presets(last_day),
+        "last_day": last_day,
+        "today": today,
+        "tile_url": request.app.state.settings.tile_url,
+        "map_text": map_text(request),
+    }
+    return render(request, "map.html", context)
 
 
 def map_text(request: Request) -> dict[str, Any]:
@@ -67,6 +78,7 @@ def map_text(request: Request) -> dict[str, Any]:
         "details": _(N_("Details")),
         "loading": _(N_("Loading incidents…")),
         "shown": _(N_("%s incidents shown.")),
+        "up_to": _(N_("Up to %s")),
         "truncated": _(N_("Only the first ones are drawn; narrow the filters.")),
         "failed": _(N_("The incidents could not be loaded; reload the page.")),
         "click_to_place": _(N_("Click the map to place the incident.")),
@@ -94,14 +106,11 @@ def map_incidents(request: Request, page: ReadPage) -> Response:
     """Incidents as rows [id, lon, lat, status code, type code, start (ISO date), allegation, subtype code,
     local start (YYYY-MM-DD HH:MM), source code, nearest site's name], filtered."""
     mission, session = page.mission_or_404(), page.session
-    chosen = filters.parse(request.query_params, mission)
+    chosen = filters.parse(request.query_params, mission, filters.choices(session, mission, page.actor))
     if chosen.form.errors:
-        raise Invalid("; ".join(chosen.form.errors.values()))
-    bbox_text = request.query_params.get("bbox")
-    bbox = geo.parse_bbox(bbox_text) if bbox_text else None
-    stmt = incidents_service.query(
-        mission, page.actor, dialect=session.get_bind().dialect.name, bbox=bbox, **chosen.as_query()
-    )
+        name, message = next(iter(chosen.form.errors.items()))
+        raise Invalid(message, name)
+    stmt = incidents_service.query(mission, page.actor, chosen.query, dialect=session.get_bind().dialect.name)
     columns = (
         Incident.id, Incident.lon, Incident.lat, Incident.status, Incident.type, Incident.start, Incident.source,
         Incident.subtype, Incident.nearest_site_id,

@@ -101,7 +101,27 @@
           .addTo(map);
       }
     });
+    declutter(map);
     return { bounds: focus, colors: colors };
+  }
+
+  /* Permanent labels that would overlap an earlier one are hidden until a zoom makes room (greedy, in drawing
+     order: the first settlements named keep their labels). Runs after each zoom or move. */
+  function declutter(map) {
+    function run() {
+      var kept = [];
+      map.getContainer().querySelectorAll(".leaflet-tooltip.place-label").forEach(function (label) {
+        label.classList.remove("label-hidden");
+        var box = label.getBoundingClientRect();
+        var clash = kept.some(function (other) {
+          return box.left < other.right && box.right > other.left && box.top < other.bottom && box.bottom > other.top;
+        });
+        if (clash) { label.classList.add("label-hidden"); } else { kept.push(box); }
+      });
+      map.getContainer().dataset.labelsHidden = String(map.getContainer().querySelectorAll(".label-hidden").length);
+    }
+    map.on("zoomend moveend", run);
+    run();
   }
 
   function legendRow(symbol, label) {
@@ -170,6 +190,6 @@
 
   window.TruceBase = {
     createMap: createMap, drawPlaces: drawPlaces, addLegend: addLegend, statusSvg: statusSvg, statusColors: STATUS_COLORS,
-    escapeHtml: escapeHtml, fetchJson: fetchJson, siteLabel: siteLabel
+    escapeHtml: escapeHtml, fetchJson: fetchJson, siteLabel: siteLabel, declutter: declutter
   };
 })();

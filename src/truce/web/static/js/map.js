@@ -114,12 +114,51 @@
     return element.getAttribute("data-incidents") + (query ? "?" + query : "");
   }
 
+  /* The time slider: the days of the loaded incidents (local, as the popups print them); the map shows the
+     incidents up to the chosen day. The filters' own dates say which days are loaded. */
+  var slider = document.getElementById("time-slider");
+  var sliderInput = document.getElementById("time-slider-day");
+  var sliderShown = document.getElementById("time-slider-shown");
+  var loaded = { rows: [], markers: [], days: [] };
+
+  function dayOf(row) { return (row[8] || row[5]).slice(0, 10); }
+
+  function setUpSlider() {
+    var seen = {};
+    loaded.rows.forEach(function (row) { seen[dayOf(row)] = true; });
+    loaded.days = Object.keys(seen).sort();
+    slider.hidden = loaded.days.length < 2;
+    sliderInput.max = String(Math.max(loaded.days.length - 1, 0));
+    sliderInput.value = sliderInput.max;
+    sayDay(loaded.rows.length);
+  }
+
+  function sayDay(count) {
+    var day = loaded.days[Number(sliderInput.value)] || "";
+    sliderShown.textContent = text.up_to.replace("%s", day) + " · " + text.shown.replace("%s", count.toLocaleString());
+    sliderInput.setAttribute("aria-valuetext", text.up_to.replace("%s", day));
+  }
+
+  function showUpTo() {
+    var last = loaded.days[Number(sliderInput.value)];
+    var chosen = loaded.markers.filter(function (m, i) { return dayOf(loaded.rows[i]) <= last; });
+    cluster.clearLayers();
+    cluster.addLayers(chosen, true);
+    element.dataset.drawn = String(chosen.length);
+    sayDay(chosen.length);
+  }
+
+  sliderInput.addEventListener("input", showUpTo);
+
   function draw(fetched) {
     return fetched.then(function (data) {
       mark("truce:incidents-fetched");
       cluster.clearLayers();
       rowsById = {};
       var markers = data.rows.map(function (row) { rowsById[row[0]] = row; return markerFor(row); });
+      loaded.rows = data.rows;
+      loaded.markers = markers;
+      setUpSlider();
       mark("truce:markers-made");
       var counted = text.shown.replace("%s", data.rows.length.toLocaleString());
       statusLine.textContent = data.truncated ? counted + " " + text.truncated : counted;
