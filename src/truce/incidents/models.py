@@ -8,13 +8,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from truce.db import Base, utcnow
+from truce.db import Base, DeviceTimes, utcnow
 from truce.incidents.taxonomy import SOURCES, STATUSES, TIME_PRECISIONS, VERDICTS
 from truce.ledger.models import Logged
 from truce.places.models import CLASSIFICATIONS, in_values
 
 
-class Incident(Logged, Base):
+class Incident(DeviceTimes, Logged, Base):
     """Something that happened, as reported; `status` follows the joint verification."""
 
     __tablename__ = "incidents"
