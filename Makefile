@@ -21,12 +21,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install Truce with its development tools
 
 # Leaflet, leaflet.markercluster, Leaflet.draw (the admin pages' map editor; it ships no licence file, so its
-# package.json, which says MIT, goes with it), htmx and Swagger UI (for /docs) from npm (package-lock.json), copied
-# into the package's static files: the pages never load anything from a CDN. --ignore-scripts also keeps swagger-ui-dist's
-# dependency @scarf/scarf from running its install-time analytics.
+# package.json, which says MIT, goes with it), htmx, pmtiles (the PMTiles basemap) and Swagger UI (for /docs) from
+# npm (package-lock.json), copied into the package's static files: the pages never load anything from a CDN.
+# --ignore-scripts also keeps swagger-ui-dist's dependency @scarf/scarf from running its install-time analytics.
 $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet/images $(VENDOR)/leaflet-draw/images $(VENDOR)/markercluster $(VENDOR)/htmx $(VENDOR)/swagger-ui
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet/images $(VENDOR)/leaflet-draw/images $(VENDOR)/markercluster $(VENDOR)/htmx $(VENDOR)/swagger-ui $(VENDOR)/pmtiles
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
 	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/leaflet/images/
 	cp node_modules/leaflet-draw/dist/leaflet.draw.js node_modules/leaflet-draw/dist/leaflet.draw.css \
@@ -35,6 +35,7 @@ $(ASSETS): package.json package-lock.json
 	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js node_modules/leaflet.markercluster/dist/MarkerCluster.css \
 	   node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css node_modules/leaflet.markercluster/MIT-LICENCE.txt $(VENDOR)/markercluster/
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE $(VENDOR)/htmx/
+	cp node_modules/pmtiles/dist/pmtiles.js node_modules/pmtiles/package.json $(VENDOR)/pmtiles/
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
 	   node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE $(VENDOR)/swagger-ui/
 	touch $@

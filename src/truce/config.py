@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # Any JSON or form body that is not an upload (docs/limits.md); an incident batch may be larger.
     max_json_mb: int = Field(default=limits.DEFAULT_JSON_MB, ge=1)
     tile_url: str | None = None
+    # A local PMTiles file (raster tiles) the map pages show as their basemap, served by Truce with HTTP range
+    # requests and kept by the service worker for offline use (web/basemap.py).
+    basemap_pmtiles: Path | None = None
     token_hours: int = Field(default=12, ge=1)
     # How long a page's outbox may keep queueing and sending records after its last online visit (issue 21).
     offline_days: int = Field(default=7, ge=0, le=90)

@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, make_transient_to_detached, mapped_column, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
@@ -226,6 +226,48 @@ class Base(DeclarativeBase):
 
 
 Model = TypeVar("Model", bound=Base)
+
+# session.info key: the delivering device's times, for the records the session adds (`DeviceTimes`).
+DELIVERY = "truce_delivery"
+# A device clock further than this from the server's is flagged on the record's page.
+CLOCK_SKEW_S = 5 * 60
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the device that sent a request said of time: when it made the record, and its clock's offset."""
+
+    device_time: datetime | None
+    # The device's clock when it sent, minus the server's when it received, in seconds.
+    clock_offset_s: int | None
+
+
+class DeviceTimes:
+    """A record filed from a device keeps the device's own time for it beside the server's receipt time.
+
+    Set when the record is first flushed, from the session's `Delivery` (an API request with `X-Device-Time`
+    and `X-Device-Clock`, as the outbox sends): the services never see HTTP, and the values are in the record
+    before the log snapshots it.
+    """
+
+    device_time: Mapped[datetime | None] = mapped_column(default=None)
+    device_clock_offset_s: Mapped[int | None] = mapped_column(default=None)
+
+    @property
+    def clock_skewed(self) -> bool:
+        """True when the device's clock was more than CLOCK_SKEW_S off the server's."""
+        return self.device_clock_offset_s is not None and abs(self.device_clock_offset_s) > CLOCK_SKEW_S
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_delivery(session: Session, _context: Any, _instances: Any) -> None:
+    delivery: Delivery | None = session.info.get(DELIVERY)
+    if delivery is None:
+        return
+    for record in session.new:
+        if isinstance(record, DeviceTimes) and record.device_time is None:
+            record.device_time = delivery.device_time
+            record.device_clock_offset_s = delivery.clock_offset_s
 
 
 def detached(model: type[Model], values: Mapping[str, Any]) -> Model:

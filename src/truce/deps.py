@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from truce import auth
 from truce.config import Settings
-from truce.db import BUSY, BUSY_TIMEOUT_S, PARALLEL_WRITERS, Database
+from truce.db import BUSY, BUSY_TIMEOUT_S, DELIVERY, PARALLEL_WRITERS, Database, Delivery
 from truce.errors import NotFound, Unavailable
 from truce.idempotency import store as idempotency
 from truce.missions import service as missions_service
@@ -42,7 +42,12 @@ def _session(request: Request, *, write: bool, turn: Turn | None = None) -> Iter
         if write and claim is not None and not claim.claimed:
             # The request's Idempotency-Key commits with what the request writes, or not at all.
             idempotency.claim(session, claim)
+        if write and claim is not None:
+            # The records the request adds keep the device's time and its clock's offset (db.DeviceTimes).
+            session.info[DELIVERY] = Delivery(claim.device_time, claim.clock_offset_s)
         yield session
+        if write and claim is not None and claim.claimed:
+            idempotency.note(session, claim)
 
 
 def read_session(request: Request) -> Iterator[Session]:

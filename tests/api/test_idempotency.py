@@ -195,3 +195,39 @@ def test_a_file_that_arrives_with_another_hash_than_the_devices_is_refused(
     assert right.status_code == 201, right.text
     with db.session(write=False) as session:
         assert session.scalar(select(func.count()).where(Evidence.incident_id == created.json()["id"])) == 1
+
+
+def test_a_key_names_its_record_in_the_record_s_transaction(client: TestClient, login: Login, db: Database) -> None:
+    made = post(client, login, body("named"))
+    assert made.status_code == 201
+    with db.session(write=False) as session:
+        row = session.scalars(select(IdempotencyKey).where(IdempotencyKey.key == KEY)).one()
+        assert (row.record_type, row.record_id) == ("incidents", str(made.json()["id"]))
+        assert row.committed_at is not None
+        assert row.committed_at >= row.received_at
+
+
+def test_an_answer_lost_after_the_commit_is_found_again_from_the_record(
+    client: TestClient, login: Login, db: Database
+) -> None:
+    # The state a server leaves when it dies between the commit and keeping the answer (a real process is
+    # killed there in tests/deploy/test_idempotency_processes.py).
+    made = post(client, login, body("answer lost"))
+    assert made.status_code == 201
+    lost = update(IdempotencyKey).where(IdempotencyKey.key == KEY)
+    with db.session() as session:
+        session.execute(lost.values(status=None, media_type=None, answer=None, committed_at=utcnow()))
+    soon = post(client, login, body("answer lost"))
+    assert soon.status_code == 409
+    assert soon.headers["retry-after"] == "1"
+    with db.session() as session:
+        long_ago = utcnow() - timedelta(seconds=store.STALE_SECONDS + 1)
+        session.execute(lost.values(committed_at=long_ago))
+    later = post(client, login, body("answer lost"))
+    assert later.status_code == 200, later.text
+    assert later.headers["idempotent-replayed"] == "true"
+    assert later.json()["id"] == made.json()["id"]
+    assert later.json()["properties"]["narrative"] == "answer lost"
+    assert post(client, login, body("answer lost")).content == later.content
+    assert post(client, login, body("something else")).status_code == 422
+    assert incidents(db, "answer lost") == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -178,3 +179,41 @@ def any_outbox_token(web: WebClient) -> str:
     """The outbox token whatever the window is set to."""
     web.login("monitor-ru")
     return str(web.get("/outbox/token", headers={"Sec-Fetch-Site": "same-origin"}).json()["token"])
+
+
+def test_a_record_keeps_the_device_s_time_and_flags_a_clock_that_is_off(web: WebClient, login: Any) -> None:
+    made = "2020-11-21T09:15:00+00:00"
+    ahead = (datetime.now(UTC) + timedelta(minutes=42)).isoformat()
+    headers = {**login("monitor-ru"), "Idempotency-Key": "clock-ahead-1", "X-Device-Time": made,
+               "X-Device-Clock": ahead}  # fmt: skip
+    answer = web.client.post(INCIDENTS, json=feature("clock ahead"), headers=headers)
+    assert answer.status_code == 201, answer.text
+    properties = answer.json()["properties"]
+    assert properties["device_time"] == made
+    assert 41 * 60 <= properties["device_clock_offset_s"] <= 43 * 60
+    assert properties["device_clock_skewed"] is True
+    page = web.login("monitor-ru").get(f"/m/nk-2020/incidents/{answer.json()['id']}").text
+    assert 'id="device-time"' in page
+    assert "2020-11-21" in page.split('id="device-time"')[1][:200]
+    assert 'id="clock-skew"' in page
+    assert "42 minutes off" in page
+
+
+def test_a_clock_a_minute_off_is_kept_but_not_flagged_and_a_plain_post_keeps_no_device_time(
+    web: WebClient, login: Any
+) -> None:
+    close = (datetime.now(UTC) - timedelta(seconds=70)).isoformat()
+    headers = {**login("monitor-ru"), "Idempotency-Key": "clock-close-1", "X-Device-Time": close,
+               "X-Device-Clock": close}  # fmt: skip
+    answer = web.client.post(INCIDENTS, json=feature("clock close"), headers=headers)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["properties"]["device_clock_skewed"] is False
+    page = web.login("monitor-ru").get(f"/m/nk-2020/incidents/{answer.json()['id']}").text
+    assert 'id="device-time"' in page
+    assert 'id="clock-skew"' not in page
+    plain = web.client.post(INCIDENTS, json=feature("no device"), headers=login("monitor-ru"))
+    assert "device_time" not in plain.json()["properties"]
+    # A time without its offset, or out of any sane range, is not kept.
+    odd = {**login("monitor-ru"), "Idempotency-Key": "clock-odd-1", "X-Device-Time": "1970-01-01T00:00:00Z",
+           "X-Device-Clock": "yesterday"}  # fmt: skip
+    assert "device_time" not in web.client.post(INCIDENTS, json=feature("odd"), headers=odd).json()["properties"]

@@ -10,6 +10,7 @@ transaction and its key with it: the sender may correct the record and send it a
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tempfile
 from datetime import datetime
@@ -21,17 +22,27 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from truce import auth
+from truce.db import utcnow
 from truce.idempotency import store
 from truce.idempotency.store import Claim
 
 HEADER = b"idempotency-key"
+# When the device made the record, and the device's clock when it sent it (the offset from ours is kept).
 DEVICE_TIME = b"x-device-time"
+DEVICE_CLOCK = b"x-device-clock"
 # Printable ASCII without spaces, as a UUID or any opaque token the client makes.
 KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 SPOOL_BYTES = 1024 * 1024
 CHUNK = 64 * 1024
 SESSION_COOKIE = "truce_session"
 REPLAYED = "idempotent-replayed"
+# The kinds of record whose address `<POST path>/<id>` is a plain read of the record (an evidence file's address
+# is its download, which joins the chain of custody: never fetched on the sender's behalf).
+READ_BY_ID = frozenset({"incidents", "movements", "restrictions", "exchanges"})
+LOST = (
+    "the request was carried out once before, but its answer was lost (the server stopped before sending it); "
+    "this is the record it made"
+)
 RECEIVED = "x-received-at"
 
 
@@ -65,10 +76,15 @@ class IdempotencyGate:
             fingerprint = await run_in_threadpool(_fingerprint, scope, headers, body)
             db = scope["app"].state.db
             seen = await run_in_threadpool(store.find, db, principal, key)
+            if seen is not None and seen.fingerprint == fingerprint and seen.lost(utcnow()):
+                seen = await self._recover(scope, headers, principal, key, seen)
             if seen is not None:
                 await _answer_seen(seen, fingerprint)(scope, receive, send)
                 return
-            claim = Claim(principal, key, fingerprint, _device_time(headers))
+            claim = Claim(principal, key, fingerprint, _moment(headers, DEVICE_TIME))
+            clock = _moment(headers, DEVICE_CLOCK)
+            if clock is not None:
+                claim.clock_offset_s = round((clock - claim.received_at).total_seconds())
             scope.setdefault("state", {})["idempotency"] = claim
             await self._carry_out(scope, body, receive, send, claim)
 
@@ -109,6 +125,30 @@ class IdempotencyGate:
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
 
+    async def _recover(
+        self, scope: Scope, headers: dict[bytes, bytes], principal: str, key: str, seen: store.Seen
+    ) -> store.Seen:
+        """The answer of a request whose process died after its commit and before its answer was kept.
+
+        The record it made is named on its key (`store.note`); the answer is that record as its own address
+        (`<path>/<id>`) reads it now, asked of the routes with the sender's own credentials, for the kinds whose
+        address is a plain read. Otherwise the answer names the record. Kept, so that every later retry agrees.
+        """
+        status, media_type, answer = 200, "application/json", b""
+        if seen.record_type in READ_BY_ID and seen.record_id:
+            got = await _get(self.app, scope, headers, f"{scope['path'].rstrip('/')}/{seen.record_id}")
+            if got is not None:
+                media_type, answer = got
+        if not answer:
+            named: dict[str, Any] = {"detail": LOST, "record_type": seen.record_type, "record_id": seen.record_id}
+            if seen.record_id is not None and seen.record_id.isdigit():
+                named["id"] = int(seen.record_id)
+            answer = json.dumps(named).encode()
+        claim = Claim(principal, key, seen.fingerprint, None, received_at=seen.received_at)
+        await run_in_threadpool(store.finish, scope["app"].state.db, claim, status, media_type, answer)
+        found = await run_in_threadpool(store.find, scope["app"].state.db, principal, key)
+        return found if found is not None else seen
+
     def _principal(self, scope: Scope, headers: dict[bytes, bytes]) -> str | None:
         """`user:<id>` of the bearer token or the page session; None when there is neither."""
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
@@ -129,6 +169,42 @@ class IdempotencyGate:
         with scope["app"].state.db.session(write=False) as session:
             found = sessions.user_for(session, cookie)
             return f"user:{found.id}" if found is not None else None
+
+
+async def _get(app: ASGIApp, scope: Scope, headers: dict[bytes, bytes], path: str) -> tuple[str, bytes] | None:
+    """GET `path` from the routes as the original request's sender; its media type and body when 200."""
+    kept = [(name, value) for name, value in headers.items() if name in (b"authorization", b"cookie", b"host")]
+    inner: Scope = {
+        **{
+            name: scope[name]
+            for name in ("type", "asgi", "http_version", "scheme", "server", "client", "app")
+            if name in scope
+        },
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": scope.get("root_path", ""),
+        "query_string": b"",
+        "headers": [*kept, (b"accept", b"application/json")],
+        "state": {},
+    }
+    start: Message | None = None
+    parts: list[bytes] = []
+
+    async def nothing() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def capture(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+        elif message["type"] == "http.response.body":
+            parts.append(message.get("body", b""))
+
+    await app(inner, nothing, capture)
+    if start is None or int(start["status"]) != 200:
+        return None
+    return _header(list(start.get("headers") or []), b"content-type") or "application/json", b"".join(parts)
 
 
 async def _spool(receive: Receive, body: IO[bytes]) -> bool:
@@ -180,15 +256,18 @@ def _boundary(content_type: str) -> bytes:
     return b""
 
 
-def _device_time(headers: dict[bytes, bytes]) -> datetime | None:
-    raw = headers.get(DEVICE_TIME)
+def _moment(headers: dict[bytes, bytes], name: bytes) -> datetime | None:
+    """A header's ISO 8601 time with its offset; None when absent, unreadable, naive or out of any sane range."""
+    raw = headers.get(name)
     if raw is None:
         return None
     try:
         moment = datetime.fromisoformat(raw.decode("latin-1").strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
+    if moment.tzinfo is None or not 2000 <= moment.year <= 2200:
+        return None
+    return moment
 
 
 def _answer_seen(seen: store.Seen, fingerprint: str) -> Response:

@@ -33,3 +33,9 @@ class IdempotencyKey(Base):
     media_type: Mapped[str | None] = mapped_column(String(100))
     # At most store.MAX_ANSWER_BYTES; a longer answer is kept as its status alone.
     answer: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Written in the record's own transaction, just before it commits: the first record the request logged and
+    # when. A key whose answer never came (the process died between the commit and `store.finish`) is recognised
+    # by these, and its retry is answered with that record instead of "still being carried out" for good.
+    committed_at: Mapped[datetime | None]
+    record_type: Mapped[str | None] = mapped_column(String(64))
+    record_id: Mapped[str | None] = mapped_column(String(200))

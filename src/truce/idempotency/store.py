@@ -12,11 +12,16 @@ from sqlalchemy.orm import Session
 from truce.db import Database, utcnow
 from truce.errors import Conflict
 from truce.idempotency.models import IdempotencyKey
+from truce.ledger.canonical import entity_id, entity_type
+from truce.ledger.journal import journal
 
 # An answer longer than this is kept as its status alone (a created record's JSON is a few KB).
 MAX_ANSWER_BYTES = 64 * 1024
 # Keys are forgotten after this many days: longer than a device may stay offline (Settings.offline_days).
 RETENTION_DAYS = 30
+# A key committed this long ago without an answer lost it: its process died between the commit and `finish`
+# (which follows the commit by milliseconds). Until then a retry is told the request is still being carried out.
+STALE_SECONDS = 15
 BUSY = "a request with this Idempotency-Key is still being carried out; try again in a moment"
 
 
@@ -29,6 +34,8 @@ class Claim:
     fingerprint: str
     device_time: datetime | None
     received_at: datetime = field(default_factory=utcnow)
+    # The device's clock when it sent (X-Device-Clock) minus received_at, in seconds.
+    clock_offset_s: int | None = None
     # Set once the row is in the request's transaction: the route wrote through a session that holds it.
     claimed: bool = False
 
@@ -42,6 +49,15 @@ class Seen:
     status: int | None
     media_type: str | None
     answer: bytes | None
+    committed_at: datetime | None = None
+    record_type: str | None = None
+    record_id: str | None = None
+
+    def lost(self, now: datetime) -> bool:
+        """True when the request committed long enough ago that its answer will never be stored."""
+        if self.status is not None or self.committed_at is None:
+            return False
+        return now - self.committed_at > timedelta(seconds=STALE_SECONDS)
 
 
 def find(db: Database, principal: str, key: str) -> Seen | None:
@@ -50,7 +66,16 @@ def find(db: Database, principal: str, key: str) -> Seen | None:
         row = session.get(IdempotencyKey, (principal, key))
         if row is None:
             return None
-        return Seen(row.fingerprint, row.received_at, row.status, row.media_type, row.answer)
+        return Seen(
+            row.fingerprint,
+            row.received_at,
+            row.status,
+            row.media_type,
+            row.answer,
+            row.committed_at,
+            row.record_type,
+            row.record_id,
+        )
 
 
 def claim(session: Session, claim: Claim, *, retention_days: int = RETENTION_DAYS) -> None:
@@ -72,6 +97,28 @@ def claim(session: Session, claim: Claim, *, retention_days: int = RETENTION_DAY
         error.retry_after = 1
         raise error from None
     claim.claimed = True
+
+
+def note(session: Session, claim: Claim) -> None:
+    """Name, in the request's own transaction, the first record it logged and the moment it commits.
+
+    Called when the route has returned, just before the commit: if the process dies before `finish` stores the
+    answer, a retry still finds which record the key made (`Seen.lost`).
+    """
+    entries = journal(session).entries
+    record_type = record_id = None
+    if entries:
+        first = entries[0]
+        if first.body is not None:
+            record_type, record_id = str(first.body["entity_type"]), str(first.body["entity_id"])
+        elif first.record is not None:
+            session.flush()
+            record_type, record_id = entity_type(first.record), entity_id(first.record)
+    session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.principal == claim.principal, IdempotencyKey.key == claim.key)
+        .values(committed_at=utcnow(), record_type=record_type, record_id=record_id)
+    )
 
 
 def finish(db: Database, claim: Claim, status: int, media_type: str | None, answer: bytes) -> None:

@@ -8,14 +8,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from truce.db import Base, utcnow
+from truce.db import Base, DeviceTimes, utcnow
 from truce.incidents.taxonomy import SOURCES, STATUSES, TIME_PRECISIONS, VERDICTS
 from truce.ledger.models import Logged
 from truce.places.models import in_values
 from truce.policy import CLASSIFICATIONS
 
 
-class Incident(Logged, Base):
+class Incident(DeviceTimes, Logged, Base):
     """Something that happened, as reported; `status` follows the joint verification."""
 
     __tablename__ = "incidents"

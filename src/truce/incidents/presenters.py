@@ -56,6 +56,11 @@ def feature(
     }
     if incident.classification == "restricted":
         properties["restricted_to"] = incident.restricted_to
+    if isinstance(incident, Incident) and incident.device_time is not None:
+        # Filed from a device's outbox: its own time for the record, and how far its clock was from ours.
+        properties["device_time"] = incident.device_time.isoformat()
+        properties["device_clock_offset_s"] = incident.device_clock_offset_s
+        properties["device_clock_skewed"] = incident.clock_skewed
     if site_names is not None:
         _hide_unreadable_sites(properties, site_names)
     geometry = orjson.loads(incident.geometry)

@@ -133,6 +133,13 @@ class IncidentPropertiesOut(BaseModel):
     restricted_to: list[str] | None = Field(default=None, description="only on restricted incidents")
     author_delegation: str | None
     reported_at: str
+    device_time: str | None = Field(
+        default=None, description="only on records sent with X-Device-Time: when the device made it, by its clock"
+    )
+    device_clock_offset_s: int | None = Field(
+        default=None, description="the device's clock minus the server's when it sent (X-Device-Clock), seconds"
+    )
+    device_clock_skewed: bool | None = Field(default=None, description="the device's clock was over 5 minutes off")
     zone: int | None
     controlled_by: str | None
     nearest_site: int | None

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from truce.db import Base, utcnow
+from truce.db import Base, DeviceTimes, utcnow
 from truce.ledger.models import Logged
 from truce.places.models import in_values
 from truce.policy import CLASSIFICATIONS
@@ -23,7 +23,7 @@ EXCHANGE_KINDS = ("detainees", "bodies", "detainees_and_bodies")
 EXCHANGE_STATUSES = ("lists_pending", "lists_differ", "lists_match", "handed_over", "confirmed")
 
 
-class Movement(Logged, Base):
+class Movement(DeviceTimes, Logged, Base):
     """People or goods crossing a checkpoint in one direction on one day, alone or in a convoy."""
 
     __tablename__ = "movements"

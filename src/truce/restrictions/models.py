@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from truce.db import Base, utcnow
+from truce.db import Base, DeviceTimes, utcnow
 from truce.incidents.taxonomy import STATUSES, VERDICTS
 from truce.ledger.models import Logged
 from truce.places.models import in_values
@@ -30,7 +30,7 @@ KINDS = (
 INTERFERENCE_TYPES = ("jamming", "probable_jamming", "spoofing")
 
 
-class Restriction(Logged, Base):
+class Restriction(DeviceTimes, Logged, Base):
     """A restriction of the mission's freedom of movement, as reported; `status` follows the joint verification."""
 
     __tablename__ = "restrictions"

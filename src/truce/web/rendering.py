@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from truce.web import i18n, labels, nav, security
+from truce.web import basemap, i18n, labels, nav, security
 from truce.web import taxonomy as web_taxonomy
 from truce.web.context import Page
 from truce.web.names import Names, word
@@ -103,6 +103,8 @@ def render(
         "csrf_field": security.CSRF_FIELD,
         "when": when,
         "url": url,
+        # The PMTiles basemap's version when one is configured (the map pages show it, the outbox keeps it).
+        "basemap_version": basemap.version(request.app.state.settings),
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **(context or {}),
     }

@@ -115,7 +115,8 @@ def finish(request: Request, response: Response) -> None:
     if fresh is not None and CSRF_COOKIE not in request.cookies and getattr(request.state, "new_session", None) is None:
         set_cookie(response, request, CSRF_COOKIE, fresh)
     tiles = getattr(request.app.state.settings, "tile_url", None)
-    images = "'self' data:" + (" " + _origin(tiles) if tiles else "")
+    # blob: the PMTiles basemap's tiles, read from the mission's own file by the page's script (web/basemap.py).
+    images = "'self' data: blob:" + (" " + _origin(tiles) if tiles else "")
     response.headers.setdefault(
         "Content-Security-Policy",
         f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; "

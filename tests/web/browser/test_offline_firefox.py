@@ -7,7 +7,9 @@ the `online` event and the timer. Offline is real: the server is stopped as well
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,41 @@ def test_firefox_keeps_records_offline_across_a_restart_and_sends_each_once(live
     found = arrived(live.url, "firefox #")
     assert len(found) == RECORDS
     assert {f["properties"]["narrative"]: sorted(e["sha256"] for e in f["evidence"]) for f in found} == device
+
+
+MOVEMENT_FORM = "/m/nk-2020/movements/new"
+
+
+def test_firefox_queues_crossing_counts_offline_and_sends_each_once(live: LiveServer, tmp_path: Path) -> None:
+    firefox = Firefox(tmp_path / "firefox-profile")
+    try:
+        log_in(firefox, live.url)
+        firefox.goto(live.url + MOVEMENT_FORM)  # kept by the worker since the first visit; opened once online
+        firefox.wait_for("document.body && document.body.dataset.outboxReady === '1'")
+        firefox.set_offline(True)
+        live.stop()
+        firefox.goto(live.url + MOVEMENT_FORM)  # answered by the service worker
+        firefox.wait_for("document.body && document.body.dataset.outboxReady === '1'")
+        for n in range(3):
+            values = {"f-direction": "incoming", "f-kind": "return", "f-on_date": "2020-11-22",
+                      "f-individuals": str(10 + n), "f-note": f"firefox crossing #{n}"}  # fmt: skip
+            before = firefox.run("document.querySelectorAll('#outbox-list li').length")
+            firefox.run(
+                f"var v = {json.dumps(values)};"
+                "Object.keys(v).forEach(function (id) { document.getElementById(id).value = v[id]; });"
+                "var site = document.getElementById('f-site_id'); site.value = site.options[1].value;"
+                "document.getElementById('movement-form').requestSubmit()"
+            )
+            firefox.wait_for(f"document.querySelectorAll('#outbox-list li').length === {before + 1}")
+        assert counts(firefox)["waiting"] == 3
+        live.start()
+        firefox.set_offline(False)  # the `online` event (or the timer) sends them: no Background Sync here
+        firefox.wait_for("document.getElementById('outbox').dataset.sent === '3'", seconds=120)
+    finally:
+        firefox.close()
+    with closing(sqlite3.connect(live.data_dir / "truce.db")) as db:
+        rows = db.execute(
+            "SELECT note, individuals, device_time FROM movements WHERE note LIKE 'firefox crossing #%' ORDER BY note"
+        ).fetchall()
+    assert [(note, n) for note, n, _ in rows] == [(f"firefox crossing #{n}", 10 + n) for n in range(3)]
+    assert all(device_time is not None for _, _, device_time in rows)

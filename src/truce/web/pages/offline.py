@@ -7,13 +7,13 @@ from datetime import timedelta
 from importlib import resources
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from truce import __version__, auth
 from truce.db import utcnow
-from truce.errors import Unauthorized
-from truce.web import security
-from truce.web.context import PlainPage
+from truce.errors import NotFound, Unauthorized
+from truce.web import basemap, security
+from truce.web.context import PlainPage, ReadPage
 from truce.web.i18n import N_, gettext_for, negotiate
 from truce.web.routing import page_router
 
@@ -76,3 +76,19 @@ def outbox_token(request: Request, page: PlainPage) -> Response:
     expires = utcnow() + timedelta(days=days)
     body = {"token": token, "user": page.user.username, "offline_days": days, "expires_at": expires.isoformat()}
     return JSONResponse(body)
+
+
+@router.get("/m/{slug}/basemap.pmtiles", name="basemap", response_model=None)
+def basemap_file(request: Request, page: ReadPage) -> Response:
+    """The mission's PMTiles basemap, to whoever may open its map, by ranges (206; 416 for a range beyond it).
+
+    Starlette's FileResponse reads ranges from the file in chunks (at most 100 ranges a request), so no
+    request holds more than a chunk in memory whatever it asks for.
+    """
+    page.mission_or_404()
+    found = basemap.path(request.app.state.settings)
+    if found is None:
+        raise NotFound("this server has no basemap (TRUCE_BASEMAP_PMTILES)")
+    # Versioned by its URL (?v=size-mtime): a browser may keep a range for a day; the page's own headers do not apply.
+    headers = {"Cache-Control": "private, max-age=86400", "Content-Security-Policy": "default-src 'none'"}
+    return FileResponse(found, media_type=basemap.MEDIA_TYPE, headers=headers)

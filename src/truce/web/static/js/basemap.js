@@ -171,7 +171,11 @@
   function createMap(element, text) {
     var map = L.map(element, { zoomControl: true, keyboard: true, minZoom: 5, maxZoom: 17 });
     var tiles = element.getAttribute("data-tiles");
-    if (tiles) {
+    var archive = element.getAttribute("data-pmtiles");
+    if (archive && window.pmtiles) {
+      // The mission's own PMTiles file, read by ranges from this server (kept by the service worker offline).
+      window.pmtiles.leafletRasterLayer(new window.pmtiles.PMTiles(archive), { maxZoom: 17 }).addTo(map);
+    } else if (tiles) {
       L.tileLayer(tiles, { maxZoom: 17, attribution: element.getAttribute("data-attribution") || "" }).addTo(map);
     } else {
       graticule(map, 0.25);

@@ -1,5 +1,5 @@
 /* The outbox in the pages: registers the service worker, keeps the forms and the map's layers for offline use,
-   queues the incident form (with its photos) on the device, sends the queue when the network is back (the
+   queues the incident form (with its photos) and the crossing count form on the device, sends the queue when the network is back (the
    `online` event, opening the app, a timer, and Background Sync where the browser has it), and shows every
    record's state in the header; a record the server refused can be edited and sent again. */
 (function () {
@@ -44,9 +44,8 @@
 
   function item(record) {
     var li = element("li", { "class": "outbox-item state-" + record.state, "data-id": record.id, "data-state": record.state });
-    var body = record.body && record.body.properties || {};
     li.appendChild(element("strong", {}, text.states[record.state] || record.state));
-    li.appendChild(document.createTextNode(" · " + (body.type || "") + " " + (body.subtype || "") + " · "));
+    li.appendChild(document.createTextNode(" · " + summary(record) + " · "));
     li.appendChild(element("span", { "class": "when" }, say(text.made, { time: record.createdAt.replace("T", " ").slice(0, 16) })));
     if (record.files && record.files.length) {
       li.appendChild(document.createTextNode(" · " + say(text.files, { n: record.files.length })));
@@ -58,8 +57,9 @@
       li.appendChild(element("p", { "class": "outbox-skew" }, say(text.skew, { minutes: record.skewMinutes })));
     }
     if (record.error) { li.appendChild(element("p", { "class": "outbox-error" }, record.error)); }
-    if ((record.state === "refused" || record.state === "conflict") && !record.serverId && record.kind === "incident") {
-      var edit = element("a", { href: "/m/" + encodeURIComponent(record.slug) + "/incidents/new#outbox=" + record.id }, text.edit);
+    if ((record.state === "refused" || record.state === "conflict") && !record.serverId && FORMS[record.kind]) {
+      var page = record.form || "/m/" + encodeURIComponent(record.slug) + "/" + FORMS[record.kind];
+      var edit = element("a", { href: page + "#outbox=" + record.id }, text.edit);
       li.appendChild(edit);
     } else if (record.state === "refused" && record.needsLogin) {
       li.appendChild(element("a", { href: "/login?next=" + encodeURIComponent(location.pathname) }, text.login));
@@ -72,6 +72,18 @@
       li.appendChild(again);
     }
     return li;
+  }
+
+  // The page of each kind's form, under /m/{slug}/ (a record made before `form` was kept has none).
+  var FORMS = { incident: "incidents/new", movement: "movements/new" };
+
+  function summary(record) {
+    var body = record.body || {};
+    if (record.kind === "movement") {
+      return (text.kinds.movement || "") + " " + (body.on_date || "") + ", " + say(text.individuals, { n: body.individuals });
+    }
+    var properties = body.properties || {};
+    return (properties.type || "") + " " + (properties.subtype || "");
   }
 
   function send() {
@@ -195,6 +207,32 @@
     return { type: "Feature", geometry: geometry, properties: properties };
   }
 
+  /* The crossing count form (movements/new) as the API takes it: what the page's movement_from keeps. */
+  var MOVEMENT_NUMBERS = ["site_id", "individuals", "families", "adults_male", "adults_female", "children_male",
+                          "children_female", "unaccompanied_children", "vehicles", "origin_site_id", "destination_site_id"];
+  var MOVEMENT_TEXTS = ["direction", "kind", "on_date", "origin", "destination", "escort", "note", "classification",
+                        "transport_mode", "convoy"];
+  function movementOf(fields) {
+    var body = {};
+    MOVEMENT_TEXTS.forEach(function (name) { if (fields[name]) { body[name] = fields[name]; } });
+    MOVEMENT_NUMBERS.forEach(function (name) {
+      var typed = String(fields[name] || "").trim();
+      // Not a whole number: sent as typed, for the server to refuse by name (the record can then be edited).
+      if (typed) { body[name] = /^\d+$/.test(typed) ? Number(typed) : typed; }
+    });
+    return body;
+  }
+
+  var KINDS = {
+    incident: { body: function (fields, zone) { return featureOf(fields, zone); }, missing: missing },
+    movement: {
+      body: movementOf,
+      missing: function (fields) {
+        return ["site_id", "direction", "kind", "on_date", "individuals"].filter(function (name) { return !fields[name]; });
+      }
+    }
+  };
+
   function missing(fields) {
     var needed = ["type", "subtype", "date", "source"];
     if (fields.placement === "post") { needed.push("observer_site", "bearing_deg", "distance_km"); } else { needed.push("lat", "lon"); }
@@ -210,8 +248,9 @@
   }
 
   function wireForm() {
-    var form = document.querySelector("form[data-outbox='incident']");
-    if (!form) { return; }
+    var form = document.querySelector("form[data-outbox]");
+    var kind = form && KINDS[form.getAttribute("data-outbox")];
+    if (!kind) { return; }
     var note = document.getElementById("outbox-note");
     var picker = document.getElementById("f-evidence");
     var editing = null;
@@ -238,14 +277,14 @@
       }
       event.preventDefault();
       var fields = fieldsOf(form);
-      var absent = missing(fields);
+      var absent = kind.missing(fields);
       if (absent.length) {
         note.textContent = say(text.missing, { fields: absent.join(", ") });
         note.className = "field-error";
         return;
       }
       var zone = form.getAttribute("data-time-zone") || "UTC";
-      var body = featureOf(fields, zone);
+      var body = kind.body(fields, zone);
       var saved;
       if (editing) {
         // Nothing of a refused record was stored, so its key is still free; a record in conflict gets a new one.
@@ -254,7 +293,7 @@
         if (conflict) { editing.id = O.uuid7(); }
         saved = O.put(editing).then(function () { return conflict ? O.remove(previous) : null; });
       } else {
-        saved = O.queue("incident", form.getAttribute("data-slug"), body, fields, files);
+        saved = O.queue(form.getAttribute("data-outbox"), form.getAttribute("data-slug"), body, fields, files, location.pathname);
       }
       saved.then(function () {
         editing = null;

@@ -5,6 +5,10 @@
 var VERSION = "__SHELL_VERSION__";
 var SHELL = "truce-shell-" + VERSION;
 var PAGES = "truce-pages-" + VERSION;
+// The mission's PMTiles basemap, kept whole under its own version (its URL's ?v=): a new release of the
+// worker keeps it, a new file replaces it. Larger files are read from the server only.
+var BASEMAP = "truce-basemap-";
+var BASEMAP_MAX_BYTES = 512 * 1024 * 1024;
 var PRECACHE = [
   "/static/css/truce.css",
   "/static/js/outbox-store.js",
@@ -17,6 +21,7 @@ var PRECACHE = [
   "/static/vendor/markercluster/leaflet.markercluster.js",
   "/static/vendor/markercluster/MarkerCluster.css",
   "/static/vendor/markercluster/MarkerCluster.Default.css",
+  "/static/vendor/pmtiles/pmtiles.js",
   "/static/icons/truce.svg",
   "/manifest.webmanifest"
 ];
@@ -52,7 +57,7 @@ self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (names) {
     return carryPages(names).then(function () {
       return Promise.all(names.filter(function (n) {
-        return n.indexOf("truce-") === 0 && n !== SHELL && n !== PAGES;
+        return n.indexOf("truce-") === 0 && n !== SHELL && n !== PAGES && n.indexOf(BASEMAP) !== 0;
       }).map(function (n) { return caches.delete(n); }));
     });
   }).then(function () { return self.clients.claim(); }).then(function () {
@@ -75,9 +80,64 @@ function fromCache(request) {
   });
 }
 
+function isBasemap(url) { return /^\/m\/[^/]+\/basemap\.pmtiles$/.test(url.pathname); }
+
+/* The kept basemap's bytes a Range header asks for (one range: what the pmtiles library sends), as a 206. */
+function basemapRange(request, kept) {
+  return kept.blob().then(function (blob) {
+    var range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.get("Range") || "");
+    if (!range) { return new Response(blob, { status: 200, headers: { "Content-Type": blob.type, "Content-Length": String(blob.size) } }); }
+    var start = range[1] === "" ? Math.max(blob.size - Number(range[2]), 0) : Number(range[1]);
+    var end = range[1] === "" || range[2] === "" ? blob.size - 1 : Math.min(Number(range[2]), blob.size - 1);
+    if (start > end || start >= blob.size) {
+      return new Response(null, { status: 416, headers: { "Content-Range": "bytes */" + blob.size } });
+    }
+    var part = blob.slice(start, end + 1);
+    return new Response(part, { status: 206, headers: {
+      "Content-Type": blob.type || "application/vnd.pmtiles", "Content-Length": String(part.size),
+      "Content-Range": "bytes " + start + "-" + end + "/" + blob.size
+    } });
+  });
+}
+
+function keptBasemap(url) {
+  return caches.keys().then(function (names) {
+    var kept = names.filter(function (n) { return n.indexOf(BASEMAP) === 0; });
+    return kept.reduce(function (found, name) {
+      return found.then(function (r) { return r || caches.open(name).then(function (c) { return c.match(url.href); }); });
+    }, Promise.resolve(undefined));
+  });
+}
+
+/* Keep the whole basemap file under its version, then drop every other version of it. */
+function keepBasemap(href) {
+  var url = new URL(href, self.location.origin);
+  var name = BASEMAP + (url.searchParams.get("v") || "0");
+  return caches.open(name).then(function (cache) {
+    return cache.match(url.href).then(function (have) {
+      if (have) { return null; }
+      return fetch(url.href, { credentials: "same-origin" }).then(function (r) {
+        var size = Number(r.headers.get("Content-Length") || "0");
+        if (!r.ok || r.status !== 200 || r.redirected || size > BASEMAP_MAX_BYTES) { return null; }
+        return cache.put(url.href, r);
+      });
+    });
+  }).then(function () {
+    return caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (n) { return n.indexOf(BASEMAP) === 0 && n !== name; })
+        .map(function (n) { return caches.delete(n); }));
+    });
+  }).catch(function () { return null; });
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request, url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) { return; }
+  if (isBasemap(url)) {
+    // Tiles by ranges from the kept file, else from the server.
+    event.respondWith(keptBasemap(url).then(function (kept) { return kept ? basemapRange(request, kept) : fetch(request); }));
+    return;
+  }
   if (url.pathname.indexOf("/api/") === 0 || url.pathname === "/sw.js" || url.pathname.indexOf("/outbox/") === 0) {
     return;
   }
@@ -103,7 +163,9 @@ self.addEventListener("message", function (event) {
   if (data.type === "keep" && Array.isArray(data.urls)) {
     // A page asks for what a monitor needs offline: the forms and the mission's map layers.
     event.waitUntil(caches.open(PAGES).then(function (cache) {
-      return Promise.all(data.urls.filter(function (u) {
+      var urls = data.urls.filter(function (u) { return !isBasemap(new URL(u, self.location.origin)); });
+      var basemaps = data.urls.filter(function (u) { return isBasemap(new URL(u, self.location.origin)); });
+      return Promise.all(basemaps.map(keepBasemap).concat(urls.filter(function (u) {
         var path = new URL(u, self.location.origin);
         return path.origin === self.location.origin && path.pathname.indexOf("/m/") === 0 && path.pathname.indexOf("/evidence/") < 0;
       }).map(function (u) {
@@ -111,7 +173,7 @@ self.addEventListener("message", function (event) {
           if (r.ok && !r.redirected) { return cache.put(u, r); }
           return null;
         }).catch(function () { return null; });
-      }));
+      })));
     }).then(function () {
       if (event.source) { event.source.postMessage({ type: "kept", version: VERSION }); }
     }));
