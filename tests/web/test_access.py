@@ -33,6 +33,7 @@ PAGES = {
     f"{BASE}/admin/places": {"admin"},
     f"{BASE}/admin/sites/1/retire": {"admin"},
     f"{BASE}/admin/users": {"admin"},
+    f"{BASE}/webhooks": set(ACCOUNTS) - {"public"},
 }
 
 
