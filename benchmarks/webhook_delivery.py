@@ -108,7 +108,16 @@ def scenario(
                          stderr=(work / f"worker{i}.txt").open("wb"))
         for i in range(2)
     ]  # fmt: skip
-    time.sleep(3)  # the workers start
+    # Wait until both workers run (procrastinate registers each one): on a loaded machine starting a Python
+    # process takes tens of seconds, which a fixed pause counted as delivery latency.
+    started_by = time.monotonic() + 180
+    while time.monotonic() < started_by:
+        with db.session(write=False) as session:
+            running = session.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one()
+        if running >= len(workers):
+            break
+        time.sleep(0.5)
+    print(f"  workers up after {180 - (started_by - time.monotonic()):.1f} s", flush=True)
     committed: dict[int, float] = {}
     started = time.monotonic()
     with db.session() as session:

@@ -37,7 +37,7 @@ class Deliverer:
     client: httpx.Client
     # Deliveries in hand per subscription: one slow receiver may hold at most `per_receiver` of them.
     in_hand: dict[int, int] = field(default_factory=dict)
-    guard: threading.Condition = field(default_factory=threading.Condition)
+    guard: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, db: Database, server_secret: str, settings: DeliverySettings) -> Deliverer:
@@ -72,20 +72,8 @@ class Deliverer:
             self._give(row.subscription_id)
 
     def _take(self, subscription_id: int) -> bool:
-        """A slot for one more delivery to the receiver, waiting for one up to `slot_wait_s`.
-
-        A healthy receiver frees a slot within milliseconds, so the job waits for it rather than going back to
-        the queue (a new job row, a transaction, and at least `retry_busy_s` of delay for every delivery that
-        found its receiver busy: most of the time a batch of events spent waiting, in the benchmark). A slow
-        receiver keeps its slots; a job for it gives up after `slot_wait_s` and is queued again, so it never
-        holds a worker's slot for long.
-        """
-        limit = self.settings.per_receiver
         with self.guard:
-            free = self.guard.wait_for(
-                lambda: self.in_hand.get(subscription_id, 0) < limit, timeout=self.settings.slot_wait_s
-            )
-            if not free:
+            if self.in_hand.get(subscription_id, 0) >= self.settings.per_receiver:
                 return False
             self.in_hand[subscription_id] = self.in_hand.get(subscription_id, 0) + 1
             return True
@@ -93,13 +81,12 @@ class Deliverer:
     def _give(self, subscription_id: int) -> None:
         with self.guard:
             self.in_hand[subscription_id] -= 1
-            self.guard.notify_all()
 
     def _later(self, event_id: int) -> None:
-        """A job for an event whose receiver stayed busy: again shortly (SQLite's loop just waits)."""
+        """A job for an event whose receiver has enough in hand: again in a second (SQLite's loop just waits)."""
         if not self.db.is_sqlite:
             with self.db.session() as session:
-                queue.enqueue(session, [event_id], at=utcnow() + timedelta(seconds=self.settings.retry_busy_s))
+                queue.enqueue(session, [event_id], at=utcnow() + timedelta(seconds=1))
 
     def _post(self, row: Any) -> tuple[int | None, str]:
         body = row.body.encode("utf-8")

@@ -23,10 +23,6 @@ class DeliverySettings(BaseSettings):
     # Deliveries at once in one worker process, and at most `per_receiver` of them for one subscription.
     concurrency: int = Field(default=8, ge=1, le=256)
     per_receiver: int = Field(default=2, ge=1)
-    # A delivery whose receiver has `per_receiver` in hand waits this long for a slot, then is queued again
-    # `retry_busy_s` later (PostgreSQL; SQLite's loop picks only receivers with a free slot).
-    slot_wait_s: float = Field(default=0.5, ge=0, le=60)
-    retry_busy_s: float = Field(default=0.5, gt=0, le=60)
     # PostgreSQL: a worker's heartbeat (its lease), and when a silent worker's jobs go to another worker.
     heartbeat_s: float = Field(default=5.0, gt=0)
     stalled_s: float = Field(default=30.0, gt=0)
