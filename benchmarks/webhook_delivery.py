@@ -7,7 +7,9 @@ Every receiver (tests/events/receiver.py, its own process) checks each delivery 
 library and writes its arrival time; latency = arrival of the first 2xx-answered request of a `webhook-id` minus
 the commit of its entry. Also counted: events lost (never delivered) and duplicate deliveries of one id.
 
-Baseline: the 5 s target of issue 22. The database at TRUCE_BENCH_DATABASE_URL (or --pg) is wiped.
+Baseline: the 5 s target of issue 22. The database at TRUCE_BENCH_DATABASE_URL (or --pg) is wiped. To compare
+with an earlier version, run this script alternately with `PYTHONPATH=<that version's src>` (from `git archive
+<commit> src`): the producer and the workers (which inherit the environment) then run that version.
 
     TRUCE_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/truce_bench \\
         .venv/bin/python benchmarks/webhook_delivery.py [--events 10000] [--rate 200] [--per-tx 10]
@@ -69,7 +71,12 @@ def prepare(url: str) -> None:
 
 
 def scenario(
-    url: str, events: int, rate: float, per_tx: int, behaviours: list[tuple[str, str]], work: Path
+    url: str,
+    events: int,
+    rate: float,
+    per_tx: int,
+    behaviours: list[tuple[str, str]],
+    work: Path,
 ) -> dict[str, Any]:
     prepare(url)
     db = connect(url)
@@ -101,7 +108,16 @@ def scenario(
                          stderr=(work / f"worker{i}.txt").open("wb"))
         for i in range(2)
     ]  # fmt: skip
-    time.sleep(3)  # the workers start
+    # Wait until both workers run (procrastinate registers each one): on a loaded machine starting a Python
+    # process takes tens of seconds, which a fixed pause counted as delivery latency.
+    started_by = time.monotonic() + 180
+    while time.monotonic() < started_by:
+        with db.session(write=False) as session:
+            running = session.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one()
+        if running >= len(workers):
+            break
+        time.sleep(0.5)
+    print(f"  workers up after {180 - (started_by - time.monotonic()):.1f} s", flush=True)
     committed: dict[int, float] = {}
     started = time.monotonic()
     with db.session() as session:
@@ -189,6 +205,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=200.0, help="log entries committed per second")
     parser.add_argument("--per-tx", type=int, default=10)
+    parser.add_argument("--only", choices=["good", "failing"], help="run one scenario only")
     args = parser.parse_args()
     if not args.pg.startswith("postgresql"):
         sys.exit("set TRUCE_BENCH_DATABASE_URL or --pg to a PostgreSQL database of its own (it is wiped)")
@@ -196,6 +213,8 @@ def main() -> None:
         "3 good receivers": [("ok", ""), ("ok", ""), ("ok", "")],
         "one failing half the time": [("ok", ""), ("ok", ""), ("fail-random", "0.5")],
     }
+    if args.only:
+        scenarios = {k: v for k, v in scenarios.items() if ("good" in k) == (args.only == "good")}
     print(
         f"{args.events} entries x 3 subscriptions, {args.rate:.0f} entries/s"
         f" in transactions of {args.per_tx}, 2 workers"
@@ -203,13 +222,17 @@ def main() -> None:
     for name, behaviours in scenarios.items():
         with tempfile.TemporaryDirectory(prefix="truce-bench-events-") as work:
             result = scenario(args.pg, args.events, args.rate, args.per_tx, behaviours, Path(work))
-        print(f"\n{name}: produced in {result['produce_s']:.1f} s, all settled after {result['drain_s']:.1f} s")
+        print(
+            f"\n{name}: produced in {result['produce_s']:.1f} s, all settled after {result['drain_s']:.1f} s,"
+            f" load average {os.getloadavg()[0]:.1f}"
+        )
         for r in result["receivers"]:
             ratio = f"{r['p95'] / 5.0:.2f} of the 5 s target" if r["p95"] is not None else "-"
             print(
                 f"  {r['behaviour']:<18} delivered {r['delivered']:>6}  lost {r['lost']}  still retrying {r['pending']}"
                 f"  dead {r['dead']}  duplicates {r['duplicates']}"
-                f"  p50 {r['p50'] or 0:.3f} s  p95 {r['p95'] or 0:.3f} s ({ratio})  max {r['max'] or 0:.3f} s"
+                f"  p50 {r['p50'] or 0:.3f} s  p95 {r['p95'] or 0:.3f} s ({ratio})  max {r['max'] or 0:.3f} s",
+                flush=True,
             )
 
 

@@ -90,3 +90,54 @@ def test_a_zone_filter_and_the_bulletins_feed(client: TestClient, login: Login, 
     assert client.get(FEED + "?lang=fr").status_code == 422
     ids_in(client, {}, "/feeds/nk-2020/bulletins.atom")
     assert client.get("/feeds/no-such-mission/incidents.atom").status_code == 404
+
+
+PROVISIONS_FEED = "/feeds/nk-2020/provisions.atom"
+
+
+@pytest.fixture
+def assessed(client: TestClient, login: Login) -> dict[str, int]:
+    """Two provisions, one public and one for the mission, each assessed once: classification -> status id."""
+    made: dict[str, int] = {}
+    for number, classification in (("90.1", "public"), ("90.2", "mission")):
+        provision = client.post(
+            f"{BASE}/provisions",
+            json={"number": number, "summary": f"Point {number}", "category": "Cease Fire",
+                  "classification": classification},
+            headers=login("admin"),
+        )  # fmt: skip
+        assert provision.status_code == 201, provision.text
+        status = client.post(
+            f"{BASE}/provisions/{provision.json()['id']}/statuses",
+            json={"level": 2, "as_of": "2020-11-25", "note": "half the posts handed over"},
+            headers=login("verifier-ru"),
+        )
+        assert status.status_code == 201, status.text
+        made[classification] = int(status.json()["id"])
+    return made
+
+
+@pytest.mark.parametrize(
+    ("account", "readable"),
+    [("public", {"public"}), ("liaison-am", {"public"}), ("analyst-ru", {"public", "mission"})],
+)
+def test_the_provisions_feed_holds_the_status_changes_a_reader_may_read(
+    client: TestClient, login: Login, assessed: dict[str, int], account: str, readable: set[str]
+) -> None:
+    found = ids_in(client, login(account), PROVISIONS_FEED)
+    mine = {c: f"tag:truce.invalid,2026:nk-2020/provision-status/{i}" for c, i in assessed.items()}
+    assert {c for c, tag in mine.items() if tag in found} == readable
+
+
+def test_the_provisions_feed_in_russian_with_a_304(client: TestClient, login: Login, assessed: dict[str, int]) -> None:
+    english = client.get(PROVISIONS_FEED)
+    entry = next(e for e in feedparser.parse(english.content).entries if e.id.endswith(f"/{assessed['public']}"))
+    assert entry.title == "Provision 90.1: intermediate"
+    assert "half the posts handed over" in entry.summary
+    russian = client.get(PROVISIONS_FEED, params={"lang": "ru"})
+    parsed = feedparser.parse(russian.content)
+    assert not parsed.bozo
+    assert "изменения статуса положений" in parsed.feed.title
+    assert {e.id for e in parsed.entries} == {e.id for e in feedparser.parse(english.content).entries}
+    again = client.get(PROVISIONS_FEED, headers={"If-None-Match": english.headers["ETag"]})
+    assert again.status_code == 304

@@ -39,6 +39,7 @@ PAGES = {
     f"{BASE}/admin/areas/1/edit": {"admin"},
     f"{BASE}/admin/lines/1/edit": {"admin"},
     f"{BASE}/admin/phones": {"admin"},
+    f"{BASE}/webhooks": set(ACCOUNTS) - {"public"},
 }
 
 

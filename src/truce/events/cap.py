@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from truce import policy
 from truce.errors import Invalid
+from truce.events import outbox
 from truce.events.models import Alert, AlertRule
 from truce.incidents.derive import km_between
 from truce.ledger import service as ledger
@@ -82,6 +83,7 @@ def create_rule(
     )  # fmt: skip
     session.add(rule)
     session.flush()
+    outbox.mark_sending(session, mission)
     ledger.record(session, actor, "alert_rule.create", rule)
     return rule
 
@@ -108,18 +110,30 @@ def alert(session: Session, mission: Mission, alert_id: int) -> Alert | None:
 
 def on_entries(session: Session, entries: Sequence[dict[str, Any]]) -> None:
     """The ledger's listener: alerts, updates and cancels for the incident entries of this batch."""
-    incident_entries = [e for e in entries if e["entity_type"] == "incidents" and e["mission_id"] is not None]
+    incidents = [e for e in entries if e["entity_type"] == "incidents" and e["mission_id"] is not None]
+    # A mission that never had a subscription or a rule costs no statement (`Mission.events_out`).
+    missions = outbox.sends_events(session, {e["mission_id"] for e in incidents})
+    incident_entries = [e for e in incidents if e["mission_id"] in missions]
     if not incident_entries:
         return
     with session.no_autoflush:
-        missions = {e["mission_id"] for e in incident_entries}
-        rules = list(session.execute(select(RULES).where(RULES.c.mission_id.in_(missions), RULES.c.active.is_(True))))
+        rules = _active_rules(session, missions)
         if not rules:
             return
         for entry in incident_entries:
             entity = json.loads(entry["data"]).get("entity")
             for rule in (r for r in rules if r.mission_id == entry["mission_id"]):
                 _apply(session, rule, entry, entity)
+
+
+def _active_rules(session: Session, missions: set[int]) -> list[Any]:
+    """The missions' active rules, read once per transaction (until it writes a rule)."""
+    wanted = tuple(sorted(missions))
+
+    def read() -> list[Any]:
+        return list(session.execute(select(RULES).where(RULES.c.mission_id.in_(wanted), RULES.c.active.is_(True))))
+
+    return ledger.cached(session, ("events.cap_rules", wanted), read, depends_on=(AlertRule,))
 
 
 def _apply(session: Session, rule: Any, entry: Mapping[str, Any], entity: dict[str, Any] | None) -> None:

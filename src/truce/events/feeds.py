@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from truce import policy
+from truce.agreement.models import Provision, ProvisionStatus
 from truce.incidents.models import Incident
 from truce.ledger.models import LogEntry
 from truce.missions.models import Mission
@@ -47,6 +48,26 @@ def bulletins(session: Session, mission: Mission, *, actor: Actor) -> list[Repor
         .limit(FEED_SIZE)
     )
     return list(session.execute(query).scalars())
+
+
+def provision_statuses(session: Session, mission: Mission, *, actor: Actor) -> list[tuple[ProvisionStatus, Provision]]:
+    """Assessments of the agreement's provisions `actor` may read (the public: `public` ones), newest first.
+
+    Each assessment is a new row, never an edit (agreement/models.py): a change of a provision's status is one
+    row, and its id names the feed entry for good.
+    """
+    query = (
+        select(ProvisionStatus, Provision)
+        .join(Provision, Provision.id == ProvisionStatus.provision_id)
+        .where(
+            ProvisionStatus.mission_id == mission.id,
+            policy.readable(actor, ProvisionStatus),
+            policy.readable(actor, Provision),
+        )
+        .order_by(ProvisionStatus.created_at.desc(), ProvisionStatus.id.desc())
+        .limit(FEED_SIZE)
+    )
+    return [(status, provision) for status, provision in session.execute(query).tuples()]
 
 
 def zone_names(session: Session, mission: Mission, *, actor: Actor) -> dict[int, str]:

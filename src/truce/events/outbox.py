@@ -11,17 +11,45 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, insert, select
+from sqlalchemy import Row, Table, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from truce import policy
 from truce.db import utcnow
 from truce.events import queue
-from truce.events.models import Event, Subscription
+from truce.events.models import AlertRule, Event, Subscription
+from truce.ledger import service as ledger
+from truce.missions.models import Mission
 from truce.policy import Actor
 
 SUBSCRIPTIONS = cast(Table, Subscription.__table__)
 EVENTS = cast(Table, Event.__table__)
+MISSIONS = cast(Table, Mission.__table__)
+
+
+def sends_events(session: Session, mission_ids: Iterable[int]) -> set[int]:
+    """Those of the missions that ever had a subscription or a CAP rule (`Mission.events_out`).
+
+    Read from the missions the session holds already (the request that wrote the entries loaded its mission, the
+    phones' writer merges it), so that a mission sending nothing costs the log's listeners no statement at all.
+    """
+    with session.no_autoflush:
+        found = {mission_id: session.get(Mission, mission_id) for mission_id in set(mission_ids)}
+    return {mission_id for mission_id, mission in found.items() if mission is not None and mission.events_out}
+
+
+def mark_sending(session: Session, mission: Mission) -> None:
+    """Note that `mission` sends events from now on (a subscription or a rule is being made).
+
+    A Core UPDATE, not an ORM change: the flag is a hint for the listeners, left out of the log (`__log_skip__`),
+    so the mission's row does not count as a logged record changed without an entry. It is never set back: a
+    mission whose subscriptions all ended pays one SELECT per batch of entries, never a lost event.
+    """
+    if mission.events_out:
+        return
+    session.execute(update(MISSIONS).where(MISSIONS.c.id == mission.id).values(events_out=True))
+    set_committed_value(mission, "events_out", True)
 
 
 def subscriber(subscription: Any) -> Actor:
@@ -97,16 +125,20 @@ def event_row(subscription: Any, entry: Mapping[str, Any], entity: dict[str, Any
 
 
 def active_subscriptions(session: Session, mission_ids: Iterable[int]) -> list[Row[Any]]:
-    query = select(SUBSCRIPTIONS).where(
-        SUBSCRIPTIONS.c.mission_id.in_(sorted(set(mission_ids))), SUBSCRIPTIONS.c.active.is_(True)
-    )
-    with session.no_autoflush:
-        return list(session.execute(query))
+    """The active subscriptions of the missions: read once per transaction (until it writes a subscription)."""
+    wanted = tuple(sorted(set(mission_ids)))
+    query = select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.mission_id.in_(wanted), SUBSCRIPTIONS.c.active.is_(True))
+
+    def read() -> list[Row[Any]]:
+        with session.no_autoflush:
+            return list(session.execute(query))
+
+    return ledger.cached(session, ("events.subscriptions", wanted), read, depends_on=(Subscription, AlertRule))
 
 
 def on_entries(session: Session, entries: Sequence[dict[str, Any]]) -> None:
     """The ledger's listener: an event row for each entry and each subscription it matches, in this transaction."""
-    missions = {e["mission_id"] for e in entries if e["mission_id"] is not None}
+    missions = sends_events(session, {e["mission_id"] for e in entries if e["mission_id"] is not None})
     if not missions:
         return
     subscriptions = active_subscriptions(session, missions)

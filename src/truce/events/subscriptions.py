@@ -85,6 +85,7 @@ def create(
     )
     session.add(subscription)
     session.flush()
+    outbox.mark_sending(session, mission)
     return SubscriptionCreated(**view(subscription).model_dump(), secret=secret)
 
 

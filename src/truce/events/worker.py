@@ -117,6 +117,10 @@ async def _run_postgres(deliverer: delivery.Deliverer, database_url: str, *, idl
     queue.prepare(deliverer.db.engine)
     delivery.unqueued(deliverer.db)
     app = procrastinate_app(database_url, deliverer)
+    # procrastinate runs a sync task in the loop's default executor, which has min(32, cores + 4) threads: 6 on
+    # two cores, fewer than `concurrency`, so jobs it had fetched waited for a thread. One thread per slot.
+    threads = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="truce-delivery")
+    asyncio.get_running_loop().set_default_executor(threads)
     async with app.open_async():
         rescuer = asyncio.create_task(_rescue_stalled(app, settings))
         try:

@@ -57,9 +57,15 @@ def snapshot(record: Base) -> dict[str, Any]:
 
 @functools.cache
 def _columns(model: type[Base]) -> tuple[tuple[str, bool], ...]:
-    """The column attributes of `model`, each with whether the log keeps only its digest."""
+    """The column attributes of `model`, each with whether the log keeps only its digest.
+
+    `__log_skip__` names columns the log leaves out: operational hints about a record that are not its content
+    (a mission's `events_out`), written with a Core UPDATE so that the record does not count as changed.
+    """
     redact: frozenset[str] = getattr(model, "__log_redact__", frozenset())
-    return tuple((attribute.key, attribute.key in redact) for attribute in inspect(model).column_attrs)
+    skip: frozenset[str] = getattr(model, "__log_skip__", frozenset())
+    columns = (attribute for attribute in inspect(model).column_attrs if attribute.key not in skip)
+    return tuple((attribute.key, attribute.key in redact) for attribute in columns)
 
 
 def entity_type(record: Base) -> str:

@@ -19,6 +19,8 @@ PARTY_KINDS = ("side", "guarantor", "mediator", "agency", "observer")
 
 class Mission(Logged, Base):
     __tablename__ = "missions"
+    # Not the mission's content: a hint for the log's listeners, left out of the log (see `events_out`).
+    __log_skip__ = frozenset({"events_out"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -54,6 +56,9 @@ class Mission(Logged, Base):
     ceiling_armoured_vehicles: Mapped[int | None]
     ceiling_other_vehicles: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Whether the mission ever had a webhook subscription or a CAP rule (migration 0020): until it has, the
+    # events' listeners skip it without a statement (`truce.events.outbox.sends_events`). Never set back.
+    events_out: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Party(Logged, Base):

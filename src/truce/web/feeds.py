@@ -1,4 +1,5 @@
-"""Atom feeds (RFC 4287): confirmed incidents and bulletins, for the public and for logged-in readers.
+"""Atom feeds (RFC 4287): confirmed incidents, bulletins and provision status changes, for the public and
+for logged-in readers.
 
 Entry ids are `tag:` URIs (RFC 4151) that never change with the language, the address asked or the time; an
 `ETag` over the bytes answers `If-None-Match` with 304.
@@ -38,7 +39,10 @@ Lang = Annotated[Literal["en", "ru"], Query(description="language of titles and 
 TITLES = {
     "incidents": N_("%(mission)s: confirmed incidents"),
     "bulletins": N_("%(mission)s: bulletins"),
+    "provisions": N_("%(mission)s: provision status changes"),
 }
+PROVISION_TITLE = N_("Provision %(number)s: %(level)s")
+PROVISION_SUMMARY = N_("Assessed %(level)s as of %(day)s by %(delegation)s (level %(value)s of 3).")
 BULLETIN_TITLE = N_("Bulletin of %(day)s")
 
 
@@ -184,4 +188,34 @@ def bulletins_feed(
     ]
     title = gettext(TITLES["bulletins"]) % {"mission": scope.mission.name}
     document = render(tag(request, f"{slug}/bulletins"), title, str(request.url), lang, entries)
+    return answer(request, document, scope.actor.is_public)
+
+
+@router.get("/feeds/{slug}/provisions.atom", response_class=Response)
+def provisions_feed(
+    request: Request, session: ReadSession, user: CurrentUser, slug: Slug, lang: Lang = "en"
+) -> Response:
+    """Changes of the agreement's provisions' status (each assessment), newest first (at most 100); the public
+    sees `public` ones only. Provisions have no zone, so this feed takes no `zone`."""
+    scope = reader(request, session, user, slug)
+    gettext = gettext_for(lang)
+    entries = []
+    for status, provision in feeds.provision_statuses(session, scope.mission, actor=scope.actor):
+        level = gettext(labels.LEVEL.get(status.level, str(status.level)))
+        values = {"number": provision.number, "level": level, "value": str(status.level)}
+        summary = gettext(PROVISION_SUMMARY) % {
+            **values, "day": status.as_of.isoformat(), "delegation": status.delegation or "—",
+        }  # fmt: skip
+        entries.append(
+            Entry(
+                id=tag(request, f"{slug}/provision-status/{status.id}"),
+                title=gettext(PROVISION_TITLE) % values,
+                updated=status.created_at,
+                link=str(request.url_for("provision_detail", slug=slug, provision_id=provision.id)),
+                summary=f"{summary}\n{provision.summary}" + (f"\n{status.note}" if status.note else ""),
+                categories=(provision.category,),
+            )
+        )
+    title = gettext(TITLES["provisions"]) % {"mission": scope.mission.name}
+    document = render(tag(request, f"{slug}/provisions"), title, str(request.url), lang, entries)
     return answer(request, document, scope.actor.is_public)

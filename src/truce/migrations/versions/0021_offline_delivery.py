@@ -1,8 +1,8 @@
 """offline delivery: idempotency keys name the record they made (a retry after a lost answer gets the record);
 incidents, movements and restrictions keep the device's time and its clock's offset
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-06
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 RECORDS = ("incidents", "movements", "restrictions")
