@@ -4,6 +4,7 @@ from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
 from truce.claims.models import Claim
 from truce.db import Base
 from truce.events.models import AlertRule, Attempt, Event, Subscription  # noqa: F401 - events out: only rules logged
+from truce.evidence.models import EvidenceBlob, EvidenceBlobChunk, EvidenceChunk  # noqa: F401 - storage, never logged
 from truce.idempotency.models import IdempotencyKey  # noqa: F401 - delivery state, never logged
 from truce.incidents.models import Custody, Evidence, Incident, Verification
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness, WitnessPolicy
