@@ -46,7 +46,7 @@ class DatabaseStore:
             upload.close()
 
     async def save_async(self, chunks: AsyncIterable[bytes], *, limit: int) -> StoredFile:
-        upload = await asyncio.to_thread(_Upload, self, limit)
+        upload = _Upload(self, limit)  # no connection yet: the first full chunk takes one, in a thread
         try:
             async for chunk in chunks:
                 if upload.buffered + len(chunk) < CHUNK_SIZE and upload.size + len(chunk) <= limit:
