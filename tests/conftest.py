@@ -72,11 +72,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 # Module-scoped fixtures that start something costly (a copy of the demo's data directory, a server, Chromium):
-# a module that uses one is marked to run on one worker under `--dist loadgroup`. The marks do not take effect
-# yet (seen in CI: one module's tests on both workers), so no test may rely on another having run first.
+# a module that uses one is marked to run on one worker under `--dist loadgroup`, so the setup happens once.
+# The mark must be set before xdist's worker reads it in its own collection hook (it renames the node ids by
+# group): hence tryfirst; without it the marks came too late and each worker started its own server and browser.
+# No test may still rely on another having run first: `-p no:xdist` and `pytest -k` run any subset.
 MODULE_SETUPS = {"module_demo_dir", "browser"}
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if MODULE_SETUPS & set(getattr(item, "fixturenames", ())):

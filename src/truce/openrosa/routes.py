@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import BinaryIO, TypeVar
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -235,8 +235,8 @@ async def submission(request: Request, slug: Slug) -> Response:
     """Receive one instance and its attachments (multipart/form-data, as ODK Collect and Enketo send them)."""
     try:
         _require_version(request)
-        # SQLite is a local file: its queries run on the event loop, and its writes in batches there
-        # (writer.py says why). PostgreSQL's go to worker threads, a transaction per request.
+        # SQLite is a local file: its log-in query runs on the event loop. PostgreSQL's goes to a worker thread.
+        # Either way the writes go in batches (writer.py says why and where).
         on_loop = database(request).is_sqlite
         if on_loop and not callers.hashes_a_password(request.headers.get("authorization")):
             mission, caller = _caller(request, slug)
@@ -250,10 +250,7 @@ async def submission(request: Request, slug: Slug) -> Response:
             raise BadRequest(f"the multipart body cannot be read: {exc.detail}") from None
         try:
             parts = [(key, value) for key, value in form.multi_items() if isinstance(value, UploadFile)]
-            if on_loop:
-                receipt = await _receive_on_loop(request, mission, caller, parts)
-            else:
-                receipt = await run_in_threadpool(_receive, request, mission, caller, parts)
+            receipt = await _receive_batched(request, mission, caller, parts)
         finally:
             await form.close()
     except TruceError as exc:
@@ -276,7 +273,7 @@ def _caller(request: Request, slug: str) -> tuple[Mission, callers.Caller]:
     return _limited(request, work)
 
 
-async def _receive_on_loop(
+async def _receive_batched(
     request: Request, mission: Mission, caller: callers.Caller, parts: list[tuple[str, UploadFile]]
 ) -> intake.Receipt:
     prepared, uploads = _prepared(mission, caller, parts)
@@ -287,18 +284,6 @@ async def _receive_on_loop(
     # One writer at a time: every submission waiting is stored in one transaction (see writer.py).
     group = writer.for_database(database(request), request.app.state)
     return await group.run(_storing(request, mission, caller, prepared, files))
-
-
-def _receive(
-    request: Request, mission: Mission, caller: callers.Caller, parts: list[tuple[str, UploadFile]]
-) -> intake.Receipt:
-    prepared, uploads = _prepared(mission, caller, parts)
-    limit = request.app.state.settings.max_upload_mb * MB
-    evidence = request.app.state.evidence_store
-    # Files first, outside the transaction: a write lock is not held while bytes reach the store.
-    files = {key: evidence.save_stream(_chunks(upload.file), limit=limit) for key, upload in uploads}
-    with database(request).session(write=True) as session:
-        return _storing(request, mission, caller, prepared, files)(session)
 
 
 def _prepared(
@@ -327,11 +312,6 @@ def _storing(
         return intake.receive(session, intake.Intake(here, caller, prepared, files, address))
 
     return store_it
-
-
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(CHUNK):
-        yield chunk
 
 
 async def _async_chunks(handle: BinaryIO) -> AsyncIterator[bytes]:

@@ -11,8 +11,13 @@ The batch runs on the event loop itself, not in a worker thread. A thread per re
 every SQLite call hands the interpreter lock to the loop thread parsing the next upload and waits to get it
 back, and the server's CPU time per submission rose with every phone sending at once. A batch holds the loop
 for a few milliseconds of local disk work; requests keep arriving in the socket buffers meanwhile, and their
-jobs form the next batch. PostgreSQL is a server over the network: there each request keeps its own
-transaction in a worker thread, and writers run in parallel.
+jobs form the next batch.
+
+PostgreSQL is a server over the network, and its batches are the same but run in a worker thread, one batch at a
+time per process: a round trip must not hold the loop. The jobs that arrive while a batch is being written form
+the next one. A transaction per submission cost about four times as many round trips, each with its statement
+compiled and executed by SQLAlchemy, and twice the SQLite path's CPU per submission (issue 24, measured by
+benchmarks/phone_profile.py); the log's head (`FOR UPDATE`) took those transactions one at a time anyway.
 
 The loop never waits for the write lock, because whoever holds it may need the loop to let go of it: an API or
 page request holds SQLite's lock from its first flush until its commit, and FastAPI hands that commit to a worker
@@ -100,7 +105,10 @@ class GroupWriter:
 
     def _lead(self, loop: asyncio.AbstractEventLoop) -> None:
         lock = self.db.writer_lock
-        if lock is None or lock.try_acquire():
+        if not self.db.is_sqlite:
+            # `_scheduled` stays set while the batch is written: the jobs arriving meanwhile wait for the next.
+            self._leader = loop.create_task(self._store_in_thread(loop))
+        elif lock is None or lock.try_acquire():
             self._scheduled = False
             self._store(loop)
         else:
@@ -148,6 +156,27 @@ class GroupWriter:
                 self._pause = 0.0
             if self._waiting:
                 self._schedule(loop, self._pause)
+
+    async def _store_in_thread(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Store the next batch in a worker thread (PostgreSQL), then lead the jobs that came meanwhile."""
+        batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+        try:
+            await loop.run_in_executor(None, self._write, batch)
+        except asyncio.CancelledError:
+            # The loop is closing: whether the thread's commit happened is unknown, so each phone is told to
+            # send again, which its instanceID makes harmless (a stored one answers 201 again).
+            for job in batch:
+                job.result, job.error = None, Unavailable(BUSY)
+            raise
+        except BaseException as exc:
+            for job in batch:
+                if job.error is None:
+                    job.result, job.error = None, exc
+        finally:
+            _answer(batch)
+            self._scheduled, self._leader = False, None
+            if self._waiting:
+                self._schedule(loop)
 
     def _give_up_overdue(self, loop: asyncio.AbstractEventLoop) -> None:
         """Answer the jobs that waited their full time `Unavailable`: nothing of them was stored."""

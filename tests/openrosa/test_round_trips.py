@@ -1,0 +1,114 @@
+"""Round trips per submission through the app, on both backends (issue 24, part 2).
+
+A phone's submission costs a fixed, small number of statements: its log-in read, and its share of a batch (the
+batch writes each table's rows together, so the share shrinks as more phones send at once). Counted are the
+statements SQLAlchemy sends on every engine (the readers' included) and those `truce.driver` sends on the
+driver's own cursor (the log's append, the log-in query). On PostgreSQL each is a round trip to the server, BEGIN
+and COMMIT aside; the transactions are counted too. The bounds are the ones docs/field-collection.md states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from sqlalchemy import Engine, event, func, select
+
+from conftest import demo_database
+from openrosa.collect import BASE, PHOTO_JPEG, basic
+from support import TEST_SECRET
+from truce import driver
+from truce.app import create_app
+from truce.config import Settings
+from truce.demo import loader
+from truce.incidents.models import Incident
+from truce.missions import service as missions_service
+from truce.openrosa import devices
+from truce.users import service as users_service
+
+PHONES = 8
+# What one submission costs on its own: its log-in read (SQLite adds the reader's BEGIN), the look-up of its earlier
+# versions, and on SQLite one INSERT for each of its four rows (SQLite gives no RETURNING order, so SQLAlchemy
+# inserts its rows one by one; PostgreSQL takes a batch's rows of a table in one INSERT).
+OWN = {"sqlite": 7, "postgis": 2}
+# What one batch costs, however many submissions it holds: BEGIN IMMEDIATE (SQLite), the places' version, the
+# four tables' INSERTs (PostgreSQL), the log's head read and update, its entries and nodes, and the events' checks.
+PER_BATCH = {"sqlite": 8, "postgis": 11}
+
+
+def _xml(number: int) -> bytes:
+    return (
+        '<data id="truce-nk-2020-incident" version="1"><observed>2020-11-20T10:00:00+04:00</observed>'
+        "<incident_type>explosion</incident_type><subtype>mortar</subtype><source>post</source>"
+        f"<placed_by>gps</placed_by><location>39.85 46.7{number % 10} 0 5</location><photo>p.jpg</photo>"
+        f"<meta><instanceID>uuid:00000000-0000-4000-8000-{number:012d}</instanceID></meta></data>"
+    ).encode()
+
+
+def test_a_submission_costs_a_few_statements_on_every_backend(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = demo_database(backend, tmp_path, "openrosa_round_trips")
+    try:
+        with db.session() as session:
+            loader.load(session)
+            mission = missions_service.get_by_slug(session, "nk-2020")
+            assert mission is not None
+            admin = users_service.actor_for(session, users_service.get_by_name(session, "admin"), mission)
+            added = devices.add_device(session, mission, "counted-phone", delegation_code="ru", actor=admin)
+        with db.session(write=False) as session:
+            incidents_before = session.scalar(select(func.count()).select_from(Incident)) or 0
+        app = create_app(Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET), db)
+        headers = {"X-OpenRosa-Version": "1.0", **basic(added.username, added.token)}
+        statements: list[str] = []
+        transactions: list[object] = []
+
+        def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        def began(connection: Any) -> None:
+            transactions.append(connection)
+
+        run = driver.Cursor._run
+
+        def run_counted(cursor: driver.Cursor, method: Any, sql: str, parameters: Any) -> None:
+            statements.append(sql)
+            run(cursor, method, sql, parameters)
+
+        async def send(client: httpx.AsyncClient, number: int) -> int:
+            photo = PHOTO_JPEG + number.to_bytes(4, "big")
+            files = [
+                ("xml_submission_file", ("s.xml", _xml(number), "text/xml")),
+                ("p.jpg", ("p.jpg", photo, "image/jpeg")),
+            ]
+            return (await client.post(f"{BASE}/submission", files=files, headers=headers)).status_code
+
+        async def phones() -> list[int]:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://truce.test", timeout=120) as client:
+                assert await send(client, 0) == 201  # warm: the forms and caches are built once, uncounted
+                event.listen(Engine, "before_cursor_execute", executed)
+                event.listen(Engine, "begin", began)
+                monkeypatch.setattr(driver.Cursor, "_run", run_counted)
+                try:
+                    return list(await asyncio.gather(*(send(client, n) for n in range(1, PHONES + 1))))
+                finally:
+                    monkeypatch.undo()
+                    event.remove(Engine, "before_cursor_execute", executed)
+                    event.remove(Engine, "begin", began)
+
+        assert asyncio.run(phones()) == [201] * PHONES
+        with db.session(write=False) as session:
+            assert session.scalar(select(func.count()).select_from(Incident)) == incidents_before + PHONES + 1
+        batches = sum(1 for s in statements if s.lstrip().upper().startswith("INSERT INTO LOG_ENTRIES"))
+        most = OWN[backend] * PHONES + PER_BATCH[backend] * batches
+        listing = "\n".join(s.split("\n")[0][:100] for s in statements)
+        assert 1 <= batches <= PHONES
+        assert len(statements) <= most, f"{len(statements)} statements, {batches} batches:\n{listing}"
+        # A transaction for each log-in read and one for each batch, no more.
+        assert len(transactions) <= PHONES + batches, f"{len(transactions)} transactions, {batches} batches"
+    finally:
+        db.dispose()
