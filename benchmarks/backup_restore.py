@@ -8,9 +8,14 @@ into an empty data directory (and, on PostgreSQL, an empty database): wall time 
 With --replica, `truce export nk-2020 --format acled` is timed twice over the same database: reading the
 primary, and with TRUCE_REPLICA_URL naming the replica (the replica's WAL must reach it: the script waits).
 
+With --bulk the N incidents are inserted with Core `executemany` (export_acled.py's generator, derived columns
+filled plausibly) and each gets its `incident.create` log entry built as the journal builds it (`ledger.store.body`
+of the row read back, appended with `ledger.store.append`, 5,000 a transaction): the same database and log the
+service would leave, made in minutes instead of hours, so that the restore's verification has every row to check.
+
 On SQLite it runs in a temporary directory. --pg and --pg-restore name two PostGIS databases that are WIPED.
 
-    .venv/bin/python benchmarks/backup_restore.py [--n 1000000] [--pg URL --pg-restore URL2 [--replica URL3]]
+    .venv/bin/python benchmarks/backup_restore.py [--n 1000000] [--bulk] [--pg URL --pg-restore URL2 [--replica URL3]]
 """
 
 from __future__ import annotations
@@ -40,11 +45,55 @@ def wipe(url: str) -> None:
     engine.dispose()
 
 
-def load(data_dir: Path, count: int, env: dict[str, str]) -> float:
+def load(data_dir: Path, count: int, env: dict[str, str], bulk: bool = False) -> float:
     """The demo and `count` more incidents, every one logged; in a child process so that its memory goes with it."""
     began = time.perf_counter()
-    subprocess.run([sys.executable, __file__, "--load", str(data_dir), str(count)], env=env, check=True)
+    command = [sys.executable, __file__, "--load", str(data_dir), str(count), *(["--bulk"] if bulk else [])]
+    subprocess.run(command, env=env, check=True)
     return time.perf_counter() - began
+
+
+def bulk_load_here(data_dir: Path, count: int) -> None:
+    """The demo, then `count` incidents inserted in bulk, each with the log entry the service would have written."""
+    from sqlalchemy import insert, select
+
+    from export_acled import INCIDENTS, incident_rows
+    from truce.config import Settings
+    from truce.console import open_database
+    from truce.demo import loader
+    from truce.incidents.models import Incident
+    from truce.ledger import store as log_store
+    from truce.missions import service as missions_service
+    from truce.places.models import Site
+    from truce.users import service as users_service
+
+    settings = Settings(data_dir=data_dir)
+    db = open_database(settings, migrate=True)
+    with db.session() as session:
+        loader.load(session, evidence_root=settings.data_dir)
+    with db.session(write=False) as session:
+        mission = missions_service.get_by_slug(session, "nk-2020")
+        assert mission is not None
+        mission_id = mission.id
+        site_ids = list(session.scalars(select(Site.id).where(Site.mission_id == mission_id)))
+    rows = incident_rows(mission_id, site_ids, count, random.Random(20201110))
+    began, done = time.perf_counter(), 0
+    while batch := [row for _, row in zip(range(BATCH), rows, strict=False)]:
+        with db.session() as session:
+            mission = missions_service.get_by_slug(session, "nk-2020")
+            assert mission is not None
+            actor = users_service.actor_for(session, users_service.get_by_name(session, "monitor-ru"), mission)
+            for row in batch:
+                row["author_id"] = actor.user_id
+            ids = session.scalars(insert(INCIDENTS).returning(INCIDENTS.c.id), batch).all()
+            filed = session.scalars(select(Incident).where(Incident.id.in_(ids)).order_by(Incident.id)).all()
+            bodies = [log_store.body(actor, "incident.create", incident, False, ()) for incident in filed]
+            log_store.append(session, bodies, None)
+            session.expunge_all()
+        done += len(batch)
+        if done % 100_000 < BATCH:
+            print(f"  {done:,} incidents logged, {done / (time.perf_counter() - began):.0f}/s", flush=True)
+    db.dispose()
 
 
 def load_here(data_dir: Path, count: int) -> None:
@@ -98,10 +147,12 @@ def wait_for_replay(primary: str, replica: str) -> None:
     engine.dispose()
 
 
-def one_backend(name: str, count: int, env: dict[str, str], restore_env: dict[str, str], replica: str) -> None:
+def one_backend(
+    name: str, count: int, env: dict[str, str], restore_env: dict[str, str], replica: str, bulk: bool
+) -> None:
     with tempfile.TemporaryDirectory(prefix="truce-backup-bench-") as directory:
         root = Path(directory)
-        loading = load(root / "data", count, env)
+        loading = load(root / "data", count, env, bulk)
         print(f"{name}: loaded {count:,} incidents in {loading:.0f} s", flush=True)
         backup = timed("backup", "--out", str(root / "backup"), "--data-dir", str(root / "data"), env=env)
         print(f"{name}: backup {backup:.1f} s, {size_mb(root / 'backup'):.0f} MB "
@@ -125,21 +176,22 @@ def main() -> None:
     parser.add_argument("--pg-restore", default="", help="PostGIS URL to restore into (WIPED)")
     parser.add_argument("--replica", default="", help="a streaming replica's URL of --pg's database")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--bulk", action="store_true", help="insert the incidents in bulk, each with its log entry")
     parser.add_argument("--load", nargs=2, metavar=("DIR", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
-        load_here(Path(args.load[0]), int(args.load[1]))
+        (bulk_load_here if args.bulk else load_here)(Path(args.load[0]), int(args.load[1]))
         return
     env = {**server_environment(), "TRUCE_PASSWORD_HASHING": "fast"}
     print(f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}", flush=True)
     if not args.skip_sqlite:
-        one_backend("sqlite", args.n, env, env, "")
+        one_backend("sqlite", args.n, env, env, "", args.bulk)
     if args.pg and args.pg_restore:
         wipe(args.pg)
         wipe(args.pg_restore)
         replica = make_url(args.replica).render_as_string(hide_password=False) if args.replica else ""
         one_backend("postgresql", args.n, {**env, "TRUCE_DATABASE_URL": args.pg},
-                    {**env, "TRUCE_DATABASE_URL": args.pg_restore}, replica)  # fmt: skip
+                    {**env, "TRUCE_DATABASE_URL": args.pg_restore}, replica, args.bulk)  # fmt: skip
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

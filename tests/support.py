@@ -35,6 +35,9 @@ def point_feature(lon: float, lat: float, **properties: Any) -> dict[str, Any]:
 
 
 TIMEOUT = 60
+# A server's start-up (imports, migrations checked, keys read): on a machine shared by eight test suites it has
+# taken over a minute. Waiting longer costs nothing when it is quick.
+STARTUP_TIMEOUT = 180
 # What every `truce` the tests run is given besides `extra`: the test secret, a wide terminal, and the
 # test-only password hashing (argon2 at production cost made every demo load and log-in take ~0.1 s of CPU).
 TEST_ENV = {"TRUCE_SECRET_KEY": TEST_SECRET, "TRUCE_PASSWORD_HASHING": "fast", "COLUMNS": "200"}
@@ -127,7 +130,7 @@ _turn = itertools.count()
 
 
 def wait_for_health(server: subprocess.Popen[bytes], port: int) -> httpx.Response:
-    deadline = time.monotonic() + TIMEOUT
+    deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         try:
             return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)

@@ -18,6 +18,7 @@ from truce.api.problems import FieldProblem, ValidationProblem, validation_probl
 from truce.config import Settings, prepare_data_dir, resolve_secret
 from truce.db import Database, connect, utcnow
 from truce.errors import ConfigError, Invalid, TruceError, Unavailable
+from truce.evidence import stores
 from truce.gate import RequestGate
 from truce.idempotency.middleware import IdempotencyGate
 from truce.ledger import keys
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.secret = resolve_secret(settings)
     app.state.db = db or connect(settings.effective_database_url())
     standby.from_settings(app.state.db, settings)
+    app.state.evidence_store = stores.for_settings(settings, app.state.db)
     app.state.log_signer = keys.load_or_create(settings.data_dir, settings.log_origin)
     # What the login limits read the time from; tests replace it to move time on without sleeping.
     app.state.clock = utcnow

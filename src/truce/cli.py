@@ -14,6 +14,7 @@ from truce.backup.cli import backup_command, restore_command
 from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
 from truce.events.cli import worker_command
+from truce.evidence.cli import app as evidence_app
 from truce.integrity.cli import app as log_app
 from truce.integrity.replica_cli import app as replica_app
 from truce.integrity.witness_cli import app as witness_app
@@ -39,6 +40,7 @@ app.add_typer(witness_app, name="witness")
 app.add_typer(replica_app, name="replica")
 app.add_typer(report_app, name="report")
 app.add_typer(device_app, name="device")
+app.add_typer(evidence_app, name="evidence")
 app.add_typer(mission_app, name="mission")
 app.add_typer(patrol_app, name="patrol")
 app.command("export")(export_command)
@@ -173,6 +175,7 @@ def demo(
     """Load the bundled Nagorno-Karabakh 2020 mission and serve it."""
     from truce.config import resolve_secret
     from truce.demo import loader
+    from truce.evidence import stores
 
     with friendly_errors():
         settings = settings_for(data_dir)
@@ -182,7 +185,7 @@ def demo(
         resolve_secret(settings)
         with db.session() as session:
             report = loader.load(
-                session, password=demo_password or loader.DEMO_PASSWORD, evidence_root=settings.data_dir
+                session, password=demo_password or loader.DEMO_PASSWORD, evidence_root=stores.for_settings(settings, db)
             )
         out.print(f"Mission [bold]{report.mission}[/] ready in {settings.data_dir.resolve()}", highlight=False)
         out.print(f"created: {summary(report.created)}" if report.created else "already loaded; nothing changed")

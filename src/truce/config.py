@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: str | None = None
     max_upload_mb: int = Field(default=200, ge=1)
+    # Where evidence files are kept (evidence/stores.py): the data directory, or the PostgreSQL database itself
+    # so that several servers share them with nothing more. `truce evidence move` moves a mission's files.
+    evidence_store: Literal["files", "postgres"] = "files"
     # Any JSON or form body that is not an upload (docs/limits.md); an incident batch may be larger.
     max_json_mb: int = Field(default=limits.DEFAULT_JSON_MB, ge=1)
     tile_url: str | None = None

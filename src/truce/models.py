@@ -4,7 +4,13 @@ from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
 from truce.claims.models import Claim
 from truce.db import Base
 from truce.events.models import AlertRule, Attempt, Event, Subscription  # noqa: F401 - events out: only rules logged
-from truce.evidence.models import Custody, Evidence
+from truce.evidence.models import (  # noqa: F401 - the store's tables are storage, never logged
+    Custody,
+    Evidence,
+    EvidenceBlob,
+    EvidenceBlobChunk,
+    EvidenceChunk,
+)
 from truce.idempotency.models import IdempotencyKey  # noqa: F401 - delivery state, never logged
 from truce.incidents.models import Incident, Verification
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness, WitnessPolicy

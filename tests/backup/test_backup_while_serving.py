@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -26,6 +27,8 @@ def test_a_backup_taken_while_16_phones_submit_restores_and_verifies(backend: st
     if backend == "postgis":
         scratch = fresh_database(backend, tmp_path, "backup_busy")
         env["TRUCE_DATABASE_URL"] = scratch.engine.url.render_as_string(hide_password=False)
+        # Evidence in the database on PostgreSQL: the dump carries it, and the restore checks it there.
+        env["TRUCE_EVIDENCE_STORE"] = "postgres"
         scratch.dispose()
     deployment = deploy(tmp_path / "data", env)
     stored: list[str] = []
@@ -66,9 +69,13 @@ def test_a_backup_taken_while_16_phones_submit_restores_and_verifies(backend: st
     assert len(stored) > during, "the phones kept submitting while the backup ran"
 
     target = empty_site(backend, tmp_path, "restored_busy")
-    restored = truce("restore", str(tmp_path / "backup"), "--data-dir", str(target.data_dir), env=target.env)
+    target_env = {**target.env, **({"TRUCE_EVIDENCE_STORE": "postgres"} if backend == "postgis" else {})}
+    restored = truce("restore", str(tmp_path / "backup"), "--data-dir", str(target.data_dir), env=target_env)
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert "verified intact" in restored.stdout
+    checked = re.search(r"([\d,]+) evidence files checked", restored.stdout)
+    assert checked is not None, restored.stdout
+    assert int(checked.group(1).replace(",", "")) >= len(answered_before)
     db = connect(target.database_url)
     try:
         with db.session(write=False) as session:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from support import clean_env, free_port, truce, wait_for_health
+from truce.backup.archive import KEY_FILES
 
 JPEG_START, JPEG_END = bytes.fromhex("ffd8ffe000104a46494600010100000100010000"), b"\xff\xd9"
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
@@ -58,6 +59,18 @@ def deploy(data_dir: Path, env: dict[str, str]) -> Deployment:
     assert username is not None, added.stdout
     assert token is not None, added.stdout
     return Deployment(data_dir, env, (username.group(1), token.group(1)))
+
+
+def machine(deployment: Deployment, data_dir: Path) -> Deployment:
+    """Another machine's data directory for the same site: only the secret key and the log's signing key, copied
+    as an operator copies them; every other state is in the shared database (evidence too, with
+    TRUCE_EVIDENCE_STORE=postgres)."""
+    data_dir.mkdir(parents=True, mode=0o700)
+    for name in KEY_FILES:
+        if (deployment.data_dir / name).is_file():  # the tests' secret comes from TRUCE_SECRET_KEY, not a file
+            (data_dir / name).write_bytes((deployment.data_dir / name).read_bytes())
+            (data_dir / name).chmod(0o600)
+    return Deployment(data_dir, deployment.env, deployment.phone_auth)
 
 
 @contextmanager

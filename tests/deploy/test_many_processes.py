@@ -1,9 +1,11 @@
 """Several `truce serve` processes over one PostGIS database behave as one server (issue 23, parts 1 and 5).
 
-Two servers on two ports share the database and the data directory. Phones and API clients alternate between
-them; a Digest answer accepted by one is refused by the other; wrong passwords count across both; a third server
-is killed with `kill -9` in the middle of a phone's upload and the phone's retry to another server succeeds, with
-nothing lost, nothing doubled and the whole record intact afterwards.
+Two servers on two ports share the database and nothing else: each has a data directory of its own (its keys
+only), and evidence is kept in the database (TRUCE_EVIDENCE_STORE=postgres). Phones and API clients alternate
+between them; a file sent to one is served by the other; a Digest answer accepted by one is refused by the other;
+wrong passwords count across both; a third server is killed with `kill -9` in the middle of a phone's upload and
+the phone's retry to another server succeeds, with nothing lost, nothing doubled, every evidence file intact in
+the database and the whole record intact afterwards.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from deploy.processes import (
     Deployment,
     Server,
     deploy,
+    machine,
     phone_report,
     photo,
     serving,
@@ -38,7 +41,9 @@ from deploy.processes import (
 )
 from support import assert_clean_error, truce
 from truce.db import connect
-from truce.evidence.models import Evidence
+from truce.evidence import stores
+from truce.evidence.database import DatabaseStore
+from truce.evidence.models import Evidence, EvidenceBlobChunk, EvidenceChunk
 from truce.incidents.models import Incident
 from truce.openrosa.models import DigestNonceUse, Submission
 
@@ -53,7 +58,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
         pytest.skip("several processes over one database need PostgreSQL: set TRUCE_TEST_DATABASE_URL")
     directory = tmp_path_factory.mktemp("many")
     scratch = fresh_database("postgis", directory, "many_processes")
-    env = {"TRUCE_DATABASE_URL": scratch.engine.url.render_as_string(hide_password=False)}
+    env = {
+        "TRUCE_DATABASE_URL": scratch.engine.url.render_as_string(hide_password=False),
+        "TRUCE_EVIDENCE_STORE": "postgres",
+    }
     scratch.dispose()
     return deploy(directory / "data", env)
 
@@ -61,7 +69,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
 @pytest.fixture(scope="module")
 def servers(deployment: Deployment) -> Iterator[tuple[Server, Server]]:
     logs = deployment.data_dir.parent
-    with serving(deployment, logs / "a.log") as a, serving(deployment, logs / "b.log") as b:
+    other = machine(deployment, logs / "data-b")
+    with serving(deployment, logs / "a.log") as a, serving(other, logs / "b.log") as b:
         yield a, b
 
 
@@ -201,7 +210,7 @@ def test_phones_and_clients_alternate_and_a_server_killed_mid_upload_loses_and_d
     # A third server over the same database, killed while a phone's 2 MB upload is half sent.
     name, content = f"{uuid.uuid4().hex}.jpg", photo(2_000_000)
     xml = phone_report(name)
-    with serving(deployment, tmp_path / "doomed.log") as doomed:
+    with serving(machine(deployment, tmp_path / "data-c"), tmp_path / "doomed.log") as doomed:
         connection = half_an_upload(doomed, deployment.phone_auth, xml, name, content)
         time.sleep(0.5)
         doomed.kill()
@@ -221,6 +230,45 @@ def test_phones_and_clients_alternate_and_a_server_killed_mid_upload_loses_and_d
     verified = truce("log", "verify", "--data-dir", str(deployment.data_dir), env=deployment.env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.startswith("intact:")
+    evidence_intact(deployment)
+
+
+def evidence_intact(deployment: Deployment) -> None:
+    """Every file a record names is in the database and hashes to its name; no chunk is left from an upload that
+    died; no data directory holds evidence."""
+    db = connect(deployment.database_url)
+    try:
+        kept = DatabaseStore(db.engine)
+        with db.session(write=False) as session:
+            named = set(session.scalars(select(Evidence.sha256)))
+        assert named <= set(kept.iter_hashes())
+        assert all(stores.verify(kept, sha256) for sha256 in named)
+        with db.engine.connect() as connection:
+            used = select(EvidenceBlobChunk.chunk_sha256)
+            assert connection.scalar(select(func.count()).where(EvidenceChunk.sha256.not_in(used))) == 0
+    finally:
+        db.dispose()
+    for data_dir in deployment.data_dir.parent.rglob("data*"):
+        assert not (data_dir / "evidence").exists(), data_dir
+
+
+def test_a_file_sent_to_one_server_is_served_by_the_other(
+    deployment: Deployment, servers: tuple[Server, Server]
+) -> None:
+    a, b = servers
+    token = httpx.post(f"{b.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": "truce-demo"})
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    filed = httpx.post(a.url + INCIDENTS, json=shelling(), headers=bearer, timeout=60)
+    assert filed.status_code == 201, filed.text
+    content = photo(3_000_000)
+    url = f"{INCIDENTS}/{filed.json()['id']}/evidence"
+    sent = httpx.post(a.url + url, files={"file": ("crater.jpg", content)}, headers=bearer, timeout=120)
+    assert sent.status_code == 201, sent.text
+    sha256 = sent.json()["sha256"]
+    assert sha256 == hashlib.sha256(content).hexdigest()
+    taken = httpx.get(f"{b.url}{url}/{sha256}", headers=bearer, timeout=120)
+    assert taken.status_code == 200
+    assert taken.content == content
 
 
 def test_workers_above_one_are_refused_on_sqlite(tmp_path: Path) -> None:

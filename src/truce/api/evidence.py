@@ -6,14 +6,14 @@ from collections.abc import Iterator
 from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from truce import policy
 from truce.api.paging import Page
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.disposition import attachment
 from truce.errors import Invalid
-from truce.evidence import service, store
+from truce.evidence import service
 from truce.evidence.models import Evidence
 from truce.evidence.store import MB
 from truce.numbers import Id
@@ -61,7 +61,8 @@ def upload(
     # Refuse before storing anything if the incident is not one the caller may add to.
     service.list_for(scope.session, scope.mission, incident_id, actor=scope.actor)
     settings = request.app.state.settings
-    stored = store.save_stream(_chunks(file.file), settings.data_dir, limit=settings.max_upload_mb * MB)
+    evidence_store = request.app.state.evidence_store
+    stored = evidence_store.save_stream(_chunks(file.file), limit=settings.max_upload_mb * MB)
     if sha256 is not None and stored.sha256 != sha256:
         # The store keeps files by their hash, so the bytes that came are harmless there; no record points at them.
         detail = f"the file that arrived has SHA-256 {stored.sha256}, not the {sha256} the device computed"
@@ -84,11 +85,16 @@ def list_evidence(scope: ReadScope, incident_id: Id, paging: Page) -> list[dict[
 def download(request: Request, scope: WriteScope, incident_id: Id, sha256: str) -> Response:
     """The file itself, to those who may read the incident; each download joins the chain of custody."""
     address = request.client.host if request.client else None
-    root = request.app.state.settings.data_dir
-    sent = service.fetch(scope.session, scope.mission, incident_id, sha256, root, actor=scope.actor, address=address)
+    kept = request.app.state.evidence_store
+    sent = service.fetch(scope.session, scope.mission, incident_id, sha256, kept, actor=scope.actor, address=address)
     disposition = {**attachment(sent.evidence.filename), **SAFE_HEADERS}
     if sent.stripped is not None:
         return Response(sent.stripped, media_type=sent.evidence.media_type, headers=disposition)
+    if sent.path is None:
+        # From the database, chunk by chunk: the response never holds more than one in memory.
+        length = {"Content-Length": str(sent.evidence.size)}
+        chunks = sent.chunks or iter(())
+        return StreamingResponse(chunks, media_type=sent.evidence.media_type, headers={**disposition, **length})
     return FileResponse(str(sent.path), media_type=sent.evidence.media_type, headers=disposition)
 
 

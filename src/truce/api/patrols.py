@@ -68,7 +68,7 @@ def upload_track(
     settings = request.app.state.settings
     track = uploads.import_gpx(
         scope.session, scope.mission, patrol_id, file.file, file.filename,
-        data_dir=settings.data_dir, limit=settings.max_upload_mb * limits.MB, actor=scope.actor,
+        evidence=request.app.state.evidence_store, limit=settings.max_upload_mb * limits.MB, actor=scope.actor,
     )  # fmt: skip
     return views.track_summary(track)
 

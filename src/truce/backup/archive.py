@@ -31,7 +31,7 @@ from truce.backup import postgres
 from truce.config import SECRET_FILE, Settings
 from truce.db import Database, utcnow
 from truce.errors import ConfigError
-from truce.evidence import store
+from truce.evidence import store, stores
 from truce.ledger import keys
 from truce.ledger import service as ledger
 
@@ -149,15 +149,8 @@ def copy_sqlite(source: Path, target: Path) -> None:
 
 
 def copy_evidence(source_root: Path, target_root: Path, sha256: str) -> int | None:
-    """Copy one evidence file between stores, checking its hash on arrival; None (nothing kept) when it differs."""
-    with store.open_file(source_root, sha256) as stored:
-        size = os.fstat(stored.fileno()).st_size
-        copied = store.save_stream(iter(lambda: stored.read(READ_SIZE), b""), target_root, limit=max(size, 1))
-    if copied.sha256 != sha256:
-        if copied.created:
-            copied.path.unlink()
-        return None
-    return copied.size
+    """Copy one evidence file between data directories, checking its hash on arrival; None when it differs."""
+    return stores.copy(stores.FileStore(source_root), stores.FileStore(target_root), sha256)
 
 
 def file_sha256(path: Path) -> str:

@@ -12,7 +12,8 @@ from truce.backup import archive, postgres
 from truce.config import Settings, prepare_data_dir
 from truce.db import Database, connect
 from truce.errors import ConfigError
-from truce.evidence import store
+from truce.evidence import store, stores
+from truce.evidence.stores import EvidenceStore
 from truce.integrity import audit
 from truce.integrity.verify import Report, verify
 from truce.ledger import keys, merkle
@@ -58,15 +59,18 @@ def restore(settings: Settings, source: Path, progress: archive.Progress | None 
     try:
         # A backup of an older Truce is brought up to this version's schema before it is checked.
         schema.upgrade(db.engine)
-        return _verified(db, data_dir, source, manifest, copied)
+        return _verified(db, stores.for_settings(settings, db), data_dir, source, manifest, copied)
     finally:
         db.dispose()
 
 
-def _verified(db: Database, data_dir: Path, source: Path, manifest: dict[str, Any], copied: int) -> Restored:
+def _verified(
+    db: Database, evidence: EvidenceStore, data_dir: Path, source: Path, manifest: dict[str, Any], copied: int
+) -> Restored:
+    """The whole record checked, evidence in the store the settings choose (the database's came with its dump)."""
     server = keys.load(data_dir).verifier()
     with db.session(write=False) as session:
-        report = verify(session, server, LOGGED, evidence_root=data_dir)
+        report = verify(session, server, LOGGED, evidence_root=evidence)
         restored = Restored(report, copied, int(manifest["checkpoint_size"]))
         if copied != manifest["evidence_files"]:
             restored.problems.append(

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce.evidence import service as evidence_service
-from truce.evidence import store
+from truce.evidence import store, stores
 from truce.evidence.models import Evidence
+from truce.evidence.stores import EvidenceStore
 from truce.incidents.models import Incident
 from truce.missions.models import Mission
 from truce.users import service as users_service
@@ -29,19 +30,20 @@ OFF_KM, OFF_HOURS = 8.0, 5
 EXIF_IFD, GPS_IFD, DATE_TIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x8769, 0x8825, 0x9003, 0x9011
 
 
-def load(session: Session, mission: Mission, root: Path) -> int:
+def load(session: Session, mission: Mission, root: Path | EvidenceStore) -> int:
     """Attach a generated photo to the first few verified monitor reports, and a misleading one to a few open
     ones, where they lack one."""
     monitor = users_service.actor_for(session, users_service.get_by_name(session, "monitor-ru"), mission)
     mine = select(Incident).where(Incident.mission_id == mission.id, Incident.source != "party")
     confirmed = mine.where(Incident.status == "confirmed").order_by(Incident.external_id).limit(PHOTOS)
     waiting = mine.where(Incident.status == "reported").order_by(Incident.external_id).limit(DISAGREEING)
+    evidence = stores.as_store(root)
     attached = 0
     for stmt, misleading in ((confirmed, False), (waiting, True)):
         for incident in session.execute(stmt).scalars().all():
             if session.scalar(select(Evidence.id).where(Evidence.incident_id == incident.id).limit(1)):
                 continue
-            stored = store.save_stream([photo(incident, misleading=misleading)], root, limit=10 * store.MB)
+            stored = evidence.save_stream([photo(incident, misleading=misleading)], limit=10 * store.MB)
             name = f"{incident.external_id}.jpg"
             at = incident.reported_at + timedelta(minutes=30)
             evidence_service.attach(session, mission, incident.id, stored, name, actor=monitor, at=at)

@@ -23,6 +23,7 @@ from truce.demo import agreement as demo_agreement
 from truce.demo import evidence as demo_evidence
 from truce.demo import incidents as demo_incidents
 from truce.demo import patrols as demo_patrols
+from truce.evidence.stores import EvidenceStore
 from truce.missionfile import create as missionfile_create
 from truce.missionfile import spec as missionfile_spec
 from truce.missions import service as missions_service
@@ -65,7 +66,7 @@ def load(
     *,
     password: str = DEMO_PASSWORD,
     incidents: int = demo_incidents.COUNT,
-    evidence_root: Path | None = None,
+    evidence_root: Path | EvidenceStore | None = None,
 ) -> LoadReport:
     """Create whatever part of the nk-2020 mission is missing."""
     report = LoadReport(mission=SLUG)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, BinaryIO, Literal, TypedDict
 
 from PIL import ExifTags, Image, ImageOps
 
@@ -144,7 +144,7 @@ def _is_text(head: bytes) -> bool:
     return bool(text) and _TEXT_CONTROLS.isdisjoint(text)
 
 
-def photo_metadata(path: Path) -> PhotoMetadata:
+def photo_metadata(path: Path | BinaryIO) -> PhotoMetadata:
     """Time taken, position and camera from a photo's EXIF; empty when absent or unreadable."""
     try:
         with _open_image(path) as image:
@@ -157,7 +157,7 @@ def photo_metadata(path: Path) -> PhotoMetadata:
         return {}
 
 
-def strip_metadata(path: Path) -> bytes:
+def strip_metadata(path: Path | BinaryIO) -> bytes:
     """A re-encoded copy of a JPEG, PNG or WebP image, upright and without EXIF, GPS or XMP."""
     with _open_image(path) as image:
         target = _STRIP_AS.get(image.format or "")
@@ -170,7 +170,7 @@ def strip_metadata(path: Path) -> bytes:
         return _encode(clean, target, icc_profile=image.info.get("icc_profile"))
 
 
-def thumbnail(path: Path, size: int = 320) -> bytes:
+def thumbnail(path: Path | BinaryIO, size: int = 320) -> bytes:
     """A JPEG preview at most `size` pixels on a side, upright and without metadata."""
     if not 16 <= size <= 2048:
         raise Invalid("thumbnail size must be between 16 and 2048 pixels", field="size")
@@ -184,7 +184,7 @@ def thumbnail(path: Path, size: int = 320) -> bytes:
 
 
 @contextmanager
-def _open_image(path: Path) -> Iterator[Image.Image]:
+def _open_image(path: Path | BinaryIO) -> Iterator[Image.Image]:
     """Pillow's view of a photo; any failure to parse or decode it becomes Invalid."""
     try:
         with Image.open(path, formats=IMAGE_FORMATS) as image:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from truce import policy
 from truce.errors import Forbidden, NotFound
-from truce.evidence import media, store
+from truce.evidence import media, store, stores
 from truce.evidence.models import Custody, Evidence
+from truce.evidence.stores import EvidenceStore
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.ledger import service as ledger
@@ -26,11 +27,13 @@ LOG = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Download:
-    """What to send: the stored file, or a copy stripped of metadata."""
+    """What to send: the stored file on this machine's disk, a copy stripped of metadata, or the stored file as a
+    stream of chunks (from a store elsewhere, the database)."""
 
     evidence: Evidence
     path: Path | None
     stripped: bytes | None
+    chunks: Iterator[bytes] | None = None
 
 
 def attach(
@@ -91,7 +94,8 @@ def _existing(session: Session, incident: Incident, sha256: str) -> Evidence | N
 def _photo_metadata(stored: store.StoredFile) -> dict[str, object]:
     if media.kind_of(stored.media_type) != "photo":
         return {}
-    return dict(media.photo_metadata(stored.path))
+    with stored.open() as handle:
+        return dict(media.photo_metadata(handle))
 
 
 def _custody(
@@ -134,7 +138,7 @@ def fetch(
     mission: Mission,
     incident_id: int,
     sha256: str,
-    root: Path,
+    root: Path | EvidenceStore,
     *,
     actor: Actor,
     address: str | None = None,
@@ -144,10 +148,10 @@ def fetch(
     if not found:
         raise NotFound("evidence not found")
     evidence = found[0]
-    path = store.path_for(root, sha256)
-    if not path.exists():
+    kept = stores.as_store(root)
+    if not kept.has(sha256):
         raise NotFound("the evidence file is missing from the store; run `truce log verify`")
-    if not store.verify_file(root, sha256):
+    if not stores.verify(kept, sha256):
         # Never hand out bytes other than the ones the log vouches for; the operator must look at the store.
         LOG.error(
             "evidence %s (evidence %s of incident %s) no longer matches its hash", sha256, evidence.id, incident_id
@@ -158,8 +162,12 @@ def fetch(
         )
     _custody(session, evidence, "download", actor, address)
     if media.kind_of(evidence.media_type) == "photo" and not policy.reads_photo_metadata(actor):
-        return Download(evidence, None, media.strip_metadata(path))
-    return Download(evidence, path, None)
+        with kept.open(sha256) as handle:
+            return Download(evidence, None, media.strip_metadata(handle))
+    path = kept.local_path(sha256)
+    if path is not None:
+        return Download(evidence, path, None)
+    return Download(evidence, None, None, kept.read_chunks(sha256))
 
 
 def incident_holding(session: Session, mission: Mission, sha256: str, *, actor: Actor) -> int:

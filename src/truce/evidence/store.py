@@ -8,8 +8,8 @@ import os
 import re
 import secrets
 import unicodedata
-from collections.abc import AsyncIterable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,13 +41,25 @@ class Damaged(TruceError):
 
 @dataclass(frozen=True)
 class StoredFile:
-    """A file in the store: its hash, size and sniffed media type, where it lies, and whether this save added it."""
+    """A file in the store: its hash, size and sniffed media type, where it lies, and whether this save added it.
+
+    `path` is None in a store that keeps files elsewhere than this machine's disk (the database): `opener` reads it.
+    """
 
     sha256: str
     size: int
     media_type: str
-    path: Path
+    path: Path | None
     created: bool
+    opener: Callable[[], BinaryIO] | None = field(default=None, compare=False, repr=False)
+
+    def open(self) -> BinaryIO:
+        """The stored bytes, open for reading and seeking."""
+        if self.path is not None:
+            return self.path.open("rb")
+        if self.opener is None:
+            raise NotFound(f"no evidence file {self.sha256}")
+        return self.opener()
 
 
 def save_stream(chunks: Iterable[bytes], root: Path, *, limit: int) -> StoredFile:
@@ -77,9 +89,14 @@ async def save_async(chunks: AsyncIterable[bytes], root: Path, *, limit: int) ->
 
 def path_for(root: Path, sha256: str) -> Path:
     """Where the file with this hash lies; the hash must be 64 lowercase hex digits."""
+    check_hash(sha256)
+    return _objects(root) / sha256[:2] / sha256
+
+
+def check_hash(sha256: str) -> None:
+    """Invalid unless `sha256` is 64 lowercase hex digits: the only names any store keeps files under."""
     if not _SHA256.fullmatch(sha256):
         raise Invalid("not a SHA-256 digest: expected 64 lowercase hexadecimal digits", field="sha256")
-    return _objects(root) / sha256[:2] / sha256
 
 
 def open_file(root: Path, sha256: str) -> BinaryIO:

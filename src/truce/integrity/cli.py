@@ -13,6 +13,7 @@ import typer
 
 from truce import console
 from truce.errors import ConfigError
+from truce.evidence import stores
 from truce.integrity.proof_cli import check_proof_command, policy_command, proof_command
 from truce.ledger.cli import checkpoint_command, key_command, keygen_command, witness_command
 
@@ -68,7 +69,7 @@ def verify_command(
                 server,
                 LOGGED,
                 progress=lambda what, n: progress.update(task, description=f"{what}: {n:,}"),
-                evidence_root=settings.data_dir,
+                evidence_root=stores.for_settings(settings, db),
                 pinned=pinned,
                 saved=saved,
             )

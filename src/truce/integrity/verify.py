@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from truce.db import Base, InexactJSON
 from truce.errors import NotFound
-from truce.evidence import store
+from truce.evidence import stores
 from truce.evidence.models import Evidence
+from truce.evidence.stores import EvidenceStore
 from truce.ledger import merkle, note
 from truce.ledger.canonical import snapshot
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead
@@ -76,7 +77,7 @@ def verify(
     logged_models: tuple[type[Base], ...],
     *,
     progress: Progress | None = None,
-    evidence_root: Path | None = None,
+    evidence_root: Path | EvidenceStore | None = None,
     pinned: note.Verifier | None = None,
     saved: tuple[str, str] | None = None,
 ) -> Report:
@@ -112,7 +113,7 @@ def _verify(
     server_key: note.Verifier,
     logged_models: tuple[type[Base], ...],
     progress: Progress | None,
-    evidence_root: Path | None,
+    evidence_root: Path | EvidenceStore | None,
     saved: tuple[str, str] | None,
 ) -> Report:
     report = Report()
@@ -131,11 +132,11 @@ def _verify(
     for model in logged_models:
         _check_records(session, model, report)
     if evidence_root is not None:
-        _check_evidence_files(session, evidence_root, report)
+        _check_evidence_files(session, stores.as_store(evidence_root), report)
     return report
 
 
-def _check_evidence_files(session: Session, root: Path, report: Report) -> None:
+def _check_evidence_files(session: Session, evidence: EvidenceStore, report: Report) -> None:
     holders: dict[str, list[str]] = {}
     rows = session.execute(select(Evidence.sha256, Evidence.id, Evidence.incident_id).order_by(Evidence.id))
     for sha256, evidence_id, incident_id in rows:
@@ -148,7 +149,7 @@ def _check_evidence_files(session: Session, root: Path, report: Report) -> None:
         report.files += 1
         named = f"evidence file {sha256} ({', '.join(holders[sha256])})"
         try:
-            intact = store.verify_file(root, sha256)
+            intact = stores.verify(evidence, sha256)
         except NotFound:
             report.problems.append(f"{named}: missing from the store")
             continue

@@ -277,12 +277,10 @@ async def _receive_batched(
     request: Request, mission: Mission, caller: callers.Caller, parts: list[tuple[str, UploadFile]]
 ) -> intake.Receipt:
     prepared, uploads = _prepared(mission, caller, parts)
-    settings = request.app.state.settings
-    # Files first, outside the transaction; each file's fsync runs in a thread, off the loop.
-    files = {
-        key: await store.save_async(_async_chunks(upload.file), settings.data_dir, limit=settings.max_upload_mb * MB)
-        for key, upload in uploads
-    }
+    limit = request.app.state.settings.max_upload_mb * MB
+    evidence = request.app.state.evidence_store
+    # Files first, outside the transaction; each file's fsync (or database write) runs in a thread, off the loop.
+    files = {key: await evidence.save_async(_async_chunks(upload.file), limit=limit) for key, upload in uploads}
     # One writer at a time: every submission waiting is stored in one transaction (see writer.py).
     group = writer.for_database(database(request), request.app.state)
     return await group.run(_storing(request, mission, caller, prepared, files))

@@ -31,6 +31,7 @@ def import_gpx_command(
 ) -> None:
     """Add the track a GPX file holds to a patrol; a bad file is refused with the reason and nothing is stored."""
     from truce.errors import Invalid
+    from truce.evidence import stores
     from truce.evidence.store import MB
     from truce.patrols import uploads
     from truce.policy import Actor
@@ -45,7 +46,7 @@ def import_gpx_command(
                 mission = console.mission_by_slug(session, slug)
                 actor = Actor.system(mission.id) if as_user is None else console.member(session, mission, as_user)
                 track = uploads.import_gpx(
-                    session, mission, patrol_id, handle, file.name, data_dir=settings.data_dir,
+                    session, mission, patrol_id, handle, file.name, evidence=stores.for_settings(settings, db),
                     limit=settings.max_upload_mb * MB, actor=actor,
                 )  # fmt: skip
                 summary = (f"track {track.id} of patrol {patrol_id}: {track.point_count:,} points, "

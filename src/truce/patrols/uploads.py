@@ -8,7 +8,8 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from truce.evidence import store
+from truce.evidence import store, stores
+from truce.evidence.stores import EvidenceStore
 from truce.missions.models import Mission
 from truce.patrols import gpx, service
 from truce.patrols.models import Track
@@ -24,7 +25,7 @@ def import_gpx(
     handle: BinaryIO,
     filename: str | None,
     *,
-    data_dir: Path,
+    evidence: Path | EvidenceStore,
     limit: int,
     actor: Actor,
 ) -> Track:
@@ -35,7 +36,7 @@ def import_gpx(
     service.check_track_writer(session, mission, patrol_id, actor=actor)
     found = gpx.read(handle)
     handle.seek(0)
-    stored = store.save_stream(_chunks(handle), data_dir, limit=limit)
+    stored = stores.as_store(evidence).save_stream(_chunks(handle), limit=limit)
     return service.add_track(
         session, mission, patrol_id, found, source="gpx", actor=actor, file_sha256=stored.sha256,
         filename=store.safe_filename(filename),

@@ -9,7 +9,6 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from truce.evidence import service as evidence_service
-from truce.evidence import store
 from truce.evidence.models import Evidence
 from truce.evidence.store import MB
 from truce.incidents.models import Incident
@@ -49,11 +48,11 @@ def attach_all(
     actor: Actor,
 ) -> list[Evidence]:
     """Store and attach each file; a refusal (too large, empty) raises and the caller rolls the whole form back."""
-    settings = request.app.state.settings
+    evidence = request.app.state.evidence_store
     address = request.client.host if request.client else None
     attached = []
     for filename, handle in files:
-        stored = store.save_stream(_chunks(handle), settings.data_dir, limit=limit_bytes(request))
+        stored = evidence.save_stream(_chunks(handle), limit=limit_bytes(request))
         attached.append(
             evidence_service.attach(session, mission, incident, stored, filename, actor=actor, address=address)
         )

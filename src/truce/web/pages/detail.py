@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 
 from truce import policy
 from truce.disposition import attachment
 from truce.errors import Invalid, NotFound, TooLarge
-from truce.evidence import media, store
+from truce.evidence import media
 from truce.evidence import service as evidence_service
+from truce.evidence.stores import EvidenceStore
 from truce.incidents import presenters as incident_presenters
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
@@ -131,21 +131,24 @@ def verification_allowed(page: Page, status: str) -> bool:
     return policy.allowed(page.actor, "incident.verify", mission.id) and status not in {"retracted"}
 
 
-def _evidence_path(request: Request, page: Page, incident_id: Id, sha256: str) -> Path:
+def _evidence_kept(request: Request, page: Page, incident_id: Id, sha256: str) -> EvidenceStore:
     mission = page.mission_or_404()
     held = evidence_service.list_for(page.session, mission, incident_id, actor=page.actor)
     if not any(e.sha256 == sha256 for e in held):
         raise NotFound("evidence not found")
-    return store.path_for(request.app.state.settings.data_dir, sha256)
+    kept: EvidenceStore = request.app.state.evidence_store
+    return kept
 
 
 @router.get("/m/{slug}/incidents/{incident_id}/evidence/{sha256}/thumbnail", name="evidence_thumbnail")
 def evidence_thumbnail(request: Request, page: ReadPage, incident_id: Id, sha256: str) -> Response:
     """A small preview without metadata; a preview is not the evidence file, so it is not a custody event."""
-    path = _evidence_path(request, page, incident_id, sha256)
-    if not path.exists():
+    kept = _evidence_kept(request, page, incident_id, sha256)
+    if not kept.has(sha256):
         raise NotFound("the evidence file is missing from the store")
-    return Response(media.thumbnail(path), media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    with kept.open(sha256) as handle:
+        preview = media.thumbnail(handle)
+    return Response(preview, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/m/{slug}/incidents/{incident_id}/evidence/{sha256}", name="evidence_download")
@@ -155,9 +158,14 @@ def evidence_download(request: Request, page: WritePage, incident_id: Id, sha256
     security.require_same_origin(request)
     mission = page.mission_or_404()
     address = request.client.host if request.client else None
-    root = request.app.state.settings.data_dir
-    sent = evidence_service.fetch(page.session, mission, incident_id, sha256, root, actor=page.actor, address=address)
+    kept = request.app.state.evidence_store
+    sent = evidence_service.fetch(page.session, mission, incident_id, sha256, kept, actor=page.actor, address=address)
     headers = {**attachment(sent.evidence.filename), **SAFE_HEADERS}
     if sent.stripped is not None:
         return Response(sent.stripped, media_type=sent.evidence.media_type, headers=headers)
+    if sent.path is None:
+        # From the database, chunk by chunk (evidence/database.py).
+        length = {"Content-Length": str(sent.evidence.size)}
+        chunks = sent.chunks or iter(())
+        return StreamingResponse(chunks, media_type=sent.evidence.media_type, headers={**headers, **length})
     return FileResponse(str(sent.path), media_type=sent.evidence.media_type, headers=headers)
