@@ -185,7 +185,9 @@ def deviations(
     route = shape(orjson.loads(patrol.route))
     places = _places(session, mission, patrol, actor)
     found = tracks(session, mission, patrol_id, actor=actor)
-    return patrol, [(t, deviation.compare(route, patrol.buffer_m, points.unpack(t.points), places)) for t in found]
+    return patrol, [
+        (t, deviation.compare(route, patrol.buffer_m, points.unpack(t.points), places, t.length_m)) for t in found
+    ]
 
 
 def _places(session: Session, mission: Mission, patrol: Patrol, actor: Actor) -> list[tuple[int, str, float, float]]:
