@@ -42,6 +42,7 @@ from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, Hando
 from truce.openrosa import callers, devices, intake
 from truce.patrols import gpx
 from truce.patrols import service as patrols_service
+from truce.patrols.points import Points
 from truce.patrols.schemas import PatrolIn
 from truce.places import service as places_service
 from truce.places.models import Site
@@ -454,7 +455,18 @@ def a_track(session: Session, mission: Any, actor: Actor) -> Any:
                                      actor=actor)  # fmt: skip
 
 
+def page_positions(session: Session, mission: Any, actor: Actor) -> Any:
+    """The pages' positions: a first batch starts a track, the next one extends it."""
+    found = gpx.read(io.BytesIO(gpx_file(track_points(5.0))))
+    patrol_id = a_patrol(session, mission, actor).id
+    track = patrols_service.add_positions(session, mission, patrol_id, None, found, actor=actor)
+    session.flush()
+    later = Points(found.lon, found.lat, found.time + 3600.0, found.accuracy)
+    return patrols_service.add_positions(session, mission, patrol_id, track.id, later, actor=actor)
+
+
 CALLS |= {
+    "truce.patrols.service.add_positions": page_positions,
     "truce.patrols.service.create": a_patrol,
     "truce.patrols.service.update": lambda s, m, a: patrols_service.update(
         s, m, a_patrol(s, m, a).id, PatrolIn.model_validate(patrol_body(status="cancelled")), actor=a
