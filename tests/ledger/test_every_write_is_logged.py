@@ -43,6 +43,7 @@ from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, Hando
 from truce.openrosa import callers, devices, intake
 from truce.patrols import gpx
 from truce.patrols import service as patrols_service
+from truce.patrols.points import Points
 from truce.patrols.schemas import PatrolIn
 from truce.places import service as places_service
 from truce.places.models import Site
@@ -322,7 +323,7 @@ SERVICES += [devices, callers, intake]
 READS |= {"new_token", "token_hash", "token_matches", "collect_settings", "settings_payload", "read_payload",
           "qr_svg", "qr_terminal", "basic_credentials"}  # fmt: skip
 READS |= {"device_username", "list_devices", "get_device", "get_device_by_name", "caller_for", "may_use", "forms_for",
-          "prepare", "silent_devices"}  # fmt: skip
+          "prepare", "silent_devices", "read_audit"}  # fmt: skip
 # An actor made from the roles a caller's query has read already; a phone's mission and account, in one query.
 READS |= {"actor_from", "mission_and_caller", "mission_by_slug", "hashes_a_password", "person_login"}
 PHONE_INCIDENT = (
@@ -455,7 +456,18 @@ def a_track(session: Session, mission: Any, actor: Actor) -> Any:
                                      actor=actor)  # fmt: skip
 
 
+def page_positions(session: Session, mission: Any, actor: Actor) -> Any:
+    """The pages' positions: a first batch starts a track, the next one extends it."""
+    found = gpx.read(io.BytesIO(gpx_file(track_points(5.0))))
+    patrol_id = a_patrol(session, mission, actor).id
+    track = patrols_service.add_positions(session, mission, patrol_id, None, found, actor=actor)
+    session.flush()
+    later = Points(found.lon, found.lat, found.time + 3600.0, found.accuracy)
+    return patrols_service.add_positions(session, mission, patrol_id, track.id, later, actor=actor)
+
+
 CALLS |= {
+    "truce.patrols.service.add_positions": page_positions,
     "truce.patrols.service.create": a_patrol,
     "truce.patrols.service.update": lambda s, m, a: patrols_service.update(
         s, m, a_patrol(s, m, a).id, PatrolIn.model_validate(patrol_body(status="cancelled")), actor=a

@@ -97,8 +97,8 @@ def test_fifty_concurrent_retries_over_http_make_one_record(data_dir: Path, serv
     version = re.search(r'version="(\w+)"', form.text)
     assert version is not None
     xml = (f'<data id="truce-nk-2020-patrol" version="{version.group(1)}"><departed>2020-11-23T08:00:00+04:00'
-           "</departed><route>39.75 46.69;39.80 46.75</route><restriction><restriction_type>convoy_blocked"
-           "</restriction_type><met_at>2020-11-23T09:00:00+04:00</met_at><location>39.77 46.71</location>"
+           "</departed><route>39.75 46.69;39.80 46.75</route><restriction><category>denial</category>"
+           "<kind>checkpoint</kind><met_at>2020-11-23T09:00:00+04:00</met_at><location>39.77 46.71</location>"
            "</restriction><meta><instanceID>uuid:5e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b</instanceID></meta>"
            "</data>")  # fmt: skip
     start = threading.Barrier(50)
@@ -119,9 +119,9 @@ def test_fifty_concurrent_retries_over_http_make_one_record(data_dir: Path, serv
     assert statuses == [201] * 50
     admin = httpx.post(f"{served}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"})
     bearer = {"Authorization": f"Bearer {admin.json()['access_token']}"}
-    window = {"type": "access", "since": "2020-11-23T05:00:00Z", "until": "2020-11-23T05:01:00Z"}
-    incidents = httpx.get(f"{served}/api/v1/missions/nk-2020/incidents", params=window, headers=bearer)
-    assert len(incidents.json()["features"]) == 1
+    window = {"since": "2020-11-23T05:00:00Z", "until": "2020-11-23T05:01:00Z"}
+    restrictions = httpx.get(f"{served}/api/v1/missions/nk-2020/restrictions", params=window, headers=bearer)
+    assert len(restrictions.json()["features"]) == 1
 
 
 def test_cli_errors_are_one_clear_line(data_dir: Path) -> None:

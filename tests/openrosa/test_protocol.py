@@ -32,7 +32,8 @@ def test_the_form_list_names_each_form_with_its_hash_and_urls(phone: Phone) -> N
         instance = root.find(".//{http://www.w3.org/2002/xforms}instance/*")
         assert instance is not None
         assert (instance.get("id"), instance.get("version")) == (form_id, entry["version"])
-    assert "manifestUrl" not in forms["truce-nk-2020-patrol"]
+    # The patrol report offers the planned patrols, the parties and the sites a restriction is met at.
+    assert forms["truce-nk-2020-patrol"]["manifestUrl"].endswith("/forms/truce-nk-2020-patrol/manifest")
     assert phone.get(f"{BASE}/formList", params={"formID": "truce-nk-2020-patrol"}).text.count("<xform>") == 1
 
 

@@ -227,26 +227,6 @@ def test_an_edit_that_drops_a_crossing_is_refused_and_changes_nothing(phone: Pho
     assert movement.individuals == 120
 
 
-def test_a_patrol_report_files_each_restriction_as_an_access_incident(phone: Phone, session: Session) -> None:
-    restrictions = [
-        {"restriction_type": "monitors_restricted", "met_at": "2020-11-22T09:00:00.000+04:00",
-         "location": "39.76 46.70 0 5", "narrative": "Stopped at a roadblock."},
-        {"restriction_type": "uav_jamming", "met_at": "2020-11-22T11:30:00.000+04:00", "location": "39.80 46.74"},
-    ]  # fmt: skip
-    values = {"departed": "2020-11-22T08:00:00.000+04:00", "route": "39.75 46.69 0 0;39.80 46.75 0 0;39.82 46.76"}
-    xml = fill(phone.form("patrol"), values, {"restriction": restrictions})
-    assert phone.submit(xml).status_code == 201
-    row = submission(session, instance_id_of(xml))
-    assert row.route == {"type": "LineString", "coordinates": [[46.69, 39.75], [46.75, 39.8], [46.76, 39.82]]}
-    incidents = [session.get(Incident, i) for i in row.record_ids]
-    assert [(i.type, i.subtype, i.source) for i in incidents if i] == [
-        ("access", "monitors_restricted", "patrol"), ("access", "uav_jamming", "patrol")
-    ]  # fmt: skip
-    quiet = fill(phone.form("patrol"), values, {"restriction": []})
-    assert phone.submit(quiet).status_code == 201
-    assert submission(session, instance_id_of(quiet)).record_ids == []
-
-
 def test_a_field_the_services_refuse_is_a_clear_error_and_nothing_is_stored(phone: Phone, session: Session) -> None:
     before = (count(session, Incident), count(session, Submission), count(session, LogEntry))
     xml = fill(phone.form("incident"), incident_values(subtype="sniper"))
@@ -256,26 +236,6 @@ def test_a_field_the_services_refuse_is_a_clear_error_and_nothing_is_stored(phon
     bad_point = fill(phone.form("incident"), incident_values(location="99 46.7"))
     assert "out of range" in phone.submit(bad_point).text
     assert (count(session, Incident), count(session, Submission), count(session, LogEntry)) == before
-
-
-def test_an_edited_patrol_report_updates_retracts_and_adds_access_incidents(phone: Phone, session: Session) -> None:
-    def restriction(kind: str, hour: int) -> dict[str, str]:
-        return {"restriction_type": kind, "met_at": f"2020-11-24T{hour:02d}:00:00.000+04:00", "location": "39.8 46.7"}
-
-    values = {"departed": "2020-11-24T08:00:00.000+04:00", "route": "39.75 46.69;39.80 46.75"}
-    form = phone.form("patrol")
-    first = fill(form, values, {"restriction": [restriction("monitors_restricted", 9), restriction("uav_jamming", 10)]})
-    assert phone.submit(first).status_code == 201
-    kept, dropped = submission(session, instance_id_of(first)).record_ids
-    edit = fill(form, values, {"restriction": [restriction("convoy_blocked", 9)]}, deprecated_id=instance_id_of(first))
-    assert phone.submit(edit).status_code == 201
-    assert submission(session, instance_id_of(edit)).record_ids == [kept]
-    updated, retracted = session.get(Incident, kept), session.get(Incident, dropped)
-    assert updated is not None
-    assert retracted is not None
-    session.refresh(updated)
-    session.refresh(retracted)
-    assert (updated.subtype, retracted.status) == ("convoy_blocked", "retracted")
 
 
 def test_on_sqlite_earlier_versions_are_found_through_indexes(tmp_path: Path) -> None:

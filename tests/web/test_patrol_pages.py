@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
+from sqlalchemy import select
 
 from support import ACCOUNTS, STAFF
+from truce.patrols.models import Track
 from web.conftest import WebClient
 
 BASE = "/m/nk-2020/patrols"
@@ -69,3 +74,80 @@ def test_the_pages_in_russian(web: WebClient) -> None:
     assert "Патрули" in listed
     form = web.get(f"{BASE}/new", headers={"Accept-Language": "ru"}).text
     assert "Точки маршрута" in form
+
+
+def planned_patrol(web: WebClient) -> int:
+    web.login("monitor-ru")
+    answer = web.post_form(f"{BASE}/new", plan(name="Recorded on the page"))
+    assert answer.status_code == 303, answer.text[:500]
+    found = re.search(r'/m/nk-2020/patrols/(\d+)/record">', web.get(BASE).text)
+    assert found is not None
+    return int(found.group(1))
+
+
+def page_tracks(web: WebClient, patrol_id: int) -> list[Track]:
+    with web.db.writer() as session:
+        found = list(session.scalars(select(Track).where(Track.patrol_id == patrol_id)))
+        session.expunge_all()
+        return found
+
+
+def batch(first_s: int, count: int = 3) -> str:
+    start = 1_606_118_400_000 + first_s * 1000  # 2020-11-23 08:00 UTC
+    return json.dumps([[46.41 + i * 0.001, 39.556 + i * 0.0005, start + i * 10_000, 8.5] for i in range(count)])
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_opens_the_patrol_screen_and_sends_positions(web: WebClient, account: str) -> None:
+    patrol_id = planned_patrol(web)
+    web.client.cookies.clear()
+    web.login(account)
+    screen = web.get(f"{BASE}/{patrol_id}/record")
+    # Planners record; other staff read the patrol but may not; the rest, the public too, do not learn it exists.
+    expected = 200 if account in PLANNERS else 403 if account in STAFF else 404
+    assert screen.status_code == expected
+    sent = web.post_form(f"{BASE}/{patrol_id}/positions", {"points": batch(0), "track_id": ""})
+    # A post without a session is sent to log in first.
+    assert sent.status_code == (303 if account == "public" else expected)
+
+
+def test_positions_sent_in_batches_make_one_timed_track(web: WebClient) -> None:
+    patrol_id = planned_patrol(web)
+    screen = web.get(f"{BASE}/{patrol_id}/record")
+    assert "/static/js/patrol-record.js" in screen.text
+    first = web.post_form(f"{BASE}/{patrol_id}/positions", {"points": batch(0), "track_id": ""})
+    assert first.status_code == 200, first.text[:500]
+    track_id = first.json()["track_id"]
+    assert first.json()["point_count"] == 3
+    second = web.post_form(f"{BASE}/{patrol_id}/positions", {"points": batch(30, 1), "track_id": str(track_id)})
+    assert second.json() == {"track_id": track_id, "point_count": 5}  # one position alone stands twice
+    tracks = page_tracks(web, patrol_id)
+    assert [(t.source, t.timed, t.point_count, t.author_delegation) for t in tracks] == [("page", True, 5, "ru")]
+    assert "under way" in web.get(BASE).text
+
+
+@pytest.mark.parametrize(
+    ("points", "track_id", "message"),
+    [
+        ("not json", "", "the positions are not JSON"),
+        ("[]", "", "send 1 to 1,000 positions"),
+        ("[[46.4, 95.0, 1606118400000, 5]]", "", "latitude 95.0 is off the globe"),
+        ('[["east", 39.5, 1606118400000, 5]]', "", "position 1 is not"),
+        (batch(0), "987654", "has no track 987654"),
+    ],
+)
+def test_a_bad_batch_is_refused_and_nothing_is_stored(web: WebClient, points: str, track_id: str, message: str) -> None:
+    patrol_id = planned_patrol(web)
+    answer = web.post_form(f"{BASE}/{patrol_id}/positions", {"points": points, "track_id": track_id})
+    assert answer.status_code == 422
+    assert message in answer.text
+    assert page_tracks(web, patrol_id) == []
+
+
+def test_a_batch_going_back_in_time_is_refused(web: WebClient) -> None:
+    patrol_id = planned_patrol(web)
+    first = web.post_form(f"{BASE}/{patrol_id}/positions", {"points": batch(100), "track_id": ""})
+    track_id = str(first.json()["track_id"])
+    answer = web.post_form(f"{BASE}/{patrol_id}/positions", {"points": batch(0), "track_id": track_id})
+    assert answer.status_code == 422
+    assert "none before the last one sent" in answer.text

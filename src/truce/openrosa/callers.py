@@ -19,13 +19,16 @@ from truce.missions.models import Delegation, Mission
 from truce.openrosa import digest, xforms
 from truce.openrosa.devices import device_username, token_matches
 from truce.openrosa.models import Device
+from truce.patrols.models import Patrol
 from truce.places.models import Site
 from truce.policy import Actor
 from truce.users import service as users_service
 from truce.users.models import Membership, User
 
 # The write each kind of form performs, checked against the caller's role.
-FORM_ACTIONS = {"incident": "incident.create", "checkpoint": "movement.write", "patrol": "incident.create"}
+# A patrol report may be on a patrol planned or under way (a completed one has its track already).
+REPORTABLE_PATROLS = ("planned", "under_way")
+FORM_ACTIONS = {"incident": "incident.create", "checkpoint": "movement.write", "patrol": "restriction.create"}
 
 
 @dataclass(frozen=True)
@@ -265,4 +268,23 @@ def forms_for(session: Session, mission: Mission, caller: Caller) -> list[xforms
         xforms.SiteChoice(site_id, f"{name} ({code})" if code else name, kind)
         for site_id, name, code, kind in session.execute(stmt)
     ]
-    return [xforms.build(mission.slug, mission.name, kind, sites, mission.taxonomy) for kind in kinds]
+    patrols = _patrols(session, mission, caller) if "patrol" in kinds else []
+    parties = [xforms.Choice(p.code, p.name) for p in missions_service.parties(session, mission)]
+    return [
+        xforms.build(mission.slug, mission.name, kind, sites, mission.taxonomy, patrols=patrols, parties=parties)
+        for kind in kinds
+    ]
+
+
+def _patrols(session: Session, mission: Mission, caller: Caller) -> list[xforms.Choice]:
+    """The planned patrols, not yet done, that the caller may read: the ones a patrol report may be on."""
+    stmt = (
+        select(Patrol.id, Patrol.name, Patrol.planned_start)
+        .where(
+            Patrol.mission_id == mission.id,
+            Patrol.status.in_(REPORTABLE_PATROLS),
+            policy.readable(caller.actor, Patrol),
+        )
+        .order_by(Patrol.planned_start, Patrol.id)
+    )
+    return [xforms.Choice(str(i), f"{name} ({start:%Y-%m-%d %H:%M})") for i, name, start in session.execute(stmt)]

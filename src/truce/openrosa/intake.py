@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from truce import driver, policy
-from truce.errors import BadRequest, Conflict, Forbidden, NotFound
+from truce.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from truce.evidence import service as evidence_service
 from truce.evidence.store import StoredFile
 from truce.incidents import service as incidents_service
@@ -22,11 +22,16 @@ from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.movements import service as movements_service
 from truce.movements.models import Movement
-from truce.openrosa import submissions, xforms
+from truce.openrosa import submissions, tracks, xforms
 from truce.openrosa.callers import FORM_ACTIONS, Caller, may_use
 from truce.openrosa.instance import Instance, parse
 from truce.openrosa.models import Submission
+from truce.patrols import service as patrols_service
+from truce.patrols.models import Track
+from truce.patrols.points import Points
 from truce.policy import Actor
+from truce.restrictions import service as restrictions_service
+from truce.restrictions.models import Restriction
 
 RECORD_KIND = {"incident": "incident", "checkpoint": "movement", "patrol": "patrol"}
 
@@ -57,6 +62,11 @@ def prepare(mission: Mission, caller: Caller, xml: bytes) -> Prepared:
         # Collect and Enketo send UTF-8; the stored copy must be the exact text that was hashed.
         raise BadRequest("the submission XML must be encoded as UTF-8") from None
     return Prepared(instance, kind, text, hashlib.sha256(xml).hexdigest(), planned)
+
+
+def read_audit(prepared: Prepared, content: bytes) -> None:
+    """Read the patrol report's audit log (Collect's `audit.csv`), before anything is stored: its timed points."""
+    prepared.planned.audit = tracks.from_audit(content, "meta/audit")
 
 
 @dataclass(frozen=True)
@@ -192,7 +202,7 @@ def _retry(session: Session, intake: Intake, existing: Submission) -> Receipt:
         raise Conflict(f"instance {existing.instance_id} was submitted by another account")
     if existing.xml_sha256 != intake.prepared.xml_sha256:
         raise Conflict(f"instance {existing.instance_id} was received before with different content")
-    attached = _attach_all(session, intake, existing)
+    attached = _attach_all(session, intake, existing) + _late_audit(session, intake, existing)
     if attached:
         ledger.record(session, intake.actor, "submission.attach", existing)
     return Receipt(existing, False, attached)
@@ -211,10 +221,68 @@ def _apply(session: Session, intake: Intake, row: Submission, later: Submission 
     previous = _submission(session, mission, row.form_id, row.deprecated_id) if row.deprecated_id is not None else None
     if previous is not None:
         _amend(session, intake, row, previous)
+    elif intake.prepared.kind == "patrol":
+        return _create_patrol_report(session, intake, row)
     else:
         incidents = _create(session, intake, row)
         return _attach_all(session, intake, row, incidents)
     return _attach_all(session, intake, row)
+
+
+def _create_patrol_report(session: Session, intake: Intake, row: Submission) -> list[str]:
+    """A patrol report: its restrictions, and on a planned patrol its tracks, through the same services as the API.
+
+    The geotrace becomes an untimed track (`odk_geotrace`); the audit log's positions, when Collect recorded them,
+    a timed one (`odk_audit`) whose file is kept in the evidence store. The submission's `record_ids` are the
+    restrictions'; the tracks are the patrol's.
+    """
+    mission, actor, planned = intake.mission, intake.actor, intake.prepared.planned
+    if planned.patrol_id is not None and planned.trace is not None:
+        _track(session, intake, planned.trace, "odk_geotrace")
+    attached = _audit_track(session, intake, row)
+    restrictions: list[Restriction] = [
+        restrictions_service.create(session, mission, data, actor=actor) for data in planned.restrictions
+    ]
+
+    def link() -> None:
+        row.record_ids = [restriction.id for restriction in restrictions]
+
+    ledger.after_ids(session, link)
+    return attached
+
+
+def _audit_track(session: Session, intake: Intake, row: Submission) -> list[str]:
+    """The audit log's timed track, if the report has one and its file came; the file's name when added."""
+    planned = intake.prepared.planned
+    name = planned.audit_name
+    stored = intake.files.get(name) if name else None
+    if planned.audit is None or stored is None or name is None:
+        return []
+    _track(session, intake, planned.audit, "odk_audit", stored.sha256, name)
+    row.attachments = [*row.attachments, {"name": name, "sha256": stored.sha256}]
+    return [name]
+
+
+def _late_audit(session: Session, intake: Intake, row: Submission) -> list[str]:
+    """An audit log that comes with a retry (Collect sends large files in further requests) is added once."""
+    name = intake.prepared.planned.audit_name
+    if intake.prepared.kind != "patrol" or row.superseded or any(a["name"] == name for a in row.attachments):
+        return []
+    return _audit_track(session, intake, row)
+
+
+def _track(
+    session: Session, intake: Intake, points: Points, source: str, sha256: str | None = None, name: str = ""
+) -> Track:
+    """Add a track to the report's patrol; a patrol the phone may not see or write is the field's error."""
+    patrol_id = intake.prepared.planned.patrol_id or 0
+    try:
+        return patrols_service.add_track(
+            session, intake.mission, patrol_id, points, source=source, actor=intake.actor, file_sha256=sha256,
+            filename=name,
+        )  # fmt: skip
+    except NotFound as exc:
+        raise Invalid(exc.detail, "patrol") from None
 
 
 def _create(session: Session, intake: Intake, row: Submission) -> list[Incident]:
@@ -242,6 +310,9 @@ def _amend(session: Session, intake: Intake, row: Submission, previous: Submissi
     if prepared.kind == "checkpoint":
         row.record_ids = _amend_count(session, mission, previous, prepared, actor)
         return
+    if prepared.kind == "patrol":
+        # A restriction is amended by its verification, never replaced: an edited report would leave two versions.
+        raise Conflict("a patrol report cannot be edited once received; report what changed in a new one")
     planned = prepared.planned.incidents
     ids = list(previous.record_ids)
     kept = [

@@ -19,7 +19,7 @@ from truce.errors import BadRequest, NotFound, TruceError, WrongCredentials
 from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions.models import Mission
-from truce.openrosa import address, callers, digest, intake, nonce_counts, writer, xforms
+from truce.openrosa import address, callers, digest, intake, nonce_counts, tracks, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
 from truce.users import logins
 
@@ -294,6 +294,11 @@ def _prepared(
     if len(xml_parts) != 1:
         raise BadRequest(f"send exactly one part named {XML_PART}, not {len(xml_parts)}")
     prepared = intake.prepare(mission, caller, xml_parts[0].file.read(MAX_XML_BYTES + 1))
+    audit = next((upload for key, upload in parts if key == prepared.planned.audit_name), None)
+    if audit is not None:
+        # Read and checked before any file is stored; then stored as the other files are.
+        intake.read_audit(prepared, audit.file.read(tracks.MAX_AUDIT_BYTES + 1))
+        audit.file.seek(0)
     wanted = prepared.planned.file_names()
     return prepared, [(key, upload) for key, upload in parts if key != XML_PART and key in wanted]
 

@@ -13,8 +13,11 @@ from truce.errors import Invalid
 from truce.incidents.schemas import IncidentIn
 from truce.incidents.taxonomy import COUNT_KEYS
 from truce.movements.schemas import MovementIn
+from truce.openrosa import tracks
 from truce.openrosa.instance import Node
 from truce.openrosa.xforms import CASUALTY_FIELDS
+from truce.patrols.points import Points
+from truce.restrictions.schemas import RestrictionIn
 
 MOVEMENT_COUNTS = (
     "individuals", "families", "adults_male", "adults_female", "children_male", "children_female",
@@ -22,7 +25,8 @@ MOVEMENT_COUNTS = (
 )  # fmt: skip
 MEDIA_FIELDS = ("photo", "audio", "video")
 MAX_ROUTE_POINTS = 10_000
-_Model = TypeVar("_Model", IncidentIn, MovementIn)
+_Model = TypeVar("_Model", IncidentIn, MovementIn, RestrictionIn)
+RESTRICTION_TIMES = ("liaison_informed_at", "centre_informed_at", "answered_at", "resolved_at")
 
 
 @dataclass
@@ -33,9 +37,17 @@ class Planned:
     movements: list[MovementIn] = field(default_factory=list)
     route: dict[str, Any] | None = None
     observed_at: datetime | None = None
+    # A patrol report: the planned patrol it is on, the restrictions met, the geotrace as an untimed track, and
+    # the audit log's file name (its timed points are read from the file with the submission's other parts).
+    patrol_id: int | None = None
+    restrictions: list[RestrictionIn] = field(default_factory=list)
+    trace: Points | None = None
+    audit_name: str | None = None
+    audit: Points | None = None
 
     def file_names(self) -> set[str]:
-        return {name for _, names in self.incidents for name in names}
+        names = {name for _, names in self.incidents for name in names}
+        return names | {self.audit_name} if self.audit_name else names
 
 
 def plan(kind: str, root: Node) -> Planned:
@@ -106,23 +118,43 @@ def _checkpoint(root: Node) -> Planned:
 def _patrol(root: Node) -> Planned:
     departed = _datetime(root, "departed", required=True)
     route = _trace(root, "route")
-    planned = Planned(route=route, observed_at=departed)
+    patrol_id = _int(root, "patrol")
+    planned = Planned(route=route, observed_at=departed, patrol_id=patrol_id)
+    if patrol_id is not None:
+        # The track goes to the patrol; without one, the route stays on the submission alone, as before.
+        planned.trace = tracks.from_geotrace(root.value("route") or "", "route")
+        planned.audit_name = root.value("meta/audit")
     classification = root.value("classification") or "mission"
     for position, restriction in enumerate(_filled(root.all("restriction")), start=1):
-        where = f"restriction[{position}]"
-        properties = {
-            "type": "access",
-            "subtype": restriction.value("restriction_type"),
-            "start": _datetime(restriction, "met_at", required=True, where=where),
-            "source": "patrol",
-            "means": "seen",
-            "narrative": restriction.value("narrative") or "",
-            "classification": classification,
-        }
-        feature = {"type": "Feature", "geometry": _point(restriction, "location", where), "properties": properties}
-        files = [name] if (name := restriction.value("photo")) else []
-        planned.incidents.append((_validated_incident(feature, where), files))
+        planned.restrictions.append(_restriction(restriction, f"restriction[{position}]", patrol_id, classification))
     return planned
+
+
+def _restriction(node: Node, where: str, patrol_id: int | None, classification: str) -> RestrictionIn:
+    """One restriction of a patrol report, as the API takes it; placed by position, or at a site."""
+    properties: dict[str, Any] = {
+        "category": node.value("category"),
+        "kind": node.value("kind"),
+        "start": _datetime(node, "met_at", required=True, where=where),
+        "end": _datetime(node, "ended_at", where=where),
+        "controlled_by": node.value("controlled_by"),
+        "patrol_id": patrol_id,
+        "reason_given": node.value("reason_given") or "",
+        "answer": node.value("answer") or "",
+        "narrative": node.value("narrative") or "",
+        # A restriction's default is "parties"; the report's own classification is the monitors' choice.
+        "classification": classification,
+    }
+    for name in RESTRICTION_TIMES:
+        properties[name] = _datetime(node, name, where=where)
+    geometry = None
+    if node.value("placed_by") == "site":
+        properties["site_id"] = _int(node, "site", where=where)
+        if properties["site_id"] is None:
+            raise Invalid("is required", _path(where, "site"))
+    else:
+        geometry = _point(node, "location", where)
+    return _validated(RestrictionIn, {"type": "Feature", "geometry": geometry, "properties": properties}, where)
 
 
 def _filled(entries: list[Node]) -> list[Node]:

@@ -17,12 +17,19 @@ from truce.incidents import taxonomy
 from truce.incidents.taxonomy import COUNT_KEYS, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
 from truce.movements.models import CROSSING_SITE_KINDS, DIRECTIONS, MOVEMENT_KINDS, TRANSPORT_MODES
 from truce.policy import CLASSIFICATIONS
+from truce.restrictions.models import CATEGORIES
+from truce.restrictions.models import KINDS as RESTRICTION_KINDS
 
 # Posts and other places monitors observe from; an incident is placed by bearing and distance from one.
 OBSERVER_SITE_KINDS = ("post", "checkpoint", "command_post", "observation_centre", "crossing_point")
 KINDS = ("incident", "checkpoint", "patrol")
 CASUALTY_FIELDS = tuple(f"{k}_{g}" for k in ("killed", "injured") for g in ("civilian", "combatant", "unknown"))
 PLACEMENTS = ("gps", "bearing")
+RESTRICTION_PLACEMENTS = ("gps", "site")
+# Sites a restriction can be met at: checkpoints and crossings, and the posts and settlements on the way.
+RESTRICTION_SITE_KINDS = ("checkpoint", "crossing_point", "post", "settlement")
+# Collect's background location audit: a position for each event of the form, at most every 10 seconds.
+AUDIT_PARAMETERS = "location-priority=high-accuracy location-min-interval=10 location-max-age=60 track-changes=true"
 _CACHE_SIZE = 64
 
 
@@ -33,6 +40,23 @@ class SiteChoice:
     id: int
     label: str
     kind: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Another record offered in a form (a planned patrol, a party): `name` is the value sent back."""
+
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Offered:
+    """What a form lets a phone choose from besides the taxonomy: sites, planned patrols, parties."""
+
+    sites: Sequence[SiteChoice]
+    patrols: Sequence[Choice] = ()
+    parties: Sequence[Choice] = ()
 
 
 @dataclass(frozen=True)
@@ -69,9 +93,21 @@ def kind_of(slug: str, form: str) -> str | None:
     return None
 
 
-def build(slug: str, mission_name: str, kind: str, sites: Sequence[SiteChoice], local: taxonomy.Local = ()) -> Form:
-    """The XForm of one kind for a mission whose phones may choose among `sites` (`local`: its own subtypes)."""
-    workbook, media = _WORKBOOKS[kind](sites)
+def build(
+    slug: str,
+    mission_name: str,
+    kind: str,
+    sites: Sequence[SiteChoice],
+    local: taxonomy.Local = (),
+    *,
+    patrols: Sequence[Choice] = (),
+    parties: Sequence[Choice] = (),
+) -> Form:
+    """The XForm of one kind for a mission whose phones may choose among `sites` (`local`: its own subtypes).
+
+    A patrol report also offers the planned `patrols` the phone may report on and the mission's `parties`.
+    """
+    workbook, media = _WORKBOOKS[kind](Offered(sites, patrols, parties))
     _add_local_subtypes(workbook, local)
     title = f"{mission_name}: {_TITLES[kind]}"
     version = _version(workbook, media, title)
@@ -79,9 +115,16 @@ def build(slug: str, mission_name: str, kind: str, sites: Sequence[SiteChoice], 
     return Form(kind, form_id(slug, kind), title, version, _converted(json.dumps(workbook, sort_keys=True)), media)
 
 
-def workbook(kind: str, sites: Sequence[SiteChoice], local: taxonomy.Local = ()) -> dict[str, Any]:
+def workbook(
+    kind: str,
+    sites: Sequence[SiteChoice],
+    local: taxonomy.Local = (),
+    *,
+    patrols: Sequence[Choice] = (),
+    parties: Sequence[Choice] = (),
+) -> dict[str, Any]:
     """The XLSForm of one kind as pyxform reads it (without settings)."""
-    sheets = _WORKBOOKS[kind](sites)[0]
+    sheets = _WORKBOOKS[kind](Offered(sites, patrols, parties))[0]
     _add_local_subtypes(sheets, local)
     return sheets
 
@@ -135,12 +178,15 @@ def _choices(list_name: str, names: Sequence[str], **extra: str) -> list[dict[st
 
 
 def _sites_csv(sites: Sequence[SiteChoice], kinds: Sequence[str]) -> bytes:
+    return _csv([Choice(str(site.id), site.label) for site in sites if site.kind in kinds])
+
+
+def _csv(choices: Sequence[Choice]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["name", "label"])
-    for site in sites:
-        if site.kind in kinds:
-            writer.writerow([str(site.id), site.label])
+    for choice in choices:
+        writer.writerow([choice.name, choice.label])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -160,7 +206,7 @@ def _integer(name: str, label: str, *, required: bool = False) -> dict[str, str]
     return row
 
 
-def _incident(sites: Sequence[SiteChoice]) -> tuple[dict[str, Any], dict[str, bytes]]:
+def _incident(offered: Offered) -> tuple[dict[str, Any], dict[str, bytes]]:
     by_bearing = "${placed_by} = 'bearing'"
     survey: list[dict[str, str]] = [
         *_meta(),
@@ -204,10 +250,10 @@ def _incident(sites: Sequence[SiteChoice]) -> tuple[dict[str, Any], dict[str, by
         *_choices("placement", PLACEMENTS),
         *_common_choices(),
     ]
-    return {"survey": survey, "choices": choices}, {"posts.csv": _sites_csv(sites, OBSERVER_SITE_KINDS)}
+    return {"survey": survey, "choices": choices}, {"posts.csv": _sites_csv(offered.sites, OBSERVER_SITE_KINDS)}
 
 
-def _checkpoint(sites: Sequence[SiteChoice]) -> tuple[dict[str, Any], dict[str, bytes]]:
+def _checkpoint(offered: Offered) -> tuple[dict[str, Any], dict[str, bytes]]:
     survey: list[dict[str, str]] = [
         *_meta(),
         {"type": "select_one_from_file checkpoints.csv", "name": "checkpoint", "label": "Checkpoint",
@@ -234,28 +280,59 @@ def _checkpoint(sites: Sequence[SiteChoice]) -> tuple[dict[str, Any], dict[str, 
         *_choices("transport", TRANSPORT_MODES),
         *_common_choices(),
     ]
-    return {"survey": survey, "choices": choices}, {"checkpoints.csv": _sites_csv(sites, CROSSING_SITE_KINDS)}
+    return {"survey": survey, "choices": choices}, {"checkpoints.csv": _sites_csv(offered.sites, CROSSING_SITE_KINDS)}
 
 
-def _patrol(_sites: Sequence[SiteChoice]) -> tuple[dict[str, Any], dict[str, bytes]]:
+def _patrol(offered: Offered) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The patrol as conducted: which planned patrol, its route (geotrace, with the audit's timed positions when
+    Collect records them) and each restriction met, with the fields of a restriction record."""
+    at_site = "${placed_by} = 'site'"
     survey: list[dict[str, str]] = [
         *_meta(),
+        {"type": "audit", "name": "audit", "parameters": AUDIT_PARAMETERS},
+        {"type": "select_one_from_file patrols.csv", "name": "patrol",
+         "label": "Which planned patrol? (blank: one not planned in Truce)"},
         {"type": "dateTime", "name": "departed", "label": "Departed", "required": "yes"},
         {"type": "dateTime", "name": "returned", "label": "Returned"},
         {"type": "geotrace", "name": "route", "label": "Route driven", "required": "yes"},
         {"type": "select_one classification", "name": "classification", "label": "Classification",
          "default": "mission"},
         {"type": "begin_repeat", "name": "restriction", "label": "Restrictions met"},
-        {"type": "select_one access", "name": "restriction_type", "label": "Restriction", "required": "yes"},
-        {"type": "dateTime", "name": "met_at", "label": "When", "required": "yes"},
-        {"type": "geopoint", "name": "location", "label": "Where", "required": "yes"},
+        {"type": "select_one category", "name": "category", "label": "Category", "required": "yes"},
+        {"type": "select_one restriction_kind", "name": "kind", "label": "Kind", "required": "yes"},
+        {"type": "dateTime", "name": "met_at", "label": "When did it begin?", "required": "yes"},
+        {"type": "dateTime", "name": "ended_at", "label": "When did it end (passage granted, turned back)?",
+         "constraint": ". >= ${met_at}", "constraint_message": "not before it began"},
+        {"type": "select_one restriction_placement", "name": "placed_by", "label": "Where: position or a site?",
+         "required": "yes", "default": "gps"},
+        {"type": "geopoint", "name": "location", "label": "Position", "required": "yes",
+         "relevant": "${placed_by} = 'gps'"},
+        {"type": "select_one_from_file restriction_sites.csv", "name": "site", "label": "Checkpoint or site",
+         "required": "yes", "relevant": at_site},
+        {"type": "select_one_from_file parties.csv", "name": "controlled_by",
+         "label": "Controlling party (blank: as the map's zones say)"},
+        {"type": "text", "name": "reason_given", "label": "Reason given"},
+        {"type": "dateTime", "name": "liaison_informed_at", "label": "Liaison officers told at"},
+        {"type": "dateTime", "name": "centre_informed_at", "label": "Joint centre told at"},
+        {"type": "text", "name": "answer", "label": "Their answer"},
+        {"type": "dateTime", "name": "answered_at", "label": "Answered at"},
+        {"type": "dateTime", "name": "resolved_at", "label": "Resolved at"},
         {"type": "text", "name": "narrative", "label": "What happened"},
-        {"type": "image", "name": "photo", "label": "Photo"},
         {"type": "end_repeat"},
         {"type": "text", "name": "notes", "label": "Notes"},
     ]  # fmt: skip
-    choices = [*_choices("access", list(TAXONOMY["access"])), *_common_choices()]
-    return {"survey": survey, "choices": choices}, {}
+    choices = [
+        *_choices("category", CATEGORIES),
+        *_choices("restriction_kind", RESTRICTION_KINDS),
+        *_choices("restriction_placement", RESTRICTION_PLACEMENTS),
+        *_common_choices(),
+    ]
+    media = {
+        "patrols.csv": _csv(offered.patrols),
+        "parties.csv": _csv(offered.parties),
+        "restriction_sites.csv": _sites_csv(offered.sites, RESTRICTION_SITE_KINDS),
+    }
+    return {"survey": survey, "choices": choices}, media
 
 
 _WORKBOOKS = {"incident": _incident, "checkpoint": _checkpoint, "patrol": _patrol}

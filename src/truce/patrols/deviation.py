@@ -75,24 +75,30 @@ class Deviation:
 
 
 def compare(route: BaseGeometry, buffer_m: float, points: Points,
-            places: list[tuple[int, str, float, float]]) -> Deviation:  # fmt: skip
-    """The deviation of `points` from `route` (lon/lat) given a buffer in metres and the places to reach."""
+            places: list[tuple[int, str, float, float]], length_m: float | None = None) -> Deviation:  # fmt: skip
+    """The deviation of `points` from `route` (lon/lat) given a buffer in metres and the places to reach.
+
+    `length_m`: the track's geodesic length when known (a stored track keeps it); otherwise it is measured. Only the
+    steps of the segments outside the buffer are measured then: every step's geodesic cost a third of the time.
+    """
     projection = _projection(route)
     x, y = projection.transform(points.lon, points.lat)
     flat_route = shapely.transform(route, lambda xy: np.column_stack(projection.transform(xy[:, 0], xy[:, 1])))
     offsets = _offsets(flat_route, buffer_m, x, y)
-    steps = step_lengths(points)
-    segments = [_segment(points, offsets, steps, buffer_m, first, last, flat_route, projection, x, y)
+    segments = [_segment(points, offsets, buffer_m, first, last, flat_route, projection, x, y)
                 for first, last in _runs(offsets > buffer_m)]  # fmt: skip
     reached = [_place(points, x, y, projection, buffer_m, *place) for place in places]
-    return Deviation(buffer_m, float(steps.sum()) / 1000.0, points.timed, segments, reached)
+    length = float(step_lengths(points).sum()) if length_m is None else length_m
+    return Deviation(buffer_m, length / 1000.0, points.timed, segments, reached)
 
 
-def step_lengths(points: Points) -> Floats:
-    """The geodesic length in metres of each step between consecutive points."""
-    if len(points) < 2:
+def step_lengths(points: Points, first: int = 0, last: int | None = None) -> Floats:
+    """The geodesic length in metres of each step between consecutive points (of points first to last)."""
+    end = len(points) if last is None else last + 1
+    if end - first < 2:
         return np.zeros(0)
-    _, _, lengths = GEOD.inv(points.lon[:-1], points.lat[:-1], points.lon[1:], points.lat[1:])
+    lon, lat = points.lon[first:end], points.lat[first:end]
+    _, _, lengths = GEOD.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
     return np.asarray(lengths, dtype=np.float64)
 
 
@@ -137,18 +143,21 @@ def _crossing(offsets: Floats, inside: int, outside: int, buffer_m: float) -> fl
     return min(max((buffer_m - near) / (far - near), 0.0), 1.0) if far > near else 0.0
 
 
-def _segment(points: Points, offsets: Floats, steps: Floats, buffer_m: float, first: int, last: int,
+def _segment(points: Points, offsets: Floats, buffer_m: float, first: int, last: int,
              flat_route: BaseGeometry, projection: Transformer, x: Floats, y: Floats) -> Segment:  # fmt: skip
     n = len(points)
-    # The steps wholly outside, and the parts of the steps that crossed the buffer on the way out and back.
-    length = float(steps[first:last].sum())
+    # The steps wholly outside, and the parts of the steps that crossed the buffer on the way out and back:
+    # steps[k] is the step from point lo + k to the next.
+    lo = max(first - 1, 0)
+    steps = step_lengths(points, lo, min(last + 1, n - 1))
+    length = float(steps[first - lo : last - lo].sum())
     left_fraction = back_fraction = 0.0
     if first > 0:
         left_fraction = 1.0 - _crossing(offsets, first - 1, first, buffer_m)
-        length += steps[first - 1] * left_fraction
+        length += steps[first - 1 - lo] * left_fraction
     if last < n - 1:
         back_fraction = 1.0 - _crossing(offsets, last + 1, last, buffer_m)
-        length += steps[last] * back_fraction
+        length += steps[last - lo] * back_fraction
     left_time = _interpolate(points.time, first, first - 1, left_fraction) if first > 0 else points.time[first]
     back_time = _interpolate(points.time, last, last + 1, back_fraction) if last < n - 1 else points.time[last]
     duration = (back_time - left_time) / 60.0 if points.timed else None

@@ -11,7 +11,6 @@ from outside (benchmarks/patrol_tracks.py).
 from __future__ import annotations
 
 import pyexpat
-from datetime import UTC, datetime
 from typing import BinaryIO, NoReturn
 
 from truce.errors import Invalid
@@ -45,7 +44,7 @@ class _Reader:
         self.builder = PointsBuilder(field)
         self.root: str | None = None
         self._point: tuple[float, float] | None = None
-        self._seconds: float | None = None
+        self._time: str | None = None
         self._accuracy: float | None = None
         self._text: list[str] = []
         parser = pyexpat.ParserCreate()
@@ -82,7 +81,7 @@ class _Reader:
                 self._point = (float(attrs["lon"]), float(attrs["lat"]))
             except (KeyError, ValueError):
                 raise Invalid(f"point {self.builder.count + 1}: no readable lat and lon", self.field) from None
-            self._seconds = self._accuracy = None
+            self._time = self._accuracy = None
         elif kind == GPX:
             self.root = self.root or name
         elif self._point is not None:
@@ -98,24 +97,16 @@ class _Reader:
         kind = _KINDS.get(name)
         if kind == POINT:
             lon, lat = self._point
-            self.builder.add(lon, lat, self._seconds, self._accuracy)
+            self.builder.add_text(lon, lat, self._time, self._accuracy)
             self._point = None
         elif self.parser.CharacterDataHandler is not None:
             self.parser.CharacterDataHandler = None
             text = "".join(self._text).strip()
             if kind == TIME:
-                self._seconds = self._time(text)
+                # Read with the rest of its batch (points.PointsBuilder.add_text).
+                self._time = text
             elif text:
                 self._accuracy = self._number(text, "accuracy")
-
-    def _time(self, text: str) -> float:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            number = self.builder.count + 1
-            raise Invalid(f"point {number}: time {text[:40]!r} is not an ISO 8601 time", self.field) from None
-        # GPX times are UTC; one written without an offset is read as UTC.
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
     def _number(self, text: str, what: str) -> float:
         try:

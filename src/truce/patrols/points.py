@@ -93,6 +93,8 @@ class PointsBuilder:
         self._accuracy = array("d")
         self._checked = 0
         self._timed: bool | None = None
+        # Times as written (`add_text`), turned into seconds a batch at a time.
+        self._texts: list[str | None] = []
 
     @property
     def count(self) -> int:
@@ -104,6 +106,19 @@ class PointsBuilder:
         self._lon.append(lon)
         self._lat.append(lat)
         self._time.append(math.nan if seconds is None else seconds)
+        self._accuracy.append(math.nan if accuracy is None else accuracy)
+        if len(self._lon) - self._checked >= self.BATCH:
+            self._check()
+
+    def add_text(self, lon: float, lat: float, time: str | None, accuracy: float | None) -> None:
+        """Add the next point with its time as an ISO 8601 text (None: no time); not mixed with `add`.
+
+        A batch of times in UTC written `...Z` (as GPX writers do) is read by numpy at once: per point in Python the
+        parsing cost a tenth of the import. Any other form is read by `datetime.fromisoformat`, a naive time as UTC.
+        """
+        self._lon.append(lon)
+        self._lat.append(lat)
+        self._texts.append(time)
         self._accuracy.append(math.nan if accuracy is None else accuracy)
         if len(self._lon) - self._checked >= self.BATCH:
             self._check()
@@ -122,6 +137,9 @@ class PointsBuilder:
 
     def _check(self) -> None:
         """Check the points added since the last check."""
+        if self._texts:
+            self._time.extend(_seconds(self._texts, self._checked, self.field))
+            self._texts.clear()
         first, end = self._checked, len(self._lon)
         if end > limits.MAX_TRACK_POINTS:
             raise Invalid(f"more than {limits.MAX_TRACK_POINTS:,} points; split the track", self.field)
@@ -168,3 +186,26 @@ class PointsBuilder:
             index = int(found[0])
             detail = message if plain else message.format(values[index])
             raise Invalid(f"point {offset + index + 1}: {detail}", self.field)
+
+
+def _seconds(texts: list[str | None], offset: int, field: str) -> array[float]:
+    """Seconds since 1970 (NaN: no time) of ISO 8601 texts, point `offset + 1` first."""
+    if all(t is not None and len(t) == 20 and t[10] == "T" and t[19] == "Z" for t in texts):
+        try:
+            # numpy reads a time without an offset; these are all UTC ("Z"), so the offset is dropped.
+            parsed = np.array([t[:19] for t in texts if t is not None], dtype="datetime64[s]")
+            return array("d", parsed.astype(np.int64).astype(np.float64).tobytes())
+        except ValueError:
+            pass  # one of them is not a time: read them one by one, for the error's point number
+    return array("d", (_one_time(text, offset + i + 1, field) for i, text in enumerate(texts)))
+
+
+def _one_time(text: str | None, number: int, field: str) -> float:
+    if text is None:
+        return math.nan
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"point {number}: time {text[:40]!r} is not an ISO 8601 time", field) from None
+    # GPX times are UTC; one written without an offset is read as UTC.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import numpy as np
 import orjson
 from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from truce import geo, policy
+from truce import geo, limits, policy
 from truce.errors import Forbidden, Invalid
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
@@ -25,6 +26,7 @@ from truce.policy import Actor
 MAX_PAGE = 10_000
 # Statuses a patrol moves to once a track arrives, from those before it.
 DONE_WITH_TRACK = {"planned": "completed", "under_way": "completed"}
+UNDER_WAY_WITH_PAGE = {"planned": "under_way"}
 
 
 def create(session: Session, mission: Mission, data: PatrolIn, *, actor: Actor) -> Patrol:
@@ -126,24 +128,10 @@ def add_track(
 ) -> Track:
     """Add a track to a patrol, read already (`gpx.read`, the phones' geotrace); the patrol's times follow it."""
     patrol = check_track_writer(session, mission, patrol_id, actor=actor)
-    blob = points.pack(track_points)
-    lengths = deviation.step_lengths(track_points)
-    last = len(track_points) - 1
     track = Track(
         mission_id=mission.id,
         patrol_id=patrol.id,
         source=source,
-        point_count=len(track_points),
-        timed=track_points.timed,
-        first_time=track_points.moment(0),
-        last_time=track_points.moment(last),
-        length_m=float(lengths.sum()),
-        min_lon=float(track_points.lon.min()),
-        min_lat=float(track_points.lat.min()),
-        max_lon=float(track_points.lon.max()),
-        max_lat=float(track_points.lat.max()),
-        points=blob,
-        points_sha256=points.digest(blob),
         file_sha256=file_sha256,
         filename=filename,
         classification=patrol.classification,
@@ -151,10 +139,50 @@ def add_track(
         author_id=actor.user_id,
         author_delegation=actor.delegation_code,
     )
+    _describe(track, track_points)
     session.add(track)
     ledger.record(session, actor, "patrol.track", track, evidence=(file_sha256,) if file_sha256 else ())
     _follow(session, patrol, track, actor)
     return track
+
+
+def add_positions(
+    session: Session, mission: Mission, patrol_id: int, track_id: int | None, batch: Points, *, actor: Actor
+) -> Track:
+    """Positions the pages recorded while a patrol runs, sent in batches: the first starts a track (source `page`),
+    the next ones extend it. Only its author extends it, with times that do not go back; each version is logged."""
+    if track_id is None:
+        return add_track(session, mission, patrol_id, batch, source="page", actor=actor)
+    patrol = check_track_writer(session, mission, patrol_id, actor=actor)
+    track = session.get(Track, track_id)
+    if track is None or track.patrol_id != patrol.id or track.source != "page" or track.author_id != actor.user_id:
+        raise Invalid(f"patrol {patrol.id} has no track {track_id} recorded by you on this page", "track_id")
+    before = points.unpack(track.points)
+    last_time = float(before.time[-1])
+    if not batch.timed or float(batch.time[0]) < last_time:
+        raise Invalid("the positions must have times, none before the last one sent", "points")
+    joined = points.Points(
+        *(np.concatenate([getattr(before, name), getattr(batch, name)]) for name in ("lon", "lat", "time", "accuracy"))
+    )
+    if len(joined) > limits.MAX_TRACK_POINTS:
+        raise Invalid(f"more than {limits.MAX_TRACK_POINTS:,} points; start a new track", "points")
+    _describe(track, joined)
+    ledger.record(session, actor, "patrol.track", track)
+    _follow(session, patrol, track, actor)
+    return track
+
+
+def _describe(track: Track, track_points: Points) -> None:
+    """A track's points and what is kept of them: count, times, length, bounding box, digest."""
+    blob = points.pack(track_points)
+    last = len(track_points) - 1
+    track.point_count = len(track_points)
+    track.timed = track_points.timed
+    track.first_time, track.last_time = track_points.moment(0), track_points.moment(last)
+    track.length_m = float(deviation.step_lengths(track_points).sum())
+    track.min_lon, track.max_lon = float(track_points.lon.min()), float(track_points.lon.max())
+    track.min_lat, track.max_lat = float(track_points.lat.min()), float(track_points.lat.max())
+    track.points, track.points_sha256 = blob, points.digest(blob)
 
 
 def _follow(session: Session, patrol: Patrol, track: Track, actor: Actor) -> None:
@@ -162,10 +190,14 @@ def _follow(session: Session, patrol: Patrol, track: Track, actor: Actor) -> Non
     changed = False
     if patrol.started_at is None and track.first_time is not None:
         patrol.started_at, changed = track.first_time, True
-    if patrol.ended_at is None and track.last_time is not None:
+    # A track the pages are still recording moves the end on with each batch.
+    later = track.source == "page" and patrol.ended_at is not None and track.last_time is not None
+    if track.last_time is not None and (patrol.ended_at is None or (later and track.last_time > patrol.ended_at)):
         patrol.ended_at, changed = track.last_time, True
-    if patrol.status in DONE_WITH_TRACK:
-        patrol.status, changed = DONE_WITH_TRACK[patrol.status], True
+    # A track still being recorded on the pages means the patrol is under way, not done.
+    moves = UNDER_WAY_WITH_PAGE if track.source == "page" else DONE_WITH_TRACK
+    if patrol.status in moves:
+        patrol.status, changed = moves[patrol.status], True
     if changed:
         ledger.record(session, actor, "patrol.update", patrol)
 
@@ -185,7 +217,9 @@ def deviations(
     route = shape(orjson.loads(patrol.route))
     places = _places(session, mission, patrol, actor)
     found = tracks(session, mission, patrol_id, actor=actor)
-    return patrol, [(t, deviation.compare(route, patrol.buffer_m, points.unpack(t.points), places)) for t in found]
+    return patrol, [
+        (t, deviation.compare(route, patrol.buffer_m, points.unpack(t.points), places, t.length_m)) for t in found
+    ]
 
 
 def _places(session: Session, mission: Mission, patrol: Patrol, actor: Actor) -> list[tuple[int, str, float, float]]:

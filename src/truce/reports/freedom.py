@@ -11,9 +11,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from truce import policy
 from truce.missions.models import Mission
@@ -22,6 +23,8 @@ from truce.places.models import Site
 from truce.policy import Actor
 from truce.reports.context import Day, Settlement, describe_place
 from truce.restrictions.models import CATEGORIES, Restriction, UavFlight
+
+_Record = TypeVar("_Record", Patrol, Restriction, UavFlight)
 
 CATEGORY_LABELS = {
     "denial": "denial of access",
@@ -86,32 +89,23 @@ class FreedomOfMovement:
         return len(self.footnotes)
 
 
+def _of_day(session: Session, mission: Mission, reader: Actor, day: Day, model: type[_Record],
+            start: InstrumentedAttribute[datetime], key: InstrumentedAttribute[int]) -> list[_Record]:  # fmt: skip
+    """The records of `model` the reader may read that begin on `day`, in order of their start."""
+    stmt = (
+        select(model)
+        .where(model.mission_id == mission.id, policy.readable(reader, model), start >= day.start, start < day.end)
+        .order_by(start, key)
+    )
+    return list(session.execute(stmt).scalars())
+
+
 def section(session: Session, mission: Mission, reader: Actor, day: Day, settlements: Sequence[Settlement],
             parties: dict[str, str]) -> FreedomOfMovement:  # fmt: skip
     """The freedom-of-movement section of the daily report of `day`."""
-    patrols = list(
-        session.execute(
-            select(Patrol)
-            .where(Patrol.mission_id == mission.id, policy.readable(reader, Patrol))
-            .where(Patrol.planned_start >= day.start, Patrol.planned_start < day.end)
-            .order_by(Patrol.planned_start, Patrol.id)
-        ).scalars()
-    )
-    restrictions = list(
-        session.execute(
-            select(Restriction)
-            .where(Restriction.mission_id == mission.id, policy.readable(reader, Restriction))
-            .where(Restriction.start >= day.start, Restriction.start < day.end)
-            .order_by(Restriction.start, Restriction.id)
-        ).scalars()
-    )
-    flights = list(
-        session.execute(
-            select(UavFlight)
-            .where(UavFlight.mission_id == mission.id, policy.readable(reader, UavFlight))
-            .where(UavFlight.start >= day.start, UavFlight.start < day.end)
-        ).scalars()
-    )
+    patrols = _of_day(session, mission, reader, day, Patrol, Patrol.planned_start, Patrol.id)
+    restrictions = _of_day(session, mission, reader, day, Restriction, Restriction.start, Restriction.id)
+    flights = _of_day(session, mission, reader, day, UavFlight, UavFlight.start, UavFlight.id)
     site_ids = {r.site_id for r in restrictions if r.site_id is not None}
     visible_sites = select(Site).where(Site.id.in_(site_ids), policy.readable(reader, Site))
     sites = {s.id: s.name for s in session.execute(visible_sites).scalars()} if site_ids else {}

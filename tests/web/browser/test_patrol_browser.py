@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from patrol_support import patrol_body
+from truce.demo.loader import DEMO_PASSWORD
 from web.browser.driving import Server, log_in, shot, wait_for_map
 
 PHONE = {"width": 390, "height": 844}
@@ -51,3 +54,59 @@ def test_the_map_draws_the_movement_layers(page: Page, server: Server, shots: Pa
     page.locator("#restriction-category").select_option("denial")
     expect(page.locator("body")).to_have_attribute("data-restrictions-shown", "2")
     shot(page, shots, "map-movement")
+
+
+def test_the_patrol_screen_records_the_phones_position_in_batches(
+    browser: Browser, server: Server, shots: Path
+) -> None:
+    """A phone at 390 px with geolocation granted and emulated: positions recorded while it moves, sent in batches."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                  geolocation={"latitude": 39.556, "longitude": 46.41, "accuracy": 12},
+                                  permissions=["geolocation"])  # fmt: skip
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    headers = bearer(server)
+    planned = httpx.post(f"{server.url}/api/v1/missions/nk-2020/patrols", json=patrol_body(), headers=headers)
+    assert planned.status_code == 201, planned.text
+    try:
+        log_in(page, server, "monitor-ru", "/m/nk-2020/patrols")
+        page.locator(f"a[href='/m/nk-2020/patrols/{planned.json()['id']}/record']").click()
+        expect(page.get_by_role("heading", name="Record the patrol")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") == 0
+        page.get_by_role("button", name="Start recording").click()
+        expect(page.locator("#record-count")).to_have_text("1")
+        for step in range(1, 7):  # the patrol moves east; each new position reaches the page
+            context.set_geolocation({"latitude": 39.556 + step * 0.001, "longitude": 46.41 + step * 0.002,
+                                     "accuracy": 10 + step})  # fmt: skip
+            expect(page.locator("#record-count")).to_have_text(str(step + 1))
+        # Five positions make a batch: sent while recording.
+        expect(page.locator("body")).to_have_attribute("data-positions-sent", "5")
+        expect(page.locator("#record-accuracy")).to_have_text("16 m")
+        shot(page, shots, "patrol-record-390", full_page=True)
+        page.get_by_role("button", name="Stop and send").click()
+        expect(page.locator("body")).to_have_attribute("data-positions-sent", "7")
+        expect(page.locator("#record-message")).to_have_text("Stopped; every position was sent.")
+        track_id = page.locator("body").get_attribute("data-track-id")
+        assert track_id
+    finally:
+        context.close()
+    # The track, as the API shows it: the page's, timed, with the seven positions and their accuracy.
+    tracks = httpx.get(f"{server.url}/api/v1/missions/nk-2020/patrols/{planned.json()['id']}/track", headers=headers)
+    [track] = tracks.json()["features"]
+    assert str(track["id"]) == track_id
+    props = track["properties"]
+    assert (props["source"], props["timed"], props["point_count"]) == ("page", True, 7)
+
+
+def bearer(server: Server) -> dict[str, str]:
+    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": DEMO_PASSWORD})
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def test_the_patrol_screen_in_russian(phone: Page, server: Server) -> None:
+    planned = httpx.post(f"{server.url}/api/v1/missions/nk-2020/patrols", json=patrol_body(), headers=bearer(server))
+    log_in(phone, server, "monitor-ru", "/m/nk-2020/patrols")
+    phone.context.add_cookies([{"name": "truce_lang", "value": "ru", "url": server.url}])
+    phone.goto(f"{server.url}/m/nk-2020/patrols/{planned.json()['id']}/record")
+    expect(phone.locator("#record-start")).to_have_text("Начать запись")
+    assert phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") == 0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import Request, Response
 from pydantic import ValidationError
 
@@ -13,6 +15,7 @@ from truce import policy
 from truce.errors import Invalid
 from truce.missions.models import Mission
 from truce.patrols import service as patrols_service
+from truce.patrols.points import Points, PointsBuilder
 from truce.patrols.schemas import PatrolIn
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.forms import CheckedForm, Form, absorb_invalid
@@ -36,6 +39,8 @@ FIELDS = {
     "properties": "_form",
 }
 MAX_ROUTE_POINTS = 2_000
+# Positions the patrol screen sends at once: it sends every few, so a batch is small; a larger one is refused.
+MAX_BATCH = 1_000
 
 
 @router.get("/m/{slug}/patrols", name="patrol_list")
@@ -56,6 +61,53 @@ def patrol_list(request: Request, page: ReadPage) -> Response:
 def _context(page: Page, form: Form) -> dict[str, Any]:
     mission = page.mission_or_404()
     return {"form": form, "zone_label": zone_label(mission.time_zone or "UTC")}
+
+
+@router.get("/m/{slug}/patrols/{patrol_id}/record", name="patrol_record")
+def patrol_record(request: Request, page: ReadPage, patrol_id: int) -> Response:
+    """The patrol screen: records the phone's position while the patrol runs, if the user allows it."""
+    mission = page.mission_or_404()
+    patrol = patrols_service.check_track_writer(page.session, mission, patrol_id, actor=page.actor)
+    return render(request, "patrols/record.html", {"patrol": patrol, "zone": ZoneInfo(mission.time_zone)})
+
+
+@router.post("/m/{slug}/patrols/{patrol_id}/positions", name="patrol_positions")
+def patrol_positions(request: Request, page: WritePage, form: CheckedForm, patrol_id: int) -> Response:
+    """A batch of positions from the patrol screen: `points` as JSON [[lon, lat, time ms, accuracy m], ...]."""
+    mission = page.mission_or_404()
+    batch = positions_from(form.get("points"))
+    track_text = form.get("track_id")
+    track_id = int(track_text) if track_text.isdigit() and len(track_text) < 12 else None
+    track = patrols_service.add_positions(page.session, mission, patrol_id, track_id, batch, actor=page.actor)
+    page.session.flush()
+    body = {"track_id": track.id, "point_count": track.point_count}
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+def positions_from(text: str) -> Points:
+    """The points of a batch, checked as any track's are (on the globe, times in order); Invalid names `points`."""
+    if len(text) > MAX_BATCH * 100:
+        raise Invalid(f"send at most {MAX_BATCH:,} positions at once", "points")
+    try:
+        rows = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise Invalid("the positions are not JSON", "points") from None
+    if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_BATCH:
+        raise Invalid(f"send 1 to {MAX_BATCH:,} positions as [longitude, latitude, time ms, accuracy m]", "points")
+    if len(rows) == 1:
+        # A track needs two points; one position sent alone (a slow walk) stands twice, adding no length.
+        rows = rows * 2
+    builder = PointsBuilder("points")
+    for number, row in enumerate(rows, start=1):
+        if not (isinstance(row, list) and len(row) == 4 and all(_number(v) for v in row[:3])):
+            raise Invalid(f"position {number} is not [longitude, latitude, time ms, accuracy m]", "points")
+        accuracy = float(row[3]) if _number(row[3]) else None
+        builder.add(float(row[0]), float(row[1]), float(row[2]) / 1000.0, accuracy)
+    return builder.finish()
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @router.get("/m/{slug}/patrols/new", name="patrol_new")
