@@ -14,8 +14,11 @@ from truce.openrosa import callers, devices
 from truce.users import service as users_service
 
 
-def demo_with_phone(db: Database, name: str) -> tuple[Mission, callers.Caller, int]:
-    """Load the demo into `db` (a no-op on conftest's demo_database) and add phone `name` to the ru delegation."""
+def demo_with_device(db: Database, name: str) -> tuple[Mission, devices.NewDevice, int]:
+    """Load the demo into `db` (a no-op on conftest's demo_database) and add phone `name` to the ru delegation.
+
+    The mission, the new device with its token (shown once), and how many incidents the mission held then.
+    """
     with db.session() as session:
         loader.load(session)
         mission = missions_service.get_by_slug(session, "nk-2020")
@@ -23,6 +26,12 @@ def demo_with_phone(db: Database, name: str) -> tuple[Mission, callers.Caller, i
         admin = users_service.actor_for(session, users_service.get_by_name(session, "admin"), mission)
         added = devices.add_device(session, mission, name, delegation_code="ru", actor=admin)
         incidents = session.scalar(select(func.count()).select_from(Incident)) or 0
+    return mission, added, incidents
+
+
+def demo_with_phone(db: Database, name: str) -> tuple[Mission, callers.Caller, int]:
+    """The same, with the phone's caller as its token logs it in."""
+    mission, added, incidents = demo_with_device(db, name)
     with db.session(write=False) as session:
         header = basic(added.username, added.token)["Authorization"]
         caller = callers.caller_for(session, mission, header)

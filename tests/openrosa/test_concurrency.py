@@ -11,16 +11,13 @@ from sqlalchemy import func, select
 
 from conftest import demo_database
 from openrosa.collect import BASE, basic
-from openrosa.demo_phone import demo_with_phone
+from openrosa.demo_phone import demo_with_device, demo_with_phone
 from support import TEST_SECRET
 from truce.app import create_app
 from truce.config import Settings
-from truce.demo import loader
 from truce.incidents.models import Incident
-from truce.missions import service as missions_service
-from truce.openrosa import devices, intake
+from truce.openrosa import intake
 from truce.openrosa.models import Submission
-from truce.users import service as users_service
 
 XML = (
     b'<data id="truce-nk-2020-incident" version="1"><observed>2020-11-20T10:00:00+04:00</observed>'
@@ -67,14 +64,7 @@ def test_fifty_concurrent_retries_over_http_make_one_record(backend: str, tmp_pa
     """The same, through the app: on SQLite they meet in the event loop's batches, on PostgreSQL in threads."""
     db = demo_database(backend, tmp_path, "openrosa_race_http")
     try:
-        with db.session() as session:
-            loader.load(session)
-            mission = missions_service.get_by_slug(session, "nk-2020")
-            assert mission is not None
-            admin = users_service.actor_for(session, users_service.get_by_name(session, "admin"), mission)
-            added = devices.add_device(session, mission, "racing-phone", delegation_code="ru", actor=admin)
-        with db.session(write=False) as session:
-            incidents_before = session.scalar(select(func.count()).select_from(Incident))
+        _, added, incidents_before = demo_with_device(db, "racing-phone")
         app = create_app(Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET), db)
         headers = {"X-OpenRosa-Version": "1.0", **basic(added.username, added.token)}
 

@@ -19,15 +19,12 @@ from sqlalchemy import Engine, event, func, select
 
 from conftest import demo_database
 from openrosa.collect import BASE, PHOTO_JPEG, basic
+from openrosa.demo_phone import demo_with_device
 from support import TEST_SECRET
 from truce import driver
 from truce.app import create_app
 from truce.config import Settings
-from truce.demo import loader
 from truce.incidents.models import Incident
-from truce.missions import service as missions_service
-from truce.openrosa import devices
-from truce.users import service as users_service
 
 PHONES = 8
 # What one submission costs on its own: its log-in read (SQLite adds the reader's BEGIN), the look-up of its earlier
@@ -53,14 +50,7 @@ def test_a_submission_costs_a_few_statements_on_every_backend(
 ) -> None:
     db = demo_database(backend, tmp_path, "openrosa_round_trips")
     try:
-        with db.session() as session:
-            loader.load(session)
-            mission = missions_service.get_by_slug(session, "nk-2020")
-            assert mission is not None
-            admin = users_service.actor_for(session, users_service.get_by_name(session, "admin"), mission)
-            added = devices.add_device(session, mission, "counted-phone", delegation_code="ru", actor=admin)
-        with db.session(write=False) as session:
-            incidents_before = session.scalar(select(func.count()).select_from(Incident)) or 0
+        _, added, incidents_before = demo_with_device(db, "counted-phone")
         app = create_app(Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET), db)
         headers = {"X-OpenRosa-Version": "1.0", **basic(added.username, added.token)}
         statements: list[str] = []
