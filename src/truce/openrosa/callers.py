@@ -265,4 +265,9 @@ def forms_for(session: Session, mission: Mission, caller: Caller) -> list[xforms
         xforms.SiteChoice(site_id, f"{name} ({code})" if code else name, kind)
         for site_id, name, code, kind in session.execute(stmt)
     ]
-    return [xforms.build(mission.slug, mission.name, kind, sites, mission.taxonomy) for kind in kinds]
+    return [
+        xforms.build(
+            mission.slug, mission.name, kind, sites, mission.taxonomy, classification=mission.default_classification
+        )
+        for kind in kinds
+    ]

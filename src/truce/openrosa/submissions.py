@@ -53,7 +53,6 @@ def _incident(root: Node) -> Planned:
         "source": root.value("source"),
         "means": root.value("means"),
         "narrative": root.value("narrative") or "",
-        "classification": root.value("classification") or "mission",
         "counts": {k: v for k in COUNT_KEYS if (v := _int(root, f"counts/{k}")) is not None},
         "casualties": _casualties(root),
     }
@@ -64,6 +63,8 @@ def _incident(root: Node) -> Planned:
         properties["distance_km"] = _float(root, "distance_km")
     else:
         geometry = _point(root, "location")
+    if classification := root.value("classification"):
+        properties["classification"] = classification  # else the mission's default, as for the API
     feature = {"type": "Feature", "geometry": geometry, "properties": properties}
     files = [name for f in MEDIA_FIELDS if (name := root.value(f))]
     return Planned(incidents=[(_validated_incident(feature), files)], observed_at=observed)
@@ -107,7 +108,7 @@ def _patrol(root: Node) -> Planned:
     departed = _datetime(root, "departed", required=True)
     route = _trace(root, "route")
     planned = Planned(route=route, observed_at=departed)
-    classification = root.value("classification") or "mission"
+    classification = root.value("classification")
     for position, restriction in enumerate(_filled(root.all("restriction")), start=1):
         where = f"restriction[{position}]"
         properties = {
@@ -117,8 +118,9 @@ def _patrol(root: Node) -> Planned:
             "source": "patrol",
             "means": "seen",
             "narrative": restriction.value("narrative") or "",
-            "classification": classification,
         }
+        if classification:
+            properties["classification"] = classification  # else the mission's default
         feature = {"type": "Feature", "geometry": _point(restriction, "location", where), "properties": properties}
         files = [name] if (name := restriction.value("photo")) else []
         planned.incidents.append((_validated_incident(feature, where), files))
