@@ -9,9 +9,11 @@ import io
 import json
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -30,8 +32,10 @@ from truce.openrosa import submissions, xforms
 from truce.openrosa.instance import Node
 from truce.places.models import Area
 from truce.policy import Actor
+from truce.reports import service as report_service
 from truce.users import service as users_service
 from truce.verification import service as verification_service
+from truce.web.pages import mapview
 from web.conftest import WebClient
 
 PASSWORD = "a-long-password"
@@ -172,3 +176,27 @@ def test_the_forms_preselect_the_missions_default(
     page = web.get(f"/m/{valley.slug}/incidents/new")
     assert page.status_code == 200, page.text
     assert re.search(r'<option value="parties"[^>]*selected', page.text), "parties is not preselected"
+
+
+def test_the_daily_report_names_a_local_subtype_with_its_acled_mapping(
+    session: Session, valley: Mission, actor: Any
+) -> None:
+    filed = incidents_service.create(
+        session, valley, incident("construction_in_buffer_zone", lat=10.5), actor=actor("monitor-force")
+    )
+    html = report_service.daily_document(session, valley, date(2024, 5, 3), "html").decode("utf-8")
+    assert f"No. {filed.id}" in html
+    kind = "Construction in the buffer zone (ACLED: Strategic developments, Headquarters or base established)"
+    assert f"movement: {kind}" in html
+
+
+def test_the_maps_words_name_the_local_subtypes_in_the_readers_language(valley: Mission) -> None:
+    def words(language: str) -> dict[str, str]:
+        request = Request({"type": "http", "headers": [(b"accept-language", language.encode())]})
+        return dict(mapview.map_text(request, valley)["subtypes"])
+
+    assert words("en")["crossing_closed"] == "Crossing point closed"
+    # Russian is not among the example's languages: its first language stands in.
+    assert words("ru")["crossing_closed"] == "Crossing point closed"
+    assert words("ru")["mortar"] != "mortar"
+    assert "crossing_closed" not in mapview.map_text(Request({"type": "http", "headers": []}))["subtypes"]

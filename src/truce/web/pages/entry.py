@@ -107,7 +107,9 @@ def incident_new(request: Request, page: ReadPage) -> Response:
     )
     if policy.files_allegations(page.actor):
         form.values.update(source="party", classification="parties")
-    return render(request, "incidents/new.html", {**form_context(request, page, form), "map_text": map_text(request)})
+    return render(
+        request, "incidents/new.html", {**form_context(request, page, form), "map_text": map_text(request, mission)}
+    )
 
 
 def _number(form: Form, name: str, low: float, high: float) -> float | None:
