@@ -16,6 +16,7 @@ import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
 
 from mission_examples import EXAMPLE
 from support import point_feature
@@ -35,6 +36,7 @@ from truce.policy import Actor
 from truce.reports import service as report_service
 from truce.users import service as users_service
 from truce.verification import service as verification_service
+from truce.web import filters
 from truce.web.pages import mapview
 from web.conftest import WebClient
 
@@ -200,3 +202,22 @@ def test_the_maps_words_name_the_local_subtypes_in_the_readers_language(valley: 
     assert words("ru")["crossing_closed"] == "Crossing point closed"
     assert words("ru")["mortar"] != "mortar"
     assert "crossing_closed" not in mapview.map_text(Request({"type": "http", "headers": []}))["subtypes"]
+
+
+def test_the_filters_offer_and_apply_the_local_subtypes(
+    session: Session, valley: Mission, actor: Any, mission: Mission, client: TestClient, db: Database
+) -> None:
+    closed = incidents_service.create(
+        session, valley, incident("crossing_closed", kind="access", lat=10.5), actor=actor("monitor-force")
+    )
+    incidents_service.create(session, valley, incident("incursion"), actor=actor("monitor-force"))
+    chosen = filters.parse(QueryParams("subtype=crossing_closed"), valley)
+    assert (chosen.form.errors, chosen.subtype) == ({}, "crossing_closed")
+    found = session.execute(incidents_service.query(valley, actor("verifier-force"), dialect="sqlite",
+                                                    **chosen.as_query())).scalars().all()  # fmt: skip
+    assert [i.id for i in found] == [closed.id]
+    assert "subtype" in filters.parse(QueryParams("type=fire&subtype=crossing_closed"), valley).form.errors
+    assert "subtype" in filters.parse(QueryParams("subtype=crossing_closed"), mission).form.errors
+    session.commit()
+    page = WebClient(client, db).login("verifier-force").get(f"/m/{valley.slug}/map").text
+    assert '<option value="crossing_closed">Crossing point closed</option>' in page

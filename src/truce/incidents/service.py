@@ -220,9 +220,10 @@ def query(
     until: datetime | None = None,
     status: str | None = None,
     incident_type: str | None = None,
+    subtype: str | None = None,
 ) -> Select[tuple[Incident]]:
     """The incidents the actor may read, filtered, newest first."""
-    return _query(mission, actor, dialect, bbox, since, until, status, incident_type, box_drives=True)
+    return _query(mission, actor, dialect, bbox, since, until, status, incident_type, subtype, box_drives=True)
 
 
 def _query(
@@ -234,6 +235,7 @@ def _query(
     until: datetime | None,
     status: str | None,
     incident_type: str | None,
+    subtype: str | None = None,
     *,
     box_drives: bool,
 ) -> Select[tuple[Incident]]:
@@ -246,6 +248,8 @@ def _query(
         terms.append(Incident.status == status)
     if incident_type is not None:
         terms.append(Incident.type == incident_type)
+    if subtype is not None:
+        terms.append(Incident.subtype == subtype)
     where = and_(*terms)
     if bbox is not None and box_drives:
         # A map's box usually holds few of the mission's rows; its spatial index should find them first.
@@ -270,13 +274,14 @@ def list_incidents(
     until: datetime | None = None,
     status: str | None = None,
     incident_type: str | None = None,
+    subtype: str | None = None,
 ) -> list[IncidentView]:
     """A page of the incidents the actor may read, as the columns their Features show."""
     dialect = session.get_bind().dialect.name
     limit = min(limit, MAX_PAGE)
     # Only SQLite needs to know whether the box is wide (PostgreSQL plans by its statistics and the values).
     wide = dialect == "sqlite" and bbox is not None and _box_is_wide(session, bbox, limit + offset)
-    stmt = _query(mission, actor, dialect, bbox, since, until, status, incident_type, box_drives=not wide)
+    stmt = _query(mission, actor, dialect, bbox, since, until, status, incident_type, subtype, box_drives=not wide)
     # Through the connection, all rows at once: the session would hand each row through its ORM loading, and
     # iterating the result would fetch the rows one driver call at a time.
     rows = session.connection().execute(stmt.with_only_columns(*_VIEW_COLUMNS).limit(limit).offset(offset)).all()

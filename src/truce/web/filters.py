@@ -1,4 +1,5 @@
-"""The incident filters shared by the list and the map: dates, type and status from the query string."""
+"""The incident filters shared by the list and the map: dates, type, subtype (Truce's and the mission's own) and
+status from the query string."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from starlette.datastructures import QueryParams
 
 from truce import limits
 from truce.errors import Invalid
-from truce.incidents.taxonomy import STATUSES, TAXONOMY
+from truce.incidents.taxonomy import STATUSES, TAXONOMY, of_mission
 from truce.missions.models import Mission
 from truce.web.forms import Form
 from truce.web.i18n import N_
 
-FIELDS = ("since", "until", "status", "type")
+FIELDS = ("since", "until", "status", "type", "subtype")
 
 
 @dataclass
@@ -29,9 +30,11 @@ class IncidentFilters:
     until: datetime | None = None
     status: str | None = None
     incident_type: str | None = None
+    subtype: str | None = None
 
     def as_query(self) -> dict[str, Any]:
-        return {"since": self.since, "until": self.until, "status": self.status, "incident_type": self.incident_type}
+        return {"since": self.since, "until": self.until, "status": self.status, "incident_type": self.incident_type,
+                "subtype": self.subtype}  # fmt: skip
 
     def query_string(self) -> str:
         return urlencode({k: v for k, v in self.form.values.items() if k in FIELDS and v})
@@ -75,4 +78,16 @@ def parse(params: QueryParams, mission: Mission) -> IncidentFilters:
         form.add_error("type", N_("Choose a type from the list."))
     elif kind:
         result.incident_type = kind
+    subtype = form.get("subtype")
+    if subtype:
+        taxonomy = of_mission(mission.taxonomy)
+        allowed = taxonomy.get(result.incident_type or "", {}) if result.incident_type else _every(taxonomy)
+        if subtype not in allowed:
+            form.add_error("subtype", N_("Choose a subtype from the list."))
+        else:
+            result.subtype = subtype
     return result
+
+
+def _every(taxonomy: dict[str, dict[str, Any]]) -> set[str]:
+    return {subtype for subtypes in taxonomy.values() for subtype in subtypes}
