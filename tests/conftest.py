@@ -30,6 +30,7 @@ from databases import (
     reset_postgis,
     scratch_url,
 )
+from mission_examples import DEMO_SLUG, EXAMPLE_SLUG, SCENES, Scene, load_example
 from support import TEST_SECRET, Login, copy_data_dir, truce
 from truce.app import create_app
 from truce.config import Settings
@@ -64,10 +65,31 @@ def pytest_report_header(config: pytest.Config) -> str:
 ONE_BACKEND = re.compile(r"(^test_policy_matrix|_access)\.py$|^test_access\.py$")
 
 
+# The mission-independent modules (issue 19, part 5): their tests run against the nk-2020 demo on every backend
+# and against the illustrative example mission (valley-buffer) on SQLite, through the `mission_slug` parameter of
+# the shared fixtures (`mission`, `member`, `scene`). docs/testing.md lists them; a module joins by being here.
+BOTH_MISSIONS = ("incidents/test_incident_view.py", "interop/test_csv_export.py", "interop/test_geojson.py",
+                 "interop/test_hxl.py")  # fmt: skip
+
+
+def _both_missions(path: Path) -> bool:
+    return any(path.as_posix().endswith("tests/" + name) for name in BOTH_MISSIONS)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # A mark, before pytest's own hooks run: they parametrize `backend` by it instead of by the fixture's params.
-    if "backend" in metafunc.fixturenames and ONE_BACKEND.search(Path(metafunc.definition.path).name):
+    path = Path(metafunc.definition.path)
+    one_backend = ONE_BACKEND.search(path.name)
+    if "mission_slug" in metafunc.fixturenames and _both_missions(path):
+        # The second mission on SQLite only: what it shows is the mission, not the backend.
+        pairs = [(b, DEMO_SLUG) for b in (["sqlite"] if one_backend else BACKENDS)] + [("sqlite", EXAMPLE_SLUG)]
+        metafunc.definition.add_marker(
+            pytest.mark.parametrize(
+                ("backend", "mission_slug"), pairs, indirect=True, ids=[f"{b}-{m}" for b, m in pairs]
+            )
+        )
+    elif "backend" in metafunc.fixturenames and one_backend:
         metafunc.definition.add_marker(pytest.mark.parametrize("backend", ["sqlite"], indirect=True))
 
 
@@ -119,6 +141,22 @@ def base_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @pytest.fixture(scope="session")
+def mission_slug(request: pytest.FixtureRequest) -> str:
+    """The mission the shared fixtures stand for: nk-2020, unless a mission-independent module asks for both."""
+    return str(getattr(request, "param", DEMO_SLUG))
+
+
+@pytest.fixture(scope="session")
+def example_base_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The illustrative example mission (its file, accounts and incidents) in a migrated database of its own."""
+    db = copy_database(backend, tmp_path_factory.mktemp(f"example-{backend}"), "example", None)
+    with db.session() as session:
+        load_example(session)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory after `truce demo --no-serve` (SQLite, evidence photos, log key): copy it, never change it."""
     directory = tmp_path_factory.mktemp("demo-data")
@@ -134,8 +172,9 @@ def module_demo_dir(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture
-def db(base_db: Database) -> Iterator[Database]:
-    """The demo database seen through one outer transaction that rolls back after the test."""
+def db(request: pytest.FixtureRequest, backend: str, mission_slug: str) -> Iterator[Database]:
+    """The mission's database (of `backend`) seen through one outer transaction that rolls back after the test."""
+    base_db: Database = request.getfixturevalue("base_db" if mission_slug == DEMO_SLUG else "example_base_db")
     connection = base_db.engine.connect()
     outer = connection.begin()
     factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
@@ -151,19 +190,26 @@ def session(db: Database) -> Iterator[Session]:
 
 
 @pytest.fixture
-def mission(session: Session) -> Mission:
-    """The demo mission, nk-2020."""
-    found = missions_service.get_by_slug(session, "nk-2020")
+def scene(mission_slug: str) -> Scene:
+    """The mission as a mission-independent test sees it: its accounts, a place in it, a day with records."""
+    return SCENES[mission_slug]
+
+
+@pytest.fixture
+def mission(session: Session, mission_slug: str) -> Mission:
+    """The demo mission, nk-2020 (or, in a mission-independent module, also the example mission)."""
+    found = missions_service.get_by_slug(session, mission_slug)
     assert found is not None
     return found
 
 
 @pytest.fixture
-def member(session: Session, mission: Mission) -> Callable[[str], Actor]:
-    """The actor a demo account acts as in nk-2020."""
+def member(session: Session, mission: Mission, scene: Scene) -> Callable[[str], Actor]:
+    """The actor a demo account acts as in nk-2020, or its counterpart in the example mission (Scene.account)."""
 
     def actor(username: str) -> Actor:
-        return users_service.actor_for(session, users_service.get_by_name(session, username), mission)
+        name = username if mission.slug == DEMO_SLUG else scene.account(username)
+        return users_service.actor_for(session, users_service.get_by_name(session, name), mission)
 
     return actor
 

@@ -1,16 +1,30 @@
-"""The mission files the tests start from: the package's illustrative example, and the nk-2020 demo."""
+"""The mission files the tests start from: the package's illustrative example, and the nk-2020 demo; and each
+mission as the mission-independent tests see it (a `Scene`: its accounts, a place inside it, a day of records)."""
 
 from __future__ import annotations
 
 import copy
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from support import point_feature
+from truce.incidents import service as incidents_service
+from truce.incidents.schemas import IncidentIn
+from truce.missionfile import create, spec
 from truce.missionfile.reading import parse
+from truce.missions.models import Mission
+from truce.policy import Actor
+from truce.users import service as users_service
 
 EXAMPLE = Path(str(files("truce.missionfile") / "examples" / "buffer_zone.yaml"))
 DEMO = Path(str(files("truce.demo") / "nk_2020.yaml"))
+DEMO_SLUG, EXAMPLE_SLUG = "nk-2020", "valley-buffer"
 
 
 def example() -> dict[str, Any]:
@@ -25,3 +39,89 @@ def _parsed() -> Any:
     if not _cache:
         _cache.append(parse(EXAMPLE.read_text(encoding="utf-8")))
     return _cache[0]
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One mission as a mission-independent test sees it.
+
+    Tests name the demo's accounts and delegations (`monitor-ru`, `tr`); `account` and `delegation` give this
+    mission's counterparts (a monitor, a verifier of another delegation, a side's liaison...). `point` lies in a
+    zone a side controls, `day` has records, `offset` is the mission's clock.
+    """
+
+    slug: str
+    point: tuple[float, float]
+    day: date
+    offset: timedelta
+    delegations: dict[str, str] = field(default_factory=dict)
+
+    def delegation(self, code: str) -> str:
+        """This mission's counterpart of a demo delegation (or party) code."""
+        return self.delegations.get(code, code)
+
+    def account(self, username: str) -> str:
+        """This mission's counterpart of a demo account (`verifier-tr` -> `verifier-east`)."""
+        role, _, code = username.partition("-")
+        return f"{role}-{self.delegation(code)}" if code else f"{role}-{self.delegation('ru')}"
+
+    def at(self, lon: float, lat: float) -> tuple[float, float]:
+        """A demo position (given near 46.80, 39.90) moved to the same place relative to this mission's point."""
+        return round(lon - 46.80 + self.point[0], 6), round(lat - 39.90 + self.point[1], 6)
+
+    def moment(self, hour: int, minute: int = 0, *, day: date | None = None) -> str:
+        """An ISO time on `day` (the scene's day) at the mission's clock."""
+        on = day or self.day
+        return datetime(on.year, on.month, on.day, hour, minute, tzinfo=timezone(self.offset)).isoformat()
+
+
+SCENES = {
+    DEMO_SLUG: Scene(DEMO_SLUG, (46.80, 39.90), date(2020, 11, 21), timedelta(hours=4)),
+    EXAMPLE_SLUG: Scene(
+        EXAMPLE_SLUG, (20.35, 10.70), date(2024, 5, 21), timedelta(hours=2),
+        {"ru": "force", "tr": "east", "am": "north", "az": "south", "unhcr": "relief"},
+    ),
+}  # fmt: skip
+
+PASSWORD = "a-long-password"
+# The example's accounts: each demo account's counterpart (Scene.account), by role and delegation.
+EXAMPLE_ACCOUNTS = [
+    ("admin-force", "admin", "force"), ("monitor-force", "monitor", "force"), ("verifier-force", "verifier", "force"),
+    ("verifier-east", "verifier", "east"), ("liaison-north", "liaison", "north"), ("liaison-south", "liaison", "south"),
+    ("humanitarian-relief", "humanitarian", "relief"), ("analyst-force", "analyst", "force"),
+]  # fmt: skip
+# Kinds of the example's records, Truce's and the mission's own subtypes alike.
+EXAMPLE_KINDS = [
+    ("fire", "small_arms"), ("explosion", "mortar"), ("movement", "construction_in_buffer_zone"),
+    ("access", "crossing_closed"), ("other", "civilian_farming"), ("air", "drone_overflight"),
+]  # fmt: skip
+EXAMPLE_INCIDENTS = 150
+
+
+def load_example(session: Session) -> Mission:
+    """The example mission from its file, its accounts, and incidents over a month (some restricted, some
+    alleged by a side), through the services as in any mission."""
+    mission, _ = create.create(session, spec.read(EXAMPLE), actor=Actor.system())
+    for name, role, delegation in EXAMPLE_ACCOUNTS:
+        users_service.create(
+            session, name, PASSWORD, mission=mission, role=role, delegation_code=delegation,
+            actor=Actor.system(mission.id),
+        )  # fmt: skip
+    scene, rng = SCENES[EXAMPLE_SLUG], random.Random(19)
+    classifications = ["public", "public", "parties", "mission", "restricted"]
+    for number in range(EXAMPLE_INCIDENTS):
+        kind, subtype = EXAMPLE_KINDS[number % len(EXAMPLE_KINDS)]
+        day = scene.day + timedelta(days=rng.randint(-20, 9))
+        classification = classifications[number % len(classifications)]
+        filer = "liaison-north" if number % 7 == 3 else "monitor-force"
+        properties: dict[str, Any] = {
+            "type": kind, "subtype": subtype, "start": scene.moment(rng.randint(0, 23), rng.randint(0, 59), day=day),
+            "source": "party" if filer.startswith("liaison") else "patrol", "classification": classification,
+            "restricted_to": ["force"] if classification == "restricted" else [],
+            "narrative": f"Example record {number + 1}.",
+        }  # fmt: skip
+        lon, lat = 20.05 + rng.random() * 0.7, 10.05 + rng.random() * 0.9
+        actor = users_service.actor_for(session, users_service.get_by_name(session, filer), mission)
+        incidents_service.create(session, mission, IncidentIn.model_validate(point_feature(lon, lat, **properties)),
+                                 actor=actor)  # fmt: skip
+    return mission

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from support import point_feature
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
@@ -35,21 +37,22 @@ def export(session: Session, mission: Mission) -> Callable[[str, Actor], str]:
 
 
 @pytest.fixture
-def file_incident(session: Session, mission: Mission) -> Callable[..., Incident]:
-    """File an incident through the service as the given actor, public unless told otherwise."""
+def file_incident(session: Session, mission: Mission, scene: Scene) -> Callable[..., Incident]:
+    """File an incident at the scene's point through the service as the given actor, public unless told otherwise."""
 
     def run(actor: Actor, **properties: Any) -> Incident:
         values: dict[str, Any] = {
-            "type": "explosion", "subtype": "mortar", "start": "2020-11-20T14:30:00+04:00", "source": "post",
-            "classification": "public", **properties,
+            "type": "explosion", "subtype": "mortar", "start": scene.moment(14, 30, day=scene.day - timedelta(days=1)),
+            "source": "post", "classification": "public", **properties,
         }  # fmt: skip
-        feature = IncidentIn.model_validate(point_feature(46.80, 39.90, **values))
+        feature = IncidentIn.model_validate(point_feature(*scene.point, **values))
         return incidents_service.create(session, mission, feature, actor=actor)
 
     return run
 
 
 @pytest.fixture
-def restricted(file_incident: Callable[..., Incident], member: Callable[[str], Actor]) -> Incident:
-    """An incident only the `tr` delegation (and administrators) may read."""
-    return file_incident(member("verifier-tr"), classification="restricted", restricted_to=["tr"], narrative=SECRET)
+def restricted(file_incident: Callable[..., Incident], member: Callable[[str], Actor], scene: Scene) -> Incident:
+    """An incident only the `tr` delegation (its counterpart) and administrators may read."""
+    only = [scene.delegation("tr")]
+    return file_incident(member("verifier-tr"), classification="restricted", restricted_to=only, narrative=SECRET)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from truce.incidents.models import Incident
 from truce.missions.models import Mission
 from truce.policy import Actor
@@ -37,20 +39,23 @@ def test_columns_and_public_rows(session: Session, mission: Mission, export: Exp
 
 
 def test_values_are_in_the_mission_s_time_and_escaped(
-    mission: Mission, export: Export, member: Callable[[str], Actor], file_incident: FileIncident
+    mission: Mission, export: Export, member: Callable[[str], Actor], file_incident: FileIncident, scene: Scene
 ) -> None:
+    side = scene.delegation("az")
+    utc = datetime.fromisoformat(scene.moment(23, 30)).replace(tzinfo=None)  # 23:30 UTC, in the mission's clock:
     incident = file_incident(
-        member("monitor-ru"), start="2020-11-20T23:30:00+00:00", narrative="@SUM(A1:A9) then -1",
+        member("monitor-ru"), start=f"{utc.isoformat()}+00:00", narrative="@SUM(A1:A9) then -1",
         external_id="=1+1", casualties={"killed": {"combatant": 2}}, counts={"impacts": 3},
-        alleged_actors=[{"party": "az", "actor": "Azerbaijani armed forces"}],
+        alleged_actors=[{"party": side, "actor": "Armed forces"}],
     )  # fmt: skip
     row = next(r for r in rows(export("csv", Actor.anonymous(mission.id))) if r["id"] == str(incident.id))
-    assert row["start"] == "2020-11-21T03:30:00+04:00"
+    local = datetime.fromisoformat(f"{utc.isoformat()}+00:00").astimezone(timezone(scene.offset))
+    assert row["start"] == local.isoformat()
     assert row["narrative"] == "'@SUM(A1:A9) then -1"
     assert row["external_id"] == "'=1+1"
     assert (row["killed_combatant"], row["killed_civilian"], row["count_impacts"]) == ("2", "0", "3")
-    assert row["alleged_actors"] == "az: Azerbaijani armed forces"
-    assert (row["latitude"], row["longitude"]) == ("39.900000", "46.800000")
+    assert row["alleged_actors"] == f"{side}: Armed forces"
+    assert (row["latitude"], row["longitude"]) == (f"{scene.point[1]:.6f}", f"{scene.point[0]:.6f}")
 
 
 def test_a_member_sees_more(mission: Mission, export: Export, member: Callable[[str], Actor]) -> None:

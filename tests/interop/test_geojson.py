@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from support import point_feature
-from truce.demo import incidents as demo_incidents
 from truce.errors import Invalid, Unauthorized
 from truce.incidents.models import Incident
 from truce.interop.importer import ImportReport, import_file
@@ -51,18 +51,26 @@ def test_the_export_parses_and_holds_the_public_incidents(
     assert restricted.id not in exported
 
 
-def test_a_member_sees_more(mission: Mission, export: Export, member: Callable[[str], Actor]) -> None:
+def test_a_member_sees_more(session: Session, mission: Mission, export: Export, member: Callable[[str], Actor]) -> None:
     public = features(export("geojson", Actor.anonymous(mission.id)))
     analyst = features(export("geojson", member("analyst-ru")))
-    assert len(analyst) == demo_incidents.TOTAL > len(public)
+    total = session.scalar(select(func.count()).where(Incident.mission_id == mission.id))
+    assert len(analyst) == total > len(public)
 
 
 def test_a_hidden_post_is_never_pointed_at(
-    session: Session, mission: Mission, export: Export, member: Callable[[str], Actor], file_incident: FileIncident
+    session: Session,
+    mission: Mission,
+    export: Export,
+    member: Callable[[str], Actor],
+    file_incident: FileIncident,
+    scene: Scene,
 ) -> None:
     post = places_service.create_site(
         session, mission,
-        SiteIn.model_validate(point_feature(46.801, 39.901, name="Hidden post", kind="post", classification="mission")),
+        SiteIn.model_validate(
+            point_feature(*scene.at(46.801, 39.901), name="Hidden post", kind="post", classification="mission")
+        ),
         actor=Actor.system(mission.id),
     )  # fmt: skip
     seen = file_incident(member("monitor-ru"), observer_site=post.id, bearing_deg=10.0, distance_km=0.2)
@@ -92,10 +100,23 @@ def run_import(session: Session, mission: Mission, data: io.BytesIO, actor: Acto
     return import_file(session, mission, data, "map.geojson", "geojson", actor=actor or Actor.system(mission.id))
 
 
-def test_areas_lines_and_sites_go_in_and_bad_features_are_reported_by_index(session: Session, mission: Mission) -> None:
+def moved(scene: Scene, value: Any) -> Any:
+    """`value` with each [lon, lat] of the demo's region moved to the scene's mission (Scene.at)."""
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, float) for v in value):
+        return list(scene.at(*value))
+    if isinstance(value, list):
+        return [moved(scene, item) for item in value]
+    if isinstance(value, dict):
+        return {key: moved(scene, item) for key, item in value.items()}
+    return value
+
+
+def test_areas_lines_and_sites_go_in_and_bad_features_are_reported_by_index(
+    session: Session, mission: Mission, scene: Scene
+) -> None:
     bow_tie = [[46.6, 39.7], [46.7, 39.8], [46.7, 39.7], [46.6, 39.8], [46.6, 39.7]]
-    data = collection(
-        polygon("Imported buffer", controlled_by="ru"),
+    items = moved(scene, [
+        polygon("Imported buffer", controlled_by=scene.delegation("ru")),
         {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[46.6, 39.8], [46.7, 39.9]]},
          "properties": {"name": "Imported road", "kind": "road"}},
         point_feature(46.72, 39.81, name="Imported checkpoint", kind="checkpoint", place="site", id=99),
@@ -107,13 +128,13 @@ def test_areas_lines_and_sites_go_in_and_bad_features_are_reported_by_index(sess
         point_feature(46.72, 39.81, name="Odd", place="volcano"),
         "not even a feature",
         {"type": "Feature", "geometry": {"type": "MultiPoint", "coordinates": [[46.7, 39.8]]}, "properties": {}},
-    )  # fmt: skip
-    report = run_import(session, mission, data)
+    ])  # fmt: skip
+    report = run_import(session, mission, collection(*items))
     assert report.created == 3
     reasons = {problem.where: problem.reason for problem in report.problems}
     assert list(reasons) == [f"features[{n}]" for n in range(3, 10)]
     assert reasons["features[3]"].startswith("geometry: invalid geometry: Self-intersection")
-    assert "latitude 139.81 is out of range" in reasons["features[4]"]
+    assert f"latitude {items[4]['geometry']['coordinates'][1]} is out of range" in reasons["features[4]"]
     assert reasons["features[5]"].startswith("kind: Input should be")
     assert "xx" in reasons["features[6]"]
     assert "volcano" in reasons["features[7]"]

@@ -7,14 +7,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
+from fastapi import Request
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
 
 from mission_examples import EXAMPLE
 from support import point_feature
+from truce.db import Database
 from truce.errors import Invalid
 from truce.incidents import presenters as incident_presenters
 from truce.incidents import service as incidents_service
@@ -23,11 +29,16 @@ from truce.interop.export import view_for
 from truce.interop.formats import EXPORTS
 from truce.missionfile import create, spec
 from truce.missions.models import Mission
-from truce.openrosa import xforms
+from truce.openrosa import submissions, xforms
+from truce.openrosa.instance import Node
 from truce.places.models import Area
 from truce.policy import Actor
+from truce.reports import service as report_service
 from truce.users import service as users_service
 from truce.verification import service as verification_service
+from truce.web import filters
+from truce.web.pages import mapview
+from web.conftest import WebClient
 
 PASSWORD = "a-long-password"
 
@@ -129,3 +140,87 @@ def test_the_phones_form_offers_the_local_subtypes_and_changes_version(valley: M
     assert with_local.version != without.version
     assert "crossing_closed" in with_local.xml
     assert "crossing_closed" not in without.xml
+
+
+def test_a_record_that_names_no_classification_takes_the_missions_default(
+    session: Session, valley: Mission, actor: Any, mission: Mission, member: Any
+) -> None:
+    assert (valley.default_classification, mission.default_classification) == ("parties", "mission")
+    unnamed = point_feature(20.4, 10.7, type="movement", subtype="incursion", start="2024-05-03T10:00:00+02:00",
+                            source="patrol")  # fmt: skip
+    filed = incidents_service.create(session, valley, IncidentIn.model_validate(unnamed), actor=actor("monitor-force"))
+    assert filed.classification == "parties"
+    named = incident("incursion", classification="mission")
+    assert incidents_service.create(session, valley, named, actor=actor("monitor-force")).classification == "mission"
+    in_demo = point_feature(46.8, 39.9, type="fire", subtype="small_arms", start="2020-11-20T10:00:00+04:00",
+                            source="post")  # fmt: skip
+    demo = incidents_service.create(session, mission, IncidentIn.model_validate(in_demo), actor=member("monitor-ru"))
+    assert demo.classification == "mission"
+
+
+def test_the_forms_preselect_the_missions_default(
+    session: Session, valley: Mission, client: TestClient, db: Database
+) -> None:
+    for kind in ("incident", "patrol"):
+        sheets = xforms.workbook(kind, [], valley.taxonomy, classification=valley.default_classification)
+        (row,) = [r for r in sheets["survey"] if r.get("name") == "classification"]
+        assert row["default"] == "parties"
+    checkpoint = xforms.workbook("checkpoint", [], classification="public")
+    assert [r["default"] for r in checkpoint["survey"] if r.get("name") == "classification"] == ["parties"]
+    with_default = xforms.build(valley.slug, valley.name, "incident", [], classification="public")
+    assert with_default.version != xforms.build(valley.slug, valley.name, "incident", []).version
+    # A phone's answer without a classification leaves it to the mission, as the API does.
+    answers = {"observed": "2024-05-03T10:00:00+02:00", "incident_type": "fire", "subtype": "small_arms",
+               "source": "patrol", "placed_by": "gps", "location": "10.7 20.4 0 5", "classification": ""}  # fmt: skip
+    root = Node("data", children=[Node(name, text) for name, text in answers.items()])
+    ((planned, _files),) = submissions.plan("incident", root).incidents
+    assert "classification" not in planned.properties.model_fields_set
+    # The web form preselects it.
+    session.commit()
+    web = WebClient(client, db).login("monitor-force")
+    page = web.get(f"/m/{valley.slug}/incidents/new")
+    assert page.status_code == 200, page.text
+    assert re.search(r'<option value="parties"[^>]*selected', page.text), "parties is not preselected"
+
+
+def test_the_daily_report_names_a_local_subtype_with_its_acled_mapping(
+    session: Session, valley: Mission, actor: Any
+) -> None:
+    filed = incidents_service.create(
+        session, valley, incident("construction_in_buffer_zone", lat=10.5), actor=actor("monitor-force")
+    )
+    html = report_service.daily_document(session, valley, date(2024, 5, 3), "html").decode("utf-8")
+    assert f"No. {filed.id}" in html
+    kind = "Construction in the buffer zone (ACLED: Strategic developments, Headquarters or base established)"
+    assert f"movement: {kind}" in html
+
+
+def test_the_maps_words_name_the_local_subtypes_in_the_readers_language(valley: Mission) -> None:
+    def words(language: str) -> dict[str, str]:
+        request = Request({"type": "http", "headers": [(b"accept-language", language.encode())]})
+        return dict(mapview.map_text(request, valley)["subtypes"])
+
+    assert words("en")["crossing_closed"] == "Crossing point closed"
+    # Russian is not among the example's languages: its first language stands in.
+    assert words("ru")["crossing_closed"] == "Crossing point closed"
+    assert words("ru")["mortar"] != "mortar"
+    assert "crossing_closed" not in mapview.map_text(Request({"type": "http", "headers": []}))["subtypes"]
+
+
+def test_the_filters_offer_and_apply_the_local_subtypes(
+    session: Session, valley: Mission, actor: Any, mission: Mission, client: TestClient, db: Database
+) -> None:
+    closed = incidents_service.create(
+        session, valley, incident("crossing_closed", kind="access", lat=10.5), actor=actor("monitor-force")
+    )
+    incidents_service.create(session, valley, incident("incursion"), actor=actor("monitor-force"))
+    chosen = filters.parse(QueryParams("subtype=crossing_closed"), valley)
+    assert (chosen.form.errors, chosen.subtype) == ({}, "crossing_closed")
+    found = session.execute(incidents_service.query(valley, actor("verifier-force"), dialect="sqlite",
+                                                    **chosen.as_query())).scalars().all()  # fmt: skip
+    assert [i.id for i in found] == [closed.id]
+    assert "subtype" in filters.parse(QueryParams("type=fire&subtype=crossing_closed"), valley).form.errors
+    assert "subtype" in filters.parse(QueryParams("subtype=crossing_closed"), mission).form.errors
+    session.commit()
+    page = WebClient(client, db).login("verifier-force").get(f"/m/{valley.slug}/map").text
+    assert '<option value="crossing_closed">Crossing point closed</option>' in page

@@ -26,9 +26,9 @@ def test_a_bad_file_creates_nothing_and_names_every_problem(tmp_path: Path) -> N
     bad = tmp_path / "bad.yaml"
     text = EXAMPLE.read_text(encoding="utf-8")
     bad.write_text(
-        text.replace(
-            "- {code: east, name: Eastern council, kind: side}", "- {code: east, name: Eastern council, kind: ally}"
-        ).replace("time_zone: Etc/GMT-2", "time_zone: Europe/Atlantis"),
+        text.replace("  name: Eastern council\n  kind: side", "  name: Eastern council\n  kind: ally").replace(
+            "time_zone: Etc/GMT-2", "time_zone: Europe/Atlantis"
+        ),
         encoding="utf-8",
     )
     result = truce("mission", "create", str(bad), "--data-dir", str(tmp_path / "data"))

@@ -43,7 +43,9 @@ class IncidentProperties(StrictModel):
     source: Source
     means: Means | None = None
     narrative: Paragraph = Field(default="", max_length=20_000)
-    classification: Classification = "mission"
+    classification: Classification = Field(
+        default="mission", description="when left out, the mission's default (its file's classification.default)"
+    )
     restricted_to: list[str] = Field(default_factory=list, max_length=20)
     observer_site: Id | None = Field(default=None, description="id of the site the observation was made from")
     bearing_deg: float | None = Field(default=None, ge=0, lt=360)

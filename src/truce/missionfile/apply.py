@@ -11,12 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from truce import placeflow, policy
+from truce import (
+    models,  # noqa: F401 - every table in the metadata, so that every reference to a place counts
+    placeflow,
+    policy,
+)
 from truce.agreement import service as agreement_service
 from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
+from truce.db import Base
 from truce.errors import Forbidden
 from truce.incidents.models import Incident
 from truce.missionfile.spec import MissionSpec
@@ -116,7 +121,7 @@ def _parties(session: Session, mission: Mission, spec: MissionSpec, result: Plan
             result.changes.append(
                 Change("+", f"party {wanted.code}", _call(missions_service.create_party, session, mission, wanted))
             )
-        elif (party.name, party.kind) != (wanted.name, wanted.kind):
+        elif (party.name, party.kind, party.translations or None) != (wanted.name, wanted.kind, wanted.translations):
             update = _call(missions_service.update_party, session, mission, party, wanted)
             result.changes.append(Change("~", f"party {wanted.code}: name or kind", update))
     for code, party in have.items():
@@ -145,8 +150,8 @@ def _delegations(session: Session, mission: Mission, spec: MissionSpec, result: 
             result.refused.append(
                 f"delegation {wanted.code} would move to party {wanted.party}; its records stay with its party"
             )
-        elif delegation.name != wanted.name:
-            rename = _call(missions_service.update_delegation, session, mission, delegation, wanted.name)
+        elif (delegation.name, delegation.translations or None) != (wanted.name, wanted.translations):
+            rename = _renaming(session, mission, delegation, wanted)
             result.changes.append(Change("~", f"delegation {wanted.code}: name", rename))
     for code, delegation in have.items():
         count = _count(session, Membership, Membership.delegation_id == delegation.id)
@@ -154,6 +159,15 @@ def _delegations(session: Session, mission: Mission, spec: MissionSpec, result: 
             f"delegation {code} is not in the file; delegations stay, since the log and records name them "
             f"({_counted(count, 'member')})"
         )
+
+
+def _renaming(session: Session, mission: Mission, delegation: Delegation, wanted: Any) -> Run:
+    def run(actor: Actor, _changes: placeflow.Batch) -> None:
+        missions_service.update_delegation(
+            session, mission, delegation, wanted.name, actor=actor, translations=wanted.translations
+        )
+
+    return run
 
 
 def _places(session: Session, mission: Mission, spec: MissionSpec, result: Plan) -> None:
@@ -169,11 +183,10 @@ def _places(session: Session, mission: Mission, spec: MissionSpec, result: Plan)
                 result.changes.append(Change("~", label, _place(placeflow.update, session, mission, record, feature)))
         for name, record in have.items():
             label = f"{kind[:-1]} {name!r}"
-            used = placeflow.incidents_naming(session, record)
+            used = _place_users(session, record)
             if used:
-                result.refused.append(
-                    f"{label} is not in the file, but {used} incidents refer to it (set valid_until instead)"
-                )
+                named = ", ".join(f"{count} {table}" for table, count in used.items())
+                result.refused.append(f"{label} is not in the file, but {named} refer to it (set valid_until instead)")
             else:
                 result.changes.append(Change("-", label, _place(placeflow.remove, session, model, mission, record.id)))
 
@@ -188,11 +201,28 @@ def _place_differs(session: Session, mission: Mission, record: Any, feature: Are
     party_codes = {p.id: p.code for p in missions_service.parties(session, mission)}
     delegation_codes = {d.id: d.code for d in missions_service.delegations(session, mission)}
     stored = place_presenters.feature(record, party_codes=party_codes, delegation_codes=delegation_codes)
+    stored["properties"]["translations"] = record.translations
     kind = record.__tablename__
     wanted = canonical.place(
         feature.properties.model_dump(mode="json"), canonical.stored_geometry(feature.geometry, kind)
     )
     return canonical.place(stored["properties"], stored["geometry"]) != wanted
+
+
+def _place_users(session: Session, record: Any) -> dict[str, int]:
+    """The records that name this place, by table (incidents, deployments, patrols, movements...): every column
+    of any table with a foreign key to the place's table, so that a table added later is counted too."""
+    table = record.__table__
+    used: dict[str, int] = {}
+    for other in Base.metadata.sorted_tables:
+        columns = [fk.parent for fk in other.foreign_keys if fk.column.table is table and other is not table]
+        if not columns:
+            continue
+        query = select(func.count()).select_from(other).where(or_(*(c == record.id for c in columns)))
+        count = int(session.scalar(query) or 0)
+        if count:
+            used[other.name] = count
+    return used
 
 
 def _provisions(session: Session, mission: Mission, spec: MissionSpec, result: Plan) -> None:

@@ -17,8 +17,8 @@ from truce.missionfile.reading import FORMAT
 from truce.missionfile.spec import MissionSpec
 from truce.missions.schemas import MissionIn
 
-PLACE_ORDER = ("name", "kind", "code", "alt_names", "status", "controlled_by", "operated_by", "classification",
-               "restricted_to", "valid_from", "valid_until", "note")  # fmt: skip
+PLACE_ORDER = ("name", "translations", "kind", "code", "alt_names", "status", "controlled_by", "operated_by",
+               "classification", "restricted_to", "valid_from", "valid_until", "note")  # fmt: skip
 PROVISION_ORDER = ("number", "category", "responsible", "deadline", "summary", "text", "classification",
                    "restricted_to")  # fmt: skip
 
@@ -39,7 +39,7 @@ def mission_part(mission: MissionIn | Any) -> dict[str, Any]:
             "slug": mission.slug,
             "illustrative": mission.illustrative or None,
             "name": names,
-            "description": mission.description,
+            "description": _description(mission, languages),
             "languages": list(mission.languages),
             "time_zone": mission.time_zone,
             "starts_on": _day(mission.starts_on),
@@ -58,6 +58,35 @@ def mission_part(mission: MissionIn | Any) -> dict[str, Any]:
         **({"mandate": _kept(mandate)} if _kept(mandate) else {}),
         **({"taxonomy": {"subtypes": [_subtype(s, languages) for s in mission.taxonomy]}} if mission.taxonomy else {}),
     }
+
+
+def _description(mission: MissionIn | Any, languages: list[str]) -> str | dict[str, str]:
+    """The description: plain text, or by language when it is given in more than one."""
+    translated = mission.translations or {}
+    others = {lang: entry["description"] for lang, entry in translated.items() if "description" in entry}
+    if not others:
+        return str(mission.description or "")
+    first = {languages[0]: mission.description} if mission.description else {}
+    return _by_language({**first, **others}, languages)
+
+
+def translations(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A record's `translations` as the file writes them: languages in order, name before description."""
+    if not value:
+        return None
+    return {lang: _kept({k: value[lang].get(k) for k in ("name", "description")}) for lang in sorted(value)}
+
+
+def party(values: dict[str, Any]) -> dict[str, Any]:
+    """A party as the file writes it."""
+    return _kept({"code": values["code"], "name": values["name"], "kind": values["kind"],
+                  "translations": translations(values.get("translations"))})  # fmt: skip
+
+
+def delegation(values: dict[str, Any]) -> dict[str, Any]:
+    """A delegation as the file writes it."""
+    return _kept({"code": values["code"], "party": values["party"], "name": values["name"],
+                  "translations": translations(values.get("translations"))})  # fmt: skip
 
 
 def _by_language(values: dict[str, Any], languages: list[str]) -> dict[str, Any]:
@@ -102,6 +131,7 @@ def assemble(
 def place(properties: dict[str, Any], geometry: dict[str, Any]) -> dict[str, Any]:
     """A place as a Feature: its properties in order, empty ones left out."""
     ordered = {k: _plain(properties.get(k)) for k in PLACE_ORDER}
+    ordered["translations"] = translations(properties.get("translations"))
     if ordered.get("alt_names"):
         ordered["alt_names"] = [
             _kept({k: name.get(k) for k in ("name", "lang", "used_by")}) for name in ordered["alt_names"]
@@ -125,8 +155,8 @@ def of_spec(spec: MissionSpec) -> dict[str, Any]:
         ]
     return assemble(
         mission_part(spec.mission),
-        [p.model_dump(mode="json", exclude={"translations"}) for p in spec.parties],
-        [{"code": d.code, "party": d.party, "name": d.name} for d in spec.delegations],
+        [party(p.model_dump(mode="json")) for p in spec.parties],
+        [delegation(d.model_dump(mode="json")) for d in spec.delegations],
         [provision(p.model_dump(mode="json")) for p in spec.provisions],
         places,
     )

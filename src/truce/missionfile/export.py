@@ -36,8 +36,8 @@ def mission_file(session: Session, mission: Mission) -> dict[str, Any]:
     ]
     return canonical.assemble(
         canonical.mission_part(mission),
-        [{"code": p.code, "name": p.name, "kind": p.kind} for p in parties],
-        [{"code": d.code, "party": party_codes[d.party_id], "name": d.name} for d in delegations],
+        [canonical.party(_columns(p)) for p in parties],
+        [canonical.delegation({**_columns(d), "party": party_codes[d.party_id]}) for d in delegations],
         provisions,
         places,
     )

@@ -115,12 +115,14 @@ def mission_fields(data: dict[str, Any]) -> dict[str, Any]:
     names: dict[str, str] = data["name"]
     languages = data.get("languages") or list(names)[:1]
     verification, mandate = data["verification"], data.get("mandate", {})
+    described = _described(data.get("description", ""), languages)
     fields = {
         "slug": data["slug"],
         "name": names.get(languages[0]) or next(iter(names.values())),
         "names": names,
         "languages": languages,
-        "description": data.get("description", ""),
+        "description": described.get(languages[0], ""),
+        "translations": _translations(names, described, languages),
         "illustrative": data.get("illustrative", False),
         "time_zone": data["time_zone"],
         "public": data.get("public", False),
@@ -140,12 +142,30 @@ def mission_fields(data: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _described(description: str | dict[str, str], languages: list[str]) -> dict[str, str]:
+    """The description by language: a plain text is the first language's."""
+    if isinstance(description, dict):
+        return {language: text for language, text in description.items() if text}
+    return {languages[0]: description} if description else {}
+
+
+def _translations(names: dict[str, str], described: dict[str, str], languages: list[str]) -> dict[str, Any] | None:
+    """The mission's name and description in its other languages, as every record keeps them (`translations`)."""
+    result: dict[str, dict[str, str]] = {}
+    for language in languages[1:]:
+        entry = {"name": names.get(language, ""), "description": described.get(language, "")}
+        if kept := {key: text for key, text in entry.items() if text}:
+            result[language] = kept
+    return result or None
+
+
 MISSION_KEYS = {
     "names": "name", "quorum_delegations": "verification.quorum", "quorum_required": "verification.required",
     "allow_self_verification": "verification.self_verification", "duplicate_km": "verification.duplicate_km",
     "duplicate_minutes": "verification.duplicate_minutes", "ceiling_personnel": "mandate.personnel",
     "ceiling_armoured_vehicles": "mandate.armoured_vehicles", "ceiling_other_vehicles": "mandate.other_vehicles",
     "default_classification": "classification.default", "taxonomy": "taxonomy.subtypes",
+    "translations": "description",
 }  # fmt: skip
 
 
@@ -168,6 +188,7 @@ def _meaning(data: dict[str, Any], spec: MissionSpec) -> list[Problem]:
             Problem("verification.quorum", f"{verification['quorum']} delegations, but only {len(delegations)} exist")
         )
     problems += check_subtypes(data.get("taxonomy", {}).get("subtypes", []), spec.mission.languages)
+    problems += _translated(data, spec)
     problems += _provisions(spec, parties, delegations)
     problems += file_places.check(spec.places, parties, delegations)
     return problems
@@ -192,6 +213,37 @@ def _mission(data: dict[str, Any], mission: MissionIn) -> list[Problem]:
             problems.append(
                 Problem(f"name.{language}", f"{language} is not among the languages ({', '.join(mission.languages)})")
             )
+    return problems
+
+
+def _translated(data: dict[str, Any], spec: MissionSpec) -> list[Problem]:
+    """Translations and descriptions name only the mission's languages (translations: its other languages)."""
+    languages = spec.mission.languages
+    problems: list[Problem] = []
+    description = data.get("description")
+    if isinstance(description, dict):
+        problems += [
+            Problem(f"description.{language}", f"{language} is not among the languages ({', '.join(languages)})")
+            for language in description
+            if language not in languages
+        ]
+    named: list[tuple[str, Any]] = [(f"parties[{i}]", p.translations) for i, p in enumerate(spec.parties)]
+    named += [(f"delegations[{i}]", d.translations) for i, d in enumerate(spec.delegations)]
+    named += [
+        (joined(item.path, "properties"), item.feature.properties.translations)
+        for kind in PLACE_KINDS
+        for item in spec.places.get(kind, [])
+    ]
+    for path, translations in named:
+        for language in translations or {}:
+            if language not in languages[1:]:
+                problems.append(
+                    Problem(
+                        f"{path}.translations.{language}",
+                        f"{language} is not one of the mission's other languages "
+                        f"({', '.join(languages[1:]) or 'none'})",
+                    )
+                )
     return problems
 
 

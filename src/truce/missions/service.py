@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import bindparam, select
@@ -68,8 +69,8 @@ def update(session: Session, mission: Mission, data: MissionUpdate, *, actor: Ac
 
 # The settings of a mission that its file holds and `configure` may change (the slug never changes).
 CONFIGURABLE = (
-    "name", "names", "languages", "description", "illustrative", "time_zone", "public", "starts_on", "ends_on",
-    "default_classification", "taxonomy", "quorum_delegations", "quorum_required", "allow_self_verification",
+    "name", "names", "languages", "description", "translations", "illustrative", "time_zone", "public", "starts_on",
+    "ends_on", "default_classification", "taxonomy", "quorum_delegations", "quorum_required", "allow_self_verification",
     "duplicate_km", "duplicate_minutes", "ceiling_personnel", "ceiling_armoured_vehicles", "ceiling_other_vehicles",
 )  # fmt: skip
 
@@ -87,17 +88,25 @@ def configure(session: Session, mission: Mission, data: MissionIn, *, actor: Act
 
 
 def update_party(session: Session, mission: Mission, party: Party, data: PartyIn, *, actor: Actor) -> Party:
-    """Rename a party or change its kind; its code stays."""
+    """Rename a party (in each language) or change its kind; its code stays."""
     policy.require(actor, "mission.write", mission.id)
-    party.name, party.kind = data.name, data.kind
+    party.name, party.kind, party.translations = data.name, data.kind, data.translations
     ledger.record(session, actor, "party.update", party)
     return party
 
 
-def update_delegation(session: Session, mission: Mission, delegation: Delegation, name: str, *, actor: Actor) -> None:
-    """Rename a delegation; its code and party stay."""
+def update_delegation(
+    session: Session,
+    mission: Mission,
+    delegation: Delegation,
+    name: str,
+    *,
+    actor: Actor,
+    translations: dict[str, Any] | None = None,
+) -> None:
+    """Rename a delegation (`translations`: its name in other languages); its code and party stay."""
     policy.require(actor, "mission.write", mission.id)
-    delegation.name = name
+    delegation.name, delegation.translations = name, translations
     ledger.record(session, actor, "delegation.update", delegation)
 
 

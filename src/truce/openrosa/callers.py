@@ -271,7 +271,16 @@ def forms_for(session: Session, mission: Mission, caller: Caller) -> list[xforms
     patrols = _patrols(session, mission, caller) if "patrol" in kinds else []
     parties = [xforms.Choice(p.code, p.name) for p in missions_service.parties(session, mission)]
     return [
-        xforms.build(mission.slug, mission.name, kind, sites, mission.taxonomy, patrols=patrols, parties=parties)
+        xforms.build(
+            mission.slug,
+            mission.name,
+            kind,
+            sites,
+            mission.taxonomy,
+            patrols=patrols,
+            parties=parties,
+            classification=mission.default_classification,
+        )
         for kind in kinds
     ]
 

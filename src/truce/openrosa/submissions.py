@@ -65,7 +65,6 @@ def _incident(root: Node) -> Planned:
         "source": root.value("source"),
         "means": root.value("means"),
         "narrative": root.value("narrative") or "",
-        "classification": root.value("classification") or "mission",
         "counts": {k: v for k in COUNT_KEYS if (v := _int(root, f"counts/{k}")) is not None},
         "casualties": _casualties(root),
     }
@@ -76,6 +75,8 @@ def _incident(root: Node) -> Planned:
         properties["distance_km"] = _float(root, "distance_km")
     else:
         geometry = _point(root, "location")
+    if classification := root.value("classification"):
+        properties["classification"] = classification  # else the mission's default, as for the API
     feature = {"type": "Feature", "geometry": geometry, "properties": properties}
     files = [name for f in MEDIA_FIELDS if (name := root.value(f))]
     return Planned(incidents=[(_validated_incident(feature), files)], observed_at=observed)
@@ -124,6 +125,7 @@ def _patrol(root: Node) -> Planned:
         # The track goes to the patrol; without one, the route stays on the submission alone, as before.
         planned.trace = tracks.from_geotrace(root.value("route") or "", "route")
         planned.audit_name = root.value("meta/audit")
+    # The form offers the mission's default classification as its answer; a blank one stays "mission".
     classification = root.value("classification") or "mission"
     for position, restriction in enumerate(_filled(root.all("restriction")), start=1):
         planned.restrictions.append(_restriction(restriction, f"restriction[{position}]", patrol_id, classification))

@@ -102,13 +102,16 @@ def build(
     *,
     patrols: Sequence[Choice] = (),
     parties: Sequence[Choice] = (),
+    classification: str | None = None,
 ) -> Form:
     """The XForm of one kind for a mission whose phones may choose among `sites` (`local`: its own subtypes).
 
-    A patrol report also offers the planned `patrols` the phone may report on and the mission's `parties`.
+    A patrol report also offers the planned `patrols` the phone may report on and the mission's `parties`;
+    `classification` is the mission's default for records that name none.
     """
     workbook, media = _WORKBOOKS[kind](Offered(sites, patrols, parties))
     _add_local_subtypes(workbook, local)
+    _set_classification(workbook, kind, classification)
     title = f"{mission_name}: {_TITLES[kind]}"
     version = _version(workbook, media, title)
     workbook["settings"] = [{"form_id": form_id(slug, kind), "version": version, "form_title": title}]
@@ -122,11 +125,26 @@ def workbook(
     *,
     patrols: Sequence[Choice] = (),
     parties: Sequence[Choice] = (),
+    classification: str | None = None,
 ) -> dict[str, Any]:
     """The XLSForm of one kind as pyxform reads it (without settings)."""
     sheets = _WORKBOOKS[kind](Offered(sites, patrols, parties))[0]
     _add_local_subtypes(sheets, local)
+    _set_classification(sheets, kind, classification)
     return sheets
+
+
+# Forms whose records take the mission's default classification; a checkpoint's counts keep theirs (`parties`).
+MISSION_DEFAULT_KINDS = ("incident", "patrol")
+
+
+def _set_classification(workbook: dict[str, Any], kind: str, classification: str | None) -> None:
+    """The mission's default classification (its file's `classification.default`) preselected on the phone."""
+    if classification is None or kind not in MISSION_DEFAULT_KINDS:
+        return
+    for row in workbook["survey"]:
+        if row.get("name") == "classification":
+            row["default"] = classification
 
 
 def _add_local_subtypes(workbook: dict[str, Any], local: taxonomy.Local) -> None:

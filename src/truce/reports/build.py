@@ -32,6 +32,7 @@ from truce.reports.context import (
     ZoneCount,
     as_json,
     incident_row,
+    local_kinds,
     mission_zone,
 )
 
@@ -83,7 +84,9 @@ def daily(session: Session, mission: Mission, on: date) -> DailyContext:
     days = [day.shifted(offset) for offset in range(1 - TREND_DAYS, 1)]
     counts = _counts(session, mission, reader, days)
     day_rows = _day_rows(session, mission, reader, day)
-    rows = [incident_row(r._mapping, day.zone, zone_names, layers.settlements) for r in day_rows]
+    # The report is written in the mission's first language; a local subtype is named by its label there.
+    kinds = local_kinds(mission.taxonomy, (mission.languages or ["en"])[0])
+    rows = [incident_row(r._mapping, day.zone, zone_names, layers.settlements, kinds) for r in day_rows]
     confirmed = _newly_confirmed(session, mission, reader, day)
     return DailyContext(
         mission_name=mission.name,
@@ -94,7 +97,7 @@ def daily(session: Session, mission: Mission, on: date) -> DailyContext:
         by_type=dict(sorted(Counter(r.type for r in rows).items())),
         trend=_trend(counts, days),
         incidents=rows,
-        newly_confirmed=[incident_row(r._mapping, day.zone, zone_names, layers.settlements) for r in confirmed],
+        newly_confirmed=[incident_row(r._mapping, day.zone, zone_names, layers.settlements, kinds) for r in confirmed],
         returns=_returns(session, mission, reader, on),
         provisions=_provisions(session, mission, reader, on),
         layers=layers,

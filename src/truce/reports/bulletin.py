@@ -29,6 +29,7 @@ from truce.reports.context import (
     ZoneCount,
     as_json,
     incident_row,
+    local_kinds,
     long_date,
     mission_zone,
 )
@@ -128,7 +129,8 @@ def build(
     days = [day.shifted(offset) for offset in range(1 - TREND_DAYS, 1)]
     window = [v for v in snapshot.public("incidents") if _counts(v.entity) and days[0].start <= _start(v) < day.end]
     used += window
-    rows = [incident_row(v.entity, day.zone, zone_names, settlements) for v in window if _start(v) >= day.start]
+    kinds = local_kinds(list(mission.get("taxonomy") or []), (list(mission.get("languages") or []) or ["en"])[0])
+    rows = [incident_row(v.entity, day.zone, zone_names, settlements, kinds) for v in window if _start(v) >= day.start]
     rows.sort(key=lambda r: (r.local_time, r.id))
     provisions = _provisions(snapshot.public("provisions"), on)
     used += [v for v in snapshot.public("provisions") if v.entity.get("deadline")]

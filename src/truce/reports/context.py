@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from truce.errors import Invalid
+from truce.incidents import taxonomy
 
 STATUS_LABELS = {
     "reported": "reported",
@@ -88,10 +89,12 @@ class IncidentRow:
     civilian_injured: int
     lon: float
     lat: float
+    # A mission's own subtype: its label and ACLED mapping (Truce's own subtypes are named by their code).
+    subtype_label: str = ""
 
     @property
     def kind(self) -> str:
-        return f"{self.type.replace('_', ' ')}: {self.subtype.replace('_', ' ')}"
+        return f"{self.type.replace('_', ' ')}: {self.subtype_label or self.subtype.replace('_', ' ')}"
 
     @property
     def status_label(self) -> str:
@@ -213,8 +216,21 @@ def _distance_bearing(lon: float, lat: float, place: Settlement) -> tuple[float,
     return math.hypot(dx, dy), math.degrees(math.atan2(dx, dy)) % 360
 
 
+def local_kinds(local: taxonomy.Local, language: str) -> dict[tuple[str, str], str]:
+    """A mission's own subtypes as a report names them: the label in `language`, then the ACLED mapping."""
+    return {
+        (e["type"], e["subtype"]): f"{taxonomy.label(local, e['type'], e['subtype'], language)} "
+        f"(ACLED: {e['acled']['event_type']}, {e['acled']['sub_event_type']})"
+        for e in local
+    }
+
+
 def incident_row(
-    values: Mapping[str, Any], zone: tzinfo, zones: Mapping[int, str], settlements: Sequence[Settlement]
+    values: Mapping[str, Any],
+    zone: tzinfo,
+    zones: Mapping[int, str],
+    settlements: Sequence[Settlement],
+    kinds: Mapping[tuple[str, str], str] | None = None,
 ) -> IncidentRow:
     """An annex row from an incident's columns (a table row or a logged snapshot: same names)."""
     start = values["start"]
@@ -240,6 +256,7 @@ def incident_row(
         civilian_injured=civilian_injured,
         lon=float(values["lon"]),
         lat=float(values["lat"]),
+        subtype_label=(kinds or {}).get((str(values["type"]), str(values["subtype"])), ""),
     )
 
 

@@ -101,10 +101,15 @@ def zone_label(name: str) -> str:
 def incident_new(request: Request, page: ReadPage) -> Response:
     mission = page.mission_or_404()
     policy.require(page.actor, "incident.create", mission.id)
-    form = Form(values={"placement": "map", "time_precision": "minute", "classification": "mission"})
+    # The classification preselected is the mission's default (its file's `classification.default`).
+    form = Form(
+        values={"placement": "map", "time_precision": "minute", "classification": mission.default_classification}
+    )
     if policy.files_allegations(page.actor):
         form.values.update(source="party", classification="parties")
-    return render(request, "incidents/new.html", {**form_context(request, page, form), "map_text": map_text(request)})
+    return render(
+        request, "incidents/new.html", {**form_context(request, page, form), "map_text": map_text(request, mission)}
+    )
 
 
 def _number(form: Form, name: str, low: float, high: float) -> float | None:
@@ -177,7 +182,7 @@ def feature_from(
         "source": form.get("source"),
         "means": form.get("means") or None,
         "narrative": form.values.get("narrative", ""),
-        "classification": form.get("classification") or "mission",
+        "classification": form.get("classification") or mission.default_classification,
         "restricted_to": restricted_to,
         "counts": {key: value for key, value in counts.items() if value},
         "casualties": casualties,

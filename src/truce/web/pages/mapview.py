@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from truce.errors import Invalid
 from truce.incidents import service as incidents_service
+from truce.incidents import taxonomy
 from truce.incidents.models import Incident
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -47,19 +48,22 @@ def map_page(request: Request, page: ReadPage) -> Response:
         "last_day": last_day,
         "today": today,
         "tile_url": request.app.state.settings.tile_url,
-        "map_text": map_text(request),
+        "map_text": map_text(request, mission),
     }
     return render(request, "map.html", context)
 
 
-def map_text(request: Request) -> dict[str, Any]:
-    """The words the map's script shows, in the user's language."""
-    _ = i18n.gettext_for(i18n.negotiate(request))
+def map_text(request: Request, mission: Mission | None = None) -> dict[str, Any]:
+    """The words the map's script shows, in the user's language (with `mission`, its own subtypes' labels)."""
+    language = i18n.negotiate(request)
+    _ = i18n.gettext_for(language)
+    local = mission.taxonomy if mission is not None else []
+    own = {e["subtype"]: taxonomy.label(local, e["type"], e["subtype"], language) for e in local}
     return {
         "statuses": {code: _(label) for code, label in labels.STATUS.items()},
         "status_order": list(labels.STATUS),
         "types": {code: _(label) for code, label in labels.TYPE.items()},
-        "subtypes": {code: _(label) for code, label in labels.SUBTYPE.items()},
+        "subtypes": {**{code: _(label) for code, label in labels.SUBTYPE.items()}, **own},
         "sources": {code: _(label) for code, label in labels.SOURCE.items()},
         "near": _(N_("near %s")),
         "legend": _(N_("Legend")),
