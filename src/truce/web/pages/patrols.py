@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from truce import policy
 from truce.errors import Invalid
 from truce.missions.models import Mission
+from truce.numbers import Id
 from truce.patrols import service as patrols_service
 from truce.patrols.points import Points, PointsBuilder
 from truce.patrols.schemas import PatrolIn
@@ -64,7 +65,7 @@ def _context(page: Page, form: Form) -> dict[str, Any]:
 
 
 @router.get("/m/{slug}/patrols/{patrol_id}/record", name="patrol_record")
-def patrol_record(request: Request, page: ReadPage, patrol_id: int) -> Response:
+def patrol_record(request: Request, page: ReadPage, patrol_id: Id) -> Response:
     """The patrol screen: records the phone's position while the patrol runs, if the user allows it."""
     mission = page.mission_or_404()
     patrol = patrols_service.check_track_writer(page.session, mission, patrol_id, actor=page.actor)
@@ -72,7 +73,7 @@ def patrol_record(request: Request, page: ReadPage, patrol_id: int) -> Response:
 
 
 @router.post("/m/{slug}/patrols/{patrol_id}/positions", name="patrol_positions")
-def patrol_positions(request: Request, page: WritePage, form: CheckedForm, patrol_id: int) -> Response:
+def patrol_positions(request: Request, page: WritePage, form: CheckedForm, patrol_id: Id) -> Response:
     """A batch of positions from the patrol screen: `points` as JSON [[lon, lat, time ms, accuracy m], ...]."""
     mission = page.mission_or_404()
     batch = positions_from(form.get("points"))
