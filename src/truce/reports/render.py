@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from truce import translation
 from truce.reports.build import DailyContext
 from truce.reports.context import STATUS_LABELS, long_date
 
@@ -18,14 +19,18 @@ class FetchRefused(ValueError):
 
 
 @cache
-def environment() -> Environment:
+def environment(locale: str = translation.DEFAULT) -> Environment:
+    """One environment per language, with the shared catalogue's gettext installed (`_()` in the templates)."""
     env = Environment(
         loader=PackageLoader("truce.reports", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translation.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["locale"] = locale
     env.filters["long_date"] = long_date
     env.filters["num"] = lambda n: f"{int(n):,}"
     env.filters["plural"] = lambda word, n: word if n == 1 else word + "s"
@@ -45,12 +50,13 @@ def stylesheet() -> str:
     return resources.files("truce.reports").joinpath("templates", "report.css").read_text(encoding="utf-8")
 
 
-def render(template: str, **values: Any) -> str:
+def render(template: str, locale: str = translation.DEFAULT, **values: Any) -> str:
     """A template rendered with the report stylesheet; the same values give the same text."""
-    return environment().get_template(template).render(css=Markup(stylesheet()), **values)  # noqa: S704 - our own stylesheet
+    page = environment(locale).get_template(template)
+    return page.render(css=Markup(stylesheet()), **values)  # noqa: S704 - our own stylesheet
 
 
-def daily_html(context: DailyContext, *, raster: bool = False) -> str:
+def daily_html(context: DailyContext, *, raster: bool = False, locale: str = translation.DEFAULT) -> str:
     """The daily situation report as one self-contained HTML document (charts inline as SVG, or PNG for PDF)."""
     # matplotlib is imported on first use, so that commands and the app start without it.
     from truce.reports import charts
@@ -58,6 +64,7 @@ def daily_html(context: DailyContext, *, raster: bool = False) -> str:
     title = f"{context.slug}: incidents of {long_date(context.day.on)} ({context.day.offset_label})"
     return render(
         "daily.html.j2",
+        locale,
         c=context,
         map_figure=charts.day_map(context.layers, context.incidents, context.parties, title, raster=raster),
         trend_figure=charts.trend_chart(context.trend, raster=raster),

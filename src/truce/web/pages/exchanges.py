@@ -157,7 +157,7 @@ def exchange_list_submit(request: Request, page: WritePage, exchange_id: Id, for
         except Invalid as exc:
             absorb_invalid(form, exc)
         except Conflict as exc:
-            form.add_error("_form", exc.detail)
+            form.add_error("_form", exc.message)
     if not form.ok:
         page.session.rollback()
         return _detail(request, page, exchange_id, {"list": form}, 422)
@@ -196,7 +196,7 @@ def exchange_handover(request: Request, page: WritePage, exchange_id: Id, form: 
         except Invalid as exc:
             absorb_invalid(form, exc, HANDOVER_FIELDS)
         except Conflict as exc:
-            form.add_error("_form", exc.detail)
+            form.add_error("_form", exc.message)
     if not form.ok:
         page.session.rollback()
         return _detail(request, page, exchange_id, {"handover": form}, 422)

@@ -103,7 +103,7 @@ def provision_extend(request: Request, page: WritePage, provision_id: Id, form: 
         except Invalid as exc:
             absorb_invalid(form, exc, {"note": "extension_note"})
         except Conflict as exc:
-            form.add_error("_form", exc.detail)
+            form.add_error("_form", exc.message)
     if not form.ok:
         page.session.rollback()
         return _detail(request, page, provision_id, {"extend": form}, 422)
