@@ -33,6 +33,9 @@ PAGES = {
     f"{BASE}/admin/places": {"admin"},
     f"{BASE}/admin/sites/1/retire": {"admin"},
     f"{BASE}/admin/users": {"admin"},
+    f"{BASE}/claims/new": FILERS,
+    f"{BASE}/bulletins": set(ACCOUNTS),
+    f"{BASE}/reports": STAFF,
 }
 
 

@@ -41,7 +41,8 @@ def test_a_claim_is_filed_with_its_qualified_number_and_said_to_be_recorded(web:
     assert claim.numbers == [
         {"value": 26000, "counts": "returnees", "as_of": "2020-11-22", "cumulative": True, "qualifier": "over"}
     ]
-    assert claim.status == "unverified" and claim.affiliation == "am"
+    assert claim.status == "unverified"
+    assert claim.affiliation == "am"
     page = web.get(answer.headers["location"])
     assert f'<p class="flash" role="status">Claim {claim.id} is recorded, unverified.</p>' in page.text
     # Shown once: the next page says nothing.
@@ -59,13 +60,12 @@ def test_a_bad_claim_names_its_fields_and_stores_nothing(web: WebClient, session
     assert session.execute(select(Claim).where(Claim.summary == CLAIM["summary"])).first() is None
     # The service's refusals reach their fields too once the form is otherwise right.
     answer = web.post_form(f"{BASE}/claims", {**CLAIM, "said_on": "2150-01-01"})
-    assert (
-        answer.status_code == 422
-        and 'href="#f-said_on"' in answer.text
-        and "2150-01-01 is in the future" in answer.text
-    )
+    assert answer.status_code == 422
+    assert 'href="#f-said_on"' in answer.text
+    assert "2150-01-01 is in the future" in answer.text
     answer = web.post_form(f"{BASE}/claims", {**CLAIM, "link_incidents": "999999"})
-    assert answer.status_code == 422 and "mission nk-2020 has no incident 999999" in answer.text
+    assert answer.status_code == 422
+    assert "mission nk-2020 has no incident 999999" in answer.text
 
 
 def test_assessing_links_records_and_says_so(web: WebClient, session: Session) -> None:
@@ -76,7 +76,8 @@ def test_assessing_links_records_and_says_so(web: WebClient, session: Session) -
     incident = session.execute(select(Incident.id).where(Incident.classification == "public").limit(1)).scalar_one()
     web.login("verifier-tr")
     refused = web.post_form(f"{claim_url}/assessment", {"status": "corroborated", "status_note": "Counted."})
-    assert refused.status_code == 422 and 'href="#f-evidence"' in refused.text
+    assert refused.status_code == 422
+    assert 'href="#f-evidence"' in refused.text
     answer = web.post_form(
         f"{claim_url}/assessment",
         {"status": "corroborated", "status_note": "The checkpoints counted more.", "link_incidents": f"#{incident}"},
@@ -87,7 +88,9 @@ def test_assessing_links_records_and_says_so(web: WebClient, session: Session) -
     assert f'href="{BASE}/incidents/{incident}"' in page
     session.expire_all()
     claim = session.get(Claim, claim_id)
-    assert claim is not None and claim.status == "corroborated" and claim.links["incidents"] == [incident]
+    assert claim is not None
+    assert claim.status == "corroborated"
+    assert claim.links["incidents"] == [incident]
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
@@ -104,7 +107,8 @@ def test_who_may_file_and_assess(web: WebClient, account: str, session: Session)
     if account in ASSESSORS:
         assert answer.status_code == 303
     else:
-        assert answer.status_code in {303, 403} and "/login" in answer.headers.get("location", "/login")
+        assert answer.status_code in {303, 403}
+        assert "/login" in answer.headers.get("location", "/login")
 
 
 @pytest.mark.parametrize(
@@ -129,5 +133,6 @@ def test_a_bound_is_no_difference_when_the_count_meets_it(
 
 def test_the_comparison_explains_the_sign(web: WebClient) -> None:
     page = web.login("analyst-ru").get(f"{BASE}/claims/compare?party=ru").text
-    assert 'id="sign"' in page and "lower bound" in page
+    assert 'id="sign"' in page
+    assert "lower bound" in page
     assert re.search(r'data-verdict="(more|fewer|same|within)"', page)
