@@ -50,3 +50,12 @@ def translate(locale: str, message: str, params: dict[str, object] | None = None
     except (KeyError, ValueError, TypeError):
         # A catalogue entry that lost a placeholder (tests/web/test_i18n.py forbids it): English beats nothing.
         return message % params
+
+
+def localized(record: object, locale: str, field: str = "name") -> str:
+    """`record`'s `field` in `locale` when its `translations` give one ({"ru": {"name": ...}}), else as stored."""
+    per_language = getattr(record, "translations", None) or {}
+    entry = per_language.get(locale) if isinstance(per_language, dict) else None
+    if isinstance(entry, dict) and entry.get(field):
+        return str(entry[field])
+    return str(getattr(record, field, "") or "")

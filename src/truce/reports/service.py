@@ -60,9 +60,9 @@ def daily_document(session: Session, mission: Mission, on: date, file_format: st
     if file_format not in REPORT_FORMATS:
         raise Invalid(f"unknown report format {file_format!r}; use html or pdf", "format")
     check_day(mission, on)
-    context = build.daily(session, mission, on)
     if locale not in translation.LOCALES:
         raise Invalid(Message("unknown language %(locale)r; use en or ru", locale=locale), "language")
+    context = build.daily(session, mission, on, locale)
     if file_format == "html":
         return render.daily_html(context, locale=locale).encode("utf-8")
     return render.pdf(render.daily_html(context, raster=True, locale=locale))
