@@ -38,6 +38,7 @@ def export_command(
     iso: Annotated[str, typer.Option("--iso", help="ACLED `iso` column (ISO 3166 numeric code)")] = "",
     country: Annotated[str, typer.Option("--country", help="ACLED `country` column")] = "",
     region: Annotated[str, typer.Option("--region", help="ACLED `region` column")] = "",
+    language: Annotated[str, typer.Option("--language", help="language of the names in CSV and HXL: en or ru")] = "en",
     data_dir: DataDir = None,
 ) -> None:
     """Export the mission's incidents: the public view, or what `--as USER` may read."""
@@ -47,6 +48,8 @@ def export_command(
     with console.friendly_errors():
         if file_format not in EXPORTS:
             raise BadRequest(f"unknown export format {file_format!r}; use one of {', '.join(EXPORTS)}")
+        if language not in ("en", "ru"):
+            raise BadRequest(f"unknown language {language!r}; use en or ru")
         write, events_only = EXPORTS[file_format]
         db = console.open_database(console.settings_for(data_dir), migrate=False)
         try:
@@ -54,7 +57,7 @@ def export_command(
             with db.report_session() as session:
                 mission = console.mission_by_slug(session, slug)
                 actor = _reader(session, mission, as_user)
-                view = view_for(session, mission, actor, iso=iso, country=country, region=region)
+                view = view_for(session, mission, actor, iso=iso, country=country, region=region, locale=language)
                 if out is None:
                     with _stdout() as stream:
                         write(session, view, stream, lambda _n: None)
