@@ -73,7 +73,7 @@ def test_a_bad_request_names_its_field_in_the_readers_language(
 
 def test_verifiers_publish_and_everyone_reads_the_bulletins(web: WebClient, session: Session) -> None:
     web.login("verifier-tr")
-    answer = web.post_form(f"{BASE}/bulletins", {"date": DAY})
+    answer = web.post_form(f"{BASE}/bulletins", {"day": DAY})
     assert answer.status_code == 303, answer.text[:2000]
     bulletin = session.execute(select(Report).where(Report.kind == "bulletin")).scalar_one()
     assert "The bulletin of 2020-11-21 is published." in web.get(answer.headers["location"].split("#")[0]).text
@@ -100,7 +100,7 @@ def test_who_may_generate_publish_and_read_daily_reports(web: WebClient, session
         assert ('id="publish-form"' in page.text) == (account in PUBLISHERS)
     made = web.post_form(f"{BASE}/reports", {"date": DAY, "format": "html"})
     assert made.status_code == (303 if account in GENERATORS else refused)
-    published = web.post_form(f"{BASE}/bulletins", {"date": DAY})
+    published = web.post_form(f"{BASE}/bulletins", {"day": DAY})
     assert published.status_code == (303 if account in PUBLISHERS else refused)
     daily = session.execute(select(Report.id).where(Report.kind == "daily")).scalars().first()
     if daily is not None:

@@ -58,8 +58,9 @@ def fits(page: Page) -> None:
 @pytest.mark.parametrize("locale", ["en", "ru"])
 def test_reports_and_claims_on_a_phone(phone: Page, server: Server, locale: str) -> None:
     words = WORDS[locale]
-    phone.context.add_cookies([{"name": "truce_lang", "value": locale, "url": server.url}])
     log_in(phone, server, "verifier-tr", f"{BASE}/reports")
+    phone.context.add_cookies([{"name": "truce_lang", "value": locale, "url": server.url}])
+    phone.goto(f"{server.url}{BASE}/reports")
     fits(phone)
     generate = phone.locator("#generate-form")
     generate.get_by_label(words["day"]).fill("")

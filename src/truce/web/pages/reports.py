@@ -64,7 +64,7 @@ def _list_page(request: Request, page: Page, forms: dict[str, Form] | None = Non
         "can_generate": policy.allowed(actor, "report.create", mission.id),
         "can_publish": policy.allowed(actor, "bulletin.publish", mission.id) and mission.public,
         "generate_form": forms.get("generate") or Form(values={"date": today, "format": "pdf"}),
-        "publish_form": forms.get("publish") or Form(values={"date": today}),
+        "publish_form": forms.get("publish") or Form(values={"day": today}),
         "formats": REPORT_FORMATS,
     }
     return render(request, "reports/list.html", context, status_code=code)
@@ -106,13 +106,14 @@ def report_generate(request: Request, page: WritePage, form: CheckedForm) -> Res
 def bulletin_publish(request: Request, page: WritePage, form: CheckedForm) -> Response:
     mission = page.mission_or_404()
     policy.require(page.actor, "bulletin.publish", mission.id)
-    on = _day(form)
+    # "day", not "date": the two forms share the page, and each field needs an id of its own.
+    on = _day(form, "day")
     report = None
     if form.ok and on is not None:
         try:
             report = service.publish_bulletin(page.session, mission, on, actor=page.actor)
         except Invalid as exc:
-            absorb_invalid(form, exc)
+            absorb_invalid(form, exc, {"date": "day"})
         except Conflict as exc:
             form.add_error("_form", exc.message)
     if report is None or not form.ok:
