@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+
+class Message(str):
+    """An English sentence that keeps its msgid and parameters, so that an entry point can say it in the reader's
+    language: `Message("%(day)s is in the future", day="2031-01-01")` is the text "2031-01-01 is in the future".
+
+    The API answers with the English text (and its problem type); the pages translate `msgid` with the shared
+    catalogue (`truce.translation`) and fill in `params`. `make messages` extracts the first argument of every
+    `Message(...)` call.
+    """
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, **params: Any) -> Message:
+        text = super().__new__(cls, msgid % params if params else msgid)
+        text.msgid = msgid
+        text.params = params
+        return text
+
 
 class TruceError(Exception):
     """A failure a person can act on; `detail` is the message shown to them.
 
     `retry_after`, when set, is the seconds to wait before trying again: every entry point sends it as Retry-After.
+    `message` is the detail as given: a `Message` when the pages can say it in another language.
     """
 
     status_code = 400
@@ -15,6 +37,7 @@ class TruceError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.message: str = detail
 
 
 class BadRequest(TruceError):
@@ -63,6 +86,8 @@ class Invalid(TruceError):
     def __init__(self, detail: str, field: str | None = None) -> None:
         super().__init__(f"{field}: {detail}" if field else detail)
         self.field = field
+        # Without the field's name: the pages put the message beside the field.
+        self.message = detail
 
 
 class ConfigError(TruceError):

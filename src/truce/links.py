@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from truce import policy
 from truce.agreement.models import Provision
 from truce.claims.models import Claim
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 from truce.incidents.models import Incident
 from truce.missions.models import Mission
 from truce.movements.models import Exchange, Movement
@@ -28,11 +28,21 @@ MODELS: dict[str, Any] = {
 }
 
 
+# One sentence per kind, so that each reads naturally in every language.
+NO_SUCH = {
+    "provisions": Message("mission %(mission)s has no provision %(id)s").msgid,
+    "incidents": Message("mission %(mission)s has no incident %(id)s").msgid,
+    "movements": Message("mission %(mission)s has no movement %(id)s").msgid,
+    "exchanges": Message("mission %(mission)s has no exchange %(id)s").msgid,
+    "claims": Message("mission %(mission)s has no claim %(id)s").msgid,
+}
+
+
 def check_target(session: Session, mission: Mission, kind: str, record_id: int, actor: Actor, field: str) -> None:
     """Refuse a link to a record that is not in the mission or that the actor may not read."""
     record = session.get(MODELS[kind], record_id)
     if record is None or record.mission_id != mission.id or not policy.can_read(actor, record):
-        raise Invalid(f"mission {mission.slug} has no {kind[:-1]} {record_id}", field)
+        raise Invalid(Message(NO_SUCH[kind], mission=mission.slug, id=record_id), field)
 
 
 def add(links: dict[str, Any], kind: str, record_id: int) -> dict[str, Any]:

@@ -407,3 +407,17 @@ def amends_patrol(actor: Actor, author_delegation: str | None) -> bool:
     return actor.role in ("admin", SYSTEM) or (
         actor.delegation_code is not None and actor.delegation_code == author_delegation
     )
+
+
+def reads_daily_reports(actor: Actor) -> bool:
+    """Whether the actor reads the mission's daily reports: the mission staff, who read `mission` records."""
+    return "mission" in READABLE.get(actor.role, frozenset())
+
+
+def require_daily_reports(actor: Actor) -> None:
+    """Refuse the reports page to all but the mission staff (the public is asked to log in)."""
+    if reads_daily_reports(actor):
+        return
+    if actor.is_public:
+        raise Unauthorized("log in with an account of this mission to do this")
+    raise Forbidden(f"the {actor.role} role does not read the mission's daily reports")

@@ -35,6 +35,11 @@ def test_daily_html_and_pdf(demo_dir: Path, tmp_path: Path) -> None:
     assert code == 0, err
     assert pdf.read_bytes().startswith(b"%PDF-")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    russian = tmp_path / "day.ru.html"
+    args = ["daily", "nk-2020", "--date", "2020-11-21", "--format", "html", "--language", "ru", "--out", str(russian)]
+    code, _, err = report(demo_dir, *args)
+    assert code == 0, err
+    assert '<html lang="ru">' in russian.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -46,6 +51,7 @@ def test_daily_html_and_pdf(demo_dir: Path, tmp_path: Path) -> None:
         (["nk-2020", "--date", "2020-11-01"], ["2020-11-01 is before mission nk-2020 began on 2020-11-10"]),
         (["nk-2020", "--date", "2150-01-01"], ["2150-01-01 is in the future"]),
         (["nk-2020", "--date", "2020-11-21", "--format", "docx"], ["unknown report format 'docx'; use html or pdf"]),
+        (["nk-2020", "--date", "2020-11-21", "--language", "fr"], ["unknown language 'fr'; use en or ru"]),
         (["nk-2020", "--date", "2020-11-21", "--as", "nobody"], ["no user named 'nobody'"]),
         (["nk-2020", "--date", "2020-11-21", "--as", "liaison-am"], ["the liaison role may not do report.create"]),
     ],

@@ -40,6 +40,9 @@ PAGES = {
     f"{BASE}/admin/lines/1/edit": {"admin"},
     f"{BASE}/admin/phones": {"admin"},
     f"{BASE}/webhooks": set(ACCOUNTS) - {"public"},
+    f"{BASE}/claims/new": FILERS,
+    f"{BASE}/bulletins": set(ACCOUNTS),
+    f"{BASE}/reports": STAFF,
 }
 
 

@@ -218,10 +218,14 @@ def test_an_extension_earlier_than_the_deadline_is_refused_and_nothing_stored(we
     ("form", "field", "message"),
     [
         ({"level": "", "as_of": "2020-11-20"}, "level", "This field is required."),
-        ({"level": "4", "as_of": "2020-11-20"}, "level", "less than or equal to 3"),
-        ({"level": "2", "as_of": "20.11.2020"}, "as_of", "valid date"),
+        ({"level": "4", "as_of": "2020-11-20"}, "level", "Give at most 3."),
+        ({"level": "2", "as_of": "20.11.2020"}, "as_of", "Give a day as YYYY-MM-DD."),
         ({"level": "2", "as_of": "2020-11-01"}, "as_of", "before the mission began"),
-        ({"level": "2", "as_of": "2020-11-20", "evidence": "not-a-hash"}, "evidence", "should match pattern"),
+        (
+            {"level": "2", "as_of": "2020-11-20", "evidence": "not-a-hash"},
+            "evidence",
+            "This is not in the expected form.",
+        ),
     ],
 )
 def test_a_bad_assessment_is_refused_on_its_field(

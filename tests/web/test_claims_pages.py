@@ -79,13 +79,13 @@ def test_claimed_against_counted_returns_day_by_day(web: WebClient) -> None:
     assert '<svg role="img" aria-label="Returns claimed by' in page
     table = page.split('id="compare"')[1].split("</table>")[0]
     # Every return figure of the party's claims has its row, linked to its claim.
-    differences = re.findall(r'<td data-difference="(-?\d+)">', table)
+    differences = re.findall(r'<td data-difference="(-?\d+)" data-verdict="(\w+)">', table)
     assert len(differences) == 6
     assert table.count('href="/m/nk-2020/claims/') == 6
     # 21 Nov: about 7,000 claimed in all against 6,900 counted, and 1,100 claimed for that day against 1,100.
     assert "about 7,000" in table
-    assert '<td data-difference="100">+100</td>' in table
-    assert '<td data-difference="0">0</td>' in table
+    assert '<td data-difference="100" data-verdict="more">~+100<br>' in table
+    assert '<td data-difference="0" data-verdict="same">0<br>' in table
 
 
 def test_an_unknown_party_is_not_found(web: WebClient) -> None:

@@ -193,7 +193,7 @@ def test_only_a_side_submits_its_list(web: WebClient, session: Session, account:
     [
         ({"hands_over_bodies": "1", "hands_over_ids": "AM-B-001\nAM-B-002"}, "hands_over_ids", "more identifiers than"),
         ({"hands_over_ids": "AM-B-001\nam-b- 001"}, "hands_over_ids", "listed twice"),
-        ({"receives_bodies": "-1"}, "receives_bodies", "greater than or equal to 0"),
+        ({"receives_bodies": "-1"}, "receives_bodies", "Give at least 0."),
         ({"hands_over_ids": "x" * 65}, "hands_over_ids", "at most 64 characters"),
         ({"side": "ru"}, "side", "not a side of exchange"),
     ],

@@ -19,6 +19,34 @@ from truce.policy import Actor
 RETURN_COUNTS = frozenset({"returnees", "returns", "returned refugees", "refugees returned"})
 
 
+# "over 26,000" and "at least 26,000" say the true number is no lower; "up to" says it is no higher.
+LOWER_BOUNDS = frozenset({"over", "at least"})
+UPPER_BOUNDS = frozenset({"up to"})
+
+
+def gap(value: int, qualifier: str, counted: int) -> dict[str, Any]:
+    """How a stated figure stands against the count, with the sign's meaning.
+
+    `difference` is the stated figure minus the counted one: positive, the claim says more than was counted.
+    A bound that the count satisfies ("over 26,000" against 26,250 counted) is no difference at all: `difference`
+    is 0 and `verdict` says "within the bound". `verdict` is one of: "same", "more" (the claim says more than
+    counted), "fewer", "within" (a bound the count satisfies); `bound` is "lower", "upper" or None, and
+    `approximate` is true for "about".
+    """
+    bound = "lower" if qualifier in LOWER_BOUNDS else "upper" if qualifier in UPPER_BOUNDS else None
+    strict = qualifier == "over"
+    if bound == "lower" and (counted > value or (counted == value and not strict)):
+        return {"difference": 0, "verdict": "within", "bound": bound, "approximate": False}
+    if bound == "upper" and counted <= value:
+        return {"difference": 0, "verdict": "within", "bound": bound, "approximate": False}
+    difference = value - counted
+    verdict = "more" if difference > 0 else "fewer" if difference < 0 else "same"
+    if bound == "lower" and difference == 0:
+        # "over 26,000" against exactly 26,000 counted: the claim says more than was counted.
+        verdict = "more"
+    return {"difference": difference, "verdict": verdict, "bound": bound, "approximate": qualifier == "about"}
+
+
 def claimed_returns(session: Session, mission: Mission, party: str, *, actor: Actor) -> list[dict[str, Any]]:
     """Every return figure in the party's claims that the actor may read, by the day it refers to."""
     figures: list[dict[str, Any]] = []
@@ -69,5 +97,7 @@ def compare_returns(
         if day is None:
             continue
         counted_figure = day["cumulative"] if figure["cumulative"] else day["returned"]
-        day["claimed"].append({**figure, "counted": counted_figure, "difference": figure["value"] - counted_figure})
+        day["claimed"].append(
+            {**figure, "counted": counted_figure, **gap(figure["value"], figure["qualifier"], counted_figure)}
+        )
     return {"party": party, "counts": "returnees", "days": list(by_day.values())}

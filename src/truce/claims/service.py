@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from truce import links, policy
 from truce.claims.models import Claim
 from truce.claims.schemas import AssessmentIn, ClaimIn, ClaimLinks
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -24,10 +24,13 @@ def create(session: Session, mission: Mission, data: ClaimIn, *, actor: Actor) -
     if data.affiliation is not None and data.affiliation not in {
         p.code for p in missions_service.parties(session, mission)
     }:
-        raise Invalid(f"mission {mission.slug} has no party {data.affiliation!r}", "affiliation")
+        raise Invalid(
+            Message("mission %(mission)s has no party %(party)r", mission=mission.slug, party=data.affiliation),
+            "affiliation",
+        )
     # Statements made before the mission began may still bear on it; statements from the future may not.
     if data.said_on > datetime.now(UTC).date() + timedelta(days=1):
-        raise Invalid(f"{data.said_on} is in the future", "said_on")
+        raise Invalid(Message("%(day)s is in the future", day=data.said_on.isoformat()), "said_on")
     missions_service.check_restricted_to(session, mission, data.classification, data.restricted_to)
     claim_links = _checked_links(session, mission, data.links, actor, {})
     numbers = [n.model_dump(mode="json") | {"as_of": (n.as_of or data.said_on).isoformat()} for n in data.numbers]
@@ -84,7 +87,10 @@ def assess(session: Session, mission: Mission, claim_id: int, data: AssessmentIn
     policy.require(actor, "claim.assess", mission.id)
     merged = _checked_links(session, mission, data.links, actor, claim.links)
     if data.status != "unverified" and not data.evidence and not any(merged.values()):
-        raise Invalid(f"a claim is {data.status} by evidence: give evidence files or link the records", "evidence")
+        raise Invalid(
+            Message("a claim is corroborated or contradicted by evidence: give evidence files or link the records"),
+            "evidence",
+        )
     claim.links = merged
     claim.status = data.status
     claim.status_note = data.note

@@ -45,6 +45,7 @@ def export_command(
     incident_type: Annotated[str | None, typer.Option("--type", help="only incidents of this type")] = None,
     source: Annotated[str | None, typer.Option("--source", help="a source, or `monitor` (no allegations)")] = None,
     party: Annotated[str | None, typer.Option("--party", help="only incidents alleged against this party")] = None,
+    language: Annotated[str, typer.Option("--language", help="language of the names in CSV and HXL: en or ru")] = "en",
     data_dir: DataDir = None,
 ) -> None:
     """Export the mission's incidents: the public view, or what `--as USER` may read, filtered as the list is."""
@@ -54,6 +55,8 @@ def export_command(
     with console.friendly_errors():
         if file_format not in EXPORTS:
             raise BadRequest(f"unknown export format {file_format!r}; use one of {', '.join(EXPORTS)}")
+        if language not in ("en", "ru"):
+            raise BadRequest(f"unknown language {language!r}; use en or ru")
         write, events_only = EXPORTS[file_format]
         db = console.open_database(console.settings_for(data_dir), migrate=False)
         try:
@@ -62,7 +65,9 @@ def export_command(
                 mission = console.mission_by_slug(session, slug)
                 actor = _reader(session, mission, as_user)
                 where = _query(mission, since, until, status, incident_type, source, party)
-                view = view_for(session, mission, actor, iso=iso, country=country, region=region, where=where)
+                view = view_for(
+                    session, mission, actor, iso=iso, country=country, region=region, where=where, locale=language
+                )
                 if out is None:
                     with _stdout() as stream:
                         write(session, view, stream, lambda _n: None)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from truce.incidents.models import Incident
 from truce.incidents.taxonomy import CASUALTY_GROUPS, CASUALTY_KINDS, COUNT_KEYS, of_mission
 from truce.interop.export import Progress, View, safe, selection, stream, write_csv
+from truce.reports import words
 
 COLUMNS = (
     "id", "external_id", "type", "subtype", "acled_event_type", "acled_sub_event_type", "status", "allegation",
@@ -25,6 +26,8 @@ COLUMNS = (
     *(f"{kind}_{group}" for kind in CASUALTY_KINDS for group in CASUALTY_GROUPS),
     "alleged_actors", "narrative", "classification", "zone", "controlled_by", "nearest_site", "nearest_site_km",
     "line_of_contact_km", "in_corridor", "merged_into", "reported_at",
+    # The codes above are for machines; these name them for people, in the export's language.
+    "type_name", "subtype_name", "status_name", "source_name", "controlled_by_name",
 )  # fmt: skip
 SELECTED = (
     Incident.id, Incident.external_id, Incident.type, Incident.subtype, Incident.status, Incident.source,
@@ -66,7 +69,14 @@ def rows(view: View, incidents: Iterable[Row[Any]]) -> Iterator[list[Any]]:
             safe(view.zone_names.get(zone_id, "")) if zone_id else "", controlled_by or "",
             safe(site_name or ""), _km(site_km) if site_name else "", _km(line_km),
             "yes" if in_corridor else "no", merged_into or "", reported_at.astimezone(zone).isoformat(),
+            view.word(words.TYPE, kind), view.word(words.SUBTYPE, subtype), view.word(words.STATUS, status),
+            view.word(words.SOURCE, source), safe(_party(view, controlled_by)),
         ]  # fmt: skip
+
+
+def _party(view: View, code: str | None) -> str:
+    facts = view.parties.get(code or "")
+    return facts.name if facts else (code or "")
 
 
 def _actors(alleged: list[Any] | None) -> list[str]:

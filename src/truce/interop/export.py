@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Label, Row, Select, Text, cast, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from truce import policy
+from truce import policy, translation
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.incidents.query import EVERYTHING, IncidentQuery
@@ -21,6 +21,7 @@ from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.places.models import Area, Site
 from truce.policy import Actor
+from truce.reports import words
 
 # Rows fetched from the database per round trip; memory stays flat whatever the size of the mission.
 YIELD_PER = 2000
@@ -60,6 +61,12 @@ class View:
     region: str = ""
     # Which incidents: the same query object as the list, the map and the API.
     where: IncidentQuery = EVERYTHING
+    # The language of the human-readable columns (names of kinds, statuses, sources, parties, places).
+    locale: str = translation.DEFAULT
+
+    def word(self, table: dict[str, str], code: str | None) -> str:
+        """A code's word in the view's language (an unknown code as words, never snake_case)."""
+        return words.word(table, self.locale)(code) if code else ""
 
 
 def view_for(
@@ -71,23 +78,27 @@ def view_for(
     country: str = "",
     region: str = "",
     where: IncidentQuery = EVERYTHING,
+    locale: str = translation.DEFAULT,
 ) -> View:
-    """What `actor` may see of the mission, ready for an export."""
-    sites = select(Site.id, Site.name).where(Site.mission_id == mission.id, policy.readable(actor, Site))
-    areas = select(Area.id, Area.name).where(Area.mission_id == mission.id, policy.readable(actor, Area))
-    parties = {p.code: PartyFacts(p.name, p.kind) for p in missions_service.parties(session, mission)}
+    """What `actor` may see of the mission, ready for an export; names in `locale` where the records give them."""
+    sites = select(Site).where(Site.mission_id == mission.id, policy.readable(actor, Site))
+    areas = select(Area).where(Area.mission_id == mission.id, policy.readable(actor, Area))
+    parties = {
+        p.code: PartyFacts(translation.localized(p, locale), p.kind) for p in missions_service.parties(session, mission)
+    }
     return View(
         mission=mission,
         actor=actor,
         dialect=session.get_bind().dialect.name,
         time_zone=ZoneInfo(mission.time_zone),
-        site_names={site_id: name for site_id, name in session.execute(sites)},
-        zone_names={area_id: name for area_id, name in session.execute(areas)},
+        site_names={site.id: translation.localized(site, locale) for site in session.execute(sites).scalars()},
+        zone_names={area.id: translation.localized(area, locale) for area in session.execute(areas).scalars()},
         parties=parties,
         iso=iso,
         country=country,
         region=region,
         where=where,
+        locale=locale,
     )
 
 

@@ -30,6 +30,7 @@ from truce.interop.export import (
     stream,
     write_csv,
 )
+from truce.reports import words
 
 TAGGED = (
     ("event_id", "#event+id"),
@@ -48,6 +49,10 @@ TAGGED = (
     ("actors", "#group+name"),
     ("source", "#meta+source"),
     ("description", "#description"),
+    # The codes of type, subtype and status named for people, in the export's language.
+    ("type_name", "#event+type+name"),
+    ("subtype_name", "#event+type+sub+name"),
+    ("status_name", "#status+name"),
 )
 COLUMNS = tuple(column for column, _ in TAGGED)
 HASHTAGS = tuple(tag for _, tag in TAGGED)
@@ -89,4 +94,5 @@ def rows(view: View, incidents: Iterable[Row[Any]]) -> Iterator[tuple[Any, ...]]
             kind, subtype, mapping.event_type, mapping.sub_event_type, status,
             safe(view.site_names.get(site_id, "")) if site_id else "", f"{lat:.5f}", f"{lon:.5f}", killed, injured,
             actors(alleged), SOURCE_LABELS.get(source, source), safe(narrative),
+            view.word(words.TYPE, kind), view.word(words.SUBTYPE, subtype), view.word(words.STATUS, status),
         )  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from truce import policy
+from truce import policy, translation
 from truce.agreement import service as agreement_service
 from truce.incidents.models import Incident, Verification
 from truce.missions.models import Mission, Party
@@ -75,12 +75,14 @@ def staff_view(mission: Mission) -> Actor:
     return Actor(username=None, role="analyst", mission_id=mission.id)
 
 
-def daily(session: Session, mission: Mission, on: date) -> DailyContext:
-    """The context of the daily report of `on` (a day in the mission's time zone), in the staff view."""
+def daily(session: Session, mission: Mission, on: date, locale: str = translation.DEFAULT) -> DailyContext:
+    """The context of the daily report of `on` (a day in the mission's time zone), in the staff view, with the
+    names of the mission, its parties, zones and settlements in `locale`."""
     reader = staff_view(mission)
     day = Day.of(on, mission_zone(mission.time_zone))
     parties = {p.id: p for p in session.execute(select(Party).where(Party.mission_id == mission.id)).scalars()}
-    layers, zone_names, zone_parties = _layers(session, mission, reader, on, parties)
+    layers, zone_names, zone_parties = _layers(session, mission, reader, on, parties, locale)
+    party_names = {p.code: translation.localized(p, locale) for p in parties.values()}
     days = [day.shifted(offset) for offset in range(1 - TREND_DAYS, 1)]
     counts = _counts(session, mission, reader, days)
     day_rows = _day_rows(session, mission, reader, day)
@@ -89,7 +91,7 @@ def daily(session: Session, mission: Mission, on: date) -> DailyContext:
     rows = [incident_row(r._mapping, day.zone, zone_names, layers.settlements, kinds) for r in day_rows]
     confirmed = _newly_confirmed(session, mission, reader, day)
     return DailyContext(
-        mission_name=mission.name,
+        mission_name=translation.localized(mission, locale),
         slug=mission.slug,
         day=day,
         zones=_zone_counts(counts, len(days), zone_names, zone_parties),
@@ -101,10 +103,8 @@ def daily(session: Session, mission: Mission, on: date) -> DailyContext:
         returns=_returns(session, mission, reader, on),
         provisions=_provisions(session, mission, reader, on),
         layers=layers,
-        parties={p.code: p.name for p in sorted(parties.values(), key=lambda p: p.code)},
-        freedom=freedom.section(
-            session, mission, reader, day, layers.settlements, {p.code: p.name for p in parties.values()}
-        ),
+        parties=dict(sorted(party_names.items())),
+        freedom=freedom.section(session, mission, reader, day, layers.settlements, party_names, locale),
     )
 
 
@@ -185,9 +185,12 @@ def _valid_on(model: type[Area] | type[Line] | type[Site], on: date) -> Any:
 
 
 def _layers(
-    session: Session, mission: Mission, reader: Actor, on: date, parties: dict[int, Party]
+    session: Session, mission: Mission, reader: Actor, on: date, parties: dict[int, Party], locale: str
 ) -> tuple[MapLayers, dict[int, str], dict[int, str]]:
     """The map's shapes valid on the day, the names of every area, and who controls each zone."""
+
+    def name(record: Any) -> str:
+        return translation.localized(record, locale)
 
     def visible(model: type[Area] | type[Line] | type[Site]) -> Any:
         return select(model).where(model.mission_id == mission.id, policy.readable(reader, model)).order_by(model.id)
@@ -199,18 +202,20 @@ def _layers(
     shown = [a for a in areas if a.kind in ("zone_of_control", "corridor", "separation_zone", "buffer_zone")]
     layers = MapLayers(
         areas=[
-            Shape(a.kind, a.name, as_json(a.geometry), code.get(a.controlled_by_id or -1, ""))
+            Shape(a.kind, name(a), as_json(a.geometry), code.get(a.controlled_by_id or -1, ""))
             for a in shown
             if (a.valid_from is None or a.valid_from <= on) and (a.valid_until is None or a.valid_until >= on)
         ],
-        lines=[Shape(ln.kind, ln.name, as_json(ln.geometry)) for ln in lines if ln.kind in ("line_of_contact", "road")],
-        posts=[(s.code or s.name, s.min_lon, s.min_lat) for s in sites if s.kind == "post"],
-        settlements=[Settlement(s.name, s.min_lon, s.min_lat) for s in sites if s.kind == "settlement"],
+        lines=[
+            Shape(ln.kind, name(ln), as_json(ln.geometry)) for ln in lines if ln.kind in ("line_of_contact", "road")
+        ],
+        posts=[(s.code or name(s), s.min_lon, s.min_lat) for s in sites if s.kind == "post"],
+        settlements=[Settlement(name(s), s.min_lon, s.min_lat) for s in sites if s.kind == "settlement"],
     )
     zone_parties = {
-        a.id: parties[a.controlled_by_id].name for a in areas if a.kind == "zone_of_control" and a.controlled_by_id
+        a.id: name(parties[a.controlled_by_id]) for a in areas if a.kind == "zone_of_control" and a.controlled_by_id
     }
-    return layers, {a.id: a.name for a in areas}, zone_parties
+    return layers, {a.id: name(a) for a in areas}, zone_parties
 
 
 def _returns(session: Session, mission: Mission, reader: Actor, on: date) -> Returns:

@@ -10,7 +10,8 @@ import base64
 import html
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 from matplotlib import patheffects, rc_context
@@ -21,6 +22,7 @@ from matplotlib.path import Path
 
 from truce.incidents.taxonomy import TAXONOMY
 from truce.reports.context import STATUS_LABELS, IncidentRow, MapLayers, TrendDay
+from truce.reports.words import N_
 
 # Colour-blind-safe (Okabe-Ito) colours for the parties, in the order of their codes.
 PARTY_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
@@ -69,8 +71,19 @@ def party_colours(parties: Sequence[str]) -> dict[str, str]:
     return {code: PARTY_COLOURS[i % len(PARTY_COLOURS)] for i, code in enumerate(sorted(parties))}
 
 
+def _same(text: str) -> str:
+    return text
+
+
 def day_map(
-    layers: MapLayers, incidents: Sequence[IncidentRow], parties: dict[str, str], title: str, *, raster: bool = False
+    layers: MapLayers,
+    incidents: Sequence[IncidentRow],
+    parties: dict[str, str],
+    title: str,
+    *,
+    raster: bool = False,
+    say: Callable[[str], str] = _same,
+    status_word: Callable[[str], str] | None = None,
 ) -> str:
     """The static map of the day: zones by controller, the line of contact, corridor, posts, incidents by status."""
     with rc_context(SVG_RC):
@@ -135,8 +148,9 @@ def day_map(
                 )
         _frame(axes, layers, incidents)
         axes.set_title(title, fontsize=9, loc="left")
+        _axis_labels(axes, say)
         figure.legend(
-            handles=_legend(layers, parties, colours),
+            handles=_legend(layers, parties, colours, say, status_word or STATUS_LABELS.__getitem__),
             loc="lower center",
             ncol=4,
             fontsize=6.5,
@@ -146,16 +160,33 @@ def day_map(
         return _output(figure, raster, title)
 
 
-def _legend(layers: MapLayers, parties: dict[str, str], colours: dict[str, str]) -> list[Any]:
+def _axis_labels(axes: Any, say: Callable[[str], str]) -> None:
+    axes.set_xlabel(say(N_("longitude (°E)")), fontsize=6)
+    axes.set_ylabel(say(N_("latitude (°N)")), fontsize=6)
+
+
+def _legend(
+    layers: MapLayers,
+    parties: dict[str, str],
+    colours: dict[str, str],
+    say: Callable[[str], str],
+    status_word: Callable[[str], str],
+) -> list[Any]:
+    """The map's legend; `say` translates its words (the English msgids are the English report's words)."""
     handles: list[Any] = []
     controllers = sorted({s.party for s in layers.areas if s.kind != "corridor" and s.party})
     handles += [
-        Patch(facecolor=colours[c], alpha=0.35, edgecolor="#555555", label=f"zone: {parties.get(c, c)}")
+        Patch(
+            facecolor=colours[c],
+            alpha=0.35,
+            edgecolor="#555555",
+            label=say(N_("zone: %(party)s")) % {"party": parties.get(c, c)},
+        )
         for c in controllers
     ]
     if any(s.kind == "corridor" for s in layers.areas):
-        handles.append(Patch(facecolor="white", hatch="////", edgecolor="#555555", label="corridor"))
-    handles.append(Line2D([], [], color="#c00000", linewidth=2, label="line of contact"))
+        handles.append(Patch(facecolor="white", hatch="////", edgecolor="#555555", label=say(N_("corridor"))))
+    handles.append(Line2D([], [], color="#c00000", linewidth=2, label=say(N_("line of contact"))))
     handles.append(
         Line2D(
             [],
@@ -164,7 +195,7 @@ def _legend(layers: MapLayers, parties: dict[str, str], colours: dict[str, str])
             linestyle="",
             markerfacecolor="white",
             markeredgecolor="#222222",
-            label="observation post",
+            label=say(N_("observation post")),
         )
     )
     for status, (marker, colour, filled) in STATUS_MARKERS.items():
@@ -176,7 +207,7 @@ def _legend(layers: MapLayers, parties: dict[str, str], colours: dict[str, str])
                 linestyle="",
                 markeredgecolor=colour,
                 markerfacecolor=colour if filled else "none",
-                label=STATUS_LABELS[status],
+                label=status_word(status),
             )
         )
     return handles
@@ -231,12 +262,19 @@ def _line_parts(geometry: dict[str, Any]) -> list[tuple[list[float], list[float]
     return [([float(p[0]) for p in line], [float(p[1]) for p in line]) for line in lines]
 
 
-def trend_chart(trend: Sequence[TrendDay], *, raster: bool = False) -> str:
-    """Incidents per day over the seven days up to the report's, stacked by type."""
+def trend_chart(
+    trend: Sequence[TrendDay],
+    *,
+    raster: bool = False,
+    say: Callable[[str], str] = _same,
+    type_word: Callable[[str], str] | None = None,
+    day_month: Callable[[date], str] | None = None,
+) -> str:
+    """Incidents per day over the seven days up to the report's, stacked by type (named by `type_word`)."""
     with rc_context(SVG_RC):
         figure = Figure(figsize=(7.2, 2.5))
         axes = figure.add_axes((0.07, 0.2, 0.68, 0.7))
-        labels = [f"{d.on.day} {d.on.strftime('%b')}" for d in trend]
+        labels = [day_month(d.on) if day_month else f"{d.on.day} {d.on.strftime('%b')}" for d in trend]
         bottoms = [0] * len(trend)
         kinds = [k for k in TAXONOMY if any(d.by_type.get(k) for d in trend)]
         for kind in kinds:
@@ -247,15 +285,15 @@ def trend_chart(trend: Sequence[TrendDay], *, raster: bool = False) -> str:
                 bottom=bottoms,
                 color=TYPE_COLOURS.get(kind, "#999999"),
                 width=0.65,
-                label=kind.replace("_", " "),
+                label=type_word(kind) if type_word else kind.replace("_", " "),
             )
             bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
         for x, total in enumerate(bottoms):
             axes.annotate(str(total), (x, total), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7)
         axes.set_ylim(0, max([*bottoms, 1]) * 1.18)
-        axes.set_ylabel("incidents", fontsize=7)
+        axes.set_ylabel(say(N_("incidents")), fontsize=7)
         axes.spines[["top", "right"]].set_visible(False)
         axes.tick_params(labelsize=7)
         if kinds:
             axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6.5, frameon=False)
-        return _output(figure, raster, "incidents per day over seven days, by type")
+        return _output(figure, raster, say(N_("incidents per day over seven days, by type")))

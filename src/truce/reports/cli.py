@@ -31,9 +31,10 @@ def daily_command(
     out: Out,
     file_format: Annotated[str, typer.Option("--format", help="html or pdf")] = "pdf",
     as_user: Annotated[str | None, typer.Option("--as", help="generate as this user (default: the operator)")] = None,
+    language: Annotated[str, typer.Option("--language", help="the report's language: en or ru")] = "en",
     data_dir: DataDir = None,
 ) -> None:
-    """Generate the daily situation report of a day; it is stored and its hash logged."""
+    """Generate the daily situation report of a day in a language; it is stored and its hash logged."""
     from truce.policy import Actor
     from truce.reports import service
 
@@ -41,12 +42,14 @@ def daily_command(
         on = _date(day)
         if file_format not in ("html", "pdf"):
             raise BadRequest(f"unknown report format {file_format!r}; use html or pdf")
+        if language not in ("en", "ru"):
+            raise BadRequest(f"unknown language {language!r}; use en or ru")
         db = console.open_database(console.settings_for(data_dir), migrate=False)
         try:
             with db.session() as session:
                 mission = console.mission_by_slug(session, slug)
                 actor = Actor.system(mission.id) if as_user is None else console.member(session, mission, as_user)
-                report = service.create_daily(session, mission, on, file_format, actor=actor)
+                report = service.create_daily(session, mission, on, file_format, actor=actor, locale=language)
                 _write(out, report.content)
         finally:
             db.dispose()

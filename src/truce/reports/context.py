@@ -91,6 +91,11 @@ class IncidentRow:
     lat: float
     # A mission's own subtype: its label and ACLED mapping (Truce's own subtypes are named by their code).
     subtype_label: str = ""
+    # The place in parts, for a report in another language: the nearest settlement, how far and which way from it
+    # (km < 1: in it; no settlement: an empty `near`).
+    near: str = ""
+    km: float = 0.0
+    direction: str = ""
 
     @property
     def kind(self) -> str:
@@ -199,14 +204,23 @@ def casualties(value: Any) -> tuple[int, int, int, int]:
     )
 
 
+def nearest(lon: float, lat: float, settlements: Sequence[Settlement]) -> tuple[str, float, str] | None:
+    """The nearest settlement the reader may see, its distance in km and the compass point from it."""
+    if not settlements:
+        return None
+    (km, bearing), name = min((_distance_bearing(lon, lat, s), s.name) for s in settlements)
+    return name, km, COMPASS[round(bearing / 45) % 8]
+
+
 def describe_place(lon: float, lat: float, settlements: Sequence[Settlement]) -> str:
     """`4 km south-east of Shusha / Shushi`, from the nearest settlement the reader may see."""
-    if not settlements:
+    found = nearest(lon, lat, settlements)
+    if found is None:
         return f"{lat:.3f}° N, {lon:.3f}° E"
-    (km, bearing), name = min((_distance_bearing(lon, lat, s), s.name) for s in settlements)
+    name, km, direction = found
     if km < 1:
         return f"in {name}"
-    return f"{km:.0f} km {COMPASS[round(bearing / 45) % 8]} of {name}"
+    return f"{km:.0f} km {direction} of {name}"
 
 
 def _distance_bearing(lon: float, lat: float, place: Settlement) -> tuple[float, float]:
@@ -240,6 +254,7 @@ def incident_row(
         start = start.replace(tzinfo=UTC)
     killed, injured, civilian_killed, civilian_injured = casualties(values.get("casualties"))
     zone_id = values.get("zone_id")
+    near, km, direction = nearest(float(values["lon"]), float(values["lat"]), settlements) or ("", 0.0, "")
     return IncidentRow(
         id=int(values["id"]),
         local_time=local_time(start, zone),
@@ -257,6 +272,9 @@ def incident_row(
         lon=float(values["lon"]),
         lat=float(values["lat"]),
         subtype_label=(kinds or {}).get((str(values["type"]), str(values["subtype"])), ""),
+        near=near,
+        km=km,
+        direction=direction,
     )
 
 

@@ -8,7 +8,7 @@ those conducted. Read in the report's staff view, like the rest of the report.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -16,41 +16,43 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from truce import policy
+from truce import policy, translation
 from truce.missions.models import Mission
 from truce.patrols.models import Patrol
 from truce.places.models import Site
 from truce.policy import Actor
-from truce.reports.context import Day, Settlement, describe_place
+from truce.reports import words
+from truce.reports.context import Day, Settlement, describe_place, nearest
+from truce.reports.words import N_
 from truce.restrictions.models import CATEGORIES, Restriction, UavFlight
 
 _Record = TypeVar("_Record", Patrol, Restriction, UavFlight)
 
 CATEGORY_LABELS = {
-    "denial": "denial of access",
-    "delay": "delay",
-    "conditional_access": "conditional access",
-    "other_impediment": "other impediment",
+    "denial": N_("denial of access"),
+    "delay": N_("delay"),
+    "conditional_access": N_("conditional access"),
+    "other_impediment": N_("other impediment"),
 }
 KIND_LABELS = {
-    "checkpoint": "at a checkpoint",
-    "mines_uxo": "because of mines or unexploded ordnance",
-    "threat": "after a threat",
-    "gunfire": "by gunfire near the patrol",
-    "information_refused": "information refused",
-    "camera_obstructed": "camera obstructed",
-    "uav_signal_interference": "UAV signal interference",
-    "uav_fired_upon": "UAV fired upon",
-    "uav_lost": "UAV lost",
+    "checkpoint": N_("at a checkpoint"),
+    "mines_uxo": N_("because of mines or unexploded ordnance"),
+    "threat": N_("after a threat"),
+    "gunfire": N_("by gunfire near the patrol"),
+    "information_refused": N_("information refused"),
+    "camera_obstructed": N_("camera obstructed"),
+    "uav_signal_interference": N_("UAV signal interference"),
+    "uav_fired_upon": N_("UAV fired upon"),
+    "uav_lost": N_("UAV lost"),
 }
 STATUS_LABELS = {
-    "reported": "not yet verified",
-    "under_verification": "under joint verification",
-    "confirmed": "confirmed by joint verification",
-    "not_confirmed": "not confirmed by joint verification",
-    "disputed": "disputed between the verifying delegations",
-    "inconclusive": "joint verification inconclusive",
-    "retracted": "retracted by its author",
+    "reported": N_("not yet verified"),
+    "under_verification": N_("under joint verification"),
+    "confirmed": N_("confirmed by joint verification"),
+    "not_confirmed": N_("not confirmed by joint verification"),
+    "disputed": N_("disputed between the verifying delegations"),
+    "inconclusive": N_("joint verification inconclusive"),
+    "retracted": N_("retracted by its author"),
 }
 
 
@@ -101,16 +103,19 @@ def _of_day(session: Session, mission: Mission, reader: Actor, day: Day, model: 
 
 
 def section(session: Session, mission: Mission, reader: Actor, day: Day, settlements: Sequence[Settlement],
-            parties: dict[str, str]) -> FreedomOfMovement:  # fmt: skip
-    """The freedom-of-movement section of the daily report of `day`."""
+            parties: dict[str, str], locale: str = translation.DEFAULT) -> FreedomOfMovement:  # fmt: skip
+    """The freedom-of-movement section of the daily report of `day`, its footnotes in `locale`."""
     patrols = _of_day(session, mission, reader, day, Patrol, Patrol.planned_start, Patrol.id)
     restrictions = _of_day(session, mission, reader, day, Restriction, Restriction.start, Restriction.id)
     flights = _of_day(session, mission, reader, day, UavFlight, UavFlight.start, UavFlight.id)
     site_ids = {r.site_id for r in restrictions if r.site_id is not None}
     visible_sites = select(Site).where(Site.id.in_(site_ids), policy.readable(reader, Site))
-    sites = {s.id: s.name for s in session.execute(visible_sites).scalars()} if site_ids else {}
+    sites = (
+        {s.id: translation.localized(s, locale) for s in session.execute(visible_sites).scalars()} if site_ids else {}
+    )
+    say = translation.gettext_for(locale)
     footnotes = [
-        Footnote(n, r.id, r.category, _footnote(r, day, settlements, sites, parties))
+        Footnote(n, r.id, r.category, _footnote(r, day, settlements, sites, parties, say))
         for n, r in enumerate(restrictions, start=1)
     ]
     counted = Counter(r.category for r in restrictions)
@@ -134,26 +139,47 @@ def _patrol_line(patrol: Patrol, day: Day) -> PatrolLine:
     return PatrolLine(patrol.name, patrol.team, patrol.status.replace("_", " "), window)
 
 
+def _place(lon: float, lat: float, settlements: Sequence[Settlement], say: Callable[[str], str]) -> str:
+    found = nearest(lon, lat, settlements)
+    if found is None:
+        return describe_place(lon, lat, settlements)
+    name, km, direction = found
+    if km < 1:
+        return say(N_("in %(place)s")) % {"place": name}
+    return say(words.PLACE[direction]) % {"km": f"{km:.0f}", "place": name}
+
+
 def _footnote(r: Restriction, day: Day, settlements: Sequence[Settlement], sites: dict[int, str],
-              parties: dict[str, str]) -> str:  # fmt: skip
-    place = sites.get(r.site_id or 0) or describe_place(r.lon, r.lat, settlements)
-    parts = [f"At {_local(r.start, day)}, {place}: {CATEGORY_LABELS[r.category]}, {KIND_LABELS[r.kind]}"]
+              parties: dict[str, str], say: Callable[[str], str]) -> str:  # fmt: skip
+    """The restriction in one sentence; `say` translates (the English msgids are the English report's words)."""
+    place = sites.get(r.site_id or 0) or _place(r.lon, r.lat, settlements, say)
+    what = {"category": say(CATEGORY_LABELS[r.category]), "kind": say(KIND_LABELS[r.kind])}
+    parts = [
+        say(N_("At %(time)s, %(place)s: %(category)s, %(kind)s"))
+        % {"time": _local(r.start, day), "place": place, **what}
+    ]
     if r.end is not None:
-        parts[0] += f", for {round((r.end - r.start).total_seconds() / 60)} minutes"
+        minutes = round((r.end - r.start).total_seconds() / 60)
+        parts[0] += say(N_(", for %(minutes)s minutes")) % {"minutes": minutes}
     if r.controlled_by:
-        parts.append(f"the area is controlled by {parties.get(r.controlled_by, r.controlled_by)}")
+        party = parties.get(r.controlled_by, r.controlled_by)
+        parts.append(say(N_("the area is controlled by %(party)s")) % {"party": party})
     if r.reason_given:
-        parts.append(f"the reason given: \u201c{r.reason_given}\u201d")
+        parts.append(say(N_("the reason given: \u201c%(reason)s\u201d")) % {"reason": r.reason_given})
     informed = r.centre_informed_at or r.liaison_informed_at
     if informed is not None:
-        who = "the joint centre" if r.centre_informed_at else "the parties' liaison officers"
-        escalation = f"{who} informed at {_local(informed, day)}"
+        who = (
+            N_("the joint centre informed at %(time)s")
+            if r.centre_informed_at
+            else N_("the parties' liaison officers informed at %(time)s")
+        )
+        escalation = say(who) % {"time": _local(informed, day)}
         if r.answered_at is not None:
-            escalation += f", answered at {_local(r.answered_at, day)}"
+            escalation += say(N_(", answered at %(time)s")) % {"time": _local(r.answered_at, day)}
         if r.answer:
             escalation += f" (\u201c{r.answer}\u201d)"
         parts.append(escalation)
     if r.resolved_at is not None:
-        parts.append(f"resolved at {_local(r.resolved_at, day)}")
-    parts.append(STATUS_LABELS[r.status])
+        parts.append(say(N_("resolved at %(time)s")) % {"time": _local(r.resolved_at, day)})
+    parts.append(say(STATUS_LABELS[r.status]))
     return "; ".join(parts) + "."

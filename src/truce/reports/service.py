@@ -9,8 +9,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from truce import policy
-from truce.errors import Conflict, Invalid, NotFound
+from truce import policy, translation
+from truce.errors import Conflict, Invalid, Message, NotFound
 from truce.ledger import merkle
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
@@ -33,29 +33,47 @@ class BulletinCheck:
 def check_day(mission: Mission, on: date) -> None:
     """Refuse a day before the mission began or after today in the mission's time zone."""
     if mission.starts_on is not None and on < mission.starts_on:
+        began = mission.starts_on.isoformat()
         raise Invalid(
-            f"{on.isoformat()} is before mission {mission.slug} began on {mission.starts_on.isoformat()}", "date"
+            Message(
+                "%(day)s is before mission %(mission)s began on %(began)s",
+                day=on.isoformat(),
+                mission=mission.slug,
+                began=began,
+            ),
+            "date",
         )
     today = datetime.now(mission_zone(mission.time_zone)).date()
     if on > today:
-        raise Invalid(f"{on.isoformat()} is in the future (today is {today.isoformat()} in the mission)", "date")
+        raise Invalid(
+            Message(
+                "%(day)s is in the future (today is %(today)s in the mission)",
+                day=on.isoformat(),
+                today=today.isoformat(),
+            ),
+            "date",
+        )
 
 
-def daily_document(session: Session, mission: Mission, on: date, file_format: str) -> bytes:
-    """The daily report's bytes, without storing them (the same data gives the same HTML)."""
+def daily_document(session: Session, mission: Mission, on: date, file_format: str, locale: str = "en") -> bytes:
+    """The daily report's bytes in `locale`, without storing them (the same data gives the same HTML)."""
     if file_format not in REPORT_FORMATS:
         raise Invalid(f"unknown report format {file_format!r}; use html or pdf", "format")
     check_day(mission, on)
-    context = build.daily(session, mission, on)
+    if locale not in translation.LOCALES:
+        raise Invalid(Message("unknown language %(locale)r; use en or ru", locale=locale), "language")
+    context = build.daily(session, mission, on, locale)
     if file_format == "html":
-        return render.daily_html(context).encode("utf-8")
-    return render.pdf(render.daily_html(context, raster=True))
+        return render.daily_html(context, locale=locale).encode("utf-8")
+    return render.pdf(render.daily_html(context, raster=True, locale=locale))
 
 
-def create_daily(session: Session, mission: Mission, on: date, file_format: str, *, actor: Actor) -> Report:
-    """Generate the daily situation report of `on`, store it for mission staff and log its hash."""
+def create_daily(
+    session: Session, mission: Mission, on: date, file_format: str, *, actor: Actor, locale: str = "en"
+) -> Report:
+    """Generate the daily situation report of `on` in `locale`, store it for mission staff and log its hash."""
     policy.require(actor, "report.create", mission.id)
-    content = daily_document(session, mission, on, file_format)
+    content = daily_document(session, mission, on, file_format, locale)
     return _store(session, mission, "daily", on, file_format, content, actor=actor)
 
 
@@ -63,7 +81,9 @@ def publish_bulletin(session: Session, mission: Mission, on: date, *, actor: Act
     """Build the public bulletin of `on` from the log as it stands, publish it and log its hash."""
     policy.require(actor, "bulletin.publish", mission.id)
     if not mission.public:
-        raise Invalid(f"mission {mission.slug} is not public, so it publishes no bulletins", "mission")
+        raise Invalid(
+            Message("mission %(mission)s is not public, so it publishes no bulletins", mission=mission.slug), "mission"
+        )
     check_day(mission, on)
     size, root = ledger.current_root(session)
     witnessed_by: tuple[str, ...] = ()
@@ -73,8 +93,10 @@ def publish_bulletin(session: Session, mission: Mission, on: date, *, actor: Act
         witnessed = ledger.witnessed_checkpoint(session, rule)
         if witnessed is None:
             raise Conflict(
-                "no checkpoint is witnessed as the mission's policy asks yet: the bulletin waits for the witnesses' "
-                "cosignatures (`truce log policy --mission` shows the policy)"
+                Message(
+                    "no checkpoint is witnessed as the mission's policy asks yet: the bulletin waits for the "
+                    "witnesses' cosignatures (`truce log policy --mission` shows the policy)"
+                )
             )
         size, root, witnessed_by = witnessed[0].size, witnessed[0].root_hash, tuple(witnessed[1])
     context = bulletin.build(

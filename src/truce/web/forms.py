@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 from truce.web import security
+from truce.web.i18n import N_
 
 MAX_FIELDS = 200
 
@@ -67,18 +68,59 @@ def _text(value: object) -> str | None:
 CheckedForm = Annotated[Form, Depends(checked_form)]
 
 
+# Pydantic's errors by type, as sentences the catalogue holds; `ctx` fills the placeholders. A type not listed
+# here keeps Pydantic's English (the API's words), so a new kind of check is seen untranslated, not silently lost.
+VALIDATION_MESSAGES = {
+    "missing": N_("This field is required."),
+    "string_too_short": N_("Write at least %(min_length)s characters."),
+    "string_too_long": N_("Write at most %(max_length)s characters."),
+    "too_long": N_("Give at most %(max_length)s."),
+    "string_pattern_mismatch": N_("This is not in the expected form."),
+    "int_parsing": N_("Write a whole number."),
+    "int_from_float": N_("Write a whole number."),
+    "float_parsing": N_("Write a number."),
+    "greater_than_equal": N_("Give at least %(ge)s."),
+    "greater_than": N_("Give more than %(gt)s."),
+    "less_than_equal": N_("Give at most %(le)s."),
+    "less_than": N_("Give less than %(lt)s."),
+    "date_parsing": N_("Give a day as YYYY-MM-DD."),
+    "date_from_datetime_parsing": N_("Give a day as YYYY-MM-DD."),
+    "date_from_datetime_inexact": N_("Give a day as YYYY-MM-DD."),
+    "datetime_parsing": N_("Give a date and time."),
+    "datetime_from_date_parsing": N_("Give a date and time."),
+    "literal_error": N_("Choose one of the offered values."),
+    "enum": N_("Choose one of the offered values."),
+    "bool_parsing": N_("Choose yes or no."),
+    "url_parsing": N_("Give a web address starting with http:// or https://."),
+}
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """One Pydantic error as a `Message` the pages translate, or its English when no sentence is known."""
+    ctx = error.get("ctx") or {}
+    raised = ctx.get("error")
+    if isinstance(raised, Exception) and raised.args and isinstance(raised.args[0], Message):
+        # A validator of ours that raised ValueError(Message(...)).
+        return raised.args[0]
+    template = VALIDATION_MESSAGES.get(str(error.get("type", "")))
+    if template is not None:
+        try:
+            return Message(template, **{k: v for k, v in ctx.items() if isinstance(v, int | float | str)})
+        except (KeyError, ValueError, TypeError):
+            pass
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 def absorb_validation(form: Form, exc: ValidationError, fields: dict[str, str] | None = None) -> None:
     """Put Pydantic's errors on the form's fields; `fields` maps a model's dotted path to a form field."""
     for error in exc.errors():
         path = ".".join(str(part) for part in error.get("loc", ()))
         name = (fields or {}).get(path, path.rsplit(".", 1)[-1] if path else "")
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        form.add_error(name or "_form", message)
+        form.add_error(name or "_form", validation_message(error))
 
 
 def absorb_invalid(form: Form, exc: Invalid, fields: dict[str, str] | None = None) -> None:
-    """Put a service's refusal on the field it names (or on the whole form)."""
+    """Put a service's refusal on the field it names (or on the whole form), in words the page can translate."""
     path = exc.field or ""
     name = (fields or {}).get(path, path.rsplit(".", 1)[-1] if path else "_form")
-    detail = exc.detail.removeprefix(f"{exc.field}: ") if exc.field else exc.detail
-    form.add_error(name, detail)
+    form.add_error(name, exc.message)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
-from functools import cache
-from importlib import resources
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from starlette.requests import Request
 
-LOCALES = ("en", "ru")
-DEFAULT = "en"
+from truce import translation
+
+LOCALES = translation.LOCALES
+DEFAULT = translation.DEFAULT
 COOKIE = "truce_lang"
 # The language names are shown in their own language, so nobody needs to read a foreign one to switch.
 NAMES = {"en": "English", "ru": "Русский"}
@@ -24,18 +21,9 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "transla
     return message
 
 
-@cache
 def translations(locale: str) -> NullTranslations:
-    """The catalogue of `locale`, compiled from its .po file in memory (no compiled files to go stale)."""
-    if locale == DEFAULT:
-        return NullTranslations()
-    po = resources.files("truce.web").joinpath("translations", locale, "LC_MESSAGES", "messages.po")
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer)
+    """The catalogue of `locale` (shared with the reports and the services' messages: `truce.translation`)."""
+    return translation.translations(locale)
 
 
 def gettext_for(locale: str) -> Callable[[str], str]:

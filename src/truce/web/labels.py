@@ -192,6 +192,13 @@ QUALIFIER = {
     "at least": N_("at least"),
     "up to": N_("up to"),
 }
+# How a claimed figure stands against the count (claims.comparison.gap).
+CLAIM_VERDICT = {
+    "same": N_("as counted"),
+    "more": N_("the claim says more than was counted"),
+    "fewer": N_("the claim says fewer than were counted"),
+    "within": N_("within the bound"),
+}
 
 PATROL_STATUS = {
     "planned": N_("planned"),

@@ -34,6 +34,8 @@ NAV: list[NavItem] = [
     NavItem("returns_dashboard", N_("Returns")),
     NavItem("exchange_list", N_("Exchanges"), MEMBERS),
     NavItem("claim_list", N_("Claims")),
+    NavItem("bulletin_list", N_("Bulletins")),
+    NavItem("report_list", N_("Reports"), "report.create"),
     NavItem("webhook_list", N_("Webhooks"), MEMBERS),
     NavItem("patrol_list", N_("Patrols"), MEMBERS),
     NavItem("admin_places", N_("Places"), "place.write"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -14,7 +15,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from truce.web import basemap, i18n, labels, nav, security
+from truce import translation
+from truce.errors import Message
+from truce.web import basemap, flash, i18n, labels, nav, security
 from truce.web import taxonomy as web_taxonomy
 from truce.web.context import Page
 from truce.web.names import Names, word
@@ -35,7 +38,7 @@ def environment(locale: str) -> Environment:
     env.globals.update(labels=labels, locale=locale, locales=i18n.LOCALES, locale_names=i18n.NAMES)
     # For msgids held in variables (labels, error messages): plain text, escaped like any other value.
     # (The `_()` of newstyle gettext marks its result safe, so it is only for literal msgids.)
-    env.filters["t"] = i18n.gettext_for(locale)
+    env.filters["t"] = _translator(locale)
     env.filters["tr_pair"] = lambda pair: (pair[0], env.filters["t"](pair[1]))
     env.filters["tr_role"] = lambda code: env.filters["t"](labels.ROLE.get(code, code))
     env.filters["zip"] = lambda left, right: zip(left, right, strict=False)
@@ -47,6 +50,18 @@ def environment(locale: str) -> Environment:
     env.filters["log_action"] = word(labels.LOG_ACTION, translate)
     env.filters["site_status"] = word(labels.SITE_STATUS, translate)
     return env
+
+
+def _translator(locale: str) -> Callable[[str], str]:
+    """The `t` filter: a msgid in the reader's language; a service's `Message` with its parameters filled in."""
+    gettext = i18n.gettext_for(locale)
+
+    def t(text: str) -> str:
+        if isinstance(text, Message):
+            return translation.translate(locale, text.msgid, text.params)
+        return gettext(text)
+
+    return t
 
 
 # CLDR groups Russian thousands with a no-break space; Russian typography wants the narrow one (U+202F).
@@ -111,8 +126,14 @@ def render(
     if page is not None and page.mission is not None and page.mission.taxonomy:
         # The mission's own subtypes, named in the reader's language on every page that names subtypes.
         full.setdefault("labels", web_taxonomy.labels_for(request, page.mission))
+    waiting = flash.pending(request)
+    if waiting is not None:
+        full["flash_message"] = flash.text(waiting, i18n.gettext_for(locale))
     html = environment(locale).get_template(template).render(full)
-    return HTMLResponse(html, status_code=status_code)
+    response = HTMLResponse(html, status_code=status_code)
+    if waiting is not None:
+        flash.shown(request, response)
+    return response
 
 
 def _url_for(app: Any, name: str, params: dict[str, Any]) -> str:

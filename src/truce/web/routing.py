@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
 from truce import limits
-from truce.errors import TruceError
+from truce.errors import Message, TruceError
 from truce.web import security
 from truce.web.i18n import N_
 from truce.web.rendering import redirect, render
@@ -50,7 +50,9 @@ class PageRoute(APIRoute):
             try:
                 response = await original(request)
             except TruceError as exc:
-                response = error_page(request, exc.status_code, exc.detail)
+                # A service's Message is said in the reader's language (error.html translates it).
+                shown = exc.message if isinstance(exc.message, Message) else exc.detail
+                response = error_page(request, exc.status_code, shown)
                 if exc.retry_after is not None:
                     response.headers["Retry-After"] = str(exc.retry_after)
             except ClientDisconnect:

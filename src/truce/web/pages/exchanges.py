@@ -17,10 +17,11 @@ from truce.missions import service as missions_service
 from truce.movements import service, views
 from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, HandoverIn
 from truce.numbers import Id
+from truce.web import flash
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
 from truce.web.i18n import N_
-from truce.web.rendering import redirect, render
+from truce.web.rendering import render
 from truce.web.routing import page_router
 
 router = page_router()
@@ -79,7 +80,8 @@ def exchange_create(request: Request, page: WritePage, form: CheckedForm) -> Res
         try:
             exchange = service.create_exchange(page.session, mission, ExchangeIn.model_validate(body), actor=page.actor)
             page.session.flush()
-            return redirect(_detail_url(request, mission.slug, exchange.id))
+            url = _detail_url(request, mission.slug, exchange.id)
+            return flash.redirect_with(request, url, N_("Exchange %(id)s is recorded."), id=exchange.id)
         except ValidationError as exc:
             absorb_validation(form, exc)
             if "_form" in form.errors:
@@ -157,11 +159,12 @@ def exchange_list_submit(request: Request, page: WritePage, exchange_id: Id, for
         except Invalid as exc:
             absorb_invalid(form, exc)
         except Conflict as exc:
-            form.add_error("_form", exc.detail)
+            form.add_error("_form", exc.message)
     if not form.ok:
         page.session.rollback()
         return _detail(request, page, exchange_id, {"list": form}, 422)
-    return redirect(_detail_url(request, mission.slug, exchange_id, "lists"))
+    url = _detail_url(request, mission.slug, exchange_id, "lists")
+    return flash.redirect_with(request, url, N_("Your side's list is recorded."))
 
 
 def _list_fields(exc: ValidationError) -> dict[str, str]:
@@ -196,11 +199,12 @@ def exchange_handover(request: Request, page: WritePage, exchange_id: Id, form: 
         except Invalid as exc:
             absorb_invalid(form, exc, HANDOVER_FIELDS)
         except Conflict as exc:
-            form.add_error("_form", exc.detail)
+            form.add_error("_form", exc.message)
     if not form.ok:
         page.session.rollback()
         return _detail(request, page, exchange_id, {"handover": form}, 422)
-    return redirect(_detail_url(request, mission.slug, exchange_id, "handover"))
+    url = _detail_url(request, mission.slug, exchange_id, "handover")
+    return flash.redirect_with(request, url, N_("The handover is recorded."))
 
 
 @router.post("/m/{slug}/exchanges/{exchange_id}/confirm", name="exchange_confirm")
@@ -217,4 +221,5 @@ def exchange_confirm(request: Request, page: WritePage, exchange_id: Id, form: C
     if not form.ok:
         page.session.rollback()
         return _detail(request, page, exchange_id, {"confirm": form}, 422)
-    return redirect(_detail_url(request, mission.slug, exchange_id, "confirmations"))
+    url = _detail_url(request, mission.slug, exchange_id, "confirmations")
+    return flash.redirect_with(request, url, N_("Your side's confirmation is recorded."))

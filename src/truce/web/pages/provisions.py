@@ -13,10 +13,11 @@ from truce.agreement import service, views
 from truce.agreement.schemas import ExtensionIn, StatusIn
 from truce.errors import Conflict, Invalid
 from truce.numbers import Id
+from truce.web import flash
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
 from truce.web.i18n import N_
-from truce.web.rendering import redirect, render
+from truce.web.rendering import render
 from truce.web.routing import page_router
 
 router = page_router()
@@ -85,7 +86,8 @@ def provision_assess(request: Request, page: WritePage, provision_id: Id, form: 
     if not form.ok:
         page.session.rollback()
         return _detail(request, page, provision_id, {"assess": form}, 422)
-    return redirect(_after(request, mission.slug, provision_id, "history"))
+    url = _after(request, mission.slug, provision_id, "history")
+    return flash.redirect_with(request, url, N_("The assessment is recorded."))
 
 
 @router.post("/m/{slug}/provisions/{provision_id}/extensions", name="provision_extend")
@@ -103,11 +105,12 @@ def provision_extend(request: Request, page: WritePage, provision_id: Id, form: 
         except Invalid as exc:
             absorb_invalid(form, exc, {"note": "extension_note"})
         except Conflict as exc:
-            form.add_error("_form", exc.detail)
+            form.add_error("_form", exc.message)
     if not form.ok:
         page.session.rollback()
         return _detail(request, page, provision_id, {"extend": form}, 422)
-    return redirect(_after(request, mission.slug, provision_id, "deadline"))
+    url = _after(request, mission.slug, provision_id, "deadline")
+    return flash.redirect_with(request, url, N_("The new deadline is recorded; the original is kept."))
 
 
 def _after(request: Request, slug: str, provision_id: Id, anchor: str) -> str:

@@ -1,0 +1,144 @@
+"""Reports in the pages: staff generate and download a day's report, verifiers publish the public bulletin, and
+everyone who reads the mission reads its published bulletins with the log checkpoint each was built on."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import Request, Response
+from sqlalchemy.orm import Session
+
+from truce import policy
+from truce.disposition import attachment
+from truce.errors import Conflict, Invalid
+from truce.ledger import service as ledger
+from truce.missions.models import Mission
+from truce.numbers import Id
+from truce.policy import Actor
+from truce.reports import service
+from truce.reports.context import mission_zone
+from truce.reports.models import REPORT_FORMATS, Report
+from truce.web import flash, i18n
+from truce.web.context import Page, ReadPage, WritePage
+from truce.web.forms import CheckedForm, Form, absorb_invalid
+from truce.web.i18n import N_
+from truce.web.rendering import render
+from truce.web.routing import page_router
+
+router = page_router()
+REQUIRED = N_("This field is required.")
+BAD_DAY = N_("Give a day as YYYY-MM-DD.")
+
+
+def generate_daily_report(
+    session: Session, mission: Mission, on: date, file_format: str, locale: str, *, actor: Actor
+) -> Report:
+    """The one call the reports page makes to generate a day's report (a job may take its place later)."""
+    return service.create_daily(session, mission, on, file_format, actor=actor, locale=locale)
+
+
+def _today(mission: Mission) -> date:
+    return datetime.now(mission_zone(mission.time_zone)).date()
+
+
+def _day(form: Form, name: str = "date") -> date | None:
+    text = form.get(name)
+    if not text:
+        form.add_error(name, REQUIRED)
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        form.add_error(name, BAD_DAY)
+        return None
+
+
+def _list_page(request: Request, page: Page, forms: dict[str, Form] | None = None, code: int = 200) -> Response:
+    mission, session, actor = page.mission_or_404(), page.session, page.actor
+    policy.require_daily_reports(actor)
+    today = _today(mission).isoformat()
+    forms = forms or {}
+    context: dict[str, Any] = {
+        "reports": service.list_reports(session, mission, actor=actor),
+        "can_generate": policy.allowed(actor, "report.create", mission.id),
+        "can_publish": policy.allowed(actor, "bulletin.publish", mission.id) and mission.public,
+        "generate_form": forms.get("generate") or Form(values={"date": today, "format": "pdf"}),
+        "publish_form": forms.get("publish") or Form(values={"day": today}),
+        "formats": REPORT_FORMATS,
+    }
+    return render(request, "reports/list.html", context, status_code=code)
+
+
+@router.get("/m/{slug}/reports", name="report_list")
+def report_list(request: Request, page: ReadPage) -> Response:
+    """Mission staff: the stored daily reports and bulletins, and the forms to make new ones."""
+    return _list_page(request, page)
+
+
+@router.post("/m/{slug}/reports", name="report_generate")
+def report_generate(request: Request, page: WritePage, form: CheckedForm) -> Response:
+    mission = page.mission_or_404()
+    policy.require(page.actor, "report.create", mission.id)
+    on = _day(form)
+    file_format = form.get("format") or "pdf"
+    locale = form.get("language") or i18n.negotiate(request)
+    if file_format not in REPORT_FORMATS:
+        form.add_error("format", N_("Choose a format from the list."))
+    if locale not in i18n.LOCALES:
+        form.add_error("language", N_("Choose a language from the list."))
+    report = None
+    if form.ok and on is not None:
+        try:
+            report = generate_daily_report(page.session, mission, on, file_format, locale, actor=page.actor)
+        except Invalid as exc:
+            absorb_invalid(form, exc)
+    if report is None or not form.ok:
+        page.session.rollback()
+        return _list_page(request, page, {"generate": form}, 422)
+    page.session.flush()
+    url = str(request.app.url_path_for("report_list", slug=mission.slug)) + f"#report-{report.id}"
+    day = report.on_date.isoformat()
+    return flash.redirect_with(request, url, N_("The report of %(day)s is ready to download."), day=day)
+
+
+@router.post("/m/{slug}/bulletins", name="bulletin_publish")
+def bulletin_publish(request: Request, page: WritePage, form: CheckedForm) -> Response:
+    mission = page.mission_or_404()
+    policy.require(page.actor, "bulletin.publish", mission.id)
+    # "day", not "date": the two forms share the page, and each field needs an id of its own.
+    on = _day(form, "day")
+    report = None
+    if form.ok and on is not None:
+        try:
+            report = service.publish_bulletin(page.session, mission, on, actor=page.actor)
+        except Invalid as exc:
+            absorb_invalid(form, exc, {"date": "day"})
+        except Conflict as exc:
+            form.add_error("_form", exc.message)
+    if report is None or not form.ok:
+        page.session.rollback()
+        return _list_page(request, page, {"publish": form}, 422)
+    page.session.flush()
+    url = str(request.app.url_path_for("bulletin_list", slug=mission.slug)) + f"#bulletin-{report.id}"
+    return flash.redirect_with(
+        request, url, N_("The bulletin of %(day)s is published."), day=report.on_date.isoformat()
+    )
+
+
+@router.get("/m/{slug}/reports/{report_id}/file", name="report_download")
+def report_download(request: Request, page: ReadPage, report_id: Id) -> Response:
+    """A stored report's bytes, exactly as hashed in the log."""
+    mission = page.mission_or_404()
+    report = service.get(page.session, mission, report_id, actor=page.actor)
+    headers = {**attachment(f"{mission.slug}-{report.filename}"), "X-Content-SHA256": report.sha256}
+    return Response(content=report.content, media_type=report.media_type, headers=headers)
+
+
+@router.get("/m/{slug}/bulletins", name="bulletin_list")
+def bulletin_list(request: Request, page: ReadPage) -> Response:
+    """Every published bulletin, newest day first, with the checkpoint it was built on and how to check it."""
+    mission, session, actor = page.mission_or_404(), page.session, page.actor
+    bulletins = [r for r in service.list_reports(session, mission, actor=actor) if r.kind == "bulletin"]
+    context = {"bulletins": bulletins, "tree_size": ledger.size(session), "logged_in": page.user is not None}
+    return render(request, "reports/bulletins.html", context)

@@ -1,0 +1,107 @@
+"""Reports in the pages: staff generate and download a day's report (in either language), verifiers publish the
+bulletin, everyone reads the published bulletins with their checkpoint; bad forms answer in the reader's language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from support import ACCOUNTS, STAFF
+from truce.reports.models import Report
+from web.conftest import WebClient
+
+BASE = "/m/nk-2020"
+GENERATORS = {"admin", "verifier-ru", "verifier-tr", "analyst-ru"}
+PUBLISHERS = {"verifier-ru", "verifier-tr"}
+DAY = "2020-11-21"
+
+
+def test_staff_generate_and_download_the_report_of_a_day(web: WebClient, session: Session) -> None:
+    web.login("analyst-ru")
+    answer = web.post_form(f"{BASE}/reports", {"date": DAY, "format": "html", "language": "en"})
+    assert answer.status_code == 303, answer.text[:2000]
+    report = session.execute(select(Report).where(Report.kind == "daily")).scalar_one()
+    page = web.get(answer.headers["location"].split("#")[0]).text
+    assert "The report of 2020-11-21 is ready to download." in page
+    assert f'id="report-{report.id}"' in page
+    download = web.get(f"{BASE}/reports/{report.id}/file")
+    assert download.status_code == 200
+    assert download.headers["x-content-sha256"] == report.sha256
+    assert download.content == report.content
+    assert b"<h1>" in download.content
+
+
+def test_the_report_in_russian_is_another_document(web: WebClient, session: Session) -> None:
+    web.login("analyst-ru")
+    for language in ("en", "ru", "ru"):
+        answer = web.post_form(f"{BASE}/reports", {"date": DAY, "format": "html", "language": language})
+        assert answer.status_code == 303
+    reports = session.execute(select(Report).where(Report.kind == "daily")).scalars().all()
+    # The same day in the same language is the same bytes, stored once; Russian is a document of its own.
+    assert len(reports) == 2
+    russian = next(r for r in reports if b'<html lang="ru">' in r.content)
+    assert russian.sha256 != next(r for r in reports if r is not russian).sha256
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "english", "russian"),
+    [
+        ({"date": ""}, "date", "This field is required.", "Это поле обязательно"),
+        ({"date": "2020-11-01"}, "date", "before mission nk-2020 began on 2020-11-10", "раньше начала миссии"),
+        ({"date": "2150-01-01"}, "date", "is in the future", "ещё не наступило"),
+        ({"date": DAY, "format": "docx"}, "format", "Choose a format from the list.", "Выберите формат"),
+    ],
+)
+def test_a_bad_request_names_its_field_in_the_readers_language(
+    web: WebClient, session: Session, data: dict[str, str], field: str, english: str, russian: str
+) -> None:
+    web.login("admin")
+    answer = web.post_form(f"{BASE}/reports", {"format": "html", **data})
+    assert answer.status_code == 422
+    assert f'href="#f-{field}"' in answer.text
+    assert english in answer.text
+    web.client.cookies.set("truce_lang", "ru")
+    answer = web.post_form(f"{BASE}/reports", {"format": "html", **data})
+    summary = answer.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert russian in summary
+    assert not re.search(r"\b(is|the|before|began|future|mission|choose|field)\b", summary, re.IGNORECASE)
+    assert session.execute(select(Report)).first() is None
+
+
+def test_verifiers_publish_and_everyone_reads_the_bulletins(web: WebClient, session: Session) -> None:
+    web.login("verifier-tr")
+    answer = web.post_form(f"{BASE}/bulletins", {"day": DAY})
+    assert answer.status_code == 303, answer.text[:2000]
+    bulletin = session.execute(select(Report).where(Report.kind == "bulletin")).scalar_one()
+    assert "The bulletin of 2020-11-21 is published." in web.get(answer.headers["location"].split("#")[0]).text
+    for account in ACCOUNTS:
+        web.client.cookies.clear()
+        page = web.login(account).get(f"{BASE}/bulletins")
+        assert page.status_code == 200, account
+        row = page.text.split(f'id="bulletin-{bulletin.id}"')[1].split("</tr>")[0]
+        assert f"log size {bulletin.log_size:,}" in row
+        assert (bulletin.log_root or "")[:16] in row
+        assert 'href="/api/v1/log/checkpoint"' in row
+        assert f"/api/v1/log/proof/consistency?first={bulletin.log_size}&amp;second=" in row
+        assert web.get(f"{BASE}/reports/{bulletin.id}/file").content == bulletin.content
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_may_generate_publish_and_read_daily_reports(web: WebClient, session: Session, account: str) -> None:
+    web.login(account)
+    page = web.get(f"{BASE}/reports")
+    refused = 303 if account == "public" else 403
+    assert page.status_code == (200 if account in STAFF else refused)
+    if account in STAFF:
+        assert ('id="generate-form"' in page.text) == (account in GENERATORS)
+        assert ('id="publish-form"' in page.text) == (account in PUBLISHERS)
+    made = web.post_form(f"{BASE}/reports", {"date": DAY, "format": "html"})
+    assert made.status_code == (303 if account in GENERATORS else refused)
+    published = web.post_form(f"{BASE}/bulletins", {"day": DAY})
+    assert published.status_code == (303 if account in PUBLISHERS else refused)
+    daily = session.execute(select(Report.id).where(Report.kind == "daily")).scalars().first()
+    if daily is not None:
+        assert web.get(f"{BASE}/reports/{daily}/file").status_code == (200 if account in STAFF else 404)
