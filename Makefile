@@ -61,9 +61,9 @@ typecheck: $(STAMP) ## mypy, strict on src/truce
 
 # Over every core (pytest-xdist); a module that starts a server, a browser or a demo copy stays on one worker
 # (loadgroup, tests/conftest.py). No test may rely on another having run first in its process. The 25 slowest
-# tests are printed: the suite's time is watched (issue 15, part 8).
+# tests are printed (the suite's time is watched: issue 15, part 8), and every skip with its reason.
 pytest: $(STAMP) $(ASSETS) ## the test suite (SQLite always; PostGIS too when TRUCE_TEST_DATABASE_URL is set)
-	$(BIN)/pytest -n auto --dist loadgroup --cov --cov-report=term:skip-covered -q --durations=25
+	$(BIN)/pytest -n auto --dist loadgroup --cov --cov-report=term:skip-covered -q -rs --durations=25
 
 test: lint typecheck pytest ## every check: lint, types, tests
 

@@ -120,6 +120,8 @@ def load_example(session: Session) -> Mission:
             "restricted_to": ["force"] if classification == "restricted" else [],
             "narrative": f"Example record {number + 1}.",
         }  # fmt: skip
+        if filer.startswith("liaison"):
+            properties["alleged_actors"] = [{"party": "south"}]  # an allegation names the side it accuses
         lon, lat = 20.05 + rng.random() * 0.7, 10.05 + rng.random() * 0.9
         actor = users_service.actor_for(session, users_service.get_by_name(session, filer), mission)
         incidents_service.create(session, mission, IncidentIn.model_validate(point_feature(lon, lat, **properties)),

@@ -192,7 +192,7 @@ def test_the_daily_report_names_a_local_subtype_with_its_acled_mapping(
     html = report_service.daily_document(session, valley, date(2024, 5, 3), "html").decode("utf-8")
     assert f"No. {filed.id}" in html
     kind = "Construction in the buffer zone (ACLED: Strategic developments, Headquarters or base established)"
-    assert f"movement: {kind}" in html
+    assert f"Movement of forces: {kind}" in html
 
 
 def test_the_maps_words_name_the_local_subtypes_in_the_readers_language(valley: Mission) -> None:
@@ -208,19 +208,22 @@ def test_the_maps_words_name_the_local_subtypes_in_the_readers_language(valley: 
 
 
 def test_the_filters_offer_and_apply_the_local_subtypes(
-    session: Session, valley: Mission, actor: Any, mission: Mission, client: TestClient, db: Database
+    session: Session, valley: Mission, actor: Any, mission: Mission, member: Any, client: TestClient, db: Database
 ) -> None:
     closed = incidents_service.create(
         session, valley, incident("crossing_closed", kind="access", lat=10.5), actor=actor("monitor-force")
     )
     incidents_service.create(session, valley, incident("incursion"), actor=actor("monitor-force"))
-    chosen = filters.parse(QueryParams("subtype=crossing_closed"), valley)
-    assert (chosen.form.errors, chosen.subtype) == ({}, "crossing_closed")
-    found = session.execute(incidents_service.query(valley, actor("verifier-force"), dialect="sqlite",
-                                                    **chosen.as_query())).scalars().all()  # fmt: skip
+    offered = filters.choices(session, valley, actor("monitor-force"))
+    chosen = filters.parse(QueryParams("subtype=crossing_closed"), valley, offered)
+    assert (chosen.form.errors, chosen.query.subtype) == ({}, "crossing_closed")
+    found = session.execute(incidents_service.query(valley, actor("verifier-force"), chosen.query,
+                                                    dialect="sqlite")).scalars().all()  # fmt: skip
     assert [i.id for i in found] == [closed.id]
-    assert "subtype" in filters.parse(QueryParams("type=fire&subtype=crossing_closed"), valley).form.errors
-    assert "subtype" in filters.parse(QueryParams("subtype=crossing_closed"), mission).form.errors
+    assert "subtype" in filters.parse(QueryParams("type=fire&subtype=crossing_closed"), valley, offered).form.errors
+    in_demo = filters.choices(session, mission, member("monitor-ru"))
+    assert "subtype" in filters.parse(QueryParams("subtype=crossing_closed"), mission, in_demo).form.errors
     session.commit()
     page = WebClient(client, db).login("verifier-force").get(f"/m/{valley.slug}/map").text
-    assert '<option value="crossing_closed">Crossing point closed</option>' in page
+    # The subtype list names each subtype after its type, the mission's own by their label.
+    assert '<option value="crossing_closed">Access: Crossing point closed</option>' in page

@@ -47,7 +47,7 @@ def test_only_an_operator_sets_up_missions(web: WebClient, session: Session, ope
 
 def test_the_page_lists_every_problem_and_creates_nothing(web: WebClient, session: Session, operator: str) -> None:
     web.login(operator)
-    bad = EXAMPLE_TEXT.replace("kind: side}", "kind: ally}", 1).replace("time_zone: Etc/GMT-2", "time_zone: Mars/x")
+    bad = EXAMPLE_TEXT.replace("kind: side\n", "kind: ally\n", 1).replace("time_zone: Etc/GMT-2", "time_zone: Mars/x")
     answer = web.post_form("/setup/missions", {"mission_file": bad})
     assert answer.status_code == 422
     assert "parties[0].kind: &#39;ally&#39; is not one of side, guarantor, mediator, agency, observer" in answer.text

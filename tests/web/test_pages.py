@@ -197,7 +197,7 @@ def test_the_overview_counts_what_the_reader_may_see(web: WebClient, session: Se
 def test_a_tile_layer_only_when_configured(web: WebClient, settings: Settings, db: Database) -> None:
     plain = web.get(f"{BASE}/map")
     assert "data-tiles" not in plain.text
-    assert "img-src 'self' data:;" in plain.headers["content-security-policy"]
+    assert "img-src 'self' data: blob:;" in plain.headers["content-security-policy"]
     tiled = settings.model_copy(update={"tile_url": "https://{s}.tiles.example.org/{z}/{x}/{y}.png"})
     with TestClient(create_app(tiled, db)) as client:
         answer = client.get(f"{BASE}/map")

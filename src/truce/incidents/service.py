@@ -74,6 +74,10 @@ def _new(
     props = data.properties
     if policy.files_allegations(actor) and props.source != "party":
         raise Invalid("a liaison officer files allegations: source must be 'party'", "properties.source")
+    if "classification" not in props.model_fields_set:
+        # A filing that names no classification takes the mission's default (its file's `classification.default`).
+        props = props.model_copy(update={"classification": mission.default_classification})
+        data = data.model_copy(update={"properties": props})
     incident = Incident(mission_id=mission.id, author_id=actor.user_id, author_delegation=actor.delegation_code)
     _apply(session, mission, incident, data, checks)
     if accused_asked:

@@ -72,7 +72,10 @@ def _daily_filters(env: Environment, locale: str) -> None:
     env.filters["patrol_word"] = words.word(words.PATROL_STATUS, locale)
     level = words.word(words.LEVEL, locale)
     env.filters["level_word"] = lambda n: level(n) if n is not None else gettext("not assessed")
-    env.filters["kind"] = lambda i: f"{env.filters['type_word'](i.type)}: {env.filters['subtype_word'](i.subtype)}"
+    # A mission's own subtype is named by its label with its ACLED mapping (`subtype_label`), Truce's by its word.
+    env.filters["kind"] = lambda i: (
+        f"{env.filters['type_word'](i.type)}: {i.subtype_label or env.filters['subtype_word'](i.subtype)}"
+    )
 
     def where(row: IncidentRow) -> str:
         if english or not row.near:
