@@ -95,7 +95,11 @@ def test_a_changed_chunk_is_noticed_and_never_served(
         evidence_id = session.scalar(select(Evidence.id).where(Evidence.sha256 == sha))
     chunk = select(EvidenceBlobChunk.chunk_sha256).where(EvidenceBlobChunk.blob_sha256 == sha)
     with db.engine.begin() as connection:
-        connection.execute(update(EvidenceChunk).where(EvidenceChunk.sha256.in_(chunk)).values(data=data[:-1] + b"!"))
+        changed = connection.execute(
+            update(EvidenceChunk).where(EvidenceChunk.sha256.in_(chunk)).values(data=data[:-1] + b"!")
+        )
+    # One chunk rewritten: if not, the check below has nothing to notice (CI saw it pass over an untouched file once).
+    assert changed.rowcount == 1
     with db.session(write=False) as session:
         report = verify(session, server, LOGGED, evidence_root=kept)
     assert report.problems == [
