@@ -1,7 +1,7 @@
 """The words the daily report uses for codes, as msgids of the shared catalogue (`truce.translation`).
 
-The msgids are the pages' own where the pages have the word (web/labels.py), so a type or a source reads the same
-in the report as on the screen, in either language.
+The types, subtypes and sources are the pages' tables too (web/labels.py takes them from here), so a type or a
+source reads the same in the report as on the screen, in either language.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from truce.reports import words
 from truce.web.i18n import N_
 
 STATUS = {
@@ -23,63 +24,9 @@ STATUS_SYMBOL = {
     "inconclusive": "■",
     "retracted": "–",
 }
-TYPE = {
-    "fire": N_("Fire"),
-    "explosion": N_("Explosion"),
-    "air": N_("Air"),
-    "mine_uxo": N_("Mine or UXO"),
-    "movement": N_("Movement of forces"),
-    "civilian_harm": N_("Harm to civilians"),
-    "infrastructure": N_("Infrastructure"),
-    "access": N_("Access"),
-    "detention": N_("Detention"),
-    "other": N_("Other"),
-}
-SUBTYPE = {
-    "small_arms": N_("small arms"),
-    "heavy_machine_gun": N_("heavy machine gun"),
-    "sniper": N_("sniper"),
-    "automatic_grenade_launcher": N_("automatic grenade launcher"),
-    "mortar": N_("mortar"),
-    "artillery": N_("artillery"),
-    "rocket": N_("rocket"),
-    "tank": N_("tank"),
-    "undetermined": N_("undetermined"),
-    "drone_strike": N_("drone strike"),
-    "drone_overflight": N_("drone overflight"),
-    "aircraft": N_("aircraft"),
-    "mine_explosion": N_("mine explosion"),
-    "uxo_found": N_("UXO found"),
-    "ied": N_("IED"),
-    "incursion": N_("incursion"),
-    "forces_in_restricted_area": N_("forces in a restricted area"),
-    "weapons_in_restricted_area": N_("weapons in a restricted area"),
-    "fortification_works": N_("fortification works"),
-    "killed": N_("killed"),
-    "injured": N_("injured"),
-    "abduction": N_("abduction"),
-    "property_damage": N_("property damage"),
-    "damage": N_("damage"),
-    "repair_facilitated": N_("repair facilitated"),
-    "monitors_restricted": N_("monitors restricted"),
-    "convoy_blocked": N_("convoy blocked"),
-    "uav_jamming": N_("UAV jamming"),
-    "detention": N_("detention"),
-    "release": N_("release"),
-    "exchange": N_("exchange"),
-    "statement": N_("statement"),
-    "demonstration": N_("demonstration"),
-    "other": N_("other"),
-}
-SOURCE = {
-    "post": N_("Observation post"),
-    "patrol": N_("Patrol"),
-    "uav": N_("UAV"),
-    "camera": N_("Camera"),
-    "party": N_("A party (allegation)"),
-    "civilian": N_("Civilian"),
-    "media": N_("Media"),
-}
+# Types, subtypes and sources read the same in the pages and the daily report: one table each, kept with the
+# report's words (reports/words.py) and shared here.
+TYPE, SUBTYPE, SOURCE = words.TYPE, words.SUBTYPE, words.SOURCE
 MEANS = {
     "seen": N_("seen"),
     "heard": N_("heard"),
