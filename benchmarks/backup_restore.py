@@ -31,18 +31,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
+from many_workers import wipe
 from serve_startup import server_environment, truce_command
 
 BATCH = 5000
-
-
-def wipe(url: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-        connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
 
 
 def load(data_dir: Path, count: int, env: dict[str, str], bulk: bool = False) -> float:

@@ -22,23 +22,15 @@ import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
+from many_workers import wipe
 from truce import schema
 from truce.evidence.database import DatabaseStore
 from truce.evidence.store import MB
 from truce.evidence.stores import EvidenceStore, FileStore
 
 PHOTOS, PHOTO_BYTES, VIDEO_MB, PIECE = 200, 100_000, 64, 64 * 1024
-
-
-def wiped(url: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-        connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
 
 
 def pieces(data: bytes) -> Iterator[bytes]:
@@ -89,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.pg:
         raise SystemExit("--pg URL (or TRUCE_BENCH_DATABASE_URL) is needed: the store under test is PostgreSQL's")
-    wiped(args.pg)
+    wipe(args.pg)
     engine = create_engine(args.pg)
     schema.upgrade(engine)
     print(f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}", flush=True)
