@@ -109,9 +109,7 @@ def build(
     A patrol report also offers the planned `patrols` the phone may report on and the mission's `parties`;
     `classification` is the mission's default for records that name none.
     """
-    workbook, media = _WORKBOOKS[kind](Offered(sites, patrols, parties))
-    _add_local_subtypes(workbook, local)
-    _set_classification(workbook, kind, classification)
+    workbook, media = _made(kind, Offered(sites, patrols, parties), local, classification)
     title = f"{mission_name}: {_TITLES[kind]}"
     version = _version(workbook, media, title)
     workbook["settings"] = [{"form_id": form_id(slug, kind), "version": version, "form_title": title}]
@@ -128,10 +126,17 @@ def workbook(
     classification: str | None = None,
 ) -> dict[str, Any]:
     """The XLSForm of one kind as pyxform reads it (without settings)."""
-    sheets = _WORKBOOKS[kind](Offered(sites, patrols, parties))[0]
+    return _made(kind, Offered(sites, patrols, parties), local, classification)[0]
+
+
+def _made(
+    kind: str, offered: Offered, local: taxonomy.Local, classification: str | None
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The kind's sheets with the mission's own subtypes and default classification, and its media files."""
+    sheets, media = _WORKBOOKS[kind](offered)
     _add_local_subtypes(sheets, local)
     _set_classification(sheets, kind, classification)
-    return sheets
+    return sheets, media
 
 
 # Forms whose records take the mission's default classification; a checkpoint's counts keep theirs (`parties`).
