@@ -43,6 +43,10 @@ PAGES = {
     f"{BASE}/claims/new": FILERS,
     f"{BASE}/bulletins": set(ACCOUNTS),
     f"{BASE}/reports": STAFF,
+    f"{BASE}/patrols": set(ACCOUNTS),
+    f"{BASE}/patrols/new": {"admin", "monitor-ru", "verifier-ru", "verifier-tr"},
+    f"{BASE}/restrictions": set(ACCOUNTS),
+    f"{BASE}/restrictions/statistics.csv": set(ACCOUNTS),
 }
 
 
