@@ -106,7 +106,8 @@ def restrictions(data_dir: Path, prefix: str) -> list[tuple[str, str, str | None
     """(narrative, category, end, device_time) of the restrictions whose narrative starts with `prefix`."""
     with closing(sqlite3.connect(data_dir / "truce.db")) as db:
         rows = db.execute(
-            'SELECT narrative, category, "end", device_time FROM restrictions WHERE narrative LIKE ? ORDER BY narrative',
+            'SELECT narrative, category, "end", device_time FROM restrictions WHERE narrative LIKE ?'
+            " ORDER BY narrative",
             (prefix + "%",),
         )
         return [(r[0], r[1], r[2], r[3]) for r in rows]
