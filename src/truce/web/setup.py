@@ -28,6 +28,7 @@ from truce.web.pages import (
     phones,
     provisions,
     reports,
+    restrictions,
     returns,
     verify,
     webhooks,
@@ -41,6 +42,8 @@ ROUTERS: list[APIRouter] = [
     mapview.router,
     movementmap.router,
     patrols.router,
+    # Before freedom's `/restrictions/{id}`: `/restrictions/new` is the form.
+    restrictions.router,
     freedom.router,
     incidents.router,
     entry.router,
