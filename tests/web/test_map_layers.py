@@ -78,9 +78,7 @@ def test_the_pages_ask_for_the_layers_in_their_language(web: WebClient) -> None:
 
 def test_incident_markers_and_detail_name_the_nearest_site_in_the_readers_language(web: WebClient) -> None:
     web.login("analyst-ru")
-    rows = {
-        lang: web.get(f"{BASE}/map/incidents.json", params={"lang": lang}).json()["rows"] for lang in ("en", "ru")
-    }
+    rows = {lang: web.get(f"{BASE}/map/incidents.json", params={"lang": lang}).json()["rows"] for lang in ("en", "ru")}
     named = [(en[0], en[10], ru[10]) for en, ru in zip(rows["en"], rows["ru"], strict=True) if en[10]]
     assert named, "the demo's incidents have nearest sites"
     assert all(CYRILLIC.search(ru) and not CYRILLIC.search(en) for _, en, ru in named)
