@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from typing import Any
 
@@ -73,6 +75,10 @@ def test_the_pages_ask_for_the_layers_in_their_language(web: WebClient) -> None:
     web.login("monitor-ru")
     page = web.get(f"{BASE}/map", headers={"accept-language": "ru"}).text
     assert f'data-places="{PLACES}?lang=ru"' in page
+    # The offline app keeps the layers a page lists: the Russian page lists the Russian ones.
+    keep = re.search(r"data-keep='([^']+)'", page)
+    assert keep is not None
+    assert f"{PLACES}?lang=ru" in json.loads(html.unescape(keep.group(1)))
     assert f'data-places="{PLACES}?lang=en"' in web.get(f"{BASE}/", headers={"accept-language": "en"}).text
 
 
