@@ -141,3 +141,27 @@ def test_the_provisions_feed_in_russian_with_a_304(client: TestClient, login: Lo
     assert {e.id for e in parsed.entries} == {e.id for e in feedparser.parse(english.content).entries}
     again = client.get(PROVISIONS_FEED, headers={"If-None-Match": english.headers["ETag"]})
     assert again.status_code == 304
+
+
+BULLETINS_FEED = "/feeds/nk-2020/bulletins.atom"
+
+
+def test_the_bulletins_feed_links_each_publication_in_each_language(client: TestClient, login: Login) -> None:
+    published = client.post(f"{BASE}/bulletins", json={"date": "2020-11-21"}, headers=login("verifier-ru"))
+    assert published.status_code == 201, published.text
+    english = published.json()
+    assert english["language"] == "en"
+    listed = client.get(f"{BASE}/reports", headers=login("verifier-ru")).json()
+    russian = next(r for r in listed if r["kind"] == "bulletin" and r["language"] == "ru")
+    for lang, first in (("en", english), ("ru", russian)):
+        feed = feedparser.parse(client.get(BULLETINS_FEED, params={"lang": lang}).content)
+        assert not feed.bozo, feed.bozo_exception
+        [entry] = feed.entries
+        # One entry per publication, its id the English document's whatever the feed's language.
+        assert entry.id.endswith(f"nk-2020/bulletin/{english['id']}")
+        links = [(link.href, link.get("hreflang")) for link in entry.links if link.rel == "alternate"]
+        assert links[0] == (f"http://testserver{first['download']}", lang)
+        assert {hreflang for _, hreflang in links} == {"en", "ru"}
+        assert f"SHA-256 {english['sha256']} (en)" in entry.summary
+        assert f"SHA-256 {russian['sha256']} (ru)" in entry.summary
+    assert client.get(russian["download"]).content.startswith(b'<!DOCTYPE html>\n<html lang="ru">')

@@ -94,6 +94,32 @@ def test_bulletin_then_check(demo_dir: Path, tmp_path: Path) -> None:
     assert err.startswith(f"FAILED: {changed}: the bulletin differs from its rebuild from the log at byte {at + 1:,}")
 
 
+def test_the_russian_bulletin_is_written_beside_and_checks_too(demo_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bulletin.html"
+    code, _, err = report(
+        demo_dir, "bulletin", "nk-2020", "--date", "2020-11-22", "--as", "verifier-tr", "--out", str(out)
+    )
+    assert code == 0, err
+    russian = tmp_path / "bulletin.ru.html"
+    assert "the same bulletin in ru (sha256 " in err
+    assert str(russian) in err
+    assert russian.read_bytes().startswith(b'<!DOCTYPE html>\n<html lang="ru">')
+    assert russian.read_bytes() != out.read_bytes()
+    for document in (out, russian):
+        code, stdout, err = report(demo_dir, "check", str(document))
+        assert code == 0, err
+        assert stdout.startswith(f"OK: {document}: bulletin of nk-2020 for 2020-11-22")
+    assert "2020-11-22 in ru matches, byte for byte" in report(demo_dir, "check", str(russian))[1]
+    content = bytearray(russian.read_bytes())
+    at = content.index("Открытый бюллетень".encode())
+    content[at] ^= 0x01
+    flipped = tmp_path / "flipped.ru.html"
+    flipped.write_bytes(bytes(content))
+    code, _, err = report(demo_dir, "check", str(flipped))
+    assert code == 1
+    assert f"differs from its rebuild from the log at byte {at:,}" in err
+
+
 def test_check_of_something_else_fails(demo_dir: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.html"
     other.write_text("<html><body>not a bulletin</body></html>")

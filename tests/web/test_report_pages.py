@@ -75,18 +75,29 @@ def test_verifiers_publish_and_everyone_reads_the_bulletins(web: WebClient, sess
     web.login("verifier-tr")
     answer = web.post_form(f"{BASE}/bulletins", {"day": DAY})
     assert answer.status_code == 303, answer.text[:2000]
-    bulletin = session.execute(select(Report).where(Report.kind == "bulletin")).scalar_one()
+    # One publication, a document in each of the mission's languages: English first, as its row is named.
+    bulletin, russian = session.execute(select(Report).where(Report.kind == "bulletin").order_by(Report.id)).scalars()
+    assert (bulletin.language, russian.language) == ("en", "ru")
+    assert answer.headers["location"].endswith(f"#bulletin-{bulletin.id}")
     assert "The bulletin of 2020-11-21 is published." in web.get(answer.headers["location"].split("#")[0]).text
     for account in ACCOUNTS:
         web.client.cookies.clear()
         page = web.login(account).get(f"{BASE}/bulletins")
         assert page.status_code == 200, account
+        assert page.text.count('id="bulletin-') == 1
         row = page.text.split(f'id="bulletin-{bulletin.id}"')[1].split("</tr>")[0]
         assert f"log size {bulletin.log_size:,}" in row
         assert (bulletin.log_root or "")[:16] in row
         assert 'href="/api/v1/log/checkpoint"' in row
         assert f"/api/v1/log/proof/consistency?first={bulletin.log_size}&amp;second=" in row
-        assert web.get(f"{BASE}/reports/{bulletin.id}/file").content == bulletin.content
+        for document, language in ((bulletin, "English"), (russian, "Русский")):
+            assert f'href="{BASE}/reports/{document.id}/file" hreflang="{document.language}"' in row
+            assert f'<span lang="{document.language}">{language}</span>' in row
+            assert document.sha256[:16] in row
+            download = web.get(f"{BASE}/reports/{document.id}/file")
+            assert download.content == document.content
+            assert download.headers["x-content-sha256"] == document.sha256
+            assert document.filename in download.headers["content-disposition"]
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)

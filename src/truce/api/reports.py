@@ -32,6 +32,7 @@ def _out(slug: str, report: Report) -> ReportOut:
         delegation=report.delegation,
         created_at=report.created_at,
         download=f"/api/v1/missions/{slug}/reports/{report.id}/content",
+        language=report.language,
     )
 
 

@@ -1,21 +1,25 @@
 """The public bulletin: built only from public records as the log held them at a checkpoint, and checkable.
 
 A bulletin embeds a manifest (the mission, the day, the log's size and root it was built at, the
-publishing delegation, and the hash of every record it drew on). `rebuild` reads that manifest,
-replays the log to the same size and renders again; the result must be the same bytes.
+publishing delegation, its language, and the hash of every record it drew on). `rebuild` reads that manifest,
+replays the log to the same size and renders again in the same language; the result must be the same bytes.
+
+A bulletin is published in each of the mission's languages, each a document of its own with its own manifest.
+The English one keeps, byte for byte, the text of the bulletins published before there were others (its
+manifest names no language), so that every bulletin ever published still passes `truce report check`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from truce import translation
 from truce.errors import Invalid
-from truce.reports import render
+from truce.reports import render, words
 from truce.reports.context import (
     NOT_COUNTED,
     Day,
@@ -33,12 +37,12 @@ from truce.reports.context import (
     long_date,
     mission_zone,
 )
+from truce.reports.models import MANIFEST
 from truce.reports.snapshot import Snapshot, Version
 
 TREND_DAYS = 7
 LEVELS = ("not initiated", "minimal", "intermediate", "full")
-OUTSIDE = "outside the mapped zones"
-MANIFEST = re.compile(rb'<script type="application/json" id="truce-bulletin">(.*?)</script>', re.S)
+OUTSIDE = words.OUTSIDE
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class Manifest:
     records: list[dict[str, Any]]
     # The witnesses whose cosignatures on the checkpoint of `log_size` met the mission's policy (none: no policy).
     witnessed_by: tuple[str, ...] = ()
+    language: str = translation.DEFAULT
 
     def to_json(self) -> str:
         body: dict[str, Any] = {
@@ -66,6 +71,8 @@ class Manifest:
         }
         if self.witnessed_by:  # absent from bulletins of missions without a witness policy, as before
             body["witnessed_by"] = list(self.witnessed_by)
+        if self.language != translation.DEFAULT:  # absent from English ones, as before there were others
+            body["language"] = self.language
         # ASCII only, and no "</" that could close the script element early.
         return json.dumps(body, sort_keys=True, ensure_ascii=True, indent=1).replace("</", "<\\/")
 
@@ -83,10 +90,16 @@ class BulletinContext(DaySummary):
     layers: MapLayers
     parties: dict[str, str]
     manifest: Manifest
+    # The publishing delegation's name in the bulletin's language (its code in an English one, as before).
+    publisher: str = ""
 
     @property
     def total_today(self) -> int:
         return len(self.incidents)
+
+    @property
+    def language(self) -> str:
+        return self.manifest.language
 
 
 def read_manifest(content: bytes) -> Manifest:
@@ -104,15 +117,27 @@ def read_manifest(content: bytes) -> Manifest:
             published_by=str(body["published_by"]),
             records=list(body["records"]),
             witnessed_by=tuple(str(name) for name in body.get("witnessed_by", ())),
+            language=_language(body.get("language", translation.DEFAULT)),
         )
     except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise Invalid(f"the bulletin's manifest is unreadable ({exc})", "bulletin") from None
 
 
+def _language(value: object) -> str:
+    if value not in translation.LOCALES:
+        raise ValueError(f"unknown language {value!r}")
+    return str(value)
+
+
 def build(
-    snapshot: Snapshot, on: date, log_root: str, published_by: str, witnessed_by: tuple[str, ...] = ()
+    snapshot: Snapshot,
+    on: date,
+    log_root: str,
+    published_by: str,
+    witnessed_by: tuple[str, ...] = (),
+    language: str = translation.DEFAULT,
 ) -> BulletinContext:
-    """The bulletin's context from the public records in the snapshot."""
+    """The bulletin's context from the public records in the snapshot, with their names in `language`."""
     mission = snapshot.mission()
     day = Day.of(on, mission_zone(str(mission["time_zone"])))
     used: list[Version] = [snapshot.records["missions"][str(snapshot.mission_id)]]
@@ -120,9 +145,13 @@ def build(
     lines = [v for v in snapshot.public("lines") if _valid(v.entity, on)]
     sites = [v for v in snapshot.public("sites") if _valid(v.entity, on)]
     used += areas + lines + sites
-    zone_names = {int(v.id): str(v.entity["name"]) for v in areas}
+
+    def name(version: Version) -> str:
+        return named(version.entity, language)
+
+    zone_names = {int(v.id): name(v) for v in areas}
     settlements = [
-        Settlement(str(s.entity["name"]), float(s.entity["min_lon"]), float(s.entity["min_lat"]))
+        Settlement(name(s), float(s.entity["min_lon"]), float(s.entity["min_lat"]))
         for s in sites
         if s.entity["kind"] == "settlement"
     ]
@@ -134,12 +163,12 @@ def build(
     rows.sort(key=lambda r: (r.local_time, r.id))
     provisions = _provisions(snapshot.public("provisions"), on)
     used += [v for v in snapshot.public("provisions") if v.entity.get("deadline")]
-    controllers = {str(v.entity.get("controlled_by_id")): str(v.entity["name"]) for v in areas}
+    controllers = {str(v.entity.get("controlled_by_id")): name(v) for v in areas}
     layers = MapLayers(
         areas=[
             Shape(
                 v.entity["kind"],
-                v.entity["name"],
+                name(v),
                 as_json(v.entity["geometry"]),
                 str(v.entity.get("controlled_by_id") or ""),
             )
@@ -147,17 +176,24 @@ def build(
             if v.entity["kind"] in ("zone_of_control", "corridor", "separation_zone", "buffer_zone")
         ],
         lines=[
-            Shape(v.entity["kind"], v.entity["name"], as_json(v.entity["geometry"]))
+            Shape(v.entity["kind"], name(v), as_json(v.entity["geometry"]))
             for v in lines
             if v.entity["kind"] in ("line_of_contact", "road")
         ],
         posts=[
-            (str(s.entity.get("code") or s.entity["name"]), float(s.entity["min_lon"]), float(s.entity["min_lat"]))
+            (str(s.entity.get("code") or name(s)), float(s.entity["min_lon"]), float(s.entity["min_lat"]))
             for s in sites
             if s.entity["kind"] == "post"
         ],
         settlements=settlements,
     )
+    publisher = published_by
+    if language != translation.DEFAULT:
+        # Named, not coded, in the other languages; the delegation's record joins those the bulletin drew on.
+        delegation = _delegation(snapshot, published_by)
+        if delegation is not None:
+            used.append(delegation)
+            publisher = name(delegation)
     records = [
         {"kind": v.kind, "id": v.id, "entry": v.index, "sha256": v.sha256}
         for v in sorted(used, key=lambda v: (v.kind, int(v.id)))
@@ -167,7 +203,7 @@ def build(
         for record in records:
             record["proof"] = f"/api/v1/missions/{mission['slug']}/log-proof/{record['entry']}"
     return BulletinContext(
-        mission_name=str(mission["name"]),
+        mission_name=named(mission, language),
         slug=str(mission["slug"]),
         day=day,
         zones=_zones(window, days, zone_names),
@@ -177,21 +213,63 @@ def build(
         provisions=provisions,
         layers=layers,
         parties=controllers,
-        manifest=Manifest(str(mission["slug"]), on, snapshot.size, log_root, published_by, records, witnessed_by),
+        manifest=Manifest(
+            str(mission["slug"]), on, snapshot.size, log_root, published_by, records, witnessed_by, language
+        ),
+        publisher=publisher,
     )
 
 
+def named(entity: dict[str, Any], language: str) -> str:
+    """A logged record's name in `language` when its `translations` give one, else its stored name.
+
+    English takes the stored name whatever the translations say, as every English bulletin did before.
+    """
+    if language == translation.DEFAULT:
+        return str(entity["name"])
+    per_language = entity.get("translations") or {}
+    entry = per_language.get(language) if isinstance(per_language, dict) else None
+    if isinstance(entry, dict) and entry.get("name"):
+        return str(entry["name"])
+    return str(entity["name"])
+
+
+def _delegation(snapshot: Snapshot, code: str) -> Version | None:
+    """The logged record of the mission's delegation with this code."""
+    found = [v for v in snapshot.records.get("delegations", {}).values() if v.entity.get("code") == code]
+    return min(found, key=lambda v: int(v.id)) if found else None
+
+
 def html_text(context: BulletinContext) -> str:
-    """The bulletin as one self-contained HTML document."""
+    """The bulletin as one self-contained HTML document, in the language its manifest names."""
     from truce.reports import charts
 
-    title = f"{context.slug}: public incidents of {long_date(context.day.on)} ({context.day.offset_label})"
+    language = context.language
+    if language == translation.DEFAULT:
+        title = f"{context.slug}: public incidents of {long_date(context.day.on)} ({context.day.offset_label})"
+        map_figure = charts.day_map(context.layers, context.incidents, context.parties, title)
+        trend_figure = charts.trend_chart(context.trend)
+    else:
+        env = render.environment(language)
+        say = translation.gettext_for(language)
+        title = say(words.N_("%(mission)s: public incidents of %(day)s (%(offset)s)")) % {
+            "mission": context.slug,
+            "day": env.filters["long_date"](context.day.on),
+            "offset": context.day.offset_label,
+        }
+        map_figure = charts.day_map(
+            context.layers, context.incidents, context.parties, title, say=say, status_word=env.filters["status_word"]
+        )
+        trend_figure = charts.trend_chart(
+            context.trend, say=say, type_word=env.filters["type_word"], day_month=env.filters["day_month"]
+        )
     return render.render(
         "bulletin.html.j2",
+        language,
         c=context,
         manifest_json=context.manifest.to_json(),
-        map_figure=charts.day_map(context.layers, context.incidents, context.parties, title),
-        trend_figure=charts.trend_chart(context.trend),
+        map_figure=map_figure,
+        trend_figure=trend_figure,
     )
 
 
@@ -227,7 +305,7 @@ def _zones(window: list[Version], days: list[Day], names: dict[int, str]) -> lis
     previous: Counter[str] = Counter()
     for v in window:
         zone_id = v.entity.get("zone_id")
-        name = OUTSIDE if zone_id is None else names.get(int(zone_id), "outside the published zones")
+        name = OUTSIDE if zone_id is None else names.get(int(zone_id), words.UNPUBLISHED)
         start = _start(v)
         if days[-1].start <= start < days[-1].end:
             today[name] += 1

@@ -65,7 +65,8 @@ def bulletin_command(
     out: Out,
     data_dir: DataDir = None,
 ) -> None:
-    """Publish the public bulletin of a day, built from public records as the log holds them now."""
+    """Publish the public bulletin of a day, built from public records as the log holds them now, in each of the
+    mission's languages: English to FILE, each other language beside it (bulletin.html: bulletin.ru.html)."""
     from truce.reports import service
 
     with console.friendly_errors():
@@ -74,12 +75,26 @@ def bulletin_command(
         try:
             with db.session() as session:
                 mission = console.mission_by_slug(session, slug)
-                report = service.publish_bulletin(session, mission, on, actor=console.member(session, mission, as_user))
-                _write(out, report.content)
+                actor = console.member(session, mission, as_user)
+                reports = service.publish_bulletins(session, mission, on, actor=actor)
+                written = [(report, beside(out, report.language)) for report in reports]
+                for report, path in written:
+                    _write(path, report.content)
         finally:
             db.dispose()
+        report = reports[0]
         console.err.print(f"bulletin of {slug} for {on.isoformat()} published at log size {report.log_size} "
                           f"(sha256 {report.sha256}), written to {out}", highlight=False, markup=False)  # fmt: skip
+        for other, path in written[1:]:
+            console.err.print(f"the same bulletin in {other.language} (sha256 {other.sha256}) written to {path}",
+                              highlight=False, markup=False)  # fmt: skip
+
+
+def beside(out: Path, language: str | None) -> Path:
+    """Where a bulletin in `language` goes: FILE for English, FILE's name with the language before its suffix."""
+    if language in (None, "en"):
+        return out
+    return out.with_name(f"{out.stem}.{language}{out.suffix}")
 
 
 @app.command("check")

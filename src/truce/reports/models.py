@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +18,10 @@ from truce.policy import CLASSIFICATIONS
 REPORT_KINDS = ("daily", "bulletin")
 REPORT_FORMATS = ("html", "pdf")
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+# The manifest a bulletin embeds (reports/bulletin.py writes and reads it).
+MANIFEST = re.compile(rb'<script type="application/json" id="truce-bulletin">(.*?)</script>', re.S)
+# A bulletin whose manifest names no language is in English (every bulletin before there were others).
+BULLETIN_DEFAULT_LANGUAGE = "en"
 
 
 class Report(Logged, Base):
@@ -53,6 +59,23 @@ class Report(Logged, Base):
         return MEDIA_TYPES[self.format]
 
     @property
+    def language(self) -> str | None:
+        """A bulletin's language, as its manifest names it (None for other reports: their bytes do not say)."""
+        if self.kind != "bulletin":
+            return None
+        found = MANIFEST.search(self.content)
+        if found is None:
+            return BULLETIN_DEFAULT_LANGUAGE
+        try:
+            named = json.loads(found.group(1).decode("ascii")).get("language", BULLETIN_DEFAULT_LANGUAGE)
+        except (UnicodeDecodeError, ValueError, AttributeError):
+            return BULLETIN_DEFAULT_LANGUAGE
+        return str(named)
+
+    @property
     def filename(self) -> str:
         suffix = "bulletin" if self.kind == "bulletin" else "report"
-        return f"{suffix}-{self.on_date.isoformat()}.{self.format}"
+        language = self.language
+        # The English bulletin keeps its name (a contract); another language adds its code: bulletin-DAY.ru.html.
+        tagged = f".{language}" if language not in (None, BULLETIN_DEFAULT_LANGUAGE) else ""
+        return f"{suffix}-{self.on_date.isoformat()}{tagged}.{self.format}"

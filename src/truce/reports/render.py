@@ -70,6 +70,7 @@ def _daily_filters(env: Environment, locale: str) -> None:
     env.filters["source_word"] = words.word(words.SOURCE, locale)
     env.filters["category_word"] = words.word(words.RESTRICTION_CATEGORY, locale)
     env.filters["patrol_word"] = words.word(words.PATROL_STATUS, locale)
+    env.filters["record_word"] = words.word(words.RECORD, locale)
     level = words.word(words.LEVEL, locale)
     env.filters["level_word"] = lambda n: level(n) if n is not None else gettext("not assessed")
     # A mission's own subtype is named by its label with its ACLED mapping (`subtype_label`), Truce's by its word.
@@ -100,7 +101,7 @@ def _daily_filters(env: Environment, locale: str) -> None:
     counters = f'{css_string(before)}" counter(page) "{css_string(middle)}" counter(pages) "{css_string(after)}'
     # The footer's "page 1 of 3" in the report's language: a CSS content value with the page counters.
     env.globals["page_counter"] = Markup(f'"{counters}"')  # noqa: S704 - escaped by css_string
-    env.filters["zone"] = lambda name: gettext(name) if name == words.OUTSIDE else name
+    env.filters["zone"] = lambda name: gettext(name) if name in (words.OUTSIDE, words.UNPUBLISHED) else name
     env.filters["change"] = change
     env.filters["due"] = due
 

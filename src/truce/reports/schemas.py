@@ -33,3 +33,5 @@ class ReportOut(BaseModel):
     delegation: str | None
     created_at: datetime
     download: str
+    # A bulletin's language (each publication has one document per language of the mission); null for others.
+    language: str | None = None

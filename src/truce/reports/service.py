@@ -77,8 +77,21 @@ def create_daily(
     return _store(session, mission, "daily", on, file_format, content, actor=actor)
 
 
+def bulletin_languages(mission: Mission) -> list[str]:
+    """The languages a mission's bulletins are published in: English always (its file is a contract), then the
+    mission's other languages that Truce ships a catalogue for."""
+    others = [lang for lang in mission.languages or [] if lang in translation.LOCALES and lang != translation.DEFAULT]
+    return [translation.DEFAULT, *dict.fromkeys(others)]
+
+
 def publish_bulletin(session: Session, mission: Mission, on: date, *, actor: Actor) -> Report:
-    """Build the public bulletin of `on` from the log as it stands, publish it and log its hash."""
+    """Publish the public bulletin of `on` in each of the mission's languages; answers the English one."""
+    return publish_bulletins(session, mission, on, actor=actor)[0]
+
+
+def publish_bulletins(session: Session, mission: Mission, on: date, *, actor: Actor) -> list[Report]:
+    """Build the public bulletin of `on` from the log as it stands, in each of the mission's languages (English
+    first), publish each and log its hash: each is a document of its own, checkable alone."""
     policy.require(actor, "bulletin.publish", mission.id)
     if not mission.public:
         raise Invalid(
@@ -99,11 +112,27 @@ def publish_bulletin(session: Session, mission: Mission, on: date, *, actor: Act
                 )
             )
         size, root, witnessed_by = witnessed[0].size, witnessed[0].root_hash, tuple(witnessed[1])
-    context = bulletin.build(
-        snapshot.at(session, mission.id, size), on, root.hex(), actor.delegation_code or "", witnessed_by
-    )
-    content = bulletin.html_text(context).encode("utf-8")
-    return _store(session, mission, "bulletin", on, "html", content, actor=actor, log_size=size, log_root=root.hex())
+    state = snapshot.at(session, mission.id, size)
+    published: list[Report] = []
+    for language in bulletin_languages(mission):
+        context = bulletin.build(state, on, root.hex(), actor.delegation_code or "", witnessed_by, language)
+        content = bulletin.html_text(context).encode("utf-8")
+        published.append(
+            _store(session, mission, "bulletin", on, "html", content, actor=actor, log_size=size, log_root=root.hex())
+        )
+    return published
+
+
+def editions(reports: list[Report]) -> list[list[Report]]:
+    """Bulletins grouped by publication (the same day, delegation, log size and root), each group in the order
+    of the languages Truce ships (English first); groups keep the order of `reports`."""
+    order = {language: n for n, language in enumerate(translation.LOCALES)}
+    groups: dict[tuple[object, ...], list[Report]] = {}
+    for report in reports:
+        if report.kind == "bulletin":
+            key = (report.on_date, report.delegation, report.log_size, report.log_root)
+            groups.setdefault(key, []).append(report)
+    return [sorted(group, key=lambda r: (order.get(r.language or "", len(order)), r.id)) for group in groups.values()]
 
 
 def _store(
@@ -178,14 +207,16 @@ def check_bulletin(session: Session, content: bytes) -> BulletinCheck:
         state = snapshot.at(session, mission.id, manifest.log_size)
     except Conflict as exc:
         return BulletinCheck(False, exc.detail, manifest)
-    context = bulletin.build(state, manifest.on, root, manifest.published_by, manifest.witnessed_by)
+    context = bulletin.build(state, manifest.on, root, manifest.published_by, manifest.witnessed_by, manifest.language)
     rebuilt = bulletin.html_text(context).encode("utf-8")
     offset = bulletin.first_difference(content, rebuilt)
     if offset is not None:
         message = f"the bulletin differs from its rebuild from the log at byte {offset:,} (of {len(rebuilt):,})"
         return BulletinCheck(False, message, manifest)
+    # An English bulletin is named as before; another language says which.
+    language = "" if manifest.language == translation.DEFAULT else f" in {manifest.language}"
     message = (
-        f"bulletin of {manifest.mission} for {manifest.on.isoformat()} matches, byte for byte, its rebuild from "
-        f"the log at size {manifest.log_size} (root {root}); {len(manifest.records)} records"
+        f"bulletin of {manifest.mission} for {manifest.on.isoformat()}{language} matches, byte for byte, its rebuild "
+        f"from the log at size {manifest.log_size} (root {root}); {len(manifest.records)} records"
     )
     return BulletinCheck(True, message, manifest)

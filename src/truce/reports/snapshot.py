@@ -21,8 +21,8 @@ from truce.ledger import merkle
 from truce.ledger.canonical import canonical_json
 from truce.ledger.models import LogEntry
 
-# The kinds of record a bulletin may draw on.
-KINDS = ("missions", "areas", "lines", "sites", "incidents", "provisions")
+# The kinds of record a bulletin may draw on (delegations: the publisher's name, in a bulletin not in English).
+KINDS = ("missions", "areas", "lines", "sites", "incidents", "provisions", "delegations")
 BATCH = 5_000
 
 

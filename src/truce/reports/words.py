@@ -94,6 +94,16 @@ PATROL_STATUS = {
     "completed": N_("completed"),
     "cancelled": N_("cancelled"),
 }
+# The kinds of record a bulletin's manifest lists ("incident 12").
+RECORD = {
+    "missions": N_("mission"),
+    "areas": N_("area"),
+    "lines": N_("line"),
+    "sites": N_("site"),
+    "incidents": N_("incident"),
+    "provisions": N_("provision"),
+    "delegations": N_("delegation"),
+}
 LEVEL = {0: N_("not initiated"), 1: N_("minimal"), 2: N_("intermediate"), 3: N_("full")}
 
 
@@ -123,3 +133,5 @@ PLACE = {
     "north-west": N_("%(km)s km north-west of %(place)s"),
 }
 OUTSIDE = N_("outside the mapped zones")
+# A zone the bulletin's reader may not see: an incident in it is counted, the zone is not named.
+UNPUBLISHED = N_("outside the published zones")

@@ -25,6 +25,7 @@ from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.numbers import Id
 from truce.policy import Actor
+from truce.reports import service as reports_service
 from truce.users import service as users_service
 from truce.web import labels, sessions
 from truce.web.i18n import N_, gettext_for
@@ -94,6 +95,8 @@ class Entry:
     link: str
     summary: str
     categories: Iterable[str] = ()
+    # The same entry in each language, (href, language), when it has several: one alternate link each.
+    languages: Iterable[tuple[str, str]] = ()
 
 
 def render(feed_id: str, title: str, self_link: str, lang: str, entries: list[Entry]) -> bytes:
@@ -112,7 +115,10 @@ def render(feed_id: str, title: str, self_link: str, lang: str, entries: list[En
         _text(element, "id", entry.id)
         _text(element, "title", entry.title)
         _text(element, "updated", _stamp(entry.updated))
-        etree.SubElement(element, f"{{{ATOM}}}link", {"rel": "alternate", "href": entry.link})
+        links = list(entry.languages) or [(entry.link, "")]
+        for href, hreflang in links:
+            attributes = {"rel": "alternate", "href": href, **({"hreflang": hreflang} if hreflang else {})}
+            etree.SubElement(element, f"{{{ATOM}}}link", attributes)
         for term in entry.categories:
             etree.SubElement(element, f"{{{ATOM}}}category", {"term": term})
         _text(element, "summary", entry.summary)
@@ -173,19 +179,32 @@ def incidents_feed(
 def bulletins_feed(
     request: Request, session: ReadSession, user: CurrentUser, slug: Slug, lang: Lang = "en"
 ) -> Response:
-    """Published bulletins the reader may read, newest first (at most 100)."""
+    """Published bulletins the reader may read, newest first (at most 100): one entry per publication, named by
+    its first document (English), with a link to its document in each language, the feed's first."""
     scope = reader(request, session, user, slug)
     gettext = gettext_for(lang)
-    entries = [
-        Entry(
-            id=tag(request, f"{slug}/bulletin/{report.id}"),
-            title=gettext(BULLETIN_TITLE) % {"day": report.on_date.isoformat()},
-            updated=report.created_at,
-            link=str(request.url_for("download_report", slug=slug, report_id=report.id)),
-            summary=f"SHA-256 {report.sha256}",
+    entries = []
+    for files in reports_service.editions(feeds.bulletins(session, scope.mission, actor=scope.actor)):
+        first = files[0]
+        # The feed's language first; the others after it, as the bulletins page lists them.
+        ordered = sorted(files, key=lambda f: (f.language or "en") != lang)
+        entries.append(
+            Entry(
+                id=tag(request, f"{slug}/bulletin/{first.id}"),
+                title=gettext(BULLETIN_TITLE) % {"day": first.on_date.isoformat()},
+                updated=max(f.created_at for f in files),
+                link=str(request.url_for("download_report", slug=slug, report_id=ordered[0].id)),
+                summary="\n".join(
+                    f"SHA-256 {f.sha256}" + (f" ({f.language})" if len(files) > 1 else "") for f in ordered
+                ),
+                languages=[
+                    (str(request.url_for("download_report", slug=slug, report_id=f.id)), f.language or "en")
+                    for f in ordered
+                ]
+                if len(files) > 1
+                else (),
+            )
         )
-        for report in feeds.bulletins(session, scope.mission, actor=scope.actor)
-    ]
     title = gettext(TITLES["bulletins"]) % {"mission": scope.mission.name}
     document = render(tag(request, f"{slug}/bulletins"), title, str(request.url), lang, entries)
     return answer(request, document, scope.actor.is_public)

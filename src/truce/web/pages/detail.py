@@ -45,7 +45,7 @@ def incident_detail(request: Request, page: ReadPage, incident_id: Id) -> Respon
 def _detail(request: Request, page: Page, incident_id: int, form: Form) -> dict[str, Any]:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     incident = incidents_service.get(session, mission, incident_id, actor=actor)
-    names = place_presenters.site_names(session, mission, actor)
+    names = place_presenters.site_names(session, mission, actor, i18n.negotiate(request))
     props = incident_presenters.feature(incident, site_names=names, local=mission.taxonomy)["properties"]
     zone = None
     if incident.zone_id is not None:

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.places import presenters as place_presenters
-from truce.web import filters
+from truce.web import filters, i18n
 from truce.web.context import ReadPage
 from truce.web.rendering import render
 from truce.web.routing import page_router
@@ -122,6 +122,6 @@ def incident_list(request: Request, page: ReadPage) -> Response:
             "has_previous": bool(shown) and (more if backwards else number > 1),
             "next_cursor": Cursor.of(shown[-1], sort) if shown else "",
             "previous_cursor": Cursor.of(shown[0], sort) if shown else "",
-            "site_names": place_presenters.site_names(session, mission, page.actor),
+            "site_names": place_presenters.site_names(session, mission, page.actor, i18n.negotiate(request)),
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from truce import policy
+from truce import policy, translation
 from truce.errors import Invalid
 from truce.incidents import service as incidents_service
 from truce.incidents import taxonomy
@@ -93,19 +94,49 @@ def map_text(request: Request, mission: Mission | None = None) -> dict[str, Any]
     }
 
 
-def places(session: Session, mission: Mission, actor: Actor) -> dict[str, Any]:
-    """Areas, lines and sites as GeoJSON, with the controlling party's code on zones."""
+def places(session: Session, mission: Mission, actor: Actor, locale: str = i18n.DEFAULT) -> dict[str, Any]:
+    """Areas, lines and sites as GeoJSON named in `locale`, with the controlling party's code on zones."""
     result: dict[str, Any] = {}
     for key, model in (("areas", Area), ("lines", Line), ("sites", Site)):
         records = places_service.list_places(session, model, mission, actor=actor)
-        result[key] = place_presenters.feature_collection(session, mission, records)
-    result["parties"] = {p.code: {"name": p.name, "kind": p.kind} for p in missions_service.parties(session, mission)}
+        result[key] = place_presenters.feature_collection(session, mission, records, locale)
+    result["parties"] = {
+        p.code: {"name": translation.localized(p, locale), "kind": p.kind}
+        for p in missions_service.parties(session, mission)
+    }
     return result
 
 
+def layer_language(request: Request) -> str:
+    """The language of the map's layers: `?lang=` (the pages ask with it, so each language is a URL of its own
+    for the browser's and the offline app's caches), else the reader's, as for the pages."""
+    asked = request.query_params.get("lang")
+    if asked is None:
+        return i18n.negotiate(request)
+    if asked not in i18n.LOCALES:
+        raise Invalid(f"must be one of {', '.join(i18n.LOCALES)}", "lang")
+    return asked
+
+
+def tagged(request: Request, answer: Response) -> Response:
+    """`answer` with an ETag over its bytes, or 304 when the reader holds them (`If-None-Match`).
+
+    The bytes differ with the language and with what the reader may see, so the tag does too.
+    """
+    etag = '"' + hashlib.sha256(bytes(answer.body)).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language"}
+    held = [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]
+    if etag in held:
+        return Response(status_code=304, headers=headers)
+    answer.headers.update(headers)
+    return answer
+
+
 @router.get("/m/{slug}/map/places.json", name="map_places")
-def map_places(page: ReadPage) -> Response:
-    return JSONResponse(places(page.session, page.mission_or_404(), page.actor))
+def map_places(request: Request, page: ReadPage) -> Response:
+    """The mission's areas, lines and sites the reader may see, named in `?lang=` (else the reader's language)."""
+    language = layer_language(request)
+    return tagged(request, JSONResponse(places(page.session, page.mission_or_404(), page.actor, language)))
 
 
 @router.get("/m/{slug}/map/incidents.json", name="map_incidents")
@@ -124,7 +155,7 @@ def map_incidents(request: Request, page: ReadPage) -> Response:
     )  # fmt: skip
     rows = session.execute(stmt.with_only_columns(*columns).limit(MAX_MARKERS + 1)).all()
     zone = ZoneInfo(mission.time_zone or "UTC")
-    names = place_presenters.site_names(session, mission, page.actor)
+    names = place_presenters.site_names(session, mission, page.actor, layer_language(request))
     body = {
         "rows": [
             [

@@ -137,8 +137,10 @@ def report_download(request: Request, page: ReadPage, report_id: Id) -> Response
 
 @router.get("/m/{slug}/bulletins", name="bulletin_list")
 def bulletin_list(request: Request, page: ReadPage) -> Response:
-    """Every published bulletin, newest day first, with the checkpoint it was built on and how to check it."""
+    """Every published bulletin, newest day first, in each of its languages, with the checkpoint it was built on
+    and how to check it."""
     mission, session, actor = page.mission_or_404(), page.session, page.actor
-    bulletins = [r for r in service.list_reports(session, mission, actor=actor) if r.kind == "bulletin"]
-    context = {"bulletins": bulletins, "tree_size": ledger.size(session), "logged_in": page.user is not None}
+    # One row per publication, with its document in each language the mission publishes in.
+    editions = service.editions(service.list_reports(session, mission, actor=actor))
+    context = {"editions": editions, "tree_size": ledger.size(session), "logged_in": page.user is not None}
     return render(request, "reports/bulletins.html", context)

@@ -59,7 +59,7 @@ def convoys(movements: list[MovementOut]) -> list[dict[str, Any]]:
 def returns_dashboard(request: Request, page: ReadPage) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     counted = summaries.returns(session, mission, actor=actor)
-    names = place_presenters.site_names(session, mission, actor)
+    names = place_presenters.site_names(session, mission, actor, i18n.negotiate(request))
     movements = [views.movement_view(m, names) for m in service.list_movements(session, mission, actor=actor)]
     context = {
         "returns": counted,
@@ -138,5 +138,5 @@ def movement_create(request: Request, page: WritePage, form: CheckedForm) -> Res
 def movement_detail(request: Request, page: ReadPage, movement_id: Id) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     movement = service.get(session, mission, movement_id, actor=actor)
-    shown = views.movement_view(movement, place_presenters.site_names(session, mission, actor))
+    shown = views.movement_view(movement, place_presenters.site_names(session, mission, actor, i18n.negotiate(request)))
     return render(request, "returns/movement.html", {"movement": shown, "groups": GROUPS})

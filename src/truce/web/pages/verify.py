@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request, Response
 from pydantic import ValidationError
 
-from truce import policy
+from truce import policy, translation
 from truce.errors import Conflict, Invalid
 from truce.evidence import service as evidence_service
 from truce.incidents import service as incidents_service
@@ -23,6 +23,7 @@ from truce.places import service as places_service
 from truce.places.models import Area
 from truce.verification import queue as verification_queue
 from truce.verification import service as verification
+from truce.web import i18n
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.evidence_view import views
 from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
@@ -51,9 +52,9 @@ def _filters(request: Request, zones: dict[int, str]) -> verification_queue.Filt
     )
 
 
-def _zones(page: Page) -> dict[int, str]:
+def _zones(page: Page, locale: str) -> dict[int, str]:
     areas = places_service.list_places(page.session, Area, page.mission_or_404(), actor=page.actor)
-    return {a.id: a.name for a in areas if a.kind == "zone_of_control"}
+    return {a.id: translation.localized(a, locale) for a in areas if a.kind == "zone_of_control"}
 
 
 def waited(since: datetime, now: datetime) -> tuple[int, str]:
@@ -71,14 +72,14 @@ def verify_queue(request: Request, page: ReadPage) -> Response:
     """Incidents that wait for my delegation's verdict, and those that wait for the others'."""
     mission, session = page.mission_or_404(), page.session
     policy.require(page.actor, "incident.verify", mission.id)
-    zones = _zones(page)
+    zones = _zones(page, i18n.negotiate(request))
     filters = _filters(request, zones)
     queues = verification_queue.queues(session, mission, filters, actor=page.actor, limit=QUEUE_SIZE)
     context = {
         "queues": queues,
         "filters": filters,
         "zones": zones,
-        "sites": place_presenters.site_names(session, mission, page.actor),
+        "sites": place_presenters.site_names(session, mission, page.actor, i18n.negotiate(request)),
         "now": datetime.now(UTC),
         "waited": waited,
         "done": request.query_params.get("done", ""),
@@ -90,9 +91,10 @@ def _verify_page(request: Request, page: Page, incident_id: int, form: Form, cod
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     incident = incidents_service.get(session, mission, incident_id, actor=actor)
     evidence = list(evidence_service.list_for(session, mission, incident.id, actor=actor))
-    parties = {p.code: p.name for p in missions_service.parties(session, mission)}
-    delegations = {d.code: d.name for d in missions_service.delegations(session, mission)}
-    zones = _zones(page)
+    locale = i18n.negotiate(request)
+    parties = {p.code: translation.localized(p, locale) for p in missions_service.parties(session, mission)}
+    delegations = {d.code: translation.localized(d, locale) for d in missions_service.delegations(session, mission)}
+    zones = _zones(page, locale)
     context: dict[str, Any] = {
         "incident": incident,
         "verdicts": verification.verdicts(session, incident),
@@ -102,7 +104,7 @@ def _verify_page(request: Request, page: Page, incident_id: int, form: Form, cod
         "parties": parties,
         "delegations": delegations,
         "zone_name": zones.get(incident.zone_id or 0),
-        "site_names": place_presenters.site_names(session, mission, actor),
+        "site_names": place_presenters.site_names(session, mission, actor, i18n.negotiate(request)),
         "map_text": map_text(request),
         "after": request.query_params.get("after", ""),
         "after_status": request.query_params.get("status", ""),

@@ -37,6 +37,8 @@
   }
 
   function siteLabel(p) {
+    // The server names the site in the reader's language with its other names (places.json's `label`).
+    if (p.label) { return String(p.label); }
     var names = String(p.name).split(" / ");
     (p.alt_names || []).forEach(function (n) {
       var name = typeof n === "string" ? n : (n && n.name);
