@@ -102,7 +102,7 @@ def import_and_compare(db: Database, mission: Mission, patrol_id: int, path: Pat
     cpu = time.process_time()
     started = time.perf_counter()
     with db.session() as session, path.open("rb") as handle:
-        uploads.import_gpx(session, mission, patrol_id, handle, path.name, data_dir=data_dir,
+        uploads.import_gpx(session, mission, patrol_id, handle, path.name, evidence=data_dir,
                            limit=1024 * limits.MB, actor=actor)  # fmt: skip
     imported = time.perf_counter()
     with db.session() as session:

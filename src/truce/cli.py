@@ -13,7 +13,6 @@ import typer
 from truce.backup.cli import backup_command, restore_command
 from truce.console import err, friendly_errors, open_database, out, settings_for
 from truce.errors import ConfigError
-from truce.events.cli import worker_command
 from truce.evidence.cli import app as evidence_app
 from truce.integrity.cli import app as log_app
 from truce.integrity.replica_cli import app as replica_app
@@ -23,6 +22,7 @@ from truce.missionfile.cli import app as mission_app
 from truce.openrosa.cli import app as device_app
 from truce.patrols.cli import app as patrol_app
 from truce.reports.cli import app as report_app
+from truce.worker_cli import worker_command
 
 # The command modules import what they work with when a command runs: `truce --help` and the commands that
 # never open the database load neither the tables (truce.models, alembic) nor pyxform, WeasyPrint or FastAPI.

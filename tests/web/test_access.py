@@ -20,6 +20,8 @@ from web.conftest import WebClient
 BASE = "/m/nk-2020"
 FILERS = {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "liaison-am", "liaison-az"}
 VERIFIERS = {"verifier-ru", "verifier-tr"}
+# policy.WRITERS["restriction.create"]: the mission's own staff who go out on patrol, as the API allows.
+RESTRICTION_FILERS = {"admin", "monitor-ru", "verifier-ru", "verifier-tr"}
 # Page -> the accounts that may open it; nk-2020 is a public mission, so the public sees its public pages.
 PAGES = {
     f"{BASE}/": set(ACCOUNTS),
@@ -41,8 +43,13 @@ PAGES = {
     f"{BASE}/admin/phones": {"admin"},
     f"{BASE}/webhooks": set(ACCOUNTS) - {"public"},
     f"{BASE}/claims/new": FILERS,
+    f"{BASE}/restrictions/new": RESTRICTION_FILERS,
     f"{BASE}/bulletins": set(ACCOUNTS),
     f"{BASE}/reports": STAFF,
+    f"{BASE}/patrols": set(ACCOUNTS),
+    f"{BASE}/patrols/new": {"admin", "monitor-ru", "verifier-ru", "verifier-tr"},
+    f"{BASE}/restrictions": set(ACCOUNTS),
+    f"{BASE}/restrictions/statistics.csv": set(ACCOUNTS),
 }
 
 
@@ -130,6 +137,21 @@ def test_who_may_file_through_the_form(web: WebClient, account: str) -> None:
     if account in FILERS:
         assert answer.status_code == 303, answer.text[:500]
         assert answer.headers["location"].startswith(f"{BASE}/incidents/")
+    else:
+        assert answer.status_code == expected_refusal(account)
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_who_may_file_a_restriction_through_the_form(web: WebClient, account: str) -> None:
+    web.login(account)
+    form = {
+        "category": "denial", "kind": "checkpoint", "start": "2020-11-21T09:30", "duration_min": "45",
+        "lat": "39.9", "lon": "46.8", "reason_given": "no reason", "classification": "mission",
+    }  # fmt: skip
+    answer = web.post_form(f"{BASE}/restrictions/new", form)
+    if account in RESTRICTION_FILERS:
+        assert answer.status_code == 303, answer.text[:500]
+        assert answer.headers["location"].startswith(f"{BASE}/restrictions/new?recorded=")
     else:
         assert answer.status_code == expected_refusal(account)
 

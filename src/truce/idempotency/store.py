@@ -19,9 +19,6 @@ from truce.ledger.journal import journal
 MAX_ANSWER_BYTES = 64 * 1024
 # Keys are forgotten after this many days: longer than a device may stay offline (Settings.offline_days).
 RETENTION_DAYS = 30
-# A key committed this long ago without an answer lost it: its process died between the commit and `finish`
-# (which follows the commit by milliseconds). Until then a retry is told the request is still being carried out.
-STALE_SECONDS = 15
 BUSY = "a request with this Idempotency-Key is still being carried out; try again in a moment"
 
 
@@ -53,11 +50,14 @@ class Seen:
     record_type: str | None = None
     record_id: str | None = None
 
-    def lost(self, now: datetime) -> bool:
-        """True when the request committed long enough ago that its answer will never be stored."""
-        if self.status is not None or self.committed_at is None:
-            return False
-        return now - self.committed_at > timedelta(seconds=STALE_SECONDS)
+    def unanswered(self) -> bool:
+        """True when the request's record committed but its answer is not kept (yet, or ever: its process died).
+
+        A key row is visible to others only once its transaction committed, and `note` marks it in that same
+        transaction, so the record exists: a retry may be answered with it at once. A request still in flight
+        has no visible row; its retry meets it on the key's primary key instead (`claim`: 409).
+        """
+        return self.status is None and self.committed_at is not None
 
 
 def find(db: Database, principal: str, key: str) -> Seen | None:

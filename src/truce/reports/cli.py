@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from truce import console, limits
+from truce import console
 from truce.errors import BadRequest, Invalid
 
 # The reports' service (WeasyPrint, matplotlib, the tables) is imported when a command runs, not for `--help`.
@@ -112,6 +112,9 @@ def check_command(
 
 
 def _date(text: str) -> date:
+    # limits imports FastAPI's parameter types: only a command that reads a day pays for them.
+    from truce import limits
+
     try:
         return limits.check_day(date.fromisoformat(text), "--date")
     except ValueError:

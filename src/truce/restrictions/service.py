@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
-from truce.errors import Invalid, NotFound
+from truce.errors import Invalid, Message, NotFound
 from truce.incidents import derive
 from truce.incidents.schemas import VerdictIn
 from truce.ledger import service as ledger
@@ -38,11 +38,17 @@ def create(session: Session, mission: Mission, data: RestrictionIn, *, actor: Ac
     else:
         point = shape(orjson.loads(site.geometry)).centroid
     if props.controlled_by is not None:
-        _refer(lambda: missions_service.party_by_code(session, mission, props.controlled_by or ""), "controlled_by")
+        no_party = Message(
+            "mission %(mission)s has no party %(party)r", mission=mission.slug, party=props.controlled_by
+        )
+        _refer(lambda: missions_service.party_by_code(session, mission, props.controlled_by or ""), "controlled_by",
+               no_party)  # fmt: skip
     if props.patrol_id is not None:
-        _refer(lambda: patrols_service.get(session, mission, props.patrol_id or 0, actor=actor), "patrol_id")
+        _refer(lambda: patrols_service.get(session, mission, props.patrol_id or 0, actor=actor), "patrol_id",
+               Message("patrol not found"))  # fmt: skip
     if props.uav_flight_id is not None:
-        _refer(lambda: get_flight(session, mission, props.uav_flight_id or 0, actor=actor), "uav_flight_id")
+        _refer(lambda: get_flight(session, mission, props.uav_flight_id or 0, actor=actor), "uav_flight_id",
+               Message("UAV flight not found"))  # fmt: skip
     derived = derive.map_index(session, mission).derive(point.x, point.y, props.start)
     restriction = Restriction(
         mission_id=mission.id,
@@ -63,16 +69,21 @@ def create(session: Session, mission: Mission, data: RestrictionIn, *, actor: Ac
 def _site(session: Session, mission: Mission, site_id: int, actor: Actor) -> Site:
     found = session.get(Site, site_id)
     if found is None or found.mission_id != mission.id or not policy.can_read(actor, found):
-        raise Invalid(f"mission {mission.slug} has no site {site_id}", "properties.site_id")
+        raise Invalid(
+            Message("mission %(mission)s has no site %(id)s", mission=mission.slug, id=site_id), "properties.site_id"
+        )
     return found
 
 
-def _refer(load: Callable[[], object], field: str) -> None:
-    """Check that a referred record exists for the actor; its NotFound becomes an Invalid naming the field."""
+def _refer(load: Callable[[], object], field: str, message: Message) -> None:
+    """Check that a referred record exists for the actor; its NotFound becomes an Invalid naming the field.
+
+    `message` says the NotFound's English (the API's words) as a Message, so the pages can translate it.
+    """
     try:
         load()
-    except NotFound as exc:
-        raise Invalid(exc.detail, f"properties.{field}") from None
+    except NotFound:
+        raise Invalid(message, f"properties.{field}") from None
 
 
 def list_restrictions(
@@ -156,7 +167,8 @@ def create_flight(session: Session, mission: Mission, data: UavFlightIn, *, acto
     missions_service.check_restricted_to(session, mission, props.classification, props.restricted_to)
     area = geo.parse_geometry(data.geometry, geo.POLYGONS)
     if props.patrol_id is not None:
-        _refer(lambda: patrols_service.get(session, mission, props.patrol_id or 0, actor=actor), "patrol_id")
+        _refer(lambda: patrols_service.get(session, mission, props.patrol_id or 0, actor=actor), "patrol_id",
+               Message("patrol not found"))  # fmt: skip
     box = geo.bounds(area)
     values = props.model_dump(exclude={"episodes"})
     flight = UavFlight(

@@ -67,7 +67,8 @@ class IncidentFilters:
         return urlencode({k: v for k, v in self.form.values.items() if k in FIELDS and v})
 
 
-def _day(form: Form, name: str) -> date | None:
+def day_field(form: Form, name: str) -> date | None:
+    """The day typed in `name` (YYYY-MM-DD); a bad one is reported on the field and read as none."""
     text = form.get(name)
     if not text:
         return None
@@ -87,7 +88,7 @@ def parse(params: QueryParams, mission: Mission, offered: Choices) -> IncidentFi
     """Read the filters; a bad value is reported on its field and ignored."""
     form = Form(values={k: params.get(k, "") for k in FIELDS})
     zone = ZoneInfo(mission.time_zone or "UTC")
-    first, last = _day(form, "since"), _day(form, "until")
+    first, last = day_field(form, "since"), day_field(form, "until")
     if first and last and last < first:
         form.add_error("until", N_("The end date is before the start date."))
         last = None

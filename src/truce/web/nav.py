@@ -38,6 +38,7 @@ NAV: list[NavItem] = [
     NavItem("report_list", N_("Reports"), "report.create"),
     NavItem("webhook_list", N_("Webhooks"), MEMBERS),
     NavItem("patrol_list", N_("Patrols"), MEMBERS),
+    NavItem("restriction_list", N_("Freedom of movement"), MEMBERS),
     NavItem("admin_places", N_("Places"), "place.write"),
     NavItem("admin_users", N_("Users"), "user.write"),
     NavItem("admin_phones", N_("Phones"), "user.write"),

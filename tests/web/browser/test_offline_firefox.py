@@ -140,3 +140,60 @@ def test_firefox_queues_crossing_counts_offline_and_sends_each_once(live: LiveSe
         ).fetchall()
     assert [(note, n) for note, n, _ in rows] == [(f"firefox crossing #{n}", 10 + n) for n in range(3)]
     assert all(device_time is not None for _, _, device_time in rows)
+
+
+RESTRICTION_FORM = "/m/nk-2020/restrictions/new"
+
+
+def file_restriction(firefox: Firefox, narrative: str) -> None:
+    values = {"f-category": "denial", "f-kind": "checkpoint", "f-start": "2020-11-22T11:00",
+              "f-duration_min": "15", "f-narrative": narrative}  # fmt: skip
+    before = firefox.run("document.querySelectorAll('#outbox-list li').length")
+    firefox.run(
+        f"var v = {json.dumps(values)};"
+        "Object.keys(v).forEach(function (id) { document.getElementById(id).value = v[id]; });"
+        "var site = document.getElementById('f-site_id'); site.value = site.options[1].value;"
+        "document.getElementById('restriction-form').requestSubmit()"
+    )
+    firefox.wait_for(f"document.querySelectorAll('#outbox-list li').length === {before + 1}")
+
+
+def test_firefox_keeps_restrictions_offline_across_a_restart_and_sends_each_once(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    profile = tmp_path / "firefox-profile"
+    firefox = Firefox(profile)
+    try:
+        log_in(firefox, live.url)
+        firefox.goto(live.url + RESTRICTION_FORM)  # kept by the worker since the first visit; opened once online
+        firefox.wait_for("document.body && document.body.dataset.outboxReady === '1'")
+        firefox.set_offline(True)
+        live.stop()
+        firefox.goto(live.url + RESTRICTION_FORM)  # answered by the service worker
+        firefox.wait_for("document.body && document.body.dataset.outboxReady === '1'")
+        for n in range(3):
+            file_restriction(firefox, f"firefox restriction #{n}")
+        assert counts(firefox)["waiting"] == 3
+    finally:
+        firefox.close()
+
+    firefox = Firefox(profile)
+    try:
+        firefox.set_offline(True)
+        firefox.goto(live.url + RESTRICTION_FORM)
+        firefox.wait_for("document.body && document.body.dataset.outboxReady === '1'")
+        assert counts(firefox)["waiting"] == 3
+        live.start()
+        firefox.set_offline(False)  # the `online` event (or the timer) sends them: no Background Sync here
+        firefox.wait_for("document.getElementById('outbox').dataset.sent === '3'", seconds=120)
+    finally:
+        firefox.close()
+    with closing(sqlite3.connect(live.data_dir / "truce.db")) as db:
+        rows = db.execute(
+            "SELECT narrative, category, device_time FROM restrictions WHERE narrative LIKE 'firefox restriction #%'"
+            " ORDER BY narrative"
+        ).fetchall()
+    assert [(narrative, category) for narrative, category, _ in rows] == [
+        (f"firefox restriction #{n}", "denial") for n in range(3)
+    ]
+    assert all(device_time is not None for _, _, device_time in rows)

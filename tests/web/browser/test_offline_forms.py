@@ -96,3 +96,71 @@ def test_crossings_counted_offline_wait_on_the_device_and_arrive_once_a_refused_
     # Each keeps the device's time it was made at (X-Device-Time), beside the server's own.
     assert fine[0][2] is not None
     assert fixed[0][2] is not None
+
+
+RESTRICTION_FORM = "/m/nk-2020/restrictions/new"
+RESTRICTIONS = 3
+
+
+def restrictions(data_dir: Path, prefix: str) -> list[tuple[str, str, str | None, str | None]]:
+    """(narrative, category, end, device_time) of the restrictions whose narrative starts with `prefix`."""
+    with closing(sqlite3.connect(data_dir / "truce.db")) as db:
+        rows = db.execute(
+            'SELECT narrative, category, "end", device_time FROM restrictions WHERE narrative LIKE ?'
+            " ORDER BY narrative",
+            (prefix + "%",),
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def fill_restriction(page: Page, narrative: str) -> None:
+    page.select_option("#f-category", "delay")
+    page.select_option("#f-kind", "checkpoint")
+    page.fill("#f-start", "2020-11-22T09:30")
+    page.fill("#f-duration_min", "40")
+    page.select_option("#f-site_id", index=1)
+    page.fill("#f-reason_given", "papers checked")
+    page.fill("#f-narrative", narrative)
+    items = page.locator("#outbox-list li")
+    before = items.count()
+    page.get_by_role("button", name="Record the restriction").click()
+    expect(items).to_have_count(before + 1, timeout=15_000)
+
+
+def test_restrictions_filed_offline_survive_a_restart_and_arrive_once(
+    playwright: Playwright, live: LiveServer, tmp_path: Path
+) -> None:
+    context = open_browser(playwright, tmp_path / "profile")
+    page = first_page(context)
+    log_in(page, live.url, next_path=RESTRICTION_FORM)  # the one online visit
+    go_offline(context, live)
+    page.reload()  # the service worker's copy of the form
+    outbox_ready(page)
+    expect(page.get_by_role("heading", name="Record a restriction of movement")).to_be_visible()
+    for n in range(RESTRICTIONS):
+        fill_restriction(page, f"offline restriction #{n}")
+    expect(page.locator("#outbox-note")).to_contain_text("when the network is back")
+    assert outbox_counts(page)["waiting"] == RESTRICTIONS
+    context.close()
+
+    context = open_browser(playwright, tmp_path / "profile", offline=True)
+    page = first_page(context)
+    page.goto(live.url + RESTRICTION_FORM)
+    outbox_ready(page)
+    assert outbox_counts(page)["waiting"] == RESTRICTIONS
+    assert restrictions(live.data_dir, "offline restriction #") == []
+    go_online(context, live)  # the `online` event sends the outbox
+    wait_until(page, lambda: outbox_counts(page) == {"waiting": 0, "held": 0, "sent": RESTRICTIONS})
+    page.locator("#outbox-toggle").click()
+    expect(page.locator("#outbox-list li[data-state=sent]").first).to_contain_text("restriction 2020-11-22 09:30")
+    # Sent again online, the outbox answered again: nothing doubled.
+    page.get_by_role("button", name="Send now").click()
+    context.close()
+
+    found = restrictions(live.data_dir, "offline restriction #")
+    assert [(narrative, category) for narrative, category, _, _ in found] == [
+        (f"offline restriction #{n}", "delay") for n in range(RESTRICTIONS)
+    ]
+    # The page's duration became the record's end (09:30 + 40 min, UTC+4: 06:10 UTC); the device's time is kept.
+    assert all(end is not None and "06:10" in end for _, _, end, _ in found)
+    assert all(device_time is not None for _, _, _, device_time in found)

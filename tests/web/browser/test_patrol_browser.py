@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from patrol_support import patrol_body
 from truce.demo.loader import DEMO_PASSWORD
 from web.browser.driving import Server, log_in, shot, wait_for_map
+from web.browser.test_phone import SMALL_TARGETS, TARGETS
 
 PHONE = {"width": 390, "height": 844}
 
@@ -110,3 +111,43 @@ def test_the_patrol_screen_in_russian(phone: Page, server: Server) -> None:
     phone.goto(f"{server.url}/m/nk-2020/patrols/{planned.json()['id']}/record")
     expect(phone.locator("#record-start")).to_have_text("Начать запись")
     assert phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") == 0
+
+
+def test_the_restriction_form_fits_a_phone_and_files_one(phone: Page, server: Server, shots: Path) -> None:
+    log_in(phone, server, "monitor-ru", "/m/nk-2020/patrols")
+    phone.get_by_role("link", name="Record a restriction").click()
+    expect(phone.get_by_role("heading", name="Record a restriction of movement")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") == 0
+    assert phone.evaluate(SMALL_TARGETS, TARGETS) == []
+    phone.select_option("#f-category", "conditional_access")
+    phone.select_option("#f-kind", "checkpoint")
+    phone.fill("#f-start", "2020-11-23T14:00")
+    phone.select_option("#f-site_id", index=1)
+    phone.fill("#f-narrative", "Filed on a phone")
+    shot(phone, shots, "restriction-new-390", full_page=True)
+    phone.get_by_role("button", name="Record the restriction").click()
+    expect(phone.locator("#recorded")).to_contain_text("recorded")
+    assert phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") == 0
+
+
+def test_the_maps_restriction_filters_fold_on_a_phone(phone: Page, server: Server, shots: Path) -> None:
+    log_in(phone, server, "monitor-ru", "/m/nk-2020/map")
+    wait_for_map(phone)
+    box = phone.locator(".movement-filters")
+    expect(box).to_be_visible()
+    # Folded, as the legend is: a line at the foot of the map, not its lower third.
+    assert box.locator("details").get_attribute("open") is None
+    expect(phone.locator("#restriction-category")).to_be_hidden()
+    folded, board = box.bounding_box(), phone.locator("#map").bounding_box()
+    assert folded is not None
+    assert board is not None
+    assert folded["height"] < board["height"] / 8, (folded, board)
+    assert phone.evaluate(SMALL_TARGETS, ".movement-filters summary") == []
+    box.locator("summary").click()
+    expect(phone.locator("#restriction-category")).to_be_visible()
+    phone.locator("#restriction-category").select_option("denial")
+    expect(phone.locator("body")).to_have_attribute("data-restrictions-shown", "2")
+    expect(box.get_by_role("link", name="Record a restriction")).to_have_attribute(
+        "href", "/m/nk-2020/restrictions/new"
+    )
+    shot(phone, shots, "map-movement-filters-390")

@@ -10,6 +10,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from truce import policy
 from truce.errors import Invalid
 from truce.incidents import service as incidents_service
 from truce.incidents import taxonomy
@@ -49,6 +50,8 @@ def map_page(request: Request, page: ReadPage) -> Response:
         "today": today,
         "tile_url": request.app.state.settings.tile_url,
         "map_text": map_text(request, mission),
+        # The restrictions' filter box links to their form for those who may file one.
+        "files_restrictions": policy.offers(page.actor, "restriction.create"),
     }
     return render(request, "map.html", context)
 

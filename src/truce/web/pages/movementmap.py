@@ -55,6 +55,8 @@ LAYER_LABELS = {
     "all_parties": N_("All parties"),
     "all_categories": N_("All categories"),
     "off_route": N_("%s km off the route for %s min"),
+    "filter": N_("Restrictions: filter"),
+    "record": N_("Record a restriction"),
 }
 
 

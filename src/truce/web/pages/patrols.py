@@ -56,7 +56,13 @@ def patrol_list(request: Request, page: ReadPage) -> Response:
             outside = sum(found.outside_km for _, found in compared) if compared else None
         rows.append({"patrol": patrol, "outside_km": outside})
     plans = policy.offers(page.actor, "patrol.write")
-    return render(request, "patrols/list.html", {"rows": rows, "plans": plans, "zone": ZoneInfo(mission.time_zone)})
+    context = {
+        "rows": rows,
+        "plans": plans,
+        "restricts": policy.offers(page.actor, "restriction.create"),
+        "zone": ZoneInfo(mission.time_zone),
+    }
+    return render(request, "patrols/list.html", context)
 
 
 def _context(page: Page, form: Form) -> dict[str, Any]:

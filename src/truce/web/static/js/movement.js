@@ -77,7 +77,12 @@
         Object.keys(text.categories).map(function (code) {
           return '<option value="' + code + '">' + B.escapeHtml(text.categories[code]) + "</option>";
         }).join("") + "</select>";
-      div.innerHTML = party + category;
+      var record = element.getAttribute("data-restriction-new");
+      var link = record ? '<a class="restriction-new" href="' + B.escapeHtml(record) + '">' + B.escapeHtml(text.layers.record) + "</a>" : "";
+      // On a phone the box starts folded, as the legend does: open, it covered the lower third of the map.
+      var open = window.matchMedia("(min-width: 40rem)").matches ? " open" : "";
+      div.innerHTML = "<details" + open + "><summary>" + B.escapeHtml(text.layers.filter) + "</summary>" +
+        party + category + link + "</details>";
       L.DomEvent.disableClickPropagation(div);
       div.addEventListener("change", function () { show(drawn); });
       return div;

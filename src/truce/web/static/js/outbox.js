@@ -1,7 +1,8 @@
 /* The outbox in the pages: registers the service worker, keeps the forms and the map's layers for offline use,
-   queues the incident form (with its photos) and the crossing count form on the device, sends the queue when the network is back (the
-   `online` event, opening the app, a timer, and Background Sync where the browser has it), and shows every
-   record's state in the header; a record the server refused can be edited and sent again. */
+   queues the incident form (with its photos), the crossing count form and the restriction form on the device,
+   sends the queue when the network is back (the `online` event, opening the app, a timer, and Background Sync
+   where the browser has it), and shows every record's state in the header; a record the server refused can be
+   edited and sent again. */
 (function () {
   "use strict";
   var O = window.TruceOutbox;
@@ -75,7 +76,7 @@
   }
 
   // The page of each kind's form, under /m/{slug}/ (a record made before `form` was kept has none).
-  var FORMS = { incident: "incidents/new", movement: "movements/new" };
+  var FORMS = { incident: "incidents/new", movement: "movements/new", restriction: "restrictions/new" };
 
   function summary(record) {
     var body = record.body || {};
@@ -83,6 +84,9 @@
       return (text.kinds.movement || "") + " " + (body.on_date || "") + ", " + say(text.individuals, { n: body.individuals });
     }
     var properties = body.properties || {};
+    if (record.kind === "restriction") {
+      return (text.kinds.restriction || "") + " " + (record.fields.start || "").replace("T", " ");
+    }
     return (properties.type || "") + " " + (properties.subtype || "");
   }
 
@@ -223,12 +227,55 @@
     return body;
   }
 
+  /* The restriction form (restrictions/new) as the API takes it: what the page's restriction_from builds. */
+  var RESTRICTION_MOMENTS = ["liaison_informed_at", "centre_informed_at", "answered_at", "resolved_at"];
+  function localMoment(value, zone) {
+    // A datetime-local field, read in the mission's time zone (as the page reads it).
+    var parts = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(value || "");
+    return parts ? startOf(parts[1], parts[2], zone) : null;
+  }
+  function whole(typed) {
+    typed = String(typed || "").trim();
+    return /^\d{1,11}$/.test(typed) ? Number(typed) : typed;
+  }
+  function restrictionOf(fields, zone) {
+    var start = localMoment(fields.start, zone);
+    var properties = {
+      category: fields.category, kind: fields.kind, start: start, classification: fields.classification || "parties",
+      reason_given: (fields.reason_given || "").trim(), answer: (fields.answer || "").trim(),
+      narrative: (fields.narrative || "").trim(),
+      restricted_to: Object.keys(fields).filter(function (k) { return k.indexOf("restricted_to.") === 0; })
+        .map(function (k) { return fields[k]; }).sort()
+    };
+    var minutes = number(fields.duration_min);
+    if (minutes !== null && start) { properties.end = new Date(Date.parse(start) + minutes * 60000).toISOString(); }
+    RESTRICTION_MOMENTS.forEach(function (name) {
+      var moment = localMoment(fields[name], zone);
+      if (moment) { properties[name] = moment; }
+    });
+    ["site_id", "patrol_id", "uav_flight_id"].forEach(function (name) {
+      if (String(fields[name] || "").trim()) { properties[name] = whole(fields[name]); }
+    });
+    if (fields.controlled_by) { properties.controlled_by = fields.controlled_by; }
+    var lat = number(fields.lat), lon = number(fields.lon);
+    var geometry = lat !== null && lon !== null ? { type: "Point", coordinates: [lon, lat] } : null;
+    return { type: "Feature", geometry: geometry, properties: properties };
+  }
+
   var KINDS = {
     incident: { body: function (fields, zone) { return featureOf(fields, zone); }, missing: missing },
     movement: {
       body: movementOf,
       missing: function (fields) {
         return ["site_id", "direction", "kind", "on_date", "individuals"].filter(function (name) { return !fields[name]; });
+      }
+    },
+    restriction: {
+      body: restrictionOf,
+      missing: function (fields) {
+        var absent = ["category", "kind", "start"].filter(function (name) { return !fields[name]; });
+        if (!fields.site_id && !(fields.lat && fields.lon)) { absent.push("site_id"); }
+        return absent;
       }
     }
   };

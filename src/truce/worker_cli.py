@@ -1,4 +1,8 @@
-"""`truce worker`: runs queued jobs (webhook deliveries)."""
+"""`truce worker`: runs queued jobs (webhook deliveries).
+
+It lives outside `truce.events`, whose import registers the log's listeners and loads SQLAlchemy, so that
+`truce --help` does not.
+"""
 
 from __future__ import annotations
 
