@@ -67,13 +67,29 @@ ONE_BACKEND = re.compile(r"(^test_policy_matrix|_access)\.py$|^test_access\.py$"
 
 # The mission-independent modules (issue 19, part 5): their tests run against the nk-2020 demo on every backend
 # and against the illustrative example mission (valley-buffer) on SQLite, through the `mission_slug` parameter of
-# the shared fixtures (`mission`, `member`, `scene`). docs/testing.md lists them; a module joins by being here.
-BOTH_MISSIONS = ("incidents/test_incident_view.py", "interop/test_csv_export.py", "interop/test_geojson.py",
-                 "interop/test_hxl.py")  # fmt: skip
+# the shared fixtures (`mission`, `member`, `scene`, `login`). docs/testing.md classifies every test module; a
+# module joins by being here. In such a module a test marked `demo_content` reads what only the demo holds (its
+# places' names, its returns, its provisions' days) and runs against nk-2020 alone.
+BOTH_MISSIONS = (
+    "incidents/test_derive.py", "incidents/test_incident_view.py", "incidents/test_place_versions.py",
+    "interop/test_acled.py", "interop/test_csv_export.py", "interop/test_export_names.py", "interop/test_geojson.py",
+    "interop/test_hostile_files.py", "interop/test_hxl.py", "interop/test_ucdp.py", "ledger/test_append_batch.py",
+    "reports/test_bulletin.py", "reports/test_daily.py", "reports/test_pdf.py", "reports/test_storage.py",
+    "test_free_text.py", "test_placeflow.py", "test_policy_sql.py", "test_restricted_codes.py",
+    "web/test_map_filters.py",
+)  # fmt: skip
+
+
+# Of those, the modules that test the backends themselves (the SQL each renders): the example on every backend too.
+EVERY_BACKEND = ("test_policy_sql.py", "test_restricted_codes.py")
 
 
 def _both_missions(path: Path) -> bool:
     return any(path.as_posix().endswith("tests/" + name) for name in BOTH_MISSIONS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "demo_content: reads the nk-2020 demo's own content; runs against it alone")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -81,9 +97,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # A mark, before pytest's own hooks run: they parametrize `backend` by it instead of by the fixture's params.
     path = Path(metafunc.definition.path)
     one_backend = ONE_BACKEND.search(path.name)
-    if "mission_slug" in metafunc.fixturenames and _both_missions(path):
-        # The second mission on SQLite only: what it shows is the mission, not the backend.
-        pairs = [(b, DEMO_SLUG) for b in (["sqlite"] if one_backend else BACKENDS)] + [("sqlite", EXAMPLE_SLUG)]
+    demo_only = metafunc.definition.get_closest_marker("demo_content") is not None
+    if "mission_slug" in metafunc.fixturenames and _both_missions(path) and not demo_only:
+        # The second mission on SQLite only (what it shows is the mission, not the backend), but for EVERY_BACKEND.
+        backends = ["sqlite"] if one_backend else BACKENDS
+        examples = backends if path.name in EVERY_BACKEND else ["sqlite"]
+        pairs = [(b, DEMO_SLUG) for b in backends] + [(b, EXAMPLE_SLUG) for b in examples]
         metafunc.definition.add_marker(
             pytest.mark.parametrize(
                 ("backend", "mission_slug"), pairs, indirect=True, ids=[f"{b}-{m}" for b, m in pairs]
@@ -236,15 +255,17 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def login(client: TestClient) -> Login:
-    """Headers carrying a bearer token for a demo account."""
+def login(client: TestClient, mission_slug: str) -> Login:
+    """Headers carrying a bearer token for a demo account (or, in the example mission, its counterpart)."""
     cache: dict[str, dict[str, str]] = {}
+    scene = SCENES[mission_slug]
 
     def headers(username: str) -> dict[str, str]:
         if username == "public":
             return {}
         if username not in cache:
-            answer = client.post("/api/v1/auth/token", data={"username": username, "password": loader.DEMO_PASSWORD})
+            name, password = (username, loader.DEMO_PASSWORD) if scene.slug == DEMO_SLUG else scene.login(username)
+            answer = client.post("/api/v1/auth/token", data={"username": name, "password": password})
             assert answer.status_code == 200, answer.text
             cache[username] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
         return cache[username]

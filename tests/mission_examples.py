@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from support import point_feature
+from truce.demo import loader
 from truce.incidents import service as incidents_service
 from truce.incidents.schemas import IncidentIn
 from truce.missionfile import create, spec
@@ -25,6 +26,7 @@ from truce.users import service as users_service
 EXAMPLE = Path(str(files("truce.missionfile") / "examples" / "buffer_zone.yaml"))
 DEMO = Path(str(files("truce.demo") / "nk_2020.yaml"))
 DEMO_SLUG, EXAMPLE_SLUG = "nk-2020", "valley-buffer"
+DEMO_DAY = date(2020, 11, 21)  # the demo's scene day: a day with records, inside its period
 
 
 def example() -> dict[str, Any]:
@@ -55,6 +57,7 @@ class Scene:
     day: date
     offset: timedelta
     delegations: dict[str, str] = field(default_factory=dict)
+    actors: dict[str, str] = field(default_factory=dict)
 
     def delegation(self, code: str) -> str:
         """This mission's counterpart of a demo delegation (or party) code."""
@@ -64,6 +67,28 @@ class Scene:
         """This mission's counterpart of a demo account (`verifier-tr` -> `verifier-east`)."""
         role, _, code = username.partition("-")
         return f"{role}-{self.delegation(code)}" if code else f"{role}-{self.delegation('ru')}"
+
+    def actor(self, name: str) -> str:
+        """This mission's counterpart of an outside source's name for a demo party ("Government of Armenia")."""
+        return self.actors.get(name, name)
+
+    @property
+    def offset_text(self) -> str:
+        """The mission's clock as reports write it after "UTC": "+04:00"."""
+        return datetime(2000, 1, 1, tzinfo=timezone(self.offset)).isoformat()[-6:]
+
+    def shifted(self, demo_day: date) -> date:
+        """The day as far from the scene's day as `demo_day` is from the demo's (21 November 2020)."""
+        return self.day + (demo_day - DEMO_DAY)
+
+    def login(self, username: str) -> tuple[str, str]:
+        """The name and password of a demo account's counterpart here (accounts made by `load_example`)."""
+        return self.account(username), PASSWORD
+
+    @property
+    def api(self) -> str:
+        """The mission's API root."""
+        return f"/api/v1/missions/{self.slug}"
 
     def at(self, lon: float, lat: float) -> tuple[float, float]:
         """A demo position (given near 46.80, 39.90) moved to the same place relative to this mission's point."""
@@ -76,14 +101,17 @@ class Scene:
 
 
 SCENES = {
-    DEMO_SLUG: Scene(DEMO_SLUG, (46.80, 39.90), date(2020, 11, 21), timedelta(hours=4)),
+    DEMO_SLUG: Scene(DEMO_SLUG, (46.80, 39.90), DEMO_DAY, timedelta(hours=4)),
     EXAMPLE_SLUG: Scene(
         EXAMPLE_SLUG, (20.35, 10.70), date(2024, 5, 21), timedelta(hours=2),
         {"ru": "force", "tr": "east", "am": "north", "az": "south", "unhcr": "relief"},
+        {"Government of Armenia": "Northern authorities", "Government of Azerbaijan": "Southern authorities",
+         "Military Forces of Armenia (2018-)": "Military Forces of the Northern authorities",
+         "Military Forces of Azerbaijan (2003-)": "Military Forces of the Southern authorities"},
     ),
 }  # fmt: skip
 
-PASSWORD = "a-long-password"
+PASSWORD = loader.DEMO_PASSWORD  # the demo accounts' password: a test logs in the same way in either mission
 # The example's accounts: each demo account's counterpart (Scene.account), by role and delegation.
 EXAMPLE_ACCOUNTS = [
     ("admin-force", "admin", "force"), ("monitor-force", "monitor", "force"), ("verifier-force", "verifier", "force"),

@@ -7,6 +7,7 @@ apply the same rule (`truce.text`).
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from support import Login, point_feature
 from truce import text
 from truce.agreement.schemas import ProvisionIn
@@ -32,7 +34,6 @@ from truce.places.schemas import SiteIn
 from truce.policy import Actor
 from truce.users import service as users_service
 
-BASE = "/api/v1/missions/nk-2020"
 BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f"]
 CONTROLS = ["\x00", "\x01", "\x07", "\x1b", "\x7f", "\x85", "\u2028"]
 
@@ -108,17 +109,27 @@ def test_clean_never_lets_a_control_or_bidi_character_through(value: str) -> Non
     assert all(ch in "\t\n\r" or (ord(ch) >= 0x20 and not 0x7F <= ord(ch) <= 0x9F) for ch in cleaned)
 
 
-def test_the_api_refuses_a_nul_in_a_narrative(client: TestClient, login: Login) -> None:
-    answer = client.post(f"{BASE}/incidents", json=incident(narrative="Shots\u0000 heard"), headers=login("monitor-ru"))
+def test_the_api_refuses_a_nul_in_a_narrative(client: TestClient, login: Login, scene: Scene) -> None:
+    body = point_feature(
+        *scene.point,
+        type="fire",
+        subtype="sniper",
+        start=scene.moment(10),
+        source="post",
+        narrative="Shots\u0000 heard",
+    )
+    answer = client.post(f"{scene.api}/incidents", json=body, headers=login("monitor-ru"))
     assert answer.status_code == 422, answer.text
     assert "narrative" in answer.text
 
 
-def test_an_import_reports_the_row_and_keeps_the_rest(session: Session, mission: Mission) -> None:
+def test_an_import_reports_the_row_and_keeps_the_rest(session: Session, mission: Mission, scene: Scene) -> None:
+    lon, lat = scene.at(46.80, 39.80)
+    on = scene.shifted(date(2020, 11, 16)).isoformat()
     rows = (
         "event_id_cnty,event_date,event_type,sub_event_type,latitude,longitude,notes\n"
-        "TXT1,2020-11-16,Battles,Armed clash,39.80,46.80,Shots\x1b[31m heard\n"
-        "TXT2,2020-11-16,Battles,Armed clash,39.80,46.80,Shots \u202eheard\n"
+        f"TXT1,{on},Battles,Armed clash,{lat},{lon},Shots\x1b[31m heard\n"
+        f"TXT2,{on},Battles,Armed clash,{lat},{lon},Shots \u202eheard\n"
     )
     report = import_file(session, mission, io.BytesIO(rows.encode()), "e.csv", "acled", actor=Actor.system(mission.id))
     problems = [str(problem) for problem in report.problems]
@@ -130,9 +141,10 @@ def test_an_import_reports_the_row_and_keeps_the_rest(session: Session, mission:
     assert all("\u202e" not in narrative for narrative in imported)
 
 
-def test_display_names_follow_the_rule(session: Session, mission: Mission) -> None:
+def test_display_names_follow_the_rule(session: Session, mission: Mission, scene: Scene) -> None:
     with pytest.raises(Invalid, match="display_name"):
         users_service.create(
-            session, "named-user", "a-long-password", mission=mission, role="analyst", delegation_code="ru",
+            session, "named-user", "a-long-password", mission=mission, role="analyst",
+            delegation_code=scene.delegation("ru"),
             actor=Actor.system(mission.id), display_name="Ann\x00",
         )  # fmt: skip

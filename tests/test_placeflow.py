@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from databases import fresh_database
+from mission_examples import Scene
 from support import point_feature
 from truce import geo, placeflow
 from truce.demo import loader
@@ -26,17 +28,18 @@ from truce.places.models import Area, Line, Site
 from truce.places.schemas import SiteIn
 from truce.policy import Actor
 
-FIELD = (46.6201, 39.9501)
+FIELD = (46.6201, 39.9501)  # a demo position; Scene.at moves it (and the posts near it) into another mission
 
 
 def post(name: str, lon: float, lat: float) -> SiteIn:
     return SiteIn.model_validate(point_feature(lon, lat, name=name, kind="post"))
 
 
-def shelling(session: Session, mission: Mission, author: Actor, lon: float, lat: float) -> Incident:
+def shelling(session: Session, mission: Mission, author: Actor, scene: Scene) -> Incident:
+    start = scene.moment(10, day=scene.shifted(date(2020, 11, 20)))
     body = IncidentIn.model_validate(
-        point_feature(lon, lat, type="explosion", subtype="mortar", start="2020-11-20T10:00:00+04:00",
-                      source="post", counts={"impacts": 3})
+        point_feature(*scene.at(*FIELD), type="explosion", subtype="mortar", start=start, source="post",
+                      counts={"impacts": 3})
     )  # fmt: skip
     return incidents_service.create(session, mission, body, actor=author)
 
@@ -47,23 +50,29 @@ def rederived_ids(session: Session, since: int) -> list[str]:
 
 
 def test_a_new_site_redraws_its_neighbours_and_says_how_many(
-    session: Session, mission: Mission, member: Callable[[str], Actor]
+    session: Session, mission: Mission, member: Callable[[str], Actor], scene: Scene
 ) -> None:
-    incident = shelling(session, mission, member("monitor-ru"), *FIELD)
+    incident = shelling(session, mission, member("monitor-ru"), scene)
     before = ledger.size(session)
-    made = placeflow.create(session, mission, post("Post 30", 46.6202, 39.9502), actor=member("admin"))
+    made = placeflow.create(session, mission, post("Post 30", *scene.at(46.6202, 39.9502)), actor=member("admin"))
     assert incident.nearest_site_id == made.place.id
     assert made.rederived == len(rederived_ids(session, before)) >= 1
     assert str(incident.id) in rederived_ids(session, before)
 
 
-def test_a_batch_derives_each_incident_once(session: Session, mission: Mission, member: Callable[[str], Actor]) -> None:
-    incident = shelling(session, mission, member("monitor-ru"), *FIELD)
+def test_a_batch_derives_each_incident_once(
+    session: Session, mission: Mission, member: Callable[[str], Actor], scene: Scene
+) -> None:
+    incident = shelling(session, mission, member("monitor-ru"), scene)
     before = ledger.size(session)
     admin = member("admin")
     with placeflow.batch(session, mission, actor=admin) as changes:
-        far = placeflow.create(session, mission, post("Post 31", 46.6301, 39.9601), actor=admin, within=changes)
-        near = placeflow.create(session, mission, post("Post 32", 46.6202, 39.9502), actor=admin, within=changes)
+        far = placeflow.create(
+            session, mission, post("Post 31", *scene.at(46.6301, 39.9601)), actor=admin, within=changes
+        )
+        near = placeflow.create(
+            session, mission, post("Post 32", *scene.at(46.6202, 39.9502)), actor=admin, within=changes
+        )
         assert (far.rederived, near.rederived) == (0, 0)
         assert rederived_ids(session, before) == []  # nothing is derived until the batch ends
     ids = rederived_ids(session, before)
@@ -72,14 +81,18 @@ def test_a_batch_derives_each_incident_once(session: Session, mission: Mission, 
     assert incident.nearest_site_id == near.place.id
 
 
-def test_a_failed_batch_derives_nothing(session: Session, mission: Mission, member: Callable[[str], Actor]) -> None:
-    shelling(session, mission, member("monitor-ru"), *FIELD)
+def test_a_failed_batch_derives_nothing(
+    session: Session, mission: Mission, member: Callable[[str], Actor], scene: Scene
+) -> None:
+    shelling(session, mission, member("monitor-ru"), scene)
     before = ledger.size(session)
     admin = member("admin")
 
     def failing_import() -> None:
         with placeflow.batch(session, mission, actor=admin) as changes:
-            placeflow.create(session, mission, post("Post 33", 46.6202, 39.9502), actor=admin, within=changes)
+            placeflow.create(
+                session, mission, post("Post 33", *scene.at(46.6202, 39.9502)), actor=admin, within=changes
+            )
             raise RuntimeError("the import failed")
 
     with pytest.raises(RuntimeError):
@@ -88,7 +101,7 @@ def test_a_failed_batch_derives_nothing(session: Session, mission: Mission, memb
 
 
 def test_a_site_incidents_name_is_not_removed(
-    session: Session, mission: Mission, member: Callable[[str], Actor]
+    session: Session, mission: Mission, member: Callable[[str], Actor], scene: Scene
 ) -> None:
     used_id = session.scalars(select(Incident.nearest_site_id).where(Incident.nearest_site_id.is_not(None))).first()
     assert used_id is not None
@@ -99,7 +112,7 @@ def test_a_site_incidents_name_is_not_removed(
         placeflow.remove(session, Site, mission, used_id, actor=member("admin"))
     assert ledger.size(session) == before
     assert placeflow.incidents_naming(session, site) > 0
-    lonely = placeflow.create(session, mission, post("Far post", 44.0, 41.5), actor=member("admin")).place
+    lonely = placeflow.create(session, mission, post("Far post", *scene.at(44.0, 41.5)), actor=member("admin")).place
     assert placeflow.remove(session, Site, mission, lonely.id, actor=member("admin")).rederived == 0
     assert session.get(Site, lonely.id) is None
 

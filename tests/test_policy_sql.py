@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from support import ACCOUNTS, point_feature
 from truce import policy
 from truce.incidents.models import Incident
@@ -23,7 +24,7 @@ from truce.places.models import Site
 from truce.places.schemas import SiteIn
 from truce.policy import Actor
 
-RESTRICTIONS = [["tr"], ["am", "tr"], ["ru"], []]
+RESTRICTIONS = [["tr"], ["am", "tr"], ["ru"], []]  # the demo's delegations; Scene.delegation gives another's
 
 
 def reader(member: Callable[[str], Actor], mission: Mission, account: str) -> Actor:
@@ -31,20 +32,23 @@ def reader(member: Callable[[str], Actor], mission: Mission, account: str) -> Ac
 
 
 @pytest.fixture
-def sites(session: Session, mission: Mission) -> list[Site]:
+def sites(session: Session, mission: Mission, scene: Scene) -> list[Site]:
     """A site of every classification (restricted to one, two or no delegations), and others in another mission."""
     other = missions_service.create(session, MissionIn(slug="other-2021", name="Another mission"), actor=Actor.system())
     levels = ("mission", "parties", "public")
-    made = [_site(session, where, level, []) for where in (mission, other) for level in levels]
-    made.extend(_site(session, mission, "restricted", delegations) for delegations in RESTRICTIONS)
+    made = [_site(session, scene, where, level, []) for where in (mission, other) for level in levels]
+    made.extend(
+        _site(session, scene, mission, "restricted", [scene.delegation(code) for code in delegations])
+        for delegations in RESTRICTIONS
+    )
     session.flush()
     return made
 
 
-def _site(session: Session, mission: Mission, classification: str, restricted_to: list[str]) -> Site:
+def _site(session: Session, scene: Scene, mission: Mission, classification: str, restricted_to: list[str]) -> Site:
     name = f"{classification} {'-'.join(restricted_to)} site"
     feature = SiteIn.model_validate(
-        point_feature(46.8, 39.9, name=name, kind="post", classification=classification, restricted_to=restricted_to)
+        point_feature(*scene.point, name=name, kind="post", classification=classification, restricted_to=restricted_to)
     )
     return places_service.create_site(session, mission, feature, actor=Actor.system(mission.id))
 

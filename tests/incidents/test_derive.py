@@ -2,48 +2,89 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy.orm import Session
 
+from mission_examples import DEMO_SLUG, EXAMPLE_SLUG, Scene
 from truce.incidents import derive
-from truce.missions import service as missions_service
+from truce.missions.models import Mission
 
-WHEN = datetime(2020, 11, 20, tzinfo=UTC)
+
+@dataclass(frozen=True)
+class Place:
+    """A position of a mission and what its map must say of it."""
+
+    lon: float
+    lat: float
+    controlled_by: str | None
+    line_km: tuple[float, float] = (0.0, 1000.0)  # the distance to the line of contact lies inside
+
+
+# Per mission: a town of each side, and a point on its line of contact (read off the mission's file).
+PLACES = {
+    DEMO_SLUG: {
+        "town": Place(46.7519, 39.8153, "am", (1, 10)),  # Stepanakert / Khankendi
+        "other_town": Place(46.9297, 39.9911, "az"),  # Aghdam
+        "on_the_line": Place(46.88, 39.98, None),
+    },
+    EXAMPLE_SLUG: {
+        "town": Place(20.45, 10.25, "south", (20, 23)),  # Lowford / Basgué, 0.195 degrees south of the line
+        "other_town": Place(20.35, 10.75, "north"),  # Highbridge / Hautpont
+        "on_the_line": Place(20.4, 10.44, None),  # a vertex of the southern ceasefire line
+    },
+}
 
 
 @pytest.fixture
-def index(session: Session) -> derive.MapIndex:
-    mission = missions_service.get_by_slug(session, "nk-2020")
-    assert mission is not None
+def when(scene: Scene) -> datetime:
+    return datetime.combine(scene.shifted(date(2020, 11, 20)), time(), tzinfo=UTC)
+
+
+@pytest.fixture
+def index(session: Session, mission: Mission) -> derive.MapIndex:
     return derive.map_index(session, mission)
 
 
-def test_stepanakert_is_in_the_armenian_controlled_zone(index: derive.MapIndex) -> None:
-    facts = index.derive(46.7519, 39.8153, WHEN)
-    assert facts.controlled_by == "am"
+@pytest.fixture
+def places(mission: Mission) -> dict[str, Place]:
+    return PLACES[mission.slug]
+
+
+def test_a_town_is_in_its_sides_zone(index: derive.MapIndex, places: dict[str, Place], when: datetime) -> None:
+    town = places["town"]
+    facts = index.derive(town.lon, town.lat, when)
+    assert facts.controlled_by == town.controlled_by
     assert facts.nearest_site_km is not None
     assert facts.nearest_site_km < 1.0
     assert facts.line_of_contact_km is not None
-    assert 1 < facts.line_of_contact_km < 10
+    assert town.line_km[0] < facts.line_of_contact_km < town.line_km[1]
     assert not facts.in_corridor
 
 
-def test_aghdam_is_in_the_azerbaijani_controlled_zone(index: derive.MapIndex) -> None:
-    facts = index.derive(46.9297, 39.9911, WHEN)
-    assert facts.controlled_by == "az"
+def test_a_town_of_the_other_side_is_in_its_zone(
+    index: derive.MapIndex, places: dict[str, Place], when: datetime
+) -> None:
+    town = places["other_town"]
+    facts = index.derive(town.lon, town.lat, when)
+    assert facts.controlled_by == town.controlled_by
     assert not facts.in_corridor
 
 
-def test_lachin_lies_in_the_corridor(index: derive.MapIndex) -> None:
-    facts = index.derive(46.5469, 39.6394, WHEN)
+@pytest.mark.demo_content  # the example mission has no corridor
+def test_lachin_lies_in_the_corridor(index: derive.MapIndex, when: datetime) -> None:
+    facts = index.derive(46.5469, 39.6394, when)
     assert facts.in_corridor
     assert facts.controlled_by is None  # the corridor is cut out of both zones of control
 
 
-def test_a_point_on_the_line_is_at_distance_zero(index: derive.MapIndex) -> None:
-    facts = index.derive(46.88, 39.98, WHEN)
+def test_a_point_on_the_line_is_at_distance_zero(
+    index: derive.MapIndex, places: dict[str, Place], when: datetime
+) -> None:
+    point = places["on_the_line"]
+    facts = index.derive(point.lon, point.lat, when)
     assert facts.line_of_contact_km == pytest.approx(0.0, abs=0.01)
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from truce.demo import incidents as demo_incidents
+from mission_examples import Scene
 from truce.errors import Forbidden, Unauthorized
 from truce.incidents.models import Incident
 from truce.incidents.taxonomy import TAXONOMY
@@ -21,6 +21,7 @@ from truce.interop import acled
 from truce.interop.export import PartyFacts
 from truce.interop.importer import ImportReport, import_file
 from truce.ledger import service as ledger
+from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.policy import Actor
 
@@ -53,17 +54,42 @@ def acled_file(*rows: dict[str, Any]) -> io.BytesIO:
     return io.BytesIO(out.getvalue().encode("utf-8"))
 
 
-def clash(event_id: str, **cells: Any) -> dict[str, Any]:
-    """A plausible ACLED row of an armed clash inside the demo mission's area."""
-    return {
-        "event_id_cnty": event_id, "event_date": "2020-11-16", "year": 2020, "time_precision": 1,
-        "disorder_type": "Political violence", "event_type": "Battles", "sub_event_type": "Armed clash",
-        "actor1": "Military Forces of Azerbaijan (2003-)", "inter1": "State forces",
-        "actor2": "Military Forces of Armenia (2018-)", "inter2": "State forces",
-        "interaction": "State forces-State forces", "country": "Azerbaijan", "location": "Hadrut",
-        "latitude": "39.5200", "longitude": "47.0300", "geo_precision": 2, "source": "Armenpress; Trend",
-        "notes": "Exchange of fire reported near Hadrut.", "fatalities": 0, **cells,
-    }  # fmt: skip
+Clash = Callable[..., dict[str, Any]]
+
+
+def clash_day(scene: Scene) -> date:
+    """The day of the clashes: 16 November 2020 in nk-2020, as far before the scene's day elsewhere."""
+    return scene.shifted(date(2020, 11, 16))
+
+
+@pytest.fixture
+def clash(scene: Scene) -> Clash:
+    """A plausible ACLED row of an armed clash between the mission's sides, inside its area."""
+    lon, lat = scene.at(47.03, 39.52)
+    on = clash_day(scene)
+
+    def row(event_id: str, **cells: Any) -> dict[str, Any]:
+        return {
+            "event_id_cnty": event_id, "event_date": on.isoformat(), "year": on.year, "time_precision": 1,
+            "disorder_type": "Political violence", "event_type": "Battles", "sub_event_type": "Armed clash",
+            "actor1": scene.actor("Military Forces of Azerbaijan (2003-)"), "inter1": "State forces",
+            "actor2": scene.actor("Military Forces of Armenia (2018-)"), "inter2": "State forces",
+            "interaction": "State forces-State forces", "country": "Azerbaijan", "location": "Hadrut",
+            "latitude": f"{lat:.4f}", "longitude": f"{lon:.4f}", "geo_precision": 2, "source": "Armenpress; Trend",
+            "notes": "Exchange of fire reported near Hadrut.", "fatalities": 0, **cells,
+        }  # fmt: skip
+
+    return row
+
+
+def event_id(mission: Mission, incident: Incident) -> str:
+    return f"TRUCE-{mission.slug}-{incident.id}"
+
+
+def events(session: Session, mission: Mission) -> int:
+    """The mission's incidents that are events: all but the retracted."""
+    stmt = select(func.count()).where(Incident.mission_id == mission.id, Incident.status != "retracted")
+    return int(session.scalar(stmt) or 0)
 
 
 def run_import(session: Session, mission: Mission, data: io.BytesIO, actor: Actor | None = None) -> ImportReport:
@@ -86,52 +112,61 @@ def test_the_31_columns_in_the_standard_order(export: Export, mission: Mission) 
 
 
 def test_public_export_holds_exactly_the_public_events(
-    session: Session, mission: Mission, export: Export, restricted: Incident
+    session: Session, mission: Mission, export: Export, restricted: Incident, scene: Scene
 ) -> None:
     public = session.execute(
-        select(Incident.external_id).where(
+        select(Incident).where(
             Incident.mission_id == mission.id, Incident.classification == "public", Incident.status != "retracted"
         )
     ).scalars()
     text = export("acled", Actor.anonymous(mission.id))
-    assert set(rows_by_id(text)) == set(public)
+    # An event's id is its incident's external id (every demo incident has one), else Truce's own.
+    assert set(rows_by_id(text)) == {incident.external_id or event_id(mission, incident) for incident in public}
     assert restricted.narrative not in text
-    for leak in ("restricted_to", "photo_metadata", "GPS", "monitor-ru", "verifier-tr"):
+    for leak in ("restricted_to", "photo_metadata", "GPS", scene.account("monitor-ru"), scene.account("verifier-tr")):
         assert leak not in text
 
 
 def test_a_member_sees_more_and_only_their_delegation_sees_restricted(
-    mission: Mission, export: Export, member: Callable[[str], Actor], restricted: Incident
+    session: Session, mission: Mission, export: Export, member: Callable[[str], Actor], restricted: Incident
 ) -> None:
     public = rows_by_id(export("acled", Actor.anonymous(mission.id)))
     analyst = rows_by_id(export("acled", member("analyst-ru")))
     turkish = rows_by_id(export("acled", member("verifier-tr")))
-    assert len(public) < len(analyst) == demo_incidents.TOTAL
+    assert len(public) < len(analyst) == events(session, mission) - 1  # all but the restricted one
     assert set(public) < set(analyst)
-    assert f"TRUCE-nk-2020-{restricted.id}" not in analyst
-    assert turkish[f"TRUCE-nk-2020-{restricted.id}"]["notes"] == restricted.narrative
+    assert event_id(mission, restricted) not in analyst
+    assert turkish[event_id(mission, restricted)]["notes"] == restricted.narrative
 
 
 def test_row_values_follow_the_mapping(
-    mission: Mission, export: Export, member: Callable[[str], Actor], file_incident: FileIncident
+    session: Session,
+    mission: Mission,
+    export: Export,
+    member: Callable[[str], Actor],
+    file_incident: FileIncident,
+    scene: Scene,
 ) -> None:
     incident = file_incident(
         member("monitor-ru"), type="civilian_harm", subtype="killed",
-        # 23:30 UTC is 03:30 the next day in the mission's time zone (UTC+4).
-        start="2020-11-20T23:30:00+00:00", time_precision="week", geo_precision=2,
+        # 23:30 UTC is 03:30 the next day in nk-2020's time zone (UTC+4), 01:30 in the example's (UTC+2).
+        start=datetime.combine(scene.day - timedelta(days=1), time(23, 30), tzinfo=UTC).isoformat(),
+        time_precision="week", geo_precision=2,
         casualties={"killed": {"civilian": 2, "unknown": 1}, "injured": {"civilian": 4}},
-        alleged_actors=[{"party": "az", "actor": "=cmd|' /C calc'!A0"}, {"party": "am"}],
+        alleged_actors=[{"party": scene.delegation("az"), "actor": "=cmd|' /C calc'!A0"},
+                        {"party": scene.delegation("am")}],
         narrative="+1 shell hit a house.",
     )  # fmt: skip
-    row = rows_by_id(export("acled", Actor.anonymous(mission.id)))[f"TRUCE-nk-2020-{incident.id}"]
-    assert (row["event_date"], row["year"], row["time_precision"]) == ("2020-11-21", "2020", "2")
+    row = rows_by_id(export("acled", Actor.anonymous(mission.id)))[event_id(mission, incident)]
+    expected = (scene.day.isoformat(), str(scene.day.year), "2")
+    assert (row["event_date"], row["year"], row["time_precision"]) == expected
     assert (row["event_type"], row["sub_event_type"]) == ("Violence against civilians", "Attack")
     assert (row["disorder_type"], row["civilian_targeting"]) == ("Political violence", "Civilian targeting")
     assert row["fatalities"] == "3"
     assert row["geo_precision"] == "2"
-    assert (row["latitude"], row["longitude"]) == ("39.9000", "46.8000")
+    assert (row["latitude"], row["longitude"]) == (f"{scene.point[1]:.4f}", f"{scene.point[0]:.4f}")
     assert row["actor1"] == "'=cmd|' /C calc'!A0"
-    assert row["actor2"] == "Republic of Armenia"
+    assert row["actor2"] == missions_service.party_by_code(session, mission, scene.delegation("am")).name
     assert (row["inter1"], row["inter2"], row["interaction"]) == (
         "State forces", "State forces", "State forces-State forces",
     )  # fmt: skip
@@ -139,7 +174,7 @@ def test_row_values_follow_the_mapping(
     assert row["source"] == "Monitoring post"
     assert row["tags"] == "status=reported"
     assert int(row["timestamp"]) == int(incident.reported_at.timestamp())
-    assert row["location"]  # the nearest site, public in the demo
+    assert row["location"]  # the nearest site, public in both missions
 
 
 def test_retracted_incidents_are_not_events(
@@ -148,7 +183,7 @@ def test_retracted_incidents_are_not_events(
     incident = file_incident(member("monitor-ru"))
     incident.status = "retracted"
     session.flush()
-    assert f"TRUCE-nk-2020-{incident.id}" not in rows_by_id(export("acled", Actor.system(mission.id)))
+    assert event_id(mission, incident) not in rows_by_id(export("acled", Actor.system(mission.id)))
 
 
 # --- import ------------------------------------------------------------------------------------
@@ -161,13 +196,16 @@ def test_round_trip_into_the_same_mission_changes_nothing(
     count_before = session.scalar(select(func.count()).select_from(Incident))
     log_before = ledger.size(session)
     report = run_import(session, mission, io.BytesIO(text.encode()))
-    assert (report.created, report.unchanged, report.problems) == (0, demo_incidents.TOTAL + 1, [])
+    assert (report.created, report.unchanged, report.problems) == (0, events(session, mission), [])
     assert session.scalar(select(func.count()).select_from(Incident)) == count_before
     assert ledger.size(session) == log_before
 
 
-def test_importing_the_same_file_twice_changes_nothing(session: Session, mission: Mission) -> None:
-    first = run_import(session, mission, acled_file(clash("AZE1"), clash("AZE2", event_date="17 November 2020")))
+def test_importing_the_same_file_twice_changes_nothing(
+    session: Session, mission: Mission, clash: Clash, scene: Scene
+) -> None:
+    next_day = clash_day(scene) + timedelta(days=1)
+    first = run_import(session, mission, acled_file(clash("AZE1"), clash("AZE2", event_date=f"{next_day:%d %B %Y}")))
     assert (first.created, first.problems) == (2, [])
     log_before = ledger.size(session)
     again = run_import(session, mission, acled_file(clash("AZE1"), clash("AZE2", notes="Edited since.")))
@@ -175,27 +213,31 @@ def test_importing_the_same_file_twice_changes_nothing(session: Session, mission
     assert ledger.size(session) == log_before
 
 
-def test_an_imported_row_becomes_a_public_media_incident(session: Session, mission: Mission) -> None:
+def test_an_imported_row_becomes_a_public_media_incident(
+    session: Session, mission: Mission, clash: Clash, scene: Scene
+) -> None:
     run_import(session, mission, acled_file(clash("AZE7", fatalities=2)))
     incident = by_external_id(session, mission, "AZE7")
     assert (incident.type, incident.subtype, incident.source, incident.classification) == (
         "fire", "small_arms", "media", "public",
     )  # fmt: skip
-    assert incident.start.isoformat() == "2020-11-15T20:00:00+00:00"  # midnight, UTC+4
+    midnight = datetime.combine(clash_day(scene), time(), tzinfo=UTC) - scene.offset  # in nk-2020, 20:00 UTC
+    assert incident.start == midnight
     assert (incident.time_precision, incident.geo_precision) == ("day", 2)
     assert incident.casualties["killed"]["unknown"] == 2
-    assert [a["party"] for a in incident.alleged_actors] == ["az", "am"]
+    assert [a["party"] for a in incident.alleged_actors] == [scene.delegation("az"), scene.delegation("am")]
     assert incident.narrative.startswith("Exchange of fire reported near Hadrut.")
     assert "Hadrut" in incident.narrative
     assert "Armenpress" in incident.narrative
     assert incident.controlled_by is not None  # derived through the service, like any other incident
 
 
-def test_both_date_formats(session: Session, mission: Mission) -> None:
+def test_both_date_formats(session: Session, mission: Mission, clash: Clash, scene: Scene) -> None:
+    on = clash_day(scene)
     report = run_import(
         session, mission,
-        acled_file(clash("D1", event_date="2020-11-16"), clash("D2", event_date="16 November 2020"),
-                   clash("D3", event_date="16 Nov 2020"), clash("D4", event_date="16-Nov-2020")),
+        acled_file(clash("D1", event_date=on.isoformat()), clash("D2", event_date=f"{on:%d %B %Y}"),
+                   clash("D3", event_date=f"{on:%d %b %Y}"), clash("D4", event_date=f"{on:%d-%b-%Y}")),
     )  # fmt: skip
     assert report.problems == []
     starts = {by_external_id(session, mission, key).start for key in ("D1", "D2", "D3", "D4")}
@@ -203,7 +245,7 @@ def test_both_date_formats(session: Session, mission: Mission) -> None:
 
 
 @pytest.mark.parametrize("inter", ["7", "Civilians"])
-def test_inter_codes_as_text_or_integer(session: Session, mission: Mission, inter: str) -> None:
+def test_inter_codes_as_text_or_integer(session: Session, mission: Mission, clash: Clash, inter: str) -> None:
     row = clash("C1", event_type="Violence against civilians", sub_event_type="Attack", inter2=inter, fatalities=1)
     assert run_import(session, mission, acled_file(row)).problems == []
     incident = by_external_id(session, mission, "C1")
@@ -211,7 +253,9 @@ def test_inter_codes_as_text_or_integer(session: Session, mission: Mission, inte
     assert incident.casualties["killed"]["civilian"] == 1
 
 
-def test_every_bad_row_is_reported_by_line_while_good_rows_go_in(session: Session, mission: Mission) -> None:
+def test_every_bad_row_is_reported_by_line_while_good_rows_go_in(
+    session: Session, mission: Mission, clash: Clash
+) -> None:
     data = acled_file(
         clash("OK1"),  # line 2
         clash("BAD1", event_date="31 Febtember 2020"),
@@ -240,7 +284,7 @@ def test_every_bad_row_is_reported_by_line_while_good_rows_go_in(session: Sessio
 
 
 def test_import_needs_a_role_that_files_events(
-    session: Session, mission: Mission, member: Callable[[str], Actor]
+    session: Session, mission: Mission, member: Callable[[str], Actor], clash: Clash, scene: Scene
 ) -> None:
     with pytest.raises(Unauthorized):
         run_import(session, mission, acled_file(clash("X1")), Actor.anonymous(mission.id))
@@ -250,7 +294,7 @@ def test_import_needs_a_role_that_files_events(
         run_import(session, mission, acled_file(clash("X1")), member("liaison-am"))
     report = run_import(session, mission, acled_file(clash("X1")), member("monitor-ru"))
     assert report.created == 1
-    assert by_external_id(session, mission, "X1").author_delegation == "ru"
+    assert by_external_id(session, mission, "X1").author_delegation == scene.delegation("ru")
 
 
 def test_every_acled_sub_event_type_maps_to_a_truce_subtype() -> None:

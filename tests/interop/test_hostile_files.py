@@ -8,7 +8,7 @@ import csv
 import io
 import tracemalloc
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mission_examples import DEMO_SLUG, SCENES, Scene
 from truce.errors import Invalid
 from truce.incidents.models import Incident
 from truce.interop import acled
@@ -30,8 +31,10 @@ from truce.policy import Actor
 HEADER = "event_id_cnty,event_date,event_type,sub_event_type,latitude,longitude,notes\n"
 
 
-def good_row(event_id: str, notes: str = "Shots heard.") -> str:
-    return f"{event_id},2020-11-16,Battles,Armed clash,39.80,46.80,{notes}\n"
+def good_row(event_id: str, notes: str = "Shots heard.", scene: Scene = SCENES[DEMO_SLUG]) -> str:
+    """A row of an event in the scene's mission (nk-2020 unless told), five days before its day."""
+    lon, lat = scene.at(46.80, 39.80)
+    return f"{event_id},{scene.day - timedelta(days=5)},Battles,Armed clash,{lat},{lon},{notes}\n"
 
 
 def run_import(session: Session, mission: Mission, data: bytes) -> ImportReport:
@@ -42,9 +45,10 @@ def incident_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Incident)) or 0)
 
 
-def test_not_utf8_names_the_line_and_imports_nothing(session: Session, mission: Mission) -> None:
+def test_not_utf8_names_the_line_and_imports_nothing(session: Session, mission: Mission, scene: Scene) -> None:
     before = incident_count(session)
-    data = (HEADER + good_row("E1")).encode() + good_row("E2", "Tir entendu près de Hadrut").encode("latin-1")
+    data = (HEADER + good_row("E1", scene=scene)).encode()
+    data += good_row("E2", "Tir entendu près de Hadrut", scene).encode("latin-1")
     with pytest.raises(Invalid, match=r"events\.csv line 3 is not UTF-8 text \(byte 0xe8") as raised:
         run_import(session, mission, data)
     assert "nothing was imported" in raised.value.detail
@@ -56,8 +60,8 @@ def test_utf16_is_refused_on_line_1(session: Session, mission: Mission) -> None:
         run_import(session, mission, (HEADER + good_row("E1")).encode("utf-16"))
 
 
-def test_a_byte_order_mark_is_fine(session: Session, mission: Mission) -> None:
-    report = run_import(session, mission, ("\ufeff" + HEADER + good_row("B1")).encode())
+def test_a_byte_order_mark_is_fine(session: Session, mission: Mission, scene: Scene) -> None:
+    report = run_import(session, mission, ("\ufeff" + HEADER + good_row("B1", scene=scene)).encode())
     assert report.created == 1
 
 
@@ -78,9 +82,11 @@ def test_an_endless_line_is_refused_without_reading_it_all(session: Session, mis
         run_import(session, mission, data)
 
 
-def test_junk_rows_are_reported_and_the_rest_go_in(session: Session, mission: Mission) -> None:
-    runaway = 'J4,2020-11-16,Battles,Armed clash,39.8,46.8,"a quote never closed' + "x" * 200_000 + "\n"
-    data = (HEADER + good_row("J1") + "\n" + "J3,2020-11-16\n" + runaway + good_row("J6")).encode()
+def test_junk_rows_are_reported_and_the_rest_go_in(session: Session, mission: Mission, scene: Scene) -> None:
+    runaway = good_row("J4", '"a quote never closed' + "x" * 200_000, scene)
+    data = (
+        HEADER + good_row("J1", scene=scene) + "\n" + "J3,2020-11-16\n" + runaway + good_row("J6", scene=scene)
+    ).encode()
     report = run_import(session, mission, data)
     problems = [str(p) for p in report.problems]
     assert problems[0] == "line 4: has 2 cells where the header has 7 columns"

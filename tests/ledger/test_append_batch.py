@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from support import point_feature
 from truce.db import Base
 from truce.incidents import service as incidents_service
@@ -18,20 +19,15 @@ from truce.ledger import merkle, store
 from truce.ledger import service as ledger
 from truce.ledger.canonical import entity_id, entity_type
 from truce.ledger.models import LogEntry
-from truce.missions import service as missions_service
 from truce.missions.models import Mission, Party
 from truce.policy import Actor
 
 
-def feature(lon: float, **changes: Any) -> dict[str, Any]:
-    properties = {"type": "explosion", "subtype": "mortar", "start": "2020-11-20T10:00:00+04:00", "source": "post"}
-    return point_feature(lon, 39.85, **{**properties, **changes})
-
-
-def demo_mission(session: Session) -> Mission:
-    mission = missions_service.get_by_slug(session, "nk-2020")
-    assert mission is not None
-    return mission
+def feature(scene: Scene, lon: float, **changes: Any) -> dict[str, Any]:
+    """An incident at a demo longitude (on 39.85 N), moved into the scene's mission, the day before its day."""
+    start = scene.moment(10, day=scene.day - timedelta(days=1))
+    properties = {"type": "explosion", "subtype": "mortar", "start": start, "source": "post"}
+    return point_feature(*scene.at(lon, 39.85), **{**properties, **changes})
 
 
 def assert_tree_whole(session: Session) -> None:
@@ -45,10 +41,14 @@ def assert_tree_whole(session: Session) -> None:
     assert compact.root() == root
 
 
-def test_a_batch_logs_each_good_incident_in_order(session: Session) -> None:
-    mission = demo_mission(session)
+def test_a_batch_logs_each_good_incident_in_order(session: Session, mission: Mission, scene: Scene) -> None:
     before = ledger.size(session)
-    features = [feature(46.70), feature(46.71, type="no_such_type"), feature(46.72), feature(46.73)]
+    features = [
+        feature(scene, 46.70),
+        feature(scene, 46.71, type="no_such_type"),
+        feature(scene, 46.72),
+        feature(scene, 46.73),
+    ]
     created, errors = incidents_service.create_many(session, mission, features, actor=Actor.system(mission.id))
     assert [e["index"] for e in errors] == [1]
     assert ledger.size(session) == before + 3
@@ -56,21 +56,22 @@ def test_a_batch_logs_each_good_incident_in_order(session: Session) -> None:
     assert [(e.idx, e.entity_id, e.action) for e in entries] == [
         (before + n, str(incident.id), "incident.create") for n, incident in enumerate(created)
     ]
-    assert [incident.lon for incident in created] == [46.70, 46.72, 46.73]
+    assert [incident.lon for incident in created] == [scene.at(lon, 39.85)[0] for lon in (46.70, 46.72, 46.73)]
     assert_tree_whole(session)
 
 
-def test_an_append_after_a_rolled_back_savepoint_takes_the_freed_index(session: Session) -> None:
-    mission = demo_mission(session)
+def test_an_append_after_a_rolled_back_savepoint_takes_the_freed_index(
+    session: Session, mission: Mission, scene: Scene
+) -> None:
     actor = Actor.system(mission.id)
     before = ledger.size(session)
-    incidents_service.create(session, mission, IncidentIn.model_validate(feature(46.70)), actor=actor)
+    incidents_service.create(session, mission, IncidentIn.model_validate(feature(scene, 46.70)), actor=actor)
     nested = session.begin_nested()
-    incidents_service.create(session, mission, IncidentIn.model_validate(feature(46.71)), actor=actor)
+    incidents_service.create(session, mission, IncidentIn.model_validate(feature(scene, 46.71)), actor=actor)
     assert ledger.size(session) == before + 2
     nested.rollback()
     assert ledger.size(session) == before + 1
-    kept = incidents_service.create(session, mission, IncidentIn.model_validate(feature(46.72)), actor=actor)
+    kept = incidents_service.create(session, mission, IncidentIn.model_validate(feature(scene, 46.72)), actor=actor)
     assert ledger.size(session) == before + 2
     assert ledger.entries(session, before + 1, before + 2)[0].entity_id == str(kept.id)
     assert_tree_whole(session)
@@ -88,11 +89,10 @@ def log_items(session: Session, mission: Mission) -> list[tuple[str, Base, list[
 
 
 def test_a_transaction_stores_its_entries_in_one_batch_as_if_one_by_one(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    session: Session, mission: Mission, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # One clock reading for every entry, so that both ways write the same bytes and so the same tree.
     monkeypatch.setattr(store, "utcnow", lambda: datetime(2020, 11, 20, 10, 0, tzinfo=UTC))
-    mission = demo_mission(session)
     actor = Actor.system(mission.id)
     items = log_items(session, mission)
     before = ledger.size(session)

@@ -3,38 +3,56 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from reports.conftest import DAY, SECRET
+from mission_examples import Scene
+from reports.conftest import SECRET
 from truce.errors import Forbidden, Invalid
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
+from truce.missions import service as missions_service
 from truce.missions.models import Mission
+from truce.missions.schemas import MissionUpdate
 from truce.policy import Actor
 from truce.reports import bulletin, service
 from truce.reports.models import Report
 
 
+@pytest.fixture(autouse=True)
+def public(session: Session, mission: Mission, member: Callable[[str], Actor]) -> None:
+    """Only a public mission publishes bulletins: the demo is one; the example mission is made one here."""
+    if not mission.public:
+        missions_service.update(session, mission, MissionUpdate(public=True), actor=member("admin"))
+
+
 @pytest.fixture
 def published(
-    session: Session, mission: Mission, file_incident: Callable[..., Incident], member: Callable[[str], Actor]
+    session: Session,
+    mission: Mission,
+    file_incident: Callable[..., Incident],
+    member: Callable[[str], Actor],
+    scene: Scene,
+    day: date,
 ) -> tuple[Report, dict[str, Incident]]:
     filed = {
         "public": file_incident(narrative="Public narrative of a shelling"),
         "mission": file_incident(classification="mission", narrative="Staff-only narrative"),
-        "restricted": file_incident(member("verifier-tr"), classification="restricted", restricted_to=["tr"],
-                                    narrative=SECRET),
+        "restricted": file_incident(member("verifier-tr"), classification="restricted",
+                                    restricted_to=[scene.delegation("tr")], narrative=SECRET),
     }  # fmt: skip
-    report = service.publish_bulletin(session, mission, DAY, actor=member("verifier-ru"))
+    report = service.publish_bulletin(session, mission, day, actor=member("verifier-ru"))
     return report, filed
 
 
-def test_built_only_from_public_records(session: Session, published: tuple[Report, dict[str, Incident]]) -> None:
+def test_built_only_from_public_records(
+    session: Session, published: tuple[Report, dict[str, Incident]], scene: Scene
+) -> None:
     report, filed = published
     assert report.kind == "bulletin"
     assert report.classification == "public"
@@ -45,13 +63,14 @@ def test_built_only_from_public_records(session: Session, published: tuple[Repor
     assert filed["mission"].id not in incidents
     assert filed["restricted"].id not in incidents
     # No restricted field, narrative, personal name, account or photo metadata.
-    for absent in (SECRET, "Staff-only narrative", "Public narrative", "monitor-ru", "verifier-ru", "verifier-tr",
-                   "author", "photo_metadata", "GPS", "restricted_to"):  # fmt: skip
+    accounts = [scene.account(name) for name in ("monitor-ru", "verifier-ru", "verifier-tr")]
+    for absent in (SECRET, "Staff-only narrative", "Public narrative", *accounts, "author", "photo_metadata", "GPS",
+                   "restricted_to"):  # fmt: skip
         assert absent not in text, absent
     kinds = {r["kind"] for r in manifest.records}
     assert kinds <= {"missions", "areas", "lines", "sites", "incidents", "provisions"}
     assert f"<strong>No. {filed['public'].id}</strong>" in text
-    assert "Published by a verifier of the ru delegation" in text
+    assert f"Published by a verifier of the {scene.delegation('ru')} delegation" in text
 
 
 def test_manifest_names_the_checkpoint_and_the_record_hashes(
@@ -67,14 +86,14 @@ def test_manifest_names_the_checkpoint_and_the_record_hashes(
 
 
 def test_check_passes_then_fails_on_one_changed_byte(
-    session: Session, published: tuple[Report, dict[str, Incident]]
+    session: Session, published: tuple[Report, dict[str, Incident]], day: date
 ) -> None:
     report, _ = published
     result = service.check_bulletin(session, report.content)
     assert result.ok, result.message
     assert "matches, byte for byte" in result.message
     changed = bytearray(report.content)
-    at = changed.index(b"Public bulletin, 21")
+    at = changed.index(f"Public bulletin, {day.day}".encode())
     changed[at] = ord("p")
     failed = service.check_bulletin(session, bytes(changed))
     assert not failed.ok
@@ -82,13 +101,17 @@ def test_check_passes_then_fails_on_one_changed_byte(
 
 
 def test_check_uses_the_log_not_the_tables_as_they_are_now(
-    session: Session, mission: Mission, published: tuple[Report, dict[str, Incident]], member: Callable[[str], Actor]
+    session: Session,
+    mission: Mission,
+    published: tuple[Report, dict[str, Incident]],
+    member: Callable[[str], Actor],
+    day: date,
 ) -> None:
     report, filed = published
     incidents_service.retract(session, mission, filed["public"].id, actor=member("monitor-ru"))
     assert service.check_bulletin(session, report.content).ok
     # A bulletin published now is different: the retracted incident no longer counts.
-    newer = service.publish_bulletin(session, mission, DAY, actor=member("verifier-tr"))
+    newer = service.publish_bulletin(session, mission, day, actor=member("verifier-tr"))
     assert newer.sha256 != report.sha256
 
 
@@ -114,18 +137,18 @@ def test_check_refuses_what_is_not_a_bulletin(session: Session) -> None:
 
 @pytest.mark.parametrize("username", ["monitor-ru", "analyst-ru", "liaison-am", "admin"])
 def test_only_verifiers_publish(
-    session: Session, mission: Mission, member: Callable[[str], Actor], username: str
+    session: Session, mission: Mission, member: Callable[[str], Actor], username: str, day: date
 ) -> None:
     with pytest.raises(Forbidden):
-        service.publish_bulletin(session, mission, DAY, actor=member(username))
+        service.publish_bulletin(session, mission, day, actor=member(username))
 
 
 def test_a_later_bulletin_is_built_at_the_later_log_size(
-    session: Session, mission: Mission, member: Callable[[str], Actor]
+    session: Session, mission: Mission, member: Callable[[str], Actor], day: date
 ) -> None:
-    first = service.publish_bulletin(session, mission, DAY, actor=member("verifier-ru"))
+    first = service.publish_bulletin(session, mission, day, actor=member("verifier-ru"))
     count = ledger.size(session) - 1  # the index of the last entry: the first bulletin's
     # The log grew by the first bulletin's entry, so the second is built at a new size: a new document.
-    second = service.publish_bulletin(session, mission, DAY, actor=member("verifier-ru"))
+    second = service.publish_bulletin(session, mission, day, actor=member("verifier-ru"))
     assert second.id != first.id
     assert second.log_size == count + 1

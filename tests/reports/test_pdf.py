@@ -7,12 +7,14 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
-from reports.conftest import DAY
+from mission_examples import Scene
+from reports.conftest import Towns
 from truce.incidents.models import Incident
 from truce.missions.models import Mission
 from truce.reports import build, render, service
@@ -31,12 +33,19 @@ def text_of(pdf: Path) -> str:
 
 
 def test_pdf_pages_and_text(
-    session: Session, mission: Mission, file_incident: Callable[..., Incident], tmp_path: Path
+    session: Session,
+    mission: Mission,
+    file_incident: Callable[..., Incident],
+    tmp_path: Path,
+    day: date,
+    scene: Scene,
+    towns: Towns,
 ) -> None:
     file_incident(type="access", subtype="convoy_blocked", lon=46.55, lat=39.64)
-    context = build.daily(session, mission, DAY)
+    context = build.daily(session, mission, day)
+    on = f"{day.day} {day:%B %Y}"
     pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(service.daily_document(session, mission, DAY, "pdf"))
+    pdf.write_bytes(service.daily_document(session, mission, day, "pdf"))
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert len(images.strip().splitlines()) - 2 >= 2, "the map and the trend chart are embedded"
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
@@ -44,17 +53,17 @@ def test_pdf_pages_and_text(
     assert len(pages) >= 3, "summary and map, trend and tables, annex"
     assert all(page.stat().st_size > 2_000 for page in pages), "a page rendered blank"
     text = text_of(pdf)
-    assert "Daily situation report, 21 November 2020" in text
-    assert f"recorded {context.total_today} incidents on 21 November 2020, against {context.total_previous}" in text
-    assert "(UTC+04:00)" in text
+    assert f"Daily situation report, {on}" in text
+    assert f"recorded {context.total_today} incidents on {on}, against {context.total_previous}" in text
+    assert f"(UTC{scene.offset_text})" in text
     for zone in context.zones:
         if zone.today or zone.previous:
             assert f"{zone.zone.split(' (')[0]}" in text
     # Places go by every name they have: "Lachin / Berdzor", not one side's name only.
-    assert "of Lachin / Berdzor" in text
+    assert f"of {towns.far}" in text
     for row in context.incidents:
         assert row.place in text, row.place
-    assert f"Annex: every incident of 21 November 2020 ({len(context.incidents)})" in text
+    assert f"Annex: every incident of {on} ({len(context.incidents)})" in text
     assert re.search(r"page 1 of \d", text)
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from reports.conftest import DAY
 from truce.integrity.verify import verify
 from truce.ledger import keys
 from truce.ledger import service as ledger
@@ -20,11 +20,11 @@ from truce.reports import service
 from truce.reports.models import Report
 
 
-def test_stored_once_and_logged_by_hash(session: Session, mission: Mission) -> None:
+def test_stored_once_and_logged_by_hash(session: Session, mission: Mission, day: date) -> None:
     actor = Actor.system(mission.id)
-    first = service.create_daily(session, mission, DAY, "html", actor=actor)
+    first = service.create_daily(session, mission, day, "html", actor=actor)
     entries = ledger.size(session)
-    again = service.create_daily(session, mission, DAY, "html", actor=actor)
+    again = service.create_daily(session, mission, day, "html", actor=actor)
     assert again.id == first.id
     assert ledger.size(session) == entries
     assert first.sha256 == hashlib.sha256(first.content).hexdigest()
@@ -36,8 +36,8 @@ def test_stored_once_and_logged_by_hash(session: Session, mission: Mission) -> N
     assert first.content.decode("utf-8")[:200] not in logged, "the log holds the hash, not the document"
 
 
-def test_log_verify_catches_edited_report_bytes(session: Session, mission: Mission, tmp_path: Path) -> None:
-    report = service.create_daily(session, mission, DAY, "html", actor=Actor.system(mission.id))
+def test_log_verify_catches_edited_report_bytes(session: Session, mission: Mission, tmp_path: Path, day: date) -> None:
+    report = service.create_daily(session, mission, day, "html", actor=Actor.system(mission.id))
     session.commit()  # the request ends; the check reads what it committed
     key = keys.load_or_create(tmp_path, "truce.test/log").verifier()
     assert not [p for p in verify(session, key, LOGGED).problems if p.startswith("reports ")]
