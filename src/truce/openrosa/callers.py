@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from truce import driver, policy
 from truce.db import loaded, mapped_columns
-from truce.errors import Forbidden, NotFound, TruceError, Unauthorized, WrongCredentials
+from truce.errors import Forbidden, NotFound, TruceError, Unauthorized, Unavailable, WrongCredentials
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
 from truce.openrosa import digest, xforms
@@ -107,6 +107,71 @@ def mission_and_caller(
         if mission is None:
             _unknown_mission(session, slug, authorization, digest_context)
         return mission, caller_for(session, mission, authorization, digest_context)
+    mission, caller, _ = _device_login(session, slug, credentials, authorization, digest_context)
+    return mission, caller
+
+
+@dataclass(frozen=True)
+class Proved:
+    """A device's log-in as read from the database: who it proved to be, and the rows that said so.
+
+    A process keeps these (`ProvedLogins`) so that a phone's next submission need not read its log-in before the
+    batch that stores it; that batch reads the same rows again in its own transaction (`confirm`).
+    """
+
+    mission: Mission
+    caller: Caller
+    token: str
+    values: dict[str, str]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+def mission_and_login(
+    session: Session, slug: str, authorization: str | None, digest_context: digest.Context | None = None
+) -> tuple[Mission, Caller, Proved | None]:
+    """As `mission_and_caller`, with the proof of a device's token (None for people, Digest and the rest)."""
+    try:
+        credentials = basic_credentials(authorization)
+    except TruceError:
+        return (*mission_and_caller(session, slug, authorization, digest_context), None)
+    return _device_login(session, slug, credentials, authorization, digest_context)
+
+
+def confirm(session: Session, proved: Proved) -> None:
+    """Check a kept log-in against the database, in the caller's transaction: one query, the log-in's own.
+
+    The same rows as when it was proved give the same caller, so the submission goes on. Different rows (the
+    device revoked, its account disabled, a role or its forms changed, the mission edited) are read as a fresh
+    log-in would read them: a refusal raises what a fresh log-in raises (401, 403); a caller still allowed raises
+    `Unavailable`, since the instance was checked against the old one: the phone sends it again, as itself now.
+    """
+    rows = tuple(_STATEMENTS.fetchall(session.connection(), "mission_account", proved.values))
+    # A row per role, in whatever order the database gives them this time.
+    if len(rows) == len(proved.rows) and all(row in proved.rows for row in rows):
+        return
+    if not rows:
+        raise NotFound(f"mission {proved.values['slug']!r} not found")
+    mission = loaded(Mission, rows[0][: len(_MISSION_COLUMNS)])
+    account, device = _account(rows[0])
+    if account is None or device is None:
+        raise Unauthorized("the device token is not valid")
+    roles = [row[_ROLES_START:] for row in rows if row[_ROLES_START] is not None]
+    _device_caller(mission, device, account, proved.token, roles)
+    raise Unavailable(CHANGED)
+
+
+# A kept log-in whose device, account, roles or mission changed, but which is still allowed.
+CHANGED = "this device's account or mission changed while the submission was sent; nothing was stored: send it again"
+
+
+def _device_login(
+    session: Session,
+    slug: str,
+    credentials: Credentials,
+    authorization: str | None,
+    digest_context: digest.Context | None,
+) -> tuple[Mission, Caller, Proved | None]:
+    """The mission, account, device and roles in one query on the DB-API cursor; people go on to `caller_for`."""
     values = {"slug": slug, "username": credentials.username}
     rows = _STATEMENTS.fetchall(session.connection(), "mission_account", values)
     if not rows:
@@ -114,9 +179,10 @@ def mission_and_caller(
     mission = loaded(Mission, rows[0][: len(_MISSION_COLUMNS)])
     account, device = _account(rows[0])
     if account is None or device is None:
-        return mission, caller_for(session, mission, authorization, digest_context)
+        return mission, caller_for(session, mission, authorization, digest_context), None
     roles = [row[_ROLES_START:] for row in rows if row[_ROLES_START] is not None]
-    return mission, _device_caller(mission, device, account, credentials.password, roles)
+    caller = _device_caller(mission, device, account, credentials.password, roles)
+    return mission, caller, Proved(mission, caller, credentials.password, values, tuple(rows))
 
 
 def hashes_a_password(authorization: str | None) -> bool:

@@ -21,6 +21,7 @@ from truce.evidence.store import MB
 from truce.missions.models import Mission
 from truce.openrosa import address, callers, digest, intake, nonce_counts, tracks, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
+from truce.openrosa.proved import ProvedLogins
 from truce.users import logins
 
 router = APIRouter(prefix="/openrosa/{slug}", tags=["openrosa"])
@@ -235,10 +236,14 @@ async def submission(request: Request, slug: Slug) -> Response:
     """Receive one instance and its attachments (multipart/form-data, as ODK Collect and Enketo send them)."""
     try:
         _require_version(request)
-        # SQLite is a local file: its log-in query runs on the event loop. PostgreSQL's goes to a worker thread.
+        # SQLite is a local file: its log-in query runs on the event loop. On PostgreSQL a device proved before
+        # skips it: its batch reads the log-in again (proved.py); other log-ins read in a worker thread.
         # Either way the writes go in batches (writer.py says why and where).
         on_loop = database(request).is_sqlite
-        if on_loop and not callers.hashes_a_password(request.headers.get("authorization")):
+        proved = None if on_loop else _proved(request, slug)
+        if proved is not None:
+            mission, caller = proved.mission, proved.caller
+        elif on_loop and not callers.hashes_a_password(request.headers.get("authorization")):
             mission, caller = _caller(request, slug)
         else:  # a password's hash would hold the loop for tens of milliseconds
             mission, caller = await run_in_threadpool(_caller, request, slug)
@@ -250,7 +255,7 @@ async def submission(request: Request, slug: Slug) -> Response:
             raise BadRequest(f"the multipart body cannot be read: {exc.detail}") from None
         try:
             parts = [(key, value) for key, value in form.multi_items() if isinstance(value, UploadFile)]
-            receipt = await _receive_batched(request, mission, caller, parts)
+            receipt = await _receive_batched(request, mission, caller, parts, proved)
         finally:
             await form.close()
     except TruceError as exc:
@@ -265,16 +270,41 @@ def _accepted_length(request: Request) -> str:
 
 
 def _caller(request: Request, slug: str) -> tuple[Mission, callers.Caller]:
+    """Who is submitting, read from the database; on PostgreSQL a device's proof is kept for its next ones."""
+    authorization = request.headers.get("authorization")
+
     def work() -> tuple[Mission, callers.Caller]:
-        with database(request).session(write=False) as session:
-            authorization = request.headers.get("authorization")
-            return callers.mission_and_caller(session, slug, authorization, _digest_context(request))
+        db = database(request)
+        with db.session(write=False) as session:
+            mission, caller, proved = callers.mission_and_login(session, slug, authorization, _digest_context(request))
+        if proved is not None and not db.is_sqlite:
+            _proved_logins(request).keep(slug, str(authorization), proved)
+        return mission, caller
 
     return _limited(request, work)
 
 
+def _proved(request: Request, slug: str) -> callers.Proved | None:
+    """The kept proof of this request's device log-in, if there is one (never for a person's password or Digest)."""
+    authorization = request.headers.get("authorization")
+    if authorization is None or callers.person_login(authorization) is not None:
+        return None
+    return _proved_logins(request).get(slug, authorization)
+
+
+def _proved_logins(request: Request) -> ProvedLogins:
+    kept: ProvedLogins | None = getattr(request.app.state, "proved_logins", None)
+    if kept is None:
+        kept = request.app.state.proved_logins = ProvedLogins()
+    return kept
+
+
 async def _receive_batched(
-    request: Request, mission: Mission, caller: callers.Caller, parts: list[tuple[str, UploadFile]]
+    request: Request,
+    mission: Mission,
+    caller: callers.Caller,
+    parts: list[tuple[str, UploadFile]],
+    proved: callers.Proved | None,
 ) -> intake.Receipt:
     prepared, uploads = _prepared(mission, caller, parts)
     limit = request.app.state.settings.max_upload_mb * MB
@@ -283,7 +313,7 @@ async def _receive_batched(
     files = {key: await evidence.save_async(_async_chunks(upload.file), limit=limit) for key, upload in uploads}
     # One writer at a time: every submission waiting is stored in one transaction (see writer.py).
     group = writer.for_database(database(request), request.app.state)
-    return await group.run(_storing(request, mission, caller, prepared, files))
+    return await group.run(_storing(request, mission, caller, prepared, files, proved))
 
 
 def _prepared(
@@ -309,10 +339,20 @@ def _storing(
     caller: callers.Caller,
     prepared: intake.Prepared,
     files: dict[str, store.StoredFile],
+    proved: callers.Proved | None,
 ) -> Callable[[Session], intake.Receipt]:
     address = request.client.host if request.client else None
+    slug, authorization = mission.slug, str(request.headers.get("authorization"))
+    kept = _proved_logins(request) if proved is not None else None
 
     def store_it(session: Session) -> intake.Receipt:
+        if proved is not None and kept is not None:
+            # The kept proof was read before this transaction: the device's log-in is read again inside it.
+            try:
+                callers.confirm(session, proved)
+            except TruceError:
+                kept.forget(slug, authorization)
+                raise
         here = session.merge(mission, load=False)
         return intake.receive(session, intake.Intake(here, caller, prepared, files, address))
 
