@@ -9,6 +9,7 @@ state is the whole log, and the replica's own tiles rebuild the root the server 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -25,9 +26,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2 as httpx
 import pytest
 
-from conftest import fresh_database
 from integrity import biglog
-from support import TIMEOUT, clean_env, copy_data_dir, free_port, truce, wait_for_health
+from integrity.primaries import primary
+from support import TIMEOUT, clean_env, free_port, truce, wait_for_health
 from truce.integrity import mirror
 from truce.integrity.replica import CHUNK, STATE
 from truce.ledger import merkle, note, tiles
@@ -52,7 +53,7 @@ class Proxy(ThreadingHTTPServer):
 class _Forward(BaseHTTPRequestHandler):
     server: Proxy
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the name http.server gives it
+    def log_message(self, format: str, *args: object) -> None:
         return
 
     def do_GET(self) -> None:
@@ -122,24 +123,11 @@ def process(command: list[str], port: int, env: dict[str, str]) -> Iterator[subp
             started.stderr.close()
 
 
-@pytest.fixture(params=["sqlite", "postgis"])
-def primary(request: pytest.FixtureRequest, demo_data_dir: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+@pytest.fixture
+def big_primary(backend: str, demo_data_dir: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A data directory whose log holds the demo's entries and three chunks and a half of readable notes."""
-    if request.param == "sqlite":
-        data = copy_data_dir(demo_data_dir, tmp_path / "primary")
-        env: dict[str, str] = {}
-        url = f"sqlite:///{data / 'truce.db'}"
-    else:
-        from conftest import PG_URL
-
-        if not PG_URL:
-            pytest.skip("set TRUCE_TEST_DATABASE_URL to run the primary on PostGIS")
-        scratch = fresh_database("postgis", tmp_path, "replica_tiles")
-        url = scratch.engine.url.render_as_string(hide_password=False)
-        scratch.dispose()
-        data, env = tmp_path / "primary", {"TRUCE_DATABASE_URL": url}
-        loaded = truce("demo", "--no-serve", "--data-dir", str(data), env=env)
-        assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    data = tmp_path / "primary"
+    url, env = primary(backend, demo_data_dir, data, "replica_tiles")
     biglog.extend(url, 3 * CHUNK + CHUNK // 2)
     return data, env
 
@@ -152,9 +140,9 @@ def _size(state: Path) -> int:
 
 
 def test_a_replica_killed_during_catch_up_resumes_without_fetching_what_it_verified(
-    primary: tuple[Path, dict[str, str]], tmp_path: Path
+    big_primary: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
-    data, env = primary
+    data, env = big_primary
     key = truce("log", "key", "--data-dir", str(data), env=env).stdout.strip()
     server_port, own = free_port(), free_port()
     serve = [sys.executable, "-m", "truce", "serve", "--data-dir", str(data), "--port", str(server_port)]
@@ -191,7 +179,7 @@ def test_a_replica_killed_during_catch_up_resumes_without_fetching_what_it_verif
     assert min(start for start, _ in asked) == verified, sorted(asked)[:5]  # nothing verified fetched again
     # The rest was asked for once, tile by tile (a hash tile and its bundle ask for the same range).
     covered = sorted(set(asked))
-    assert all(a[1] == b[0] for a, b in zip(covered, covered[1:], strict=False)), covered
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(covered)), covered
     assert covered[-1][1] == total
     assert len(asked) <= 2 * len(covered)
     # Bundles served the notes; the demo's first tiles (with records verifier-ru may not read) came as pages.
