@@ -86,7 +86,7 @@ class Replica:
                 state = self._chunk(client, state, queued.popleft(), current)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        self._compare_tiles(client, 0, state.size, partial=True)
+        self._compare_tiles(client, state.size, state.size, partial=True)
         return state.size
 
     def _chunk(
