@@ -35,9 +35,12 @@ from truce.config import Settings
 from truce.db import Database, connect
 from truce.demo import loader
 from truce.integrity import audit as party
+from truce.integrity import verify as verifying
 from truce.integrity.verify import verify
 from truce.ledger import keys, merkle
 from truce.ledger import service as ledger
+from truce.ledger.models import LogHead
+from truce.ledger.store import HEAD_ID
 from truce.models import LOGGED
 
 TEMPLATE = (
@@ -57,7 +60,7 @@ def build(directory: Path, total: int, new: int) -> tuple[Database, Settings]:
     with db.session() as session:
         loader.load(session, incidents=50)
     with db.session(write=False) as session:
-        start, border = ledger.size(session), session.get(ledger.LogHead, ledger.HEAD_ID)
+        start, border = ledger.size(session), session.get(LogHead, HEAD_ID)
         assert border is not None
         tree = merkle.CompactRange.from_border(start, [bytes.fromhex(h) for h in border.border])
     _extend(db, tree, total - new)
@@ -96,10 +99,17 @@ def _json(value: list[str]) -> str:
     return json.dumps(value)
 
 
-def serve(settings: Settings, db: Database) -> tuple[str, uvicorn.Server]:
+def _port(wanted: int) -> int:
+    """`wanted`, or a free port the system picks when it is 0."""
+    if wanted:
+        return wanted
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+def serve(settings: Settings, db: Database, port: int = 0) -> tuple[str, uvicorn.Server]:
+    port = _port(port)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="error"))
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{port}"
@@ -127,17 +137,25 @@ def time_audit(url: str, db: Database, settings: Settings) -> tuple[float, party
         return time.perf_counter() - started, result
 
 
-def time_verify(db: Database, settings: Settings) -> tuple[float, float, int, int]:
-    """Seconds of verify (wall, CPU), the entries and their bytes."""
+def time_verify(db: Database, settings: Settings, two: bool) -> tuple[float, float, float, int, int]:
+    """Seconds of verify: wall, CPU of this process, CPU of its hashing process; the entries and their bytes.
+
+    `two`: leaves hashed in a second process while this one reads (what verify does from 131,072 entries on a
+    machine of two cores or more); otherwise all in this process.
+    """
     server = keys.load(settings.data_dir).verifier()
+    verifying.PARALLEL_FROM = 8 * verifying.HASHED_BATCH if two else 1 << 62
     with db.session(write=False) as session:
         gc.collect()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall, cpu = time.perf_counter(), time.process_time()
         report = verify(session, server, LOGGED)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        worker = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
         assert report.intact, report.problems[:5]
         size = sum(len(d) for (d,) in session.connection().exec_driver_sql("SELECT data FROM log_entries"))
-    return wall, cpu, report.entries, size
+    return wall, cpu, worker, report.entries, size
 
 
 def raw_sha256(db: Database) -> float:
@@ -154,38 +172,59 @@ def raw_sha256(db: Database) -> float:
     return best
 
 
-def time_replica(url: str, settings: Settings, directory: Path, size: int) -> tuple[float, float]:
-    """Seconds for `truce replica` (its own process) to verify and keep all `size` entries; its peak RSS in MB."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_replica(url: str, settings: Settings, directory: Path, size: int, port: int = 0) -> dict[str, float]:
+    """`truce replica` (its own process) verifying and keeping all `size` entries: seconds, CPU and peak RSS."""
     import subprocess
     import sys
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _port(port)
     key = keys.load(settings.data_dir).verifier_text()
     command = [sys.executable, "-m", "truce", "replica", "--server", url, "--server-key", key, "--user", "admin",
                "--data-dir", str(directory), "--port", str(port)]  # fmt: skip
     env = {**os.environ, "TRUCE_PASSWORD": loader.DEMO_PASSWORD}
-    started = time.perf_counter()
+    started, server_cpu = time.perf_counter(), time.process_time()
     with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
         try:
             while True:
-                time.sleep(1)
+                time.sleep(0.5)
                 try:
                     status = httpx.get(f"http://127.0.0.1:{port}/api/v1/replica/status", timeout=30).json()
                 except httpx.HTTPError:
                     continue
                 if status["size"] >= size or status["status"] != "ok":
                     break
-            seconds = time.perf_counter() - started
-            peak = 0.0
+            found = {"seconds": time.perf_counter() - started, "cpu": _cpu_seconds(process.pid)}
+            found["server_cpu"] = time.process_time() - server_cpu
             for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
-                    peak = int(line.split()[1]) / 1024
+                    found["peak_mb"] = int(line.split()[1]) / 1024
             assert status["status"] == "ok", status
         finally:
             process.terminate()
-    return seconds, peak
+    return found
+
+
+def uptime() -> str:
+    return "load average " + " ".join(f"{load:.1f}" for load in os.getloadavg())
+
+
+def open_or_build(directory: Path, total: int, new: int) -> tuple[Database, Settings, bool]:
+    """The data directory built by an earlier run with `--data`, or a new one; whether it was built now."""
+    if (directory / "truce.db").exists():
+        settings = Settings(data_dir=directory, secret_key="benchmark-secret-key-that-is-long-enough-0123456789")  # noqa: S106 - a throwaway
+        return connect(f"sqlite:///{directory / 'truce.db'}"), settings, False
+    directory.mkdir(parents=True, exist_ok=True)
+    started, cpu = time.perf_counter(), time.process_time()
+    db, settings = build(directory, total, new)
+    print(f"built a log of {total:,} entries in {time.perf_counter() - started:.1f} s "
+          f"({time.process_time() - cpu:.1f} s CPU; {uptime()})", flush=True)  # fmt: skip
+    return db, settings, True
 
 
 def main() -> None:
@@ -193,36 +232,47 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--replica", action="store_true", help="also time a replica's catch-up of the whole log")
+    parser.add_argument("--no-verify", action="store_true", help="skip verify and its baseline")
+    parser.add_argument("--data", type=Path, help="build the log here once and reuse it (the audit runs on a new one)")
+    parser.add_argument("--port", type=int, default=0, help="the server's port (the replica's is the next)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="truce-bench-audit-") as scratch:
-        started = time.perf_counter()
-        db, settings = build(Path(scratch), args.entries, args.new)
-        print(f"built a log of {args.entries:,} entries in {time.perf_counter() - started:.1f} s", flush=True)
-        url, server = serve(settings, db)
-        seconds, result = time_audit(url, db, settings)
-        again, _ = time_audit(url, db, settings)
-        if args.replica:
-            caught_up, peak_mb = time_replica(url, settings, Path(scratch) / "replica", args.entries)
+        db, settings, built = open_or_build(args.data or Path(scratch) / "log", args.entries, args.new)
+        url, server = serve(settings, db, args.port)
+        if built:
+            seconds, result = time_audit(url, db, settings)
+            again, _ = time_audit(url, db, settings)
             print(
-                f"replica catch-up of {args.entries:,} entries over loopback: {caught_up:.0f} s, "
-                f"peak RSS of the replica process {peak_mb:.0f} MB; target <= 180 s",
+                f"incremental audit of {args.new:,} new entries at {args.entries:,}: {seconds:.3f} s "
+                f"(the server signs the new checkpoint), {again:.3f} s again (checkpoint already signed); "
+                f"{result.read:,} checked against their data, {result.hashes_only:,} by leaf hash; target <= 1 s "
+                f"({uptime()})",
+                flush=True,
+            )
+        if args.replica:
+            found = time_replica(url, settings, Path(scratch) / "replica", args.entries, args.port and args.port + 1)
+            print(
+                f"replica catch-up of {args.entries:,} entries over loopback: {found['seconds']:.0f} s wall, "
+                f"{found['cpu']:.1f} s CPU in the replica, {found['server_cpu']:.1f} s CPU in the server's process; "
+                f"peak RSS of the replica {found.get('peak_mb', 0):.0f} MB; target <= 180 s ({uptime()})",
                 flush=True,
             )
         server.should_exit = True
-        print(
-            f"incremental audit of {args.new:,} new entries at {args.entries:,}: {seconds:.3f} s "
-            f"(the server signs the new checkpoint), {again:.3f} s again (checkpoint already signed); "
-            f"{result.read:,} checked against their data, {result.hashes_only:,} by leaf hash; target <= 1 s"
-        )
-        wall, cpu, entries, size = time_verify(db, settings)
-        baseline = raw_sha256(db)
-        print(
-            f"verify: {entries:,} entries, {size / 1e6:.0f} MB in {wall:.2f} s wall, {cpu:.2f} s CPU: "
-            f"{entries / cpu:,.0f} entries/s; raw hashlib.sha256 per entry: {baseline:.2f} s CPU "
-            f"({entries / baseline:,.0f}/s); ratio {baseline / cpu:.1%} (target 25%)"
-        )
+        if not args.no_verify:
+            baseline = raw_sha256(db)
+            print(f"raw hashlib.sha256 per entry: {baseline:.2f} s CPU ({uptime()})", flush=True)
+            for two in (True, False):
+                wall, cpu, worker, entries, size = time_verify(db, settings, two)
+                print(
+                    f"verify ({'two processes' if two else 'one process'}): {entries:,} entries, {size / 1e6:.0f} MB "
+                    f"in {wall:.2f} s wall, {cpu:.2f} s CPU here + {worker:.2f} s CPU in the hashing process: "
+                    f"{entries / wall:,.0f} entries/s by wall; baseline / wall {baseline / wall:.1%}, "
+                    f"baseline / CPU here {baseline / cpu:.1%}, baseline / all CPU {baseline / (cpu + worker):.1%} "
+                    f"(target 25%) ({uptime()})",
+                    flush=True,
+                )
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS of this process: {peak:.0f} MB; load average: {os.getloadavg()}")
+        print(f"peak RSS of this process: {peak:.0f} MB; {uptime()}")
         db.dispose()
 
 

@@ -1,7 +1,8 @@
 """Two replicas of a forked log, in processes of their own on loopback: a split-view alarm within 60 seconds.
 
 The server key is the same for both primaries (a copy of one data directory, then different writes): what a
-server that shows checkpoint A to one delegation and B to the other looks like from outside.
+server that shows checkpoint A to one delegation and B to the other looks like from outside. The primaries run on
+SQLite and, with TRUCE_TEST_DATABASE_URL, on PostGIS; the replicas keep their own SQLite files.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from support import TIMEOUT, clean_env, copy_data_dir, free_port, point_feature, truce, wait_for_health
+from integrity.primaries import fork, primary
+from support import TIMEOUT, clean_env, free_port, point_feature, truce, wait_for_health
 from truce.ledger import note
 
 
@@ -42,16 +44,19 @@ def add_site(url: str, name: str) -> None:
     assert answer.status_code == 201, answer.text
 
 
-def test_a_forked_log_raises_a_split_view_alarm_on_both_replicas(demo_data_dir: Path, tmp_path: Path) -> None:
-    first = copy_data_dir(demo_data_dir, tmp_path / "primary-a")
-    second = copy_data_dir(first, tmp_path / "primary-b")  # the same key signs both
-    key = truce("log", "key", "--data-dir", str(first)).stdout.strip()
+def test_a_forked_log_raises_a_split_view_alarm_on_both_replicas(
+    backend: str, demo_data_dir: Path, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "primary-a", tmp_path / "primary-b"
+    url, first_env = primary(backend, demo_data_dir, first, "fork_a")
+    _, second_env = fork(backend, first, url, second, "fork_b")  # the same key signs both
+    key = truce("log", "key", "--data-dir", str(first), env=first_env).stdout.strip()
     ports = [free_port() for _ in range(4)]
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        for data, port in ((first, ports[0]), (second, ports[1])):
+        for data, port, env in ((first, ports[0], first_env), (second, ports[1], second_env)):
             processes.append(start([sys.executable, "-m", "truce", "serve", "--data-dir", str(data),
-                                    "--port", str(port)], port))  # fmt: skip
+                                    "--port", str(port)], port, env))  # fmt: skip
         add_site(f"http://127.0.0.1:{ports[0]}", "Post A")
         add_site(f"http://127.0.0.1:{ports[1]}", "Post B")
         replicas = [tmp_path / "replica-ru", tmp_path / "replica-tr"]
@@ -87,13 +92,14 @@ def test_a_forked_log_raises_a_split_view_alarm_on_both_replicas(demo_data_dir: 
 
 
 def test_a_replica_that_agrees_with_its_peer_stays_ok_and_resumes_where_it_stopped(
-    demo_data_dir: Path, tmp_path: Path
+    backend: str, demo_data_dir: Path, tmp_path: Path
 ) -> None:
-    data = copy_data_dir(demo_data_dir, tmp_path / "primary")
-    key = truce("log", "key", "--data-dir", str(data)).stdout.strip()
+    data = tmp_path / "primary"
+    _, env = primary(backend, demo_data_dir, data, "agreeing")
+    key = truce("log", "key", "--data-dir", str(data), env=env).stdout.strip()
     server_port, own = free_port(), free_port()
     processes = [start([sys.executable, "-m", "truce", "serve", "--data-dir", str(data), "--port", str(server_port)],
-                       server_port)]  # fmt: skip
+                       server_port, env)]  # fmt: skip
     command = [sys.executable, "-m", "truce", "replica", "--server", f"http://127.0.0.1:{server_port}",
                "--server-key", key, "--user", "liaison-am", "--data-dir", str(tmp_path / "replica"),
                "--port", str(own)]  # fmt: skip

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from conftest import demo_database
 from support import point_feature
 from truce.db import Database
+from truce.integrity import verify as verifying
 from truce.integrity.verify import Report, verify
 from truce.ledger import keys, merkle, note, store
 from truce.ledger import service as ledger
@@ -22,6 +23,16 @@ from truce.models import LOGGED
 from truce.places import service as places_service
 from truce.places.schemas import SiteIn
 from truce.policy import Actor
+
+
+@pytest.fixture(autouse=True, params=["one process", "two processes"])
+def processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every check runs as it does on a small log, and as on a big one: leaves hashed in a second process, in
+    batches of 64 (whole subtrees, as the 16,384 of a big log), so that a tamper falls inside one batch."""
+    if request.param == "two processes":
+        monkeypatch.setattr(verifying, "PARALLEL_FROM", 0)
+        monkeypatch.setattr(verifying, "HASHED_BATCH", 64)
+    return str(request.param)
 
 
 @pytest.fixture

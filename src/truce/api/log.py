@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
@@ -19,6 +19,7 @@ from truce.errors import Invalid, NotFound, Unauthorized
 from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
+from truce.ledger.tiles import BundleEntry
 from truce.missions.models import Delegation, Mission
 from truce.numbers import Id, Position
 from truce.places import service as places_service
@@ -141,7 +142,7 @@ def log_reader_for(session: Session, user: User) -> policy.LogReader:
     return policy.LogReader(actors, frozenset(public))
 
 
-def entry_owners(session: Session, found: list[LogEntry]) -> dict[tuple[str, str], set[int]]:
+def entry_owners(session: Session, found: Sequence[LogEntry | BundleEntry]) -> dict[tuple[str, str], set[int]]:
     """The missions each entry of no mission concerns: an account's memberships, a witness key's delegation's."""
     owners: dict[tuple[str, str], set[int]] = {}
     users = {int(e.entity_id) for e in found if e.mission_id is None and e.entity_type == "users"}

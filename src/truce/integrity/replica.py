@@ -1,9 +1,13 @@
-"""A delegation's replica: a verifying mirror of the log, its witness, and a split-view alarm shared with peers.
+"""A delegation's replica: a verifying mirror of the log's tiles and entries, its witness, and a split-view alarm.
 
-It copies every entry its account may read (leaf hashes only for the others) into its own SQLite file, verifying
-each chunk before it keeps it: each entry against its leaf hash, and the chunk's prefix against the server's signed
-checkpoint by a consistency proof it checks itself. Its state (size, root, compact range) is written after each
-chunk, so after `kill -9` it resumes from the last verified index and fetches nothing verified again.
+It mirrors the log as C2SP tlog-tiles into its own SQLite file (`replica_store`): the level-0 hash tiles, the entry
+bundles it may read (the entries API for the rest, each checked against its tile), and the upper tiles, which it
+builds from the verified leaves and compares with the server's. A chunk of whole tiles is verified before it is
+kept: each entry against its leaf hash, and the chunk's prefix against the server's signed checkpoint by a
+consistency proof it checks itself. Tiles are fetched in a thread pool two chunks ahead of the one being checked.
+Its state (size, root, compact range) is written after each chunk, so after `kill -9` it resumes from the last
+verified index and fetches nothing verified again. It serves its copy read-only: its entries, the tiles of the
+size it verified, that checkpoint, and the checkpoints it cosigned.
 
 It tells its peers the latest server checkpoint it verified and reads theirs. Two checkpoints signed by the server
 key that cannot both be true (same size, other roots; or a larger one that its own leaves, or the server's
@@ -13,9 +17,9 @@ and its witness refuses to cosign anything again.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +27,22 @@ import httpx2 as httpx
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from truce.errors import NotFound
 from truce.integrity import audit as party
+from truce.integrity import mirror
+from truce.integrity.replica_store import Store
 from truce.integrity.witness import PATH as WITNESS_PATH
 from truce.integrity.witness import Witness
-from truce.ledger import merkle, note
+from truce.ledger import merkle, note, tiles
 
-CHUNK = 10_000
+# Whole tiles, so that a resumed catch-up starts on a tile boundary and fetches no tile it verified.
+CHUNK = 64 * tiles.WIDTH
+AHEAD = 2  # chunks fetched while one is checked
+FETCHERS = 6
 STATE = "replica.state"
 DATABASE = "replica.sqlite"
 KEY = "replica.key"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL, data TEXT);
-CREATE TABLE IF NOT EXISTS alarms (id INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL,
-                                   reason TEXT NOT NULL, first TEXT NOT NULL, second TEXT NOT NULL);
-"""
+IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
 class Replica:
@@ -46,19 +52,11 @@ class Replica:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir, self.server = data_dir, server
         self.state_path = data_dir / STATE
-        self.path = data_dir / DATABASE
-        with self._connect() as connection:
-            connection.executescript(_SCHEMA)
-        connection.close()
+        self.store = Store(data_dir / DATABASE)
         self.witness = Witness(data_dir / "witness", signer)
         self.witness.trust(server.to_text())
         # Peer checkpoints found consistent with what was verified: not compared again (a root costs a full read).
         self.agreed: set[str] = set()
-
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=30)
-        connection.execute("PRAGMA journal_mode=WAL")
-        return connection
 
     # --- catching up ---------------------------------------------------------------------------
 
@@ -66,7 +64,7 @@ class Replica:
         return party.load_state(self.state_path, self.server)
 
     def sync(self, client: party.HttpClient) -> int:
-        """Verify and keep every new entry, a chunk at a time; the size verified now."""
+        """Verify and keep every new entry and tile, a chunk at a time; the size verified now."""
         current = party.fetch_checkpoint(client, self.server)
         state = self.state()
         if current.checkpoint.size < state.size or (
@@ -75,30 +73,35 @@ class Replica:
             self.alarm("split_view", "the server's checkpoint does not extend what this replica verified",
                        state.checkpoint, current.text)  # fmt: skip
             return 0
-        while state.size < current.checkpoint.size:
-            end = min(current.checkpoint.size, state.size + CHUNK)
-            state = self._chunk(client, state, end, current)
+        if current.checkpoint.size == state.size:
+            return state.size
+        pool = ThreadPoolExecutor(FETCHERS, thread_name_prefix="replica-fetch")
+        try:
+            queued: deque[tuple[int, int, list[Future[mirror.Piece]]]] = deque()
+            for start, end in _chunks(state.size, current.checkpoint.size):
+                queued.append((start, end, mirror.submit(pool, client, start, end)))
+                if len(queued) > AHEAD:
+                    state = self._chunk(client, state, queued.popleft(), current)
+            while queued:
+                state = self._chunk(client, state, queued.popleft(), current)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._compare_tiles(client, state.size, state.size, partial=True)
         return state.size
 
-    def _chunk(self, client: party.HttpClient, state: party.State, end: int, current: party.Signed) -> party.State:
-        tree, leaves = state.range(), bytearray()
-        result = party.Result(current, current, state)
-        rows: list[tuple[int, bytes, str | None]] = []
-        start = state.size
-        for page in range(start, end, party.ENTRIES_PAGE):
-            stop = min(end, page + party.ENTRIES_PAGE)
-            answer = client.get("/api/v1/log/entries", params={"start": page, "end": stop})
-            if answer.status_code != 200:
-                raise party.AuditError(f"the server answered {answer.status_code} for entries {page}-{stop - 1}")
-            served = {e["index"]: e for e in answer.json() if isinstance(e, dict)}
-            problems: list[str] = []
-            for index in range(page, stop):
-                leaf = party._checked_leaf(index, served.get(index), result, problems)
-                if problems:
-                    raise party.AuditError(*problems)
-                tree.append(leaf)
-                leaves += leaf
-                rows.append((index, leaf, served[index].get("data")))
+    def _chunk(
+        self,
+        client: party.HttpClient,
+        state: party.State,
+        fetching: tuple[int, int, list[Future[mirror.Piece]]],
+        current: party.Signed,
+    ) -> party.State:
+        start, end, futures = fetching
+        pieces = [future.result() for future in futures]
+        tree = state.range()
+        for piece in pieces:
+            mirror.check(piece)
+            tree.extend(mirror.split(piece.leaves))
         size, root = current.checkpoint.size, current.checkpoint.root_hash
         if end < size:
             proof = [bytes.fromhex(h) for h in _consistency(client, end, size)]
@@ -107,30 +110,36 @@ class Replica:
             verified = tree.root() == root
         if not verified:
             raise party.AuditError(f"entries {start}-{end - 1} are not what the checkpoint of {size} entries signed")
-        connection = self._connect()
-        with connection:
-            connection.executemany("INSERT OR REPLACE INTO entries (idx, leaf, data) VALUES (?, ?, ?)", rows)
-        connection.close()
         # Entries first, then the state: a kill between the two leaves entries the next run overwrites.
+        self.store.keep(pieces, start, end)
+        self._compare_tiles(client, start, end, partial=False)
         verified_state = party.State(tree.size, tree.root(), tree.border_hashes(), current.text)
         party.save_state(self.state_path, verified_state, self.server)
         return verified_state
 
-    def root_at(self, size: int) -> bytes:
-        """The root of the first `size` entries this replica verified, from its own leaves."""
-        connection = self._connect()
-        try:
-            leaves = [
-                bytes(row[0])
-                for row in connection.execute("SELECT leaf FROM entries WHERE idx < ? ORDER BY idx", (size,))
-            ]
-        finally:
-            connection.close()
-        tree = merkle.CompactRange()
-        tree.extend(leaves)
-        return tree.root()
+    def _compare_tiles(self, client: party.HttpClient, start: int, end: int, partial: bool) -> None:
+        """The server's upper tiles that [start, end) completes (and, with `partial`, those of the size `end`)
+        must be the ones built from the verified leaves."""
+        for level in range(1, tiles.MAX_LEVEL + 1):
+            span = tiles.WIDTH ** (level + 1)  # leaves under one full tile of this level
+            if end < tiles.WIDTH**level:
+                return
+            wanted = [tiles.Tile(level, n) for n in range(start // span, end // span)]
+            width = tiles.hashes_at(end, level) % tiles.WIDTH
+            if partial and width:
+                wanted.append(tiles.Tile(level, end // span, width))
+            connection = self.store.connect()
+            try:
+                for tile in wanted:
+                    served = mirror.get_bytes(client, mirror.tile_path(level, tile.index, tile.width))
+                    if served != self.store.hashes(connection, level, tile.index * tiles.WIDTH, tile.width):
+                        raise party.AuditError(f"the server's {tile.path()} is not the one its signed entries build")
+            finally:
+                connection.close()
 
-    # --- peers and alarms -----------------------------------------------------------------------
+    def root_at(self, size: int) -> bytes:
+        """The root of the first `size` entries this replica verified, from its own hashes."""
+        return self.store.root_at(size)
 
     def compare(self, client: party.HttpClient | None, peer_text: str) -> None:
         """Compare a checkpoint a peer verified with what this replica verified; alarm when both cannot be true."""
@@ -162,25 +171,10 @@ class Replica:
             )
 
     def alarm(self, kind: str, reason: str, first: str, second: str) -> None:
-        connection = self._connect()
-        with connection:
-            known = connection.execute(
-                "SELECT 1 FROM alarms WHERE first = ? AND second = ?", (first, second)
-            ).fetchone()
-            if known is None:
-                connection.execute(
-                    "INSERT INTO alarms (at, kind, reason, first, second) VALUES (?, ?, ?, ?, ?)",
-                    (time.time(), kind, reason, first, second),
-                )
-        connection.close()
+        self.store.alarm(kind, reason, first, second)
 
     def alarms(self) -> list[dict[str, Any]]:
-        connection = self._connect()
-        try:
-            rows = connection.execute("SELECT at, kind, reason, first, second FROM alarms ORDER BY id").fetchall()
-        finally:
-            connection.close()
-        return [{"at": at, "kind": kind, "reason": reason, "first": a, "second": b} for at, kind, reason, a, b in rows]
+        return self.store.alarms()
 
     def status(self) -> dict[str, Any]:
         state = self.state()
@@ -193,6 +187,16 @@ class Replica:
             "checkpoint": state.checkpoint,
             "alarms": alarms,
         }
+
+
+def _chunks(start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) cut at multiples of CHUNK."""
+    cuts = []
+    while start < end:
+        stop = min(end, (start // CHUNK + 1) * CHUNK)
+        cuts.append((start, stop))
+        start = stop
+    return cuts
 
 
 def _consistency(client: party.HttpClient, first: int, second: int) -> list[str]:
@@ -221,7 +225,7 @@ def app(replica: Replica) -> FastAPI:
     @served.get("/api/v1/log/entries")
     def entries(start: int = 0, end: int | None = None) -> list[dict[str, Any]]:
         end = start + party.ENTRIES_PAGE if end is None else min(end, start + party.ENTRIES_PAGE)
-        connection = replica._connect()
+        connection = replica.store.connect()
         try:
             rows = connection.execute(
                 "SELECT idx, leaf, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
@@ -229,6 +233,24 @@ def app(replica: Replica) -> FastAPI:
         finally:
             connection.close()
         return [{"index": i, "leaf_hash": bytes(leaf).hex(), **({"data": d} if d else {})} for i, leaf, d in rows]
+
+    @served.get(mirror.PREFIX + "/checkpoint")
+    def tiles_checkpoint() -> Response:
+        return Response(replica.state().checkpoint, media_type="text/plain", headers={"Cache-Control": "no-cache"})
+
+    @served.get(mirror.PREFIX + "/tile/{path:path}")
+    def tile(path: str) -> Response:
+        try:
+            found = replica.store.tile(tiles.parse(path), replica.state().size)
+        except NotFound as exc:
+            return Response(f"{exc}\n", status_code=404, media_type="text/plain")
+        if found is None:
+            return Response("this replica may not read every entry of this bundle\n", status_code=403)
+        return Response(found, media_type="application/octet-stream", headers=IMMUTABLE)
+
+    @served.get("/api/v1/replica/cosigned")
+    def cosigned() -> list[str]:
+        return replica.witness.cosigned()
 
     @served.post(WITNESS_PATH)
     async def add_checkpoint(request: Request) -> Response:
@@ -250,7 +272,7 @@ def run(replica: Replica, client: httpx.Client, peers: list[str], stop: threadin
             replica.sync(client)
         except party.AuditError as exc:
             replica.alarm("audit", str(exc)[:500], replica.state().checkpoint, str(exc)[:500])
-        except httpx.HTTPError:
+        except (httpx.HTTPError, mirror.Unavailable):
             pass  # the server is unreachable for now: nothing is proved either way; try again next round
         for peer in peers:
             try:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from truce.errors import NotFound
 from truce.evidence import stores
 from truce.evidence.models import Evidence
 from truce.evidence.stores import EvidenceStore
+from truce.integrity import hashing
 from truce.ledger import merkle, note
 from truce.ledger.canonical import snapshot
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead
@@ -29,6 +33,10 @@ from truce.ledger.store import HEAD_ID
 from truce.patrols.models import Track
 
 BATCH = 20_000
+# Batches hashed in a second process hold whole subtrees: 2^14 entries starting on a multiple of 2^14.
+HASHED_BATCH = 1 << 14
+# Below this a second process costs more to start and feed than it saves.
+PARALLEL_FROM = 8 * HASHED_BATCH
 Progress = Callable[[str, int], None]
 
 
@@ -52,14 +60,16 @@ class Report:
 class Levels:
     """The whole tree in memory as one bytearray of 32-byte hashes per level (64 MB at a million entries)."""
 
-    def __init__(self, leaves: bytearray) -> None:
+    def __init__(self, leaves: bytearray, lower: list[list[bytes]] | None = None) -> None:
+        """`lower`: the levels above each aligned batch of leaves, already hashed (in a worker); joined per level."""
         self.levels = [leaves]
-        sha256 = hashlib.sha256
-        while len(self.levels[-1]) >= 64:
-            # Slices of bytes in one comprehension, joined once: 40% faster than growing a bytearray.
-            below = bytes(self.levels[-1])
-            hashes = [sha256(b"\x01" + below[at : at + 64]).digest() for at in range(0, len(below) - 63, 64)]
-            self.levels.append(bytearray(b"".join(hashes)))
+        for height in range(max((len(batch) for batch in lower or []), default=0)):
+            level = b"".join(batch[height] for batch in lower or [] if height < len(batch))
+            if not level:
+                break
+            self.levels.append(bytearray(level))
+        top = hashing.levels_above(bytes(self.levels[-1]))
+        self.levels += [bytearray(level) for level in top]
 
     def node(self, level: int, index: int) -> bytes:
         return bytes(self.levels[level][index * 32 : index * 32 + 32])
@@ -117,8 +127,12 @@ def _verify(
     saved: tuple[str, str] | None,
 ) -> Report:
     report = Report()
-    leaves = _check_entries(session, report, progress)
-    tree = Levels(leaves)
+    head = session.get(LogHead, HEAD_ID)
+    if (os.cpu_count() or 1) >= 2 and head is not None and head.size >= PARALLEL_FROM:
+        leaves, lower = _check_entries_in_two(session, report, progress)
+        tree = Levels(leaves, lower)
+    else:
+        tree = Levels(_check_entries(session, report, progress))
     broken = any("missing" in p or "out of order" in p for p in report.problems)
     rewritten = _check_checkpoints(session, tree, server_key, report)
     if broken:
@@ -162,7 +176,9 @@ def _rows(session: Session, query: Any) -> Iterator[Any]:
     yield from session.connection().execute(query.execution_options(yield_per=BATCH))
 
 
-def _raw_batches(session: Session, sql: str, parameters: tuple[Any, ...] = ()) -> Iterator[list[Any]]:
+def _raw_batches(
+    session: Session, sql: str, parameters: tuple[Any, ...] = (), size: int = BATCH
+) -> Iterator[list[Any]]:
     """Rows of `sql` in batches, through the session's own DB-API connection (so inside its transaction).
 
     The phases below read a million rows or more; the driver's bare tuples cost a fraction of Core rows.
@@ -174,7 +190,7 @@ def _raw_batches(session: Session, sql: str, parameters: tuple[Any, ...] = ()) -
     cursor = raw.cursor(name="truce_verify") if postgres else raw.cursor()
     try:
         cursor.execute(sql.replace("?", "%s") if postgres else sql, parameters)
-        while batch := cursor.fetchmany(BATCH):
+        while batch := cursor.fetchmany(size):
             yield batch
     finally:
         cursor.close()
@@ -198,6 +214,50 @@ def _check_entries(session: Session, report: Report, progress: Progress | None) 
             progress("entries", expected)
     report.entries = expected
     return leaves
+
+
+def _check_entries_in_two(session: Session, report: Report, progress: Progress | None) -> tuple[bytearray, Any]:
+    """As `_check_entries`, with leaves and subtrees hashed in a second process while this one reads the next batch.
+
+    The levels come back per batch; when any batch is not clean (a gap, an edit) they are dropped, and the tree
+    is rebuilt from the leaves as `_check_entries` would, with the same messages.
+    """
+    leaves = bytearray()
+    lower: list[list[bytes]] | None = []
+    expected = 0
+    # fork: the worker only hashes what it is sent; it never touches the database connection it inherits.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending: tuple[list[Any], Future[tuple[bytes, bool, list[bytes]]]] | None = None
+        sql = _ENTRIES[session.get_bind().dialect.name]
+        for batch in _raw_batches(session, sql, size=HASHED_BATCH):
+            hashing_now = pool.submit(hashing.leaves_and_levels, batch[0][0], [row[1] for row in batch])
+            if pending is not None:
+                expected, lower = _take(*pending, expected, leaves, lower, report)
+                if progress is not None:
+                    progress("entries", expected)
+            pending = (batch, hashing_now)
+        if pending is not None:
+            expected, lower = _take(*pending, expected, leaves, lower, report)
+    report.entries = expected
+    return leaves, lower
+
+
+def _take(
+    batch: list[Any],
+    hashed: Future[tuple[bytes, bool, list[bytes]]],
+    expected: int,
+    leaves: bytearray,
+    lower: list[list[bytes]] | None,
+    report: Report,
+) -> tuple[int, list[list[bytes]] | None]:
+    joined, claims, levels = hashed.result()
+    in_place = batch[0][0] == expected and batch[-1][0] == expected + len(batch) - 1
+    if in_place and claims and joined == b"".join(row[2] for row in batch):
+        leaves += joined
+        if lower is not None:
+            lower.append(levels)
+        return expected + len(batch), lower
+    return _check_batch(batch, expected, leaves, report), None
 
 
 def _check_batch(batch: list[Any], expected: int, leaves: bytearray, report: Report) -> int:

@@ -30,6 +30,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS logs (origin TEXT PRIMARY KEY, vkey TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS latest (origin TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL,
                                    note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cosigned (origin TEXT NOT NULL, size INTEGER NOT NULL, note TEXT NOT NULL,
+                                     PRIMARY KEY (origin, size));
 CREATE TABLE IF NOT EXISTS refused (id INTEGER PRIMARY KEY, at REAL NOT NULL, status INTEGER NOT NULL,
                                     reason TEXT NOT NULL, body TEXT NOT NULL);
 """
@@ -92,6 +94,15 @@ class Witness:
             connection.close()
         return None if row is None else (int(row[0]), bytes(row[1]), str(row[2]))
 
+    def cosigned(self) -> list[str]:
+        """Every checkpoint this witness cosigned, with its cosignature, oldest first."""
+        connection = self._connect()
+        try:
+            rows = connection.execute("SELECT note FROM cosigned ORDER BY origin, size").fetchall()
+        finally:
+            connection.close()
+        return [str(row[0]) for row in rows]
+
     def add_checkpoint(self, body: bytes) -> Answer:
         """Answer one add-checkpoint request, per C2SP tlog-witness."""
         try:
@@ -146,6 +157,11 @@ class Witness:
             )
             # Persisted before the answer: a cosignature is never handed out for a size the witness could forget.
             line = note.cosign(body, self.signer, int(time.time()))
+            # Kept with its cosignature: what this witness vouched for, served by a replica as it cosigned it.
+            connection.execute(
+                "INSERT OR REPLACE INTO cosigned (origin, size, note) VALUES (?, ?, ?)",
+                (checkpoint.origin, checkpoint.size, checkpoint_note + line),
+            )
             connection.execute("COMMIT")
             return Answer(200, line)
         except BaseException:
