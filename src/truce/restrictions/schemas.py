@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
+from truce.errors import Message
 from truce.missions.schemas import CODE_PATTERN, StrictModel
 from truce.numbers import Id, Int64
 from truce.policy import Classification
@@ -43,7 +44,7 @@ class RestrictionProperties(StrictModel):
         for name in ("end", "liaison_informed_at", "centre_informed_at", "answered_at", "resolved_at"):
             moment = getattr(self, name)
             if moment is not None and moment < self.start:
-                raise ValueError(f"{name} is before start")
+                raise ValueError(Message("%(field)s is before start", field=name))
         return self
 
 
@@ -58,7 +59,7 @@ class RestrictionIn(StrictModel):
     @model_validator(mode="after")
     def _placed(self) -> RestrictionIn:
         if self.geometry is None and self.properties.site_id is None:
-            raise ValueError("give a Point geometry, or properties.site_id")
+            raise ValueError(Message("give a Point geometry, or properties.site_id"))
         return self
 
 
@@ -73,7 +74,7 @@ class Episode(StrictModel):
     @model_validator(mode="after")
     def _in_order(self) -> Episode:
         if self.end < self.start:
-            raise ValueError("end is before start")
+            raise ValueError(Message("end is before start"))
         return self
 
 
@@ -93,12 +94,12 @@ class UavFlightProperties(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> UavFlightProperties:
         if self.end is not None and self.end < self.start:
-            raise ValueError("end is before start")
+            raise ValueError(Message("end is before start"))
         if self.announced_at is not None and not self.announced:
-            raise ValueError("announced_at is given but announced is false")
+            raise ValueError(Message("announced_at is given but announced is false"))
         for index, episode in enumerate(self.episodes):
             if episode.start < self.start or (self.end is not None and episode.end > self.end):
-                raise ValueError(f"episodes.{index} lies outside the flight's start and end")
+                raise ValueError(Message("episodes.%(index)s lies outside the flight's start and end", index=index))
         return self
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
-from truce.errors import Invalid, NotFound
+from truce.errors import Invalid, Message, NotFound
 from truce.incidents import derive
 from truce.incidents.schemas import VerdictIn
 from truce.ledger import service as ledger
@@ -63,7 +63,9 @@ def create(session: Session, mission: Mission, data: RestrictionIn, *, actor: Ac
 def _site(session: Session, mission: Mission, site_id: int, actor: Actor) -> Site:
     found = session.get(Site, site_id)
     if found is None or found.mission_id != mission.id or not policy.can_read(actor, found):
-        raise Invalid(f"mission {mission.slug} has no site {site_id}", "properties.site_id")
+        raise Invalid(
+            Message("mission %(mission)s has no site %(id)s", mission=mission.slug, id=site_id), "properties.site_id"
+        )
     return found
 
 
@@ -72,7 +74,7 @@ def _refer(load: Callable[[], object], field: str) -> None:
     try:
         load()
     except NotFound as exc:
-        raise Invalid(exc.detail, f"properties.{field}") from None
+        raise Invalid(exc.message, f"properties.{field}") from None
 
 
 def list_restrictions(
