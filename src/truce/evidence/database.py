@@ -115,7 +115,7 @@ class DatabaseStore:
         with self.engine.connect() as connection:
             data = connection.scalar(query)
         if data is None:
-            raise NotFound(f"evidence file {sha256} has no chunk {seq}")
+            raise NotFound(Message("evidence file %(sha256)s has no chunk %(seq)s", sha256=sha256, seq=seq))
         return bytes(data)
 
 

@@ -80,7 +80,9 @@ class _Reader:
             kind = _kind(name)
         if kind == 0:
             if self.root is None:
-                raise Invalid(f"not a GPX file: its root element is <{name}>, not <gpx>", self.field)
+                raise Invalid(
+                    Message("not a GPX file: its root element is <%(name)s>, not <gpx>", name=name), self.field
+                )
             return
         if kind == POINT:
             try:
@@ -97,7 +99,7 @@ class _Reader:
             self._text = []
             self.parser.CharacterDataHandler = self._text.append
         if self.root is None:
-            raise Invalid(f"not a GPX file: its root element is <{name}>, not <gpx>", self.field)
+            raise Invalid(Message("not a GPX file: its root element is <%(name)s>, not <gpx>", name=name), self.field)
 
     def _end(self, name: str) -> None:
         if self._point is None:

@@ -218,6 +218,8 @@ def _one_time(text: str | None, number: int, field: str) -> float:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise Invalid(f"point {number}: time {text[:40]!r} is not an ISO 8601 time", field) from None
+        raise Invalid(
+            Message("point %(number)s: time %(text)r is not an ISO 8601 time", number=number, text=text[:40]), field
+        ) from None
     # GPX times are UTC; one written without an offset is read as UTC.
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()

@@ -85,7 +85,7 @@ def create(
     """
     policy.require(actor, "user.write", mission.id)
     if not USERNAME.match(username):
-        raise Invalid("use 2-64 lower-case letters, digits, dots, dashes or underscores", "username")
+        raise Invalid(Message("use 2-64 lower-case letters, digits, dots, dashes or underscores"), "username")
     if not policy.is_role(role):
         raise Invalid(Message("must be one of %(choices)s", choices=", ".join(policy.ROLES)), "role")
     try:
@@ -111,7 +111,7 @@ def create_operator(session: Session, username: str, password: str, *, actor: Ac
     if not policy.creates_missions(actor):
         raise Forbidden(Message("only an operator names operators"))
     if not USERNAME.match(username):
-        raise Invalid("use 2-64 lower-case letters, digits, dots, dashes or underscores", "username")
+        raise Invalid(Message("use 2-64 lower-case letters, digits, dots, dashes or underscores"), "username")
     if get_by_name(session, username) is not None:
         raise Conflict(Message("a user named %(name)r exists already", name=username))
     user = User(username=username, password_hash=hash_password(password), operator=True)
