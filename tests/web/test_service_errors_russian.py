@@ -15,7 +15,10 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mission_examples import EXAMPLE
 from truce.places.models import Site
+from truce.policy import Actor
+from truce.users import service as users_service
 from web.conftest import WebClient
 from web.crawling import visible
 from web.test_amend_pages import file_by_form
@@ -27,7 +30,7 @@ BASE = "/m/nk-2020"
 # The services whose refusals people read in the pages (issue 18, part 2).
 SERVICES = (
     "incidents", "places", "placeflow.py", "movements", "agreement", "patrols", "restrictions", "users", "missions",
-    "evidence", "verification", "claims", "links.py", "geo.py", "text.py",
+    "evidence", "verification", "claims", "missionfile", "links.py", "geo.py", "text.py",
 )  # fmt: skip
 ERRORS = {"BadRequest", "Forbidden", "NotFound", "Conflict", "TooLarge", "Invalid", "TooManyRequests", "Unavailable"}
 
@@ -161,3 +164,17 @@ def test_the_services_raise_messages_not_plain_english() -> None:
     modules = [p for p in modules if not re.search(r"(cli|canonical)\.py$", p.name)]
     plain = [where for path in modules for where in _plain_refusals(path)]
     assert not plain, plain
+
+
+def test_a_mission_file_s_problems_read_in_russian(web: WebClient, session: Session) -> None:
+    """The set-up page lists the mission file's problems in the reader's language, each at its path in the file."""
+    users_service.create_operator(session, "ops", "a-long-password", actor=Actor.system())
+    session.commit()
+    web.login("ops")
+    web.client.cookies.set("truce_lang", "ru")
+    text = EXAMPLE.read_text(encoding="utf-8").replace("Etc/GMT-2", "Mars/Olympus")
+    answer = web.post_form("/setup/missions", {"mission_file": text})
+    assert answer.status_code == 422
+    listed, _links = visible(answer.text.split('id="problems"')[1].split("</div>")[0].join(["<div ", "</div>"]))
+    assert "time_zone: 'Mars/Olympus' — не часовой пояс (названия IANA: Asia/Baku)" in listed
+    assert english_words(listed, ["Mars/Olympus", "Asia/Baku"]) == set(), listed
