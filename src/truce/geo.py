@@ -33,7 +33,7 @@ from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.expression import ColumnClause
 
 from truce import limits
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 POINTS = ("Point",)
@@ -58,59 +58,84 @@ def parse_bbox(text: str) -> BBox:
     """Read `minlon,minlat,maxlon,maxlat` as a query gives it."""
     parts = text.split(",")
     if len(parts) != 4:
-        raise Invalid("expected four numbers: minlon,minlat,maxlon,maxlat", "bbox")
+        raise Invalid(Message("expected four numbers: minlon,minlat,maxlon,maxlat"), "bbox")
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        raise Invalid(f"not all of {text!r} are numbers", "bbox") from None
+        raise Invalid(Message("not all of %(text)r are numbers", text=text), "bbox") from None
     if not all(math.isfinite(v) for v in values):
-        raise Invalid("numbers must be finite", "bbox")
+        raise Invalid(Message("numbers must be finite"), "bbox")
     box = BBox(*values)
     for lon in (box.min_lon, box.max_lon):
         _check_range(lon, -180, 180, "longitude", "bbox")
     for lat in (box.min_lat, box.max_lat):
         _check_range(lat, -90, 90, "latitude", "bbox")
     if box.min_lon > box.max_lon or box.min_lat > box.max_lat:
-        raise Invalid("minimum exceeds maximum (boxes across the antimeridian are not supported)", "bbox")
+        raise Invalid(Message("minimum exceeds maximum (boxes across the antimeridian are not supported)"), "bbox")
     return box
 
 
 def parse_geometry(value: Any, allowed: Sequence[str], field: str = "geometry") -> BaseGeometry:
     """Validate a GeoJSON geometry object (RFC 7946) and return it as a Shapely geometry."""
     if not isinstance(value, dict):
-        raise Invalid("must be a GeoJSON geometry object", field)
+        raise Invalid(Message("must be a GeoJSON geometry object"), field)
     kind = value.get("type")
     if kind not in GEOMETRY_TYPES:
-        raise Invalid(f"type must be one of {', '.join(GEOMETRY_TYPES)}, not {kind!r}", f"{field}.type")
+        raise Invalid(
+            Message("type must be one of %(choices)s, not %(kind)r", choices=", ".join(GEOMETRY_TYPES), kind=kind),
+            f"{field}.type",
+        )
     if kind not in allowed:
-        raise Invalid(f"a {kind} is not allowed here; expected {' or '.join(allowed)}", f"{field}.type")
+        raise Invalid(
+            Message("a %(kind)s is not allowed here; expected %(allowed)s", kind=kind, allowed=" or ".join(allowed)),
+            f"{field}.type",
+        )
     coordinates = value.get("coordinates")
     if not isinstance(coordinates, list):
-        raise Invalid("must be an array", f"{field}.coordinates")
+        raise Invalid(Message("must be an array"), f"{field}.coordinates")
     _check_size(kind, coordinates, f"{field}.coordinates")
     _check_coordinates(kind, coordinates, f"{field}.coordinates")
     geometry = shape({"type": kind, "coordinates": coordinates})
     if not geometry.is_valid:
-        raise Invalid(f"invalid geometry: {validation.explain_validity(geometry)}", field)
+        raise Invalid(Message("invalid geometry: %(why)s", why=validation.explain_validity(geometry)), field)
     return geometry
 
 
 def _check_size(kind: str, coordinates: list[Any], where: str) -> None:
     """Refuse a geometry over the bounds of limits.py from list lengths alone, before walking its positions."""
     if kind.startswith("Multi") and len(coordinates) > limits.MAX_PARTS:
-        raise Invalid(f"{len(coordinates):,} parts; at most {limits.MAX_PARTS:,} are accepted", where)
+        raise Invalid(
+            Message(
+                "%(count)s parts; at most %(most)s are accepted",
+                count=f"{len(coordinates):,}",
+                most=f"{limits.MAX_PARTS:,}",
+            ),
+            where,
+        )
     if kind in ("Point", "MultiPoint", "LineString"):
         vertices = len(coordinates) if kind != "Point" else 1
     else:
         polygons = coordinates if kind == "MultiPolygon" else [coordinates] if kind == "Polygon" else []
         for polygon in polygons:
             if isinstance(polygon, list) and len(polygon) > limits.MAX_RINGS:
-                raise Invalid(f"a polygon of {len(polygon):,} rings; at most {limits.MAX_RINGS:,} are accepted", where)
+                raise Invalid(
+                    Message(
+                        "a polygon of %(count)s rings; at most %(most)s are accepted",
+                        count=f"{len(polygon):,}",
+                        most=f"{limits.MAX_RINGS:,}",
+                    ),
+                    where,
+                )
         lines = coordinates if kind == "MultiLineString" else [r for p in polygons if isinstance(p, list) for r in p]
         vertices = sum(len(line) for line in lines if isinstance(line, list))
     if vertices > limits.MAX_VERTICES:
         raise Invalid(
-            f"{vertices:,} positions; at most {limits.MAX_VERTICES:,} are accepted (simplify the geometry)", where
+            Message(
+                "%(count)s positions; at most %(most)s are accepted (simplify the geometry)",
+                count=f"{vertices:,}",
+                most=f"{limits.MAX_VERTICES:,}",
+            ),
+            where,
         )
 
 
@@ -124,43 +149,59 @@ def _walk(node: Any, depth: int, where: str, kind: str) -> None:
         _check_position(node, where)
         return
     if not isinstance(node, list) or not node:
-        raise Invalid("must be a non-empty array", where)
+        raise Invalid(Message("must be a non-empty array"), where)
     for i, child in enumerate(node):
         _walk(child, depth - 1, f"{where}[{i}]", kind)
     if depth == 1 and kind in LINES and len(node) < 2:
-        raise Invalid("a line needs at least two positions", where)
+        raise Invalid(Message("a line needs at least two positions"), where)
     if depth == 1 and kind in POLYGONS:
         _check_ring(node, where)
 
 
 def _check_ring(ring: list[list[float]], where: str) -> None:
     if len(ring) < 4:
-        raise Invalid("a polygon ring needs at least four positions, the last equal to the first", where)
+        raise Invalid(Message("a polygon ring needs at least four positions, the last equal to the first"), where)
     if ring[0][:2] != ring[-1][:2]:
-        raise Invalid(f"the ring is not closed: it starts at {ring[0]} and ends at {ring[-1]}", where)
+        raise Invalid(
+            Message(
+                "the ring is not closed: it starts at %(first)s and ends at %(last)s",
+                first=str(ring[0]),
+                last=str(ring[-1]),
+            ),
+            where,
+        )
 
 
 def _check_position(position: Any, where: str) -> None:
     if not isinstance(position, list) or len(position) not in (2, 3):
-        raise Invalid("a position must be [longitude, latitude] or [longitude, latitude, altitude]", where)
+        raise Invalid(Message("a position must be [longitude, latitude] or [longitude, latitude, altitude]"), where)
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in position):
-        raise Invalid("a position must hold numbers only", where)
+        raise Invalid(Message("a position must hold numbers only"), where)
     if not all(math.isfinite(v) for v in position):
-        raise Invalid("a position must hold finite numbers", where)
+        raise Invalid(Message("a position must hold finite numbers"), where)
     lon, lat = position[0], position[1]
     if abs(lat) > 90 and abs(lon) <= 90:
         raise Invalid(
-            f"latitude {lat} is out of range [-90, 90]; longitude and latitude look swapped "
-            "(GeoJSON gives [longitude, latitude])",
+            Message(
+                "latitude %(lat)s is out of range [-90, 90]; longitude and latitude look swapped "
+                "(GeoJSON gives [longitude, latitude])",
+                lat=lat,
+            ),
             where,
         )
     _check_range(lon, -180, 180, "longitude", where)
     _check_range(lat, -90, 90, "latitude", where)
 
 
+OUT_OF_RANGE = {
+    "longitude": Message("longitude %(value)s is out of range [%(low)s, %(high)s]").msgid,
+    "latitude": Message("latitude %(value)s is out of range [%(low)s, %(high)s]").msgid,
+}
+
+
 def _check_range(value: float, low: float, high: float, name: str, where: str) -> None:
     if not low <= value <= high:
-        raise Invalid(f"{name} {value} is out of range [{low}, {high}]", where)
+        raise Invalid(Message(OUT_OF_RANGE[name], value=value, low=low, high=high), where)
 
 
 def swapped_hint(geometry: BaseGeometry, expected: BBox) -> str | None:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from truce import geo
-from truce.errors import Conflict
+from truce.errors import Conflict, Message
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.missions.models import Mission
@@ -34,6 +34,18 @@ from truce.policy import Actor
 
 Place = Area | Line | Site
 Feature = AreaIn | LineIn | SiteIn
+# Why a place stays, by its table (a kind of place is a word of the sentence in Russian too).
+STAYS = {
+    "sites": Message(
+        "%(count)s incidents refer to this site; it stays on the map (set its valid_until or status instead)"
+    ).msgid,
+    "areas": Message(
+        "%(count)s incidents refer to this area; it stays on the map (set its valid_until or status instead)"
+    ).msgid,
+    "lines": Message(
+        "%(count)s incidents refer to this line; it stays on the map (set its valid_until or status instead)"
+    ).msgid,
+}
 
 
 @dataclass(frozen=True)
@@ -132,10 +144,7 @@ def remove(
     record: Place = places_service.get_place(session, model, mission, place_id, actor=actor)
     used = incidents_naming(session, record)
     if used:
-        raise Conflict(
-            f"{used} incidents refer to this {record.__tablename__[:-1]}; it stays on the map "
-            "(set its valid_until or status instead)"
-        )
+        raise Conflict(Message(STAYS[record.__tablename__], count=used))
     places_service.delete_place(session, model, mission, place_id, actor=actor)
     return _done(changes, record, own=within is None)
 

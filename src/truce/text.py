@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+from truce.errors import Message
+
 BIDI_FORMATTING = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _REMOVE_BIDI = dict.fromkeys(map(ord, BIDI_FORMATTING))
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators; multi-line text keeps tab, LF and CR.
@@ -20,6 +22,10 @@ _CONTROL_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_IN_PARAGRAPH = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 # One search decides whether a value needs any work: most text has none of these.
 _SUSPECT = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_FORMATTING}]")
+CONTROL = Message("text may not hold the control character U+%(code)s (at character %(at)s)").msgid
+CONTROL_BREAK = Message(
+    "text may not hold a line break or the control character U+%(code)s (at character %(at)s)"
+).msgid
 
 
 class MultiLine:
@@ -36,11 +42,8 @@ def clean(value: str, *, multiline: bool = False) -> str:
         return value
     control = (_CONTROL_IN_PARAGRAPH if multiline else _CONTROL_IN_LINE).search(value)
     if control is not None:
-        where = "a line break or " if control.group() in "\n\r" else ""
-        raise ValueError(
-            f"text may not hold {where}the control character U+{ord(control.group()):04X} "
-            f"(at character {control.start() + 1})"
-        )
+        said = CONTROL_BREAK if control.group() in "\n\r" else CONTROL
+        raise ValueError(Message(said, code=f"{ord(control.group()):04X}", at=control.start() + 1))
     return value.translate(_REMOVE_BIDI)
 
 

@@ -45,11 +45,20 @@ def translate(locale: str, message: str, params: dict[str, object] | None = None
     text = gettext_for(locale)(message)
     if not params:
         return text
+    # A parameter that is itself a message (a status's word, a kind of place) is said in `locale` too.
+    params = {name: _said(locale, value) for name, value in params.items()}
     try:
         return text % params
     except (KeyError, ValueError, TypeError):
         # A catalogue entry that lost a placeholder (tests/web/test_i18n.py forbids it): English beats nothing.
         return message % params
+
+
+def _said(locale: str, value: object) -> object:
+    msgid = getattr(value, "msgid", None)
+    if isinstance(msgid, str):
+        return translate(locale, msgid, getattr(value, "params", None))
+    return value
 
 
 def localized(record: object, locale: str, field: str = "name") -> str:

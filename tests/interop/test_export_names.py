@@ -64,3 +64,25 @@ def test_hxl_names_beside_the_codes(session: Session, mission: Mission, mine: In
         "обнаружен ВОП",
         "зарегистрирован",
     )
+
+
+@pytest.mark.parametrize(
+    ("locale", "named"),
+    [
+        ("en", "Republic of Azerbaijan: Armed forces; Republic of Armenia"),
+        ("ru", "Азербайджанская Республика: Armed forces; Республика Армения"),
+    ],
+)
+def test_csv_names_the_alleged_actors_beside_their_codes(
+    session: Session,
+    mission: Mission,
+    file_incident: Callable[..., Incident],
+    member: Callable[[str], Actor],
+    locale: str,
+    named: str,
+) -> None:
+    accused = [{"party": "az", "actor": "Armed forces"}, {"party": "am"}]
+    incident = file_incident(member("monitor-ru"), alleged_actors=accused)
+    row = next(r for r in exported(session, mission, "csv", locale) if r["id"] == str(incident.id))
+    assert row["alleged_actors"] == "az: Armed forces; am"  # the codes stay for machines
+    assert row["alleged_actors_name"] == named  # what was said of an actor stays as written

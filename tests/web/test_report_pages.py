@@ -4,12 +4,15 @@ bulletin, everyone reads the published bulletins with their checkpoint; bad form
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from support import ACCOUNTS, STAFF
+from truce.incidents.models import Incident
+from truce.missions.models import Mission
 from truce.reports.models import Report
 from web.conftest import WebClient
 
@@ -32,6 +35,20 @@ def test_staff_generate_and_download_the_report_of_a_day(web: WebClient, session
     assert download.headers["x-content-sha256"] == report.sha256
     assert download.content == report.content
     assert b"<h1>" in download.content
+
+
+def test_the_forms_suggest_the_latest_day_with_incidents(web: WebClient, session: Session) -> None:
+    """The demo ended in 2020: today's report would be empty, so the forms offer the last day anything happened."""
+    latest = session.execute(select(func.max(Incident.start)).where(Incident.classification != "restricted")).scalar()
+    assert latest is not None
+    zone = session.execute(select(Mission.time_zone).where(Mission.slug == "nk-2020")).scalar_one()
+    expected = latest.astimezone(ZoneInfo(zone)).date().isoformat()
+    assert expected.startswith("2020-")
+    page = web.login("verifier-ru").get(f"{BASE}/reports").text
+    for name in ("date", "day"):
+        field = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)
+        assert field, name
+        assert f'value="{expected}"' in field.group(0), field.group(0)
 
 
 def test_the_report_in_russian_is_another_document(web: WebClient, session: Session) -> None:

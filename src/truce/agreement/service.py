@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from truce import links, policy
 from truce.agreement.models import LEVELS, DeadlineExtension, Provision, ProvisionStatus
 from truce.agreement.schemas import ExtensionIn, LinkIn, ProvisionIn, StatusIn
-from truce.errors import Conflict, Forbidden, Invalid
+from truce.errors import Conflict, Forbidden, Invalid, Message
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -28,7 +28,13 @@ def create(session: Session, mission: Mission, data: ProvisionIn, *, actor: Acto
         select(Provision.id).where(Provision.mission_id == mission.id, Provision.number == data.number)
     )
     if exists is not None:
-        raise Conflict(f"mission {mission.slug} already has a provision numbered {data.number!r}")
+        raise Conflict(
+            Message(
+                "mission %(mission)s already has a provision numbered %(number)r",
+                mission=mission.slug,
+                number=data.number,
+            )
+        )
     provision = Provision(mission_id=mission.id, original_deadline=data.deadline, **data.model_dump())
     session.add(provision)
     ledger.record(session, actor, "provision.create", provision)
@@ -42,7 +48,12 @@ def revise(session: Session, mission: Mission, provision: Provision, data: Provi
     missions_service.check_restricted_to(session, mission, data.classification, data.restricted_to)
     if data.deadline != provision.original_deadline:
         if provision.deadline != provision.original_deadline:
-            raise Conflict(f"provision {provision.number}'s deadline was extended; record a new extension instead")
+            raise Conflict(
+                Message(
+                    "provision %(number)s's deadline was extended; record a new extension instead",
+                    number=provision.number,
+                )
+            )
         provision.original_deadline = provision.deadline = data.deadline
     for name in ("summary", "text", "category", "responsible", "classification", "restricted_to"):
         setattr(provision, name, getattr(data, name))
@@ -52,15 +63,22 @@ def revise(session: Session, mission: Mission, provision: Provision, data: Provi
 def _check_parties(session: Session, mission: Mission, codes: list[str], field: str) -> None:
     unknown = sorted(set(codes) - {p.code for p in missions_service.parties(session, mission)})
     if unknown:
-        raise Invalid(f"unknown party codes {unknown}", field)
+        raise Invalid(Message("unknown party codes %(codes)s", codes=", ".join(unknown)), field)
 
 
 def _check_day(mission: Mission, day: date, field: str) -> None:
     if mission.starts_on is not None and day < mission.starts_on:
-        raise Invalid(f"{day} is before the mission began on {mission.starts_on}", field)
+        raise Invalid(
+            Message(
+                "%(day)s is before the mission began on %(start)s",
+                day=day.isoformat(),
+                start=mission.starts_on.isoformat(),
+            ),
+            field,
+        )
     # A day ahead of UTC is still today somewhere in the mission's area.
     if day > datetime.now(UTC).date() + timedelta(days=1):
-        raise Invalid(f"{day} is in the future", field)
+        raise Invalid(Message("%(day)s is in the future", day=day.isoformat()), field)
 
 
 def list_provisions(session: Session, mission: Mission, *, actor: Actor) -> list[Provision]:
@@ -83,7 +101,7 @@ def assess(session: Session, mission: Mission, provision_id: int, data: StatusIn
     provision = get(session, mission, provision_id, actor=actor)
     policy.require(actor, "provision.assess", mission.id)
     if not policy.assesses_for_delegation(actor):
-        raise Forbidden("assessments are given by a person of a delegation")
+        raise Forbidden(Message("assessments are given by a person of a delegation"))
     _check_day(mission, data.as_of, "as_of")
     status = ProvisionStatus(
         mission_id=mission.id,
@@ -125,11 +143,16 @@ def extend_deadline(
     provision = get(session, mission, provision_id, actor=actor)
     policy.require(actor, "provision.write", mission.id)
     if provision.deadline is None:
-        raise Conflict(f"provision {provision.number} has no deadline to extend")
+        raise Conflict(Message("provision %(number)s has no deadline to extend", number=provision.number))
     if data.new_deadline <= provision.deadline:
         raise Invalid(
-            f"{data.new_deadline} is not later than the current deadline {provision.deadline} "
-            f"(originally {provision.original_deadline}); an extension moves a deadline later",
+            Message(
+                "%(day)s is not later than the current deadline %(deadline)s (originally %(original)s); "
+                "an extension moves a deadline later",
+                day=data.new_deadline.isoformat(),
+                deadline=provision.deadline.isoformat(),
+                original=provision.original_deadline.isoformat() if provision.original_deadline else None,
+            ),
             "new_deadline",
         )
     _check_day(mission, data.decided_on, "decided_on")

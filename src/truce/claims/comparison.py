@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from truce import limits
 from truce.claims import service
-from truce.errors import NotFound
+from truce.errors import Message, NotFound
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.movements import summaries
@@ -79,7 +79,7 @@ def compare_returns(
 ) -> dict[str, Any]:
     """Claimed against counted returns for each day: the counted daily and running totals, and each claim's gap."""
     if party not in {p.code for p in missions_service.parties(session, mission)}:
-        raise NotFound(f"mission {mission.slug} has no party {party!r}")
+        raise NotFound(Message("mission %(mission)s has no party %(party)r", mission=mission.slug, party=party))
     limits.check_range(since, until)
     figures = claimed_returns(session, mission, party, actor=actor)
     claimed_days = [date.fromisoformat(f["as_of"]) for f in figures]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from truce import limits
 from truce.agreement.schemas import Sha256
 from truce.claims.models import CLAIM_STATUSES, QUALIFIERS
+from truce.errors import Message
 from truce.missions.schemas import PartyCode, StrictModel
 from truce.numbers import MAX_STATED, Id, StatedFigure
 from truce.policy import Classification
@@ -53,7 +54,7 @@ class ClaimIn(StrictModel):
     @model_validator(mode="after")
     def _affiliated(self) -> ClaimIn:
         if self.affiliation is None and not self.affiliation_text:
-            raise ValueError("give the speaker's affiliation: a party code or words")
+            raise ValueError(Message("give the speaker's affiliation: a party code or words"))
         return self
 
 

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import Connection, Engine, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 
-from truce.errors import Invalid, NotFound, TooLarge
+from truce.errors import Invalid, Message, NotFound, TooLarge
 from truce.evidence import media, store
 from truce.evidence.models import EvidenceBlob, EvidenceBlobChunk, EvidenceChunk
 from truce.evidence.store import HEAD_SIZE, MB, StoredFile
@@ -76,7 +76,7 @@ class DatabaseStore:
         with self.engine.connect() as connection:
             size = connection.scalar(select(EvidenceBlob.size).where(EvidenceBlob.sha256 == sha256))
         if size is None:
-            raise NotFound(f"no evidence file {sha256}")
+            raise NotFound(Message("no evidence file %(sha256)s", sha256=sha256))
         return int(size)
 
     def iter_hashes(self) -> Iterator[str]:
@@ -115,7 +115,7 @@ class DatabaseStore:
         with self.engine.connect() as connection:
             data = connection.scalar(query)
         if data is None:
-            raise NotFound(f"evidence file {sha256} has no chunk {seq}")
+            raise NotFound(Message("evidence file %(sha256)s has no chunk %(seq)s", sha256=sha256, seq=seq))
         return bytes(data)
 
 
@@ -139,7 +139,7 @@ class _Upload:
         """Hash one chunk and insert every full chunk it completes, unless it takes the file past the limit."""
         self.size += len(chunk)
         if self.size > self.limit:
-            raise TooLarge(f"the file is larger than the {self.limit / MB:g} MB limit")
+            raise TooLarge(Message("the file is larger than the %(mb)s MB limit", mb=f"{self.limit / MB:g}"))
         if len(self.head) < HEAD_SIZE:
             self.head += chunk[: HEAD_SIZE - len(self.head)]
         self.digest.update(chunk)
@@ -151,7 +151,7 @@ class _Upload:
     def finish(self) -> StoredFile:
         """Add the file's row and its list of chunks and commit; a file kept already adds nothing."""
         if self.size == 0:
-            raise Invalid("the file is empty", field="file")
+            raise Invalid(Message("the file is empty"), field="file")
         if self.pending:
             self._insert(bytes(self.pending))
             self.pending.clear()

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, Literal, TypedDict
 
 from PIL import ExifTags, Image, ImageOps
 
-from truce.errors import Invalid, TruceError
+from truce.errors import Invalid, Message, TruceError
 
 Kind = Literal["photo", "video", "audio", "document", "data"]
 
@@ -162,7 +162,7 @@ def strip_metadata(path: Path | BinaryIO) -> bytes:
     with _open_image(path) as image:
         target = _STRIP_AS.get(image.format or "")
         if target is None:
-            raise Invalid("only JPEG, PNG and WebP images can be stripped of metadata", field="file")
+            raise Invalid(Message("only JPEG, PNG and WebP images can be stripped of metadata"), field="file")
         _require_decodable(image)
         clean = _upright(image)
         if target == "JPEG" and clean.mode not in ("L", "RGB", "CMYK"):
@@ -173,7 +173,7 @@ def strip_metadata(path: Path | BinaryIO) -> bytes:
 def thumbnail(path: Path | BinaryIO, size: int = 320) -> bytes:
     """A JPEG preview at most `size` pixels on a side, upright and without metadata."""
     if not 16 <= size <= 2048:
-        raise Invalid("thumbnail size must be between 16 and 2048 pixels", field="size")
+        raise Invalid(Message("thumbnail size must be between 16 and 2048 pixels"), field="size")
     with _open_image(path) as image:
         # A JPEG decodes at 1/2 to 1/8 scale for free, so big phone photos stay cheap.
         image.draft("RGB", (size, size))
@@ -194,12 +194,12 @@ def _open_image(path: Path | BinaryIO) -> Iterator[Image.Image]:
     # Pillow signals hostile input with many unrelated types (OSError, SyntaxError, struct.error,
     # IndexError, DecompressionBombError, and its warnings under -W error): all mean "unusable".
     except Exception as exc:
-        raise Invalid("not a readable JPEG, PNG, WebP or GIF image", field="file") from exc
+        raise Invalid(Message("not a readable JPEG, PNG, WebP or GIF image"), field="file") from exc
 
 
 def _require_decodable(image: Image.Image) -> None:
     if image.width * image.height > MAX_PIXELS:
-        raise Invalid(f"image is larger than {MAX_PIXELS // 1_000_000} megapixels", field="file")
+        raise Invalid(Message("image is larger than %(count)s megapixels", count=MAX_PIXELS // 1_000_000), field="file")
 
 
 def _upright(image: Image.Image) -> Image.Image:

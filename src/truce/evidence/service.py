@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import policy
-from truce.errors import Forbidden, NotFound
+from truce.errors import Forbidden, Message, NotFound
 from truce.evidence import media, store, stores
 from truce.evidence.models import Custody, Evidence
 from truce.evidence.stores import EvidenceStore
@@ -55,7 +55,7 @@ def attach(
     incident = _readable(session, mission, incident_id, actor)
     policy.require(actor, "evidence.create", mission.id)
     if not policy.adds_evidence_to(actor, incident.author_delegation):
-        raise Forbidden("a liaison officer adds evidence to their own side's allegations only")
+        raise Forbidden(Message("a liaison officer adds evidence to their own side's allegations only"))
     # A file this save added to the store is in no record yet (records are written after their file): no lookup.
     # Nor one that a new incident, not yet flushed, cannot have.
     fresh = stored.created or incident.id is None
@@ -146,19 +146,23 @@ def fetch(
     """Hand out one evidence file, recording who took it; outsiders get photos without EXIF."""
     found = [e for e in list_for(session, mission, incident_id, actor=actor) if e.sha256 == sha256]
     if not found:
-        raise NotFound("evidence not found")
+        raise NotFound(Message("evidence not found"))
     evidence = found[0]
     kept = stores.as_store(root)
     if not kept.has(sha256):
-        raise NotFound("the evidence file is missing from the store; run `truce log verify`")
+        raise NotFound(Message("the evidence file is missing from the store; run `truce log verify`"))
     if not stores.verify(kept, sha256):
         # Never hand out bytes other than the ones the log vouches for; the operator must look at the store.
         LOG.error(
             "evidence %s (evidence %s of incident %s) no longer matches its hash", sha256, evidence.id, incident_id
         )
         raise store.Damaged(
-            f"the stored file of evidence {evidence.id} no longer matches its SHA-256 {sha256}: it was changed on "
-            "disk, so it is not served; the operator was told (run `truce log verify`)"
+            Message(
+                "the stored file of evidence %(id)s no longer matches its SHA-256 %(sha256)s: it was changed on "
+                "disk, so it is not served; the operator was told (run `truce log verify`)",
+                id=evidence.id,
+                sha256=sha256,
+            )
         )
     _custody(session, evidence, "download", actor, address)
     if media.kind_of(evidence.media_type) == "photo" and not policy.reads_photo_metadata(actor):
@@ -179,4 +183,4 @@ def incident_holding(session: Session, mission: Mission, sha256: str, *, actor: 
         except NotFound:
             continue
         return int(incident_id)
-    raise NotFound("evidence not found")
+    raise NotFound(Message("evidence not found"))

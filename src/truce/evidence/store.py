@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from truce.errors import Invalid, NotFound, TooLarge, TruceError
+from truce.errors import Invalid, Message, NotFound, TooLarge, TruceError
 from truce.evidence import media
 
 MB = 1024 * 1024
@@ -58,7 +58,7 @@ class StoredFile:
         if self.path is not None:
             return self.path.open("rb")
         if self.opener is None:
-            raise NotFound(f"no evidence file {self.sha256}")
+            raise NotFound(Message("no evidence file %(sha256)s", sha256=self.sha256))
         return self.opener()
 
 
@@ -96,7 +96,7 @@ def path_for(root: Path, sha256: str) -> Path:
 def check_hash(sha256: str) -> None:
     """Invalid unless `sha256` is 64 lowercase hex digits: the only names any store keeps files under."""
     if not _SHA256.fullmatch(sha256):
-        raise Invalid("not a SHA-256 digest: expected 64 lowercase hexadecimal digits", field="sha256")
+        raise Invalid(Message("not a SHA-256 digest: expected 64 lowercase hexadecimal digits"), field="sha256")
 
 
 def open_file(root: Path, sha256: str) -> BinaryIO:
@@ -104,7 +104,7 @@ def open_file(root: Path, sha256: str) -> BinaryIO:
     try:
         return path_for(root, sha256).open("rb")
     except FileNotFoundError:
-        raise NotFound(f"no evidence file {sha256}") from None
+        raise NotFound(Message("no evidence file %(sha256)s", sha256=sha256)) from None
 
 
 def verify_file(root: Path, sha256: str) -> bool:
@@ -175,7 +175,7 @@ class _Upload:
         """Hash and write one chunk, unless it takes the file past the limit."""
         self.size += len(chunk)
         if self.size > self.limit:
-            raise TooLarge(f"the file is larger than the {self.limit / MB:g} MB limit")
+            raise TooLarge(Message("the file is larger than the %(mb)s MB limit", mb=f"{self.limit / MB:g}"))
         if len(self.head) < HEAD_SIZE:
             self.head += chunk[: HEAD_SIZE - len(self.head)]
         self.digest.update(chunk)
@@ -196,7 +196,7 @@ class _Upload:
 
     def _commit(self) -> StoredFile:
         if self.size == 0:
-            raise Invalid("the file is empty", field="file")
+            raise Invalid(Message("the file is empty"), field="file")
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol
 
-from truce.errors import ConfigError, NotFound
+from truce.errors import ConfigError, Message, NotFound
 from truce.evidence import store
 from truce.evidence.store import StoredFile
 
@@ -101,7 +101,7 @@ class FileStore:
         try:
             return store.path_for(self.root, sha256).stat().st_size
         except FileNotFoundError:
-            raise NotFound(f"no evidence file {sha256}") from None
+            raise NotFound(Message("no evidence file %(sha256)s", sha256=sha256)) from None
 
     def iter_hashes(self) -> Iterator[str]:
         return store.iter_hashes(self.root)

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement
 
 from truce import geo
 from truce.db import JSONListHasKey
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 from truce.incidents.models import Incident
 from truce.incidents.taxonomy import SOURCES, STATUSES, TAXONOMY
 
@@ -51,18 +51,18 @@ class IncidentQuery:
         for name in ("since", "until"):
             moment = getattr(self, name)
             if moment is not None and moment.tzinfo is None:
-                raise Invalid("give a time with its UTC offset", name)
+                raise Invalid(Message("give a time with its UTC offset"), name)
         if self.since is not None and self.until is not None and self.until < self.since:
-            raise Invalid("is before since", "until")
+            raise Invalid(Message("is before since"), "until")
         _choice(self.status, STATUSES, "status")
         _choice(self.incident_type, tuple(TAXONOMY), "type")
         _choice(self.source, SOURCE_CHOICES, "source")
         if self.party is not None and not _CODE.match(self.party):
-            raise Invalid("is not a party code", "party")
+            raise Invalid(Message("is not a party code"), "party")
         if self.subtype is not None and not _SUBTYPE.match(self.subtype):
-            raise Invalid("is not a subtype (lower-case letters, digits and _)", "subtype")
+            raise Invalid(Message("is not a subtype (lower-case letters, digits and _)"), "subtype")
         if self.zone is not None and not 0 < self.zone <= _LARGEST_ID:
-            raise Invalid("is not a zone's id", "zone")
+            raise Invalid(Message("is not a zone's id"), "zone")
 
     def with_(self, **changes: Any) -> IncidentQuery:
         """A copy with some filters changed (checked again)."""
@@ -97,7 +97,7 @@ class IncidentQuery:
 
 def _choice(value: str | None, choices: tuple[str, ...], field: str) -> None:
     if value is not None and value not in choices:
-        raise Invalid(f"must be one of {', '.join(choices)}", field)
+        raise Invalid(Message("must be one of %(choices)s", choices=", ".join(choices)), field)
 
 
 EVERYTHING = IncidentQuery()

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
-from truce.errors import Conflict, Forbidden, Invalid, TruceError
+from truce.errors import Conflict, Forbidden, Invalid, Message, TruceError
 from truce.incidents import derive, taxonomy
 from truce.incidents.models import Incident, IncidentView
 from truce.incidents.query import EVERYTHING, IncidentQuery
@@ -22,6 +22,7 @@ from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission, Party
 from truce.places.models import Area, Line, Site
 from truce.policy import Actor
+from truce.reports import words
 
 MAX_PAGE = 10_000
 # A start later than now by more than a clock's usual error is a mistake (the API took year 2999).
@@ -29,6 +30,15 @@ CLOCK_SKEW = timedelta(minutes=5)
 # A position this far outside the box of the mission's area is refused unless the filer confirms it.
 FAR_OUTSIDE_KM = 30.0
 OPEN_STATUSES = ("reported",)
+# What the author is told, by what they tried (the verb is a word of the sentence in Russian too).
+ONLY_AUTHOR = {
+    "amend": Message("only the author may amend an incident"),
+    "retract": Message("only the author may retract an incident"),
+}
+NO_LONGER = {
+    "amend": Message("the incident is %(status)s; it can no longer be amended by its author").msgid,
+    "retract": Message("the incident is %(status)s; it can no longer be retracted by its author").msgid,
+}
 # Columns of incidents with a B-tree index that `query` compares.
 _INDEXED = (Incident.mission_id, Incident.start, Incident.status)
 _VIEW_COLUMNS = [Incident.__table__.c[name] for name in IncidentView._fields]
@@ -73,7 +83,7 @@ def _new(
     """A checked, placed and derived incident, not yet in the session: a bad one leaves nothing behind."""
     props = data.properties
     if policy.files_allegations(actor) and props.source != "party":
-        raise Invalid("a liaison officer files allegations: source must be 'party'", "properties.source")
+        raise Invalid(Message("a liaison officer files allegations: source must be 'party'"), "properties.source")
     if "classification" not in props.model_fields_set:
         # A filing that names no classification takes the mission's default (its file's `classification.default`).
         props = props.model_copy(update={"classification": mission.default_classification})
@@ -88,7 +98,9 @@ def _new(
 def _require_accused(actor: Actor, data: IncidentIn) -> None:
     """A side's allegation names whom it accuses: without it, the other side has nothing to answer."""
     if policy.files_allegations(actor) and not data.properties.alleged_actors:
-        raise Invalid("an allegation names the alleged actor (the party it accuses)", "properties.alleged_actors")
+        raise Invalid(
+            Message("an allegation names the alleged actor (the party it accuses)"), "properties.alleged_actors"
+        )
 
 
 class Checks:
@@ -133,16 +145,20 @@ def _apply(session: Session, mission: Mission, incident: Incident, data: Inciden
     if props.subtype not in TAXONOMY[props.type]:
         taxonomy.check_subtype(mission.taxonomy, props.type, props.subtype)
     if props.classification == "restricted" and not props.restricted_to:
-        raise Invalid("a restricted incident names the delegations that may read it", "properties.restricted_to")
+        raise Invalid(
+            Message("a restricted incident names the delegations that may read it"), "properties.restricted_to"
+        )
     checks.restricted_to(props.classification, props.restricted_to)
     named = {a.party for a in props.alleged_actors}
     strangers = sorted(named - checks.parties()) if named else []
     if strangers:
-        raise Invalid(f"unknown party codes {strangers}", "properties.alleged_actors")
+        raise Invalid(Message("unknown party codes %(codes)s", codes=", ".join(strangers)), "properties.alleged_actors")
     if mission.starts_on is not None and props.start.date() < mission.starts_on - timedelta(days=1):
-        raise Invalid(f"is before the mission began on {mission.starts_on}", "properties.start")
+        raise Invalid(
+            Message("is before the mission began on %(day)s", day=mission.starts_on.isoformat()), "properties.start"
+        )
     if props.start > datetime.now(UTC) + CLOCK_SKEW:
-        raise Invalid("is in the future; give the time the incident began", "properties.start")
+        raise Invalid(Message("is in the future; give the time the incident began"), "properties.start")
     excluded = {"observer_site", "casualties", "alleged_actors", "counts", "confirm_outside_area"}
     fields = props.model_dump(exclude=excluded)
     for name, value in fields.items():
@@ -157,7 +173,10 @@ def _apply(session: Session, mission: Mission, incident: Incident, data: Inciden
     outside = index.km_outside(incident.lon, incident.lat)
     if outside > FAR_OUTSIDE_KM and not props.confirm_outside_area:
         raise Invalid(
-            f"is {outside:.0f} km outside the mission's area; check it, or confirm it (confirm_outside_area)",
+            Message(
+                "is %(km)s km outside the mission's area; check it, or confirm it (confirm_outside_area)",
+                km=f"{outside:.0f}",
+            ),
             "geometry",
         )
     _derive(incident, index)
@@ -169,9 +188,12 @@ def _geometry(session: Session, mission: Mission, data: IncidentIn) -> Any:
         return geo.parse_geometry(data.geometry, geo.GEOMETRY_TYPES)
     site = session.get(Site, props.observer_site)
     if site is None or site.mission_id != mission.id:
-        raise Invalid(f"mission {mission.slug} has no site {props.observer_site}", "properties.observer_site")
+        raise Invalid(
+            Message("mission %(mission)s has no site %(id)s", mission=mission.slug, id=props.observer_site),
+            "properties.observer_site",
+        )
     if props.bearing_deg is None or props.distance_km is None:
-        raise Invalid("give bearing_deg and distance_km with observer_site", "properties")
+        raise Invalid(Message("give bearing_deg and distance_km with observer_site"), "properties")
     lon, lat = derive.from_observer(site.min_lon, site.min_lat, props.bearing_deg, props.distance_km)
     return geo.parse_geometry({"type": "Point", "coordinates": [lon, lat]}, geo.POINTS)
 
@@ -283,6 +305,12 @@ def _box_drives_below(session: Session, rows: int) -> int:
     return max(1000, math.isqrt(rows * highest))
 
 
+def latest_start(session: Session, mission: Mission, *, actor: Actor) -> datetime | None:
+    """When the latest incident the actor may read began; None when they may read none."""
+    clause = and_(Incident.mission_id == mission.id, policy.readable(actor, Incident))
+    return session.execute(select(func.max(Incident.start)).where(clause)).scalar_one_or_none()
+
+
 def get(session: Session, mission: Mission, incident_id: int, *, actor: Actor) -> Incident:
     """One incident, if the actor may read it."""
     return policy.get_readable(session, Incident, mission, incident_id, actor, "incident")
@@ -322,9 +350,10 @@ def require_amendable(incident: Incident, actor: Actor, verb: str) -> None:
 
 def _require_author(incident: Incident, actor: Actor, verb: str) -> None:
     if incident.author_id is None or incident.author_id != actor.user_id:
-        raise Forbidden(f"only the author may {verb} an incident")
+        raise Forbidden(ONLY_AUTHOR.get(verb, ONLY_AUTHOR["amend"]))
     if incident.status not in OPEN_STATUSES:
-        raise Conflict(f"the incident is {incident.status}; it can no longer be {verb}ed by its author")
+        closed = NO_LONGER.get(verb, NO_LONGER["amend"])
+        raise Conflict(Message(closed, status=Message(words.STATUS.get(incident.status, incident.status))))
 
 
 def rederive(session: Session, mission: Mission, *, actor: Actor, within: geo.BBox | None = None) -> int:
@@ -375,9 +404,15 @@ def merge(session: Session, mission: Mission, incident_id: int, into_id: int, *,
     duplicate = get(session, mission, incident_id, actor=actor)
     target = get(session, mission, into_id, actor=actor)
     if duplicate.id == target.id or target.merged_into_id == duplicate.id:
-        raise Invalid("an incident cannot be merged into itself", "into")
+        raise Invalid(Message("an incident cannot be merged into itself"), "into")
     if target.merged_into_id is not None:
-        raise Conflict(f"incident {target.id} was itself merged into {target.merged_into_id}; merge into that")
+        raise Conflict(
+            Message(
+                "incident %(id)s was itself merged into %(into)s; merge into that",
+                id=target.id,
+                into=target.merged_into_id,
+            )
+        )
     duplicate.merged_into_id = target.id
     ledger.record(session, actor, "incident.merge", duplicate)
     return duplicate

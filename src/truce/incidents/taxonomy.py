@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,10 @@ def check_subtype(local: Local, incident_type: str, subtype: str) -> None:
     """Refuse a subtype that is neither Truce's nor one of the mission's own for that type."""
     subtypes = of_mission(local)[incident_type]
     if subtype not in subtypes:
-        raise Invalid(f"subtype of {incident_type} must be one of {', '.join(subtypes)}", "properties.subtype")
+        raise Invalid(
+            Message("subtype of %(type)s must be one of %(choices)s", type=incident_type, choices=", ".join(subtypes)),
+            "properties.subtype",
+        )
 
 
 def label(local: Local, incident_type: str, subtype: str, language: str) -> str | None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from truce.incidents.models import Incident
 from truce.incidents.taxonomy import CASUALTY_GROUPS, CASUALTY_KINDS, COUNT_KEYS, of_mission
-from truce.interop.export import Progress, View, safe, selection, stream, write_csv
+from truce.interop.export import Progress, View, actor_labels, safe, selection, stream, write_csv
 from truce.reports import words
 
 COLUMNS = (
@@ -27,7 +27,7 @@ COLUMNS = (
     "alleged_actors", "narrative", "classification", "zone", "controlled_by", "nearest_site", "nearest_site_km",
     "line_of_contact_km", "in_corridor", "merged_into", "reported_at",
     # The codes above are for machines; these name them for people, in the export's language.
-    "type_name", "subtype_name", "status_name", "source_name", "controlled_by_name",
+    "type_name", "subtype_name", "status_name", "source_name", "controlled_by_name", "alleged_actors_name",
 )  # fmt: skip
 SELECTED = (
     Incident.id, Incident.external_id, Incident.type, Incident.subtype, Incident.status, Incident.source,
@@ -71,6 +71,7 @@ def rows(view: View, incidents: Iterable[Row[Any]]) -> Iterator[list[Any]]:
             "yes" if in_corridor else "no", merged_into or "", reported_at.astimezone(zone).isoformat(),
             view.word(words.TYPE, kind), view.word(words.SUBTYPE, subtype), view.word(words.STATUS, status),
             view.word(words.SOURCE, source), safe(_party(view, controlled_by)),
+            safe("; ".join(actor_labels(view, alleged))),
         ]  # fmt: skip
 
 

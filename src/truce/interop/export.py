@@ -200,3 +200,14 @@ def actor_names(view: View, alleged_actors: list[Any] | None) -> list[str]:
         party = view.parties.get(entry.get("party", ""))
         names.append(entry.get("actor") or (party.name if party else entry.get("party", "")))
     return names
+
+
+def actor_labels(view: View, alleged_actors: list[Any] | None) -> list[str]:
+    """Each alleged actor for people: its party's name in the view's language, then what was said of it."""
+    labels = []
+    for entry in alleged_actors or []:
+        code = entry.get("party", "")
+        party = view.parties.get(code)
+        name = party.name if party else code
+        labels.append(f"{name}: {entry['actor']}" if entry.get("actor") else name)
+    return labels

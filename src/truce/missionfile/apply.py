@@ -22,7 +22,7 @@ from truce import (
 from truce.agreement import service as agreement_service
 from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
 from truce.db import Base
-from truce.errors import Forbidden
+from truce.errors import Forbidden, Message
 from truce.incidents.models import Incident
 from truce.missionfile.spec import MissionSpec
 from truce.missions import service as missions_service
@@ -81,7 +81,7 @@ def plan(session: Session, mission: Mission, spec: MissionSpec) -> Plan:
 def apply(session: Session, mission: Mission, planned: Plan, *, actor: Actor) -> None:
     """Make the plan's changes (not its refusals) in the caller's transaction."""
     if not policy.configures_mission(actor, mission.id):
-        raise Forbidden("only the mission's administrators or an operator change its settings")
+        raise Forbidden(Message("only the mission's administrators or an operator change its settings"))
     setup = policy.setting_up(actor, mission.id) if policy.creates_missions(actor) else actor
     # The places' changes re-derive the incidents they touch once, after the last of them.
     with placeflow.batch(session, mission, actor=setup) as changes:

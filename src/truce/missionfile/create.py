@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from truce import placeflow, policy
 from truce.agreement import service as agreement_service
-from truce.errors import Forbidden
+from truce.errors import Forbidden, Message
 from truce.missionfile.spec import MissionSpec
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -31,7 +31,7 @@ def create(
 ) -> tuple[Mission, list[str]]:
     """Create the mission of a checked file (and its first administrator); what was created, one line per record."""
     if not policy.creates_missions(actor):
-        raise Forbidden("only an operator of this installation creates missions")
+        raise Forbidden(Message("only an operator of this installation creates missions"))
     mission = missions_service.create(session, spec.mission, actor=policy.setting_up(actor, None))
     setup = policy.setting_up(actor, mission.id)
     created = [f"mission {mission.slug}"]

@@ -11,7 +11,7 @@ from shapely import STRtree
 from shapely.geometry.base import BaseGeometry
 
 from truce import geo
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 from truce.missionfile.problems import MissionFileInvalid, Problem, joined, undeclared, undeclared_one
 from truce.missionfile.reading import check_places_file, parse, read_text
 
@@ -43,7 +43,7 @@ def resolve(places: dict[str, Any], base: Path | None) -> tuple[dict[str, Collec
             found[kind] = Collection(where, value["features"])
             continue
         if base is None:
-            problems.append(Problem(where, "a file name is not accepted here; give the GeoJSON inline"))
+            problems.append(Problem(where, Message("a file name is not accepted here; give the GeoJSON inline")))
             continue
         target = base / value
         try:
@@ -84,13 +84,12 @@ def check(places: dict[str, list[PlaceSpec]], parties: set[str], delegations: se
             restricted = joined(item.path, "properties", "restricted_to")
             undeclared(problems, restricted, list(props.restricted_to), delegations, "delegation")
             if props.restricted_to and props.classification != "restricted":
-                problems.append(Problem(restricted, "only a restricted place names delegations"))
+                problems.append(Problem(restricted, Message("only a restricted place names delegations")))
             where = joined(item.path, "geometry")
             try:
                 shapes[item.path] = geo.parse_geometry(item.feature.geometry, ALLOWED[kind], where)
             except Invalid as exc:
-                detail = exc.detail.removeprefix(f"{exc.field}: ") if exc.field else exc.detail
-                problems.append(Problem(exc.field or where, detail))
+                problems.append(Problem(exc.field or where, exc.message))
     problems += _overlapping_zones(places.get("areas", []), shapes)
     return problems
 
@@ -120,8 +119,14 @@ def _overlapping_zones(areas: list[PlaceSpec], shapes: dict[str, BaseGeometry]) 
             problems.append(
                 Problem(
                     b.path,
-                    f"zone of control {b.feature.properties.name!r} overlaps {a.feature.properties.name!r} "
-                    f"({a.path}) over about {km2:,.0f} km²; zones of control in force at the same time may not overlap",
+                    Message(
+                        "zone of control %(name)r overlaps %(other)r (%(path)s) over about %(km2)s km²; zones of "
+                        "control in force at the same time may not overlap",
+                        name=b.feature.properties.name,
+                        other=a.feature.properties.name,
+                        path=a.path,
+                        km2=f"{km2:,.0f}",
+                    ),
                 )
             )
     return problems

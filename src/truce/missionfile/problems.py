@@ -6,10 +6,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from truce import limits
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 
 # Problems listed in one report; a file with more is counted, not listed further.
 MAX_PROBLEMS = 200
+# A reference to something the file does not declare, by what it is: (when none is declared, when some are).
+UNDECLARED = {
+    "party": (
+        Message("%(code)r is not a declared party (declared: none)").msgid,
+        Message("%(code)r is not a declared party (declared: %(known)s)").msgid,
+    ),
+    "delegation": (
+        Message("%(code)r is not a declared delegation (declared: none)").msgid,
+        Message("%(code)r is not a declared delegation (declared: %(known)s)").msgid,
+    ),
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -20,7 +31,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        # A Message (a str), so that a page says the problem in its reader's language; the path stays as written.
+        return Message("%(field)s: %(problem)s", field=self.path, problem=self.message) if self.path else self.message
 
 
 class MissionFileInvalid(Invalid):
@@ -63,5 +75,6 @@ def undeclared(problems: list[Problem], path: str, codes: list[str], declared: s
 def undeclared_one(problems: list[Problem], path: str, code: str, declared: set[str], what: str) -> None:
     """A reference to a `what` (party, delegation) that the file does not declare is a problem at `path`."""
     if code not in declared:
-        known = ", ".join(sorted(declared)) or "none"
-        problems.append(Problem(path, f"{code!r} is not a declared {what} (declared: {known})"))
+        known = ", ".join(sorted(declared))
+        said = UNDECLARED.get(what, UNDECLARED["delegation"])[bool(known)]
+        problems.append(Problem(path, Message(said, code=code, known=known)))

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from truce import limits
+from truce.errors import Message
 from truce.missionfile.problems import MissionFileInvalid, Problem, joined, path_of
 
 FORMAT = "truce-mission/1"
@@ -137,14 +138,14 @@ def _messages(error: ValidationError, path: str) -> Iterator[Problem]:
     if rule == "required":
         for name in error.validator_value if isinstance(error.validator_value, list) else []:
             if isinstance(value, dict) and name not in value:
-                yield Problem(joined(path, name), "is required")
+                yield Problem(joined(path, name), Message("is required"))
         return
     if rule == "additionalProperties" and isinstance(value, dict):
         known = list(schema_part.get("properties", {}))
         for name in value:
             if name not in known:
-                expected = f"; expected one of {', '.join(known)}" if known else ""
-                yield Problem(joined(path, str(name)), f"unknown key{expected}")
+                said = Message("unknown key; expected one of %(keys)s", keys=", ".join(known)) if known else None
+                yield Problem(joined(path, str(name)), said or Message("unknown key"))
         return
     yield Problem(path, _message(error))
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ValidationError
 
 from truce.agreement.schemas import ProvisionIn
+from truce.errors import Message
 from truce.missionfile import places as file_places
 from truce.missionfile.problems import MissionFileInvalid, Problem, joined, undeclared, undeclared_one
 from truce.missionfile.reading import check_schema, parse, read_text
@@ -185,7 +186,14 @@ def _meaning(data: dict[str, Any], spec: MissionSpec) -> list[Problem]:
     undeclared(problems, "verification.required", verification.get("required", []), delegations, "delegation")
     if verification["quorum"] > len(delegations):
         problems.append(
-            Problem("verification.quorum", f"{verification['quorum']} delegations, but only {len(delegations)} exist")
+            Problem(
+                "verification.quorum",
+                Message(
+                    "%(quorum)s delegations, but only %(count)s exist",
+                    quorum=verification["quorum"],
+                    count=len(delegations),
+                ),
+            )
         )
     problems += check_subtypes(data.get("taxonomy", {}).get("subtypes", []), spec.mission.languages)
     problems += _translated(data, spec)
@@ -199,21 +207,34 @@ def _mission(data: dict[str, Any], mission: MissionIn) -> list[Problem]:
     try:
         ZoneInfo(mission.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        problems.append(Problem("time_zone", f"{mission.time_zone!r} is not a time zone (IANA names: Asia/Baku)"))
+        problems.append(
+            Problem("time_zone", Message("%(zone)r is not a time zone (IANA names: Asia/Baku)", zone=mission.time_zone))
+        )
     if mission.starts_on and mission.ends_on and mission.ends_on < mission.starts_on:
-        problems.append(Problem("ends_on", f"{mission.ends_on} is before the mission starts ({mission.starts_on})"))
+        problems.append(Problem("ends_on", _before_start(mission.ends_on, mission.starts_on)))
     names = data["name"]
     for language in mission.languages:
         if language not in names:
             problems.append(
-                Problem(f"name.{language}", f"missing: the mission works in {', '.join(mission.languages)}")
+                Problem(
+                    f"name.{language}",
+                    Message("missing: the mission works in %(languages)s", languages=", ".join(mission.languages)),
+                )
             )
     for language in names:
         if language not in mission.languages:
-            problems.append(
-                Problem(f"name.{language}", f"{language} is not among the languages ({', '.join(mission.languages)})")
-            )
+            problems.append(Problem(f"name.{language}", _not_among(language, mission.languages)))
     return problems
+
+
+def _before_start(day: date, starts: date) -> Message:
+    return Message("%(day)s is before the mission starts (%(start)s)", day=day.isoformat(), start=starts.isoformat())
+
+
+def _not_among(language: str, languages: list[str]) -> Message:
+    return Message(
+        "%(language)s is not among the languages (%(languages)s)", language=language, languages=", ".join(languages)
+    )
 
 
 def _translated(data: dict[str, Any], spec: MissionSpec) -> list[Problem]:
@@ -223,7 +244,7 @@ def _translated(data: dict[str, Any], spec: MissionSpec) -> list[Problem]:
     description = data.get("description")
     if isinstance(description, dict):
         problems += [
-            Problem(f"description.{language}", f"{language} is not among the languages ({', '.join(languages)})")
+            Problem(f"description.{language}", _not_among(language, languages))
             for language in description
             if language not in languages
         ]
@@ -240,8 +261,15 @@ def _translated(data: dict[str, Any], spec: MissionSpec) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"{path}.translations.{language}",
-                        f"{language} is not one of the mission's other languages "
-                        f"({', '.join(languages[1:]) or 'none'})",
+                        Message(
+                            "%(language)s is not one of the mission's other languages (%(others)s)",
+                            language=language,
+                            others=", ".join(languages[1:]),
+                        )
+                        if languages[1:]
+                        else Message(
+                            "%(language)s is not one of the mission's other languages (none)", language=language
+                        ),
                     )
                 )
     return problems
@@ -252,7 +280,8 @@ def _declared(problems: list[Problem], where: str, codes: list[str]) -> set[str]
     first: dict[str, int] = {}
     for i, code in enumerate(codes):
         if code in first:
-            problems.append(Problem(f"{where}[{i}].code", f"{code!r} is declared twice (also {where}[{first[code]}])"))
+            twice = Message("%(code)r is declared twice (also %(other)s)", code=code, other=f"{where}[{first[code]}]")
+            problems.append(Problem(f"{where}[{i}].code", twice))
         first.setdefault(code, i)
     return set(first)
 
@@ -267,16 +296,18 @@ def _provisions(spec: MissionSpec, parties: set[str], delegations: set[str]) -> 
             problems.append(
                 Problem(
                     f"{path}.number",
-                    f"{provision.number!r} appears twice (also agreement.provisions[{seen[provision.number]}])",
+                    Message(
+                        "%(number)r appears twice (also %(other)s)",
+                        number=provision.number,
+                        other=f"agreement.provisions[{seen[provision.number]}]",
+                    ),
                 )
             )
         seen.setdefault(provision.number, i)
         undeclared(problems, f"{path}.responsible", list(provision.responsible), parties, "party")
         undeclared(problems, f"{path}.restricted_to", list(provision.restricted_to), delegations, "delegation")
         if provision.restricted_to and provision.classification != "restricted":
-            problems.append(Problem(f"{path}.restricted_to", "only a restricted provision names delegations"))
+            problems.append(Problem(f"{path}.restricted_to", Message("only a restricted provision names delegations")))
         if provision.deadline is not None and starts is not None and provision.deadline < starts:
-            problems.append(
-                Problem(f"{path}.deadline", f"{provision.deadline} is before the mission starts ({starts})")
-            )
+            problems.append(Problem(f"{path}.deadline", _before_start(provision.deadline, starts)))
     return problems

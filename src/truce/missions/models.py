@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from truce.db import Base, utcnow
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 from truce.ledger.models import Logged
 from truce.missions.schemas import DELEGATION_CODE
 
@@ -92,7 +92,10 @@ class Delegation(Logged, Base):
         # Checked on the row itself, so that no way of making a delegation (API, loader, CLI) can skip it.
         if not re.fullmatch(DELEGATION_CODE, code):
             raise Invalid(
-                f"{code!r} is not a delegation code: a lower-case letter, then letters, digits or hyphens", "code"
+                Message(
+                    "%(code)r is not a delegation code: a lower-case letter, then letters, digits or hyphens", code=code
+                ),
+                "code",
             )
         return code
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from pydantic_core import PydanticCustomError
 
 from truce import limits
+from truce.errors import Message
 from truce.numbers import Id, PersonnelCount, VehicleCount
 from truce.policy import Classification
 from truce.text import MultiLine, Paragraph, clean_all
@@ -61,7 +62,7 @@ class StrictModel(BaseModel):
             try:
                 values[name] = clean_all(value, multiline=multiline)
             except ValueError as exc:
-                raise ValueError(f"{name}: {exc}") from None
+                raise ValueError(Message("%(field)s: %(problem)s", field=name, problem=exc.args[0])) from None
         return self
 
 

@@ -10,12 +10,17 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from truce import policy
-from truce.errors import Conflict, Forbidden, Invalid, NotFound
+from truce.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from truce.ledger import service as ledger
 from truce.missions.models import PARTY_KINDS, Delegation, Deployment, Mission, Party
 from truce.missions.schemas import DelegationIn, DeploymentIn, MissionIn, MissionUpdate, PartyIn
 from truce.places.models import Site
 from truce.policy import Actor
+
+ALREADY_CODED = {
+    "parties": Message("mission %(mission)s already has a party coded %(code)r").msgid,
+    "delegations": Message("mission %(mission)s already has a delegation coded %(code)r").msgid,
+}
 
 
 def get_by_slug(session: Session, slug: str) -> Mission | None:
@@ -41,13 +46,13 @@ def list_visible(session: Session, actor: Actor) -> list[Mission]:
 def create(session: Session, data: MissionIn, *, actor: Actor) -> Mission:
     """Create a mission; only the installation itself (the CLI) may."""
     if not policy.creates_missions(actor):
-        raise Forbidden("missions are created from the command line by the operator")
+        raise Forbidden(Message("missions are created from the command line by the operator"))
     if get_by_slug(session, data.slug) is not None:
-        raise Conflict(f"a mission with slug {data.slug!r} exists already")
+        raise Conflict(Message("a mission with slug %(slug)r exists already", slug=data.slug))
     try:
         ZoneInfo(data.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(f"unknown time zone {data.time_zone!r}", "time_zone") from None
+        raise Invalid(Message("unknown time zone %(zone)r", zone=data.time_zone), "time_zone") from None
     mission = Mission(**data.model_dump())
     session.add(mission)
     ledger.record(session, actor, "mission.create", mission)
@@ -60,7 +65,7 @@ def update(session: Session, mission: Mission, data: MissionUpdate, *, actor: Ac
     changes = data.model_dump(exclude_none=True)
     unknown = sorted(set(changes.get("quorum_required", [])) - {d.code for d in delegations(session, mission)})
     if unknown:
-        raise Invalid(f"unknown delegation codes {unknown}", "quorum_required")
+        raise Invalid(Message("unknown delegation codes %(codes)s", codes=", ".join(unknown)), "quorum_required")
     for name, value in changes.items():
         setattr(mission, name, value)
     ledger.record(session, actor, "mission.update", mission)
@@ -78,7 +83,7 @@ CONFIGURABLE = (
 def configure(session: Session, mission: Mission, data: MissionIn, *, actor: Actor) -> list[str]:
     """Set the mission's settings to those of `data` (its file, checked); the names of those that changed."""
     if not policy.configures_mission(actor, mission.id):
-        raise Forbidden("only the mission's administrators or an operator change its settings")
+        raise Forbidden(Message("only the mission's administrators or an operator change its settings"))
     changed = [name for name in CONFIGURABLE if getattr(mission, name) != getattr(data, name)]
     for name in changed:
         setattr(mission, name, getattr(data, name))
@@ -121,7 +126,7 @@ def party_by_code(session: Session, mission: Mission, code: str) -> Party:
         select(Party).where(Party.mission_id == mission.id, Party.code == code)
     ).scalar_one_or_none()
     if party is None:
-        raise NotFound(f"mission {mission.slug} has no party {code!r}")
+        raise NotFound(Message("mission %(mission)s has no party %(party)r", mission=mission.slug, party=code))
     return party
 
 
@@ -129,7 +134,7 @@ def create_party(session: Session, mission: Mission, data: PartyIn, *, actor: Ac
     """Add a party to the mission."""
     policy.require(actor, "mission.write", mission.id)
     if data.kind not in PARTY_KINDS:
-        raise Invalid(f"must be one of {', '.join(PARTY_KINDS)}", "kind")
+        raise Invalid(Message("must be one of %(choices)s", choices=", ".join(PARTY_KINDS)), "kind")
     _unique(session, Party, mission, data.code)
     party = Party(mission_id=mission.id, **data.model_dump())
     session.add(party)
@@ -149,7 +154,7 @@ def delegation_by_code(session: Session, mission: Mission, code: str) -> Delegat
         select(Delegation).where(Delegation.mission_id == mission.id, Delegation.code == code)
     ).scalar_one_or_none()
     if delegation is None:
-        raise NotFound(f"mission {mission.slug} has no delegation {code!r}")
+        raise NotFound(Message("mission %(mission)s has no delegation %(code)r", mission=mission.slug, code=code))
     return delegation
 
 
@@ -158,12 +163,12 @@ def check_restricted_to(
 ) -> None:
     """Only a restricted record names delegations, and only delegations of its mission."""
     if classification != "restricted" and codes:
-        raise Invalid("only restricted records name delegations", field)
+        raise Invalid(Message("only restricted records name delegations"), field)
     if not codes:
         return  # nothing to look up: most records name no delegation
     unknown = sorted(set(codes) - {d.code for d in delegations(session, mission)})
     if unknown:
-        raise Invalid(f"unknown delegation codes {unknown}", field)
+        raise Invalid(Message("unknown delegation codes %(codes)s", codes=", ".join(unknown)), field)
 
 
 def create_delegation(session: Session, mission: Mission, data: DelegationIn, *, actor: Actor) -> Delegation:
@@ -184,7 +189,7 @@ def _unique(session: Session, model: type[Party] | type[Delegation], mission: Mi
         select(model.id).where(model.mission_id == mission.id, model.code == code)
     ).scalar_one_or_none()
     if found is not None:
-        raise Conflict(f"mission {mission.slug} already has a {model.__tablename__[:-1]} coded {code!r}")
+        raise Conflict(Message(ALREADY_CODED[model.__tablename__], mission=mission.slug, code=code))
 
 
 def record_deployment(session: Session, mission: Mission, data: DeploymentIn, *, actor: Actor) -> Deployment:
@@ -193,7 +198,9 @@ def record_deployment(session: Session, mission: Mission, data: DeploymentIn, *,
     if data.site_id is not None:
         site = session.get(Site, data.site_id)
         if site is None or site.mission_id != mission.id:
-            raise Invalid(f"mission {mission.slug} has no site {data.site_id}", "site_id")
+            raise Invalid(
+                Message("mission %(mission)s has no site %(id)s", mission=mission.slug, id=data.site_id), "site_id"
+            )
     deployment = Deployment(mission_id=mission.id, **data.model_dump())
     session.add(deployment)
     ledger.record(session, actor, "deployment.create", deployment)
@@ -203,7 +210,7 @@ def record_deployment(session: Session, mission: Mission, data: DeploymentIn, *,
 def deployments(session: Session, mission: Mission, *, actor: Actor) -> list[Deployment]:
     """Every deployment record of the mission, by date."""
     if not policy.allowed(actor, "deployment.read", mission.id):
-        raise NotFound("deployments not found")
+        raise NotFound(Message("deployments not found"))
     query = select(Deployment).where(Deployment.mission_id == mission.id)
     return list(session.execute(query.order_by(Deployment.on_date, Deployment.id)).scalars())
 

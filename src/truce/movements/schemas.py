@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from truce import limits
+from truce.errors import Message
 from truce.missions.schemas import PartyCode, StrictModel
 from truce.movements.models import DIRECTIONS, EXCHANGE_KINDS, MOVEMENT_KINDS, TRANSPORT_MODES
 from truce.numbers import Id, PeopleCount
@@ -50,15 +51,15 @@ class MovementIn(StrictModel):
     def _groups_fit(self) -> MovementIn:
         groups = [self.adults_male, self.adults_female, self.children_male, self.children_female]
         if sum(g or 0 for g in groups) > self.individuals:
-            raise ValueError("the sex and age groups add up to more than the individuals counted")
+            raise ValueError(Message("the sex and age groups add up to more than the individuals counted"))
         children = [self.children_male, self.children_female]
         known = None not in children and self.unaccompanied_children is not None
         if known and (self.unaccompanied_children or 0) > sum(c or 0 for c in children):
-            raise ValueError("more unaccompanied children than children")
+            raise ValueError(Message("more unaccompanied children than children"))
         if self.unaccompanied_children is not None and self.unaccompanied_children > self.individuals:
-            raise ValueError("more unaccompanied children than individuals")
+            raise ValueError(Message("more unaccompanied children than individuals"))
         if self.families is not None and self.families > self.individuals:
-            raise ValueError("more families than individuals")
+            raise ValueError(Message("more families than individuals"))
         return self
 
 
@@ -107,9 +108,9 @@ class ExchangeIn(StrictModel):
     @model_validator(mode="after")
     def _distinct(self) -> ExchangeIn:
         if self.side_a == self.side_b:
-            raise ValueError("an exchange is between two different parties")
+            raise ValueError(Message("an exchange is between two different parties"))
         if self.intermediary in (self.side_a, self.side_b):
-            raise ValueError("the intermediary cannot be one of the sides")
+            raise ValueError(Message("the intermediary cannot be one of the sides"))
         return self
 
 
@@ -123,9 +124,9 @@ class Persons(StrictModel):
     @model_validator(mode="after")
     def _identifiers_fit(self) -> Persons:
         if len(self.identifiers) > self.detainees + self.bodies:
-            raise ValueError("more identifiers than persons counted")
+            raise ValueError(Message("more identifiers than persons counted"))
         if len({_key(i) for i in self.identifiers}) != len(self.identifiers):
-            raise ValueError("an identifier is listed twice")
+            raise ValueError(Message("an identifier is listed twice"))
         return self
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import policy
-from truce.errors import Conflict, Forbidden, Invalid
+from truce.errors import Conflict, Forbidden, Invalid, Message
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission, Party
@@ -39,7 +39,7 @@ def update(session: Session, mission: Mission, movement_id: int, data: MovementI
     movement = get(session, mission, movement_id, actor=actor)
     policy.require(actor, "movement.write", mission.id)
     if movement.author_id is None or movement.author_id != actor.user_id:
-        raise Forbidden("only the account that recorded a movement may correct it")
+        raise Forbidden(Message("only the account that recorded a movement may correct it"))
     _check(session, mission, data, actor)
     for name, value in data.model_dump().items():
         setattr(movement, name, value)
@@ -64,18 +64,34 @@ def site_of_kind(
     """The mission's site `site_id` if the actor may read it and it is of one of `kinds`."""
     found = session.get(Site, site_id)
     if found is None or found.mission_id != mission.id or not policy.can_read(actor, found):
-        raise Invalid(f"mission {mission.slug} has no site {site_id}", field)
+        raise Invalid(Message("mission %(mission)s has no site %(id)s", mission=mission.slug, id=site_id), field)
     if found.kind not in kinds:
-        raise Invalid(f"site {site_id} ({found.name}) is a {found.kind}, not a {' or '.join(kinds)}", field)
+        raise Invalid(
+            Message(
+                "site %(id)s (%(name)s) is a %(kind)s, not a %(kinds)s",
+                id=site_id,
+                name=found.name,
+                kind=found.kind,
+                kinds=" or ".join(kinds),
+            ),
+            field,
+        )
     return found
 
 
 def _check_day(mission: Mission, day: date, field: str) -> None:
     if mission.starts_on is not None and day < mission.starts_on:
-        raise Invalid(f"{day} is before the mission began on {mission.starts_on}", field)
+        raise Invalid(
+            Message(
+                "%(day)s is before the mission began on %(start)s",
+                day=day.isoformat(),
+                start=mission.starts_on.isoformat(),
+            ),
+            field,
+        )
     # A day ahead of UTC is still today somewhere in the mission's area.
     if day > datetime.now(UTC).date() + timedelta(days=1):
-        raise Invalid(f"{day} is in the future", field)
+        raise Invalid(Message("%(day)s is in the future", day=day.isoformat()), field)
 
 
 def list_movements(
@@ -122,7 +138,9 @@ def create_exchange(session: Session, mission: Mission, data: ExchangeIn, *, act
     for field in ("side_a", "side_b", "intermediary"):
         code = getattr(data, field)
         if code is not None and code not in codes:
-            raise Invalid(f"mission {mission.slug} has no party {code!r}", field)
+            raise Invalid(
+                Message("mission %(mission)s has no party %(party)r", mission=mission.slug, party=code), field
+            )
     if data.planned_on is not None:
         _check_day(mission, data.planned_on, "planned_on")
     if data.site_id is not None:
@@ -163,12 +181,12 @@ def submit_list(
     exchange = get_exchange(session, mission, exchange_id, actor=actor)
     policy.require(actor, "exchange.list", mission.id)
     if data.side not in (exchange.side_a, exchange.side_b):
-        raise Invalid(f"{data.side!r} is not a side of exchange {exchange.id}", "side")
+        raise Invalid(Message("%(side)r is not a side of exchange %(id)s", side=data.side, id=exchange.id), "side")
     party = party_of(session, actor)
     if not policy.submits_list_for(actor, party, data.side, exchange.intermediary):
-        raise Forbidden(f"only {data.side} or the intermediary may submit {data.side}'s list")
+        raise Forbidden(Message("only %(side)s or the intermediary may submit %(side)s's list", side=data.side))
     if exchange.handed_over_on is not None:
-        raise Conflict("the handover is recorded; the lists can no longer change")
+        raise Conflict(Message("the handover is recorded; the lists can no longer change"))
     row = _lists(session, exchange).get(data.side)
     action = "exchange.list.replace"
     if row is None:
@@ -229,10 +247,15 @@ def record_handover(
     exchange = get_exchange(session, mission, exchange_id, actor=actor)
     policy.require(actor, "exchange.write", mission.id)
     if exchange.handed_over_on is not None:
-        raise Conflict(f"the handover of exchange {exchange.id} is recorded already")
+        raise Conflict(Message("the handover of exchange %(id)s is recorded already", id=exchange.id))
     missing = [side for side in (exchange.side_a, exchange.side_b) if side not in _lists(session, exchange)]
     if missing:
-        raise Conflict(f"waiting for the list of {', '.join(missing)}; both sides submit theirs before the handover")
+        raise Conflict(
+            Message(
+                "waiting for the list of %(sides)s; both sides submit theirs before the handover",
+                sides=", ".join(missing),
+            )
+        )
     _check_day(mission, data.on_date, "on_date")
     if data.site_id is not None:
         site_of_kind(session, mission, data.site_id, SITE_KINDS, "site_id", actor)
@@ -254,15 +277,26 @@ def confirm(session: Session, mission: Mission, exchange_id: int, data: ConfirmI
     policy.require(actor, "exchange.confirm", mission.id)
     party = party_of(session, actor)
     if party not in (exchange.side_a, exchange.side_b):
-        raise Forbidden(f"{party or 'this account'} is not a side of exchange {exchange.id}; only its sides confirm")
+        if party is None:
+            raise Forbidden(
+                Message("this account is not a side of exchange %(id)s; only its sides confirm", id=exchange.id)
+            )
+        raise Forbidden(
+            Message("%(party)s is not a side of exchange %(id)s; only its sides confirm", party=party, id=exchange.id)
+        )
     if exchange.handed_over_on is None:
-        raise Conflict("nothing to confirm yet: the handover is not recorded")
+        raise Conflict(Message("nothing to confirm yet: the handover is not recorded"))
     if party in exchange.confirmations:
-        raise Conflict(f"{party} confirmed this exchange already")
+        raise Conflict(Message("%(party)s confirmed this exchange already", party=party))
     differences = comparison(session, mission, exchange.id, actor=actor)["differences"]
     if differences and not data.acknowledge_differences:
         details = "; ".join(d["detail"] for d in differences)
-        raise Conflict(f"the exchange has differences ({details}); confirm with acknowledge_differences to accept them")
+        raise Conflict(
+            Message(
+                "the exchange has differences (%(details)s); confirm with acknowledge_differences to accept them",
+                details=details,
+            )
+        )
     confirmation = {
         "by": actor.username,
         "at": datetime.now(UTC).isoformat(),

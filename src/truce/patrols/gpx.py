@@ -13,13 +13,14 @@ from __future__ import annotations
 import pyexpat
 from typing import BinaryIO, NoReturn
 
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 from truce.patrols.points import Points, PointsBuilder
 
 FIELD = "file"
 # Extension elements some recorders use for a point's horizontal accuracy in metres (OsmAnd, GPSLogger, Locus).
 ACCURACY_TAGS = frozenset({"accuracy", "hacc", "horizontal_accuracy"})
 CHUNK = 256 * 1024
+NOT_A_NUMBER = {"accuracy": Message("point %(number)s: accuracy %(text)r is not a number").msgid}
 
 
 def read(source: BinaryIO, field: str = FIELD) -> Points:
@@ -31,8 +32,11 @@ def read(source: BinaryIO, field: str = FIELD) -> Points:
         reader.parser.Parse(b"", True)
     except pyexpat.ExpatError as exc:
         if reader.root is None:
-            raise Invalid("the file is empty or not XML", field) from None
-        raise Invalid(f"not well-formed XML at line {exc.lineno}, column {exc.offset}", field) from None
+            raise Invalid(Message("the file is empty or not XML"), field) from None
+        raise Invalid(
+            Message("not well-formed XML at line %(line)s, column %(column)s", line=exc.lineno, column=exc.offset),
+            field,
+        ) from None
     return reader.builder.finish()
 
 
@@ -59,13 +63,15 @@ class _Reader:
         self.parser = parser
 
     def _refuse_dtd(self, *_: object) -> NoReturn:
-        raise Invalid("refused: the file declares a DTD (<!DOCTYPE>), which a GPX file has no use for", self.field)
+        raise Invalid(
+            Message("refused: the file declares a DTD (<!DOCTYPE>), which a GPX file has no use for"), self.field
+        )
 
     def _refuse_entity(self, *_: object) -> NoReturn:
-        raise Invalid("refused: the file declares XML entities", self.field)
+        raise Invalid(Message("refused: the file declares XML entities"), self.field)
 
     def _refuse_external(self, *_: object) -> NoReturn:
-        raise Invalid("refused: the file refers to an external resource", self.field)
+        raise Invalid(Message("refused: the file refers to an external resource"), self.field)
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         # Called for every element: a dictionary look-up decides, and most elements stop there.
@@ -74,13 +80,17 @@ class _Reader:
             kind = _kind(name)
         if kind == 0:
             if self.root is None:
-                raise Invalid(f"not a GPX file: its root element is <{name}>, not <gpx>", self.field)
+                raise Invalid(
+                    Message("not a GPX file: its root element is <%(name)s>, not <gpx>", name=name), self.field
+                )
             return
         if kind == POINT:
             try:
                 self._point = (float(attrs["lon"]), float(attrs["lat"]))
             except (KeyError, ValueError):
-                raise Invalid(f"point {self.builder.count + 1}: no readable lat and lon", self.field) from None
+                raise Invalid(
+                    Message("point %(number)s: no readable lat and lon", number=self.builder.count + 1), self.field
+                ) from None
             self._time = self._accuracy = None
         elif kind == GPX:
             self.root = self.root or name
@@ -89,7 +99,7 @@ class _Reader:
             self._text = []
             self.parser.CharacterDataHandler = self._text.append
         if self.root is None:
-            raise Invalid(f"not a GPX file: its root element is <{name}>, not <gpx>", self.field)
+            raise Invalid(Message("not a GPX file: its root element is <%(name)s>, not <gpx>", name=name), self.field)
 
     def _end(self, name: str) -> None:
         if self._point is None:
@@ -113,7 +123,7 @@ class _Reader:
             return float(text)
         except ValueError:
             number = self.builder.count + 1
-            raise Invalid(f"point {number}: {what} {text[:40]!r} is not a number", self.field) from None
+            raise Invalid(Message(NOT_A_NUMBER[what], number=number, text=text[:40]), self.field) from None
 
 
 # What each element name is to the reader, by its name as written (with any prefix); 0: nothing.

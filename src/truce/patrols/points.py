@@ -16,11 +16,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from truce import limits
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 
 # Time in seconds since 1970 (NaN: no time); accuracy in metres (NaN: unknown).
 DTYPE = np.dtype([("lon", "<f8"), ("lat", "<f8"), ("time", "<f8"), ("accuracy", "<f8")])
 Floats = NDArray[np.float64]
+# What is wrong with a point, said with its number (`number`) and its value (`value`).
+OFF_LATITUDE = Message("point %(number)s: latitude %(value)s is off the globe (-90 to 90)").msgid
+OFF_LONGITUDE = Message("point %(number)s: longitude %(value)s is off the globe (-180 to 180)").msgid
+BAD_ACCURACY = Message("point %(number)s: accuracy %(value)s is not a distance in metres").msgid
+NO_TIME = Message("point %(number)s: has no time, unlike the points before it").msgid
+A_TIME = Message("point %(number)s: has a time, unlike the points before it").msgid
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,9 @@ class PointsBuilder:
         """The points collected; Invalid when there are fewer than two or one of them is bad."""
         self._check()
         if len(self._lon) < 2:
-            raise Invalid(f"a track needs at least two points; this one has {len(self._lon)}", self.field)
+            raise Invalid(
+                Message("a track needs at least two points; this one has %(count)s", count=len(self._lon)), self.field
+            )
         return Points(
             lon=np.frombuffer(self._lon, dtype=np.float64),
             lat=np.frombuffer(self._lat, dtype=np.float64),
@@ -142,16 +150,18 @@ class PointsBuilder:
             self._texts.clear()
         first, end = self._checked, len(self._lon)
         if end > limits.MAX_TRACK_POINTS:
-            raise Invalid(f"more than {limits.MAX_TRACK_POINTS:,} points; split the track", self.field)
+            raise Invalid(
+                Message("more than %(most)s points; split the track", most=f"{limits.MAX_TRACK_POINTS:,}"), self.field
+            )
         if first == end:
             return
         lon = self._slice(self._lon, first, end)
         lat = self._slice(self._lat, first, end)
-        self._first_bad(~(np.abs(lat) <= 90.0), first, lat, "latitude {} is off the globe (-90 to 90)")
-        self._first_bad(~(np.abs(lon) <= 180.0), first, lon, "longitude {} is off the globe (-180 to 180)")
+        self._first_bad(~(np.abs(lat) <= 90.0), first, lat, OFF_LATITUDE)
+        self._first_bad(~(np.abs(lon) <= 180.0), first, lon, OFF_LONGITUDE)
         accuracy = self._slice(self._accuracy, first, end)
         self._first_bad(~np.isnan(accuracy) & ~((accuracy >= 0) & (accuracy <= 1e6)), first, accuracy,
-                        "accuracy {} is not a distance in metres")  # fmt: skip
+                        BAD_ACCURACY)  # fmt: skip
         # Times: all or none, each no earlier than the one before (the last of the previous batch included).
         start = max(first - 1, 0)
         times = self._slice(self._time, start, end)
@@ -159,16 +169,21 @@ class PointsBuilder:
         if self._timed is None:
             self._timed = not bool(missing[0])
         mixed = missing if self._timed else ~missing
-        self._first_bad(mixed, start, times, "has no time, unlike the points before it" if self._timed
-                        else "has a time, unlike the points before it", plain=True)  # fmt: skip
+        self._first_bad(mixed, start, times, NO_TIME if self._timed else A_TIME)
         if self._timed:
             backwards = np.flatnonzero(np.diff(times) < 0)
             if len(backwards):
                 number = start + int(backwards[0]) + 2
                 earlier, later = at(self._time[number - 2]), at(self._time[number - 1])
                 raise Invalid(
-                    f"point {number}: its time {later:%Y-%m-%dT%H:%M:%SZ} is before that of point {number - 1} "
-                    f"({earlier:%Y-%m-%dT%H:%M:%SZ}); times must not go backwards",
+                    Message(
+                        "point %(number)s: its time %(later)s is before that of point %(previous)s (%(earlier)s); "
+                        "times must not go backwards",
+                        number=number,
+                        later=f"{later:%Y-%m-%dT%H:%M:%SZ}",
+                        previous=number - 1,
+                        earlier=f"{earlier:%Y-%m-%dT%H:%M:%SZ}",
+                    ),
                     self.field,
                 )
         self._checked = end
@@ -178,14 +193,11 @@ class PointsBuilder:
         """Values [first, end) as a numpy array, copied (the array may grow and move afterwards)."""
         return np.frombuffer(values, dtype=np.float64, count=end - first, offset=first * 8).copy()
 
-    def _first_bad(
-        self, bad: NDArray[np.bool_], offset: int, values: Floats, message: str, *, plain: bool = False
-    ) -> None:
+    def _first_bad(self, bad: NDArray[np.bool_], offset: int, values: Floats, msgid: str) -> None:
         found = np.flatnonzero(bad)
         if len(found):
             index = int(found[0])
-            detail = message if plain else message.format(values[index])
-            raise Invalid(f"point {offset + index + 1}: {detail}", self.field)
+            raise Invalid(Message(msgid, number=offset + index + 1, value=float(values[index])), self.field)
 
 
 def _seconds(texts: list[str | None], offset: int, field: str) -> array[float]:
@@ -206,6 +218,8 @@ def _one_time(text: str | None, number: int, field: str) -> float:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise Invalid(f"point {number}: time {text[:40]!r} is not an ISO 8601 time", field) from None
+        raise Invalid(
+            Message("point %(number)s: time %(text)r is not an ISO 8601 time", number=number, text=text[:40]), field
+        ) from None
     # GPX times are UTC; one written without an offset is read as UTC.
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
+from truce.errors import Message
 from truce.missions.schemas import CODE_PATTERN, StrictModel
 from truce.numbers import Id, Int64
 from truce.patrols.models import PATROL_STATUSES
@@ -28,7 +29,7 @@ class Notification(StrictModel):
     @model_validator(mode="after")
     def _in_order(self) -> Notification:
         if self.acknowledged_at is not None and self.acknowledged_at < self.notified_at:
-            raise ValueError("acknowledged_at is before notified_at")
+            raise ValueError(Message("acknowledged_at is before notified_at"))
         return self
 
 
@@ -52,9 +53,9 @@ class PatrolProperties(StrictModel):
     @model_validator(mode="after")
     def _in_order(self) -> PatrolProperties:
         if self.planned_end < self.planned_start:
-            raise ValueError("planned_end is before planned_start")
+            raise ValueError(Message("planned_end is before planned_start"))
         if self.started_at and self.ended_at and self.ended_at < self.started_at:
-            raise ValueError("ended_at is before started_at")
+            raise ValueError(Message("ended_at is before started_at"))
         return self
 
 

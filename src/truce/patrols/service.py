@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import geo, limits, policy
-from truce.errors import Forbidden, Invalid
+from truce.errors import Forbidden, Invalid, Message
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -44,7 +44,7 @@ def update(session: Session, mission: Mission, patrol_id: int, data: PatrolIn, *
     patrol = get(session, mission, patrol_id, actor=actor)
     policy.require(actor, "patrol.write", mission.id)
     if not policy.amends_patrol(actor, patrol.author_delegation):
-        raise Forbidden("only the delegation that planned a patrol, or an administrator, may amend it")
+        raise Forbidden(Message("only the delegation that planned a patrol, or an administrator, may amend it"))
     _fill(session, mission, patrol, data, actor)
     ledger.record(session, actor, "patrol.update", patrol)
     return patrol
@@ -57,15 +57,21 @@ def _fill(session: Session, mission: Mission, patrol: Patrol, data: PatrolIn, ac
     codes = {d.code for d in missions_service.delegations(session, mission)}
     unknown = sorted(set(props.delegations) - codes)
     if unknown:
-        raise Invalid(f"unknown delegation codes {unknown}", "properties.delegations")
+        raise Invalid(Message("unknown delegation codes %(codes)s", codes=", ".join(unknown)), "properties.delegations")
     parties = {p.code for p in missions_service.parties(session, mission)}
     for index, notice in enumerate(props.notifications):
         if notice.party not in parties:
-            raise Invalid(f"mission {mission.slug} has no party {notice.party!r}", f"properties.notifications.{index}")
+            raise Invalid(
+                Message("mission %(mission)s has no party %(party)r", mission=mission.slug, party=notice.party),
+                f"properties.notifications.{index}",
+            )
     for index, site_id in enumerate(props.checkpoints):
         site = session.get(Site, site_id)
         if site is None or site.mission_id != mission.id or not policy.can_read(actor, site):
-            raise Invalid(f"mission {mission.slug} has no site {site_id}", f"properties.checkpoints.{index}")
+            raise Invalid(
+                Message("mission %(mission)s has no site %(id)s", mission=mission.slug, id=site_id),
+                f"properties.checkpoints.{index}",
+            )
     box = geo.bounds(route)
     patrol.route = geo.dumps(route)
     patrol.min_lon, patrol.min_lat, patrol.max_lon, patrol.max_lat = box.as_list()
@@ -111,7 +117,7 @@ def check_track_writer(session: Session, mission: Mission, patrol_id: int, *, ac
     patrol = get(session, mission, patrol_id, actor=actor)
     policy.require(actor, "patrol.write", mission.id)
     if patrol.status == "cancelled":
-        raise Invalid("the patrol was cancelled; it has no track", "patrol")
+        raise Invalid(Message("the patrol was cancelled; it has no track"), "patrol")
     return patrol
 
 
@@ -156,16 +162,21 @@ def add_positions(
     patrol = check_track_writer(session, mission, patrol_id, actor=actor)
     track = session.get(Track, track_id)
     if track is None or track.patrol_id != patrol.id or track.source != "page" or track.author_id != actor.user_id:
-        raise Invalid(f"patrol {patrol.id} has no track {track_id} recorded by you on this page", "track_id")
+        raise Invalid(
+            Message("patrol %(id)s has no track %(track)s recorded by you on this page", id=patrol.id, track=track_id),
+            "track_id",
+        )
     before = points.unpack(track.points)
     last_time = float(before.time[-1])
     if not batch.timed or float(batch.time[0]) < last_time:
-        raise Invalid("the positions must have times, none before the last one sent", "points")
+        raise Invalid(Message("the positions must have times, none before the last one sent"), "points")
     joined = points.Points(
         *(np.concatenate([getattr(before, name), getattr(batch, name)]) for name in ("lon", "lat", "time", "accuracy"))
     )
     if len(joined) > limits.MAX_TRACK_POINTS:
-        raise Invalid(f"more than {limits.MAX_TRACK_POINTS:,} points; start a new track", "points")
+        raise Invalid(
+            Message("more than %(most)s points; start a new track", most=f"{limits.MAX_TRACK_POINTS:,}"), "points"
+        )
     _describe(track, joined)
     ledger.record(session, actor, "patrol.track", track)
     _follow(session, patrol, track, actor)

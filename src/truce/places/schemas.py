@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
+from truce.errors import Message
 from truce.missions.schemas import StrictModel, Translations
 from truce.numbers import Int64
 from truce.policy import Classification
@@ -25,7 +26,7 @@ class PlaceProperties(StrictModel):
     @model_validator(mode="after")
     def _dates_in_order(self) -> PlaceProperties:
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            raise ValueError("valid_until is before valid_from")
+            raise ValueError(Message("valid_until is before valid_from"))
         return self
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from truce import geo, policy
-from truce.errors import Invalid, NotFound
+from truce.errors import Invalid, Message, NotFound
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -53,7 +53,7 @@ def create_site(session: Session, mission: Mission, feature: SiteIn, *, actor: A
         try:
             operated_by_id = missions_service.delegation_by_code(session, mission, props.operated_by).id
         except NotFound as exc:
-            raise Invalid(exc.detail, "properties.operated_by") from None
+            raise Invalid(exc.message, "properties.operated_by") from None
     site = Site(mission_id=mission.id, operated_by_id=operated_by_id, **props.model_dump(exclude={"operated_by"}))
     _add(session, mission, site, feature, actor)
     return site
@@ -139,7 +139,7 @@ def retire_site(session: Session, mission: Mission, site_id: int, *, on: date, a
     site: Site = get_place(session, Site, mission, site_id, actor=actor)
     policy.require(actor, "place.write", mission.id)
     if site.valid_from is not None and on < site.valid_from:
-        raise Invalid("a site cannot end before it began", "valid_until")
+        raise Invalid(Message("a site cannot end before it began"), "valid_until")
     site.valid_until, site.status = on, "closed"
     ledger.record(session, actor, "site.retire", site)
     return site

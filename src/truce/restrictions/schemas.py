@@ -75,7 +75,7 @@ class Episode(StrictModel):
     @model_validator(mode="after")
     def _in_order(self) -> Episode:
         if self.end < self.start:
-            raise ValueError("end is before start")
+            raise ValueError(Message("end is before start"))
         return self
 
 
@@ -95,12 +95,12 @@ class UavFlightProperties(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> UavFlightProperties:
         if self.end is not None and self.end < self.start:
-            raise ValueError("end is before start")
+            raise ValueError(Message("end is before start"))
         if self.announced_at is not None and not self.announced:
-            raise ValueError("announced_at is given but announced is false")
+            raise ValueError(Message("announced_at is given but announced is false"))
         for index, episode in enumerate(self.episodes):
             if episode.start < self.start or (self.end is not None and episode.end > self.end):
-                raise ValueError(f"episodes.{index} lies outside the flight's start and end")
+                raise ValueError(Message("episodes.%(index)s lies outside the flight's start and end", index=index))
         return self
 
 

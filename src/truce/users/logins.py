@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from truce.errors import TooManyRequests
+from truce.errors import Message, TooManyRequests
 from truce.users.models import LoginAttempt
 
 log = logging.getLogger("truce.logins")
@@ -150,7 +150,10 @@ def check(
     seconds = max(1, math.ceil(wait))
     log.info("login refused for %r from %s via %s: limited for %d s more", _name(username), address, channel, seconds)
     raise TooManyAttempts(
-        f"too many failed log-ins for this account or from this address; try again in {seconds} s", seconds
+        Message(
+            "too many failed log-ins for this account or from this address; try again in %(seconds)s s", seconds=seconds
+        ),
+        seconds,
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from truce import policy, text
 from truce.config import Settings
-from truce.errors import Conflict, Forbidden, Invalid, NotFound
+from truce.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
@@ -47,7 +47,7 @@ def _dummy_hash() -> str:
 def hash_password(password: str) -> str:
     """An argon2id hash of `password`."""
     if len(password) < MIN_PASSWORD:
-        raise Invalid(f"must be at least {MIN_PASSWORD} characters", "password")
+        raise Invalid(Message("must be at least %(count)s characters", count=MIN_PASSWORD), "password")
     return _hasher().hash(password)
 
 
@@ -85,16 +85,16 @@ def create(
     """
     policy.require(actor, "user.write", mission.id)
     if not USERNAME.match(username):
-        raise Invalid("use 2-64 lower-case letters, digits, dots, dashes or underscores", "username")
+        raise Invalid(Message("use 2-64 lower-case letters, digits, dots, dashes or underscores"), "username")
     if not policy.is_role(role):
-        raise Invalid(f"must be one of {', '.join(policy.ROLES)}", "role")
+        raise Invalid(Message("must be one of %(choices)s", choices=", ".join(policy.ROLES)), "role")
     try:
         display_name = text.clean(display_name)
     except ValueError as exc:
-        raise Invalid(str(exc), "display_name") from None
+        raise Invalid(exc.args[0], "display_name") from None
     delegation = missions_service.delegation_by_code(session, mission, delegation_code)
     if get_by_name(session, username) is not None:
-        raise Conflict(f"a user named {username!r} exists already")
+        raise Conflict(Message("a user named %(name)r exists already", name=username))
     user = User(username=username, password_hash=hashed or hash_password(password), display_name=display_name)
     session.add(user)
     ledger.record(session, actor, "user.create", user)
@@ -109,11 +109,11 @@ def create(
 def create_operator(session: Session, username: str, password: str, *, actor: Actor) -> User:
     """Create an operator of the installation: an account above missions, holding no role in any."""
     if not policy.creates_missions(actor):
-        raise Forbidden("only an operator names operators")
+        raise Forbidden(Message("only an operator names operators"))
     if not USERNAME.match(username):
-        raise Invalid("use 2-64 lower-case letters, digits, dots, dashes or underscores", "username")
+        raise Invalid(Message("use 2-64 lower-case letters, digits, dots, dashes or underscores"), "username")
     if get_by_name(session, username) is not None:
-        raise Conflict(f"a user named {username!r} exists already")
+        raise Conflict(Message("a user named %(name)r exists already", name=username))
     user = User(username=username, password_hash=hash_password(password), operator=True)
     session.add(user)
     ledger.record(session, actor, "user.create", user)
@@ -123,7 +123,7 @@ def create_operator(session: Session, username: str, password: str, *, actor: Ac
 def set_operator(session: Session, user: User, operator: bool, *, actor: Actor) -> User:
     """Make an account an operator of the installation, or no longer one."""
     if not policy.creates_missions(actor):
-        raise Forbidden("only an operator names operators")
+        raise Forbidden(Message("only an operator names operators"))
     user.operator = operator
     ledger.record(session, actor, "user.update", user)
     return user
@@ -133,15 +133,15 @@ def change_password(session: Session, user: User, current: str, new: str, *, act
     """The holder changes their password, proving the current one; every session and token made with the old
     one ends (they carry its tag), and a Digest login is kept, renewed for the new password."""
     if not policy.changes_password_of(actor, user.id):
-        raise Forbidden("only the account's holder changes its password this way")
+        raise Forbidden(Message("only the account's holder changes its password this way"))
     try:
         _hasher().verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
-        raise Invalid("this is not your current password", "current_password") from None
+        raise Invalid(Message("this is not your current password"), "current_password") from None
     if new == current:
-        raise Invalid("choose a password other than the current one", "new_password")
+        raise Invalid(Message("choose a password other than the current one"), "new_password")
     if len(new) < MIN_PASSWORD:
-        raise Invalid(f"must be at least {MIN_PASSWORD} characters", "new_password")
+        raise Invalid(Message("must be at least %(count)s characters", count=MIN_PASSWORD), "new_password")
     user.password_hash = hash_password(new)
     ledger.record(session, actor, "user.password", user)
     if session.get(DigestSecret, user.id) is not None:
@@ -156,9 +156,9 @@ def set_active(session: Session, mission: Mission, username: str, active: bool, 
     user = get_by_name(session, username)
     member = user is not None and mission.id in memberships(session, user.id)
     if user is None or not member:
-        raise NotFound(f"no member {username!r} in this mission")
+        raise NotFound(Message("no member %(name)r in this mission", name=username))
     if user.id == actor.user_id and not active:
-        raise Conflict("you cannot deactivate your own account")
+        raise Conflict(Message("you cannot deactivate your own account"))
     if user.active != active:
         user.active = active
         ledger.record(session, actor, "user.reactivate" if active else "user.deactivate", user)
@@ -173,9 +173,9 @@ def _managed_member(session: Session, mission: Mission, username: str, actor: Ac
         stmt = select(Membership).where(Membership.user_id == user.id, Membership.mission_id == mission.id)
         membership = session.scalars(stmt).first()
     if user is None or membership is None:
-        raise NotFound(f"no member {username!r} in this mission")
+        raise NotFound(Message("no member %(name)r in this mission", name=username))
     if not policy.manages_account(actor, mission.id, target_id=user.id, target_operator=user.operator):
-        raise Forbidden("you may not change this account (your own: use the password page)")
+        raise Forbidden(Message("you may not change this account (your own: use the password page)"))
     return user, membership
 
 
@@ -197,7 +197,7 @@ def reset_password(session: Session, mission: Mission, username: str, *, actor: 
 def set_role(session: Session, mission: Mission, username: str, role: str, *, actor: Actor) -> Membership:
     """An administrator changes a member's role in the mission; their next request acts in the new role."""
     if not policy.is_role(role):
-        raise Invalid(f"role must be one of {', '.join(policy.ROLES)}", "role")
+        raise Invalid(Message("role must be one of %(choices)s", choices=", ".join(policy.ROLES)), "role")
     _, membership = _managed_member(session, mission, username, actor)
     membership.role = role
     # Logged only when it changed (the same role chosen again changes nothing).
@@ -216,7 +216,7 @@ def enable_digest(session: Session, user: User, password: str, *, actor: Actor) 
     try:
         _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        raise Invalid("this is not the account's password", "password") from None
+        raise Invalid(Message("this is not the account's password"), "password") from None
     _keep_digest_secret(session, user, password, actor)
     return user
 
@@ -255,13 +255,15 @@ def add_membership(
     """Give an existing user a role in another mission."""
     policy.require(actor, "user.write", mission.id)
     if not policy.is_role(role):
-        raise Invalid(f"must be one of {', '.join(policy.ROLES)}", "role")
+        raise Invalid(Message("must be one of %(choices)s", choices=", ".join(policy.ROLES)), "role")
     delegation = missions_service.delegation_by_code(session, mission, delegation_code)
     existing = session.execute(
         select(Membership).where(Membership.user_id == user.id, Membership.mission_id == mission.id)
     ).scalar_one_or_none()
     if existing is not None:
-        raise Conflict(f"{user.username} already holds a role in {mission.slug}")
+        raise Conflict(
+            Message("%(name)s already holds a role in %(mission)s", name=user.username, mission=mission.slug)
+        )
     membership = Membership(user_id=user.id, mission_id=mission.id, delegation_id=delegation.id, role=role)
     session.add(membership)
     ledger.record(session, actor, "membership.create", membership)

@@ -10,13 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import policy
-from truce.errors import Conflict, Forbidden
+from truce.errors import Conflict, Forbidden, Message
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident, Verification
 from truce.incidents.schemas import VerdictIn
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.policy import Actor
+
+RETRACTED = {
+    "incident": Message("the incident was retracted by its author; there is nothing to verify").msgid,
+    "restriction": Message("the restriction was retracted by its author; there is nothing to verify").msgid,
+}
 
 
 @dataclass(frozen=True)
@@ -63,11 +68,11 @@ def check_verdict(mission: Mission, status: str, author_delegation: str | None, 
     The role's right to verify is checked by the caller (`policy.require`), with the record's own action.
     """
     if status == "retracted":
-        raise Conflict(f"the {what} was retracted by its author; there is nothing to verify")
+        raise Conflict(Message(RETRACTED.get(what, RETRACTED["incident"])))
     if not mission.allow_self_verification and author_delegation == actor.delegation_code:
-        raise Forbidden("this mission does not let a delegation verify what its own members filed")
+        raise Forbidden(Message("this mission does not let a delegation verify what its own members filed"))
     if actor.user_id is None or actor.delegation_code is None:
-        raise Forbidden("verdicts are given by a person of a delegation")
+        raise Forbidden(Message("verdicts are given by a person of a delegation"))
 
 
 def quorum_status(mission: Mission, history: Iterable[tuple[str, str]]) -> str:

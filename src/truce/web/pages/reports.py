@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from truce import policy
 from truce.disposition import attachment
 from truce.errors import Conflict, Invalid
+from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.numbers import Id
@@ -38,8 +39,11 @@ def generate_daily_report(
     return service.create_daily(session, mission, on, file_format, actor=actor, locale=locale)
 
 
-def _today(mission: Mission) -> date:
-    return datetime.now(mission_zone(mission.time_zone)).date()
+def _suggested_day(session: Session, mission: Mission, actor: Actor) -> date:
+    """The latest day with an incident the reader may read (a past mission's today is empty), else today."""
+    zone = mission_zone(mission.time_zone)
+    latest = incidents_service.latest_start(session, mission, actor=actor)
+    return latest.astimezone(zone).date() if latest is not None else datetime.now(zone).date()
 
 
 def _day(form: Form, name: str = "date") -> date | None:
@@ -57,14 +61,14 @@ def _day(form: Form, name: str = "date") -> date | None:
 def _list_page(request: Request, page: Page, forms: dict[str, Form] | None = None, code: int = 200) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     policy.require_daily_reports(actor)
-    today = _today(mission).isoformat()
+    day = _suggested_day(session, mission, actor).isoformat()
     forms = forms or {}
     context: dict[str, Any] = {
         "reports": service.list_reports(session, mission, actor=actor),
         "can_generate": policy.allowed(actor, "report.create", mission.id),
         "can_publish": policy.allowed(actor, "bulletin.publish", mission.id) and mission.public,
-        "generate_form": forms.get("generate") or Form(values={"date": today, "format": "pdf"}),
-        "publish_form": forms.get("publish") or Form(values={"day": today}),
+        "generate_form": forms.get("generate") or Form(values={"date": day, "format": "pdf"}),
+        "publish_form": forms.get("publish") or Form(values={"day": day}),
         "formats": REPORT_FORMATS,
     }
     return render(request, "reports/list.html", context, status_code=code)
