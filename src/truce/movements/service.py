@@ -262,7 +262,10 @@ def confirm(session: Session, mission: Mission, exchange_id: int, data: ConfirmI
     differences = comparison(session, mission, exchange.id, actor=actor)["differences"]
     if differences and not data.acknowledge_differences:
         details = "; ".join(d["detail"] for d in differences)
-        raise Conflict(f"the exchange has differences ({details}); confirm with acknowledge_differences to accept them")
+        raise Conflict(
+            f"the exchange has differences ({details}); confirm with acknowledge_differences to accept them",
+            "acknowledge_differences",
+        )
     confirmation = {
         "by": actor.username,
         "at": datetime.now(UTC).isoformat(),
