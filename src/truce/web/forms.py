@@ -26,6 +26,9 @@ class Form:
     files: dict[str, UploadFile] = field(default_factory=dict)
     # Every file of a field that takes several (`files` keeps the last of each name).
     uploads: list[tuple[str, UploadFile]] = field(default_factory=list)
+    # Before each field's element ids (`f-`, `e-`, `h-`): two forms on one page with fields of the same name
+    # keep ids of their own, so the error summary's links and the labels lead to the right form's field.
+    ids: str = ""
 
     def get(self, name: str, default: str = "") -> str:
         return self.values.get(name, default).strip()

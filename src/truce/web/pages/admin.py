@@ -71,6 +71,8 @@ def draw_text(request: Request) -> dict[str, Any]:
 
 def _places_context(request: Request, page: Page, site_form: Form, shape_form: Form) -> dict[str, Any]:
     mission = page.mission_or_404()
+    # The shape form shares the site form's field names (name, kind, classification) on the same page.
+    shape_form.ids = "shape-"
     listed = {
         key: places_service.list_places(page.session, model, mission, actor=page.actor)
         for key, model in (("sites", Site), ("areas", Area), ("lines", Line))
