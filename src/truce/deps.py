@@ -36,6 +36,15 @@ def settings(request: Request) -> Settings:
     return config
 
 
+def reject(request: Request) -> None:
+    """Keep nothing this request wrote: its session rolls back at the edge instead of committing (a failed post)."""
+    request.state.rejected = True
+
+
+def rejected(request: Request) -> bool:
+    return bool(getattr(request.state, "rejected", False))
+
+
 def _session(request: Request, *, write: bool, turn: Turn | None = None) -> Iterator[Session]:
     with database(request).session(write=write, turn=turn) as session:
         claim: idempotency.Claim | None = getattr(request.state, "idempotency", None)
@@ -46,6 +55,10 @@ def _session(request: Request, *, write: bool, turn: Turn | None = None) -> Iter
             # The records the request adds keep the device's time and its clock's offset (db.DeviceTimes).
             session.info[DELIVERY] = Delivery(claim.device_time, claim.clock_offset_s)
         yield session
+        if write and rejected(request):
+            # The page has shown the form again with its errors: nothing of the post is kept, the key neither.
+            session.rollback()
+            return
         if write and claim is not None and claim.claimed:
             idempotency.note(session, claim)
 

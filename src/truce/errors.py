@@ -33,6 +33,8 @@ class TruceError(Exception):
 
     status_code = 400
     retry_after: int | None = None
+    # The input it is about, as a dotted path (`properties.planned_end`), when one field is to blame.
+    field: str | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -57,7 +59,13 @@ class NotFound(TruceError):
 
 
 class Conflict(TruceError):
+    """The request clashes with the record as it stands; `field`, when given, names the input that would settle it."""
+
     status_code = 409
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
 
 
 class TooLarge(TruceError):

@@ -92,7 +92,9 @@ def test_only_the_administrator_deactivates_an_account(web: WebClient, account: 
     answer = web.login(account).post_form("/m/nk-2020/admin/users/analyst-ru/active", {"active": "no"})
     if account == "admin":
         assert answer.status_code == 303
-        assert answer.headers["location"].endswith("?deactivated=analyst-ru#members")
+        assert answer.headers["location"].endswith("/admin/users#members")
+        listed = web.get(answer.headers["location"].split("#")[0]).text
+        assert "analyst-ru is deactivated: their sessions, tokens and phone log-ins have ended." in listed
     else:
         # The public is sent to log in (before its form is read).
         assert answer.status_code == (303 if account == "public" else 403)

@@ -295,7 +295,8 @@ def confirm(session: Session, mission: Mission, exchange_id: int, data: ConfirmI
             Message(
                 "the exchange has differences (%(details)s); confirm with acknowledge_differences to accept them",
                 details=details,
-            )
+            ),
+            "acknowledge_differences",
         )
     confirmation = {
         "by": actor.username,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from truce import limits
 from truce.errors import Message
@@ -50,13 +51,22 @@ class PatrolProperties(StrictModel):
     classification: Classification = "mission"
     restricted_to: list[str] = Field(default_factory=list, max_length=20)
 
-    @model_validator(mode="after")
-    def _in_order(self) -> PatrolProperties:
-        if self.planned_end < self.planned_start:
+    # Checked on the later field, so that the error's location names it (the pages put it beside that field).
+    @field_validator("planned_end")
+    @classmethod
+    def _ends_after_start(cls, planned_end: datetime, info: ValidationInfo) -> datetime:
+        planned_start = info.data.get("planned_start")
+        if planned_start is not None and planned_end < planned_start:
             raise ValueError(Message("planned_end is before planned_start"))
-        if self.started_at and self.ended_at and self.ended_at < self.started_at:
+        return planned_end
+
+    @field_validator("ended_at")
+    @classmethod
+    def _ended_after_start(cls, ended_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        started_at = info.data.get("started_at")
+        if started_at and ended_at and ended_at < started_at:
             raise ValueError(Message("ended_at is before started_at"))
-        return self
+        return ended_at
 
 
 class PatrolIn(StrictModel):

@@ -94,7 +94,7 @@ def create(
         raise Invalid(exc.args[0], "display_name") from None
     delegation = missions_service.delegation_by_code(session, mission, delegation_code)
     if get_by_name(session, username) is not None:
-        raise Conflict(Message("a user named %(name)r exists already", name=username))
+        raise Conflict(Message("a user named %(name)r exists already", name=username), "username")
     user = User(username=username, password_hash=hashed or hash_password(password), display_name=display_name)
     session.add(user)
     ledger.record(session, actor, "user.create", user)
@@ -113,7 +113,7 @@ def create_operator(session: Session, username: str, password: str, *, actor: Ac
     if not USERNAME.match(username):
         raise Invalid(Message("use 2-64 lower-case letters, digits, dots, dashes or underscores"), "username")
     if get_by_name(session, username) is not None:
-        raise Conflict(Message("a user named %(name)r exists already", name=username))
+        raise Conflict(Message("a user named %(name)r exists already", name=username), "username")
     user = User(username=username, password_hash=hash_password(password), operator=True)
     session.add(user)
     ledger.record(session, actor, "user.create", user)

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from truce.errors import Invalid, Message
+from truce.errors import Message, TruceError
 from truce.web import security
 from truce.web.i18n import N_
 
@@ -26,6 +26,9 @@ class Form:
     files: dict[str, UploadFile] = field(default_factory=dict)
     # Every file of a field that takes several (`files` keeps the last of each name).
     uploads: list[tuple[str, UploadFile]] = field(default_factory=list)
+    # Before each field's element ids (`f-`, `e-`, `h-`): two forms on one page with fields of the same name
+    # keep ids of their own, so the error summary's links and the labels lead to the right form's field.
+    ids: str = ""
 
     def get(self, name: str, default: str = "") -> str:
         return self.values.get(name, default).strip()
@@ -111,16 +114,27 @@ def validation_message(error: Mapping[str, Any]) -> str:
     return str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
 
+def field_for(path: str, fields: dict[str, str] | None, default: str) -> str:
+    """The form field of an error at `path`: the one `fields` gives it or the nearest path above it
+    (`geometry` covers `geometry.coordinates.3`), else the path's last part, else `default`."""
+    names = fields or {}
+    if path in names:
+        return names[path]
+    above = path
+    while "." in above:
+        above = above.rsplit(".", 1)[0]
+        if above in names:
+            return names[above]
+    return path.rsplit(".", 1)[-1] if path else default
+
+
 def absorb_validation(form: Form, exc: ValidationError, fields: dict[str, str] | None = None) -> None:
     """Put Pydantic's errors on the form's fields; `fields` maps a model's dotted path to a form field."""
     for error in exc.errors():
         path = ".".join(str(part) for part in error.get("loc", ()))
-        name = (fields or {}).get(path, path.rsplit(".", 1)[-1] if path else "")
-        form.add_error(name or "_form", validation_message(error))
+        form.add_error(field_for(path, fields, "") or "_form", validation_message(error))
 
 
-def absorb_invalid(form: Form, exc: Invalid, fields: dict[str, str] | None = None) -> None:
+def absorb_invalid(form: Form, exc: TruceError, fields: dict[str, str] | None = None) -> None:
     """Put a service's refusal on the field it names (or on the whole form), in words the page can translate."""
-    path = exc.field or ""
-    name = (fields or {}).get(path, path.rsplit(".", 1)[-1] if path else "_form")
-    form.add_error(name, exc.message)
+    form.add_error(field_for(exc.field or "", fields, "_form"), exc.message)

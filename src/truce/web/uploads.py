@@ -47,7 +47,7 @@ def attach_all(
     *,
     actor: Actor,
 ) -> list[Evidence]:
-    """Store and attach each file; a refusal (too large, empty) raises and the caller rolls the whole form back."""
+    """Store and attach each file; a refusal (too large, empty) raises, and the page's savepoint takes the form back."""
     evidence = request.app.state.evidence_store
     address = request.client.host if request.client else None
     attached = []

@@ -53,3 +53,20 @@ def test_an_administrator_draws_an_area(page: Page, server: Server, shots: Path)
     assert len(drawn) == 1
     assert drawn[0]["properties"]["controlled_by"] == "az"  # type: ignore[index]
     assert drawn[0]["geometry"] == geometry
+
+
+def test_a_shape_refused_leads_from_the_summary_to_the_shape_form_s_own_field(page: Page, server: Server) -> None:
+    """The site and shape forms share field names on one page; the summary names and focuses the shape's field."""
+    enter(page, server, "admin", "/m/nk-2020/admin/places")
+    form = page.locator("#shape-form")
+    form.locator("details").evaluate("details => details.open = true")
+    form.locator("select[name=kind]").select_option("area:buffer_zone")
+    form.locator("textarea[name=geometry]").fill(
+        '{"type": "Polygon", "coordinates": [[[46.6, 39.9], [46.7, 39.9], [46.7, 40.0], [46.6, 39.9]]]}'
+    )
+    form.locator("button[type=submit]").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    link = summary.get_by_role("link", name=re.compile(r"^Name: "))
+    link.click()
+    expect(form.locator("input[name=name]")).to_be_focused()

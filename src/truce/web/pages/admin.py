@@ -8,11 +8,10 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request, Response
-from pydantic import ValidationError
 
 from truce import placeflow, policy
 from truce.deps import now
-from truce.errors import Conflict, Invalid, NotFound
+from truce.errors import NotFound
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.numbers import Id
@@ -21,10 +20,10 @@ from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
 from truce.places.schemas import AreaIn, LineIn, SiteIn
 from truce.users import service as users_service
-from truce.web import i18n
+from truce.web import flash, i18n
 from truce.web.admin_users import members
 from truce.web.context import Page, ReadPage, WritePage
-from truce.web.forms import CheckedForm, Form, absorb_invalid
+from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
 from truce.web.pages.mapview import map_text
 from truce.web.rendering import redirect, render
@@ -72,6 +71,8 @@ def draw_text(request: Request) -> dict[str, Any]:
 
 def _places_context(request: Request, page: Page, site_form: Form, shape_form: Form) -> dict[str, Any]:
     mission = page.mission_or_404()
+    # The shape form shares the site form's field names (name, kind, classification) on the same page.
+    shape_form.ids = "shape-"
     listed = {
         key: places_service.list_places(page.session, model, mission, actor=page.actor)
         for key, model in (("sites", Site), ("areas", Area), ("lines", Line))
@@ -118,13 +119,6 @@ def _alt_names(text: str) -> list[dict[str, str]]:
     return result
 
 
-def _errors(form: Form, exc: ValidationError) -> None:
-    for error in exc.errors():
-        path = ".".join(str(p) for p in error.get("loc", ()))
-        message = str(error.get("msg", "")).removeprefix("Value error, ")
-        form.add_error(PLACE_FIELDS.get(path, path.rsplit(".", 1)[-1] or "_form"), message)
-
-
 def _point(form: Form) -> dict[str, Any] | None:
     try:
         lat, lon = float(form.get("lat").replace(",", ".")), float(form.get("lon").replace(",", "."))
@@ -135,17 +129,10 @@ def _point(form: Form) -> dict[str, Any] | None:
 
 
 def _save(page: Page, form: Form, build: Any) -> bool:
-    try:
+    with page.attempt(form, PLACE_FIELDS, conflicts=True):
         build()
         page.session.flush()
         return True
-    except ValidationError as exc:
-        _errors(form, exc)
-    except Invalid as exc:
-        absorb_invalid(form, exc, PLACE_FIELDS)
-    except Conflict as exc:
-        form.add_error("_form", exc.detail)
-    page.session.rollback()
     return False
 
 
@@ -327,15 +314,20 @@ def _users_context(page: Page, form: Form) -> dict[str, Any]:
     }
 
 
+DEACTIVATED = N_("%(name)s is deactivated: their sessions, tokens and phone log-ins have ended.")
+ACTIVE_AGAIN = N_("%(name)s is active again and may log in.")
+ACCOUNT_CREATED = N_("The account %(name)s is created; it may log in to this mission.")
+
+
 @router.post("/m/{slug}/admin/users/{username}/active", name="admin_user_active")
 def admin_user_active(request: Request, page: WritePage, username: str, form: CheckedForm) -> Response:
     """Deactivate or reactivate an account; its sessions and tokens end (or may start again) at once."""
     mission = page.mission_or_404()
     active = form.get("active") == "yes"
     users_service.set_active(page.session, mission, username, active, actor=page.actor)
-    done = "reactivated" if active else "deactivated"
-    target = request.app.url_path_for("admin_users", slug=mission.slug)
-    return redirect(f"{target}?{done}={quote(username)}#members")
+    done = ACTIVE_AGAIN if active else DEACTIVATED
+    target = str(request.app.url_path_for("admin_users", slug=mission.slug))
+    return flash.redirect_with(request, f"{target}#members", done, name=username)
 
 
 @router.post("/m/{slug}/admin/users/{username}/role", name="admin_user_role")
@@ -379,7 +371,7 @@ def admin_user_create(request: Request, page: WritePage, form: CheckedForm) -> R
         if not form.get(name):
             form.add_error(name, N_("This field is required."))
     if form.ok:
-        try:
+        with page.attempt(form, {"delegation_code": "delegation"}, conflicts=True):
             users_service.create(
                 page.session,
                 form.get("username"),
@@ -390,11 +382,7 @@ def admin_user_create(request: Request, page: WritePage, form: CheckedForm) -> R
                 actor=page.actor,
                 display_name=form.get("display_name"),
             )
-            return redirect(str(request.app.url_path_for("admin_users", slug=mission.slug)))
-        except Invalid as exc:
-            absorb_invalid(form, exc, {"delegation_code": "delegation"})
-        except Conflict as exc:
-            form.add_error("username", exc.detail)
-        page.session.rollback()
+            target = str(request.app.url_path_for("admin_users", slug=mission.slug))
+            return flash.redirect_with(request, f"{target}#members", ACCOUNT_CREATED, name=form.get("username"))
     form.values.pop("password", None)
     return render(request, "admin/users.html", _users_context(page, form), status_code=422)

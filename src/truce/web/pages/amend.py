@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request, Response
 from pydantic import ValidationError
 
-from truce.errors import Conflict, Invalid
+from truce.errors import Invalid
 from truce.incidents import service as incidents_service
 from truce.incidents.models import Incident
 from truce.incidents.schemas import IncidentIn
@@ -94,16 +94,16 @@ def incident_update(request: Request, page: WritePage, incident_id: Id, form: Ch
     feature = feature_from(form, mission, restricted_to, sides_of(page))
     if feature is not None:
         try:
-            incidents_service.update(
-                page.session, mission, incident_id, IncidentIn.model_validate(feature), actor=page.actor
-            )
-            url = request.app.url_path_for("incident_detail", slug=mission.slug, incident_id=str(incident_id))
-            return redirect(f"{url}?amended=1")
+            with page.writing():
+                incidents_service.update(
+                    page.session, mission, incident_id, IncidentIn.model_validate(feature), actor=page.actor
+                )
+                url = request.app.url_path_for("incident_detail", slug=mission.slug, incident_id=str(incident_id))
+                return redirect(f"{url}?amended=1")
         except ValidationError as exc:
             place_error(form, exc)
         except Invalid as exc:
             refusal(form, exc)
-    page.session.rollback()
     incident = incidents_service.get(page.session, mission, incident_id, actor=page.actor)
     return _page(request, page, incident, form, 422)
 
@@ -124,10 +124,6 @@ def incident_merge(request: Request, page: WritePage, incident_id: Id, form: Che
     into = form.get("into")
     if not into.isdigit():
         raise Invalid(N_("Choose the incident this one duplicates."), "into")
-    try:
-        incidents_service.merge(page.session, mission, incident_id, int(into), actor=page.actor)
-    except Conflict:
-        page.session.rollback()
-        raise
+    incidents_service.merge(page.session, mission, incident_id, int(into), actor=page.actor)
     url = request.app.url_path_for("incident_detail", slug=mission.slug, incident_id=str(incident_id))
     return redirect(f"{url}?merged=1")

@@ -13,14 +13,14 @@ from truce import policy
 from truce.claims import comparison, service, views
 from truce.claims.models import CLAIM_LINK_KINDS, CLAIM_STATUSES, QUALIFIERS
 from truce.claims.schemas import AssessmentIn, ClaimIn
-from truce.errors import Invalid, NotFound
+from truce.errors import NotFound
 from truce.missions import service as missions_service
 from truce.movements import charts
 from truce.numbers import Id
 from truce.policy import CLASSIFICATIONS
 from truce.web import flash, i18n
 from truce.web.context import Page, ReadPage, WritePage
-from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
+from truce.web.forms import CheckedForm, Form, absorb_validation
 from truce.web.i18n import N_
 from truce.web.names import Names
 from truce.web.rendering import render
@@ -137,14 +137,11 @@ def claim_create(request: Request, page: WritePage, form: CheckedForm) -> Respon
     except ValidationError as exc:
         absorb_validation(form, exc, CLAIM_FIELDS)
     if form.ok:
-        try:
+        with page.attempt(form, CLAIM_FIELDS):
             claim = service.create(page.session, mission, data, actor=page.actor)
-        except Invalid as exc:
-            absorb_invalid(form, exc, CLAIM_FIELDS)
+            page.session.flush()
     if claim is None or not form.ok:
-        page.session.rollback()
         return _claim_form(request, page, form, 422)
-    page.session.flush()
     url = str(request.app.url_path_for("claim_detail", slug=mission.slug, claim_id=str(claim.id)))
     return flash.redirect_with(request, url, N_("Claim %(id)s is recorded, unverified."), id=claim.id)
 
@@ -205,14 +202,9 @@ def claim_assess(request: Request, page: WritePage, claim_id: Id, form: CheckedF
         "links": _links(form),
     }
     if form.ok:
-        try:
+        with page.attempt(form, {**CLAIM_FIELDS, **{f"evidence.{i}": "evidence" for i in range(50)}}):
             service.assess(page.session, mission, claim_id, AssessmentIn.model_validate(body), actor=page.actor)
-        except ValidationError as exc:
-            absorb_validation(form, exc, {**CLAIM_FIELDS, **{f"evidence.{i}": "evidence" for i in range(50)}})
-        except Invalid as exc:
-            absorb_invalid(form, exc, CLAIM_FIELDS)
     if not form.ok:
-        page.session.rollback()
         return _detail(request, page, claim_id, form, 422)
     url = str(request.app.url_path_for("claim_detail", slug=mission.slug, claim_id=str(claim_id)))
     return flash.redirect_with(

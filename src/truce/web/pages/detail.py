@@ -27,7 +27,7 @@ from truce.verification import service as verification
 from truce.web import history, i18n, security
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.evidence_view import views
-from truce.web.forms import CheckedForm, Form
+from truce.web.forms import CheckedForm, Form, absorb_invalid
 from truce.web.i18n import N_
 from truce.web.rendering import redirect, render
 from truce.web.routing import page_router
@@ -88,14 +88,15 @@ def evidence_add(request: Request, page: WritePage, incident_id: Id, form: Check
         form.add_error("evidence", N_("Choose at least one file."))
     else:
         try:
-            added = attach_all(request, page.session, mission, incident, files, actor=page.actor)
-            url = request.app.url_path_for("incident_detail", slug=mission.slug, incident_id=str(incident.id))
-            return redirect(f"{url}?added={len(added)}#evidence-h")
+            with page.writing():
+                added = attach_all(request, page.session, mission, incident, files, actor=page.actor)
+                url = request.app.url_path_for("incident_detail", slug=mission.slug, incident_id=str(incident.id))
+                return redirect(f"{url}?added={len(added)}#evidence-h")
         except TooLarge:
             form.add_error("evidence", N_("A file is larger than the upload limit."))
         except Invalid as exc:
-            form.add_error("evidence", exc.detail.removeprefix(f"{exc.field}: ") if exc.field else exc.detail)
-    page.session.rollback()
+            # Every refusal of a file concerns the one file field, whichever part of it the service names.
+            absorb_invalid(form, exc, {exc.field or "": "evidence"})
     return render(request, "incidents/detail.html", _detail(request, page, incident_id, form), status_code=422)
 
 

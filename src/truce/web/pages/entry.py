@@ -241,19 +241,19 @@ def incident_create(request: Request, page: WritePage, form: CheckedForm) -> Res
     feature = feature_from(form, mission, restricted_to, sides_of(page))
     if feature is not None:
         try:
-            data = IncidentIn.model_validate(feature)
-            incident = incidents_service.create(page.session, mission, data, actor=page.actor)
-            page.session.flush()
-            attach_all(request, page.session, mission, incident, chosen(form), actor=page.actor)
-            url = request.app.url_path_for("incident_detail", slug=mission.slug, incident_id=str(incident.id))
-            return redirect(f"{url}?filed=1")
+            with page.writing():
+                data = IncidentIn.model_validate(feature)
+                incident = incidents_service.create(page.session, mission, data, actor=page.actor)
+                page.session.flush()
+                attach_all(request, page.session, mission, incident, chosen(form), actor=page.actor)
+                url = request.app.url_path_for("incident_detail", slug=mission.slug, incident_id=str(incident.id))
+                return redirect(f"{url}?filed=1")
         except ValidationError as exc:
             place_error(form, exc)
         except TooLarge:
             form.add_error("evidence", N_("A file is larger than the upload limit."))
         except Invalid as exc:
             refusal(form, exc)
-    page.session.rollback()
     context = {**form_context(request, page, form), "map_text": map_text(request), "restricted": set(restricted_to)}
     return render(request, "incidents/new.html", context, status_code=422)
 

@@ -12,14 +12,13 @@ from fastapi import Request, Response
 from pydantic import ValidationError
 
 from truce import policy
-from truce.errors import Conflict, Invalid
 from truce.missions import service as missions_service
 from truce.movements import service, views
 from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, HandoverIn
 from truce.numbers import Id
 from truce.web import flash
 from truce.web.context import Page, ReadPage, WritePage
-from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
+from truce.web.forms import CheckedForm, Form, absorb_validation
 from truce.web.i18n import N_
 from truce.web.rendering import render
 from truce.web.routing import page_router
@@ -36,6 +35,8 @@ HANDOVER_FIELDS = {
 LIST_FIELDS = {
     f"{way}.{what}": f"{way}_{what}" for way in ("hands_over", "receives") for what in ("detainees", "bodies")
 } | {"hands_over": "hands_over_ids", "receives": "receives_ids"}
+# Where the service's refusals of a confirmation go: differences not acknowledged concern the tick box.
+CONFIRM_FIELDS = {"note": "confirm_note", "acknowledge_differences": "acknowledge"}
 
 
 def _parties(page: Page) -> dict[str, str]:
@@ -77,18 +78,12 @@ def exchange_create(request: Request, page: WritePage, form: CheckedForm) -> Res
     if form.ok:
         names = ("kind", "side_a", "side_b", "intermediary", "planned_on", "place", "note", "classification")
         body = {name: form.get(name) for name in names if form.get(name)}
-        try:
+        # The model's own checks (two different sides, an intermediary apart) concern the second side.
+        with page.attempt(form, {"": "side_b"}):
             exchange = service.create_exchange(page.session, mission, ExchangeIn.model_validate(body), actor=page.actor)
             page.session.flush()
             url = _detail_url(request, mission.slug, exchange.id)
             return flash.redirect_with(request, url, N_("Exchange %(id)s is recorded."), id=exchange.id)
-        except ValidationError as exc:
-            absorb_validation(form, exc)
-            if "_form" in form.errors:
-                form.errors["side_b"] = form.errors.pop("_form")
-        except Invalid as exc:
-            absorb_invalid(form, exc)
-    page.session.rollback()
     return _new_page(request, page, form, 422)
 
 
@@ -153,15 +148,12 @@ def exchange_list_submit(request: Request, page: WritePage, exchange_id: Id, for
         }
         try:
             data = ExchangeListIn.model_validate(body)
-            service.submit_list(page.session, mission, exchange_id, data, actor=page.actor)
         except ValidationError as exc:
             absorb_validation(form, exc, _list_fields(exc))
-        except Invalid as exc:
-            absorb_invalid(form, exc)
-        except Conflict as exc:
-            form.add_error("_form", exc.message)
+        else:
+            with page.attempt(form, conflicts=True):
+                service.submit_list(page.session, mission, exchange_id, data, actor=page.actor)
     if not form.ok:
-        page.session.rollback()
         return _detail(request, page, exchange_id, {"list": form}, 422)
     url = _detail_url(request, mission.slug, exchange_id, "lists")
     return flash.redirect_with(request, url, N_("Your side's list is recorded."))
@@ -191,17 +183,10 @@ def exchange_handover(request: Request, page: WritePage, exchange_id: Id, form: 
             "place": form.get("place") or None,
             "note": form.get("handover_note"),
         }
-        try:
+        with page.attempt(form, HANDOVER_FIELDS, conflicts=True):
             data = HandoverIn.model_validate(body)
             service.record_handover(page.session, mission, exchange_id, data, actor=page.actor)
-        except ValidationError as exc:
-            absorb_validation(form, exc, HANDOVER_FIELDS)
-        except Invalid as exc:
-            absorb_invalid(form, exc, HANDOVER_FIELDS)
-        except Conflict as exc:
-            form.add_error("_form", exc.message)
     if not form.ok:
-        page.session.rollback()
         return _detail(request, page, exchange_id, {"handover": form}, 422)
     url = _detail_url(request, mission.slug, exchange_id, "handover")
     return flash.redirect_with(request, url, N_("The handover is recorded."))
@@ -212,14 +197,9 @@ def exchange_confirm(request: Request, page: WritePage, exchange_id: Id, form: C
     """A side confirms the handover; differences must be acknowledged and stay on the record."""
     mission = page.mission_or_404()
     body = {"note": form.get("confirm_note"), "acknowledge_differences": form.get("acknowledge") == "yes"}
-    try:
+    with page.attempt(form, CONFIRM_FIELDS, conflicts=True):
         service.confirm(page.session, mission, exchange_id, ConfirmIn.model_validate(body), actor=page.actor)
-    except ValidationError as exc:
-        absorb_validation(form, exc, {"note": "confirm_note"})
-    except Conflict as exc:
-        form.add_error("acknowledge" if "acknowledge" in exc.detail else "_form", exc.detail)
     if not form.ok:
-        page.session.rollback()
         return _detail(request, page, exchange_id, {"confirm": form}, 422)
     url = _detail_url(request, mission.slug, exchange_id, "confirmations")
     return flash.redirect_with(request, url, N_("Your side's confirmation is recorded."))

@@ -12,11 +12,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
-from pydantic import ValidationError
 
 from truce import policy
 from truce.disposition import attachment
-from truce.errors import Conflict, Invalid, NotFound
+from truce.errors import Invalid, NotFound
 from truce.incidents.schemas import VerdictIn
 from truce.interop import restriction_stats
 from truce.missions import service as missions_service
@@ -29,7 +28,7 @@ from truce.restrictions.views import minutes_between
 from truce.web import flash
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.filters import day_field, midnight
-from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
+from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
 from truce.web.pages.movementmap import CATEGORY_LABELS, KIND_LABELS
 from truce.web.rendering import render
@@ -184,17 +183,10 @@ def restriction_verify(request: Request, page: WritePage, restriction_id: Id, fo
     if not form.get("verdict"):
         form.add_error("verdict", N_("Choose a verdict."))
     else:
-        try:
+        with page.attempt(form, conflicts=True):
             data = VerdictIn.model_validate({"verdict": form.get("verdict"), "note": form.get("note")})
             service.verify(page.session, mission, restriction_id, data, actor=page.actor)
-        except ValidationError as exc:
-            absorb_validation(form, exc)
-        except Invalid as exc:
-            absorb_invalid(form, exc)
-        except Conflict as exc:
-            form.add_error("_form", exc.detail)
     if not form.ok:
-        # The service refuses before it writes anything: nothing of the failed post is stored or logged.
         return _detail(request, page, restriction_id, form, 422)
     url = str(request.app.url_path_for("restriction_detail", slug=mission.slug, restriction_id=str(restriction_id)))
     return flash.redirect_with(request, url, N_("Your verdict on restriction %(id)s is recorded."), id=restriction_id)

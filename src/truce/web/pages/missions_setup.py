@@ -13,10 +13,11 @@ from truce.missionfile import create, listing, spec
 from truce.missionfile.problems import MissionFileInvalid
 from truce.missions import service as missions_service
 from truce.missions.schemas import MissionIn
+from truce.web import flash
 from truce.web.context import Page, PlainPage, PlainWritePage, ReadPage, WritePage
 from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
-from truce.web.rendering import redirect, render
+from truce.web.rendering import render
 from truce.web.routing import page_router
 
 router = page_router()
@@ -54,17 +55,19 @@ def mission_setup_create(request: Request, page: PlainWritePage, form: CheckedFo
     _operator(page)
     problems: list[str] = []
     try:
-        checked = spec.from_text(form.values.get("mission_file", ""), base=None, name="the mission file")
-        first_admin = None
-        if form.get("admin"):
-            first_admin = create.FirstAdmin(form.get("admin"), form.values.get("password", ""), form.get("delegation"))
-        mission, _ = create.create(page.session, checked, actor=page.actor, first_admin=first_admin)
-        return redirect(str(request.app.url_path_for("home", slug=mission.slug)))
+        with page.writing():
+            checked = spec.from_text(form.values.get("mission_file", ""), base=None, name="the mission file")
+            first_admin = None
+            if form.get("admin"):
+                password = form.values.get("password", "")
+                first_admin = create.FirstAdmin(form.get("admin"), password, form.get("delegation"))
+            mission, _ = create.create(page.session, checked, actor=page.actor, first_admin=first_admin)
+            target = str(request.app.url_path_for("home", slug=mission.slug))
+            return flash.redirect_with(request, target, N_("The mission %(name)s is set up."), name=mission.name)
     except MissionFileInvalid as exc:
         problems = [str(p) for p in exc.problems]
     except (Invalid, Conflict) as exc:
         problems = [exc.detail]
-    page.session.rollback()
     form.values.pop("password", None)
     return render(request, "setup/missions.html", _setup_context(page, form, problems), status_code=422)
 
@@ -115,8 +118,9 @@ def mission_settings_save(request: Request, page: WritePage, form: CheckedForm) 
     if form.ok:
         problems = _checked(page, mission, {**current, **changes}, form)
         if not problems:
-            return redirect(str(request.app.url_path_for("mission_settings", slug=mission.slug)) + "?saved=1")
-    page.session.rollback()
+            target = str(request.app.url_path_for("mission_settings", slug=mission.slug))
+            return flash.redirect_with(request, target, N_("The settings are saved."))
+    # Nothing was written: `_checked` saves only settings that passed every check.
     return render(request, "admin/settings.html", _settings_context(page, form), status_code=422)
 
 

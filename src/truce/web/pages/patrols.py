@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import Request, Response
-from pydantic import ValidationError
 
 from truce import policy
 from truce.errors import Invalid
@@ -18,12 +17,13 @@ from truce.numbers import Id
 from truce.patrols import service as patrols_service
 from truce.patrols.points import Points, PointsBuilder
 from truce.patrols.schemas import PatrolIn
+from truce.web import flash
 from truce.web.context import Page, ReadPage, WritePage
-from truce.web.forms import CheckedForm, Form, absorb_invalid
+from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
 from truce.web.pages.entry import zone_label
 from truce.web.pages.mapview import map_text
-from truce.web.rendering import redirect, render
+from truce.web.rendering import render
 from truce.web.routing import page_router
 
 router = page_router()
@@ -37,6 +37,7 @@ FIELDS = {
     "geometry": "route",
     "geometry.type": "route",
     "geometry.coordinates": "route",
+    "properties.ended_at": "end",
     "properties": "_form",
 }
 MAX_ROUTE_POINTS = 2_000
@@ -182,20 +183,9 @@ def patrol_create(request: Request, page: WritePage, form: CheckedForm) -> Respo
     policy.require(page.actor, "patrol.write", mission.id)
     feature = feature_from(form, mission)
     if feature is not None:
-        try:
-            patrols_service.create(page.session, mission, PatrolIn.model_validate(feature), actor=page.actor)
+        with page.attempt(form, FIELDS):
+            patrol = patrols_service.create(page.session, mission, PatrolIn.model_validate(feature), actor=page.actor)
             page.session.flush()
-            return redirect(str(request.app.url_path_for("patrol_list", slug=mission.slug)))
-        except ValidationError as exc:
-            for error in exc.errors():
-                path = ".".join(str(part) for part in error.get("loc", ()))
-                message = str(error.get("msg", "")).removeprefix("Value error, ")
-                about_end = "planned_end" in message or "ended_at" in message
-                form.add_error("end" if about_end else FIELDS.get(path, "_form"), message)
-        except Invalid as exc:
-            if (exc.field or "").startswith("geometry"):
-                form.add_error("route", exc.detail)
-            else:
-                absorb_invalid(form, exc, FIELDS)
-    page.session.rollback()
+            target = str(request.app.url_path_for("patrol_list", slug=mission.slug))
+            return flash.redirect_with(request, target, N_("The patrol %(name)s is planned."), name=patrol.name)
     return render(request, "patrols/new.html", {**_context(page, form), "map_text": map_text(request)}, status_code=422)

@@ -8,19 +8,20 @@ from fastapi import Request, Response
 from sqlalchemy import select
 
 from truce import policy
-from truce.errors import Conflict, Invalid
 from truce.missions import service as missions_service
 from truce.numbers import Id
 from truce.openrosa import address, devices
 from truce.users.models import Membership
+from truce.web import flash
 from truce.web.context import Page, ReadPage, WritePage
-from truce.web.forms import CheckedForm, Form, absorb_invalid
+from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
-from truce.web.rendering import redirect, render
+from truce.web.rendering import render
 from truce.web.routing import page_router
 
 router = page_router()
-FIELDS = {"name": "name", "delegation_code": "delegation", "role": "role"}
+# The phone's account is named after the phone, so an account name already taken is the name field's problem.
+FIELDS = {"name": "name", "delegation_code": "delegation", "role": "role", "username": "name"}
 
 
 def _context(page: Page, form: Form) -> dict[str, Any]:
@@ -53,23 +54,17 @@ def admin_phone_create(request: Request, page: WritePage, form: CheckedForm) -> 
         if not form.get(name):
             form.add_error(name, N_("This field is required."))
     if form.ok:
-        try:
+        with page.attempt(form, FIELDS, conflicts=True):
             added = devices.add_device(
                 page.session, mission, form.get("name"), delegation_code=form.get("delegation"),
                 role=form.get("role") or "monitor", actor=page.actor,
             )  # fmt: skip
             page.session.flush()
-        except Invalid as exc:
-            absorb_invalid(form, exc, FIELDS)
-        except Conflict as exc:
-            form.add_error("name", exc.detail)
-        else:
             server_url = address.openrosa_base(request, mission.slug)
             settings = devices.collect_settings(server_url, added.username, added.token, mission.name)
             context = {"device": added.device, "username": added.username, "server_url": server_url,
                        "token": added.token, "qr_svg": devices.qr_svg(devices.settings_payload(settings))}  # fmt: skip
             return render(request, "admin/phone_added.html", context)
-        page.session.rollback()
     return render(request, "admin/phones.html", _context(page, form), status_code=422)
 
 
@@ -78,5 +73,7 @@ def admin_phone_revoke(request: Request, page: WritePage, device_id: Id, form: C
     """Stop a phone at once: its token and its account stop working with its next request."""
     mission = page.mission_or_404()
     device = devices.revoke_device(page.session, mission, device_id, actor=page.actor)
-    target = request.app.url_path_for("admin_phones", slug=mission.slug)
-    return redirect(f"{target}?revoked={device.id}#phones")
+    target = str(request.app.url_path_for("admin_phones", slug=mission.slug))
+    return flash.redirect_with(
+        request, f"{target}#phones", N_("%(name)s is revoked: its token no longer works."), name=device.name
+    )

@@ -6,16 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request, Response
-from pydantic import ValidationError
 
 from truce import policy
 from truce.agreement import service, views
 from truce.agreement.schemas import ExtensionIn, StatusIn
-from truce.errors import Conflict, Invalid
 from truce.numbers import Id
 from truce.web import flash
 from truce.web.context import Page, ReadPage, WritePage
-from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
+from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
 from truce.web.rendering import render
 from truce.web.routing import page_router
@@ -77,14 +75,9 @@ def provision_assess(request: Request, page: WritePage, provision_id: Id, form: 
     if form.ok:
         evidence = form.values.get("evidence", "").split()
         body = {"level": form.get("level"), "as_of": form.get("as_of"), "note": form.get("note"), "evidence": evidence}
-        try:
+        with page.attempt(form, EVIDENCE_FIELDS):
             service.assess(page.session, mission, provision_id, StatusIn.model_validate(body), actor=page.actor)
-        except ValidationError as exc:
-            absorb_validation(form, exc, EVIDENCE_FIELDS)
-        except Invalid as exc:
-            absorb_invalid(form, exc)
     if not form.ok:
-        page.session.rollback()
         return _detail(request, page, provision_id, {"assess": form}, 422)
     url = _after(request, mission.slug, provision_id, "history")
     return flash.redirect_with(request, url, N_("The assessment is recorded."))
@@ -97,17 +90,10 @@ def provision_extend(request: Request, page: WritePage, provision_id: Id, form: 
     _required(form, "new_deadline", "decided_on")
     if form.ok:
         body = {"new_deadline": form.get("new_deadline"), "decided_on": form.get("decided_on")}
-        try:
+        with page.attempt(form, {"note": "extension_note"}, conflicts=True):
             data = ExtensionIn.model_validate({**body, "note": form.get("extension_note")})
             service.extend_deadline(page.session, mission, provision_id, data, actor=page.actor)
-        except ValidationError as exc:
-            absorb_validation(form, exc, {"note": "extension_note"})
-        except Invalid as exc:
-            absorb_invalid(form, exc, {"note": "extension_note"})
-        except Conflict as exc:
-            form.add_error("_form", exc.message)
     if not form.ok:
-        page.session.rollback()
         return _detail(request, page, provision_id, {"extend": form}, 422)
     url = _after(request, mission.slug, provision_id, "deadline")
     return flash.redirect_with(request, url, N_("The new deadline is recorded; the original is kept."))

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from truce import policy
 from truce.disposition import attachment
-from truce.errors import Conflict, Invalid
 from truce.incidents import service as incidents_service
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
@@ -22,7 +21,7 @@ from truce.reports.context import mission_zone
 from truce.reports.models import REPORT_FORMATS, Report
 from truce.web import flash, i18n
 from truce.web.context import Page, ReadPage, WritePage
-from truce.web.forms import CheckedForm, Form, absorb_invalid
+from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
 from truce.web.rendering import render
 from truce.web.routing import page_router
@@ -93,14 +92,11 @@ def report_generate(request: Request, page: WritePage, form: CheckedForm) -> Res
         form.add_error("language", N_("Choose a language from the list."))
     report = None
     if form.ok and on is not None:
-        try:
+        with page.attempt(form):
             report = generate_daily_report(page.session, mission, on, file_format, locale, actor=page.actor)
-        except Invalid as exc:
-            absorb_invalid(form, exc)
+            page.session.flush()
     if report is None or not form.ok:
-        page.session.rollback()
         return _list_page(request, page, {"generate": form}, 422)
-    page.session.flush()
     url = str(request.app.url_path_for("report_list", slug=mission.slug)) + f"#report-{report.id}"
     day = report.on_date.isoformat()
     return flash.redirect_with(request, url, N_("The report of %(day)s is ready to download."), day=day)
@@ -114,16 +110,11 @@ def bulletin_publish(request: Request, page: WritePage, form: CheckedForm) -> Re
     on = _day(form, "day")
     report = None
     if form.ok and on is not None:
-        try:
+        with page.attempt(form, {"date": "day"}, conflicts=True):
             report = service.publish_bulletin(page.session, mission, on, actor=page.actor)
-        except Invalid as exc:
-            absorb_invalid(form, exc, {"date": "day"})
-        except Conflict as exc:
-            form.add_error("_form", exc.message)
+            page.session.flush()
     if report is None or not form.ok:
-        page.session.rollback()
         return _list_page(request, page, {"publish": form}, 422)
-    page.session.flush()
     url = str(request.app.url_path_for("bulletin_list", slug=mission.slug)) + f"#bulletin-{report.id}"
     return flash.redirect_with(
         request, url, N_("The bulletin of %(day)s is published."), day=report.on_date.isoformat()

@@ -7,10 +7,8 @@ from typing import Any
 
 from fastapi import Request, Response
 from markupsafe import Markup
-from pydantic import ValidationError
 
 from truce import policy
-from truce.errors import Invalid
 from truce.missions.models import Mission
 from truce.movements import charts, service, summaries, views
 from truce.movements.models import CROSSING_SITE_KINDS, GROUPS
@@ -21,7 +19,7 @@ from truce.places import service as places_service
 from truce.places.models import Site
 from truce.web import i18n
 from truce.web.context import Page, ReadPage, WritePage
-from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
+from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
 from truce.web.rendering import redirect, render
 from truce.web.routing import page_router
@@ -117,19 +115,12 @@ def movement_create(request: Request, page: WritePage, form: CheckedForm) -> Res
     mission = page.mission_or_404()
     body = movement_from(form)
     if form.ok:
-        try:
+        # The model's own checks (groups that add up to more than the individuals) concern the counts.
+        with page.attempt(form, {"": "individuals"}):
             movement = service.create(page.session, mission, MovementIn.model_validate(body), actor=page.actor)
             page.session.flush()
             url = request.app.url_path_for("returns_dashboard", slug=mission.slug)
             return redirect(f"{url}?recorded={movement.id}#recent")
-        except ValidationError as exc:
-            # The model's own checks (groups that add up to more than the individuals) concern the counts.
-            absorb_validation(form, exc)
-            if "_form" in form.errors:
-                form.errors["individuals"] = form.errors.pop("_form")
-        except Invalid as exc:
-            absorb_invalid(form, exc)
-    page.session.rollback()
     return _form_page(request, page, form, 422)
 
 

@@ -8,10 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
-from pydantic import ValidationError
 
 from truce import policy, translation
-from truce.errors import Conflict, Invalid
 from truce.evidence import service as evidence_service
 from truce.incidents import service as incidents_service
 from truce.incidents.schemas import VerdictIn
@@ -26,7 +24,7 @@ from truce.verification import service as verification
 from truce.web import i18n
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.evidence_view import views
-from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
+from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
 from truce.web.pages.mapview import map_text
 from truce.web.rendering import redirect, render
@@ -128,18 +126,10 @@ def verify_submit(request: Request, page: WritePage, incident_id: Id, form: Chec
     if not form.get("verdict"):
         form.add_error("verdict", N_("Choose a verdict."))
     else:
-        try:
+        with page.attempt(form, conflicts=True):
             data = VerdictIn.model_validate({"verdict": form.get("verdict"), "note": form.get("note")})
             verification.verify(page.session, mission, incident_id, data, actor=page.actor)
-        except ValidationError as exc:
-            absorb_validation(form, exc)
-        except (Invalid, Conflict) as exc:
-            if isinstance(exc, Invalid):
-                absorb_invalid(form, exc)
-            else:
-                form.add_error("_form", exc.detail)
     if not form.ok:
-        page.session.rollback()
         return _verify_page(request, page, incident_id, form, 422)
     incident = incidents_service.get(page.session, mission, incident_id, actor=page.actor)
     following = verification_queue.next_owed(page.session, mission, incident_id, actor=page.actor)

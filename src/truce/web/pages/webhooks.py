@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from fastapi import Request, Response
-from pydantic import ValidationError
 
-from truce.errors import Invalid
 from truce.events import subscriptions
 from truce.events.schemas import ReplayOut, SubscriptionCreated, SubscriptionIn
 from truce.numbers import Id
 from truce.web.context import ReadPage, WritePage
-from truce.web.forms import CheckedForm, Form, absorb_invalid, absorb_validation
+from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
 from truce.web.rendering import redirect, render
 from truce.web.routing import page_router
@@ -38,19 +36,14 @@ def webhook_create(request: Request, page: WritePage, form: CheckedForm) -> Resp
     mission = page.mission_or_404()
     kinds = [k.strip() for k in form.get("kinds").split(",") if k.strip()]
     created = None
-    try:
+    with page.attempt(form):
         body = SubscriptionIn.model_validate(
             {"url": form.get("url"), "kinds": kinds, "description": form.get("description")}
         )
         created = subscriptions.create(
             page.session, mission, body, actor=page.actor, server_secret=request.app.state.secret
         )
-    except ValidationError as exc:
-        absorb_validation(form, exc)
-    except Invalid as exc:
-        absorb_invalid(form, exc)
     if not form.ok:
-        page.session.rollback()
         return _list_page(request, page, form, None, 422)
     return _list_page(request, page, Form(), created, 200)
 
@@ -105,12 +98,9 @@ def webhook_replay(request: Request, page: WritePage, webhook_id: Id, form: Chec
     if not raw.isdigit() or len(raw) > 18:
         form.add_error("from_index", N_("Give a log index: a whole number, 0 or more."))
     else:
-        try:
+        with page.attempt(form):
             replayed = subscriptions.replay(page.session, mission, webhook_id, int(raw), actor=page.actor)
-        except Invalid as exc:
-            absorb_invalid(form, exc)
     if not form.ok:
-        page.session.rollback()
         return _deliveries_page(request, page, webhook_id, form=form, code=422)
     return _deliveries_page(request, page, webhook_id, replayed=replayed)
 
