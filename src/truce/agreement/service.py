@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,21 +66,6 @@ def _check_parties(session: Session, mission: Mission, codes: list[str], field: 
         raise Invalid(Message("unknown party codes %(codes)s", codes=", ".join(unknown)), field)
 
 
-def _check_day(mission: Mission, day: date, field: str) -> None:
-    if mission.starts_on is not None and day < mission.starts_on:
-        raise Invalid(
-            Message(
-                "%(day)s is before the mission began on %(start)s",
-                day=day.isoformat(),
-                start=mission.starts_on.isoformat(),
-            ),
-            field,
-        )
-    # A day ahead of UTC is still today somewhere in the mission's area.
-    if day > datetime.now(UTC).date() + timedelta(days=1):
-        raise Invalid(Message("%(day)s is in the future", day=day.isoformat()), field)
-
-
 def list_provisions(session: Session, mission: Mission, *, actor: Actor) -> list[Provision]:
     """The provisions the actor may read, in the agreement's order (6.1 after 5, 10 after 9)."""
     stmt = select(Provision).where(Provision.mission_id == mission.id, policy.readable(actor, Provision))
@@ -102,7 +87,7 @@ def assess(session: Session, mission: Mission, provision_id: int, data: StatusIn
     policy.require(actor, "provision.assess", mission.id)
     if not policy.assesses_for_delegation(actor):
         raise Forbidden(Message("assessments are given by a person of a delegation"))
-    _check_day(mission, data.as_of, "as_of")
+    missions_service.check_day(mission, data.as_of, "as_of")
     status = ProvisionStatus(
         mission_id=mission.id,
         provision_id=provision.id,
@@ -155,7 +140,7 @@ def extend_deadline(
             ),
             "new_deadline",
         )
-    _check_day(mission, data.decided_on, "decided_on")
+    missions_service.check_day(mission, data.decided_on, "decided_on")
     extension = DeadlineExtension(
         mission_id=mission.id,
         provision_id=provision.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -113,6 +113,22 @@ def update_delegation(
     policy.require(actor, "mission.write", mission.id)
     delegation.name, delegation.translations = name, translations
     ledger.record(session, actor, "delegation.update", delegation)
+
+
+def check_day(mission: Mission, day: date, field: str) -> None:
+    """Refuse a day of a record before the mission began or in the future, naming `field`."""
+    if mission.starts_on is not None and day < mission.starts_on:
+        raise Invalid(
+            Message(
+                "%(day)s is before the mission began on %(start)s",
+                day=day.isoformat(),
+                start=mission.starts_on.isoformat(),
+            ),
+            field,
+        )
+    # A day ahead of UTC is still today somewhere in the mission's area.
+    if day > datetime.now(UTC).date() + timedelta(days=1):
+        raise Invalid(Message("%(day)s is in the future", day=day.isoformat()), field)
 
 
 def parties(session: Session, mission: Mission) -> list[Party]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -49,7 +49,7 @@ def update(session: Session, mission: Mission, movement_id: int, data: MovementI
 
 def _check(session: Session, mission: Mission, data: MovementIn, actor: Actor) -> None:
     """What a movement must satisfy whether new or corrected: its day, its places, its readers."""
-    _check_day(mission, data.on_date, "on_date")
+    missions_service.check_day(mission, data.on_date, "on_date")
     site_of_kind(session, mission, data.site_id, CROSSING_SITE_KINDS, "site_id", actor)
     for field in ("origin_site_id", "destination_site_id"):
         place_id = getattr(data, field)
@@ -77,21 +77,6 @@ def site_of_kind(
             field,
         )
     return found
-
-
-def _check_day(mission: Mission, day: date, field: str) -> None:
-    if mission.starts_on is not None and day < mission.starts_on:
-        raise Invalid(
-            Message(
-                "%(day)s is before the mission began on %(start)s",
-                day=day.isoformat(),
-                start=mission.starts_on.isoformat(),
-            ),
-            field,
-        )
-    # A day ahead of UTC is still today somewhere in the mission's area.
-    if day > datetime.now(UTC).date() + timedelta(days=1):
-        raise Invalid(Message("%(day)s is in the future", day=day.isoformat()), field)
 
 
 def list_movements(
@@ -142,7 +127,7 @@ def create_exchange(session: Session, mission: Mission, data: ExchangeIn, *, act
                 Message("mission %(mission)s has no party %(party)r", mission=mission.slug, party=code), field
             )
     if data.planned_on is not None:
-        _check_day(mission, data.planned_on, "planned_on")
+        missions_service.check_day(mission, data.planned_on, "planned_on")
     if data.site_id is not None:
         site_of_kind(session, mission, data.site_id, SITE_KINDS, "site_id", actor)
     missions_service.check_restricted_to(session, mission, data.classification, data.restricted_to)
@@ -256,7 +241,7 @@ def record_handover(
                 sides=", ".join(missing),
             )
         )
-    _check_day(mission, data.on_date, "on_date")
+    missions_service.check_day(mission, data.on_date, "on_date")
     if data.site_id is not None:
         site_of_kind(session, mission, data.site_id, SITE_KINDS, "site_id", actor)
         exchange.site_id = data.site_id

@@ -16,7 +16,6 @@ from fastapi import Request, Response
 from truce import policy
 from truce.disposition import attachment
 from truce.errors import Invalid, NotFound
-from truce.incidents.schemas import VerdictIn
 from truce.interop import restriction_stats
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -31,6 +30,7 @@ from truce.web.filters import day_field, midnight
 from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
 from truce.web.pages.movementmap import CATEGORY_LABELS, KIND_LABELS
+from truce.web.pages.verify import record_verdict
 from truce.web.rendering import render
 from truce.web.routing import page_router
 
@@ -180,12 +180,8 @@ def restriction_detail(request: Request, page: ReadPage, restriction_id: Id) -> 
 def restriction_verify(request: Request, page: WritePage, restriction_id: Id, form: CheckedForm) -> Response:
     """A verifier's verdict; the restriction's status follows the mission's quorum, as for incidents."""
     mission = page.mission_or_404()
-    if not form.get("verdict"):
-        form.add_error("verdict", N_("Choose a verdict."))
-    else:
-        with page.attempt(form, conflicts=True):
-            data = VerdictIn.model_validate({"verdict": form.get("verdict"), "note": form.get("note")})
-            service.verify(page.session, mission, restriction_id, data, actor=page.actor)
+    record_verdict(page, form, lambda data: service.verify(page.session, mission, restriction_id, data,
+                                                            actor=page.actor))  # fmt: skip
     if not form.ok:
         return _detail(request, page, restriction_id, form, 422)
     url = str(request.app.url_path_for("restriction_detail", slug=mission.slug, restriction_id=str(restriction_id)))

@@ -3,6 +3,7 @@ incident in view (a small map, the evidence, the filer, the other delegations' v
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,6 +115,15 @@ def _zone(page: Page) -> ZoneInfo:
     return ZoneInfo(page.mission_or_404().time_zone or "UTC")
 
 
+def record_verdict(page: Page, form: Form, verify: Callable[[VerdictIn], object]) -> None:
+    """Read a verdict form (incident or restriction) and `verify` it; a refusal goes on the form's fields."""
+    if not form.get("verdict"):
+        form.add_error("verdict", N_("Choose a verdict."))
+        return
+    with page.attempt(form, conflicts=True):
+        verify(VerdictIn.model_validate({"verdict": form.get("verdict"), "note": form.get("note")}))
+
+
 @router.get("/m/{slug}/incidents/{incident_id}/verify", name="verify_form")
 def verify_form(request: Request, page: ReadPage, incident_id: Id) -> Response:
     policy.require(page.actor, "incident.verify", page.mission_or_404().id)
@@ -123,12 +133,8 @@ def verify_form(request: Request, page: ReadPage, incident_id: Id) -> Response:
 @router.post("/m/{slug}/incidents/{incident_id}/verify", name="verify_submit")
 def verify_submit(request: Request, page: WritePage, incident_id: Id, form: CheckedForm) -> Response:
     mission = page.mission_or_404()
-    if not form.get("verdict"):
-        form.add_error("verdict", N_("Choose a verdict."))
-    else:
-        with page.attempt(form, conflicts=True):
-            data = VerdictIn.model_validate({"verdict": form.get("verdict"), "note": form.get("note")})
-            verification.verify(page.session, mission, incident_id, data, actor=page.actor)
+    record_verdict(page, form, lambda data: verification.verify(page.session, mission, incident_id, data,
+                                                                 actor=page.actor))  # fmt: skip
     if not form.ok:
         return _verify_page(request, page, incident_id, form, 422)
     incident = incidents_service.get(page.session, mission, incident_id, actor=page.actor)
