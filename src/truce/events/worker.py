@@ -15,6 +15,8 @@ from typing import Any
 from truce.db import Database
 from truce.events import delivery, queue
 from truce.events.settings import DeliverySettings
+from truce.jobs import queue as jobs_queue
+from truce.jobs import service as jobs_service
 
 log = logging.getLogger("truce.events")
 SWEEP_S = 60.0
@@ -54,18 +56,36 @@ def _run_sqlite(deliverer: delivery.Deliverer, *, idle_exit: bool) -> None:
 
         return forget
 
+    jobs_in_hand: set[int] = set()  # report and export jobs in hand
+
+    def job_done(job_id: int) -> Callable[[Future[str]], None]:
+        def forget(future: Future[str]) -> None:
+            with guard:
+                jobs_in_hand.discard(job_id)
+            if future.exception() is not None:
+                log.error("job %s failed: %s", job_id, future.exception())
+
+        return forget
+
+    db = deliverer.db
+    jobs_service.take_back(db)
     with ThreadPoolExecutor(settings.concurrency, thread_name_prefix="truce-delivery") as pool:
         while not stop.is_set():
             with guard:
-                in_hand = set(busy)
-            free = settings.concurrency - len(in_hand)
-            picked = delivery.due_receivers(deliverer.db, free, in_hand) if free > 0 else []
-            if idle_exit and not picked and not in_hand:
+                in_hand, jobs_held = set(busy), set(jobs_in_hand)
+            free = settings.concurrency - len(in_hand) - len(jobs_held)
+            picked = delivery.due_receivers(db, free, in_hand) if free > 0 else []
+            jobs = jobs_service.queued(db, free - len(picked), jobs_held) if free > len(picked) else []
+            if idle_exit and not picked and not in_hand and not jobs and not jobs_held:
                 break
             for subscription_id in picked:
                 with guard:
                     busy.add(subscription_id)
                 pool.submit(deliverer.run, subscription_id).add_done_callback(done(subscription_id))
+            for job_id in jobs:
+                with guard:
+                    jobs_in_hand.add(job_id)
+                pool.submit(jobs_service.run, db, job_id).add_done_callback(job_done(job_id))
             stop.wait(settings.poll_s)
 
 
@@ -96,7 +116,7 @@ def libpq_url(database_url: str) -> str:
 
 
 def procrastinate_app(database_url: str, deliverer: delivery.Deliverer) -> Any:
-    """A procrastinate App whose one task is a delivery attempt."""
+    """A procrastinate App with its tasks: a receiver's deliveries, and a report or export job."""
     import procrastinate
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq_url(database_url)))
@@ -109,6 +129,10 @@ def procrastinate_app(database_url: str, deliverer: delivery.Deliverer) -> Any:
     def deliver(event_id: int) -> str:
         """A job of the earlier kind (one per event), left on the queue by an older version: its receiver's job."""
         return deliverer.run(_subscription_of(deliverer.db, event_id))
+
+    @app.task(name=jobs_queue.RUN, queue=jobs_queue.QUEUE)
+    def run_job(job_id: int) -> str:
+        return jobs_service.run(deliverer.db, job_id)
 
     return app
 
@@ -126,7 +150,7 @@ async def _run_postgres(deliverer: delivery.Deliverer, database_url: str, *, idl
         rescuer = asyncio.create_task(_rescue_stalled(app, deliverer))
         try:
             await app.run_worker_async(
-                queues=[queue.QUEUE],
+                queues=[queue.QUEUE, jobs_queue.QUEUE],
                 concurrency=settings.concurrency,
                 wait=not idle_exit,
                 update_heartbeat_interval=settings.heartbeat_s,
