@@ -416,6 +416,8 @@ def require_own_job(actor: Actor, requester_id: int, mission_id: int) -> None:
 
     Its result is served only while the requester may still do what the job did (checked by the caller too).
     """
+    if actor.is_public:
+        raise Unauthorized("log in with an account of this mission to do this")
     if actor.user_id is None or actor.user_id != requester_id or actor.mission_id != mission_id:
         raise NotFound(Message("job not found"))
 
