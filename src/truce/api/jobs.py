@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
+from truce.api.problems import CONFLICT
 from truce.deps import ReadScope, WriteScope
 from truce.disposition import attachment
 from truce.jobs import service
@@ -48,7 +49,7 @@ def get_job(scope: ReadScope, job_id: Id) -> JobOut:
     return _out(scope.mission.slug, service.get(scope.session, scope.mission, job_id, actor=scope.actor))
 
 
-@router.get(PATH + "/{job_id}/result")
+@router.get(PATH + "/{job_id}/result", responses=CONFLICT)
 def job_result(scope: ReadScope, job_id: Id) -> Response:
     """A finished job's result, to its requester while they may still have it (409 until it is done)."""
     found = service.download(scope.session, scope.mission, job_id, actor=scope.actor)
