@@ -49,7 +49,10 @@ def get_job(scope: ReadScope, job_id: Id) -> JobOut:
     return _out(scope.mission.slug, service.get(scope.session, scope.mission, job_id, actor=scope.actor))
 
 
-@router.get(PATH + "/{job_id}/result", responses=CONFLICT)
+RESULT = {200: {"content": {"application/octet-stream": {}}, "description": "the result's bytes"}, **CONFLICT}
+
+
+@router.get(PATH + "/{job_id}/result", response_class=Response, responses=RESULT)
 def job_result(scope: ReadScope, job_id: Id) -> Response:
     """A finished job's result, to its requester while they may still have it (409 until it is done)."""
     found = service.download(scope.session, scope.mission, job_id, actor=scope.actor)
