@@ -79,7 +79,8 @@ class Deliverer:
             while time.monotonic() < ends:
                 receiver = self._receiver(subscription_id)
                 if receiver is None:
-                    break
+                    return "ended"  # an ended subscription's events wait unsent, and no job follows up
+
                 batch = self._claim(subscription_id)
                 if not batch:
                     break
@@ -261,7 +262,8 @@ def due_receivers(db: Database, limit: int, busy: set[int]) -> list[int]:
     with db.session(write=False) as session:
         rows = session.execute(
             select(EVENTS.c.subscription_id, func.min(EVENTS.c.next_attempt_at).label("oldest"))
-            .where(EVENTS.c.state == "pending", EVENTS.c.next_attempt_at <= utcnow())
+            .join(SUBSCRIPTIONS, SUBSCRIPTIONS.c.id == EVENTS.c.subscription_id)
+            .where(EVENTS.c.state == "pending", EVENTS.c.next_attempt_at <= utcnow(), SUBSCRIPTIONS.c.active.is_(True))
             .group_by(EVENTS.c.subscription_id)
             .order_by("oldest")
             .limit(limit + len(busy))
@@ -277,7 +279,8 @@ def sweep(db: Database) -> int:
             return 0
         rows = session.execute(
             select(EVENTS.c.subscription_id, func.min(EVENTS.c.next_attempt_at))
-            .where(EVENTS.c.state == "pending")
+            .join(SUBSCRIPTIONS, SUBSCRIPTIONS.c.id == EVENTS.c.subscription_id)
+            .where(EVENTS.c.state == "pending", SUBSCRIPTIONS.c.active.is_(True))
             .group_by(EVENTS.c.subscription_id)
         ).all()
         for subscription_id, earliest in rows:
