@@ -58,6 +58,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far, user and system (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def prepare(url: str) -> None:
     db = connect(url)
     with db.engine.begin() as connection:
@@ -157,6 +163,10 @@ def scenario(
                 select(Event.subscription_id, Event.state, func.count()).group_by(Event.subscription_id, Event.state)
             )
         }
+    # The workers' own CPU (user + system), read before they stop: the load of the machine does not inflate it.
+    worker_cpu_s = sum(cpu_seconds(process.pid) for process in workers)
+    with db.session(write=False) as session:
+        attempts = session.execute(text("SELECT count(*) FROM webhook_attempts")).scalar_one()
     for process in workers:
         process.terminate()
         process.wait(30)
@@ -166,7 +176,10 @@ def scenario(
         if process.stdout:
             process.stdout.close()
     db.dispose()
-    results: dict[str, Any] = {"produce_s": produce_s, "drain_s": drain_s, "receivers": []}
+    results: dict[str, Any] = {
+        "produce_s": produce_s, "drain_s": drain_s, "receivers": [], "worker_cpu_s": worker_cpu_s,
+        "attempts": attempts,
+    }  # fmt: skip
     for (sub_id, log), (behaviour, arg) in zip(logs, behaviours, strict=True):
         firsts: dict[int, float] = {}
         successes: dict[int, int] = {}
@@ -226,6 +239,9 @@ def main() -> None:
             f"\n{name}: produced in {result['produce_s']:.1f} s, all settled after {result['drain_s']:.1f} s,"
             f" load average {os.getloadavg()[0]:.1f}"
         )
+        print(f"  uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+        cpu, attempts = result["worker_cpu_s"], result["attempts"]
+        print(f"  workers' CPU {cpu:.1f} s for {attempts} attempts: {1000 * cpu / max(attempts, 1):.2f} ms an attempt")
         for r in result["receivers"]:
             ratio = f"{r['p95'] / 5.0:.2f} of the 5 s target" if r["p95"] is not None else "-"
             print(

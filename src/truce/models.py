@@ -13,6 +13,7 @@ from truce.evidence.models import (  # noqa: F401 - the store's tables are stora
 )
 from truce.idempotency.models import IdempotencyKey  # noqa: F401 - delivery state, never logged
 from truce.incidents.models import Incident, Verification
+from truce.jobs.models import Job  # noqa: F401 - work asked for; what it makes logs itself
 from truce.ledger.models import Checkpoint, Cosignature, LogEntry, LogHead, LogNode, Witness, WitnessPolicy
 from truce.missions.models import Delegation, Deployment, Mission, Party
 from truce.movements.models import Exchange, ExchangeList, Movement

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlalchemy.orm import Session
 
 from truce.db import JSONListHolds
-from truce.errors import Forbidden, NotFound, Unauthorized
+from truce.errors import Forbidden, Message, NotFound, Unauthorized
 
 ROLES = ("admin", "monitor", "verifier", "liaison", "humanitarian", "analyst")
 PUBLIC = "public"
@@ -58,6 +58,8 @@ WRITERS: dict[str, frozenset[str]] = {
     # Daily reports are mission-staff documents; bulletins are published under a verifier's name.
     "report.create": frozenset({"admin", "verifier", "analyst"}),
     "bulletin.publish": frozenset({"verifier"}),
+    # An export holds what its requester may read (the same rules as the API's lists), so every member may ask.
+    "export.create": frozenset(ROLES),
     # CAP alert rules: what makes a public alert out of a confirmed incident (issue 22).
     "alert_rule.write": frozenset({"admin", "verifier"}),
     # Freedom of movement: the mission's own patrols, flights and the restrictions they met.
@@ -407,6 +409,17 @@ def amends_patrol(actor: Actor, author_delegation: str | None) -> bool:
     return actor.role in ("admin", SYSTEM) or (
         actor.delegation_code is not None and actor.delegation_code == author_delegation
     )
+
+
+def require_own_job(actor: Actor, requester_id: int, mission_id: int) -> None:
+    """A job, its state and its result are its requester's only, in the job's mission; to others it does not exist.
+
+    Its result is served only while the requester may still do what the job did (checked by the caller too).
+    """
+    if actor.is_public:
+        raise Unauthorized("log in with an account of this mission to do this")
+    if actor.user_id is None or actor.user_id != requester_id or actor.mission_id != mission_id:
+        raise NotFound(Message("job not found"))
 
 
 def reads_daily_reports(actor: Actor) -> bool:

@@ -1,4 +1,4 @@
-"""`truce worker`: runs queued jobs (webhook deliveries).
+"""`truce worker`: runs queued jobs (webhook deliveries, daily reports, exports).
 
 It lives outside `truce.events`, whose import registers the log's listeners and loads SQLAlchemy, so that
 `truce --help` does not.
@@ -23,7 +23,7 @@ def worker_command(
     ] = None,
     until_idle: Annotated[bool, typer.Option("--until-idle", help="stop once nothing is due")] = False,
 ) -> None:
-    """Run queued jobs (webhook deliveries): procrastinate on PostgreSQL, one process on SQLite."""
+    """Run queued jobs (webhook deliveries, reports, exports): procrastinate on PostgreSQL, one process on SQLite."""
     from truce.config import resolve_secret
     from truce.events import worker
     from truce.events.settings import DeliverySettings

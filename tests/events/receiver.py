@@ -38,6 +38,9 @@ def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
 
 
 class Receiver(BaseHTTPRequestHandler):
+    # Keep-alive, as real receivers do: a worker reuses its connections (every answer says its length).
+    protocol_version = "HTTP/1.1"
+
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -64,10 +67,12 @@ class Receiver(BaseHTTPRequestHandler):
     def answer(self, count: int, failing: bool) -> None:
         if failing or (BEHAVIOUR == "fail-first" and count <= int(ARG)):
             self.send_response(500)
+            self.send_header("content-length", "0")
             self.end_headers()
         elif BEHAVIOUR == "redirect":
             self.send_response(307)
             self.send_header("location", ARG)
+            self.send_header("content-length", "0")
             self.end_headers()
         elif BEHAVIOUR == "huge":
             self.send_response(200)

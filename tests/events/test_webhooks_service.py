@@ -8,7 +8,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from standardwebhooks.webhooks import Webhook
 
 from support import TEST_SECRET, Login
@@ -127,3 +127,22 @@ def test_bad_subscriptions_are_refused_with_the_field(
     answer = client.post(f"{BASE}/webhooks", json=body, headers=login("verifier-ru"))
     assert answer.status_code == 422
     assert field in answer.text
+
+
+def test_writes_leave_one_waiting_job_per_receiver(client: TestClient, login: Login, db: Database) -> None:
+    """PostgreSQL: many transactions making events for one receiver defer one job, which takes them all."""
+    if db.is_sqlite:
+        pytest.skip("SQLite has no queue: its worker reads the due events")
+    made = subscribe(client, login, kinds=["mission.*"])
+    waiting = text("SELECT count(*) FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo'")
+    for n in range(3):
+        with db.writer() as session:
+            mission = missions_service.get_by_slug(session, "nk-2020")
+            assert mission is not None
+            mission.name = f"{mission.name} ({n})"
+            ledger.record(session, Actor.system(), "mission.update", mission)
+            session.commit()
+    with db.writer() as session:
+        assert session.execute(waiting, {"lock": f"sub{made['id']}"}).scalar_one() == 1
+        queued = select(func.count()).select_from(Event).where(Event.subscription_id == made["id"], Event.queued)
+        assert session.execute(queued).scalar_one() == 3

@@ -11,6 +11,8 @@ from support import ACCOUNTS, STAFF, Login
 from test_policy_matrix import CAN_READ, make_incident
 from truce.evidence.models import Evidence
 from truce.incidents.models import Incident
+from truce.jobs import service as jobs_service
+from truce.jobs.models import Job
 from truce.missions import service as missions_service
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
 from truce.movements.models import Exchange
@@ -50,6 +52,7 @@ PAGES = {
     f"{BASE}/patrols/new": {"admin", "monitor-ru", "verifier-ru", "verifier-tr"},
     f"{BASE}/restrictions": set(ACCOUNTS),
     f"{BASE}/restrictions/statistics.csv": set(ACCOUNTS),
+    f"{BASE}/exports": set(ACCOUNTS) - {"public"},
 }
 
 
@@ -286,3 +289,22 @@ def test_who_sees_an_exchanges_personal_identifiers(web: WebClient, session: Ses
     assert "13 detainees" in page.text
     # ... and only the sides (and the intermediary) the identifiers behind them.
     assert ("AM-D-014" in page.text) == (account in IDENTIFIER_READERS), account
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_a_job_is_its_requesters_only(web: WebClient, session: Session, account: str) -> None:
+    web.login("liaison-am")
+    asked = web.post_form(f"{BASE}/exports", {"format": "csv", "language": "en"})
+    assert asked.status_code == 303, asked.text[:500]
+    job_page = asked.headers["location"]
+    jobs_service.perform(session, session.execute(select(Job)).scalar_one())
+    session.flush()
+    web.logout()
+    web.login(account)
+    for path in (job_page, job_page + "/file"):
+        answer = web.get(path)
+        if account == "liaison-am":
+            assert answer.status_code == 200, (path, answer.text[:300])
+        else:
+            # To anyone else the job does not exist; the public is asked to log in first.
+            assert answer.status_code == (303 if account == "public" else 404), (path, answer.text[:300])

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from support import ACCOUNTS, STAFF
 from truce.incidents.models import Incident
+from truce.jobs import service as jobs_service
+from truce.jobs.models import Job
 from truce.missions.models import Mission
 from truce.reports.models import Report
 from web.conftest import WebClient
@@ -22,14 +24,31 @@ PUBLISHERS = {"verifier-ru", "verifier-tr"}
 DAY = "2020-11-21"
 
 
+def run_jobs(session: Session) -> None:
+    """What `truce worker` does with the queued jobs, here in the test's own session (tests/jobs runs the worker)."""
+    for job in session.execute(select(Job).where(Job.state == "queued")).scalars().all():
+        jobs_service.perform(session, job)
+    session.flush()
+
+
 def test_staff_generate_and_download_the_report_of_a_day(web: WebClient, session: Session) -> None:
     web.login("analyst-ru")
     answer = web.post_form(f"{BASE}/reports", {"date": DAY, "format": "html", "language": "en"})
     assert answer.status_code == 303, answer.text[:2000]
+    # The request only queued a job: no report exists until the worker makes it.
+    assert session.execute(select(Report).where(Report.kind == "daily")).scalar_one_or_none() is None
+    job_page = answer.headers["location"]
+    page = web.get(job_page).text
+    assert "The report of 2020-11-21 is being made." in page
+    assert 'data-state="queued"' in page
+    assert 'http-equiv="refresh"' in page
+    run_jobs(session)
     report = session.execute(select(Report).where(Report.kind == "daily")).scalar_one()
-    page = web.get(answer.headers["location"].split("#")[0]).text
-    assert "The report of 2020-11-21 is ready to download." in page
-    assert f'id="report-{report.id}"' in page
+    page = web.get(job_page).text
+    assert 'data-state="done"' in page
+    assert 'http-equiv="refresh"' not in page
+    assert web.get(job_page + "/file").content == report.content
+    assert f'id="report-{report.id}"' in web.get(f"{BASE}/reports").text
     download = web.get(f"{BASE}/reports/{report.id}/file")
     assert download.status_code == 200
     assert download.headers["x-content-sha256"] == report.sha256
@@ -56,6 +75,7 @@ def test_the_report_in_russian_is_another_document(web: WebClient, session: Sess
     for language in ("en", "ru", "ru"):
         answer = web.post_form(f"{BASE}/reports", {"date": DAY, "format": "html", "language": language})
         assert answer.status_code == 303
+        run_jobs(session)
     reports = session.execute(select(Report).where(Report.kind == "daily")).scalars().all()
     # The same day in the same language is the same bytes, stored once; Russian is a document of its own.
     assert len(reports) == 2

@@ -10,6 +10,7 @@ from truce.api import (
     devices,
     evidence,
     incidents,
+    jobs,
     log,
     log_tiles,
     missions,
@@ -34,6 +35,7 @@ router.include_router(agreement.router)
 router.include_router(movements.router)
 router.include_router(claims.router)
 router.include_router(reports.router)
+router.include_router(jobs.router)
 # The administrators' phones: registered, listed and revoked.
 router.include_router(devices.router)
 router.include_router(webhooks.router)

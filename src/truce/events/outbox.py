@@ -155,10 +155,12 @@ def on_entries(session: Session, entries: Sequence[dict[str, Any]]) -> None:
 
 
 def store(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert event rows and put a job for each on the queue (PostgreSQL); their ids."""
+    """Insert event rows and put a job on the queue for each receiver (PostgreSQL); their ids."""
     if not rows:
         return []
     with session.no_autoflush:
+        queued = queue.has_queue(session)
+        rows = [{**row, "queued": queued} for row in rows]
         ids = [int(i) for i in session.execute(insert(EVENTS).returning(EVENTS.c.id), rows).scalars()]
-    queue.enqueue(session, ids)
+    queue.enqueue(session, {int(row["subscription_id"]) for row in rows})
     return ids

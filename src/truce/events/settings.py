@@ -20,9 +20,14 @@ class DeliverySettings(BaseSettings):
     window_h: float = Field(default=72.0, gt=0)
     # Of a receiver's answer, only this much is read: a 1 GB body costs the worker nothing.
     max_response_bytes: int = Field(default=64 * 1024, ge=0)
-    # Deliveries at once in one worker process, and at most `per_receiver` of them for one subscription.
+    # Receivers served at once by one worker process (one job each), and the POSTs in flight to one receiver.
     concurrency: int = Field(default=8, ge=1, le=256)
-    per_receiver: int = Field(default=2, ge=1)
+    per_receiver: int = Field(default=4, ge=1, le=64)
+    # A job takes up to `batch` due events of its receiver at a time, and keeps going for at most `job_s`.
+    batch: int = Field(default=50, ge=1, le=1000)
+    job_s: float = Field(default=30.0, gt=0)
+    # A batch's lease: its rounds of POSTs times the timeout, plus this margin.
+    lease_margin_s: float = Field(default=5.0, ge=0)
     # PostgreSQL: a worker's heartbeat (its lease), and when a silent worker's jobs go to another worker.
     heartbeat_s: float = Field(default=5.0, gt=0)
     stalled_s: float = Field(default=30.0, gt=0)

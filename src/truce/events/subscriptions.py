@@ -172,9 +172,9 @@ def replay(session: Session, mission: Mission, subscription_id: int, from_index:
         session.execute(
             update(Event)
             .where(Event.id.in_(chunk))
-            .values(state="pending", due_since=now, next_attempt_at=now, queued=False)
+            .values(state="pending", due_since=now, next_attempt_at=now, queued=queue.has_queue(session))
         )
-    queue.enqueue(session, again)
+    queue.enqueue(session, [subscription.id] if again else [])
     new_rows = []
     for entry in rows:
         if entry.idx in existing:

@@ -36,6 +36,7 @@ NAV: list[NavItem] = [
     NavItem("claim_list", N_("Claims")),
     NavItem("bulletin_list", N_("Bulletins")),
     NavItem("report_list", N_("Reports"), "report.create"),
+    NavItem("export_page", N_("Exports"), MEMBERS),
     NavItem("webhook_list", N_("Webhooks"), MEMBERS),
     NavItem("patrol_list", N_("Patrols"), MEMBERS),
     NavItem("restriction_list", N_("Freedom of movement"), MEMBERS),

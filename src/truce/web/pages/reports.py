@@ -12,17 +12,20 @@ from sqlalchemy.orm import Session
 from truce import policy
 from truce.disposition import attachment
 from truce.incidents import service as incidents_service
+from truce.jobs import service as jobs_service
+from truce.jobs.models import Job
 from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.numbers import Id
 from truce.policy import Actor
 from truce.reports import service
 from truce.reports.context import mission_zone
-from truce.reports.models import REPORT_FORMATS, Report
+from truce.reports.models import REPORT_FORMATS
 from truce.web import flash, i18n
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.forms import CheckedForm, Form
 from truce.web.i18n import N_
+from truce.web.pages import jobs as jobs_pages
 from truce.web.rendering import render
 from truce.web.routing import page_router
 
@@ -33,9 +36,10 @@ BAD_DAY = N_("Give a day as YYYY-MM-DD.")
 
 def generate_daily_report(
     session: Session, mission: Mission, on: date, file_format: str, locale: str, *, actor: Actor
-) -> Report:
-    """The one call the reports page makes to generate a day's report (a job may take its place later)."""
-    return service.create_daily(session, mission, on, file_format, actor=actor, locale=locale)
+) -> Job:
+    """The one call the reports page makes for a day's report: a job `truce worker` runs, never this request."""
+    params = {"date": on.isoformat(), "format": file_format, "language": locale}
+    return jobs_service.request(session, mission, "report.daily", params, actor=actor)
 
 
 def _suggested_day(session: Session, mission: Mission, actor: Actor) -> date:
@@ -69,6 +73,8 @@ def _list_page(request: Request, page: Page, forms: dict[str, Form] | None = Non
         "generate_form": forms.get("generate") or Form(values={"date": day, "format": "pdf"}),
         "publish_form": forms.get("publish") or Form(values={"day": day}),
         "formats": REPORT_FORMATS,
+        "jobs": jobs_pages.recent(session, mission.id, actor),
+        "job_states": jobs_pages.JOB_STATES,
     }
     return render(request, "reports/list.html", context, status_code=code)
 
@@ -90,16 +96,16 @@ def report_generate(request: Request, page: WritePage, form: CheckedForm) -> Res
         form.add_error("format", N_("Choose a format from the list."))
     if locale not in i18n.LOCALES:
         form.add_error("language", N_("Choose a language from the list."))
-    report = None
+    job = None
     if form.ok and on is not None:
         with page.attempt(form):
-            report = generate_daily_report(page.session, mission, on, file_format, locale, actor=page.actor)
+            job = generate_daily_report(page.session, mission, on, file_format, locale, actor=page.actor)
             page.session.flush()
-    if report is None or not form.ok:
+    if job is None or not form.ok:
         return _list_page(request, page, {"generate": form}, 422)
-    url = str(request.app.url_path_for("report_list", slug=mission.slug)) + f"#report-{report.id}"
-    day = report.on_date.isoformat()
-    return flash.redirect_with(request, url, N_("The report of %(day)s is ready to download."), day=day)
+    url = str(request.app.url_path_for("job_status", slug=mission.slug, job_id=str(job.id)))
+    day = on.isoformat() if on else ""
+    return flash.redirect_with(request, url, N_("The report of %(day)s is being made."), day=day)
 
 
 @router.post("/m/{slug}/bulletins", name="bulletin_publish")

@@ -158,14 +158,16 @@ def restriction_create(request: Request, page: WritePage, form: CheckedForm) -> 
     feature = restriction_from(form, mission)
     if form.ok:
         try:
-            made = service.create(page.session, mission, RestrictionIn.model_validate(feature), actor=page.actor)
-            page.session.flush()
-            url = request.app.url_path_for("restriction_new", slug=mission.slug)
-            return redirect(f"{url}?recorded={made.id}")
+            with page.writing():
+                made = service.create(page.session, mission, RestrictionIn.model_validate(feature), actor=page.actor)
+                page.session.flush()
         except ValidationError as exc:
             absorb(form, exc)
         except Invalid as exc:
             field = exc.field or ""
             absorb_invalid(form, exc, {field: "lat"} if field.startswith("geometry") else None)
-    page.session.rollback()
+        else:
+            url = request.app.url_path_for("restriction_new", slug=mission.slug)
+            return redirect(f"{url}?recorded={made.id}")
+    page.reject()
     return render(request, "restrictions/new.html", {**_context(page, form), "recorded": ""}, status_code=422)
