@@ -88,6 +88,12 @@ def site_names(session: Session, mission: Mission, actor: Actor, locale: str | N
     return {site_id: _in(locale, name, translations) for site_id, name, translations in session.execute(stmt)}
 
 
+def area_names(session: Session, mission: Mission, actor: Actor, locale: str) -> dict[str, str]:
+    """The mission's readable areas' stored names, each to its name in `locale` (tables that keep the stored name)."""
+    stmt = select(Area.name, Area.translations).where(Area.mission_id == mission.id, policy.readable(actor, Area))
+    return {name: _in(locale, name, translations) for name, translations in session.execute(stmt)}
+
+
 def _in(locale: str, name: str, translations: dict[str, Any] | None) -> str:
     """A name in `locale` from its record's stored name and `translations` (as `translation.localized` reads)."""
     entry = (translations or {}).get(locale) if isinstance(translations, dict) else None

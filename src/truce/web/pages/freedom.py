@@ -24,7 +24,7 @@ from truce.places import presenters as place_presenters
 from truce.restrictions import service
 from truce.restrictions.models import CATEGORIES, Restriction
 from truce.restrictions.views import minutes_between
-from truce.web import flash
+from truce.web import flash, i18n
 from truce.web.context import Page, ReadPage, WritePage
 from truce.web.filters import day_field, midnight
 from truce.web.forms import CheckedForm, Form
@@ -119,7 +119,8 @@ def restriction_list(request: Request, page: ReadPage) -> Response:
         "categories": CATEGORY_LABELS,
         "kinds": KIND_LABELS,
         "periods": PERIOD_LABELS,
-        "site_names": place_presenters.site_names(page.session, mission, page.actor),
+        "site_names": place_presenters.site_names(page.session, mission, page.actor, i18n.negotiate(request)),
+        "area_names": place_presenters.area_names(page.session, mission, page.actor, i18n.negotiate(request)),
         "zone": ZoneInfo(mission.time_zone or "UTC"),
         "can_file": policy.offers(page.actor, "restriction.create"),
     }
@@ -165,7 +166,7 @@ def _detail(request: Request, page: Page, restriction_id: int, form: Form, code:
         "form": form,
         "categories": CATEGORY_LABELS,
         "kinds": KIND_LABELS,
-        "site_names": place_presenters.site_names(page.session, mission, page.actor),
+        "site_names": place_presenters.site_names(page.session, mission, page.actor, i18n.negotiate(request)),
     }
     return render(request, "freedom/detail.html", context, status_code=code)
 
