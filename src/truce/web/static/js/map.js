@@ -96,12 +96,16 @@
     var params = new URLSearchParams(window.location.hash.slice(1));
     var id = Number(params.get("incident"));
     if (!id) { return; }
-    if (params.get("lat") && params.get("lon")) {
+    var target = null;
+    cluster.eachLayer(function (m) { if (m.incidentId === id) { target = m; } });
+    if (target) {
+      // One movement only: a setView still animating when markercluster zoomed to the marker's cluster (its own
+      // movement) left the map at that cluster's extent with no popup, now and then on a busy machine.
+      cluster.zoomToShowLayer(target, function () { target.openPopup(); });
+    } else if (params.get("lat") && params.get("lon")) {
+      // Not among the incidents loaded (a filter, or not readable): the place at least.
       map.setView([Number(params.get("lat")), Number(params.get("lon"))], Number(params.get("zoom")) || 13);
     }
-    cluster.eachLayer(function (m) {
-      if (m.incidentId === id) { cluster.zoomToShowLayer(m, function () { m.openPopup(); }); }
-    });
   }
 
   function loadIncidents(query) {
