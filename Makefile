@@ -43,7 +43,7 @@ $(ASSETS): package.json package-lock.json
 assets: $(ASSETS) ## fetch the pages' JavaScript libraries with npm and copy them into the static files
 
 messages: $(STAMP) ## extract the pages' strings and update the catalogues (then translate the new ones)
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -k N_ -k Message -o src/truce/web/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -k N_ -k Message -k worded:2 -o src/truce/web/translations/messages.pot .
 	$(BIN)/pybabel update --ignore-obsolete --width 120 -i src/truce/web/translations/messages.pot -d src/truce/web/translations
 
 demo: $(STAMP) $(ASSETS) ## load the nk-2020 demo mission into ./truce-data and serve it on http://127.0.0.1:8000

@@ -24,6 +24,17 @@ class Message(str):
         return text
 
 
+def worded(text: str, msgid: str, **params: Any) -> Message:
+    """A Message whose text for programs (the API, the command line) stays `text`, codes and all, while a page says
+    `msgid` in the reader's language: `worded("the monitor role may not do incident.verify here",
+    "Your role (%(role)s) does not allow this here: %(action)s.", role=..., action=...)`. `make messages` extracts
+    its second argument."""
+    said = str.__new__(Message, text)
+    said.msgid = msgid
+    said.params = params
+    return said
+
+
 class TruceError(Exception):
     """A failure a person can act on; `detail` is the message shown to them.
 

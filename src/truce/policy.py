@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlalchemy.orm import Session
 
 from truce.db import JSONListHolds
-from truce.errors import Forbidden, Message, NotFound, Unauthorized
+from truce.errors import Forbidden, Message, NotFound, Unauthorized, worded
 
 ROLES = ("admin", "monitor", "verifier", "liaison", "humanitarian", "analyst")
 PUBLIC = "public"
@@ -68,6 +68,61 @@ WRITERS: dict[str, frozenset[str]] = {
     "restriction.create": frozenset({"admin", "monitor", "verifier"}),
     "restriction.verify": frozenset({"verifier"}),
 }
+
+# A role and a write action in words, for the pages' refusals (the API's and the command line's keep the codes).
+ROLE_WORDS = {
+    "admin": Message("administrator"),
+    "monitor": Message("monitor"),
+    "verifier": Message("verifier"),
+    "liaison": Message("liaison officer"),
+    "humanitarian": Message("humanitarian"),
+    "analyst": Message("analyst"),
+    "public": Message("public"),
+}
+ACTION_WORDS = {
+    "mission.write": Message("changing the mission's settings"),
+    "place.write": Message("changing places"),
+    "user.write": Message("managing accounts"),
+    "user.read": Message("listing accounts"),
+    "deployment.write": Message("recording deployments"),
+    "deployment.read": Message("reading deployments"),
+    "log.read": Message("reading the log"),
+    "incident.create": Message("reporting incidents"),
+    "incident.verify": Message("verifying incidents"),
+    "incident.merge": Message("merging incidents"),
+    "evidence.create": Message("adding evidence"),
+    "provision.write": Message("editing the agreement's provisions"),
+    "provision.assess": Message("assessing provisions"),
+    "provision.link": Message("linking records to provisions"),
+    "movement.write": Message("recording movements and crossings"),
+    "exchange.write": Message("recording exchanges"),
+    "exchange.list": Message("reading exchange lists"),
+    "exchange.confirm": Message("confirming exchanges"),
+    "claim.create": Message("recording claims"),
+    "claim.assess": Message("assessing claims"),
+    "report.create": Message("making daily reports"),
+    "bulletin.publish": Message("publishing bulletins"),
+    "export.create": Message("asking for exports"),
+    "alert_rule.write": Message("setting alert rules"),
+    "patrol.write": Message("planning and recording patrols"),
+    "uav.write": Message("recording UAV flights"),
+    "restriction.create": Message("recording restrictions"),
+    "restriction.verify": Message("verifying restrictions"),
+}
+LOG_IN = Message("log in with an account of this mission to do this")
+
+
+def refused(actor: Actor, action: str) -> Forbidden:
+    """The refusal of `action` to the actor's role: its codes for programs, its words on a page."""
+    return Forbidden(
+        worded(
+            f"the {actor.role} role may not do {action} here",
+            "Your role (%(role)s) does not allow this here: %(action)s.",
+            role=ROLE_WORDS.get(actor.role, actor.role),
+            action=ACTION_WORDS.get(action, action),
+        )
+    )
+
 
 # Roles that see a photo's EXIF time and position; everyone else gets the file without them.
 METADATA_READERS = frozenset({"admin", "verifier", "monitor", "analyst", SYSTEM})
@@ -127,7 +182,7 @@ def can_read(actor: Actor, record: Classified) -> bool:
 def require_read(actor: Actor, record: Classified | None, what: str) -> Any:
     """Return the record if `actor` may read it; otherwise answer as if it did not exist."""
     if record is None or not can_read(actor, record):
-        raise NotFound(f"{what} not found")
+        raise NotFound(worded(f"{what} not found", "Not found, or not yours to see."))
     return record
 
 
@@ -187,8 +242,8 @@ def require(actor: Actor, action: str, mission_id: int) -> None:
     if allowed(actor, action, mission_id):
         return
     if actor.is_public:
-        raise Unauthorized("log in with an account of this mission to do this")
-    raise Forbidden(f"the {actor.role} role may not do {action} here")
+        raise Unauthorized(LOG_IN)
+    raise refused(actor, action)
 
 
 @dataclass
@@ -292,7 +347,7 @@ def setting_up(actor: Actor, mission_id: int | None) -> Actor:
     allowed it: the log names the operator as the actor of every record it creates.
     """
     if not creates_missions(actor):
-        raise Forbidden("only an operator of this installation sets up missions")
+        raise Forbidden(Message("only an operator of this installation sets up missions"))
     return Actor(username=actor.username or SYSTEM, role=SYSTEM, user_id=actor.user_id, mission_id=mission_id)
 
 
@@ -417,7 +472,7 @@ def require_own_job(actor: Actor, requester_id: int, mission_id: int) -> None:
     Its result is served only while the requester may still do what the job did (checked by the caller too).
     """
     if actor.is_public:
-        raise Unauthorized("log in with an account of this mission to do this")
+        raise Unauthorized(LOG_IN)
     if actor.user_id is None or actor.user_id != requester_id or actor.mission_id != mission_id:
         raise NotFound(Message("job not found"))
 
@@ -432,5 +487,11 @@ def require_daily_reports(actor: Actor) -> None:
     if reads_daily_reports(actor):
         return
     if actor.is_public:
-        raise Unauthorized("log in with an account of this mission to do this")
-    raise Forbidden(f"the {actor.role} role does not read the mission's daily reports")
+        raise Unauthorized(LOG_IN)
+    raise Forbidden(
+        worded(
+            f"the {actor.role} role does not read the mission's daily reports",
+            "Your role (%(role)s) does not read the mission's daily reports.",
+            role=ROLE_WORDS.get(actor.role, actor.role),
+        )
+    )

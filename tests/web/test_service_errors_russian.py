@@ -12,10 +12,12 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mission_examples import EXAMPLE
+from support import Login
 from truce.places.models import Site
 from truce.policy import Actor
 from truce.users import service as users_service
@@ -30,9 +32,10 @@ BASE = "/m/nk-2020"
 # The services whose refusals people read in the pages (issue 18, part 2).
 SERVICES = (
     "incidents", "places", "placeflow.py", "movements", "agreement", "patrols", "restrictions", "users", "missions",
-    "evidence", "verification", "claims", "missionfile", "links.py", "geo.py", "text.py",
+    "evidence", "verification", "claims", "missionfile", "links.py", "geo.py", "text.py", "policy.py", "web",
 )  # fmt: skip
-ERRORS = {"BadRequest", "Forbidden", "NotFound", "Conflict", "TooLarge", "Invalid", "TooManyRequests", "Unavailable"}
+ERRORS = {"BadRequest", "Forbidden", "NotFound", "Conflict", "TooLarge", "Invalid", "TooManyRequests", "Unavailable",
+          "Unauthorized", "CsrfError", "CrossSite"}  # fmt: skip
 
 
 def _checkpoint(session: Session) -> str:
@@ -127,7 +130,7 @@ def _raised_messages() -> list[str]:
     """The first argument of every `Message(...)` written in src (Babel's extraction, as `make messages` does)."""
     with (ROOT / "babel.cfg").open() as config:
         method_map, options_map = parse_mapping_cfg(config)
-    found = extract_from_dir(str(ROOT), method_map, options_map, keywords={"Message": None})
+    found = extract_from_dir(str(ROOT), method_map, options_map, keywords={"Message": None, "worded": (2,)})
     return sorted({m if isinstance(m, str) else m[0] for _f, _l, m, _c, _x in found if m})
 
 
@@ -178,3 +181,26 @@ def test_a_mission_file_s_problems_read_in_russian(web: WebClient, session: Sess
     listed, _links = visible(answer.text.split('id="problems"')[1].split("</div>")[0].join(["<div ", "</div>"]))
     assert "time_zone: 'Mars/Olympus' — не часовой пояс (названия IANA: Asia/Baku)" in listed
     assert english_words(listed, ["Mars/Olympus", "Asia/Baku"]) == set(), listed
+
+
+def test_a_role_refusal_names_the_role_and_the_action_in_words(
+    web: WebClient, client: TestClient, login: Login
+) -> None:
+    """The policy's 403 says the role and the action in the reader's words; the API keeps its codes for programs."""
+    web.login("monitor-ru")
+    web.client.cookies.set("truce_lang", "ru")
+    page = web.get(f"{BASE}/incidents/1/verify")
+    assert page.status_code == 403
+    text, _links = visible(page.text)
+    assert "Ваша роль (наблюдатель) здесь этого не позволяет: проверка инцидентов." in text
+    assert "incident.verify" not in text
+    assert english_words(text, []) == set(), text
+    web.client.cookies.set("truce_lang", "en")
+    assert (
+        "Your role (monitor) does not allow this here: verifying incidents."
+        in web.get(f"{BASE}/incidents/1/verify").text
+    )
+    answer = client.post("/api/v1/missions/nk-2020/incidents/1/verifications", json={"verdict": "confirm"},
+                         headers=login("monitor-ru"))  # fmt: skip
+    assert answer.status_code == 403
+    assert "the monitor role may not do incident.verify here" in answer.text

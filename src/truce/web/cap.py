@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from truce.deps import ReadSession, Slug
-from truce.errors import NotFound
+from truce.errors import Message, NotFound
 from truce.events import cap
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -20,7 +20,7 @@ CAP_MEDIA_TYPE = "application/cap+xml; charset=utf-8"
 def _public_mission(session: ReadSession, slug: str) -> Mission:
     mission = missions_service.get_by_slug(session, slug)
     if mission is None or not missions_service.visible(Actor.anonymous(mission.id), mission):
-        raise NotFound(f"mission {slug!r} not found")
+        raise NotFound(Message("mission %(slug)r not found", slug=slug))
     return mission
 
 
@@ -49,5 +49,5 @@ def cap_alert(request: Request, session: ReadSession, slug: Slug, alert_id: Id) 
     mission = _public_mission(session, slug)
     found = cap.alert(session, mission, alert_id)
     if found is None:
-        raise NotFound("alert not found")
+        raise NotFound(Message("alert not found"))
     return answer(request, found.xml.encode("utf-8"), public=True, media_type=CAP_MEDIA_TYPE)

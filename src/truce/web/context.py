@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from truce import deps
 from truce.deps import ReadSession, Slug, WriteSession
-from truce.errors import Conflict, Invalid, NotFound, Unauthorized
+from truce.errors import Conflict, Invalid, Message, NotFound, Unauthorized
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -85,7 +85,7 @@ class Page:
 
     def mission_or_404(self) -> Mission:
         if self.mission is None:
-            raise NotFound("no mission here")
+            raise NotFound(Message("no mission here"))
         return self.mission
 
 
@@ -107,8 +107,8 @@ def _scoped(request: Request, session: Session, slug: str) -> Page:
     if mission is None or not missions_service.visible(actor, mission):
         if user is None:
             # Ask the public to log in whether or not the mission exists, so the answer leaks nothing.
-            raise Unauthorized("log in to see this mission")
-        raise NotFound(f"mission {slug!r} not found")
+            raise Unauthorized(Message("log in to see this mission"))
+        raise NotFound(Message("mission %(slug)r not found", slug=slug))
     page = Page(session=session, user=user, actor=actor, request=request, mission=mission)
     request.state.page = page
     return page

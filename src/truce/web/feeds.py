@@ -19,7 +19,7 @@ from lxml import etree
 
 from truce.db import utcnow
 from truce.deps import CurrentUser, ReadSession, Slug
-from truce.errors import NotFound
+from truce.errors import Message, NotFound
 from truce.events import feeds
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -62,7 +62,7 @@ def reader(request: Request, session: ReadSession, user: CurrentUser, slug: Slug
     mission = missions_service.get_by_slug(session, slug)
     actor = users_service.actor_for(session, user, mission)
     if mission is None or not missions_service.visible(actor, mission):
-        raise NotFound(f"mission {slug!r} not found")
+        raise NotFound(Message("mission %(slug)r not found", slug=slug))
     return Reader(mission=mission, actor=actor)
 
 

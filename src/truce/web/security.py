@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from truce.errors import Forbidden
+from truce.errors import Forbidden, Message
 from truce.web import i18n, sessions
 
 # A random value per browser; forms carry an HMAC of it and of the browser's session cookie (the signed
@@ -57,7 +57,7 @@ def check_csrf(request: Request, sent: str | None) -> None:
     """Refuse a state-changing request whose token does not match this browser's cookie."""
     seed = request.cookies.get(CSRF_COOKIE)
     if not seed or not sent or not hmac.compare_digest(sent, csrf_token(request)):
-        raise CsrfError("the form has expired or did not come from this site; reload the page and try again")
+        raise CsrfError(Message("the form has expired or did not come from this site; reload the page and try again"))
 
 
 def is_https(request: Request) -> bool:
@@ -106,7 +106,7 @@ def require_same_origin(request: Request) -> None:
             origin = ""
         if origin and origin == request.url.netloc:
             return
-    raise CrossSite("this download was asked for by another site; open it from the incident's page here")
+    raise CrossSite(Message("this download was asked for by another site; open it from the incident's page here"))
 
 
 def finish(request: Request, response: Response) -> None:

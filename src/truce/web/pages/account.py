@@ -6,7 +6,7 @@ from fastapi import Request, Response
 
 from truce.config import Settings
 from truce.deps import client_address, now
-from truce.errors import Invalid, Unauthorized
+from truce.errors import Invalid, Message, Unauthorized
 from truce.users import logins
 from truce.users import service as users_service
 from truce.web import security, sessions
@@ -27,7 +27,7 @@ REFUSALS = {
 
 def _holder(page: Page) -> None:
     if page.user is None:
-        raise Unauthorized("log in to change your password")
+        raise Unauthorized(Message("log in to change your password"))
 
 
 @router.get("/account/password", name="password_form")

@@ -11,7 +11,7 @@ from fastapi import Request, Response
 
 from truce import placeflow, policy
 from truce.deps import now
-from truce.errors import NotFound
+from truce.errors import Message, NotFound
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.numbers import Id
@@ -205,7 +205,7 @@ def _done(request: Request, mission: Mission, what: str, change: placeflow.Chang
 
 def _place(page: Page, table: str, place_id: int) -> Any:
     if table not in PLACE_TABLES:
-        raise NotFound("no such kind of place")
+        raise NotFound(Message("no such kind of place"))
     mission = page.mission_or_404()
     policy.require(page.actor, "place.write", mission.id)
     return places_service.get_place(page.session, PLACE_TABLES[table][0], mission, place_id, actor=page.actor)
@@ -347,7 +347,7 @@ def admin_user_reset_confirm(request: Request, page: ReadPage, username: str) ->
     policy.require(page.actor, "user.write", mission.id)
     member = next((m for m in members(page.session, mission, actor=page.actor) if m.username == username), None)
     if member is None:
-        raise NotFound(f"no member {username!r} in this mission")
+        raise NotFound(Message("no member %(name)r in this mission", name=username))
     return render(request, "admin/user_reset.html", {"member": member, "temporary": None})
 
 

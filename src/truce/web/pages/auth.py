@@ -7,7 +7,7 @@ from fastapi import Request, Response
 from truce import policy
 from truce.config import Settings
 from truce.deps import client_address, now
-from truce.errors import Unauthorized
+from truce.errors import Message, Unauthorized
 from truce.missions import service as missions_service
 from truce.users import logins
 from truce.users import service as users_service
@@ -70,7 +70,7 @@ def login(request: Request, page: PlainWritePage, form: CheckedForm) -> Response
 @router.post("/logout", name="logout")
 def logout(request: Request, page: PlainWritePage, form: CheckedForm) -> Response:
     if page.user is None:
-        raise Unauthorized("you are not logged in")
+        raise Unauthorized(Message("you are not logged in"))
     sessions.end(page.session, request.cookies.get(sessions.COOKIE))
     response = redirect(str(request.app.url_path_for("login")) + "?logged_out=1")
     security.clear_session_cookie(response, request)

@@ -13,7 +13,7 @@ from truce import policy
 from truce.claims import comparison, service, views
 from truce.claims.models import CLAIM_LINK_KINDS, CLAIM_STATUSES, QUALIFIERS
 from truce.claims.schemas import AssessmentIn, ClaimIn
-from truce.errors import NotFound
+from truce.errors import Message, NotFound
 from truce.missions import service as missions_service
 from truce.movements import charts
 from truce.numbers import Id
@@ -49,7 +49,7 @@ def _parties(page: Page) -> dict[str, str]:
 def claim_list(request: Request, page: ReadPage, status: str | None = None) -> Response:
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     if status not in (None, "", *CLAIM_STATUSES):
-        raise NotFound(f"no claim status {status!r}")
+        raise NotFound(Message("no claim status %(status)r", status=status))
     rows = service.list_claims(session, mission, actor=actor, status=status or None)
     claims = [views.claim_view(session, mission, c, actor=actor) for c in rows]
     context = {

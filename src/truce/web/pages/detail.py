@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from truce import policy
 from truce.disposition import attachment
-from truce.errors import Invalid, NotFound, TooLarge
+from truce.errors import Invalid, Message, NotFound, TooLarge
 from truce.evidence import media
 from truce.evidence import service as evidence_service
 from truce.evidence.stores import EvidenceStore
@@ -113,7 +113,7 @@ def incident_log_entry(request: Request, page: ReadPage, incident_id: Id, index:
     incident = incidents_service.get(session, mission, incident_id, actor=page.actor)
     entry = next((e for e in history.entries_of(session, incident, page.actor) if e.idx == index), None)
     if entry is None:
-        raise NotFound("no such entry in this incident's history")
+        raise NotFound(Message("no such entry in this incident's history"))
     size = ledger.size(session)
     proof = ledger.inclusion(session, entry.idx, size)
     return render(request, "incidents/log_entry.html", {"incident": incident, "entry": entry, "proof": proof})
@@ -136,7 +136,7 @@ def _evidence_kept(request: Request, page: Page, incident_id: Id, sha256: str) -
     mission = page.mission_or_404()
     held = evidence_service.list_for(page.session, mission, incident_id, actor=page.actor)
     if not any(e.sha256 == sha256 for e in held):
-        raise NotFound("evidence not found")
+        raise NotFound(Message("evidence not found"))
     kept: EvidenceStore = request.app.state.evidence_store
     return kept
 
@@ -146,7 +146,7 @@ def evidence_thumbnail(request: Request, page: ReadPage, incident_id: Id, sha256
     """A small preview without metadata; a preview is not the evidence file, so it is not a custody event."""
     kept = _evidence_kept(request, page, incident_id, sha256)
     if not kept.has(sha256):
-        raise NotFound("the evidence file is missing from the store")
+        raise NotFound(Message("the evidence file is missing from the store"))
     with kept.open(sha256) as handle:
         preview = media.thumbnail(handle)
     return Response(preview, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})

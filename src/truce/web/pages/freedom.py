@@ -15,7 +15,7 @@ from fastapi import Request, Response
 
 from truce import policy
 from truce.disposition import attachment
-from truce.errors import Invalid, NotFound
+from truce.errors import Invalid, Message, NotFound
 from truce.interop import restriction_stats
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
@@ -139,11 +139,12 @@ def _row(restriction: Restriction) -> dict[str, Any]:
 def restriction_statistics(request: Request, page: ReadPage, kind: str) -> Response:
     """The statistics of the list's period as CSV, HXL-tagged CSV or GeoJSON: the same records give the same bytes."""
     if kind not in DOWNLOADS:
-        raise NotFound(f"no statistics as {kind!r}: csv, hxl or geojson")
+        raise NotFound(Message("no statistics as %(kind)r: csv, hxl or geojson", kind=kind))
     mission = page.mission_or_404()
     span = _span(request, mission, {p: p for p in _party_codes(page)})
     if not span.form.ok:
-        raise Invalid("; ".join(f"{k}: {v}" for k, v in span.form.errors.items()), next(iter(span.form.errors)))
+        field, message = next(iter(span.form.errors.items()))
+        raise Invalid(Message(message), field)
     groups = _groups(page, span)
     if kind == "geojson":
         body = restriction_stats.as_geojson(groups)

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from truce import policy, translation
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 from truce.incidents import service as incidents_service
 from truce.incidents import taxonomy
 from truce.incidents.models import Incident
@@ -114,7 +114,7 @@ def layer_language(request: Request) -> str:
     if asked is None:
         return i18n.negotiate(request)
     if asked not in i18n.LOCALES:
-        raise Invalid(f"must be one of {', '.join(i18n.LOCALES)}", "lang")
+        raise Invalid(Message("must be one of %(values)s", values=", ".join(i18n.LOCALES)), "lang")
     return asked
 
 

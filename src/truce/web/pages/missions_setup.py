@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 
 from truce import policy
-from truce.errors import Conflict, Forbidden, Invalid, Unauthorized
+from truce.errors import Conflict, Forbidden, Invalid, Message, Unauthorized
 from truce.missionfile import create, listing, spec
 from truce.missionfile.problems import MissionFileInvalid
 from truce.missions import service as missions_service
@@ -26,17 +26,17 @@ CEILINGS = ("ceiling_personnel", "ceiling_armoured_vehicles", "ceiling_other_veh
 
 def _operator(page: Page) -> None:
     if page.user is None:
-        raise Unauthorized("log in as an operator to set up missions")
+        raise Unauthorized(Message("log in as an operator to set up missions"))
     if not policy.creates_missions(page.actor):
-        raise Forbidden("only an operator of this installation sets up missions")
+        raise Forbidden(Message("only an operator of this installation sets up missions"))
 
 
 def _administrator(page: Page, mission_id: int) -> None:
     if policy.configures_mission(page.actor, mission_id):
         return
     if page.user is None:
-        raise Unauthorized("log in as the mission's administrator to change its settings")
-    raise Forbidden("only the mission's administrators change its settings")
+        raise Unauthorized(Message("log in as the mission's administrator to change its settings"))
+    raise Forbidden(Message("only the mission's administrators change its settings"))
 
 
 def _setup_context(page: Page, form: Form, problems: list[str]) -> dict[str, Any]:

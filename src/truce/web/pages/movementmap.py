@@ -13,7 +13,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 from truce.missions.models import Mission
 from truce.patrols import service as patrols_service
 from truce.patrols import views as patrol_views
@@ -96,9 +96,9 @@ def map_movement(request: Request, page: ReadPage) -> Response:
     party = request.query_params.get("party") or None
     category = request.query_params.get("category") or None
     if category is not None and category not in CATEGORIES:
-        raise Invalid(f"must be one of {', '.join(CATEGORIES)}", "category")
+        raise Invalid(Message("must be one of %(values)s", values=", ".join(CATEGORIES)), "category")
     if party is not None and len(party) > 32:
-        raise Invalid("is not a party code", "party")
+        raise Invalid(Message("is not a party code"), "party")
     return JSONResponse(movement(page.session, page.mission_or_404(), page.actor, party, category))
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from truce import __version__, auth
 from truce.db import utcnow
-from truce.errors import NotFound, Unauthorized
+from truce.errors import Message, NotFound, Unauthorized
 from truce.web import basemap, security
 from truce.web.context import PlainPage, ReadPage
 from truce.web.i18n import N_, gettext_for, negotiate
@@ -69,7 +69,7 @@ def outbox_token(request: Request, page: PlainPage) -> Response:
     The server checks the user, their password and their role again when each record arrives.
     """
     if page.user is None:
-        raise Unauthorized("log in first")
+        raise Unauthorized(Message("log in first"))
     security.require_same_origin(request)
     days = request.app.state.settings.offline_days
     token = auth.issue_token(request.app.state.secret, page.user, offline=True)
@@ -88,7 +88,7 @@ def basemap_file(request: Request, page: ReadPage) -> Response:
     page.mission_or_404()
     found = basemap.path(request.app.state.settings)
     if found is None:
-        raise NotFound("this server has no basemap (TRUCE_BASEMAP_PMTILES)")
+        raise NotFound(Message("this server has no basemap (TRUCE_BASEMAP_PMTILES)"))
     # Versioned by its URL (?v=size-mtime): a browser may keep a range for a day; the page's own headers do not apply.
     headers = {"Cache-Control": "private, max-age=86400", "Content-Security-Policy": "default-src 'none'"}
     return FileResponse(found, media_type=basemap.MEDIA_TYPE, headers=headers)

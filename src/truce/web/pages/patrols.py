@@ -11,7 +11,7 @@ import orjson
 from fastapi import Request, Response
 
 from truce import policy
-from truce.errors import Invalid
+from truce.errors import Invalid, Message
 from truce.missions.models import Mission
 from truce.numbers import Id
 from truce.patrols import service as patrols_service
@@ -95,20 +95,28 @@ def patrol_positions(request: Request, page: WritePage, form: CheckedForm, patro
 def positions_from(text: str) -> Points:
     """The points of a batch, checked as any track's are (on the globe, times in order); Invalid names `points`."""
     if len(text) > MAX_BATCH * 100:
-        raise Invalid(f"send at most {MAX_BATCH:,} positions at once", "points")
+        raise Invalid(Message("send at most %(count)s positions at once", count=f"{MAX_BATCH:,}"), "points")
     try:
         rows = orjson.loads(text)
     except orjson.JSONDecodeError:
-        raise Invalid("the positions are not JSON", "points") from None
+        raise Invalid(Message("the positions are not JSON"), "points") from None
     if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_BATCH:
-        raise Invalid(f"send 1 to {MAX_BATCH:,} positions as [longitude, latitude, time ms, accuracy m]", "points")
+        raise Invalid(
+            Message(
+                "send 1 to %(count)s positions as [longitude, latitude, time ms, accuracy m]", count=f"{MAX_BATCH:,}"
+            ),
+            "points",
+        )
     if len(rows) == 1:
         # A track needs two points; one position sent alone (a slow walk) stands twice, adding no length.
         rows = rows * 2
     builder = PointsBuilder("points")
     for number, row in enumerate(rows, start=1):
         if not (isinstance(row, list) and len(row) == 4 and all(_number(v) for v in row[:3])):
-            raise Invalid(f"position {number} is not [longitude, latitude, time ms, accuracy m]", "points")
+            raise Invalid(
+                Message("position %(number)s is not [longitude, latitude, time ms, accuracy m]", number=number),
+                "points",
+            )
         accuracy = float(row[3]) if _number(row[3]) else None
         builder.add(float(row[0]), float(row[1]), float(row[2]) / 1000.0, accuracy)
     return builder.finish()
