@@ -69,6 +69,10 @@ CASES = {
     "crossing: no such site": (
         "humanitarian-unhcr", "/movements/new", {"site_id": "987654"}, "site_id", "нет объекта 987654",
     ),
+    "crossing: a site of another kind": (
+        "humanitarian-unhcr", "/movements/new", {"site_id": "settlement"}, "site_id",
+        "а нужен контрольно-пропускной пункт или пункт пропуска",
+    ),
     "crossing: groups beyond the count": (
         "humanitarian-unhcr", "/movements/new", {"individuals": "10", "adults_female": "50"}, "individuals",
         "сумма по полу и возрасту больше",
@@ -102,6 +106,8 @@ def test_a_service_refusal_reads_in_russian(web: WebClient, session: Session, ca
     account, path, form, field, russian = CASES[case]
     if "crossing" in case:
         form = _crossing(session, **form)
+    if form.get("site_id") == "settlement":
+        form["site_id"] = str(session.execute(select(Site.id).where(Site.kind == "settlement")).scalars().first())
     web.login(account)
     web.client.cookies.set("truce_lang", "ru")
     answer = web.post_form(BASE + path.format(provision=_provision(session)), form)

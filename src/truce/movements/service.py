@@ -9,14 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from truce import policy
-from truce.errors import Conflict, Forbidden, Invalid, Message
+from truce.errors import Conflict, Forbidden, Invalid, Message, worded
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission, Party
 from truce.movements import matching
 from truce.movements.models import CROSSING_SITE_KINDS, Exchange, ExchangeList, Movement
 from truce.movements.schemas import ConfirmIn, ExchangeIn, ExchangeListIn, HandoverIn, MovementIn
-from truce.places.models import SITE_KINDS, Site
+from truce.places.models import SITE_KINDS, Site, site_kind_word, site_kinds_either
 from truce.policy import Actor
 
 MAX_PAGE = 10_000
@@ -67,12 +67,13 @@ def site_of_kind(
         raise Invalid(Message("mission %(mission)s has no site %(id)s", mission=mission.slug, id=site_id), field)
     if found.kind not in kinds:
         raise Invalid(
-            Message(
+            worded(
+                f"site {site_id} ({found.name}) is a {found.kind}, not a {' or '.join(kinds)}",
                 "site %(id)s (%(name)s) is a %(kind)s, not a %(kinds)s",
                 id=site_id,
                 name=found.name,
-                kind=found.kind,
-                kinds=" or ".join(kinds),
+                kind=site_kind_word(found.kind),
+                kinds=site_kinds_either(kinds),
             ),
             field,
         )

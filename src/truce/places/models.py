@@ -9,12 +9,40 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, Float, ForeignKey, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from truce.db import Base
+from truce.errors import Message, worded
 from truce.ledger.models import Logged
 from truce.policy import CLASSIFICATIONS
 
 AREA_KINDS = ("zone_of_control", "separation_zone", "buffer_zone", "corridor", "area_of_responsibility")
 LINE_KINDS = ("line_of_contact", "patrol_route", "road", "border")
 SITE_KINDS = ("post", "checkpoint", "command_post", "observation_centre", "settlement", "crossing_point")
+# The kinds of site in words, for the sentences people read (the API's text keeps the codes: `errors.worded`).
+SITE_KIND_WORDS = {
+    "post": Message("observation post"),
+    "checkpoint": Message("checkpoint"),
+    "command_post": Message("command post"),
+    "observation_centre": Message("observation centre"),
+    "settlement": Message("settlement"),
+    "crossing_point": Message("crossing point"),
+}
+
+
+def site_kind_word(kind: str) -> Message:
+    """A site kind: its code in the API's text, its word on a page."""
+    return worded(kind, SITE_KIND_WORDS[kind].msgid) if kind in SITE_KIND_WORDS else Message(kind)
+
+
+def site_kinds_either(kinds: tuple[str, ...]) -> Message:
+    """ "a or b" of site kinds, the same way (a longer list keeps its codes)."""
+    if len(kinds) == 1:
+        return site_kind_word(kinds[0])
+    if len(kinds) == 2:
+        first, second = (site_kind_word(kind) for kind in kinds)
+        return worded(" or ".join(kinds), "%(first)s or %(second)s", first=first, second=second)
+    codes = " or ".join(kinds)
+    return Message(codes)
+
+
 SITE_STATUSES = ("planned", "active", "closed")
 
 
