@@ -62,10 +62,10 @@ def test_publishing_makes_english_then_russian(session: Session, published: list
     assert b'"language": "ru"' in russian.content
     assert english.content.startswith(b'<!DOCTYPE html>\n<html lang="en">')
     assert russian.content.startswith(b'<!DOCTYPE html>\n<html lang="ru">')
-    # The Russian one also drew on the publishing delegation's record (its name).
-    assert {r["kind"] for r in russian_manifest.records} - {r["kind"] for r in english_manifest.records} == {
-        "delegations"
-    }
+    # Both drew on the publishing delegation's record: they name it (edition 2; an English one of edition 1 coded it).
+    for manifest in (english_manifest, russian_manifest):
+        assert manifest.edition == 2
+        assert "delegations" in {r["kind"] for r in manifest.records}
 
 
 def test_each_language_is_rebuilt_byte_for_byte(session: Session, published: list[Report]) -> None:
@@ -119,3 +119,24 @@ def test_a_mission_in_english_only_publishes_one(
 
 def test_editions_group_a_publication_english_first(published: list[Report]) -> None:
     assert service.editions(list(reversed(published))) == [published]
+
+
+def test_an_english_bulletin_names_its_publisher_and_an_edition_1_one_still_checks(
+    session: Session, published: list[Report]
+) -> None:
+    english = published[0]
+    text = visible_text(english.content)
+    assert "Published by a verifier of the ru delegation." not in text
+    assert re.search(r"Published by a verifier of the \w[^.]+ delegation\.", text), text
+    # A bulletin published before edition 2 (its publisher by code) rebuilds in its own edition and still checks.
+    manifest = bulletin.read_manifest(english.content)
+    state = snapshot.at(session, english.mission_id, manifest.log_size)
+    old = bulletin.build(state, manifest.on, manifest.log_root, manifest.published_by, (), "en", edition=1)
+    content = bulletin.html_text(old).encode("utf-8")
+    assert b'"format": "truce-bulletin/1"' in content
+    assert "Published by a verifier of the ru delegation." in visible_text(content)
+    checked = service.check_bulletin(session, content)
+    assert checked.ok, checked.message
+    # The edition is part of what is checked: a changed format line no longer rebuilds.
+    forged = content.replace(b'"format": "truce-bulletin/1"', b'"format": "truce-bulletin/2"')
+    assert not service.check_bulletin(session, forged).ok

@@ -41,6 +41,9 @@ from truce.reports.models import MANIFEST
 from truce.reports.snapshot import Snapshot, Version
 
 TREND_DAYS = 7
+# The manifest's format this code publishes; it reads every earlier one.
+EDITION = 2
+EDITIONS = {"truce-bulletin/1": 1, "truce-bulletin/2": 2}
 LEVELS = ("not initiated", "minimal", "intermediate", "full")
 OUTSIDE = words.OUTSIDE
 
@@ -58,10 +61,13 @@ class Manifest:
     # The witnesses whose cosignatures on the checkpoint of `log_size` met the mission's policy (none: no policy).
     witnessed_by: tuple[str, ...] = ()
     language: str = translation.DEFAULT
+    # 2: the publishing delegation is named in every language (1: by its code in English). A bulletin is rebuilt
+    # in the format it was published in, so bulletins published before keep checking byte for byte.
+    edition: int = EDITION
 
     def to_json(self) -> str:
         body: dict[str, Any] = {
-            "format": "truce-bulletin/1",
+            "format": f"truce-bulletin/{self.edition}",
             "mission": self.mission,
             "date": self.on.isoformat(),
             "log_size": self.log_size,
@@ -90,7 +96,7 @@ class BulletinContext(DaySummary):
     layers: MapLayers
     parties: dict[str, str]
     manifest: Manifest
-    # The publishing delegation's name in the bulletin's language (its code in an English one, as before).
+    # The publishing delegation's name in the bulletin's language (its code in an English one of edition 1).
     publisher: str = ""
 
     @property
@@ -118,9 +124,16 @@ def read_manifest(content: bytes) -> Manifest:
             records=list(body["records"]),
             witnessed_by=tuple(str(name) for name in body.get("witnessed_by", ())),
             language=_language(body.get("language", translation.DEFAULT)),
+            edition=_edition(body.get("format")),
         )
     except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise Invalid(f"the bulletin's manifest is unreadable ({exc})", "bulletin") from None
+
+
+def _edition(value: object) -> int:
+    if not isinstance(value, str) or value not in EDITIONS:
+        raise ValueError(f"unknown format {value!r}")
+    return EDITIONS[value]
 
 
 def _language(value: object) -> str:
@@ -136,6 +149,7 @@ def build(
     published_by: str,
     witnessed_by: tuple[str, ...] = (),
     language: str = translation.DEFAULT,
+    edition: int = EDITION,
 ) -> BulletinContext:
     """The bulletin's context from the public records in the snapshot, with their names in `language`."""
     mission = snapshot.mission()
@@ -188,8 +202,8 @@ def build(
         settlements=settlements,
     )
     publisher = published_by
-    if language != translation.DEFAULT:
-        # Named, not coded, in the other languages; the delegation's record joins those the bulletin drew on.
+    if language != translation.DEFAULT or edition >= 2:
+        # Named, not coded (in English too since edition 2); the delegation's record joins those the bulletin drew on.
         delegation = _delegation(snapshot, published_by)
         if delegation is not None:
             used.append(delegation)
@@ -214,7 +228,7 @@ def build(
         layers=layers,
         parties=controllers,
         manifest=Manifest(
-            str(mission["slug"]), on, snapshot.size, log_root, published_by, records, witnessed_by, language
+            str(mission["slug"]), on, snapshot.size, log_root, published_by, records, witnessed_by, language, edition
         ),
         publisher=publisher,
     )

@@ -207,7 +207,9 @@ def check_bulletin(session: Session, content: bytes) -> BulletinCheck:
         state = snapshot.at(session, mission.id, manifest.log_size)
     except Conflict as exc:
         return BulletinCheck(False, exc.detail, manifest)
-    context = bulletin.build(state, manifest.on, root, manifest.published_by, manifest.witnessed_by, manifest.language)
+    context = bulletin.build(
+        state, manifest.on, root, manifest.published_by, manifest.witnessed_by, manifest.language, manifest.edition
+    )
     rebuilt = bulletin.html_text(context).encode("utf-8")
     offset = bulletin.first_difference(content, rebuilt)
     if offset is not None:
