@@ -50,6 +50,12 @@ def published(
     return report, filed
 
 
+def mission_of(session: Session, report: Report) -> Mission:
+    found = session.get(Mission, report.mission_id)
+    assert found is not None
+    return found
+
+
 def test_built_only_from_public_records(
     session: Session, published: tuple[Report, dict[str, Incident]], scene: Scene
 ) -> None:
@@ -68,9 +74,11 @@ def test_built_only_from_public_records(
                    "restricted_to"):  # fmt: skip
         assert absent not in text, absent
     kinds = {r["kind"] for r in manifest.records}
-    assert kinds <= {"missions", "areas", "lines", "sites", "incidents", "provisions"}
+    # The publishing delegation's record: the bulletin names it (edition 2).
+    assert kinds <= {"missions", "areas", "lines", "sites", "incidents", "provisions", "delegations"}
     assert f"<strong>No. {filed['public'].id}</strong>" in text
-    assert f"Published by a verifier of the {scene.delegation('ru')} delegation" in text
+    publisher = missions_service.delegation_by_code(session, mission_of(session, report), scene.delegation("ru"))
+    assert f"Published by a verifier of the {publisher.name} delegation" in text
 
 
 def test_manifest_names_the_checkpoint_and_the_record_hashes(
