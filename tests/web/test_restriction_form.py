@@ -94,7 +94,7 @@ def test_a_restriction_filed_with_every_field_is_the_record_and_its_log_entry(we
         ),
         ({"patrol_id": "999999"}, "patrol_id", "patrol not found", "Патруль не найден"),
         ({"uav_flight_id": "999999"}, "uav_flight_id", "UAV flight not found", "Полёт БПЛА не найден"),
-        ({"site_id": "999999", "lat": "", "lon": ""}, "site_id", "has no site 999999", "нет места 999999"),
+        ({"site_id": "999999", "lat": "", "lon": ""}, "site_id", "has no site 999999", "нет объекта 999999"),
         ({"controlled_by": "zz"}, "controlled_by", "has no party &#39;zz&#39;", "нет стороны &#39;zz&#39;"),
         ({"duration_min": "-5"}, "duration_min", "Give at least 0.", "Не меньше 0."),
     ],
