@@ -364,6 +364,22 @@ CALLS |= {
     "truce.reports.service.publish_bulletin": lambda s, m, a: reports_service.publish_bulletin(
         s, m, date(2020, 11, 21), actor=a
     ),
+    "truce.reports.service.publish_bulletins": lambda s, m, a: reports_service.publish_bulletins(
+        s, m, date(2020, 11, 21), actor=a
+    ),
+}
+# The bulletin's languages and its editions (issue 18); the day with the latest incident (the reports page's
+# suggestion); a phone's proved login re-read in its batch (issue 24); a job's state and result (issue 22).
+READS |= {"bulletin_languages", "editions", "latest_start", "mission_and_login", "queued", "download"}
+# A read whose name is a write elsewhere (movements.service.confirm): named in full.
+QUALIFIED_READS = {"truce.openrosa.callers.confirm"}
+# Jobs (issue 22): a job's row is delivery state, never logged, as idempotency keys and webhook events are; what a
+# job makes is logged by the service it calls (a daily report: `reports.service.create_daily`'s recipe above).
+UNLOGGED_STATE = {
+    "truce.jobs.service.request",
+    "truce.jobs.service.take_back",
+    "truce.jobs.service.run",
+    "truce.jobs.service.perform",
 }
 
 
@@ -545,7 +561,7 @@ CALLS |= {
 
 
 def test_every_write_function_has_a_recipe_here() -> None:
-    discovered = set().union(*(write_functions(m) for m in SERVICES))
+    discovered = set().union(*(write_functions(m) for m in SERVICES)) - UNLOGGED_STATE - QUALIFIED_READS
     assert discovered == set(CALLS), "a service function was added or removed: declare it a read or give a recipe"
     assert len(SERVICES) >= 6
 

@@ -96,12 +96,13 @@
     var params = new URLSearchParams(window.location.hash.slice(1));
     var id = Number(params.get("incident"));
     if (!id) { return; }
-    var target = null;
-    cluster.eachLayer(function (m) { if (m.incidentId === id) { target = m; } });
-    if (target) {
-      // One movement only: a setView still animating when markercluster zoomed to the marker's cluster (its own
-      // movement) left the map at that cluster's extent with no popup, now and then on a busy machine.
-      cluster.zoomToShowLayer(target, function () { target.openPopup(); });
+    var row = rowsById[id];
+    if (row) {
+      // No animation, and a popup of the map's own rather than the marker's: past zoom 13 no marker is clustered,
+      // and this popup opens whatever markercluster is still doing (zoomToShowLayer's callback did not always come).
+      var here = L.latLng(row[2], row[1]);
+      map.setView(here, Math.max(Number(params.get("zoom")) || 13, 13), { animate: false });
+      L.popup({ offset: [0, -6] }).setLatLng(here).setContent(popup(row)).openOn(map);
     } else if (params.get("lat") && params.get("lon")) {
       // Not among the incidents loaded (a filter, or not readable): the place at least.
       map.setView([Number(params.get("lat")), Number(params.get("lon"))], Number(params.get("zoom")) || 13);
@@ -193,7 +194,13 @@
   B.fetchJson(element.getAttribute("data-places")).then(function (data) {
     var drawn = B.drawPlaces(map, data, text);
     B.addLegend(map, data, drawn, text, true);
-    if (drawn.bounds.isValid()) { map.fitBounds(drawn.bounds.pad(0.05)); } else { map.setView([40, 46.7], 8); }
+    // Not animated: a zoom animation still running when "show on the map" set its view ended by restoring its own
+    // target (Leaflet's zoom transition end), leaving the whole area in view under the incident's popup.
+    if (drawn.bounds.isValid()) {
+      map.fitBounds(drawn.bounds.pad(0.05), { animate: false });
+    } else {
+      map.setView([40, 46.7], 8, { animate: false });
+    }
     mark("truce:places-drawn");
   }).then(function () { return draw(incidents); }).then(openFromHash);
 })();
