@@ -66,6 +66,7 @@ def test_hxl_names_beside_the_codes(session: Session, mission: Mission, mine: In
     )
 
 
+@pytest.mark.demo_content  # the demo's parties, by their codes and names
 @pytest.mark.parametrize(
     ("locale", "named"),
     [

@@ -87,7 +87,7 @@ def test_who_may_record_a_crossing(web: WebClient, session: Session, account: st
         ({"individuals": "10", "adults_female": "50"}, "individuals", "add up to more than the individuals"),
         ({"on_date": "2020-10-01"}, "on_date", "before the mission began"),
         ({"on_date": "2199-01-01"}, "on_date", "in the future"),
-        ({"site_id": "settlement"}, "site_id", "not a checkpoint or crossing_point"),
+        ({"site_id": "settlement"}, "site_id", "not a checkpoint or crossing point"),
         ({"site_id": "987654"}, "site_id", "has no site 987654"),
         ({"kind": "tourism"}, "kind", "Choose one of the offered values."),
         ({"destination_site_id": "checkpoint"}, "destination_site_id", "not a settlement"),
