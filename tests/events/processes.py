@@ -13,9 +13,48 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from support import clean_env, free_port
+from fastapi.testclient import TestClient
+
+from databases import demo_database
+from support import TEST_SECRET, clean_env, free_port
+from truce.app import create_app
+from truce.config import Settings
+from truce.demo import incidents as demo_incidents
+from truce.demo import loader
 
 RECEIVER = Path(__file__).with_name("receiver.py")
+
+
+def demo_data_dir(backend: str, root: Path, name: str, incidents: int = demo_incidents.COUNT) -> Path:
+    """A data directory of the test's own whose database (SQLite inside it, or PostGIS) holds the demo, its URL kept
+    in the directory for the processes the test starts."""
+    directory = root / "data"
+    directory.mkdir()
+    db = demo_database(backend, directory, name=name, incidents=incidents)
+    (directory / "database_url").write_text(db.engine.url.render_as_string(hide_password=False))
+    db.dispose()
+    return directory
+
+
+def database_url(data_dir: Path) -> str:
+    return (data_dir / "database_url").read_text()
+
+
+@contextmanager
+def api_client(data_dir: Path) -> Iterator[TestClient]:
+    """The app on the data directory's database, in process (the worker beside it is a real process)."""
+    app = create_app(Settings(data_dir=data_dir, secret_key=TEST_SECRET, database_url=database_url(data_dir)))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+    app.state.db.dispose()
+
+
+def token(api: TestClient, username: str) -> dict[str, str]:
+    answer = api.post("/api/v1/auth/token", data={"username": username, "password": loader.DEMO_PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
 # Retries come quickly in tests: 0.3 s, 0.6 s, 1.2 s...
 FAST = {"TRUCE_WEBHOOK_BACKOFF_S": "0.3", "TRUCE_WEBHOOK_POLL_S": "0.05", "TRUCE_WEBHOOK_TIMEOUT_S": "3"}
 

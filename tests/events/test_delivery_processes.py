@@ -13,12 +13,18 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from databases import demo_database
-from events.processes import received, receiver, start_worker, stop, wait_until
-from support import TEST_SECRET, free_port, point_feature
-from truce.app import create_app
-from truce.config import Settings
-from truce.demo import loader
+from events.processes import (
+    api_client,
+    database_url,
+    demo_data_dir,
+    received,
+    receiver,
+    start_worker,
+    stop,
+    token,
+    wait_until,
+)
+from support import free_port, point_feature
 
 MISSION = "/api/v1/missions/nk-2020"
 
@@ -26,16 +32,7 @@ MISSION = "/api/v1/missions/nk-2020"
 @pytest.fixture
 def data_dir(backend: str, tmp_path: Path) -> Path:
     """A data directory of the test's own; its database (SQLite inside it, or PostGIS) holds the demo."""
-    directory = tmp_path / "data"
-    directory.mkdir()
-    db = demo_database(backend, directory, name="events")
-    (directory / "database_url").write_text(db.engine.url.render_as_string(hide_password=False))
-    db.dispose()
-    return directory
-
-
-def database_url(data_dir: Path) -> str:
-    return (data_dir / "database_url").read_text()
+    return demo_data_dir(backend, tmp_path, "events")
 
 
 def worker_env(data_dir: Path) -> dict[str, str]:
@@ -44,16 +41,8 @@ def worker_env(data_dir: Path) -> dict[str, str]:
 
 @pytest.fixture
 def api(data_dir: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(data_dir=data_dir, secret_key=TEST_SECRET, database_url=database_url(data_dir)))
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with api_client(data_dir) as client:
         yield client
-    app.state.db.dispose()
-
-
-def token(api: TestClient, username: str) -> dict[str, str]:
-    answer = api.post("/api/v1/auth/token", data={"username": username, "password": loader.DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def subscribe(api: TestClient, username: str, url: str, **filters: Any) -> dict[str, Any]:

@@ -13,13 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from databases import demo_database
-from events.processes import start_worker, stop, wait_until
-from support import TEST_SECRET
-from truce.app import create_app
-from truce.config import Settings
+from events.processes import api_client, database_url, demo_data_dir, start_worker, stop, token, wait_until
 from truce.db import connect
-from truce.demo import loader
 from truce.jobs.models import Job
 from truce.reports.models import Report
 from truce.users.models import Membership
@@ -30,30 +25,13 @@ JOBS = f"{MISSION}/jobs"
 
 @pytest.fixture
 def data_dir(backend: str, tmp_path: Path) -> Path:
-    directory = tmp_path / "data"
-    directory.mkdir()
-    db = demo_database(backend, directory, name="jobs", incidents=40)
-    (directory / "database_url").write_text(db.engine.url.render_as_string(hide_password=False))
-    db.dispose()
-    return directory
-
-
-def database_url(data_dir: Path) -> str:
-    return (data_dir / "database_url").read_text()
+    return demo_data_dir(backend, tmp_path, "jobs", incidents=40)
 
 
 @pytest.fixture
 def api(data_dir: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(data_dir=data_dir, secret_key=TEST_SECRET, database_url=database_url(data_dir)))
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with api_client(data_dir) as client:
         yield client
-    app.state.db.dispose()
-
-
-def token(api: TestClient, username: str) -> dict[str, str]:
-    answer = api.post("/api/v1/auth/token", data={"username": username, "password": loader.DEMO_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def ask(api: TestClient, username: str, **body: Any) -> dict[str, Any]:
