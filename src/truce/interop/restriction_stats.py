@@ -66,25 +66,55 @@ class Group:
 
 
 def table(
-    session: Session, mission: Mission, *, actor: Actor, since: datetime, until: datetime, period: str = "month"
+    session: Session,
+    mission: Mission,
+    *,
+    actor: Actor,
+    since: datetime,
+    until: datetime,
+    period: str = "month",
+    category: str | None = None,
+    party: str | None = None,
 ) -> list[Group]:
-    """The restrictions the actor may read that began in [since, until), grouped; retracted ones left out."""
-    if period not in PERIODS:
-        raise Invalid(f"must be one of {', '.join(PERIODS)}", "period")
-    if until <= since:
-        raise Invalid("must be after since", "until")
+    """The restrictions the actor may read that began in [since, until) (of one category or party if given),
+    grouped; retracted ones left out."""
+    _check(period, since, until)
+    rows = service.list_restrictions(
+        session, mission, actor=actor, since=since, until=until, category=category, party=party
+    )
+    return grouped(session, mission, rows, actor=actor, since=since, until=until, period=period)
+
+
+def grouped(
+    session: Session,
+    mission: Mission,
+    rows: list[Restriction],
+    *,
+    actor: Actor,
+    since: datetime,
+    until: datetime,
+    period: str = "month",
+) -> list[Group]:
+    """`rows` (restrictions that began in [since, until)) grouped by period, party, category and area."""
+    _check(period, since, until)
     zone = _zone(mission)
     areas = {a.id: a.name for a in session.execute(
         select(Area).where(Area.mission_id == mission.id, policy.readable(actor, Area))).scalars()}  # fmt: skip
-    grouped: dict[tuple[str, str, str, str], list[Restriction]] = defaultdict(list)
-    rows = service.list_restrictions(session, mission, actor=actor, since=since, until=until)
+    by_key: dict[tuple[str, str, str, str], list[Restriction]] = defaultdict(list)
     for r in rows:
         if r.status == "retracted":
             continue
         area = areas.get(r.zone_id or 0, NO_AREA)
         key = (_period(r.start, zone, period, since, until), r.controlled_by or NO_PARTY, r.category, area)
-        grouped[key].append(r)
-    return [_group(key, members) for key, members in sorted(grouped.items())]
+        by_key[key].append(r)
+    return [_group(key, members) for key, members in sorted(by_key.items())]
+
+
+def _check(period: str, since: datetime, until: datetime) -> None:
+    if period not in PERIODS:
+        raise Invalid(f"must be one of {', '.join(PERIODS)}", "period")
+    if until <= since:
+        raise Invalid("must be after since", "until")
 
 
 def _zone(mission: Mission) -> tzinfo:

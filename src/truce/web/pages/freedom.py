@@ -6,6 +6,7 @@ duration, median response of the escalation), here for any span of days and down
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -59,7 +60,7 @@ class Span:
         return "&".join(f"{k}={v}" for k, v in chosen.items() if v)
 
 
-def _span(request: Request, mission: Mission, parties: dict[str, str]) -> Span:
+def _span(request: Request, mission: Mission, parties: Collection[str]) -> Span:
     """The period and filters from the query; a bad value is named on its field and replaced by the default."""
     params = request.query_params
     form = Form(values={k: params.get(k, "") for k in ("since", "until", "period", "category", "party")})
@@ -90,37 +91,32 @@ def _bounds(mission: Mission, span: Span) -> tuple[datetime, datetime]:
     return midnight(span.first, zone), midnight(span.last + timedelta(days=1), zone)
 
 
-def _groups(page: Page, span: Span) -> list[restriction_stats.Group]:
-    mission = page.mission_or_404()
-    since, until = _bounds(mission, span)
-    groups = restriction_stats.table(
-        page.session, mission, actor=page.actor, since=since, until=until, period=span.period
-    )
-    return [g for g in groups if (span.category in (None, g.category)) and (span.party in (None, g.party))]
-
-
 @router.get("/m/{slug}/restrictions", name="restriction_list")
 def restriction_list(request: Request, page: ReadPage) -> Response:
     """The restrictions of a period, newest first, and their statistics by party, category, area and period."""
     mission = page.mission_or_404()
-    parties = {p: p for p in _party_codes(page)}
+    parties = _party_codes(page)
     span = _span(request, mission, parties)
     since, until = _bounds(mission, span)
+    # One read: the list shows the latest of them, the statistics count them all.
     found = service.list_restrictions(
         page.session, mission, actor=page.actor, since=since, until=until, category=span.category, party=span.party
     )
-    rows = [_row(r) for r in reversed(found[-MAX_ROWS:])]
+    groups = restriction_stats.grouped(
+        page.session, mission, found, actor=page.actor, since=since, until=until, period=span.period
+    )
+    locale = i18n.negotiate(request)
     context = {
         "span": span,
-        "rows": rows,
+        "rows": [_row(r) for r in reversed(found[-MAX_ROWS:])],
         "total": len(found),
-        "groups": _groups(page, span),
+        "groups": groups,
         "parties": sorted(parties),
         "categories": CATEGORY_LABELS,
         "kinds": KIND_LABELS,
         "periods": PERIOD_LABELS,
-        "site_names": place_presenters.site_names(page.session, mission, page.actor, i18n.negotiate(request)),
-        "area_names": place_presenters.area_names(page.session, mission, page.actor, i18n.negotiate(request)),
+        "site_names": place_presenters.site_names(page.session, mission, page.actor, locale),
+        "area_names": place_presenters.area_names(page.session, mission, page.actor, locale),
         "zone": ZoneInfo(mission.time_zone or "UTC"),
         "can_file": policy.offers(page.actor, "restriction.create"),
     }
@@ -141,11 +137,15 @@ def restriction_statistics(request: Request, page: ReadPage, kind: str) -> Respo
     if kind not in DOWNLOADS:
         raise NotFound(Message("no statistics as %(kind)r: csv, hxl or geojson", kind=kind))
     mission = page.mission_or_404()
-    span = _span(request, mission, {p: p for p in _party_codes(page)})
+    span = _span(request, mission, _party_codes(page))
     if not span.form.ok:
         field, message = next(iter(span.form.errors.items()))
         raise Invalid(Message(message), field)
-    groups = _groups(page, span)
+    since, until = _bounds(mission, span)
+    groups = restriction_stats.table(
+        page.session, mission, actor=page.actor, since=since, until=until, period=span.period,
+        category=span.category, party=span.party,
+    )  # fmt: skip
     if kind == "geojson":
         body = restriction_stats.as_geojson(groups)
     else:
