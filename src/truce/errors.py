@@ -46,6 +46,9 @@ class TruceError(Exception):
     retry_after: int | None = None
     # The input it is about, as a dotted path (`properties.planned_end`), when one field is to blame.
     field: str | None = None
+    # The kind of problem, a stable name (`in_future`) that pages route by where the field alone does not say it:
+    # a page never reads the English of a message to decide where it goes or what to say.
+    code: str | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -98,15 +101,31 @@ class TooManyRequests(TruceError):
 
 
 class Invalid(TruceError):
-    """Input that is well-formed but wrong; `field` names where, as a dotted path."""
+    """Input that is well-formed but wrong; `field` names where, as a dotted path, and `code` what kind of wrong."""
 
     status_code = 422
 
-    def __init__(self, detail: str, field: str | None = None) -> None:
+    def __init__(self, detail: str, field: str | None = None, *, code: str | None = None) -> None:
         super().__init__(f"{field}: {detail}" if field else detail)
         self.field = field
+        self.code = code
         # Without the field's name: the pages put the message beside the field.
         self.message = detail
+
+
+class Inconsistent(ValueError):
+    """A model-wide validator's complaint that names the field it is about and the kind of problem.
+
+    Pydantic reports it like any ValueError (type `value_error`, message "Value error, ...", at the model's own
+    location), so the API's answers do not change; a page reads `field` (a dotted path below that location, or ""
+    for the model itself) and `code` (a stable name such as `end_before_start`) to put it on the right input, in its
+    own words. `message` is a `Message`, so that a page without words of its own still translates it.
+    """
+
+    def __init__(self, message: str, *, field: str, code: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
 
 
 class ConfigError(TruceError):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
-from truce.errors import Message
+from truce.errors import Inconsistent, Message
 from truce.incidents.taxonomy import COUNT_KEYS, LOCAL_SUBTYPE, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
 from truce.missions.schemas import StrictModel
 from truce.numbers import MAX_EVENTS, CasualtyCount, EventCount, Id, Int64
@@ -65,24 +65,29 @@ class IncidentProperties(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> IncidentProperties:
         if self.type not in TAXONOMY:
-            raise ValueError(Message("type must be one of %(choices)s", choices=", ".join(TAXONOMY)))
+            said = Message("type must be one of %(choices)s", choices=", ".join(TAXONOMY))
+            raise Inconsistent(said, field="type", code="type_unknown")
         # A mission may add subtypes of its own (its file's taxonomy): the service checks those against the mission.
         if self.subtype not in TAXONOMY[self.type] and not LOCAL_SUBTYPE.match(self.subtype):
-            raise ValueError(
+            raise Inconsistent(
                 Message(
                     "subtype of %(type)s must be one of %(choices)s",
                     type=self.type,
                     choices=", ".join(TAXONOMY[self.type]),
-                )
+                ),
+                field="subtype",
+                code="subtype_unknown",
             )
         if self.end is not None and self.end < self.start:
-            raise ValueError(Message("end is before start"))
+            raise Inconsistent(Message("end is before start"), field="end", code="end_before_start")
         unknown = sorted(set(self.counts) - set(COUNT_KEYS))
         if unknown:
-            raise ValueError(
+            raise Inconsistent(
                 Message(
                     "counts may hold %(keys)s; not %(unknown)s", keys=", ".join(COUNT_KEYS), unknown=", ".join(unknown)
-                )
+                ),
+                field="counts",
+                code="counts_unknown",
             )
         return self
 
@@ -98,7 +103,11 @@ class IncidentIn(StrictModel):
         p = self.properties
         by_bearing = p.observer_site is not None and p.bearing_deg is not None and p.distance_km is not None
         if self.geometry is None and not by_bearing:
-            raise ValueError(Message("give a geometry, or observer_site with bearing_deg and distance_km"))
+            raise Inconsistent(
+                Message("give a geometry, or observer_site with bearing_deg and distance_km"),
+                field="geometry",
+                code="geometry_missing",
+            )
         return self
 
 

@@ -146,19 +146,29 @@ def _apply(session: Session, mission: Mission, incident: Incident, data: Inciden
         taxonomy.check_subtype(mission.taxonomy, props.type, props.subtype)
     if props.classification == "restricted" and not props.restricted_to:
         raise Invalid(
-            Message("a restricted incident names the delegations that may read it"), "properties.restricted_to"
+            Message("a restricted incident names the delegations that may read it"),
+            "properties.restricted_to",
+            code="delegations_missing",
         )
     checks.restricted_to(props.classification, props.restricted_to)
     named = {a.party for a in props.alleged_actors}
     strangers = sorted(named - checks.parties()) if named else []
     if strangers:
-        raise Invalid(Message("unknown party codes %(codes)s", codes=", ".join(strangers)), "properties.alleged_actors")
+        raise Invalid(
+            Message("unknown party codes %(codes)s", codes=", ".join(strangers)),
+            "properties.alleged_actors",
+            code="parties_unknown",
+        )
     if mission.starts_on is not None and props.start.date() < mission.starts_on - timedelta(days=1):
         raise Invalid(
-            Message("is before the mission began on %(day)s", day=mission.starts_on.isoformat()), "properties.start"
+            Message("is before the mission began on %(day)s", day=mission.starts_on.isoformat()),
+            "properties.start",
+            code="before_mission",
         )
     if props.start > datetime.now(UTC) + CLOCK_SKEW:
-        raise Invalid(Message("is in the future; give the time the incident began"), "properties.start")
+        raise Invalid(
+            Message("is in the future; give the time the incident began"), "properties.start", code="in_future"
+        )
     excluded = {"observer_site", "casualties", "alleged_actors", "counts", "confirm_outside_area"}
     fields = props.model_dump(exclude=excluded)
     for name, value in fields.items():
@@ -178,6 +188,7 @@ def _apply(session: Session, mission: Mission, incident: Incident, data: Inciden
                 km=f"{outside:.0f}",
             ),
             "geometry",
+            code="far_outside_area",
         )
     _derive(incident, index)
 
@@ -191,9 +202,12 @@ def _geometry(session: Session, mission: Mission, data: IncidentIn) -> Any:
         raise Invalid(
             Message("mission %(mission)s has no site %(id)s", mission=mission.slug, id=props.observer_site),
             "properties.observer_site",
+            code="site_unknown",
         )
     if props.bearing_deg is None or props.distance_km is None:
-        raise Invalid(Message("give bearing_deg and distance_km with observer_site"), "properties")
+        raise Invalid(
+            Message("give bearing_deg and distance_km with observer_site"), "properties", code="geometry_missing"
+        )
     lon, lat = derive.from_observer(site.min_lon, site.min_lat, props.bearing_deg, props.distance_km)
     return geo.parse_geometry({"type": "Point", "coordinates": [lon, lat]}, geo.POINTS)
 

@@ -106,6 +106,7 @@ def check_subtype(local: Local, incident_type: str, subtype: str) -> None:
         raise Invalid(
             Message("subtype of %(type)s must be one of %(choices)s", type=incident_type, choices=", ".join(subtypes)),
             "properties.subtype",
+            code="subtype_unknown",
         )
 
 

@@ -125,10 +125,11 @@ def check_day(mission: Mission, day: date, field: str) -> None:
                 start=mission.starts_on.isoformat(),
             ),
             field,
+            code="before_mission",
         )
     # A day ahead of UTC is still today somewhere in the mission's area.
     if day > datetime.now(UTC).date() + timedelta(days=1):
-        raise Invalid(Message("%(day)s is in the future", day=day.isoformat()), field)
+        raise Invalid(Message("%(day)s is in the future", day=day.isoformat()), field, code="in_future")
 
 
 def parties(session: Session, mission: Mission) -> list[Party]:
@@ -179,12 +180,14 @@ def check_restricted_to(
 ) -> None:
     """Only a restricted record names delegations, and only delegations of its mission."""
     if classification != "restricted" and codes:
-        raise Invalid(Message("only restricted records name delegations"), field)
+        raise Invalid(Message("only restricted records name delegations"), field, code="delegations_unrestricted")
     if not codes:
         return  # nothing to look up: most records name no delegation
     unknown = sorted(set(codes) - {d.code for d in delegations(session, mission)})
     if unknown:
-        raise Invalid(Message("unknown delegation codes %(codes)s", codes=", ".join(unknown)), field)
+        raise Invalid(
+            Message("unknown delegation codes %(codes)s", codes=", ".join(unknown)), field, code="delegations_unknown"
+        )
 
 
 def create_delegation(session: Session, mission: Mission, data: DelegationIn, *, actor: Actor) -> Delegation:

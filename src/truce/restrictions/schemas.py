@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from truce import limits
-from truce.errors import Message
+from truce.errors import Inconsistent, Message
 from truce.missions.schemas import CODE_PATTERN, StrictModel
 from truce.numbers import Id, Int64
 from truce.policy import Classification
@@ -44,8 +44,8 @@ class RestrictionProperties(StrictModel):
         for name in ("end", "liaison_informed_at", "centre_informed_at", "answered_at", "resolved_at"):
             moment = getattr(self, name)
             if moment is not None and moment < self.start:
-                # A Message, so that the pages say it in the reader's language and put it on the field it names.
-                raise ValueError(Message("%(name)s is before start", name=name))
+                # Named, so that the pages put it on that moment's field, in the reader's language.
+                raise Inconsistent(Message("%(name)s is before start", name=name), field=name, code="before_start")
         return self
 
 
@@ -60,7 +60,9 @@ class RestrictionIn(StrictModel):
     @model_validator(mode="after")
     def _placed(self) -> RestrictionIn:
         if self.geometry is None and self.properties.site_id is None:
-            raise ValueError(Message("give a Point geometry, or properties.site_id"))
+            raise Inconsistent(
+                Message("give a Point geometry, or properties.site_id"), field="geometry", code="geometry_missing"
+            )
         return self
 
 
