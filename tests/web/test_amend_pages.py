@@ -3,6 +3,10 @@ before verification; verifiers see likely duplicates and merge them; each change
 
 from __future__ import annotations
 
+import html
+import re
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -113,3 +117,29 @@ def test_verifiers_see_likely_duplicates_and_merge_them(
     after = web.get(f"{BASE}/incidents/{second}").text
     assert 'id="merged-into"' in after
     assert 'id="duplicates"' not in after
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "english", "russian"),
+    [
+        ({"date": "2099-01-01"}, "date", "This is in the future: give the time the incident began.",
+         "Это время в будущем: укажите, когда начался инцидент."),
+        ({"date": "2019-06-01"}, "date", "This is before the mission began.", "Это раньше начала миссии."),
+        ({"restricted_to.ru": "ru"}, "restricted_to", "Only a restricted incident names delegations.",
+         "Делегации указываются только для инцидента с ограниченным доступом."),
+        ({"subtype": "made_up"}, "subtype", "Choose a subtype from the list.", "Выберите подтип из списка."),
+    ],
+    ids=["in_future", "before_mission", "delegations_unrestricted", "subtype_unknown"],
+)  # fmt: skip
+def test_an_amendment_refused_says_so_on_its_field_in_each_language(
+    web: WebClient, change: dict[str, str], field: str, english: str, russian: str
+) -> None:
+    web.login("monitor-ru")
+    incident_id = file_by_form(web)
+    for language, words in (("en", english), ("ru", russian)):
+        web.client.cookies.set("truce_lang", language)
+        answer = web.post_form(f"{BASE}/incidents/{incident_id}/edit", {**ENTRY, **change})
+        assert answer.status_code == 422
+        found = re.search(rf'<a href="#f-{re.escape(field)}">([^<]*)</a>', answer.text)
+        assert found is not None, answer.text[:1500]
+        assert html.unescape(found[1]) == words

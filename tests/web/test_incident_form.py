@@ -4,6 +4,9 @@ with no delegation), each shown on its field with the typing kept; then a confir
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -155,3 +158,67 @@ def test_the_api_takes_a_far_position_when_confirmed(client: TestClient, login: 
     answer = client.post(INCIDENTS, json=body, headers=login("monitor-ru"))
     assert answer.status_code == 201, answer.text
     assert "confirm_outside_area" not in answer.json()["properties"]
+
+
+def error_on(text: str, field: str) -> str:
+    """The message the error summary gives for `field`, whose link leads to that field."""
+    found = re.search(rf'<a href="#f-{re.escape(field)}">([^<]*)</a>', text)
+    assert found is not None, f"no error on {field}: {text[:1500]}"
+    return html.unescape(found[1])
+
+
+NEXT_YEAR = (datetime.now(UTC) + timedelta(days=400)).date().isoformat()
+FUTURE = (
+    "This is in the future: give the time the incident began.",
+    "Это время в будущем: укажите, когда начался инцидент.",
+)
+SUBTYPE = ("Choose a subtype from the list.", "Выберите подтип из списка.")
+FAR = (
+    "This position is far outside the mission's area. Check it; if it is right, tick the box to confirm it.",
+    "Это место далеко за пределами района миссии. Проверьте его; если оно верно, подтвердите отметкой.",
+)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"date": NEXT_YEAR}, "date", FUTURE),  # the service's clock
+        ({"date": "2999-01-01"}, "date", FUTURE),  # beyond any moment the model takes
+        ({"date": "2019-06-01"}, "date", ("This is before the mission began.", "Это раньше начала миссии.")),
+        ({"lat": "55.75", "lon": "37.62"}, "lat", FAR),
+        (
+            {"restricted_to.ru": "ru"},
+            "restricted_to",
+            (
+                "Only a restricted incident names delegations.",
+                "Делегации указываются только для инцидента с ограниченным доступом.",
+            ),
+        ),
+        (
+            {"classification": "restricted", "restricted_to.zz": "zz"},
+            "restricted_to",
+            ("unknown delegation codes zz", "неизвестные коды делегаций: zz"),
+        ),
+        ({"type": "nonsense"}, "type", ("Choose a type from the list.", "Выберите тип из списка.")),
+        ({"subtype": "Bad!"}, "subtype", SUBTYPE),  # not a subtype's form: the model refuses it
+        ({"subtype": "made_up"}, "subtype", SUBTYPE),  # not one of the mission's: the service refuses it
+        (
+            {"placement": "post", "observer_site": "999999", "bearing_deg": "10", "distance_km": "1"},
+            "observer_site",
+            ("Choose a post.", "Выберите пост."),
+        ),
+    ],
+    ids=[
+        "in_future", "beyond_the_model", "before_mission", "far_outside_area", "delegations_unrestricted",
+        "delegations_unknown", "type_unknown", "subtype_unknown", "local_subtype_unknown", "site_unknown",
+    ],
+)  # fmt: skip
+def test_each_refusal_lands_on_its_field_in_each_language(
+    web: WebClient, change: dict[str, str], field: str, words: tuple[str, str], language: str
+) -> None:
+    web.login("monitor-ru")
+    web.client.cookies.set("truce_lang", language)
+    answer = web.post_form(f"{BASE}/incidents/new", {**ENTRY, **change})
+    assert answer.status_code == 422
+    assert error_on(answer.text, field) == words[language == "ru"]

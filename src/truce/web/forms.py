@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from truce.errors import Message, TruceError
+from truce.errors import Inconsistent, Message, TruceError
 from truce.web import security
 from truce.web.i18n import N_
 
@@ -114,6 +114,16 @@ def validation_message(error: Mapping[str, Any]) -> str:
     return str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
 
+def located(error: Mapping[str, Any]) -> tuple[str, str]:
+    """Where one Pydantic error is (a dotted path) and what kind it is (its type, or the code of our own
+    `Inconsistent`, whose field is added below the model's location): what a page routes by, never its words."""
+    path = [str(part) for part in error.get("loc", ())]
+    raised = (error.get("ctx") or {}).get("error")
+    if isinstance(raised, Inconsistent):
+        return ".".join([*path, *filter(None, [raised.field])]), raised.code
+    return ".".join(path), str(error.get("type", ""))
+
+
 def field_for(path: str, fields: dict[str, str] | None, default: str) -> str:
     """The form field of an error at `path`: the one `fields` gives it or the nearest path above it
     (`geometry` covers `geometry.coordinates.3`), else the path's last part, else `default`."""
@@ -131,7 +141,7 @@ def field_for(path: str, fields: dict[str, str] | None, default: str) -> str:
 def absorb_validation(form: Form, exc: ValidationError, fields: dict[str, str] | None = None) -> None:
     """Put Pydantic's errors on the form's fields; `fields` maps a model's dotted path to a form field."""
     for error in exc.errors():
-        path = ".".join(str(part) for part in error.get("loc", ()))
+        path, _ = located(error)
         form.add_error(field_for(path, fields, "") or "_form", validation_message(error))
 
 

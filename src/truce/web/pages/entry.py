@@ -21,7 +21,7 @@ from truce.places import service as places_service
 from truce.places.models import Site
 from truce.web import taxonomy as web_taxonomy
 from truce.web.context import Page, ReadPage, WritePage
-from truce.web.forms import CheckedForm, Form, absorb_invalid
+from truce.web.forms import CheckedForm, Form, field_for, located, validation_message
 from truce.web.i18n import N_
 from truce.web.pages.mapview import map_text
 from truce.web.rendering import redirect, render
@@ -47,17 +47,31 @@ FIELDS = {
     "geometry": "lat",
     "properties.alleged_actors": "alleged",
     "properties": "_form",
+    "file": "evidence",
 }
-# The service's refusals, as the pages say them in every language (the API says them in English).
-REFUSALS = {
-    "is in the future": N_("This is in the future: give the time the incident began."),
-    "is before the mission began": N_("This is before the mission began."),
-    "a restricted incident names": N_("Name the delegations that may read a restricted incident."),
-    "only restricted records name": N_("Only a restricted incident names delegations."),
-}
+FUTURE = N_("This is in the future: give the time the incident began.")
 FAR_OUTSIDE = N_(
     "This position is far outside the mission's area. Check it; if it is right, tick the box to confirm it."
 )
+UNPLACED = N_("Click the map, type the position, or give a post, a bearing and a distance.")
+# The pages' own words for a refusal, by where it is and what kind it is (the model's error type or the code of
+# the validator or service); any other keeps its own message, translated. The API says them all in English.
+WORDS = {
+    ("properties.type", "type_unknown"): N_("Choose a type from the list."),
+    ("properties.subtype", "subtype_unknown"): N_("Choose a subtype from the list."),
+    ("properties.observer_site", "site_unknown"): N_("Choose a post."),
+    ("properties.start", "less_than_equal"): FUTURE,
+    ("properties.start", "in_future"): FUTURE,
+    ("properties.start", "before_mission"): N_("This is before the mission began."),
+    ("properties.end", "end_before_start"): N_("The end date is before the start date."),
+    ("properties.restricted_to", "delegations_missing"): N_(
+        "Name the delegations that may read a restricted incident."
+    ),
+    ("properties.restricted_to", "delegations_unrestricted"): N_("Only a restricted incident names delegations."),
+    ("geometry", "geometry_missing"): UNPLACED,
+    ("properties", "geometry_missing"): UNPLACED,
+    ("geometry", "far_outside_area"): FAR_OUTSIDE,
+}
 PLACEMENTS = ("map", "post", "location")
 # Counts and casualties: the form field of each, and the key the service takes.
 COUNT_FIELDS = {f"count.{key}": key for key in COUNT_KEYS}
@@ -212,24 +226,10 @@ def feature_from(
 
 
 def place_error(form: Form, exc: ValidationError) -> None:
-    """Put each complaint on its field; the model-wide ones are routed by what they are about."""
+    """Put each of the model's complaints on its field, routed by where it is and what kind it is."""
     for error in exc.errors():
-        path = ".".join(str(part) for part in error.get("loc", ()))
-        message = str(error.get("msg", "")).removeprefix("Value error, ")
-        if path == "properties.start" and error.get("type") == "less_than_equal":
-            form.add_error("date", REFUSALS["is in the future"])
-        elif path not in ("", "properties"):
-            form.add_error(FIELDS.get(path, path.rsplit(".", 1)[-1]), message)
-        elif message.startswith("subtype"):
-            form.add_error("subtype", message)
-        elif message.startswith("type must"):
-            form.add_error("type", message)
-        elif message.startswith("end is before"):
-            form.add_error("date", message)
-        elif message.startswith("give a geometry"):
-            form.add_error("lat", N_("Click the map, type the position, or give a post, a bearing and a distance."))
-        else:
-            form.add_error("_form", message)
+        path, code = located(error)
+        _put(form, path, code, validation_message(error))
 
 
 @router.post("/m/{slug}/incidents/new", name="incident_create")
@@ -260,16 +260,14 @@ def incident_create(request: Request, page: WritePage, form: CheckedForm) -> Res
 
 def refusal(form: Form, exc: Invalid) -> None:
     """The service's refusal on its field, in the words of the pages where they have their own."""
-    if exc.field == "geometry" and "outside the mission's area" in exc.detail:
-        form.add_error("lat" if form.get("placement") != "post" else "distance_km", FAR_OUTSIDE)
+    _put(form, exc.field or "", exc.code or "", exc.message)
+
+
+def _put(form: Form, path: str, code: str, message: str) -> None:
+    """One complaint about `path` of kind `code` on the form's field, in the pages' words for it if they have some."""
+    field = field_for(path, FIELDS, "_form")
+    if (path, code) == ("geometry", "far_outside_area"):
+        # Far, not wrong: the form offers the box that confirms it, beside the position as it was given.
         form.values["_far_outside"] = "1"
-        return
-    if exc.field == "file":
-        form.add_error("evidence", exc.detail.removeprefix("file: "))
-        return
-    detail = exc.detail.removeprefix(f"{exc.field}: ") if exc.field else exc.detail
-    for start, message in REFUSALS.items():
-        if detail.startswith(start):
-            form.add_error(FIELDS.get(exc.field or "", "_form"), message)
-            return
-    absorb_invalid(form, exc, FIELDS)
+        field = "distance_km" if form.get("placement") == "post" else "lat"
+    form.add_error(field, WORDS.get((path, code), message))

@@ -24,7 +24,7 @@ from truce.restrictions import service
 from truce.restrictions.models import CATEGORIES, KINDS
 from truce.restrictions.schemas import RestrictionIn
 from truce.web.context import Page, ReadPage, WritePage
-from truce.web.forms import CheckedForm, Form, absorb_invalid, validation_message
+from truce.web.forms import CheckedForm, Form, absorb_invalid, located, validation_message
 from truce.web.i18n import N_
 from truce.web.pages.entry import zone_label
 from truce.web.pages.movementmap import CATEGORY_LABELS, KIND_LABELS
@@ -141,13 +141,11 @@ def restriction_from(form: Form, mission: Mission) -> dict[str, Any]:
 
 
 def absorb(form: Form, exc: ValidationError) -> None:
-    """The model's errors on the form's fields; an order check ("end is before start") on the field it names."""
+    """The model's errors on the form's fields; an order check (`end` before `start`) on the field it names."""
     for error in exc.errors():
-        loc = [str(part) for part in error.get("loc", ())]
-        message = validation_message(error)
-        named = getattr(message, "params", {}).get("name")
-        name = str(named) if named else loc[-1] if loc else ""
-        form.add_error(FIELDS.get(name, name), message)
+        path, _ = located(error)
+        name = path.rsplit(".", 1)[-1]
+        form.add_error(FIELDS.get(name, name), validation_message(error))
 
 
 @router.post("/m/{slug}/restrictions/new", name="restriction_create")
