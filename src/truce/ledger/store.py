@@ -72,10 +72,10 @@ def append(session: Session, bodies: Sequence[dict[str, Any]], held: Head | None
         # is still the head, and the UPDATE that takes the lock checks that it is (then no SELECT is needed).
         guess: Head | None = None if held else connection.info.get(LAST_HEAD)
         head = held or guess or _lock_head(cursor)
-        entries, nodes, tree = _entries(bodies, head)
+        entries, nodes, tree = entry_rows(bodies, head)
         if guess is not None and not _swap_head(cursor, guess, tree):
             head = _lock_head(cursor)
-            entries, nodes, tree = _entries(bodies, head)
+            entries, nodes, tree = entry_rows(bodies, head)
             guess = None
         if guess is None:
             cursor.execute("write_head", [{"new_size": tree.size, "new_border": _hex(tree.border_hashes())}])
@@ -95,8 +95,14 @@ def append(session: Session, bodies: Sequence[dict[str, Any]], held: Head | None
     return entries, written
 
 
-def _entries(bodies: Sequence[dict[str, Any]], head: Head) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Any]:
-    """The rows of the entries of `bodies` appended to the tree `head`, of the subtrees they complete, and the tree."""
+def entry_rows(
+    bodies: Sequence[dict[str, Any]], head: Head
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], merkle.CompactRange]:
+    """The rows of the entries of `bodies` appended to the tree `head`, of the subtrees they complete, and the tree.
+
+    What `append` stores; a bulk loader that sends the rows itself (benchmarks/backup_restore.py, with COPY)
+    builds them here, so that its log is the one the journal would have written.
+    """
     tree = merkle.CompactRange.from_border(*head)
     entries: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
