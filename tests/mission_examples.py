@@ -133,9 +133,10 @@ def load_example(session: Session) -> Mission:
     alleged by a side), through the services as in any mission."""
     mission, _ = create.create(session, spec.read(EXAMPLE), actor=Actor.system())
     for name, role, delegation in EXAMPLE_ACCOUNTS:
+        # As the demo's accounts: a phone may log them in with HTTP Digest too.
         users_service.create(
             session, name, PASSWORD, mission=mission, role=role, delegation_code=delegation,
-            actor=Actor.system(mission.id),
+            actor=Actor.system(mission.id), digest_login=True,
         )  # fmt: skip
     scene, rng = SCENES[EXAMPLE_SLUG], random.Random(19)
     classifications = ["public", "public", "parties", "mission", "restricted"]
