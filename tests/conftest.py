@@ -74,9 +74,14 @@ BOTH_MISSIONS = (
     "incidents/test_derive.py", "incidents/test_incident_view.py", "incidents/test_place_versions.py",
     "interop/test_acled.py", "interop/test_csv_export.py", "interop/test_export_names.py", "interop/test_geojson.py",
     "interop/test_hostile_files.py", "interop/test_hxl.py", "interop/test_ucdp.py", "ledger/test_append_batch.py",
-    "reports/test_bulletin.py", "reports/test_daily.py", "reports/test_pdf.py", "reports/test_storage.py",
-    "test_free_text.py", "test_placeflow.py", "test_policy_sql.py", "test_restricted_codes.py",
-    "web/test_map_filters.py",
+    "openrosa/test_answers_and_addresses.py", "openrosa/test_digest.py", "openrosa/test_early_edits.py",
+    "openrosa/test_free_text_intake.py", "openrosa/test_hostile.py", "openrosa/test_numbers.py",
+    "openrosa/test_patrol_reports.py", "openrosa/test_protocol.py", "openrosa/test_round_trips.py",
+    "openrosa/test_silent_phones.py", "openrosa/test_submissions.py", "openrosa/test_xforms.py",
+    "patrols/test_patrols_api.py", "patrols/test_report_section.py", "patrols/test_restriction_statistics.py",
+    "patrols/test_restrictions_api.py", "reports/test_bulletin.py", "reports/test_daily.py", "reports/test_pdf.py",
+    "reports/test_storage.py", "security/test_download_names.py", "security/test_login_limits.py", "test_free_text.py",
+    "test_numbers.py", "test_placeflow.py", "test_policy_sql.py", "test_restricted_codes.py", "web/test_map_filters.py",
 )  # fmt: skip
 
 

@@ -58,6 +58,7 @@ class Scene:
     offset: timedelta
     delegations: dict[str, str] = field(default_factory=dict)
     actors: dict[str, str] = field(default_factory=dict)
+    checkpoint: str = "CHK-1"  # the code of a site where people cross (the phones' checkpoint count is made at it)
 
     def delegation(self, code: str) -> str:
         """This mission's counterpart of a demo delegation (or party) code."""
@@ -108,6 +109,7 @@ SCENES = {
         {"Government of Armenia": "Northern authorities", "Government of Azerbaijan": "Southern authorities",
          "Military Forces of Armenia (2018-)": "Military Forces of the Northern authorities",
          "Military Forces of Azerbaijan (2003-)": "Military Forces of the Southern authorities"},
+        checkpoint="X-1",
     ),
 }  # fmt: skip
 
@@ -131,9 +133,10 @@ def load_example(session: Session) -> Mission:
     alleged by a side), through the services as in any mission."""
     mission, _ = create.create(session, spec.read(EXAMPLE), actor=Actor.system())
     for name, role, delegation in EXAMPLE_ACCOUNTS:
+        # As the demo's accounts: a phone may log them in with HTTP Digest too.
         users_service.create(
             session, name, PASSWORD, mission=mission, role=role, delegation_code=delegation,
-            actor=Actor.system(mission.id),
+            actor=Actor.system(mission.id), digest_login=True,
         )  # fmt: skip
     scene, rng = SCENES[EXAMPLE_SLUG], random.Random(19)
     classifications = ["public", "public", "parties", "mission", "restricted"]

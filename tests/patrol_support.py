@@ -1,23 +1,51 @@
-"""Bodies for the tests of freedom of movement: a route and tracks that follow or leave it, GPX files, restrictions."""
+"""Bodies for the tests of freedom of movement: a route and tracks that follow or leave it, GPX files, restrictions.
+
+Each takes the `Scene` of the mission the test runs against (the demo's by default): its positions are moved into
+that mission (`Scene.at`), and its times, the demo's given or overridden, to the same hour of the matching day on
+the mission's clock (`moved`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from mission_examples import DEMO_SLUG, SCENES, Scene
 from truce.incidents.derive import GEOD
 
+DEMO = SCENES[DEMO_SLUG]
 # The Goris - Stepanakert/Khankendi road's first stretch, illustrative: a straight route of 20 km heading east.
 START_LON, START_LAT, HEADING = 46.40, 39.55, 80.0
 ROUTE_KM = 20.0
 STARTED = datetime(2020, 11, 20, 8, 0, tzinfo=UTC)
+_TIME = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d:\d\d)$")
 
 
-def route(km: float = ROUTE_KM) -> list[list[float]]:
+def moved(scene: Scene, value: Any) -> Any:
+    """A demo time (ISO text) in the scene's mission: its day moved as `Scene.shifted` does, its clock time kept,
+    the demo's offset (+04:00) replaced by the mission's; lists and mappings are moved item by item."""
+    if isinstance(value, list):
+        return [moved(scene, item) for item in value]
+    if isinstance(value, dict):
+        return {key: moved(scene, item) for key, item in value.items()}
+    found = _TIME.match(value) if isinstance(value, str) else None
+    if found is None:
+        return value
+    offset = scene.offset_text if found[3] == DEMO.offset_text else found[3]
+    return f"{scene.shifted(date.fromisoformat(found[1]))}T{found[2]}{offset}"
+
+
+def started(scene: Scene = DEMO) -> datetime:
+    """When the tracks begin: 08:00 UTC on the demo's 20 November, or the matching day."""
+    return STARTED + timedelta(days=(scene.shifted(STARTED.date()) - STARTED.date()).days)
+
+
+def route(km: float = ROUTE_KM, scene: Scene = DEMO) -> list[list[float]]:
     """The planned route's vertices, one every 500 m."""
-    lons, lats = [START_LON], [START_LAT]
-    lon, lat, heading = START_LON, START_LAT, HEADING
+    start_lon, start_lat = scene.at(START_LON, START_LAT)
+    lons, lats = [start_lon], [start_lat]
+    lon, lat, heading = start_lon, start_lat, HEADING
     for _ in range(int(km * 2)):
         lon, lat, back = GEOD.fwd(lon, lat, heading, 500.0)
         heading = (back + 180.0) % 360.0
@@ -26,9 +54,19 @@ def route(km: float = ROUTE_KM) -> list[list[float]]:
     return [[round(x, 7), round(y, 7)] for x, y in zip(lons, lats, strict=True)]
 
 
-def along(metres: float, offset_m: float = 0.0) -> tuple[float, float]:
+def on_route(scene: Scene, lon: float, lat: float) -> tuple[float, float]:
+    """A demo position near the route moved to the scene's route: the same distance and bearing from its start."""
+    start = scene.at(START_LON, START_LAT)
+    if start == (START_LON, START_LAT):
+        return lon, lat
+    bearing, _, metres = GEOD.inv(START_LON, START_LAT, lon, lat)
+    moved_lon, moved_lat, _ = GEOD.fwd(*start, bearing, metres)
+    return moved_lon, moved_lat
+
+
+def along(metres: float, offset_m: float = 0.0, scene: Scene = DEMO) -> tuple[float, float]:
     """The point `metres` along the route and `offset_m` to its right."""
-    vertices = route()
+    vertices = route(scene=scene)
     index = min(int(metres // 500.0), len(vertices) - 1)
     lon, lat = vertices[index]
     heading = HEADING
@@ -41,14 +79,16 @@ def along(metres: float, offset_m: float = 0.0) -> tuple[float, float]:
 
 
 def track_points(
-    minutes: float = 40.0, offset: Callable[[float], float] = lambda _: 0.0, every_s: float = 10.0, speed: float = 8.0
-) -> list[tuple[float, float, datetime]]:
+    minutes: float = 40.0, offset: Callable[[float], float] = lambda _: 0.0, every_s: float = 10.0, speed: float = 8.0,
+    scene: Scene = DEMO,
+) -> list[tuple[float, float, datetime]]:  # fmt: skip
     """Points along the route at `speed` m/s, `offset(seconds)` metres to its right."""
     points = []
     seconds = 0.0
+    first = started(scene)
     while seconds <= minutes * 60.0:
-        lon, lat = along(seconds * speed, offset(seconds))
-        points.append((lon, lat, STARTED + timedelta(seconds=seconds)))
+        lon, lat = along(seconds * speed, offset(seconds), scene)
+        points.append((lon, lat, first + timedelta(seconds=seconds)))
         seconds += every_s
     return points
 
@@ -67,33 +107,36 @@ def gpx(points: list[tuple[float, float, datetime | None]], *, version: str = "1
     ).encode()
 
 
-def patrol_body(**properties: Any) -> dict[str, Any]:
-    """A planned patrol along `route()`, on 20 November 2020 from 08:00 to 12:00 UTC."""
-    return {
+def patrol_body(scene: Scene = DEMO, **properties: Any) -> dict[str, Any]:
+    """A planned patrol along `route()`, on 20 November 2020 (or the matching day) from 08:00 to 12:00 UTC, by the
+    ru delegation (or its counterpart), notified to the two sides am and az (or theirs)."""
+    body = {
         "type": "Feature",
-        "geometry": {"type": "LineString", "coordinates": route()},
+        "geometry": {"type": "LineString", "coordinates": route(scene=scene)},
         "properties": {
             "name": "Corridor patrol 1",
             "team": "Team Alpha",
-            "delegations": ["ru"],
+            "delegations": [scene.delegation("ru")],
             "vehicles": ["APC 101", "UAZ 12"],
             "planned_start": "2020-11-20T08:00:00+00:00",
             "planned_end": "2020-11-20T12:00:00+00:00",
             "notifications": [
                 {
-                    "party": "am",
+                    "party": scene.delegation("am"),
                     "notified_at": "2020-11-19T18:00:00+00:00",
                     "acknowledged_at": "2020-11-19T19:30:00+00:00",
                 },
-                {"party": "az", "notified_at": "2020-11-19T18:00:00+00:00"},
+                {"party": scene.delegation("az"), "notified_at": "2020-11-19T18:00:00+00:00"},
             ],
             **properties,
         },
     }
+    return {**body, "properties": moved(scene, body["properties"])}
 
 
-def restriction_body(geometry: dict[str, Any] | None = None, **properties: Any) -> dict[str, Any]:
-    return {
+def restriction_body(geometry: dict[str, Any] | None = None, scene: Scene = DEMO, **properties: Any) -> dict[str, Any]:
+    """A denial at a checkpoint on 20 November 2020 (or the matching day), 09:10 to 09:55 on the mission's clock."""
+    body = {
         "type": "Feature",
         "geometry": geometry,
         "properties": {
@@ -109,11 +152,14 @@ def restriction_body(geometry: dict[str, Any] | None = None, **properties: Any) 
             **properties,
         },
     }
+    return {**body, "properties": moved(scene, body["properties"])}
 
 
-def flight_body(**properties: Any) -> dict[str, Any]:
-    ring = [[46.55, 39.60], [46.70, 39.60], [46.70, 39.70], [46.55, 39.70], [46.55, 39.60]]
-    return {
+def flight_body(scene: Scene = DEMO, **properties: Any) -> dict[str, Any]:
+    """An announced flight on 20 November 2020 (or the matching day), with two episodes of interference."""
+    ring = [list(scene.at(lon, lat)) for lon, lat in
+            [(46.55, 39.60), (46.70, 39.60), (46.70, 39.70), (46.55, 39.70), (46.55, 39.60)]]  # fmt: skip
+    body = {
         "type": "Feature",
         "geometry": {"type": "Polygon", "coordinates": [ring]},
         "properties": {
@@ -130,3 +176,4 @@ def flight_body(**properties: Any) -> dict[str, Any]:
             **properties,
         },
     }
+    return {**body, "properties": moved(scene, body["properties"])}

@@ -7,17 +7,31 @@ import copy
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
 from lxml import etree
 
+from mission_examples import DEMO_SLUG, SCENES, Scene
+
 XF = "http://www.w3.org/2002/xforms"
 JR = "http://openrosa.org/javarosa"
 ORX = "http://openrosa.org/xforms"
-SLUG = "nk-2020"
-BASE = f"/openrosa/{SLUG}"
+SLUG = DEMO_SLUG
+BASE = f"/openrosa/{SLUG}"  # the demo's endpoints: a phone of another mission has its own (`Phone.base`)
 PHOTO_JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000") + b"\0" * 200 + b"\xff\xd9"
+
+
+def account_of(scene: Scene, username: str) -> str:
+    """A demo account's name in the scene's mission: itself in the demo, its counterpart elsewhere."""
+    return username if scene.slug == DEMO_SLUG else scene.account(username)
+
+
+def odk_time(scene: Scene, demo_day: date, hour: int, minute: int = 0) -> str:
+    """A time as Collect writes it (milliseconds, the phone's offset): a demo day's hour in the scene's mission."""
+    moment = scene.moment(hour, minute, day=scene.shifted(demo_day))
+    return f"{moment[:-6]}.000{moment[-6:]}"
 
 
 def basic(username: str, password: str) -> dict[str, str]:
@@ -62,16 +76,26 @@ def _set(node: Any, path: str, value: str) -> None:
 
 @dataclass
 class Phone:
-    """One phone logged in to the demo mission."""
+    """One phone logged in to a mission (the demo, unless `slug` names another)."""
 
     client: TestClient
     headers: dict[str, str]
+    slug: str = SLUG
+
+    @property
+    def base(self) -> str:
+        """The mission's OpenRosa root."""
+        return f"/openrosa/{self.slug}"
+
+    def form_id(self, kind: str) -> str:
+        """The id of the mission's form of one kind."""
+        return f"truce-{self.slug}-{kind}"
 
     def get(self, url: str, **kwargs: Any) -> Any:
         return self.client.get(url, headers={"X-OpenRosa-Version": "1.0", **self.headers}, **kwargs)
 
     def form_list(self) -> dict[str, dict[str, str]]:
-        answer = self.get(f"{BASE}/formList")
+        answer = self.get(f"{self.base}/formList")
         assert answer.status_code == 200, answer.text
         tree = etree.fromstring(answer.content)
         forms = {}
@@ -81,7 +105,7 @@ class Phone:
         return forms
 
     def form(self, kind: str) -> bytes:
-        answer = self.get(f"{BASE}/forms/truce-{SLUG}-{kind}.xml")
+        answer = self.get(f"{self.base}/forms/{self.form_id(kind)}.xml")
         assert answer.status_code == 200, answer.text
         return bytes(answer.content)
 
@@ -89,25 +113,27 @@ class Phone:
         """HEAD first, then the multipart POST: the instance part, then one part per file, named by file name."""
         headers = {"X-OpenRosa-Version": "1.0", **self.headers}
         if head:
-            probe = self.client.head(f"{BASE}/submission", headers=headers)
+            probe = self.client.head(f"{self.base}/submission", headers=headers)
             assert probe.status_code == 204, probe.text
             assert int(probe.headers["X-OpenRosa-Accept-Content-Length"]) > 0
         parts = [("xml_submission_file", ("submission.xml", xml, "text/xml"))]
         parts += [(name, (name, data, "application/octet-stream")) for name, data in files.items()]
-        return self.client.post(f"{BASE}/submission", headers=headers, files=parts)
+        return self.client.post(f"{self.base}/submission", headers=headers, files=parts)
 
 
-def incident_values(**overrides: str) -> dict[str, str]:
-    """A mortar impact seen from a post, with a position, in the demo mission's area."""
+def incident_values(scene: Scene | None = None, **overrides: str) -> dict[str, str]:
+    """A mortar impact seen from a post, with a position, in the scene's mission (the demo's by default)."""
+    scene = scene or SCENES[DEMO_SLUG]
+    lon, lat = scene.at(46.75, 39.85)
     values = {
-        "observed": "2020-11-20T10:15:00.000+04:00",
+        "observed": odk_time(scene, date(2020, 11, 20), 10, 15),
         "time_precision": "minute",
         "incident_type": "explosion",
         "subtype": "mortar",
         "source": "post",
         "means": "heard",
         "placed_by": "gps",
-        "location": "39.85 46.75 1200 5",
+        "location": f"{lat} {lon} 1200 5",
         "counts/impacts": "3",
         "casualties/injured_civilian": "1",
         "narrative": "Three impacts north of the post.",

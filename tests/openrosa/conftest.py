@@ -1,4 +1,5 @@
-"""Phones for the OpenRosa tests: a registered device of the ru delegation, and people by HTTP Basic."""
+"""Phones for the OpenRosa tests: a registered device of the ru delegation (or its counterpart in the mission the
+test runs against), and people by HTTP Basic."""
 
 from __future__ import annotations
 
@@ -7,23 +8,26 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from openrosa.collect import Phone, basic
+from mission_examples import PASSWORD, Scene
+from openrosa.collect import Phone, account_of, basic
 from support import Login
-from truce.demo import loader
 
 NewDevice = Callable[..., tuple[Phone, dict[str, object]]]
 
 
 @pytest.fixture
-def new_device(client: TestClient, login: Login) -> NewDevice:
-    """Register a device through the administrators' API and return a phone logged in with its token."""
+def new_device(client: TestClient, login: Login, scene: Scene) -> NewDevice:
+    """Register a device through the administrators' API and return a phone logged in with its token.
+
+    `delegation` is a demo delegation's code: the device joins its counterpart in the test's mission.
+    """
 
     def make(name: str = "post-7-phone", delegation: str = "ru", **extra: object) -> tuple[Phone, dict[str, object]]:
-        body = {"name": name, "delegation": delegation, **extra}
-        answer = client.post("/api/v1/missions/nk-2020/devices", json=body, headers=login("admin"))
+        body = {"name": name, "delegation": scene.delegation(delegation), **extra}
+        answer = client.post(f"{scene.api}/devices", json=body, headers=login("admin"))
         assert answer.status_code == 201, answer.text
         created = answer.json()
-        return Phone(client, basic(str(created["username"]), str(created["token"]))), created
+        return Phone(client, basic(str(created["username"]), str(created["token"])), scene.slug), created
 
     return make
 
@@ -34,6 +38,6 @@ def phone(new_device: NewDevice) -> Phone:
 
 
 @pytest.fixture
-def person(client: TestClient) -> Callable[[str], Phone]:
-    """A phone logged in with a demo person's account (HTTP Basic)."""
-    return lambda username: Phone(client, basic(username, loader.DEMO_PASSWORD))
+def person(client: TestClient, scene: Scene) -> Callable[[str], Phone]:
+    """A phone logged in with a demo person's account, or its counterpart's (HTTP Basic)."""
+    return lambda username: Phone(client, basic(account_of(scene, username), PASSWORD), scene.slug)

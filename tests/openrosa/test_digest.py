@@ -25,9 +25,9 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openrosa.collect import BASE, Phone, fill, incident_values
+from mission_examples import PASSWORD, Scene
+from openrosa.collect import Phone, account_of, fill, incident_values
 from support import TEST_SECRET
-from truce.demo import loader
 from truce.errors import Invalid, Unauthorized
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
@@ -40,7 +40,6 @@ from truce.policy import Actor
 from truce.users import service as users_service
 
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
-FORM_LIST = f"{BASE}/formList"
 HASHES = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
 _PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]+))')
 
@@ -107,21 +106,37 @@ class DigestPhone:
 
 
 @pytest.fixture
-def digest_phone(client: TestClient) -> Callable[..., DigestPhone]:
-    return lambda username="monitor-ru", password=loader.DEMO_PASSWORD, **kw: DigestPhone(
-        client, username, password, **kw
-    )
+def base(scene: Scene) -> str:
+    """The OpenRosa root of the mission the test runs against."""
+    return f"/openrosa/{scene.slug}"
 
 
-def refused(client: TestClient, header: str, url: str = FORM_LIST) -> Any:
+@pytest.fixture
+def form_list(base: str) -> str:
+    return f"{base}/formList"
+
+
+@pytest.fixture
+def monitor(scene: Scene) -> str:
+    """The demo's monitor-ru, or its counterpart: a person who logs in with Digest."""
+    return account_of(scene, "monitor-ru")
+
+
+@pytest.fixture
+def digest_phone(client: TestClient, monitor: str) -> Callable[..., DigestPhone]:
+    """A Digest phone of a person (the monitor by default; any other name as given)."""
+    return lambda username=monitor, password=PASSWORD, **kw: DigestPhone(client, username, password, **kw)
+
+
+def refused(client: TestClient, header: str, url: str) -> Any:
     answer = client.get(url, headers={**OPENROSA, "Authorization": header})
     assert answer.status_code == 401, answer.text
     assert '<message nature="error">' in answer.text
     return answer
 
 
-def test_a_401_offers_basic_then_digest_md5_and_sha256(client: TestClient) -> None:
-    answer = client.get(FORM_LIST, headers=OPENROSA)
+def test_a_401_offers_basic_then_digest_md5_and_sha256(client: TestClient, form_list: str) -> None:
+    answer = client.get(form_list, headers=OPENROSA)
     assert answer.status_code == 401
     offered = challenges(answer)
     assert [(scheme, p.get("algorithm")) for scheme, p in offered] == [
@@ -133,115 +148,120 @@ def test_a_401_offers_basic_then_digest_md5_and_sha256(client: TestClient) -> No
     assert (md5["nonce"], md5["opaque"]) == (sha256["nonce"], sha256["opaque"])
     assert "stale" not in md5
     assert (
-        client.get(FORM_LIST, headers=OPENROSA).headers.get_list("www-authenticate")[1]
+        client.get(form_list, headers=OPENROSA).headers.get_list("www-authenticate")[1]
         != answer.headers.get_list("www-authenticate")[1]
     )
 
 
 @pytest.mark.parametrize("algorithm", ["MD5", "SHA-256"])
-def test_a_person_logs_in_with_digest(digest_phone: Callable[..., DigestPhone], algorithm: str) -> None:
+def test_a_person_logs_in_with_digest(
+    digest_phone: Callable[..., DigestPhone], algorithm: str, form_list: str, base: str, scene: Scene
+) -> None:
     phone = digest_phone(algorithm=algorithm)
-    answer = phone.send("GET", FORM_LIST)
+    answer = phone.send("GET", form_list)
     assert answer.status_code == 200, answer.text
     assert phone.statuses == [401, 200]
     form_ids = {x.text for x in etree.fromstring(answer.content).iter("{*}formID")}
-    assert form_ids == {"truce-nk-2020-incident", "truce-nk-2020-checkpoint", "truce-nk-2020-patrol"}
+    assert form_ids == {f"truce-{scene.slug}-{kind}" for kind in ("incident", "checkpoint", "patrol")}
     # The next request reuses the nonce with the next count, with no new challenge.
-    assert phone.send("GET", f"{BASE}/forms/truce-nk-2020-incident.xml").status_code == 200
+    assert phone.send("GET", f"{base}/forms/truce-{scene.slug}-incident.xml").status_code == 200
     assert phone.statuses == [401, 200, 200]
 
 
 def test_head_then_post_with_digest_as_odk_collect_sends_them(
-    digest_phone: Callable[..., DigestPhone], session: Session, mission: Mission
+    digest_phone: Callable[..., DigestPhone], session: Session, mission: Mission, base: str, scene: Scene
 ) -> None:
-    phone = digest_phone("liaison-am")
-    form = phone.send("GET", f"{BASE}/forms/truce-nk-2020-incident.xml")
+    liaison = account_of(scene, "liaison-am")
+    phone = digest_phone(liaison)
+    form = phone.send("GET", f"{base}/forms/truce-{scene.slug}-incident.xml")
     assert form.status_code == 200
-    xml = fill(form.content, incident_values(source="party"))
-    probe = phone.send("HEAD", f"{BASE}/submission")
+    xml = fill(form.content, incident_values(scene, source="party"))
+    probe = phone.send("HEAD", f"{base}/submission")
     assert probe.status_code == 204
-    posted = phone.send("POST", f"{BASE}/submission", files=[("xml_submission_file", ("s.xml", xml, "text/xml"))])
+    posted = phone.send("POST", f"{base}/submission", files=[("xml_submission_file", ("s.xml", xml, "text/xml"))])
     assert posted.status_code == 201, posted.text
     assert phone.statuses == [401, 200, 204, 201]
     assert phone.nc == 3
     row = session.execute(select(Submission).where(Submission.mission_id == mission.id)).scalars().all()[-1]
-    assert row.author_id == users_service.get_by_name(session, "liaison-am").id  # type: ignore[union-attr]
+    assert row.author_id == users_service.get_by_name(session, liaison).id  # type: ignore[union-attr]
 
 
-def test_a_wrong_password_is_refused(digest_phone: Callable[..., DigestPhone]) -> None:
+def test_a_wrong_password_is_refused(digest_phone: Callable[..., DigestPhone], form_list: str) -> None:
     phone = digest_phone(password="not-the-password")
-    answer = phone.send("GET", FORM_LIST)
+    answer = phone.send("GET", form_list)
     assert answer.status_code == 401
     assert "wrong user name or password" in answer.text
     assert "stale" not in digest_challenge(answer)
     assert phone.statuses == [401, 401]
 
 
-def _first_challenge(client: TestClient) -> dict[str, str]:
-    return digest_challenge(client.get(FORM_LIST, headers=OPENROSA))
+def _first_challenge(client: TestClient, form_list: str) -> dict[str, str]:
+    return digest_challenge(client.get(form_list, headers=OPENROSA))
 
 
-def test_a_tampered_nonce_is_refused(client: TestClient) -> None:
-    challenge = _first_challenge(client)
+def test_a_tampered_nonce_is_refused(client: TestClient, form_list: str, monitor: str) -> None:
+    challenge = _first_challenge(client, form_list)
     nonce = challenge["nonce"]
     flipped = nonce[:5] + ("A" if nonce[5] != "A" else "B") + nonce[6:]
-    header = authorization({**challenge, "nonce": flipped}, "monitor-ru", loader.DEMO_PASSWORD, "GET", FORM_LIST)
-    assert "not issued by this server" in refused(client, header).text
+    header = authorization({**challenge, "nonce": flipped}, monitor, PASSWORD, "GET", form_list)
+    assert "not issued by this server" in refused(client, header, form_list).text
     forged = digest.new_nonce("another-server-secret-that-is-long-enough-000", time.time())
-    header = authorization({**challenge, "nonce": forged}, "monitor-ru", loader.DEMO_PASSWORD, "GET", FORM_LIST)
-    assert "not issued by this server" in refused(client, header).text
+    header = authorization({**challenge, "nonce": forged}, monitor, PASSWORD, "GET", form_list)
+    assert "not issued by this server" in refused(client, header, form_list).text
 
 
-def test_an_expired_nonce_is_stale(client: TestClient) -> None:
-    challenge = _first_challenge(client)
+def test_an_expired_nonce_is_stale(client: TestClient, form_list: str, monitor: str) -> None:
+    challenge = _first_challenge(client, form_list)
     old = digest.new_nonce(TEST_SECRET, time.time() - digest.NONCE_SECONDS - 5)
-    header = authorization({**challenge, "nonce": old}, "monitor-ru", loader.DEMO_PASSWORD, "GET", FORM_LIST)
-    answer = refused(client, header)
+    header = authorization({**challenge, "nonce": old}, monitor, PASSWORD, "GET", form_list)
+    answer = refused(client, header, form_list)
     assert "expired" in answer.text
     fresh = digest_challenge(answer)
     assert fresh["stale"] == "true"
     assert fresh["nonce"] != old
-    retry = authorization(fresh, "monitor-ru", loader.DEMO_PASSWORD, "GET", FORM_LIST)
-    assert client.get(FORM_LIST, headers={**OPENROSA, "Authorization": retry}).status_code == 200
+    retry = authorization(fresh, monitor, PASSWORD, "GET", form_list)
+    assert client.get(form_list, headers={**OPENROSA, "Authorization": retry}).status_code == 200
 
 
-def test_an_old_nonce_with_a_wrong_password_is_not_stale(client: TestClient) -> None:
-    challenge = _first_challenge(client)
+def test_an_old_nonce_with_a_wrong_password_is_not_stale(client: TestClient, form_list: str, monitor: str) -> None:
+    challenge = _first_challenge(client, form_list)
     old = digest.new_nonce(TEST_SECRET, time.time() - digest.NONCE_SECONDS - 5)
-    header = authorization({**challenge, "nonce": old}, "monitor-ru", "wrong-password", "GET", FORM_LIST)
-    assert "stale" not in digest_challenge(refused(client, header))
+    header = authorization({**challenge, "nonce": old}, monitor, "wrong-password", "GET", form_list)
+    assert "stale" not in digest_challenge(refused(client, header, form_list))
 
 
-def test_a_replayed_count_is_refused(client: TestClient) -> None:
-    challenge = _first_challenge(client)
-    header = authorization(challenge, "monitor-ru", loader.DEMO_PASSWORD, "GET", FORM_LIST, count=1)
-    assert client.get(FORM_LIST, headers={**OPENROSA, "Authorization": header}).status_code == 200
-    answer = refused(client, header)
+def test_a_replayed_count_is_refused(client: TestClient, form_list: str, monitor: str) -> None:
+    challenge = _first_challenge(client, form_list)
+    header = authorization(challenge, monitor, PASSWORD, "GET", form_list, count=1)
+    assert client.get(form_list, headers={**OPENROSA, "Authorization": header}).status_code == 200
+    answer = refused(client, header, form_list)
     assert "used before" in answer.text
     assert digest_challenge(answer)["stale"] == "true"
     # Counts may arrive out of order (okhttp sends concurrent requests); each is accepted once.
     for nc in (3, 2):
-        later = authorization(challenge, "monitor-ru", loader.DEMO_PASSWORD, "GET", FORM_LIST, count=nc)
-        assert client.get(FORM_LIST, headers={**OPENROSA, "Authorization": later}).status_code == 200
+        later = authorization(challenge, monitor, PASSWORD, "GET", form_list, count=nc)
+        assert client.get(form_list, headers={**OPENROSA, "Authorization": later}).status_code == 200
 
 
-def test_realm_opaque_and_uri_must_match_the_challenge_and_request(client: TestClient) -> None:
-    challenge = _first_challenge(client)
-    login = ("monitor-ru", loader.DEMO_PASSWORD)
-    wrong_realm = authorization({**challenge, "realm": "Truce nk-2020"}, *login, "GET", FORM_LIST)
-    assert "realm" in refused(client, wrong_realm).text
-    wrong_opaque = authorization({**challenge, "opaque": "0" * 32}, *login, "GET", FORM_LIST)
-    assert "opaque" in refused(client, wrong_opaque).text
-    other_uri = authorization(challenge, *login, "GET", FORM_LIST)
-    assert "uri" in refused(client, other_uri, f"{BASE}/forms/truce-nk-2020-incident.xml").text
+def test_realm_opaque_and_uri_must_match_the_challenge_and_request(
+    client: TestClient, form_list: str, base: str, monitor: str, scene: Scene
+) -> None:
+    challenge = _first_challenge(client, form_list)
+    login = (monitor, PASSWORD)
+    wrong_realm = authorization({**challenge, "realm": f"Truce {scene.slug}"}, *login, "GET", form_list)
+    assert "realm" in refused(client, wrong_realm, form_list).text
+    wrong_opaque = authorization({**challenge, "opaque": "0" * 32}, *login, "GET", form_list)
+    assert "opaque" in refused(client, wrong_opaque, form_list).text
+    other_uri = authorization(challenge, *login, "GET", form_list)
+    assert "uri" in refused(client, other_uri, f"{base}/forms/truce-{scene.slug}-incident.xml").text
     # A header computed for GET does not pass for another method on the same address.
-    head = client.head(f"{BASE}/submission", headers={**OPENROSA, "Authorization": authorization(
-        challenge, *login, "GET", f"{BASE}/submission")})  # fmt: skip
+    head = client.head(f"{base}/submission", headers={**OPENROSA, "Authorization": authorization(
+        challenge, *login, "GET", f"{base}/submission")})  # fmt: skip
     assert head.status_code == 401
-    assert "uri" in refused(client, authorization(challenge, *login, "GET", "http://[broken")).text
-    absolute = authorization(challenge, *login, "GET", f"http://testserver{FORM_LIST}?formID=x")
+    assert "uri" in refused(client, authorization(challenge, *login, "GET", "http://[broken"), form_list).text
+    absolute = authorization(challenge, *login, "GET", f"http://testserver{form_list}?formID=x")
     assert (
-        client.get(FORM_LIST, params={"formID": "x"}, headers={**OPENROSA, "Authorization": absolute}).status_code
+        client.get(form_list, params={"formID": "x"}, headers={**OPENROSA, "Authorization": absolute}).status_code
         == 200
     )
 
@@ -259,15 +279,17 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("name", MALFORMED)
-def test_malformed_headers_are_401_with_a_message(client: TestClient, name: str) -> None:
-    answer = refused(client, MALFORMED[name])
+def test_malformed_headers_are_401_with_a_message(client: TestClient, name: str, form_list: str) -> None:
+    answer = refused(client, MALFORMED[name], form_list)
     assert "Digest" in answer.text
     assert len(challenges(answer)) == 3
 
 
-def test_bytes_beyond_ascii_in_the_header_are_401(client: TestClient) -> None:
-    header = authorization(_first_challenge(client), "monitor-ü", "pässword", "GET", FORM_LIST, nonce="nönce")
-    answer = client.get(FORM_LIST, headers={**OPENROSA, "Authorization": header.encode("utf-8")})
+def test_bytes_beyond_ascii_in_the_header_are_401(client: TestClient, form_list: str) -> None:
+    header = authorization(
+        _first_challenge(client, form_list), "monitor-ü", "pässword", "GET", form_list, nonce="nönce"
+    )
+    answer = client.get(form_list, headers={**OPENROSA, "Authorization": header.encode("utf-8")})
     assert answer.status_code == 401
     assert "not issued by this server" in answer.text
 
@@ -277,9 +299,11 @@ def test_bytes_beyond_ascii_in_the_header_are_401(client: TestClient) -> None:
     [({"algorithm": "MD5-sess"}, "algorithm"), ({"qop": "auth-int"}, "qop"), ({"nc": "xyz"}, "nc"),
      ({"userhash": "true"}, "userhash"), ({"nonce": "%%%"}, "not issued")],
 )  # fmt: skip
-def test_what_the_challenge_did_not_offer_is_refused(client: TestClient, override: dict[str, str], phrase: str) -> None:
-    header = authorization(_first_challenge(client), "monitor-ru", loader.DEMO_PASSWORD, "GET", FORM_LIST, **override)
-    assert phrase in refused(client, header).text
+def test_what_the_challenge_did_not_offer_is_refused(
+    client: TestClient, override: dict[str, str], phrase: str, form_list: str, monitor: str
+) -> None:
+    header = authorization(_first_challenge(client, form_list), monitor, PASSWORD, "GET", form_list, **override)
+    assert phrase in refused(client, header, form_list).text
 
 
 @given(st.text(max_size=300))
@@ -290,34 +314,39 @@ def test_parse_refuses_or_reads_any_text(text: str) -> None:
 
 
 def test_an_account_without_digest_is_refused_until_it_turns_digest_on(
-    client: TestClient, session: Session, mission: Mission, digest_phone: Callable[..., DigestPhone]
+    client: TestClient,
+    session: Session,
+    mission: Mission,
+    digest_phone: Callable[..., DigestPhone],
+    form_list: str,
+    scene: Scene,
 ) -> None:
     user = users_service.create(session, "basic-only", "long-password", mission=mission, role="monitor",
-                                delegation_code="ru", actor=Actor.system())  # fmt: skip
+                                delegation_code=scene.delegation("ru"), actor=Actor.system())  # fmt: skip
     session.commit()
     phone = digest_phone("basic-only", "long-password")
-    answer = phone.send("GET", FORM_LIST)
+    answer = phone.send("GET", form_list)
     assert answer.status_code == 401
     assert "no Digest login" in answer.text
-    unknown = digest_phone("nobody-at-all", "long-password").send("GET", FORM_LIST)
+    unknown = digest_phone("nobody-at-all", "long-password").send("GET", form_list)
     assert unknown.text == answer.text.replace("basic-only", "nobody-at-all")
     with pytest.raises(Invalid):
         users_service.enable_digest(session, user, "wrong-password", actor=Actor.system())
     users_service.enable_digest(session, user, "long-password", actor=Actor.system())
     session.commit()
-    assert digest_phone("basic-only", "long-password").send("GET", FORM_LIST).status_code == 200
+    assert digest_phone("basic-only", "long-password").send("GET", form_list).status_code == 200
     users_service.disable_digest(session, user, actor=Actor.system())
     session.commit()
-    assert digest_phone("basic-only", "long-password").send("GET", FORM_LIST).status_code == 401
+    assert digest_phone("basic-only", "long-password").send("GET", form_list).status_code == 401
     actions = [e.action for e in ledger.history(session, "users", str(user.id))]
     assert actions == ["user.create", "user.digest_on", "user.digest_off"]
 
 
-def test_the_log_holds_neither_the_secret_nor_a_digest_of_it(session: Session) -> None:
-    user = users_service.get_by_name(session, "monitor-ru")
+def test_the_log_holds_neither_the_secret_nor_a_digest_of_it(session: Session, monitor: str) -> None:
+    user = users_service.get_by_name(session, monitor)
     assert user is not None
     secret = users_service.digest_secret(session, user, "MD5")
-    assert secret == h("MD5", f"monitor-ru:Truce:{loader.DEMO_PASSWORD}")
+    assert secret == h("MD5", f"{monitor}:Truce:{PASSWORD}")
     sha = users_service.digest_secret(session, user, "SHA-256")
     entries = session.execute(select(LogEntry.data).where(LogEntry.entity_type == "users")).scalars()
     text = "".join(str(data) for data in entries)
@@ -327,41 +356,42 @@ def test_the_log_holds_neither_the_secret_nor_a_digest_of_it(session: Session) -
         assert hashlib.sha256(value.encode()).hexdigest() not in text
 
 
-def test_a_new_password_hash_voids_the_digest_secret(session: Session) -> None:
-    user = users_service.get_by_name(session, "verifier-tr")
+def test_a_new_password_hash_voids_the_digest_secret(session: Session, scene: Scene) -> None:
+    user = users_service.get_by_name(session, account_of(scene, "verifier-tr"))
     assert user is not None
     assert users_service.digest_secret(session, user, "MD5") is not None
     user.password_hash = users_service.hash_password("another-password")
     assert users_service.digest_secret(session, user, "MD5") is None
 
 
-def test_devices_keep_to_basic(phone: Phone, digest_phone: Callable[..., DigestPhone]) -> None:
+def test_devices_keep_to_basic(phone: Phone, digest_phone: Callable[..., DigestPhone], form_list: str) -> None:
     token = phone.headers["Authorization"]
-    assert phone.get(FORM_LIST).status_code == 200
-    answer = digest_phone("device.post-7-phone", token).send("GET", FORM_LIST)
+    assert phone.get(form_list).status_code == 200
+    answer = digest_phone("device.post-7-phone", token).send("GET", form_list)
     assert answer.status_code == 401
     assert "over HTTP Basic" in answer.text
 
 
 def test_a_disabled_account_is_refused(
-    client: TestClient, session: Session, digest_phone: Callable[..., DigestPhone]
+    client: TestClient, session: Session, digest_phone: Callable[..., DigestPhone], form_list: str, scene: Scene
 ) -> None:
-    user = users_service.get_by_name(session, "verifier-ru")
+    verifier = account_of(scene, "verifier-ru")
+    user = users_service.get_by_name(session, verifier)
     assert user is not None
     user.active = False
     ledger.record(session, Actor.system(), "user.deactivate", user)
     session.commit()
-    answer = digest_phone("verifier-ru").send("GET", FORM_LIST)
+    answer = digest_phone(verifier).send("GET", form_list)
     assert answer.status_code == 401
     assert "disabled" in answer.text
 
 
 def test_a_person_without_a_role_in_the_mission_is_forbidden(
-    session: Session, digest_phone: Callable[..., DigestPhone]
+    session: Session, digest_phone: Callable[..., DigestPhone], monitor: str
 ) -> None:
     missions_service.create(session, MissionIn(slug="other-mission", name="Other"), actor=Actor.system())
     session.commit()
-    phone = digest_phone("monitor-ru")
+    phone = digest_phone(monitor)
     answer = phone.send("GET", "/openrosa/other-mission/formList")
     assert answer.status_code == 403
     assert "holds no role in mission other-mission" in answer.text

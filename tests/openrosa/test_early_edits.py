@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mission_examples import SCENES
 from openrosa.collect import Phone, fill, incident_values
 from openrosa.conftest import NewDevice
 from truce.incidents.models import Incident
@@ -15,8 +16,8 @@ from truce.openrosa.models import Submission
 
 
 def send(phone: Phone, narrative: str, instance: str, deprecated: str | None = None) -> None:
-    xml = fill(phone.form("incident"), incident_values(narrative=narrative), instance_id=instance,
-               deprecated_id=deprecated)  # fmt: skip
+    values = incident_values(SCENES[phone.slug], narrative=narrative)
+    xml = fill(phone.form("incident"), values, instance_id=instance, deprecated_id=deprecated)
     answer = phone.submit(xml)
     assert answer.status_code == 201, answer.text
 
@@ -63,6 +64,7 @@ def test_an_edit_after_its_original_is_only_from_its_author(session: Session, ne
     other, _ = new_device("phone-second")
     original = f"uuid:{uuid.uuid4()}"
     send(author, "Reported by the first phone", original)
-    xml = fill(other.form("incident"), incident_values(narrative="Overwritten"), deprecated_id=original)
+    xml = fill(other.form("incident"), incident_values(SCENES[other.slug], narrative="Overwritten"),
+               deprecated_id=original)  # fmt: skip
     assert other.submit(xml).status_code == 403
     assert "Overwritten" not in narratives(session)

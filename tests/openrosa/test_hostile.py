@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from hypothesis import given, settings
@@ -10,25 +11,27 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openrosa.collect import Phone, fill, incident_values
+from mission_examples import Scene
+from openrosa.collect import Phone, fill, incident_values, odk_time
 from truce.errors import BadRequest
 from truce.incidents.models import Incident
 from truce.ledger.models import LogEntry
 from truce.openrosa.instance import MAX_TEXT, parse
 from truce.openrosa.models import Submission
 
+FORM = "truce-SLUG-incident"  # the phone's mission's incident form (its slug put in by the test)
 META = "<meta><instanceID>uuid:0b9d7b1c-61bb-4a5b-9a1e-2f4d5c6b7a80</instanceID></meta>"
 BOMB = (
     '<?xml version="1.0"?><!DOCTYPE data [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
     '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
-    f'<data id="truce-nk-2020-incident"><narrative>&d;</narrative>{META}</data>'
+    f'<data id="{FORM}"><narrative>&d;</narrative>{META}</data>'
 )
 EXTERNAL = (
     '<?xml version="1.0"?><!DOCTYPE data [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
-    f'<data id="truce-nk-2020-incident"><narrative>&secret;</narrative>{META}</data>'
+    f'<data id="{FORM}"><narrative>&secret;</narrative>{META}</data>'
 )
-DEEP = '<data id="truce-nk-2020-incident">' + "<g>" * 10_000 + "</g>" * 10_000 + META + "</data>"
-HUGE = f'<data id="truce-nk-2020-incident"><narrative>{"x" * (MAX_TEXT + 1)}</narrative>{META}</data>'
+DEEP = f'<data id="{FORM}">' + "<g>" * 10_000 + "</g>" * 10_000 + META + "</data>"
+HUGE = f'<data id="{FORM}"><narrative>{"x" * (MAX_TEXT + 1)}</narrative>{META}</data>'
 OTHER_MISSION = f'<data id="truce-other-mission-incident" version="1">{META}</data>'
 
 HOSTILE = {
@@ -38,7 +41,7 @@ HOSTILE = {
     "huge text node": (HUGE, 400, "characters of text"),
     "another mission's form": (OTHER_MISSION, 404, "has no form 'truce-other-mission-incident'"),
     "malformed": ('<data id="x"><a></data>', 400, "malformed"),
-    "no instanceID": ('<data id="truce-nk-2020-incident"/>', 400, "instanceID"),
+    "no instanceID": (f'<data id="{FORM}"/>', 400, "instanceID"),
     "not UTF-8": ('<?xml version="1.0" encoding="utf-8"?><data id="\udcff"/>', 400, "malformed"),
 }
 
@@ -53,7 +56,7 @@ def stored(session: Session) -> tuple[int, int, int]:
 def test_hostile_instances_are_refused_clearly(phone: Phone, session: Session, name: str) -> None:
     text, status, phrase = HOSTILE[name]
     before = stored(session)
-    answer = phone.submit(text.encode("utf-8", "surrogateescape"))
+    answer = phone.submit(text.replace(FORM, phone.form_id("incident")).encode("utf-8", "surrogateescape"))
     assert answer.status_code == status, answer.text
     assert phrase in answer.text
     assert "root:" not in answer.text
@@ -61,19 +64,20 @@ def test_hostile_instances_are_refused_clearly(phone: Phone, session: Session, n
 
 
 def test_a_form_the_device_is_not_assigned_is_refused(
-    new_device: Callable[..., tuple[Phone, dict[str, object]]], session: Session
+    new_device: Callable[..., tuple[Phone, dict[str, object]]], session: Session, scene: Scene
 ) -> None:
     incidents_only, _ = new_device("incidents-only", forms=["incident"])
-    assert sorted(incidents_only.form_list()) == ["truce-nk-2020-incident"]
+    assert sorted(incidents_only.form_list()) == [incidents_only.form_id("incident")]
     full, _ = new_device("full-phone")
-    patrol = fill(full.form("patrol"), {"departed": "2020-11-22T08:00:00+04:00", "route": "39.7 46.6;39.8 46.7"},
-                  {"restriction": []})  # fmt: skip
+    route = ";".join(f"{lat} {lon}" for lon, lat in (scene.at(46.6, 39.7), scene.at(46.7, 39.8)))
+    departed = odk_time(scene, date(2020, 11, 22), 8)
+    patrol = fill(full.form("patrol"), {"departed": departed, "route": route}, {"restriction": []})
     before = stored(session)
     answer = incidents_only.submit(patrol)
     assert answer.status_code == 403
-    assert "may not submit form truce-nk-2020-patrol" in answer.text
+    assert f"may not submit form {full.form_id('patrol')}" in answer.text
     assert stored(session) == before
-    assert incidents_only.submit(fill(full.form("incident"), incident_values())).status_code == 201
+    assert incidents_only.submit(fill(full.form("incident"), incident_values(scene))).status_code == 201
 
 
 @settings(max_examples=200, deadline=None)

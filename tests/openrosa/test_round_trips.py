@@ -10,6 +10,7 @@ and COMMIT aside; the transactions are counted too. The bounds are the ones docs
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy import Engine, event, func, select
 
-from conftest import demo_database
-from openrosa.collect import BASE, PHOTO_JPEG, basic
+from conftest import demo_database, fresh_database
+from mission_examples import DEMO_SLUG, SCENES, Scene
+from openrosa.collect import PHOTO_JPEG, basic, odk_time
 from openrosa.demo_phone import demo_with_device
 from support import TEST_SECRET
 from truce import driver
@@ -37,21 +39,25 @@ OWN = {"sqlite": 7, "postgis": 2}
 PER_BATCH = {"sqlite": 8, "postgis": 11}
 
 
-def _xml(number: int) -> bytes:
+def _xml(scene: Scene, number: int) -> bytes:
+    lon, lat = scene.at(46.70 + (number % 10) / 100, 39.85)
     return (
-        '<data id="truce-nk-2020-incident" version="1"><observed>2020-11-20T10:00:00+04:00</observed>'
+        f'<data id="truce-{scene.slug}-incident" version="1">'
+        f"<observed>{odk_time(scene, date(2020, 11, 20), 10)}</observed>"
         "<incident_type>explosion</incident_type><subtype>mortar</subtype><source>post</source>"
-        f"<placed_by>gps</placed_by><location>39.85 46.7{number % 10} 0 5</location><photo>p.jpg</photo>"
+        f"<placed_by>gps</placed_by><location>{lat} {lon} 0 5</location><photo>p.jpg</photo>"
         f"<meta><instanceID>uuid:00000000-0000-4000-8000-{number:012d}</instanceID></meta></data>"
     ).encode()
 
 
 def test_a_submission_costs_a_few_statements_on_every_backend(
-    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: str, mission_slug: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = demo_database(backend, tmp_path, "openrosa_round_trips")
+    scene = SCENES[mission_slug]
+    name = "openrosa_round_trips"
+    db = demo_database(backend, tmp_path, name) if scene.slug == DEMO_SLUG else fresh_database(backend, tmp_path, name)
     try:
-        _, added, incidents_before = demo_with_device(db, "counted-phone")
+        _, added, incidents_before = demo_with_device(db, "counted-phone", scene.slug)
         app = create_app(Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET), db)
         headers = {"X-OpenRosa-Version": "1.0", **basic(added.username, added.token)}
         statements: list[str] = []
@@ -72,10 +78,10 @@ def test_a_submission_costs_a_few_statements_on_every_backend(
         async def send(client: httpx.AsyncClient, number: int) -> int:
             photo = PHOTO_JPEG + number.to_bytes(4, "big")
             files = [
-                ("xml_submission_file", ("s.xml", _xml(number), "text/xml")),
+                ("xml_submission_file", ("s.xml", _xml(scene, number), "text/xml")),
                 ("p.jpg", ("p.jpg", photo, "image/jpeg")),
             ]
-            return (await client.post(f"{BASE}/submission", files=files, headers=headers)).status_code
+            return (await client.post(f"/openrosa/{scene.slug}/submission", files=files, headers=headers)).status_code
 
         async def phones() -> list[int]:
             transport = httpx.ASGITransport(app=app)

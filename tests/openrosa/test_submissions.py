@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from conftest import fresh_database
+from mission_examples import SCENES, Scene
 from openrosa.collect import PHOTO_JPEG, Phone, fill, incident_values
 from support import Login, point_feature
 from truce.evidence.models import Evidence
@@ -21,7 +23,6 @@ from truce.openrosa.intake import RELATED_IDS
 from truce.openrosa.models import Submission
 from truce.places.models import Site
 
-INCIDENTS = "/api/v1/missions/nk-2020/incidents"
 RESPONSE = "{http://openrosa.org/http/response}"
 
 
@@ -37,10 +38,16 @@ def instance_id_of(xml: bytes) -> str:
     return str(etree.fromstring(xml).findtext(".//{*}instanceID"))
 
 
+def values(phone: Phone, **overrides: str) -> dict[str, str]:
+    """The phones' mortar impact, in the phone's mission."""
+    return incident_values(SCENES[phone.slug], **overrides)
+
+
 def test_an_incident_report_becomes_the_incident_the_api_would_make(
-    phone: Phone, client: TestClient, login: Login, session: Session
+    phone: Phone, client: TestClient, login: Login, session: Session, scene: Scene
 ) -> None:
-    xml = fill(phone.form("incident"), incident_values(photo="crater.jpg"))
+    incidents = f"{scene.api}/incidents"
+    xml = fill(phone.form("incident"), values(phone, photo="crater.jpg"))
     answer = phone.submit(xml, {"crater.jpg": PHOTO_JPEG})
     assert answer.status_code == 201, answer.text
     assert answer.headers["X-OpenRosa-Version"] == "1.0"
@@ -50,24 +57,28 @@ def test_an_incident_report_becomes_the_incident_the_api_would_make(
 
     row = submission(session, instance_id_of(xml))
     [incident_id] = row.record_ids
-    by_phone = client.get(f"{INCIDENTS}/{incident_id}", headers=login("verifier-ru")).json()
-    same = point_feature(46.75, 39.85, type="explosion", subtype="mortar", start="2020-11-20T10:15:00+04:00",
-                         source="post", means="heard", counts={"impacts": 3},
+    by_phone = client.get(f"{incidents}/{incident_id}", headers=login("verifier-ru")).json()
+    # The same report through the API: the phone's fields, its classification included (the mission's default
+    # applies to neither, so the two agree whatever that default is).
+    start = scene.moment(10, 15, day=scene.shifted(date(2020, 11, 20)))
+    same = point_feature(*scene.at(46.75, 39.85), type="explosion", subtype="mortar", start=start,
+                         source="post", means="heard", counts={"impacts": 3}, classification="mission",
                          narrative="Three impacts north of the post.",
                          casualties={"injured": {"civilian": 1}})  # fmt: skip
-    created = client.post(INCIDENTS, json=same, headers=login("monitor-ru")).json()
-    by_api = client.get(f"{INCIDENTS}/{created['id']}", headers=login("verifier-ru")).json()
+    created = client.post(incidents, json=same, headers=login("monitor-ru")).json()
+    by_api = client.get(f"{incidents}/{created['id']}", headers=login("verifier-ru")).json()
     differing = {"id", "reported_at", "author_delegation"}
     assert {k: v for k, v in by_phone["properties"].items() if k not in differing} == {
         k: v for k, v in by_api["properties"].items() if k not in differing
     }
     assert by_phone["geometry"] == by_api["geometry"]
     # The phone's time is kept, not the upload time.
-    assert by_phone["properties"]["start"] == "2020-11-20T06:15:00+00:00"
+    utc = datetime.fromisoformat(start).astimezone(UTC).isoformat()
+    assert by_phone["properties"]["start"] == utc
     assert row.observed_at is not None
-    assert row.observed_at.isoformat() == "2020-11-20T06:15:00+00:00"
+    assert row.observed_at.isoformat() == utc
 
-    evidence = client.get(f"{INCIDENTS}/{incident_id}/evidence", headers=login("verifier-ru")).json()
+    evidence = client.get(f"{incidents}/{incident_id}/evidence", headers=login("verifier-ru")).json()
     assert [(e["filename"], e["media_type"], e["uploaded_by"]) for e in evidence] == [
         ("crater.jpg", "image/jpeg", "device.post-7-phone")
     ]
@@ -79,9 +90,9 @@ def test_an_incident_report_becomes_the_incident_the_api_would_make(
 
 def test_an_incident_placed_by_bearing_from_a_post(phone: Phone, session: Session) -> None:
     post = session.execute(select(Site).where(Site.kind == "post").order_by(Site.id).limit(1)).scalar_one()
-    values = incident_values(placed_by="bearing", observer_site=str(post.id), bearing_deg="90", distance_km="2.5")
-    values.pop("location")
-    xml = fill(phone.form("incident"), values)
+    bearing = values(phone, placed_by="bearing", observer_site=str(post.id), bearing_deg="90", distance_km="2.5")
+    bearing.pop("location")
+    xml = fill(phone.form("incident"), bearing)
     assert phone.submit(xml).status_code == 201
     incident = session.get(Incident, submission(session, instance_id_of(xml)).record_ids[0])
     assert incident is not None
@@ -90,7 +101,7 @@ def test_an_incident_placed_by_bearing_from_a_post(phone: Phone, session: Sessio
 
 
 def test_a_retry_is_one_record_and_adds_only_new_files(phone: Phone, session: Session) -> None:
-    xml = fill(phone.form("incident"), incident_values(photo="a.jpg", audio="b.amr"))
+    xml = fill(phone.form("incident"), values(phone, photo="a.jpg", audio="b.amr"))
     assert phone.submit(xml).status_code == 201
     row = submission(session, instance_id_of(xml))
     assert row.attachments == []
@@ -111,12 +122,10 @@ def test_a_retry_is_one_record_and_adds_only_new_files(phone: Phone, session: Se
 
 def test_the_same_instance_id_with_other_content_is_409(phone: Phone, session: Session) -> None:
     form = phone.form("incident")
-    xml = fill(form, incident_values(), instance_id="uuid:11111111-1111-4111-8111-111111111111")
+    xml = fill(form, values(phone), instance_id="uuid:11111111-1111-4111-8111-111111111111")
     assert phone.submit(xml).status_code == 201
     incidents = count(session, Incident)
-    changed = fill(
-        form, incident_values(narrative="Different."), instance_id="uuid:11111111-1111-4111-8111-111111111111"
-    )
+    changed = fill(form, values(phone, narrative="Different."), instance_id="uuid:11111111-1111-4111-8111-111111111111")
     answer = phone.submit(changed)
     assert answer.status_code == 409
     assert "different content" in answer.text
@@ -125,10 +134,10 @@ def test_the_same_instance_id_with_other_content_is_409(phone: Phone, session: S
 
 def test_an_edit_is_a_new_version_of_the_same_incident(phone: Phone, session: Session) -> None:
     form = phone.form("incident")
-    first = fill(form, incident_values())
+    first = fill(form, values(phone))
     assert phone.submit(first).status_code == 201
     [incident_id] = submission(session, instance_id_of(first)).record_ids
-    edit = fill(form, incident_values(subtype="artillery", **{"counts/impacts": "5"}),
+    edit = fill(form, values(phone, subtype="artillery", **{"counts/impacts": "5"}),
                 deprecated_id=instance_id_of(first))  # fmt: skip
     assert phone.submit(edit).status_code == 201
     assert submission(session, instance_id_of(edit)).record_ids == [incident_id]
@@ -146,8 +155,8 @@ def test_an_edit_is_a_new_version_of_the_same_incident(phone: Phone, session: Se
 
 def test_submissions_are_accepted_in_any_order(phone: Phone, session: Session) -> None:
     form = phone.form("incident")
-    original = fill(form, incident_values())
-    edit = fill(form, incident_values(subtype="rocket"), deprecated_id=instance_id_of(original))
+    original = fill(form, values(phone))
+    edit = fill(form, values(phone, subtype="rocket"), deprecated_id=instance_id_of(original))
     assert phone.submit(edit).status_code == 201
     assert phone.submit(original).status_code == 201
     late = submission(session, instance_id_of(original))
@@ -158,13 +167,13 @@ def test_submissions_are_accepted_in_any_order(phone: Phone, session: Session) -
     assert incident.subtype == "rocket"
 
 
-def test_a_checkpoint_count_becomes_movements(phone: Phone, session: Session) -> None:
-    checkpoint = session.execute(select(Site).where(Site.code == "CHK-1")).scalar_one()
+def test_a_checkpoint_count_becomes_movements(phone: Phone, session: Session, scene: Scene) -> None:
+    checkpoint = session.execute(select(Site).where(Site.code == scene.checkpoint)).scalar_one()
     crossings = [
         {"direction": "incoming", "kind": "return", "individuals": "120", "families": "30", "transport_mode": "bus"},
         {"direction": "outgoing", "kind": "humanitarian", "individuals": "4", "vehicles": "2"},
     ]
-    xml = fill(phone.form("checkpoint"), {"checkpoint": str(checkpoint.id), "on_date": "2020-11-21"},
+    xml = fill(phone.form("checkpoint"), {"checkpoint": str(checkpoint.id), "on_date": str(scene.day)},
                {"crossing": crossings})  # fmt: skip
     answer = phone.submit(xml)
     assert answer.status_code == 201, answer.text
@@ -176,8 +185,9 @@ def test_a_checkpoint_count_becomes_movements(phone: Phone, session: Session) ->
 
 
 def checkpoint_count(phone: Phone, session: Session, crossings: list[dict[str, str]], **meta: str) -> bytes:
-    checkpoint = session.execute(select(Site).where(Site.code == "CHK-1")).scalar_one()
-    return fill(phone.form("checkpoint"), {"checkpoint": str(checkpoint.id), "on_date": "2020-11-21"},
+    scene = SCENES[phone.slug]
+    checkpoint = session.execute(select(Site).where(Site.code == scene.checkpoint)).scalar_one()
+    return fill(phone.form("checkpoint"), {"checkpoint": str(checkpoint.id), "on_date": str(scene.day)},
                 {"crossing": crossings}, **meta)  # fmt: skip
 
 
@@ -229,11 +239,11 @@ def test_an_edit_that_drops_a_crossing_is_refused_and_changes_nothing(phone: Pho
 
 def test_a_field_the_services_refuse_is_a_clear_error_and_nothing_is_stored(phone: Phone, session: Session) -> None:
     before = (count(session, Incident), count(session, Submission), count(session, LogEntry))
-    xml = fill(phone.form("incident"), incident_values(subtype="sniper"))
+    xml = fill(phone.form("incident"), values(phone, subtype="sniper"))
     answer = phone.submit(xml)
     assert answer.status_code == 422
     assert "subtype of explosion must be one of" in answer.text
-    bad_point = fill(phone.form("incident"), incident_values(location="99 46.7"))
+    bad_point = fill(phone.form("incident"), values(phone, location="99 46.7"))
     assert "out of range" in phone.submit(bad_point).text
     assert (count(session, Incident), count(session, Submission), count(session, LogEntry)) == before
 

@@ -7,27 +7,26 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from mission_examples import Scene
 from patrol_support import flight_body, restriction_body
 from support import Login
 
-BASE = "/api/v1/missions/nk-2020"
+
+def checkpoint(client: TestClient, login: Login, scene: Scene) -> dict[str, Any]:
+    """The mission's site where people cross (a checkpoint in the demo, a crossing point in the example)."""
+    sites = client.get(f"{scene.api}/sites", headers=login("monitor-ru")).json()
+    return dict(next(f for f in sites["features"] if f["properties"]["code"] == scene.checkpoint))
 
 
-def checkpoint(client: TestClient, login: Login) -> dict[str, Any]:
-    sites = client.get(f"{BASE}/sites", params={"kind": "checkpoint"}, headers=login("monitor-ru")).json()
-    return dict(sites["features"][0])
+def file_restriction(client: TestClient, login: Login, scene: Scene, **properties: Any) -> Any:
+    point = None if "site_id" in properties else {"type": "Point", "coordinates": list(scene.at(46.60, 39.62))}
+    body = restriction_body(point, scene, **properties)
+    return client.post(f"{scene.api}/restrictions", json=body, headers=login("monitor-ru"))
 
 
-def file_restriction(client: TestClient, login: Login, account: str = "monitor-ru", **properties: Any) -> Any:
-    body = restriction_body(**properties) if "site_id" in properties else restriction_body(
-        {"type": "Point", "coordinates": [46.60, 39.62]}, **properties
-    )  # fmt: skip
-    return client.post(f"{BASE}/restrictions", json=body, headers=login(account))
-
-
-def test_a_denial_at_a_checkpoint_takes_its_place_and_times(client: TestClient, login: Login) -> None:
-    site = checkpoint(client, login)
-    answer = file_restriction(client, login, site_id=site["id"], controlled_by="am")
+def test_a_denial_at_a_checkpoint_takes_its_place_and_times(client: TestClient, login: Login, scene: Scene) -> None:
+    site = checkpoint(client, login, scene)
+    answer = file_restriction(client, login, scene, site_id=site["id"], controlled_by=scene.delegation("am"))
     assert answer.status_code == 201, answer.text
     feature = answer.json()
     assert feature["geometry"]["coordinates"] == pytest.approx(site["geometry"]["coordinates"])
@@ -36,12 +35,14 @@ def test_a_denial_at_a_checkpoint_takes_its_place_and_times(client: TestClient, 
     assert props["duration_min"] == 45.0
     # From the joint centre being told to its answer.
     assert props["response_min"] == 30.0
-    listed = client.get(f"{BASE}/restrictions", params={"category": "denial"}, headers=login("liaison-az")).json()
+    listed = client.get(f"{scene.api}/restrictions", params={"category": "denial"}, headers=login("liaison-az")).json()
     assert feature["id"] in [f["id"] for f in listed["features"]]
 
 
-def test_the_controlling_party_is_derived_from_the_zone_when_not_given(client: TestClient, login: Login) -> None:
-    answer = file_restriction(client, login, category="delay", kind="threat")
+def test_the_controlling_party_is_derived_from_the_zone_when_not_given(
+    client: TestClient, login: Login, scene: Scene
+) -> None:
+    answer = file_restriction(client, login, scene, category="delay", kind="threat")
     assert answer.status_code == 201, answer.text
     zone = answer.json()["properties"]
     assert zone["zone_id"] is not None
@@ -61,23 +62,23 @@ def test_the_controlling_party_is_derived_from_the_zone_when_not_given(client: T
     ],
 )
 def test_bad_restrictions_name_their_field(
-    client: TestClient, login: Login, properties: dict[str, Any], field: str
+    client: TestClient, login: Login, scene: Scene, properties: dict[str, Any], field: str
 ) -> None:
-    answer = file_restriction(client, login, **properties)
+    answer = file_restriction(client, login, scene, **properties)
     assert answer.status_code == 422, answer.text
     assert field in answer.text
 
 
-def test_a_restriction_needs_a_place(client: TestClient, login: Login) -> None:
-    answer = client.post(f"{BASE}/restrictions", json=restriction_body(None), headers=login("monitor-ru"))
+def test_a_restriction_needs_a_place(client: TestClient, login: Login, scene: Scene) -> None:
+    answer = client.post(f"{scene.api}/restrictions", json=restriction_body(None, scene), headers=login("monitor-ru"))
     assert answer.status_code == 422
     assert "site_id" in answer.text
 
 
-def test_the_quorum_confirms_or_disputes_a_restriction(client: TestClient, login: Login) -> None:
-    first = file_restriction(client, login).json()["id"]
-    second = file_restriction(client, login).json()["id"]
-    path = f"{BASE}/restrictions/{{}}/verifications"
+def test_the_quorum_confirms_or_disputes_a_restriction(client: TestClient, login: Login, scene: Scene) -> None:
+    first = file_restriction(client, login, scene).json()["id"]
+    second = file_restriction(client, login, scene).json()["id"]
+    path = f"{scene.api}/restrictions/{{}}/verifications"
     answer = client.post(path.format(first), json={"verdict": "confirm"}, headers=login("verifier-tr"))
     assert answer.status_code == 201, answer.text
     assert answer.json()["status"] == "under_verification"
@@ -94,16 +95,18 @@ def test_the_quorum_confirms_or_disputes_a_restriction(client: TestClient, login
     assert client.post(path.format(first), json={"verdict": "confirm"}, headers=login("monitor-ru")).status_code == 403
 
 
-def test_a_uav_flight_with_interference_and_a_restriction_tied_to_it(client: TestClient, login: Login) -> None:
-    answer = client.post(f"{BASE}/uav-flights", json=flight_body(), headers=login("monitor-ru"))
+def test_a_uav_flight_with_interference_and_a_restriction_tied_to_it(
+    client: TestClient, login: Login, scene: Scene
+) -> None:
+    answer = client.post(f"{scene.api}/uav-flights", json=flight_body(scene), headers=login("monitor-ru"))
     assert answer.status_code == 201, answer.text
     flight = answer.json()
     assert flight["properties"]["interference_min"] == 10.0
-    tied = file_restriction(client, login, category="other_impediment", kind="uav_signal_interference",
+    tied = file_restriction(client, login, scene, category="other_impediment", kind="uav_signal_interference",
                             uav_flight_id=flight["id"])  # fmt: skip
     assert tied.status_code == 201, tied.text
     assert tied.json()["properties"]["uav_flight_id"] == flight["id"]
-    listed = client.get(f"{BASE}/uav-flights", headers=login("analyst-ru")).json()
+    listed = client.get(f"{scene.api}/uav-flights", headers=login("analyst-ru")).json()
     assert flight["id"] in [f["id"] for f in listed["features"]]
 
 
@@ -117,7 +120,9 @@ def test_a_uav_flight_with_interference_and_a_restriction_tied_to_it(client: Tes
         ({"announced": False}, "announced_at"),
     ],
 )  # fmt: skip
-def test_bad_flights_are_refused(client: TestClient, login: Login, properties: dict[str, Any], message: str) -> None:
-    answer = client.post(f"{BASE}/uav-flights", json=flight_body(**properties), headers=login("monitor-ru"))
+def test_bad_flights_are_refused(
+    client: TestClient, login: Login, scene: Scene, properties: dict[str, Any], message: str
+) -> None:
+    answer = client.post(f"{scene.api}/uav-flights", json=flight_body(scene, **properties), headers=login("monitor-ru"))
     assert answer.status_code == 422
     assert message in answer.text

@@ -16,12 +16,12 @@ import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from mission_examples import Scene
 from support import Login, point_feature
 from truce.db import Database
 from truce.disposition import MAX_NAME, ascii_fallback, content_disposition
 from web.conftest import WebClient
 
-INCIDENTS = "/api/v1/missions/nk-2020/incidents"
 # RFC 6266 / RFC 8187 as Truce writes it: a disposition type, one quoted ASCII filename with nothing that could
 # end or escape it, and optionally one ext-value of attr-chars and percent-escapes.
 STRICT = re.compile(
@@ -70,18 +70,19 @@ def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def _incident(client: TestClient, login: Login) -> int:
-    properties = {"type": "explosion", "subtype": "mortar", "start": "2020-11-20T14:30:00+04:00",
-                  "source": "post", "classification": "parties"}  # fmt: skip
-    answer = client.post(INCIDENTS, json=point_feature(46.8, 39.9, **properties), headers=login("monitor-ru"))
+def _incident(client: TestClient, login: Login, scene: Scene) -> int:
+    properties = {"type": "explosion", "subtype": "mortar", "start": scene.moment(14, 30), "source": "post",
+                  "classification": "parties"}  # fmt: skip
+    feature = point_feature(*scene.point, **properties)
+    answer = client.post(f"{scene.api}/incidents", json=feature, headers=login("monitor-ru"))
     assert answer.status_code == 201, answer.text
     return int(answer.json()["id"])
 
 
-def _upload(client: TestClient, login: Login, incident_id: int, name: str) -> dict[str, Any]:
+def _upload(client: TestClient, login: Login, scene: Scene, incident_id: int, name: str) -> dict[str, Any]:
     body, content_type = _multipart(name, f"notes about {name}".encode())
     headers = {**login("monitor-ru"), "Content-Type": content_type}
-    answer = client.post(f"{INCIDENTS}/{incident_id}/evidence", content=body, headers=headers)
+    answer = client.post(f"{scene.api}/incidents/{incident_id}/evidence", content=body, headers=headers)
     assert answer.status_code == 201, answer.text
     return dict(answer.json())
 
@@ -100,22 +101,24 @@ def _check(answer: httpx.Response, name: str, expected: str | None) -> None:
     assert not set(fallback) & set('"\\;\r\n%')
 
 
-def test_every_name_downloads_as_itself_from_the_api(client: TestClient, login: Login) -> None:
-    incident_id = _incident(client, login)
+def test_every_name_downloads_as_itself_from_the_api(client: TestClient, login: Login, scene: Scene) -> None:
+    incident_id = _incident(client, login, scene)
     for name, expected in NAMES:
-        stored = _upload(client, login, incident_id, name)
-        answer = client.get(f"{INCIDENTS}/{incident_id}/evidence/{stored['sha256']}", headers=login("verifier-ru"))
-        _check(answer, name, expected)
-        by_hash = client.get(f"/api/v1/missions/nk-2020/evidence/{stored['sha256']}", headers=login("analyst-ru"))
+        stored = _upload(client, login, scene, incident_id, name)
+        url = f"{scene.api}/incidents/{incident_id}/evidence/{stored['sha256']}"
+        _check(client.get(url, headers=login("verifier-ru")), name, expected)
+        by_hash = client.get(f"{scene.api}/evidence/{stored['sha256']}", headers=login("analyst-ru"))
         _check(by_hash, name, expected)
 
 
-def test_every_name_downloads_as_itself_from_the_pages(client: TestClient, login: Login, db: Database) -> None:
-    incident_id = _incident(client, login)
-    web = WebClient(client, db).login("verifier-tr")
+def test_every_name_downloads_as_itself_from_the_pages(
+    client: TestClient, login: Login, db: Database, scene: Scene
+) -> None:
+    incident_id = _incident(client, login, scene)
+    web = WebClient(client, db).login(scene.account("verifier-tr"))
     for name, expected in NAMES:
-        stored = _upload(client, login, incident_id, name)
-        url = f"/m/nk-2020/incidents/{incident_id}/evidence/{stored['sha256']}"
+        stored = _upload(client, login, scene, incident_id, name)
+        url = f"/m/{scene.slug}/incidents/{incident_id}/evidence/{stored['sha256']}"
         _check(web.get(url, headers={"Sec-Fetch-Site": "same-origin"}), name, expected)
 
 

@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openrosa.collect import BASE, basic
+from mission_examples import Scene
+from openrosa.collect import account_of, basic
 from openrosa.test_digest import OPENROSA, authorization, digest_challenge
 from security.conftest import Clock
 from support import TEST_SECRET
@@ -33,8 +34,7 @@ from truce.users.models import LoginAttempt
 from web.conftest import WebClient
 
 TOKEN = "/api/v1/auth/token"
-FORM_LIST = f"{BASE}/formList"
-RIGHT = loader.DEMO_PASSWORD
+RIGHT = loader.DEMO_PASSWORD  # every account's password, the example's too (mission_examples.PASSWORD)
 
 
 @pytest.fixture
@@ -61,63 +61,69 @@ def failures(session: Session, username: str) -> int:
 
 
 def test_200_wrong_passwords_are_cut_off_after_5_and_the_right_one_works_after_the_wait(
-    client: TestClient, clock: Clock, hashes: list[int], session: Session
+    client: TestClient, clock: Clock, hashes: list[int], session: Session, scene: Scene
 ) -> None:
-    statuses = [token(client, "verifier-ru", f"guess-{n:03d}").status_code for n in range(200)]
+    verifier = account_of(scene, "verifier-ru")
+    statuses = [token(client, verifier, f"guess-{n:03d}").status_code for n in range(200)]
     assert statuses[:5] == [401] * 5
     assert set(statuses[5:]) == {429}
     # Refused before hashing: only the five free tries cost an argon2 check, and only they are counted.
     assert len(hashes) == 5
-    assert failures(session, "verifier-ru") == 5
-    refused = token(client, "verifier-ru", RIGHT)
+    assert failures(session, verifier) == 5
+    refused = token(client, verifier, RIGHT)
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "1"
     assert "try again in 1 s" in refused.json()["detail"]
     clock.advance(1)
-    assert token(client, "verifier-ru", RIGHT).status_code == 200
+    assert token(client, verifier, RIGHT).status_code == 200
     # The success cleared the count: the next mistake is an ordinary 401, not a wait.
-    assert token(client, "verifier-ru", "typo-typo").status_code == 401
+    assert token(client, verifier, "typo-typo").status_code == 401
 
 
-def test_the_wait_doubles_with_each_failure_and_stops_at_five_minutes(client: TestClient, clock: Clock) -> None:
+def test_the_wait_doubles_with_each_failure_and_stops_at_five_minutes(
+    client: TestClient, clock: Clock, scene: Scene
+) -> None:
+    analyst = account_of(scene, "analyst-ru")
     for _ in range(5):
-        assert token(client, "analyst-ru", "wrong-one").status_code == 401
+        assert token(client, analyst, "wrong-one").status_code == 401
     waits = []
     for _ in range(12):
-        refused = token(client, "analyst-ru", "wrong-one")
+        refused = token(client, analyst, "wrong-one")
         assert refused.status_code == 429
         waits.append(int(refused.headers["retry-after"]))
         clock.advance(waits[-1])
-        assert token(client, "analyst-ru", "wrong-one").status_code == 401
+        assert token(client, analyst, "wrong-one").status_code == 401
     assert waits == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]
     # The run goes on while the tries do; a quiet quarter-hour ends it.
     clock.advance(15 * 60 + 1)
-    assert token(client, "analyst-ru", "wrong-one").status_code == 401
+    assert token(client, analyst, "wrong-one").status_code == 401
 
 
-def test_the_login_page_says_to_wait_and_then_lets_the_user_in(web: WebClient, clock: Clock) -> None:
+def test_the_login_page_says_to_wait_and_then_lets_the_user_in(web: WebClient, clock: Clock, scene: Scene) -> None:
+    monitor = account_of(scene, "monitor-ru")
     for _ in range(5):
-        assert web.post_form("/login", {"username": "monitor-ru", "password": "nope-nope"}).status_code == 401
-    refused = web.post_form("/login", {"username": "monitor-ru", "password": RIGHT})
+        assert web.post_form("/login", {"username": monitor, "password": "nope-nope"}).status_code == 401
+    refused = web.post_form("/login", {"username": monitor, "password": RIGHT})
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "1"
     assert "Too many failed log-ins for this account or from this address. Wait 1 seconds" in refused.text
-    assert 'value="monitor-ru"' in refused.text
+    assert f'value="{monitor}"' in refused.text
     assert "truce_session" not in refused.headers.get("set-cookie", "")
-    russian = web.post_form("/login", {"username": "monitor-ru", "password": RIGHT}, headers={"Accept-Language": "ru"})
+    russian = web.post_form("/login", {"username": monitor, "password": RIGHT}, headers={"Accept-Language": "ru"})
     assert "Слишком много неудачных попыток входа" in russian.text
     clock.advance(1)
-    assert web.post_form("/login", {"username": "monitor-ru", "password": RIGHT}).status_code == 303
+    assert web.post_form("/login", {"username": monitor, "password": RIGHT}).status_code == 303
 
 
 def test_openrosa_basic_failures_are_limited_with_429_and_retry_after(
-    client: TestClient, clock: Clock, hashes: list[int]
+    client: TestClient, clock: Clock, hashes: list[int], scene: Scene
 ) -> None:
-    wrong = {**OPENROSA, **basic("monitor-ru", "wrong-pass")}
+    form_list, monitor = f"/openrosa/{scene.slug}/formList", account_of(scene, "monitor-ru")
+    wrong = {**OPENROSA, **basic(monitor, "wrong-pass")}
     for _ in range(5):
-        assert client.get(FORM_LIST, headers=wrong).status_code == 401
+        assert client.get(form_list, headers=wrong).status_code == 401
     for _ in range(20):
-        refused = client.get(FORM_LIST, headers={**OPENROSA, **basic("monitor-ru", RIGHT)})
+        refused = client.get(form_list, headers={**OPENROSA, **basic(monitor, RIGHT)})
         assert refused.status_code == 429
     assert len(hashes) == 5
     assert refused.headers["retry-after"] == "1"
@@ -126,45 +132,47 @@ def test_openrosa_basic_failures_are_limited_with_429_and_retry_after(
     # No challenge: asking for credentials again would only make Collect send the same ones.
     assert "www-authenticate" not in refused.headers
     clock.advance(1)
-    assert client.get(FORM_LIST, headers={**OPENROSA, **basic("monitor-ru", RIGHT)}).status_code == 200
-    submission = client.head(f"{BASE}/submission", headers={**OPENROSA, **basic("monitor-ru", RIGHT)})
+    assert client.get(form_list, headers={**OPENROSA, **basic(monitor, RIGHT)}).status_code == 200
+    submission = client.head(f"/openrosa/{scene.slug}/submission", headers={**OPENROSA, **basic(monitor, RIGHT)})
     assert submission.status_code == 204
 
 
-def test_openrosa_digest_failures_count_too(client: TestClient, clock: Clock, session: Session) -> None:
-    challenge = digest_challenge(client.get(FORM_LIST, headers=OPENROSA))
+def test_openrosa_digest_failures_count_too(client: TestClient, clock: Clock, session: Session, scene: Scene) -> None:
+    form_list, verifier = f"/openrosa/{scene.slug}/formList", account_of(scene, "verifier-tr")
+    challenge = digest_challenge(client.get(form_list, headers=OPENROSA))
     for count in range(1, 6):
-        header = authorization(challenge, "verifier-tr", "wrong-pass", "GET", FORM_LIST, count)
-        assert client.get(FORM_LIST, headers={**OPENROSA, "Authorization": header}).status_code == 401
-    assert failures(session, "verifier-tr") == 5
-    right = authorization(challenge, "verifier-tr", RIGHT, "GET", FORM_LIST, 6)
-    refused = client.get(FORM_LIST, headers={**OPENROSA, "Authorization": right})
+        header = authorization(challenge, verifier, "wrong-pass", "GET", form_list, count)
+        assert client.get(form_list, headers={**OPENROSA, "Authorization": header}).status_code == 401
+    assert failures(session, verifier) == 5
+    right = authorization(challenge, verifier, RIGHT, "GET", form_list, 6)
+    refused = client.get(form_list, headers={**OPENROSA, "Authorization": right})
     assert refused.status_code == 429
     clock.advance(1)
-    right = authorization(challenge, "verifier-tr", RIGHT, "GET", FORM_LIST, 7)
-    assert client.get(FORM_LIST, headers={**OPENROSA, "Authorization": right}).status_code == 200
+    right = authorization(challenge, verifier, RIGHT, "GET", form_list, 7)
+    assert client.get(form_list, headers={**OPENROSA, "Authorization": right}).status_code == 200
     # The success that cleared the failures is recorded; later ones, with nothing to clear, are not written.
-    again = authorization(challenge, "verifier-tr", RIGHT, "GET", FORM_LIST, 8)
-    assert client.get(FORM_LIST, headers={**OPENROSA, "Authorization": again}).status_code == 200
-    rows = session.execute(select(LoginAttempt.success).where(LoginAttempt.username == "verifier-tr")).scalars()
+    again = authorization(challenge, verifier, RIGHT, "GET", form_list, 8)
+    assert client.get(form_list, headers={**OPENROSA, "Authorization": again}).status_code == 200
+    rows = session.execute(select(LoginAttempt.success).where(LoginAttempt.username == verifier)).scalars()
     assert sorted(rows) == [False] * 5 + [True]
 
 
-def test_one_address_is_limited_across_accounts(app: FastAPI, clock: Clock) -> None:
+def test_one_address_is_limited_across_accounts(app: FastAPI, clock: Clock, scene: Scene) -> None:
     with (
         TestClient(app, client=("203.0.113.7", 40000)) as attacker,
         TestClient(app, client=("198.51.100.9", 40000)) as colleague,
     ):
         # Every try at another name: no account reaches its own limit.
+        admin = account_of(scene, "admin")
         for n in range(logins.LIMITS.address_free):
             assert token(attacker, f"user-{n}", "password1").status_code == 401
-        refused = token(attacker, "admin", RIGHT)
+        refused = token(attacker, admin, RIGHT)
         assert refused.status_code == 429
         assert refused.headers["retry-after"] == "1"
         # Someone at another address is not held up, nor the accounts themselves.
-        assert token(colleague, "admin", RIGHT).status_code == 200
+        assert token(colleague, admin, RIGHT).status_code == 200
         clock.advance(1)
-        assert token(attacker, "admin", RIGHT).status_code == 200
+        assert token(attacker, admin, RIGHT).status_code == 200
 
 
 def test_ipv6_hosts_count_by_their_64() -> None:
