@@ -31,9 +31,10 @@ MAX_WORKERS = 8
 
 # A batch of entries comes as one row: how many, their UTF-8 bytes joined by newlines (canonical JSON escapes
 # every control character, so a newline parts entries) and their leaf hashes joined, both aggregated in index
-# order. Per-row tuples cost as much again as hashing. SQLite before 3.44 has no ORDER BY in an aggregate: it
-# aggregates in the order of a subquery that has one (never flattened into an aggregate query). An entry in
-# another place would still show: each must name its own index, at its place in the batch.
+# order: a row per entry cost 1.0-1.5 s of CPU a million, the aggregates 0.65-0.7 s (BENCHMARKS.md). SQLite before
+# 3.44 has no ORDER BY in an aggregate: it aggregates in the order of a subquery that has one (it does not flatten
+# a subquery with ORDER BY into an aggregate query). An entry out of place would still show: each must name its
+# own index, at its place in the batch.
 _ORDERED_AGGREGATES = sqlite3.sqlite_version_info >= (3, 44, 0)
 _ENTRIES = {
     "sqlite": (
