@@ -17,10 +17,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2 as httpx
@@ -37,7 +38,8 @@ HELD_FROM = CHUNK + 8 * tiles.WIDTH  # the proxy holds every tile from here: the
 
 
 class Proxy(ThreadingHTTPServer):
-    """Forwards to the primary and records each request's path and query; holds tiles from `held_from` on."""
+    """Forwards to the primary and records each request's path and query; holds tiles from `held_from` on, and
+    flips one byte of the answer to the path `tamper` (counted in `tampered`)."""
 
     daemon_threads = True
 
@@ -48,6 +50,8 @@ class Proxy(ThreadingHTTPServer):
         self.held_from: int | None = HELD_FROM
         self.release = threading.Event()
         self.lock = threading.Lock()
+        self.tamper: str | None = None
+        self.tampered = 0
 
 
 class _Forward(BaseHTTPRequestHandler):
@@ -74,11 +78,23 @@ class _Forward(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k: v for k, v in self.headers.items() if k.lower() in {"authorization", "content-type"}}
         answer = httpx.request(method, self.server.primary + self.path, content=body, headers=headers, timeout=60)
+        content = answer.content
+        if self.path == self.server.tamper and answer.status_code == 200:
+            content = flipped(content)
+            with self.server.lock:
+                self.server.tampered += 1
         self.send_response(answer.status_code)
         self.send_header("Content-Type", answer.headers.get("content-type", "application/octet-stream"))
-        self.send_header("Content-Length", str(len(answer.content)))
+        self.send_header("Content-Length", str(len(content)))
         self.end_headers()
-        self.wfile.write(answer.content)
+        self.wfile.write(content)
+
+
+def flipped(content: bytes) -> bytes:
+    """`content` with one bit of its 100th byte flipped: a hash in the middle of a tile is wrong."""
+    wrong = bytearray(content)
+    wrong[100] ^= 1
+    return bytes(wrong)
 
 
 def _entries_asked(paths: list[str]) -> list[tuple[int, int]]:
@@ -226,3 +242,69 @@ def _assert_same_tiles(replica: str, primary: str, size: int) -> None:
         theirs = httpx.get(f"{primary}{path}", headers=headers)
         assert mine.status_code == theirs.status_code == 200, (path, mine.text)
         assert mine.content == theirs.content
+
+
+@pytest.fixture
+def bigger_primary(backend: str, demo_data_dir: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A log of four chunks and a half: its fourth chunk completes the first full level-1 tile (65,536 leaves)."""
+    data = tmp_path / "primary"
+    url, env = primary(backend, demo_data_dir, data, "replica_upper")
+    biglog.extend(url, 4 * CHUNK + CHUNK // 2)
+    return data, env
+
+
+def test_a_wrong_upper_tile_is_refused_named_and_never_served(
+    bigger_primary: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """The server (here the proxy in front of it) serves the full level-1 tile with one byte flipped: the replica
+    does not take the chunk that completes it as verified, names the tile in its alarm, and never serves the
+    server's bytes; once the server answers true again, its own tile is the one the entries build."""
+    data, env = bigger_primary
+    key = truce("log", "key", "--data-dir", str(data), env=env).stdout.strip()
+    server_port, own = free_port(), free_port()
+    serve = [sys.executable, "-m", "truce", "serve", "--data-dir", str(data), "--port", str(server_port)]
+    upper = mirror.tile_path(1, 0, tiles.WIDTH)
+    with process(serve, server_port, env), proxying(f"http://127.0.0.1:{server_port}") as proxy:
+        proxy.held_from = None
+        proxy.tamper = upper
+        command = [sys.executable, "-m", "truce", "replica", "--server", f"http://127.0.0.1:{proxy.server_port}",
+                   "--server-key", key, "--user", "verifier-ru", "--data-dir", str(tmp_path / "replica"),
+                   "--port", str(own)]  # fmt: skip
+        with process(command, own, {"TRUCE_PASSWORD": "truce-demo"}):
+            replica = f"http://127.0.0.1:{own}"
+            refused = _wait_for_status(own, lambda status: status["status"] != "ok")
+            assert proxy.tampered >= 1
+            assert refused["status"] == "audit_failed", refused
+            (alarm,) = refused["alarms"]
+            assert alarm["reason"] == "the server's tile/1/000 is not the one its signed entries build", alarm
+            # The chunk that completes the tile is not verified, so nothing above it is served.
+            assert refused["size"] == 3 * CHUNK
+            assert httpx.get(f"{replica}{upper}").status_code == 404
+            proxy.tamper = None
+            caught_up = _wait_for_status(own, lambda status: int(status["size"]) >= 4 * CHUNK + CHUNK // 2)
+            mine = httpx.get(f"{replica}{upper}")
+            token = httpx.post(
+                f"http://127.0.0.1:{server_port}/api/v1/auth/token",
+                data={"username": "admin", "password": "truce-demo"},
+            )
+            theirs = httpx.get(
+                f"http://127.0.0.1:{server_port}{upper}",
+                headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            )
+    assert mine.status_code == theirs.status_code == 200, mine.text
+    assert mine.content == theirs.content != flipped(theirs.content)
+    # The alarm stays for the operator to read, and names the tile once however often the server lied.
+    assert caught_up["status"] == "audit_failed"
+    assert [a["reason"] for a in caught_up["alarms"]] == [alarm["reason"]]
+
+
+def _wait_for_status(port: int, reached: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The replica's status once `reached` says so."""
+    deadline = time.monotonic() + 300
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status = httpx.get(f"http://127.0.0.1:{port}/api/v1/replica/status").json()
+        if reached(status):
+            return status
+        time.sleep(0.3)
+    pytest.fail(f"the replica did not get there: {status}")

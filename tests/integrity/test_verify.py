@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -24,14 +26,23 @@ from truce.places import service as places_service
 from truce.places.schemas import SiteIn
 from truce.policy import Actor
 
+# Whether `run` and `check` let worker processes read the committed database on their own connections.
+OWN_CONNECTIONS = False
 
-@pytest.fixture(autouse=True, params=["one process", "two processes"])
+
+@pytest.fixture(autouse=True, params=["one process", "two processes", "own connections"])
 def processes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every check runs as it does on a small log, and as on a big one: leaves hashed in a second process, in
-    batches of 64 (whole subtrees, as the 16,384 of a big log), so that a tamper falls inside one batch."""
+    batches of 64 (whole subtrees, as the 16,384 of a big log), so that a tamper falls inside one batch; and as
+    `truce log verify` checks a big log, worker processes reading ranges of 4 batches of 16 on connections of their
+    own, so that the log spans several ranges."""
     if request.param == "two processes":
         monkeypatch.setattr(verifying, "PARALLEL_FROM", 0)
         monkeypatch.setattr(verifying, "HASHED_BATCH", 64)
+    if request.param == "own connections":
+        monkeypatch.setattr(verifying, "PARALLEL_FROM", 0)
+        monkeypatch.setattr(verifying, "HASHED_BATCH", 16)
+        monkeypatch.setattr(sys.modules[__name__], "OWN_CONNECTIONS", True)
     return str(request.param)
 
 
@@ -51,8 +62,14 @@ def demo(backend: str, tmp_path: Path, signer: note.Signer) -> Iterator[Database
 
 
 def run(db: Database, signer: note.Signer) -> Report:
+    return check(db, signer.verifier())
+
+
+def check(db: Database, key: note.Verifier, **options: Any) -> Report:
+    """`verify` of the committed database `db` with `key`, as the fixture's way of reading it says."""
+    readers = db.engine.url.render_as_string(hide_password=False) if OWN_CONNECTIONS else None
     with db.session(write=False) as session:
-        return verify(session, signer.verifier(), LOGGED)
+        return verify(session, key, LOGGED, readers=readers, **options)
 
 
 def tamper(db: Database, *statements: str) -> None:
@@ -169,8 +186,7 @@ def test_a_tampered_subtree_hash(demo: Database, signer: note.Signer) -> None:
 
 def test_a_replaced_server_key(demo: Database, signer: note.Signer) -> None:
     impostor = note.generate_signer(signer.name)
-    with demo.session(write=False) as session:
-        report = verify(session, impostor.verifier(), LOGGED)
+    report = check(demo, impostor.verifier())
     only(report, f"the key {signer.name} id {impostor.verifier().key_id.hex()} did not sign checkpoint 1 (size ")
     only(report, f"they are signed by {signer.name} id {signer.verifier().key_id.hex()} (the server key was replaced)")
 
@@ -191,9 +207,8 @@ def test_a_replaced_key_that_re_signed_every_checkpoint_is_caught_by_the_pinned_
             connection.execute(
                 text("UPDATE log_checkpoints SET note = :n WHERE id = :i"), {"n": resigned, "i": checkpoint_id}
             )
-    with demo.session(write=False) as session:
-        assert verify(session, impostor.verifier(), LOGGED).intact  # the data directory agrees with itself
-        report = verify(session, impostor.verifier(), LOGGED, pinned=signer.verifier())
+    assert check(demo, impostor.verifier()).intact  # the data directory agrees with itself
+    report = check(demo, impostor.verifier(), pinned=signer.verifier())
     pinned, replaced = signer.verifier().key_id.hex(), impostor.verifier().key_id.hex()
     assert report.problems[0] == (
         f"the key in the data directory, {signer.name} id {replaced}, is not the pinned key, {signer.name} id "
@@ -256,8 +271,7 @@ def test_an_older_database_restored_after_a_checkpoint(demo: Database, signer: n
         head.size = old_size
         head.border = [h.hex() for h in border._stack]
     assert run(demo, signer).intact  # on its own, the restored copy looks whole
-    with demo.session(write=False) as session:
-        problems = verify(session, signer.verifier(), LOGGED, saved=(str(saved), saved.read_text())).problems
+    problems = check(demo, signer.verifier(), saved=(str(saved), saved.read_text())).problems
     assert problems == [
         f"saved checkpoint {saved}: it covers {old_size + 1} entries but the log holds {old_size} (rolled back)"
     ]
@@ -268,5 +282,4 @@ def test_a_saved_checkpoint_the_log_extends(demo: Database, signer: note.Signer,
     with demo.session() as session:
         saved.write_text(ledger.checkpoint(session, signer).note)
     add_site(demo, "Observation post 24")
-    with demo.session(write=False) as session:
-        assert verify(session, signer.verifier(), LOGGED, saved=(str(saved), saved.read_text())).intact
+    assert check(demo, signer.verifier(), saved=(str(saved), saved.read_text())).intact

@@ -72,6 +72,8 @@ def verify_command(
                 evidence_root=stores.for_settings(settings, db),
                 pinned=pinned,
                 saved=saved,
+                # Committed data: worker processes may read it on connections of their own.
+                readers=db.engine.url.render_as_string(hide_password=False),
             )
     summary = (
         f"{report.entries:,} entries, {report.checkpoints} checkpoints, "

@@ -11,13 +11,19 @@ import hashlib
 
 def leaves_and_levels(first: int, datas: list[bytes]) -> tuple[bytes, bool, list[bytes]]:
     """The joined leaf hashes of entries `first`, `first + 1`, …; whether each names its own index; the levels."""
+    joined, claims = leaves(first, datas)
+    return joined, claims, levels_above(joined)
+
+
+def leaves(first: int, datas: list[bytes]) -> tuple[bytes, bool]:
+    """The joined leaf hashes of entries `first`, `first + 1`, …; whether each names its own index."""
     sha256 = hashlib.sha256
     joined = b"".join([sha256(b"\x00" + data).digest() for data in datas])
     # Only says yes when verify._claimed_index would: keys are sorted, so the last "index" key is the entry's own.
     claims = all(
         data.startswith(b'"index":%d,' % idx, data.rfind(b'"index":')) for idx, data in enumerate(datas, first)
     )
-    return joined, claims, levels_above(joined)
+    return joined, claims
 
 
 def levels_above(joined: bytes) -> list[bytes]:
