@@ -33,6 +33,8 @@ from truce.ledger.store import HEAD_ID
 from truce.patrols.models import Track
 
 BATCH = 20_000
+# Ids per lookup of their latest entries: well under every backend's limit on bound parameters.
+ID_CHUNK = 500
 # Batches hashed in a second process hold whole subtrees: 2^14 entries starting on a multiple of 2^14.
 HASHED_BATCH = 1 << 14
 # Below this a second process costs more to start and feed than it saves.
@@ -502,46 +504,91 @@ def _check_cosignatures(
 
 
 def _check_records(session: Session, model: type[Base], report: Report) -> None:
+    """Each row against the latest entry of its record, and each record an entry says exists against the table.
+
+    In memory bounded by a batch, whatever the table's size: a batch of rows is compared with the latest entries of
+    its own ids; then the records the entries say exist are counted, and only when that count differs from the rows
+    found is the table's set of ids held to name the missing ones (a restored million-incident mission once needed
+    6.7 GB for a dictionary of every record's latest entry).
+    """
     kind = model.__tablename__
-    latest = (
-        select(LogEntry.entity_id, func.max(LogEntry.idx).label("idx"))
-        .where(LogEntry.entity_type == kind)
-        .group_by(LogEntry.entity_id)
-        .subquery()
-    )
-    logged: dict[str, tuple[int, dict[str, Any] | None]] = {}
-    query = select(LogEntry.entity_id, LogEntry.idx, LogEntry.data).join(latest, LogEntry.idx == latest.c.idx)
-    for entity_id, idx, data in _rows(session, query):
-        logged[entity_id] = (idx, json.loads(data)["entity"])
+    found = 0
     try:
-        for record in session.execute(select(model).execution_options(yield_per=BATCH)).scalars():
-            report.records += 1
-            _compare(kind, record, logged, report)
+        rows = session.execute(select(model).execution_options(yield_per=BATCH)).scalars()
+        for batch in rows.partitions():
+            seen = [(_record_id(record, now), now) for record in batch for now in (snapshot(record),)]
+            logged = _latest_entries(session, kind, [record_id for record_id, _ in seen])
+            for record_id, now in seen:
+                report.records += 1
+                found += _compare(kind, record_id, now, logged, report)
     except InexactJSON as exc:
         # A value no entry point lets in (an integer beyond 64 bits) was written into the table directly.
         report.problems.append(f"{kind}: {exc} (changed outside Truce)")
         return
-    for entity_id, (idx, entity) in logged.items():
-        if entity is not None:
+    if sum(1 for _, _, entity in _newest(session, kind) if entity is not None) != found:
+        _name_missing_rows(session, model, report)
+
+
+def _record_id(record: Base, now: dict[str, Any]) -> str:
+    """A record's id as its entries name it: its primary key's logged values joined by '/'."""
+    return "/".join(str(now[c.name]) for c in record.__table__.primary_key.columns)  # type: ignore[attr-defined]
+
+
+def _latest_entries(session: Session, kind: str, ids: list[str]) -> dict[str, tuple[int, dict[str, Any] | None]]:
+    """The latest entry of each of `ids` (index and entity), looked up by the entries' (type, id, index) index."""
+    latest: dict[str, tuple[int, dict[str, Any] | None]] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        chosen = LogEntry.entity_id.in_(ids[start : start + ID_CHUNK])
+        for entity_id, idx, entity in _newest(session, kind, chosen):
+            latest[entity_id] = (idx, entity)
+    return latest
+
+
+def _newest(session: Session, kind: str, *where: Any) -> Iterator[tuple[str, int, dict[str, Any] | None]]:
+    """The latest entry of each record of `kind` (that `where` chooses), streamed: id, index, entity or None."""
+    newest = (
+        select(LogEntry.entity_id, func.max(LogEntry.idx).label("idx"))
+        .where(LogEntry.entity_type == kind, *where)
+        .group_by(LogEntry.entity_id)
+        .subquery()
+    )
+    query = select(LogEntry.entity_id, LogEntry.idx, LogEntry.data).join(newest, LogEntry.idx == newest.c.idx)
+    for entity_id, idx, data in _rows(session, query):
+        yield entity_id, idx, json.loads(data)["entity"]
+
+
+def _name_missing_rows(session: Session, model: type[Base], report: Report) -> None:
+    # Only on the failure path: the table's ids are held here, never the entries.
+    kind = model.__tablename__
+    rows = session.execute(select(model).execution_options(yield_per=BATCH)).scalars()
+    present = {_record_id(record, snapshot(record)) for record in rows}
+    for entity_id, idx, entity in _newest(session, kind):
+        if entity is not None and entity_id not in present:
             report.problems.append(
                 f"{kind} {entity_id}: the row is missing but entry {idx} records it (deleted outside Truce)"
             )
 
 
-def _compare(kind: str, record: Base, logged: dict[str, tuple[int, dict[str, Any] | None]], report: Report) -> None:
-    now = snapshot(record)
-    record_id = "/".join(str(now[c.name]) for c in record.__table__.primary_key.columns)  # type: ignore[attr-defined]
+def _compare(
+    kind: str,
+    record_id: str,
+    now: dict[str, Any],
+    logged: dict[str, tuple[int, dict[str, Any] | None]],
+    report: Report,
+) -> bool:
+    """Whether an entry records the row as it is now; each difference goes into `report`."""
     found = logged.pop(record_id, None)
     if found is None:
         report.problems.append(f"{kind} {record_id}: no log entry accounts for this row (written outside Truce)")
-        return
+        return False
     idx, entity = found
     if entity is None:
         report.problems.append(f"{kind} {record_id}: entry {idx} records its deletion, yet the row exists")
-        return
+        return False
     for name in sorted(set(now) | set(entity)):
         if now.get(name) != entity.get(name):
             report.problems.append(
                 f"{kind} {record_id}: field {name!r} is {now.get(name)!r} in the table "
                 f"but {entity.get(name)!r} in entry {idx} (changed outside Truce)"
             )
+    return True
