@@ -13,7 +13,7 @@ PYTHONPATH for the script and for every `truce` process it starts):
    and the server's CPU ms per submission; after/before of the rate (target: not below 1.00 within the noise).
 
     .venv/bin/python benchmarks/journal_pair.py --before COMMIT [--after HEAD] [--rounds 3]
-        [--incidents 1500] [--submissions 2000] [--skip-ledger] [--skip-phones]
+        [--incidents 1500] [--submissions 2000] [--skip-ledger] [--skip-phones] [--scripts-here]
 """
 
 from __future__ import annotations
@@ -50,15 +50,21 @@ def checkout(commit: str) -> Iterator[Path]:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
 
 
+SCRIPTS_HERE = False
+
+
 def run(tree: Path, script: str, *args: str, after_part_one: bool = False) -> str:
     """Run `tree`'s copy of `script` on `tree`'s code; its output.
 
     `after_part_one`: a failure after the figures this script reads is not one (the older commit's
     `ledger_costs.py` fails in its part 2, which this script does not use: a stale import in a subprocess).
     """
-    env = {**os.environ, "PYTHONPATH": f"{tree / 'src'}{os.pathsep}{tree / 'benchmarks'}"}
+    # `--scripts-here`: this tree's copy of the script drives either commit's code (the phones' script uses only the
+    # command line and HTTP, which both commits share), so both runs are driven alike.
+    scripts = ROOT / "benchmarks" if SCRIPTS_HERE else tree / "benchmarks"
+    env = {**os.environ, "PYTHONPATH": f"{tree / 'src'}{os.pathsep}{scripts}"}
     done = subprocess.run(
-        [sys.executable, str(tree / "benchmarks" / script), *args], env=env, capture_output=True, text=True, check=False
+        [sys.executable, str(scripts / script), *args], env=env, capture_output=True, text=True, check=False
     )
     if done.returncode != 0 and not (after_part_one and WITHOUT_LOG.search(done.stdout)):
         raise SystemExit(f"{script} failed on {tree}:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
@@ -116,7 +122,10 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=2000)
     parser.add_argument("--skip-ledger", action="store_true")
     parser.add_argument("--skip-phones", action="store_true")
+    parser.add_argument("--scripts-here", action="store_true", help="drive both commits with this tree's scripts")
     args = parser.parse_args()
+    global SCRIPTS_HERE  # one switch for `run`, set once from the command line
+    SCRIPTS_HERE = args.scripts_here
     print(f"before: {args.before}, after: {args.after}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     with checkout(args.before) as before, checkout(args.after) as after:
         trees = {"before": before, "after": after}

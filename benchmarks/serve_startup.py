@@ -61,7 +61,18 @@ def load_demo(data_dir: Path, env: dict[str, str]) -> None:
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now; within `TRUCE_BENCH_PORTS` (`LOW-HIGH`) if set."""
+    ports = os.environ.get("TRUCE_BENCH_PORTS")
+    if ports:
+        low, high = (int(end) for end in ports.split("-"))
+        for port in range(low, high + 1):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise SystemExit(f"no free port in TRUCE_BENCH_PORTS={ports}")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]

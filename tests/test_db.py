@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from conftest import PG_URL
-from truce.db import InexactJSON, _json_loads, _sqlite_utc, connect
+from truce.db import InexactJSON, _json_loads, _long_digits, _sqlite_utc, connect
 
 
 @pytest.mark.parametrize("document", ['{"a": [1, 2.5, null, true, "é"]}', "[]", "{}", '"text"', "0"])
@@ -27,6 +30,28 @@ def test_json_refuses_what_it_cannot_read_back_exactly() -> None:
         _json_loads(json.dumps([2**70 + 1]))
     with pytest.raises(InexactJSON):
         _json_loads("{not json")
+
+
+@given(st.text(alphabet=st.sampled_from('0123456789٠١२ é,[]"') | st.characters(), max_size=80))
+def test_long_digit_runs_are_found_as_the_regular_expression_finds_them(document: str) -> None:
+    # Only ASCII digits count: other scripts' digits (Arabic-Indic, Devanagari) are text to orjson, never numbers.
+    expected = re.search("[0-9]{19}", document) is not None
+    assert _long_digits(document) == expected
+    assert _long_digits(document.encode("utf-8", "surrogatepass")) == expected
+
+
+@pytest.mark.parametrize(
+    ("document", "long"),
+    [
+        ("1" * 19, True),
+        ("x" + "9" * 18 + "0]", True),
+        ("é" + "0" * 19, True),
+        ("1" * 18, False),
+        ("9" * 9 + "." + "9" * 10, False),
+    ],
+)
+def test_a_run_of_nineteen_digits_is_found(document: str, long: bool) -> None:
+    assert _long_digits(document) is long
 
 
 @pytest.mark.parametrize(
