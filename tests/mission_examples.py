@@ -66,7 +66,9 @@ class Scene:
     def account(self, username: str) -> str:
         """This mission's counterpart of a demo account (`verifier-tr` -> `verifier-east`)."""
         role, _, code = username.partition("-")
-        return f"{role}-{self.delegation(code)}" if code else f"{role}-{self.delegation('ru')}"
+        if not code:  # the demo's `admin` belongs to `ru`; another mission's administrator is named for its own
+            return username if self.slug == DEMO_SLUG else f"{role}-{self.delegation('ru')}"
+        return f"{role}-{self.delegation(code)}"
 
     def actor(self, name: str) -> str:
         """This mission's counterpart of an outside source's name for a demo party ("Government of Armenia")."""
@@ -89,6 +91,11 @@ class Scene:
     def api(self) -> str:
         """The mission's API root."""
         return f"/api/v1/missions/{self.slug}"
+
+    @property
+    def pages(self) -> str:
+        """The root of the mission's pages."""
+        return f"/m/{self.slug}"
 
     def at(self, lon: float, lat: float) -> tuple[float, float]:
         """A demo position (given near 46.80, 39.90) moved to the same place relative to this mission's point."""
