@@ -64,11 +64,11 @@ class Scene:
         return self.delegations.get(code, code)
 
     def account(self, username: str) -> str:
-        """This mission's counterpart of a demo account (`verifier-tr` -> `verifier-east`)."""
+        """This mission's counterpart of a demo account (`verifier-tr` -> `verifier-east`); in the demo, itself."""
+        if self.slug == DEMO_SLUG:
+            return username  # `admin` too, which has no delegation in its name
         role, _, code = username.partition("-")
-        if not code:  # the demo's `admin` belongs to `ru`; another mission's administrator is named for its own
-            return username if self.slug == DEMO_SLUG else f"{role}-{self.delegation('ru')}"
-        return f"{role}-{self.delegation(code)}"
+        return f"{role}-{self.delegation(code)}" if code else f"{role}-{self.delegation('ru')}"
 
     def actor(self, name: str) -> str:
         """This mission's counterpart of an outside source's name for a demo party ("Government of Armenia")."""
