@@ -65,7 +65,9 @@ class Scene:
         return self.delegations.get(code, code)
 
     def account(self, username: str) -> str:
-        """This mission's counterpart of a demo account (`verifier-tr` -> `verifier-east`)."""
+        """This mission's counterpart of a demo account (`verifier-tr` -> `verifier-east`); in the demo, itself."""
+        if self.slug == DEMO_SLUG:
+            return username  # `admin` too, which has no delegation in its name
         role, _, code = username.partition("-")
         return f"{role}-{self.delegation(code)}" if code else f"{role}-{self.delegation('ru')}"
 
@@ -90,6 +92,11 @@ class Scene:
     def api(self) -> str:
         """The mission's API root."""
         return f"/api/v1/missions/{self.slug}"
+
+    @property
+    def pages(self) -> str:
+        """The root of the mission's pages."""
+        return f"/m/{self.slug}"
 
     def at(self, lon: float, lat: float) -> tuple[float, float]:
         """A demo position (given near 46.80, 39.90) moved to the same place relative to this mission's point."""
@@ -126,6 +133,18 @@ EXAMPLE_KINDS = [
     ("access", "crossing_closed"), ("other", "civilian_farming"), ("air", "drone_overflight"),
 ]  # fmt: skip
 EXAMPLE_INCIDENTS = 150
+
+
+def in_mission(change: dict[str, str], scene: Scene) -> dict[str, str]:
+    """A refusal's fields written for nk-2020, moved into the scene's mission: its days and delegation codes."""
+    moved: dict[str, str] = {}
+    for key, value in change.items():
+        if key == "date" and value == "2019-06-01":
+            value = str(scene.shifted(date(2019, 6, 1)))  # a demo day before the mission, as far before this one
+        if key.startswith("restricted_to.") and value != "zz":
+            key, value = f"restricted_to.{scene.delegation(value)}", scene.delegation(value)
+        moved[key] = value
+    return moved
 
 
 def load_example(session: Session) -> Mission:

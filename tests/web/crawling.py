@@ -9,10 +9,13 @@ from html.parser import HTMLParser
 
 from web.conftest import WebClient
 
-START = "/m/nk-2020/"
-# Links to follow: pages of the demo mission and of one's account (no downloads, no JSON, no evidence files, no
-# language switch).
-FOLLOW = re.compile(r"^/(m/nk-2020|account)/[^?#]*(\?[^#]*)?$")
+
+def follow(slug: str) -> re.Pattern[str]:
+    """Links to follow: pages of the mission and of one's account (no downloads, no JSON, no evidence files, no
+    language switch)."""
+    return re.compile(rf"^/(m/{re.escape(slug)}|account)/[^?#]*(\?[^#]*)?$")
+
+
 SKIP = re.compile(r"\.(json|csv|geojson|pdf|png|jpg|svg|xml|atom)$|/evidence/|/logout|/language")
 # Pages that differ only by ids or query are one kind of page: a few of each are enough.
 PER_KIND = 3
@@ -80,8 +83,10 @@ def _kind(path: str) -> str:
 
 
 def crawl(web: WebClient, headers: dict[str, str] | None = None) -> Iterator[Rendered]:
-    """Every page reachable by links from the mission's overview, a few of each kind, each opened once."""
-    queue, seen, kinds = [START], {START}, {}  # type: ignore[var-annotated]
+    """Every page reachable by links from the mission's overview (the web client's scene's), a few of each kind,
+    each opened once."""
+    start, follows = f"{web.scene.pages}/", follow(web.scene.slug)
+    queue, seen, kinds = [start], {start}, {}  # type: ignore[var-annotated]
     while queue and len(seen) <= MAX_PAGES:
         path = queue.pop(0)
         answer = web.get(path, headers=headers or {})
@@ -92,7 +97,7 @@ def crawl(web: WebClient, headers: dict[str, str] | None = None) -> Iterator[Ren
         yield Rendered(path, answer.text, text)
         for link in links:
             link = link.split("#")[0]
-            if not FOLLOW.match(link) or SKIP.search(link.split("?")[0]) or link in seen:
+            if not follows.match(link) or SKIP.search(link.split("?")[0]) or link in seen:
                 continue
             kind = _kind(link)
             if kinds.get(kind, 0) >= PER_KIND:

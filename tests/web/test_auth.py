@@ -7,37 +7,40 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from truce.db import Database
 from truce.web.models import WebSession
 from web.conftest import WebClient
 
 
-def test_login_sets_a_hardened_session_cookie_and_opens_the_mission(web: WebClient) -> None:
-    answer = web.post_form("/login", {"username": "monitor-ru", "password": "truce-demo", "next": "/m/nk-2020/map"})
+def test_login_sets_a_hardened_session_cookie_and_opens_the_mission(web: WebClient, scene: Scene) -> None:
+    monitor = web.name("monitor-ru")
+    answer = web.post_form("/login", {"username": monitor, "password": "truce-demo", "next": f"{scene.pages}/map"})
     assert answer.status_code == 303
-    assert answer.headers["location"] == "/m/nk-2020/map"
+    assert answer.headers["location"] == f"{scene.pages}/map"
     cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("truce_session="))
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain HTTP here; see the HTTPS test
-    home = web.get("/m/nk-2020/")
+    home = web.get(f"{scene.pages}/")
     assert home.status_code == 200
-    assert "monitor-ru" in home.text
+    assert monitor in home.text
 
 
-def test_cookies_are_secure_over_https(app: FastAPI, db: Database) -> None:
+def test_cookies_are_secure_over_https(app: FastAPI, db: Database, scene: Scene) -> None:
     with TestClient(app, base_url="https://truce.example") as client:
-        web = WebClient(client, db)
-        answer = web.post_form("/login", {"username": "admin", "password": "truce-demo"})
+        web = WebClient(client, db, scene)
+        answer = web.post_form("/login", {"username": web.name("admin"), "password": "truce-demo"})
+        assert answer.status_code == 303
         cookies = answer.headers.get_list("set-cookie")
         assert cookies
         assert all("Secure" in c for c in cookies)
 
 
 def test_a_wrong_password_keeps_the_user_name_and_says_what_is_wrong(web: WebClient) -> None:
-    answer = web.post_form("/login", {"username": "monitor-ru", "password": "nope-nope"})
+    answer = web.post_form("/login", {"username": web.name("monitor-ru"), "password": "nope-nope"})
     assert answer.status_code == 401
-    assert 'value="monitor-ru"' in answer.text
+    assert f'value="{web.name("monitor-ru")}"' in answer.text
     assert "Wrong user name or password." in answer.text
     assert "truce_session" not in answer.headers.get("set-cookie", "")
 
@@ -60,14 +63,14 @@ def test_a_form_without_the_csrf_token_is_refused(web: WebClient) -> None:
     assert "truce_session" not in forged.headers.get("set-cookie", "")
 
 
-def test_logout_ends_the_session_on_the_server(web: WebClient, session: Session) -> None:
+def test_logout_ends_the_session_on_the_server(web: WebClient, session: Session, scene: Scene) -> None:
     web.login_with_form("verifier-ru")
     token = web.client.cookies.get("truce_session")
     assert token
     assert web.logout().headers["location"].startswith("/login")
     # Replaying the old cookie no longer works: the session row is gone.
     web.client.cookies.set("truce_session", token)
-    answer = web.get("/m/nk-2020/verification")
+    answer = web.get(f"{scene.pages}/verification")
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/login?next=")
 
@@ -83,7 +86,7 @@ def test_logging_in_again_starts_a_new_session(web: WebClient, session: Session)
 
 def test_next_never_leaves_the_site(web: WebClient) -> None:
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
-        answer = web.post_form("/login", {"username": "admin", "password": "truce-demo", "next": target})
+        answer = web.post_form("/login", {"username": web.name("admin"), "password": "truce-demo", "next": target})
         assert answer.headers["location"] == "/"
 
 

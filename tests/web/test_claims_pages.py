@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
@@ -9,21 +10,27 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mission_examples import DEMO_SLUG, EXAMPLE_SLUG, Scene
 from support import ACCOUNTS, STAFF
 from truce.claims import service as claims_service
 from truce.claims.models import Claim
 from truce.claims.schemas import ClaimIn
 from truce.missions import service as missions_service
+from truce.missions.models import Mission
 from truce.policy import Actor
 from web.conftest import WebClient
 
-BASE = "/m/nk-2020"
+BASE = "/m/nk-2020"  # the demo's claims; the tests of any mission's take the scene's pages
+# The party the comparison shows when none is named: the demo's Russian defence ministry states the most return
+# figures; the example mission has no claims, so its first party (None here).
+CLAIMING = {DEMO_SLUG: "ru", EXAMPLE_SLUG: None}
 
 
 def ru_7000(session: Session) -> Claim:
     return session.execute(select(Claim).where(Claim.summary.like("%about 7,000%"))).scalar_one()
 
 
+@pytest.mark.demo_content  # the demo's claims: the example mission has none
 def test_the_list_shows_speaker_source_numbers_and_status(web: WebClient, session: Session) -> None:
     page = web.login("public").get(f"{BASE}/claims").text
     row = page.split(f'id="claim-{ru_7000(session).id}"')[1].split("</tr>")[0]
@@ -36,12 +43,14 @@ def test_the_list_shows_speaker_source_numbers_and_status(web: WebClient, sessio
     assert page.count('<tr id="claim-') == len(session.execute(select(Claim.id)).all())
 
 
+@pytest.mark.demo_content  # the demo's one corroborated claim
 def test_the_status_filter(web: WebClient) -> None:
     page = web.get(f"{BASE}/claims?status=corroborated").text
     assert page.count('data-status="corroborated"') == page.count('<tr id="claim-') == 1
     assert web.get(f"{BASE}/claims?status=bogus").status_code == 404
 
 
+@pytest.mark.demo_content  # the demo's claim of about 7,000 returns and its assessment
 def test_a_claim_page_shows_its_assessment_and_links(web: WebClient, session: Session) -> None:
     claim = ru_7000(session)
     page = web.login("analyst-ru").get(f"{BASE}/claims/{claim.id}").text
@@ -53,12 +62,11 @@ def test_a_claim_page_shows_its_assessment_and_links(web: WebClient, session: Se
 
 
 @pytest.fixture
-def staff_claim(session: Session) -> int:
+def staff_claim(session: Session, mission: Mission, scene: Scene) -> int:
     """A claim for mission staff only, with a link to a restricted record that no one else may follow."""
-    mission = missions_service.get_by_slug(session, "nk-2020")
-    assert mission is not None
     data = ClaimIn(
-        speaker="A staff source", affiliation="am", said_on=date(2020, 11, 24), source_title="Internal note",
+        speaker="A staff source", affiliation=scene.delegation("am"), said_on=scene.shifted(date(2020, 11, 24)),
+        source_title="Internal note",
         summary="Staff only claim", classification="mission",
     )  # fmt: skip
     claim = claims_service.create(session, mission, data, actor=Actor.system(mission.id))
@@ -67,13 +75,17 @@ def staff_claim(session: Session) -> int:
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_claims_by_classification(web: WebClient, staff_claim: int, account: str) -> None:
+def test_claims_by_classification(
+    web: WebClient, staff_claim: int, scene: Scene, mission: Mission, account: str
+) -> None:
     web.login(account)
     may = account in STAFF
-    assert ("Staff only claim" in web.get(f"{BASE}/claims").text) == may
-    assert web.get(f"{BASE}/claims/{staff_claim}").status_code == (200 if may else 404)
+    refused = 303 if account == "public" and not mission.public else 404  # the public logs in to a private mission
+    assert ("Staff only claim" in web.get(f"{scene.pages}/claims").text) == may
+    assert web.get(f"{scene.pages}/claims/{staff_claim}").status_code == (200 if may else refused)
 
 
+@pytest.mark.demo_content  # the demo's claimed and counted returns
 def test_claimed_against_counted_returns_day_by_day(web: WebClient) -> None:
     page = web.login("analyst-ru").get(f"{BASE}/claims/compare?party=ru").text
     assert '<svg role="img" aria-label="Returns claimed by' in page
@@ -88,11 +100,28 @@ def test_claimed_against_counted_returns_day_by_day(web: WebClient) -> None:
     assert '<td data-difference="0" data-verdict="same">0<br>' in table
 
 
-def test_an_unknown_party_is_not_found(web: WebClient) -> None:
-    assert web.get(f"{BASE}/claims/compare?party=zz").status_code == 404
-    assert web.get(f"{BASE}/claims/compare?party=%3Cscript%3E").status_code == 404
+def test_an_unknown_party_is_not_found(web: WebClient, scene: Scene) -> None:
+    web.login("analyst-ru")
+    assert web.get(f"{scene.pages}/claims/compare?party=zz").status_code == 404
+    assert web.get(f"{scene.pages}/claims/compare?party=%3Cscript%3E").status_code == 404
 
 
+def test_without_a_party_the_comparison_shows_the_one_that_claims_returns(
+    web: WebClient, session: Session, scene: Scene, mission: Mission
+) -> None:
+    """Every claims page links to the comparison without a party: it once fell back on the demo's `ru`, which
+    another mission need not have (the example's answered 404)."""
+    parties = missions_service.parties(session, mission)
+    party = next((p for p in parties if p.code == CLAIMING[scene.slug]), parties[0])
+    page = web.login("analyst-ru").get(f"{scene.pages}/claims/compare")
+    assert page.status_code == 200
+    assert f'<option value="{party.code}" selected>' in page.text
+    assert f"The return figures stated by {party.name}," in html.unescape(page.text)
+    named = web.get(f"{scene.pages}/claims/compare?party={party.code}").text
+    assert page.text.split("</h1>")[1] == named.split("</h1>")[1]  # the same page but for its own address
+
+
+@pytest.mark.demo_content  # the demo's claim of about 7,000 returns
 def test_the_comparison_in_russian(web: WebClient) -> None:
     web.client.cookies.set("truce_lang", "ru")
     page = web.get(f"{BASE}/claims/compare?party=ru").text

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from support import Login, point_feature
 from truce.ledger import merkle
+from truce.missions.models import Delegation, Mission
 from web.conftest import WebClient
 from web.exif_photo import jpeg_with_gps
-
-BASE = "/m/nk-2020"
-INCIDENTS = "/api/v1/missions/nk-2020/incidents"
 
 
 def history(page: str) -> list[str]:
@@ -22,40 +24,53 @@ def history(page: str) -> list[str]:
     return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in section.split("<li")[1:]]
 
 
-def test_the_history_reads_as_sentences(client: TestClient, login: Login, web: WebClient) -> None:
-    body = point_feature(46.8, 39.9, type="explosion", subtype="mortar", start="2020-11-29T10:00:00+04:00",
+def test_the_history_reads_as_sentences(
+    client: TestClient, login: Login, web: WebClient, scene: Scene, session: Session, mission: Mission
+) -> None:
+    base, incidents = scene.pages, f"{scene.api}/incidents"
+    lon, lat = scene.point
+    start = scene.moment(10, day=scene.shifted(date(2020, 11, 29)))
+    body = point_feature(lon, lat, type="explosion", subtype="mortar", start=start,
                          source="post", classification="parties")  # fmt: skip
-    incident_id = client.post(INCIDENTS, json=body, headers=login("monitor-ru")).json()["id"]
-    upload = client.post(f"{INCIDENTS}/{incident_id}/evidence", headers=login("monitor-ru"),
-                         files={"file": ("crater.jpg", jpeg_with_gps(39.9, 46.8), "image/jpeg")})  # fmt: skip
+    incident_id = client.post(incidents, json=body, headers=login("monitor-ru")).json()["id"]
+    upload = client.post(f"{incidents}/{incident_id}/evidence", headers=login("monitor-ru"),
+                         files={"file": ("crater.jpg", jpeg_with_gps(lat, lon), "image/jpeg")})  # fmt: skip
     sha = upload.json()["sha256"]
     body["properties"]["narrative"] = "Moved."
-    body["geometry"]["coordinates"] = [46.81, 39.9]
-    assert client.put(f"{INCIDENTS}/{incident_id}", json=body, headers=login("monitor-ru")).status_code == 200
+    body["geometry"]["coordinates"] = [lon + 0.01, lat]
+    assert client.put(f"{incidents}/{incident_id}", json=body, headers=login("monitor-ru")).status_code == 200
     web.login("verifier-tr")
-    assert web.get(f"{BASE}/incidents/{incident_id}/evidence/{sha}", headers={"Sec-Fetch-Site": "same-origin"})
-    web.post_form(f"{BASE}/incidents/{incident_id}/verify", {"verdict": "confirm", "note": "Crater seen."})
-    lines = history(web.get(f"{BASE}/incidents/{incident_id}").text)
-    assert lines[0].split(": ", 1)[1].startswith("Filed by monitor-ru")
-    assert any("Photo crater.jpg added by monitor-ru" in line for line in lines)
-    assert any("Position corrected by monitor-ru" in line for line in lines)
-    assert any("crater.jpg downloaded by verifier-tr" in line for line in lines)
+    assert web.get(f"{base}/incidents/{incident_id}/evidence/{sha}", headers={"Sec-Fetch-Site": "same-origin"})
+    web.post_form(f"{base}/incidents/{incident_id}/verify", {"verdict": "confirm", "note": "Crater seen."})
+    lines = history(web.get(f"{base}/incidents/{incident_id}").text)
+    monitor, verifier = web.name("monitor-ru"), web.name("verifier-tr")
+    assert lines[0].split(": ", 1)[1].startswith(f"Filed by {monitor}")
+    assert any(f"Photo crater.jpg added by {monitor}" in line for line in lines)
+    assert any(f"Position corrected by {monitor}" in line for line in lines)
+    assert any(f"crater.jpg downloaded by {verifier}" in line for line in lines)
     verdict = next(line for line in lines if "Verdict" in line)
-    assert "Verdict “Confirm” by Turkish" in verdict
+    delegation = session.scalars(
+        select(Delegation.name).where(Delegation.mission_id == mission.id, Delegation.code == scene.delegation("tr"))
+    ).one()
+    assert f"Verdict “Confirm” by {delegation}" in verdict
     assert "status now Under verification" in verdict
     assert "Crater seen." in verdict
     web.client.cookies.clear()
-    liaison = history(web.login("liaison-am").get(f"{BASE}/incidents/{incident_id}").text)
+    liaison = history(web.login("liaison-am").get(f"{base}/incidents/{incident_id}").text)
     assert not any("downloaded" in line for line in liaison)  # the chain of custody is for mission staff
     assert any("Verdict" in line for line in liaison)
 
 
-def test_each_line_links_to_its_entry_and_a_proof_that_checks(client: TestClient, login: Login, web: WebClient) -> None:
-    body = point_feature(46.8, 39.9, type="fire", subtype="sniper", start="2020-11-29T10:00:00+04:00", source="post")
-    incident_id = client.post(INCIDENTS, json=body, headers=login("monitor-ru")).json()["id"]
+def test_each_line_links_to_its_entry_and_a_proof_that_checks(
+    client: TestClient, login: Login, web: WebClient, scene: Scene
+) -> None:
+    base, incidents = scene.pages, f"{scene.api}/incidents"
+    start = scene.moment(10, day=scene.shifted(date(2020, 11, 29)))
+    body = point_feature(*scene.point, type="fire", subtype="sniper", start=start, source="post")
+    incident_id = client.post(incidents, json=body, headers=login("monitor-ru")).json()["id"]
     web.login("analyst-ru")
-    page = web.get(f"{BASE}/incidents/{incident_id}").text
-    link = re.search(rf'href="({BASE}/incidents/{incident_id}/log/(\d+))"', page)
+    page = web.get(f"{base}/incidents/{incident_id}").text
+    link = re.search(rf'href="({base}/incidents/{incident_id}/log/(\d+))"', page)
     assert link is not None
     entry = web.get(link.group(1)).text
     leaf = re.search(r'id="leaf-hash">([0-9a-f]{64})<', entry).group(1)  # type: ignore[union-attr]
@@ -64,4 +79,4 @@ def test_each_line_links_to_its_entry_and_a_proof_that_checks(client: TestClient
     proof = [bytes.fromhex(h) for h in re.findall(r'<li><code class="hash">([0-9a-f]{64})</code></li>', entry)]
     assert merkle.verify_inclusion(int(link.group(2)), size, bytes.fromhex(leaf), proof, bytes.fromhex(root))
     # Only entries of this incident's history are shown under it.
-    assert web.get(f"{BASE}/incidents/{incident_id}/log/1").status_code == 404
+    assert web.get(f"{base}/incidents/{incident_id}/log/1").status_code == 404

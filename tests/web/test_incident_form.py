@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,17 +14,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene, in_mission
 from support import Login, point_feature
 from truce.incidents.models import Incident
 from web.conftest import WebClient
 
-BASE = "/m/nk-2020"
-INCIDENTS = "/api/v1/missions/nk-2020/incidents"
-ENTRY = {
-    "type": "explosion", "subtype": "artillery", "date": "2020-11-25", "time": "06:40", "source": "post",
-    "means": "heard", "narrative": "Form test: rounds heard.", "classification": "mission",
-    "placement": "map", "lat": "39.9", "lon": "46.8",
-}  # fmt: skip
+
+def entry(scene: Scene) -> dict[str, str]:
+    """Rounds heard from a post, on a day and at a place of the scene's mission."""
+    lon, lat = scene.point
+    return {
+        "type": "explosion", "subtype": "artillery", "date": str(scene.shifted(date(2020, 11, 25))), "time": "06:40",
+        "source": "post", "means": "heard", "narrative": "Form test: rounds heard.", "classification": "mission",
+        "placement": "map", "lat": str(lat), "lon": str(lon),
+    }  # fmt: skip
 
 
 def filed(answer: Any, session: Session) -> Incident:
@@ -40,27 +43,30 @@ def count(session: Session) -> int:
     return session.execute(select(func.count(Incident.id))).scalar_one()
 
 
-def test_counts_casualties_and_the_accused_side_are_stored(web: WebClient, session: Session) -> None:
+def test_counts_casualties_and_the_accused_side_are_stored(web: WebClient, session: Session, scene: Scene) -> None:
     web.login("monitor-ru")
+    base, side = scene.pages, scene.delegation("az")
     form = {
-        **ENTRY, "count.impacts": "3", "count.airbursts": "1", "count.outgoing": "", "killed.civilian": "1",
-        "injured.civilian": "2", "injured.combatant": "1", "alleged.az": "1", "alleged_actor.az": "a mortar crew",
+        **entry(scene), "count.impacts": "3", "count.airbursts": "1", "count.outgoing": "", "killed.civilian": "1",
+        "injured.civilian": "2", "injured.combatant": "1", f"alleged.{side}": "1",
+        f"alleged_actor.{side}": "a mortar crew",
     }  # fmt: skip
-    incident = filed(web.post_form(f"{BASE}/incidents/new", form), session)
+    incident = filed(web.post_form(f"{base}/incidents/new", form), session)
     assert incident.counts == {"impacts": 3, "airbursts": 1}
     assert incident.casualties["killed"] == {"civilian": 1, "combatant": 0, "unknown": 0}
     assert incident.casualties["injured"] == {"civilian": 2, "combatant": 1, "unknown": 0}
-    assert incident.alleged_actors == [{"party": "az", "actor": "a mortar crew"}]
-    detail = web.get(f"{BASE}/incidents/{incident.id}?filed=1").text
+    assert incident.alleged_actors == [{"party": side, "actor": "a mortar crew"}]
+    detail = web.get(f"{base}/incidents/{incident.id}?filed=1").text
     assert 'id="filed-notice"' in detail
-    assert f"{BASE}/incidents/{incident.id}</a>" in detail  # the link, written out
+    assert f"{base}/incidents/{incident.id}</a>" in detail  # the link, written out
     assert "Impacts: 3" in detail
     assert "a mortar crew" in detail
 
 
-def test_the_form_offers_each_side_counts_casualties_three_placements_and_files(web: WebClient) -> None:
-    text = web.login("monitor-ru").get(f"{BASE}/incidents/new").text
-    for name in ("alleged.am", "alleged.az", "count.impacts", "count.events", "killed.unknown", "injured.combatant"):
+def test_the_form_offers_each_side_counts_casualties_three_placements_and_files(web: WebClient, scene: Scene) -> None:
+    text = web.login("monitor-ru").get(f"{scene.pages}/incidents/new").text
+    sides = (f"alleged.{scene.delegation('am')}", f"alleged.{scene.delegation('az')}")
+    for name in (*sides, "count.impacts", "count.events", "killed.unknown", "injured.combatant"):
         assert f'name="{name}"' in text, name
     assert 'value="location"' in text
     assert 'id="locate"' in text
@@ -70,11 +76,12 @@ def test_the_form_offers_each_side_counts_casualties_three_placements_and_files(
     assert "together at most 200 MB" in text
 
 
-def test_a_blank_time_is_to_the_day(web: WebClient, session: Session) -> None:
+def test_a_blank_time_is_to_the_day(web: WebClient, session: Session, scene: Scene) -> None:
     web.login("monitor-ru")
-    incident = filed(web.post_form(f"{BASE}/incidents/new", {**ENTRY, "time": ""}), session)
+    base, form = scene.pages, entry(scene)
+    incident = filed(web.post_form(f"{base}/incidents/new", {**form, "time": ""}), session)
     assert incident.time_precision == "day"
-    kept = filed(web.post_form(f"{BASE}/incidents/new", {**ENTRY, "time": "", "time_precision": "week"}), session)
+    kept = filed(web.post_form(f"{base}/incidents/new", {**form, "time": "", "time_precision": "week"}), session)
     assert kept.time_precision == "week"  # a coarser precision chosen is kept
 
 
@@ -82,7 +89,7 @@ def test_a_blank_time_is_to_the_day(web: WebClient, session: Session) -> None:
     ("change", "field", "message"),
     [
         ({"date": "2999-01-01"}, "date", "This is in the future"),
-        ({"date": "2019-06-01"}, "date", "This is before the mission began"),
+        ({"date": "2019-06-01"}, "date", "This is before the mission began"),  # a demo day: moved into the mission
         ({"lat": "55.75", "lon": "37.62"}, "lat", "far outside the mission"),
         ({"classification": "restricted"}, "restricted_to", "Name the delegations"),
         ({"killed.civilian": "-2"}, "killed.civilian", "whole number"),
@@ -90,11 +97,13 @@ def test_a_blank_time_is_to_the_day(web: WebClient, session: Session) -> None:
     ],
 )
 def test_refusals_are_on_their_field_and_the_typing_is_kept(
-    web: WebClient, session: Session, change: dict[str, str], field: str, message: str
+    web: WebClient, session: Session, scene: Scene, change: dict[str, str], field: str, message: str
 ) -> None:
     before = count(session)
     web.login("monitor-ru")
-    answer = web.post_form(f"{BASE}/incidents/new", {**ENTRY, **change})
+    if change.get("date") == "2019-06-01":
+        change = {"date": str(scene.shifted(date(2019, 6, 1)))}
+    answer = web.post_form(f"{scene.pages}/incidents/new", {**entry(scene), **change})
     assert answer.status_code == 422
     assert message in answer.text
     assert f'href="#f-{field}"' in answer.text
@@ -104,31 +113,34 @@ def test_refusals_are_on_their_field_and_the_typing_is_kept(
     assert count(session) == before
 
 
-def test_a_far_position_goes_in_once_confirmed(web: WebClient, session: Session) -> None:
+def test_a_far_position_goes_in_once_confirmed(web: WebClient, session: Session, scene: Scene) -> None:
     web.login("monitor-ru")
-    far = {**ENTRY, "lat": "41.7", "lon": "44.8"}
-    refused = web.post_form(f"{BASE}/incidents/new", far)
+    base, form = scene.pages, entry(scene)
+    far = {**form, "lat": "41.7", "lon": "44.8"}
+    refused = web.post_form(f"{base}/incidents/new", far)
     assert refused.status_code == 422
     assert 'name="confirm_outside"' in refused.text
-    incident = filed(web.post_form(f"{BASE}/incidents/new", {**far, "confirm_outside": "1"}), session)
+    incident = filed(web.post_form(f"{base}/incidents/new", {**far, "confirm_outside": "1"}), session)
     assert (incident.lat, incident.lon) == (41.7, 44.8)
 
 
-def test_a_liaison_names_the_side_accused(web: WebClient, session: Session) -> None:
+def test_a_liaison_names_the_side_accused(web: WebClient, session: Session, scene: Scene) -> None:
     web.login("liaison-am")
-    allegation = {**ENTRY, "source": "party", "classification": "parties"}
-    refused = web.post_form(f"{BASE}/incidents/new", allegation)
+    base, form, side = scene.pages, entry(scene), scene.delegation("az")
+    allegation = {**form, "source": "party", "classification": "parties"}
+    refused = web.post_form(f"{base}/incidents/new", allegation)
     assert refused.status_code == 422
     assert "An allegation names the side it accuses." in refused.text
-    incident = filed(web.post_form(f"{BASE}/incidents/new", {**allegation, "alleged.az": "1"}), session)
+    incident = filed(web.post_form(f"{base}/incidents/new", {**allegation, f"alleged.{side}": "1"}), session)
     assert incident.source == "party"
-    assert incident.alleged_actors == [{"party": "az", "actor": ""}]
+    assert incident.alleged_actors == [{"party": side, "actor": ""}]
 
 
-def test_the_russian_form_says_its_refusals_in_russian(web: WebClient) -> None:
+def test_the_russian_form_says_its_refusals_in_russian(web: WebClient, scene: Scene) -> None:
     web.login("monitor-ru")
+    base, form = scene.pages, entry(scene)
     web.client.cookies.set("truce_lang", "ru")
-    answer = web.post_form(f"{BASE}/incidents/new", {**ENTRY, "date": "2999-01-01"})
+    answer = web.post_form(f"{base}/incidents/new", {**form, "date": "2999-01-01"})
     assert answer.status_code == 422
     assert "в будущем" in answer.text
 
@@ -136,26 +148,33 @@ def test_the_russian_form_says_its_refusals_in_russian(web: WebClient) -> None:
 @pytest.mark.parametrize(
     ("properties", "geometry", "field"),
     [
-        ({"start": "2999-01-01T00:00:00+00:00"}, (46.8, 39.9), "properties.start"),
-        ({"start": "2019-01-01T00:00:00+00:00"}, (46.8, 39.9), "properties.start"),
-        ({}, (37.62, 55.75), "geometry"),
-        ({"classification": "restricted"}, (46.8, 39.9), "properties.restricted_to"),
+        ({"start": "2999-01-01T00:00:00+00:00"}, None, "properties.start"),
+        ({"start": "2019-01-01T00:00:00+00:00"}, None, "properties.start"),  # before either mission
+        ({}, (37.62, 55.75), "geometry"),  # far from either mission
+        ({"classification": "restricted"}, None, "properties.restricted_to"),
     ],
 )
 def test_the_api_refuses_the_same(
-    client: TestClient, login: Login, properties: dict[str, Any], geometry: tuple[float, float], field: str
+    client: TestClient,
+    login: Login,
+    scene: Scene,
+    properties: dict[str, Any],
+    geometry: tuple[float, float] | None,
+    field: str,
 ) -> None:
-    body = point_feature(*geometry, type="fire", subtype="sniper", start="2020-11-21T10:00:00+04:00", source="post")
+    body = point_feature(
+        *(geometry or scene.point), type="fire", subtype="sniper", start=scene.moment(10), source="post"
+    )
     body["properties"].update(properties)
-    answer = client.post(INCIDENTS, json=body, headers=login("monitor-ru"))
+    answer = client.post(f"{scene.api}/incidents", json=body, headers=login("monitor-ru"))
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"].startswith(field), answer.text
 
 
-def test_the_api_takes_a_far_position_when_confirmed(client: TestClient, login: Login) -> None:
-    body = point_feature(37.62, 55.75, type="fire", subtype="sniper", start="2020-11-21T10:00:00+04:00", source="post")
+def test_the_api_takes_a_far_position_when_confirmed(client: TestClient, login: Login, scene: Scene) -> None:
+    body = point_feature(37.62, 55.75, type="fire", subtype="sniper", start=scene.moment(10), source="post")
     body["properties"]["confirm_outside_area"] = True
-    answer = client.post(INCIDENTS, json=body, headers=login("monitor-ru"))
+    answer = client.post(f"{scene.api}/incidents", json=body, headers=login("monitor-ru"))
     assert answer.status_code == 201, answer.text
     assert "confirm_outside_area" not in answer.json()["properties"]
 
@@ -215,10 +234,10 @@ FAR = (
     ],
 )  # fmt: skip
 def test_each_refusal_lands_on_its_field_in_each_language(
-    web: WebClient, change: dict[str, str], field: str, words: tuple[str, str], language: str
+    web: WebClient, scene: Scene, change: dict[str, str], field: str, words: tuple[str, str], language: str
 ) -> None:
     web.login("monitor-ru")
     web.client.cookies.set("truce_lang", language)
-    answer = web.post_form(f"{BASE}/incidents/new", {**ENTRY, **change})
+    answer = web.post_form(f"{scene.pages}/incidents/new", {**entry(scene), **in_mission(change, scene)})
     assert answer.status_code == 422
     assert error_on(answer.text, field) == words[language == "ru"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi.testclient import TestClient
 
-from support import ACCOUNTS
+from mission_examples import DEMO_SLUG, Scene
+from support import ACCOUNTS, Login
+from truce.missions.models import Mission
 from web.conftest import WebClient
 from web.crawling import crawl, visible
 
@@ -21,9 +24,13 @@ RAW_CODES = {
 }
 
 
-def raw_codes(text: str) -> list[str]:
-    """What in `text` reads as a code, each with the rule it breaks."""
-    return [f"{rule}: {m.group(0)!r}" for rule, pattern in RAW_CODES.items() for m in pattern.finditer(text)]
+def raw_codes(text: str, slug: str = DEMO_SLUG) -> list[str]:
+    """What in `text` reads as a code, each with the rule it breaks. The example mission's delegation codes are
+    English words (force, north, relief) that its names and the pages' prose hold too ("Interim buffer zone force",
+    "degrees from north"): a text search cannot tell them from words, so that rule is the demo's alone; its own
+    subtypes (construction_in_buffer_zone) are still caught as snake_case codes."""
+    rules = {rule: pattern for rule, pattern in RAW_CODES.items() if rule != "delegation code" or slug == DEMO_SLUG}
+    return [f"{rule}: {m.group(0)!r}" for rule, pattern in rules.items() for m in pattern.finditer(text)]
 
 
 @pytest.mark.parametrize(
@@ -50,13 +57,17 @@ def test_visible_text_leaves_out_scripts_and_attributes_of_no_one() -> None:
 
 @pytest.mark.parametrize("locale", ["en", "ru"])
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_no_page_shows_a_raw_code(web: WebClient, account: str, locale: str) -> None:
+def test_no_page_shows_a_raw_code(
+    web: WebClient, scene: Scene, account: str, locale: str, mission: Mission, client: TestClient, login: Login
+) -> None:
+    if account == "public" and not mission.public:  # the public's pages of the example mission, made public
+        assert client.patch(scene.api, json={"public": True}, headers=login("admin")).status_code == 200
     web.login(account)
     found: dict[str, list[str]] = {}
     pages = 0
     for page in crawl(web, {"accept-language": locale}):
         pages += 1
-        codes = raw_codes(page.text)
+        codes = raw_codes(page.text, scene.slug)
         if codes:
             found[page.path] = sorted(set(codes))
     assert pages >= 3, "the crawl reached almost nothing"

@@ -7,55 +7,58 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from support import ACCOUNTS
 from truce.events.models import Event, Subscription
 from web.conftest import WebClient
 
-BASE = "/m/nk-2020"
 
-
-def test_subscribe_see_the_secret_once_then_the_delivery_log(web: WebClient, session: Session) -> None:
+def test_subscribe_see_the_secret_once_then_the_delivery_log(web: WebClient, session: Session, scene: Scene) -> None:
+    base = scene.pages
     client = web.login("liaison-am")
-    made = client.post_form(f"{BASE}/webhooks", {"url": "http://127.0.0.1:9/hook", "kinds": "incident.*"})
+    made = client.post_form(f"{base}/webhooks", {"url": "http://127.0.0.1:9/hook", "kinds": "incident.*"})
     assert made.status_code == 200, made.text
     assert "whsec_" in made.text
-    listed = client.get(f"{BASE}/webhooks")
+    listed = client.get(f"{base}/webhooks")
     assert "127.0.0.1:9/hook" in listed.text
     assert "whsec_" not in listed.text
     subscription = session.query(Subscription).filter_by(url="http://127.0.0.1:9/hook").one()
-    log = client.get(f"{BASE}/webhooks/{subscription.id}")
+    log = client.get(f"{base}/webhooks/{subscription.id}")
     assert log.status_code == 200
     assert "Nothing sent yet." in log.text
-    russian = client.get(f"{BASE}/webhooks", headers={"Accept-Language": "ru"})
+    russian = client.get(f"{base}/webhooks", headers={"Accept-Language": "ru"})
     assert "Новая подписка" in russian.text
 
 
-def test_bad_input_is_named_and_nothing_is_stored(web: WebClient, session: Session) -> None:
+def test_bad_input_is_named_and_nothing_is_stored(web: WebClient, session: Session, scene: Scene) -> None:
+    base = scene.pages
     client = web.login("analyst-ru")
-    answer = client.post_form(f"{BASE}/webhooks", {"url": "ftp://example/x", "kinds": "incident"})
+    answer = client.post_form(f"{base}/webhooks", {"url": "ftp://example/x", "kinds": "incident"})
     assert answer.status_code == 422
     assert 'id="f-url"' in answer.text
     assert session.query(Subscription).filter_by(url="ftp://example/x").count() == 0
 
 
-def test_pages_are_for_members_and_owners(web: WebClient, session: Session) -> None:
+def test_pages_are_for_members_and_owners(web: WebClient, session: Session, scene: Scene) -> None:
+    base = scene.pages
     owner = web.login("verifier-ru")
-    owner.post_form(f"{BASE}/webhooks", {"url": "http://127.0.0.1:9/mine"})
+    owner.post_form(f"{base}/webhooks", {"url": "http://127.0.0.1:9/mine"})
     subscription = session.query(Subscription).filter_by(url="http://127.0.0.1:9/mine").one()
     session.execute(update(Event).where(Event.subscription_id == subscription.id).values(state="dead"))
-    assert web.login("liaison-az").get(f"{BASE}/webhooks/{subscription.id}").status_code == 404
-    assert web.login("admin").get(f"{BASE}/webhooks/{subscription.id}").status_code == 200
+    assert web.login("liaison-az").get(f"{base}/webhooks/{subscription.id}").status_code == 404
+    assert web.login("admin").get(f"{base}/webhooks/{subscription.id}").status_code == 200
     web.client.cookies.clear()
-    asked = web.get(f"{BASE}/webhooks", follow_redirects=False)
+    asked = web.get(f"{base}/webhooks", follow_redirects=False)
     assert asked.status_code == 303
     assert asked.headers["location"].startswith("/login?next=")
 
 
-def test_rotate_replay_and_end_from_the_pages(web: WebClient, session: Session) -> None:
+def test_rotate_replay_and_end_from_the_pages(web: WebClient, session: Session, scene: Scene) -> None:
+    base = scene.pages
     client = web.login("verifier-ru")
-    client.post_form(f"{BASE}/webhooks", {"url": "http://127.0.0.1:9/rotating", "kinds": "incident.*"})
+    client.post_form(f"{base}/webhooks", {"url": "http://127.0.0.1:9/rotating", "kinds": "incident.*"})
     subscription = session.query(Subscription).filter_by(url="http://127.0.0.1:9/rotating").one()
-    page = f"{BASE}/webhooks/{subscription.id}"
+    page = f"{base}/webhooks/{subscription.id}"
     first_secret = subscription.secret_sealed
 
     rotated = client.post_form(f"{page}/rotate", {})
@@ -95,11 +98,12 @@ def test_rotate_replay_and_end_from_the_pages(web: WebClient, session: Session) 
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_who_may_rotate_replay_and_end(web: WebClient, session: Session, account: str) -> None:
+def test_who_may_rotate_replay_and_end(web: WebClient, session: Session, scene: Scene, account: str) -> None:
     """The owner and the mission's administrator; another member is told it does not exist; the public logs in."""
-    web.login("liaison-am").post_form(f"{BASE}/webhooks", {"url": "http://127.0.0.1:9/matrix"})
+    base = scene.pages
+    web.login("liaison-am").post_form(f"{base}/webhooks", {"url": "http://127.0.0.1:9/matrix"})
     subscription = session.query(Subscription).filter_by(url="http://127.0.0.1:9/matrix").one()
-    page = f"{BASE}/webhooks/{subscription.id}"
+    page = f"{base}/webhooks/{subscription.id}"
     web.client.cookies.clear()
     client = web.login(account)
     expected = {"liaison-am": 200, "admin": 200, "public": 303}.get(account, 404)

@@ -47,6 +47,17 @@ def gap(value: int, qualifier: str, counted: int) -> dict[str, Any]:
     return {"difference": difference, "verdict": verdict, "bound": bound, "approximate": qualifier == "about"}
 
 
+def claiming_party(session: Session, mission: Mission, *, actor: Actor) -> str | None:
+    """The party whose claims the actor may read state the most return figures (the mission's first party on a
+    tie, or when none states any); None for a mission without parties."""
+    codes = [party.code for party in missions_service.parties(session, mission)]
+    figures = dict.fromkeys(codes, 0)
+    for claim in service.list_claims(session, mission, actor=actor):
+        if claim.affiliation in figures:
+            figures[claim.affiliation] += sum(1 for n in claim.numbers if n["counts"] in RETURN_COUNTS)
+    return max(codes, key=figures.__getitem__) if codes else None  # max() keeps the first of equals
+
+
 def claimed_returns(session: Session, mission: Mission, party: str, *, actor: Actor) -> list[dict[str, Any]]:
     """Every return figure in the party's claims that the actor may read, by the day it refers to."""
     figures: list[dict[str, Any]] = []

@@ -27,7 +27,6 @@ from truce.web.rendering import render
 from truce.web.routing import page_router
 
 router = page_router()
-DEFAULT_PARTY = "ru"
 # The form offers this many rows for stated numbers; empty rows are left out.
 NUMBER_ROWS = 3
 REQUIRED = N_("This field is required.")
@@ -147,9 +146,11 @@ def claim_create(request: Request, page: WritePage, form: CheckedForm) -> Respon
 
 
 @router.get("/m/{slug}/claims/compare", name="claims_compare")
-def claims_compare(request: Request, page: ReadPage, party: str = DEFAULT_PARTY) -> Response:
-    """A party's claimed return figures beside the returns counted at the checkpoints, day by day."""
+def claims_compare(request: Request, page: ReadPage, party: str | None = None) -> Response:
+    """A party's claimed return figures beside the returns counted at the checkpoints, day by day; without a
+    party named, the party that claims the most return figures."""
     mission, session, actor = page.mission_or_404(), page.session, page.actor
+    party = party or comparison.claiming_party(session, mission, actor=actor) or ""
     compared = comparison.compare_returns(session, mission, party, actor=actor)
     locale = i18n.negotiate(request)
     _ = i18n.gettext_for(locale)
