@@ -71,8 +71,10 @@ ONE_BACKEND = re.compile(r"(^test_policy_matrix|_access)\.py$|^test_access\.py$"
 # module joins by being here. In such a module a test marked `demo_content` reads what only the demo holds (its
 # places' names, its returns, its provisions' days) and runs against nk-2020 alone.
 BOTH_MISSIONS = (
-    "incidents/test_derive.py", "incidents/test_incident_view.py", "incidents/test_place_versions.py",
-    "interop/test_acled.py", "interop/test_csv_export.py", "interop/test_export_names.py", "interop/test_geojson.py",
+    "agreement/test_provisions.py", "api/test_evidence_api.py", "api/test_evidence_database_store.py",
+    "api/test_idempotency.py", "api/test_incidents_api.py", "incidents/test_derive.py",
+    "incidents/test_incident_view.py", "incidents/test_place_versions.py", "interop/test_acled.py",
+    "interop/test_csv_export.py", "interop/test_export_names.py", "interop/test_geojson.py",
     "interop/test_hostile_files.py", "interop/test_hxl.py", "interop/test_ucdp.py", "ledger/test_append_batch.py",
     "reports/test_bulletin.py", "reports/test_daily.py", "reports/test_pdf.py", "reports/test_storage.py",
     "test_free_text.py", "test_placeflow.py", "test_policy_sql.py", "test_restricted_codes.py",
@@ -80,8 +82,9 @@ BOTH_MISSIONS = (
 )  # fmt: skip
 
 
-# Of those, the modules that test the backends themselves (the SQL each renders): the example on every backend too.
-EVERY_BACKEND = ("test_policy_sql.py", "test_restricted_codes.py")
+# Of those, the modules that test the backends themselves (the SQL each renders, PostgreSQL's evidence store, which
+# SQLite has not): the example on every backend too.
+EVERY_BACKEND = ("test_evidence_database_store.py", "test_policy_sql.py", "test_restricted_codes.py")
 
 
 def _both_missions(path: Path) -> bool:

@@ -64,7 +64,9 @@ class Scene:
         return self.delegations.get(code, code)
 
     def account(self, username: str) -> str:
-        """This mission's counterpart of a demo account (`verifier-tr` -> `verifier-east`)."""
+        """This mission's counterpart of a demo account (`verifier-tr` -> `verifier-east`); in the demo, itself."""
+        if self.slug == DEMO_SLUG:
+            return username  # `admin` too, which has no delegation in its name
         role, _, code = username.partition("-")
         return f"{role}-{self.delegation(code)}" if code else f"{role}-{self.delegation('ru')}"
 
