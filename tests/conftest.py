@@ -73,9 +73,9 @@ ONE_BACKEND = re.compile(r"(^test_policy_matrix|_access)\.py$|^test_access\.py$"
 BOTH_MISSIONS = (
     "agreement/test_provisions.py", "api/test_evidence_api.py", "api/test_evidence_database_store.py",
     "api/test_idempotency.py", "api/test_incidents_api.py", "api/test_log_api.py", "api/test_log_per_mission.py",
-    "api/test_numbers.py", "api/test_places_api.py", "api/test_upload_limits.py", "incidents/test_derive.py",
-    "incidents/test_incident_view.py", "incidents/test_place_versions.py", "interop/test_acled.py",
-    "interop/test_csv_export.py", "interop/test_export_names.py", "interop/test_geojson.py",
+    "api/test_numbers.py", "api/test_places_api.py", "api/test_upload_limits.py", "claims/test_claims.py",
+    "incidents/test_derive.py", "incidents/test_incident_view.py", "incidents/test_place_versions.py",
+    "interop/test_acled.py", "interop/test_csv_export.py", "interop/test_export_names.py", "interop/test_geojson.py",
     "interop/test_hostile_files.py", "interop/test_hxl.py", "interop/test_ucdp.py", "ledger/test_append_batch.py",
     "movements/test_movement_update.py", "reports/test_bulletin.py", "reports/test_daily.py", "reports/test_pdf.py",
     "reports/test_storage.py", "test_free_text.py", "test_placeflow.py", "test_policy_sql.py",
