@@ -75,13 +75,13 @@ BOTH_MISSIONS = (
     "api/test_idempotency.py", "api/test_incidents_api.py", "api/test_log_api.py", "api/test_log_per_mission.py",
     "api/test_numbers.py", "api/test_places_api.py", "api/test_upload_limits.py", "claims/test_claims.py",
     "incidents/test_derive.py", "incidents/test_incident_view.py", "incidents/test_place_versions.py",
-    "integrity/test_witness_policy.py", "interop/test_acled.py", "interop/test_csv_export.py",
-    "interop/test_export_names.py", "interop/test_geojson.py", "interop/test_hostile_files.py", "interop/test_hxl.py",
-    "interop/test_ucdp.py", "ledger/test_append_batch.py", "ledger/test_append_transactions.py",
-    "limits/test_hostile_requests.py", "movements/test_exchanges.py", "movements/test_movement_update.py",
-    "movements/test_movements.py", "reports/test_bulletin.py", "reports/test_daily.py", "reports/test_pdf.py",
-    "reports/test_storage.py", "test_free_text.py", "test_placeflow.py", "test_policy_sql.py",
-    "test_restricted_codes.py", "web/test_map_filters.py",
+    "integrity/test_audit.py", "integrity/test_witness_policy.py", "interop/test_acled.py",
+    "interop/test_csv_export.py", "interop/test_export_names.py", "interop/test_geojson.py",
+    "interop/test_hostile_files.py", "interop/test_hxl.py", "interop/test_ucdp.py", "ledger/test_append_batch.py",
+    "ledger/test_append_transactions.py", "limits/test_hostile_requests.py", "movements/test_exchanges.py",
+    "movements/test_movement_update.py", "movements/test_movements.py", "reports/test_bulletin.py",
+    "reports/test_daily.py", "reports/test_pdf.py", "reports/test_storage.py", "test_free_text.py", "test_placeflow.py",
+    "test_policy_sql.py", "test_restricted_codes.py", "web/test_map_filters.py",
 )  # fmt: skip
 
 
