@@ -71,17 +71,23 @@ ONE_BACKEND = re.compile(r"(^test_policy_matrix|_access)\.py$|^test_access\.py$"
 # module joins by being here. In such a module a test marked `demo_content` reads what only the demo holds (its
 # places' names, its returns, its provisions' days) and runs against nk-2020 alone.
 BOTH_MISSIONS = (
+    "agreement/test_provisions.py", "api/test_evidence_api.py", "api/test_evidence_database_store.py",
+    "api/test_idempotency.py", "api/test_incidents_api.py", "api/test_log_api.py", "api/test_log_per_mission.py",
+    "api/test_numbers.py", "api/test_places_api.py", "api/test_upload_limits.py", "claims/test_claims.py",
     "incidents/test_derive.py", "incidents/test_incident_view.py", "incidents/test_place_versions.py",
-    "interop/test_acled.py", "interop/test_csv_export.py", "interop/test_export_names.py", "interop/test_geojson.py",
+    "integrity/test_audit.py", "integrity/test_witness_policy.py", "interop/test_acled.py",
+    "interop/test_csv_export.py", "interop/test_export_names.py", "interop/test_geojson.py",
     "interop/test_hostile_files.py", "interop/test_hxl.py", "interop/test_ucdp.py", "ledger/test_append_batch.py",
-    "openrosa/test_answers_and_addresses.py", "openrosa/test_digest.py", "openrosa/test_early_edits.py",
-    "openrosa/test_free_text_intake.py", "openrosa/test_hostile.py", "openrosa/test_numbers.py",
-    "openrosa/test_patrol_reports.py", "openrosa/test_protocol.py", "openrosa/test_round_trips.py",
-    "openrosa/test_silent_phones.py", "openrosa/test_submissions.py", "openrosa/test_xforms.py",
-    "patrols/test_patrols_api.py", "patrols/test_report_section.py", "patrols/test_restriction_statistics.py",
-    "patrols/test_restrictions_api.py", "reports/test_bulletin.py", "reports/test_daily.py", "reports/test_pdf.py",
-    "reports/test_storage.py", "security/test_download_names.py", "security/test_login_limits.py", "test_free_text.py",
-    "test_numbers.py", "test_placeflow.py", "test_policy_sql.py", "test_restricted_codes.py", "web/test_account.py",
+    "ledger/test_append_transactions.py", "limits/test_hostile_requests.py", "movements/test_exchanges.py",
+    "movements/test_movement_update.py", "movements/test_movements.py", "openrosa/test_answers_and_addresses.py",
+    "openrosa/test_digest.py", "openrosa/test_early_edits.py", "openrosa/test_free_text_intake.py",
+    "openrosa/test_hostile.py", "openrosa/test_numbers.py", "openrosa/test_patrol_reports.py",
+    "openrosa/test_protocol.py", "openrosa/test_round_trips.py", "openrosa/test_silent_phones.py",
+    "openrosa/test_submissions.py", "openrosa/test_xforms.py", "patrols/test_patrols_api.py",
+    "patrols/test_report_section.py", "patrols/test_restriction_statistics.py", "patrols/test_restrictions_api.py",
+    "reports/test_bulletin.py", "reports/test_daily.py", "reports/test_pdf.py", "reports/test_storage.py",
+    "security/test_download_names.py", "security/test_login_limits.py", "test_free_text.py", "test_numbers.py",
+    "test_placeflow.py", "test_policy_sql.py", "test_restricted_codes.py", "web/test_account.py",
     "web/test_admin_pages.py", "web/test_amend_pages.py", "web/test_auth.py", "web/test_basemap.py",
     "web/test_claim_forms.py", "web/test_claims_pages.py", "web/test_evidence_pages.py", "web/test_failed_posts.py",
     "web/test_flash.py", "web/test_history_pages.py", "web/test_incident_form.py", "web/test_incident_list.py",
@@ -90,8 +96,9 @@ BOTH_MISSIONS = (
 )  # fmt: skip
 
 
-# Of those, the modules that test the backends themselves (the SQL each renders): the example on every backend too.
-EVERY_BACKEND = ("test_policy_sql.py", "test_restricted_codes.py")
+# Of those, the modules that test the backends themselves (the SQL each renders, PostgreSQL's evidence store, which
+# SQLite has not): the example on every backend too.
+EVERY_BACKEND = ("test_evidence_database_store.py", "test_policy_sql.py", "test_restricted_codes.py")
 
 
 def _both_missions(path: Path) -> bool:

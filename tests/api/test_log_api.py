@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from mission_examples import DEMO_SLUG, EXAMPLE_SLUG, Scene
 from support import Login, point_feature
 from truce.integrity import audit as party
 from truce.ledger import merkle, note
 from truce.ledger import service as ledger
 from truce.policy import Actor
 
-BASE = "/api/v1/missions/nk-2020"
+# A site of each mission recorded once, when the mission was set up: its history is that one entry.
+SET_UP_SITE = {DEMO_SLUG: "Lachin / Berdzor", EXAMPLE_SLUG: "Mill crossing"}
 
 
 class Authorized:
@@ -90,15 +92,13 @@ def test_bad_proof_requests(client: TestClient, login: Login, params: dict[str, 
     assert answer.json()["detail"].startswith(field)
 
 
-def test_entries_hide_what_the_caller_may_not_read(client: TestClient, login: Login) -> None:
+def test_entries_hide_what_the_caller_may_not_read(client: TestClient, login: Login, scene: Scene) -> None:
+    secret = {"name": "Secret post", "kind": "post", "classification": "restricted",
+              "restricted_to": [scene.delegation("tr")]}  # fmt: skip
     created = client.post(
-        f"{BASE}/sites",
-        json=point_feature(
-            46.8, 39.9, name="Secret post", kind="post", classification="restricted", restricted_to=["tr"]
-        ),
-        headers=login("admin"),
+        f"{scene.api}/sites", json=point_feature(*scene.point, **secret), headers=login("admin")
     ).json()
-    history = client.get(f"{BASE}/sites/{created['id']}/history", headers=login("verifier-tr")).json()
+    history = client.get(f"{scene.api}/sites/{created['id']}/history", headers=login("verifier-tr")).json()
     index = history["entries"][0]["index"]
     for account, sees in [("verifier-tr", True), ("admin", True), ("verifier-ru", False), ("liaison-am", False)]:
         (entry,) = client.get(
@@ -114,22 +114,25 @@ def test_entries_hide_what_the_caller_may_not_read(client: TestClient, login: Lo
     assert "memberships" not in shown_types
 
 
-def test_history_of_a_site_with_proofs(client: TestClient, login: Login) -> None:
-    history = client.get(f"{BASE}/sites/3/history", headers=login("liaison-am")).json()
+def test_history_of_a_site_with_proofs(client: TestClient, login: Login, scene: Scene) -> None:
+    sites = client.get(f"{scene.api}/sites", headers=login("liaison-am")).json()["features"]
+    site = next(s for s in sites if s["properties"]["name"] == SET_UP_SITE[scene.slug])
+    history = client.get(f"{scene.api}/sites/{site['id']}/history", headers=login("liaison-am")).json()
     (entry,) = history["entries"]
-    assert json.loads(entry["data"])["entity"]["name"] == "Lachin / Berdzor"
+    assert json.loads(entry["data"])["entity"]["name"] == SET_UP_SITE[scene.slug]
     leaf = merkle.leaf_hash(entry["data"].encode())
     hashes = [bytes.fromhex(h) for h in entry["proof"]]
     assert merkle.verify_inclusion(entry["index"], history["size"], leaf, hashes, bytes.fromhex(history["root"]))
-    assert client.get(f"{BASE}/sites/987654/history", headers=login("admin")).status_code == 404
-    assert client.get(f"{BASE}/users/1/history", headers=login("admin")).status_code == 422
+    assert client.get(f"{scene.api}/sites/987654/history", headers=login("admin")).status_code == 404
+    assert client.get(f"{scene.api}/users/1/history", headers=login("admin")).status_code == 422
 
 
-def test_audit_proves_the_log_grew_honestly(client: TestClient, login: Login, tmp_path: Path) -> None:
+def test_audit_proves_the_log_grew_honestly(client: TestClient, login: Login, scene: Scene, tmp_path: Path) -> None:
     verifier = server_key(client, login)
     auditor = Authorized(client, login("liaison-am"))
     saved = client.get("/api/v1/log/checkpoint", headers=login("liaison-am")).text
-    client.post(f"{BASE}/sites", json=point_feature(46.8, 39.9, name="Post 25", kind="post"), headers=login("admin"))
+    post = point_feature(*scene.point, name="Post 25", kind="post")
+    assert client.post(f"{scene.api}/sites", json=post, headers=login("admin")).status_code == 201
     result = party.audit(auditor, verifier, saved)  # type: ignore[arg-type]
     # The new post may also move some incidents' nearest site: each move is an entry too.
     assert result.current.checkpoint.size > result.saved.checkpoint.size
@@ -144,11 +147,13 @@ def test_audit_refuses_a_forged_checkpoint(client: TestClient, login: Login) -> 
         party.audit(Authorized(client, login("liaison-az")), verifier, forged)  # type: ignore[arg-type]
 
 
-def test_cosigning_by_a_registered_witness(client: TestClient, login: Login, app: object, tmp_path: Path) -> None:
+def test_cosigning_by_a_registered_witness(
+    client: TestClient, login: Login, scene: Scene, app: object, tmp_path: Path
+) -> None:
     witness = note.generate_signer("witness.am.example/2020")
     db = app.state.db  # type: ignore[attr-defined]
     with db.session() as session:
-        ledger.add_witness(session, witness.cosigner_verifier_text(), "am", actor=Actor.system())
+        ledger.add_witness(session, witness.cosigner_verifier_text(), scene.delegation("am"), actor=Actor.system())
     verifier = server_key(client, login)
     state = tmp_path / "am.state"
     cosigner = Authorized(client, login("liaison-am"))
@@ -158,7 +163,8 @@ def test_cosigning_by_a_registered_witness(client: TestClient, login: Login, app
     body, _ = note.split_note(text)
     cosignature = next(line for line in note.split_note(text)[1] if "witness.am" in line)
     assert note.verify_cosignature(body, cosignature, witness.cosigner_verifier()) > 0
-    client.post(f"{BASE}/sites", json=point_feature(46.8, 39.9, name="Post 26", kind="post"), headers=login("admin"))
+    post = point_feature(*scene.point, name="Post 26", kind="post")
+    assert client.post(f"{scene.api}/sites", json=post, headers=login("admin")).status_code == 201
     second = party.cosign(cosigner, witness, verifier, state)  # type: ignore[arg-type]
     assert second.checkpoint.size > first.checkpoint.size
 

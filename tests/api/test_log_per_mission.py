@@ -8,10 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from support import Login, point_feature
 from truce.demo import loader
 from truce.ledger import service as ledger
 from truce.missions import service as missions_service
+from truce.missions.models import Mission
 from truce.missions.schemas import DelegationIn, MissionIn, PartyIn
 from truce.places import service as places_service
 from truce.places.schemas import SiteIn
@@ -33,8 +35,9 @@ def entries(client: TestClient, login: Login, account: str, start: int, end: int
 
 
 @pytest.fixture
-def two_missions(session: Session) -> dict[str, Any]:
-    """A second, private mission with its own admin and monitor, a public site, and a new nk-2020 account."""
+def two_missions(session: Session, mission: Mission, scene: Scene) -> dict[str, Any]:
+    """A second, private mission with its own admin and monitor, a public site, and a new account and public site
+    in the scene's mission."""
     start = ledger.size(session)
     system = Actor.system()
     other = missions_service.create(session, MissionIn(slug="other-2021", name="Another mission"), actor=system)
@@ -49,14 +52,14 @@ def two_missions(session: Session) -> dict[str, Any]:
         made[name] = str(user.id)
     feature = point_feature(46.7, 39.7, name="Other public post", kind="post", classification="public")
     other_site = places_service.create_site(session, other, SiteIn.model_validate(feature), actor=scoped)
-    nk = missions_service.get_by_slug(session, "nk-2020")
-    assert nk is not None
     nk_user = users_service.create(
-        session, "analyst-new", loader.DEMO_PASSWORD, mission=nk, role="analyst", delegation_code="ru",
-        actor=Actor.system(nk.id),
+        session, "analyst-new", loader.DEMO_PASSWORD, mission=mission, role="analyst",
+        delegation_code=scene.delegation("ru"), actor=Actor.system(mission.id),
     )  # fmt: skip
-    feature = point_feature(46.8, 39.8, name="Nk public post", kind="post", classification="public")
-    nk_site = places_service.create_site(session, nk, SiteIn.model_validate(feature), actor=Actor.system(nk.id))
+    feature = point_feature(*scene.at(46.8, 39.8), name="Nk public post", kind="post", classification="public")
+    nk_site = places_service.create_site(
+        session, mission, SiteIn.model_validate(feature), actor=Actor.system(mission.id)
+    )
     session.commit()
     return {
         "start": start,
@@ -91,10 +94,11 @@ def test_public_records_of_a_private_mission_stay_inside_it(
 
 
 def test_a_member_of_a_private_mission_reads_it_and_public_missions(
-    client: TestClient, login: Login, two_missions: dict[str, Any]
+    client: TestClient, login: Login, two_missions: dict[str, Any], mission: Mission
 ) -> None:
     shown = entries(client, login, "monitor-other", two_missions["start"], two_missions["end"])
     assert ("sites", two_missions["other_site"]) in shown
-    # nk-2020 is public: its public records are everyone's, members of other missions included.
-    assert ("sites", two_missions["nk_site"]) in shown
+    # nk-2020 is public: its public records are everyone's, members of other missions included; the example mission
+    # is private, so its public records stay inside it.
+    assert (("sites", two_missions["nk_site"]) in shown) is mission.public
     assert ("users", two_missions["nk_user"]) not in shown

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import httpx2 as httpx
 from fastapi import FastAPI
 
+from mission_examples import Scene
 from support import Login
 from truce.config import Settings
 
@@ -15,7 +16,7 @@ GIGABYTE = 1024 * 1024 * 1024
 CHUNK = 64 * 1024
 
 
-def test_a_one_gigabyte_stream_is_refused_early(app: FastAPI, login: Login, settings: Settings) -> None:
+def test_a_one_gigabyte_stream_is_refused_early(app: FastAPI, login: Login, settings: Settings, scene: Scene) -> None:
     settings.max_upload_mb = 2
     headers = {**login("monitor-ru"), "Content-Type": "multipart/form-data; boundary=xyz"}
     sent = 0
@@ -31,7 +32,7 @@ def test_a_one_gigabyte_stream_is_refused_early(app: FastAPI, login: Login, sett
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://truce.test") as client:
             # No Content-Length: the body is chunked, so only counting it as it arrives can stop it.
-            return await client.post("/api/v1/missions/nk-2020/incidents/1/evidence", content=body(), headers=headers)
+            return await client.post(f"{scene.api}/incidents/1/evidence", content=body(), headers=headers)
 
     answer = asyncio.run(post())
     assert answer.status_code == 413

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -9,11 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mission_examples import DEMO_SLUG, EXAMPLE_SLUG, Scene
 from support import Login
 from truce.claims.models import Claim
 from truce.ledger import service as ledger
+from truce.missions.models import Mission
 
-CLAIMS = "/api/v1/missions/nk-2020/claims"
+CLAIMS = "/api/v1/missions/nk-2020/claims"  # the demo's claims, read by the tests of its own content
+# Each mission's checkpoint where people cross: the demo's corridor checkpoint, the example's Mill crossing.
+CHECKPOINT = {DEMO_SLUG: "CHK-1", EXAMPLE_SLUG: "X-1"}
 
 
 def claims(client: TestClient, login: Login, account: str = "public", **params: str) -> list[dict[str, Any]]:
@@ -22,8 +27,17 @@ def claims(client: TestClient, login: Login, account: str = "public", **params: 
     return answer.json()  # type: ignore[no-any-return]
 
 
-def a_claim(**extra: Any) -> dict[str, Any]:
-    return {"speaker": "Spokesperson", "affiliation": "az", "said_on": "2020-11-24",
+def url(scene: Scene) -> str:
+    return f"{scene.api}/claims"
+
+
+def day(scene: Scene) -> str:
+    """The day of the claims the tests make: the demo's 24 November 2020, moved into the scene's mission."""
+    return scene.shifted(date(2020, 11, 24)).isoformat()
+
+
+def a_claim(scene: Scene, **extra: Any) -> dict[str, Any]:
+    return {"speaker": "Spokesperson", "affiliation": scene.delegation("az"), "said_on": day(scene),
             "source_title": "Briefing", "source_url": "https://example.org/briefing",
             "summary": "Says 300 people returned to Aghdam.",
             "numbers": [{"value": 300, "counts": "returnees", "cumulative": False}], **extra}  # fmt: skip
@@ -33,10 +47,13 @@ def state(session: Session) -> tuple[int, int]:
     return session.scalar(select(func.count()).select_from(Claim)) or 0, ledger.size(session)
 
 
-def comparison(client: TestClient, login: Login, party: str, account: str = "public", **params: str) -> Any:
-    return client.get(f"{CLAIMS}/comparison", params={"party": party, **params}, headers=login(account))
+def comparison(
+    client: TestClient, login: Login, scene: Scene, party: str, account: str = "public", **params: str
+) -> Any:
+    return client.get(f"{url(scene)}/comparison", params={"party": party, **params}, headers=login(account))
 
 
+@pytest.mark.demo_content  # the demo's claims of November 2020
 def test_the_claims_of_the_period(client: TestClient, login: Login) -> None:
     found = claims(client, login)
     speakers = {(c["affiliation"], c["speaker"]) for c in found}
@@ -53,13 +70,15 @@ def test_the_claims_of_the_period(client: TestClient, login: Login) -> None:
     assert all(c["status"] == "unverified" for c in found if c["id"] != seven["id"])
 
 
+@pytest.mark.demo_content  # the demo's claims and their statuses
 def test_filters(client: TestClient, login: Login) -> None:
     assert {c["affiliation"] for c in claims(client, login, affiliation="ru")} == {"ru"}
     assert len(claims(client, login, status="corroborated")) == 1
 
 
-def test_claimed_against_counted_returns_day_by_day(client: TestClient, login: Login) -> None:
-    answer = comparison(client, login, "ru", since="2020-11-14", until="2020-12-01")
+@pytest.mark.demo_content  # the demo's return claims against its returns
+def test_claimed_against_counted_returns_day_by_day(client: TestClient, login: Login, scene: Scene) -> None:
+    answer = comparison(client, login, scene, "ru", since="2020-11-14", until="2020-12-01")
     assert answer.status_code == 200, answer.text
     days = {d["date"]: d for d in answer.json()["days"]}
     assert len(days) == 18
@@ -77,31 +96,37 @@ def test_claimed_against_counted_returns_day_by_day(client: TestClient, login: L
     assert days["2020-11-18"]["claimed"] == []
 
 
-def test_a_party_without_return_claims_gets_only_the_count(client: TestClient, login: Login) -> None:
-    days = comparison(client, login, "am").json()["days"]
+@pytest.mark.demo_content  # the demo's returns, counted for a party
+def test_a_party_without_return_claims_gets_only_the_count(client: TestClient, login: Login, scene: Scene) -> None:
+    days = comparison(client, login, scene, "am").json()["days"]
     assert days
     assert all(d["claimed"] == [] for d in days)
-    assert comparison(client, login, "xx").status_code == 404
-    assert comparison(client, login, "NOT A CODE").status_code == 422
+    assert comparison(client, login, scene, "xx").status_code == 404
+    assert comparison(client, login, scene, "NOT A CODE").status_code == 422
 
 
-def test_a_new_claim_enters_the_comparison(client: TestClient, login: Login) -> None:
-    created = client.post(CLAIMS, json=a_claim(), headers=login("liaison-az"))
+@pytest.mark.demo_content  # the demo's returns counted on 24 November
+def test_a_new_claim_enters_the_comparison(client: TestClient, login: Login, scene: Scene) -> None:
+    created = client.post(CLAIMS, json=a_claim(scene), headers=login("liaison-az"))
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "unverified"
     assert created.json()["numbers"][0]["as_of"] == "2020-11-24"  # the claim's date when not given
-    days = {d["date"]: d for d in comparison(client, login, "az", "liaison-az").json()["days"]}
+    days = {d["date"]: d for d in comparison(client, login, scene, "az", "liaison-az").json()["days"]}
     [figure] = days["2020-11-24"]["claimed"]
     assert (figure["value"], figure["counted"], figure["difference"]) == (300, 1_000, -700)
 
 
-def test_a_restricted_claim_stays_out_of_other_readers_comparison(client: TestClient, login: Login) -> None:
-    body = a_claim(classification="restricted", restricted_to=["az"])
-    assert client.post(CLAIMS, json=body, headers=login("admin")).status_code == 201
-    hidden = {d["date"]: d["claimed"] for d in comparison(client, login, "az", "liaison-am").json()["days"]}
-    assert hidden["2020-11-24"] == []
-    shown = {d["date"]: d["claimed"] for d in comparison(client, login, "az", "liaison-az").json()["days"]}
-    assert [c["value"] for c in shown["2020-11-24"]] == [300]
+def test_a_restricted_claim_stays_out_of_other_readers_comparison(
+    client: TestClient, login: Login, scene: Scene
+) -> None:
+    south = scene.delegation("az")
+    body = a_claim(scene, classification="restricted", restricted_to=[south])
+    assert client.post(url(scene), json=body, headers=login("admin")).status_code == 201
+    hidden = {d["date"]: d["claimed"] for d in comparison(client, login, scene, south, "liaison-am").json()["days"]}
+    # Nothing claimed that day (a reader who sees neither claims nor counted returns is shown no day at all).
+    assert hidden.get(day(scene), []) == []
+    shown = {d["date"]: d["claimed"] for d in comparison(client, login, scene, south, "liaison-az").json()["days"]}
+    assert [c["value"] for c in shown[day(scene)]] == [300]
 
 
 @pytest.mark.parametrize(
@@ -121,33 +146,46 @@ def test_a_restricted_claim_stays_out_of_other_readers_comparison(client: TestCl
     ],
 )
 def test_bad_claims_are_refused_and_nothing_stored(
-    client: TestClient, login: Login, session: Session, change: dict[str, Any], why: str
+    client: TestClient, login: Login, session: Session, scene: Scene, change: dict[str, Any], why: str
 ) -> None:
+    if "restricted_to" in change:
+        change = {**change, "restricted_to": [scene.delegation(code) for code in change["restricted_to"]]}
     before = state(session)
-    answer = client.post(CLAIMS, json=a_claim(**change), headers=login("liaison-az"))
+    answer = client.post(url(scene), json=a_claim(scene, **change), headers=login("liaison-az"))
     assert answer.status_code == 422, (why, answer.text)
     assert state(session) == before
 
 
-def test_a_claim_made_before_the_mission_may_be_recorded(client: TestClient, login: Login) -> None:
-    answer = client.post(CLAIMS, json=a_claim(said_on="2020-10-20", numbers=[]), headers=login("liaison-am"))
+def test_a_claim_made_before_the_mission_may_be_recorded(
+    client: TestClient, login: Login, scene: Scene, mission: Mission
+) -> None:
+    assert mission.starts_on is not None
+    said_on = (mission.starts_on - timedelta(days=21)).isoformat()  # the demo's 20 October 2020
+    answer = client.post(url(scene), json=a_claim(scene, said_on=said_on, numbers=[]), headers=login("liaison-am"))
     assert answer.status_code == 201
 
 
-def test_assessing_needs_evidence_or_linked_records(client: TestClient, login: Login, session: Session) -> None:
-    claim = client.post(CLAIMS, json=a_claim(), headers=login("liaison-az")).json()
+def test_assessing_needs_evidence_or_linked_records(
+    client: TestClient, login: Login, session: Session, scene: Scene
+) -> None:
+    claim = client.post(url(scene), json=a_claim(scene), headers=login("liaison-az")).json()
+    sites = client.get(f"{scene.api}/sites", headers=login("admin")).json()["features"]
+    checkpoint = next(s["id"] for s in sites if s["properties"].get("code") == CHECKPOINT[scene.slug])
+    counted = {"site_id": checkpoint, "direction": "incoming", "kind": "return", "on_date": day(scene),
+               "individuals": 1000}  # fmt: skip
+    movement = client.post(f"{scene.api}/movements", json=counted, headers=login("humanitarian-unhcr"))
+    assert movement.status_code == 201, movement.text
     before = state(session)
     bare = {"status": "contradicted", "note": "The checkpoints counted more."}
-    answer = client.post(f"{CLAIMS}/{claim['id']}/assessments", json=bare, headers=login("verifier-ru"))
+    answer = client.post(f"{url(scene)}/{claim['id']}/assessments", json=bare, headers=login("verifier-ru"))
     assert answer.status_code == 422
     assert state(session) == before
-    movement = client.get("/api/v1/missions/nk-2020/movements", params={"since": "2020-11-24", "limit": 1}).json()[0]
-    linked = {**bare, "links": {"movements": [movement["id"]]}, "evidence": ["cd" * 32]}
-    answer = client.post(f"{CLAIMS}/{claim['id']}/assessments", json=linked, headers=login("verifier-ru"))
+    linked = {**bare, "links": {"movements": [movement.json()["id"]]}, "evidence": ["cd" * 32]}
+    answer = client.post(f"{url(scene)}/{claim['id']}/assessments", json=linked, headers=login("verifier-ru"))
     assert answer.status_code == 200, answer.text
     assessed = answer.json()
-    assert (assessed["status"], assessed["status_by"]) == ("contradicted", "ru")
-    assert assessed["links"] == {"movements": [movement["id"]]}
+    assert (assessed["status"], assessed["status_by"]) == ("contradicted", scene.delegation("ru"))
+    assert assessed["links"] == {"movements": [movement.json()["id"]]}
     assert assessed["status_evidence"] == ["cd" * 32]
     history = client.get(f"/api/v1/log/entries?start={before[1]}&end={state(session)[1]}", headers=login("admin"))
     assert [e["action"] for e in history.json()] == ["claim.assess"]

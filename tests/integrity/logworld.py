@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from conftest import demo_database
+from conftest import demo_database, fresh_database
+from mission_examples import DEMO_SLUG, EXAMPLE, EXAMPLE_ACCOUNTS, SCENES, Scene
 from support import TEST_SECRET, point_feature
 from truce.app import create_app
 from truce.config import Settings
@@ -19,18 +20,21 @@ from truce.demo import loader
 from truce.ledger import keys, merkle, note, store
 from truce.ledger import service as ledger
 from truce.ledger.models import LogHead
+from truce.missionfile import create, spec
 from truce.missions import service as missions_service
 from truce.places import service as places_service
 from truce.places.schemas import SiteIn
 from truce.policy import Actor
+from truce.users import service as users_service
 
 
 @dataclass
 class World:
-    """A server: its data directory, its database and the key it signs with."""
+    """A server: its data directory, its database and the key it signs with; the mission it holds."""
 
     data_dir: Path
     db: Database
+    scene: Scene = field(default_factory=lambda: SCENES[DEMO_SLUG])
 
     @property
     def signer(self) -> note.Signer:
@@ -38,10 +42,12 @@ class World:
 
     @contextmanager
     def party(self, username: str = "verifier-ru") -> Iterator[TestClient]:
-        """A party's HTTP client, logged in; a new app each time, so it signs with the key the directory holds now."""
+        """A party's HTTP client, logged in as a demo account (or its counterpart in the mission); a new app each
+        time, so it signs with the key the directory holds now."""
         app = create_app(Settings(data_dir=self.data_dir, secret_key=TEST_SECRET), self.db)
         with TestClient(app, raise_server_exceptions=False) as client:
-            answer = client.post("/api/v1/auth/token", data={"username": username, "password": loader.DEMO_PASSWORD})
+            name = self.scene.account(username)
+            answer = client.post("/api/v1/auth/token", data={"username": name, "password": loader.DEMO_PASSWORD})
             assert answer.status_code == 200, answer.text
             client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
             yield client
@@ -60,9 +66,9 @@ class World:
     def add_site(self, name: str) -> None:
         """A write through Truce's own services, as the mission goes on."""
         with self.db.session() as session:
-            mission = missions_service.get_by_slug(session, "nk-2020")
+            mission = missions_service.get_by_slug(session, self.scene.slug)
             assert mission is not None
-            feature = SiteIn.model_validate(point_feature(46.7, 39.8, name=name, kind="post"))
+            feature = SiteIn.model_validate(point_feature(*self.scene.at(46.7, 39.8), name=name, kind="post"))
             places_service.create_site(session, mission, feature, actor=Actor.system(mission.id))
 
     def tamper(self, *statements: str, **values: object) -> None:
@@ -111,9 +117,18 @@ class World:
             head.border = [h.hex() for h in border.border_hashes()]
 
 
-def world(backend: str, directory: Path, name: str) -> World:
-    """A demo server of the test's own, with its signing key."""
+def world(backend: str, directory: Path, name: str, scene: Scene | None = None) -> World:
+    """A server of the test's own, with its signing key: the demo (12 incidents), or the example mission of `scene`
+    from its file with its accounts (no incidents)."""
     data_dir = directory / "data"
     data_dir.mkdir()
     keys.load_or_create(data_dir, "truce.test/log")
-    return World(data_dir, demo_database(backend, directory, name=name, incidents=12))
+    if scene is None or scene.slug == DEMO_SLUG:
+        return World(data_dir, demo_database(backend, directory, name=name, incidents=12))
+    db = fresh_database(backend, directory, name)
+    with db.session() as session:
+        mission, _ = create.create(session, spec.read(EXAMPLE), actor=Actor.system())
+        for username, role, delegation in EXAMPLE_ACCOUNTS:
+            users_service.create(session, username, loader.DEMO_PASSWORD, mission=mission, role=role,
+                                 delegation_code=delegation, actor=Actor.system(mission.id))  # fmt: skip
+    return World(data_dir, db, scene)

@@ -12,16 +12,29 @@ from pathlib import Path
 import pytest
 
 from integrity.logworld import World, world
+from mission_examples import DEMO_SLUG, EXAMPLE_SLUG, SCENES
 from truce.integrity import audit as party
 from truce.ledger import keys, note, store
 from truce.ledger.models import LogHead
 
 
 @pytest.fixture
-def server(backend: str, tmp_path: Path) -> Iterator[World]:
-    made = world(backend, tmp_path, "audit")
+def server(backend: str, mission_slug: str, tmp_path: Path) -> Iterator[World]:
+    made = world(backend, tmp_path, "audit", SCENES[mission_slug])
     yield made
     made.db.dispose()
+
+
+# Site 3 of each mission (recorded when the mission was set up) and the shorter name a forger gives it.
+RENAMED = {DEMO_SLUG: ("Lachin / Berdzor", "Lachin"), EXAMPLE_SLUG: ("Observation post East", "Observation post")}
+
+
+def forge_site_3(server: World) -> int:
+    """Site 3's first entry edited (its leaf hash recomputed), and the row too: the entry's index."""
+    idx = server.entry_about("sites", "3")
+    name, forged = RENAMED[server.scene.slug]
+    server.rewrite_entry(idx, name, forged)
+    return idx
 
 
 def run(server: World, saved: str, state: party.State | None = None, user: str = "verifier-ru") -> party.Result:
@@ -95,9 +108,8 @@ def test_two_entries_swapped(server: World) -> None:
 
 def test_a_payload_edited_with_its_leaf_hash_recomputed(server: World) -> None:
     saved = signed_then_written(server)
-    idx = server.entry_about("sites", "3")
-    server.rewrite_entry(idx, "Lachin / Berdzor", "Lachin")
-    server.tamper("UPDATE sites SET name = 'Lachin' WHERE id = 3")
+    idx = forge_site_3(server)
+    server.tamper("UPDATE sites SET name = :name WHERE id = 3", name=RENAMED[server.scene.slug][1])
     server.add_site("Observation post 26")
     found = failure(server, saved)
     # The forged entry and its sibling are named: their stored parent hash is all a signature covers.
@@ -140,8 +152,7 @@ def test_a_fork_to_a_larger_size(server: World) -> None:
     saved = signed_then_written(server)
     verified = run(server, saved).state
     # With the key, the whole tree rebuilt around an edited entry, and a new checkpoint signed over it.
-    idx = server.entry_about("sites", "3")
-    server.rewrite_entry(idx, "Lachin / Berdzor", "Lachin")
+    forge_site_3(server)
     server.rebuild_tree()
     server.add_site("Observation post 26")
     found = failure(server, saved, verified)
@@ -151,8 +162,7 @@ def test_a_fork_to_a_larger_size(server: World) -> None:
 def test_a_fork_at_the_same_size(server: World) -> None:
     saved = signed_then_written(server)
     verified = run(server, saved).state
-    idx = server.entry_about("sites", "3")
-    server.rewrite_entry(idx, "Lachin / Berdzor", "Lachin")
+    forge_site_3(server)
     server.rebuild_tree()
     assert "fork: two roots signed for the same size" in failure(server, saved, verified)
 

@@ -10,14 +10,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from reports.conftest import DAY
+from mission_examples import Scene
 from support import Login
 from truce.config import Settings
 from truce.errors import Conflict, Forbidden, Invalid
 from truce.integrity import proofs
 from truce.ledger import keys, note, proof, trust
 from truce.ledger import service as ledger
+from truce.missions import service as missions_service
 from truce.missions.models import Mission
+from truce.missions.schemas import MissionUpdate
+from truce.places import service as places_service
+from truce.places.models import Site
 from truce.policy import Actor
 from truce.reports import bulletin
 from truce.reports import service as reports_service
@@ -30,10 +34,18 @@ def policy_text(server: note.Verifier, *witnesses: note.Signer, quorum: str = "a
     return "\n".join(lines) + "\n"
 
 
+@pytest.fixture(autouse=True)
+def public(session: Session, mission: Mission, member: Callable[[str], Actor]) -> None:
+    """Only a public mission publishes bulletins and shows the public its proofs: the demo is one; the example
+    mission is made one here."""
+    if not mission.public:
+        missions_service.update(session, mission, MissionUpdate(public=True), actor=member("admin"))
+
+
 @pytest.fixture
-def witnesses(session: Session) -> list[note.Signer]:
+def witnesses(session: Session, scene: Scene) -> list[note.Signer]:
     made = [note.generate_signer("witness.ru.example"), note.generate_signer("witness.tr.example")]
-    for signer, code in zip(made, ("ru", "tr"), strict=True):
+    for signer, code in zip(made, (scene.delegation("ru"), scene.delegation("tr")), strict=True):
         ledger.add_witness(session, signer.cosigner_verifier_text(), code, actor=Actor.system())
     return made
 
@@ -67,16 +79,21 @@ def test_the_policy_is_set_by_the_operator_only_valid_and_logged(
 
 
 def test_a_bulletin_is_published_only_on_a_witnessed_checkpoint_and_names_its_cosigners(
-    session: Session, mission: Mission, witnesses: list[note.Signer], member: Callable[[str], Actor], tmp_path: Path
+    session: Session,
+    mission: Mission,
+    witnesses: list[note.Signer],
+    member: Callable[[str], Actor],
+    tmp_path: Path,
+    scene: Scene,
 ) -> None:
     signer = keys.load_or_create(tmp_path, "truce.test/log")
     ledger.set_witness_policy(session, mission.id, policy_text(signer.verifier(), *witnesses), signer.verifier(),
                               actor=Actor.system(mission.id))  # fmt: skip
     cosign(session, signer, witnesses[0])  # one of the two: below the quorum "all"
     with pytest.raises(Conflict, match="no checkpoint is witnessed"):
-        reports_service.publish_bulletin(session, mission, DAY, actor=member("verifier-ru"))
+        reports_service.publish_bulletin(session, mission, scene.day, actor=member("verifier-ru"))
     size = cosign(session, signer, *witnesses)
-    report = reports_service.publish_bulletin(session, mission, DAY, actor=member("verifier-ru"))
+    report = reports_service.publish_bulletin(session, mission, scene.day, actor=member("verifier-ru"))
     manifest = bulletin.read_manifest(report.content)
     assert manifest.log_size == size
     assert manifest.witnessed_by == ("witness.ru.example", "witness.tr.example")
@@ -92,7 +109,8 @@ def test_a_proof_uses_the_witnessed_checkpoint_and_passes_the_stored_policy(
                               signer.verifier(), actor=Actor.system(mission.id))  # fmt: skip
     cosign(session, signer, *witnesses)
     ledger.checkpoint(session, signer)  # a newer, not yet witnessed checkpoint
-    entry = proofs.latest_entry(session, mission.id, "sites", "3", actor=Actor.system(mission.id))
+    site = str(places_service.list_places(session, Site, mission, actor=Actor.system(mission.id))[0].id)
+    entry = proofs.latest_entry(session, mission.id, "sites", site, actor=Actor.system(mission.id))
     text = proofs.proof_for(session, entry, signer)
     stored = ledger.witness_policy(session, mission.id)
     assert stored is not None
@@ -102,9 +120,9 @@ def test_a_proof_uses_the_witnessed_checkpoint_and_passes_the_stored_policy(
 
 def test_every_party_reads_the_policy(
     client: TestClient, login: Login, session: Session, mission: Mission, witnesses: list[note.Signer],
-    settings: Settings,
+    settings: Settings, scene: Scene,
 ) -> None:  # fmt: skip
-    path = "/api/v1/missions/nk-2020/witness-policy"
+    path = f"{scene.api}/witness-policy"
     assert client.get(path, headers=login("liaison-az")).status_code == 404
     server = keys.load_or_create(settings.data_dir, settings.log_origin).verifier()
     ledger.set_witness_policy(session, mission.id, policy_text(server, *witnesses), server,
@@ -114,19 +132,19 @@ def test_every_party_reads_the_policy(
         answer = client.get(path, headers=login(account))
         assert answer.status_code == 200, answer.text
         assert trust.parse(answer.text).quorum == "sides"
-    # The demo mission is public: its public bulletins' proofs are checked with the same policy by anyone.
+    # The mission is public: its public bulletins' proofs are checked with the same policy by anyone.
     assert client.get(path).status_code == 200
 
 
 def test_the_bulletin_links_each_record_to_a_proof_anyone_can_check(
     client: TestClient, session: Session, mission: Mission, witnesses: list[note.Signer],
-    member: Callable[[str], Actor], settings: Settings,
+    member: Callable[[str], Actor], settings: Settings, scene: Scene,
 ) -> None:  # fmt: skip
     signer = keys.load_or_create(settings.data_dir, settings.log_origin)
     text = policy_text(signer.verifier(), *witnesses)
     ledger.set_witness_policy(session, mission.id, text, signer.verifier(), actor=Actor.system(mission.id))
     cosign(session, signer, *witnesses)
-    report = reports_service.publish_bulletin(session, mission, DAY, actor=member("verifier-ru"))
+    report = reports_service.publish_bulletin(session, mission, scene.day, actor=member("verifier-ru"))
     session.flush()
     records = bulletin.read_manifest(report.content).records
     assert records
@@ -136,4 +154,4 @@ def test_the_bulletin_links_each_record_to_a_proof_anyone_can_check(
         checked = proof.check(proof.parse(answer.text), trust.parse(text))
         assert checked.index == record["entry"]
     account = ledger.history(session, "users", "1")[0].idx  # an account: no mission's record, nobody's to prove
-    assert client.get(f"/api/v1/missions/nk-2020/log-proof/{account}").status_code == 404
+    assert client.get(f"{scene.api}/log-proof/{account}").status_code == 404

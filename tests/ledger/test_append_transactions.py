@@ -6,6 +6,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from conftest import demo_database
+from conftest import demo_database, fresh_database
+from mission_examples import DEMO_SLUG, EXAMPLE, Scene
 from support import point_feature
 from truce import driver
 from truce.db import Database
@@ -24,6 +26,7 @@ from truce.integrity.verify import verify
 from truce.ledger import keys, note
 from truce.ledger import service as ledger
 from truce.ledger.models import LogEntry
+from truce.missionfile import create, spec
 from truce.missions import service as missions_service
 from truce.missions.models import Party
 from truce.models import LOGGED
@@ -36,35 +39,41 @@ def signer(tmp_path: Path) -> note.Signer:
 
 
 @pytest.fixture
-def demo(backend: str, tmp_path: Path) -> Iterator[Database]:
-    """A committed demo database of its own, without incidents."""
-    db = demo_database(backend, tmp_path, name="transactions", incidents=0)
+def demo(backend: str, mission_slug: str, tmp_path: Path) -> Iterator[Database]:
+    """A committed database of its own with the mission (the demo, or the example from its file), without
+    incidents."""
+    if mission_slug == DEMO_SLUG:
+        db = demo_database(backend, tmp_path, name="transactions", incidents=0)
+    else:
+        db = fresh_database(backend, tmp_path, "transactions")
+        with db.session() as session:
+            create.create(session, spec.read(EXAMPLE), actor=Actor.system())
     yield db
     db.dispose()
 
 
-def file_incident(session: Session, lon: float) -> Incident:
-    mission = missions_service.get_by_slug(session, "nk-2020")
+def file_incident(session: Session, scene: Scene, lon: float) -> Incident:
+    mission = missions_service.get_by_slug(session, scene.slug)
     assert mission is not None
-    properties = {"type": "explosion", "subtype": "mortar", "start": "2020-11-20T10:00:00+04:00", "source": "post"}
-    data = IncidentIn.model_validate(point_feature(lon, 39.85, **properties))
-    return incidents_service.create(session, mission, data, actor=Actor.system(mission.id))
+    return _filed_by(session, scene, lon, Actor.system(mission.id))
 
 
-def test_appends_around_a_rolled_back_inner_savepoint_commit_a_whole_log(demo: Database, signer: note.Signer) -> None:
+def test_appends_around_a_rolled_back_inner_savepoint_commit_a_whole_log(
+    demo: Database, signer: note.Signer, scene: Scene
+) -> None:
     with demo.session(write=False) as session:
         before = ledger.size(session)
     with demo.session() as session:
-        first = file_incident(session, 46.70)
+        first = file_incident(session, scene, 46.70)
         outer = session.begin_nested()
-        second = file_incident(session, 46.71)
+        second = file_incident(session, scene, 46.71)
         inner = session.begin_nested()
-        file_incident(session, 46.72)
-        file_incident(session, 46.73)
+        file_incident(session, scene, 46.72)
+        file_incident(session, scene, 46.73)
         inner.rollback()
-        third = file_incident(session, 46.74)
+        third = file_incident(session, scene, 46.74)
         outer.commit()
-        fourth = file_incident(session, 46.75)
+        fourth = file_incident(session, scene, 46.75)
         kept = [first, second, third, fourth]
         ids = [str(incident.id) for incident in kept]
     with demo.session() as session:
@@ -78,27 +87,29 @@ def test_appends_around_a_rolled_back_inner_savepoint_commit_a_whole_log(demo: D
     assert report.entries == before + 4
 
 
-def failing_request(db: Database) -> None:
+def failing_request(db: Database, scene: Scene) -> None:
     with db.session() as session:
-        file_incident(session, 46.70)
+        file_incident(session, scene, 46.70)
         raise RuntimeError("the request failed after the write")
 
 
-def test_a_rolled_back_transaction_leaves_the_head_as_it_was(demo: Database, signer: note.Signer) -> None:
+def test_a_rolled_back_transaction_leaves_the_head_as_it_was(demo: Database, signer: note.Signer, scene: Scene) -> None:
     with demo.session(write=False) as session:
         before = ledger.current_root(session)
     with pytest.raises(RuntimeError, match="failed after the write"):
-        failing_request(demo)
+        failing_request(demo, scene)
     with demo.session() as session:
         assert ledger.current_root(session) == before
-        file_incident(session, 46.71)
+        file_incident(session, scene, 46.71)
     with demo.session(write=False) as session:
         report = verify(session, signer.verifier(), LOGGED)
         assert ledger.size(session) == before[0] + 1
     assert report.intact, report.problems
 
 
-def test_appends_from_two_connections_in_turn_build_on_each_others_entries(demo: Database, signer: note.Signer) -> None:
+def test_appends_from_two_connections_in_turn_build_on_each_others_entries(
+    demo: Database, signer: note.Signer, scene: Scene
+) -> None:
     # Each connection remembers the head it wrote last; after the other one appended, that head is stale.
     with demo.session(write=False) as session:
         before = ledger.size(session)
@@ -106,7 +117,7 @@ def test_appends_from_two_connections_in_turn_build_on_each_others_entries(demo:
     with demo.engine.connect() as first, demo.engine.connect() as second:
         for connection, lon in ((first, 46.70), (second, 46.71), (first, 46.72), (first, 46.73), (second, 46.74)):
             with Session(bind=connection) as session:
-                filed.append(str(file_incident(session, lon).id))
+                filed.append(str(file_incident(session, scene, lon).id))
                 session.commit()
     with demo.session(write=False) as session:
         logged = ledger.entries(session, before, before + 10)
@@ -115,8 +126,8 @@ def test_appends_from_two_connections_in_turn_build_on_each_others_entries(demo:
     assert report.intact, report.problems
 
 
-def test_an_entry_is_stored_as_core_stores_it(session: Session, backend: str) -> None:
-    incident = file_incident(session, 46.70)
+def test_an_entry_is_stored_as_core_stores_it(session: Session, backend: str, scene: Scene) -> None:
+    incident = file_incident(session, scene, 46.70)
     entry = ledger.history(session, "incidents", str(incident.id))[-1]
     session.expire_all()
     stored = session.execute(select(LogEntry).where(LogEntry.idx == entry.idx)).scalar_one()
@@ -159,9 +170,9 @@ def test_an_unlogged_write_before_a_rolled_back_savepoint_is_still_refused(demo:
     session.close()
 
 
-def test_an_unlogged_write_undone_with_its_savepoint_needs_no_entry(demo: Database) -> None:
+def test_an_unlogged_write_undone_with_its_savepoint_needs_no_entry(demo: Database, scene: Scene) -> None:
     with demo.session() as session:
-        file_incident(session, 46.70)
+        file_incident(session, scene, 46.70)
         nested = session.begin_nested()
         rename_a_party(session, " (undone)")
         nested.rollback()
@@ -170,14 +181,16 @@ def test_an_unlogged_write_undone_with_its_savepoint_needs_no_entry(demo: Databa
         nested = session.begin_nested()
         rename_a_party(session, " (undone too)")
         session.rollback()
-        file_incident(session, 46.71)
+        file_incident(session, scene, 46.71)
 
 
-def _filed_by(session: Session, lon: float, actor: Actor) -> Incident:
-    mission = missions_service.get_by_slug(session, "nk-2020")
+def _filed_by(session: Session, scene: Scene, lon: float, actor: Actor) -> Incident:
+    """Mortar fire at a demo longitude on 39.85 N, the day before the scene's day, moved into its mission."""
+    mission = missions_service.get_by_slug(session, scene.slug)
     assert mission is not None
-    properties = {"type": "explosion", "subtype": "mortar", "start": "2020-11-20T10:00:00+04:00", "source": "post"}
-    data = IncidentIn.model_validate(point_feature(lon, 39.85, **properties))
+    start = scene.moment(10, day=scene.day - timedelta(days=1))
+    properties = {"type": "explosion", "subtype": "mortar", "start": start, "source": "post"}
+    data = IncidentIn.model_validate(point_feature(*scene.at(lon, 39.85), **properties))
     return incidents_service.create(session, mission, data, actor=actor)
 
 
@@ -187,21 +200,21 @@ def stored_entries(session: Session) -> int:
 
 
 def test_without_autoflush_entries_wait_for_the_commit_and_keep_their_order_and_actors(
-    demo: Database, signer: note.Signer
+    demo: Database, signer: note.Signer, scene: Scene
 ) -> None:
     with demo.session(write=False) as session:
         before = ledger.size(session)
     ids_seen_inside: list[int | None] = []
     ids_once_settled: list[int] = []
     with demo.session() as session:
-        mission = missions_service.get_by_slug(session, "nk-2020")
+        mission = missions_service.get_by_slug(session, scene.slug)
         assert mission is not None
         first = Actor.system(mission.id)
         second = dataclasses.replace(first, username="second-caller")
         filed = []
         with session.no_autoflush:
             for lon, actor in ((46.70, first), (46.71, second)):
-                incident = _filed_by(session, lon, actor)
+                incident = _filed_by(session, scene, lon, actor)
                 ids_seen_inside.append(incident.id)
                 ledger.after_ids(session, lambda incident=incident: ids_once_settled.append(incident.id))
                 filed.append(incident)
@@ -218,15 +231,15 @@ def test_without_autoflush_entries_wait_for_the_commit_and_keep_their_order_and_
         assert verify(session, signer.verifier(), LOGGED).intact
 
 
-def test_a_transaction_that_raises_stores_nothing(demo: Database) -> None:
+def test_a_transaction_that_raises_stores_nothing(demo: Database, scene: Scene) -> None:
     with demo.session(write=False) as session:
         before = ledger.size(session)
 
     def file_then_fail() -> None:
         with demo.session() as session, session.no_autoflush:
-            mission = missions_service.get_by_slug(session, "nk-2020")
+            mission = missions_service.get_by_slug(session, scene.slug)
             assert mission is not None
-            _filed_by(session, 46.70, Actor.system(mission.id))
+            _filed_by(session, scene, 46.70, Actor.system(mission.id))
             raise ValueError("refused")
 
     with pytest.raises(ValueError, match="refused"):
@@ -237,20 +250,20 @@ def test_a_transaction_that_raises_stores_nothing(demo: Database) -> None:
 
 
 def test_a_journal_savepoint_that_fails_drops_its_entries_and_keeps_the_others(
-    demo: Database, signer: note.Signer
+    demo: Database, signer: note.Signer, scene: Scene
 ) -> None:
     with demo.session(write=False) as session:
         before = ledger.size(session)
     with demo.session() as session, session.no_autoflush:
-        mission = missions_service.get_by_slug(session, "nk-2020")
+        mission = missions_service.get_by_slug(session, scene.slug)
         assert mission is not None
         actor = Actor.system(mission.id)
         with ledger.savepoint(session):
-            kept = _filed_by(session, 46.70, actor)
+            kept = _filed_by(session, scene, 46.70, actor)
 
         def file_then_fail() -> None:
             with ledger.savepoint(session):
-                _filed_by(session, 46.71, actor)
+                _filed_by(session, scene, 46.71, actor)
                 raise ValueError("refused")
 
         with pytest.raises(ValueError, match="refused"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import httpx2 as httpx
@@ -16,10 +17,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from mission_examples import Scene
 from support import Login, point_feature
 from truce import limits
 
-BASE = "/api/v1/missions/nk-2020"
 CHUNK = 64 * 1024
 
 
@@ -41,9 +42,11 @@ def streamed(app: FastAPI, method: str, url: str, size: int, headers: dict[str, 
     return asyncio.run(send()), pulled
 
 
-def incident(**geometry: Any) -> dict[str, Any]:
+def incident(scene: Scene, **geometry: Any) -> dict[str, Any]:
+    """A side's allegation inside the scene's mission, on the demo's 20 November 2020 moved into it."""
+    start = scene.moment(10, day=scene.shifted(date(2020, 11, 20)))
     feature = point_feature(
-        46.75, 39.81, type="explosion", subtype="mortar", start="2020-11-20T10:00:00Z", source="party",
+        *scene.at(46.75, 39.81), type="explosion", subtype="mortar", start=start, source="party",
         means="party_report",
     )  # fmt: skip
     if geometry:
@@ -54,48 +57,50 @@ def incident(**geometry: Any) -> dict[str, Any]:
 # --- 1. JSON bodies: credentials first, a size limit, few errors and no echo ------------------------------
 
 
-def test_a_json_body_without_login_is_refused_before_it_is_read(app: FastAPI) -> None:
+def test_a_json_body_without_login_is_refused_before_it_is_read(app: FastAPI, scene: Scene) -> None:
     headers = {"Content-Type": "application/json", "Content-Length": str(150 * limits.MB)}
-    answer, pulled = streamed(app, "POST", f"{BASE}/incidents", 150 * limits.MB, headers)
+    answer, pulled = streamed(app, "POST", f"{scene.api}/incidents", 150 * limits.MB, headers)
     assert answer.status_code == 401
     assert "bearer token" in answer.json()["detail"]
     assert answer.headers["WWW-Authenticate"] == "Bearer"
     assert pulled <= 2 * CHUNK, f"pulled {pulled:,} bytes before refusing"
 
 
-def test_a_forged_token_is_refused_before_the_body_is_read(app: FastAPI) -> None:
+def test_a_forged_token_is_refused_before_the_body_is_read(app: FastAPI, scene: Scene) -> None:
     headers = {"Content-Type": "application/json", "Authorization": "Bearer not-a-token"}
-    answer, pulled = streamed(app, "POST", f"{BASE}/incidents", 50 * limits.MB, headers)
+    answer, pulled = streamed(app, "POST", f"{scene.api}/incidents", 50 * limits.MB, headers)
     assert answer.status_code == 401
     assert answer.json()["detail"] == "the token is not valid"
     assert pulled <= 2 * CHUNK
 
 
-def test_a_json_body_over_the_limit_is_refused_at_once_or_as_it_streams(app: FastAPI, login: Login) -> None:
+def test_a_json_body_over_the_limit_is_refused_at_once_or_as_it_streams(
+    app: FastAPI, login: Login, scene: Scene
+) -> None:
     declared = {**login("liaison-az"), "Content-Type": "application/json", "Content-Length": str(3 * limits.MB)}
-    answer, pulled = streamed(app, "POST", f"{BASE}/incidents", 3 * limits.MB, declared)
+    answer, pulled = streamed(app, "POST", f"{scene.api}/incidents", 3 * limits.MB, declared)
     assert answer.status_code == 413
     assert "1 MB" in answer.json()["detail"]
     assert pulled <= 2 * CHUNK
     chunked = {**login("liaison-az"), "Content-Type": "application/json"}
-    answer, pulled = streamed(app, "POST", f"{BASE}/incidents", 100 * limits.MB, chunked)
+    answer, pulled = streamed(app, "POST", f"{scene.api}/incidents", 100 * limits.MB, chunked)
     assert answer.status_code == 413
     assert pulled < 2 * limits.MB
 
 
-def test_sixty_thousand_unknown_keys_give_one_short_error(client: TestClient, login: Login) -> None:
-    body = incident()
+def test_sixty_thousand_unknown_keys_give_one_short_error(client: TestClient, login: Login, scene: Scene) -> None:
+    body = incident(scene)
     body.update({f"k{i}": 0 for i in range(60_000)})
-    answer = client.post(f"{BASE}/incidents", json=body, headers=login("liaison-az"))
+    answer = client.post(f"{scene.api}/incidents", json=body, headers=login("liaison-az"))
     assert answer.status_code == 422
     assert len(answer.content) < 4096, "the error echoes the input"
     assert "60000 unknown fields, such as 'k0'" in answer.json()["detail"]
 
 
-def test_many_field_errors_are_listed_up_to_twenty_and_counted(client: TestClient, login: Login) -> None:
+def test_many_field_errors_are_listed_up_to_twenty_and_counted(client: TestClient, login: Login, scene: Scene) -> None:
     too_long = ["x" * 65 + str(i) for i in range(5_000)]
-    body = {"side": "am", "hands_over": {"detainees": 10_000, "identifiers": too_long}}
-    answer = client.post(f"{BASE}/exchanges/1/lists", json=body, headers=login("humanitarian-unhcr"))
+    body = {"side": scene.delegation("am"), "hands_over": {"detainees": 10_000, "identifiers": too_long}}
+    answer = client.post(f"{scene.api}/exchanges/1/lists", json=body, headers=login("humanitarian-unhcr"))
     assert answer.status_code == 422
     found = answer.json()
     assert found["error_count"] == 5_000
@@ -111,13 +116,14 @@ def test_many_field_errors_are_listed_up_to_twenty_and_counted(client: TestClien
 @pytest.mark.parametrize(
     "url",
     [
-        f"{BASE}/movements/returns",
-        f"{BASE}/movements/checkpoints",
-        f"{BASE}/claims/comparison?party=ru",
-        f"{BASE}/movements",
+        "{api}/movements/returns",
+        "{api}/movements/checkpoints",
+        "{api}/claims/comparison?party={party}",
+        "{api}/movements",
     ],
 )
-def test_a_range_of_year_1_to_9999_is_refused(client: TestClient, login: Login, url: str) -> None:
+def test_a_range_of_year_1_to_9999_is_refused(client: TestClient, login: Login, scene: Scene, url: str) -> None:
+    url = url.format(api=scene.api, party=scene.delegation("ru"))
     joiner = "&" if "?" in url else "?"
     answer = client.get(f"{url}{joiner}since=0001-01-01&until=9999-12-31", headers=login("analyst-ru"))
     assert answer.status_code == 422
@@ -125,48 +131,53 @@ def test_a_range_of_year_1_to_9999_is_refused(client: TestClient, login: Login, 
     assert fields == {"query.since", "query.until"}
 
 
-@pytest.mark.parametrize("url", [f"{BASE}/movements/returns", f"{BASE}/claims/comparison?party=ru"])
-def test_a_series_longer_than_ten_years_is_refused(client: TestClient, login: Login, url: str) -> None:
+@pytest.mark.parametrize("url", ["{api}/movements/returns", "{api}/claims/comparison?party={party}"])
+def test_a_series_longer_than_ten_years_is_refused(client: TestClient, login: Login, scene: Scene, url: str) -> None:
+    url = url.format(api=scene.api, party=scene.delegation("ru"))
     joiner = "&" if "?" in url else "?"
     answer = client.get(f"{url}{joiner}since=1990-01-01&until=2020-12-31", headers=login("analyst-ru"))
     assert answer.status_code == 422
     assert answer.json()["detail"].startswith("until: the range from 1990-01-01 to 2020-12-31 is longer than 3660")
 
 
-def test_the_last_representable_day_is_a_422_not_a_500(client: TestClient, login: Login) -> None:
+def test_the_last_representable_day_is_a_422_not_a_500(client: TestClient, login: Login, scene: Scene) -> None:
     verifier = login("verifier-ru")
-    for url in (f"{BASE}/movements/returns?until=9999-12-31", f"{BASE}/provisions?on=9999-12-31"):
+    for url in (f"{scene.api}/movements/returns?until=9999-12-31", f"{scene.api}/provisions?on=9999-12-31"):
         answer = client.get(url, headers=verifier)
         assert answer.status_code == 422, url
-    answer = client.post(f"{BASE}/bulletins", json={"date": "9999-12-31"}, headers=verifier)
+    answer = client.post(f"{scene.api}/bulletins", json={"date": "9999-12-31"}, headers=verifier)
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "date"
-    answer = client.get(f"{BASE}/incidents?until=9999-12-31T23:59:59-12:00", headers=verifier)
+    answer = client.get(f"{scene.api}/incidents?until=9999-12-31T23:59:59-12:00", headers=verifier)
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "query.until"
 
 
-def test_a_record_dated_outside_the_bounds_is_refused(client: TestClient, login: Login) -> None:
+def test_a_record_dated_outside_the_bounds_is_refused(client: TestClient, login: Login, scene: Scene) -> None:
     # A movement on 0001-01-01 would stretch every later returns series over two thousand years.
     movement = {"site_id": 1, "direction": "incoming", "kind": "return", "on_date": "0001-01-01", "individuals": 1}
-    answer = client.post(f"{BASE}/movements", json=movement, headers=login("humanitarian-unhcr"))
+    answer = client.post(f"{scene.api}/movements", json=movement, headers=login("humanitarian-unhcr"))
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "on_date"
-    late = incident()
+    late = incident(scene)
     late["properties"]["start"] = "9999-12-31T23:59:59-12:00"
-    answer = client.post(f"{BASE}/incidents", json=late, headers=login("liaison-az"))
+    answer = client.post(f"{scene.api}/incidents", json=late, headers=login("liaison-az"))
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "properties.start"
 
 
-def test_a_page_with_the_last_day_shows_a_form_error(client: TestClient, login: Login) -> None:
-    answer = client.get("/m/nk-2020/incidents?until=9999-12-31", headers=login("public"))
+def test_a_page_with_the_last_day_shows_a_form_error(client: TestClient, login: Login, scene: Scene) -> None:
+    # A private mission's pages send the public to the login page before reading the day: the demo is public; the
+    # example mission is made so here.
+    assert client.patch(scene.api, json={"public": True}, headers=login("admin")).status_code == 200
+    answer = client.get(f"/m/{scene.slug}/incidents?until=9999-12-31", headers=login("public"))
     assert answer.status_code in (200, 303)
     assert answer.status_code != 500
 
 
-def test_a_range_inside_the_bounds_still_answers_day_by_day(client: TestClient, login: Login) -> None:
-    answer = client.get(f"{BASE}/movements/returns?since=2020-11-10&until=2020-11-30", headers=login("analyst-ru"))
+def test_a_range_inside_the_bounds_still_answers_day_by_day(client: TestClient, login: Login, scene: Scene) -> None:
+    since, until = scene.shifted(date(2020, 11, 10)), scene.shifted(date(2020, 11, 30))
+    answer = client.get(f"{scene.api}/movements/returns?since={since}&until={until}", headers=login("analyst-ru"))
     assert answer.status_code == 200
     assert len(answer.json()["days"]) == 21
 
@@ -174,25 +185,25 @@ def test_a_range_inside_the_bounds_still_answers_day_by_day(client: TestClient, 
 # --- 3. multipart and forms: credentials and the route's limit before reading -----------------------------
 
 
-def test_a_150_mb_upload_without_login_is_refused_unread(app: FastAPI) -> None:
+def test_a_150_mb_upload_without_login_is_refused_unread(app: FastAPI, scene: Scene) -> None:
     headers = {"Content-Type": "multipart/form-data; boundary=xyz", "Content-Length": str(150 * limits.MB)}
-    answer, pulled = streamed(app, "POST", f"{BASE}/incidents/1/evidence", 150 * limits.MB, headers)
+    answer, pulled = streamed(app, "POST", f"{scene.api}/incidents/1/evidence", 150 * limits.MB, headers)
     assert answer.status_code == 401
     assert pulled <= 2 * CHUNK
 
 
-def test_an_upload_over_the_limit_is_refused_at_once(app: FastAPI, login: Login) -> None:
+def test_an_upload_over_the_limit_is_refused_at_once(app: FastAPI, login: Login, scene: Scene) -> None:
     size = 250 * limits.MB
     headers = {**login("monitor-ru"), "Content-Type": "multipart/form-data; boundary=xyz", "Content-Length": str(size)}
-    answer, pulled = streamed(app, "POST", f"{BASE}/incidents/1/evidence", size, headers)
+    answer, pulled = streamed(app, "POST", f"{scene.api}/incidents/1/evidence", size, headers)
     assert answer.status_code == 413
     assert "200 MB" in answer.json()["detail"]
     assert pulled <= 2 * CHUNK
 
 
-def test_multipart_to_a_json_route_has_the_json_limit(app: FastAPI, login: Login) -> None:
+def test_multipart_to_a_json_route_has_the_json_limit(app: FastAPI, login: Login, scene: Scene) -> None:
     headers = {**login("monitor-ru"), "Content-Type": "multipart/form-data; boundary=xyz"}
-    answer, pulled = streamed(app, "POST", f"{BASE}/incidents", 150 * limits.MB, headers)
+    answer, pulled = streamed(app, "POST", f"{scene.api}/incidents", 150 * limits.MB, headers)
     assert answer.status_code == 413
     assert pulled < 2 * limits.MB
 
@@ -209,17 +220,17 @@ def test_a_login_form_has_a_limit_of_a_few_kilobytes(app: FastAPI, url: str) -> 
     assert pulled <= 2 * CHUNK
 
 
-def test_a_page_form_without_a_session_goes_to_the_login_unread(app: FastAPI) -> None:
+def test_a_page_form_without_a_session_goes_to_the_login_unread(app: FastAPI, scene: Scene) -> None:
     headers = {"Content-Type": "multipart/form-data; boundary=xyz", "Content-Length": str(150 * limits.MB)}
-    answer, pulled = streamed(app, "POST", "/m/nk-2020/incidents/new", 150 * limits.MB, headers)
+    answer, pulled = streamed(app, "POST", f"/m/{scene.slug}/incidents/new", 150 * limits.MB, headers)
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/login")
     assert pulled <= 2 * CHUNK
 
 
-def test_a_stale_session_cookie_is_no_session(app: FastAPI) -> None:
+def test_a_stale_session_cookie_is_no_session(app: FastAPI, scene: Scene) -> None:
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": "truce_session=forged"}
-    answer, pulled = streamed(app, "POST", "/m/nk-2020/incidents/new", 10 * limits.MB, headers)
+    answer, pulled = streamed(app, "POST", f"/m/{scene.slug}/incidents/new", 10 * limits.MB, headers)
     assert answer.status_code == 303
     assert pulled <= 2 * CHUNK
 
@@ -227,33 +238,35 @@ def test_a_stale_session_cookie_is_no_session(app: FastAPI) -> None:
 # --- 4. geometries: bounded at parse time, with the field named ------------------------------------------
 
 
-def test_a_polygon_of_too_many_vertices_is_refused(client: TestClient, login: Login) -> None:
+def test_a_polygon_of_too_many_vertices_is_refused(client: TestClient, login: Login, scene: Scene) -> None:
     ring = [[46 + (i % 2), 39 + (i % 3)] for i in range(limits.MAX_VERTICES + 1)]
-    body = incident(type="Polygon", coordinates=[[*ring, ring[0]]])
-    answer = client.post(f"{BASE}/incidents", json=body, headers=login("liaison-az"))
+    body = incident(scene, type="Polygon", coordinates=[[*ring, ring[0]]])
+    answer = client.post(f"{scene.api}/incidents", json=body, headers=login("liaison-az"))
     assert answer.status_code == 422
     assert answer.json()["detail"].startswith("geometry.coordinates: 20,002 positions; at most 20,000")
 
 
-def test_a_multipolygon_of_too_many_parts_and_a_polygon_of_too_many_rings(client: TestClient, login: Login) -> None:
+def test_a_multipolygon_of_too_many_parts_and_a_polygon_of_too_many_rings(
+    client: TestClient, login: Login, scene: Scene
+) -> None:
     square = [[46.0, 39.0], [46.001, 39.0], [46.001, 39.001], [46.0, 39.0]]
     parts = {"type": "MultiPoint", "coordinates": [[46.0, 39.0]] * (limits.MAX_PARTS + 1)}
     rings = {"type": "Polygon", "coordinates": [square] * (limits.MAX_RINGS + 1)}
     for geometry, phrase in ((parts, "1,001 parts"), (rings, "1,001 rings")):
-        answer = client.post(f"{BASE}/incidents", json=incident(**geometry), headers=login("liaison-az"))
+        answer = client.post(f"{scene.api}/incidents", json=incident(scene, **geometry), headers=login("liaison-az"))
         assert answer.status_code == 422
         assert answer.json()["detail"].startswith("geometry.coordinates: ")
         assert phrase in answer.json()["detail"]
 
 
-def test_an_area_of_too_many_vertices_is_refused(client: TestClient, login: Login) -> None:
+def test_an_area_of_too_many_vertices_is_refused(client: TestClient, login: Login, scene: Scene) -> None:
     line = [[46 + i * 1e-5, 39.5] for i in range(limits.MAX_VERTICES + 1)]
     body = {
         "type": "Feature",
         "geometry": {"type": "LineString", "coordinates": line},
         "properties": {"name": "x", "kind": "road"},
     }
-    answer = client.post(f"{BASE}/lines", json=body, headers=login("admin"))
+    answer = client.post(f"{scene.api}/lines", json=body, headers=login("admin"))
     assert answer.status_code == 422
     assert "at most 20,000 are accepted" in answer.json()["detail"]
 
@@ -261,15 +274,15 @@ def test_an_area_of_too_many_vertices_is_refused(client: TestClient, login: Logi
 # --- 5. collections: a bounded page, the total and the next page ------------------------------------------
 
 
-def test_a_list_answers_a_page_with_its_total_and_next_link(client: TestClient, login: Login) -> None:
-    answer = client.get(f"{BASE}/parties?limit=2", headers=login("analyst-ru"))
+def test_a_list_answers_a_page_with_its_total_and_next_link(client: TestClient, login: Login, scene: Scene) -> None:
+    answer = client.get(f"{scene.api}/parties?limit=2", headers=login("analyst-ru"))
     assert answer.status_code == 200
     assert len(answer.json()) == 2
     total = int(answer.headers["X-Total-Count"])
     assert total > 2
     assert 'rel="next"' in answer.headers["Link"]
     assert "offset=2" in answer.headers["Link"]
-    answer = client.get(f"{BASE}/parties?limit={limits.MAX_PAGE + 1}", headers=login("analyst-ru"))
+    answer = client.get(f"{scene.api}/parties?limit={limits.MAX_PAGE + 1}", headers=login("analyst-ru"))
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "query.limit"
 
