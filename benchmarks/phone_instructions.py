@@ -37,9 +37,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import journal_pair
+from openrosa_submissions import INSTANCE, PHOTO_SIDE, SLUG
+
 ROOT = Path(__file__).resolve().parent.parent
-SLUG = "nk-2020"
-PHOTO_SIDE = 330
 HELPER_C = r"""
 #include <valgrind/callgrind.h>
 void truce_start(void) { CALLGRIND_START_INSTRUMENTATION; }
@@ -50,18 +51,12 @@ TOTALS = re.compile(r"^totals:\s+(\d+)", re.MULTILINE)
 
 @contextmanager
 def checkout(commit: str) -> Iterator[Path]:
-    """This tree for `.`, else the tree of `commit` in a temporary worktree (removed afterwards)."""
+    """This tree for `.`, else the tree of `commit` in a temporary worktree (journal_pair's)."""
     if commit == ".":
         yield ROOT
         return
-    with tempfile.TemporaryDirectory(prefix="truce-instr-") as scratch:
-        tree = Path(scratch) / "tree"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), commit], check=True,
-                       capture_output=True)  # fmt: skip
-        try:
-            yield tree
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+    with journal_pair.checkout(commit) as tree:
+        yield tree
 
 
 def helper(directory: Path) -> Path:
@@ -194,20 +189,6 @@ def drive(args: argparse.Namespace) -> None:
             print(f"process time {time.process_time() - began:.1f} s for {len(counted)} submissions")
 
     asyncio.run(run())
-
-
-INSTANCE = (
-    '<data xmlns="http://www.w3.org/2002/xforms" id="{form}" version="{version}">'
-    "<start>2020-11-20T10:00:00.000+04:00</start><end>2020-11-20T10:05:00.000+04:00</end>"
-    "<observed>2020-11-20T10:{minute:02d}:00.000+04:00</observed><time_precision>minute</time_precision>"
-    "<incident_type>explosion</incident_type><subtype>mortar</subtype><source>post</source><means>heard</means>"
-    "<placed_by>gps</placed_by><location>{lat:.5f} {lon:.5f} 1200 5</location><observer_site/><bearing_deg/>"
-    "<distance_km/><counts><events/><impacts>3</impacts><airbursts/><outgoing/><undetermined/></counts>"
-    "<casualties><killed_civilian/><killed_combatant/><killed_unknown/><injured_civilian/><injured_combatant/>"
-    "<injured_unknown/></casualties><narrative>Impacts north of the post.</narrative>"
-    "<classification>mission</classification><photo>{photo}</photo><audio/><video/>"
-    "<meta><instanceID>uuid:{uuid}</instanceID></meta></data>"
-)
 
 
 def main() -> None:
