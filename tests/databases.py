@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
+from mission_examples import DEMO_SLUG, EXAMPLE_SLUG, load_example
 from support import copy_sqlite
 from truce import schema
 from truce.db import Database, connect
@@ -66,16 +67,17 @@ def scratch_url(name: str) -> str:
     return scratch.render_as_string(hide_password=False)
 
 
-# (backend, incidents or None for no demo) -> the template: a SQLite file, or a PostGIS database's name.
-_templates: dict[tuple[str, int | None], str] = {}
+# (backend, incidents or None for no demo, example) -> the template: a SQLite file, or a PostGIS database's name.
+_templates: dict[tuple[str, int | None, bool], str] = {}
 _template_dir: list[Path] = []
 
 
-def _template(backend: str, incidents: int | None) -> str:
-    """A migrated database, with the demo of `incidents` incidents unless None, built on first use."""
-    key = (backend, incidents)
+def _template(backend: str, incidents: int | None, example: bool = False) -> str:
+    """A migrated database, with the demo of `incidents` incidents unless None (or, if `example`, the example
+    mission as `load_example` makes it), built on first use."""
+    key = (backend, incidents, example)
     if key not in _templates:
-        label = "empty" if incidents is None else f"demo{incidents}"
+        label = "example" if example else "empty" if incidents is None else f"demo{incidents}"
         if backend == "postgis":
             name = _database_name(f"template_{label}")
             db = reset_postgis(scratch_url(f"template_{label}"))
@@ -85,7 +87,10 @@ def _template(backend: str, incidents: int | None) -> str:
             name = str(_template_dir[0] / f"{label}.db")
             db = connect(f"sqlite:///{name}")
         schema.upgrade(db.engine)
-        if incidents is not None:
+        if example:
+            with db.session() as session:
+                load_example(session)
+        elif incidents is not None:
             with db.session() as session:
                 loader.load(session, incidents=incidents)
         # A PostGIS template must have no connections left when it is copied.
@@ -94,9 +99,10 @@ def _template(backend: str, incidents: int | None) -> str:
     return _templates[key]
 
 
-def copy_database(backend: str, directory: Path, name: str, incidents: int | None) -> Database:
-    """A database of the test's own, copied from the template of `incidents` (None: migrated, empty)."""
-    template = _template(backend, incidents)
+def copy_database(backend: str, directory: Path, name: str, incidents: int | None, example: bool = False) -> Database:
+    """A database of the test's own, copied from the template of `incidents` (None: migrated, empty; with
+    `example`, the example mission)."""
+    template = _template(backend, incidents, example)
     if backend == "postgis":
         copy = _database_name(name)
         _administer(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)', f'CREATE DATABASE "{copy}" TEMPLATE "{template}"')
@@ -117,6 +123,15 @@ def demo_database(
 ) -> Database:
     """A migrated database of the test's own with the demo loaded (`loader.load(session, incidents=...)`)."""
     return copy_database(backend, directory, name, incidents=incidents)
+
+
+def mission_database(backend: str, directory: Path, name: str, slug: str, incidents: int = 12) -> Database:
+    """A migrated database of the test's own with the mission `slug` loaded: the demo of `incidents` incidents, or
+    the example mission from its file with its accounts and incidents (`load_example`)."""
+    if slug == DEMO_SLUG:
+        return demo_database(backend, directory, name, incidents)
+    assert slug == EXAMPLE_SLUG, slug
+    return copy_database(backend, directory, name, None, example=True)
 
 
 def remove_templates() -> None:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from conftest import demo_database, fresh_database
+from databases import mission_database
 from mission_examples import DEMO_SLUG, EXAMPLE, EXAMPLE_ACCOUNTS, SCENES, Scene
 from support import TEST_SECRET, point_feature
 from truce.app import create_app
@@ -117,14 +118,16 @@ class World:
             head.border = [h.hex() for h in border.border_hashes()]
 
 
-def world(backend: str, directory: Path, name: str, scene: Scene | None = None) -> World:
+def world(backend: str, directory: Path, name: str, scene: Scene | None = None, *, incidents: bool = False) -> World:
     """A server of the test's own, with its signing key: the demo (12 incidents), or the example mission of `scene`
-    from its file with its accounts (no incidents)."""
+    from its file with its accounts (no incidents; with `incidents`, those `load_example` records)."""
     data_dir = directory / "data"
     data_dir.mkdir()
     keys.load_or_create(data_dir, "truce.test/log")
     if scene is None or scene.slug == DEMO_SLUG:
         return World(data_dir, demo_database(backend, directory, name=name, incidents=12))
+    if incidents:
+        return World(data_dir, mission_database(backend, directory, name, scene.slug), scene)
     db = fresh_database(backend, directory, name)
     with db.session() as session:
         mission, _ = create.create(session, spec.read(EXAMPLE), actor=Actor.system())

@@ -16,9 +16,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from integrity.logworld import World, world
+from mission_examples import SCENES
+from support import point_feature
 from truce.ledger import merkle, note, store, tiles
 from truce.ledger import service as ledger
 from truce.ledger.models import LogHead
+from truce.missions import service as missions_service
+from truce.places import service as places_service
+from truce.places.schemas import SiteIn
+from truce.policy import Actor
 
 PREFIX = "/api/v1/log/tiles"
 
@@ -85,10 +91,26 @@ def signed(text: str, key: note.Verifier) -> tuple[int, bytes]:
 
 
 @pytest.fixture
-def server(backend: str, tmp_path: Path) -> Iterator[World]:
-    made = world(backend, tmp_path, "tiles")
+def server(backend: str, mission_slug: str, tmp_path: Path) -> Iterator[World]:
+    """The mission's server: the demo with 12 incidents, or the example with its incidents."""
+    made = world(backend, tmp_path, "tiles", SCENES[mission_slug], incidents=True)
     yield made
     made.db.dispose()
+
+
+def filled(server: World, size: int = 300) -> World:
+    """The server's log holding at least `size` entries (a full tile and part of the next), through real logged
+    writes: sites recorded by the places service (the demo's log already holds more; the example's, about 200)."""
+    missing = size - server.size()
+    with server.db.session() as session:
+        mission = missions_service.get_by_slug(session, server.scene.slug)
+        assert mission is not None
+        for number in range(missing):
+            point = server.scene.at(46.5 + number / 1000, 39.8)
+            feature = SiteIn.model_validate(point_feature(*point, name=f"Filler post {number + 1}", kind="post"))
+            places_service.create_site(session, mission, feature, actor=Actor.system(mission.id))
+    assert server.size() >= size
+    return server
 
 
 def test_index_and_paths_as_the_spec_writes_them() -> None:
@@ -109,6 +131,7 @@ def test_paths_the_spec_does_not_name_are_not_found(server: World, path: str) ->
 
 
 def test_an_independent_client_verifies_root_inclusion_and_consistency(server: World) -> None:
+    filled(server)
     key = server.signer.verifier()
     with server.party("admin") as client:
         old_size, old_root = signed(client.get(f"{PREFIX}/checkpoint").text, key)
@@ -137,6 +160,7 @@ def test_an_independent_client_verifies_root_inclusion_and_consistency(server: W
 
 
 def test_a_liaison_reads_hash_tiles_but_not_bundles_of_records_it_may_not_read(server: World) -> None:
+    filled(server)
     with server.party("liaison-am") as client:
         refused = client.get(f"{PREFIX}/tile/entries/000")
         assert refused.status_code == 403

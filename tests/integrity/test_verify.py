@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from conftest import demo_database
+from databases import mission_database
+from mission_examples import DEMO_SLUG, EXAMPLE_SLUG, SCENES, Scene
 from support import point_feature
 from truce.db import Database
 from truce.integrity import verify as verifying
@@ -52,9 +53,10 @@ def signer(tmp_path: Path) -> note.Signer:
 
 
 @pytest.fixture
-def demo(backend: str, tmp_path: Path, signer: note.Signer) -> Iterator[Database]:
-    """A committed demo database with one checkpoint handed out."""
-    db = demo_database(backend, tmp_path, name="verify", incidents=12)
+def demo(backend: str, mission_slug: str, tmp_path: Path, signer: note.Signer) -> Iterator[Database]:
+    """A committed database of the mission (the demo with 12 incidents, or the example with its incidents) with one
+    checkpoint handed out."""
+    db = mission_database(backend, tmp_path, "verify", mission_slug)
     with db.session() as session:
         ledger.checkpoint(session, signer)
     yield db
@@ -78,20 +80,45 @@ def tamper(db: Database, *statements: str) -> None:
             connection.execute(text(statement))
 
 
+# Site 3 of each mission (recorded when the mission was set up) and the shorter name a forger gives it.
+RENAMED = {DEMO_SLUG: ("Lachin / Berdzor", "Lachin"), EXAMPLE_SLUG: ("Observation post East", "Observation post")}
+# A row of each mission that SQL deletes (its table and id: the demo's second deployment; the example, which
+# records no deployments, its fourth provision), and a row SQL inserts in the same table with id 99.
+FORGED_ROWS = {
+    DEMO_SLUG: ("deployments", 2, "INSERT INTO deployments (id, mission_id, on_date, personnel, armoured_vehicles,"
+                " other_vehicles, note) VALUES (99, 1, '2020-12-24', 5000, 0, 0, 'forged')"),
+    EXAMPLE_SLUG: ("provisions", 4, "INSERT INTO provisions (id, mission_id, number, summary, text, category,"
+                   " responsible, level, links, classification, restricted_to, created_at) VALUES (99, 1, '99',"
+                   " 'forged', '', 'Other', '[]', 0, '{}', 'public', '[]', '2024-05-21 12:00:00')"),
+}  # fmt: skip
+
+
+def mission_of(db: Database) -> Scene:
+    """The scene of the one mission `db` holds."""
+    with db.session(write=False) as session:
+        (slug,) = session.execute(text("SELECT slug FROM missions")).scalars()
+    return SCENES[slug]
+
+
 def add_site(db: Database, name: str) -> None:
+    scene = mission_of(db)
     with db.session() as session:
-        mission = missions_service.get_by_slug(session, "nk-2020")
+        mission = missions_service.get_by_slug(session, scene.slug)
         assert mission is not None
-        feature = SiteIn.model_validate(point_feature(46.7, 39.8, name=name, kind="post"))
+        feature = SiteIn.model_validate(point_feature(*scene.at(46.7, 39.8), name=name, kind="post"))
         places_service.create_site(session, mission, feature, actor=Actor.system(mission.id))
 
 
-def add_deployment(db: Database) -> None:
+def add_deployment(db: Database) -> date:
+    """A deployment recorded through the service, on the mission's counterpart of 24 December 2020: its day."""
+    scene = mission_of(db)
+    day = scene.shifted(date(2020, 12, 24))
     with db.session() as session:
-        mission = missions_service.get_by_slug(session, "nk-2020")
+        mission = missions_service.get_by_slug(session, scene.slug)
         assert mission is not None
-        data = DeploymentIn(on_date=date(2020, 12, 24), personnel=1900)
+        data = DeploymentIn(on_date=day, personnel=800)
         missions_service.record_deployment(session, mission, data, actor=Actor.system(mission.id))
+    return day
 
 
 def only(report: Report, fragment: str) -> list[str]:
@@ -107,20 +134,21 @@ def test_an_untouched_log_is_intact(demo: Database, signer: note.Signer) -> None
     assert report.checkpoints == 1
 
 
-def test_a_row_edited_with_sql(demo: Database, signer: note.Signer) -> None:
+def test_a_row_edited_with_sql(demo: Database, signer: note.Signer, mission_slug: str) -> None:
     tamper(demo, "UPDATE sites SET name = 'Renamed' WHERE id = 3")
     report = run(demo, signer)
     (problem,) = report.problems
-    assert problem.startswith("sites 3: field 'name' is 'Renamed' in the table but 'Lachin / Berdzor' in entry")
+    name = RENAMED[mission_slug][0]
+    assert problem.startswith(f"sites 3: field 'name' is 'Renamed' in the table but '{name}' in entry")
 
 
-def test_a_row_inserted_and_a_row_deleted_with_sql(demo: Database, signer: note.Signer) -> None:
-    tamper(demo, "DELETE FROM deployments WHERE id = 2")
-    tamper(demo, "INSERT INTO deployments (id, mission_id, on_date, personnel, armoured_vehicles, other_vehicles,"
-                 " note) VALUES (99, 1, '2020-12-24', 5000, 0, 0, 'forged')")  # fmt: skip
+def test_a_row_inserted_and_a_row_deleted_with_sql(demo: Database, signer: note.Signer, mission_slug: str) -> None:
+    table, deleted, insert = FORGED_ROWS[mission_slug]
+    tamper(demo, f"DELETE FROM {table} WHERE id = {deleted}")  # noqa: S608 - the test's own table and id
+    tamper(demo, insert)
     report = run(demo, signer)
-    only(report, "deployments 2: the row is missing but entry")
-    only(report, "deployments 99: no log entry accounts for this row")
+    only(report, f"{table} {deleted}: the row is missing but entry")
+    only(report, f"{table} 99: no log entry accounts for this row")
 
 
 def test_a_deleted_entry(demo: Database, signer: note.Signer) -> None:
@@ -146,26 +174,34 @@ def test_reordered_entries(demo: Database, signer: note.Signer) -> None:
 
 
 def lachin_entry(db: Database) -> int:
-    """The index of the entry that created site 3 (Lachin / Berdzor): found, so the demo may log more before it."""
+    """The index of the entry that created site 3 (in the demo, Lachin / Berdzor): found, so the mission may log
+    more before it."""
     with db.session() as session:
         return min(entry.idx for entry in ledger.history(session, "sites", "3"))
 
 
-def test_an_entry_payload_changed(demo: Database, signer: note.Signer) -> None:
+def test_an_entry_payload_changed(demo: Database, signer: note.Signer, mission_slug: str) -> None:
     idx = lachin_entry(demo)
-    tamper(demo, f"UPDATE log_entries SET data = replace(data, 'Lachin / Berdzor', 'Lachin') WHERE idx = {idx}")  # noqa: S608 - idx is an int
+    name, forged = RENAMED[mission_slug]
+    with demo.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE log_entries SET data = replace(data, :name, :forged) WHERE idx = :idx"),
+            {"name": name, "forged": forged, "idx": idx},
+        )
     report = run(demo, signer)
     only(report, f"entry {idx}: its data no longer matches its leaf hash")
-    only(report, f"sites 3: field 'name' is 'Lachin / Berdzor' in the table but 'Lachin' in entry {idx}")
+    only(report, f"sites 3: field 'name' is '{name}' in the table but '{forged}' in entry {idx}")
 
 
-def test_an_entry_rewritten_with_a_matching_hash(demo: Database, signer: note.Signer) -> None:
+def test_an_entry_rewritten_with_a_matching_hash(demo: Database, signer: note.Signer, mission_slug: str) -> None:
     idx = lachin_entry(demo)
+    name, forged = RENAMED[mission_slug]
     with demo.session() as session:
         entry = ledger.entries(session, idx, idx + 1)[0]
-        entry.data = entry.data.replace("Lachin / Berdzor", "Lachin")
+        assert name in entry.data
+        entry.data = entry.data.replace(name, forged)
         entry.leaf_hash = merkle.leaf_hash(entry.data.encode())
-    tamper(demo, "UPDATE sites SET name = 'Lachin' WHERE id = 3")
+    tamper(demo, f"UPDATE sites SET name = '{forged}' WHERE id = 3")  # noqa: S608 - the test's own name
     report = run(demo, signer)
     first, second = sorted({idx, idx ^ 1})
     (named,) = only(report, "was rewritten with its leaf hash recomputed")
@@ -251,7 +287,7 @@ def test_a_forged_cosignature(demo: Database, signer: note.Signer) -> None:
 def test_an_older_database_restored_after_a_checkpoint(demo: Database, signer: note.Signer, tmp_path: Path) -> None:
     with demo.session() as session:
         old_size = ledger.size(session)
-    add_deployment(demo)
+    day = add_deployment(demo)
     with demo.session() as session:
         handed_out = ledger.checkpoint_with_cosignatures(session, ledger.checkpoint(session, signer))
     saved = tmp_path / "checkpoint.txt"
@@ -262,7 +298,7 @@ def test_an_older_database_restored_after_a_checkpoint(demo: Database, signer: n
         f"DELETE FROM log_nodes WHERE ((idx + 1) * (1 << level)) > {old_size}",  # noqa: S608 - test data
         f"DELETE FROM log_entries WHERE idx >= {old_size}",  # noqa: S608
         "DELETE FROM log_checkpoints WHERE id > 1",
-        "DELETE FROM deployments WHERE on_date = '2020-12-24'",
+        f"DELETE FROM deployments WHERE on_date = '{day}'",  # noqa: S608
     )
     with demo.session() as session:
         border = merkle.CompactRange.load(old_size, ledger.StoredNodes(session))

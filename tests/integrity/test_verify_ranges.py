@@ -2,7 +2,8 @@
 
 They say yes only when every entry of the log is there and clean; anything else is left to the check in the
 session, which names it (tests/integrity/test_verify.py runs every tamper through them). Batches of 16 entries,
-ranges of 64, so that the demo's log spans several ranges and the stored subtrees several levels.
+ranges of 64, so that the mission's log (the demo's, the example's) spans several ranges and the stored subtrees
+several levels.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from conftest import demo_database
+from databases import mission_database
 from truce.db import Database
 from truce.integrity import ranges
 from truce.integrity.verify import Levels
@@ -24,8 +25,9 @@ BATCH = 16
 
 
 @pytest.fixture
-def demo(backend: str, tmp_path: Path) -> Iterator[Database]:
-    db = demo_database(backend, tmp_path, name="ranges", incidents=12)
+def demo(backend: str, mission_slug: str, tmp_path: Path) -> Iterator[Database]:
+    """A committed database of the mission: the demo with 12 incidents, or the example with its incidents."""
+    db = mission_database(backend, tmp_path, "ranges", mission_slug)
     yield db
     db.dispose()
 
