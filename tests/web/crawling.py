@@ -82,10 +82,11 @@ def _kind(path: str) -> str:
     return re.sub(r"\d+", "N", path.split("?")[0])
 
 
-def crawl(web: WebClient, headers: dict[str, str] | None = None) -> Iterator[Rendered]:
-    """Every page reachable by links from the mission's overview (the web client's scene's), a few of each kind,
-    each opened once."""
-    start, follows = f"{web.scene.pages}/", follow(web.scene.slug)
+def crawl(web: WebClient, headers: dict[str, str] | None = None, *, slug: str | None = None) -> Iterator[Rendered]:
+    """Every page reachable by links from the mission's overview (`slug`'s, else the web client's scene's), a few of
+    each kind, each opened once."""
+    slug = slug or web.scene.slug
+    start, follows = f"/m/{slug}/", follow(slug)
     queue, seen, kinds = [start], {start}, {}  # type: ignore[var-annotated]
     while queue and len(seen) <= MAX_PAGES:
         path = queue.pop(0)
