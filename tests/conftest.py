@@ -93,8 +93,8 @@ BOTH_MISSIONS = (
     "web/test_exchanges_pages.py", "web/test_failed_posts.py", "web/test_flash.py", "web/test_freedom_pages.py",
     "web/test_history_pages.py", "web/test_incident_form.py", "web/test_incident_list.py", "web/test_map_filters.py",
     "web/test_movement_map.py", "web/test_names.py", "web/test_overview_pages.py", "web/test_pages.py",
-    "web/test_patrol_pages.py", "web/test_report_pages.py", "web/test_restriction_form.py", "web/test_verify_pages.py",
-    "web/test_webhook_pages.py",
+    "web/test_patrol_pages.py", "web/test_report_pages.py", "web/test_restriction_form.py", "web/test_returns_pages.py",
+    "web/test_verify_pages.py", "web/test_webhook_pages.py",
 )  # fmt: skip
 
 
