@@ -90,11 +90,13 @@ BOTH_MISSIONS = (
     "reports/test_bulletin.py", "reports/test_daily.py", "reports/test_pdf.py", "reports/test_storage.py",
     "security/test_download_names.py", "security/test_login_limits.py", "test_free_text.py", "test_numbers.py",
     "test_placeflow.py", "test_policy_sql.py", "test_restricted_codes.py", "web/test_account.py",
-    "web/test_admin_pages.py", "web/test_amend_pages.py", "web/test_auth.py", "web/test_basemap.py",
-    "web/test_claim_forms.py", "web/test_claims_pages.py", "web/test_evidence_pages.py", "web/test_failed_posts.py",
-    "web/test_flash.py", "web/test_history_pages.py", "web/test_incident_form.py", "web/test_incident_list.py",
-    "web/test_map_filters.py", "web/test_names.py", "web/test_overview_pages.py", "web/test_pages.py",
-    "web/test_report_pages.py", "web/test_verify_pages.py", "web/test_webhook_pages.py",
+    "web/test_admin_pages.py", "web/test_agreement_pages.py", "web/test_amend_pages.py", "web/test_auth.py",
+    "web/test_basemap.py", "web/test_claim_forms.py", "web/test_claims_pages.py", "web/test_evidence_pages.py",
+    "web/test_exchanges_pages.py", "web/test_failed_posts.py", "web/test_flash.py", "web/test_freedom_pages.py",
+    "web/test_history_pages.py", "web/test_incident_form.py", "web/test_incident_list.py", "web/test_map_filters.py",
+    "web/test_movement_map.py", "web/test_names.py", "web/test_overview_pages.py", "web/test_pages.py",
+    "web/test_patrol_pages.py", "web/test_report_pages.py", "web/test_restriction_form.py", "web/test_returns_pages.py",
+    "web/test_verify_pages.py", "web/test_webhook_pages.py",
 )  # fmt: skip
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from support import ACCOUNTS
 from truce.agreement import service as agreement_service
 from truce.agreement.models import DeadlineExtension, Provision, ProvisionStatus
@@ -23,15 +24,16 @@ BASE = "/m/nk-2020"
 MOVERS = {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "humanitarian-unhcr"}
 EXCHANGERS = {"admin", "humanitarian-unhcr"}
 ASSESSORS = {"admin", "verifier-ru", "verifier-tr"}
-# Page -> who may open it. nk-2020 is public, and its agreement, returns and claims are public records.
+# Page -> who may open it. nk-2020 is public, and its agreement, returns and claims are public records; the
+# example mission is private, and the public is sent to log in to any of its pages.
 PAGES = {
-    f"{BASE}/provisions": set(ACCOUNTS),
-    f"{BASE}/returns": set(ACCOUNTS),
-    f"{BASE}/claims": set(ACCOUNTS),
-    f"{BASE}/claims/compare?party=ru": set(ACCOUNTS),
-    f"{BASE}/exchanges": set(ACCOUNTS),
-    f"{BASE}/movements/new": MOVERS,
-    f"{BASE}/exchanges/new": EXCHANGERS,
+    "provisions": set(ACCOUNTS),
+    "returns": set(ACCOUNTS),
+    "claims": set(ACCOUNTS),
+    "claims/compare": set(ACCOUNTS),
+    "exchanges": set(ACCOUNTS),
+    "movements/new": MOVERS,
+    "exchanges/new": EXCHANGERS,
 }
 DETAILS = ("provisions", "movements", "exchanges", "claims")
 
@@ -45,12 +47,24 @@ def kalbajar(session: Session) -> Provision:
     return session.execute(select(Provision).where(Provision.number == "6.1")).scalar_one()
 
 
+def fresh_provision(session: Session, mission: Mission, scene: Scene) -> Provision:
+    """A public provision of the mission with a deadline (the demo's 15 November 2020, or the matching day)."""
+    data = ProvisionIn(
+        number="42", summary="Withdrawal from the district", category="Cease Fire",
+        deadline=scene.shifted(date(2020, 11, 15)), classification="public",
+    )  # fmt: skip
+    provision = agreement_service.create(session, mission, data, actor=Actor.system(mission.id))
+    session.commit()
+    return provision
+
+
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_who_opens_each_page(web: WebClient, account: str) -> None:
+def test_who_opens_each_page(web: WebClient, scene: Scene, mission: Mission, account: str) -> None:
     web.login(account)
-    for path, allowed in PAGES.items():
+    for page, allowed in PAGES.items():
+        path = f"{scene.pages}/{page}"
         answer = web.get(path)
-        if account in allowed:
+        if account in allowed and (mission.public or account != "public"):
             assert answer.status_code == 200, (path, answer.text[:500])
         else:
             assert answer.status_code == refusal(account), path
@@ -58,12 +72,19 @@ def test_who_opens_each_page(web: WebClient, account: str) -> None:
                 assert answer.headers["location"].startswith("/login?next=")
 
 
-@pytest.mark.parametrize("account", ACCOUNTS)
-def test_the_navigation_offers_the_pages(web: WebClient, account: str) -> None:
-    nav = web.login(account).get(f"{BASE}/provisions").text.split("</nav>")[0]
+@pytest.mark.parametrize("account", [a for a in ACCOUNTS if a != "public"])
+def test_the_navigation_offers_the_pages(web: WebClient, scene: Scene, account: str) -> None:
+    nav = web.login(account).get(f"{scene.pages}/provisions").text.split("</nav>")[0]
+    for route in ("provisions", "returns", "claims", "exchanges"):
+        assert f'href="{scene.pages}/{route}"' in nav
+
+
+@pytest.mark.demo_content
+def test_the_publics_navigation_leaves_out_the_exchanges(web: WebClient) -> None:
+    nav = web.login("public").get(f"{BASE}/provisions").text.split("</nav>")[0]  # nk-2020 is public
     for route in ("provisions", "returns", "claims"):
         assert f'href="{BASE}/{route}"' in nav
-    assert (f'href="{BASE}/exchanges"' in nav) == (account != "public")
+    assert f'href="{BASE}/exchanges"' not in nav
 
 
 @pytest.fixture
@@ -81,53 +102,59 @@ def other_mission(session: Session) -> tuple[str, int]:
 
 @pytest.mark.parametrize("account", ACCOUNTS)
 def test_another_mission_and_guessed_ids_are_not_found(
-    web: WebClient, other_mission: tuple[str, int], account: str
+    web: WebClient, other_mission: tuple[str, int], scene: Scene, mission: Mission, account: str
 ) -> None:
     slug, foreign = other_mission
     web.login(account)
     for suffix in ("/provisions", "/returns", "/exchanges", "/claims", f"/provisions/{foreign}"):
         answer = web.get(f"/m/{slug}{suffix}")
         assert answer.status_code == (303 if account == "public" else 404), suffix
-    # Its provision is not reachable through nk-2020 either, and neither is any guessed id.
-    assert web.get(f"{BASE}/provisions/{foreign}").status_code == 404
+    if account == "public" and not mission.public:
+        assert web.get(f"{scene.pages}/provisions/{foreign}").status_code == 303  # a private mission: log in first
+        return
+    # Its provision is not reachable through this mission either, and neither is any guessed id.
+    assert web.get(f"{scene.pages}/provisions/{foreign}").status_code == 404
     for kind in DETAILS:
         for guess in ("987654", "0", "-1"):
-            assert web.get(f"{BASE}/{kind}/{guess}").status_code == 404, (kind, guess)
-        assert web.get(f"{BASE}/{kind}/abc").status_code == 400, kind
+            assert web.get(f"{scene.pages}/{kind}/{guess}").status_code == 404, (kind, guess)
+        assert web.get(f"{scene.pages}/{kind}/abc").status_code == 400, kind
 
 
 @pytest.fixture
-def restricted_provision(session: Session) -> int:
-    """A provision restricted to the Turkish delegation, with one assessment."""
-    mission = missions_service.get_by_slug(session, "nk-2020")
-    assert mission is not None
+def restricted_provision(session: Session, mission: Mission, scene: Scene) -> int:
+    """A provision restricted to the Turkish delegation (or its counterpart), with one assessment."""
     system = Actor.system(mission.id)
     data = ProvisionIn(
-        number="40", summary="A restricted provision", category="Refugees", deadline=date(2020, 11, 30),
-        classification="restricted", restricted_to=["tr"],
+        number="40", summary="A restricted provision", category="Refugees", deadline=scene.shifted(date(2020, 11, 30)),
+        classification="restricted", restricted_to=[scene.delegation("tr")],
     )  # fmt: skip
     provision = agreement_service.create(session, mission, data, actor=system)
-    agreement_service.assess(session, mission, provision.id, StatusIn(level=1, as_of=date(2020, 11, 20)), actor=system)
+    assessment = StatusIn(level=1, as_of=scene.shifted(date(2020, 11, 20)))
+    agreement_service.assess(session, mission, provision.id, assessment, actor=system)
     session.commit()
     return provision.id
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
 def test_a_restricted_provision_is_shown_only_to_its_readers(
-    web: WebClient, restricted_provision: int, account: str
+    web: WebClient, restricted_provision: int, scene: Scene, mission: Mission, account: str
 ) -> None:
     web.login(account)
     may = account in {"admin", "verifier-tr"}
-    assert ("A restricted provision" in web.get(f"{BASE}/provisions").text) == may
-    assert web.get(f"{BASE}/provisions/{restricted_provision}").status_code == (200 if may else 404)
+    assert ("A restricted provision" in web.get(f"{scene.pages}/provisions").text) == may
+    path = f"{scene.pages}/provisions/{restricted_provision}"
+    # The public of a private mission is sent to log in before anything.
+    hidden = 303 if account == "public" and not mission.public else 404
+    assert web.get(path).status_code == (200 if may else hidden)
     # A write to it is refused as if it did not exist, or by the role.
-    answer = web.post_form(f"{BASE}/provisions/{restricted_provision}/statuses", {"level": "2", "as_of": "2020-11-25"})
+    answer = web.post_form(f"{path}/statuses", {"level": "2", "as_of": str(scene.shifted(date(2020, 11, 25)))})
     if may and account in ASSESSORS:
         assert answer.status_code == 303
     else:
         assert answer.status_code in ({404, refusal(account)} if not may else {refusal(account)})
 
 
+@pytest.mark.demo_content
 def test_the_tracker_shows_every_provision_with_its_deadline_and_timeline(web: WebClient, session: Session) -> None:
     page = web.login("analyst-ru").get(f"{BASE}/provisions").text
     provisions = session.execute(select(Provision).where(Provision.classification == "public")).scalars().all()
@@ -144,22 +171,30 @@ def test_the_tracker_shows_every_provision_with_its_deadline_and_timeline(web: W
     assert "Overdue" not in article  # handed over on the extended deadline
 
 
-def test_an_overdue_provision_is_flagged_in_words(web: WebClient, session: Session) -> None:
-    mission = session.execute(select(Mission).where(Mission.slug == "nk-2020")).scalar_one()
+def test_an_overdue_provision_is_flagged_in_words(
+    web: WebClient, session: Session, mission: Mission, scene: Scene
+) -> None:
     system = Actor.system(mission.id)
     data = ProvisionIn(
-        number="41", summary="Late work", category="Refugees", deadline=date(2020, 11, 30), classification="public"
-    )
+        number="41", summary="Late work", category="Refugees", deadline=scene.shifted(date(2020, 11, 30)),
+        classification="public",
+    )  # fmt: skip
     provision = agreement_service.create(session, mission, data, actor=system)
-    agreement_service.assess(session, mission, provision.id, StatusIn(level=2, as_of=date(2020, 11, 20)), actor=system)
+    assessment = StatusIn(level=2, as_of=scene.shifted(date(2020, 11, 20)))
+    agreement_service.assess(session, mission, provision.id, assessment, actor=system)
     session.commit()
-    page = web.login("public").get(f"{BASE}/provisions").text
+    reader = "public" if mission.public else "analyst-ru"  # the public reads a public mission's agreement
+    page = web.login(reader).get(f"{scene.pages}/provisions").text
     article = page.split(f'id="provision-{provision.id}"')[1].split("</article>")[0]
     assert 'data-overdue="1"' in article
     assert "Overdue" in article
-    assert "1 provision is overdue" in page
+    # The count in words is of every overdue provision the page shows (the example's own include some).
+    articles = [part.split("</article>")[0] for part in page.split('<article class="provision')[1:]]
+    overdue = sum('data-overdue="1"' in part for part in articles)
+    assert (f"{overdue} provisions are overdue" if overdue > 1 else "1 provision is overdue") in page
 
 
+@pytest.mark.demo_content
 def test_links_lead_to_the_linked_records(web: WebClient, session: Session) -> None:
     refugees = session.execute(select(Provision).where(Provision.number == "7")).scalar_one()
     page = web.login("analyst-ru").get(f"{BASE}/provisions/{refugees.id}").text
@@ -172,14 +207,19 @@ def test_links_lead_to_the_linked_records(web: WebClient, session: Session) -> N
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_who_sees_and_uses_the_forms(web: WebClient, session: Session, account: str) -> None:
-    provision = kalbajar(session)
-    path = f"{BASE}/provisions/{provision.id}"
+def test_who_sees_and_uses_the_forms(
+    web: WebClient, session: Session, mission: Mission, scene: Scene, account: str
+) -> None:
+    provision = fresh_provision(session, mission, scene)
+    path = f"{scene.pages}/provisions/{provision.id}"
     page = web.login(account).get(path).text
     assert ('action="' + path + '/statuses"' in page) == (account in ASSESSORS)
     assert ('action="' + path + '/extensions"' in page) == (account == "admin")
-    assessed = web.post_form(f"{path}/statuses", {"level": "3", "as_of": "2020-11-26", "note": "Checked again."})
-    extended = web.post_form(f"{path}/extensions", {"new_deadline": "2020-11-30", "decided_on": "2020-11-20"})
+    day = scene.shifted
+    assessment = {"level": "3", "as_of": str(day(date(2020, 11, 26))), "note": "Checked again."}
+    assessed = web.post_form(f"{path}/statuses", assessment)
+    extension = {"new_deadline": str(day(date(2020, 11, 30))), "decided_on": str(day(date(2020, 11, 20)))}
+    extended = web.post_form(f"{path}/extensions", extension)
     if account in ASSESSORS:
         assert assessed.status_code == 303
         assert assessed.headers["location"] == f"{path}#history"
@@ -189,8 +229,8 @@ def test_who_sees_and_uses_the_forms(web: WebClient, session: Session, account: 
     if account == "admin":
         assert extended.status_code == 303
         session.refresh(provision)
-        assert provision.deadline == date(2020, 11, 30)
-        assert provision.original_deadline == date(2020, 11, 15)
+        assert provision.deadline == scene.shifted(date(2020, 11, 30))
+        assert provision.original_deadline == scene.shifted(date(2020, 11, 15))
     else:
         assert extended.status_code == refusal(account)
 
@@ -199,6 +239,7 @@ def count(session: Session, model: type[DeadlineExtension] | type[ProvisionStatu
     return int(session.execute(select(func.count()).select_from(model)).scalar_one())
 
 
+@pytest.mark.demo_content
 def test_an_extension_earlier_than_the_deadline_is_refused_and_nothing_stored(web: WebClient, session: Session) -> None:
     provision = kalbajar(session)
     before = count(session, DeadlineExtension)
@@ -217,23 +258,28 @@ def test_an_extension_earlier_than_the_deadline_is_refused_and_nothing_stored(we
 @pytest.mark.parametrize(
     ("form", "field", "message"),
     [
-        ({"level": "", "as_of": "2020-11-20"}, "level", "This field is required."),
-        ({"level": "4", "as_of": "2020-11-20"}, "level", "Give at most 3."),
+        ({"level": "", "as_of": "scene"}, "level", "This field is required."),
+        ({"level": "4", "as_of": "scene"}, "level", "Give at most 3."),
         ({"level": "2", "as_of": "20.11.2020"}, "as_of", "Give a day as YYYY-MM-DD."),
-        ({"level": "2", "as_of": "2020-11-01"}, "as_of", "before the mission began"),
+        ({"level": "2", "as_of": "before"}, "as_of", "before the mission began"),
         (
-            {"level": "2", "as_of": "2020-11-20", "evidence": "not-a-hash"},
+            {"level": "2", "as_of": "scene", "evidence": "not-a-hash"},
             "evidence",
             "This is not in the expected form.",
         ),
     ],
 )
 def test_a_bad_assessment_is_refused_on_its_field(
-    web: WebClient, session: Session, form: dict[str, str], field: str, message: str
+    web: WebClient, session: Session, mission: Mission, scene: Scene, form: dict[str, str], field: str, message: str
 ) -> None:
-    provision = kalbajar(session)
+    provision = fresh_provision(session, mission, scene)
+    assert mission.starts_on is not None
+    # "scene": the scene's day; "before": the day before the mission began.
+    days = {"scene": str(scene.day), "before": str(mission.starts_on - timedelta(days=1))}
+    form = {**form, "as_of": days.get(form["as_of"], form["as_of"])}
     before = count(session, ProvisionStatus)
-    answer = web.login("verifier-tr").post_form(f"{BASE}/provisions/{provision.id}/statuses", {"note": "kept", **form})
+    path = f"{scene.pages}/provisions/{provision.id}/statuses"
+    answer = web.login("verifier-tr").post_form(path, {"note": "kept", **form})
     assert answer.status_code == 422
     error = re.search(rf'<p class="field-error" id="e-{field}">([^<]+)</p>', answer.text)
     assert error, answer.text[:2000]
@@ -242,9 +288,13 @@ def test_a_bad_assessment_is_refused_on_its_field(
     assert count(session, ProvisionStatus) == before
 
 
-def test_the_tracker_in_russian(web: WebClient) -> None:
+def test_the_tracker_in_russian(web: WebClient, session: Session, mission: Mission, scene: Scene) -> None:
+    provision = fresh_provision(session, mission, scene)
+    full = StatusIn(level=3, as_of=scene.day)
+    agreement_service.assess(session, mission, provision.id, full, actor=Actor.system(mission.id))
+    session.commit()
     web.client.cookies.set("truce_lang", "ru")
-    page = web.login("analyst-ru").get(f"{BASE}/provisions").text
+    page = web.login("analyst-ru").get(f"{scene.pages}/provisions").text
     assert "Положения соглашения" in page
     assert "Ход выполнения" in page
     assert "3 · полностью" in page

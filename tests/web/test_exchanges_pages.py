@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from support import ACCOUNTS, STAFF
 from truce.missions import service as missions_service
+from truce.missions.models import Mission
+from truce.missions.schemas import DelegationIn, PartyIn
 from truce.movements import service as movements_service
 from truce.movements.models import Exchange
 from truce.movements.schemas import ExchangeIn, ExchangeListIn, HandoverIn
@@ -25,6 +28,39 @@ IDENTIFIER_READERS = {"liaison-am", "liaison-az"}
 OPENERS = {"admin", "humanitarian-unhcr"}
 
 
+@pytest.fixture(autouse=True)
+def intermediary(request: pytest.FixtureRequest) -> None:
+    """The ICRC, the exchanges' intermediary: the demo has it; the example mission is given it (as in
+    movements/test_exchanges.py). Only for tests that ask for a mission."""
+    if "mission_slug" not in request.fixturenames:
+        return
+    mission: Mission = request.getfixturevalue("mission")
+    session: Session = request.getfixturevalue("session")
+    if "icrc" in {party.code for party in missions_service.parties(session, mission)}:
+        return
+    system = Actor.system(mission.id)
+    missions_service.create_party(session, mission, PartyIn(code="icrc", name="ICRC", kind="agency"), actor=system)
+    missions_service.create_delegation(session, mission, DelegationIn(code="icrc", name="ICRC", party="icrc"),
+                                       actor=system)  # fmt: skip
+    session.commit()
+
+
+@pytest.fixture
+def pending(session: Session, mission: Mission, scene: Scene) -> int:
+    """An exchange of bodies as the demo's own: side am's list in (2 bodies to hand over, with identifiers; 6 to
+    receive), side az's awaited."""
+    system, am, az = Actor.system(mission.id), scene.delegation("am"), scene.delegation("az")
+    body = ExchangeIn(kind="bodies", side_a=am, side_b=az, intermediary="icrc",
+                      planned_on=scene.shifted(date(2020, 12, 20)), place="the corridor")  # fmt: skip
+    exchange = movements_service.create_exchange(session, mission, body, actor=system)
+    data = ExchangeListIn.model_validate(
+        {"side": am, "hands_over": {"bodies": 2, "identifiers": ["AZ-B-001", "AZ-B-002"]}, "receives": {"bodies": 6}}
+    )
+    movements_service.submit_list(session, mission, exchange.id, data, actor=system)
+    session.commit()
+    return exchange.id
+
+
 def demo_exchange(session: Session, kind: str) -> int:
     return int(session.execute(select(Exchange.id).where(Exchange.kind == kind)).scalar_one())
 
@@ -33,6 +69,7 @@ def exchanges(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(Exchange)).scalar_one())
 
 
+@pytest.mark.demo_content
 @pytest.mark.parametrize("account", ACCOUNTS)
 def test_who_sees_exchanges_and_their_identifiers(web: WebClient, session: Session, account: str) -> None:
     detainees = demo_exchange(session, "detainees")
@@ -57,6 +94,7 @@ def test_who_sees_exchanges_and_their_identifiers(web: WebClient, session: Sessi
     assert ("AM-D-014" in listed) == (account in IDENTIFIER_READERS)
 
 
+@pytest.mark.demo_content
 def test_the_exchange_page_shows_handover_intermediary_and_confirmations(web: WebClient, session: Session) -> None:
     page = web.login("humanitarian-unhcr").get(f"{BASE}/exchanges/{demo_exchange(session, 'detainees')}").text
     assert 'data-status="confirmed"' in page
@@ -69,13 +107,14 @@ def test_the_exchange_page_shows_handover_intermediary_and_confirmations(web: We
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_who_may_open_an_exchange(web: WebClient, session: Session, account: str) -> None:
+def test_who_may_open_an_exchange(web: WebClient, session: Session, scene: Scene, account: str) -> None:
     before = exchanges(session)
-    form = {"kind": "bodies", "side_a": "az", "side_b": "am", "intermediary": "icrc", "planned_on": "2020-12-10"}
-    answer = web.login(account).post_form(f"{BASE}/exchanges/new", {**form, "classification": "parties"})
+    form = {"kind": "bodies", "side_a": scene.delegation("az"), "side_b": scene.delegation("am"),
+            "intermediary": "icrc", "planned_on": str(scene.shifted(date(2020, 12, 10)))}  # fmt: skip
+    answer = web.login(account).post_form(f"{scene.pages}/exchanges/new", {**form, "classification": "parties"})
     if account in OPENERS:
         assert answer.status_code == 303, answer.text[:1000]
-        assert re.fullmatch(rf"{BASE}/exchanges/\d+", answer.headers["location"])
+        assert re.fullmatch(rf"{scene.pages}/exchanges/\d+", answer.headers["location"])
         assert exchanges(session) == before + 1
     else:
         assert answer.status_code == (303 if account == "public" else 403)
@@ -88,15 +127,23 @@ def test_who_may_open_an_exchange(web: WebClient, session: Session, account: str
         ({"side_b": "az"}, "side_b", "between two different parties"),
         ({"side_a": ""}, "side_a", "This field is required."),
         ({"side_a": "zz"}, "side_a", "has no party"),
-        ({"planned_on": "2020-01-01"}, "planned_on", "before the mission began"),
+        ({"planned_on": "before"}, "planned_on", "before the mission began"),
     ],
 )
 def test_a_bad_exchange_is_refused_on_its_field(
-    web: WebClient, session: Session, changes: dict[str, str], field: str, message: str
+    web: WebClient, session: Session, mission: Mission, scene: Scene, changes: dict[str, str], field: str, message: str
 ) -> None:
     before = exchanges(session)
-    form = {"kind": "bodies", "side_a": "az", "side_b": "am", "place": "typed place", "classification": "parties"}
-    answer = web.login("humanitarian-unhcr").post_form(f"{BASE}/exchanges/new", {**form, **changes})
+    assert mission.starts_on is not None
+    # A side's code is the mission's ("az" is its counterpart); "before": the day before the mission began.
+    moved = {
+        key: scene.delegation(value) if key.startswith("side") and value else value for key, value in changes.items()
+    }
+    if moved.get("planned_on") == "before":
+        moved["planned_on"] = str(mission.starts_on - timedelta(days=1))
+    sides = {"side_a": scene.delegation("az"), "side_b": scene.delegation("am")}
+    form = {"kind": "bodies", **sides, "place": "typed place", "classification": "parties"}
+    answer = web.login("humanitarian-unhcr").post_form(f"{scene.pages}/exchanges/new", {**form, **moved})
     assert answer.status_code == 422
     error = re.search(rf'<p class="field-error" id="e-{field}">([^<]+)</p>', answer.text)
     assert error, answer.text[:3000]
@@ -105,31 +152,34 @@ def test_a_bad_exchange_is_refused_on_its_field(
     assert exchanges(session) == before
 
 
-def test_a_handover_before_both_lists_is_refused(web: WebClient, session: Session) -> None:
-    bodies = demo_exchange(session, "bodies")
-    form = {"on_date": "2020-12-20", "a_to_b_bodies": "2", "place": "typed"}
-    answer = web.login("humanitarian-unhcr").post_form(f"{BASE}/exchanges/{bodies}/handover", form)
+def test_a_handover_before_both_lists_is_refused(web: WebClient, session: Session, scene: Scene, pending: int) -> None:
+    bodies = pending
+    form = {"on_date": str(scene.shifted(date(2020, 12, 20))), "a_to_b_bodies": "2", "place": "typed"}
+    answer = web.login("humanitarian-unhcr").post_form(f"{scene.pages}/exchanges/{bodies}/handover", form)
     assert answer.status_code == 422
-    assert "waiting for the list of az" in answer.text
+    assert f"waiting for the list of {scene.delegation('az')}" in answer.text
     assert 'value="typed"' in answer.text
     session.expire_all()
     assert session.get(Exchange, bodies).handed_over_on is None  # type: ignore[union-attr]
 
 
 @pytest.fixture
-def handed_over(session: Session) -> int:
+def handed_over(session: Session, mission: Mission, scene: Scene) -> int:
     """An exchange whose lists differ by one body, handed over and not yet confirmed."""
-    mission = missions_service.get_by_slug(session, "nk-2020")
-    assert mission is not None
-    system = Actor.system(mission.id)
-    body = ExchangeIn(kind="bodies", side_a="am", side_b="az", intermediary="icrc", planned_on=date(2020, 12, 1))
+    system, am, az, on = (
+        Actor.system(mission.id),
+        scene.delegation("am"),
+        scene.delegation("az"),
+        scene.shifted(date(2020, 12, 1)),
+    )
+    body = ExchangeIn(kind="bodies", side_a=am, side_b=az, intermediary="icrc", planned_on=on)
     exchange = movements_service.create_exchange(session, mission, body, actor=system)
-    for side, gives, expects in (("am", 2, 3), ("az", 3, 1)):
+    for side, gives, expects in ((am, 2, 3), (az, 3, 1)):
         data = ExchangeListIn.model_validate(
             {"side": side, "hands_over": {"bodies": gives}, "receives": {"bodies": expects}}
         )
         movements_service.submit_list(session, mission, exchange.id, data, actor=system)
-    handover = HandoverIn(on_date=date(2020, 12, 1), a_to_b={"bodies": 2}, b_to_a={"bodies": 3})  # type: ignore[arg-type]
+    handover = HandoverIn(on_date=on, a_to_b={"bodies": 2}, b_to_a={"bodies": 3})  # type: ignore[arg-type]
     movements_service.record_handover(session, mission, exchange.id, handover, actor=system)
     session.commit()
     return exchange.id
@@ -137,9 +187,9 @@ def handed_over(session: Session) -> int:
 
 @pytest.mark.parametrize("account", ACCOUNTS)
 def test_only_the_sides_confirm_and_differences_must_be_acknowledged(
-    web: WebClient, session: Session, handed_over: int, account: str
+    web: WebClient, session: Session, handed_over: int, scene: Scene, account: str
 ) -> None:
-    path = f"{BASE}/exchanges/{handed_over}"
+    path = f"{scene.pages}/exchanges/{handed_over}"
     web.login(account)
     if account in READERS:
         page = web.get(path).text
@@ -155,7 +205,7 @@ def test_only_the_sides_confirm_and_differences_must_be_acknowledged(
     assert ">typed note</textarea>" in answer.text
     answer = web.post_form(f"{path}/confirm", {"confirm_note": "typed note", "acknowledge": "yes"})
     assert answer.status_code == 303
-    side = account.removeprefix("liaison-")
+    side = web.name(account).removeprefix("liaison-")  # the side's code in the mission
     session.expire_all()
     confirmation = session.get(Exchange, handed_over).confirmations[side]  # type: ignore[union-attr]
     assert confirmation["differences"]
@@ -163,14 +213,17 @@ def test_only_the_sides_confirm_and_differences_must_be_acknowledged(
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_only_a_side_submits_its_list(web: WebClient, session: Session, account: str) -> None:
-    bodies = demo_exchange(session, "bodies")
-    path = f"{BASE}/exchanges/{bodies}"
+def test_only_a_side_submits_its_list(
+    web: WebClient, session: Session, pending: int, scene: Scene, account: str
+) -> None:
+    bodies = pending
+    path = f"{scene.pages}/exchanges/{bodies}"
     web.login(account)
     if account in READERS:
         has_form = 'action="' + path + '/lists"' in web.get(path).text
         assert has_form == account.startswith("liaison-")
-    form = {"side": "az", "hands_over_bodies": "6", "receives_bodies": "2", "hands_over_ids": "AM-B-001\n\nAM-B-002\n"}
+    side = scene.delegation("az")
+    form = {"side": side, "hands_over_bodies": "6", "receives_bodies": "2", "hands_over_ids": "AM-B-001\n\nAM-B-002\n"}
     answer = web.post_form(f"{path}/lists", form)
     if account == "liaison-az":
         assert answer.status_code == 303
@@ -199,11 +252,13 @@ def test_only_a_side_submits_its_list(web: WebClient, session: Session, account:
     ],
 )
 def test_a_bad_list_is_refused_on_its_field(
-    web: WebClient, session: Session, changes: dict[str, str], field: str, message: str
+    web: WebClient, session: Session, pending: int, scene: Scene, changes: dict[str, str], field: str, message: str
 ) -> None:
-    bodies = demo_exchange(session, "bodies")
-    form = {"side": "az", "hands_over_bodies": "2", "receives_bodies": "2", "hands_over_ids": "AM-B-001", **changes}
-    answer = web.login("liaison-az").post_form(f"{BASE}/exchanges/{bodies}/lists", form)
+    bodies = pending
+    changes = {k: scene.delegation(v) if k == "side" else v for k, v in changes.items()}
+    form = {"side": scene.delegation("az"), "hands_over_bodies": "2", "receives_bodies": "2",
+            "hands_over_ids": "AM-B-001", **changes}  # fmt: skip
+    answer = web.login("liaison-az").post_form(f"{scene.pages}/exchanges/{bodies}/lists", form)
     assert answer.status_code == 422
     error = re.search(rf'<p class="field-error" id="e-{field}">([^<]+)</p>', answer.text)
     assert error, answer.text[:3000]

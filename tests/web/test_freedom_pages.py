@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from mission_examples import Scene
+from patrol_support import restriction_body
 from support import ACCOUNTS, STAFF, Login
 from web.conftest import WebClient
 
@@ -18,6 +21,20 @@ API = "/api/v1/missions/nk-2020/restrictions"
 PERIOD = "since=2020-11-10&until=2020-11-30"
 
 
+def period(scene: Scene) -> str:
+    """The demo's 10 to 30 November 2020, or the matching days of the scene's mission."""
+    return f"since={scene.shifted(date(2020, 11, 10))}&until={scene.shifted(date(2020, 11, 30))}"
+
+
+def filed(client: TestClient, login: Login, scene: Scene) -> int:
+    """A denial the monitor records through the API at a place of the scene's mission; its id."""
+    point = {"type": "Point", "coordinates": list(scene.at(46.60, 39.62))}
+    answer = client.post(f"{scene.api}/restrictions", json=restriction_body(point, scene), headers=login("monitor-ru"))
+    assert answer.status_code == 201, answer.text
+    return int(answer.json()["id"])
+
+
+@pytest.mark.demo_content
 @pytest.mark.parametrize("account", ACCOUNTS)
 def test_each_account_sees_what_it_may_read(web: WebClient, client: TestClient, login: Login, account: str) -> None:
     web.login(account)
@@ -36,6 +53,15 @@ def test_each_account_sees_what_it_may_read(web: WebClient, client: TestClient, 
         assert "Delay: At a checkpoint" in page.text
 
 
+def test_the_page_in_both_languages(web: WebClient, scene: Scene) -> None:
+    web.login("verifier-ru")
+    english = web.get(f"{scene.pages}/restrictions?{period(scene)}&period=all").text
+    assert "Freedom of movement" in english
+    russian = web.get(f"{scene.pages}/restrictions?{period(scene)}", headers={"Accept-Language": "ru"}).text
+    assert "Свобода передвижения" in russian
+
+
+@pytest.mark.demo_content
 def test_names_not_codes_in_both_languages(web: WebClient) -> None:
     web.login("verifier-ru")
     english = web.get(f"{BASE}?{PERIOD}&period=all").text
@@ -49,16 +75,28 @@ def test_names_not_codes_in_both_languages(web: WebClient) -> None:
     assert "Отказ в доступе" in russian
 
 
-def test_the_statistics_download_is_the_apis_table(web: WebClient, client: TestClient, login: Login) -> None:
+def test_the_statistics_download_is_the_apis_table(
+    web: WebClient, client: TestClient, login: Login, scene: Scene
+) -> None:
+    filed(client, login, scene)  # one of the mission's own at least: the example has none of its own
     web.login("analyst-ru")
+    since, until = scene.shifted(date(2020, 11, 10)), scene.shifted(date(2020, 12, 1))
     for kind, api_format in (("csv", "csv"), ("hxl", "hxl"), ("geojson", "geojson")):
-        page = web.get(f"{BASE}/statistics.{kind}?{PERIOD}&period=week")
+        page = web.get(f"{scene.pages}/restrictions/statistics.{kind}?{period(scene)}&period=week")
         assert page.status_code == 200, page.text[:300]
         assert "attachment" in page.headers["content-disposition"]
-        query = f"since=2020-11-10T00:00:00%2B04:00&until=2020-12-01T00:00:00%2B04:00&period=week&format={api_format}"
-        api = client.get(f"{API}/statistics?{query}", headers=login("analyst-ru"))
+        clock = scene.offset_text.replace("+", "%2B")
+        query = f"since={since}T00:00:00{clock}&until={until}T00:00:00{clock}&period=week&format={api_format}"
+        api = client.get(f"{scene.api}/restrictions/statistics?{query}", headers=login("analyst-ru"))
         assert api.status_code == 200, api.text[:300]
         assert page.content == api.content
+    rows = list(csv.DictReader(io.StringIO(web.get(f"{scene.pages}/restrictions/statistics.csv?{period(scene)}").text)))
+    assert sum(int(r["restrictions"]) for r in rows) >= 1
+
+
+@pytest.mark.demo_content
+def test_the_demos_statistics(web: WebClient) -> None:
+    web.login("analyst-ru")
     rows = list(csv.DictReader(io.StringIO(web.get(f"{BASE}/statistics.csv?{PERIOD}&period=all").text)))
     assert sum(int(r["restrictions"]) for r in rows) == 4
     assert {r["category"] for r in rows} == {"delay", "denial", "other_impediment"}
@@ -71,42 +109,54 @@ def test_the_statistics_download_is_the_apis_table(web: WebClient, client: TestC
     [("since=2020-13-01", "since"), ("period=fortnight", "period"), ("category=ambush", "category"),
      ("party=xx", "party"), ("since=2020-11-30&until=2020-11-01", "until")],
 )  # fmt: skip
-def test_a_bad_filter_is_named_and_the_page_still_answers(web: WebClient, query: str, field: str) -> None:
+def test_a_bad_filter_is_named_and_the_page_still_answers(web: WebClient, scene: Scene, query: str, field: str) -> None:
     web.login("verifier-ru")
-    page = web.get(f"{BASE}?{query}")
+    page = web.get(f"{scene.pages}/restrictions?{query}")
     assert page.status_code == 200
     assert f'href="#f-{field}"' in page.text
-    assert web.get(f"{BASE}/statistics.csv?{query}").status_code == 422
+    assert web.get(f"{scene.pages}/restrictions/statistics.csv?{query}").status_code == 422
 
 
-def test_a_verifier_verifies_a_restriction_and_its_status_follows_the_quorum(web: WebClient) -> None:
+def test_a_verifier_verifies_a_restriction_and_its_status_follows_the_quorum(
+    web: WebClient, client: TestClient, login: Login, scene: Scene
+) -> None:
+    restriction = filed(client, login, scene)
+    url = f"{scene.pages}/restrictions/{restriction}"
+    web.login("verifier-tr")
+    first = web.post_form(f"{url}/verify", {"verdict": "confirm"})
+    assert first.status_code == 303, first.text[:500]
+    assert 'id="restriction-status">Confirmed<' not in web.get(url).text  # one delegation is not the quorum
+    web.client.cookies.clear()
     web.login("verifier-ru")
-    detail = web.get(f"{BASE}/1")
+    detail = web.get(url)
     assert detail.status_code == 200
     assert 'id="verdict-form"' in detail.text
-    assert "Awaiting instructions from the command" in detail.text
-    refused = web.post_form(f"{BASE}/1/verify", {"note": "no verdict chosen"})
+    assert "No order from the commander." in detail.text
+    refused = web.post_form(f"{url}/verify", {"note": "no verdict chosen"})
     assert refused.status_code == 422
     assert 'href="#f-verdict"' in refused.text
-    done = web.post_form(f"{BASE}/1/verify", {"verdict": "confirm", "note": "seen from the post"})
+    done = web.post_form(f"{url}/verify", {"verdict": "confirm", "note": "seen from the post"})
     assert done.status_code == 303, done.text[:500]
     after = web.get(done.headers["location"]).text
-    assert "Your verdict on restriction 1 is recorded." in after
+    assert f"Your verdict on restriction {restriction} is recorded." in after
     assert "seen from the post" in after
-    # The Turkish delegation had confirmed it already: two delegations make the quorum.
+    # The other delegation had confirmed it already: two delegations make the quorum.
     assert 'id="restriction-status">Confirmed<' in after
 
 
 @pytest.mark.parametrize("account", ["monitor-ru", "liaison-am", "analyst-ru"])
-def test_only_verifiers_are_offered_and_may_post_a_verdict(web: WebClient, account: str) -> None:
+def test_only_verifiers_are_offered_and_may_post_a_verdict(
+    web: WebClient, client: TestClient, login: Login, scene: Scene, account: str
+) -> None:
+    url = f"{scene.pages}/restrictions/{filed(client, login, scene)}"
     web.login(account)
-    detail = web.get(f"{BASE}/1")
+    detail = web.get(url)
     if detail.status_code == 200:
         assert 'id="verdict-form"' not in detail.text
-    assert web.post_form(f"{BASE}/1/verify", {"verdict": "confirm"}).status_code in (403, 404)
+    assert web.post_form(f"{url}/verify", {"verdict": "confirm"}).status_code in (403, 404)
 
 
-def test_an_unknown_restriction_is_404(web: WebClient) -> None:
+def test_an_unknown_restriction_is_404(web: WebClient, scene: Scene) -> None:
     web.login("verifier-ru")
-    assert web.get(f"{BASE}/99999").status_code == 404
-    assert web.get(f"{BASE}/statistics.pdf").status_code == 404
+    assert web.get(f"{scene.pages}/restrictions/99999").status_code == 404
+    assert web.get(f"{scene.pages}/restrictions/statistics.pdf").status_code == 404

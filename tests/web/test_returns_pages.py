@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mission_examples import Scene
 from support import ACCOUNTS
+from truce.missions.models import Mission
 from truce.movements import charts
 from truce.movements.models import Movement
 from truce.places.models import Site
@@ -19,23 +22,28 @@ MOVERS = {"admin", "monitor-ru", "verifier-ru", "verifier-tr", "humanitarian-unh
 LABELS = charts.Labels(title="Returns", cumulative="in all", daily="that day", claimed_total="c", claimed_day="d")
 
 
-def site(session: Session, kind: str) -> int:
-    return int(session.execute(select(Site.id).where(Site.kind == kind).order_by(Site.id).limit(1)).scalar_one())
+def site(session: Session, scene: Scene, kind: str) -> int:
+    """The mission's site where people cross ("checkpoint": the scene's), or its first settlement."""
+    mission = select(Mission.id).where(Mission.slug == scene.slug).scalar_subquery()
+    where = Site.code == scene.checkpoint if kind == "checkpoint" else Site.kind == kind
+    found = select(Site.id).where(Site.mission_id == mission, where).order_by(Site.id).limit(1)
+    return int(session.execute(found).scalar_one())
 
 
 def movements(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(Movement)).scalar_one())
 
 
-def crossing(session: Session, **changes: str) -> dict[str, str]:
+def crossing(session: Session, scene: Scene, **changes: str) -> dict[str, str]:
     form = {
-        "site_id": str(site(session, "checkpoint")), "direction": "incoming", "kind": "return",
-        "on_date": "2020-12-02", "individuals": "120", "adults_female": "50", "escort": "UNHCR",
-        "classification": "parties",
+        "site_id": str(site(session, scene, "checkpoint")), "direction": "incoming", "kind": "return",
+        "on_date": str(scene.shifted(date(2020, 12, 2))), "individuals": "120", "adults_female": "50",
+        "escort": "UNHCR", "classification": "parties",
     }  # fmt: skip
     return {**form, **changes}
 
 
+@pytest.mark.demo_content
 def test_the_dashboard_shows_the_returns_from_14_november(web: WebClient) -> None:
     page = web.login("analyst-ru").get(f"{BASE}/returns").text
     assert 'data-total="26250"' in page
@@ -52,8 +60,9 @@ def test_the_dashboard_shows_the_returns_from_14_november(web: WebClient) -> Non
     assert "Stepanakert / Khankendi" in page.split('id="settlements"')[1]
 
 
-def test_the_public_sees_only_public_crossings(web: WebClient, session: Session) -> None:
-    hidden = crossing(session, classification="mission", individuals="777", adults_female="")
+@pytest.mark.demo_content  # the demo's total of returns, read by the public of a public mission
+def test_the_public_sees_only_public_crossings(web: WebClient, session: Session, scene: Scene) -> None:
+    hidden = crossing(session, scene, classification="mission", individuals="777", adults_female="")
     assert web.login("monitor-ru").post_form(f"{BASE}/movements/new", hidden).status_code == 303
     web.logout()
     public = web.get(f"{BASE}/returns").text
@@ -64,12 +73,12 @@ def test_the_public_sees_only_public_crossings(web: WebClient, session: Session)
 
 
 @pytest.mark.parametrize("account", ACCOUNTS)
-def test_who_may_record_a_crossing(web: WebClient, session: Session, account: str) -> None:
+def test_who_may_record_a_crossing(web: WebClient, session: Session, scene: Scene, account: str) -> None:
     before = movements(session)
-    answer = web.login(account).post_form(f"{BASE}/movements/new", crossing(session))
+    answer = web.login(account).post_form(f"{scene.pages}/movements/new", crossing(session, scene))
     if account in MOVERS:
         assert answer.status_code == 303, answer.text[:1000]
-        assert re.fullmatch(rf"{BASE}/returns\?recorded=\d+#recent", answer.headers["location"])
+        assert re.fullmatch(rf"{scene.pages}/returns\?recorded=\d+#recent", answer.headers["location"])
         assert movements(session) == before + 1
         page = web.get(answer.headers["location"]).text
         assert 'class="highlight"' in page
@@ -85,7 +94,7 @@ def test_who_may_record_a_crossing(web: WebClient, session: Session, account: st
         ({"individuals": ""}, "individuals", "This field is required."),
         ({"individuals": "ten"}, "individuals", "Write a whole number."),
         ({"individuals": "10", "adults_female": "50"}, "individuals", "add up to more than the individuals"),
-        ({"on_date": "2020-10-01"}, "on_date", "before the mission began"),
+        ({"on_date": "before"}, "on_date", "before the mission began"),
         ({"on_date": "2199-01-01"}, "on_date", "in the future"),
         ({"site_id": "settlement"}, "site_id", "not a checkpoint or crossing point"),
         ({"site_id": "987654"}, "site_id", "has no site 987654"),
@@ -94,13 +103,18 @@ def test_who_may_record_a_crossing(web: WebClient, session: Session, account: st
     ],
 )
 def test_a_bad_crossing_is_refused_on_its_field_and_keeps_the_values(
-    web: WebClient, session: Session, changes: dict[str, str], field: str, message: str
+    web: WebClient, session: Session, mission: Mission, scene: Scene, changes: dict[str, str], field: str, message: str
 ) -> None:
+    assert mission.starts_on is not None
+    changes = dict(changes)  # the parameter's own dict is shared by the runs against each mission
     for name, value in changes.items():
         if value in ("settlement", "checkpoint"):
-            changes[name] = str(site(session, value))
+            changes[name] = str(site(session, scene, value))
+        if value == "before":  # the day before the mission began
+            changes[name] = str(mission.starts_on - timedelta(days=1))
     before = movements(session)
-    answer = web.login("humanitarian-unhcr").post_form(f"{BASE}/movements/new", crossing(session, **changes))
+    form = crossing(session, scene, **changes)
+    answer = web.login("humanitarian-unhcr").post_form(f"{scene.pages}/movements/new", form)
     assert answer.status_code == 422
     error = re.search(rf'<p class="field-error" id="e-{field}">([^<]+)</p>', answer.text)
     assert error, answer.text[:3000]
@@ -109,14 +123,15 @@ def test_a_bad_crossing_is_refused_on_its_field_and_keeps_the_values(
     assert movements(session) == before
 
 
-def test_a_crossing_has_its_own_page(web: WebClient, session: Session) -> None:
-    answer = web.login("humanitarian-unhcr").post_form(f"{BASE}/movements/new", crossing(session, convoy="T-1"))
+def test_a_crossing_has_its_own_page(web: WebClient, session: Session, scene: Scene) -> None:
+    form = crossing(session, scene, convoy="T-1")
+    answer = web.login("humanitarian-unhcr").post_form(f"{scene.pages}/movements/new", form)
     movement_id = re.search(r"recorded=(\d+)", answer.headers["location"])
     assert movement_id
-    page = web.get(f"{BASE}/movements/{movement_id.group(1)}").text
+    page = web.get(f"{scene.pages}/movements/{movement_id.group(1)}").text
     assert "Women" in page
     assert "T-1" in page
-    assert "unhcr" in page
+    assert scene.delegation("unhcr") in page  # the recording delegation
 
 
 def test_the_chart_is_the_same_bytes_for_the_same_data() -> None:
