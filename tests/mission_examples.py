@@ -11,6 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
 from support import point_feature
@@ -19,7 +20,9 @@ from truce.incidents import service as incidents_service
 from truce.incidents.schemas import IncidentIn
 from truce.missionfile import create, spec
 from truce.missionfile.reading import parse
+from truce.missions import service as missions_service
 from truce.missions.models import Mission
+from truce.missions.schemas import DelegationIn, PartyIn
 from truce.policy import Actor
 from truce.users import service as users_service
 
@@ -145,6 +148,22 @@ def in_mission(change: dict[str, str], scene: Scene) -> dict[str, str]:
             key, value = f"restricted_to.{scene.delegation(value)}", scene.delegation(value)
         moved[key] = value
     return moved
+
+
+def with_intermediary(request: pytest.FixtureRequest) -> None:
+    """The ICRC, the exchanges' intermediary: the demo has it; the example mission, whose relief agency stands for
+    the demo's UNHCR (which is no intermediary there), is given it. Only for tests that ask for a mission."""
+    if "mission_slug" not in request.fixturenames:
+        return
+    mission: Mission = request.getfixturevalue("mission")
+    session: Session = request.getfixturevalue("session")
+    if "icrc" in {party.code for party in missions_service.parties(session, mission)}:
+        return
+    system = Actor.system(mission.id)
+    missions_service.create_party(session, mission, PartyIn(code="icrc", name="ICRC", kind="agency"), actor=system)
+    missions_service.create_delegation(session, mission, DelegationIn(code="icrc", name="ICRC", party="icrc"),
+                                       actor=system)  # fmt: skip
+    session.commit()
 
 
 def load_example(session: Session) -> Mission:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mission_examples import Scene
+from mission_examples import Scene, with_intermediary
 from support import ACCOUNTS as DEMO_ACCOUNTS
 from support import STAFF, Login
 from truce.ledger import service as ledger
@@ -32,19 +32,7 @@ READ_EXCHANGES = STAFF | {"liaison-am", "liaison-az", "humanitarian-unhcr", "lia
 
 @pytest.fixture(autouse=True)
 def intermediary(request: pytest.FixtureRequest) -> None:
-    """The ICRC, the exchanges' intermediary: the demo has it; the example mission, whose relief agency stands for
-    the demo's UNHCR (which is no intermediary here), is given it. Only for tests that ask for a mission."""
-    if "mission_slug" not in request.fixturenames:
-        return
-    mission: Mission = request.getfixturevalue("mission")
-    session: Session = request.getfixturevalue("session")
-    if "icrc" in {party.code for party in missions_service.parties(session, mission)}:
-        return
-    system = Actor.system(mission.id)
-    missions_service.create_party(session, mission, PartyIn(code="icrc", name="ICRC", kind="agency"), actor=system)
-    missions_service.create_delegation(session, mission, DelegationIn(code="icrc", name="ICRC", party="icrc"),
-                                       actor=system)  # fmt: skip
-    session.commit()
+    with_intermediary(request)
 
 
 @pytest.fixture

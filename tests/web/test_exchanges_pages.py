@@ -9,11 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mission_examples import Scene
+from mission_examples import Scene, with_intermediary
 from support import ACCOUNTS, STAFF
-from truce.missions import service as missions_service
 from truce.missions.models import Mission
-from truce.missions.schemas import DelegationIn, PartyIn
 from truce.movements import service as movements_service
 from truce.movements.models import Exchange
 from truce.movements.schemas import ExchangeIn, ExchangeListIn, HandoverIn
@@ -30,19 +28,7 @@ OPENERS = {"admin", "humanitarian-unhcr"}
 
 @pytest.fixture(autouse=True)
 def intermediary(request: pytest.FixtureRequest) -> None:
-    """The ICRC, the exchanges' intermediary: the demo has it; the example mission is given it (as in
-    movements/test_exchanges.py). Only for tests that ask for a mission."""
-    if "mission_slug" not in request.fixturenames:
-        return
-    mission: Mission = request.getfixturevalue("mission")
-    session: Session = request.getfixturevalue("session")
-    if "icrc" in {party.code for party in missions_service.parties(session, mission)}:
-        return
-    system = Actor.system(mission.id)
-    missions_service.create_party(session, mission, PartyIn(code="icrc", name="ICRC", kind="agency"), actor=system)
-    missions_service.create_delegation(session, mission, DelegationIn(code="icrc", name="ICRC", party="icrc"),
-                                       actor=system)  # fmt: skip
-    session.commit()
+    with_intermediary(request)
 
 
 @pytest.fixture
