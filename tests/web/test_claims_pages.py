@@ -127,3 +127,6 @@ def test_the_comparison_in_russian(web: WebClient) -> None:
     page = web.get(f"{BASE}/claims/compare?party=ru").text
     assert "Заявленные и подсчитанные возвращения" in page
     assert "около 7" in page
+    # The party by its Russian name, in the picker, the sentence and the chart's title, never its English one.
+    assert page.count("Российская Федерация") >= 3, page
+    assert "Russian Federation" not in page

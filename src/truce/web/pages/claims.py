@@ -14,7 +14,6 @@ from truce.claims import comparison, service, views
 from truce.claims.models import CLAIM_LINK_KINDS, CLAIM_STATUSES, QUALIFIERS
 from truce.claims.schemas import AssessmentIn, ClaimIn
 from truce.errors import Message, NotFound
-from truce.missions import service as missions_service
 from truce.movements import charts
 from truce.numbers import Id
 from truce.policy import CLASSIFICATIONS
@@ -40,8 +39,9 @@ CLAIM_FIELDS = {
 }
 
 
-def _parties(page: Page) -> dict[str, str]:
-    return {p.code: p.name for p in missions_service.parties(page.session, page.mission_or_404())}
+def _parties(request: Request, page: Page) -> dict[str, str]:
+    """The mission's parties by code, named in the reader's language."""
+    return Names(page.session, page.mission_or_404(), i18n.negotiate(request)).parties
 
 
 @router.get("/m/{slug}/claims", name="claim_list")
@@ -53,7 +53,7 @@ def claim_list(request: Request, page: ReadPage, status: str | None = None) -> R
     claims = [views.claim_view(session, mission, c, actor=actor) for c in rows]
     context = {
         "claims": claims,
-        "parties": _parties(page),
+        "parties": _parties(request, page),
         "status": status or "",
         "can_file": policy.allowed(actor, "claim.create", mission.id),
     }
@@ -94,7 +94,7 @@ def _claim_form(request: Request, page: Page, form: Form, code: int = 200) -> Re
     policy.require(page.actor, "claim.create", mission.id)
     context = {
         "form": form,
-        "parties": _parties(page),
+        "parties": _parties(request, page),
         "rows": range(NUMBER_ROWS),
         "qualifiers": QUALIFIERS,
         "classifications": CLASSIFICATIONS,
@@ -152,11 +152,10 @@ def claims_compare(request: Request, page: ReadPage, party: str | None = None) -
     mission, session, actor = page.mission_or_404(), page.session, page.actor
     party = party or comparison.claiming_party(session, mission, actor=actor) or ""
     compared = comparison.compare_returns(session, mission, party, actor=actor)
-    locale = i18n.negotiate(request)
-    _ = i18n.gettext_for(locale)
-    parties = _parties(page)
+    _ = i18n.gettext_for(i18n.negotiate(request))
+    parties = _parties(request, page)
     labels = charts.Labels(
-        title=_("Returns claimed by %(party)s and counted") % {"party": Names(session, mission, locale).party(party)},
+        title=_("Returns claimed by %(party)s and counted") % {"party": parties.get(party, party)},
         cumulative=_("Counted in all"),
         daily=_("Counted that day"),
         claimed_total=_("Claimed in all"),
@@ -173,7 +172,7 @@ def _detail(request: Request, page: Page, claim_id: Id, form: Form | None = None
     claim = views.claim_view(session, mission, service.get(session, mission, claim_id, actor=actor), actor=actor)
     context = {
         "claim": claim,
-        "parties": _parties(page),
+        "parties": _parties(request, page),
         "can_assess": policy.allowed(actor, "claim.assess", mission.id),
         "assess_form": form or Form(values={"status": claim.status}),
         "statuses": CLAIM_STATUSES,
