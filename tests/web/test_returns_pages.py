@@ -51,6 +51,9 @@ def test_the_dashboard_shows_the_returns_from_14_november(web: WebClient) -> Non
     svg = page.split('id="returns-chart">')[1].split("</svg>")[0]
     assert svg.startswith('<svg role="img" aria-label="Cumulative returns" class="chart"')
     assert "<script" not in svg
+    # No style for the pages' CSP to refuse (it once left the chart a black box): colours are attributes.
+    assert "style" not in svg
+    assert 'fill="#ffffff"' in svg
     days = re.findall(r"<tr><td>(2020-\d\d-\d\d)</td><td>([\d,]+)</td><td>([\d,]+)</td></tr>", page)
     assert days[0] == ("2020-11-14", "300", "300")
     assert days[-1] == ("2020-12-01", "2,700", "26,250")

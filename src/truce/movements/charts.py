@@ -43,11 +43,31 @@ def _svg(figure: Figure, title: str, salt: str) -> str:
     with rc_context({**RC, "svg.hashsalt": salt}):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
-    svg = text[text.index("<svg") :]
+    svg = _presentation(text[text.index("<svg") :])
     # Scale with the page (the viewBox keeps the proportions), and name the image for screen readers.
     svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r"<svg\1", svg, count=1)
     label = html.escape(title, quote=True)
     return svg.replace("<svg", f'<svg role="img" aria-label="{label}" class="chart"', 1)
+
+
+# matplotlib writes each shape's colours as a `style` attribute and a `<style>` element, which the pages' CSP
+# (style-src 'self', no 'unsafe-inline') makes the browser ignore: every fill fell back to black, the plot's
+# background and its text with it. The same properties as SVG presentation attributes are not styles to the CSP.
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"\s*<defs>\s*<style[^>]*>.*?</style>\s*</defs>|\s*<style[^>]*>.*?</style>", re.DOTALL)
+
+
+def _presentation(svg: str) -> str:
+    """The SVG with its styles written as presentation attributes, which a strict CSP lets through."""
+    svg = _STYLE_ELEMENT.sub("", svg, count=1)
+    # What the dropped `<style>` said for every element, inherited from the root instead.
+    svg = svg.replace("<svg", '<svg stroke-linejoin="round" stroke-linecap="butt"', 1)
+    return _STYLE_ATTRIBUTE.sub(_attributes, svg)
+
+
+def _attributes(match: re.Match[str]) -> str:
+    pairs = (declaration.split(":", 1) for declaration in match[1].split(";") if ":" in declaration)
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
 
 
 def _axes(figure: Figure) -> Axes:
