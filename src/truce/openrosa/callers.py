@@ -17,7 +17,7 @@ from truce.errors import Forbidden, NotFound, TruceError, Unauthorized, Unavaila
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
 from truce.openrosa import digest, xforms
-from truce.openrosa.devices import device_username, token_matches
+from truce.openrosa.devices import DEVICE_PREFIX, token_matches
 from truce.openrosa.models import Device
 from truce.patrols.models import Patrol
 from truce.places.models import Site
@@ -194,7 +194,7 @@ def hashes_a_password(authorization: str | None) -> bool:
         credentials = basic_credentials(authorization)
     except TruceError:
         return False
-    return not credentials.username.startswith(device_username(""))
+    return not credentials.username.startswith(DEVICE_PREFIX)
 
 
 def _unknown_mission(
@@ -225,12 +225,12 @@ def person_login(authorization: str | None) -> tuple[str, str] | None:
             username = digest.parse(str(authorization)).username
         except TruceError:
             return None  # malformed: refused without checking any password
-        return None if username.startswith(device_username("")) else (username, "openrosa-digest")
+        return None if username.startswith(DEVICE_PREFIX) else (username, "openrosa-digest")
     try:
         credentials = basic_credentials(authorization)
     except TruceError:
         return None
-    if credentials.username.startswith(device_username("")):
+    if credentials.username.startswith(DEVICE_PREFIX):
         return None
     return credentials.username, "openrosa-basic"
 
@@ -284,7 +284,7 @@ def _digest_caller(session: Session, mission: Mission, authorization: str, conte
     """The person an `Authorization: Digest` header names (devices log in with their token, over Basic only)."""
     answer = digest.parse(authorization)
     digest.check(answer, context)
-    if answer.username.startswith(device_username("")):
+    if answer.username.startswith(DEVICE_PREFIX):
         raise Unauthorized("a device logs in with its token over HTTP Basic (HTTPS), not with Digest")
     user = users_service.get_by_name(session, answer.username)
     secret = users_service.digest_secret(session, user, answer.algorithm) if user is not None else None
