@@ -171,6 +171,12 @@ def test_nothing_tells_a_mission_of_another_missions_phones(
         assert str(mine["username"]) not in answer
         assert scene.slug not in answer
         assert not re.search(rf"device\.{mission.id}\.", answer)
+    # Trying this mission's phones' account names over Basic: a name a phone has answers as one it has not.
+    probes = [f"device.{mission.id}.{SAME_NAME}", f"device.{mission.id}.no-such-phone", "device.no-such-phone"]
+    for slug in (OTHER, scene.slug):
+        answers = [Phone(client, basic(name, "guessed"), slug).get(f"/openrosa/{slug}/formList") for name in probes]
+        assert {(a.status_code, a.text) for a in answers} == {(401, answers[0].text)}
+        assert "the device token is not valid" in answers[0].text
 
 
 def test_a_person_cannot_take_a_name_kept_for_phones(

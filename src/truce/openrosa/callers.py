@@ -29,6 +29,8 @@ from truce.users.models import Membership, User
 # A patrol report may be on a patrol planned or under way (a completed one has its track already).
 REPORTABLE_PATROLS = ("planned", "under_way")
 FORM_ACTIONS = {"incident": "incident.create", "checkpoint": "movement.write", "patrol": "restriction.create"}
+# A device's token that does not match, or a device account name no phone has: one answer for both.
+REFUSED_PHONE = "the device token is not valid"
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,10 @@ def caller_for(
     if device is not None:
         roles = [(m, role, d, code) for _, _, m, role, d, code in rows if m is not None]
         return _device_caller(mission, device, rows[0][0], credentials.password, roles)
+    if not rows and credentials.username.startswith(DEVICE_PREFIX):
+        # No such phone: the answer a wrong token gets, so that trying names (another mission's phones') tells
+        # nothing, and no password hash is paid for on the event loop (`hashes_a_password`).
+        raise Unauthorized(REFUSED_PHONE)
     user = users_service.authenticate(session, credentials.username, credentials.password)
     if user is None:
         raise WrongCredentials("wrong user name or password")
@@ -154,7 +160,7 @@ def confirm(session: Session, proved: Proved) -> None:
     mission = loaded(Mission, rows[0][: len(_MISSION_COLUMNS)])
     account, device = _account(rows[0])
     if account is None or device is None:
-        raise Unauthorized("the device token is not valid")
+        raise Unauthorized(REFUSED_PHONE)
     roles = [row[_ROLES_START:] for row in rows if row[_ROLES_START] is not None]
     _device_caller(mission, device, account, proved.token, roles)
     raise Unavailable(CHANGED)
@@ -306,7 +312,7 @@ def _digest_caller(session: Session, mission: Mission, authorization: str, conte
 def _check_device(device: Device, account: User, mission: Mission, token: str) -> None:
     """Refuse a wrong token, a revoked device or account, and a device of another mission."""
     if not token_matches(token, device.token_hash):
-        raise Unauthorized("the device token is not valid")
+        raise Unauthorized(REFUSED_PHONE)
     if device.revoked_at is not None or not account.active:
         raise Unauthorized("this device has been revoked; ask an administrator for a new one")
     if device.mission_id != mission.id:
