@@ -60,6 +60,7 @@ def test_add_list_and_revoke(data_dir: Path, served: str) -> None:
     assert probe.headers["X-OpenRosa-Version"] == "1.0"
     listed = truce("device", "list", "--mission", "nk-2020", "--data-dir", str(data_dir))
     assert re.search(r"cli-phone\s+active", listed.stdout), listed.stdout
+    assert listed.stdout.rstrip().endswith(f"  {username}"), listed.stdout
     revoked = truce("device", "revoke", "cli-phone", "--mission", "nk-2020", "--data-dir", str(data_dir))
     assert revoked.returncode == 0, revoked.stderr
     after = httpx.head(f"{served}{BASE}/submission", headers=OPENROSA, auth=(username, token))
