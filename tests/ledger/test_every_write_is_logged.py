@@ -364,8 +364,8 @@ CALLS |= {
 SERVICES += [devices, callers, intake]
 READS |= {"new_token", "token_hash", "token_matches", "collect_settings", "settings_payload", "read_payload",
           "qr_svg", "qr_terminal", "basic_credentials"}  # fmt: skip
-READS |= {"device_username", "list_devices", "get_device", "get_device_by_name", "caller_for", "may_use", "forms_for",
-          "prepare", "silent_devices", "read_audit"}  # fmt: skip
+READS |= {"device_username", "account_name", "list_devices", "get_device", "get_device_by_name", "caller_for",
+          "may_use", "forms_for", "prepare", "silent_devices", "read_audit"}  # fmt: skip
 # An actor made from the roles a caller's query has read already; a phone's mission and account, in one query.
 READS |= {"actor_from", "mission_and_caller", "mission_by_slug", "hashes_a_password", "person_login"}
 PHONE_INCIDENT = (

@@ -83,6 +83,11 @@ class Phone:
     slug: str = SLUG
 
     @property
+    def username(self) -> str:
+        """The account name the phone logs in with (HTTP Basic)."""
+        return base64.b64decode(self.headers["Authorization"].split()[1]).decode().partition(":")[0]
+
+    @property
     def base(self) -> str:
         """The mission's OpenRosa root."""
         return f"/openrosa/{self.slug}"

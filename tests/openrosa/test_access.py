@@ -48,18 +48,20 @@ def test_the_device_api_shows_the_token_once_and_stores_only_its_hash(
 
     _, created = new_device("qr-phone")
     settings = devices.read_payload(str(created["settings"]))
+    mission = missions_service.get_by_slug(session, "nk-2020")
+    assert mission is not None
+    username = f"device.{mission.id}.qr-phone"
     assert settings["general"] == {
-        "server_url": "http://testserver/openrosa/nk-2020", "username": "device.qr-phone", "password": created["token"]
+        "server_url": "http://testserver/openrosa/nk-2020", "username": username, "password": created["token"]
     }  # fmt: skip
     assert str(created["qr_svg"]).startswith("<svg")
     listed = client.get(DEVICES, headers=login("admin")).json()
     assert all("token" not in d for d in listed)
-    device = devices.get_device(session, missions_service.get_by_slug(session, "nk-2020"), int(str(created["id"])),
-                                actor=Actor.system())  # type: ignore[arg-type]  # fmt: skip
+    device = devices.get_device(session, mission, int(str(created["id"])), actor=Actor.system())
     assert device.token_hash == devices.token_hash(str(created["token"]))
     assert str(created["token"]) not in device.token_hash
     # The device's account cannot log in with a password at all.
-    assert Phone(client, basic("device.qr-phone", "")).get(f"{BASE}/formList").status_code == 401
+    assert Phone(client, basic(username, "")).get(f"{BASE}/formList").status_code == 401
 
 
 def test_a_revoked_device_is_refused_at_once(

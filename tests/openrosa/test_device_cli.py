@@ -51,7 +51,8 @@ def add(data_dir: Path, name: str, *extra: str) -> tuple[str, str]:
 
 def test_add_list_and_revoke(data_dir: Path, served: str) -> None:
     username, token = add(data_dir, "cli-phone", "--server", served)
-    assert username == "device.cli-phone"
+    # The mission's id in the account's name keeps it apart from a phone of the same name in another mission.
+    assert re.fullmatch(r"device\.[0-9]+\.cli-phone", username), username
     probe = httpx.head(f"{served}{BASE}/submission", headers=OPENROSA, auth=(username, token))
     assert probe.status_code == 204
     # A real server adds the Date header OpenRosa asks for.
@@ -59,6 +60,7 @@ def test_add_list_and_revoke(data_dir: Path, served: str) -> None:
     assert probe.headers["X-OpenRosa-Version"] == "1.0"
     listed = truce("device", "list", "--mission", "nk-2020", "--data-dir", str(data_dir))
     assert re.search(r"cli-phone\s+active", listed.stdout), listed.stdout
+    assert listed.stdout.rstrip().endswith(f"  {username}"), listed.stdout
     revoked = truce("device", "revoke", "cli-phone", "--mission", "nk-2020", "--data-dir", str(data_dir))
     assert revoked.returncode == 0, revoked.stderr
     after = httpx.head(f"{served}{BASE}/submission", headers=OPENROSA, auth=(username, token))

@@ -367,7 +367,7 @@ def test_a_new_password_hash_voids_the_digest_secret(session: Session, scene: Sc
 def test_devices_keep_to_basic(phone: Phone, digest_phone: Callable[..., DigestPhone], form_list: str) -> None:
     token = phone.headers["Authorization"]
     assert phone.get(form_list).status_code == 200
-    answer = digest_phone("device.post-7-phone", token).send("GET", form_list)
+    answer = digest_phone(phone.username, token).send("GET", form_list)
     assert answer.status_code == 401
     assert "over HTTP Basic" in answer.text
 

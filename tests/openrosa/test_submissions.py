@@ -80,10 +80,10 @@ def test_an_incident_report_becomes_the_incident_the_api_would_make(
 
     evidence = client.get(f"{incidents}/{incident_id}/evidence", headers=login("verifier-ru")).json()
     assert [(e["filename"], e["media_type"], e["uploaded_by"]) for e in evidence] == [
-        ("crater.jpg", "image/jpeg", "device.post-7-phone")
+        ("crater.jpg", "image/jpeg", phone.username)
     ]
     assert [c["action"] for c in evidence[0]["custody"]] == ["upload"]
-    mine = select(LogEntry.action).where(LogEntry.actor == "device.post-7-phone").order_by(LogEntry.idx)
+    mine = select(LogEntry.action).where(LogEntry.actor == phone.username).order_by(LogEntry.idx)
     actions = session.execute(mine).scalars()
     assert list(actions) == ["incident.create", "evidence.add", "custody.upload", "submission.receive"]
 

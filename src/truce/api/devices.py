@@ -15,7 +15,7 @@ from truce.missions.schemas import StrictModel
 from truce.numbers import Id
 from truce.openrosa import address, devices
 from truce.openrosa.models import Device
-from truce.users.models import Membership
+from truce.users.models import Membership, User
 
 router = APIRouter(tags=["devices"])
 PATH = "/missions/{slug}/devices"
@@ -29,15 +29,18 @@ class DeviceIn(StrictModel):
 
 
 def _view(scope: MissionScope, device: Device) -> dict[str, Any]:
-    membership = scope.session.execute(
-        select(Membership).where(Membership.user_id == device.user_id)
-    ).scalar_one_or_none()
+    # The account as it is named: `device.<mission id>.<name>`, or `device.<name>` for a phone registered before.
+    username, role = scope.session.execute(
+        select(User.username, Membership.role)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .where(User.id == device.user_id)
+    ).one()
     revoked: datetime | None = device.revoked_at
     return {
         "id": device.id,
         "name": device.name,
-        "username": devices.device_username(device.name),
-        "role": membership.role if membership else None,
+        "username": username,
+        "role": role,
         "forms": device.forms,
         "created_by": device.created_by,
         "created_at": device.created_at.isoformat(),

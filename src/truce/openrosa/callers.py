@@ -17,7 +17,7 @@ from truce.errors import Forbidden, NotFound, TruceError, Unauthorized, Unavaila
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
 from truce.openrosa import digest, xforms
-from truce.openrosa.devices import device_username, token_matches
+from truce.openrosa.devices import DEVICE_PREFIX, token_matches
 from truce.openrosa.models import Device
 from truce.patrols.models import Patrol
 from truce.places.models import Site
@@ -29,6 +29,8 @@ from truce.users.models import Membership, User
 # A patrol report may be on a patrol planned or under way (a completed one has its track already).
 REPORTABLE_PATROLS = ("planned", "under_way")
 FORM_ACTIONS = {"incident": "incident.create", "checkpoint": "movement.write", "patrol": "restriction.create"}
+# A device's token that does not match, or a device account name no phone has: one answer for both.
+REFUSED_PHONE = "the device token is not valid"
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,10 @@ def caller_for(
     if device is not None:
         roles = [(m, role, d, code) for _, _, m, role, d, code in rows if m is not None]
         return _device_caller(mission, device, rows[0][0], credentials.password, roles)
+    if not rows and credentials.username.startswith(DEVICE_PREFIX):
+        # No such phone: the answer a wrong token gets, so that trying names (another mission's phones') tells
+        # nothing, and no password hash is paid for on the event loop (`hashes_a_password`).
+        raise Unauthorized(REFUSED_PHONE)
     user = users_service.authenticate(session, credentials.username, credentials.password)
     if user is None:
         raise WrongCredentials("wrong user name or password")
@@ -154,7 +160,7 @@ def confirm(session: Session, proved: Proved) -> None:
     mission = loaded(Mission, rows[0][: len(_MISSION_COLUMNS)])
     account, device = _account(rows[0])
     if account is None or device is None:
-        raise Unauthorized("the device token is not valid")
+        raise Unauthorized(REFUSED_PHONE)
     roles = [row[_ROLES_START:] for row in rows if row[_ROLES_START] is not None]
     _device_caller(mission, device, account, proved.token, roles)
     raise Unavailable(CHANGED)
@@ -194,7 +200,7 @@ def hashes_a_password(authorization: str | None) -> bool:
         credentials = basic_credentials(authorization)
     except TruceError:
         return False
-    return not credentials.username.startswith(device_username(""))
+    return not credentials.username.startswith(DEVICE_PREFIX)
 
 
 def _unknown_mission(
@@ -225,12 +231,12 @@ def person_login(authorization: str | None) -> tuple[str, str] | None:
             username = digest.parse(str(authorization)).username
         except TruceError:
             return None  # malformed: refused without checking any password
-        return None if username.startswith(device_username("")) else (username, "openrosa-digest")
+        return None if username.startswith(DEVICE_PREFIX) else (username, "openrosa-digest")
     try:
         credentials = basic_credentials(authorization)
     except TruceError:
         return None
-    if credentials.username.startswith(device_username("")):
+    if credentials.username.startswith(DEVICE_PREFIX):
         return None
     return credentials.username, "openrosa-basic"
 
@@ -284,7 +290,7 @@ def _digest_caller(session: Session, mission: Mission, authorization: str, conte
     """The person an `Authorization: Digest` header names (devices log in with their token, over Basic only)."""
     answer = digest.parse(authorization)
     digest.check(answer, context)
-    if answer.username.startswith(device_username("")):
+    if answer.username.startswith(DEVICE_PREFIX):
         raise Unauthorized("a device logs in with its token over HTTP Basic (HTTPS), not with Digest")
     user = users_service.get_by_name(session, answer.username)
     secret = users_service.digest_secret(session, user, answer.algorithm) if user is not None else None
@@ -306,7 +312,7 @@ def _digest_caller(session: Session, mission: Mission, authorization: str, conte
 def _check_device(device: Device, account: User, mission: Mission, token: str) -> None:
     """Refuse a wrong token, a revoked device or account, and a device of another mission."""
     if not token_matches(token, device.token_hash):
-        raise Unauthorized("the device token is not valid")
+        raise Unauthorized(REFUSED_PHONE)
     if device.revoked_at is not None or not account.active:
         raise Unauthorized("this device has been revoked; ask an administrator for a new one")
     if device.mission_id != mission.id:

@@ -57,7 +57,7 @@ def add(
 
 @app.command("list")
 def list_command(mission: MissionSlug, data_dir: DataDir = None) -> None:
-    """The mission's devices."""
+    """The mission's devices: id, name, state, forms and the account each logs in with."""
     from truce.openrosa import devices
     from truce.policy import Actor
 
@@ -69,7 +69,9 @@ def list_command(mission: MissionSlug, data_dir: DataDir = None) -> None:
         found = mission_by_slug(session, mission)
         for device in devices.list_devices(session, found, actor=Actor.system(found.id)):
             state = f"revoked {device.revoked_at:%Y-%m-%d %H:%M}" if device.revoked_at else "active"
-            out.print(f"{device.id:>4}  {device.name:<30} {state:<24} {' '.join(device.forms)}", highlight=False)
+            account = devices.account_name(session, device)
+            line = f"{device.id:>4}  {device.name:<30} {state:<24} {' '.join(device.forms)}  {account}"
+            out.print(line, highlight=False)
 
 
 @app.command("revoke")

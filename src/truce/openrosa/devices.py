@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from truce import policy
-from truce.errors import Conflict, Invalid, NotFound
+from truce.errors import Conflict, Invalid, Message, NotFound
 from truce.ledger import service as ledger
 from truce.missions.models import Delegation, Mission
 from truce.openrosa import xforms
@@ -90,9 +90,26 @@ class NewDevice:
     token: str
 
 
-def device_username(name: str) -> str:
-    """The account name a device acts under."""
-    return f"device.{name}"
+# Every device's account name starts so, and no person's may (`users_service.create`): how a login is known to be
+# a phone's before its account is read.
+DEVICE_PREFIX = users_service.DEVICE_PREFIX
+
+
+def device_username(name: str, mission_id: int) -> str:
+    """The account name a new device acts under: `device.<mission id>.<name>`.
+
+    Account names are unique across the instance and device names only within a mission, so the mission is part of
+    the name: two missions may each have a phone called `post-7`, and neither learns of the other's. The mission's
+    id rather than its slug: a slug may be 64 characters, and the name must fit the 64 an account name has.
+    Devices registered before this kept `device.<name>` (one dot, so the two forms never meet); the account a
+    device really acts under is `account_name`'s answer, never this one rebuilt from the device's name.
+    """
+    return f"{DEVICE_PREFIX}{mission_id}.{name}"
+
+
+def account_name(session: Session, device: Device) -> str:
+    """The account name a device acts under and a phone logs in with, whichever form it was registered with."""
+    return str(session.execute(select(User.username).where(User.id == device.user_id)).scalar_one())
 
 
 def add_device(
@@ -115,11 +132,13 @@ def add_device(
     unknown = sorted(set(kinds) - set(xforms.KINDS))
     if unknown or not kinds:
         raise Invalid(f"forms are some of {', '.join(xforms.KINDS)}; not {unknown or 'none'}", "forms")
+    if _named(session, mission, name):
+        raise Conflict(Message("this mission already has a phone named %(name)s", name=name), "name")
     token = new_token()
     # A random password nobody learns: the account cannot log in except through the device's token.
     user = users_service.create(
-        session, device_username(name), new_token(), mission=mission, role=role,
-        delegation_code=delegation_code, actor=actor, display_name=f"device {name}",
+        session, device_username(name, mission.id), new_token(), mission=mission, role=role,
+        delegation_code=delegation_code, actor=actor, display_name=f"device {name}", device=True,
     )  # fmt: skip
     device = Device(
         mission_id=mission.id,
@@ -132,6 +151,12 @@ def add_device(
     session.add(device)
     ledger.record(session, actor, "device.create", device)
     return NewDevice(device, user.username, token)
+
+
+def _named(session: Session, mission: Mission, name: str) -> bool:
+    """Whether the mission has a device of this name, revoked or not (other missions' devices are not asked)."""
+    stmt = select(Device.id).where(Device.mission_id == mission.id, Device.name == name)
+    return session.execute(stmt).first() is not None
 
 
 def list_devices(session: Session, mission: Mission, *, actor: Actor) -> list[Device]:

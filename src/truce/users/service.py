@@ -24,6 +24,8 @@ from truce.users import digest_secrets
 from truce.users.models import DigestSecret, Membership, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# Phones' accounts (openrosa/devices.py) and only theirs begin so: a login is known as a phone's by its name alone.
+DEVICE_PREFIX = "device."
 MIN_PASSWORD = 8
 
 
@@ -78,14 +80,15 @@ def create(
     display_name: str = "",
     digest_login: bool = False,
     hashed: str | None = None,
+    device: bool = False,
 ) -> User:
     """Create a user with one role in one mission's delegation; `digest_login` keeps what HTTP Digest needs.
 
     `hashed` is `hash_password(password)` made earlier: the demo's accounts share one password and one hash.
+    `device` is for a phone's own account (openrosa/devices.py), the only kind named `device.…`.
     """
     policy.require(actor, "user.write", mission.id)
-    if not USERNAME.match(username):
-        raise Invalid(Message("use 2-64 lower-case letters, digits, dots, dashes or underscores"), "username")
+    _check_username(username, device=device)
     if not policy.is_role(role):
         raise Invalid(Message("must be one of %(choices)s", choices=", ".join(policy.ROLES)), "role")
     try:
@@ -106,12 +109,23 @@ def create(
     return user
 
 
+def _check_username(username: str, *, device: bool) -> None:
+    """Refuse a malformed name, and a person's name in the form kept for phones' accounts.
+
+    A person named `device.<mission id>.<name>` would take a phone's name before it was registered, and be mistaken
+    for a phone at every login (openrosa/callers.py knows phones by the prefix).
+    """
+    if not USERNAME.match(username):
+        raise Invalid(Message("use 2-64 lower-case letters, digits, dots, dashes or underscores"), "username")
+    if username.startswith(DEVICE_PREFIX) and not device:
+        raise Invalid(Message("names beginning with 'device.' are kept for phones' accounts"), "username")
+
+
 def create_operator(session: Session, username: str, password: str, *, actor: Actor) -> User:
     """Create an operator of the installation: an account above missions, holding no role in any."""
     if not policy.creates_missions(actor):
         raise Forbidden(Message("only an operator names operators"))
-    if not USERNAME.match(username):
-        raise Invalid(Message("use 2-64 lower-case letters, digits, dots, dashes or underscores"), "username")
+    _check_username(username, device=False)
     if get_by_name(session, username) is not None:
         raise Conflict(Message("a user named %(name)r exists already", name=username), "username")
     user = User(username=username, password_hash=hash_password(password), operator=True)

@@ -20,7 +20,7 @@ from truce.web.rendering import render
 from truce.web.routing import page_router
 
 router = page_router()
-# The phone's account is named after the phone, so an account name already taken is the name field's problem.
+# The phone's account is named after the mission and the phone, so an account name taken is the name field's problem.
 FIELDS = {"name": "name", "delegation_code": "delegation", "role": "role", "username": "name"}
 
 
