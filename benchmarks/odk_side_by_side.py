@@ -14,7 +14,9 @@ would, and each run prints each database's size (ODK keeps photos in its `blobs`
 directory by default, whose size is printed beside its database's). Printed per run: submissions per second,
 p50/p99 latency, CPU milliseconds per submission of the whole stack (the server processes' user + system time
 from /proc, plus the PostgreSQL backends serving that stack's database, found in pg_stat_activity; PostgreSQL's
-shared background processes, the WAL writer and checkpointer, are counted for neither), the stack's memory (the
+shared background processes, the WAL writer and checkpointer, are counted for neither), read once ODK Central's
+worker has processed the run's submission events (two jobs per submission, after the 201: counted in ODK's run,
+not slowing the next one), the stack's memory (the
 proportional set size, PSS, of the server processes and their PostgreSQL backends, so shared buffers are not
 counted once per backend), the database sizes and the load average.
 
@@ -87,6 +89,9 @@ from serve_startup import load_demo, server_environment, stop, truce_command
 
 FORM = f"truce-{SLUG}-incident"
 HEADERS = {"X-OpenRosa-Version": "1.0"}
+# ODK Central's worker (lib/worker/worker.js) processes each submission's audit event after the 201: the events of
+# submissions it has not yet processed, and would still retry.
+ODK_PENDING = "SELECT count(*) FROM audits WHERE processed IS NULL AND failures < 5 AND action LIKE 'submission.%'"
 # The XForm given to ODK Central: the fields of the instance this benchmark sends (openrosa_submissions.INSTANCE),
 # typed as Truce's form types them where ODK checks (dates, numbers, the point); the photo, audio, video binary.
 ODK_FORM = """\
@@ -186,6 +191,8 @@ class Stack:
     version: str
     database_url: str
     files_dir: Path | None = None
+    # SQL counting the work the stack still owes its submissions after answering 201 (ODK Central's worker jobs).
+    pending_sql: str | None = None
 
 
 @dataclass
@@ -309,6 +316,7 @@ def one_run(stack: Stack, phones: int, count: int, warmup: int) -> Figures:
     servers = [server.pid for server in stack.servers]
     before = cpu_of(servers + backends(stack.database_url))
     seconds, latencies = send(stack, items[warmup:], phones)
+    settle(stack)
     after = cpu_of(servers + backends(stack.database_url))
     # A backend that started during the run counts from zero; one that ended is lost (the pools keep theirs).
     server_s = sum(after.get(pid, 0.0) - before.get(pid, 0.0) for pid in servers)
@@ -325,6 +333,24 @@ def one_run(stack: Stack, phones: int, count: int, warmup: int) -> Figures:
         db_mb=database_mb(stack.database_url),
         files_mb=tree_mb(stack.files_dir),
     )
+
+
+def settle(stack: Stack, limit_s: float = 300.0) -> None:
+    """Wait until the stack has done the work its submissions left queued, so that its CPU is counted in its own
+    run and not in the next one's (ODK Central runs two worker jobs per submission after the 201)."""
+    if stack.pending_sql is None:
+        return
+    engine = create_engine(stack.database_url)
+    try:
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                if not connection.execute(text(stack.pending_sql)).scalar():
+                    return
+            time.sleep(0.2)
+        raise SystemExit(f"{stack.name}: its queued work did not finish within {limit_s:.0f} s")
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -369,7 +395,7 @@ def odk_stack(odk_dir: Path, key: str, project: int, url: str, processes: int, f
         urls = [
             f"http://127.0.0.1:{first_port + i}/v1/key/{key}/projects/{project}/submission" for i in range(processes)
         ]
-        yield Stack("ODK Central", servers, urls, None, "1", url)
+        yield Stack("ODK Central", servers, urls, None, "1", url, pending_sql=ODK_PENDING)
     finally:
         for server in servers:
             stop(server)
