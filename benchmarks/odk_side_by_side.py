@@ -14,12 +14,14 @@ would, and each run prints each database's size (ODK keeps photos in its `blobs`
 directory by default, whose size is printed beside its database's). Printed per run: submissions per second,
 p50/p99 latency, CPU milliseconds per submission of the whole stack (the server processes' user + system time
 from /proc, plus the PostgreSQL backends serving that stack's database, found in pg_stat_activity; PostgreSQL's
-shared background processes, the WAL writer and checkpointer, are counted for neither), the stack's memory (the
+shared background processes, the WAL writer and checkpointer, are counted for neither), read once ODK Central's
+worker has processed the run's submission events (two jobs per submission, after the 201: counted in ODK's run,
+not slowing the next one), the stack's memory (the
 proportional set size, PSS, of the server processes and their PostgreSQL backends, so shared buffers are not
 counted once per backend), the database sizes and the load average.
 
 Not part of CI: ODK Central is set up by hand, from its source, outside this repository (none of its code is
-committed here). As done on 2026-12-06 (central-backend at 4f5943d1, Node 20, PostgreSQL 15):
+committed here). As done on 2026-12-06 (central-backend at 4f5943d1, Node 20.20, npm 11, PostgreSQL 15), twice:
 
     # the source: the `fetch` tool's copy of github:getodk/central-backend, or `git clone` it
     git --git-dir=/work/.mirror/getodk+central-backend/repo --work-tree=/work/odk checkout HEAD -- .
@@ -34,13 +36,29 @@ committed here). As done on 2026-12-06 (central-backend at 4f5943d1, Node 20, Po
     node lib/bin/run-server.js &                                # only to set up; this script starts its own
     echo PASSWORD | node lib/bin/cli.js -u bench@example.org user-create
     node lib/bin/cli.js -u bench@example.org user-promote
-    # with a session (POST /v1/sessions): POST /v1/projects {"name": "nk-2020"}; POST /v1/projects/1/forms?publish=true
-    # with the XForm `--print-form` prints (this benchmark's instance: the same fields, the photo a binary);
-    # POST /v1/projects/1/app-users {"displayName": "bench-phone"} gives the key (its "token");
-    # POST /v1/projects/1/forms/truce-nk-2020-incident/assignments/app-user/ACTOR_ID; then stop that server.
+    B=http://127.0.0.1:18650/v1                                 # then, with jq or by eye:
+    curl -X POST $B/sessions -H 'Content-Type: application/json' \\
+         -d '{"email": "bench@example.org", "password": "PASSWORD"}'           # its "token" is SESSION
+    curl -X POST $B/projects -H "Authorization: Bearer SESSION" -H 'Content-Type: application/json' \\
+         -d '{"name": "nk-2020"}'                                               # project 1
+    .venv/bin/python benchmarks/odk_side_by_side.py --print-form | curl -X POST "$B/projects/1/forms?publish=true" \\
+         -H "Authorization: Bearer SESSION" -H 'Content-Type: application/xml' --data-binary @-
+    curl -X POST $B/projects/1/app-users -H "Authorization: Bearer SESSION" -H 'Content-Type: application/json' \\
+         -d '{"displayName": "bench-phone"}'              # its "id" is ACTOR_ID; its "token" is the key, KEY
+    curl -X POST $B/projects/1/forms/truce-nk-2020-incident/assignments/app-user/ACTOR_ID \\
+         -H "Authorization: Bearer SESSION"
+    kill %1                                                     # stop that server
+    psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE odk_central_template WITH TEMPLATE odk_central"
 
-    .venv/bin/python benchmarks/odk_side_by_side.py --pg TRUCE_URL --odk-dir /work/odk --odk-key KEY \\
-        --odk-pg postgresql+psycopg://postgres@127.0.0.1:5432/odk_central [--rounds 3] [--phones 8 16]
+The form's publication event fails in ODK's worker queue (it asks Enketo, which is not running): harmless. ODK's
+database is never emptied by this script, so before each measurement copy it afresh from the template, as Truce's
+is wiped (DROP DATABASE odk_central; CREATE DATABASE odk_central WITH TEMPLATE odk_central_template OWNER
+odk_phones3). Then, with Truce's ports from the low end of TRUCE_BENCH_PORTS (or --ports) and ODK's from
+--odk-ports (default: Truce's + 20):
+
+    TRUCE_BENCH_PORTS=18660-18679 .venv/bin/python benchmarks/odk_side_by_side.py --pg TRUCE_URL \\
+        --odk-dir /work/odk --odk-key 'KEY' --odk-pg postgresql+psycopg://postgres@127.0.0.1:5432/odk_central \\
+        --odk-ports 18650 [--rounds 3] [--phones 8 16] [--n 2000]
 
 The database named by --pg is WIPED first: give it one of its own. ODK's is only read (its size, its backends).
 """
@@ -71,6 +89,9 @@ from serve_startup import load_demo, server_environment, stop, truce_command
 
 FORM = f"truce-{SLUG}-incident"
 HEADERS = {"X-OpenRosa-Version": "1.0"}
+# ODK Central's worker (lib/worker/worker.js) processes each submission's audit event after the 201: the events of
+# submissions it has not yet processed, and would still retry.
+ODK_PENDING = "SELECT count(*) FROM audits WHERE processed IS NULL AND failures < 5 AND action LIKE 'submission.%'"
 # The XForm given to ODK Central: the fields of the instance this benchmark sends (openrosa_submissions.INSTANCE),
 # typed as Truce's form types them where ODK checks (dates, numbers, the point); the photo, audio, video binary.
 ODK_FORM = """\
@@ -170,6 +191,8 @@ class Stack:
     version: str
     database_url: str
     files_dir: Path | None = None
+    # SQL counting the work the stack still owes its submissions after answering 201 (ODK Central's worker jobs).
+    pending_sql: str | None = None
 
 
 @dataclass
@@ -293,6 +316,7 @@ def one_run(stack: Stack, phones: int, count: int, warmup: int) -> Figures:
     servers = [server.pid for server in stack.servers]
     before = cpu_of(servers + backends(stack.database_url))
     seconds, latencies = send(stack, items[warmup:], phones)
+    settle(stack)
     after = cpu_of(servers + backends(stack.database_url))
     # A backend that started during the run counts from zero; one that ended is lost (the pools keep theirs).
     server_s = sum(after.get(pid, 0.0) - before.get(pid, 0.0) for pid in servers)
@@ -309,6 +333,24 @@ def one_run(stack: Stack, phones: int, count: int, warmup: int) -> Figures:
         db_mb=database_mb(stack.database_url),
         files_mb=tree_mb(stack.files_dir),
     )
+
+
+def settle(stack: Stack, limit_s: float = 300.0) -> None:
+    """Wait until the stack has done the work its submissions left queued, so that its CPU is counted in its own
+    run and not in the next one's (ODK Central runs two worker jobs per submission after the 201)."""
+    if stack.pending_sql is None:
+        return
+    engine = create_engine(stack.database_url)
+    try:
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                if not connection.execute(text(stack.pending_sql)).scalar():
+                    return
+            time.sleep(0.2)
+        raise SystemExit(f"{stack.name}: its queued work did not finish within {limit_s:.0f} s")
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -353,7 +395,7 @@ def odk_stack(odk_dir: Path, key: str, project: int, url: str, processes: int, f
         urls = [
             f"http://127.0.0.1:{first_port + i}/v1/key/{key}/projects/{project}/submission" for i in range(processes)
         ]
-        yield Stack("ODK Central", servers, urls, None, "1", url)
+        yield Stack("ODK Central", servers, urls, None, "1", url, pending_sql=ODK_PENDING)
     finally:
         for server in servers:
             stop(server)
@@ -401,7 +443,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=50)
-    parser.add_argument("--ports", type=int, default=18610, help="first port: Truce's from it, ODK's from it + 20")
+    bench_ports = os.environ.get("TRUCE_BENCH_PORTS", "")  # LOW-HIGH: Truce's servers listen from LOW
+    parser.add_argument("--ports", type=int, default=int(bench_ports.split("-")[0]) if bench_ports else 18610,
+                        help="Truce's first port (the low end of TRUCE_BENCH_PORTS if set)")  # fmt: skip
+    parser.add_argument("--odk-ports", type=int, help="ODK's first port (default: --ports + 20)")
     parser.add_argument("--print-form", action="store_true", help="print the XForm to give ODK Central, and stop")
     args = parser.parse_args()
     if args.print_form:
@@ -411,12 +456,13 @@ def main() -> None:
         raise SystemExit("odk_side_by_side needs --pg, --odk-dir, --odk-key and --odk-pg (see its header)")
     print(f"odk_side_by_side: {args.n} submissions per run, {args.processes} processes each; uptime: "
           f"{subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}", flush=True)  # fmt: skip
+    odk_ports = args.ports + 20 if args.odk_ports is None else args.odk_ports
     with tempfile.TemporaryDirectory(prefix="truce-odk-side-by-side-") as name:
         directory = Path(name)
         with (
             truce_stack(args.pg, args.processes, args.ports, directory) as truce,
             odk_stack(
-                args.odk_dir, args.odk_key, args.odk_project, args.odk_pg, args.processes, args.ports + 20, directory
+                args.odk_dir, args.odk_key, args.odk_project, args.odk_pg, args.processes, odk_ports, directory
             ) as odk,  # fmt: skip
         ):
             results: dict[tuple[str, int], list[Figures]] = {}
