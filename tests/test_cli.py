@@ -139,11 +139,11 @@ def test_serve_answers_healthz(demo_dir: Path) -> None:
 
 
 def test_help_loads_no_database_layer_forms_or_web_framework() -> None:
-    """`truce --help` answers at once: it loads no table registry, SQLAlchemy, FastAPI or pyxform (issue 15)."""
+    """`truce --help` answers at once: it loads no table registry, SQLAlchemy, FastAPI, pyxform or Pillow (issue 15)."""
     script = (
         "import sys\nimport truce.cli\n"
         "try:\n    truce.cli.app(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
-        "heavy = ('truce.models', 'sqlalchemy', 'fastapi', 'pyxform')\n"
+        "heavy = ('truce.models', 'sqlalchemy', 'fastapi', 'pyxform', 'PIL')\n"
         "print('LOADED:' + ','.join(m for m in heavy if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=clean_env(), check=False)
