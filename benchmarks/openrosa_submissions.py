@@ -36,7 +36,7 @@ from pathlib import Path
 import httpx2 as httpx
 from PIL import Image
 
-from serve_startup import free_port, load_demo, rss_mb, server_environment, truce_command, wait_for_health
+from serve_startup import free_port, load_demo, pss_mb, rss_mb, server_environment, truce_command, wait_for_health
 
 TARGET_PER_S = 200
 PHOTO_SIDE = 330  # a noise JPEG this size at quality 90 is about 100 KB
@@ -197,13 +197,14 @@ def main() -> None:
                 for after, before in zip(cpu_seconds(server.pid), cpu_before, strict=True)
             )
             cpu_ms = user + system
-            rss = rss_mb(server.pid)
+            rss, pss = rss_mb(server.pid), pss_mb(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
         print(f"uvicorn, 1 worker, SQLite, {args.clients} client threads over HTTP, {args.n} submissions:")
         print(f"  {figures['per_s']:.0f} submissions/s ({figures['seconds']:.1f} s); latency p50 "
-              f"{figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms; server RSS after {rss:.0f} MB")  # fmt: skip
+              f"{figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms; server RSS after {rss:.0f} MB, "
+              f"PSS {pss:.0f} MB")  # fmt: skip
         print(f"  server CPU {cpu_ms:.1f} ms per submission ({user:.1f} user, {system:.1f} system), "
               f"so at most {1000 / cpu_ms:.0f}/s on one core; the client used {client_cpu:.2f} of a core "
               f"(ratio {1000 / cpu_ms / TARGET_PER_S:.2f}); load average now {os.getloadavg()[0]:.1f}")  # fmt: skip

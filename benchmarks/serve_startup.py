@@ -87,6 +87,14 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size of a process (shared pages divided among their users), from smaps_rollup."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no Pss for process {pid}")
+
+
 def wait_for_health(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     """Poll `url` every POLL_SECONDS until it answers 200; fail if the server dies or never answers."""
     deadline = time.perf_counter() + GIVE_UP_SECONDS

@@ -139,14 +139,30 @@ def test_serve_answers_healthz(demo_dir: Path) -> None:
 
 
 def test_help_loads_no_database_layer_forms_or_web_framework() -> None:
-    """`truce --help` answers at once: it loads no table registry, SQLAlchemy, FastAPI or pyxform (issue 15)."""
+    """`truce --help` answers at once: it loads no table registry, SQLAlchemy, FastAPI, pyxform or Pillow (issue 15)."""
     script = (
         "import sys\nimport truce.cli\n"
         "try:\n    truce.cli.app(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
-        "heavy = ('truce.models', 'sqlalchemy', 'fastapi', 'pyxform')\n"
+        "heavy = ('truce.models', 'sqlalchemy', 'fastapi', 'pyxform', 'PIL')\n"
         "print('LOADED:' + ','.join(m for m in heavy if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=clean_env(), check=False)
     assert done.returncode == 0, done.stderr
     assert "Usage" in done.stdout
+    assert done.stdout.rstrip().splitlines()[-1] == "LOADED:"
+
+
+def test_app_loads_no_charts_pdf_or_form_builder(tmp_path: Path) -> None:
+    """Building the app loads no matplotlib, WeasyPrint or pyxform: each server process would carry them (issue 24).
+
+    Phones and the API never draw a chart, print a PDF or build a form on most requests; those load on first use.
+    """
+    script = (
+        "import sys\nfrom truce.app import create_app\ncreate_app()\n"
+        "heavy = ('matplotlib', 'weasyprint', 'pyxform')\n"
+        "print('LOADED:' + ','.join(m for m in heavy if m in sys.modules))"
+    )
+    env = clean_env({"TRUCE_DATA_DIR": str(tmp_path / "data")})
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().splitlines()[-1] == "LOADED:"

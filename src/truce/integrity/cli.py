@@ -13,11 +13,11 @@ import typer
 
 from truce import console
 from truce.errors import ConfigError
-from truce.evidence import stores
 from truce.integrity.proof_cli import check_proof_command, policy_command, proof_command
 from truce.ledger.cli import checkpoint_command, key_command, keygen_command, witness_command
 
-# What the commands work with is imported when one runs: `truce --help` loads neither the tables nor pyxform.
+# What the commands work with is imported when one runs: `truce --help` loads neither the tables nor pyxform, nor
+# the evidence stores (asyncio, Pillow).
 if TYPE_CHECKING:
     import httpx2 as httpx
     from rich.progress import Progress
@@ -44,6 +44,7 @@ def verify_command(
     ] = None,
 ) -> None:
     """Rebuild the tree and check every entry, checkpoint, cosignature and record."""
+    from truce.evidence import stores
     from truce.integrity.verify import verify
     from truce.ledger import keys
     from truce.models import LOGGED

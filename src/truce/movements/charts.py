@@ -12,12 +12,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib import rc_context
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+# matplotlib (with numpy, fontTools, its font cache) is loaded on the first chart drawn, not with the pages that
+# import this module: every server process imported it at start-up and only the returns and claims pages use it
+# (issue 24: a phone's server paid tens of MB for it).
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # Okabe-Ito colours (colour-blind safe); every series also differs by marker or fill, never by colour alone.
 COUNTED = "#0072B2"
@@ -39,6 +41,8 @@ class Labels:
 
 
 def _svg(figure: Figure, title: str, salt: str) -> str:
+    from matplotlib import rc_context
+
     buffer = io.StringIO()
     with rc_context({**RC, "svg.hashsalt": salt}):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
@@ -71,6 +75,8 @@ def _attributes(match: re.Match[str]) -> str:
 
 
 def _axes(figure: Figure) -> Axes:
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     axes = figure.add_axes((0.1, 0.2, 0.87, 0.68))
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", color="#dddddd", linewidth=0.6)
@@ -103,6 +109,9 @@ def _counted(axes: Axes, days: Sequence[Mapping[str, Any]], labels: Labels) -> N
 
 def cumulative_returns(days: Sequence[Mapping[str, Any]], labels: Labels) -> str:
     """Counted returns per day (bars) and their running total (line), from `summaries.returns()["days"]`."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
     with rc_context(RC):
         figure = Figure(figsize=(7.2, 3.0))
         axes = _axes(figure)
@@ -116,6 +125,9 @@ def cumulative_returns(days: Sequence[Mapping[str, Any]], labels: Labels) -> str
 
 def claimed_and_counted(days: Sequence[Mapping[str, Any]], labels: Labels) -> str:
     """Counted returns with a party's claimed figures as markers, from `comparison.compare_returns()["days"]`."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
     with rc_context(RC):
         figure = Figure(figsize=(7.2, 3.0))
         axes = _axes(figure)

@@ -1,4 +1,8 @@
-"""The mission's field forms, built with pyxform: incident report, checkpoint count and patrol report."""
+"""The mission's field forms, built with pyxform: incident report, checkpoint count and patrol report.
+
+pyxform (with openpyxl, xlrd and Pillow behind it) is imported when a form is first converted, not with this
+module: submissions, the devices API and `truce --help` use the constants and ids here but never build a form.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from pyxform.xls2xform import convert
 
 from truce.incidents import taxonomy
 from truce.incidents.taxonomy import COUNT_KEYS, MEANS, SOURCES, TAXONOMY, TIME_PRECISIONS
@@ -184,6 +186,8 @@ def _converted(workbook_json: str) -> str:
         cached = _converted_cache.get(workbook_json)
     if cached is not None:
         return cached
+    from pyxform.xls2xform import convert
+
     xform = str(convert(json.loads(workbook_json), validate=False).xform)
     with _lock:
         if len(_converted_cache) >= _CACHE_SIZE:
