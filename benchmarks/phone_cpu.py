@@ -15,6 +15,7 @@ submission are printed too.
 The database named by --pg (or $TRUCE_BENCH_DATABASE_URL) is WIPED: give it one of its own.
 
     .venv/bin/python benchmarks/phone_cpu.py --pg URL [--rounds 3] [--n 400] [--clients 16] [--base /path/src]
+        [--also-pg LABEL=URL]  (this tree on PostgreSQL at another URL too: a Unix socket, say)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
+from sqlalchemy import make_url
 
 from many_workers import wipe
 from openrosa_submissions import SLUG, add_device, cpu_seconds, over_http, submissions
@@ -76,7 +78,7 @@ def one_run(variant: str, source: str | None, backend: str, url: str, args: argp
             version = listing.split("<version>", 1)[1].split("</version>", 1)[0]
             work = submissions(args.warmup + args.n, f"truce-{SLUG}-incident", version)
             over_http(base, auth, work[: args.warmup], args.clients)
-            database = url.rsplit("/", 1)[1].split("?")[0] if backend == "postgresql" else ""
+            database = (make_url(url).database or "") if backend == "postgresql" else ""
             pg_before = postgres_cpu(url, database) if backend == "postgresql" else None
             traced = Path(args.strace) / f"{variant}-{backend}-{os.getpid()}.txt" if args.strace else None
             tracer = strace(server.pid, traced) if traced else None
@@ -148,6 +150,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--base", default="", help="another tree's src/ to run as 'before' in the same rounds")
+    parser.add_argument(
+        "--also-pg", action="append", default=[], metavar="LABEL=URL", help="this tree on PostgreSQL at another URL"
+    )
     parser.add_argument("--strace", default="", help="a directory for `strace -c -f` of each run (slows the server)")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     args = parser.parse_args()
@@ -156,13 +161,17 @@ def main() -> None:
     variants: list[tuple[str, str | None]] = [("after", None)]
     if args.base:
         variants.insert(0, ("before", args.base))
-    order = [(variant, backend) for variant in variants for backend in args.backends]
+    # (variant, its source, backend, the database URL on PostgreSQL)
+    order = [(variant, source, backend, args.pg) for variant, source in variants for backend in args.backends]
+    for also in args.also_pg:
+        label, _, url = also.partition("=")
+        order.append((label, None, "postgresql", url))
     print(f"phone_cpu: {args.n} submissions per run, {args.clients} phones, load {os.getloadavg()}", flush=True)
     runs = []
     for round_ in range(args.rounds):
         shift = round_ % len(order)  # each round starts with a different variant and backend
-        for (variant, source), backend in order[shift:] + order[:shift]:
-            run = one_run(variant, source, backend, args.pg, args)
+        for variant, source, backend, url in order[shift:] + order[:shift]:
+            run = one_run(variant, source, backend, url, args)
             runs.append(run)
             print(f"round {round_ + 1}: {line(run)}", flush=True)
     summary(runs)
