@@ -17,7 +17,11 @@ PostgreSQL is a server over the network, and its batches are the same but run in
 time per process: a round trip must not hold the loop. The jobs that arrive while a batch is being written form
 the next one. A transaction per submission cost about four times as many round trips, each with its statement
 compiled and executed by SQLAlchemy, and twice the SQLite path's CPU per submission (issue 24, measured by
-benchmarks/phone_profile.py); the log's head (`FOR UPDATE`) took those transactions one at a time anyway.
+benchmarks/phone_profile.py); the log's head (`FOR UPDATE`) took those transactions one at a time anyway. The
+batch on the loop, without the thread hop, was measured too (benchmarks/phone_cpu.py, BENCHMARKS.md): it costs
+more CPU per submission, not less, because no request reaches its write while the loop waits for the round
+trips, so batches shrink and each pays its statements again; and a batch waiting on the loop for a row that an
+API request's open transaction holds would freeze the loop that request needs to commit.
 
 The loop never waits for the write lock, because whoever holds it may need the loop to let go of it: an API or
 page request holds SQLite's lock from its first flush until its commit, and FastAPI hands that commit to a worker
