@@ -166,3 +166,27 @@ def test_app_loads_no_charts_pdf_or_form_builder(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().splitlines()[-1] == "LOADED:"
+
+
+def test_an_app_does_not_outlive_its_last_reference(tmp_path: Path) -> None:
+    """A built and used app is freed once dropped: the suite builds one per test, and FastAPI caches the endpoints it
+    classifies at module level, so an endpoint closing over its app kept up to 4,096 apps alive (3 GB per worker)."""
+    import gc
+    import weakref
+
+    from fastapi.testclient import TestClient
+
+    from support import TEST_SECRET
+    from truce.app import create_app
+    from truce.config import Settings
+    from truce.db import connect
+
+    db = connect("sqlite://")
+    app = create_app(Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET), db)
+    with TestClient(app) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+    gone = weakref.ref(app)
+    del app, client
+    gc.collect()
+    db.dispose()
+    assert gone() is None, [type(r).__qualname__ for r in gc.get_referrers(gone())]

@@ -70,17 +70,20 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(api.router)
     app.include_router(docs_api.router)
     web_setup.install(app)
-
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, Any]:
-        """Liveness: the process answers; with a read replica, how far behind it is and who readers use."""
-        found: dict[str, Any] = {"status": "ok"}
-        replica = app.state.db.standby
-        if replica is not None:
-            found["replica"] = replica.health()
-        return found
-
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     return app
+
+
+def healthz(request: Request) -> dict[str, Any]:
+    """Liveness: the process answers; with a read replica, how far behind it is and who readers use."""
+    # A module-level function reading the app from the request, not a closure over it: FastAPI keeps every
+    # endpoint it has classified in a module-level cache of 4,096 callables, so a closure there would keep its
+    # app, and everything the app holds, alive long after the app is gone.
+    found: dict[str, Any] = {"status": "ok"}
+    replica = request.app.state.db.standby
+    if replica is not None:
+        found["replica"] = replica.health()
+    return found
 
 
 def _add_error_handlers(app: FastAPI) -> None:
