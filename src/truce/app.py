@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        lifespan=None if db is not None else _closes_its_database,
     )
     app.state.settings = settings
     app.state.secret = resolve_secret(settings)
@@ -72,6 +75,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     web_setup.install(app)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     return app
+
+
+@asynccontextmanager
+async def _closes_its_database(app: FastAPI) -> AsyncIterator[None]:
+    """An app that opened its own database closes its connections when it stops (one handed in is the caller's)."""
+    yield
+    app.state.db.dispose()
 
 
 def healthz(request: Request) -> dict[str, Any]:
