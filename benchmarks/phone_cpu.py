@@ -25,18 +25,14 @@ import os
 import signal
 import statistics
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2 as httpx
 from sqlalchemy import make_url
 
-from many_workers import wipe
-from openrosa_submissions import SLUG, add_device, cpu_seconds, over_http, submissions
-from phone_profile import postgres_cpu, wait_until_up
-from serve_startup import free_port, load_demo, server_environment, stop, truce_command
+from openrosa_submissions import cpu_seconds, over_http
+from phone_profile import postgres_cpu, served
 
 
 @dataclass
@@ -56,55 +52,33 @@ class Run:
 
 
 def one_run(variant: str, source: str | None, backend: str, url: str, args: argparse.Namespace) -> Run:
-    env = {**server_environment(), "TRUCE_PASSWORD_HASHING": "fast"}
-    if source:
-        env["PYTHONPATH"] = source
-    if backend == "postgresql":
-        wipe(url)
-        env["TRUCE_DATABASE_URL"] = url
-    with tempfile.TemporaryDirectory(prefix="truce-phone-cpu-") as directory:
-        data_dir = Path(directory) / "data"
-        load_demo(data_dir, env)
-        auth = add_device(data_dir, env)
-        port, log = free_port(), Path(directory) / "serve.log"
-        command = [truce_command(), "serve", "--data-dir", str(data_dir), "--port", str(port)]
-        with log.open("wb") as output:
-            server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_until_up(server, base, log)
-            with httpx.Client(base_url=base, auth=auth, headers={"X-OpenRosa-Version": "1.0"}) as client:
-                listing = client.get(f"/openrosa/{SLUG}/formList").text
-            version = listing.split("<version>", 1)[1].split("</version>", 1)[0]
-            work = submissions(args.warmup + args.n, f"truce-{SLUG}-incident", version)
-            over_http(base, auth, work[: args.warmup], args.clients)
-            database = (make_url(url).database or "") if backend == "postgresql" else ""
-            pg_before = postgres_cpu(url, database) if backend == "postgresql" else None
-            traced = Path(args.strace) / f"{variant}-{backend}-{os.getpid()}.txt" if args.strace else None
-            tracer = strace(server.pid, traced) if traced else None
-            user, system = cpu_seconds(server.pid)
-            figures = over_http(base, auth, work[args.warmup :], args.clients)
-            user_after, system_after = cpu_seconds(server.pid)
-            if tracer is not None:
-                tracer.send_signal(signal.SIGINT)
-                tracer.wait(timeout=60)
-            pg_cpu_ms = xacts = None
-            if pg_before is not None:
-                seconds, transactions = postgres_cpu(url, database)
-                pg_cpu_ms = (seconds - pg_before[0]) / args.n * 1000
-                xacts = (transactions - pg_before[1]) / args.n
-            return Run(
-                variant,
-                backend,
-                figures["per_s"],
-                (user_after - user) / args.n * 1000,
-                (system_after - system) / args.n * 1000,
-                pg_cpu_ms,
-                xacts,
-                os.getloadavg()[0],
-            )
-        finally:
-            stop(server)
+    with served(backend, url, args, "truce-phone-cpu-", source) as run:
+        server = run.server
+        database = (make_url(url).database or "") if backend == "postgresql" else ""
+        pg_before = postgres_cpu(url, database) if backend == "postgresql" else None
+        traced = Path(args.strace) / f"{variant}-{backend}-{os.getpid()}.txt" if args.strace else None
+        tracer = strace(server.pid, traced) if traced else None
+        user, system = cpu_seconds(server.pid)
+        figures = over_http(run.base, run.auth, run.work, args.clients)
+        user_after, system_after = cpu_seconds(server.pid)
+        if tracer is not None:
+            tracer.send_signal(signal.SIGINT)
+            tracer.wait(timeout=60)
+        pg_cpu_ms = xacts = None
+        if pg_before is not None:
+            seconds, transactions = postgres_cpu(url, database)
+            pg_cpu_ms = (seconds - pg_before[0]) / args.n * 1000
+            xacts = (transactions - pg_before[1]) / args.n
+        return Run(
+            variant,
+            backend,
+            figures["per_s"],
+            (user_after - user) / args.n * 1000,
+            (system_after - system) / args.n * 1000,
+            pg_cpu_ms,
+            xacts,
+            os.getloadavg()[0],
+        )
 
 
 def strace(pid: int, output: Path) -> subprocess.Popen[bytes]:

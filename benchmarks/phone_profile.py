@@ -30,6 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,12 +124,30 @@ class Run:
     profile: Profile
 
 
-def one_run(backend: str, url: str, args: argparse.Namespace) -> Run:
+@dataclass
+class Served:
+    """One `truce serve` on the demo, warmed up, and the submissions still to send it."""
+
+    server: subprocess.Popen[bytes]
+    base: str
+    auth: tuple[str, str]
+    work: list[tuple[bytes, str, bytes]]
+    directory: Path
+
+
+@contextmanager
+def served(
+    backend: str, url: str, args: argparse.Namespace, prefix: str, source: str | None = None
+) -> Iterator[Served]:
+    """A server on `backend` (PostgreSQL's database at `url` WIPED first; `source` ahead on PYTHONPATH), its phone
+    registered and `args.warmup` submissions sent; stopped on leaving."""
     env = {**server_environment(), "TRUCE_PASSWORD_HASHING": "fast"}
+    if source:
+        env["PYTHONPATH"] = source
     if backend == "postgresql":
         wipe(url)
         env["TRUCE_DATABASE_URL"] = url
-    with tempfile.TemporaryDirectory(prefix="truce-phone-profile-") as directory:
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
         data_dir = Path(directory) / "data"
         load_demo(data_dir, env)
         auth = add_device(data_dir, env)
@@ -143,9 +163,14 @@ def one_run(backend: str, url: str, args: argparse.Namespace) -> Run:
             version = listing.split("<version>", 1)[1].split("</version>", 1)[0]
             work = submissions(args.warmup + args.n, f"truce-{SLUG}-incident", version)
             over_http(base, auth, work[: args.warmup], args.clients)
-            return measured(backend, url, server, base, auth, work[args.warmup :], args, Path(directory))
+            yield Served(server, base, auth, work[args.warmup :], Path(directory))
         finally:
             stop(server)
+
+
+def one_run(backend: str, url: str, args: argparse.Namespace) -> Run:
+    with served(backend, url, args, "truce-phone-profile-") as run:
+        return measured(backend, url, run.server, run.base, run.auth, run.work, args, run.directory)
 
 
 def measured(backend: str, url: str, server: subprocess.Popen[bytes], base: str, auth: tuple[str, str],
