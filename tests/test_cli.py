@@ -190,3 +190,29 @@ def test_an_app_does_not_outlive_its_last_reference(tmp_path: Path) -> None:
     gc.collect()
     db.dispose()
     assert gone() is None, [type(r).__qualname__ for r in gc.get_referrers(gone())]
+
+
+def test_apps_share_one_set_of_routes_built_once(tmp_path: Path) -> None:
+    """FastAPI builds an included route on its router's first request; apps of one process share that work."""
+    from fastapi.testclient import TestClient
+
+    from support import TEST_SECRET
+    from truce.app import create_app
+    from truce.config import Settings
+    from truce.db import connect
+
+    with connect("sqlite://") as db:
+        first, second = (create_app(Settings(data_dir=tmp_path / name, secret_key=TEST_SECRET), db) for name in "ab")
+        shared = [route for route in first.router.routes if any(route is other for other in second.router.routes)]
+        own = [getattr(route, "path", None) for route in first.router.routes if route not in shared]
+        assert len(shared) == 31, "the OpenRosa, API and docs routers, the static files, 26 page routers, /healthz"
+        assert own == ["/openapi.json"], "FastAPI's own route, which reads its app's schema"
+        with TestClient(first) as client:
+            assert client.get("/healthz").json() == {"status": "ok"}
+        with TestClient(second) as client:
+            assert client.get("/healthz").json() == {"status": "ok"}
+            # What one app adds is its own.
+            second.add_api_route("/only-here", lambda: {"here": True})
+            assert client.get("/only-here").json() == {"here": True}
+        with TestClient(first) as client:
+            assert client.get("/only-here").status_code == 404

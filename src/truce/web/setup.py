@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
 from truce.web import cap, feeds
@@ -67,9 +67,9 @@ ROUTERS: list[APIRouter] = [
 ]
 
 
-def install(app: FastAPI) -> None:
-    """Serve the pages and their static files from `app`."""
+def install(routes: APIRouter) -> None:
+    """Serve the pages and their static files through `routes`."""
     static = resources.files("truce.web").joinpath("static")
-    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    routes.mount("/static", StaticFiles(directory=str(static)), name="static")
     for router in ROUTERS:
-        app.include_router(router)
+        routes.include_router(router)
