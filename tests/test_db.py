@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from conftest import PG_URL
+from truce import db as truce_db
 from truce.db import InexactJSON, _json_loads, _long_digits, _sqlite_utc, connect
 
 
@@ -74,6 +75,29 @@ def test_postgresql_plans_each_query_with_its_values() -> None:
     try:
         with db.session(write=False) as session:
             assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+    finally:
+        db.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs TRUCE_TEST_DATABASE_URL, as every PostGIS test does")
+def test_a_pooled_postgresql_connection_is_pinged_only_after_sitting_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ping per checkout was half of PostgreSQL's transactions under phones; an idle connection may be cut."""
+    db = connect(PG_URL)
+    pings: list[object] = []
+    ping = db.engine.dialect.do_ping
+    monkeypatch.setattr(db.engine.dialect, "do_ping", lambda connection: pings.append(connection) or ping(connection))
+    try:
+        monkeypatch.setattr(truce_db, "IDLE_PING_S", 3600.0)
+        for _ in range(5):
+            with db.engine.connect() as connection:
+                backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert pings == [], "a connection in steady use goes out unchecked"
+        with connect(PG_URL) as other, other.engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}).scalar_one()
+        monkeypatch.setattr(truce_db, "IDLE_PING_S", 0.0)
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
+        assert len(pings) == 1, "the idle connection was checked, found cut and replaced before use"
     finally:
         db.dispose()
 

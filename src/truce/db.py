@@ -6,6 +6,7 @@ import asyncio
 import functools
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, DisconnectionError, NoSuchModuleError, OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, make_transient_to_detached, mapped_column, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -49,6 +50,8 @@ BUSY_TIMEOUT_S = 30
 BUSY = "the database is busy with other writes; nothing was stored: try again in a few seconds"
 # PostgreSQL: the connections the pool keeps open, and how many API or page writers run at once (deps.py).
 POOL_SIZE = 10
+# A pooled PostgreSQL connection idle for longer than this is checked with a ping before it is handed out.
+IDLE_PING_S = 1.0
 PARALLEL_WRITERS = POOL_SIZE
 
 NAMING_CONVENTION = {
@@ -455,14 +458,40 @@ def _create_engine(url: str) -> tuple[Engine, WriterLock | None]:
     # (80 ms). Planning each query with its values costs well under a millisecond.
     engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=POOL_SIZE,
         max_overflow=20,
         json_deserializer=_json_loads,
         json_serializer=_json_dumps,
         connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
     )
+    _ping_when_idle(engine)
     return engine, None
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before handing it out if it has sat idle for over IDLE_PING_S seconds.
+
+    `pool_pre_ping` checks every checkout with a round trip: with 16 phones, half of PostgreSQL's transactions
+    were those pings (issue 24). A connection given back a moment ago is as good as a ping; one idle for a while
+    may have been cut (a restarted server, a firewall's idle timeout), and is replaced before anyone uses it. A
+    connection cut while in steady use fails the statement it runs (a 500 or a phone's retry), and SQLAlchemy
+    then replaces it and every older one.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _given_back(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= IDLE_PING_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool replaces a connection whose checkout raises this, and tries again.
+            raise DisconnectionError(f"a pooled connection no longer answers: {exc}") from exc
 
 
 class SQLiteConnection(sqlite3.Connection):
