@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -158,3 +159,14 @@ def test_phones_are_registered_with_a_qr_code_once_listed_and_revoked(
     assert done.status_code == 303
     assert "post-7-tablet is revoked" in web.get(done.headers["location"].split("#")[0]).text
     assert web.post_form(f"{scene.pages}/admin/phones/{device.id}/revoke", {}).status_code == 409
+
+
+@pytest.mark.demo_content
+def test_the_admin_forms_name_delegations_in_the_readers_language(web: WebClient, scene: Scene) -> None:
+    """The delegation a phone or an account joins is chosen by its name in the page's language, as listed."""
+    web.login("admin")
+    web.client.cookies.set("truce_lang", "ru")
+    for form in ("admin/phones", "admin/users"):
+        page = web.get(f"{scene.pages}/{form}").text
+        assert re.search(r'<option value="am"[^>]*>\s*Офицер связи Армении\s*</option>', page), form
+        assert "Armenia liaison" not in page, form

@@ -308,7 +308,6 @@ def _users_context(page: Page, form: Form) -> dict[str, Any]:
     mission = page.mission_or_404()
     return {
         "members": members(page.session, mission, actor=page.actor),
-        "delegations": missions_service.delegations(page.session, mission),
         "roles": policy.ROLES,
         "form": form,
     }

@@ -8,7 +8,6 @@ from fastapi import Request, Response
 from sqlalchemy import select
 
 from truce import policy
-from truce.missions import service as missions_service
 from truce.numbers import Id
 from truce.openrosa import address, devices
 from truce.users.models import Membership
@@ -35,7 +34,6 @@ def _context(page: Page, form: Form) -> dict[str, Any]:
         "phones": phones,
         "phone_roles": roles,
         "form": form,
-        "delegations": missions_service.delegations(page.session, mission),
         "roles": policy.DEVICE_ROLES,
     }
 
