@@ -50,9 +50,9 @@ BUSY_TIMEOUT_S = 30
 BUSY = "the database is busy with other writes; nothing was stored: try again in a few seconds"
 # PostgreSQL: the connections the pool keeps open, and how many API or page writers run at once (deps.py).
 POOL_SIZE = 10
+PARALLEL_WRITERS = POOL_SIZE
 # A pooled PostgreSQL connection idle for longer than this is checked with a ping before it is handed out.
 IDLE_PING_S = 1.0
-PARALLEL_WRITERS = POOL_SIZE
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
