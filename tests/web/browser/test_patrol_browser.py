@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from patrol_support import patrol_body
 from truce.demo.loader import DEMO_PASSWORD
@@ -71,10 +71,17 @@ def test_the_patrol_screen_records_the_phones_position_in_batches(
     assert planned.status_code == 201, planned.text
     try:
         log_in(page, server, "monitor-ru", "/m/nk-2020/patrols")
+        held: list[Route] = []  # the screen's script, held back as a slow network would
+        page.route("**/static/js/patrol-record.js", lambda route: held.append(route))
         page.locator(f"a[href='/m/nk-2020/patrols/{planned.json()['id']}/record']").click()
         expect(page.get_by_role("heading", name="Record the patrol")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") == 0
-        page.get_by_role("button", name="Start recording").click()
+        # Until the script listens, a tap on Start would be lost: the button waits, disabled.
+        start = page.get_by_role("button", name="Start recording")
+        expect(start).to_be_disabled()
+        [script] = held
+        script.continue_()
+        start.click()
         expect(page.locator("#record-count")).to_have_text("1")
         for step in range(1, 7):  # the patrol moves east; each new position reaches the page
             context.set_geolocation({"latitude": 39.556 + step * 0.001, "longitude": 46.41 + step * 0.002,

@@ -44,6 +44,7 @@ def test_the_complete_form_files_with_a_photo_and_confirms(tab: Page, server: Se
     expect(page.locator("#entry-map")).to_be_hidden()
     page.locator("#p-location").check()
     expect(page.locator("#locate")).to_be_visible()
+    expect(page.locator("#locate")).to_be_enabled()  # by the script, once it listens
     expect(page.locator("#by-post")).to_be_hidden()
     page.locator("#p-map").check()
     entry_map = page.locator("#entry-map")

@@ -43,6 +43,7 @@
       fromInputs();
     }, function () { status.textContent = status.getAttribute("data-failed"); }, { enableHighAccuracy: true, timeout: 15000 });
   });
+  locate.disabled = false;  // enabled only once it listens: a tap before then would be lost
 
   map.on("click", function (event) {
     lat.value = event.latlng.lat.toFixed(5);

@@ -85,4 +85,5 @@
     send().then(function () { return send(); }).then(function () { if (!pending.length) { say("stopped"); } });
   });
   show();
+  start.disabled = false;  // the button works only once this script listens: a click before then would be lost
 })();
