@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from support import clean_env, free_port, wait_for_health
 from web.browser.driving import Server
@@ -28,6 +28,10 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+# A check waits this long for the page to agree, not Playwright's five seconds: with both workers, their servers
+# and browsers on two cores, a page can take longer to settle. A passing check returns as soon as it holds.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="module")
