@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -142,9 +143,10 @@ def test_the_chart_is_the_same_bytes_for_the_same_data() -> None:
         {"date": "2020-11-14", "returned": 300, "cumulative": 300},
         {"date": "2020-11-15", "returned": 450, "cumulative": 750},
     ]
-    first = charts.cumulative_returns(days, LABELS)
-    assert first == charts.cumulative_returns(days, LABELS)
-    assert first != charts.cumulative_returns([{**days[0], "returned": 301, "cumulative": 301}], LABELS)
+    draw = charts.cumulative_returns.__wrapped__  # type: ignore[attr-defined]  # drawn twice, not kept
+    first = draw(days, LABELS)
+    assert first == draw(days, LABELS)
+    assert first != draw([{**days[0], "returned": 301, "cumulative": 301}], LABELS)
     assert first.startswith('<svg role="img" aria-label="Returns" class="chart"')
     assert "viewBox=" in first
     assert "<?xml" not in first
@@ -165,5 +167,25 @@ def test_claimed_figures_are_drawn_as_markers() -> None:
     ]
     with_claims = charts.claimed_and_counted(days, LABELS)
     without = charts.claimed_and_counted([{**d, "claimed": []} for d in days], LABELS)
-    assert with_claims == charts.claimed_and_counted(days, LABELS)
+    assert with_claims == charts.claimed_and_counted.__wrapped__(days, LABELS)  # type: ignore[attr-defined]
     assert len(with_claims) > len(without)
+
+
+def test_a_chart_is_drawn_once_for_the_same_data_and_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages ask for the same chart again and again; it is drawn again only when its data or its words change."""
+    drawn: list[str] = []
+    real = charts._svg
+
+    def counting(figure: Any, title: str, salt: str) -> str:
+        drawn.append(title)
+        return real(figure, title, salt)
+
+    monkeypatch.setattr(charts, "_svg", counting)
+    days = [{"date": "2020-11-14", "returned": 7_654_321, "cumulative": 7_654_321}]  # figures no other test draws
+    first = charts.cumulative_returns(days, LABELS)
+    assert charts.cumulative_returns([dict(day) for day in days], LABELS) == first
+    assert len(drawn) == 1
+    assert charts.cumulative_returns([{**days[0], "returned": 7_654_322}], LABELS) != first
+    russian = charts.Labels(title="Возвращения", cumulative="Всего", daily="За день")
+    assert 'aria-label="Возвращения"' in charts.cumulative_returns(days, russian)
+    assert len(drawn) == 3

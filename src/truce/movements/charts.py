@@ -6,10 +6,12 @@ the axis are written as day.month so that they read the same in every language.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
+import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -27,6 +29,9 @@ DAILY = "#BBBBBB"
 CLAIMED_TOTAL = "#D55E00"
 CLAIMED_DAY = "#CC79A7"
 RC: Any = {"svg.fonttype": "path", "font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "truce-returns"}
+# Charts kept drawn, per process: a chart costs tens of milliseconds of CPU, and the returns and claims pages are
+# read far more often than their figures change.
+DRAWN = 64
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,25 @@ def _counted(axes: Axes, days: Sequence[Mapping[str, Any]], labels: Labels) -> N
         )
 
 
+Chart = Callable[[Sequence[Mapping[str, Any]], Labels], str]
+
+
+def _kept(draw: Chart) -> Chart:
+    """`draw`, drawing each (data, labels) once: the same data and labels give the same bytes (the module's
+    promise), so a chart drawn before is returned as it was. The data is keyed by its JSON text."""
+
+    @functools.lru_cache(maxsize=DRAWN)
+    def drawn(data: str, labels: Labels) -> str:
+        return draw(json.loads(data), labels)
+
+    @functools.wraps(draw)
+    def chart(days: Sequence[Mapping[str, Any]], labels: Labels) -> str:
+        return drawn(json.dumps(days, sort_keys=True, default=str), labels)
+
+    return chart
+
+
+@_kept
 def cumulative_returns(days: Sequence[Mapping[str, Any]], labels: Labels) -> str:
     """Counted returns per day (bars) and their running total (line), from `summaries.returns()["days"]`."""
     from matplotlib import rc_context
@@ -123,6 +147,7 @@ def cumulative_returns(days: Sequence[Mapping[str, Any]], labels: Labels) -> str
         return _svg(figure, labels.title, "truce-returns")
 
 
+@_kept
 def claimed_and_counted(days: Sequence[Mapping[str, Any]], labels: Labels) -> str:
     """Counted returns with a party's claimed figures as markers, from `comparison.compare_returns()["days"]`."""
     from matplotlib import rc_context
