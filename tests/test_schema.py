@@ -30,3 +30,24 @@ def test_downgrade_and_upgrade_again(backend: str, tmp_path: Path) -> None:
         assert schema.differences(db.engine) == []
     finally:
         db.dispose()
+
+
+def test_head_names_the_newest_migration() -> None:
+    """`schema.HEAD` (what a server compares its database with, without loading Alembic) is the scripts' head."""
+    assert schema.script_heads() == {schema.HEAD}, "a new migration: set schema.HEAD to its revision"
+
+
+def test_a_database_behind_is_upgraded_and_one_at_head_is_left_alone(backend: str, tmp_path: Path) -> None:
+    db = fresh_database(backend, tmp_path)
+    try:
+        assert schema.revisions(db.engine) == {schema.HEAD}
+        schema.upgrade_to(db.engine, "0022")
+        assert schema.revisions(db.engine) == {"0022"}
+        assert not schema.is_current(db.engine)
+        schema.upgrade(db.engine)
+        assert schema.is_current(db.engine)
+        schema.upgrade_to(db.engine, "base")
+        assert schema.revisions(db.engine) == set()
+        assert not schema.is_current(db.engine)
+    finally:
+        db.dispose()
