@@ -142,6 +142,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 # had no effect: each worker started its own server and browser. This hook runs after xdist's and names the
 # group itself. No test may still rely on another having run first: `-p no:xdist` and `pytest -k` run any subset.
 MODULE_SETUPS = {"module_demo_dir", "browser"}
+# Tests that start processes of their own (servers, replicas, browsers) and take tens of seconds each. xdist hands
+# out the groups first, largest first, then every other test in collection order: these come first among those,
+# so that neither worker is left running one at the end while the other idles (about a minute of CI's tail).
+SLOW_FIRST = (
+    "tests/integrity/test_replica",
+    "tests/web/browser/",
+    "tests/openrosa/test_phones_and_api_at_once.py",
+    "tests/events/test_delivery_processes.py",
+    "tests/test_many_api_writers.py",
+    "tests/deploy/",
+    "tests/backup/test_backup_while_serving.py",
+)
 
 
 @pytest.hookimpl(trylast=True)
@@ -154,6 +166,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.xdist_group(group))
         if grouping and "@" not in item.nodeid:
             _rename(item, f"{item.nodeid}@{group}")
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))  # stable: otherwise in collection order
 
 
 def _rename(item: pytest.Item, nodeid: str) -> None:
