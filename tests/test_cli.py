@@ -6,12 +6,15 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
 from support import TIMEOUT, assert_clean_error, clean_env, free_port, truce, truce_process, wait_for_health
+from truce.config import Settings, prepare_data_dir
+from truce.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +38,28 @@ def test_unwritable_data_dir(tmp_path: Path) -> None:
     # In processes of their own (`python -m truce`), as the shell runs it: the exit status the system sees.
     result = truce_process("demo", "--no-serve", "--data-dir", str(blocker / "data"))
     assert_clean_error(result, "cannot write to data directory", "--data-dir")
+
+
+def test_processes_starting_together_on_one_data_dir_all_start(tmp_path: Path) -> None:
+    """A server and its worker started at once check the same directory: neither may be refused for the other's
+    check (CI saw a worker refused with "No such file or directory" when both removed one shared probe file)."""
+    settings = Settings(data_dir=tmp_path / "data", secret_key="x" * 32)
+    refused: list[str] = []
+
+    def start() -> None:
+        for _ in range(300):
+            try:
+                prepare_data_dir(settings)
+            except ConfigError as error:
+                refused.append(str(error))
+
+    starting = [threading.Thread(target=start) for _ in range(8)]
+    for thread in starting:
+        thread.start()
+    for thread in starting:
+        thread.join()
+    assert refused == []
+    assert list(settings.data_dir.iterdir()) == []  # no probe left behind
 
 
 def test_corrupt_database(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -79,9 +80,10 @@ def prepare_data_dir(settings: Settings) -> Path:
     path = settings.data_dir
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
+        # A probe of this process's own: with one shared name, two processes starting together on one directory
+        # (a server and its worker) could each remove the other's, and one of them refused to start.
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
     except OSError as exc:
         raise ConfigError(
             f"cannot write to data directory {path}: {exc.strerror or exc}; "
