@@ -87,10 +87,12 @@ class Worker:
 
 
 def start_worker(data_dir: Path | None, output: Path, extra: dict[str, str] | None = None) -> Worker:
-    """`python -m truce worker` in a process of its own."""
+    """`python -m truce worker` in a process of its own; without `data_dir`, in the output's directory, whose
+    `truce-data` it then uses (not the checkout's, which other tests' processes may be using)."""
     args = [sys.executable, "-m", "truce", "worker"] + (["--data-dir", str(data_dir)] if data_dir else [])
+    env = clean_env({**FAST, **(extra or {})})
     with output.open("ab") as sink:
-        process = subprocess.Popen(args, env=clean_env({**FAST, **(extra or {})}), stdout=sink, stderr=sink)
+        process = subprocess.Popen(args, env=env, stdout=sink, stderr=sink, cwd=output.parent)
     return Worker(process, output)
 
 
