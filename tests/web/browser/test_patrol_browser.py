@@ -79,6 +79,7 @@ def test_the_patrol_screen_records_the_phones_position_in_batches(
         # Until the script listens, a tap on Start would be lost: the button waits, disabled.
         start = page.get_by_role("button", name="Start recording")
         expect(start).to_be_disabled()
+        assert start.evaluate("button => getComputedStyle(button).opacity") == "0.5"  # and looks it
         [script] = held
         script.continue_()
         start.click()
