@@ -37,9 +37,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema up to `revision`."""
-    from alembic import command
-
     if revision not in ("head", HEAD) or not is_current(engine):
+        from alembic import command
+
         command.upgrade(alembic_config(engine), revision)
     if revision == "head":
         # The job queue's own schema (procrastinate, PostgreSQL only), which Alembic does not describe.
