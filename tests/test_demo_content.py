@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def test_some_allegations_count_casualties(session: Session, mission: Mission) -
 
 
 def test_uploads_are_dated_and_some_photos_disagree(demo_data_dir: Path) -> None:
-    with sqlite3.connect(demo_data_dir / "truce.db") as db:
+    with closing(sqlite3.connect(demo_data_dir / "truce.db")) as db:
         query = (
             "SELECT e.uploaded_at, e.photo_metadata, i.lat, i.lon FROM evidence e"
             " JOIN incidents i ON i.id = e.incident_id"

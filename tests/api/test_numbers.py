@@ -136,8 +136,9 @@ def _app_for_discovery() -> FastAPI:
     from truce.config import Settings
     from truce.db import connect
 
-    with tempfile.TemporaryDirectory() as directory:
-        return create_app(Settings(data_dir=Path(directory), secret_key=TEST_SECRET), connect("sqlite://"))
+    # Only the routes are read: the database closes before the app is used (an unclosed one warns at collection).
+    with tempfile.TemporaryDirectory() as directory, connect("sqlite://") as db:
+        return create_app(Settings(data_dir=Path(directory), secret_key=TEST_SECRET), db)
 
 
 INT_PARAMS = _int_params(_app_for_discovery())

@@ -52,8 +52,8 @@ EXAMPLES = 3
 
 def _schema() -> schemathesis.BaseSchema:
     """The operations, read from an app over an empty in-memory database; each test calls its own app instead."""
-    with tempfile.TemporaryDirectory() as directory:
-        app = create_app(Settings(data_dir=Path(directory), secret_key=TEST_SECRET), connect("sqlite://"))
+    with tempfile.TemporaryDirectory() as directory, connect("sqlite://") as db:
+        app = create_app(Settings(data_dir=Path(directory), secret_key=TEST_SECRET), db)
         return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +33,8 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        connection = self.connect()
-        with connection:
+        with self.transaction() as connection:
             connection.executescript(_SCHEMA)
-        connection.close()
 
     def connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=30)
@@ -42,6 +42,16 @@ class Store:
         # A kill -9 loses at most the last transaction, which the state file does not count yet.
         connection.execute("PRAGMA synchronous=NORMAL")
         return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A connection whose work commits as one transaction (rolled back on an error), closed after."""
+        connection = self.connect()
+        try:
+            with connection:
+                yield connection
+        finally:
+            connection.close()
 
     def keep(self, pieces: list[Piece], start: int, end: int) -> None:
         """Keep verified entries [start, end) and the tile hashes they complete, in one transaction."""
@@ -51,11 +61,9 @@ class Store:
             for i, d in enumerate(piece.data)
         ]
         leaves = b"".join(piece.leaves for piece in pieces)
-        connection = self.connect()
-        with connection:
+        with self.transaction() as connection:
             connection.executemany("INSERT OR REPLACE INTO entries (idx, leaf, data) VALUES (?, ?, ?)", rows)
             self._add_nodes(connection, leaves, start, end)
-        connection.close()
 
     def _add_nodes(self, connection: sqlite3.Connection, leaves: bytes, start: int, end: int) -> None:
         """The roots of the subtrees of 256^L leaves that [start, end) completes, level by level."""
@@ -118,15 +126,13 @@ class Store:
         return tree.root()
 
     def alarm(self, kind: str, reason: str, first: str, second: str) -> None:
-        connection = self.connect()
-        with connection:
+        with self.transaction() as connection:
             known = connection.execute("SELECT 1 FROM alarms WHERE first = ? AND second = ?", (first, second))
             if known.fetchone() is None:
                 connection.execute(
                     "INSERT INTO alarms (at, kind, reason, first, second) VALUES (?, ?, ?, ?, ?)",
                     (time.time(), kind, reason, first, second),
                 )
-        connection.close()
 
     def alarms(self) -> list[dict[str, Any]]:
         connection = self.connect()

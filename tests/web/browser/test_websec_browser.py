@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from urllib.parse import urlsplit
 
 import pytest
@@ -64,13 +65,13 @@ def test_docs_render_with_no_request_leaving_the_server(page: Page, server: Serv
 
 def _evidence(server: Server) -> tuple[int, str, int]:
     """An evidence file of the demo, and how many downloads its chain of custody holds."""
-    with sqlite3.connect(server.data_dir / "truce.db") as db:
+    with closing(sqlite3.connect(server.data_dir / "truce.db")) as db:
         incident_id, sha256 = db.execute("SELECT incident_id, sha256 FROM evidence ORDER BY id LIMIT 1").fetchone()
     return int(incident_id), str(sha256), _downloads(server)
 
 
 def _downloads(server: Server) -> int:
-    with sqlite3.connect(server.data_dir / "truce.db") as db:
+    with closing(sqlite3.connect(server.data_dir / "truce.db")) as db:
         return int(db.execute("SELECT count(*) FROM custody WHERE action = 'download'").fetchone()[0])
 
 
