@@ -191,8 +191,8 @@ def _describe(track: Track, track_points: Points) -> None:
     track.timed = track_points.timed
     track.first_time, track.last_time = track_points.moment(0), track_points.moment(last)
     track.length_m = float(deviation.step_lengths(track_points).sum())
-    track.min_lon, track.max_lon = float(track_points.lon.min()), float(track_points.lon.max())
-    track.min_lat, track.max_lat = float(track_points.lat.min()), float(track_points.lat.max())
+    track.min_lon, track.max_lon = float(np.min(track_points.lon)), float(np.max(track_points.lon))
+    track.min_lat, track.max_lat = float(np.min(track_points.lat)), float(np.max(track_points.lat))
     track.points, track.points_sha256 = blob, points.digest(blob)
 
 
