@@ -181,22 +181,21 @@ def demo(
         settings = settings_for(data_dir)
         if not no_serve:
             check_port_free(host, port)
-        db = open_database(settings, migrate=True)
-        resolve_secret(settings)
-        with db.session() as session:
-            report = loader.load(
-                session, password=demo_password or loader.DEMO_PASSWORD, evidence_root=stores.for_settings(settings, db)
-            )
-        out.print(f"Mission [bold]{report.mission}[/] ready in {settings.data_dir.resolve()}", highlight=False)
-        out.print(f"created: {summary(report.created)}" if report.created else "already loaded; nothing changed")
-        out.print("Demo accounts (password: " + (demo_password or loader.DEMO_PASSWORD) + "):", highlight=False)
-        for username, role, delegation in report.accounts:
-            out.print(f"  {username:<20} {role:<13} {delegation}", highlight=False)
-        if no_serve:
-            db.dispose()
-            return
-        out.print(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", highlight=False)
-        run_server(settings, db, host, port)
+        # Closed however the command ends: a refused secret, below, used to leave it open in the caller's process.
+        with open_database(settings, migrate=True) as db:
+            resolve_secret(settings)
+            password = demo_password or loader.DEMO_PASSWORD
+            with db.session() as session:
+                report = loader.load(session, password=password, evidence_root=stores.for_settings(settings, db))
+            out.print(f"Mission [bold]{report.mission}[/] ready in {settings.data_dir.resolve()}", highlight=False)
+            out.print(f"created: {summary(report.created)}" if report.created else "already loaded; nothing changed")
+            out.print("Demo accounts (password: " + password + "):", highlight=False)
+            for username, role, delegation in report.accounts:
+                out.print(f"  {username:<20} {role:<13} {delegation}", highlight=False)
+            if no_serve:
+                return
+            out.print(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", highlight=False)
+            run_server(settings, db, host, port)
 
 
 @app.command()
