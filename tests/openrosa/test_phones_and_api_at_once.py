@@ -31,7 +31,10 @@ from truce.evidence.models import Evidence
 from truce.incidents.models import Incident
 from truce.openrosa.models import Submission
 
-DURATION_S = 30  # as long as the testers ran it; the old freeze lasted the busy timeout, 30 s
+# The testers ran 30 s. The old freeze began at the first API write that met a phone's batch, within the first
+# seconds, and held every request for the 30-second busy timeout: a request caught in one outlasts SLOWEST_S
+# whenever it starts, so the run's length only has to give the clients time to meet (issue 15, part 8).
+DURATION_S = 15
 SLOWEST_S = 10.0  # generous for a loaded machine; the old freeze held every request for 30 s
 CLIENTS = 3  # phones, and as many API clients
 REQUEST_TIMEOUT_S = 60  # longer than the old freeze, so that it shows as a slow request
