@@ -64,11 +64,16 @@ lint: $(STAMP) ## ruff (lint and format check)
 typecheck: $(STAMP) ## mypy, strict on src/truce
 	$(BIN)/mypy
 
+# How coverage measures, by the venv's Python: through sys.monitoring from 3.12, about half the CPU of the C tracer;
+# it measures branches there only from 3.14, so on 3.12 and 3.13 it measures lines (issue 15, part 8).
+export COVERAGE_MODE := import sys; v = sys.version_info[:2]; \
+  print("ctrace true" if v < (3, 12) else "sysmon false" if v < (3, 14) else "sysmon true")
+
 # Over every core (pytest-xdist); a module that starts a server, a browser or a demo copy stays on one worker
 # (loadgroup, tests/conftest.py). No test may rely on another having run first in its process. The 25 slowest
 # tests are printed (the suite's time is watched: issue 15, part 8), and every skip with its reason.
 pytest: $(STAMP) $(ASSETS) ## the test suite (SQLite always; PostGIS too when TRUCE_TEST_DATABASE_URL is set)
-	COVERAGE_CORE=$$($(BIN)/python -c 'import sys; print("sysmon" if sys.version_info >= (3, 12) else "ctrace")') \
+	set -- $$($(BIN)/python -c "$$COVERAGE_MODE"); COVERAGE_CORE=$$1 TRUCE_COVERAGE_BRANCH=$$2 \
 	$(BIN)/pytest -n auto --dist loadgroup --cov --cov-report=term:skip-covered -q -rs --durations=25
 
 test: lint typecheck pytest ## every check: lint, types, tests
