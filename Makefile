@@ -1,6 +1,6 @@
 # Truce: `make demo` runs the bundled mission, `make test` runs every check.
 # The newest CPython 3.11+ the machine has, on PATH or under pyenv: on 3.12 and later coverage measures through
-# sys.monitoring, which made the suite's workers about twice as fast (issue 15, part 8). `make PYTHON=...` overrides.
+# sys.monitoring, which takes about 40% off the suite's CPU (issue 15, part 8). `make PYTHON=...` overrides.
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 \
   $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9].*/bin/python3 2>/dev/null | sort -rV) python3; do \
   "$$p" -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
@@ -64,7 +64,7 @@ lint: $(STAMP) ## ruff (lint and format check)
 typecheck: $(STAMP) ## mypy, strict on src/truce
 	$(BIN)/mypy
 
-# How coverage measures, by the venv's Python: through sys.monitoring from 3.12, about half the CPU of the C tracer;
+# How coverage measures, by the venv's Python: through sys.monitoring from 3.12, 0.6 of the C tracer's CPU;
 # it measures branches there only from 3.14, so on 3.12 and 3.13 it measures lines (issue 15, part 8).
 export COVERAGE_MODE := import sys; v = sys.version_info[:2]; \
   print("ctrace true" if v < (3, 12) else "sysmon false" if v < (3, 14) else "sysmon true")
