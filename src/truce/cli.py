@@ -134,7 +134,6 @@ def run_workers(settings: Settings, db: Database, host: str, port: int, workers:
     from truce.ledger import keys
 
     if db.is_sqlite:
-        db.dispose()
         raise ConfigError(WORKERS_NEED_POSTGRESQL)
     # Made once here, before the processes start: each would otherwise race to create the same files.
     resolve_secret(settings)
@@ -181,7 +180,7 @@ def demo(
         settings = settings_for(data_dir)
         if not no_serve:
             check_port_free(host, port)
-        # Closed however the command ends: a refused secret, below, used to leave it open in the caller's process.
+        # Closed however the command ends (a refused secret, say), also when it runs inside another process.
         with open_database(settings, migrate=True) as db:
             resolve_secret(settings)
             password = demo_password or loader.DEMO_PASSWORD
@@ -206,11 +205,11 @@ def serve(data_dir: DataDir = None, host: Host = "127.0.0.1", port: Port = 8000,
         if workers > 1 and settings.effective_database_url().startswith("sqlite"):
             raise ConfigError(WORKERS_NEED_POSTGRESQL)
         check_port_free(host, port)
-        db = open_database(settings, migrate=False)
-        if workers > 1:
-            run_workers(settings, db, host, port, workers)
-        else:
-            run_server(settings, db, host, port)
+        with open_database(settings, migrate=False) as db:
+            if workers > 1:
+                run_workers(settings, db, host, port, workers)
+            else:
+                run_server(settings, db, host, port)
 
 
 @db_app.command("upgrade")
