@@ -11,10 +11,9 @@ import threading
 import warnings
 from pathlib import Path
 
-import httpx2 as httpx
 import pytest
 
-from support import TIMEOUT, assert_clean_error, clean_env, free_port, truce, truce_process, wait_for_health
+from support import TIMEOUT, assert_clean_error, clean_env, free_port, loopback, truce, truce_process, wait_for_health
 from truce.config import Settings, prepare_data_dir
 from truce.errors import ConfigError
 
@@ -161,7 +160,7 @@ def test_serve_answers_healthz(demo_dir: Path) -> None:
         try:
             answer = wait_for_health(server, port)
             assert answer.json() == {"status": "ok"}
-            token = httpx.post(
+            token = loopback.post(
                 f"http://127.0.0.1:{port}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"}
             )
             assert token.status_code == 200

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from conftest import PG_URL, fresh_database
 from deploy.processes import INCIDENTS, Deployment, deploy, serving, shelling
-from support import clean_env, free_port, wait_for_health
+from support import clean_env, free_port, loopback, wait_for_health
 from truce.db import connect
 from truce.incidents.models import Incident
 
@@ -51,7 +51,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 
 def bearer(url: str) -> dict[str, str]:
-    token = httpx.post(f"{url}/api/v1/auth/token", data={"username": "monitor-ru", "password": "truce-demo"})
+    token = loopback.post(f"{url}/api/v1/auth/token", data={"username": "monitor-ru", "password": "truce-demo"})
     assert token.status_code == 200, token.text
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
@@ -99,7 +99,7 @@ def test_a_server_that_dies_after_the_commit_leaves_a_key_whose_retry_gets_the_o
     key = str(uuid.uuid4())
     headers = {**bearer(url), "Idempotency-Key": key, "X-Device-Time": "2020-11-20T10:00:00Z"}
     with pytest.raises(httpx.TransportError):
-        httpx.post(url + INCIDENTS, json=feature(narrative), headers=headers, timeout=30)
+        loopback.post(url + INCIDENTS, json=feature(narrative), headers=headers, timeout=30)
     assert process.wait(timeout=30) == 9, "the server died where the answer is kept"
     # The record was committed, once; its answer was never kept.
     assert count(deployment, narrative) == 1
@@ -107,7 +107,7 @@ def test_a_server_that_dies_after_the_commit_leaves_a_key_whose_retry_gets_the_o
         # The key row is there, so the record's transaction committed: the first retry gets the record at once,
         # with no "still being carried out" (409) while the key ages.
         began = time.monotonic()
-        recovered = httpx.post(server.url + INCIDENTS, json=feature(narrative), headers=headers, timeout=30)
+        recovered = loopback.post(server.url + INCIDENTS, json=feature(narrative), headers=headers, timeout=30)
         answered_in = time.monotonic() - began
         assert recovered.status_code == 200, recovered.text
         assert recovered.headers["idempotent-replayed"] == "true"
@@ -115,12 +115,12 @@ def test_a_server_that_dies_after_the_commit_leaves_a_key_whose_retry_gets_the_o
         assert answered_in < 5, answered_in
         record = recovered.json()
         assert record["properties"]["narrative"] == narrative
-        original = httpx.get(f"{server.url}{INCIDENTS}/{record['id']}", headers=bearer(server.url)).json()
+        original = loopback.get(f"{server.url}{INCIDENTS}/{record['id']}", headers=bearer(server.url)).json()
         assert original["id"] == record["id"]
         # Every later retry gets the same answer; another body under the key is still refused.
-        again = httpx.post(server.url + INCIDENTS, json=feature(narrative), headers=headers, timeout=30)
+        again = loopback.post(server.url + INCIDENTS, json=feature(narrative), headers=headers, timeout=30)
         assert (again.status_code, again.content) == (200, recovered.content)
-        other = httpx.post(server.url + INCIDENTS, json=feature(narrative + "!"), headers=headers, timeout=30)
+        other = loopback.post(server.url + INCIDENTS, json=feature(narrative + "!"), headers=headers, timeout=30)
         assert other.status_code == 422, other.text
     assert count(deployment, narrative) == 1
     assert count(deployment, narrative + "!") == 0
@@ -168,7 +168,7 @@ def test_two_clients_sending_one_key_at_the_same_moment_make_one_record(deployme
             for answer in got:
                 if answer.status_code == 409:
                     assert answer.headers["retry-after"] == "1"
-                    retry = httpx.post(
+                    retry = loopback.post(
                         a.url + INCIDENTS, json=feature(narrative), headers={**auth, "Idempotency-Key": key}
                     )
                     assert retry.status_code == 201, retry.text

@@ -39,7 +39,7 @@ from deploy.processes import (
     serving,
     shelling,
 )
-from support import assert_clean_error, truce
+from support import assert_clean_error, loopback, truce
 from truce.db import connect
 from truce.evidence import stores
 from truce.evidence.database import DatabaseStore
@@ -102,16 +102,16 @@ def test_a_digest_answer_accepted_by_one_server_is_refused_by_the_other(
     deployment: Deployment, servers: tuple[Server, Server]
 ) -> None:
     a, b = servers
-    challenge = md5_challenge(httpx.get(a.url + FORM_LIST, headers=OPENROSA))
+    challenge = md5_challenge(loopback.get(a.url + FORM_LIST, headers=OPENROSA))
     answer = {**OPENROSA, "Authorization": digest_header(challenge, "GET", FORM_LIST, 1)}
-    assert httpx.get(a.url + FORM_LIST, headers=answer).status_code == 200
-    replayed = httpx.get(b.url + FORM_LIST, headers=answer)
+    assert loopback.get(a.url + FORM_LIST, headers=answer).status_code == 200
+    replayed = loopback.get(b.url + FORM_LIST, headers=answer)
     assert replayed.status_code == 401, replayed.text
     assert "used before" in replayed.text
-    assert httpx.get(a.url + FORM_LIST, headers=answer).status_code == 401
+    assert loopback.get(a.url + FORM_LIST, headers=answer).status_code == 401
     # The nonce itself is good on every server: the phone's next count is accepted by the other one.
     following = {**OPENROSA, "Authorization": digest_header(challenge, "GET", FORM_LIST, 2)}
-    assert httpx.get(b.url + FORM_LIST, headers=following).status_code == 200
+    assert loopback.get(b.url + FORM_LIST, headers=following).status_code == 200
     db = connect(deployment.database_url)
     try:
         with db.session(write=False) as session:
@@ -127,7 +127,7 @@ def test_wrong_passwords_count_across_servers(servers: tuple[Server, Server]) ->
     statuses = []
     for attempt in range(12):
         server = (a, b)[attempt % 2]
-        answer = httpx.post(
+        answer = loopback.post(
             f"{server.url}/api/v1/auth/token", data={"username": "nobody-on-either", "password": "guess"}
         )
         statuses.append(answer.status_code)
@@ -172,7 +172,7 @@ def counts(database_url: str) -> dict[str, int]:
 
 def submit(server: Server, auth: tuple[str, str], xml: bytes, name: str, content: bytes) -> httpx.Response:
     files = [("xml_submission_file", ("submission.xml", xml, "text/xml")), (name, (name, content, "image/jpeg"))]
-    return httpx.post(server.url + SUBMISSION, files=files, auth=auth, headers=OPENROSA, timeout=120)
+    return loopback.post(server.url + SUBMISSION, files=files, auth=auth, headers=OPENROSA, timeout=120)
 
 
 def half_an_upload(server: Server, auth: tuple[str, str], xml: bytes, name: str, content: bytes) -> socket.socket:
@@ -201,10 +201,10 @@ def test_phones_and_clients_alternate_and_a_server_killed_mid_upload_loses_and_d
         name = f"{uuid.uuid4().hex}.jpg"
         stored = submit((a, b)[turn % 2], deployment.phone_auth, phone_report(name), name, photo(20_000))
         assert stored.status_code == 201, stored.text
-    token = httpx.post(f"{a.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": "truce-demo"})
+    token = loopback.post(f"{a.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": "truce-demo"})
     bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
     for turn in range(6):
-        filed = httpx.post((b, a)[turn % 2].url + INCIDENTS, json=shelling(), headers=bearer, timeout=60)
+        filed = loopback.post((b, a)[turn % 2].url + INCIDENTS, json=shelling(), headers=bearer, timeout=60)
         assert filed.status_code == 201, filed.text
 
     # A third server over the same database, killed while a phone's 2 MB upload is half sent.
@@ -256,17 +256,17 @@ def test_a_file_sent_to_one_server_is_served_by_the_other(
     deployment: Deployment, servers: tuple[Server, Server]
 ) -> None:
     a, b = servers
-    token = httpx.post(f"{b.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": "truce-demo"})
+    token = loopback.post(f"{b.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": "truce-demo"})
     bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    filed = httpx.post(a.url + INCIDENTS, json=shelling(), headers=bearer, timeout=60)
+    filed = loopback.post(a.url + INCIDENTS, json=shelling(), headers=bearer, timeout=60)
     assert filed.status_code == 201, filed.text
     content = photo(3_000_000)
     url = f"{INCIDENTS}/{filed.json()['id']}/evidence"
-    sent = httpx.post(a.url + url, files={"file": ("crater.jpg", content)}, headers=bearer, timeout=120)
+    sent = loopback.post(a.url + url, files={"file": ("crater.jpg", content)}, headers=bearer, timeout=120)
     assert sent.status_code == 201, sent.text
     sha256 = sent.json()["sha256"]
     assert sha256 == hashlib.sha256(content).hexdigest()
-    taken = httpx.get(f"{b.url}{url}/{sha256}", headers=bearer, timeout=120)
+    taken = loopback.get(f"{b.url}{url}/{sha256}", headers=bearer, timeout=120)
     assert taken.status_code == 200
     assert taken.content == content
 
@@ -288,11 +288,11 @@ def test_workers_share_one_port_and_one_truth(deployment: Deployment, tmp_path: 
         while len(worker_processes(server.process.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert len(worker_processes(server.process.pid)) == 2
-        challenge = md5_challenge(httpx.get(server.url + FORM_LIST, headers=OPENROSA))
+        challenge = md5_challenge(loopback.get(server.url + FORM_LIST, headers=OPENROSA))
         answer = {**OPENROSA, "Authorization": digest_header(challenge, "GET", FORM_LIST, 1)}
-        assert httpx.get(server.url + FORM_LIST, headers=answer).status_code == 200
+        assert loopback.get(server.url + FORM_LIST, headers=answer).status_code == 200
         # A new connection each time, so each replay lands on either process: every one is refused.
-        assert {httpx.get(server.url + FORM_LIST, headers=answer).status_code for _ in range(10)} == {401}
+        assert {loopback.get(server.url + FORM_LIST, headers=answer).status_code for _ in range(10)} == {401}
         for _ in range(4):
             name = f"{uuid.uuid4().hex}.jpg"
             assert submit(server, deployment.phone_auth, phone_report(name), name, photo(5_000)).status_code == 201

@@ -9,10 +9,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2 as httpx
 import pytest
 
-from support import TIMEOUT, clean_env, free_port, truce, wait_for_health
+from support import TIMEOUT, clean_env, free_port, loopback, truce, wait_for_health
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +29,7 @@ def server(module_demo_dir: Path) -> Iterator[tuple[str, Path]]:
 
 
 def token(url: str, username: str) -> str:
-    answer = httpx.post(f"{url}/api/v1/auth/token", data={"username": username, "password": "truce-demo"})
+    answer = loopback.post(f"{url}/api/v1/auth/token", data={"username": username, "password": "truce-demo"})
     return str(answer.json()["access_token"])
 
 
@@ -46,7 +45,7 @@ def test_verify_checkpoint_and_key(server: tuple[str, Path]) -> None:
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.startswith("intact:")
     key = truce("log", "key", "--data-dir", str(data)).stdout.strip()
-    served = httpx.get(f"{url}/api/v1/log/key", headers={"Authorization": f"Bearer {token(url, 'liaison-am')}"})
+    served = loopback.get(f"{url}/api/v1/log/key", headers={"Authorization": f"Bearer {token(url, 'liaison-am')}"})
     assert served.text == key
     checkpoint = truce("log", "checkpoint", "--data-dir", str(data)).stdout
     assert checkpoint.splitlines()[0] == key.split("+")[0]
@@ -58,7 +57,7 @@ def test_audit_and_cosign_from_a_partys_machine(server: tuple[str, Path], tmp_pa
     am = {"TRUCE_TOKEN": token(url, "liaison-am")}
     bearer = {"Authorization": f"Bearer {am['TRUCE_TOKEN']}"}
     saved = tmp_path / "saved.txt"
-    saved.write_text(httpx.get(f"{url}/api/v1/log/checkpoint", headers=bearer).text)
+    saved.write_text(loopback.get(f"{url}/api/v1/log/checkpoint", headers=bearer).text)
     state = tmp_path / "audit.state"
     audited = truce("log", "audit", url, "--checkpoint", str(saved), "--server-key", key, "--state", str(state), env=am)
     assert audited.returncode == 0, audited.stderr
@@ -76,7 +75,7 @@ def test_audit_and_cosign_from_a_partys_machine(server: tuple[str, Path], tmp_pa
     assert registered.returncode == 0, registered.stderr
     cosigned = truce("log", "cosign", url, "--key", str(witness_key), "--server-key", key, env=am)
     assert cosigned.returncode == 0, cosigned.stderr
-    text = httpx.get(f"{url}/api/v1/log/checkpoint", headers=bearer).text
+    text = loopback.get(f"{url}/api/v1/log/checkpoint", headers=bearer).text
     assert "— witness.am.example/2020 " in text
 
 

@@ -13,10 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-import httpx2 as httpx
-
 from integrity.primaries import fork, primary
-from support import TIMEOUT, clean_env, free_port, point_feature, truce, wait_for_health
+from support import TIMEOUT, clean_env, free_port, loopback, point_feature, truce, wait_for_health
 from truce.ledger import note
 
 
@@ -38,9 +36,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def add_site(url: str, name: str) -> None:
-    token = httpx.post(f"{url}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"})
-    answer = httpx.post(f"{url}/api/v1/missions/nk-2020/sites", json=point_feature(46.8, 39.9, name=name, kind="post"),
-                        headers={"Authorization": f"Bearer {token.json()['access_token']}"})  # fmt: skip
+    token = loopback.post(f"{url}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"})
+    answer = loopback.post(f"{url}/api/v1/missions/nk-2020/sites",
+                           json=point_feature(46.8, 39.9, name=name, kind="post"),
+                           headers={"Authorization": f"Bearer {token.json()['access_token']}"})  # fmt: skip
     assert answer.status_code == 201, answer.text
 
 
@@ -70,7 +69,7 @@ def test_a_forked_log_raises_a_split_view_alarm_on_both_replicas(
         deadline = time.monotonic() + 60
         statuses: list[dict[str, object]] = []
         while time.monotonic() < deadline:
-            statuses = [httpx.get(f"http://127.0.0.1:{p}/api/v1/replica/status").json() for p in ports[2:]]
+            statuses = [loopback.get(f"http://127.0.0.1:{p}/api/v1/replica/status").json() for p in ports[2:]]
             if all(s["status"] == "split_view" for s in statuses):
                 break
             time.sleep(0.5)
@@ -81,7 +80,7 @@ def test_a_forked_log_raises_a_split_view_alarm_on_both_replicas(
             alarm = status["alarms"][0]  # type: ignore[index]
             roots = {note.open_note(alarm[side], [server])[0] for side in ("first", "second")}
             assert len(roots) == 2
-        refused = httpx.post(f"http://127.0.0.1:{ports[2]}/api/v1/log/witness/add-checkpoint", content=b"old 0\n\n")
+        refused = loopback.post(f"http://127.0.0.1:{ports[2]}/api/v1/log/witness/add-checkpoint", content=b"old 0\n\n")
         assert refused.status_code == 403
         printed = truce("replica", "status", "--data-dir", str(replicas[0]))
         assert printed.returncode == 1
@@ -109,7 +108,7 @@ def test_a_replica_that_agrees_with_its_peer_stays_ok_and_resumes_where_it_stopp
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not status.get("size"):
             time.sleep(0.3)
-            status = httpx.get(f"http://127.0.0.1:{own}/api/v1/replica/status").json()
+            status = loopback.get(f"http://127.0.0.1:{own}/api/v1/replica/status").json()
         assert status["status"] == "ok", status
         processes[-1].kill()  # kill -9
         processes[-1].wait(timeout=TIMEOUT)
@@ -119,10 +118,10 @@ def test_a_replica_that_agrees_with_its_peer_stays_ok_and_resumes_where_it_stopp
         later = status
         while time.monotonic() < deadline and later["size"] == status["size"]:
             time.sleep(0.3)
-            later = httpx.get(f"http://127.0.0.1:{own}/api/v1/replica/status").json()
+            later = loopback.get(f"http://127.0.0.1:{own}/api/v1/replica/status").json()
         assert later["status"] == "ok", later
         assert int(later["size"]) > int(status["size"])  # type: ignore[call-overload]
-        entries = httpx.get(f"http://127.0.0.1:{own}/api/v1/log/entries", params={"start": 0, "end": 5}).json()
+        entries = loopback.get(f"http://127.0.0.1:{own}/api/v1/log/entries", params={"start": 0, "end": 5}).json()
         assert [e["index"] for e in entries] == [0, 1, 2, 3, 4]
     finally:
         for process in processes:

@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx2 as httpx
 import pytest
 
 from integrity import biglog
 from integrity.primaries import primary
-from support import TIMEOUT, clean_env, free_port, truce, wait_for_health
+from support import TIMEOUT, clean_env, free_port, loopback, truce, wait_for_health
 from truce.integrity import mirror
 from truce.integrity.replica import CHUNK, STATE
 from truce.ledger import merkle, note, tiles
@@ -77,7 +76,7 @@ class _Forward(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k: v for k, v in self.headers.items() if k.lower() in {"authorization", "content-type"}}
-        answer = httpx.request(method, self.server.primary + self.path, content=body, headers=headers, timeout=60)
+        answer = loopback.request(method, self.server.primary + self.path, content=body, headers=headers, timeout=60)
         content = answer.content
         if self.path == self.server.tamper and answer.status_code == 200:
             content = flipped(content)
@@ -186,7 +185,7 @@ def test_a_replica_killed_during_catch_up_resumes_without_fetching_what_it_verif
         with process(command, own, login):
             total = _wait_for_size(own)
             after = list(proxy.seen)
-            status = httpx.get(f"http://127.0.0.1:{own}/api/v1/replica/status").json()
+            status = loopback.get(f"http://127.0.0.1:{own}/api/v1/replica/status").json()
             _assert_tiles_rebuild_the_signed_root(f"http://127.0.0.1:{own}", key, total)
             _assert_same_tiles(f"http://127.0.0.1:{own}", f"http://127.0.0.1:{server_port}", total)
     assert status["status"] == "ok", status
@@ -207,7 +206,7 @@ def _wait_for_size(port: int) -> int:
     deadline = time.monotonic() + 300
     status: dict[str, object] = {}
     while time.monotonic() < deadline:
-        status = httpx.get(f"http://127.0.0.1:{port}/api/v1/replica/status").json()
+        status = loopback.get(f"http://127.0.0.1:{port}/api/v1/replica/status").json()
         if status["status"] != "ok":
             break
         if int(status["size"]) >= 3 * CHUNK + CHUNK // 2:  # type: ignore[call-overload]
@@ -218,14 +217,14 @@ def _wait_for_size(port: int) -> int:
 
 def _assert_tiles_rebuild_the_signed_root(replica: str, key: str, size: int) -> None:
     """Only the replica's URLs and the pinned key: its checkpoint and its level-0 tiles give the signed root."""
-    text = httpx.get(f"{replica}{mirror.PREFIX}/checkpoint").text
+    text = loopback.get(f"{replica}{mirror.PREFIX}/checkpoint").text
     body, _ = note.open_note(text, [note.Verifier.from_text(key)])
     checkpoint = note.Checkpoint.parse(body)
     assert checkpoint.size == size
     tree = merkle.CompactRange()
     for index in range(-(-size // tiles.WIDTH)):
         width = min(tiles.WIDTH, size - index * tiles.WIDTH)
-        answer = httpx.get(f"{replica}{mirror.tile_path(0, index, width)}")
+        answer = loopback.get(f"{replica}{mirror.tile_path(0, index, width)}")
         assert answer.status_code == 200, answer.text
         tree.extend(mirror.split(answer.content))
     assert tree.root() == checkpoint.root_hash
@@ -233,13 +232,13 @@ def _assert_tiles_rebuild_the_signed_root(replica: str, key: str, size: int) -> 
 
 def _assert_same_tiles(replica: str, primary: str, size: int) -> None:
     """The replica's upper tiles and a bundle are byte for byte the server's."""
-    token = httpx.post(f"{primary}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"})
+    token = loopback.post(f"{primary}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     width = tiles.hashes_at(size, 1)
     last = size // tiles.WIDTH - 1
     for path in (mirror.tile_path(1, 0, width), mirror.tile_path(None, last, tiles.WIDTH)):
-        mine = httpx.get(f"{replica}{path}")
-        theirs = httpx.get(f"{primary}{path}", headers=headers)
+        mine = loopback.get(f"{replica}{path}")
+        theirs = loopback.get(f"{primary}{path}", headers=headers)
         assert mine.status_code == theirs.status_code == 200, (path, mine.text)
         assert mine.content == theirs.content
 
@@ -279,15 +278,15 @@ def test_a_wrong_upper_tile_is_refused_named_and_never_served(
             assert alarm["reason"] == "the server's tile/1/000 is not the one its signed entries build", alarm
             # The chunk that completes the tile is not verified, so nothing above it is served.
             assert refused["size"] == 3 * CHUNK
-            assert httpx.get(f"{replica}{upper}").status_code == 404
+            assert loopback.get(f"{replica}{upper}").status_code == 404
             proxy.tamper = None
             caught_up = _wait_for_status(own, lambda status: int(status["size"]) >= 4 * CHUNK + CHUNK // 2)
-            mine = httpx.get(f"{replica}{upper}")
-            token = httpx.post(
+            mine = loopback.get(f"{replica}{upper}")
+            token = loopback.post(
                 f"http://127.0.0.1:{server_port}/api/v1/auth/token",
                 data={"username": "admin", "password": "truce-demo"},
             )
-            theirs = httpx.get(
+            theirs = loopback.get(
                 f"http://127.0.0.1:{server_port}{upper}",
                 headers={"Authorization": f"Bearer {token.json()['access_token']}"},
             )
@@ -303,7 +302,7 @@ def _wait_for_status(port: int, reached: Callable[[dict[str, Any]], bool]) -> di
     deadline = time.monotonic() + 300
     status: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        status = httpx.get(f"http://127.0.0.1:{port}/api/v1/replica/status").json()
+        status = loopback.get(f"http://127.0.0.1:{port}/api/v1/replica/status").json()
         if reached(status):
             return status
         time.sleep(0.3)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from support import TIMEOUT, clean_env, copy_data_dir, free_port, truce, wait_for_health
+from support import TIMEOUT, clean_env, copy_data_dir, free_port, loopback, truce, wait_for_health
 from truce.integrity.witness import PATH, request_body
 from truce.ledger import merkle, note
 
@@ -69,7 +69,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def post(url: str, old: int, proof: list[bytes], checkpoint: str) -> httpx.Response:
-    return httpx.post(url + PATH, content=request_body(old, proof, checkpoint), timeout=TIMEOUT)
+    return loopback.post(url + PATH, content=request_body(old, proof, checkpoint), timeout=TIMEOUT)
 
 
 def test_the_answers_the_spec_lists(witness: tuple[str, Log, note.Verifier]) -> None:
@@ -126,12 +126,12 @@ def test_the_primary_sends_checkpoints_and_a_witness_that_is_down_delays_nothing
     )
     try:
         url = f"http://127.0.0.1:{ports[0]}"
-        token = httpx.post(f"{url}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"})
+        token = loopback.post(f"{url}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"})
         bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
         deadline, text = time.monotonic() + 30, ""
         while time.monotonic() < deadline and "— witness.am.example " not in text:
             time.sleep(0.2)
-            text = httpx.get(f"{url}/api/v1/log/checkpoint", headers=bearer).text
+            text = loopback.get(f"{url}/api/v1/log/checkpoint", headers=bearer).text
         assert "— witness.am.example " in text, text
         verifier = note.Verifier.from_text(public)
         body, _ = note.split_note(text)

@@ -9,10 +9,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2 as httpx
 import pytest
 
-from support import TIMEOUT, assert_clean_error, clean_env, free_port, truce, wait_for_health
+from support import TIMEOUT, assert_clean_error, clean_env, free_port, loopback, truce, wait_for_health
 
 BASE = "/openrosa/nk-2020"
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
@@ -53,7 +52,7 @@ def test_add_list_and_revoke(data_dir: Path, served: str) -> None:
     username, token = add(data_dir, "cli-phone", "--server", served)
     # The mission's id in the account's name keeps it apart from a phone of the same name in another mission.
     assert re.fullmatch(r"device\.[0-9]+\.cli-phone", username), username
-    probe = httpx.head(f"{served}{BASE}/submission", headers=OPENROSA, auth=(username, token))
+    probe = loopback.head(f"{served}{BASE}/submission", headers=OPENROSA, auth=(username, token))
     assert probe.status_code == 204
     # A real server adds the Date header OpenRosa asks for.
     assert probe.headers["Date"].endswith("GMT")
@@ -63,7 +62,7 @@ def test_add_list_and_revoke(data_dir: Path, served: str) -> None:
     assert listed.stdout.rstrip().endswith(f"  {username}"), listed.stdout
     revoked = truce("device", "revoke", "cli-phone", "--mission", "nk-2020", "--data-dir", str(data_dir))
     assert revoked.returncode == 0, revoked.stderr
-    after = httpx.head(f"{served}{BASE}/submission", headers=OPENROSA, auth=(username, token))
+    after = loopback.head(f"{served}{BASE}/submission", headers=OPENROSA, auth=(username, token))
     assert after.status_code == 401
     assert after.headers["WWW-Authenticate"].startswith("Basic")
     assert "revoked" in truce("device", "list", "--mission", "nk-2020", "--data-dir", str(data_dir)).stdout
@@ -71,7 +70,7 @@ def test_add_list_and_revoke(data_dir: Path, served: str) -> None:
 
 def test_a_chunked_submission_over_http(data_dir: Path, served: str) -> None:
     username, token = add(data_dir, "chunky-phone")
-    form = httpx.get(f"{served}{BASE}/forms/truce-nk-2020-patrol.xml", headers=OPENROSA, auth=(username, token))
+    form = loopback.get(f"{served}{BASE}/forms/truce-nk-2020-patrol.xml", headers=OPENROSA, auth=(username, token))
     version = re.search(r'version="(\w+)"', form.text)
     assert version is not None
     xml = (f'<data id="truce-nk-2020-patrol" version="{version.group(1)}"><departed>2020-11-22T08:00:00+04:00'
@@ -85,7 +84,7 @@ def test_a_chunked_submission_over_http(data_dir: Path, served: str) -> None:
             yield body[start : start + 64]
 
     headers = {**OPENROSA, "Content-Type": "multipart/form-data; boundary=b0undary"}
-    answer = httpx.post(f"{served}{BASE}/submission", content=chunks(), headers=headers, auth=(username, token))
+    answer = loopback.post(f"{served}{BASE}/submission", content=chunks(), headers=headers, auth=(username, token))
     assert answer.request.headers["Transfer-Encoding"] == "chunked"
     assert answer.status_code == 201, answer.text
     assert "submit_success" in answer.text
@@ -95,7 +94,7 @@ def test_a_chunked_submission_over_http(data_dir: Path, served: str) -> None:
 
 def test_fifty_concurrent_retries_over_http_make_one_record(data_dir: Path, served: str) -> None:
     username, token = add(data_dir, "retrying-phone")
-    form = httpx.get(f"{served}{BASE}/forms/truce-nk-2020-patrol.xml", headers=OPENROSA, auth=(username, token))
+    form = loopback.get(f"{served}{BASE}/forms/truce-nk-2020-patrol.xml", headers=OPENROSA, auth=(username, token))
     version = re.search(r'version="(\w+)"', form.text)
     assert version is not None
     xml = (f'<data id="truce-nk-2020-patrol" version="{version.group(1)}"><departed>2020-11-23T08:00:00+04:00'
@@ -109,7 +108,7 @@ def test_fifty_concurrent_retries_over_http_make_one_record(data_dir: Path, serv
     def retry() -> None:
         start.wait()
         files = [("xml_submission_file", ("s.xml", xml.encode(), "text/xml"))]
-        answer = httpx.post(f"{served}{BASE}/submission", files=files, headers=OPENROSA, auth=(username, token),
+        answer = loopback.post(f"{served}{BASE}/submission", files=files, headers=OPENROSA, auth=(username, token),
                             timeout=TIMEOUT)  # fmt: skip
         statuses.append(answer.status_code)
 
@@ -119,10 +118,10 @@ def test_fifty_concurrent_retries_over_http_make_one_record(data_dir: Path, serv
     for thread in threads:
         thread.join()
     assert statuses == [201] * 50
-    admin = httpx.post(f"{served}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"})
+    admin = loopback.post(f"{served}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"})
     bearer = {"Authorization": f"Bearer {admin.json()['access_token']}"}
     window = {"since": "2020-11-23T05:00:00Z", "until": "2020-11-23T05:01:00Z"}
-    restrictions = httpx.get(f"{served}/api/v1/missions/nk-2020/restrictions", params=window, headers=bearer)
+    restrictions = loopback.get(f"{served}/api/v1/missions/nk-2020/restrictions", params=window, headers=bearer)
     assert len(restrictions.json()["features"]) == 1
 
 

@@ -37,6 +37,8 @@ class Sender:
         self.busy: dict[str, Future[None]] = {}
         # The size each witness last cosigned, as far as this process knows (learned from its 409 otherwise).
         self.known: dict[str, int] = {}
+        # One client for every send: each of httpx's module calls builds a client and reads the CA bundle again.
+        self.http = httpx.Client(timeout=TIMEOUT)
         self.thread = threading.Thread(target=self._run, name="truce-checkpoints", daemon=True)
 
     def start(self) -> Sender:
@@ -47,6 +49,7 @@ class Sender:
         self.stopping.set()
         self.thread.join(timeout=self.interval + 1)
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.http.close()
 
     def _run(self) -> None:
         while not self.stopping.is_set():
@@ -87,7 +90,7 @@ class Sender:
                     proof = ledger.consistency(session, old, size)["hashes"] if 0 < old < size else []
                 lines = [f"old {old}", *(base64.b64encode(bytes.fromhex(h)).decode() for h in proof)]
                 body = "\n".join(lines) + "\n\n" + checkpoint_note
-                answer = httpx.post(url.rstrip("/") + PATH, content=body.encode(), timeout=TIMEOUT)
+                answer = self.http.post(url.rstrip("/") + PATH, content=body.encode())
                 if answer.status_code == 409 and answer.headers.get("content-type", "").startswith(SIZE_TYPE):
                     self.known[name] = int(answer.text.strip())
                     continue

@@ -267,18 +267,20 @@ def app(replica: Replica) -> FastAPI:
 
 def run(replica: Replica, client: httpx.Client, peers: list[str], stop: threading.Event, interval: float = 2.0) -> None:
     """Catch up, then every `interval` seconds: sync, and compare checkpoints with every peer."""
-    while not stop.is_set():
-        try:
-            replica.sync(client)
-        except party.AuditError as exc:
-            replica.alarm("audit", str(exc)[:500], replica.state().checkpoint, str(exc)[:500])
-        except (httpx.HTTPError, mirror.Unavailable):
-            pass  # the server is unreachable for now: nothing is proved either way; try again next round
-        for peer in peers:
+    # One client for the peers: each of httpx's module calls builds a client and reads the CA bundle again.
+    with httpx.Client(timeout=10) as to_peers:
+        while not stop.is_set():
             try:
-                text = httpx.get(peer.rstrip("/") + "/api/v1/replica/checkpoint", timeout=10).text
-            except httpx.HTTPError:
-                continue
-            if text:
-                replica.compare(client, text)
-        stop.wait(interval)
+                replica.sync(client)
+            except party.AuditError as exc:
+                replica.alarm("audit", str(exc)[:500], replica.state().checkpoint, str(exc)[:500])
+            except (httpx.HTTPError, mirror.Unavailable):
+                pass  # the server is unreachable for now: nothing is proved either way; try again next round
+            for peer in peers:
+                try:
+                    text = to_peers.get(peer.rstrip("/") + "/api/v1/replica/checkpoint").text
+                except httpx.HTTPError:
+                    continue
+                if text:
+                    replica.compare(client, text)
+            stop.wait(interval)

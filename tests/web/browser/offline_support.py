@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from support import clean_env, free_port, wait_for_health
+from support import clean_env, free_port, loopback, wait_for_health
 from web.browser.driving import PASSWORD
 
 FORM = "/m/nk-2020/incidents/new"
@@ -119,17 +118,17 @@ def stored(data_dir: Path, prefix: str) -> int:
 
 
 def token(url: str, username: str = "monitor-ru") -> dict[str, str]:
-    answer = httpx.post(f"{url}/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    answer = loopback.post(f"{url}/api/v1/auth/token", data={"username": username, "password": PASSWORD})
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def arrived(url: str, prefix: str) -> list[dict[str, Any]]:
     """The incidents whose narrative starts with `prefix`, each with its evidence list."""
     headers = token(url)
-    features = httpx.get(f"{url}/api/v1/missions/{SLUG}/incidents", params={"limit": 10000}, headers=headers,
+    features = loopback.get(f"{url}/api/v1/missions/{SLUG}/incidents", params={"limit": 10000}, headers=headers,
                          timeout=60).json()["features"]  # fmt: skip
     found = [f for f in features if str(f["properties"].get("narrative", "")).startswith(prefix)]
     for feature in found:
-        evidence = httpx.get(f"{url}/api/v1/missions/{SLUG}/incidents/{feature['id']}/evidence", headers=headers)
+        evidence = loopback.get(f"{url}/api/v1/missions/{SLUG}/incidents/{feature['id']}/evidence", headers=headers)
         feature["evidence"] = evidence.json()
     return found

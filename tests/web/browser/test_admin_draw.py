@@ -7,17 +7,17 @@ import json
 import re
 from pathlib import Path
 
-import httpx2 as httpx
 from playwright.sync_api import Page, expect
 
+from support import loopback
 from web.browser.driving import PASSWORD, Server, shot, wait_for_map
 from web.browser.work import enter
 
 
 def areas(server: Server) -> list[dict[str, object]]:
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": "admin", "password": PASSWORD})
+    token = loopback.post(f"{server.url}/api/v1/auth/token", data={"username": "admin", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    answer = httpx.get(f"{server.url}/api/v1/missions/nk-2020/areas", headers=headers, timeout=30)
+    answer = loopback.get(f"{server.url}/api/v1/missions/nk-2020/areas", headers=headers, timeout=30)
     features: list[dict[str, object]] = answer.json()["features"]
     return features
 

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 from playwright.sync_api import Page, ViewportSize, expect
 
+from support import loopback
 from web.browser.driving import PASSWORD, Server, log_in, shot
 
 PROVISIONS = "/m/nk-2020/provisions"
@@ -18,9 +18,9 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def api(server: Server, username: str, path: str) -> Any:
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": username, "password": PASSWORD}).json()
+    token = loopback.post(f"{server.url}/api/v1/auth/token", data={"username": username, "password": PASSWORD}).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
-    answer = httpx.get(f"{server.url}/api/v1/missions/nk-2020{path}", headers=headers, timeout=30)
+    answer = loopback.get(f"{server.url}/api/v1/missions/nk-2020{path}", headers=headers, timeout=30)
     assert answer.status_code == 200, answer.text
     return answer.json()
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from patrol_support import patrol_body
+from support import loopback
 from truce.demo.loader import DEMO_PASSWORD
 from web.browser.driving import Server, log_in, shot, wait_for_map
 from web.browser.test_phone import SMALL_TARGETS, TARGETS
@@ -69,7 +69,7 @@ def test_the_patrol_screen_records_the_phones_position_in_batches(
     context.set_default_timeout(20_000)
     page = context.new_page()
     headers = bearer(server)
-    planned = httpx.post(f"{server.url}/api/v1/missions/nk-2020/patrols", json=patrol_body(), headers=headers)
+    planned = loopback.post(f"{server.url}/api/v1/missions/nk-2020/patrols", json=patrol_body(), headers=headers)
     assert planned.status_code == 201, planned.text
     try:
         log_in(page, server, "monitor-ru", "/m/nk-2020/patrols")
@@ -102,7 +102,7 @@ def test_the_patrol_screen_records_the_phones_position_in_batches(
     finally:
         context.close()
     # The track, as the API shows it: the page's, timed, with the seven positions and their accuracy.
-    tracks = httpx.get(f"{server.url}/api/v1/missions/nk-2020/patrols/{planned.json()['id']}/track", headers=headers)
+    tracks = loopback.get(f"{server.url}/api/v1/missions/nk-2020/patrols/{planned.json()['id']}/track", headers=headers)
     [track] = tracks.json()["features"]
     assert str(track["id"]) == track_id
     props = track["properties"]
@@ -110,12 +110,12 @@ def test_the_patrol_screen_records_the_phones_position_in_batches(
 
 
 def bearer(server: Server) -> dict[str, str]:
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": DEMO_PASSWORD})
+    token = loopback.post(f"{server.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": DEMO_PASSWORD})
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
 def test_the_patrol_screen_in_russian(phone: Page, server: Server) -> None:
-    planned = httpx.post(f"{server.url}/api/v1/missions/nk-2020/patrols", json=patrol_body(), headers=bearer(server))
+    planned = loopback.post(f"{server.url}/api/v1/missions/nk-2020/patrols", json=patrol_body(), headers=bearer(server))
     log_in(phone, server, "monitor-ru", "/m/nk-2020/patrols")
     phone.context.add_cookies([{"name": "truce_lang", "value": "ru", "url": server.url}])
     phone.goto(f"{server.url}/m/nk-2020/patrols/{planned.json()['id']}/record")

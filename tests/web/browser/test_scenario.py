@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 from playwright.sync_api import Page, expect
 
+from support import loopback
 from web.browser.driving import PASSWORD, Server, log_in, log_out, shot, wait_for_map
 
 MAP = "/m/nk-2020/map"
@@ -17,9 +17,9 @@ FILED: dict[str, int] = {}
 
 
 def api(server: Server, username: str, path: str, **params: Any) -> Any:
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": username, "password": PASSWORD}).json()
+    token = loopback.post(f"{server.url}/api/v1/auth/token", data={"username": username, "password": PASSWORD}).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
-    answer = httpx.get(f"{server.url}/api/v1/missions/nk-2020{path}", params=params, headers=headers, timeout=30)
+    answer = loopback.get(f"{server.url}/api/v1/missions/nk-2020{path}", params=params, headers=headers, timeout=30)
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -121,8 +121,8 @@ def filed_incident(server: Server) -> int:
     """
     if "id" in FILED:
         return FILED["id"]
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": PASSWORD})
-    answer = httpx.post(
+    token = loopback.post(f"{server.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": PASSWORD})
+    answer = loopback.post(
         f"{server.url}/api/v1/missions/nk-2020/incidents",
         json={
             "type": "Feature",

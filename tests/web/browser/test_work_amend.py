@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx2 as httpx
 from playwright.sync_api import Page, expect
 
+from support import loopback
 from web.browser.driving import PASSWORD, Server, wait_for_map
 from web.browser.work import Look, enter, shot
 
@@ -15,7 +15,7 @@ DAYS = {(1280, "en"): "2020-12-06", (1280, "ru"): "2020-12-07", (390, "en"): "20
 
 
 def file_by_api(server: Server, account: str, lon: float, day: str) -> int:
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": account, "password": PASSWORD})
+    token = loopback.post(f"{server.url}/api/v1/auth/token", data={"username": account, "password": PASSWORD})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     feature = {
         "type": "Feature",
@@ -23,7 +23,7 @@ def file_by_api(server: Server, account: str, lon: float, day: str) -> int:
         "properties": {"type": "air", "subtype": "drone_overflight", "start": f"{day}T10:00:00+04:00",
                        "source": "post", "narrative": "Drone over the post (amend test)."},
     }  # fmt: skip
-    answer = httpx.post(f"{server.url}/api/v1/missions/nk-2020/incidents", json=feature, headers=headers, timeout=30)
+    answer = loopback.post(f"{server.url}/api/v1/missions/nk-2020/incidents", json=feature, headers=headers, timeout=30)
     assert answer.status_code == 201, answer.text
     return int(answer.json()["id"])
 

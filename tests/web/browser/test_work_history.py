@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx2 as httpx
 from playwright.sync_api import Page, expect
 
+from support import loopback
 from web.browser.driving import PASSWORD, Server
 from web.browser.work import Look, enter, fits, shot
 
@@ -21,9 +21,9 @@ TEXT = {
 
 def test_history_in_sentences_links_to_the_entry(tab: Page, server: Server, shots: Path, look: Look) -> None:
     page = tab
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": "verifier-ru", "password": PASSWORD})
+    token = loopback.post(f"{server.url}/api/v1/auth/token", data={"username": "verifier-ru", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    listed = httpx.get(f"{server.url}/api/v1/missions/nk-2020/incidents", params={"status": "confirmed", "limit": 1},
+    listed = loopback.get(f"{server.url}/api/v1/missions/nk-2020/incidents", params={"status": "confirmed", "limit": 1},
                        headers=headers, timeout=30)  # fmt: skip
     incident_id = listed.json()["features"][0]["id"]
     enter(page, server, "verifier-ru", f"/m/nk-2020/incidents/{incident_id}")
@@ -65,10 +65,10 @@ NEVER = {"en": "never sent anything", "ru": "ещё ничего не отпра
 
 def test_the_overview_maps_the_week_and_names_quiet_phones(tab: Page, server: Server, shots: Path, look: Look) -> None:
     page = tab
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": "admin", "password": PASSWORD})
+    token = loopback.post(f"{server.url}/api/v1/auth/token", data={"username": "admin", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     name = f"tr-phone-{look.width}-{look.lang}"
-    made = httpx.post(f"{server.url}/api/v1/missions/nk-2020/devices", json={"name": name, "delegation": "tr"},
+    made = loopback.post(f"{server.url}/api/v1/missions/nk-2020/devices", json={"name": name, "delegation": "tr"},
                       headers=headers, timeout=30)  # fmt: skip
     assert made.status_code == 201, made.text
     enter(page, server, "verifier-tr", "/m/nk-2020/")

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx2 as httpx
 from playwright.sync_api import Page, expect
 
+from support import loopback
 from web.browser.driving import PASSWORD, Server, wait_for_map
 from web.browser.work import Look, enter, shot
 
@@ -17,9 +17,9 @@ DISPUTED = {"en": "Disputed", "ru": "Оспаривается"}
 
 
 def first_disputed(server: Server) -> dict[str, object]:
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": "verifier-ru", "password": PASSWORD})
+    token = loopback.post(f"{server.url}/api/v1/auth/token", data={"username": "verifier-ru", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    listed = httpx.get(f"{server.url}/api/v1/missions/nk-2020/incidents", params={"status": "disputed", "limit": 1},
+    listed = loopback.get(f"{server.url}/api/v1/missions/nk-2020/incidents", params={"status": "disputed", "limit": 1},
                        headers=headers, timeout=30)  # fmt: skip
     feature: dict[str, object] = listed.json()["features"][0]
     return feature

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx2 as httpx
 from playwright.sync_api import Page, expect
 
+from support import loopback
 from web.browser.driving import PASSWORD, Server, wait_for_map
 from web.browser.work import Look, enter, fits, shot
 
@@ -17,7 +17,7 @@ TEXT = {"en": {"recorded": "is recorded"}, "ru": {"recorded": "записано"
 
 
 def file_by_api(server: Server, narrative: str) -> int:
-    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": PASSWORD})
+    token = loopback.post(f"{server.url}/api/v1/auth/token", data={"username": "monitor-ru", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     feature = {
         "type": "Feature",
@@ -25,7 +25,7 @@ def file_by_api(server: Server, narrative: str) -> int:
         "properties": {"type": "explosion", "subtype": "artillery", "start": "2020-12-02T08:00:00+04:00",
                        "source": "post", "narrative": narrative, "counts": {"impacts": 4}},
     }  # fmt: skip
-    answer = httpx.post(f"{server.url}/api/v1/missions/nk-2020/incidents", json=feature, headers=headers, timeout=30)
+    answer = loopback.post(f"{server.url}/api/v1/missions/nk-2020/incidents", json=feature, headers=headers, timeout=30)
     assert answer.status_code == 201, answer.text
     return int(answer.json()["id"])
 
