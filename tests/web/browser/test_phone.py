@@ -49,7 +49,9 @@ def _session(server: Server, username: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True, service_workers="block"
+    )
     context.set_default_timeout(15_000)
     tab = context.new_page()
     errors: list[str] = []

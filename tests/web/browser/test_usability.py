@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,3 +92,30 @@ def test_the_list_filters_and_pages_in_place(page: Page, server: Server) -> None
     expect(page.get_by_text("Page 2")).to_be_visible()
     # htmx swapped the region: the page itself was never reloaded.
     assert page.evaluate("window.sameDocument") is True
+
+
+def test_pages_opened_one_after_another_fetch_the_offline_forms_once_per_reader(page: Page, server: Server) -> None:
+    """Each page a member opens asks the service worker to keep the forms and map layers for offline use. Pages
+    opened within a minute of each other do not fetch them again; a change of language (another reader) does."""
+    fetched: list[str] = []
+    page.context.on("request", lambda request: fetched.append(request.url) if request.service_worker else None)
+    log_in(page, server, "monitor-ru", "/m/nk-2020/incidents")
+    page.locator("#outbox[data-kept]").wait_for(state="attached")
+    keep = json.loads(page.locator("#outbox").get_attribute("data-keep") or "[]")
+    pages = {server.url + path for path in keep if "basemap" not in path}
+    assert len(pages) >= 5, keep
+
+    def kept() -> dict[str, int]:
+        return {url: fetched.count(url) for url in sorted(pages)}
+
+    assert kept() == dict.fromkeys(sorted(pages), 1)
+    for path in ("/m/nk-2020/provisions", "/m/nk-2020/incidents?type=explosion"):
+        page.goto(server.url + path)
+        page.locator("#outbox[data-kept]").wait_for(state="attached")
+    assert kept() == dict.fromkeys(sorted(pages), 1)  # the same reader: kept a moment ago, not fetched again
+    page.context.add_cookies([{"name": "truce_lang", "value": "ru", "url": server.url}])
+    page.goto(server.url + "/m/nk-2020/provisions")
+    page.locator("#outbox[data-kept]").wait_for(state="attached")
+    ru = {url.replace("lang=en", "lang=ru") for url in pages}
+    assert {url: fetched.count(url) for url in sorted(ru - pages)} == dict.fromkeys(sorted(ru - pages), 1)
+    assert {url: fetched.count(url) for url in sorted(pages & ru)} == dict.fromkeys(sorted(pages & ru), 2)

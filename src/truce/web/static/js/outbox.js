@@ -146,7 +146,9 @@
           }
         });
         // Only the URLs the page lists: the current one may be a GET that records something (a download).
-        registration.active.postMessage({ type: "keep", urls: keepUrls });
+        // The reader (account and language): pages kept for another are fetched again, not taken as fresh.
+        var reader = (root.getAttribute("data-account") || "") + "|" + document.documentElement.lang;
+        registration.active.postMessage({ type: "keep", urls: keepUrls, reader: reader });
       });
     }).catch(function () { return null; });
   }
