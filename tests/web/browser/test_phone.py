@@ -49,6 +49,8 @@ def _session(server: Server, username: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
+    # No service worker: a page's layout does not depend on one (the offline modules test it), and it kept a copy
+    # of every page the crawl opened.
     context = browser.new_context(
         viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True, service_workers="block"
     )
