@@ -29,7 +29,7 @@ from typing import Any
 
 from truce import limits, schema
 from truce.db import Database, connect
-from truce.incidents.derive import GEOD
+from truce.incidents.derive import geod
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.missions.schemas import MissionIn
@@ -47,7 +47,7 @@ def route(km: float) -> list[list[float]]:
     coordinates = [[LON, LAT]]
     lon, lat, heading = LON, LAT, HEADING
     for _ in range(int(km)):
-        lon, lat, back = GEOD.fwd(lon, lat, heading, 1000.0)
+        lon, lat, back = geod().fwd(lon, lat, heading, 1000.0)
         heading = (back + 180.0) % 360.0
         coordinates.append([lon, lat])
     return coordinates
@@ -61,12 +61,12 @@ def gpx_file(points: int, path: Path) -> None:
     with path.open("w") as out:
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="bench" '
                   'xmlns="http://www.topografix.com/GPX/1/1"><trk><name>bench</name><trkseg>\n')  # fmt: skip
-        lons, lats, _ = GEOD.fwd([lon0] * points, [lat0] * points, [HEADING] * points,
+        lons, lats, _ = geod().fwd([lon0] * points, [lat0] * points, [HEADING] * points,
                                  [i * step for i in range(points)])  # fmt: skip
         for i in range(points):
             lon, lat = lons[i], lats[i]
             if leave <= i < back:
-                lon, lat, _ = GEOD.fwd(lon, lat, HEADING + 90.0, 2000.0)
+                lon, lat, _ = geod().fwd(lon, lat, HEADING + 90.0, 2000.0)
             moment = (START + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
             out.write(f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}"><ele>1200.0</ele><time>{moment}</time></trkpt>\n')
         out.write("</trkseg></trk></gpx>\n")

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mission_examples import DEMO_SLUG, SCENES, Scene
-from truce.incidents.derive import GEOD
+from truce.incidents.derive import geod
 
 DEMO = SCENES[DEMO_SLUG]
 # The Goris - Stepanakert/Khankendi road's first stretch, illustrative: a straight route of 20 km heading east.
@@ -47,7 +47,7 @@ def route(km: float = ROUTE_KM, scene: Scene = DEMO) -> list[list[float]]:
     lons, lats = [start_lon], [start_lat]
     lon, lat, heading = start_lon, start_lat, HEADING
     for _ in range(int(km * 2)):
-        lon, lat, back = GEOD.fwd(lon, lat, heading, 500.0)
+        lon, lat, back = geod().fwd(lon, lat, heading, 500.0)
         heading = (back + 180.0) % 360.0
         lons.append(lon)
         lats.append(lat)
@@ -59,8 +59,8 @@ def on_route(scene: Scene, lon: float, lat: float) -> tuple[float, float]:
     start = scene.at(START_LON, START_LAT)
     if start == (START_LON, START_LAT):
         return lon, lat
-    bearing, _, metres = GEOD.inv(START_LON, START_LAT, lon, lat)
-    moved_lon, moved_lat, _ = GEOD.fwd(*start, bearing, metres)
+    bearing, _, metres = geod().inv(START_LON, START_LAT, lon, lat)
+    moved_lon, moved_lat, _ = geod().fwd(*start, bearing, metres)
     return moved_lon, moved_lat
 
 
@@ -71,10 +71,10 @@ def along(metres: float, offset_m: float = 0.0, scene: Scene = DEMO) -> tuple[fl
     lon, lat = vertices[index]
     heading = HEADING
     if index + 1 < len(vertices):
-        heading, _, _ = GEOD.inv(lon, lat, *vertices[index + 1])
-    lon, lat, _ = GEOD.fwd(lon, lat, heading, metres - index * 500.0)
+        heading, _, _ = geod().inv(lon, lat, *vertices[index + 1])
+    lon, lat, _ = geod().fwd(lon, lat, heading, metres - index * 500.0)
     if offset_m:
-        lon, lat, _ = GEOD.fwd(lon, lat, heading + 90.0, offset_m)
+        lon, lat, _ = geod().fwd(lon, lat, heading + 90.0, offset_m)
     return lon, lat
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString
 
-from truce.incidents.derive import GEOD
+from truce.incidents.derive import geod
 from truce.patrols import deviation
 from truce.patrols.points import Points
 
@@ -27,7 +27,7 @@ def route_from(
     here_lon, here_lat, heading = lon, lat, azimuth
     for _ in range(int(km * 2) + 1):
         vertices.append((here_lon, here_lat, heading))
-        here_lon, here_lat, back = GEOD.fwd(here_lon, here_lat, heading, 500.0)
+        here_lon, here_lat, back = geod().fwd(here_lon, here_lat, heading, 500.0)
         heading = (back + 180.0) % 360.0
     return LineString([(v[0], v[1]) for v in vertices]), vertices
 
@@ -36,9 +36,9 @@ def along(vertices: list[tuple[float, float, float]], metres: float, offset_m: f
     """The point `metres` along the route, `offset_m` to its right."""
     index = min(int(metres // 500.0), len(vertices) - 1)
     lon, lat, heading = vertices[index]
-    lon, lat, _ = GEOD.fwd(lon, lat, heading, metres - index * 500.0)
+    lon, lat, _ = geod().fwd(lon, lat, heading, metres - index * 500.0)
     if offset_m:
-        lon, lat, _ = GEOD.fwd(lon, lat, heading + 90.0, offset_m)
+        lon, lat, _ = geod().fwd(lon, lat, heading + 90.0, offset_m)
     return lon, lat
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from truce.incidents.derive import GEOD
+from truce.incidents.derive import geod
 from truce.incidents.schemas import VerdictIn
 from truce.missions.models import Mission
 from truce.patrols import service as patrols_service
@@ -135,12 +135,12 @@ def _track(route: list[list[float]], start: datetime, detour: tuple[float, float
     times: list[float] = []
     seconds = 0.0
     for (lon1, lat1), (lon2, lat2) in itertools.pairwise(route):
-        azimuth, _, length = GEOD.inv(lon1, lat1, lon2, lat2)
+        azimuth, _, length = geod().inv(lon1, lat1, lon2, lat2)
         steps = max(1, math.ceil(length / (SPEED_MS * EVERY_S)))
         for i in range(steps):
-            lon, lat, _ = GEOD.fwd(lon1, lat1, azimuth, length * i / steps)
+            lon, lat, _ = geod().fwd(lon1, lat1, azimuth, length * i / steps)
             if detour and detour[0] <= seconds < detour[1]:
-                lon, lat, _ = GEOD.fwd(lon, lat, azimuth + 90.0, detour[2])
+                lon, lat, _ = geod().fwd(lon, lat, azimuth + 90.0, detour[2])
             lons.append(lon)
             lats.append(lat)
             times.append(start.timestamp() + seconds)

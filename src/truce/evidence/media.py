@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypedDict
 
-from PIL import ExifTags, Image, ImageOps
+if TYPE_CHECKING:
+    from PIL import Image
 
 from truce.errors import Invalid, Message, TruceError
 
@@ -23,7 +24,7 @@ OCTET_STREAM = "application/octet-stream"
 # 100 megapixels (~300 MB as RGB) is the largest image decoded at full size. Pillow itself refuses to
 # parse past twice this and warns between; the limit is process-wide because Pillow only has a global.
 MAX_PIXELS = 100_000_000
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+_PILLOW_MAX_PIXELS = MAX_PIXELS  # what Pillow is told, once it is imported
 
 # Only the formats phones produce: fewer parsers facing hostile files, and never EPS (Ghostscript).
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
@@ -186,6 +187,10 @@ def thumbnail(path: Path | BinaryIO, size: int = 320) -> bytes:
 @contextmanager
 def _open_image(path: Path | BinaryIO) -> Iterator[Image.Image]:
     """Pillow's view of a photo; any failure to parse or decode it becomes Invalid."""
+    # Pillow is imported when a photo is read, not by every process that starts the app (0.1 s each).
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = _PILLOW_MAX_PIXELS
     try:
         with Image.open(path, formats=IMAGE_FORMATS) as image:
             yield image
@@ -204,6 +209,8 @@ def _require_decodable(image: Image.Image) -> None:
 
 def _upright(image: Image.Image) -> Image.Image:
     """The pixels turned as EXIF Orientation says, with no metadata attached."""
+    from PIL import ImageOps
+
     upright = ImageOps.exif_transpose(image)
     if upright.mode in ("P", "PA") or "transparency" in upright.info:
         upright = upright.convert("RGBA")
@@ -215,6 +222,8 @@ def _flatten(image: Image.Image) -> Image.Image:
     """RGB, with any transparency laid over white."""
     if image.mode not in ("RGBA", "LA"):
         return image.convert("RGB")
+    from PIL import Image
+
     rgba = image.convert("RGBA")
     flat = Image.new("RGB", rgba.size, "white")
     flat.paste(rgba, mask=rgba.getchannel("A"))
@@ -239,6 +248,8 @@ def _or_nothing(part: Callable[[Image.Exif], PhotoMetadata], exif: Image.Exif) -
 
 
 def _camera(exif: Image.Exif) -> PhotoMetadata:
+    from PIL import ExifTags
+
     found = PhotoMetadata()
     if make := _text(exif.get(ExifTags.Base.Make)):
         found["make"] = make
@@ -249,6 +260,8 @@ def _camera(exif: Image.Exif) -> PhotoMetadata:
 
 def _taken_at(exif: Image.Exif) -> PhotoMetadata:
     """DateTimeOriginal, with OffsetTimeOriginal when the camera wrote one (else camera-local time)."""
+    from PIL import ExifTags
+
     tags = exif.get_ifd(ExifTags.IFD.Exif)
     stamp = _text(tags.get(ExifTags.Base.DateTimeOriginal))
     if not stamp or not re.fullmatch(r"\d{4}:\d\d:\d\d \d\d:\d\d:\d\d", stamp):
@@ -261,6 +274,8 @@ def _taken_at(exif: Image.Exif) -> PhotoMetadata:
 
 
 def _position(exif: Image.Exif) -> PhotoMetadata:
+    from PIL import ExifTags
+
     gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
     latitude = _degrees(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), "NS", 90)
     longitude = _degrees(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), "EW", 180)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import shapely
 import shapely.ops
-from pyproj import Geod
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
@@ -20,7 +21,18 @@ from truce import driver
 from truce.missions.models import Mission, Party
 from truce.places.models import Area, Line, PlaceVersion, Site
 
-GEOD = Geod(ellps="WGS84")
+if TYPE_CHECKING:
+    from pyproj import Geod
+
+
+@functools.cache
+def geod() -> Geod:
+    """Distances and bearings on WGS84. pyproj loads on first use, not in every process that starts the app."""
+    from pyproj import Geod
+
+    return Geod(ellps="WGS84")
+
+
 # Per process: each one compares the version in the database, so a change made by another process shows too.
 _cache: dict[int, tuple[int, MapIndex]] = {}
 
@@ -113,13 +125,13 @@ class MapIndex:
 
 def km_between(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """The geodesic distance in kilometres, rounded to metres."""
-    _, _, metres = GEOD.inv(lon1, lat1, lon2, lat2)
+    _, _, metres = geod().inv(lon1, lat1, lon2, lat2)
     return round(float(metres) / 1000, 3)
 
 
 def from_observer(lon: float, lat: float, bearing_deg: float, distance_km: float) -> tuple[float, float]:
     """The point `distance_km` from an observer along `bearing_deg` (degrees from true north)."""
-    end_lon, end_lat, _ = GEOD.fwd(lon, lat, bearing_deg, distance_km * 1000)
+    end_lon, end_lat, _ = geod().fwd(lon, lat, bearing_deg, distance_km * 1000)
     return round(float(end_lon), 6), round(float(end_lat), 6)
 
 

@@ -7,11 +7,9 @@ import json
 from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
 
 from truce import limits
 from truce.errors import Message
@@ -21,6 +19,10 @@ FORMAT = "truce-mission/1"
 # A mission file, or a GeoJSON file it names: the areas of a large mission fit many times over.
 MAX_FILE_BYTES = 20 * limits.MB
 SCHEMA_FILE = "mission.schema.json"
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 
 @functools.cache
@@ -32,12 +34,17 @@ def schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> Draft202012Validator:
+    # jsonschema loads when a mission file is read, not in every process that starts the app (0.1 s each).
+    from jsonschema import Draft202012Validator, FormatChecker
+
     return Draft202012Validator(schema(), format_checker=FormatChecker(formats=("date",)))
 
 
 @functools.cache
 def _places_validator(kind: str) -> Draft202012Validator:
     """The schema of one inline FeatureCollection of `places`, for a GeoJSON file the mission file names."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
     inline = schema()["properties"]["places"]["properties"][kind]["oneOf"][1]
     return Draft202012Validator({**inline, "$defs": schema()["$defs"]}, format_checker=FormatChecker(("date",)))
 

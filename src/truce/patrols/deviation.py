@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 import shapely.ops
 from numpy.typing import NDArray
-from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from truce.incidents.derive import GEOD
+from truce.incidents.derive import geod
 from truce.patrols.points import Floats, Points, at
+
+if TYPE_CHECKING:
+    from pyproj import Transformer
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def step_lengths(points: Points, first: int = 0, last: int | None = None) -> Flo
     if end - first < 2:
         return np.zeros(0)
     lon, lat = points.lon[first:end], points.lat[first:end]
-    _, _, lengths = GEOD.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
+    _, _, lengths = geod().inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
     return np.asarray(lengths, dtype=np.float64)
 
 
@@ -124,6 +127,8 @@ def _offsets(flat_route: BaseGeometry, buffer_m: float, x: Floats, y: Floats) ->
 
 
 def _projection(route: BaseGeometry) -> Transformer:
+    from pyproj import Transformer  # loaded when a track is measured, not in every process that starts the app
+
     centre = route.centroid
     aeqd = f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m +no_defs"
     return Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
@@ -197,7 +202,7 @@ def _distance_to_route(px: float, py: float, flat_route: BaseGeometry, projectio
     """The geodesic distance in metres from point `index` to the nearest point of the route."""
     nearest = shapely.ops.nearest_points(flat_route, shapely.Point(px, py))[0]
     lon, lat = projection.transform(nearest.x, nearest.y, direction="INVERSE")
-    _, _, metres = GEOD.inv(float(points.lon[index]), float(points.lat[index]), lon, lat)
+    _, _, metres = geod().inv(float(points.lon[index]), float(points.lat[index]), lon, lat)
     return float(metres)
 
 
@@ -206,7 +211,7 @@ def _place(points: Points, x: Floats, y: Floats, projection: Transformer, buffer
     px, py = projection.transform(lon, lat)
     within = np.hypot(x - px, y - py) <= buffer_m
     closest = int(np.argmin(np.hypot(x - px, y - py)))
-    _, _, metres = GEOD.inv(float(points.lon[closest]), float(points.lat[closest]), lon, lat)
+    _, _, metres = geod().inv(float(points.lon[closest]), float(points.lat[closest]), lon, lat)
     reached = bool(within.any())
     arrived = left = minutes = None
     if reached and points.timed:
