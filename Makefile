@@ -69,15 +69,12 @@ typecheck: $(STAMP) ## mypy, strict on src/truce
 export COVERAGE_MODE := import sys; v = sys.version_info[:2]; \
   print("ctrace true" if v < (3, 12) else "sysmon false" if v < (3, 14) else "sysmon true")
 
-# One pytest-xdist worker more than there are cores: part of the time a worker waits on the servers, browsers
-# and workers its tests started, and the extra one keeps the cores busy meanwhile (`make pytest WORKERS=n`).
-# A module that starts a server, a browser or a demo copy stays on one worker (loadgroup, tests/conftest.py). No
-# test may rely on another having run first in its process. The 25 slowest tests are printed (the suite's time
-# is watched: issue 15, part 8), and every skip with its reason.
-WORKERS ?= $(shell python3 -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
+# Over every core (pytest-xdist); a module that starts a server, a browser or a demo copy stays on one worker
+# (loadgroup, tests/conftest.py). No test may rely on another having run first in its process. The 25 slowest
+# tests are printed (the suite's time is watched: issue 15, part 8), and every skip with its reason.
 pytest: $(STAMP) $(ASSETS) ## the test suite (SQLite always; PostGIS too when TRUCE_TEST_DATABASE_URL is set)
 	set -- $$($(BIN)/python -c "$$COVERAGE_MODE"); COVERAGE_CORE=$$1 TRUCE_COVERAGE_BRANCH=$$2 \
-	$(BIN)/pytest -n $(WORKERS) --dist loadgroup --cov --cov-report=term:skip-covered -q -rs --durations=25
+	$(BIN)/pytest -n auto --dist loadgroup --cov --cov-report=term:skip-covered -q -rs --durations=25
 
 test: lint typecheck pytest ## every check: lint, types, tests
 
