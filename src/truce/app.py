@@ -87,7 +87,8 @@ def _routes() -> tuple[BaseRoute, ...]:
     router = APIRouter()
     # Routes are tried in order: phones' submissions, the busiest endpoint, are matched first.
     router.include_router(openrosa_routes.router)
-    router.include_router(api.router)
+    for api_router in api.ROUTERS:
+        router.include_router(api_router, prefix=api.PREFIX)
     router.include_router(docs_api.router)
     web_setup.install(router)
     router.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])

@@ -22,23 +22,28 @@ from truce.api import (
     webhooks,
 )
 
-router = APIRouter(prefix="/api/v1")
-router.include_router(auth.router)
-router.include_router(missions.router)
-router.include_router(places.router)
-router.include_router(incidents.router)
-router.include_router(evidence.router)
-router.include_router(log.router)
-router.include_router(log_tiles.router)
-router.include_router(log.history_router)
-router.include_router(agreement.router)
-router.include_router(movements.router)
-router.include_router(claims.router)
-router.include_router(reports.router)
-router.include_router(jobs.router)
-# The administrators' phones: registered, listed and revoked.
-router.include_router(devices.router)
-router.include_router(webhooks.router)
-router.include_router(alerts.router)
-router.include_router(patrols.router)
-router.include_router(restrictions.router)
+PREFIX = "/api/v1"
+# Each router is included into the application's own under PREFIX (app.py), not into one router of the API
+# that is then included in turn: FastAPI analyses a route's parameters again for every level it is included
+# through, on every process's start.
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    missions.router,
+    places.router,
+    incidents.router,
+    evidence.router,
+    log.router,
+    log_tiles.router,
+    log.history_router,
+    agreement.router,
+    movements.router,
+    claims.router,
+    reports.router,
+    jobs.router,
+    # The administrators' phones: registered, listed and revoked.
+    devices.router,
+    webhooks.router,
+    alerts.router,
+    patrols.router,
+    restrictions.router,
+)
