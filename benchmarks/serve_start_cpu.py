@@ -17,7 +17,6 @@ import argparse
 import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,19 +26,9 @@ from pathlib import Path
 
 import httpx2 as httpx
 
+from webhook_delivery import cpu_seconds, free_port
+
 HERE = Path(__file__).resolve().parent.parent / "src"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
 def environment(src: Path, data_dir: Path) -> dict[str, str]:
