@@ -86,10 +86,10 @@ def _routes() -> tuple[BaseRoute, ...]:
     """
     router = APIRouter()
     # Routes are tried in order: phones' submissions, the busiest endpoint, are matched first.
-    router.include_router(openrosa_routes.router)
+    openrosa_routes.router.build_into(router)
     for api_router in api.ROUTERS:
-        router.include_router(api_router, prefix=api.PREFIX)
-    router.include_router(docs_api.router)
+        api_router.build_into(router, api.PREFIX)
+    docs_api.router.build_into(router)
     web_setup.install(router)
     router.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     return tuple(router.routes)

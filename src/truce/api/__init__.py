@@ -1,7 +1,5 @@
 """The JSON API under /api/v1: every router of it is assembled here, one thin router per domain."""
 
-from fastapi import APIRouter
-
 from truce.api import (
     agreement,
     alerts,
@@ -21,12 +19,11 @@ from truce.api import (
     restrictions,
     webhooks,
 )
+from truce.routers import DeclaredRouter
 
 PREFIX = "/api/v1"
-# Each router is included into the application's own under PREFIX (app.py), not into one router of the API
-# that is then included in turn: FastAPI analyses a route's parameters again for every level it is included
-# through, on every process's start.
-ROUTERS: tuple[APIRouter, ...] = (
+# Each router's routes go straight into the application's own under PREFIX (app.py, routers.py).
+ROUTERS: tuple[DeclaredRouter, ...] = (
     auth.router,
     missions.router,
     places.router,

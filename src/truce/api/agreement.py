@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from truce import limits
 from truce.agreement import service, views
@@ -22,8 +22,9 @@ from truce.api.paging import Page
 from truce.api.problems import CONFLICT
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.numbers import Id
+from truce.routers import DeclaredRouter
 
-router = APIRouter(tags=["agreement"])
+router = DeclaredRouter(tags=["agreement"])
 PATH = "/missions/{slug}/provisions"
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from truce.deps import ReadScope, WriteScope
 from truce.events import cap
 from truce.events.models import AlertRule
 from truce.events.schemas import AlertRuleIn, AlertRuleOut
+from truce.routers import DeclaredRouter
 
-router = APIRouter(tags=["alerts"])
+router = DeclaredRouter(tags=["alerts"])
 PATH = "/missions/{slug}/alert-rules"
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from pydantic import BaseModel
 
 from truce import auth
 from truce.api.problems import UNAUTHORIZED
 from truce.deps import client_address, database, now
 from truce.errors import WrongCredentials
+from truce.routers import DeclaredRouter
 from truce.users import logins
 from truce.users import service as users_service
 
-router = APIRouter(tags=["auth"])
+router = DeclaredRouter(tags=["auth"])
 
 
 class Token(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from truce import limits
 from truce.api.paging import Page
@@ -14,8 +14,9 @@ from truce.claims.schemas import AssessmentIn, ClaimIn, ClaimOut
 from truce.deps import MissionScope, ReadScope, WriteScope
 from truce.missions.schemas import CODE_PATTERN
 from truce.numbers import Id
+from truce.routers import DeclaredRouter
 
-router = APIRouter(tags=["claims"])
+router = DeclaredRouter(tags=["claims"])
 PATH = "/missions/{slug}/claims"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import Request, status
 from pydantic import Field
 from sqlalchemy import select
 
@@ -15,9 +15,10 @@ from truce.missions.schemas import StrictModel
 from truce.numbers import Id
 from truce.openrosa import address, devices
 from truce.openrosa.models import Device
+from truce.routers import DeclaredRouter
 from truce.users.models import Membership, User
 
-router = APIRouter(tags=["devices"])
+router = DeclaredRouter(tags=["devices"])
 PATH = "/missions/{slug}/devices"
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from html import escape
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-router = APIRouter(include_in_schema=False)
+from truce.routers import DeclaredRouter
+
+router = DeclaredRouter(include_in_schema=False)
 VENDOR = "/static/vendor/swagger-ui"
 # Nothing from elsewhere, no inline script; Swagger UI sets element styles from script (allowed without
 # 'unsafe-inline') and draws icons as data: images. `connect-src 'self'` is what "Try it out" needs.

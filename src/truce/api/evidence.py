@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, BinaryIO
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi import File, Form, Request, UploadFile, status
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from truce import policy
@@ -17,8 +17,9 @@ from truce.evidence import service
 from truce.evidence.models import Evidence
 from truce.evidence.store import MB
 from truce.numbers import Id
+from truce.routers import DeclaredRouter
 
-router = APIRouter(tags=["evidence"])
+router = DeclaredRouter(tags=["evidence"])
 PATH = "/missions/{slug}/incidents/{incident_id}/evidence"
 CHUNK = 1024 * 1024
 DEVICE_HASH = "the file's SHA-256 as the sending device computed it (hex); a file that arrives otherwise is refused"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import Depends, Query, status
 
 from truce import geo, limits
 from truce.api import paging
@@ -29,10 +29,11 @@ from truce.incidents.schemas import (
 from truce.incidents.taxonomy import STATUSES, TAXONOMY
 from truce.numbers import Id, Position
 from truce.places.presenters import site_names
+from truce.routers import DeclaredRouter
 from truce.verification import service as verification
 
 # Answers leave out absent members (`restricted_to` is only on restricted incidents), as the presenters do.
-router = APIRouter(tags=["incidents"])
+router = DeclaredRouter(tags=["incidents"])
 PATH = "/missions/{slug}/incidents"
 
 

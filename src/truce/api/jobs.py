@@ -3,7 +3,7 @@ their requester only."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from truce.api.problems import CONFLICT
 from truce.deps import ReadScope, WriteScope
@@ -12,8 +12,9 @@ from truce.jobs import service
 from truce.jobs.models import Job
 from truce.jobs.schemas import JobIn, JobOut
 from truce.numbers import Id
+from truce.routers import DeclaredRouter
 
-router = APIRouter(tags=["jobs"])
+router = DeclaredRouter(tags=["jobs"])
 PATH = "/missions/{slug}/jobs"
 
 

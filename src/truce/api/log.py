@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import Query, Request, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -24,10 +24,11 @@ from truce.missions.models import Delegation, Mission
 from truce.numbers import Id, Position
 from truce.places import service as places_service
 from truce.places.models import Area, Line, Site
+from truce.routers import DeclaredRouter
 from truce.users import service as users_service
 from truce.users.models import Membership, User
 
-router = APIRouter(prefix="/log", tags=["log"])
+router = DeclaredRouter(prefix="/log", tags=["log"])
 MAX_ENTRIES = 1000
 HISTORY_KINDS: dict[str, type[Area] | type[Line] | type[Site]] = {"areas": Area, "lines": Line, "sites": Site}
 
@@ -216,7 +217,7 @@ def _on_primary(request: Request, proof: Callable[[Session], dict[str, Any]]) ->
         return proof(primary)
 
 
-history_router = APIRouter(tags=["log"])
+history_router = DeclaredRouter(tags=["log"])
 
 
 @history_router.get("/missions/{slug}/{kind}/{record_id}/history")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse
 
 from truce import policy
@@ -19,8 +19,9 @@ from truce.deps import CurrentUser, ReadSession, WriteSession
 from truce.errors import Forbidden, Unauthorized
 from truce.ledger import service as ledger
 from truce.ledger import tiles
+from truce.routers import DeclaredRouter
 
-router = APIRouter(prefix="/log/tiles", tags=["log"])
+router = DeclaredRouter(prefix="/log/tiles", tags=["log"])
 # A tile, full or partial, never changes once served; the checkpoint changes with every write.
 IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
 OCTETS = "application/octet-stream"

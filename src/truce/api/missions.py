@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from truce import limits
 from truce.api.paging import Page
@@ -20,9 +20,10 @@ from truce.missions.schemas import (
     PartyOut,
     StrengthOut,
 )
+from truce.routers import DeclaredRouter
 from truce.users import service as users_service
 
-router = APIRouter(tags=["missions"])
+router = DeclaredRouter(tags=["missions"])
 
 
 @router.get("/missions")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from truce import limits
 from truce.api import paging
@@ -24,8 +24,9 @@ from truce.movements.schemas import (
 )
 from truce.numbers import Id, Position
 from truce.places import presenters as place_presenters
+from truce.routers import DeclaredRouter
 
-router = APIRouter(tags=["movements"])
+router = DeclaredRouter(tags=["movements"])
 PATH = "/missions/{slug}/movements"
 EXCHANGES = "/missions/{slug}/exchanges"
 KindQuery = Annotated[str | None, Query(pattern="^(" + "|".join(MOVEMENT_KINDS) + ")$")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi import File, Query, Request, UploadFile, status
 
 from truce import limits
 from truce.api import paging
@@ -20,8 +20,9 @@ from truce.patrols.schemas import (
     TrackCollectionOut,
     TrackOut,
 )
+from truce.routers import DeclaredRouter
 
-router = APIRouter(tags=["patrols"])
+router = DeclaredRouter(tags=["patrols"])
 PATH = "/missions/{slug}/patrols"
 
 

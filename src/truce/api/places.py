@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from truce import geo, placeflow
 from truce.api import paging
@@ -14,9 +14,10 @@ from truce.numbers import Id, Position
 from truce.places import presenters, service
 from truce.places.models import Area, Line, Site
 from truce.places.schemas import AreaIn, LineIn, PlaceCollectionOut, PlaceFeatureOut, SiteIn
+from truce.routers import DeclaredRouter
 
 # Answers leave out absent members (an area's `controlled_by`, a site's code), as the presenters do.
-router = APIRouter(tags=["places"])
+router = DeclaredRouter(tags=["places"])
 
 BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat", max_length=200)]
 KindQuery = Annotated[str | None, Query(max_length=32)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from truce.api.paging import Page
 from truce.api.problems import CONFLICT
@@ -12,8 +12,9 @@ from truce.numbers import Id
 from truce.reports import service
 from truce.reports.models import Report
 from truce.reports.schemas import BulletinIn, ReportOut
+from truce.routers import DeclaredRouter
 
-router = APIRouter(tags=["reports"])
+router = DeclaredRouter(tags=["reports"])
 PATH = "/missions/{slug}/reports"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 from fastapi.responses import Response
 
 from truce import limits
@@ -28,8 +28,9 @@ from truce.restrictions.schemas import (
     UavFlightFeatureOut,
     UavFlightIn,
 )
+from truce.routers import DeclaredRouter
 
-router = APIRouter(tags=["freedom of movement"])
+router = DeclaredRouter(tags=["freedom of movement"])
 PATH = "/missions/{slug}/restrictions"
 FLIGHTS = "/missions/{slug}/uav-flights"
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE, description=paging.FEATURES)]

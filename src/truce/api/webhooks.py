@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from truce.deps import ReadScope, WriteScope
 from truce.events import subscriptions as service
 from truce.events.schemas import DeliveryOut, ReplayIn, ReplayOut, SubscriptionCreated, SubscriptionIn, SubscriptionOut
 from truce.numbers import Id
+from truce.routers import DeclaredRouter
 
-router = APIRouter(tags=["webhooks"])
+router = DeclaredRouter(tags=["webhooks"])
 PATH = "/missions/{slug}/webhooks"
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import BinaryIO, TypeVar
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -22,9 +22,10 @@ from truce.missions.models import Mission
 from truce.openrosa import address, callers, digest, intake, nonce_counts, tracks, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
 from truce.openrosa.proved import ProvedLogins
+from truce.routers import DeclaredRouter
 from truce.users import logins
 
-router = APIRouter(prefix="/openrosa/{slug}", tags=["openrosa"])
+router = DeclaredRouter(prefix="/openrosa/{slug}", tags=["openrosa"])
 VERSION = "1.0"
 XML = "text/xml; charset=utf-8"
 FORM_LIST_NS = "http://openrosa.org/xforms/xformsList"

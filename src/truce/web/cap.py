@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from truce.deps import ReadSession, Slug
 from truce.errors import Message, NotFound
@@ -11,9 +11,10 @@ from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.numbers import Id
 from truce.policy import Actor
+from truce.routers import DeclaredRouter
 from truce.web.feeds import Entry, Lang, answer, render, tag
 
-router = APIRouter(tags=["feeds"])
+router = DeclaredRouter(tags=["feeds"])
 CAP_MEDIA_TYPE = "application/cap+xml; charset=utf-8"
 
 

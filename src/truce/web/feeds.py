@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from lxml import etree
 
 from truce.db import utcnow
@@ -26,11 +26,12 @@ from truce.missions.models import Mission
 from truce.numbers import Id
 from truce.policy import Actor
 from truce.reports import service as reports_service
+from truce.routers import DeclaredRouter
 from truce.users import service as users_service
 from truce.web import labels, sessions
 from truce.web.i18n import N_, gettext_for
 
-router = APIRouter(tags=["feeds"])
+router = DeclaredRouter(tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 # The year in every tag: URI; with the authority, it names Truce's ids for good (RFC 4151).

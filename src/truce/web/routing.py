@@ -7,13 +7,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
 from truce import limits
 from truce.errors import Message, TruceError
+from truce.routers import DeclaredRouter
 from truce.web import security
 from truce.web.i18n import N_
 from truce.web.rendering import redirect, render
@@ -82,6 +83,6 @@ def _out_of_range_path(exc: RequestValidationError) -> bool:
     return bool(errors) and all(e.get("loc", ("",))[0] == "path" and e.get("type") in bounds for e in errors)
 
 
-def page_router() -> APIRouter:
+def page_router() -> DeclaredRouter:
     """A router for page modules: HTML answers, kept out of the OpenAPI document."""
-    return APIRouter(route_class=PageRoute, include_in_schema=False)
+    return DeclaredRouter(route_class=PageRoute, include_in_schema=False)

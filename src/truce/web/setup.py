@@ -7,6 +7,7 @@ from importlib import resources
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
+from truce.routers import DeclaredRouter
 from truce.web import cap, feeds
 from truce.web.pages import (
     account,
@@ -36,7 +37,7 @@ from truce.web.pages import (
 )
 
 # A new page module adds its router here (and its nav entry in nav.NAV).
-ROUTERS: list[APIRouter] = [
+ROUTERS: list[DeclaredRouter] = [
     auth.router,
     account.router,
     home.router,
@@ -72,4 +73,4 @@ def install(routes: APIRouter) -> None:
     static = resources.files("truce.web").joinpath("static")
     routes.mount("/static", StaticFiles(directory=str(static)), name="static")
     for router in ROUTERS:
-        routes.include_router(router)
+        router.build_into(routes)
