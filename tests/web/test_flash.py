@@ -50,10 +50,12 @@ def test_an_assessment_is_acknowledged_once_in_russian(web: WebClient, session: 
 def test_a_message_not_signed_here_is_not_shown(web: WebClient, scene: Scene) -> None:
     base = scene.pages
     web.login("verifier-ru")
-    forged = flash.encode("another secret", "You have been logged out; call %(n)s", {"n": "+1 555"})
+    # A number no page holds: digits alone turned up in a random CSRF token (hexadecimal) now and then.
+    forged = flash.encode("another secret", "You have been logged out; call %(n)s", {"n": "+1 555 FORGED"})
     web.client.cookies.set(flash.COOKIE, forged)
     page = web.get(f"{base}/provisions").text
-    assert "555" not in page
+    assert "FORGED" not in page
+    assert "logged out; call" not in page
     assert 'class="flash"' not in page
     assert flash.decode("s", flash.encode("s", "Claim %(id)s is recorded, unverified.", {"id": 7})) == (
         "Claim %(id)s is recorded, unverified.",
