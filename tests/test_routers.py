@@ -61,3 +61,10 @@ def test_a_router_hidden_from_the_schema_hides_its_routes() -> None:
 def test_router_settings_it_would_drop_are_refused(settings: dict[str, object]) -> None:
     with pytest.raises(TypeError, match="DeclaredRouter carries only"):
         DeclaredRouter(**settings)  # type: ignore[arg-type]
+
+
+def test_routes_of_other_kinds_are_refused_not_dropped() -> None:
+    declared = DeclaredRouter()
+    declared.add_route("/plain", lambda request: None)
+    with pytest.raises(TypeError, match="carries only API routes"):
+        declared.build_into(APIRouter())

@@ -30,6 +30,8 @@ class DeclaredRouter(APIRouter):
 
     def build_into(self, target: APIRouter, prefix: str = "") -> None:
         """Add every declared route to `target`, under `prefix` and this router's own prefix, tags and class."""
+        if self.routes:  # mounts, websockets, included routers: FastAPI kept them here, and nothing would carry them
+            raise TypeError(f"DeclaredRouter carries only API routes, not {[type(r).__name__ for r in self.routes]}")
         for path, endpoint, options in self.declared:
             target.add_api_route(
                 prefix + self.prefix + path,
