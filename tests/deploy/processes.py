@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from forkserver import Child, popen
 from support import clean_env, free_port, truce, wait_for_health
 from truce.backup.archive import KEY_FILES
 
@@ -38,7 +39,7 @@ class Deployment:
 @dataclass
 class Server:
     url: str
-    process: subprocess.Popen[bytes]
+    process: Child
     log: Path
 
     def kill(self) -> None:
@@ -79,9 +80,7 @@ def serving(deployment: Deployment, log: Path, *extra: str) -> Iterator[Server]:
     port = free_port()
     command = [sys.executable, "-m", "truce", "serve", "--data-dir", str(deployment.data_dir), "--port", str(port)]
     with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            [*command, *extra], env=clean_env(deployment.env), stdout=subprocess.DEVNULL, stderr=stderr
-        )
+        process = popen([*command, *extra], env=clean_env(deployment.env), stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         wait_for_health(process, port)
         yield Server(f"http://127.0.0.1:{port}", process, log)

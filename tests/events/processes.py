@@ -16,6 +16,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from databases import demo_database
+from forkserver import Child, popen
 from support import TEST_SECRET, clean_env, free_port
 from truce.app import create_app
 from truce.config import Settings
@@ -82,7 +83,7 @@ def receiver(log: Path, secret: str, behaviour: str, arg: str = "", *, port: int
 class Worker:
     """A `truce worker` process and the file its output goes to (a pipe left unread could fill and block it)."""
 
-    process: subprocess.Popen[bytes]
+    process: Child
     output: Path
 
 
@@ -92,7 +93,7 @@ def start_worker(data_dir: Path | None, output: Path, extra: dict[str, str] | No
     args = [sys.executable, "-m", "truce", "worker"] + (["--data-dir", str(data_dir)] if data_dir else [])
     env = clean_env({**FAST, **(extra or {})})
     with output.open("ab") as sink:
-        process = subprocess.Popen(args, env=env, stdout=sink, stderr=sink, cwd=output.parent)
+        process = popen(args, env=env, stdout=sink, stderr=sink, cwd=output.parent)
     return Worker(process, output)
 
 

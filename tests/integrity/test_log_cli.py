@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from forkserver import popen
 from support import TIMEOUT, clean_env, free_port, loopback, truce, wait_for_health
 
 
@@ -19,7 +20,7 @@ def server(module_demo_dir: Path) -> Iterator[tuple[str, Path]]:
     data = module_demo_dir
     port = free_port()
     command = [sys.executable, "-m", "truce", "serve", "--data-dir", str(data), "--port", str(port)]
-    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env()) as process:
+    with popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env()) as process:
         try:
             wait_for_health(process, port)
             yield f"http://127.0.0.1:{port}", data

@@ -13,13 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+from forkserver import Child, popen
 from integrity.primaries import fork, primary
 from support import TIMEOUT, clean_env, free_port, loopback, point_feature, truce, wait_for_health
 from truce.ledger import note
 
 
-def start(command: list[str], port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env(env))
+def start(command: list[str], port: int, env: dict[str, str] | None = None) -> Child:
+    process = popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env(env))
     try:
         wait_for_health(process, port)
     except BaseException:
@@ -28,7 +29,7 @@ def start(command: list[str], port: int, env: dict[str, str] | None = None) -> s
     return process
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: Child) -> None:
     process.terminate()
     process.wait(timeout=TIMEOUT)
     if process.stderr is not None:
@@ -51,7 +52,7 @@ def test_a_forked_log_raises_a_split_view_alarm_on_both_replicas(
     _, second_env = fork(backend, first, url, second, "fork_b")  # the same key signs both
     key = truce("log", "key", "--data-dir", str(first), env=first_env).stdout.strip()
     ports = [free_port() for _ in range(4)]
-    processes: list[subprocess.Popen[bytes]] = []
+    processes: list[Child] = []
     try:
         for data, port, env in ((first, ports[0], first_env), (second, ports[1], second_env)):
             processes.append(start([sys.executable, "-m", "truce", "serve", "--data-dir", str(data),

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from forkserver import Child, popen
 from integrity import biglog
 from integrity.primaries import primary
 from support import TIMEOUT, clean_env, free_port, loopback, truce, wait_for_health
@@ -125,8 +126,8 @@ def proxying(primary: str) -> Iterator[Proxy]:
 
 
 @contextmanager
-def process(command: list[str], port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    started = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env(env))
+def process(command: list[str], port: int, env: dict[str, str]) -> Iterator[Child]:
+    started = popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env(env))
     try:
         wait_for_health(started, port)
         yield started

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
+from forkserver import Child, popen
 from support import TIMEOUT, clean_env, copy_data_dir, free_port, loopback, truce, wait_for_health
 from truce.integrity.witness import PATH, request_body
 from truce.ledger import merkle, note
@@ -35,8 +36,8 @@ class Log:
         return merkle.consistency_proof(old, new, self.tree) if 0 < old < new else []
 
 
-def start(command: list[str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env())
+def start(command: list[str], port: int) -> Child:
+    process = popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env())
     try:
         wait_for_health(process, port)
     except BaseException:
@@ -61,7 +62,7 @@ def witness(tmp_path: Path) -> Iterator[tuple[str, Log, note.Verifier]]:
         stop(process)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: Child) -> None:
     process.terminate()
     process.wait(timeout=TIMEOUT)
     if process.stderr is not None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from forkserver import popen
 from support import TIMEOUT, assert_clean_error, clean_env, free_port, loopback, truce, wait_for_health
 
 BASE = "/openrosa/nk-2020"
@@ -27,7 +28,7 @@ def data_dir(module_demo_dir: Path) -> Path:
 def served(data_dir: Path) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "truce", "serve", "--data-dir", str(data_dir), "--port", str(port)]
-    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env()) as process:
+    with popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env()) as process:
         try:
             wait_for_health(process, port)
             yield f"http://127.0.0.1:{port}"

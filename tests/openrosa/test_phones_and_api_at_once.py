@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import fresh_database
+from forkserver import popen
 from openrosa.collect import BASE
 from support import clean_env, free_port, truce, wait_for_health
 from truce.config import Settings
@@ -92,7 +93,7 @@ def server(backend: str, tmp_path: Path) -> Iterator[Server]:
     port = free_port()
     log = tmp_path / "server.log"
     with log.open("wb") as stderr:
-        process = subprocess.Popen(
+        process = popen(
             [sys.executable, "-m", "truce", "serve", "--data-dir", str(data_dir), "--port", str(port)],
             env=clean_env(extra),
             stdout=subprocess.DEVNULL,

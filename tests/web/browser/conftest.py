@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from forkserver import popen
 from support import clean_env, free_port, wait_for_health
 from web.browser.driving import Server
 from web.browser.work import LOOKS, Look
@@ -42,7 +43,7 @@ def server(module_demo_dir: Path, request: pytest.FixtureRequest) -> Iterator[Se
     """
     data_dir = module_demo_dir
     port = free_port()
-    process = subprocess.Popen(
+    process = popen(
         [sys.executable, "-m", "truce", "serve", "--data-dir", str(data_dir), "--port", str(port)],
         env=clean_env(getattr(request.module, "SERVER_ENV", None)),
         stdout=subprocess.DEVNULL,

@@ -17,6 +17,7 @@ from typing import Any
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from forkserver import Child, popen
 from support import clean_env, free_port, loopback, wait_for_health
 from web.browser.driving import PASSWORD
 
@@ -30,7 +31,7 @@ class LiveServer:
 
     data_dir: Path
     port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
+    process: Child | None = None
 
     @property
     def url(self) -> str:
@@ -39,7 +40,7 @@ class LiveServer:
     def start(self, **settings: str) -> None:
         env = clean_env({f"TRUCE_{k.upper()}": v for k, v in settings.items()})
         command = [sys.executable, "-m", "truce", "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)]
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_health(self.process, self.port)
 
     def stop(self) -> None:

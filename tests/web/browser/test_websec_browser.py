@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, Request, Route, expect
 
+from forkserver import popen
 from support import clean_env, free_port, truce, wait_for_health
 from web.browser.driving import Server, log_in, wait_for_map
 
@@ -27,7 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     port = int(os.environ.get("TRUCE_TEST_PORT") or free_port())
     command = [sys.executable, "-m", "truce", "serve", "--data-dir", str(data_dir), "--port", str(port)]
-    process = subprocess.Popen(command, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = popen(command, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_for_health(process, port)
         yield Server(url=f"http://127.0.0.1:{port}", data_dir=data_dir)
