@@ -222,6 +222,9 @@ def test_bad_receivers_hold_up_neither_good_ones_nor_the_workers_memory(
             )
             rss_mb = resident_mb(worker.process.pid)
         finally:
+            # The receivers go first: the slow one's held requests then fail at once, where a worker asked to stop
+            # would wait out their 20-second timeout (it finishes the POSTs in flight).
+            receivers.close()
             output = stop(worker)
     assert "Traceback" not in output, output
     assert len(good) == 4
