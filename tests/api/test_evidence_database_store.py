@@ -95,11 +95,11 @@ def test_a_changed_chunk_is_noticed_and_never_served(
         assert verify(session, server, LOGGED, evidence_root=kept).intact
         evidence_id = session.scalar(select(Evidence.id).where(Evidence.sha256 == sha))
     chunk = select(EvidenceBlobChunk.chunk_sha256).where(EvidenceBlobChunk.blob_sha256 == sha)
+    # The last byte flipped, so the content differs: a fixed "!" left the file as it was whenever the random last
+    # byte was "!" already (1 run in 256), and the check then rightly found nothing (CI saw it twice).
+    edited = data[:-1] + bytes([data[-1] ^ 0xFF])
     with db.engine.begin() as connection:
-        changed = connection.execute(
-            update(EvidenceChunk).where(EvidenceChunk.sha256.in_(chunk)).values(data=data[:-1] + b"!")
-        )
-    # One chunk rewritten: if not, the check below has nothing to notice (CI saw it pass over an untouched file once).
+        changed = connection.execute(update(EvidenceChunk).where(EvidenceChunk.sha256.in_(chunk)).values(data=edited))
     assert changed.rowcount == 1
     with db.session(write=False) as session:
         report = verify(session, server, LOGGED, evidence_root=kept)
