@@ -180,3 +180,48 @@ def test_a_retry_in_the_same_batch_becomes_one_record(phone: Phone) -> None:
     assert phone.instances() == {f"uuid:{first}", f"uuid:{other}"}
     assert phone.count(Incident) == phone.incidents_before + 2
     assert phone.log_intact()
+
+
+def _session(session: Session) -> Session:
+    return session
+
+
+def test_a_batch_about_to_begin_waits_for_a_submission_on_its_way(phone: Phone) -> None:
+    """PostgreSQL's commit delay: a submission still being received joins the batch of the one already waiting."""
+    if phone.db.is_sqlite:
+        pytest.skip("SQLite's batches run on the loop and form while it is busy; only PostgreSQL's wait (writer.py)")
+    # A delay far longer than the test: the batch begins when the arrival joins, not when the delay runs out.
+    writer = GroupWriter(phone.db, delay=60.0)
+
+    async def both() -> tuple[Session, Session]:
+        on_its_way = writer.arrival()
+        first = asyncio.ensure_future(writer.run(_session))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not first.done()
+        on_its_way.done()  # as the route does: it joins the queue in the same step
+        second = await writer.run(_session)
+        return await first, second
+
+    first, second = asyncio.run(asyncio.wait_for(both(), 30))
+    assert first is second, "the submission on its way was stored in a transaction of its own"
+
+
+def test_a_batch_waits_for_no_submission_that_is_not_coming(phone: Phone) -> None:
+    """Nothing on its way, or an arrival that fails before it joins: the batch begins without waiting out the delay."""
+    writer = GroupWriter(phone.db, delay=60.0)
+
+    async def alone() -> Session:
+        return await writer.run(_session)
+
+    async def after_a_failed_arrival() -> Session:
+        failing = writer.arrival()
+        first = asyncio.ensure_future(writer.run(_session))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        failing.done()  # refused (a bad form, say): it never joins
+        return await first
+
+    # Each would take the full 60 s if the batch waited for what is not coming.
+    assert isinstance(asyncio.run(asyncio.wait_for(alone(), 30)), Session)
+    assert isinstance(asyncio.run(asyncio.wait_for(after_a_failed_arrival(), 30)), Session)

@@ -235,6 +235,8 @@ def submission_probe(request: Request, slug: Slug) -> Response:
 @router.post("/submission")
 async def submission(request: Request, slug: Slug) -> Response:
     """Receive one instance and its attachments (multipart/form-data, as ODK Collect and Enketo send them)."""
+    # Counted from its start: a batch about to begin waits a little for submissions on their way (writer.py).
+    arrival = writer.for_database(database(request), request.app.state).arrival()
     try:
         _require_version(request)
         # SQLite is a local file: its log-in query runs on the event loop. On PostgreSQL a device proved before
@@ -256,11 +258,13 @@ async def submission(request: Request, slug: Slug) -> Response:
             raise BadRequest(f"the multipart body cannot be read: {exc.detail}") from None
         try:
             parts = [(key, value) for key, value in form.multi_items() if isinstance(value, UploadFile)]
-            receipt = await _receive_batched(request, mission, caller, parts, proved)
+            receipt = await _receive_batched(request, mission, caller, parts, proved, arrival)
         finally:
             await form.close()
     except TruceError as exc:
         return _error(exc, request, slug)
+    finally:
+        arrival.done()
     # OpenRosa's submission API asks for the limit on every answer to a submission, the 201 included.
     limit = {"X-OpenRosa-Accept-Content-Length": _accepted_length(request)}
     return Response(_RECEIVED if receipt.created else _RECEIVED_AGAIN, 201, headers=_headers(limit), media_type=XML)
@@ -306,6 +310,7 @@ async def _receive_batched(
     caller: callers.Caller,
     parts: list[tuple[str, UploadFile]],
     proved: callers.Proved | None,
+    arrival: writer.Arrival,
 ) -> intake.Receipt:
     prepared, uploads = _prepared(mission, caller, parts)
     limit = request.app.state.settings.max_upload_mb * MB
@@ -314,6 +319,7 @@ async def _receive_batched(
     files = {key: await evidence.save_async(_async_chunks(upload.file), limit=limit) for key, upload in uploads}
     # One writer at a time: every submission waiting is stored in one transaction (see writer.py).
     group = writer.for_database(database(request), request.app.state)
+    arrival.done()  # from here it waits in the group writer's queue
     return await group.run(_storing(request, mission, caller, prepared, files, proved))
 
 
