@@ -63,7 +63,7 @@ WAIT_S = 10.0
 # After another process was found writing: the first pause before trying again, and the longest.
 FIRST_PAUSE_S, LONGEST_PAUSE_S = 0.005, 0.2
 # PostgreSQL: how long a batch about to begin waits for submissions already on their way to it (commit delay).
-COMMIT_DELAY_S = 0.004
+COMMIT_DELAY_S = 0.008
 
 
 class _Job:
