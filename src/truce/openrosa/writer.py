@@ -27,8 +27,9 @@ A PostgreSQL batch about to begin also waits, up to `COMMIT_DELAY_S`, for the su
 (counted from their request's start, by `arrival`) while it has room: as PostgreSQL's `commit_delay` does with
 `commit_siblings`, it trades a few milliseconds for fewer, larger transactions. With eight phones on two server
 processes, batches held one or two submissions and each paid its ten statements; with the delay the stack spent
-about a tenth less CPU per submission and took 5-8% more (benchmarks/odk_side_by_side.py, BENCHMARKS.md). With
-nothing on its way a batch waits for nothing, so a lone phone's answer is not delayed.
+about a tenth less CPU per submission and took more of them (benchmarks/odk_side_by_side.py; 8 ms beat 4 ms in
+alternating sittings, BENCHMARKS.md). With nothing on its way a batch waits for nothing, so a lone phone's answer
+is not delayed.
 
 The loop never waits for the write lock, because whoever holds it may need the loop to let go of it: an API or
 page request holds SQLite's lock from its first flush until its commit, and FastAPI hands that commit to a worker
