@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from suite_cores import children_cpu
 
 ROOT = Path(__file__).resolve().parent.parent
 PATHS = [
@@ -36,11 +37,6 @@ PATHS = [
     "tests/web/browser/test_websec_browser.py",
 ]
 VARIANTS = {"fresh interpreters": "0", "fork server": "1"}
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run(forkserver: str, paths: list[str]) -> tuple[float, float, str]:

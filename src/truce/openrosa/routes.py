@@ -318,9 +318,7 @@ async def _receive_batched(
     # Files first, outside the transaction; each file's fsync (or database write) runs in a thread, off the loop.
     files = {key: await evidence.save_async(_async_chunks(upload.file), limit=limit) for key, upload in uploads}
     # One writer at a time: every submission waiting is stored in one transaction (see writer.py).
-    group = writer.for_database(database(request), request.app.state)
-    arrival.done()  # from here it waits in the group writer's queue
-    return await group.run(_storing(request, mission, caller, prepared, files, proved))
+    return await arrival.join(_storing(request, mission, caller, prepared, files, proved))
 
 
 def _prepared(

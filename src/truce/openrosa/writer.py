@@ -286,15 +286,21 @@ class GroupWriter:
 
 
 class Arrival:
-    """A submission counted as on its way to its group writer, until `done` (called once it joins or fails)."""
+    """A submission counted as on its way to its group writer, until it joins the queue (`join`) or fails (`done`)."""
 
     def __init__(self, writer: GroupWriter) -> None:
-        self._writer: GroupWriter | None = writer
+        self.writer = writer
+        self._counted = True
 
     def done(self) -> None:
-        if self._writer is not None:
-            writer, self._writer = self._writer, None
-            writer.arrived()
+        if self._counted:
+            self._counted = False
+            self.writer.arrived()
+
+    async def join(self, work: Callable[[Session], T]) -> T:
+        """No longer on its way: `work` waits in the writer's queue (`GroupWriter.run`)."""
+        self.done()
+        return await self.writer.run(work)
 
 
 def _answer(batch: list[_Job]) -> None:
