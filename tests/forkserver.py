@@ -163,10 +163,8 @@ class _Server:
     ) -> Process:
         ends: list[int] = []  # the child's ends of pipes and files opened here, closed once it has them
         streams: dict[str, IO[Any] | None] = {}
-        fds = []
-        for name, given in (("stdin", stdin), ("stdout", stdout), ("stderr", stderr)):
-            fd = self._stream(name, given, text, ends, streams)
-            fds.append(fd)
+        given = {"stdin": stdin, "stdout": stdout, "stderr": stderr}
+        fds = [self._stream(name, stream, text, ends, streams) for name, stream in given.items()]
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             connection.connect(self.path)
@@ -269,9 +267,7 @@ def serve(path: str) -> dict[str, Any] | None:
                     _drain(wake_read)
                     _reap(children)
                 elif not os.read(sys.stdin.fileno(), 1024):
-                    for connection in children.values():
-                        connection.close()
-                    return None
+                    return None  # the pytest worker is gone; exiting closes every connection
 
 
 def _fork(listener: socket.socket, children: dict[int, socket.socket]) -> dict[str, Any] | None:
