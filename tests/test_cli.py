@@ -153,7 +153,7 @@ def test_user_add_bad_input(demo_dir: Path, args: list[str], stdin: str, phrase:
     assert_clean_error(result, phrase)
 
 
-def test_serve_answers_healthz(demo_dir: Path) -> None:
+def test_serve_answers_healthz_and_refuses_endless_headers(demo_dir: Path) -> None:
     port = free_port()
     command = [sys.executable, "-m", "truce", "serve", "--data-dir", str(demo_dir), "--port", str(port)]
     with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=clean_env()) as server:
@@ -164,9 +164,23 @@ def test_serve_answers_healthz(demo_dir: Path) -> None:
                 f"http://127.0.0.1:{port}/api/v1/auth/token", data={"username": "admin", "password": "truce-demo"}
             )
             assert token.status_code == 200
+            assert _endless_headers(port).startswith(b"HTTP/1.1 400 ")
+            assert loopback.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
         finally:
             server.terminate()
             server.wait(timeout=TIMEOUT)
+
+
+def _endless_headers(port: int) -> bytes:
+    """What the server answers a request that sends header lines of 1 KB until refused (at most 16 MB)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        try:
+            for number in range(16 * 1024):
+                connection.sendall(b"X-Padding-%d: %s\r\n" % (number, b"a" * 1000))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused while sending: the answer waits in the socket
+        return connection.recv(200)
 
 
 def test_help_loads_no_database_layer_forms_or_web_framework() -> None:

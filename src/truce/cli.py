@@ -100,8 +100,7 @@ def check_port_free(host: str, port: int) -> None:
 
 def run_server(settings: Settings, db: Database, host: str, port: int) -> None:
     """Serve the app with Uvicorn until interrupted."""
-    import uvicorn
-
+    from truce import serving
     from truce.app import create_app
     from truce.integrity import distribute
 
@@ -119,7 +118,7 @@ def run_server(settings: Settings, db: Database, host: str, port: int) -> None:
     # Checkpoints go to the registered witnesses from a thread of their own: a witness that is down delays nothing.
     sender = distribute.Sender(db, application.state.log_signer).start()
     try:
-        uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+        serving.run(application, host=host, port=port, log_level="info", access_log=False)
     finally:
         sender.stop()
 
@@ -128,8 +127,7 @@ def run_workers(settings: Settings, db: Database, host: str, port: int, workers:
     """Serve with `workers` Uvicorn processes on one port, each with its own pool to the same PostgreSQL database."""
     import os
 
-    import uvicorn
-
+    from truce import serving
     from truce.config import resolve_secret
     from truce.ledger import keys
 
@@ -141,7 +139,7 @@ def run_workers(settings: Settings, db: Database, host: str, port: int, workers:
     db.dispose()
     # The processes read their settings from the environment, as any `truce` does; --data-dir goes with them.
     os.environ["TRUCE_DATA_DIR"] = str(settings.data_dir.resolve())
-    uvicorn.run(
+    serving.run(
         "truce.cli:worker_app",
         factory=True,
         workers=workers,

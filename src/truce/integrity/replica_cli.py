@@ -34,8 +34,8 @@ def replica_command(
     if context.invoked_subcommand is not None:
         return
     import httpx2 as httpx
-    import uvicorn
 
+    from truce import serving
     from truce.integrity import replica as mirror
     from truce.ledger import note
 
@@ -67,7 +67,7 @@ def replica_command(
     worker = threading.Thread(target=mirror.run, args=(replica, client, list(peer or []), stop), daemon=True)
     worker.start()
     try:
-        uvicorn.run(mirror.app(replica), host=host, port=port, log_level="warning")
+        serving.run(mirror.app(replica), host=host, port=port, log_level="warning")
     finally:
         stop.set()
         client.close()

@@ -24,8 +24,7 @@ def serve_command(
     ] = None,
 ) -> None:
     """Cosign checkpoints that extend the last one cosigned; answer POST /api/v1/log/witness/add-checkpoint."""
-    import uvicorn
-
+    from truce import serving
     from truce.integrity.witness import Witness
     from truce.integrity.witness import app as witness_app
     from truce.ledger import note
@@ -46,4 +45,4 @@ def serve_command(
         console.err.print(
             f"witness {signer.name} cosigning {', '.join(witness.logs())} on http://{host}:{port}", highlight=False
         )
-    uvicorn.run(witness_app(witness), host=host, port=port, log_level="warning")
+    serving.run(witness_app(witness), host=host, port=port, log_level="warning")
