@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mission_examples import Scene
@@ -17,6 +18,7 @@ from truce.errors import Conflict, Forbidden, Invalid
 from truce.integrity import proofs
 from truce.ledger import keys, note, proof, trust
 from truce.ledger import service as ledger
+from truce.ledger.models import WitnessPolicy
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.missions.schemas import MissionUpdate
@@ -74,7 +76,9 @@ def test_the_policy_is_set_by_the_operator_only_valid_and_logged(
     stored = ledger.witness_policy(session, mission.id)
     assert stored is not None
     assert stored.witnessed_by({"witness.ru.example", "witness.tr.example"})
-    (entry,) = ledger.history(session, "log_witness_policies", "1")
+    # Its row's id, not 1: on PostgreSQL the sequences go on from the worker's earlier tests.
+    policy_id = session.scalars(select(WitnessPolicy.id).where(WitnessPolicy.mission_id == mission.id)).one()
+    (entry,) = ledger.history(session, "log_witness_policies", str(policy_id))
     assert entry.action == "witness_policy.set"
 
 
