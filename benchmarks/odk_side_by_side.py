@@ -16,9 +16,10 @@ p50/p99 latency, CPU milliseconds per submission of the whole stack (the server 
 from /proc, plus the PostgreSQL backends serving that stack's database, found in pg_stat_activity; PostgreSQL's
 shared background processes, the WAL writer and checkpointer, are counted for neither), read once ODK Central's
 worker has processed the run's submission events (two jobs per submission, after the 201: counted in ODK's run,
-not slowing the next one), the stack's memory (the
-proportional set size, PSS, of the server processes and their PostgreSQL backends, so shared buffers are not
-counted once per backend), the database sizes and the load average.
+not slowing the next one), the client's own CPU per submission (its threads' user + system time, which includes
+the kernel's work of sending 100 KB over loopback; it shares the machine's two cores with the stack), the stack's
+memory (the proportional set size, PSS, of the server processes and their PostgreSQL backends, so shared buffers
+are not counted once per backend), the database sizes and the load average.
 
 Not part of CI: ODK Central is set up by hand, from its source, outside this repository (none of its code is
 committed here). As done on 2026-12-06 (central-backend at 4f5943d1, Node 20.20, npm 11, PostgreSQL 15), twice:
@@ -34,7 +35,7 @@ committed here). As done on 2026-12-06 (central-backend at 4f5943d1, Node 20.20,
     #   "password": "odk_phones3", "database": "odk_central"}, "server": {"port": 18650}}}
     node lib/bin/run-migrations.js
     node lib/bin/run-server.js &                                # only to set up; this script starts its own
-    echo PASSWORD | node lib/bin/cli.js -u bench@example.org user-create
+    echo PASSWORD | node lib/bin/cli.js -u bench@example.org user-create   # a strong one: ODK refuses weak ones
     node lib/bin/cli.js -u bench@example.org user-promote
     B=http://127.0.0.1:18650/v1                                 # then, with jq or by eye:
     curl -X POST $B/sessions -H 'Content-Type: application/json' \\
@@ -206,6 +207,7 @@ class Figures:
     pss_mb: float
     db_mb: float
     files_mb: float
+    client_ms: float
 
 
 def work(count: int, version: str) -> list[tuple[bytes, str, bytes]]:
@@ -315,7 +317,9 @@ def one_run(stack: Stack, phones: int, count: int, warmup: int) -> Figures:
     send(stack, items[:warmup], phones)
     servers = [server.pid for server in stack.servers]
     before = cpu_of(servers + backends(stack.database_url))
+    client_before = time.process_time()
     seconds, latencies = send(stack, items[warmup:], phones)
+    client_s = time.process_time() - client_before
     settle(stack)
     after = cpu_of(servers + backends(stack.database_url))
     # A backend that started during the run counts from zero; one that ended is lost (the pools keep theirs).
@@ -332,6 +336,7 @@ def one_run(stack: Stack, phones: int, count: int, warmup: int) -> Figures:
         pss_mb=pss_mb(servers + backends(stack.database_url)),
         db_mb=database_mb(stack.database_url),
         files_mb=tree_mb(stack.files_dir),
+        client_ms=client_s / count * 1000,
     )
 
 
@@ -424,8 +429,8 @@ def print_run(round_number: int, stack: Stack, phones: int, figures: Figures) ->
     print(
         f"round {round_number} {stack.name:11} {phones:2} phones: {figures.per_s:6.1f}/s, "
         f"p50 {figures.p50_ms:5.0f} ms, p99 {figures.p99_ms:5.0f} ms; CPU {figures.cpu_ms:5.1f} ms per submission "
-        f"(servers {figures.server_ms:4.1f}, "
-        f"PostgreSQL {figures.pg_ms:4.1f}); memory {figures.pss_mb:4.0f} MB PSS; database {figures.db_mb:5.0f} MB"
+        f"(servers {figures.server_ms:4.1f}, PostgreSQL {figures.pg_ms:4.1f}; "
+        f"the client {figures.client_ms:4.1f}); memory {figures.pss_mb:4.0f} MB PSS; database {figures.db_mb:5.0f} MB"
         f"{files}; load {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
         flush=True,
     )

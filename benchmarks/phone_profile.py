@@ -16,7 +16,12 @@ server's memory (root, or ptrace permitted).
 
 The database named by --pg (or $TRUCE_BENCH_DATABASE_URL) is WIPED: give it one of its own.
 
-    .venv/bin/python benchmarks/phone_profile.py --pg URL [--n 1000] [--clients 16] [--rate 250]
+    .venv/bin/python benchmarks/phone_profile.py --pg URL [--n 1000] [--clients 16] [--rate 250] [--gil] [--keep DIR]
+
+py-spy counts a thread as busy while psycopg waits for PostgreSQL's answer (its wait runs in compiled code that
+py-spy does not know as idle), so by default the driver's buckets hold waiting as well as work. `--gil` samples only
+the thread holding the interpreter lock: the Python work each bucket costs, without the waits or the kernel's
+share (fsync, sockets), which the CPU milliseconds from /proc do include.
 """
 
 from __future__ import annotations
@@ -191,6 +196,7 @@ def measured(backend: str, url: str, server: subprocess.Popen[bytes], base: str,
             "--output",
             str(raw),
             "--nonblocking",
+            *(["--gil"] if args.gil else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -210,6 +216,9 @@ def measured(backend: str, url: str, server: subprocess.Popen[bytes], base: str,
         seconds, transactions = postgres_cpu(url, database)
         pg_cpu_ms = (seconds - pg_before[0]) / count * 1000
         xacts = (transactions - pg_before[1]) / count
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy(raw, args.keep / f"profile-{backend}.txt")
     return Run(backend, figures["per_s"], cpu_ms, pg_cpu_ms, xacts, read_profile(raw))
 
 
@@ -269,6 +278,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL (py-spy --gil)")
+    parser.add_argument("--keep", type=Path, help="keep py-spy's raw profiles in this directory")
     args = parser.parse_args()
     if "postgresql" in args.backends and not args.pg:
         raise SystemExit("phone_profile: PostgreSQL needs --pg URL or TRUCE_BENCH_DATABASE_URL (it is wiped)")
