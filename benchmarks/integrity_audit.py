@@ -29,7 +29,7 @@ os.environ.setdefault("TRUCE_PASSWORD_HASHING", "fast")
 import httpx2 as httpx
 import uvicorn
 
-from truce import schema
+from truce import schema, serving
 from truce.app import create_app
 from truce.config import Settings
 from truce.db import Database, connect
@@ -110,7 +110,10 @@ def _port(wanted: int) -> int:
 
 def serve(settings: Settings, db: Database, port: int = 0) -> tuple[str, uvicorn.Server]:
     port = _port(port)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="error"))
+    # The parser and loop every `truce` server runs (truce.serving), not whatever this environment holds.
+    config = uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="error",
+                            http=serving.HTTP, loop=serving.LOOP)  # fmt: skip
+    server = uvicorn.Server(config)
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
