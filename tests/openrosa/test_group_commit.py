@@ -225,3 +225,43 @@ def test_a_batch_waits_for_no_submission_that_is_not_coming(phone: Phone) -> Non
     # Each would take the full 60 s if the batch waited for what is not coming.
     assert isinstance(asyncio.run(asyncio.wait_for(alone(), 30)), Session)
     assert isinstance(asyncio.run(asyncio.wait_for(after_a_failed_arrival(), 30)), Session)
+
+
+def test_the_next_batch_waits_for_the_phones_the_last_one_answered(phone: Phone) -> None:
+    """Phones answered by one batch are expected back: the batch that begins as it ends waits for them.
+
+    Without that, a batch waiting when the last one ends goes without them, and two halves of the phones take
+    turns in batches half the size.
+    """
+    if phone.db.is_sqlite:
+        pytest.skip("SQLite's batches run on the loop and form while it is busy; only PostgreSQL's wait (writer.py)")
+    writer = GroupWriter(phone.db, delay=60.0)
+
+    async def in_turns() -> tuple[Session, Session, Session]:
+        first = await writer.run(_session)  # phone 1's batch; phone 1 is now expected back
+        other = asyncio.ensure_future(writer.run(_session))  # phone 2's, waiting as the first batch ended
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not other.done(), "the batch began without waiting for the phone it had just answered"
+        back = writer.arrival()  # phone 1 sends again
+        back.done()
+        again = await writer.run(_session)
+        return first, await other, again
+
+    first, other, again = asyncio.run(asyncio.wait_for(in_turns(), 30))
+    assert other is again, "the phone that came back was stored in a transaction of its own"
+    assert first is not other
+
+
+def test_a_phone_expected_back_is_not_waited_for_once_a_submission_has_come(phone: Phone) -> None:
+    """Any submission arriving counts for one phone expected back: the batch then waits for nobody else."""
+    writer = GroupWriter(phone.db, delay=60.0)
+
+    async def one_came() -> Session:
+        await writer.run(_session)  # one phone answered, expected back
+        came = writer.arrival()  # a submission comes (from it or from another phone)
+        came.done()
+        return await writer.run(_session)
+
+    # It would take the full 60 s if the batch still waited for the phone expected back.
+    assert isinstance(asyncio.run(asyncio.wait_for(one_came(), 30)), Session)

@@ -28,8 +28,11 @@ A PostgreSQL batch about to begin also waits, up to `COMMIT_DELAY_S`, for the su
 `commit_siblings`, it trades a few milliseconds for fewer, larger transactions. With eight phones on two server
 processes, batches held one or two submissions and each paid its ten statements; with the delay the stack spent
 about a tenth less CPU per submission and took more of them (benchmarks/odk_side_by_side.py; 8 ms beat 4 ms in
-alternating sittings, BENCHMARKS.md). With nothing on its way a batch waits for nothing, so a lone phone's answer
-is not delayed.
+alternating sittings, BENCHMARKS.md). The phones a batch has just answered count as on their way too, until a
+submission arrives for each or the delay has passed: a batch that begins as the last one ends would otherwise go
+without them, and the phones would settle into halves taking turns in batches of half the size (with sixteen
+phones on two processes, 4.5-5 submissions per batch instead of 7-8; session 17, BENCHMARKS.md). With nothing on
+its way a batch waits for nothing, so a lone phone's answer is not delayed.
 
 The loop never waits for the write lock, because whoever holds it may need the loop to let go of it: an API or
 page request holds SQLite's lock from its first flush until its commit, and FastAPI hands that commit to a worker
@@ -91,6 +94,10 @@ class GroupWriter:
         # Submissions being received and checked, not yet waiting here; and a signal when one arrives or gives up.
         self._arriving = 0
         self._moved = asyncio.Event()
+        # PostgreSQL: how many phones the last batch answered have not come back yet, and until when the next
+        # batch waits for them (see `_gather`).
+        self._expected = 0
+        self._expected_until = 0.0
         self._scheduled = False
         self._pause = 0.0
         # The task awaiting the writer lock, if any: the loop keeps only a weak reference to its tasks.
@@ -104,6 +111,9 @@ class GroupWriter:
     def arrival(self) -> Arrival:
         """Count a submission on its way here until it joins the queue (or fails): a batch may wait for it."""
         self._arriving += 1
+        if self._expected:
+            self._expected -= 1
+        self._moved.set()
         return Arrival(self)
 
     def arrived(self) -> None:
@@ -113,10 +123,17 @@ class GroupWriter:
 
     async def _gather(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wait up to `delay` while submissions are on their way and the batch has room: one transaction then
-        stores them all, instead of one now and another for them (PostgreSQL's commit_delay, for the batch)."""
+        stores them all, instead of one now and another for them (PostgreSQL's commit_delay, for the batch).
+
+        The phones the last batch answered count as on their way until they send again or `delay` has passed
+        since that answer: without them, a batch that begins as the last one ends waits for nobody, and two
+        halves of the phones take turns in batches half the size, each paying a batch's statements.
+        """
         deadline = loop.time() + self.delay
-        while self._arriving and len(self._waiting) < self.max_batch:
-            left = deadline - loop.time()
+        while len(self._waiting) < self.max_batch and self._on_their_way(loop):
+            # Only phones expected back: no longer than until they are no longer expected.
+            until = deadline if self._arriving else min(deadline, self._expected_until)
+            left = until - loop.time()
             if left <= 0:
                 return
             self._moved.clear()
@@ -124,6 +141,10 @@ class GroupWriter:
                 await asyncio.wait_for(self._moved.wait(), left)
             except TimeoutError:
                 return
+
+    def _on_their_way(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Whether a submission is arriving, or a phone the last batch answered is still expected back."""
+        return bool(self._arriving) or (self._expected > 0 and loop.time() < self._expected_until)
 
     async def run(self, work: Callable[[Session], T]) -> T:
         """Run `work(session)` inside a savepoint of a shared transaction; its result once that has committed.
@@ -222,6 +243,7 @@ class GroupWriter:
                     job.result, job.error = None, exc
         finally:
             _answer(batch)
+            self._expected, self._expected_until = len(batch), loop.time() + self.delay
             self._scheduled, self._leader = False, None
             if self._waiting:
                 self._schedule(loop)
