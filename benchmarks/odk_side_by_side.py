@@ -1,12 +1,16 @@
 """Truce on PostgreSQL against ODK Central's backend, side by side, in alternating rounds (issue 24, part 3).
 
 What it measures: the same client drives both servers with the phones' load of openrosa_submissions.py: per run,
-2,000 submissions (after 50 to warm up), each an incident report with a distinct ~100 KB noise JPEG, sent by P
+2,000 submissions (after 400 to warm up), each an incident report with a distinct ~100 KB noise JPEG, sent by P
 phones at once (8, then 16), each phone a client thread on a keep-alive connection, every answer 201. Each stack
 runs N server processes (2 by default) on one PostgreSQL database: N `truce serve` processes, or N ODK Central
 node processes (`node lib/bin/run-server.js`), each on its own port; phone i sends to process i mod N, as a
 load balancer that keeps a phone on one server would. Truce's phones log in with a device token (HTTP Basic),
 ODK's with an App User's key in the URL (`/v1/key/TOKEN/...`), each stack's cheapest phone log-in.
+
+The warm-up is 400 because ODK Central's node processes need a few hundred requests before V8 has optimised
+their code: with 50, as this script had until session 17, ODK's first run of a sitting (8 phones) measured 89/s
+where its processes, warm, take 125/s; Truce's rate was the same with either (BENCHMARKS.md, session 17).
 
 Rounds alternate which stack goes first (round 1: Truce then ODK; round 2: ODK then Truce; ...), so both see the
 same load from the machine's other users. Neither database is emptied between rounds: both grow as a mission's
@@ -17,9 +21,11 @@ from /proc, plus the PostgreSQL backends serving that stack's database, found in
 shared background processes, the WAL writer and checkpointer, are counted for neither), read once ODK Central's
 worker has processed the run's submission events (two jobs per submission, after the 201: counted in ODK's run,
 not slowing the next one), the client's own CPU per submission (its threads' user + system time, which includes
-the kernel's work of sending 100 KB over loopback; it shares the machine's two cores with the stack), the stack's
-memory (the proportional set size, PSS, of the server processes and their PostgreSQL backends, so shared buffers
-are not counted once per backend), the database sizes and the load average.
+the kernel's work of sending 100 KB over loopback; it shares the machine's two cores with the stack), the
+transactions per submission that the stack's database ended during the run (pg_stat_database; for Truce the
+inverse of its batches' size, for ODK Central its worker's jobs included), the stack's memory (the proportional
+set size, PSS, of the server processes and their PostgreSQL backends, so shared buffers are not counted once per
+backend), the database sizes and the load average.
 
 Not part of CI: ODK Central is set up by hand, from its source, outside this repository (none of its code is
 committed here). As done on 2026-12-06 (central-backend at 4f5943d1, Node 20.20, npm 11, PostgreSQL 15), twice:
@@ -90,6 +96,8 @@ from serve_startup import load_demo, server_environment, stop, truce_command
 
 FORM = f"truce-{SLUG}-incident"
 HEADERS = {"X-OpenRosa-Version": "1.0"}
+# How long PostgreSQL's backends may take to report their transactions to pg_stat_database (PGSTAT_MIN_INTERVAL).
+STATS_LAG_S = 1.5
 # ODK Central's worker (lib/worker/worker.js) processes each submission's audit event after the 201: the events of
 # submissions it has not yet processed, and would still retry.
 ODK_PENDING = "SELECT count(*) FROM audits WHERE processed IS NULL AND failures < 5 AND action LIKE 'submission.%'"
@@ -208,6 +216,7 @@ class Figures:
     db_mb: float
     files_mb: float
     client_ms: float
+    xacts: float
 
 
 def work(count: int, version: str) -> list[tuple[bytes, str, bytes]]:
@@ -276,6 +285,21 @@ def backends(url: str) -> list[int]:
     return pids
 
 
+def transactions(url: str) -> int:
+    """The transactions the database of `url` has ended so far, once its backends have reported them.
+
+    A busy backend reports its counts at most once a second, and one gone idle within a second more: so wait.
+    """
+    time.sleep(STATS_LAG_S)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        ended = connection.execute(
+            text("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
+        ).scalar_one()
+    engine.dispose()
+    return int(ended)
+
+
 def database_mb(url: str) -> float:
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -316,12 +340,14 @@ def one_run(stack: Stack, phones: int, count: int, warmup: int) -> Figures:
     items = work(warmup + count, stack.version)
     send(stack, items[:warmup], phones)
     servers = [server.pid for server in stack.servers]
+    ended = transactions(stack.database_url)
     before = cpu_of(servers + backends(stack.database_url))
     client_before = time.process_time()
     seconds, latencies = send(stack, items[warmup:], phones)
     client_s = time.process_time() - client_before
     settle(stack)
     after = cpu_of(servers + backends(stack.database_url))
+    ended = transactions(stack.database_url) - ended
     # A backend that started during the run counts from zero; one that ended is lost (the pools keep theirs).
     server_s = sum(after.get(pid, 0.0) - before.get(pid, 0.0) for pid in servers)
     pg_s = sum(after[pid] - before.get(pid, 0.0) for pid in after if pid not in servers)
@@ -337,6 +363,7 @@ def one_run(stack: Stack, phones: int, count: int, warmup: int) -> Figures:
         db_mb=database_mb(stack.database_url),
         files_mb=tree_mb(stack.files_dir),
         client_ms=client_s / count * 1000,
+        xacts=ended / count,
     )
 
 
@@ -430,7 +457,8 @@ def print_run(round_number: int, stack: Stack, phones: int, figures: Figures) ->
         f"round {round_number} {stack.name:11} {phones:2} phones: {figures.per_s:6.1f}/s, "
         f"p50 {figures.p50_ms:5.0f} ms, p99 {figures.p99_ms:5.0f} ms; CPU {figures.cpu_ms:5.1f} ms per submission "
         f"(servers {figures.server_ms:4.1f}, PostgreSQL {figures.pg_ms:4.1f}; "
-        f"the client {figures.client_ms:4.1f}); memory {figures.pss_mb:4.0f} MB PSS; database {figures.db_mb:5.0f} MB"
+        f"the client {figures.client_ms:4.1f}); {figures.xacts:.2f} transactions per submission; "
+        f"memory {figures.pss_mb:4.0f} MB PSS; database {figures.db_mb:5.0f} MB"
         f"{files}; load {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
         flush=True,
     )
@@ -447,7 +475,7 @@ def main() -> None:
     parser.add_argument("--phones", type=int, nargs="+", default=[8, 16])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=400, help="submissions sent before each run's clock starts")
     bench_ports = os.environ.get("TRUCE_BENCH_PORTS", "")  # LOW-HIGH: Truce's servers listen from LOW
     parser.add_argument("--ports", type=int, default=int(bench_ports.split("-")[0]) if bench_ports else 18610,
                         help="Truce's first port (the low end of TRUCE_BENCH_PORTS if set)")  # fmt: skip
