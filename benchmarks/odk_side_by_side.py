@@ -86,6 +86,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 from sqlalchemy import create_engine, text
@@ -272,17 +273,20 @@ def send(stack: Stack, items: list[tuple[bytes, str, bytes]], phones: int) -> tu
     return time.perf_counter() - began, latencies
 
 
+def column(url: str, sql: str) -> list[Any]:
+    """The first column of the rows `sql` gives, on a connection of its own to the database of `url`."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql)).scalars())
+    finally:
+        engine.dispose()
+
+
 def backends(url: str) -> list[int]:
     """The PostgreSQL backends serving the database of `url` (this query's own left out)."""
-    database = url.rsplit("/", 1)[1].split("?")[0]
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": database}
-        ).scalars()
-        pids = [int(pid) for pid in rows]
-    engine.dispose()
-    return pids
+    sql = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    return [int(pid) for pid in column(url, sql)]
 
 
 def transactions(url: str) -> int:
@@ -291,21 +295,12 @@ def transactions(url: str) -> int:
     A busy backend reports its counts at most once a second, and one gone idle within a second more: so wait.
     """
     time.sleep(STATS_LAG_S)
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        ended = connection.execute(
-            text("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
-        ).scalar_one()
-    engine.dispose()
-    return int(ended)
+    sql = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+    return int(column(url, sql)[0])
 
 
 def database_mb(url: str) -> float:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        size = connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
-    engine.dispose()
-    return int(size) / 2**20
+    return int(column(url, "SELECT pg_database_size(current_database())")[0]) / 2**20
 
 
 def cpu_of(pids: list[int]) -> dict[int, float]:
