@@ -13,8 +13,9 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import ARRAY, Connection, Insert, Select, bindparam, func, insert, literal_column, select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
@@ -47,6 +48,8 @@ class Prepared:
         self.dialect = dialect
         self._types = [column.type.dialect_impl(dialect) for column in selected]
         self._results: list[Callable[[Any], Any] | None] | None = None if self._types else []
+        # An INSERT of named columns on PostgreSQL: several rows go as one statement, each column an array.
+        self.rows_at_once = _from_arrays(statement, dialect, keys) if keys else None
 
     def results(self, description: Sequence[Sequence[Any]]) -> list[Callable[[Any], Any] | None]:
         """Each column's result processor, made on first use from the driver's type codes, as Core makes them."""
@@ -66,6 +69,27 @@ class Prepared:
         if self.positional:
             return tuple(values)
         return dict(zip([name for name, _, _ in self.binds], values, strict=True))
+
+
+def _from_arrays(statement: ClauseElement, dialect: Dialect, keys: list[str]) -> Prepared | None:
+    """`statement`'s rows from one array per column (`INSERT ... SELECT * FROM unnest(...)`), on PostgreSQL.
+
+    psycopg sends an executemany as a pipeline of one statement per row, waiting on the socket before each: a
+    batch of the log's entries and nodes cost dozens of polls, each of which hands the interpreter lock to the
+    event loop and waits to get it back (BENCHMARKS.md, session 18). This is one statement whatever the number
+    of rows, with the same text every time, so that psycopg parses it once and the server prepares it.
+    """
+    # Each array must be sent with its type (`%(idx)s::BIGINT[]`) for unnest to know its columns: psycopg's
+    # dialect renders the casts.
+    if dialect.name != "postgresql" or dialect.bind_typing is not BindTyping.RENDER_CASTS:
+        return None
+    if not isinstance(statement, Insert):
+        return None
+    table = statement.table
+    columns = [table.c[key] for key in keys]
+    arrays = [bindparam(column.key, type_=ARRAY(column.type)) for column in columns]
+    rows: Select[Any] = select(literal_column("*")).select_from(func.unnest(*arrays))
+    return Prepared(insert(table).from_select(columns, rows), dialect)
 
 
 class Statements:
@@ -129,8 +153,12 @@ class Cursor:
     def execute(self, name: str, rows: Sequence[Row]) -> int:
         """Run statement `name` once for each of `rows` (one executemany for several); the rows it changed."""
         statement = self.prepared[name]
+        at_once = statement.rows_at_once
         if len(rows) == 1:
             self._run(self.cursor.execute, statement.sql, statement.parameters(rows[0]))
+        elif rows and at_once is not None:
+            columns = {name: [row.get(name) for row in rows] for name, _, _ in at_once.binds}
+            self._run(self.cursor.execute, at_once.sql, at_once.parameters(columns))
         elif rows:
             self._run(self.cursor.executemany, statement.sql, [statement.parameters(row) for row in rows])
         else:
