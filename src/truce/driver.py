@@ -89,7 +89,12 @@ def _from_arrays(statement: ClauseElement, dialect: Dialect, keys: list[str]) ->
     columns = [table.c[key] for key in keys]
     arrays = [bindparam(column.key, type_=ARRAY(column.type)) for column in columns]
     rows: Select[Any] = select(literal_column("*")).select_from(func.unnest(*arrays))
-    return Prepared(insert(table).from_select(columns, rows), dialect)
+    prepared = Prepared(insert(table).from_select(columns, rows), dialect)
+    # Sent in binary: psycopg's text form of an array searches every element for characters to quote and escapes
+    # them (the entries' JSON is full of quotes); the binary form only packs each element's length before it.
+    for name, _, _ in prepared.binds:
+        prepared.sql = prepared.sql.replace(f"%({name})s", f"%({name})b")
+    return prepared
 
 
 class Statements:
