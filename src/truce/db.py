@@ -465,7 +465,29 @@ def _create_engine(url: str) -> tuple[Engine, WriterLock | None]:
         connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
     )
     _ping_when_idle(engine)
+    _cache_long_statements()
     return engine, None
+
+
+# psycopg's cache of converted queries takes those of up to 50 parameters and 4,096 bytes.
+CACHED_STATEMENT_PARAMETERS, CACHED_STATEMENT_BYTES = 4096, 65536
+
+
+def _cache_long_statements() -> None:
+    """Let psycopg keep the conversion of long statements too (to its `$1` placeholders, in Python).
+
+    psycopg leaves statements over 50 parameters or 4 KB out of its cache, expecting an ORM's INSERT of many rows
+    to differ every time; it then converts each anew, scanning it for placeholders. Ours repeat: a phones' batch
+    inserts each table's rows in one statement whose text depends only on the batch's size (1 to 64). Converting
+    them was 7% of a submission's instructions on PostgreSQL (benchmarks/phone_instructions.py, session 18). The
+    cache stays psycopg's own, least recently used, 128 entries; these bounds keep a batch of 64 incidents in it
+    and keep it under a few megabytes. A psycopg without these settings is left as it is.
+    """
+    import psycopg._queries as queries  # what it names is internal to psycopg, hence looked up with care
+
+    if hasattr(queries, "MAX_CACHED_STATEMENT_PARAMS") and hasattr(queries, "MAX_CACHED_STATEMENT_LENGTH"):
+        queries.MAX_CACHED_STATEMENT_PARAMS = max(queries.MAX_CACHED_STATEMENT_PARAMS, CACHED_STATEMENT_PARAMETERS)
+        queries.MAX_CACHED_STATEMENT_LENGTH = max(queries.MAX_CACHED_STATEMENT_LENGTH, CACHED_STATEMENT_BYTES)
 
 
 def _ping_when_idle(engine: Engine) -> None:
