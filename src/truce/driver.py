@@ -51,12 +51,15 @@ class Prepared:
         # An INSERT of named columns on PostgreSQL: several rows go as one statement, each column an array.
         self.rows_at_once = _from_arrays(statement, dialect, keys) if keys else None
 
-    def results(self, description: Sequence[Sequence[Any]]) -> list[Callable[[Any], Any] | None]:
-        """Each column's result processor, made on first use from the driver's type codes, as Core makes them."""
+    def results(self, cursor: Any) -> list[Callable[[Any], Any] | None]:
+        """Each column's result processor, made on first use from the driver's type codes, as Core makes them.
+
+        The cursor's description is read only then: psycopg builds an object per column for it, every time.
+        """
         if self._results is None:
             self._results = [
                 kind.result_processor(self.dialect, column[1])
-                for kind, column in zip(self._types, description, strict=True)
+                for kind, column in zip(self._types, cursor.description, strict=True)
             ]
         return self._results
 
@@ -143,7 +146,7 @@ class Cursor:
         statement = self.prepared[name]
         self._run(self.cursor.execute, statement.sql, statement.parameters(row))
         found = self.cursor.fetchone()
-        return None if found is None else _processed(statement.results(self.cursor.description), found)
+        return None if found is None else _processed(statement.results(self.cursor), found)
 
     def fetchall(self, name: str, row: Row) -> list[tuple[Any, ...]]:
         """Run query `name` with the values of `row`; all its rows, values as Core would return them."""
@@ -152,7 +155,7 @@ class Cursor:
         rows = self.cursor.fetchall()
         if not rows:
             return []
-        processors = statement.results(self.cursor.description)
+        processors = statement.results(self.cursor)
         return [_processed(processors, found) for found in rows]
 
     def execute(self, name: str, rows: Sequence[Row]) -> int:
