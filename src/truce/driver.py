@@ -159,7 +159,10 @@ class Cursor:
         return [_processed(processors, found) for found in rows]
 
     def execute(self, name: str, rows: Sequence[Row]) -> int:
-        """Run statement `name` once for each of `rows` (one executemany for several); the rows it changed."""
+        """Run statement `name` for each of `rows`; the rows it changed.
+
+        Several rows of an INSERT go as one statement on PostgreSQL (`_from_arrays`), as one executemany elsewhere.
+        """
         statement = self.prepared[name]
         at_once = statement.rows_at_once
         if len(rows) == 1:
