@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from conftest import demo_database
@@ -265,3 +265,16 @@ def test_a_phone_expected_back_is_not_waited_for_once_a_submission_has_come(phon
 
     # It would take the full 60 s if the batch still waited for the phone expected back.
     assert isinstance(asyncio.run(asyncio.wait_for(one_came(), 30)), Session)
+
+
+def test_a_postgresql_batch_keeps_generic_plans_and_nothing_else_does(phone: Phone) -> None:
+    """Planning the batch's same few look-ups and INSERTs every time cost PostgreSQL more than running them."""
+    if phone.db.is_sqlite:
+        pytest.skip("PostgreSQL's plan cache mode; SQLite has no such setting")
+
+    def mode(session: Session) -> str:
+        return str(session.execute(text("SHOW plan_cache_mode")).scalar_one())
+
+    assert asyncio.run(GroupWriter(phone.db).run(mode)) == "auto"
+    with phone.db.session() as session:
+        assert mode(session) == "force_custom_plan", "the batch's setting ended with its transaction"

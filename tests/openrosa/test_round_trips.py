@@ -36,9 +36,10 @@ PHONES = 8
 # of its four rows (SQLite gives no RETURNING order, so SQLAlchemy inserts its rows one by one; PostgreSQL takes a
 # batch's rows of a table in one INSERT).
 OWN = {"sqlite": 7, "postgis": 2}
-# What one batch costs, however many submissions it holds: BEGIN IMMEDIATE (SQLite), the places' version, the
-# four tables' INSERTs (PostgreSQL), the log's head read and update, its entries and nodes, and the events' checks.
-PER_BATCH = {"sqlite": 8, "postgis": 11}
+# What one batch costs, however many submissions it holds: BEGIN IMMEDIATE (SQLite), the plan cache's mode and the
+# four tables' INSERTs (PostgreSQL), the places' version, the log's head read and update, its entries and nodes,
+# and the events' checks.
+PER_BATCH = {"sqlite": 8, "postgis": 12}
 
 
 def _xml(scene: Scene, number: int) -> bytes:

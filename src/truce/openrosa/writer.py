@@ -56,7 +56,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from truce.db import BUSY, Database
+from truce.db import BUSY, Database, plan_generically
 from truce.errors import Unavailable
 from truce.ledger import service as ledger
 
@@ -272,6 +272,7 @@ class GroupWriter:
             return
         try:
             with self.db.session() as session:
+                self._plan(session)
                 for job in batch:
                     _run_one(session, job)
         except Exception as exc:
@@ -279,6 +280,10 @@ class GroupWriter:
             for job in batch:
                 if job.error is None:
                     job.result, job.error = None, exc
+
+    def _plan(self, session: Session) -> None:
+        if not self.db.is_sqlite:
+            plan_generically(session)
 
     def _write_together(self, batch: list[_Job]) -> BaseException | None:
         """Store the batch with one flush and one log append for all; what failed, with nothing stored, if any.
@@ -294,6 +299,7 @@ class GroupWriter:
                     session.connection()  # BEGIN IMMEDIATE here, before any job: a busy file fails with none run
                 except Unavailable as exc:
                     raise _Busy() from exc
+                self._plan(session)
                 # No flush before the end: a query would otherwise write what the jobs before it added. The
                 # journal appends every job's entries in one batch at the commit.
                 with session.no_autoflush:
