@@ -428,8 +428,10 @@ CALLS |= {
     )[-1],
 }
 # The bulletin's languages and its editions (issue 18); the day with the latest incident (the reports page's
-# suggestion); a phone's proved login re-read in its batch (issue 24); a job's state and result (issue 22).
-READS |= {"bulletin_languages", "editions", "latest_start", "mission_and_login", "queued", "download"}
+# suggestion); a phone's proved login re-read in its batch, and what a batch reads for all its submissions at once
+# (issue 24); a job's state and result (issue 22).
+READS |= {"bulletin_languages", "editions", "latest_start", "mission_and_login", "logins", "read_ahead", "queued"}
+READS |= {"download"}
 # A read whose name is a write elsewhere (movements.service.confirm): named in full.
 QUALIFIED_READS = {"truce.openrosa.callers.confirm"}
 # Jobs (issue 22): a job's row is delivery state, never logged, as idempotency keys and webhook events are; what a

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from conftest import demo_database
 from openrosa.collect import PHOTO_JPEG
 from openrosa.demo_phone import demo_with_phone
+from truce import driver
 from truce.db import Database
 from truce.errors import Invalid
 from truce.evidence import store
@@ -24,7 +25,7 @@ from truce.integrity.verify import verify
 from truce.ledger import keys
 from truce.missions.models import Mission
 from truce.models import LOGGED
-from truce.openrosa import callers, intake
+from truce.openrosa import ahead, callers, intake
 from truce.openrosa.models import Submission
 from truce.openrosa.writer import GroupWriter
 
@@ -35,11 +36,12 @@ BAD += "<distance_km>1</distance_km>"
 TOGETHER = 6
 
 
-def _xml(instance: str, placed: str) -> bytes:
+def _xml(instance: str, placed: str, edits: str | None = None) -> bytes:
+    deprecated = f"<deprecatedID>uuid:{edits}</deprecatedID>" if edits else ""
     return (
         '<data id="truce-nk-2020-incident" version="1"><observed>2020-11-20T10:00:00+04:00</observed>'
         "<incident_type>explosion</incident_type><subtype>mortar</subtype><source>post</source>"
-        f"{placed}<meta><instanceID>uuid:{instance}</instanceID></meta></data>"
+        f"{placed}<meta><instanceID>uuid:{instance}</instanceID>{deprecated}</meta></data>"
     ).encode()
 
 
@@ -57,8 +59,11 @@ class Phone:
     flushes: int = 0
 
     def store_together(self, submissions: list[tuple[str, bytes]]) -> list[object]:
-        """Store (instance, XML) pairs, each with its own photo, through one writer; each one's answer."""
-        writer = GroupWriter(self.db)
+        """Store (instance, XML) pairs, each with its own photo, through one writer; each one's answer.
+
+        As the submission route does, the writer may read what they read ahead (on PostgreSQL).
+        """
+        writer = GroupWriter(self.db, read_ahead=intake.read_ahead)
         prepared = [intake.prepare(self.mission, self.caller, xml) for _, xml in submissions]
         photos = [
             store.save_stream([PHOTO_JPEG + instance.encode()], self.root, limit=store.MB)
@@ -72,8 +77,10 @@ class Phone:
                 files = {"p.jpg": photos[position]}
                 return intake.receive(session, intake.Intake(here, self.caller, prepared[position], files))
 
+            instance = prepared[position].instance
+            wanted = ahead.Wanted(None, self.mission.id, instance.form_id, instance.instance_id, instance.deprecated_id)
             try:
-                return (await writer.run(work)).created
+                return (await writer.run(work, wanted)).created
             except Exception as exc:  # a bad one's error is its own answer
                 return exc
 
@@ -88,11 +95,19 @@ class Phone:
             if id(session) in self.sessions:
                 self.flushes += 1
 
+        run = driver.Cursor._run
+
+        def run_seen(cursor: driver.Cursor, method: Any, sql: str, parameters: Any) -> None:
+            self.statements.append(sql)  # the driver's own statements (the log's, the look-ups) skip the events
+            run(cursor, method, sql, parameters)
+
         event.listen(self.db.engine, "before_cursor_execute", seen)
         event.listen(Session, "after_flush", flushed)
+        driver.Cursor._run = run_seen  # type: ignore[method-assign]
         try:
             return asyncio.run(all_of_them())
         finally:
+            driver.Cursor._run = run  # type: ignore[method-assign]
             event.remove(self.db.engine, "before_cursor_execute", seen)
             event.remove(Session, "after_flush", flushed)
 
@@ -113,6 +128,11 @@ class Phone:
 
     def inserts_into(self, table: str) -> int:
         return sum(1 for s in self.statements if s.lstrip().upper().startswith(f"INSERT INTO {table.upper()} "))
+
+    def runs(self, statement: Any) -> int:
+        """How many times `statement` was sent, as this database's dialect compiles it."""
+        sql = str(statement.compile(dialect=self.db.engine.dialect))
+        return self.statements.count(sql)
 
 
 @pytest.fixture
@@ -145,6 +165,11 @@ def test_waiting_submissions_go_in_together_with_one_flush(phone: Phone, backend
     assert phone.instances() == {f"uuid:{i}" for i in ids}
     assert phone.count(Incident) == phone.incidents_before + TOGETHER
     assert phone.count(Evidence) == phone.count(Custody) == TOGETHER
+    # Each submission's look-up of its earlier versions: on PostgreSQL one statement for the batch (ahead.py).
+    if backend == "postgis":
+        assert (phone.runs(intake.RELATED_AHEAD), phone.runs(intake.RELATED_IDS)) == (1, 0)
+    else:
+        assert phone.runs(intake.RELATED_IDS) == TOGETHER
     with phone.db.session(write=False) as session:
         rows = session.scalars(select(Submission)).all()
         evidence = {e.incident_id: e.sha256 for e in session.scalars(select(Evidence))}
@@ -179,6 +204,46 @@ def test_a_retry_in_the_same_batch_becomes_one_record(phone: Phone) -> None:
     assert answers == [True, True, False]
     assert phone.instances() == {f"uuid:{first}", f"uuid:{other}"}
     assert phone.count(Incident) == phone.incidents_before + 2
+    assert phone.log_intact()
+    if not phone.db.is_sqlite:
+        # What one of them stores changes what another reads: the batch read nothing ahead.
+        assert phone.runs(intake.RELATED_AHEAD) == 0
+
+
+def test_what_a_batch_reads_ahead_is_what_each_submission_would_read(phone: Phone) -> None:
+    """A retry, an edit, an early edit and a new report in one batch come to what each would come to alone."""
+    [stored, edited, fresh, edit, early_edit, late_original] = _ids(6)
+    assert phone.store_together([(stored, _xml(stored, GOOD)), (edited, _xml(edited, GOOD))]) == [True, True]
+    incidents = phone.count(Incident)
+    read_ahead = phone.runs(intake.RELATED_AHEAD) if not phone.db.is_sqlite else 0
+
+    answers = phone.store_together(
+        [
+            (stored, _xml(stored, GOOD)),  # a retry: received again
+            (edit, _xml(edit, GOOD, edits=edited)),  # a new version of the same incident
+            (fresh, _xml(fresh, GOOD)),
+            (early_edit, _xml(early_edit, GOOD, edits=late_original)),  # its original has not come yet
+        ]
+    )
+
+    assert answers == [False, True, True, True]
+    assert phone.count(Incident) == incidents + 2  # the new report's, and the early edit's standing in
+    with phone.db.session(write=False) as session:
+        rows = {row.instance_id: row for row in session.scalars(select(Submission))}
+    assert rows[f"uuid:{edit}"].record_ids == rows[f"uuid:{edited}"].record_ids
+    assert not phone.savepoints(), "the batch was stored again a savepoint each"
+    if not phone.db.is_sqlite:
+        assert phone.runs(intake.RELATED_AHEAD) == read_ahead + 1
+    # The original that comes after its own edit is kept, superseded by it (the reads now find the edit).
+    assert phone.store_together([(late_original, _xml(late_original, GOOD)), (stored, _xml(stored, GOOD))]) == [
+        True,
+        False,
+    ]
+    with phone.db.session(write=False) as session:
+        late = session.scalars(select(Submission).where(Submission.instance_id == f"uuid:{late_original}")).one()
+    assert late.superseded
+    assert late.record_ids == rows[f"uuid:{early_edit}"].record_ids
+    assert phone.count(Incident) == incidents + 2
     assert phone.log_intact()
 
 

@@ -8,8 +8,11 @@ log-in is read on the loop); the same answers hold.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import httpx2 as httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,7 +27,7 @@ from truce.db import Database
 from truce.missions import service as missions_service
 from truce.missions.models import Mission
 from truce.missions.schemas import MissionUpdate
-from truce.openrosa import devices
+from truce.openrosa import ahead, devices, intake, writer
 from truce.openrosa.models import Submission
 from truce.policy import Actor
 from truce.users import service as users_service
@@ -114,5 +117,58 @@ def test_a_disabled_account_and_a_changed_one_are_seen_at_once(backend: str, tmp
             assert _submit(first, headers, 15) == 401
             assert _submit(second, headers, 16) == 401
             assert _stored(db) == stored
+    finally:
+        db.dispose()
+
+
+def test_a_batch_reading_its_log_ins_ahead_refuses_a_revoked_device_and_stores_the_rest(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a batch of several reads their log-ins in one query (ahead.py): a device revoked since its
+    proof was kept is refused all the same, and the others' submissions in its batch are stored."""
+    db = demo_database(backend, tmp_path, "openrosa_proved_batch")
+    try:
+        mission, revoked, _ = demo_with_device(db, "kept-phone-a")
+        _, other, _ = demo_with_device(db, "kept-phone-b")
+        batches: list[list[ahead.Wanted]] = []
+        read_ahead = intake.read_ahead
+
+        def reading(session: Session, wanted: list[ahead.Wanted]) -> None:
+            batches.append(wanted)
+            read_ahead(session, wanted)
+
+        monkeypatch.setattr(intake, "read_ahead", reading)
+        app = create_app(Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET), db)
+
+        async def send(client: httpx.AsyncClient, device: devices.NewDevice, number: int) -> int:
+            files = [
+                ("xml_submission_file", ("s.xml", _xml(number), "text/xml")),
+                ("p.jpg", ("p.jpg", PHOTO_JPEG + number.to_bytes(4, "big"), "image/jpeg")),
+            ]
+            headers = {"X-OpenRosa-Version": "1.0", **basic(device.username, device.token)}
+            return (await client.post(f"{BASE}/submission", files=files, headers=headers)).status_code
+
+        async def phones() -> list[int]:
+            # A batch waits for every submission on its way: the three below are stored in one.
+            writer.for_database(db, app.state, intake.read_ahead).delay = 60.0
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://truce.test", timeout=120) as client:
+                assert [await send(client, revoked, 21), await send(client, other, 22)] == [201, 201]  # proofs kept
+                with db.session() as session:
+                    here = session.get(Mission, mission.id)
+                    assert here is not None
+                    devices.revoke_device(session, here, revoked.device.id, actor=_admin(session))
+                stored = _stored(db)
+                answers = await asyncio.gather(
+                    send(client, revoked, 23), send(client, other, 24), send(client, other, 25)
+                )
+                assert _stored(db) == stored + 2
+                return list(answers)
+
+        assert asyncio.run(asyncio.wait_for(phones(), 60)) == [401, 201, 201]
+        if backend == "postgis":
+            logins = [w.login for w in batches[-1]]
+            assert len(logins) == 3, "the three submissions were not stored in one batch"
+            assert ("nk-2020", revoked.username) in logins
     finally:
         db.dispose()

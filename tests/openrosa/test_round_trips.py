@@ -31,15 +31,15 @@ from truce.config import Settings
 from truce.incidents.models import Incident
 
 PHONES = 8
-# What one submission costs on its own: its log-in read (SQLite adds the reader's BEGIN; PostgreSQL reads it inside
-# the batch, for a phone it has seen before), the look-up of its earlier versions, and on SQLite one INSERT for each
-# of its four rows (SQLite gives no RETURNING order, so SQLAlchemy inserts its rows one by one; PostgreSQL takes a
-# batch's rows of a table in one INSERT).
-OWN = {"sqlite": 7, "postgis": 2}
-# What one batch costs, however many submissions it holds: BEGIN IMMEDIATE (SQLite), the plan cache's mode and the
-# four tables' INSERTs (PostgreSQL), the places' version, the log's head read and update, its entries and nodes,
-# and the events' checks.
-PER_BATCH = {"sqlite": 8, "postgis": 12}
+# What one submission costs on its own. On SQLite: its log-in read and the reader's BEGIN, the look-up of its earlier
+# versions, and one INSERT for each of its four rows (SQLite gives no RETURNING order, so SQLAlchemy inserts its rows
+# one by one). On PostgreSQL nothing: a batch takes each table's rows in one INSERT, and reads its submissions'
+# log-ins (a phone it has seen before) and earlier versions for all of them at once (openrosa/ahead.py).
+OWN = {"sqlite": 7, "postgis": 0}
+# What one batch costs, however many submissions it holds: BEGIN IMMEDIATE (SQLite); the plan cache's mode, the
+# log-ins and versions read ahead (a batch of one reads its own: as many statements) and the four tables' INSERTs
+# (PostgreSQL); the places' version, the log's head read and update, its entries and nodes, and the events' checks.
+PER_BATCH = {"sqlite": 8, "postgis": 14}
 
 
 def _xml(scene: Scene, number: int) -> bytes:

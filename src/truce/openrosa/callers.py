@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ARRAY, String, any_, bindparam, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from truce import driver, policy
@@ -16,7 +17,7 @@ from truce.db import loaded, mapped_columns
 from truce.errors import Forbidden, NotFound, TruceError, Unauthorized, Unavailable, WrongCredentials
 from truce.missions import service as missions_service
 from truce.missions.models import Delegation, Mission
-from truce.openrosa import digest, xforms
+from truce.openrosa import ahead, digest, xforms
 from truce.openrosa.devices import DEVICE_PREFIX, token_matches
 from truce.openrosa.models import Device
 from truce.patrols.models import Patrol
@@ -151,7 +152,10 @@ def confirm(session: Session, proved: Proved) -> None:
     log-in would read them: a refusal raises what a fresh log-in raises (401, 403); a caller still allowed raises
     `Unavailable`, since the instance was checked against the old one: the phone sends it again, as itself now.
     """
-    rows = tuple(_STATEMENTS.fetchall(session.connection(), "mission_account", proved.values))
+    slug, username = proved.values["slug"], proved.values["username"]
+    rows = ahead.login(session, slug, username)  # read with the rest of its batch's, if it was
+    if rows is None:
+        rows = tuple(_STATEMENTS.fetchall(session.connection(), "mission_account", proved.values))
     # A row per role, in whatever order the database gives them this time.
     if len(rows) == len(proved.rows) and all(row in proved.rows for row in rows):
         return
@@ -263,10 +267,46 @@ _MISSION_ACCOUNT = (
 )
 
 
+# The same rows for the log-ins of a PostgreSQL batch's submissions (`logins`): its accounts, in its missions.
+_NAMES = ARRAY(String)
+_MISSION_ACCOUNTS = (
+    select(*_MISSION_COLUMNS, *_USER_COLUMNS, *_DEVICE_COLUMNS, *users_service.MEMBERSHIP_COLUMNS)
+    .select_from(Mission)
+    .join(User, User.username == any_(bindparam("usernames", type_=_NAMES)))
+    .outerjoin(Device, Device.user_id == User.id)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Delegation, Delegation.id == Membership.delegation_id)
+    .where(Mission.slug == any_(bindparam("slugs", type_=_NAMES)))
+)
+
+
 _USER_START = len(_MISSION_COLUMNS)
 _DEVICE_START = _USER_START + len(_USER_COLUMNS)
 _ROLES_START = _DEVICE_START + len(_DEVICE_COLUMNS)
-_STATEMENTS = driver.Statements(lambda dialect: {"mission_account": driver.Prepared(_MISSION_ACCOUNT, dialect)})
+_SLUG = [column.key for column in _MISSION_COLUMNS].index("slug")
+_USERNAME = _USER_START + [column.key for column in _USER_COLUMNS].index("username")
+
+
+def _statements(dialect: Dialect) -> dict[str, driver.Prepared]:
+    statements = {"mission_account": driver.Prepared(_MISSION_ACCOUNT, dialect)}
+    if dialect.name == "postgresql":
+        statements["mission_accounts"] = driver.Prepared(_MISSION_ACCOUNTS, dialect)
+    return statements
+
+
+_STATEMENTS = driver.Statements(_statements)
+
+
+def logins(session: Session, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ahead.Rows]:
+    """The rows `confirm` reads, for several log-ins (mission slug, account name) in one query (PostgreSQL).
+
+    An account or mission that is not found has no rows here: its submission reads for itself (`ahead`).
+    """
+    values = {"slugs": sorted({slug for slug, _ in wanted}), "usernames": sorted({name for _, name in wanted})}
+    found: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    for row in _STATEMENTS.fetchall(session.connection(), "mission_accounts", values):
+        found.setdefault((row[_SLUG], row[_USERNAME]), []).append(row)
+    return {key: tuple(rows) for key, rows in found.items() if key in wanted}
 
 
 def _account(row: Sequence[Any]) -> tuple[User | None, Device | None]:

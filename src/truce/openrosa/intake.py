@@ -8,7 +8,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, union_all
+from sqlalchemy import ARRAY, any_, bindparam, insert, select, union_all
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,7 @@ from truce.ledger import service as ledger
 from truce.missions.models import Mission
 from truce.movements import service as movements_service
 from truce.movements.models import Movement
-from truce.openrosa import submissions, tracks, xforms
+from truce.openrosa import ahead, callers, submissions, tracks, xforms
 from truce.openrosa.callers import FORM_ACTIONS, Caller, may_use
 from truce.openrosa.instance import Instance, parse
 from truce.openrosa.models import Submission
@@ -161,8 +162,10 @@ def _related(session: Session, mission: Mission, form: str, instance_id: str) ->
 
     Asked for every submission, so the ids come first from the DB-API cursor, and rows are loaded only if any.
     """
-    values = {"mission": mission.id, "form": form, "instance": instance_id}
-    found = _STATEMENTS.fetchall(session.connection(), "related", values)
+    found = ahead.versions(session, mission.id, form, instance_id)  # read with the rest of its batch's, if it was
+    if found is None:
+        values = {"mission": mission.id, "form": form, "instance": instance_id}
+        found = tuple(_STATEMENTS.fetchall(session.connection(), "related", values))
     ids = [row_id for row_id, mission_id, form_id in found if mission_id == mission.id and form_id == form]
     if not ids:
         return []
@@ -183,11 +186,57 @@ RELATED_IDS = union_all(
         Submission.deprecated_id == bindparam("instance")
     ),
 )
-_STATEMENTS = driver.Statements(
-    lambda dialect: {
-        "related": driver.Prepared(RELATED_IDS, dialect, raw_results=True),
-    }
+# The same look-ups for a PostgreSQL batch's submissions at once (`read_ahead`), each column against an array: the
+# unique key's index takes all three. The rows name their instance and the one they edit, for `_versions`.
+_COLUMNS = (Submission.id, Submission.mission_id, Submission.form_id, Submission.instance_id, Submission.deprecated_id)
+_INSTANCES = bindparam("instances", type_=ARRAY(Submission.instance_id.type))
+RELATED_AHEAD = union_all(
+    select(*_COLUMNS).where(
+        Submission.mission_id == any_(bindparam("missions", type_=ARRAY(Submission.mission_id.type))),
+        Submission.form_id == any_(bindparam("forms", type_=ARRAY(Submission.form_id.type))),
+        Submission.instance_id == any_(_INSTANCES),
+    ),
+    select(*_COLUMNS).where(Submission.deprecated_id == any_(_INSTANCES)),
 )
+
+
+def _statements(dialect: Dialect) -> dict[str, driver.Prepared]:
+    statements = {"related": driver.Prepared(RELATED_IDS, dialect, raw_results=True)}
+    if dialect.name == "postgresql":
+        statements["related_ahead"] = driver.Prepared(RELATED_AHEAD, dialect, raw_results=True)
+    return statements
+
+
+_STATEMENTS = driver.Statements(_statements)
+
+
+def read_ahead(session: Session, wanted: list[ahead.Wanted]) -> None:
+    """Read what a PostgreSQL batch's submissions read inside it, for all of them at once (`ahead` says why).
+
+    A batch of one reads nothing ahead (the same two statements either way), nor one whose submissions name the
+    same instance.
+    """
+    if len(wanted) < 2 or not ahead.independent(wanted):
+        return
+    proofs = [w.login for w in wanted if w.login is not None]
+    values = {
+        "missions": sorted({w.mission_id for w in wanted}),
+        "forms": sorted({w.form_id for w in wanted}),
+        "instances": sorted({w.instance_id for w in wanted}),
+    }
+    rows = _STATEMENTS.fetchall(session.connection(), "related_ahead", values)
+    versions = {(w.mission_id, w.form_id, w.instance_id): _versions(rows, w) for w in wanted}
+    ahead.keep(session, ahead.Read(callers.logins(session, proofs) if proofs else {}, versions))
+
+
+def _versions(rows: Sequence[tuple[Any, ...]], wanted: ahead.Wanted) -> ahead.Rows:
+    """The rows of `rows` that `RELATED_IDS` would give for this submission: its instance, and edits of it."""
+    key = (wanted.mission_id, wanted.form_id, wanted.instance_id)
+    return tuple(
+        (row_id, mission_id, form_id)
+        for row_id, mission_id, form_id, instance_id, deprecated_id in rows
+        if (mission_id, form_id, instance_id) == key or deprecated_id == wanted.instance_id
+    )
 
 
 def _submission(session: Session, mission: Mission, form: str, instance_id: str) -> Submission | None:

@@ -19,7 +19,7 @@ from truce.errors import BadRequest, NotFound, TruceError, WrongCredentials
 from truce.evidence import store
 from truce.evidence.store import MB
 from truce.missions.models import Mission
-from truce.openrosa import address, callers, digest, intake, nonce_counts, tracks, writer, xforms
+from truce.openrosa import address, ahead, callers, digest, intake, nonce_counts, tracks, writer, xforms
 from truce.openrosa.instance import MAX_XML_BYTES
 from truce.openrosa.proved import ProvedLogins
 from truce.routers import DeclaredRouter
@@ -236,7 +236,7 @@ def submission_probe(request: Request, slug: Slug) -> Response:
 async def submission(request: Request, slug: Slug) -> Response:
     """Receive one instance and its attachments (multipart/form-data, as ODK Collect and Enketo send them)."""
     # Counted from its start: a batch about to begin waits a little for submissions on their way (writer.py).
-    arrival = writer.for_database(database(request), request.app.state).arrival()
+    arrival = writer.for_database(database(request), request.app.state, intake.read_ahead).arrival()
     try:
         _require_version(request)
         # SQLite is a local file: its log-in query runs on the event loop. On PostgreSQL a device proved before
@@ -318,7 +318,10 @@ async def _receive_batched(
     # Files first, outside the transaction; each file's fsync (or database write) runs in a thread, off the loop.
     files = {key: await evidence.save_async(_async_chunks(upload.file), limit=limit) for key, upload in uploads}
     # One writer at a time: every submission waiting is stored in one transaction (see writer.py).
-    return await arrival.join(_storing(request, mission, caller, prepared, files, proved))
+    instance = prepared.instance
+    login = (proved.values["slug"], proved.values["username"]) if proved is not None else None
+    wanted = ahead.Wanted(login, mission.id, instance.form_id, instance.instance_id, instance.deprecated_id)
+    return await arrival.join(_storing(request, mission, caller, prepared, files, proved), wanted)
 
 
 def _prepared(

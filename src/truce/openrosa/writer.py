@@ -71,10 +71,13 @@ COMMIT_DELAY_S = 0.008
 
 
 class _Job:
-    """One caller's work, its future, when it stops waiting, and what became of it."""
+    """One caller's work, what it reads (for the batch to read ahead), its future, when it stops waiting, and what
+    became of it."""
 
-    def __init__(self, work: Callable[[Session], Any], answer: asyncio.Future[Any], deadline: float) -> None:
-        self.work, self.answer, self.deadline = work, answer, deadline
+    def __init__(
+        self, work: Callable[[Session], Any], wanted: Any, answer: asyncio.Future[Any], deadline: float
+    ) -> None:
+        self.work, self.wanted, self.answer, self.deadline = work, wanted, answer, deadline
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -84,12 +87,22 @@ class _Busy(Exception):
 
 
 class GroupWriter:
-    """Runs write jobs on the event loop, a batch per transaction and a savepoint per job."""
+    """Runs write jobs on the event loop, a batch per transaction and a savepoint per job.
+
+    On PostgreSQL a batch of jobs that say what they read (`run`'s `wanted`) begins with `read_ahead(session,
+    wanted)`, which may read it for all of them at once (openrosa/ahead.py).
+    """
 
     def __init__(
-        self, db: Database, max_batch: int = MAX_BATCH, wait: float = WAIT_S, delay: float = COMMIT_DELAY_S
+        self,
+        db: Database,
+        max_batch: int = MAX_BATCH,
+        wait: float = WAIT_S,
+        delay: float = COMMIT_DELAY_S,
+        read_ahead: Callable[[Session, list[Any]], None] | None = None,
     ) -> None:
         self.db, self.max_batch, self.wait, self.delay = db, max_batch, wait, delay
+        self.read_ahead = read_ahead
         self._waiting: list[_Job] = []
         # Submissions being received and checked, not yet waiting here; and a signal when one arrives or gives up.
         self._arriving = 0
@@ -146,13 +159,13 @@ class GroupWriter:
         """Whether a submission is arriving, or a phone the last batch answered is still expected back."""
         return bool(self._arriving) or (self._expected > 0 and loop.time() < self._expected_until)
 
-    async def run(self, work: Callable[[Session], T]) -> T:
+    async def run(self, work: Callable[[Session], T], wanted: Any = None) -> T:
         """Run `work(session)` inside a savepoint of a shared transaction; its result once that has committed.
 
         `Unavailable` when the database stayed busy for `wait` seconds; nothing of the work is stored then.
         """
         loop = asyncio.get_running_loop()
-        job = _Job(work, loop.create_future(), loop.time() + self.wait)
+        job = _Job(work, wanted, loop.create_future(), loop.time() + self.wait)
         self._waiting.append(job)
         self._schedule(loop)
         result: T = await job.answer
@@ -285,6 +298,12 @@ class GroupWriter:
         if not self.db.is_sqlite:
             plan_generically(session)
 
+    def _read_ahead(self, session: Session, batch: list[_Job]) -> None:
+        # SQLite's reads are calls into a local library: nothing to save by reading ahead.
+        wanted = [job.wanted for job in batch if job.wanted is not None]
+        if self.read_ahead is not None and not self.db.is_sqlite and len(wanted) == len(batch):
+            self.read_ahead(session, wanted)
+
     def _write_together(self, batch: list[_Job]) -> BaseException | None:
         """Store the batch with one flush and one log append for all; what failed, with nothing stored, if any.
 
@@ -300,6 +319,7 @@ class GroupWriter:
                 except Unavailable as exc:
                     raise _Busy() from exc
                 self._plan(session)
+                self._read_ahead(session, batch)
                 # No flush before the end: a query would otherwise write what the jobs before it added. The
                 # journal appends every job's entries in one batch at the commit.
                 with session.no_autoflush:
@@ -325,10 +345,10 @@ class Arrival:
             self._counted = False
             self.writer.arrived()
 
-    async def join(self, work: Callable[[Session], T]) -> T:
+    async def join(self, work: Callable[[Session], T], wanted: Any = None) -> T:
         """No longer on its way: `work` waits in the writer's queue (`GroupWriter.run`)."""
         self.done()
-        return await self.writer.run(work)
+        return await self.writer.run(work, wanted)
 
 
 def _answer(batch: list[_Job]) -> None:
@@ -353,7 +373,9 @@ def _run_one(session: Session, job: _Job) -> None:
         session.expunge_all()
 
 
-def for_database(db: Database, holder: Any) -> GroupWriter:
+def for_database(
+    db: Database, holder: Any, read_ahead: Callable[[Session, list[Any]], None] | None = None
+) -> GroupWriter:
     """The group writer of `db` for the running loop, kept on `holder` (the app's state): made on first use.
 
     One per loop: a writer's queue and futures belong to the loop that runs its batches (a server has one; test
@@ -366,5 +388,5 @@ def for_database(db: Database, holder: Any) -> GroupWriter:
     loop = asyncio.get_running_loop()
     writer = writers.get(loop)
     if writer is None or writer.db is not db:
-        writer = writers[loop] = GroupWriter(db)
+        writer = writers[loop] = GroupWriter(db, read_ahead=read_ahead)
     return writer
