@@ -68,6 +68,8 @@ WAIT_S = 10.0
 FIRST_PAUSE_S, LONGEST_PAUSE_S = 0.005, 0.2
 # PostgreSQL: how long a batch about to begin waits for submissions already on their way to it (commit delay).
 COMMIT_DELAY_S = 0.008
+# What a batch's jobs read, read for all of them at once: `read_ahead(session, wanted)` (openrosa/ahead.py).
+ReadAhead = Callable[[Session, list[Any]], None]
 
 
 class _Job:
@@ -99,7 +101,7 @@ class GroupWriter:
         max_batch: int = MAX_BATCH,
         wait: float = WAIT_S,
         delay: float = COMMIT_DELAY_S,
-        read_ahead: Callable[[Session, list[Any]], None] | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         self.db, self.max_batch, self.wait, self.delay = db, max_batch, wait, delay
         self.read_ahead = read_ahead
@@ -300,8 +302,10 @@ class GroupWriter:
 
     def _read_ahead(self, session: Session, batch: list[_Job]) -> None:
         # SQLite's reads are calls into a local library: nothing to save by reading ahead.
+        if self.read_ahead is None or self.db.is_sqlite:
+            return
         wanted = [job.wanted for job in batch if job.wanted is not None]
-        if self.read_ahead is not None and not self.db.is_sqlite and len(wanted) == len(batch):
+        if len(wanted) == len(batch):
             self.read_ahead(session, wanted)
 
     def _write_together(self, batch: list[_Job]) -> BaseException | None:
@@ -373,9 +377,7 @@ def _run_one(session: Session, job: _Job) -> None:
         session.expunge_all()
 
 
-def for_database(
-    db: Database, holder: Any, read_ahead: Callable[[Session, list[Any]], None] | None = None
-) -> GroupWriter:
+def for_database(db: Database, holder: Any, read_ahead: ReadAhead | None = None) -> GroupWriter:
     """The group writer of `db` for the running loop, kept on `holder` (the app's state): made on first use.
 
     One per loop: a writer's queue and futures belong to the loop that runs its batches (a server has one; test
